@@ -1,0 +1,3 @@
+module github.com/plumbago/plumbago
+
+go 1.26.8

@@ -1,0 +1,76 @@
+package storage
+
+import "errors"
+
+// Point is one datapoint: a unix timestamp in seconds and a value.
+type Point struct {
+	Timestamp int64
+	Value     float64
+}
+
+// SeriesPoints is the points for one metric in a write batch. Points are in
+// arrival order; when two share a timestamp slot the later one wins.
+type SeriesPoints struct {
+	Name   string
+	Points []Point
+}
+
+// Batch is a group of writes handed to a backend at once. The backend must not
+// keep references to the batch or its slices after Write returns.
+type Batch struct {
+	Series []SeriesPoints
+}
+
+// Reset empties the batch for reuse, keeping its capacity.
+func (b *Batch) Reset() { b.Series = b.Series[:0] }
+
+// Points returns the number of points in the batch.
+func (b *Batch) Points() int {
+	n := 0
+	for i := range b.Series {
+		n += len(b.Series[i].Points)
+	}
+	return n
+}
+
+// Series is the result of a fetch, with whisper's semantics: Values[i] is the
+// value of the slot starting at Start+i*Step; NaN marks a missing value. The
+// covered range is [Start, End) where End = Start + len(Values)*Step.
+type Series struct {
+	Name   string
+	Start  int64
+	Step   int64
+	Values []float64
+}
+
+// End returns the exclusive end of the series' range.
+func (s *Series) End() int64 { return s.Start + int64(len(s.Values))*s.Step }
+
+// Node is one result of a find: a branch (has children) or a leaf (a metric),
+// or both when a metric name is also a prefix of others.
+type Node struct {
+	Path string
+	Leaf bool
+	// Branch is true when the path has children.
+	Branch bool
+}
+
+// ErrNotFound is returned by Fetch for a metric the store does not hold.
+var ErrNotFound = errors.New("metric not found")
+
+// Store is what a backend implements.
+type Store interface {
+	// Write persists the batch. Points outside the metric's retention are
+	// dropped and counted by the backend, not returned as errors; an error
+	// means the batch (or part of it) could not be written.
+	Write(b *Batch) error
+	// Fetch returns name's values over (from, until] at time now, choosing
+	// the archive as whisper does (the finest one whose retention covers
+	// now-from). It returns ErrNotFound for an unknown metric.
+	Fetch(name string, from, until, now int64) (*Series, error)
+	// Find expands a graphite glob (one pattern per path segment: * ? [..]
+	// {a,b}) against the stored names, sorted by path.
+	Find(pattern string) ([]Node, error)
+	// Close flushes and releases everything.
+	Close() error
+}
