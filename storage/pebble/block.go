@@ -130,6 +130,9 @@ func (s *slotBuf) apply(b []byte) error {
 		}
 		bitmap = b[p : p+nb]
 		p += nb
+		if pad := uint(nb*8 - sp); pad > 0 && bitmap[nb-1]&(1<<pad-1) != 0 {
+			return fmt.Errorf("decoding block: %w: bitmap padding", errBadBlock)
+		}
 		k = 0
 		for _, x := range bitmap {
 			k += bits.OnesCount8(x)
