@@ -23,7 +23,6 @@ import (
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
-	"github.com/plumbago/plumbago/storage/whisper"
 )
 
 func newLogger(level string) (*slog.Logger, error) {
@@ -65,18 +64,6 @@ func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
 			}
 		}
 		return rs[len(rs)-1].SecondsPerPoint
-	}
-}
-
-func openStore(cfg Config, rules *schema.Rules, idx *index.Index, log *slog.Logger) (storage.Store, error) {
-	switch cfg.Backend {
-	case "whisper":
-		if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating whisper dir: %w", err)
-		}
-		return whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx})
-	default:
-		return nil, fmt.Errorf("backend %q is not available in this build", cfg.Backend)
 	}
 }
 
