@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/tuning"
 )
 
 func newLogger(level string) (*slog.Logger, error) {
@@ -36,6 +38,7 @@ func newLogger(level string) (*slog.Logger, error) {
 // server is a running plumbago: every component, in start order.
 type server struct {
 	cfg    Config
+	plan   tuning.Plan
 	log    *slog.Logger
 	rules  *schema.Rules
 	index  *index.Index
@@ -47,6 +50,10 @@ type server struct {
 	httpLn net.Listener
 	start  time.Time
 }
+
+// bytesPerBufferedPoint is what one buffered point costs in the write
+// buffer: the point (16 B) plus its share of slice growth and series state.
+const bytesPerBufferedPoint = 32
 
 // stepFunc reports the step of the archive a fetch over (from, now] would
 // use for name, by whisper's archive choice.
@@ -73,6 +80,17 @@ func startServer(cfg Config) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, start: time.Now()}
+	m, err := tuning.Detect()
+	if err != nil {
+		log.Warn("detecting the machine; using defaults", "err", err)
+	}
+	s.plan = tuning.Derive(m, cfg.overrides())
+	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
+		debug.SetMemoryLimit(s.plan.GoMemLimit)
+	}
+	for _, r := range s.plan.Reasons {
+		log.Debug("tuning", "choice", r)
+	}
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
 		return nil, err
 	}
@@ -83,14 +101,11 @@ func startServer(cfg Config) (*server, error) {
 	if s.store, err = openStore(cfg, s.rules, s.index, log); err != nil {
 		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
-	shards := cfg.Shards
-	if shards <= 0 {
-		shards = 2 * runtime.GOMAXPROCS(0)
-	}
 	s.cache, err = cache.New(s.store, s.index, cache.Options{
-		Shards:            shards,
+		Shards:            s.plan.StorageShards,
+		LaneChunks:        s.plan.QueueChunks,
 		FlushInterval:     cfg.FlushInterval.Duration,
-		MaxBufferedPoints: cfg.MaxBufferedPoints,
+		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
 		Step:              stepFunc(s.rules),
 		Logger:            log,
 	})
@@ -105,13 +120,9 @@ func startServer(cfg Config) (*server, error) {
 			ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line},
 			ingest.Listener{Name: "carbon", Network: "udp", Addr: cfg.CarbonAddr, Handler: s.line})
 	}
-	loops := cfg.EventLoops
-	if loops <= 0 {
-		loops = runtime.GOMAXPROCS(0)
-	}
 	s.ingest, err = ingest.NewServer(ingest.Config{
-		EventLoops:       loops,
-		SocketRecvBuffer: 8 << 20,
+		EventLoops:       s.plan.EventLoops,
+		SocketRecvBuffer: s.plan.SocketRecvBuffer,
 		NewSink:          func() ingest.SinkFlusher { return s.cache.NewProducer() },
 		Logger:           log,
 	}, listeners)
@@ -129,7 +140,7 @@ func startServer(cfg Config) (*server, error) {
 		return nil, err
 	}
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
-		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", loops, "shards", shards)
+		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
 	return s, nil
 }
 
