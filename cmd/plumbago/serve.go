@@ -191,6 +191,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	for _, r := range line.Reasons() {
 		drops[r.String()] = s.line.Rejected(r)
 	}
+	backendMetrics(p, s.store, drops)
 	for _, k := range sortedKeys(drops) {
 		p.counter("plumbago_points_dropped_total", "Points or lines rejected or lost, by reason.", drops[k], "reason", k)
 	}
