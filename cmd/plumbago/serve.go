@@ -49,6 +49,10 @@ type server struct {
 	http   *fasthttp.Server
 	httpLn net.Listener
 	start  time.Time
+
+	components   []component
+	sinkWrappers []sinkWrapper
+	httpHandlers []httpHandler
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -120,10 +124,21 @@ func startServer(cfg Config) (*server, error) {
 			ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line},
 			ingest.Listener{Name: "carbon", Network: "udp", Addr: cfg.CarbonAddr, Handler: s.line})
 	}
+	for _, f := range componentFactories {
+		c, err := f(s)
+		if err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+		if c != nil {
+			s.components = append(s.components, c)
+			listeners = append(listeners, c.listeners()...)
+		}
+	}
 	s.ingest, err = ingest.NewServer(ingest.Config{
 		EventLoops:       s.plan.EventLoops,
 		SocketRecvBuffer: s.plan.SocketRecvBuffer,
-		NewSink:          func() ingest.SinkFlusher { return s.cache.NewProducer() },
+		NewSink:          s.newLoopSink,
 		Logger:           log,
 	}, listeners)
 	if err != nil {
@@ -133,6 +148,13 @@ func startServer(cfg Config) (*server, error) {
 	if err := s.ingest.Start(); err != nil {
 		s.closeStorage()
 		return nil, err
+	}
+	for _, c := range s.components {
+		if err := c.start(context.Background()); err != nil {
+			s.ingest.Stop(context.Background())
+			s.closeStorage()
+			return nil, err
+		}
 	}
 	if err := s.startHTTP(); err != nil {
 		s.ingest.Stop(context.Background())
@@ -179,6 +201,11 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		w.Flush()
 		return
 	}
+	for _, h := range s.httpHandlers {
+		if h(ctx) {
+			return
+		}
+	}
 	ctx.Error("not found", fasthttp.StatusNotFound)
 }
 
@@ -192,6 +219,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 		drops[r.String()] = s.line.Rejected(r)
 	}
 	backendMetrics(p, s.store, drops)
+	for _, c := range s.components {
+		c.metrics(p, drops)
+	}
 	for _, k := range sortedKeys(drops) {
 		p.counter("plumbago_points_dropped_total", "Points or lines rejected or lost, by reason.", drops[k], "reason", k)
 	}
@@ -241,6 +271,11 @@ func (s *server) shutdown() error {
 	var errs []error
 	if err := s.ingest.Stop(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	for i := len(s.components) - 1; i >= 0; i-- {
+		if err := s.components[i].stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := s.cache.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("draining write buffer: %w", err))
