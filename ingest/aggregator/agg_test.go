@@ -36,16 +36,16 @@ out.<<p>>.y (10)=p999 in.<<p>>.z
 		t.Errorf("rule 1: %+v %s", b, b.Regexp())
 	}
 	bad := []string{
-		"x (60) sum a.b",           // no =
-		"x 60 y = sum a.b",         // three fields left
-		"x (60) = sum a.b c",       // three fields right
-		"x (0) = sum a.b",          // frequency
-		"x (abc) = sum a.b",        // frequency
-		"x (60) = median a.b",      // method
-		"x.<f> (60) = sum a.b",     // field not captured
-		"x.<f (60) = sum a.<f>",    // unclosed
-		"x (60) = sum a.(b",        // bad regex
-		"x (60) = sum a.>>x<<.c",   // >> before <<
+		"x (60) sum a.b",         // no =
+		"x 60 y = sum a.b",       // three fields left
+		"x (60) = sum a.b c",     // three fields right
+		"x (0) = sum a.b",        // frequency
+		"x (abc) = sum a.b",      // frequency
+		"x (60) = median a.b",    // method
+		"x.<f> (60) = sum a.b",   // field not captured
+		"x.<f (60) = sum a.<f>",  // unclosed
+		"x (60) = sum a.(b",      // bad regex
+		"x (60) = sum a.>>x<<.c", // >> before <<
 	}
 	for _, l := range bad {
 		if _, err := ParseRule(l); err == nil {
@@ -249,6 +249,7 @@ func FuzzParseRules(f *testing.F) {
 
 func BenchmarkLoopAdd(b *testing.B) {
 	r := mustRules(b, oracleRules)
+	sumOnly := mustRules(b, "agg.<env>.requests.sum (60) = sum <env>.app.*.requests\n")
 	l := NewLoop(r)
 	names := make([][]byte, 1000)
 	for i := range names {
@@ -260,13 +261,23 @@ func BenchmarkLoopAdd(b *testing.B) {
 	b.Run("matched-12-rules", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			l.Add(names[(i%500)*2], int64(i/1000), 1)
+			if i%100000 == 0 {
+				l.Swap()
+			}
+			l.Add(names[(i%500)*2], 1700000000, 1)
+		}
+	})
+	b.Run("matched-1-sum-rule", func(b *testing.B) {
+		l := NewLoop(sumOnly)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			l.Add(names[(i%500)*2], 1700000000, 1)
 		}
 	})
 	b.Run("unmatched", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			l.Add(names[(i%500)*2+1], int64(i/1000), 1)
+			l.Add(names[(i%500)*2+1], 1700000000, 1)
 		}
 	})
 }
