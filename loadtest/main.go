@@ -49,7 +49,7 @@ var Scenarios = map[string]Scenario{
 			Mix:   StatsdMix{Counter: 40, Timer: 30, Gauge: 20, Set: 10, SampleRate: 0.5, Tags: 2}}},
 	"query": {"query", "10,000 metrics in real time (one point each per second, 2 TCP connections) for 60 s with 20 Grafana-style renders/s and a visibility probe every second",
 		Config{Proto: CarbonTCP, Addr: "127.0.0.1:2003", Conns: 2, Points: 60, Realtime: true, Step: time.Second,
-			Shape: Shape{Prefix: "loadtest.q", Metrics: 10_000, Tree: true, Fanout: 100},
+			Shape:     Shape{Prefix: "loadtest.q", Metrics: 10_000, Tree: true, Fanout: 100},
 			QueryRate: 20, VisibilityEvery: time.Second}},
 }
 

@@ -18,6 +18,12 @@ import (
 	"time"
 )
 
+// crosser is a Counter that knows when (by the server's clock, at its own
+// resolution) its sum reached a target.
+type crosser interface {
+	crossing(target float64) (time.Time, bool)
+}
+
 // Counter reads a monotonically growing count from the server under test.
 type Counter interface {
 	// Read returns the current count and, when the source knows it, the
@@ -120,6 +126,7 @@ type renderCounter struct {
 	url, target string
 	since       time.Time
 	client      *http.Client
+	timed       timedPoints
 }
 
 func (c *renderCounter) String() string { return "render:" + c.url + "#" + c.target }
@@ -164,25 +171,19 @@ func (c *renderCounter) Read(ctx context.Context) (float64, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	var sum float64
-	var last int64
+	var pts []wspPoint
 	for _, s := range series {
 		for _, dp := range s.Datapoints {
-			if dp[0] == nil || dp[1] == nil || math.IsNaN(float64(*dp[0])) {
-				continue
-			}
-			if v := float64(*dp[0]); v != 0 {
-				sum += v
-				last = max(last, int64(*dp[1]))
+			if dp[0] != nil && dp[1] != nil {
+				pts = append(pts, wspPoint{int64(*dp[1]), float64(*dp[0])})
 			}
 		}
 	}
-	var at time.Time
-	if last > 0 {
-		at = time.Unix(last, 0)
-	}
+	sum, at := c.timed.set(pts, c.since.Unix())
 	return sum, at, nil
 }
+
+func (c *renderCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
 
 func get(ctx context.Context, client *http.Client, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -433,7 +433,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if committed == nil {
 			return
 		}
-		v, at, err := committed.Read(ctx)
+		v, _, err := committed.Read(ctx)
 		if err != nil {
 			addErr(err)
 			return
@@ -444,8 +444,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if !sending && doneAt.IsZero() && committedNow >= float64(sent.Load()) {
 			doneAt = time.Now()
-			if !at.IsZero() && at.Before(doneAt) {
-				doneAt = at
+			// Timestamped sources (whisper, render) say when the count
+			// crossed the target, to a second; polled ones when we saw it.
+			if cr, ok := committed.(crosser); ok {
+				if when, ok := cr.crossing(committed0 + float64(sent.Load())); ok && when.Before(doneAt) {
+					doneAt = when
+				}
 			}
 			if doneAt.Before(t0) {
 				doneAt = t0
@@ -463,17 +467,15 @@ loop:
 		select {
 		case <-ctx.Done():
 			cancelSend()
-			<-sendDone
 			addErr(ctx.Err())
 			break loop
 		case <-sendDone:
-			if sending {
-				sending = false
-				lastChange = time.Now()
-				readCommitted()
-				if committed == nil {
-					break loop
-				}
+			sendDone = nil // closed: stop selecting it
+			sending = false
+			lastChange = time.Now()
+			readCommitted()
+			if committed == nil || !doneAt.IsZero() {
+				break loop
 			}
 		case <-poll.C:
 			polls++
@@ -510,6 +512,9 @@ loop:
 	cancelBG()
 	bgWG.Wait()
 	end := time.Now()
+	if sendDone != nil { // interrupted before sending finished
+		<-sendDone
+	}
 
 	rep.PointsSent, rep.BytesSent, rep.Writes = sent.Load(), bytesSent.Load(), writes.Load()
 	rep.SendSeconds = t1.Sub(t0).Seconds()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 type whisperCounter struct {
 	dir, metric string
 	since       time.Time
+	timed       timedPoints
 }
 
 func (c *whisperCounter) String() string { return "whisper:" + c.dir + "#" + c.metric }
@@ -27,25 +29,53 @@ func (c *whisperCounter) Read(context.Context) (float64, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("globbing %q: %w", pattern, err)
 	}
-	var sum float64
-	var last int64
+	var all []wspPoint
 	for _, f := range files {
 		pts, err := readWhisperPoints(f)
 		if err != nil {
 			return 0, time.Time{}, err
 		}
-		for _, p := range pts {
-			if p.ts >= c.since.Unix() && !math.IsNaN(p.v) && p.v != 0 {
-				sum += p.v
-				last = max(last, p.ts)
-			}
+		all = append(all, pts...)
+	}
+	sum, at := c.timed.set(all, c.since.Unix())
+	return sum, at, nil
+}
+
+func (c *whisperCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
+
+// timedPoints keeps a counter's increments by timestamp, so the run can tell
+// when the count reached a target to the counter's own resolution instead
+// of when it was polled.
+type timedPoints struct{ pts []wspPoint }
+
+// set stores the increments at or after since and returns their sum and the
+// timestamp of the last non-zero one.
+func (t *timedPoints) set(pts []wspPoint, since int64) (float64, time.Time) {
+	t.pts = t.pts[:0]
+	var sum float64
+	for _, p := range pts {
+		if p.ts >= since && !math.IsNaN(p.v) && p.v != 0 {
+			t.pts = append(t.pts, p)
+			sum += p.v
 		}
 	}
-	var at time.Time
-	if last > 0 {
-		at = time.Unix(last, 0)
+	sort.Slice(t.pts, func(i, j int) bool { return t.pts[i].ts < t.pts[j].ts })
+	if len(t.pts) == 0 {
+		return 0, time.Time{}
 	}
-	return sum, at, nil
+	return sum, time.Unix(t.pts[len(t.pts)-1].ts, 0)
+}
+
+// crossing returns the timestamp of the increment that took the sum to target.
+func (t *timedPoints) crossing(target float64) (time.Time, bool) {
+	var sum float64
+	for _, p := range t.pts {
+		sum += p.v
+		if sum >= target {
+			return time.Unix(p.ts, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 type wspPoint struct {
