@@ -225,3 +225,72 @@ func TestSIGTERMWritesEverythingAccepted(t *testing.T) {
 		t.Fatalf("udp points = %v, %v; want 7, 8", v1, v2)
 	}
 }
+
+// TestRenderSeesPointsAsSoonAsAccepted sends lines over TCP and UDP and checks
+// /render and /metrics/find point by point, before the points reached disk
+// (flush interval of an hour) and again after a restart from disk.
+func TestRenderSeesPointsAsSoonAsAccepted(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := filepath.Join(dir, "schemas.conf")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--backend", "whisper", "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h"}
+	p := startPlumbago(t, bin, args...)
+	now := time.Now().Unix()
+	base := now - now%10 - 60 // six whole 10 s slots ago
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "r.tcp.a 1 %d\nr.tcp.a 2.5 %d\nr.tcp.b -3 %d\nnot a valid line\n", base, base+10, base+10)
+	c.Close()
+	u, err := net.Dial("udp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(u, "r.udp.a 42 %d", base+20)
+	u.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.metric(t, "plumbago_points_received_total") < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wait for the shard consumers to file the points (visibility).
+	check := func(phase string) {
+		t.Helper()
+		from, until := base-10, base+30
+		url := fmt.Sprintf("http://%s/render?target=r.*.a&target=r.tcp.b&from=%d&until=%d&format=json", p.http, from, until)
+		want := fmt.Sprintf(`[{"target": "r.tcp.a", "tags": {"name": "r.tcp.a"}, "datapoints": [[1.0, %d], [2.5, %d], [null, %d], [null, %d]]}, `+
+			`{"target": "r.udp.a", "tags": {"name": "r.udp.a"}, "datapoints": [[null, %d], [null, %d], [42.0, %d], [null, %d]]}, `+
+			`{"target": "r.tcp.b", "tags": {"name": "r.tcp.b"}, "datapoints": [[null, %d], [-3.0, %d], [null, %d], [null, %d]]}]`,
+			base, base+10, base+20, base+30, base, base+10, base+20, base+30, base, base+10, base+20, base+30)
+		var got string
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got = readAll(t, url); got == want {
+				break
+			}
+		}
+		if got != want {
+			t.Fatalf("%s: render =\n%s\nwant\n%s", phase, got, want)
+		}
+		find := readAll(t, fmt.Sprintf("http://%s/metrics/find?query=r.*&format=completer", p.http))
+		wantFind := `{"metrics": [{"path": "r.tcp.", "name": "tcp", "is_leaf": "0"}, {"path": "r.udp.", "name": "udp", "is_leaf": "0"}]}`
+		if find != wantFind {
+			t.Fatalf("%s: find = %s; want %s", phase, find, wantFind)
+		}
+	}
+	check("buffered")
+	if got := p.metric(t, "plumbago_points_committed_total"); got != 0 {
+		t.Fatalf("points reached disk (%v) before the test expected", got)
+	}
+	if got := p.metric(t, `plumbago_points_dropped_total{reason="bad_fields"}`); got != 1 {
+		t.Fatalf("bad_fields drops = %v; want 1", got)
+	}
+	p.stop(t)
+	// A fresh server over the same files: the index comes from the startup
+	// scan and the values from disk.
+	p = startPlumbago(t, bin, args...)
+	check("after restart")
+	p.stop(t)
+}
