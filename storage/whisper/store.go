@@ -243,7 +243,6 @@ func (s *Store) lock(name string) *sync.RWMutex {
 	return &s.locks[h%stripes]
 }
 
-
 func openFile(path string, flags int, mode uint32) (int, error) {
 	for {
 		fd, err := syscall.Open(path, flags|syscall.O_CLOEXEC, mode)

@@ -129,7 +129,7 @@ func TestMethodsPropagation(t *testing.T) {
 		{"avg_zero", "0.5", 0},
 		{"absmax", "0.5", -3},
 		{"absmin", "0.5", 1},
-		{"sum", "0.75", 0},  // 3/4 known >= 0.75
+		{"sum", "0.75", 0},   // 3/4 known >= 0.75
 		{"sum", "0.76", nan}, // 3/4 < 0.76: not propagated
 		{"sum", "1", nan},
 		{"sum", "0", 0},
@@ -287,5 +287,35 @@ func TestClosed(t *testing.T) {
 	}
 	if _, err := Open(Options{Dir: t.TempDir()}); err == nil {
 		t.Error("Open without Index: want an error")
+	}
+}
+
+// TestRunLongerThanArchive: one write holding more consecutive slots than
+// the first archive has (future points plus the oldest covered slot). The
+// ring keeps the newest value of each slot and nothing is written outside
+// the archive (Python whisper would write the excess into the next archive).
+func TestRunLongerThanArchive(t *testing.T) {
+	dir := t.TempDir()
+	now := int64(1000)
+	rules := mustRules(t, "[a]\npattern = .*\nretentions = 10:6,60:100\n", "[a]\npattern = .*\naggregationMethod = max\nxFilesFactor = 0\n")
+	s, _ := openStore(t, dir, rules, &now)
+	// 940 (age 60) .. 1030 (30 s ahead): 10 consecutive slots in a 6-slot ring.
+	var ps []storage.Point
+	for ts := int64(940); ts <= 1030; ts += 10 {
+		ps = append(ps, storage.Point{Timestamp: ts, Value: float64(ts)})
+	}
+	if err := s.Write(batch("m", ps...)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Fetch("m", 970, 1030, 1030)
+	if got.Start != 980 || !sameFloats(got.Values, []float64{980, 990, 1000, 1010, 1020, 1030}) {
+		t.Errorf("archive 0: %d %v", got.Start, got.Values)
+	}
+	// Propagation reads the ring after the write, where 940 and 950 were
+	// overwritten by 1000 and 1010: the 900 group gets nothing, 960 gets
+	// max(980..1010), 1020 gets max(1020, 1030).
+	got, _ = s.Fetch("m", 800, 1030, 1030)
+	if got.Start != 840 || got.Step != 60 || !sameFloats(got.Values, []float64{nan, nan, 1010, 1030}) {
+		t.Errorf("archive 1: %d %d %v", got.Start, got.Step, got.Values)
 	}
 }
