@@ -109,6 +109,16 @@ type oracleResponse struct {
 // runOracle answers the requests (GET paths with query) with graphite-web.
 func runOracle(t testing.TB, dir string, reqs []string) []oracleResponse {
 	t.Helper()
+	var list []any
+	for _, r := range reqs {
+		list = append(list, r)
+	}
+	return runOracleAny(t, dir, list)
+}
+
+// runOracleAny accepts GET paths (strings) and POSTs ({"path", "form"}).
+func runOracleAny(t testing.TB, dir string, reqs []any) []oracleResponse {
+	t.Helper()
 	in, _ := json.Marshal(map[string]any{"requests": reqs})
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
 	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
