@@ -63,6 +63,12 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 			}
 		}
 		for _, v := range variants {
+			if !hasMeta(v) {
+				if v != "" && !slices.Contains(m.lits, v) {
+					m.lits = append(m.lits, v)
+				}
+				continue
+			}
 			if v == "**" {
 				m.globstar = true
 				continue
@@ -224,6 +230,25 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // empty segment matches nothing. Errors are returned only for hostile
 // patterns (too long, too many brace alternatives).
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
+	if !hasMeta(pattern) {
+		if len(pattern) > MaxPatternLen {
+			return nil, fmt.Errorf("finding pattern of %d bytes: %w", len(pattern), errPatternTooLong)
+		}
+		if !validName(pattern) {
+			return nil, nil
+		}
+		x.mu.RLock()
+		n := x.lookup(pattern)
+		var nd storage.Node
+		if n != nil {
+			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+		}
+		x.mu.RUnlock()
+		if n == nil {
+			return nil, nil
+		}
+		return []storage.Node{nd}, nil
+	}
 	f, err := x.run(pattern, false)
 	if f == nil {
 		return nil, err
