@@ -28,6 +28,7 @@ type Index struct {
 	root   node
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
+	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
 }
 
 type node struct {
@@ -204,7 +205,7 @@ func (x *Index) insert(name string) bool {
 	for seg := range segments(name) {
 		c := n.child(seg)
 		if c == nil {
-			c = &node{seg: x.internSeg(seg)}
+			c = x.newNode(seg)
 			n.addChild(c)
 		}
 		n = c
@@ -215,6 +216,18 @@ func (x *Index) insert(name string) bool {
 	n.leaf = true
 	x.n.Add(1)
 	return true
+}
+
+// newNode returns a node for seg carved from the current slab. A slab stays
+// alive while any of its nodes does; deletes are rare enough for that.
+func (x *Index) newNode(seg string) *node {
+	if len(x.slab) == 0 {
+		x.slab = make([]node, 1024)
+	}
+	c := &x.slab[0]
+	x.slab = x.slab[1:]
+	c.seg = x.internSeg(seg)
+	return c
 }
 
 // internSeg returns a private copy of seg, shared with earlier equal
