@@ -3,7 +3,6 @@ package index
 import (
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -21,10 +20,11 @@ const internSize = 1 << 15
 
 // Index is an in-memory tree of dot-separated metric names. It is safe for
 // concurrent use: lookups (Has, Find, Expand, Walk and Add of a name already
-// present) share a read lock; only inserting or deleting takes the write
-// lock.
+// present) take one shard of a sharded read lock, so readers never block
+// each other nor share a contended cache line; only inserting or deleting
+// takes the write lock (every shard).
 type Index struct {
-	mu     sync.RWMutex
+	mu     shardedRW
 	root   node
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
@@ -57,10 +57,10 @@ func (x *Index) Add(name string) bool {
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
 	present := n != nil && n.leaf
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	if present {
 		return false
 	}
@@ -85,10 +85,10 @@ func (x *Index) Has(name string) bool {
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
 	ok := n != nil && n.leaf
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	return ok
 }
 
@@ -128,8 +128,8 @@ func (x *Index) Delete(name string) bool {
 // on the same index (that would deadlock), and long-running fns delay
 // inserts of new names.
 func (x *Index) Walk(fn func(name string) bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	l := x.mu.RLock("")
+	defer x.mu.RUnlock(l)
 	buf := make([]byte, 0, 256)
 	x.root.walk(buf, fn)
 }

@@ -52,7 +52,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	out = append(out, snapMagic...)
 	var prev []byte
 	var count uint64
-	x.mu.RLock()
+	l := x.mu.RLock("")
 	x.root.walkBytes(make([]byte, 0, 256), func(name []byte) {
 		shared := 0
 		for shared < len(prev) && shared < len(name) && prev[shared] == name[shared] {
@@ -64,7 +64,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 		prev = append(prev[:0], name...)
 		count++
 	})
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	out = append(out, 0, 0)
 	out = binary.LittleEndian.AppendUint64(out, count)
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, crcTable))
