@@ -213,9 +213,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 		}
 	}
 	buf := make([]byte, 0, len(pattern)+64)
-	x.mu.RLock()
+	l := x.mu.RLock(pattern)
 	f.visit(&x.root, 0, buf)
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	return f, nil
 }
 
@@ -237,13 +237,13 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 		if !validName(pattern) {
 			return nil, nil
 		}
-		x.mu.RLock()
+		l := x.mu.RLock(pattern)
 		n := x.lookup(pattern)
 		var nd storage.Node
 		if n != nil {
 			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
 		}
-		x.mu.RUnlock()
+		x.mu.RUnlock(l)
 		if n == nil {
 			return nil, nil
 		}

@@ -30,8 +30,6 @@ func refGlobRegexp(pat string) (*regexp.Regexp, bool) {
 			if i < n {
 				res.WriteString(q(p[i]))
 				i++
-			} else {
-				res.WriteString(q('\\'))
 			}
 		case '*':
 			res.WriteString(`.*`)
