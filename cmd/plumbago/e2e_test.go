@@ -231,12 +231,18 @@ func TestSIGTERMWritesEverythingAccepted(t *testing.T) {
 // (flush interval of an hour) and again after a restart from disk.
 func TestRenderSeesPointsAsSoonAsAccepted(t *testing.T) {
 	bin := buildBinary(t)
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) { testRenderSeesPoints(t, bin, backend) })
+	}
+}
+
+func testRenderSeesPoints(t *testing.T, bin, backend string) {
 	dir := t.TempDir()
 	schemas := filepath.Join(dir, "schemas.conf")
 	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--backend", "whisper", "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h"}
+	args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h"}
 	p := startPlumbago(t, bin, args...)
 	now := time.Now().Unix()
 	base := now - now%10 - 60 // six whole 10 s slots ago

@@ -102,7 +102,7 @@ func startServer(cfg Config) (*server, error) {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
 	s.index = index.New()
-	if s.store, err = openStore(cfg, s.rules, s.index, log); err != nil {
+	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
 		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
 	s.cache, err = cache.New(s.store, s.index, cache.Options{
