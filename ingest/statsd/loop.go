@@ -209,13 +209,27 @@ func (l *Loop) HandlePacket(p []byte) {
 	}
 }
 
-var tagSep = []byte("|#")
+// indexTagSep is bytes.Index(b, "|#"), scanning for the rare '#' first.
+func indexTagSep(b []byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '#')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i > 0 && b[i-1] == '|' {
+			return i - 1
+		}
+		off = i + 1
+	}
+}
 
 func (l *Loop) handleLine(s *Snapshot, line []byte) {
 	var tags []byte
-	if i := bytes.Index(line, tagSep); i >= 0 {
+	if i := indexTagSep(line); i >= 0 {
 		tags = line[i+2:]
-		if j := bytes.Index(tags, tagSep); j >= 0 {
+		if j := indexTagSep(tags); j >= 0 {
 			tags = tags[:j]
 		}
 		line = line[:i]
@@ -328,8 +342,13 @@ func applyDelta(exists bool, cur, d float64) float64 {
 // computes it: the number formed by the leading digits and dots. A rate that
 // is not positive is rejected (etsy accepts @0 and produces Infinity).
 func parseRate(r []byte) (float64, bool) {
-	if len(r) < 2 || r[0] != '@' || r[1] == '-' {
+	if len(r) < 2 || r[0] != '@' || r[1] == '-' || r[1] == '+' && len(r) == 2 {
 		return 0, false
+	}
+	if r[1] != '+' {
+		if v, ok := fastDecimal(r[1:]); ok {
+			return v, v > 0 // digits and dots only: the whole number is the prefix
+		}
 	}
 	if _, ok := jsIsNumber(r[1:]); !ok {
 		return 0, false

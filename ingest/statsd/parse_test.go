@@ -239,3 +239,23 @@ func BenchmarkFlush100kTimers(b *testing.B) {
 	}
 	b.ReportMetric(float64(points)/float64(b.N), "points/flush")
 }
+
+// FuzzFastDecimal checks the fast decimal path against strconv.ParseFloat.
+func FuzzFastDecimal(f *testing.F) {
+	for _, s := range []string{"0.1", "-12.5", "+3", "123456789012345", "1.000000000000001", ".5", "5.", "0.3", "9007199254740993"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := fastDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("%q: fast path accepted, ParseFloat: %v", s, err)
+		}
+		if v != want || math.Signbit(v) != math.Signbit(want) {
+			t.Fatalf("%q: fast path %v, ParseFloat %v", s, v, want)
+		}
+	})
+}

@@ -34,8 +34,8 @@ run() { # name addr per-datagram rate counter
 		--committed "$5" --settle 3s --wait 60s --quiet 2>&1)
 	sent=$(echo "$out" | awk '/points sent/ {print $3}')
 	rate=$(echo "$out" | awk '/send time/ {gsub(/\(/, "", $4); print $4}')
-	lost=$(echo "$out" | awk '/^  lost/ {print $3}')
-	pct=$(echo "$out" | awk '/^  lost/ {gsub(/[()%]/, "", $3); print $4}' | tr -d '()%')
+	pct=$(echo "$out" | awk '/^  lost/ {gsub(/[()%]/, "", $3); print $3}')
+	if [ -z "$pct" ] && echo "$out" | grep -q "all points"; then pct=0; fi
 	printf '| %-8s | %2s | %9s | %9s | %9s | %8s%% |\n' "$1" "$3" "$4" "$rate" "$sent" "${pct:-?}"
 }
 
