@@ -259,3 +259,35 @@ func FuzzFastDecimal(f *testing.F) {
 		}
 	})
 }
+
+func TestMaxKeys(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxKeys = 3
+	l := NewLoop(&cfg)
+	l.HandlePacket([]byte("a:1|c\nb:1|ms\nc:1|g\nd:1|s\ne:1|c\na:2|c"))
+	fl, err := NewFlusher(cfg, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	sink := ingest.SinkFunc(func(name []byte, _ int64, v float64) { got[string(name)] = v })
+	fl.Flush([]*Snapshot{l.Swap()}, time.Unix(10, 0), sink)
+	if got["stats_counts.a"] != 3 || got["stats.timers.b.count"] != 1 || got["stats.gauges.c"] != 1 {
+		t.Errorf("kept names: a=%v b=%v c=%v", got["stats_counts.a"], got["stats.timers.b.count"], got["stats.gauges.c"])
+	}
+	for _, n := range []string{"stats.sets.d.count", "stats_counts.e"} {
+		if _, ok := got[n]; ok {
+			t.Errorf("%s flushed beyond MaxKeys", n)
+		}
+	}
+	if tot := fl.Totals(); tot.Dropped != 2 || tot.BadLines != 0 || tot.Metrics != 6 {
+		t.Errorf("totals %+v, want 2 dropped, 0 bad, 6 metrics", tot)
+	}
+	// The limit is per interval: the next interval starts afresh.
+	l.HandlePacket([]byte("e:1|c"))
+	got = map[string]float64{}
+	fl.Flush([]*Snapshot{l.Swap()}, time.Unix(20, 0), sink)
+	if got["stats_counts.e"] != 1 {
+		t.Errorf("e in the next interval = %v", got["stats_counts.e"])
+	}
+}
