@@ -46,14 +46,14 @@ json.dump(out, sys.stdout)
 `
 
 type oracleReq struct {
-	Py       string       `json:"py"`
-	Go       string       `json:"go"`
-	Archives [][2]int64   `json:"archives"`
-	XFF      float64      `json:"xff"`
-	Method   string       `json:"method"`
-	Sparse   bool         `json:"sparse"`
-	Batches  []oracleBat  `json:"batches"`
-	Fetches  [][3]int64   `json:"fetches"`
+	Py       string      `json:"py"`
+	Go       string      `json:"go"`
+	Archives [][2]int64  `json:"archives"`
+	XFF      float64     `json:"xff"`
+	Method   string      `json:"method"`
+	Sparse   bool        `json:"sparse"`
+	Batches  []oracleBat `json:"batches"`
+	Fetches  [][3]int64  `json:"fetches"`
 }
 
 type oracleBat struct {
