@@ -167,6 +167,15 @@ func readHeader(fd int, size int64, h *header, buf []byte) ([]byte, error) {
 		}
 		h.base = append(h.base, base)
 	}
+	// whisper.create writes the largest archive span; a larger value would
+	// let fetch return more slots than the file holds.
+	var span int64
+	for _, a := range h.archives {
+		span = max(span, a.ret)
+	}
+	if h.maxRet > span {
+		return buf, fmt.Errorf("maxRetention %d beyond the archives' %d s: %w", h.maxRet, span, ErrCorrupt)
+	}
 	return buf, nil
 }
 
