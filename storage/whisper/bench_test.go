@@ -13,6 +13,7 @@ import (
 	gowhisper "github.com/go-graphite/go-whisper"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
 )
 
 // W1's schema: 1s:15m,1m:1d, average, xFilesFactor 0; 100 points at 1 s
@@ -51,7 +52,7 @@ func benchDir(b *testing.B) string {
 func benchStore(b *testing.B, dir string, sparse bool) *Store {
 	b.Helper()
 	now := benchNow
-	s, err := Open(Options{Dir: dir, Rules: mustRules(b, benchSchema, benchAgg), Index: newMemIndex(), Sparse: sparse, Now: func() int64 { return now }})
+	s, err := Open(Options{Dir: dir, Rules: mustRules(b, benchSchema, benchAgg), Index: index.New(), Sparse: sparse, Now: func() int64 { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func BenchmarkScan(b *testing.B) {
 			b.Fatal(err)
 		}
 		now := benchNow
-		s, err := Open(Options{Dir: dir, Rules: mustRules(b, "[s]\npattern = .*\nretentions = 60:10\n", ""), Index: newMemIndex(), Now: func() int64 { return now }})
+		s, err := Open(Options{Dir: dir, Rules: mustRules(b, "[s]\npattern = .*\nretentions = 60:10\n", ""), Index: index.New(), Now: func() int64 { return now }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -206,7 +207,7 @@ func BenchmarkScan(b *testing.B) {
 	})
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		idx := newMemIndex()
+		idx := index.New()
 		s, err := Open(Options{Dir: scanTree, Index: idx})
 		if err != nil {
 			b.Fatal(err)

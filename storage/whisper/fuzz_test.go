@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
@@ -32,7 +33,7 @@ func FuzzFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		n := now
-		s, err := Open(Options{Dir: dir, Index: newMemIndex(), Now: func() int64 { return n }})
+		s, err := Open(Options{Dir: dir, Index: index.New(), Now: func() int64 { return n }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -262,9 +262,7 @@ func TestScan(t *testing.T) {
 	want := append(append([]string(nil), names...), "link")
 	sort.Strings(want)
 	var got []string
-	for n := range idx.names {
-		got = append(got, n)
-	}
+	idx.Walk(func(n string) bool { got = append(got, n); return true })
 	sort.Strings(got)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("scanned %v, want %v", got, want)
