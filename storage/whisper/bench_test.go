@@ -228,3 +228,20 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// BenchmarkFetch: whisper.fetch of the last 15 minutes (900 points of the
+// 1 s archive) of an existing file.
+func BenchmarkFetch(b *testing.B) {
+	s := benchStore(b, benchDir(b), false)
+	defer s.Close()
+	if err := s.Write(benchBatch("bench.fetch", benchNow)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		sr, err := s.Fetch("bench.fetch", benchNow-900, benchNow, benchNow)
+		if err != nil || len(sr.Values) != 900 {
+			b.Fatal(err, len(sr.Values))
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"syscall"
 
 	"github.com/plumbago/plumbago/storage/schema"
@@ -471,7 +472,9 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 	}
 	base := int64(binary.BigEndian.Uint32(p[:]))
 	if base == 0 {
-		for n := (untilI - fromI) / step; n > 0; n-- {
+		n := (untilI - fromI) / step
+		dst = slices.Grow(dst, int(n))
+		for ; n > 0; n-- {
 			dst = append(dst, math.NaN())
 		}
 		return fromI, step, dst, true, buf, nil
@@ -496,6 +499,7 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 		}
 	}
 	iv := fromI
+	dst = slices.Grow(dst, int(n/pointSize))
 	for k := int64(0); k < n/pointSize; k++ {
 		q := buf[k*pointSize:]
 		if int64(binary.BigEndian.Uint32(q)) == iv {

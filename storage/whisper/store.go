@@ -60,8 +60,9 @@ type Stats struct {
 	UpdateOps     uint64 // update_many calls (one per series per batch)
 	PointsWritten uint64 // points written into an archive
 	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
-	Errors        uint64 // series that failed (invalid names included)
-	InvalidNames  uint64 // series rejected for their name
+	Errors        uint64 // series whose write failed (I/O error, corrupt file)
+	InvalidNames  uint64 // points rejected because their metric name has no file path
+	NoSchema      uint64 // points dropped because no storage schema matches their name
 	ScannedFiles  uint64 // metrics found by the startup scan
 }
 
@@ -84,7 +85,7 @@ type Store struct {
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, scanned atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -154,6 +155,7 @@ func (s *Store) Stats() Stats {
 		PointsDropped: s.dropped.Load(),
 		Errors:        s.errs.Load(),
 		InvalidNames:  s.invalid.Load(),
+		NoSchema:      s.noSchema.Load(),
 		ScannedFiles:  s.scanned.Load(),
 	}
 }
@@ -292,8 +294,11 @@ func fileSize(fd int) (int64, error) {
 
 // Write persists every series of b: one update_many per series, creating
 // missing files from the rules. Points outside retention are dropped and
-// counted. Series that fail (invalid name, I/O error, corrupt file) are
-// counted and reported in the returned error; the others are still written.
+// counted. So are the points of series whose name has no path in the tree
+// (Stats.InvalidNames) or matches no storage schema (Stats.NoSchema): like
+// out-of-retention points they are dropped, not errors. Series that fail
+// (I/O error, corrupt file) are counted and reported in the returned error;
+// the others are still written.
 func (s *Store) Write(b *storage.Batch) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -309,6 +314,14 @@ func (s *Store) Write(b *storage.Batch) error {
 			continue
 		}
 		if err := s.writeSeries(sc, sp, now); err != nil {
+			switch {
+			case errors.Is(err, ErrInvalidName):
+				s.invalid.Add(uint64(len(sp.Points)))
+				continue
+			case errors.Is(err, schema.ErrNoSchema):
+				s.noSchema.Add(uint64(len(sp.Points)))
+				continue
+			}
 			s.errs.Add(1)
 			failed++
 			if len(errs) < 8 {
@@ -328,7 +341,6 @@ func (s *Store) Write(b *storage.Batch) error {
 func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) error {
 	name := sp.Name
 	if err := validName(name); err != nil {
-		s.invalid.Add(1)
 		return err
 	}
 	// Copy, drop what a u32 timestamp cannot hold, and sort by time (stable:
