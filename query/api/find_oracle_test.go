@@ -33,9 +33,7 @@ var findCases = []string{
 }
 
 func TestFindOracle(t *testing.T) {
-	needOracle(t)
-	now := time.Now().Unix()
-	src, dir := oracleFixture(t, now)
+	src, dir, now := sharedFixture(t)
 	srv := startServer(t, src, time.Unix(now, 0))
 	want := runOracle(t, dir, findCases)
 	for i, p := range findCases {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,10 +61,45 @@ type oracleMetric struct {
 	Points     [][2]float64 `json:"points"`
 }
 
-// oracleFixture creates whisper files and returns the source over them.
-func oracleFixture(t testing.TB, now int64) (*wspSource, string) {
+var (
+	fixtureOnce sync.Once
+	fixtureSrc  *wspSource
+	fixtureDir  string
+	fixtureNow  int64
+	fixtureErr  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// sharedFixture builds the whisper fixture once per test binary.
+func sharedFixture(t testing.TB) (*wspSource, string, int64) {
 	t.Helper()
-	dir := t.TempDir()
+	needOracle(t)
+	fixtureOnce.Do(func() {
+		fixtureNow = time.Now().Unix()
+		dir, err := os.MkdirTemp("", "plumbago-oracle")
+		if err != nil {
+			fixtureErr = err.Error()
+			return
+		}
+		fixtureDir = dir
+		fixtureSrc, fixtureErr = oracleFixture(dir, fixtureNow)
+	})
+	if fixtureErr != "" {
+		t.Fatal(fixtureErr)
+	}
+	return fixtureSrc, fixtureDir, fixtureNow
+}
+
+// oracleFixture creates whisper files under dir and returns the source
+// over them.
+func oracleFixture(dir string, now int64) (*wspSource, string) {
 	wdir := filepath.Join(dir, "whisper")
 	var ms []oracleMetric
 	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
@@ -91,13 +127,13 @@ func oracleFixture(t testing.TB, now int64) (*wspSource, string) {
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/mkwhisper.py")
 	cmd.Stdin = bytes.NewReader(req)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mkwhisper: %v: %s", err, out)
+		return nil, fmt.Sprintf("mkwhisper: %v: %s", err, out)
 	}
 	idx := index.New()
 	for _, m := range ms {
 		idx.Add(m.Name)
 	}
-	return &wspSource{dir: wdir, idx: idx}, dir
+	return &wspSource{dir: wdir, idx: idx}, ""
 }
 
 type oracleResponse struct {
@@ -229,9 +265,7 @@ func renderURL(c renderCase, now int64) string {
 }
 
 func TestRenderOracle(t *testing.T) {
-	needOracle(t)
-	now := time.Now().Unix()
-	src, dir := oracleFixture(t, now)
+	src, dir, now := sharedFixture(t)
 	srv := startServer(t, src, time.Unix(now, 0))
 	var paths []string
 	for _, c := range renderCases {
