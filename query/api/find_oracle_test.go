@@ -30,6 +30,17 @@ var findCases = []string{
 	"/metrics/find",
 	"/metrics/find?query=a.*&format=bogus",
 	"/metrics/find?query=a.*&leavesOnly=x",
+	"/metrics/expand?query=a.*",
+	"/metrics/expand?query=a.b.*&query=host-*.*.*&query=a.*",
+	"/metrics/expand?query=a.b.*&query=host-*.*.*&groupByExpr=1",
+	"/metrics/expand?query=a.*&leavesOnly=1",
+	"/metrics/expand?query=a.*&jsonp=cb",
+	"/metrics/expand?query=nothing",
+	"/metrics/expand",
+	"/metrics/index.json",
+	"/metrics/index.json?jsonp=f",
+	"/metrics/find?query=a.b.*&pretty=1",
+	"/metrics/expand?query=a.*&pretty=1",
 }
 
 func TestFindOracle(t *testing.T) {
