@@ -82,7 +82,9 @@ func (c *collector) wait(t *testing.T, n int) []point {
 	}
 	out := append([]point(nil), c.pts...)
 	c.pts = nil
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name || out[i].name == out[j].name && out[i].ts < out[j].ts })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].name < out[j].name || out[i].name == out[j].name && out[i].ts < out[j].ts
+	})
 	return out
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/plumbago/plumbago/tuning"
 )
 
 // Config is everything `plumbago serve` can be told, by flag or by the TOML
@@ -31,11 +33,17 @@ type Config struct {
 	RewriteRules        string   `toml:"rewrite-rules"`
 	StatsdFlushInterval Duration `toml:"statsd-flush-interval"`
 	SyncInterval        Duration `toml:"sync-interval"`
-	EventLoops          int      `toml:"event-loops"`
-	Shards              int      `toml:"shards"`
 	FlushInterval       Duration `toml:"flush-interval"`
-	MaxBufferedPoints   int      `toml:"max-buffered-points"`
-	LogLevel            string   `toml:"log-level"`
+	// Sizes; zero means derived from the machine by package tuning.
+	EventLoops       int      `toml:"event-loops"`
+	StorageShards    int      `toml:"storage-shards"`
+	QueueChunks      int      `toml:"queue-chunks"`
+	WriteBuffer      ByteSize `toml:"write-buffer"`
+	SocketRecvBuffer ByteSize `toml:"socket-recv-buffer"`
+	GoMemLimit       ByteSize `toml:"gomemlimit"`
+	PebbleCache      ByteSize `toml:"pebble-cache"`
+	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
+	LogLevel         string   `toml:"log-level"`
 
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
@@ -53,6 +61,45 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	d.Duration = v
 	return nil
+}
+
+// ByteSize is a size in bytes that reads "512MiB" from flags and TOML.
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *ByteSize) UnmarshalText(t []byte) error { return b.Set(string(t)) }
+
+// Set implements flag.Value.
+func (b *ByteSize) Set(s string) error {
+	v, err := tuning.ParseBytes(s)
+	if err != nil {
+		return fmt.Errorf("parsing size %q: %w", s, err)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// String implements flag.Value.
+func (b *ByteSize) String() string {
+	if b == nil || *b == 0 {
+		return "0"
+	}
+	return tuning.FormatBytes(int64(*b))
+}
+
+// overrides returns the sizes fixed by the operator, for tuning.Derive.
+func (c *Config) overrides() tuning.Overrides {
+	return tuning.Overrides{
+		Backend:             c.Backend,
+		EventLoops:          c.EventLoops,
+		StorageShards:       c.StorageShards,
+		QueueChunks:         c.QueueChunks,
+		WriteBufferBytes:    int(c.WriteBuffer),
+		GoMemLimit:          int64(c.GoMemLimit),
+		SocketRecvBuffer:    int(c.SocketRecvBuffer),
+		PebbleCacheBytes:    int64(c.PebbleCache),
+		PebbleMemTableBytes: int64(c.PebbleMemtable),
+	}
 }
 
 // DefaultConfig returns the documented defaults (design.md's flag table).
@@ -94,10 +141,15 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.RewriteRules, "rewrite-rules", c.RewriteRules, "carbon rewrite-rules.conf")
 	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
 	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "how much accepted data a crash may lose at most (WAL sync period)")
-	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = derived from the machine)")
-	fs.IntVar(&c.Shards, "shards", c.Shards, "storage shards (0 = derived from the machine)")
 	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
-	fs.IntVar(&c.MaxBufferedPoints, "max-buffered-points", c.MaxBufferedPoints, "points buffered before ingest pauses (0 = derived)")
+	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
+	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
+	fs.IntVar(&c.QueueChunks, "queue-chunks", c.QueueChunks, "chunks per loop-to-shard queue (0 = derived)")
+	fs.Var(&c.WriteBuffer, "write-buffer", "write buffer memory budget, e.g. 512MiB; ingest pauses when it is full (0 = derived)")
+	fs.Var(&c.SocketRecvBuffer, "socket-recv-buffer", "UDP SO_RCVBUF asked for, e.g. 16MiB (0 = derived)")
+	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
+	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
+	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	return fs, configPath
 }

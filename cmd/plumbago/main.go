@@ -6,6 +6,7 @@
 //
 //	plumbago [serve] [flags]      run the server (the default)
 //	plumbago check-config [flags] validate a config and its rule files
+//	plumbago tune [flags]         print the sizes derived for this machine
 //	plumbago version
 package main
 
@@ -16,6 +17,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/plumbago/plumbago/tuning"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,6 +33,9 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server (default)", func(a []string, _, _ io.Writer) error { return serve(a) }},
 		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
+		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
+			return tuning.Main(a, out)
+		}},
 		{"version", "print the version", func(_ []string, out, _ io.Writer) error {
 			fmt.Fprintln(out, "plumbago", versionString())
 			return nil

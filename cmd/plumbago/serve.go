@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/tuning"
 )
 
 func newLogger(level string) (*slog.Logger, error) {
@@ -36,6 +38,7 @@ func newLogger(level string) (*slog.Logger, error) {
 // server is a running plumbago: every component, in start order.
 type server struct {
 	cfg    Config
+	plan   tuning.Plan
 	log    *slog.Logger
 	rules  *schema.Rules
 	index  *index.Index
@@ -46,7 +49,15 @@ type server struct {
 	http   *fasthttp.Server
 	httpLn net.Listener
 	start  time.Time
+
+	components   []component
+	sinkWrappers []sinkWrapper
+	httpHandlers []httpHandler
 }
+
+// bytesPerBufferedPoint is what one buffered point costs in the write
+// buffer: the point (16 B) plus its share of slice growth and series state.
+const bytesPerBufferedPoint = 32
 
 // stepFunc reports the step of the archive a fetch over (from, now] would
 // use for name, by whisper's archive choice.
@@ -73,6 +84,17 @@ func startServer(cfg Config) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, start: time.Now()}
+	m, err := tuning.Detect()
+	if err != nil {
+		log.Warn("detecting the machine; using defaults", "err", err)
+	}
+	s.plan = tuning.Derive(m, cfg.overrides())
+	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
+		debug.SetMemoryLimit(s.plan.GoMemLimit)
+	}
+	for _, r := range s.plan.Reasons {
+		log.Debug("tuning", "choice", r)
+	}
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
 		return nil, err
 	}
@@ -80,17 +102,14 @@ func startServer(cfg Config) (*server, error) {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
 	s.index = index.New()
-	if s.store, err = openStore(cfg, s.rules, s.index, log); err != nil {
+	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
 		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
-	shards := cfg.Shards
-	if shards <= 0 {
-		shards = 2 * runtime.GOMAXPROCS(0)
-	}
 	s.cache, err = cache.New(s.store, s.index, cache.Options{
-		Shards:            shards,
+		Shards:            s.plan.StorageShards,
+		LaneChunks:        s.plan.QueueChunks,
 		FlushInterval:     cfg.FlushInterval.Duration,
-		MaxBufferedPoints: cfg.MaxBufferedPoints,
+		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
 		Step:              stepFunc(s.rules),
 		Logger:            log,
 	})
@@ -105,14 +124,21 @@ func startServer(cfg Config) (*server, error) {
 			ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line},
 			ingest.Listener{Name: "carbon", Network: "udp", Addr: cfg.CarbonAddr, Handler: s.line})
 	}
-	loops := cfg.EventLoops
-	if loops <= 0 {
-		loops = runtime.GOMAXPROCS(0)
+	for _, f := range componentFactories {
+		c, err := f(s)
+		if err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+		if c != nil {
+			s.components = append(s.components, c)
+			listeners = append(listeners, c.listeners()...)
+		}
 	}
 	s.ingest, err = ingest.NewServer(ingest.Config{
-		EventLoops:       loops,
-		SocketRecvBuffer: 8 << 20,
-		NewSink:          func() ingest.SinkFlusher { return s.cache.NewProducer() },
+		EventLoops:       s.plan.EventLoops,
+		SocketRecvBuffer: s.plan.SocketRecvBuffer,
+		NewSink:          s.newLoopSink,
 		Logger:           log,
 	}, listeners)
 	if err != nil {
@@ -123,13 +149,20 @@ func startServer(cfg Config) (*server, error) {
 		s.closeStorage()
 		return nil, err
 	}
+	for _, c := range s.components {
+		if err := c.start(context.Background()); err != nil {
+			s.ingest.Stop(context.Background())
+			s.closeStorage()
+			return nil, err
+		}
+	}
 	if err := s.startHTTP(); err != nil {
 		s.ingest.Stop(context.Background())
 		s.closeStorage()
 		return nil, err
 	}
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
-		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", loops, "shards", shards)
+		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
 	return s, nil
 }
 
@@ -168,6 +201,11 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		w.Flush()
 		return
 	}
+	for _, h := range s.httpHandlers {
+		if h(ctx) {
+			return
+		}
+	}
 	ctx.Error("not found", fasthttp.StatusNotFound)
 }
 
@@ -179,6 +217,10 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	drops := map[string]uint64{"store_error": st.WriteErrors}
 	for _, r := range line.Reasons() {
 		drops[r.String()] = s.line.Rejected(r)
+	}
+	backendMetrics(p, s.store, drops)
+	for _, c := range s.components {
+		c.metrics(p, drops)
 	}
 	for _, k := range sortedKeys(drops) {
 		p.counter("plumbago_points_dropped_total", "Points or lines rejected or lost, by reason.", drops[k], "reason", k)
@@ -229,6 +271,11 @@ func (s *server) shutdown() error {
 	var errs []error
 	if err := s.ingest.Stop(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	for i := len(s.components) - 1; i >= 0; i-- {
+		if err := s.components[i].stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := s.cache.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("draining write buffer: %w", err))

@@ -455,7 +455,8 @@ func sanitizeInPlace(b []byte) []byte {
 }
 
 // sortTags rewrites name;t1;t2... with the tags sorted by tag name (then
-// value) and empty tags dropped, as Graphite's tagged-series form wants.
+// value) and tags that are not name=value dropped, as Graphite's
+// tagged-series form wants.
 func (l *Loop) sortTags(b []byte) []byte {
 	i := bytes.IndexByte(b, ';')
 	tags := l.tags[:0]
@@ -467,7 +468,9 @@ func (l *Loop) sortTags(b []byte) []byte {
 		} else {
 			t, rest = rest, nil
 		}
-		if len(t) > 0 {
+		// Graphite tags are name=value with both parts non-empty; etsy
+		// passes anything through, Plumbago drops what Graphite would reject.
+		if eq := bytes.IndexByte(t, '='); eq > 0 && eq < len(t)-1 {
 			tags = append(tags, t)
 		}
 		if rest == nil {

@@ -97,6 +97,9 @@ type Cache struct {
 	writers   sync.WaitGroup
 }
 
+// maxRecycledPoints bounds the buffer a series keeps between writes.
+const maxRecycledPoints = 1024
+
 type series struct {
 	name     string
 	pending  []storage.Point
@@ -380,7 +383,9 @@ func (sh *shard) writeOnce() {
 	dirty := sh.dirty
 	sh.dirty = sh.spare[:0]
 	for _, s := range dirty {
-		s.flushing, s.pending = s.pending, nil
+		// Double buffering: the buffer written last time (emptied, capacity
+		// kept) takes the new points, so steady ingest does not allocate.
+		s.flushing, s.pending = s.pending, s.flushing[:0]
 		s.dirty = false
 	}
 	sh.mu.Unlock()
@@ -406,7 +411,11 @@ func (sh *shard) writeOnce() {
 		}
 		sh.mu.Lock()
 		for _, s := range dirty[start:end] {
-			s.flushing = nil
+			if cap(s.flushing) <= maxRecycledPoints {
+				s.flushing = s.flushing[:0]
+			} else {
+				s.flushing = nil // do not pin a burst's memory for good
+			}
 		}
 		sh.mu.Unlock()
 		c.buffered.Add(-int64(n))

@@ -63,6 +63,12 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 			}
 		}
 		for _, v := range variants {
+			if !hasMeta(v) {
+				if v != "" && !slices.Contains(m.lits, v) {
+					m.lits = append(m.lits, v)
+				}
+				continue
+			}
 			if v == "**" {
 				m.globstar = true
 				continue
@@ -207,9 +213,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 		}
 	}
 	buf := make([]byte, 0, len(pattern)+64)
-	x.mu.RLock()
+	l := x.mu.RLock(pattern)
 	f.visit(&x.root, 0, buf)
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	return f, nil
 }
 
@@ -224,6 +230,25 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // empty segment matches nothing. Errors are returned only for hostile
 // patterns (too long, too many brace alternatives).
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
+	if !hasMeta(pattern) {
+		if len(pattern) > MaxPatternLen {
+			return nil, fmt.Errorf("finding pattern of %d bytes: %w", len(pattern), errPatternTooLong)
+		}
+		if !validName(pattern) {
+			return nil, nil
+		}
+		l := x.mu.RLock(pattern)
+		n := x.lookup(pattern)
+		var nd storage.Node
+		if n != nil {
+			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+		}
+		x.mu.RUnlock(l)
+		if n == nil {
+			return nil, nil
+		}
+		return []storage.Node{nd}, nil
+	}
 	f, err := x.run(pattern, false)
 	if f == nil {
 		return nil, err

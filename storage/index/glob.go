@@ -60,8 +60,9 @@ func (c *charClass) match(r rune) bool {
 // glob is one compiled segment pattern (after brace expansion): a sequence of
 // single-rune tokens and stars, matched against a whole segment.
 type glob struct {
-	toks []token
-	all  bool // the pattern is only stars: matches every name
+	prefix string  // leading literal runes, checked first
+	toks   []token // tokens after prefix
+	all    bool    // the pattern is only stars: matches every name
 }
 
 // match reports whether name matches the whole pattern. It uses the classic
@@ -72,6 +73,10 @@ func (g *glob) match(name string) bool {
 	if g.all {
 		return true
 	}
+	if len(name) < len(g.prefix) || name[:len(g.prefix)] != g.prefix {
+		return false
+	}
+	name = name[len(g.prefix):]
 	toks := g.toks
 	pi, si := 0, 0
 	starPi, starSi := -1, 0
@@ -122,7 +127,7 @@ func (g *glob) match(name string) bool {
 
 // compileGlob compiles one brace-free segment pattern. A backslash makes the
 // next rune literal (outside [...]; inside a class it is an ordinary member,
-// as in Python's fnmatch). When the pattern has no wildcard it returns the
+// as in Python's fnmatch); a trailing backslash is dropped. When the pattern has no wildcard it returns the
 // unescaped literal and isLit.
 func compileGlob(pat string) (g *glob, lit string, isLit bool) {
 	p := []rune(pat)
@@ -133,11 +138,12 @@ func compileGlob(pat string) (g *glob, lit string, isLit bool) {
 		i++
 		switch c {
 		case '\\':
+			// A trailing backslash (e.g. before an escaped dot, which
+			// still separates segments) is dropped, as graphite-web drops
+			// every backslash.
 			if i < len(p) {
 				toks = append(toks, token{kind: tokLit, r: p[i]})
 				i++
-			} else {
-				toks = append(toks, token{kind: tokLit, r: '\\'})
 			}
 		case '*':
 			allLit = false
@@ -168,6 +174,17 @@ func compileGlob(pat string) (g *glob, lit string, isLit bool) {
 		return nil, string(rs), true
 	}
 	g = &glob{toks: toks, all: len(toks) == 1 && toks[0].kind == tokStar}
+	k := 0
+	for k < len(toks) && toks[k].kind == tokLit {
+		k++
+	}
+	if k > 0 {
+		rs := make([]rune, k)
+		for i := range rs {
+			rs[i] = toks[i].r
+		}
+		g.prefix, g.toks = string(rs), toks[k:]
+	}
 	return g, "", false
 }
 

@@ -3,7 +3,6 @@ package index
 import (
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -21,13 +20,15 @@ const internSize = 1 << 15
 
 // Index is an in-memory tree of dot-separated metric names. It is safe for
 // concurrent use: lookups (Has, Find, Expand, Walk and Add of a name already
-// present) share a read lock; only inserting or deleting takes the write
-// lock.
+// present) take one shard of a sharded read lock, so readers never block
+// each other nor share a contended cache line; only inserting or deleting
+// takes the write lock (every shard).
 type Index struct {
-	mu     sync.RWMutex
+	mu     shardedRW
 	root   node
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
+	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
 }
 
 type node struct {
@@ -56,10 +57,10 @@ func (x *Index) Add(name string) bool {
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
 	present := n != nil && n.leaf
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	if present {
 		return false
 	}
@@ -84,10 +85,10 @@ func (x *Index) Has(name string) bool {
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
 	ok := n != nil && n.leaf
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	return ok
 }
 
@@ -127,8 +128,8 @@ func (x *Index) Delete(name string) bool {
 // on the same index (that would deadlock), and long-running fns delay
 // inserts of new names.
 func (x *Index) Walk(fn func(name string) bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	l := x.mu.RLock("")
+	defer x.mu.RUnlock(l)
 	buf := make([]byte, 0, 256)
 	x.root.walk(buf, fn)
 }
@@ -204,7 +205,7 @@ func (x *Index) insert(name string) bool {
 	for seg := range segments(name) {
 		c := n.child(seg)
 		if c == nil {
-			c = &node{seg: x.internSeg(seg)}
+			c = x.newNode(seg)
 			n.addChild(c)
 		}
 		n = c
@@ -215,6 +216,18 @@ func (x *Index) insert(name string) bool {
 	n.leaf = true
 	x.n.Add(1)
 	return true
+}
+
+// newNode returns a node for seg carved from the current slab. A slab stays
+// alive while any of its nodes does; deletes are rare enough for that.
+func (x *Index) newNode(seg string) *node {
+	if len(x.slab) == 0 {
+		x.slab = make([]node, 1024)
+	}
+	c := &x.slab[0]
+	x.slab = x.slab[1:]
+	c.seg = x.internSeg(seg)
+	return c
 }
 
 // internSeg returns a private copy of seg, shared with earlier equal

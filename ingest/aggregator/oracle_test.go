@@ -1,0 +1,224 @@
+package aggregator
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest/pickle"
+)
+
+const oracleRules = `# every method, both capture kinds, * nodes and regex fragments
+agg.<env>.requests.sum (3) = sum <env>.app.*.requests
+agg.<env>.requests.avg (3) = avg <env>.app.*.requests
+agg.<env>.requests.min (3) = min <env>.app.*.requests
+agg.<env>.requests.max (3) = max <env>.app.*.requests
+agg.<env>.requests.count (3) = count <env>.app.*.requests
+agg.<env>.requests.p50 (3) = p50 <env>.app.*.requests
+agg.<env>.requests.p75 (3) = p75 <env>.app.*.requests
+agg.<env>.requests.p80 (3) = p80 <env>.app.*.requests
+agg.<env>.requests.p90 (3) = p90 <env>.app.*.requests
+agg.<env>.requests.p95 (3) = p95 <env>.app.*.requests
+agg.<env>.requests.p99 (3) = p99 <env>.app.*.requests
+agg.<env>.requests.p999 (3) = p999 <env>.app.*.requests
+deep.<path>.total (6) = sum deep.<<path>>.leaf
+hosts.<dc>.cpu (3) = avg srv-<dc>-*.cpu
+web.all (3) = sum web(0[1-3]|10).hits
+`
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type key struct {
+	name string
+	ts   int64
+}
+
+// TestAgainstCarbonAggregator feeds the same lines to Debian's
+// carbon-aggregator and to two Loops + a Merger, and compares the last value
+// carbon emitted for every (aggregate, interval) with ours.
+func TestAgainstCarbonAggregator(t *testing.T) {
+	bin, err := exec.LookPath("carbon-aggregator")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("carbon-aggregator not installed")
+		}
+		t.Skip("carbon-aggregator not installed")
+	}
+	if testing.Short() {
+		t.Skip("oracle test takes ~6 s")
+	}
+	dir := t.TempDir()
+	linePort, picklePort, destPort := freePort(t), freePort(t), freePort(t)
+	conf := fmt.Sprintf(`[cache]
+STORAGE_DIR = %[1]s/storage
+LOCAL_DATA_DIR = %[1]s/storage/whisper
+LOG_DIR = %[1]s/log
+PID_DIR = %[1]s
+[aggregator]
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = %[2]d
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = %[3]d
+DESTINATIONS = 127.0.0.1:%[4]d
+FORWARD_ALL = False
+MAX_AGGREGATION_INTERVALS = 5
+CARBON_METRIC_INTERVAL = 0
+LOG_DIR = %[1]s/log
+PID_DIR = %[1]s
+`, dir, linePort, picklePort, destPort)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(dir, "carbon.conf"), []byte(conf), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "storage-schemas.conf"), []byte("[d]\npattern = .*\nretentions = 60s:1d\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "rules.conf"), []byte(oracleRules), 0o644))
+
+	// Our destination: collect carbon's pickled output.
+	dest, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", destPort))
+	must(err)
+	defer dest.Close()
+	var mu sync.Mutex
+	carbon := map[key]float64{}
+	go func() {
+		for {
+			c, err := dest.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				var d pickle.Decoder
+				for {
+					var hdr [4]byte
+					if _, err := io.ReadFull(r, hdr[:]); err != nil {
+						return
+					}
+					n, _ := pickle.FrameLen(hdr[:], pickle.DefaultMaxFrame)
+					body := make([]byte, n-4)
+					if _, err := io.ReadFull(r, body); err != nil {
+						return
+					}
+					_, _, err := d.Points(body, func(name []byte, ts, v float64) {
+						mu.Lock()
+						carbon[key{string(name), int64(ts)}] = v
+						mu.Unlock()
+					})
+					if err != nil {
+						t.Errorf("decoding carbon's output: %v", err)
+					}
+				}
+			}()
+		}
+	}()
+
+	cmd := exec.Command(bin, "--config="+filepath.Join(dir, "carbon.conf"), "--rules="+filepath.Join(dir, "rules.conf"),
+		"--pidfile="+filepath.Join(dir, "agg.pid"), "--logdir="+filepath.Join(dir, "log"), "--nodaemon", "start")
+	cmd.Dir = dir
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	must(cmd.Start())
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var conn net.Conn
+	for i := 0; i < 100; i++ {
+		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", linePort)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if conn == nil {
+		t.Fatalf("carbon-aggregator did not start: %v\n%s", err, log.String())
+	}
+
+	// Input: half-integer values so sums are exact in any order.
+	rng := rand.New(rand.NewSource(1))
+	base := time.Now().Unix() - 600
+	var lines []string
+	names := []string{"prod.app.a.requests", "prod.app.b.requests", "dev.app.a.requests",
+		"deep.x.y.z.leaf", "deep.q.leaf", "srv-eu-1.cpu", "srv-eu-22.cpu", "srv-us-3.cpu",
+		"web01.hits", "web10.hits", "web04.hits", "prod.app..requests", "unmatched.metric"}
+	for i := 0; i < 400; i++ {
+		ts := base + int64(rng.Intn(12))
+		v := float64(rng.Intn(2001)-1000) / 2
+		lines = append(lines, fmt.Sprintf("%s %s %d", names[rng.Intn(len(names))], strconv.FormatFloat(v, 'f', -1, 64), ts))
+	}
+	_, err = io.WriteString(conn, strings.Join(lines, "\n")+"\n")
+	must(err)
+	conn.Close()
+
+	// Ours: the same lines over two loops.
+	rules, err := Parse(strings.NewReader(oracleRules))
+	must(err)
+	loops := []*Loop{NewLoop(rules), NewLoop(rules)}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		v, _ := strconv.ParseFloat(f[1], 64)
+		ts, _ := strconv.ParseInt(f[2], 10, 64)
+		loops[i%2].Add([]byte(f[0]), ts, v)
+	}
+	m := NewMerger(rules)
+	for _, l := range loops {
+		m.Merge(l.Swap())
+	}
+	ours := map[key]float64{}
+	m.Emit(time.Now().Unix(), func(name string, ts int64, v float64) { ours[key{name, ts}] = v })
+
+	// carbon emits 6 s after the first point at the latest (largest
+	// frequency); wait until it has sent as many aggregates as we have.
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(carbon)
+		mu.Unlock()
+		if n >= len(ours) {
+			time.Sleep(300 * time.Millisecond)
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d aggregates from carbon, %d ours", len(carbon), len(ours))
+	if len(ours) < 40 {
+		t.Fatalf("only %d aggregates: test input too thin", len(ours))
+	}
+	var diffs []string
+	for k, v := range carbon {
+		if ov, ok := ours[k]; !ok || ov != v {
+			diffs = append(diffs, fmt.Sprintf("%s@%d carbon=%v ours=%v (have %v)", k.name, k.ts, v, ov, ok))
+		}
+	}
+	for k, v := range ours {
+		if _, ok := carbon[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s@%d only ours=%v", k.name, k.ts, v))
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("%d differences (of %d carbon, %d ours):\n%s\ncarbon log:\n%s", len(diffs), len(carbon), len(ours), strings.Join(diffs, "\n"), log.String())
+	}
+}
