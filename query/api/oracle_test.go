@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plumbago/plumbago/query/internal/wspread"
-	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/whisper"
 )
 
 const graphiteWeb = "/usr/lib/python3/dist-packages/graphite/render/views.py"
@@ -33,26 +32,6 @@ func needOracle(t testing.TB) {
 	}
 }
 
-// wspSource reads a whisper tree written by python3-whisper.
-type wspSource struct {
-	dir string
-	idx *index.Index
-}
-
-func (s *wspSource) Find(pattern string) ([]storage.Node, error) { return s.idx.Find(pattern) }
-
-func (s *wspSource) Fetch(name string, from, until, now int64) (*storage.Series, error) {
-	path := filepath.Join(s.dir, filepath.Join(strings.Split(name, ".")...)) + ".wsp"
-	if _, err := os.Stat(path); err != nil {
-		return nil, storage.ErrNotFound
-	}
-	start, step, vals, ok, err := wspread.Fetch(path, from, until, now)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &storage.Series{Name: name, Start: start, Step: step, Values: vals}, nil
-}
-
 type oracleMetric struct {
 	Name       string       `json:"name"`
 	Retentions [][2]int64   `json:"retentions"`
@@ -63,7 +42,7 @@ type oracleMetric struct {
 
 var (
 	fixtureOnce sync.Once
-	fixtureSrc  *wspSource
+	fixtureSrc  *whisper.Store
 	fixtureDir  string
 	fixtureNow  int64
 	fixtureErr  string
@@ -71,6 +50,9 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if fixtureSrc != nil {
+		fixtureSrc.Close()
+	}
 	if fixtureDir != "" {
 		os.RemoveAll(fixtureDir)
 	}
@@ -78,7 +60,7 @@ func TestMain(m *testing.M) {
 }
 
 // sharedFixture builds the whisper fixture once per test binary.
-func sharedFixture(t testing.TB) (*wspSource, string, int64) {
+func sharedFixture(t testing.TB) (*whisper.Store, string, int64) {
 	t.Helper()
 	needOracle(t)
 	fixtureOnce.Do(func() {
@@ -97,9 +79,9 @@ func sharedFixture(t testing.TB) (*wspSource, string, int64) {
 	return fixtureSrc, fixtureDir, fixtureNow
 }
 
-// oracleFixture creates whisper files under dir and returns the source
-// over them.
-func oracleFixture(dir string, now int64) (*wspSource, string) {
+// oracleFixture creates whisper files under dir with python3-whisper and
+// opens them with Plumbago's whisper backend.
+func oracleFixture(dir string, now int64) (*whisper.Store, string) {
 	wdir := filepath.Join(dir, "whisper")
 	var ms []oracleMetric
 	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
@@ -129,11 +111,12 @@ func oracleFixture(dir string, now int64) (*wspSource, string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Sprintf("mkwhisper: %v: %s", err, out)
 	}
-	idx := index.New()
-	for _, m := range ms {
-		idx.Add(m.Name)
+	st, err := whisper.Open(whisper.Options{Dir: wdir, Index: index.New()})
+	if err != nil {
+		return nil, err.Error()
 	}
-	return &wspSource{dir: wdir, idx: idx}, ""
+	<-st.ScanDone()
+	return st, ""
 }
 
 type oracleResponse struct {
