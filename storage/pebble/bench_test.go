@@ -12,13 +12,19 @@ import (
 
 // w1Rules is design.md's W1 schema: 1s:15m,1m:1d, average, xFilesFactor 0.
 func w1Rules(tb testing.TB) *schema.Rules {
+	fail := func(err error) {
+		if tb == nil {
+			panic(err)
+		}
+		tb.Fatal(err)
+	}
 	s, err := schema.ParseSchemas(strings.NewReader("[w1]\npattern = .*\nretentions = 1s:15m,1m:1d\n"))
 	if err != nil {
-		tb.Fatal(err)
+		fail(err)
 	}
 	a, err := schema.ParseAggregations(strings.NewReader("[w1]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n"))
 	if err != nil {
-		tb.Fatal(err)
+		fail(err)
 	}
 	return &schema.Rules{Schemas: s, Aggregations: a}
 }

@@ -377,7 +377,7 @@ func testOracle(t *testing.T, open OpenFunc) {
 				if err != nil {
 					t.Fatalf("fetch %v: %v", f, err)
 				}
-				compareOracle(t, f, got, want[j])
+				CompareWithWhisper(t, f, got, want[j])
 			}
 		})
 	}
@@ -438,13 +438,15 @@ func testOracleStream(t *testing.T, open OpenFunc) {
 				if err != nil {
 					t.Fatalf("fetch %v: %v", f, err)
 				}
-				compareOracle(t, f, got, want[j])
+				CompareWithWhisper(t, f, got, want[j])
 			}
 		})
 	}
 }
 
-func compareOracle(t *testing.T, f [2]int64, got *storage.Series, want *oracleSeries) {
+// CompareWithWhisper checks a fetch result against Python whisper's for
+// the fetch f (want nil = whisper returned None).
+func CompareWithWhisper(t *testing.T, f [2]int64, got *storage.Series, want *OracleSeries) {
 	t.Helper()
 	if want == nil {
 		if len(got.Values) != 0 {
