@@ -6,4 +6,29 @@
 //
 // Protocol packages (ingest/line, ingest/statsd, ingest/pickle, ...) are
 // libraries: they parse bytes and call a Sink; they never own sockets.
+//
+// # Writing a protocol
+//
+// A protocol implements Handler: NewLoop is called once per event loop (on
+// that loop's first traffic) with the loop's Sink and returns a LoopHandler
+// holding the protocol's per-loop state. Its Stream method gets a TCP
+// connection's buffered bytes and returns how many it consumed (whole
+// messages only; the rest is offered again with more data; bound what you
+// leave unconsumed). Datagram gets one UDP datagram. Both run on the loop's
+// goroutine, so per-loop state needs no locks. Per-connection state goes in
+// Conn.State; replies go through Conn.Write. The server flushes the loop's
+// Sink after every event.
+//
+// To run code on every loop's goroutine (e.g. statsd's flush handing over
+// each loop's aggregation state), call Server.OnLoops and, inside it,
+// Loop.LoopHandler(h) to get that loop's instance of your protocol.
+//
+// # Wiring into plumbago serve
+//
+// Add a file cmd/plumbago/<name>.go that calls registerComponent from init
+// (see cmd/plumbago/component.go): the factory returns the listeners, start
+// and stop hooks, /metrics counters, optional HTTP handlers
+// (s.handleHTTPWith) and optional sink wrappers (s.wrapSink) for transforms
+// applied to every loop's points before the write buffer. serve.go does not
+// change.
 package ingest

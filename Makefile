@@ -1,0 +1,23 @@
+# The two commands the README promises:
+#   make run   runs plumbago on its embedded default (pebble, data under ./data)
+#   make test  installs the test oracles (Debian's Graphite, etsy statsd) and runs every test
+.PHONY: run test build lint fuzz bench
+
+run:
+	go run ./cmd/plumbago serve
+
+build:
+	CGO_ENABLED=0 go build -trimpath -o plumbago ./cmd/plumbago
+
+test:
+	./scripts/test-deps.sh
+	go vet ./...
+	go test -count=1 -timeout 30m ./...
+
+lint:
+	gofmt -l . | (! grep .)
+	go vet ./...
+	staticcheck ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem -benchtime 1s ./...

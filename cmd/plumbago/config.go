@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/plumbago/plumbago/tuning"
+)
+
+// Config is everything `plumbago serve` can be told, by flag or by the TOML
+// file given with --config (flags win). TOML keys are the flag names.
+type Config struct {
+	DataDir             string   `toml:"data-dir"`
+	Backend             string   `toml:"backend"`
+	WhisperDir          string   `toml:"whisper-dir"`
+	CarbonAddr          string   `toml:"carbon-addr"`
+	PickleAddr          string   `toml:"pickle-addr"`
+	ProtobufAddr        string   `toml:"protobuf-addr"`
+	StatsdAddr          string   `toml:"statsd-addr"`
+	StatsdAdminAddr     string   `toml:"statsd-admin-addr"`
+	CarbonlinkAddr      string   `toml:"carbonlink-addr"`
+	HTTPAddr            string   `toml:"http-addr"`
+	HTTPAuthFile        string   `toml:"http-auth-file"`
+	Schemas             string   `toml:"schemas"`
+	Aggregation         string   `toml:"aggregation"`
+	AggregationRules    string   `toml:"aggregation-rules"`
+	RewriteRules        string   `toml:"rewrite-rules"`
+	StatsdFlushInterval Duration `toml:"statsd-flush-interval"`
+	SyncInterval        Duration `toml:"sync-interval"`
+	FlushInterval       Duration `toml:"flush-interval"`
+	// Sizes; zero means derived from the machine by package tuning.
+	EventLoops       int      `toml:"event-loops"`
+	StorageShards    int      `toml:"storage-shards"`
+	QueueChunks      int      `toml:"queue-chunks"`
+	WriteBuffer      ByteSize `toml:"write-buffer"`
+	SocketRecvBuffer ByteSize `toml:"socket-recv-buffer"`
+	GoMemLimit       ByteSize `toml:"gomemlimit"`
+	PebbleCache      ByteSize `toml:"pebble-cache"`
+	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
+	LogLevel         string   `toml:"log-level"`
+
+	// Statsd holds the statsd server's options (etsy statsd's names).
+	Statsd toml.Primitive `toml:"statsd"`
+	meta   toml.MetaData
+}
+
+// Duration is a time.Duration that reads "10s" from TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("parsing duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// ByteSize is a size in bytes that reads "512MiB" from flags and TOML.
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *ByteSize) UnmarshalText(t []byte) error { return b.Set(string(t)) }
+
+// Set implements flag.Value.
+func (b *ByteSize) Set(s string) error {
+	v, err := tuning.ParseBytes(s)
+	if err != nil {
+		return fmt.Errorf("parsing size %q: %w", s, err)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// String implements flag.Value.
+func (b *ByteSize) String() string {
+	if b == nil || *b == 0 {
+		return "0"
+	}
+	return tuning.FormatBytes(int64(*b))
+}
+
+// overrides returns the sizes fixed by the operator, for tuning.Derive.
+func (c *Config) overrides() tuning.Overrides {
+	return tuning.Overrides{
+		Backend:             c.Backend,
+		EventLoops:          c.EventLoops,
+		StorageShards:       c.StorageShards,
+		QueueChunks:         c.QueueChunks,
+		WriteBufferBytes:    int(c.WriteBuffer),
+		GoMemLimit:          int64(c.GoMemLimit),
+		SocketRecvBuffer:    int(c.SocketRecvBuffer),
+		PebbleCacheBytes:    int64(c.PebbleCache),
+		PebbleMemTableBytes: int64(c.PebbleMemtable),
+	}
+}
+
+// DefaultConfig returns the documented defaults (design.md's flag table).
+func DefaultConfig() Config {
+	return Config{
+		DataDir:             "./data",
+		Backend:             "pebble",
+		CarbonAddr:          ":2003",
+		PickleAddr:          ":2004",
+		StatsdAddr:          ":8125",
+		StatsdAdminAddr:     ":8126",
+		CarbonlinkAddr:      "127.0.0.1:7002",
+		HTTPAddr:            ":8080",
+		StatsdFlushInterval: Duration{10 * time.Second},
+		SyncInterval:        Duration{time.Second},
+		FlushInterval:       Duration{time.Second},
+		LogLevel:            "info",
+	}
+}
+
+// flagSet binds every Config field to a flag of the same name.
+func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	configPath := fs.String("config", "", "TOML config file; its keys are these flags' names (flags win)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "root of all stored data (pebble under pebble/, whisper under whisper/)")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "storage backend: pebble or whisper")
+	fs.StringVar(&c.WhisperDir, "whisper-dir", c.WhisperDir, "whisper tree to use in place (default <data-dir>/whisper)")
+	fs.StringVar(&c.CarbonAddr, "carbon-addr", c.CarbonAddr, "carbon plaintext address, TCP and UDP (empty = off)")
+	fs.StringVar(&c.PickleAddr, "pickle-addr", c.PickleAddr, "carbon pickle address, TCP (empty = off)")
+	fs.StringVar(&c.ProtobufAddr, "protobuf-addr", c.ProtobufAddr, "carbon protobuf address, TCP (empty = off)")
+	fs.StringVar(&c.StatsdAddr, "statsd-addr", c.StatsdAddr, "statsd address, UDP and TCP (empty = off)")
+	fs.StringVar(&c.StatsdAdminAddr, "statsd-admin-addr", c.StatsdAdminAddr, "statsd admin console address, TCP (empty = off)")
+	fs.StringVar(&c.CarbonlinkAddr, "carbonlink-addr", c.CarbonlinkAddr, "carbonlink cache-query address, TCP (empty = off)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "Graphite API for Grafana, /metrics and /healthz")
+	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file (bcrypt) enabling basic auth on the HTTP API")
+	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
+	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")
+	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")
+	fs.StringVar(&c.RewriteRules, "rewrite-rules", c.RewriteRules, "carbon rewrite-rules.conf")
+	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
+	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "how much accepted data a crash may lose at most (WAL sync period)")
+	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
+	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
+	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
+	fs.IntVar(&c.QueueChunks, "queue-chunks", c.QueueChunks, "chunks per loop-to-shard queue (0 = derived)")
+	fs.Var(&c.WriteBuffer, "write-buffer", "write buffer memory budget, e.g. 512MiB; ingest pauses when it is full (0 = derived)")
+	fs.Var(&c.SocketRecvBuffer, "socket-recv-buffer", "UDP SO_RCVBUF asked for, e.g. 16MiB (0 = derived)")
+	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
+	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
+	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	return fs, configPath
+}
+
+// loadConfig parses args: defaults, then the TOML file, then the flags set.
+func loadConfig(name string, args []string) (Config, error) {
+	c := DefaultConfig()
+	fs, configPath := flagSet(name, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if *configPath != "" {
+		fileCfg := DefaultConfig()
+		md, err := toml.DecodeFile(*configPath, &fileCfg)
+		if err != nil {
+			return c, fmt.Errorf("reading config %q: %w", *configPath, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			var bad []string
+			for _, k := range und {
+				if len(k) > 0 && k[0] == "statsd" {
+					continue
+				}
+				bad = append(bad, k.String())
+			}
+			if len(bad) > 0 {
+				return c, fmt.Errorf("config %q: unknown keys %v", *configPath, bad)
+			}
+		}
+		fileCfg.meta = md
+		// Flags given on the command line win over the file.
+		fs2, _ := flagSet(name, &fileCfg)
+		fs.Visit(func(f *flag.Flag) { _ = fs2.Set(f.Name, f.Value.String()) })
+		c = fileCfg
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	switch c.Backend {
+	case "pebble", "whisper":
+	default:
+		return fmt.Errorf("--backend %q: must be pebble or whisper", c.Backend)
+	}
+	if c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	if c.WhisperDir == "" {
+		c.WhisperDir = filepath.Join(c.DataDir, "whisper")
+	}
+	if c.StatsdFlushInterval.Duration < time.Second {
+		return fmt.Errorf("--statsd-flush-interval %v: must be at least 1s", c.StatsdFlushInterval.Duration)
+	}
+	if c.FlushInterval.Duration <= 0 {
+		return fmt.Errorf("--flush-interval %v: must be positive", c.FlushInterval.Duration)
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"schemas", c.Schemas}, {"aggregation", c.Aggregation}, {"aggregation-rules", c.AggregationRules},
+		{"rewrite-rules", c.RewriteRules}, {"http-auth-file", c.HTTPAuthFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return fmt.Errorf("--%s: %w", f.flag, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/storage/whisper"
+)
+
+// buildBinary compiles plumbago once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "plumbago")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freePort returns a port free for TCP and UDP on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		u.Close()
+		return port
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	http   string
+	carbon string
+	log    *strings.Builder
+}
+
+// startPlumbago runs the binary with loopback ports and waits for /healthz.
+func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
+	t.Helper()
+	p := &proc{
+		http:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		carbon: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		log:    &strings.Builder{},
+	}
+	args := append([]string{"serve",
+		"--http-addr", p.http, "--carbon-addr", p.carbon,
+		"--pickle-addr", "", "--statsd-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
+		"--flush-interval", "100ms",
+	}, extra...)
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout = p.log
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get("http://" + p.http + "/healthz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("plumbago did not become healthy:\n%s", p.log)
+	return nil
+}
+
+func (p *proc) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	r, err := http.Get("http://" + p.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	t.Fatalf("metric %s not exposed", name)
+	return 0
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("plumbago exited with %v:\n%s", err, p.log)
+	}
+}
+
+func readAll(t *testing.T, url string) string {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestSIGTERMWritesEverythingAccepted sends points over TCP and UDP, stops
+// the server with SIGTERM at once, and checks every point is in the whisper
+// files afterwards (read back by the whisper backend on a fresh open).
+func TestSIGTERMWritesEverythingAccepted(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := filepath.Join(dir, "schemas.conf")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 1s:1h,1m:1d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A long flush interval: everything is still buffered when SIGTERM comes.
+	p := startPlumbago(t, bin, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h")
+	now := time.Now().Unix()
+	const series, points = 200, 30
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(c)
+	for i := 0; i < points; i++ {
+		for s := 0; s < series; s++ {
+			fmt.Fprintf(w, "e2e.s%03d.v %d %d\n", s, s*1000+i, now-int64(points)+int64(i))
+		}
+	}
+	w.Flush()
+	c.Close()
+	u, err := net.Dial("udp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(u, "e2e.udp.v 7 %d\ne2e.udp.v 8 %d\n", now-2, now-1)
+	u.Close()
+	// Wait until the server accepted everything (received), then stop it
+	// while the points are still only in the write buffer.
+	want := float64(series*points + 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for p.metric(t, "plumbago_points_received_total") < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := p.metric(t, "plumbago_points_received_total"); got != want {
+		t.Fatalf("received %v points; want %v", got, want)
+	}
+	if got := p.metric(t, "plumbago_points_committed_total"); got != 0 {
+		t.Fatalf("committed %v points before SIGTERM; the test needs them buffered", got)
+	}
+	p.stop(t)
+	if !regexp.MustCompile(`plumbago stopped.*received=6002 committed=6002`).MatchString(p.log.String()) {
+		t.Fatalf("shutdown log does not report every point committed:\n%s", p.log)
+	}
+
+	rules, err := schema.Load(schemas, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := whisper.Open(whisper.Options{Dir: filepath.Join(dir, "whisper"), Rules: rules, Index: index.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fetchNow := now + 1
+	for s := 0; s < series; s++ {
+		name := fmt.Sprintf("e2e.s%03d.v", s)
+		got, err := st.Fetch(name, now-int64(points)-1, fetchNow, fetchNow)
+		if err != nil {
+			t.Fatalf("fetch %s: %v", name, err)
+		}
+		for i := 0; i < points; i++ {
+			ts := now - int64(points) + int64(i)
+			idx := (ts - got.Start) / got.Step
+			if v := got.Values[idx]; v != float64(s*1000+i) {
+				t.Fatalf("%s at %d = %v; want %d", name, ts, v, s*1000+i)
+			}
+		}
+	}
+	got, err := st.Fetch("e2e.udp.v", now-3, fetchNow, fetchNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1, v2 := got.Values[(now-2-got.Start)/got.Step], got.Values[(now-1-got.Start)/got.Step]; v1 != 7 || v2 != 8 || math.IsNaN(v1) {
+		t.Fatalf("udp points = %v, %v; want 7, 8", v1, v2)
+	}
+}
+
+// TestRenderSeesPointsAsSoonAsAccepted sends lines over TCP and UDP and checks
+// /render and /metrics/find point by point, before the points reached disk
+// (flush interval of an hour) and again after a restart from disk.
+func TestRenderSeesPointsAsSoonAsAccepted(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := filepath.Join(dir, "schemas.conf")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--backend", "whisper", "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h"}
+	p := startPlumbago(t, bin, args...)
+	now := time.Now().Unix()
+	base := now - now%10 - 60 // six whole 10 s slots ago
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "r.tcp.a 1 %d\nr.tcp.a 2.5 %d\nr.tcp.b -3 %d\nnot a valid line\n", base, base+10, base+10)
+	c.Close()
+	u, err := net.Dial("udp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(u, "r.udp.a 42 %d", base+20)
+	u.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.metric(t, "plumbago_points_received_total") < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wait for the shard consumers to file the points (visibility).
+	check := func(phase string) {
+		t.Helper()
+		from, until := base-10, base+30
+		url := fmt.Sprintf("http://%s/render?target=r.*.a&target=r.tcp.b&from=%d&until=%d&format=json", p.http, from, until)
+		want := fmt.Sprintf(`[{"target": "r.tcp.a", "tags": {"name": "r.tcp.a"}, "datapoints": [[1.0, %d], [2.5, %d], [null, %d], [null, %d]]}, `+
+			`{"target": "r.udp.a", "tags": {"name": "r.udp.a"}, "datapoints": [[null, %d], [null, %d], [42.0, %d], [null, %d]]}, `+
+			`{"target": "r.tcp.b", "tags": {"name": "r.tcp.b"}, "datapoints": [[null, %d], [-3.0, %d], [null, %d], [null, %d]]}]`,
+			base, base+10, base+20, base+30, base, base+10, base+20, base+30, base, base+10, base+20, base+30)
+		var got string
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got = readAll(t, url); got == want {
+				break
+			}
+		}
+		if got != want {
+			t.Fatalf("%s: render =\n%s\nwant\n%s", phase, got, want)
+		}
+		find := readAll(t, fmt.Sprintf("http://%s/metrics/find?query=r.*&format=completer", p.http))
+		wantFind := `{"metrics": [{"path": "r.tcp.", "name": "tcp", "is_leaf": "0"}, {"path": "r.udp.", "name": "udp", "is_leaf": "0"}]}`
+		if find != wantFind {
+			t.Fatalf("%s: find = %s; want %s", phase, find, wantFind)
+		}
+	}
+	check("buffered")
+	if got := p.metric(t, "plumbago_points_committed_total"); got != 0 {
+		t.Fatalf("points reached disk (%v) before the test expected", got)
+	}
+	if got := p.metric(t, `plumbago_points_dropped_total{reason="bad_fields"}`); got != 1 {
+		t.Fatalf("bad_fields drops = %v; want 1", got)
+	}
+	p.stop(t)
+	// A fresh server over the same files: the index comes from the startup
+	// scan and the values from disk.
+	p = startPlumbago(t, bin, args...)
+	check("after restart")
+	p.stop(t)
+}

@@ -1,0 +1,88 @@
+// Command plumbago is a Graphite server in one binary: statsd, carbon
+// (plaintext, pickle, aggregator, carbonlink), whisper or pebble storage, and
+// the Graphite render/find API for Grafana.
+//
+// Usage:
+//
+//	plumbago [serve] [flags]      run the server (the default)
+//	plumbago check-config [flags] validate a config and its rule files
+//	plumbago tune [flags]         print the sizes derived for this machine
+//	plumbago version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/plumbago/plumbago/tuning"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type command struct {
+	name, help string
+	run        func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the server (default)", func(a []string, _, _ io.Writer) error { return serve(a) }},
+		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
+		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
+			return tuning.Main(a, out)
+		}},
+		{"version", "print the version", func(_ []string, out, _ io.Writer) error {
+			fmt.Fprintln(out, "plumbago", versionString())
+			return nil
+		}},
+	}
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: plumbago [command] [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nRun 'plumbago <command> -h' for a command's flags.")
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	name := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(args, stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", name)
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "plumbago:", err)
+		os.Exit(1)
+	}
+}

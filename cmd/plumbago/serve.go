@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/line"
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/cache"
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/tuning"
+)
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// server is a running plumbago: every component, in start order.
+type server struct {
+	cfg    Config
+	plan   tuning.Plan
+	log    *slog.Logger
+	rules  *schema.Rules
+	index  *index.Index
+	store  storage.Store
+	cache  *cache.Cache
+	line   *line.Handler
+	ingest *ingest.Server
+	http   *fasthttp.Server
+	httpLn net.Listener
+	start  time.Time
+
+	components   []component
+	sinkWrappers []sinkWrapper
+	httpHandlers []httpHandler
+}
+
+// bytesPerBufferedPoint is what one buffered point costs in the write
+// buffer: the point (16 B) plus its share of slice growth and series state.
+const bytesPerBufferedPoint = 32
+
+// stepFunc reports the step of the archive a fetch over (from, now] would
+// use for name, by whisper's archive choice.
+func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
+	return func(name string, from, now int64) int64 {
+		s, _, err := rules.Match(name)
+		if err != nil || len(s.Retentions) == 0 {
+			return 0
+		}
+		rs := append([]schema.Retention(nil), s.Retentions...)
+		schema.SortRetentions(rs)
+		for _, r := range rs {
+			if r.MaxRetention() >= now-from {
+				return r.SecondsPerPoint
+			}
+		}
+		return rs[len(rs)-1].SecondsPerPoint
+	}
+}
+
+func startServer(cfg Config) (*server, error) {
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, start: time.Now()}
+	m, err := tuning.Detect()
+	if err != nil {
+		log.Warn("detecting the machine; using defaults", "err", err)
+	}
+	s.plan = tuning.Derive(m, cfg.overrides())
+	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
+		debug.SetMemoryLimit(s.plan.GoMemLimit)
+	}
+	for _, r := range s.plan.Reasons {
+		log.Debug("tuning", "choice", r)
+	}
+	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	s.index = index.New()
+	if s.store, err = openStore(cfg, s.rules, s.index, log); err != nil {
+		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
+	}
+	s.cache, err = cache.New(s.store, s.index, cache.Options{
+		Shards:            s.plan.StorageShards,
+		LaneChunks:        s.plan.QueueChunks,
+		FlushInterval:     cfg.FlushInterval.Duration,
+		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
+		Step:              stepFunc(s.rules),
+		Logger:            log,
+	})
+	if err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	s.line = &line.Handler{Logger: log}
+	var listeners []ingest.Listener
+	if cfg.CarbonAddr != "" {
+		listeners = append(listeners,
+			ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line},
+			ingest.Listener{Name: "carbon", Network: "udp", Addr: cfg.CarbonAddr, Handler: s.line})
+	}
+	for _, f := range componentFactories {
+		c, err := f(s)
+		if err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+		if c != nil {
+			s.components = append(s.components, c)
+			listeners = append(listeners, c.listeners()...)
+		}
+	}
+	s.ingest, err = ingest.NewServer(ingest.Config{
+		EventLoops:       s.plan.EventLoops,
+		SocketRecvBuffer: s.plan.SocketRecvBuffer,
+		NewSink:          s.newLoopSink,
+		Logger:           log,
+	}, listeners)
+	if err != nil {
+		s.closeStorage()
+		return nil, err
+	}
+	if err := s.ingest.Start(); err != nil {
+		s.closeStorage()
+		return nil, err
+	}
+	for _, c := range s.components {
+		if err := c.start(context.Background()); err != nil {
+			s.ingest.Stop(context.Background())
+			s.closeStorage()
+			return nil, err
+		}
+	}
+	if err := s.startHTTP(); err != nil {
+		s.ingest.Stop(context.Background())
+		s.closeStorage()
+		return nil, err
+	}
+	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
+		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
+	return s, nil
+}
+
+func (s *server) startHTTP() error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on --http-addr %q: %w", s.cfg.HTTPAddr, err)
+	}
+	s.httpLn = ln
+	s.http = &fasthttp.Server{
+		Handler:            s.handleHTTP,
+		Name:               "plumbago",
+		ReadTimeout:        30 * time.Second,
+		WriteTimeout:       60 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		MaxRequestBodySize: 8 << 20,
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
+	switch string(ctx.Path()) {
+	case "/healthz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+		return
+	case "/metrics":
+		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		w := bufio.NewWriter(ctx)
+		s.writeMetrics(w)
+		w.Flush()
+		return
+	}
+	for _, h := range s.httpHandlers {
+		if h(ctx) {
+			return
+		}
+	}
+	ctx.Error("not found", fasthttp.StatusNotFound)
+}
+
+func (s *server) writeMetrics(bw *bufio.Writer) {
+	p := newPromWriter(bw)
+	st := s.cache.Stats()
+	p.counter("plumbago_points_received_total", "Points accepted from every source.", st.Received)
+	p.counter("plumbago_points_committed_total", "Points written to the storage backend (queryable from disk).", st.Committed)
+	drops := map[string]uint64{"store_error": st.WriteErrors}
+	for _, r := range line.Reasons() {
+		drops[r.String()] = s.line.Rejected(r)
+	}
+	backendMetrics(p, s.store, drops)
+	for _, c := range s.components {
+		c.metrics(p, drops)
+	}
+	for _, k := range sortedKeys(drops) {
+		p.counter("plumbago_points_dropped_total", "Points or lines rejected or lost, by reason.", drops[k], "reason", k)
+	}
+	p.counter("plumbago_carbon_lines_total", "Carbon plaintext lines seen.", s.line.Lines())
+	p.gauge("plumbago_buffered_points", "Points accepted but not yet written to the backend.", float64(st.Buffered))
+	p.gauge("plumbago_series", "Series known to the write buffer.", float64(st.Series))
+	p.counter("plumbago_store_writes_total", "Batches written to the backend.", st.WriteOps)
+	p.gauge("plumbago_store_last_write_seconds", "Duration of the last batch write.", float64(st.LastWriteNanos)/1e9)
+	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)
+	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
+	p.gauge("plumbago_goroutines", "Goroutines.", float64(runtime.NumGoroutine()))
+	if rss, ok := residentBytes(); ok {
+		p.gauge("plumbago_resident_memory_bytes", "Resident set size.", float64(rss))
+	}
+	p.gauge("plumbago_uptime_seconds", "Seconds since start.", time.Since(s.start).Seconds())
+}
+
+func residentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	var size, rss int64
+	if _, err := fmt.Sscan(string(b), &size, &rss); err != nil {
+		return 0, false
+	}
+	return rss * int64(os.Getpagesize()), true
+}
+
+func (s *server) closeStorage() {
+	if err := s.cache.Close(); err != nil {
+		s.log.Error("draining write buffer", "err", err)
+	}
+	if err := s.store.Close(); err != nil {
+		s.log.Error("closing storage", "err", err)
+	}
+}
+
+// shutdown stops ingest, writes everything accepted, then closes storage and
+// the HTTP API.
+func (s *server) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	if err := s.ingest.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	for i := len(s.components) - 1; i >= 0; i-- {
+		if err := s.components[i].stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.cache.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("draining write buffer: %w", err))
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing storage: %w", err))
+	}
+	if err := s.http.ShutdownWithContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping http: %w", err))
+	}
+	st := s.cache.Stats()
+	s.log.Info("plumbago stopped", "received", st.Received, "committed", st.Committed)
+	return errors.Join(errs...)
+}
+
+func serve(args []string) error {
+	cfg, err := loadConfig("serve", args)
+	if err != nil {
+		return err
+	}
+	s, err := startServer(cfg)
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	got := <-sig
+	s.log.Info("signal received, writing everything accepted before exit", "signal", got.String())
+	return s.shutdown()
+}
+
+func checkConfig(args []string, stdout, _ io.Writer) error {
+	cfg, err := loadConfig("check-config", args)
+	if err != nil {
+		return err
+	}
+	rules, err := schema.Load(cfg.Schemas, cfg.Aggregation)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "config ok: backend %s, data %s\n", cfg.Backend, filepath.Clean(cfg.DataDir))
+	for _, sc := range rules.Schemas {
+		fmt.Fprintf(stdout, "schema [%s] pattern %s retentions %v\n", sc.Name, sc.Pattern, sc.Retentions)
+	}
+	for _, a := range rules.Aggregations {
+		fmt.Fprintf(stdout, "aggregation [%s] pattern %s method %s xFilesFactor %g\n", a.Name, a.Pattern, a.Method, a.XFilesFactor)
+	}
+	return nil
+}

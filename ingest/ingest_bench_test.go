@@ -1,0 +1,126 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/line"
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/cache"
+)
+
+// countStore counts what reaches storage, so the benchmark measures the
+// network core, the parser and the write buffer, not a backend.
+type countStore struct{ n atomic.Int64 }
+
+func (d *countStore) Write(b *storage.Batch) error { d.n.Add(int64(b.Points())); return nil }
+func (d *countStore) Fetch(string, int64, int64, int64) (*storage.Series, error) {
+	return nil, storage.ErrNotFound
+}
+func (d *countStore) Find(string) ([]storage.Node, error) { return nil, nil }
+func (d *countStore) Close() error                        { return nil }
+
+// BenchmarkTCPIngestW1Shape sends W1-shaped carbon plaintext (distinct
+// series, small integer values, 1 s steps) over 4 TCP connections and waits
+// until every point has been handed to storage. One op = one point.
+func BenchmarkTCPIngestW1Shape(b *testing.B) {
+	const conns = 4
+	port := freePortB(b)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	st := &countStore{}
+	c, err := cache.New(st, nil, cache.Options{Shards: 2, FlushInterval: 20 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &line.Handler{}
+	srv, err := ingest.NewServer(ingest.Config{
+		EventLoops: 2,
+		NewSink:    func() ingest.SinkFlusher { return c.NewProducer() },
+	}, []ingest.Listener{{Name: "carbon", Network: "tcp", Addr: addr, Handler: h}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+
+	// Build the payload before the clock starts: per connection, its share
+	// of b.N points over 25,000 series per connection.
+	payloads := make([][]byte, conns)
+	per := (b.N + conns - 1) / conns
+	total := 0
+	for k := range payloads {
+		var buf bytes.Buffer
+		n := per
+		if total+n > b.N {
+			n = b.N - total
+		}
+		for i := 0; i < n; i++ {
+			buf.WriteString("w1.c")
+			buf.WriteString(strconv.Itoa(k))
+			buf.WriteString(".host")
+			buf.WriteString(strconv.Itoa(i % 25000 / 250))
+			buf.WriteString(".metric")
+			buf.WriteString(strconv.Itoa(i % 25000))
+			buf.WriteByte(' ')
+			buf.WriteString(strconv.Itoa(i % 100))
+			buf.WriteByte(' ')
+			buf.WriteString(strconv.Itoa(1700000000 + i/25000))
+			buf.WriteByte('\n')
+		}
+		total += n
+		payloads[k] = buf.Bytes()
+	}
+	var bytesSent int
+	for _, p := range payloads {
+		bytesSent += len(p)
+	}
+	b.SetBytes(int64(bytesSent / max(b.N, 1)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for _, p := range payloads {
+		wg.Add(1)
+		go func(p []byte) {
+			defer wg.Done()
+			cn, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer cn.Close()
+			if _, err := cn.Write(p); err != nil {
+				b.Error(err)
+			}
+		}(p)
+	}
+	wg.Wait()
+	deadline := time.Now().Add(2 * time.Minute)
+	for st.n.Load() < int64(total) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	if got := st.n.Load(); got != int64(total) {
+		b.Fatalf("storage got %d points; want %d", got, total)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
+	c.Close()
+}
+
+func freePortB(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,365 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// SinkFlusher is a Sink whose queued points become visible on Flush. The
+// server flushes each loop's sink at the end of every traffic event.
+type SinkFlusher interface {
+	Sink
+	Flush()
+}
+
+// Handler is a protocol. It is shared by every event loop; NewLoop creates
+// the protocol's state for one loop, which only that loop touches.
+type Handler interface {
+	NewLoop(sink Sink) LoopHandler
+}
+
+// LoopHandler is one event loop's instance of a protocol. Its methods run on
+// that loop's goroutine only.
+type LoopHandler interface {
+	// Stream handles bytes buffered on a TCP connection. It returns how many
+	// leading bytes it consumed (whole messages only: the rest is offered
+	// again, with what arrives next) and whether to close the connection.
+	// data is only valid during the call.
+	Stream(c *Conn, data []byte) (consumed int, closeConn bool)
+	// Datagram handles one UDP datagram. data is only valid during the call.
+	Datagram(data []byte, from net.Addr)
+}
+
+// Conn is a TCP connection as protocols see it.
+type Conn struct {
+	gc gnet.Conn
+	// State is free for the protocol's per-connection state.
+	State any
+	l     *Loop
+	li    int
+}
+
+// Write queues p to be sent to the peer; it must be called from the
+// protocol's Stream method.
+func (c *Conn) Write(p []byte) (int, error) { return c.gc.Write(p) }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+// Listener binds a protocol to an address.
+type Listener struct {
+	Name    string // for logs and metrics, e.g. "carbon"
+	Network string // "tcp" or "udp"
+	Addr    string // host:port; the port must be fixed (not 0)
+	Handler Handler
+}
+
+// Config sizes the network core.
+type Config struct {
+	// EventLoops is the number of gnet event loops. Default 2.
+	EventLoops int
+	// ReadBufferCap is each loop's read buffer, also the largest UDP
+	// datagram read whole. Default 64 KiB (a UDP datagram's maximum).
+	ReadBufferCap int
+	// SocketRecvBuffer is SO_RCVBUF asked for every socket (0 = kernel
+	// default). Default 8 MiB.
+	SocketRecvBuffer int
+	// NewSink creates the sink of one event loop. Required.
+	NewSink func() SinkFlusher
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Loop is one event loop's state.
+type Loop struct {
+	el       gnet.EventLoop
+	sink     SinkFlusher
+	handlers []LoopHandler // by Server.handlers index
+	server   *Server
+}
+
+// LoopHandler returns this loop's instance of h, or nil if h is not served.
+func (l *Loop) LoopHandler(h Handler) LoopHandler {
+	for i, hh := range l.server.handlers {
+		if hh == h {
+			return l.handlers[i]
+		}
+	}
+	return nil
+}
+
+// Server is the network core: one gnet engine for every listener.
+type Server struct {
+	gnet.BuiltinEventEngine
+	cfg       Config
+	listeners []Listener
+	handlers  []Handler // deduplicated
+	lhIndex   []int     // listener → handler index
+	tcpPort   map[int]int
+	udpPort   map[int]int
+
+	loopsMu sync.Mutex
+	loops   map[gnet.EventLoop]*Loop
+	loopSet atomic.Pointer[[]*Loop]
+
+	engine gnet.Engine
+	booted chan struct{}
+	done   chan error
+
+	Connections atomic.Int64
+}
+
+// NewServer validates the listeners. Start runs it.
+func NewServer(cfg Config, listeners []Listener) (*Server, error) {
+	if cfg.EventLoops <= 0 {
+		cfg.EventLoops = 2
+	}
+	if cfg.ReadBufferCap <= 0 {
+		cfg.ReadBufferCap = 64 << 10
+	}
+	if cfg.SocketRecvBuffer < 0 {
+		cfg.SocketRecvBuffer = 0
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.NewSink == nil {
+		return nil, errors.New("ingest: Config.NewSink is required")
+	}
+	s := &Server{
+		cfg:     cfg,
+		tcpPort: map[int]int{},
+		udpPort: map[int]int{},
+		loops:   map[gnet.EventLoop]*Loop{},
+		booted:  make(chan struct{}),
+		done:    make(chan error, 1),
+	}
+	empty := []*Loop{}
+	s.loopSet.Store(&empty)
+	for _, l := range listeners {
+		if l.Addr == "" {
+			continue
+		}
+		_, portStr, err := net.SplitHostPort(l.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s address %q: %w", l.Name, l.Addr, err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil || port <= 0 || port > 65535 {
+			return nil, fmt.Errorf("listener %s address %q: port must be a fixed number", l.Name, l.Addr)
+		}
+		ports := s.tcpPort
+		switch l.Network {
+		case "tcp":
+		case "udp":
+			ports = s.udpPort
+		default:
+			return nil, fmt.Errorf("listener %s: network %q is not tcp or udp", l.Name, l.Network)
+		}
+		if _, dup := ports[port]; dup {
+			return nil, fmt.Errorf("listener %s: %s port %d is used twice", l.Name, l.Network, port)
+		}
+		hi := -1
+		for i, h := range s.handlers {
+			if h == l.Handler {
+				hi = i
+			}
+		}
+		if hi < 0 {
+			hi = len(s.handlers)
+			s.handlers = append(s.handlers, l.Handler)
+		}
+		ports[port] = len(s.listeners)
+		s.listeners = append(s.listeners, l)
+		s.lhIndex = append(s.lhIndex, hi)
+	}
+	if len(s.listeners) == 0 {
+		return nil, errors.New("ingest: no listeners configured")
+	}
+	return s, nil
+}
+
+// Start runs the engine in the background and returns once it is listening.
+func (s *Server) Start() error {
+	addrs := make([]string, len(s.listeners))
+	for i, l := range s.listeners {
+		addrs[i] = l.Network + "://" + l.Addr
+	}
+	opts := []gnet.Option{
+		gnet.WithNumEventLoop(s.cfg.EventLoops),
+		gnet.WithReusePort(true),
+		gnet.WithReadBufferCap(s.cfg.ReadBufferCap),
+		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+		gnet.WithTCPKeepAlive(time.Minute),
+	}
+	if s.cfg.SocketRecvBuffer > 0 {
+		opts = append(opts, gnet.WithSocketRecvBuffer(s.cfg.SocketRecvBuffer))
+	}
+	go func() { s.done <- gnet.Rotate(s, addrs, opts...) }()
+	select {
+	case <-s.booted:
+		return nil
+	case err := <-s.done:
+		if err == nil {
+			err = errors.New("engine stopped during start")
+		}
+		return fmt.Errorf("starting ingest listeners %v: %w", addrs, err)
+	}
+}
+
+// Stop stops the engine: no more traffic is read. Every loop's sink has been
+// flushed at the end of its last traffic event.
+func (s *Server) Stop(ctx context.Context) error {
+	if err := s.engine.Stop(ctx); err != nil {
+		return fmt.Errorf("stopping ingest engine: %w", err)
+	}
+	select {
+	case err := <-s.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Loops returns the loops that have seen traffic so far.
+func (s *Server) Loops() []*Loop { return *s.loopSet.Load() }
+
+// OnLoops runs fn on every loop's own goroutine (so fn may touch the loop's
+// protocol state) and waits for all of them.
+func (s *Server) OnLoops(ctx context.Context, fn func(l *Loop)) error {
+	loops := s.Loops()
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	for _, l := range loops {
+		wg.Add(1)
+		err := l.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
+			defer wg.Done()
+			fn(l)
+			l.sink.Flush()
+			return nil
+		}))
+		if err != nil {
+			wg.Done()
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("running on event loop: %w", err)
+			}
+			mu.Unlock()
+		}
+	}
+	waited := make(chan struct{})
+	go func() { wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+func (s *Server) loop(el gnet.EventLoop) *Loop {
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	if l := s.loops[el]; l != nil {
+		return l
+	}
+	l := &Loop{el: el, sink: s.cfg.NewSink(), server: s}
+	for _, h := range s.handlers {
+		l.handlers = append(l.handlers, h.NewLoop(l.sink))
+	}
+	s.loops[el] = l
+	old := *s.loopSet.Load()
+	nl := append(append(make([]*Loop, 0, len(old)+1), old...), l)
+	s.loopSet.Store(&nl)
+	return l
+}
+
+// OnBoot implements gnet.EventHandler.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.engine = eng
+	close(s.booted)
+	return gnet.None
+}
+
+// OnOpen implements gnet.EventHandler.
+func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	li, ok := s.listenerOf(c)
+	if !ok {
+		return nil, gnet.Close
+	}
+	s.Connections.Add(1)
+	c.SetContext(&Conn{gc: c, l: s.loop(c.EventLoop()), li: li})
+	return nil, gnet.None
+}
+
+// OnClose implements gnet.EventHandler.
+func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	if _, ok := c.Context().(*Conn); ok {
+		s.Connections.Add(-1)
+	}
+	return gnet.None
+}
+
+func (s *Server) listenerOf(c gnet.Conn) (int, bool) {
+	switch a := c.LocalAddr().(type) {
+	case *net.TCPAddr:
+		li, ok := s.tcpPort[a.Port]
+		return li, ok
+	case *net.UDPAddr:
+		li, ok := s.udpPort[a.Port]
+		return li, ok
+	}
+	return 0, false
+}
+
+// OnTraffic implements gnet.EventHandler.
+func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	if cc, ok := c.Context().(*Conn); ok { // TCP
+		data, _ := c.Peek(-1)
+		n, closeConn := cc.l.handlers[s.lhIndex[cc.li]].Stream(cc, data)
+		if n > 0 {
+			_, _ = c.Discard(n)
+		}
+		cc.l.sink.Flush()
+		if closeConn {
+			return gnet.Close
+		}
+		return gnet.None
+	}
+	li, ok := s.listenerOf(c)
+	if !ok {
+		return gnet.None
+	}
+	l := s.loopFast(c.EventLoop())
+	data, _ := c.Next(-1)
+	l.handlers[s.lhIndex[li]].Datagram(data, c.RemoteAddr())
+	l.sink.Flush()
+	return gnet.None
+}
+
+func (s *Server) loopFast(el gnet.EventLoop) *Loop {
+	for _, l := range *s.loopSet.Load() {
+		if l.el == el {
+			return l
+		}
+	}
+	return s.loop(el)
+}
+
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }

@@ -1,0 +1,173 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/line"
+)
+
+// freePort returns a port that was free on 127.0.0.1 for both TCP and UDP.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		u.Close()
+		return port
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+type point struct {
+	name string
+	ts   int64
+	v    float64
+}
+
+// collector is the per-loop sink: it records what the core delivers.
+type collector struct {
+	mu  sync.Mutex
+	pts []point
+}
+
+type loopSink struct {
+	c   *collector
+	buf []point
+}
+
+func (s *loopSink) AddPoint(name []byte, ts int64, v float64) {
+	s.buf = append(s.buf, point{string(name), ts, v})
+}
+
+func (s *loopSink) Flush() {
+	s.c.mu.Lock()
+	s.c.pts = append(s.c.pts, s.buf...)
+	s.c.mu.Unlock()
+	s.buf = s.buf[:0]
+}
+
+func (c *collector) wait(t *testing.T, n int) []point {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		got := len(c.pts)
+		c.mu.Unlock()
+		if got >= n {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pts) != n {
+		t.Fatalf("received %d points; want %d: %v", len(c.pts), n, c.pts)
+	}
+	out := append([]point(nil), c.pts...)
+	c.pts = nil
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].name < out[j].name || out[i].name == out[j].name && out[i].ts < out[j].ts
+	})
+	return out
+}
+
+func TestCarbonLineOverTCPAndUDP(t *testing.T) {
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	col := &collector{}
+	h := &line.Handler{MaxLineLen: 100, Now: func() time.Time { return time.Unix(1700000000, 0) }}
+	srv, err := ingest.NewServer(ingest.Config{
+		EventLoops: 2,
+		NewSink:    func() ingest.SinkFlusher { return &loopSink{c: col} },
+	}, []ingest.Listener{
+		{Name: "carbon", Network: "tcp", Addr: addr, Handler: h},
+		{Name: "carbon", Network: "udp", Addr: addr, Handler: h},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A line split across writes, a bad line between good ones, an over-long
+	// line, and a -1 timestamp.
+	writes := []string{
+		"a.b 1 1000\na.", "b 2 1010\n",
+		"bad line\n",
+		"c.d 3.5 -1\n",
+		strings.Repeat("x", 150), strings.Repeat("y", 50) + " 1 1\n",
+		"e.f 4 1020\n",
+	}
+	for _, w := range writes {
+		if _, err := c.Write([]byte(w)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := col.wait(t, 4)
+	want := []point{{"a.b", 1000, 1}, {"a.b", 1010, 2}, {"c.d", 1700000000, 3.5}, {"e.f", 1020, 4}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("tcp points = %v; want %v", got, want)
+	}
+	if h.Rejected(line.ReasonFields) != 1 || h.Rejected(line.ReasonLineTooLong) != 1 {
+		t.Fatalf("rejections: fields %d, too long %d; want 1, 1", h.Rejected(line.ReasonFields), h.Rejected(line.ReasonLineTooLong))
+	}
+	c.Close()
+
+	u, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if _, err := u.Write([]byte("u.a 1 100\nu.b nan 100\nu.c 2 200")); err != nil {
+		t.Fatal(err)
+	}
+	got = col.wait(t, 2)
+	want = []point{{"u.a", 100, 1}, {"u.c", 200, 2}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("udp points = %v; want %v", got, want)
+	}
+	if h.Rejected(line.ReasonNaN) != 1 {
+		t.Fatalf("nan rejections = %d; want 1", h.Rejected(line.ReasonNaN))
+	}
+
+	// OnLoops runs on every loop that has seen traffic.
+	n := 0
+	var mu sync.Mutex
+	if err := srv.OnLoops(context.Background(), func(l *ingest.Loop) {
+		if l.LoopHandler(h) == nil {
+			t.Error("loop has no carbon handler")
+		}
+		mu.Lock()
+		n++
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n > 2 {
+		t.Fatalf("OnLoops ran on %d loops; want 1 or 2", n)
+	}
+}

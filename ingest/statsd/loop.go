@@ -1,0 +1,559 @@
+package statsd
+
+import (
+	"bytes"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Loop is one event loop's aggregation state. It is not safe for concurrent
+// use: HandlePacket, Swap and Clone must all run on the loop's goroutine.
+type Loop struct {
+	sanitize bool
+	cur      *Snapshot
+	spare    atomic.Pointer[Snapshot]
+
+	keyBuf  []byte
+	sortBuf []byte
+	tags    [][]byte
+}
+
+// NewLoop returns the aggregation state for one event loop.
+func NewLoop(cfg *Config) *Loop {
+	l := &Loop{sanitize: cfg.KeyNameSanitize}
+	l.cur = newSnapshot(l)
+	return l
+}
+
+// Snapshot is the state one loop accumulated during one flush interval. After
+// Swap hands it over, only the Flusher touches it; Flush gives it back to its
+// loop for reuse.
+type Snapshot struct {
+	loop     *Loop
+	packets  float64
+	metrics  float64
+	bad      float64
+	lastMsg  int64 // unix seconds of the swap if any packet arrived, else 0
+	counters table[float64]
+	timers   table[timerVal]
+	gauges   table[gaugeVal]
+	sets     table[map[string]struct{}]
+}
+
+type timerVal struct {
+	vals  []float64
+	count float64
+}
+
+// gaugeVal is a run of gauge updates: an optional absolute value (with the
+// deltas that followed it already applied) or, without one, the deltas in
+// arrival order, to be applied to the merged value.
+type gaugeVal struct {
+	abs    bool
+	val    float64
+	deltas []float64
+}
+
+type entry[V any] struct {
+	name string
+	live bool
+	v    V
+}
+
+// table is an insertion-ordered map from an interned name to a value.
+type table[V any] struct {
+	idx  map[string]int32
+	ents []entry[V]
+}
+
+func (t *table[V]) get(name []byte) *V {
+	if i, ok := t.idx[bstr(name)]; ok {
+		e := &t.ents[i]
+		e.live = true
+		return &e.v
+	}
+	if t.idx == nil {
+		t.idx = make(map[string]int32)
+	}
+	n := string(name)
+	t.idx[n] = int32(len(t.ents))
+	t.ents = append(t.ents, entry[V]{name: n, live: true})
+	return &t.ents[len(t.ents)-1].v
+}
+
+// recycle keeps (reset) the entries used in the last interval and drops the
+// others, so steady names are not copied again.
+func (t *table[V]) recycle(reset func(*V)) {
+	j := 0
+	for i := range t.ents {
+		e := &t.ents[i]
+		if !e.live {
+			delete(t.idx, e.name)
+			continue
+		}
+		e.live = false
+		reset(&e.v)
+		if i != j {
+			t.ents[j] = *e
+			t.idx[e.name] = int32(j)
+		}
+		j++
+	}
+	clear(t.ents[j:])
+	t.ents = t.ents[:j]
+}
+
+func (t *table[V]) del(name string) {
+	if i, ok := t.idx[name]; ok {
+		t.ents[i].live = false
+		var zero V
+		t.ents[i].v = zero
+	}
+}
+
+func newSnapshot(l *Loop) *Snapshot { return &Snapshot{loop: l} }
+
+func (s *Snapshot) recycle() {
+	s.packets, s.metrics, s.bad, s.lastMsg = 0, 0, 0, 0
+	s.counters.recycle(func(v *float64) { *v = 0 })
+	s.timers.recycle(func(v *timerVal) { v.vals = v.vals[:0]; v.count = 0 })
+	s.gauges.recycle(func(v *gaugeVal) { v.abs = false; v.val = 0; v.deltas = v.deltas[:0] })
+	s.sets.recycle(func(v *map[string]struct{}) { clear(*v) })
+}
+
+// Swap returns the state accumulated since the previous Swap and starts a
+// fresh interval. Call it on the loop's goroutine.
+func (l *Loop) Swap() *Snapshot {
+	s := l.cur
+	if s.packets > 0 {
+		s.lastMsg = time.Now().Unix()
+	}
+	n := l.spare.Swap(nil)
+	if n == nil {
+		n = newSnapshot(l)
+	}
+	l.cur = n
+	return s
+}
+
+// Clone returns a copy of the current interval's state without disturbing
+// it (for the admin console). Call it on the loop's goroutine.
+func (l *Loop) Clone() *Snapshot {
+	s := l.cur
+	c := &Snapshot{packets: s.packets, metrics: s.metrics, bad: s.bad}
+	if s.packets > 0 {
+		c.lastMsg = time.Now().Unix()
+	}
+	for _, e := range s.counters.ents {
+		if e.live {
+			*c.counters.get([]byte(e.name)) = e.v
+		}
+	}
+	for _, e := range s.timers.ents {
+		if e.live {
+			*c.timers.get([]byte(e.name)) = timerVal{vals: append([]float64(nil), e.v.vals...), count: e.v.count}
+		}
+	}
+	for _, e := range s.gauges.ents {
+		if e.live {
+			*c.gauges.get([]byte(e.name)) = gaugeVal{abs: e.v.abs, val: e.v.val, deltas: append([]float64(nil), e.v.deltas...)}
+		}
+	}
+	for _, e := range s.sets.ents {
+		if e.live {
+			m := make(map[string]struct{}, len(e.v))
+			for k := range e.v {
+				m[k] = struct{}{}
+			}
+			*c.sets.get([]byte(e.name)) = m
+		}
+	}
+	return c
+}
+
+// Delete removes names of one kind ('c', 'm', 'g', 's') from the current
+// interval (admin del* commands). Call it on the loop's goroutine.
+func (l *Loop) Delete(kind byte, names []string) {
+	for _, n := range names {
+		switch kind {
+		case 'c':
+			l.cur.counters.del(n)
+		case 'm':
+			l.cur.timers.del(n)
+		case 'g':
+			l.cur.gauges.del(n)
+		case 's':
+			l.cur.sets.del(n)
+		}
+	}
+}
+
+// HandlePacket parses and aggregates one packet: a UDP datagram, or a run of
+// complete lines from a TCP stream. p is only read during the call.
+func (l *Loop) HandlePacket(p []byte) {
+	s := l.cur
+	s.packets++
+	for len(p) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, p = p[:i], p[i+1:]
+		} else {
+			line, p = p, nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		s.metrics++
+		l.handleLine(s, line)
+	}
+}
+
+var tagSep = []byte("|#")
+
+func (l *Loop) handleLine(s *Snapshot, line []byte) {
+	var tags []byte
+	if i := bytes.Index(line, tagSep); i >= 0 {
+		tags = line[i+2:]
+		if j := bytes.Index(tags, tagSep); j >= 0 {
+			tags = tags[:j]
+		}
+		line = line[:i]
+	}
+	c := bytes.IndexByte(line, ':')
+	if c < 0 {
+		s.bad++ // no value: etsy's default "1" has no type
+		return
+	}
+	key := l.buildKey(line[:c], tags)
+	if len(key) == 0 || key[0] == ';' {
+		s.bad++ // empty name (etsy would emit "stats.")
+		return
+	}
+	rest := line[c+1:]
+	for {
+		var piece []byte
+		if i := bytes.IndexByte(rest, ':'); i >= 0 {
+			piece, rest = rest[:i], rest[i+1:]
+		} else {
+			piece, rest = rest, nil
+		}
+		if !l.handleValue(s, key, piece) {
+			s.bad++
+		}
+		if rest == nil {
+			return
+		}
+	}
+}
+
+// handleValue applies one value|type[|@rate] piece; false means a bad line.
+func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
+	i := bytes.IndexByte(piece, '|')
+	if i < 0 {
+		return false
+	}
+	val := piece[:i]
+	typ := piece[i+1:]
+	rate := 1.0
+	if j := bytes.IndexByte(typ, '|'); j >= 0 {
+		r := typ[j+1:]
+		typ = typ[:j]
+		if k := bytes.IndexByte(r, '|'); k >= 0 {
+			r = r[:k]
+		}
+		var ok bool
+		if rate, ok = parseRate(r); !ok {
+			return false
+		}
+	}
+	typ = jsTrim(typ)
+	switch {
+	case len(typ) == 2 && typ[0] == 'm' && typ[1] == 's', len(typ) == 1 && typ[0] == 'h':
+		v, ok := jsIsNumber(val)
+		if !ok || !(v >= 0) {
+			return false
+		}
+		t := s.timers.get(key)
+		t.vals = append(t.vals, v)
+		t.count += 1 / rate
+	case len(typ) == 1 && typ[0] == 'g':
+		v, ok := jsIsNumber(val)
+		if !ok {
+			return false
+		}
+		g := s.gauges.get(key)
+		if val[0] == '+' || val[0] == '-' {
+			if g.abs {
+				g.val = applyDelta(true, g.val, v)
+			} else {
+				g.deltas = append(g.deltas, v)
+			}
+		} else {
+			g.abs, g.val, g.deltas = true, v, g.deltas[:0]
+		}
+	case len(typ) == 1 && typ[0] == 's':
+		m := s.sets.get(key)
+		if *m == nil {
+			*m = make(map[string]struct{})
+		}
+		if len(val) == 0 {
+			val = zeroMember
+		}
+		if _, ok := (*m)[bstr(val)]; !ok {
+			(*m)[string(val)] = struct{}{}
+		}
+	default:
+		v, ok := jsIsNumber(val)
+		if !ok {
+			return false
+		}
+		*s.counters.get(key) += v * (1 / rate)
+	}
+	return true
+}
+
+var zeroMember = []byte("0")
+
+// applyDelta is etsy's gauge rule: a signed value is added only to an
+// existing gauge whose value is truthy (non-zero, not NaN); otherwise it sets.
+func applyDelta(exists bool, cur, d float64) float64 {
+	if exists && cur != 0 && cur == cur {
+		return cur + d
+	}
+	return d
+}
+
+// parseRate validates "@<non-negative JS number>" and returns the rate as etsy
+// computes it: the number formed by the leading digits and dots. A rate that
+// is not positive is rejected (etsy accepts @0 and produces Infinity).
+func parseRate(r []byte) (float64, bool) {
+	if len(r) < 2 || r[0] != '@' || r[1] == '-' {
+		return 0, false
+	}
+	if _, ok := jsIsNumber(r[1:]); !ok {
+		return 0, false
+	}
+	n := 1
+	for n < len(r) && (r[n] == '.' || (r[n] >= '0' && r[n] <= '9')) {
+		n++
+	}
+	if n == 1 {
+		return 0, false // etsy throws here (e.g. "@+0.5", "@ 1")
+	}
+	v, ok := jsNumber(r[1:n])
+	if !ok || !(v > 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// allowed marks the bytes etsy's key sanitiser keeps.
+var allowed = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "_-.=" {
+		t[c] = true
+	}
+	return
+}()
+
+// buildKey builds the aggregation key: the name, the |# tags as ;k=v, both
+// sanitised like etsy (when enabled) and the tags sorted by name.
+func (l *Loop) buildKey(name, tags []byte) []byte {
+	if len(tags) == 0 {
+		clean := true
+		for _, c := range name {
+			if !allowed[c] {
+				clean = false
+				break
+			}
+		}
+		if clean {
+			return name
+		}
+	}
+	b := append(l.keyBuf[:0], name...)
+	for len(tags) > 0 {
+		var t []byte
+		if i := bytes.IndexByte(tags, ','); i >= 0 {
+			t, tags = tags[:i], tags[i+1:]
+		} else {
+			t, tags = tags, nil
+		}
+		if len(t) == 0 {
+			continue
+		}
+		b = append(b, ';')
+		start := len(b)
+		b = append(b, t...)
+		tt := b[start:]
+		if i := bytes.IndexByte(tt, ';'); i >= 0 {
+			tt[i] = '_'
+		}
+		if i := bytes.IndexByte(tt, ':'); i >= 0 {
+			tt[i] = '='
+		}
+	}
+	if l.sanitize {
+		b = sanitizeInPlace(b)
+	}
+	if bytes.IndexByte(b, ';') >= 0 {
+		b = l.sortTags(b)
+	}
+	l.keyBuf = b
+	return b
+}
+
+// sanitizeInPlace applies etsy's sanitizeKeyName: runs of white space become
+// '_', '/' becomes '-', and everything outside [A-Za-z0-9_.;=-] is removed.
+func sanitizeInPlace(b []byte) []byte {
+	w := 0
+	inWS := false
+	for r := 0; r < len(b); {
+		c := b[r]
+		if c < utf8.RuneSelf {
+			r++
+			if c == ' ' || (c >= '\t' && c <= '\r') {
+				if !inWS {
+					b[w] = '_'
+					w++
+					inWS = true
+				}
+				continue
+			}
+			inWS = false
+			if c == '/' {
+				b[w] = '-'
+				w++
+			} else if allowed[c] || c == ';' {
+				b[w] = c
+				w++
+			}
+			continue
+		}
+		ru, n := utf8.DecodeRune(b[r:])
+		r += n
+		if isJSSpaceRune(ru) {
+			if !inWS {
+				b[w] = '_'
+				w++
+				inWS = true
+			}
+			continue
+		}
+		inWS = false
+	}
+	return b[:w]
+}
+
+// sortTags rewrites name;t1;t2... with the tags sorted by tag name (then
+// value) and tags that are not name=value dropped, as Graphite's
+// tagged-series form wants.
+func (l *Loop) sortTags(b []byte) []byte {
+	i := bytes.IndexByte(b, ';')
+	tags := l.tags[:0]
+	rest := b[i+1:]
+	for len(rest) > 0 || rest != nil {
+		var t []byte
+		if j := bytes.IndexByte(rest, ';'); j >= 0 {
+			t, rest = rest[:j], rest[j+1:]
+		} else {
+			t, rest = rest, nil
+		}
+		// Graphite tags are name=value with both parts non-empty; etsy
+		// passes anything through, Plumbago drops what Graphite would reject.
+		if eq := bytes.IndexByte(t, '='); eq > 0 && eq < len(t)-1 {
+			tags = append(tags, t)
+		}
+		if rest == nil {
+			break
+		}
+	}
+	for x := 1; x < len(tags); x++ {
+		for y := x; y > 0 && tagLess(tags[y], tags[y-1]); y-- {
+			tags[y], tags[y-1] = tags[y-1], tags[y]
+		}
+	}
+	out := append(l.sortBuf[:0], b[:i]...)
+	for _, t := range tags {
+		out = append(out, ';')
+		out = append(out, t...)
+	}
+	l.tags = tags[:0]
+	l.sortBuf = b[:0]
+	return out
+}
+
+func tagLess(a, b []byte) bool {
+	ka, kb := a, b
+	if i := bytes.IndexByte(a, '='); i >= 0 {
+		ka = a[:i]
+	}
+	if i := bytes.IndexByte(b, '='); i >= 0 {
+		kb = b[:i]
+	}
+	if c := bytes.Compare(ka, kb); c != 0 {
+		return c < 0
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// find returns the live value stored under name.
+func (t *table[V]) find(name string) (*V, bool) {
+	if i, ok := t.idx[name]; ok && t.ents[i].live {
+		return &t.ents[i].v, true
+	}
+	return nil, false
+}
+
+// getS is get for a name that is already an immutable string (no copy).
+func (t *table[V]) getS(name string) *V {
+	if i, ok := t.idx[name]; ok {
+		e := &t.ents[i]
+		e.live = true
+		return &e.v
+	}
+	if t.idx == nil {
+		t.idx = make(map[string]int32)
+	}
+	t.idx[name] = int32(len(t.ents))
+	t.ents = append(t.ents, entry[V]{name: name, live: true})
+	return &t.ents[len(t.ents)-1].v
+}
+
+// compact drops deleted entries, keeping the others as they are.
+func (t *table[V]) compact() {
+	j := 0
+	for i := range t.ents {
+		e := &t.ents[i]
+		if !e.live {
+			delete(t.idx, e.name)
+			continue
+		}
+		if i != j {
+			t.ents[j] = *e
+			t.idx[e.name] = int32(j)
+		}
+		j++
+	}
+	clear(t.ents[j:])
+	t.ents = t.ents[:j]
+}
+
+func (t *table[V]) len() int {
+	n := 0
+	for i := range t.ents {
+		if t.ents[i].live {
+			n++
+		}
+	}
+	return n
+}

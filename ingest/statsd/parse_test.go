@@ -1,0 +1,241 @@
+package statsd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+)
+
+var numberCases = []string{
+	"1", "-1", "+3", "1e3", "1E3", "1e+3", "1e-3", "0x10", "0X1f", "0b101", "0o17", "-0x10", "+0x10",
+	"1.", ".5", ".", "-.5", "1.5e", "e5", "", " ", " 5 ", "\t7\n", "5 5", "Infinity", "-Infinity", "+Infinity",
+	"infinity", "inf", "NaN", "1e400", "-1e400", "1e-400", "0x", "0xg", "1_000", "0.1", "123456789012345678901234567890",
+	"0xffffffffffffffffffff", "\u00a05", "5\u2028", "00012", "-0", "1e", "1e+", "--1", "+-1", "abc", "12abc", "0.0000001",
+}
+
+// TestJSNumberNode checks jsIsNumber against JavaScript's isNaN/Number.
+func TestJSNumberNode(t *testing.T) {
+	node := nodeOrSkip(t)
+	js, _ := json.Marshal(numberCases)
+	out, err := exec.Command(node, "-e", `const a=`+string(js)+`;
+process.stdout.write(JSON.stringify(a.map(s => { const ok = Boolean(s && !isNaN(s)); return ok ? String(Number(s)) : null })))`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*string
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range numberCases {
+		v, ok := jsIsNumber([]byte(s))
+		switch {
+		case want[i] == nil && ok:
+			t.Errorf("%q: got %v, JavaScript rejects it", s, v)
+		case want[i] != nil && !ok:
+			t.Errorf("%q: rejected, JavaScript gives %s", s, *want[i])
+		case want[i] != nil && jsNumberString(v) != *want[i]:
+			t.Errorf("%q: got %s, JavaScript gives %s", s, jsNumberString(v), *want[i])
+		}
+	}
+}
+
+func nodeOrSkip(t *testing.T) string {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node not installed")
+		}
+		t.Skip("node not installed")
+	}
+	return node
+}
+
+func TestAppendJSNumber(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{
+		{1.1, "1.1"}, {0.06666666666666667, "0.06666666666666667"}, {math.Inf(1), "Infinity"}, {math.NaN(), "NaN"},
+		{1e21, "1e+21"}, {1e-7, "1e-7"}, {1.5e-7, "1.5e-7"}, {1e-6, "0.000001"}, {123456789012345680000, "123456789012345680000"},
+		{-2.5e300, "-2.5e+300"}, {math.Copysign(0, -1), "0"}, {100, "100"}, {-0.3, "-0.3"},
+	} {
+		if got := jsNumberString(c.f); got != c.want {
+			t.Errorf("%v: got %s want %s", c.f, got, c.want)
+		}
+	}
+}
+
+func TestSanitizeAndTags(t *testing.T) {
+	cfg := DefaultConfig()
+	l := NewLoop(&cfg)
+	for _, c := range []struct{ name, tags, want string }{
+		{"a.b", "", "a.b"},
+		{"fo/o bar+baz", "", "fo-o_barbaz"},
+		{"x  y\t", "", "x_y_"},
+		{"été", "", "t"},
+		{"a\u00a0\u2003b", "", "a_b"},
+		{"a \xff b", "", "a__b"},
+		{"tg", "host:a,env:prod", "tg;env=prod;host=a"},
+		{"tg;z=1", "a:2", "tg;a=2;z=1"},
+		{"tg", "a:1,,b:2", "tg;a=1;b=2"},
+		{"tg", "k.b:1,k:2", "tg;k=2;k.b=1"},
+		{"foo+bar", "tag1:val;1", "foobar;tag1=val_1"},
+		{"m", "flag,a:", "m"},
+		{"m;=1;b=", "c:", "m"},
+	} {
+		if got := string(l.buildKey([]byte(c.name), []byte(c.tags))); got != c.want {
+			t.Errorf("buildKey(%q, %q) = %q, want %q", c.name, c.tags, got, c.want)
+		}
+	}
+}
+
+// FuzzParse feeds arbitrary packets through a Loop and a flush and checks
+// the bookkeeping and the output names.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"a:1|c", "a:1|c|@0.1\nb:2|ms\n\nc:3|g\nd:x|s", "k:1|c:2|c:3|ms", "p:1:2:3|ms", "tg:1|c|#env:prod,host:a",
+		"g:+5|g\ng:-3|g", "x:1|c|@0", "été:1|c", "a:0x10|c", "a: |c", "a:1|c|@+1", ":1|c", "a;b=1:1|c|#c:2|#d:3",
+		"nocolon\na:xyz|c\nb:1\nd:1|c|@abc\nf:1|c|0.1\ni:|c\nj:1|g|@-1\nc:-1|ms", "h:5|h", "s:|s\ns:\xff|s",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) > 1<<16 {
+			return
+		}
+		cfg := DefaultConfig()
+		l := NewLoop(&cfg)
+		l.HandlePacket(p)
+		l.HandlePacket(p)
+		lines := 0
+		for _, ln := range bytes.Split(p, []byte("\n")) {
+			if len(ln) > 0 {
+				lines++
+			}
+		}
+		s := l.Swap()
+		if s.packets != 2 || s.metrics != float64(2*lines) {
+			t.Fatalf("packets %v metrics %v, want 2 and %d", s.packets, s.metrics, 2*lines)
+		}
+		if s.bad > float64(2*(bytes.Count(p, []byte(":"))+lines)) {
+			t.Fatalf("bad %v too large", s.bad)
+		}
+		fl, err := NewFlusher(cfg, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		fl.Flush([]*Snapshot{s}, time.Unix(10, 0), ingest.SinkFunc(func(name []byte, ts int64, v float64) {
+			for _, c := range name {
+				if !allowed[c] && c != ';' {
+					t.Fatalf("output name %q has byte %q", name, c)
+				}
+			}
+			parts := bytes.Split(name, []byte(";"))
+			if len(parts[0]) == 0 {
+				t.Fatalf("empty output name %q", name)
+			}
+			for _, tag := range parts[1:] {
+				if i := bytes.IndexByte(tag, '='); i <= 0 || i == len(tag)-1 {
+					t.Fatalf("output name %q has tag %q without name=value", name, tag)
+				}
+			}
+			names = append(names, string(name))
+		}))
+		if len(names) < 11 {
+			t.Fatalf("only %d points", len(names))
+		}
+		// The recycled snapshot must come back empty.
+		s2 := l.Swap()
+		if s2.packets != 0 || s2.counters.len() != 0 || s2.timers.len() != 0 || s2.gauges.len() != 0 || s2.sets.len() != 0 {
+			t.Fatal("recycled snapshot not empty")
+		}
+	})
+}
+
+func benchPacket(n int) []byte {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "app.requests.count.%d:1|c", i)
+		case 1:
+			fmt.Fprintf(&b, "app.latency.%d:%d|ms|@0.5", i, 100+i)
+		case 2:
+			fmt.Fprintf(&b, "app.queue.depth.%d:%d|g", i, i)
+		case 3:
+			fmt.Fprintf(&b, "app.errors.%d:2|c", i)
+		}
+	}
+	return []byte(b.String())
+}
+
+func BenchmarkHandlePacket(b *testing.B) {
+	for _, n := range []int{1, 20} {
+		b.Run(strconv.Itoa(n)+"PerPacket", func(b *testing.B) {
+			cfg := DefaultConfig()
+			l := NewLoop(&cfg)
+			pkts := make([][]byte, 64)
+			for i := range pkts {
+				// 64 packets with different names, as from 64 hosts
+				pkts[i] = bytes.ReplaceAll(benchPacket(n), []byte("app."), []byte("h"+strconv.Itoa(i)+"."))
+			}
+			fl, _ := NewFlusher(cfg, time.Unix(0, 0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l.HandlePacket(pkts[i&63])
+				if i&0xffff == 0xffff { // keep timer slices bounded like a real flush would
+					b.StopTimer()
+					fl.Flush([]*Snapshot{l.Swap()}, time.Unix(int64(i), 0), ingest.SinkFunc(func([]byte, int64, float64) {}))
+					b.StartTimer()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/metric")
+		})
+	}
+}
+
+func BenchmarkFlush100kTimers(b *testing.B) {
+	cfg := DefaultConfig()
+	l := NewLoop(&cfg)
+	fl, _ := NewFlusher(cfg, time.Unix(0, 0))
+	names := make([][]byte, 100_000)
+	for i := range names {
+		names[i] = []byte("svc.endpoint" + strconv.Itoa(i) + ".latency:")
+	}
+	fill := func() {
+		var p []byte
+		for i, n := range names {
+			for j := 0; j < 10; j++ {
+				p = append(p[:0], n...)
+				p = strconv.AppendInt(p, int64((i*7+j*13)%1000), 10)
+				p = append(p, "|ms"...)
+				l.HandlePacket(p)
+			}
+		}
+	}
+	points := 0
+	sink := ingest.SinkFunc(func([]byte, int64, float64) { points++ })
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		fill()
+		s := l.Swap()
+		b.StartTimer()
+		fl.Flush([]*Snapshot{s}, time.Unix(int64(10*(i+1)), 0), sink)
+	}
+	b.ReportMetric(float64(points)/float64(b.N), "points/flush")
+}

@@ -1,0 +1,118 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// whisperCounter sums a metric's points straight from whisper files under a
+// carbon data directory (for carbon-cache or go-carbon without a render API).
+// The metric may hold globs ("carbon.agents.*.committedPoints").
+type whisperCounter struct {
+	dir, metric string
+	since       time.Time
+	timed       timedPoints
+}
+
+func (c *whisperCounter) String() string { return "whisper:" + c.dir + "#" + c.metric }
+
+func (c *whisperCounter) Read(context.Context) (float64, time.Time, error) {
+	pattern := filepath.Join(c.dir, filepath.FromSlash(strings.ReplaceAll(c.metric, ".", "/"))+".wsp")
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("globbing %q: %w", pattern, err)
+	}
+	var all []wspPoint
+	for _, f := range files {
+		pts, err := readWhisperPoints(f)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		all = append(all, pts...)
+	}
+	sum, at := c.timed.set(all, c.since.Unix())
+	return sum, at, nil
+}
+
+func (c *whisperCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
+
+// timedPoints keeps a counter's increments by timestamp, so the run can tell
+// when the count reached a target to the counter's own resolution instead
+// of when it was polled.
+type timedPoints struct{ pts []wspPoint }
+
+// set stores the increments at or after since and returns their sum and the
+// timestamp of the last non-zero one.
+func (t *timedPoints) set(pts []wspPoint, since int64) (float64, time.Time) {
+	t.pts = t.pts[:0]
+	var sum float64
+	for _, p := range pts {
+		if p.ts >= since && !math.IsNaN(p.v) && p.v != 0 {
+			t.pts = append(t.pts, p)
+			sum += p.v
+		}
+	}
+	sort.Slice(t.pts, func(i, j int) bool { return t.pts[i].ts < t.pts[j].ts })
+	if len(t.pts) == 0 {
+		return 0, time.Time{}
+	}
+	return sum, time.Unix(t.pts[len(t.pts)-1].ts, 0)
+}
+
+// crossing returns the timestamp of the increment that took the sum to target.
+func (t *timedPoints) crossing(target float64) (time.Time, bool) {
+	var sum float64
+	for _, p := range t.pts {
+		sum += p.v
+		if sum >= target {
+			return time.Unix(p.ts, 0), true
+		}
+	}
+	return time.Time{}, false
+}
+
+type wspPoint struct {
+	ts int64
+	v  float64
+}
+
+// readWhisperPoints returns the written slots (timestamp != 0) of a whisper
+// file's first (finest) archive. Format: 16-byte header (aggregation,
+// max retention, xFilesFactor, archive count), 12 bytes per archive (offset,
+// seconds per point, points), then 12-byte slots (u32 ts, f64 value), all
+// big-endian.
+func readWhisperPoints(path string) ([]wspPoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading whisper file %q: %w", path, err)
+	}
+	if len(b) < 28 {
+		return nil, fmt.Errorf("reading whisper file %q: too short", path)
+	}
+	archives := binary.BigEndian.Uint32(b[12:])
+	if archives == 0 || archives > 64 || len(b) < 16+12*int(archives) {
+		return nil, fmt.Errorf("reading whisper file %q: bad header", path)
+	}
+	off := int(binary.BigEndian.Uint32(b[16:]))
+	n := int(binary.BigEndian.Uint32(b[24:]))
+	if off < 0 || n < 0 || off+12*n > len(b) {
+		return nil, fmt.Errorf("reading whisper file %q: archive beyond the file", path)
+	}
+	var out []wspPoint
+	for i := 0; i < n; i++ {
+		s := b[off+12*i:]
+		ts := binary.BigEndian.Uint32(s)
+		if ts == 0 {
+			continue
+		}
+		out = append(out, wspPoint{int64(ts), math.Float64frombits(binary.BigEndian.Uint64(s[4:]))})
+	}
+	return out, nil
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/plumbago/plumbago/query"
+	"github.com/valyala/fasthttp"
+)
+
+// Options configure the API.
+type Options struct {
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Limits bound each request (see query.Limits for defaults).
+	Limits query.Limits
+	// Logger receives request errors (default slog.Default()).
+	Logger *slog.Logger
+	// Version is what /version reports (default 1.1.10, the graphite-web
+	// version whose API this implements).
+	Version string
+}
+
+// API is the Graphite HTTP API.
+type API struct {
+	src  query.Source
+	ev   *query.Evaluator
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns the API over src.
+func New(src query.Source, opts Options) *API {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Version == "" {
+		opts.Version = "1.1.10"
+	}
+	return &API{src: src, ev: query.NewEvaluator(src, opts.Limits), opts: opts, log: opts.Logger}
+}
+
+// Handle answers the request if its path belongs to the Graphite API and
+// reports whether it did.
+func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
+	var h func(*fasthttp.RequestCtx)
+	switch string(ctx.Path()) {
+	case "/render", "/render/":
+		h = a.render
+	case "/metrics/find", "/metrics/find/":
+		h = a.find
+	default:
+		return false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("graphite api panic", "path", string(ctx.Path()), "panic", r, "stack", string(debug.Stack()))
+			ctx.ResetBody()
+			ctx.Error(fmt.Sprintf("internal error: %v", r), fasthttp.StatusInternalServerError)
+		}
+	}()
+	h(ctx)
+	return true
+}
+
+// fail writes err with graphite-web's status choice: 400 for invalid input
+// and exceeded limits, 503 for timeouts, 500 otherwise.
+func (a *API) fail(ctx *fasthttp.RequestCtx, err error) {
+	var ie *query.InputError
+	switch {
+	case errors.As(err, &ie):
+		ctx.Error("Invalid parameters ("+ie.Msg+")", fasthttp.StatusBadRequest)
+	case errors.Is(err, query.ErrLimit):
+		ctx.Error(err.Error(), fasthttp.StatusBadRequest)
+	case errors.Is(err, context.DeadlineExceeded):
+		ctx.Error("query timed out: "+err.Error(), fasthttp.StatusServiceUnavailable)
+	default:
+		a.log.Warn("graphite api error", "path", string(ctx.Path()), "err", err)
+		ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+	}
+}
+
+func badRequest(ctx *fasthttp.RequestCtx, msg string) {
+	ctx.Error(msg, fasthttp.StatusBadRequest)
+}

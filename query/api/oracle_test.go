@@ -1,0 +1,331 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/query/internal/wspread"
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
+)
+
+const graphiteWeb = "/usr/lib/python3/dist-packages/graphite/render/views.py"
+
+func needOracle(t testing.TB) {
+	t.Helper()
+	for _, p := range []string{graphiteWeb, "/usr/lib/python3/dist-packages/whisper.py", "/usr/bin/python3"} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("oracle missing: %s", p)
+			}
+			t.Skipf("oracle missing: %s", p)
+		}
+	}
+}
+
+// wspSource reads a whisper tree written by python3-whisper.
+type wspSource struct {
+	dir string
+	idx *index.Index
+}
+
+func (s *wspSource) Find(pattern string) ([]storage.Node, error) { return s.idx.Find(pattern) }
+
+func (s *wspSource) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	path := filepath.Join(s.dir, filepath.Join(strings.Split(name, ".")...)) + ".wsp"
+	if _, err := os.Stat(path); err != nil {
+		return nil, storage.ErrNotFound
+	}
+	start, step, vals, ok, err := wspread.Fetch(path, from, until, now)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &storage.Series{Name: name, Start: start, Step: step, Values: vals}, nil
+}
+
+type oracleMetric struct {
+	Name       string       `json:"name"`
+	Retentions [][2]int64   `json:"retentions"`
+	XFF        float64      `json:"xff"`
+	Agg        string       `json:"agg"`
+	Points     [][2]float64 `json:"points"`
+}
+
+// oracleFixture creates whisper files and returns the source over them.
+func oracleFixture(t testing.TB, now int64) (*wspSource, string) {
+	t.Helper()
+	dir := t.TempDir()
+	wdir := filepath.Join(dir, "whisper")
+	var ms []oracleMetric
+	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
+		m := oracleMetric{Name: name, Retentions: [][2]int64{{step, n}}, XFF: 0.5, Agg: "average"}
+		for i := int64(0); i < n; i++ {
+			ts := now - now%step - i*step
+			if v, ok := f(i); ok {
+				m.Points = append(m.Points, [2]float64{float64(ts), v})
+			}
+		}
+		ms = append(ms, m)
+	}
+	for k := int64(1); k <= 3; k++ {
+		mk(fmt.Sprintf("a.b.c%d", k), 10, 2160, func(i int64) (float64, bool) {
+			return float64((i*k)%17)*1.5 + float64(k) - 0.25, (i+k)%13 != 0
+		})
+	}
+	mk("a.b.neg", 10, 2160, func(i int64) (float64, bool) { return -float64(i%7) * 0.1, i%5 != 0 })
+	mk("a.b.sparse", 10, 2160, func(i int64) (float64, bool) { return float64(i), i%9 == 0 })
+	mk("a.x.minute", 60, 1440, func(i int64) (float64, bool) { return float64(i%60) / 3, i%11 != 0 })
+	mk("a.empty", 10, 2160, func(i int64) (float64, bool) { return 0, false })
+	mk("host-1.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 1e6 + float64(i)/7, true })
+	mk("host-2.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 0.1 * float64(i%3), true })
+	req, _ := json.Marshal(map[string]any{"dir": wdir, "metrics": ms})
+	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/mkwhisper.py")
+	cmd.Stdin = bytes.NewReader(req)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mkwhisper: %v: %s", err, out)
+	}
+	idx := index.New()
+	for _, m := range ms {
+		idx.Add(m.Name)
+	}
+	return &wspSource{dir: wdir, idx: idx}, dir
+}
+
+type oracleResponse struct {
+	Status      int    `json:"status"`
+	Body        string `json:"body"`
+	ContentType string `json:"content_type"`
+}
+
+// runOracle answers the requests (GET paths with query) with graphite-web.
+func runOracle(t testing.TB, dir string, reqs []string) []oracleResponse {
+	t.Helper()
+	var list []any
+	for _, r := range reqs {
+		list = append(list, r)
+	}
+	return runOracleAny(t, dir, list)
+}
+
+// runOracleAny accepts GET paths (strings) and POSTs ({"path", "form"}).
+func runOracleAny(t testing.TB, dir string, reqs []any) []oracleResponse {
+	t.Helper()
+	in, _ := json.Marshal(map[string]any{"requests": reqs})
+	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
+	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("oracle: %v: %s", err, stderr.String())
+	}
+	var resp []oracleResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	return resp
+}
+
+// renderCase is one /render request compared with graphite-web.
+type renderCase struct {
+	targets []string
+	extra   string // more query parameters
+	// status overrides graphite-web's status where we deliberately differ
+	// (graphite-web answers 500 for some invalid input; we answer 400).
+	status int
+}
+
+var renderCases = []renderCase{
+	{targets: []string{"a.b.c1"}},
+	{targets: []string{"a.b.*"}},
+	{targets: []string{"a.b.c{1,3}", "a.x.minute"}},
+	{targets: []string{"a.b.c[12]"}, extra: "&from=-30min&until=-10min"},
+	{targets: []string{"nonexistent.*"}},
+	{targets: []string{"a.empty"}},
+	{targets: []string{"sumSeries(a.b.c*)"}},
+	{targets: []string{"sum(a.b.c*)"}},
+	{targets: []string{"sumSeries(a.b.c1,a.b.c2)"}},
+	{targets: []string{"sumSeries(a.b.c1,a.x.minute)"}},
+	{targets: []string{"sumSeries(a.b.sparse)"}, extra: "&xFilesFactor=0.5"},
+	{targets: []string{"averageSeries(a.b.*)"}},
+	{targets: []string{"avg(a.b.c1,a.b.neg)"}},
+	{targets: []string{"minSeries(a.b.*)"}},
+	{targets: []string{"maxSeries(a.b.*)"}},
+	{targets: []string{"maxSeries(nonexistent.*)"}},
+	{targets: []string{"diffSeries(a.b.c1,a.b.c2)"}},
+	{targets: []string{"multiplySeries(a.b.c1,a.b.c2)"}},
+	{targets: []string{"rangeOfSeries(a.b.c*)"}},
+	{targets: []string{"stddevSeries(a.b.c*)"}},
+	{targets: []string{"aggregate(a.b.c*,'median')"}},
+	{targets: []string{"aggregate(a.b.c*,'avg_zero', 0.5)"}},
+	{targets: []string{"aggregate(a.b.c*,'count')"}},
+	{targets: []string{"aggregate(a.b.c*,'last')"}},
+	{targets: []string{"aggregate(a.b.c*,'sumSeries')"}},
+	{targets: []string{"scale(a.b.c1,2)"}},
+	{targets: []string{"scale(a.b.*,-0.5)"}},
+	{targets: []string{"scale(a.b.c1,1e3)"}},
+	{targets: []string{"a.b.c1|scale(3)|alias('x y')"}},
+	{targets: []string{"alias(a.b.c*,'foo')"}},
+	{targets: []string{"sumSeries(alias(a.b.c1,'x'),a.b.c2)"}},
+	{targets: []string{"aliasByNode(a.b.*,2)"}},
+	{targets: []string{"aliasByNode(a.b.*,0,-1)"}},
+	{targets: []string{"aliasByNode(host-*.cpu_0.user,0,2)"}},
+	{targets: []string{"aliasByNode(sumSeries(a.b.*),1)"}},
+	{targets: []string{"aliasByNode(scale(a.b.c1,2),2)"}},
+	{targets: []string{"aliasByNode(a.b.c1,'name')"}},
+	{targets: []string{"aliasByNode(a.b.c1,7)"}},
+	{targets: []string{`aliasSub(a.b.*,"^a\.b\.","X_")`}},
+	{targets: []string{`aliasSub(a.b.c*,"c(\d)","num\1")`}},
+	{targets: []string{`aliasSub(sumSeries(a.b.*), "(^.*$)", "\1 A")`}},
+	{targets: []string{`aliasSub(alias(a.b.c1,'with space'), "(^.*$)", "\1 B")`}},
+	{targets: []string{`aliasSub(a.b.c1, "(?P<x>b)", "\g<x>\g<x>")`}},
+	{targets: []string{"host-*.cpu_0.user"}},
+	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=100"},
+	{targets: []string{"a.b.*"}, extra: "&maxDataPoints=7"},
+	{targets: []string{"a.b.c1", "a.x.minute"}, extra: "&maxDataPoints=50"},
+	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=1"},
+	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=100000"},
+	{targets: []string{"a.b.sparse"}, extra: "&noNullPoints"},
+	{targets: []string{"a.empty", "a.b.c1"}, extra: "&noNullPoints&maxDataPoints=20"},
+	{targets: []string{"a.b.c1"}, extra: "&jsonp=cb"},
+	{targets: []string{"a.b.c1"}, extra: "&from=-1h&until=-30min&format=raw"},
+	{targets: []string{"a.b.*"}, extra: "&from=-5min&format=raw"},
+	{targets: []string{"sumSeries(a.b.*)"}, extra: "&from=-5min&format=csv"},
+	{targets: []string{"alias(a.b.c1,'x,\"y')"}, extra: "&from=-5min&format=csv"},
+	{targets: []string{"a.b.c1"}, extra: "&from=-5min&format=csv&tz=Europe/Berlin"},
+	{targets: []string{"a.b.c1"}, extra: "&from=-2d"},
+	{targets: []string{"a.b.c1"}, extra: "&from=-1h&until=-2h"},
+	{targets: []string{"unknownFunc(a.b.c1)"}},
+	{targets: []string{"scale(a.b.c1)"}, status: 400},
+	{targets: []string{"a.b.c1"}, extra: "&from=-1h&until=-1h"},
+}
+
+func renderURL(c renderCase, now int64) string {
+	v := url.Values{}
+	for _, t := range c.targets {
+		v.Add("target", t)
+	}
+	q := v.Encode() + fmt.Sprintf("&now=%d", now)
+	if !strings.Contains(c.extra, "from=") {
+		q += "&from=-6h"
+	}
+	if !strings.Contains(c.extra, "format=") && !strings.Contains(c.extra, "jsonp") {
+		q += "&format=json"
+	}
+	if strings.Contains(c.extra, "jsonp") {
+		q += "&format=json"
+	}
+	return "/render?" + q + c.extra
+}
+
+func TestRenderOracle(t *testing.T) {
+	needOracle(t)
+	now := time.Now().Unix()
+	src, dir := oracleFixture(t, now)
+	srv := startServer(t, src, time.Unix(now, 0))
+	var paths []string
+	for _, c := range renderCases {
+		paths = append(paths, renderURL(c, now))
+	}
+	want := runOracle(t, dir, paths)
+	for i, p := range paths {
+		status, ct, body := srv.get(t, p)
+		w := want[i]
+		if renderCases[i].status != 0 {
+			if status != renderCases[i].status {
+				t.Errorf("%s: status %d, want %d (%s)", p, status, renderCases[i].status, body)
+			}
+			continue
+		}
+		if w.Status != status {
+			t.Errorf("%s: status %d, graphite-web %d (%s; ours %s)", p, status, w.Status, trunc(w.Body), trunc(string(body)))
+			continue
+		}
+		if status != 200 {
+			continue
+		}
+		if base(ct) != base(w.ContentType) {
+			t.Errorf("%s: content type %q, graphite-web %q", p, ct, w.ContentType)
+		}
+		if string(body) != w.Body {
+			if base(ct) == "application/json" && jsonEqual(string(body), w.Body) {
+				t.Logf("%s: equal as JSON, bytes differ:\n ours %s\n want %s", p, trunc(diffCtx(string(body), w.Body)), trunc(diffCtx(w.Body, string(body))))
+				continue
+			}
+			t.Errorf("%s:\n ours %s\n want %s", p, trunc(diffCtx(string(body), w.Body)), trunc(diffCtx(w.Body, string(body))))
+		}
+	}
+}
+
+func base(ct string) string {
+	b, _, _ := strings.Cut(ct, ";")
+	return b
+}
+
+func trunc(s string) string {
+	if len(s) > 600 {
+		return s[:600] + "..."
+	}
+	return s
+}
+
+// diffCtx returns a from shortly before its first difference with b.
+func diffCtx(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return fmt.Sprintf("@%d: %s", i, a[max(0, i-80):])
+}
+
+// jsonEqual compares two JSON documents with numbers compared by value,
+// so graphite-web's Python ints (e.g. 3) equal our floats (3.0).
+func jsonEqual(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return valueEqual(x, y)
+}
+
+func valueEqual(x, y any) bool {
+	switch xv := x.(type) {
+	case float64:
+		yv, ok := y.(float64)
+		return ok && (xv == yv || (math.IsInf(xv, 0) && xv == yv))
+	case []any:
+		yv, ok := y.([]any)
+		if !ok || len(xv) != len(yv) {
+			return false
+		}
+		for i := range xv {
+			if !valueEqual(xv[i], yv[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		yv, ok := y.(map[string]any)
+		if !ok || len(xv) != len(yv) {
+			return false
+		}
+		for k := range xv {
+			if !valueEqual(xv[k], yv[k]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return x == y
+	}
+}

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
+
+// params are the merged URL query and form parameters in Django's
+// QueryDict.update order: query first, then form; Get returns the last
+// value, List every value. Everything is copied out of the request.
+type params struct {
+	kv [][2]string
+}
+
+func readParams(ctx *fasthttp.RequestCtx) *params {
+	p := &params{}
+	for k, v := range ctx.QueryArgs().All() {
+		p.kv = append(p.kv, [2]string{string(k), string(v)})
+	}
+	if ctx.IsPost() {
+		ct := ctx.Request.Header.ContentType()
+		if len(ct) == 0 || bytes.HasPrefix(ct, []byte("application/x-www-form-urlencoded")) {
+			var args fasthttp.Args
+			args.ParseBytes(ctx.PostBody())
+			for k, v := range args.All() {
+				p.kv = append(p.kv, [2]string{string(k), string(v)})
+			}
+		} else {
+			for k, v := range ctx.PostArgs().All() {
+				p.kv = append(p.kv, [2]string{string(k), string(v)})
+			}
+		}
+	}
+	return p
+}
+
+func (p *params) Has(k string) bool {
+	for _, kv := range p.kv {
+		if kv[0] == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *params) Get(k string) string {
+	v := ""
+	for _, kv := range p.kv {
+		if kv[0] == k {
+			v = kv[1]
+		}
+	}
+	return v
+}
+
+func (p *params) List(k string) []string {
+	var out []string
+	for _, kv := range p.kv {
+		if kv[0] == k {
+			out = append(out, kv[1])
+		}
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/query/attime"
+	"github.com/valyala/fasthttp"
+)
+
+// renderRequest is a parsed /render request.
+type renderRequest struct {
+	targets       []string
+	req           query.Request
+	format        string
+	jsonp         string
+	hasJSONP      bool
+	maxDataPoints int
+	noNullPoints  bool
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// location returns the tz parameter's zone (unknown zones are ignored, as
+// graphite-web ignores pytz.UnknownTimeZoneError); default UTC.
+func location(p *params) *time.Location {
+	if p.Has("tz") {
+		if loc, err := time.LoadLocation(p.Get("tz")); err == nil && p.Get("tz") != "" {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// timeRange parses now/from/until like graphite-web's parseOptions.
+func (a *API) timeRange(p *params, loc *time.Location) (from, until, now time.Time, err error) {
+	now = a.opts.Now().In(loc)
+	if p.Has("now") {
+		if now, err = attime.Parse(p.Get("now"), now, loc); err != nil {
+			return
+		}
+	}
+	until = now
+	if p.Has("until") {
+		if until, err = attime.Parse(p.Get("until"), now, loc); err != nil {
+			return
+		}
+	}
+	if p.Has("from") {
+		from, err = attime.Parse(p.Get("from"), now, loc)
+	} else {
+		from, err = attime.Parse("-1d", now, loc)
+	}
+	if err != nil {
+		return
+	}
+	if until.Before(from) {
+		from, until = until, from
+	}
+	return
+}
+
+func (a *API) parseRender(p *params) (*renderRequest, string) {
+	r := &renderRequest{}
+	r.targets = p.List("target")
+	if len(r.targets) == 0 {
+		r.targets = p.List("target[]")
+	}
+	if p.Has("pickle") {
+		r.format = "pickle"
+	}
+	if p.Has("rawData") {
+		r.format = "raw"
+	}
+	if p.Has("format") {
+		r.format = p.Get("format")
+		if p.Has("jsonp") {
+			r.jsonp, r.hasJSONP = p.Get("jsonp"), true
+		}
+	}
+	if mdp := p.Get("maxDataPoints"); isDigits(mdp) {
+		n, err := strconv.Atoi(mdp)
+		if err != nil {
+			return nil, "Invalid parameters (maxDataPoints out of range)"
+		}
+		r.maxDataPoints = n
+	}
+	r.noNullPoints = p.Has("noNullPoints")
+	loc := location(p)
+	from, until, now, err := a.timeRange(p, loc)
+	if err != nil {
+		return nil, "Invalid parameters (" + err.Error() + ")"
+	}
+	if from.Unix() == until.Unix() {
+		return nil, "Invalid parameters (Invalid empty time range)"
+	}
+	r.req = query.Request{From: from.Unix(), Until: until.Unix(), Now: now.Unix(), Loc: loc}
+	if p.Has("xFilesFactor") {
+		x, err := strconv.ParseFloat(p.Get("xFilesFactor"), 64)
+		if err != nil {
+			return nil, "Invalid parameters (invalid xFilesFactor " + strconv.Quote(p.Get("xFilesFactor")) + ")"
+		}
+		r.req.XFilesFactor = x
+	}
+	return r, ""
+}
+
+func (a *API) render(ctx *fasthttp.RequestCtx) {
+	p := readParams(ctx)
+	r, msg := a.parseRender(p)
+	if msg != "" {
+		badRequest(ctx, msg)
+		return
+	}
+	switch r.format {
+	case "", "json", "csv", "raw":
+	default:
+		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv or raw)")
+		return
+	}
+	list, err := a.ev.Eval(ctx, r.req, r.targets)
+	if err != nil {
+		a.fail(ctx, err)
+		return
+	}
+	var body []byte
+	switch r.format {
+	case "csv":
+		ctx.SetContentType("text/csv")
+		body = query.AppendCSV(nil, list, r.req.Loc)
+	case "raw":
+		ctx.SetContentType("text/plain")
+		body = query.AppendRaw(nil, list)
+	default:
+		query.ApplyMaxDataPoints(list, r.maxDataPoints)
+		if r.hasJSONP {
+			ctx.SetContentType("text/javascript")
+			body = append(body, r.jsonp...)
+			body = append(body, '(')
+			body = query.AppendJSON(body, list, r.noNullPoints)
+			body = append(body, ')')
+		} else {
+			ctx.SetContentType("application/json")
+			body = query.AppendJSON(body, list, r.noNullPoints)
+		}
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetBody(body)
+}

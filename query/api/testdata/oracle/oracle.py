@@ -1,0 +1,35 @@
+"""Oracle harness: answers HTTP-like requests with Debian's graphite-web.
+
+stdin: JSON {"requests": ["/render?target=...", ...]}
+stdout: JSON [{"status": int, "body": str, "content_type": str}, ...]
+The whisper tree must already exist under $ORACLE_DIR/whisper.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ["GRAPHITE_SETTINGS_MODULE"] = "oracle_settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
+os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "log"), exist_ok=True)
+
+import logging
+logging.disable(logging.CRITICAL)
+
+import django
+django.setup()
+from django.core.management import call_command
+call_command('migrate', run_syncdb=True, verbosity=0)
+from django.test import Client
+
+req = json.load(sys.stdin)
+client = Client(raise_request_exception=False)
+out = []
+for r in req["requests"]:
+    if isinstance(r, dict):
+        resp = client.post(r["path"], r["form"])
+    else:
+        resp = client.get(r)
+    out.append({"status": resp.status_code, "body": resp.content.decode("utf-8", "replace"),
+                "content_type": resp.get("Content-Type", "")})
+json.dump(out, sys.stdout)

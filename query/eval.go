@@ -1,0 +1,246 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/plumbago/plumbago/query/target"
+	"github.com/plumbago/plumbago/storage"
+)
+
+// Source is what the evaluator reads: storage.Store's Find and Fetch.
+type Source interface {
+	// Find expands a glob (storage.Store.Find semantics).
+	Find(pattern string) ([]storage.Node, error)
+	// Fetch returns name's values over (from, until] at time now with
+	// whisper's semantics; storage.ErrNotFound (or a nil series) for
+	// unknown or out-of-retention metrics.
+	Fetch(name string, from, until, now int64) (*storage.Series, error)
+}
+
+// Limits bound one request.
+type Limits struct {
+	MaxSeries      int           // series fetched per request (0 = 10,000)
+	MaxPoints      int           // points fetched per request (0 = 50,000,000)
+	FetchParallel  int           // concurrent fetches (0 = 8)
+	Timeout        time.Duration // whole evaluation (0 = 30 s)
+	MaxTargets     int           // targets per request (0 = 100)
+	MaxCallsPerReq int           // function calls evaluated per request (0 = 10,000)
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxSeries <= 0 {
+		l.MaxSeries = 10000
+	}
+	if l.MaxPoints <= 0 {
+		l.MaxPoints = 50_000_000
+	}
+	if l.FetchParallel <= 0 {
+		l.FetchParallel = 8
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = 30 * time.Second
+	}
+	if l.MaxTargets <= 0 {
+		l.MaxTargets = 100
+	}
+	if l.MaxCallsPerReq <= 0 {
+		l.MaxCallsPerReq = 10000
+	}
+	return l
+}
+
+// Evaluator evaluates targets against a Source.
+type Evaluator struct {
+	src    Source
+	limits Limits
+}
+
+// NewEvaluator returns an evaluator reading src.
+func NewEvaluator(src Source, limits Limits) *Evaluator {
+	return &Evaluator{src: src, limits: limits.withDefaults()}
+}
+
+// Limits returns the effective limits.
+func (ev *Evaluator) Limits() Limits { return ev.limits }
+
+// Request is the time frame and options of one render request.
+type Request struct {
+	From, Until, Now int64 // epoch seconds
+	XFilesFactor     float64
+	Loc              *time.Location
+}
+
+// ErrLimit is wrapped by errors from exceeded limits (HTTP 400/413).
+var ErrLimit = errors.New("query limit exceeded")
+
+// Env is the evaluation state of one request, passed to functions.
+type Env struct {
+	Ctx context.Context
+	Request
+	ev *Evaluator
+	st *reqState
+}
+
+// reqState is shared by every Env of one request.
+type reqState struct {
+	mu     sync.Mutex
+	cache  map[fetchKey][]*Series
+	series int
+	points int
+	calls  int
+}
+
+type fetchKey struct {
+	pattern          string
+	from, until, now int64
+}
+
+// NewEnv starts the evaluation of one request; call cancel when done.
+func (ev *Evaluator) NewEnv(ctx context.Context, req Request) (*Env, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, ev.limits.Timeout)
+	if req.Loc == nil {
+		req.Loc = time.UTC
+	}
+	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}}}, cancel
+}
+
+// Eval evaluates targets in order and concatenates their series, as
+// graphite-web's evaluateTarget does. Blank targets are skipped.
+func (ev *Evaluator) Eval(ctx context.Context, req Request, targets []string) ([]*Series, error) {
+	if len(targets) > ev.limits.MaxTargets {
+		return nil, fmt.Errorf("%d targets, at most %d allowed: %w", len(targets), ev.limits.MaxTargets, ErrLimit)
+	}
+	env, cancel := ev.NewEnv(ctx, req)
+	defer cancel()
+	var out []*Series
+	for _, t := range targets {
+		if isBlank(t) {
+			continue
+		}
+		n, err := target.Parse(t)
+		if err != nil {
+			return nil, &InputError{Msg: err.Error()}
+		}
+		s, err := env.Eval(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			return false
+		}
+	}
+	return true
+}
+
+// Eval evaluates a node in the request's time frame.
+func (e *Env) Eval(n *target.Node) ([]*Series, error) {
+	return e.EvalRange(n, e.From, e.Until)
+}
+
+// EvalRange evaluates a node over another time frame (timeShift,
+// moving* windows); now stays the request's.
+func (e *Env) EvalRange(n *target.Node, from, until int64) ([]*Series, error) {
+	v, err := e.evalValue(n, from, until)
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind != ValSeries {
+		return nil, inputErrorf("target %q is not a series expression", n.String())
+	}
+	return v.Series, nil
+}
+
+func (e *Env) evalValue(n *target.Node, from, until int64) (Value, error) {
+	if err := e.Ctx.Err(); err != nil {
+		return Value{}, fmt.Errorf("evaluating: %w", err)
+	}
+	switch n.Kind {
+	case target.KindPath:
+		s, err := e.fetch(n.Str, from, until)
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: ValSeries, Series: s, Node: n}, nil
+	case target.KindCall:
+		s, err := e.call(n, from, until)
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: ValSeries, Series: s, Node: n}, nil
+	case target.KindString:
+		return Value{Kind: ValString, Str: n.Str, Node: n}, nil
+	case target.KindInt:
+		return Value{Kind: ValNumber, Num: float64(n.Int), IsInt: true, Node: n}, nil
+	case target.KindFloat:
+		return Value{Kind: ValNumber, Num: n.Float, Node: n}, nil
+	case target.KindBool:
+		return Value{Kind: ValBool, Bool: n.Bool, Node: n}, nil
+	case target.KindNone:
+		return Value{Kind: ValNone, Node: n}, nil
+	case target.KindInf:
+		return Value{Kind: ValNumber, Num: math.Inf(1), Node: n}, nil
+	}
+	return Value{}, inputErrorf("unknown token in target evaluator")
+}
+
+func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
+	e.st.mu.Lock()
+	e.st.calls++
+	calls := e.st.calls
+	e.st.mu.Unlock()
+	if calls > e.ev.limits.MaxCallsPerReq {
+		return nil, fmt.Errorf("more than %d function calls: %w", e.ev.limits.MaxCallsPerReq, ErrLimit)
+	}
+	if n.Str == "template" {
+		return nil, inputErrorf("template() is not supported")
+	}
+	f, ok := Lookup(n.Str)
+	if !ok {
+		return nil, inputErrorf("Received request for unknown function: %s", n.Str)
+	}
+	pos := make([]Value, len(n.Args))
+	for i, a := range n.Args {
+		v, err := e.evalValue(a, from, until)
+		if err != nil {
+			return nil, err
+		}
+		pos[i] = v
+	}
+	var kw map[string]Value
+	var order []string
+	if len(n.Kwargs) > 0 {
+		kw = make(map[string]Value, len(n.Kwargs))
+		for _, k := range n.Kwargs {
+			v, err := e.evalValue(k.Value, from, until)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := kw[k.Name]; !dup {
+				order = append(order, k.Name)
+			}
+			kw[k.Name] = v
+		}
+	}
+	args, err := bind(f, n, pos, kw, order)
+	if err != nil {
+		return nil, err
+	}
+	if from != e.From || until != e.Until {
+		r := e.Request
+		r.From, r.Until = from, until
+		return f.Fn(&Env{Ctx: e.Ctx, Request: r, ev: e.ev, st: e.st}, args)
+	}
+	return f.Fn(e, args)
+}

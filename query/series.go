@@ -1,0 +1,189 @@
+package query
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+// Tag is one tag of a series.
+type Tag struct{ Key, Value string }
+
+// Tags is an insertion-ordered tag set, like the Python dict graphite-web
+// serialises (the order shows in json output).
+type Tags []Tag
+
+// Get returns the value of key.
+func (t Tags) Get(key string) (string, bool) {
+	for _, kv := range t {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Set sets key, keeping its position if present.
+func (t *Tags) Set(key, value string) {
+	for i := range *t {
+		if (*t)[i].Key == key {
+			(*t)[i].Value = value
+			return
+		}
+	}
+	*t = append(*t, Tag{key, value})
+}
+
+// Delete removes key.
+func (t *Tags) Delete(key string) {
+	for i := range *t {
+		if (*t)[i].Key == key {
+			*t = append((*t)[:i], (*t)[i+1:]...)
+			return
+		}
+	}
+}
+
+// Clone returns a copy.
+func (t Tags) Clone() Tags { return append(Tags(nil), t...) }
+
+// Series is a graphite-web TimeSeries: Values[i] is the value at
+// Start+i*Step (NaN = None). End is graphite-web's end, which is not always
+// Start+len*Step.
+type Series struct {
+	Name              string
+	PathExpression    string
+	Tags              Tags
+	Start, End, Step  int64
+	Values            []float64
+	ConsolidationFunc string
+	XFilesFactor      float64
+	ValuesPerPoint    int
+	// IntValues marks values graphite-web computes as Python ints (counts);
+	// they print without ".0".
+	IntValues bool
+}
+
+// Copy returns a deep copy.
+func (s *Series) Copy() *Series {
+	c := *s
+	c.Tags = s.Tags.Clone()
+	c.Values = append([]float64(nil), s.Values...)
+	return &c
+}
+
+// NewSeries builds a series the way graphite-web's TimeSeries constructor
+// does: tags parsed from the name (name;tag=value) unless the name looks
+// like a function call, consolidation average, valuesPerPoint 1.
+func NewSeries(name string, start, end, step int64, values []float64, xff float64) *Series {
+	return &Series{
+		Name: name, PathExpression: name, Tags: ParseTags(name),
+		Start: start, End: end, Step: step, Values: values,
+		ConsolidationFunc: "average", XFilesFactor: xff, ValuesPerPoint: 1,
+	}
+}
+
+var funcLike = regexp.MustCompile(`(?i)^[a-z]+[(].+[)]$`)
+
+// ParseTags returns the tags graphite-web derives from a series name:
+// carbon's name;tag=value;... syntax with the name (minus leading '~') as
+// tag "name"; a name that fails to parse or looks like a function call
+// gets just {"name": name}.
+func ParseTags(name string) Tags {
+	plain := Tags{{"name", name}}
+	if funcLike.MatchString(name) {
+		return plain
+	}
+	if !strings.Contains(name, ";") {
+		if strings.TrimLeft(name, "~") == "" {
+			return plain
+		}
+		return Tags{{"name", strings.TrimLeft(name, "~")}}
+	}
+	segs := strings.Split(name, ";")
+	metric := segs[0]
+	if metric == "" {
+		return plain
+	}
+	var tags Tags
+	for _, seg := range segs[1:] {
+		k, v, ok := strings.Cut(seg, "=")
+		if !ok || k == "" || v == "" || strings.ContainsAny(k, ";!^=") || v[0] == '~' {
+			return plain
+		}
+		tags.Set(k, v)
+	}
+	m := strings.TrimLeft(metric, "~")
+	if m == "" {
+		return plain
+	}
+	tags.Set("name", m)
+	return tags
+}
+
+// Consolidated returns the values as graphite-web iterates them: grouped by
+// ValuesPerPoint with ConsolidationFunc when that is > 1. The result may
+// alias s.Values.
+func (s *Series) Consolidated() []float64 {
+	vpp := s.ValuesPerPoint
+	if vpp <= 1 {
+		return s.Values
+	}
+	out := make([]float64, 0, (len(s.Values)+vpp-1)/vpp)
+	for i := 0; i < len(s.Values); i += vpp {
+		j := min(i+vpp, len(s.Values))
+		out = append(out, consolidateBucket(s.Values[i:j], vpp, s.ConsolidationFunc, s.XFilesFactor))
+	}
+	return out
+}
+
+// consolidateBucket applies a consolidation function to one bucket of
+// size vpp (the final bucket may be shorter but the xFilesFactor ratio
+// still divides by vpp, as graphite-web does).
+func consolidateBucket(vals []float64, vpp int, fn string, xff float64) float64 {
+	nonNull := 0
+	sum := 0.0
+	first, last := math.NaN(), math.NaN()
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if math.IsNaN(v) {
+			continue
+		}
+		if nonNull == 0 {
+			first = v
+		}
+		last = v
+		nonNull++
+		sum += v
+		mn = min(mn, v)
+		mx = max(mx, v)
+	}
+	if nonNull == 0 || float64(nonNull)/float64(vpp) < xff {
+		return math.NaN()
+	}
+	switch fn {
+	case "sum":
+		return sum
+	case "avg_zero":
+		return sum / float64(len(vals))
+	case "max":
+		return mx
+	case "min":
+		return mn
+	case "first":
+		return first
+	case "last":
+		return last
+	default: // average, avg
+		return sum / float64(nonNull)
+	}
+}
+
+// ValidConsolidation reports whether graphite-web's TimeSeries accepts fn.
+func ValidConsolidation(fn string) bool {
+	switch fn {
+	case "sum", "average", "avg", "avg_zero", "max", "min", "first", "last":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,537 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+// Index is the part of the name index the cache feeds: every accepted metric
+// name is added as soon as it is first seen, so find sees it before it is
+// written.
+type Index interface {
+	Add(name string) bool
+	Find(pattern string) ([]storage.Node, error)
+}
+
+// Options sizes the cache. DefaultOptions gives working values; tuning
+// derives them from the machine.
+type Options struct {
+	// Shards is the number of storage shards (consumer+writer pairs).
+	// Default: 2 × GOMAXPROCS.
+	Shards int
+	// LaneChunks bounds the chunks in flight per (producer, shard) lane.
+	// Default 64.
+	LaneChunks int
+	// ChunkPoints is the number of points per chunk. Default 512.
+	ChunkPoints int
+	// MaxBufferedPoints bounds the points buffered (not yet written) across
+	// all shards; past it producers block. Default 20,000,000.
+	MaxBufferedPoints int
+	// FlushInterval is how often each shard hands its buffered points to the
+	// backend. Default 1s.
+	FlushInterval time.Duration
+	// MaxWritePoints bounds one Store.Write call. Default 262,144.
+	MaxWritePoints int
+	// Step gives the step of the archive a fetch of name over (from, now]
+	// would use; it is only consulted for metrics the backend does not know
+	// yet. Required.
+	Step func(name string, from, now int64) int64
+	// Logger receives write errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the defaults documented on Options.
+func DefaultOptions() Options {
+	return Options{
+		Shards:            2 * runtime.GOMAXPROCS(0),
+		LaneChunks:        64,
+		ChunkPoints:       512,
+		MaxBufferedPoints: 20_000_000,
+		FlushInterval:     time.Second,
+		MaxWritePoints:    262_144,
+		Logger:            slog.Default(),
+	}
+}
+
+// Stats are the cache's counters.
+type Stats struct {
+	Received       uint64 // points accepted from producers
+	Committed      uint64 // points handed to the backend and written
+	WriteErrors    uint64 // points lost because the backend failed to write them
+	Buffered       int64  // points accepted but not yet written
+	Series         int    // series known to the cache
+	WriteOps       uint64 // Store.Write calls
+	BlockedWaits   uint64 // times a producer waited for room (backpressure)
+	LastWriteNanos int64  // duration of the last Store.Write
+}
+
+// Cache is the sharded write buffer. Create it with New, get one Producer per
+// goroutine that adds points, and Close it after the producers stopped.
+type Cache struct {
+	opts   Options
+	store  storage.Store
+	index  Index
+	seed   maphash.Seed
+	shards []*shard
+
+	received     atomic.Uint64
+	committed    atomic.Uint64
+	writeErrors  atomic.Uint64
+	writeOps     atomic.Uint64
+	blockedWaits atomic.Uint64
+	lastWrite    atomic.Int64
+	buffered     atomic.Int64
+
+	mu        sync.Mutex // guards producers registration
+	closed    atomic.Bool
+	consumers sync.WaitGroup
+	writers   sync.WaitGroup
+}
+
+// maxRecycledPoints bounds the buffer a series keeps between writes.
+const maxRecycledPoints = 1024
+
+type series struct {
+	name     string
+	pending  []storage.Point
+	flushing []storage.Point
+	dirty    bool
+}
+
+type lane struct {
+	full, free *ring
+	allocated  int // producer-owned
+}
+
+type shard struct {
+	c        *Cache
+	mu       sync.Mutex
+	series   map[string]*series
+	dirty    []*series
+	spare    []*series
+	lanes    atomic.Pointer[[]*lane]
+	notify   chan struct{} // producer → consumer: chunks are waiting
+	drained  chan struct{} // writer → consumer: room freed
+	flushNow chan struct{} // consumer → writer: buffer is full, write now
+	stop     chan struct{} // closed at Close: drain and exit
+	consDone chan struct{} // closed when the consumer exited
+	batch    storage.Batch
+}
+
+// New starts the shard goroutines.
+func New(store storage.Store, index Index, opts Options) (*Cache, error) {
+	def := DefaultOptions()
+	if opts.Shards <= 0 {
+		opts.Shards = def.Shards
+	}
+	if opts.LaneChunks <= 0 {
+		opts.LaneChunks = def.LaneChunks
+	}
+	if opts.ChunkPoints <= 0 {
+		opts.ChunkPoints = def.ChunkPoints
+	}
+	if opts.MaxBufferedPoints <= 0 {
+		opts.MaxBufferedPoints = def.MaxBufferedPoints
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = def.FlushInterval
+	}
+	if opts.MaxWritePoints <= 0 {
+		opts.MaxWritePoints = def.MaxWritePoints
+	}
+	if opts.Logger == nil {
+		opts.Logger = def.Logger
+	}
+	if opts.Step == nil {
+		return nil, errors.New("cache: Options.Step is required")
+	}
+	c := &Cache{opts: opts, store: store, index: index, seed: maphash.MakeSeed()}
+	for i := 0; i < opts.Shards; i++ {
+		sh := &shard{
+			c:        c,
+			series:   make(map[string]*series),
+			notify:   make(chan struct{}, 1),
+			drained:  make(chan struct{}, 1),
+			flushNow: make(chan struct{}, 1),
+			stop:     make(chan struct{}),
+			consDone: make(chan struct{}),
+		}
+		empty := []*lane{}
+		sh.lanes.Store(&empty)
+		c.shards = append(c.shards, sh)
+		c.consumers.Add(1)
+		go sh.consume()
+		c.writers.Add(1)
+		go sh.write()
+	}
+	return c, nil
+}
+
+func (c *Cache) shardOf(name []byte) *shard {
+	return c.shards[maphash.Bytes(c.seed, name)%uint64(len(c.shards))]
+}
+
+func (c *Cache) shardOfString(name string) *shard {
+	return c.shards[maphash.String(c.seed, name)%uint64(len(c.shards))]
+}
+
+// Producer adds points to the cache. It is owned by one goroutine.
+type Producer struct {
+	c       *Cache
+	lanes   []*lane
+	cur     []*chunk
+	pending uint64
+}
+
+// NewProducer registers a producer. Each goroutine that adds points needs its
+// own.
+func (c *Cache) NewProducer() *Producer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := &Producer{c: c, cur: make([]*chunk, len(c.shards))}
+	for _, sh := range c.shards {
+		ln := &lane{full: newRing(c.opts.LaneChunks), free: newRing(c.opts.LaneChunks)}
+		p.lanes = append(p.lanes, ln)
+		old := *sh.lanes.Load()
+		nl := make([]*lane, len(old)+1)
+		copy(nl, old)
+		nl[len(old)] = ln
+		sh.lanes.Store(&nl)
+	}
+	return p
+}
+
+// AddPoint queues one point. name is copied. It blocks while the cache is
+// full.
+func (p *Producer) AddPoint(name []byte, ts int64, v float64) {
+	i := maphash.Bytes(p.c.seed, name) % uint64(len(p.cur))
+	ch := p.cur[i]
+	if ch == nil {
+		ch = p.getChunk(int(i))
+		p.cur[i] = ch
+	}
+	ch.add(name, ts, v)
+	p.pending++
+	if len(ch.entries) >= p.c.opts.ChunkPoints {
+		p.send(int(i))
+	}
+}
+
+// Flush hands every partly filled chunk to its shard, making the points
+// visible. Call it at the end of every burst of AddPoint calls.
+func (p *Producer) Flush() {
+	for i, ch := range p.cur {
+		if ch != nil && len(ch.entries) > 0 {
+			p.send(i)
+		}
+	}
+	if p.pending > 0 {
+		p.c.received.Add(p.pending)
+		p.pending = 0
+	}
+}
+
+func (p *Producer) send(i int) {
+	ch := p.cur[i]
+	p.cur[i] = nil
+	ln := p.lanes[i]
+	for !ln.full.push(ch) {
+		// Cannot happen while allocated chunks ≤ ring size, but never drop.
+		p.wait(0)
+	}
+	select {
+	case p.c.shards[i].notify <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Producer) getChunk(i int) *chunk {
+	ln := p.lanes[i]
+	for n := 0; ; n++ {
+		if ch := ln.free.pop(); ch != nil {
+			ch.reset()
+			return ch
+		}
+		if ln.allocated < p.c.opts.LaneChunks {
+			ln.allocated++
+			return &chunk{
+				names:   make([]byte, 0, p.c.opts.ChunkPoints*48),
+				entries: make([]entry, 0, p.c.opts.ChunkPoints),
+			}
+		}
+		if n == 0 {
+			p.c.blockedWaits.Add(1)
+		}
+		p.wait(n)
+	}
+}
+
+func (p *Producer) wait(n int) {
+	if n < 50 {
+		runtime.Gosched()
+		return
+	}
+	time.Sleep(100 * time.Microsecond)
+}
+
+func (sh *shard) consume() {
+	defer close(sh.consDone)
+	defer sh.c.consumers.Done()
+	c := sh.c
+	maxBuffered := int64(c.opts.MaxBufferedPoints)
+	for {
+		did := false
+		for _, ln := range *sh.lanes.Load() {
+			for k := 0; k < 8; k++ {
+				ch := ln.full.pop()
+				if ch == nil {
+					break
+				}
+				for c.buffered.Load() >= maxBuffered && !c.closed.Load() {
+					select {
+					case sh.flushNow <- struct{}{}:
+					default:
+					}
+					select {
+					case <-sh.drained:
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+				sh.ingest(ch)
+				ln.free.push(ch)
+				did = true
+			}
+		}
+		if did {
+			continue
+		}
+		select {
+		case <-sh.notify:
+		case <-sh.stop:
+			// Producers have stopped: drain what is left, then exit.
+			for {
+				more := false
+				for _, ln := range *sh.lanes.Load() {
+					for ch := ln.full.pop(); ch != nil; ch = ln.full.pop() {
+						sh.ingest(ch)
+						ln.free.push(ch)
+						more = true
+					}
+				}
+				if !more {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (sh *shard) ingest(ch *chunk) {
+	sh.mu.Lock()
+	for _, e := range ch.entries {
+		name := ch.names[e.off : e.off+e.n]
+		s := sh.series[string(name)]
+		if s == nil {
+			s = &series{name: string(name)}
+			sh.series[s.name] = s
+			if sh.c.index != nil {
+				sh.c.index.Add(s.name)
+			}
+		}
+		s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
+		if !s.dirty {
+			s.dirty = true
+			sh.dirty = append(sh.dirty, s)
+		}
+	}
+	sh.mu.Unlock()
+	sh.c.buffered.Add(int64(len(ch.entries)))
+}
+
+func (sh *shard) write() {
+	defer sh.c.writers.Done()
+	t := time.NewTicker(sh.c.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		final := false
+		select {
+		case <-t.C:
+		case <-sh.flushNow:
+		case <-sh.consDone:
+			final = true
+		}
+		sh.writeOnce()
+		if final {
+			return
+		}
+	}
+}
+
+// writeOnce hands everything buffered in the shard to the backend.
+func (sh *shard) writeOnce() {
+	c := sh.c
+	sh.mu.Lock()
+	dirty := sh.dirty
+	sh.dirty = sh.spare[:0]
+	for _, s := range dirty {
+		// Double buffering: the buffer written last time (emptied, capacity
+		// kept) takes the new points, so steady ingest does not allocate.
+		s.flushing, s.pending = s.pending, s.flushing[:0]
+		s.dirty = false
+	}
+	sh.mu.Unlock()
+	for start := 0; start < len(dirty); {
+		sh.batch.Reset()
+		n := 0
+		end := start
+		for end < len(dirty) && (n == 0 || n+len(dirty[end].flushing) <= c.opts.MaxWritePoints) {
+			s := dirty[end]
+			sh.batch.Series = append(sh.batch.Series, storage.SeriesPoints{Name: s.name, Points: s.flushing})
+			n += len(s.flushing)
+			end++
+		}
+		t0 := time.Now()
+		err := c.store.Write(&sh.batch)
+		c.lastWrite.Store(int64(time.Since(t0)))
+		c.writeOps.Add(1)
+		if err != nil {
+			c.writeErrors.Add(uint64(n))
+			c.opts.Logger.Error("writing batch to storage", "points", n, "series", end-start, "err", err)
+		} else {
+			c.committed.Add(uint64(n))
+		}
+		sh.mu.Lock()
+		for _, s := range dirty[start:end] {
+			if cap(s.flushing) <= maxRecycledPoints {
+				s.flushing = s.flushing[:0]
+			} else {
+				s.flushing = nil // do not pin a burst's memory for good
+			}
+		}
+		sh.mu.Unlock()
+		c.buffered.Add(-int64(n))
+		select {
+		case sh.drained <- struct{}{}:
+		default:
+		}
+		start = end
+	}
+	for i := range sh.batch.Series {
+		sh.batch.Series[i] = storage.SeriesPoints{}
+	}
+	clear(dirty)
+	sh.mu.Lock()
+	sh.spare = dirty[:0]
+	sh.mu.Unlock()
+}
+
+// Buffered appends the points of name that are accepted but not yet written
+// to dst, in arrival order.
+func (c *Cache) Buffered(name string, dst []storage.Point) []storage.Point {
+	sh := c.shardOfString(name)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s := sh.series[name]
+	if s == nil {
+		return dst
+	}
+	dst = append(dst, s.flushing...)
+	return append(dst, s.pending...)
+}
+
+// Fetch reads name from the backend and overlays the points still buffered,
+// as graphite-web merges carbon-cache's points over whisper's.
+func (c *Cache) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	ser, err := c.store.Fetch(name, from, until, now)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	var tmp [64]storage.Point
+	pts := c.Buffered(name, tmp[:0])
+	if ser == nil {
+		if len(pts) == 0 {
+			return nil, storage.ErrNotFound
+		}
+		if until > now {
+			until = now
+		}
+		if from > until {
+			return nil, storage.ErrNotFound
+		}
+		step := c.opts.Step(name, from, now)
+		if step <= 0 {
+			return nil, storage.ErrNotFound
+		}
+		start := from - from%step + step
+		end := until - until%step + step
+		if start == end {
+			end += step
+		}
+		vals := make([]float64, (end-start)/step)
+		for i := range vals {
+			vals[i] = math.NaN()
+		}
+		ser = &storage.Series{Name: name, Start: start, Step: step, Values: vals}
+	}
+	for _, p := range pts {
+		slot := p.Timestamp - p.Timestamp%ser.Step
+		i := (slot - ser.Start) / ser.Step
+		if slot >= ser.Start && i < int64(len(ser.Values)) {
+			ser.Values[i] = p.Value
+		}
+	}
+	return ser, nil
+}
+
+// Find expands a pattern over every name the cache has seen and the backend
+// holds.
+func (c *Cache) Find(pattern string) ([]storage.Node, error) {
+	if c.index != nil {
+		return c.index.Find(pattern)
+	}
+	return c.store.Find(pattern)
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	n := 0
+	for _, sh := range c.shards {
+		sh.mu.Lock()
+		n += len(sh.series)
+		sh.mu.Unlock()
+	}
+	return Stats{
+		Received:       c.received.Load(),
+		Committed:      c.committed.Load(),
+		WriteErrors:    c.writeErrors.Load(),
+		Buffered:       c.buffered.Load(),
+		Series:         n,
+		WriteOps:       c.writeOps.Load(),
+		BlockedWaits:   c.blockedWaits.Load(),
+		LastWriteNanos: c.lastWrite.Load(),
+	}
+}
+
+// Close drains every lane and writes everything buffered to the backend. All
+// producers must have stopped (and flushed) before. It does not close the
+// backend.
+func (c *Cache) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	for _, sh := range c.shards {
+		close(sh.stop)
+	}
+	c.consumers.Wait()
+	c.writers.Wait()
+	return nil
+}

@@ -1,0 +1,51 @@
+package cache
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+// discard is a Store that only counts, so the benchmark measures the cache.
+type discard struct{ n atomic.Int64 }
+
+func (d *discard) Write(b *storage.Batch) error { d.n.Add(int64(b.Points())); return nil }
+func (d *discard) Fetch(string, int64, int64, int64) (*storage.Series, error) {
+	return nil, storage.ErrNotFound
+}
+func (d *discard) Find(string) ([]storage.Node, error) { return nil, nil }
+func (d *discard) Close() error                        { return nil }
+
+// BenchmarkProducerToStore measures one producer feeding 10,000 series
+// through the lanes, the shard consumers and the writers, until every point
+// reached the store.
+func BenchmarkProducerToStore(b *testing.B) {
+	names := make([][]byte, 10000)
+	for i := range names {
+		names[i] = []byte("servers.host" + strconv.Itoa(i%100) + ".cpu.metric" + strconv.Itoa(i))
+	}
+	d := &discard{}
+	c, err := New(d, nil, Options{Shards: 4, FlushInterval: 50 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := c.NewProducer()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.AddPoint(names[i%len(names)], int64(1700000000+i/len(names)), float64(i&63))
+		if i&1023 == 1023 {
+			p.Flush()
+		}
+	}
+	p.Flush()
+	c.Close()
+	b.StopTimer()
+	if got := d.n.Load(); got != int64(b.N) {
+		b.Fatalf("store got %d points; want %d", got, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}

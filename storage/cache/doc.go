@@ -1,0 +1,15 @@
+// Package cache is the write buffer between ingest and a storage backend.
+//
+// Points arrive from producers (one per event loop or internal source)
+// through bounded single-producer/single-consumer lanes, one lane per
+// (producer, shard) pair; a metric's shard is chosen by a hash of its name, so
+// all points of a series meet in one shard. Each shard has a consumer that
+// files points per series and a writer that hands whole batches to the
+// backend. Fetch reads the backend and overlays whatever is still buffered, so
+// a point is visible to queries as soon as it is accepted.
+//
+// Backpressure: lanes hold a bounded number of chunks and each shard a bounded
+// number of buffered points. When they are full, AddPoint blocks, which stops
+// the event loop from reading its sockets (TCP backpressure); nothing is
+// dropped silently.
+package cache

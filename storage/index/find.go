@@ -1,0 +1,279 @@
+package index
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+// segMatcher is one compiled dot-separated segment of a find pattern: the
+// union of its brace variants.
+type segMatcher struct {
+	lits     []string // literal variants: direct child lookups
+	globs    []*glob  // wildcard variants: scan the children
+	all      bool     // some variant is "*": every child matches
+	globstar bool     // some variant is exactly "**"
+}
+
+// matchName reports whether a child name matches a non-globstar variant.
+func (m *segMatcher) matchName(s string) bool {
+	if m.all {
+		return true
+	}
+	for _, l := range m.lits {
+		if l == s {
+			return true
+		}
+	}
+	for _, g := range m.globs {
+		if g.match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasMeta reports whether p may contain glob syntax.
+func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{\\") }
+
+// compilePattern splits pattern on '.' and compiles every segment. An empty
+// pattern or an empty segment (leading, trailing or doubled dot) can match
+// no name: ok is false then.
+func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
+	if len(pattern) > MaxPatternLen {
+		return nil, false, fmt.Errorf("compiling pattern of %d bytes: %w", len(pattern), errPatternTooLong)
+	}
+	if pattern == "" {
+		return nil, false, nil
+	}
+	n := strings.Count(pattern, ".") + 1
+	segs = make([]segMatcher, 0, n)
+	for seg := range segments(pattern) {
+		if seg == "" {
+			return nil, false, nil
+		}
+		var m segMatcher
+		variants := []string{seg}
+		if strings.IndexByte(seg, '{') >= 0 {
+			variants, err = expandBraces(seg)
+			if err != nil {
+				return nil, false, fmt.Errorf("compiling pattern %q: %w", pattern, err)
+			}
+		}
+		for _, v := range variants {
+			if !hasMeta(v) {
+				if v != "" && !slices.Contains(m.lits, v) {
+					m.lits = append(m.lits, v)
+				}
+				continue
+			}
+			if v == "**" {
+				m.globstar = true
+				continue
+			}
+			g, lit, isLit := compileGlob(v)
+			switch {
+			case isLit:
+				if lit != "" && !slices.Contains(m.lits, lit) {
+					m.lits = append(m.lits, lit)
+				}
+			case g.all:
+				m.all = true
+			default:
+				m.globs = append(m.globs, g)
+			}
+		}
+		if m.all {
+			m.lits, m.globs = nil, nil
+		}
+		segs = append(segs, m)
+	}
+	return segs, true, nil
+}
+
+// finder runs one pattern against the tree. The caller holds the read lock.
+type finder struct {
+	segs       []segMatcher
+	leavesOnly bool
+	nodes      []storage.Node
+	names      []string
+	visited    map[visitKey]struct{} // only with globstars
+}
+
+type visitKey struct {
+	n *node
+	i int
+}
+
+func appendSeg(buf []byte, seg string) []byte {
+	if len(buf) > 0 {
+		buf = append(buf, '.')
+	}
+	return append(buf, seg...)
+}
+
+func (f *finder) emit(n *node, path []byte) {
+	if f.leavesOnly {
+		if n.leaf {
+			f.names = append(f.names, string(path))
+		}
+		return
+	}
+	f.nodes = append(f.nodes, storage.Node{Path: string(path), Leaf: n.leaf, Branch: n.kids != nil})
+}
+
+// visit matches segs[i:] against the children of n, whose path is path.
+func (f *finder) visit(n *node, i int, path []byte) {
+	if f.visited != nil {
+		k := visitKey{n, i}
+		if _, dup := f.visited[k]; dup {
+			return
+		}
+		f.visited[k] = struct{}{}
+	}
+	m := &f.segs[i]
+	last := i == len(f.segs)-1
+	if m.globstar {
+		f.globstar(n, i, path)
+	}
+	if n.kids == nil || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
+		return
+	}
+	step := func(c *node) {
+		p := appendSeg(path, c.seg)
+		if last {
+			f.emit(c, p)
+		} else if c.kids != nil {
+			f.visit(c, i+1, p)
+		}
+	}
+	if !m.all && len(m.globs) == 0 {
+		for _, l := range m.lits {
+			if c := n.child(l); c != nil {
+				step(c)
+			}
+		}
+		return
+	}
+	for _, c := range n.kids.list {
+		if m.matchName(c.seg) {
+			step(c)
+		}
+	}
+}
+
+// globstar handles a "**" variant at segs[i] as graphite-web's standard
+// finder does: the rest of the pattern is matched under n and under every
+// branch below it (zero or more segments); a trailing "**" matches every
+// node below n.
+func (f *finder) globstar(n *node, i int, path []byte) {
+	if i == len(f.segs)-1 {
+		f.all(n, path)
+		return
+	}
+	var rec func(d *node, path []byte)
+	rec = func(d *node, path []byte) {
+		f.visit(d, i+1, path)
+		if d.kids == nil {
+			return
+		}
+		for _, c := range d.kids.list {
+			if c.kids != nil {
+				rec(c, appendSeg(path, c.seg))
+			}
+		}
+	}
+	rec(n, path)
+}
+
+// all emits every node below n.
+func (f *finder) all(n *node, path []byte) {
+	if n.kids == nil {
+		return
+	}
+	for _, c := range n.kids.list {
+		p := appendSeg(path, c.seg)
+		f.emit(c, p)
+		f.all(c, p)
+	}
+}
+
+func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
+	segs, ok, err := compilePattern(pattern)
+	if err != nil || !ok {
+		return nil, err
+	}
+	f := &finder{segs: segs, leavesOnly: leavesOnly}
+	for i := range segs {
+		if segs[i].globstar {
+			f.visited = make(map[visitKey]struct{})
+			break
+		}
+	}
+	buf := make([]byte, 0, len(pattern)+64)
+	l := x.mu.RLock(pattern)
+	f.visit(&x.root, 0, buf)
+	x.mu.RUnlock(l)
+	return f, nil
+}
+
+// Find expands a graphite find pattern against the index, as graphite-web
+// 1.1's standard finder does against a whisper tree. The pattern has one glob
+// per dot-separated segment: * (any run, never crossing a dot), ?, [abc],
+// [a-z], [!a], {a,b,c} alternatives (nested, may contain globs), a backslash
+// escaping the next character, and a segment "**" matching zero or more
+// segments. A pattern without wildcards returns that node itself. Results
+// are sorted by Path and unique; a node that is a metric and also has
+// children has both Leaf and Branch set. An empty pattern or one with an
+// empty segment matches nothing. Errors are returned only for hostile
+// patterns (too long, too many brace alternatives).
+func (x *Index) Find(pattern string) ([]storage.Node, error) {
+	if !hasMeta(pattern) {
+		if len(pattern) > MaxPatternLen {
+			return nil, fmt.Errorf("finding pattern of %d bytes: %w", len(pattern), errPatternTooLong)
+		}
+		if !validName(pattern) {
+			return nil, nil
+		}
+		l := x.mu.RLock(pattern)
+		n := x.lookup(pattern)
+		var nd storage.Node
+		if n != nil {
+			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+		}
+		x.mu.RUnlock(l)
+		if n == nil {
+			return nil, nil
+		}
+		return []storage.Node{nd}, nil
+	}
+	f, err := x.run(pattern, false)
+	if f == nil {
+		return nil, err
+	}
+	nodes := f.nodes
+	slices.SortFunc(nodes, func(a, b storage.Node) int { return strings.Compare(a.Path, b.Path) })
+	return slices.CompactFunc(nodes, func(a, b storage.Node) bool { return a.Path == b.Path }), nil
+}
+
+// Expand returns the sorted, unique leaf names matching pattern (see Find
+// for the syntax). render uses it to turn a path expression into series.
+func (x *Index) Expand(pattern string) ([]string, error) {
+	if !hasMeta(pattern) {
+		if x.Has(pattern) {
+			return []string{pattern}, nil
+		}
+		if len(pattern) > MaxPatternLen {
+			return nil, fmt.Errorf("expanding pattern of %d bytes: %w", len(pattern), errPatternTooLong)
+		}
+		return nil, nil
+	}
+	f, err := x.run(pattern, true)
+	if f == nil {
+		return nil, err
+	}
+	slices.Sort(f.names)
+	return slices.Compact(f.names), nil
+}

@@ -1,0 +1,321 @@
+package index
+
+import (
+	"slices"
+	"strings"
+	"sync/atomic"
+	"unsafe"
+)
+
+// MaxNameLen bounds the length of an indexed name in bytes; longer names are
+// rejected by Add.
+const MaxNameLen = 4096
+
+// bigThreshold is the number of children above which a node keeps a map
+// next to its child list (small nodes use a sorted slice and binary search).
+const bigThreshold = 128
+
+// internSize is the number of slots of the lossy segment intern table.
+const internSize = 1 << 15
+
+// Index is an in-memory tree of dot-separated metric names. It is safe for
+// concurrent use: lookups (Has, Find, Expand, Walk and Add of a name already
+// present) take one shard of a sharded read lock, so readers never block
+// each other nor share a contended cache line; only inserting or deleting
+// takes the write lock (every shard).
+type Index struct {
+	mu     shardedRW
+	root   node
+	n      atomic.Int64
+	intern *[internSize]string // lossy intern table for segment strings (write lock)
+	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
+}
+
+type node struct {
+	seg  string
+	kids *children // nil for a node without children
+	leaf bool
+}
+
+type children struct {
+	list []*node // sorted by seg while m == nil; unordered once m is built
+	m    map[string]*node
+}
+
+// New returns an empty index.
+func New() *Index { return &Index{} }
+
+// Len returns the number of leaves (metric names) in the index.
+func (x *Index) Len() int { return int(x.n.Load()) }
+
+// Add inserts a metric name such as "a.b.c" and reports whether it was new.
+// Names that are empty, longer than MaxNameLen, have an empty segment
+// (leading, trailing or doubled dot) or contain ';' (tagged series, which
+// are indexed elsewhere) are ignored and Add returns false. Adding a name
+// already present takes only the read lock and does not allocate.
+func (x *Index) Add(name string) bool {
+	if !validName(name) {
+		return false
+	}
+	l := x.mu.RLock(name)
+	n := x.lookup(name)
+	present := n != nil && n.leaf
+	x.mu.RUnlock(l)
+	if present {
+		return false
+	}
+	x.mu.Lock()
+	added := x.insert(name)
+	x.mu.Unlock()
+	return added
+}
+
+// AddBytes is Add for a name in a byte slice; the index never retains name.
+func (x *Index) AddBytes(name []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	// The string view is used only during the call: insert copies every
+	// segment it stores.
+	return x.Add(unsafe.String(&name[0], len(name)))
+}
+
+// Has reports whether name is a leaf of the index.
+func (x *Index) Has(name string) bool {
+	if !validName(name) {
+		return false
+	}
+	l := x.mu.RLock(name)
+	n := x.lookup(name)
+	ok := n != nil && n.leaf
+	x.mu.RUnlock(l)
+	return ok
+}
+
+// Delete removes the leaf name and prunes branches left empty. It reports
+// whether name was present. A node that is also a branch keeps its children.
+func (x *Index) Delete(name string) bool {
+	if !validName(name) {
+		return false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var stack [64]*node
+	path := stack[:0]
+	n := &x.root
+	for seg := range segments(name) {
+		path = append(path, n)
+		n = n.child(seg)
+		if n == nil {
+			return false
+		}
+	}
+	if !n.leaf {
+		return false
+	}
+	n.leaf = false
+	x.n.Add(-1)
+	for i := len(path) - 1; i >= 0 && !n.leaf && n.kids == nil; i-- {
+		parent := path[i]
+		parent.removeChild(n)
+		n = parent
+	}
+	return true
+}
+
+// Walk calls fn with every leaf name, in unspecified order, until fn returns
+// false. It holds the read lock throughout: fn must not call Add or Delete
+// on the same index (that would deadlock), and long-running fns delay
+// inserts of new names.
+func (x *Index) Walk(fn func(name string) bool) {
+	l := x.mu.RLock("")
+	defer x.mu.RUnlock(l)
+	buf := make([]byte, 0, 256)
+	x.root.walk(buf, fn)
+}
+
+func (n *node) walk(buf []byte, fn func(string) bool) bool {
+	if n.kids == nil {
+		return true
+	}
+	for _, c := range n.kids.list {
+		b := buf
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, c.seg...)
+		if c.leaf && !fn(string(b)) {
+			return false
+		}
+		if !c.walk(b, fn) {
+			return false
+		}
+	}
+	return true
+}
+
+// validName checks the rules documented on Add.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > MaxNameLen || name[0] == '.' || name[len(name)-1] == '.' {
+		return false
+	}
+	if strings.IndexByte(name, ';') >= 0 || strings.Contains(name, "..") {
+		return false
+	}
+	return true
+}
+
+// segments iterates over the dot-separated segments of name.
+func segments(name string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for {
+			i := strings.IndexByte(name, '.')
+			if i < 0 {
+				yield(name)
+				return
+			}
+			if !yield(name[:i]) {
+				return
+			}
+			name = name[i+1:]
+		}
+	}
+}
+
+// lookup returns the node for a valid name, or nil. Caller holds a lock.
+func (x *Index) lookup(name string) *node {
+	n := &x.root
+	for {
+		i := strings.IndexByte(name, '.')
+		seg := name
+		if i >= 0 {
+			seg = name[:i]
+		}
+		n = n.child(seg)
+		if n == nil || i < 0 {
+			return n
+		}
+		name = name[i+1:]
+	}
+}
+
+// insert adds a valid name. Caller holds the write lock.
+func (x *Index) insert(name string) bool {
+	n := &x.root
+	for seg := range segments(name) {
+		c := n.child(seg)
+		if c == nil {
+			c = x.newNode(seg)
+			n.addChild(c)
+		}
+		n = c
+	}
+	if n.leaf {
+		return false
+	}
+	n.leaf = true
+	x.n.Add(1)
+	return true
+}
+
+// newNode returns a node for seg carved from the current slab. A slab stays
+// alive while any of its nodes does; deletes are rare enough for that.
+func (x *Index) newNode(seg string) *node {
+	if len(x.slab) == 0 {
+		x.slab = make([]node, 1024)
+	}
+	c := &x.slab[0]
+	x.slab = x.slab[1:]
+	c.seg = x.internSeg(seg)
+	return c
+}
+
+// internSeg returns a private copy of seg, shared with earlier equal
+// segments when the lossy intern table still holds one. Keeping segments
+// out of the caller's string also avoids pinning whole names in memory.
+func (x *Index) internSeg(seg string) string {
+	if x.intern == nil {
+		x.intern = new([internSize]string)
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(seg); i++ {
+		h ^= uint32(seg[i])
+		h *= 16777619
+	}
+	slot := &x.intern[h&(internSize-1)]
+	if *slot == seg {
+		return *slot
+	}
+	s := strings.Clone(seg)
+	*slot = s
+	return s
+}
+
+func (n *node) child(seg string) *node {
+	k := n.kids
+	if k == nil {
+		return nil
+	}
+	if k.m != nil {
+		return k.m[seg]
+	}
+	l := k.list
+	lo, hi := 0, len(l)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if l[mid].seg < seg {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(l) && l[lo].seg == seg {
+		return l[lo]
+	}
+	return nil
+}
+
+func (n *node) addChild(c *node) {
+	k := n.kids
+	if k == nil {
+		n.kids = &children{list: []*node{c}}
+		return
+	}
+	if k.m != nil {
+		k.m[c.seg] = c
+		k.list = append(k.list, c)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(k.list, c.seg, func(a *node, s string) int { return strings.Compare(a.seg, s) })
+	k.list = slices.Insert(k.list, i, c)
+	if len(k.list) > bigThreshold {
+		k.m = make(map[string]*node, len(k.list)*2)
+		for _, e := range k.list {
+			k.m[e.seg] = e
+		}
+	}
+}
+
+func (n *node) removeChild(c *node) {
+	k := n.kids
+	i := slices.Index(k.list, c)
+	if i < 0 {
+		return
+	}
+	if k.m != nil {
+		delete(k.m, c.seg)
+		last := len(k.list) - 1
+		k.list[i] = k.list[last]
+		k.list[last] = nil
+		k.list = k.list[:last]
+		if len(k.list) <= bigThreshold/2 {
+			k.m = nil
+			slices.SortFunc(k.list, func(a, b *node) int { return strings.Compare(a.seg, b.seg) })
+		}
+	} else {
+		k.list = slices.Delete(k.list, i, i+1)
+	}
+	if len(k.list) == 0 {
+		n.kids = nil
+	}
+}

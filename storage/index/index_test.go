@@ -1,0 +1,315 @@
+package index
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+func newIndex(names ...string) *Index {
+	x := New()
+	for _, n := range names {
+		x.Add(n)
+	}
+	return x
+}
+
+var sample = []string{
+	"app.host01.cpu.user",
+	"app.host01.cpu.system",
+	"app.host01.mem.free",
+	"app.host02.cpu.user",
+	"app.host02.mem.free",
+	"app.host10.cpu.user",
+	"app.count",
+	"app.count.rate", // app.count is both a leaf and a branch
+	"db.x",
+	"é.ü",
+}
+
+func TestAddHasLenDelete(t *testing.T) {
+	x := New()
+	if !x.Add("a.b.c") {
+		t.Fatal("first Add returned false")
+	}
+	if x.Add("a.b.c") {
+		t.Fatal("second Add returned true")
+	}
+	if !x.AddBytes([]byte("a.b.d")) || x.AddBytes([]byte("a.b.d")) {
+		t.Fatal("AddBytes new/existing")
+	}
+	if x.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", x.Len())
+	}
+	if !x.Has("a.b.c") || x.Has("a.b") || x.Has("a.b.c.d") || x.Has("a") {
+		t.Fatal("Has wrong")
+	}
+	// A branch becomes a leaf too.
+	if !x.Add("a.b") || !x.Has("a.b") || x.Len() != 3 {
+		t.Fatal("Add of branch path")
+	}
+	for _, bad := range []string{"", ".", "a.", ".a", "a..b", "a;t=v", "a.b;x=y", string(make([]byte, MaxNameLen+1))} {
+		if x.Add(bad) || x.Has(bad) || x.Delete(bad) {
+			t.Errorf("invalid name %q accepted", bad)
+		}
+	}
+	if x.Len() != 3 {
+		t.Fatalf("Len = %d after invalid adds", x.Len())
+	}
+	if x.Delete("a.x") || x.Delete("a") {
+		t.Fatal("Delete of absent name returned true")
+	}
+	if !x.Delete("a.b") || x.Has("a.b") || !x.Has("a.b.c") {
+		t.Fatal("Delete of leaf+branch must keep children")
+	}
+	if !x.Delete("a.b.c") || !x.Delete("a.b.d") || x.Len() != 0 {
+		t.Fatal("Delete leaves")
+	}
+	if x.root.kids != nil {
+		t.Fatal("empty branches not pruned")
+	}
+	if got, _ := x.Find("*"); len(got) != 0 {
+		t.Fatalf("Find after delete = %v", got)
+	}
+}
+
+func TestAddExistingNoAlloc(t *testing.T) {
+	x := newIndex(sample...)
+	b := []byte("app.host01.cpu.user")
+	if n := testing.AllocsPerRun(100, func() { x.Add("app.host02.mem.free") }); n != 0 {
+		t.Errorf("Add existing: %v allocs", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { x.AddBytes(b) }); n != 0 {
+		t.Errorf("AddBytes existing: %v allocs", n)
+	}
+}
+
+func TestAddBytesDoesNotRetain(t *testing.T) {
+	x := New()
+	b := []byte("aaa.bbb")
+	x.AddBytes(b)
+	copy(b, "zzz.zzz")
+	if !x.Has("aaa.bbb") || x.Has("zzz.zzz") {
+		t.Fatal("index retained caller's buffer")
+	}
+}
+
+func nodesString(ns []storage.Node) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		s := n.Path
+		if n.Leaf {
+			s += " L"
+		}
+		if n.Branch {
+			s += " B"
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func TestFind(t *testing.T) {
+	x := newIndex(sample...)
+	cases := map[string][]string{
+		"":                         nil,
+		"*":                        {"app B", "db B", "é B"},
+		"app":                      {"app B"},
+		"app.count":                {"app.count L B"},
+		"app.count.rate":           {"app.count.rate L"},
+		"app.nope":                 nil,
+		"app.":                     nil,
+		".app":                     nil,
+		"app..count":               nil,
+		"app.*":                    {"app.count L B", "app.host01 B", "app.host02 B", "app.host10 B"},
+		"app.host0?":               {"app.host01 B", "app.host02 B"},
+		"app.host0[2-9].*":         {"app.host02.cpu B", "app.host02.mem B"},
+		"app.*.cpu.user":           {"app.host01.cpu.user L", "app.host02.cpu.user L", "app.host10.cpu.user L"},
+		"app.*.*.free":             {"app.host01.mem.free L", "app.host02.mem.free L"},
+		"app.host01.{cpu,mem}.*":   {"app.host01.cpu.system L", "app.host01.cpu.user L", "app.host01.mem.free L"},
+		"app.{host01,host01}.mem":  {"app.host01.mem B"},
+		"app.{host0*,count}":       {"app.count L B", "app.host01 B", "app.host02 B"},
+		"app.host[!0]*":            {"app.host10 B"},
+		"*.x":                      {"db.x L"},
+		"é.?":                      {"é.ü L"},
+		"app.host01.cpu.user.more": nil,
+		"app.*.cpu.user*":          {"app.host01.cpu.user L", "app.host02.cpu.user L", "app.host10.cpu.user L"},
+		// globstar, as graphite-web's standard finder: zero or more segments.
+		"app.**.free":   {"app.host01.mem.free L", "app.host02.mem.free L"},
+		"**.rate":       {"app.count.rate L"},
+		"**.count":      {"app.count L B"},
+		"app.host01.**": {"app.host01.cpu B", "app.host01.cpu.system L", "app.host01.cpu.user L", "app.host01.mem B", "app.host01.mem.free L"},
+		"**.**.rate":    {"app.count.rate L"},
+		"db.**":         {"db.x L"},
+		"db.x.**":       nil,
+	}
+	for pat, want := range cases {
+		got, err := x.Find(pat)
+		if err != nil {
+			t.Errorf("Find(%q): %v", pat, err)
+			continue
+		}
+		if g := nodesString(got); !slices.Equal(g, want) {
+			t.Errorf("Find(%q) = %q, want %q", pat, g, want)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	x := newIndex(sample...)
+	cases := map[string][]string{
+		"app.count":               {"app.count"},
+		"app":                     nil,
+		"app.host01":              nil,
+		"app.*":                   {"app.count"},
+		"app.*.cpu.*":             {"app.host01.cpu.system", "app.host01.cpu.user", "app.host02.cpu.user", "app.host10.cpu.user"},
+		"app.host0{1,2}.mem.free": {"app.host01.mem.free", "app.host02.mem.free"},
+		"app.**":                  {"app.count", "app.count.rate", "app.host01.cpu.system", "app.host01.cpu.user", "app.host01.mem.free", "app.host02.cpu.user", "app.host02.mem.free", "app.host10.cpu.user"},
+		"nope.*":                  nil,
+	}
+	for pat, want := range cases {
+		got, err := x.Expand(pat)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Expand(%q) = %q, %v; want %q", pat, got, err, want)
+		}
+	}
+}
+
+func TestFindEscapes(t *testing.T) {
+	x := newIndex("a.b*c", "a.bxc", "a.{x}", "a.x")
+	for pat, want := range map[string][]string{
+		`a.b\*c`:  {"a.b*c L"},
+		`a.b*c`:   {"a.b*c L", "a.bxc L"},
+		`a.\{x\}`: {"a.{x} L"},
+		`a.{x}`:   {"a.x L"},
+	} {
+		got, err := x.Find(pat)
+		if err != nil || !slices.Equal(nodesString(got), want) {
+			t.Errorf("Find(%q) = %q, %v; want %q", pat, nodesString(got), err, want)
+		}
+	}
+}
+
+func TestFindHostile(t *testing.T) {
+	x := newIndex(sample...)
+	long := make([]byte, MaxPatternLen+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if _, err := x.Find(string(long)); err == nil {
+		t.Error("Find of huge pattern: want error")
+	}
+	if _, err := x.Expand(string(long)); err == nil {
+		t.Error("Expand of huge pattern: want error")
+	}
+	p := ""
+	for range 12 {
+		p += "{a,b}"
+	}
+	if _, err := x.Find("app." + p); err == nil {
+		t.Error("Find with 4096 alternatives: want error")
+	}
+	// Many globstars stay cheap thanks to memoisation.
+	deep := New()
+	for i := range 200 {
+		deep.Add(fmt.Sprintf("a.b.c.d.e.f.g.h.i.j.k%d", i))
+	}
+	got, err := deep.Find("**.**.**.**.**.**.**.**.k1?")
+	if err != nil || len(got) != 10 {
+		t.Fatalf("deep globstar: %d results, %v", len(got), err)
+	}
+}
+
+func TestBigNode(t *testing.T) {
+	x := New()
+	const n = 3 * bigThreshold
+	for i := range n {
+		x.Add(fmt.Sprintf("m.k%04d", i))
+	}
+	if x.root.kids.list[0].kids.m == nil {
+		t.Fatal("big node has no map")
+	}
+	got, _ := x.Find("m.k00[0-4]?")
+	if len(got) != 50 || got[0].Path != "m.k0000" || got[49].Path != "m.k0049" {
+		t.Fatalf("Find over big node: %d results", len(got))
+	}
+	if !x.Has("m.k0300") || x.Has("m.k9999") {
+		t.Fatal("Has over big node")
+	}
+	for i := range n - 10 {
+		if !x.Delete(fmt.Sprintf("m.k%04d", i)) {
+			t.Fatalf("Delete %d", i)
+		}
+	}
+	if x.root.kids.list[0].kids.m != nil {
+		t.Fatal("shrunk node kept its map")
+	}
+	got, _ = x.Find("m.*")
+	if len(got) != 10 || got[0].Path != fmt.Sprintf("m.k%04d", n-10) {
+		t.Fatalf("after deletes: %v", got)
+	}
+	if !x.Has(fmt.Sprintf("m.k%04d", n-1)) || x.Len() != 10 {
+		t.Fatal("remaining names")
+	}
+}
+
+func TestWalk(t *testing.T) {
+	x := newIndex(sample...)
+	var got []string
+	x.Walk(func(n string) bool { got = append(got, n); return true })
+	slices.Sort(got)
+	want := slices.Clone(sample)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Walk = %q", got)
+	}
+	n := 0
+	x.Walk(func(string) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Fatalf("Walk did not stop: %d", n)
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	x := New()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				name := fmt.Sprintf("c.h%d.m%d", i%50, i)
+				x.Add(name)
+				x.Add(name)
+				if !x.Has(name) {
+					t.Errorf("lost %s", name)
+					return
+				}
+				if w == 0 && i%100 == 0 {
+					if _, err := x.Find("c.*.m1*"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if w == 1 && i%3 == 0 {
+					x.Delete(fmt.Sprintf("c.h%d.m%d", i%50, i))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	names, _ := x.Expand("c.*.*")
+	if len(names) != x.Len() {
+		t.Fatalf("Expand found %d names, Len %d", len(names), x.Len())
+	}
+	// Names deleted by worker 1 (i%3==0) may have been re-added by others
+	// afterwards; every other name must be present.
+	for i := range 2000 {
+		if i%3 != 0 && !x.Has(fmt.Sprintf("c.h%d.m%d", i%50, i)) {
+			t.Fatalf("missing c.h%d.m%d", i%50, i)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package pebble
+
+import "errors"
+
+var errShortBits = errors.New("bit stream truncated")
+
+// bitWriter appends a big-endian bit stream to a byte slice. Bits are
+// collected in a 64-bit accumulator and spilled a byte at a time.
+type bitWriter struct {
+	b     []byte
+	acc   uint64 // pending bits, right-aligned
+	nbits uint   // number of pending bits in acc (< 8 after each write)
+}
+
+// write appends the low n bits of v (n <= 64), most significant first.
+func (w *bitWriter) write(v uint64, n uint) {
+	for n > 0 {
+		// Take up to 56 - nbits bits at a time so acc never overflows.
+		take := n
+		if room := 56 - w.nbits; take > room {
+			take = room
+		}
+		n -= take
+		chunk := v >> n
+		if take < 64 {
+			chunk &= (uint64(1) << take) - 1
+		}
+		w.acc = w.acc<<take | chunk
+		w.nbits += take
+		for w.nbits >= 8 {
+			w.nbits -= 8
+			w.b = append(w.b, byte(w.acc>>w.nbits))
+		}
+		if w.nbits < 64 {
+			w.acc &= (uint64(1) << w.nbits) - 1
+		}
+	}
+}
+
+func (w *bitWriter) writeBit(bit bool) {
+	if bit {
+		w.write(1, 1)
+	} else {
+		w.write(0, 1)
+	}
+}
+
+// flush pads the final partial byte with zero bits and returns the slice.
+func (w *bitWriter) flush() []byte {
+	if w.nbits > 0 {
+		w.b = append(w.b, byte(w.acc<<(8-w.nbits)))
+		w.acc, w.nbits = 0, 0
+	}
+	return w.b
+}
+
+// bitReader reads a big-endian bit stream. Errors are sticky.
+type bitReader struct {
+	b   []byte
+	pos uint // bit position
+	err error
+}
+
+func (r *bitReader) read(n uint) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	if n == 0 {
+		return 0
+	}
+	if uint(len(r.b))*8-r.pos < n {
+		r.err = errShortBits
+		return 0
+	}
+	var v uint64
+	for n > 0 {
+		byteIdx := r.pos >> 3
+		off := r.pos & 7
+		avail := 8 - off
+		take := avail
+		if take > n {
+			take = n
+		}
+		bits := uint64(r.b[byteIdx]>>(avail-take)) & ((1 << take) - 1)
+		v = v<<take | bits
+		r.pos += take
+		n -= take
+	}
+	return v
+}
+
+func (r *bitReader) readBit() bool { return r.read(1) == 1 }

@@ -1,0 +1,359 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// Block format (see docs/pebble.md, "Block format"). A block holds the slots
+// of one archive of one series over blockSlots consecutive steps. Merge
+// operands use the same format, so merging is "decode all, newer slot wins,
+// encode".
+//
+//	block   = header:u8 first:uvarint span:uvarint [bitmap] values
+//	header  = bits 0-1 value encoding (0 xor, 1 for, 2 delta)
+//	          bit 2    dense: every slot in [first, first+span) is present
+//	          bits 3-7 zero (format version 0)
+//	bitmap  = ceil(span/8) bytes, bit i (MSB first) = slot first+i present
+//	values  = one value per present slot, in slot order:
+//	  xor:   float64 bits of the first value (8 bytes, big-endian), then
+//	         Gorilla XOR coding of each next value against the previous
+//	  for:   zigzag-varint base, width:u8, then width bits per value of v-base
+//	  delta: zigzag-varint first, width:u8, then width bits per value of
+//	         zigzag(v[i]-v[i-1])
+//
+// Integer encodings apply when every value is an integer with |v| <= 2^53
+// (not -0), which is typical for Graphite counters and gauges.
+const (
+	blockSlots = 1024 // slots per block; a power of two
+
+	encXOR   = 0
+	encFOR   = 1
+	encDelta = 2
+
+	flagDense = 1 << 2
+
+	maxExactInt = 1 << 53
+)
+
+var (
+	errBadBlock = errors.New("corrupt block")
+)
+
+// slotBuf is a dense decoded block: a presence bitmap and a value per slot.
+// Only the words of the bitmap in [lo, hi] are ever non-zero, so Reset is
+// cheap for blocks that touch few slots.
+type slotBuf struct {
+	present [blockSlots / 64]uint64
+	vals    [blockSlots]float64
+	lo, hi  int // touched slot range; lo > hi when empty
+	ints    []int64
+}
+
+func (s *slotBuf) reset() {
+	if s.lo <= s.hi {
+		for w := s.lo >> 6; w <= s.hi>>6; w++ {
+			s.present[w] = 0
+		}
+	}
+	s.lo, s.hi = blockSlots, -1
+}
+
+func (s *slotBuf) empty() bool { return s.lo > s.hi }
+
+func (s *slotBuf) set(slot int, v float64) {
+	s.present[slot>>6] |= 1 << (uint(slot) & 63)
+	s.vals[slot] = v
+	if slot < s.lo {
+		s.lo = slot
+	}
+	if slot > s.hi {
+		s.hi = slot
+	}
+}
+
+func (s *slotBuf) has(slot int) bool {
+	return s.present[slot>>6]&(1<<(uint(slot)&63)) != 0
+}
+
+// count returns the number of present slots.
+func (s *slotBuf) count() int {
+	if s.empty() {
+		return 0
+	}
+	n := 0
+	for w := s.lo >> 6; w <= s.hi>>6; w++ {
+		n += bits.OnesCount64(s.present[w])
+	}
+	return n
+}
+
+// apply decodes block b into s; slots present in b overwrite those in s.
+func (s *slotBuf) apply(b []byte) error {
+	if len(b) < 1 {
+		return fmt.Errorf("decoding block: %w: empty", errBadBlock)
+	}
+	hdr := b[0]
+	if hdr>>3 != 0 || hdr&3 > encDelta {
+		return fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
+	}
+	p := 1
+	first, n := binary.Uvarint(b[p:])
+	if n <= 0 {
+		return fmt.Errorf("decoding block: %w: first slot", errBadBlock)
+	}
+	p += n
+	span, n := binary.Uvarint(b[p:])
+	if n <= 0 {
+		return fmt.Errorf("decoding block: %w: span", errBadBlock)
+	}
+	p += n
+	if first >= blockSlots || span > blockSlots-first {
+		return fmt.Errorf("decoding block: %w: slots %d+%d", errBadBlock, first, span)
+	}
+	if span == 0 {
+		if p != len(b) {
+			return fmt.Errorf("decoding block: %w: trailing bytes", errBadBlock)
+		}
+		return nil
+	}
+	f, sp := int(first), int(span)
+	var bitmap []byte
+	k := sp
+	if hdr&flagDense == 0 {
+		nb := (sp + 7) / 8
+		if len(b)-p < nb {
+			return fmt.Errorf("decoding block: %w: bitmap", errBadBlock)
+		}
+		bitmap = b[p : p+nb]
+		p += nb
+		if pad := uint(nb*8 - sp); pad > 0 && bitmap[nb-1]&(1<<pad-1) != 0 {
+			return fmt.Errorf("decoding block: %w: bitmap padding", errBadBlock)
+		}
+		k = 0
+		for _, x := range bitmap {
+			k += bits.OnesCount8(x)
+		}
+		if k == 0 {
+			return fmt.Errorf("decoding block: %w: empty bitmap", errBadBlock)
+		}
+	}
+	// slotAt returns the slot of the i-th present value.
+	next := f
+	bi := 0
+	nextSlot := func() int {
+		if bitmap == nil {
+			next++
+			return next - 1
+		}
+		for ; bi < sp; bi++ {
+			if bitmap[bi>>3]&(0x80>>(uint(bi)&7)) != 0 {
+				bi++
+				return f + bi - 1
+			}
+		}
+		return -1
+	}
+	rest := b[p:]
+	switch hdr & 3 {
+	case encXOR:
+		if len(rest) < 8 {
+			return fmt.Errorf("decoding block: %w: xor head", errBadBlock)
+		}
+		prev := binary.BigEndian.Uint64(rest)
+		s.set(nextSlot(), math.Float64frombits(prev))
+		r := bitReader{b: rest[8:]}
+		var lead, trail uint = 0, 0
+		haveWin := false
+		for i := 1; i < k; i++ {
+			if r.readBit() {
+				if r.readBit() {
+					lead = uint(r.read(5))
+					sig := uint(r.read(6))
+					if sig == 0 {
+						sig = 64
+					}
+					if lead+sig > 64 {
+						return fmt.Errorf("decoding block: %w: xor window", errBadBlock)
+					}
+					trail = 64 - lead - sig
+					haveWin = true
+				} else if !haveWin {
+					return fmt.Errorf("decoding block: %w: xor window reuse", errBadBlock)
+				}
+				x := r.read(64-lead-trail) << trail
+				prev ^= x
+			}
+			if r.err != nil {
+				return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
+			}
+			s.set(nextSlot(), math.Float64frombits(prev))
+		}
+	default:
+		base, n := binary.Varint(rest)
+		if n <= 0 || len(rest) < n+1 {
+			return fmt.Errorf("decoding block: %w: int head", errBadBlock)
+		}
+		width := uint(rest[n])
+		if width > 64 {
+			return fmt.Errorf("decoding block: %w: width %d", errBadBlock, width)
+		}
+		r := bitReader{b: rest[n+1:]}
+		if hdr&3 == encFOR {
+			for i := 0; i < k; i++ {
+				v := base + int64(r.read(width))
+				if r.err != nil {
+					return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
+				}
+				s.set(nextSlot(), float64(v))
+			}
+		} else {
+			v := base
+			s.set(nextSlot(), float64(v))
+			for i := 1; i < k; i++ {
+				d := r.read(width)
+				if r.err != nil {
+					return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
+				}
+				v += unzigzag(d)
+				s.set(nextSlot(), float64(v))
+			}
+		}
+	}
+	return nil
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+func widthOf(v uint64) uint { return uint(64 - bits.LeadingZeros64(v)) }
+
+// appendEncode appends the encoding of s's present slots to dst.
+func (s *slotBuf) appendEncode(dst []byte) []byte {
+	if s.empty() {
+		return append(dst, encXOR, 0, 0)
+	}
+	f, l := s.lo, s.hi
+	span := l - f + 1
+	k := 0
+	allInt := true
+	for i := f; i <= l; i++ {
+		if !s.has(i) {
+			continue
+		}
+		k++
+		v := s.vals[i]
+		if allInt && !(v == math.Trunc(v) && v >= -maxExactInt && v <= maxExactInt && !(v == 0 && math.Signbit(v))) {
+			allInt = false
+		}
+	}
+	hdrPos := len(dst)
+	var hdr byte = encXOR
+	dense := k == span
+	if dense {
+		hdr |= flagDense
+	}
+	dst = append(dst, 0)
+	dst = binary.AppendUvarint(dst, uint64(f))
+	dst = binary.AppendUvarint(dst, uint64(span))
+	if !dense {
+		start := len(dst)
+		for i := 0; i < (span+7)/8; i++ {
+			dst = append(dst, 0)
+		}
+		bm := dst[start:]
+		for i := f; i <= l; i++ {
+			if s.has(i) {
+				j := i - f
+				bm[j>>3] |= 0x80 >> (uint(j) & 7)
+			}
+		}
+	}
+	if allInt {
+		ints := s.ints[:0]
+		minV, maxV := int64(math.MaxInt64), int64(math.MinInt64)
+		var maxZ uint64
+		for i := f; i <= l; i++ {
+			if s.has(i) {
+				v := int64(s.vals[i])
+				if len(ints) > 0 {
+					if z := zigzag(v - ints[len(ints)-1]); z > maxZ {
+						maxZ = z
+					}
+				}
+				ints = append(ints, v)
+				minV = min(minV, v)
+				maxV = max(maxV, v)
+			}
+		}
+		s.ints = ints
+		wFOR := widthOf(uint64(maxV - minV))
+		wDelta := widthOf(maxZ)
+		// Delta codes k-1 values, frame-of-reference k.
+		w := &bitWriter{}
+		if uint(k-1)*wDelta < uint(k)*wFOR {
+			hdr |= encDelta
+			dst = binary.AppendVarint(dst, ints[0])
+			dst = append(dst, byte(wDelta))
+			w.b = dst
+			for i := 1; i < len(ints); i++ {
+				w.write(zigzag(ints[i]-ints[i-1]), wDelta)
+			}
+		} else {
+			hdr |= encFOR
+			dst = binary.AppendVarint(dst, minV)
+			dst = append(dst, byte(wFOR))
+			w.b = dst
+			for _, v := range ints {
+				w.write(uint64(v-minV), wFOR)
+			}
+		}
+		dst = w.flush()
+	} else {
+		w := &bitWriter{b: dst}
+		var prev uint64
+		var lead, trail uint
+		haveWin := false
+		firstVal := true
+		for i := f; i <= l; i++ {
+			if !s.has(i) {
+				continue
+			}
+			cur := math.Float64bits(s.vals[i])
+			if firstVal {
+				w.b = binary.BigEndian.AppendUint64(w.b, cur)
+				prev = cur
+				firstVal = false
+				continue
+			}
+			x := cur ^ prev
+			prev = cur
+			if x == 0 {
+				w.write(0, 1)
+				continue
+			}
+			lz := uint(bits.LeadingZeros64(x))
+			tz := uint(bits.TrailingZeros64(x))
+			if lz > 31 {
+				lz = 31
+			}
+			if haveWin && lz >= lead && tz >= trail {
+				w.write(0b10, 2)
+				w.write(x>>trail, 64-lead-trail)
+				continue
+			}
+			sig := 64 - lz - tz
+			w.write(0b11, 2)
+			w.write(uint64(lz), 5)
+			w.write(uint64(sig&63), 6)
+			w.write(x>>tz, sig)
+			lead, trail, haveWin = lz, tz, true
+		}
+		dst = w.flush()
+	}
+	dst[hdrPos] = hdr
+	return dst
+}

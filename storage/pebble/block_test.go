@@ -1,0 +1,163 @@
+package pebble
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// blockOf builds a slotBuf holding the given slot -> value pairs.
+func blockOf(m map[int]float64) *slotBuf {
+	s := new(slotBuf)
+	s.reset()
+	for k, v := range m {
+		s.set(k, v)
+	}
+	return s
+}
+
+func sameBits(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+func checkRoundTrip(t *testing.T, m map[int]float64) []byte {
+	t.Helper()
+	enc := blockOf(m).appendEncode(nil)
+	got := new(slotBuf)
+	got.reset()
+	if err := got.apply(enc); err != nil {
+		t.Fatalf("apply(%x): %v", enc, err)
+	}
+	if got.count() != len(m) {
+		t.Fatalf("decoded %d slots, want %d", got.count(), len(m))
+	}
+	for k, v := range m {
+		if !got.has(k) || !sameBits(got.vals[k], v) {
+			t.Fatalf("slot %d: got %v (present %v), want %v", k, got.vals[k], got.has(k), v)
+		}
+	}
+	return enc
+}
+
+func TestBlockRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	cases := map[string]map[int]float64{
+		"empty":     {},
+		"one":       {5: 42},
+		"last slot": {blockSlots - 1: -1.5},
+		"negzero":   {1: math.Copysign(0, -1), 2: 3},
+		"special":   {0: math.NaN(), 1: math.Inf(1), 2: math.Inf(-1), 3: math.MaxFloat64, 4: math.SmallestNonzeroFloat64},
+		"bigint":    {0: maxExactInt, 1: -maxExactInt, 2: 0},
+		"over53":    {0: maxExactInt * 4, 1: 1},
+	}
+	ints, floats, sparse, consts := map[int]float64{}, map[int]float64{}, map[int]float64{}, map[int]float64{}
+	for i := 0; i < blockSlots; i++ {
+		ints[i] = float64(r.IntN(100))
+		floats[i] = r.NormFloat64() * 1000
+		consts[i] = 7
+		if r.IntN(3) == 0 {
+			sparse[i] = float64(i * 10)
+		}
+	}
+	cases["ints"], cases["floats"], cases["sparse"], cases["consts"] = ints, floats, sparse, consts
+	for name, m := range cases {
+		t.Run(name, func(t *testing.T) { checkRoundTrip(t, m) })
+	}
+}
+
+func TestBlockSizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	m := map[int]float64{}
+	for i := 100; i < 200; i++ {
+		m[i] = float64(r.IntN(100))
+	}
+	// 100 values in [0,100): 7 bits each (FOR) + 5 bytes of header.
+	if enc := checkRoundTrip(t, m); len(enc) != 1+1+1+2+88 {
+		t.Errorf("100 small ints: %d bytes, want %d", len(enc), 1+1+1+2+88)
+	}
+	c := map[int]float64{}
+	for i := 0; i < 100; i++ {
+		c[i] = 3
+	}
+	if enc := checkRoundTrip(t, c); len(enc) != 5 {
+		t.Errorf("100 constants: %d bytes %x, want 5", len(enc), enc)
+	}
+	ctr := map[int]float64{}
+	for i := 0; i < 100; i++ {
+		ctr[i] = float64(1000 + 3*i)
+	}
+	// Counter: delta coding with zigzag(3)=6, width 3: 99*3 bits = 38 bytes.
+	if enc := checkRoundTrip(t, ctr); len(enc) != 1+1+1+2+1+38 {
+		t.Errorf("counter: %d bytes, want %d", len(enc), 1+1+1+2+1+38)
+	}
+}
+
+func TestBlockOverwrite(t *testing.T) {
+	s := blockOf(map[int]float64{1: 1, 2: 2, 3: 3})
+	newer := blockOf(map[int]float64{2: 20, 9: 9.5}).appendEncode(nil)
+	if err := s.apply(newer); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]float64{1: 1, 2: 20, 3: 3, 9: 9.5}
+	if s.count() != len(want) {
+		t.Fatalf("count %d, want %d", s.count(), len(want))
+	}
+	for k, v := range want {
+		if !s.has(k) || s.vals[k] != v {
+			t.Errorf("slot %d = %v, want %v", k, s.vals[k], v)
+		}
+	}
+}
+
+func TestBlockCorrupt(t *testing.T) {
+	good := blockOf(map[int]float64{3: 1.5, 7: 2.25, 8: 100}).appendEncode(nil)
+	for i := 0; i < len(good); i++ {
+		s := new(slotBuf)
+		s.reset()
+		_ = s.apply(good[:i]) // must not panic
+	}
+	bad := [][]byte{
+		{},
+		{0xf8, 0, 1},
+		{3, 0, 1},
+		{0, 0x80, 0x10, 1}, // first = 2048
+		{4, 0, 0x80, 0x10}, // span beyond block
+		{1, 0, 1, 0, 65},   // width 65
+		{0, 0, 0, 1},       // trailing bytes after empty
+	}
+	for _, b := range bad {
+		s := new(slotBuf)
+		s.reset()
+		if err := s.apply(b); err == nil {
+			t.Errorf("apply(%x) accepted corrupt input", b)
+		}
+	}
+}
+
+func FuzzDecodeBlock(f *testing.F) {
+	f.Add(blockOf(map[int]float64{3: 1.5, 7: 2.25, 8: 100}).appendEncode(nil))
+	f.Add(blockOf(map[int]float64{0: 1, 1: 2, 2: 3}).appendEncode(nil))
+	f.Add(blockOf(map[int]float64{0: 1, 5: 200, 1000: -3}).appendEncode(nil))
+	f.Add([]byte{0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := new(slotBuf)
+		s.reset()
+		if err := s.apply(b); err != nil {
+			return
+		}
+		// A block that decodes re-encodes to something that decodes to the
+		// same slots.
+		enc := s.appendEncode(nil)
+		s2 := new(slotBuf)
+		s2.reset()
+		if err := s2.apply(enc); err != nil {
+			t.Fatalf("re-encoded block %x does not decode: %v", enc, err)
+		}
+		if s.count() != s2.count() {
+			t.Fatalf("count %d != %d", s.count(), s2.count())
+		}
+		for i := 0; i < blockSlots; i++ {
+			if s.has(i) != s2.has(i) || (s.has(i) && !sameBits(s.vals[i], s2.vals[i])) {
+				t.Fatalf("slot %d differs after re-encode", i)
+			}
+		}
+	})
+}

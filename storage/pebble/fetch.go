@@ -1,0 +1,118 @@
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/plumbago/plumbago/storage"
+)
+
+// ErrInvalidInterval is whisper's InvalidTimeInterval: from is after until.
+var ErrInvalidInterval = errors.New("invalid time interval: from is after until")
+
+var slotPool = sync.Pool{New: func() any { s := new(slotBuf); s.reset(); return s }}
+
+// Fetch returns name's values over (from, until] as whisper's file_fetch
+// does at time now (now <= 0 means the store's clock): from and until are
+// clamped to [now-maxRetention, now], the archive is the finest whose
+// retention covers now-from, and the result runs from
+// floor(from/step)*step+step to floor(until/step)*step+step (one step more
+// if those are equal). Where whisper returns None (the range is entirely in
+// the future or beyond retention) Fetch returns a series with no values,
+// Start = from and Step = the finest archive's step (as storage/whisper does).
+func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	ser := s.lookup(name)
+	if ser == nil {
+		return nil, storage.ErrNotFound
+	}
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	if now <= 0 {
+		now = s.opts.Now()
+	}
+	if from > until {
+		return nil, fmt.Errorf("fetching %q from %d until %d: %w", name, from, until, ErrInvalidInterval)
+	}
+	sc := ser.schema
+	out := &storage.Series{Name: name, Start: from, Step: sc.archives[0].step}
+	oldest := now - sc.maxRetention
+	if from > now || until < oldest {
+		return out, nil
+	}
+	from = max(from, oldest)
+	until = min(until, now)
+	diff := now - from
+	ai := len(sc.archives) - 1
+	for i := range sc.archives {
+		if sc.archives[i].retention >= diff {
+			ai = i
+			break
+		}
+	}
+	a := &sc.archives[ai]
+	step := a.step
+	fromI := from - floorMod(from, step) + step
+	untilI := until - floorMod(until, step) + step
+	if fromI == untilI {
+		untilI += step
+	}
+	n := int((untilI - fromI) / step)
+	out.Start, out.Step = fromI, step
+	out.Values = make([]float64, n)
+	for i := range out.Values {
+		out.Values[i] = math.NaN()
+	}
+	if err := s.readRange(ser, a, fromI, untilI, out.Values); err != nil {
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// readRange fills vals[i] with the slot at from+i*step of archive a, for
+// slots in [from, until) that are stored.
+func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []float64) error {
+	step := a.step
+	span := step * blockSlots
+	buf := slotPool.Get().(*slotBuf)
+	defer slotPool.Put(buf)
+	for bs := from - floorMod(from, span); bs < until; bs += span {
+		if bs < 0 || bs > math.MaxUint32 {
+			continue
+		}
+		key := makeDataKey(a.ring.id, uint32(bs), ser.id)
+		v, closer, err := s.db.Get(key[:])
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		buf.reset()
+		err = buf.apply(v)
+		closer.Close()
+		if err != nil {
+			return fmt.Errorf("block %x: %w", key, err)
+		}
+		lo := max(from, bs)
+		hi := min(until, bs+span)
+		for t := lo; t < hi; t += step {
+			slot := int((t - bs) / step)
+			if buf.has(slot) {
+				vals[(t-from)/step] = buf.vals[slot]
+			}
+		}
+	}
+	return nil
+}
+
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}

@@ -1,0 +1,94 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/plumbago/plumbago/storage/schema"
+)
+
+// ring is one distinct archive shape; its data lives under 'D' ring.
+type ring struct {
+	id        uint16
+	step      int64 // seconds per point
+	points    int64
+	retention int64 // step * points
+	// keep is how long past its retention the ring's data is kept: the
+	// largest step of an archive fed from this ring, so propagation into
+	// a lower archive still sees every slot of the interval it aggregates,
+	// as whisper's ring buffer does.
+	keep int64
+	// cut is the block start below which data was already range-deleted.
+	cut int64
+}
+
+// archive is one archive of a schema.
+type archive struct {
+	step      int64
+	points    int64
+	retention int64
+	ring      *ring
+}
+
+// seriesSchema is a persisted (retentions, aggregation) combination; series
+// refer to it by id.
+type seriesSchema struct {
+	id       uint32
+	archives []archive
+	method   schema.Method
+	// xff is the xFilesFactor rounded to float32, as whisper stores it in
+	// the file header (so 0.1 compares like whisper's 0.10000000149).
+	xff          float64
+	maxRetention int64
+	key          string // encoded record, for deduplication
+}
+
+// series is one stored metric.
+type series struct {
+	id     uint32
+	schema *seriesSchema
+	// gen is the Write generation that last staged this series in the
+	// current pebble batch, and fresh tells it was created in that
+	// generation (so there is nothing to read back).
+	gen   uint64
+	fresh bool
+}
+
+// encodeSchema encodes a schema record: method:u8 xff:f32 n:uvarint then
+// n ring ids as uvarints.
+func encodeSchema(method schema.Method, xff float64, rings []uint16) []byte {
+	b := []byte{byte(method)}
+	b = binary.BigEndian.AppendUint32(b, math.Float32bits(float32(xff)))
+	b = binary.AppendUvarint(b, uint64(len(rings)))
+	for _, r := range rings {
+		b = binary.AppendUvarint(b, uint64(r))
+	}
+	return b
+}
+
+func decodeSchema(b []byte) (method schema.Method, xff float64, rings []uint16, err error) {
+	if len(b) < 6 {
+		return 0, 0, nil, fmt.Errorf("decoding schema record %x: too short", b)
+	}
+	method = schema.Method(b[0])
+	if !method.Valid() {
+		return 0, 0, nil, fmt.Errorf("decoding schema record %x: bad method", b)
+	}
+	xff = float64(math.Float32frombits(binary.BigEndian.Uint32(b[1:])))
+	p := 5
+	n, k := binary.Uvarint(b[p:])
+	if k <= 0 || n == 0 || n > 64 {
+		return 0, 0, nil, fmt.Errorf("decoding schema record %x: archive count", b)
+	}
+	p += k
+	for i := uint64(0); i < n; i++ {
+		r, k := binary.Uvarint(b[p:])
+		if k <= 0 || r > math.MaxUint16 {
+			return 0, 0, nil, fmt.Errorf("decoding schema record %x: ring id", b)
+		}
+		p += k
+		rings = append(rings, uint16(r))
+	}
+	return method, xff, rings, nil
+}

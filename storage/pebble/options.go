@@ -1,0 +1,91 @@
+package pebble
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/schema"
+)
+
+// Options configures a Store. Start from DefaultOptions and set Dir.
+type Options struct {
+	// Dir is the pebble directory (the server uses <data-dir>/pebble). It is
+	// created if missing. Required.
+	Dir string
+	// Rules match new metric names to retentions and aggregation. As with
+	// whisper files, a series keeps the schema it was created with. The
+	// default is schema.Default().
+	Rules *schema.Rules
+	// Index receives every stored name (shared with the query path). The
+	// default is a new, private index.
+	Index *index.Index
+	// SyncInterval is how often the write-ahead log is fsynced. Writes are
+	// committed without waiting for the disk, so a kill -9 or power loss
+	// loses at most this much; Close loses nothing. Zero or negative syncs
+	// every Write. The default is 1s.
+	SyncInterval time.Duration
+	// CacheSize is pebble's block cache in bytes. The default is 64 MiB.
+	CacheSize int64
+	// MemTableSize is the size of one pebble memtable in bytes. The default
+	// is 64 MiB.
+	MemTableSize int
+	// RetentionInterval is how often data older than each archive's
+	// retention is range-deleted. The default is 1m.
+	RetentionInterval time.Duration
+	// Now returns the current unix time; it decides which archive a point
+	// goes to and what is expired. The default is the wall clock.
+	Now func() int64
+	// Logger receives background errors and pebble events. The default is
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns Options with every default filled in except Dir.
+func DefaultOptions() Options {
+	return Options{
+		Rules:             schema.Default(),
+		SyncInterval:      time.Second,
+		CacheSize:         64 << 20,
+		MemTableSize:      64 << 20,
+		RetentionInterval: time.Minute,
+		Now:               func() int64 { return time.Now().Unix() },
+		Logger:            slog.Default(),
+	}
+}
+
+// withDefaults fills zero fields with their defaults.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Rules == nil {
+		o.Rules = d.Rules
+	}
+	if o.Index == nil {
+		o.Index = index.New()
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = d.CacheSize
+	}
+	if o.MemTableSize <= 0 {
+		o.MemTableSize = d.MemTableSize
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = d.RetentionInterval
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	return o
+}
+
+// Validate reports an unusable configuration.
+func (o Options) Validate() error {
+	if o.Dir == "" {
+		return errors.New("pebble store: Options.Dir is required")
+	}
+	return nil
+}

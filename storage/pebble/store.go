@@ -1,0 +1,387 @@
+package pebble
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/schema"
+)
+
+// Store is the pebble backend. It is safe for concurrent use; Writes are
+// serialised (each Write is one pebble batch).
+type Store struct {
+	db    *pebble.DB
+	opts  Options
+	index *index.Index
+
+	// mu guards the maps below. Only Write/import (holding writeMu) mutate
+	// them, so the writer reads them without mu.
+	mu       sync.RWMutex
+	names    map[string]*series
+	schemas  map[string]*seriesSchema // by encoded record
+	rings    map[[2]int64]*ring       // by (step, points)
+	ringList []*ring
+	nextID   uint32
+	nextSch  uint32
+
+	writeMu sync.Mutex
+	w       writer
+
+	stats struct {
+		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
+	}
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	wg        sync.WaitGroup
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// ErrClosed is returned by operations on a closed store.
+var ErrClosed = errors.New("pebble store closed")
+
+// Open opens (creating if needed) the store in opts.Dir and loads the name
+// index.
+func Open(opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating pebble dir %q: %w", opts.Dir, err)
+	}
+	db, err := pebble.Open(opts.Dir, pebbleOptions(opts))
+	if err != nil {
+		return nil, fmt.Errorf("opening pebble store %q: %w", opts.Dir, err)
+	}
+	s := &Store{
+		db:      db,
+		opts:    opts,
+		index:   opts.Index,
+		names:   make(map[string]*series),
+		schemas: make(map[string]*seriesSchema),
+		rings:   make(map[[2]int64]*ring),
+		closed:  make(chan struct{}),
+	}
+	s.w.init(s)
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
+	}
+	if opts.SyncInterval > 0 {
+		s.wg.Add(1)
+		go s.syncLoop()
+	}
+	s.wg.Add(1)
+	go s.retentionLoop()
+	return s, nil
+}
+
+func pebbleOptions(o Options) *pebble.Options {
+	po := &pebble.Options{
+		FormatMajorVersion:          pebble.FormatNewest,
+		Merger:                      blockMerger,
+		CacheSize:                   o.CacheSize,
+		MemTableSize:                uint64(o.MemTableSize),
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		Logger:                      quietLogger{o.Logger},
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+	}
+	po.EnsureDefaults()
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return po
+}
+
+// load reads rings, schemas and names into memory and the index.
+func (s *Store) load() error {
+	if err := s.checkVersion(); err != nil {
+		return err
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName}, UpperBound: prefixEnd(prefixSchema)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	// Keys sort N < R < S: collect names first, resolve schemas after.
+	type pending struct {
+		name string
+		id   uint32
+		sch  uint32
+	}
+	var names []pending
+	rawSchemas := map[uint32][]byte{}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		switch k[0] {
+		case prefixName:
+			id, n := binary.Uvarint(v)
+			sch, m := binary.Uvarint(v[max(n, 0):])
+			if n <= 0 || m <= 0 || id > math.MaxUint32 || sch > math.MaxUint32 {
+				return fmt.Errorf("decoding name record %q: bad value %x", k[1:], v)
+			}
+			names = append(names, pending{string(k[1:]), uint32(id), uint32(sch)})
+		case prefixRing:
+			if len(k) != 3 {
+				return fmt.Errorf("decoding ring key %x", k)
+			}
+			step, n := binary.Uvarint(v)
+			points, m := binary.Uvarint(v[max(n, 0):])
+			if n <= 0 || m <= 0 || step == 0 || points == 0 || step > math.MaxUint32 || points > math.MaxUint32 {
+				return fmt.Errorf("decoding ring record %x: bad value %x", k, v)
+			}
+			r := &ring{id: binary.BigEndian.Uint16(k[1:]), step: int64(step), points: int64(points)}
+			r.retention = r.step * r.points
+			s.rings[[2]int64{r.step, r.points}] = r
+			s.ringList = append(s.ringList, r)
+		case prefixSchema:
+			if len(k) != 5 {
+				return fmt.Errorf("decoding schema key %x", k)
+			}
+			rawSchemas[binary.BigEndian.Uint32(k[1:])] = bytes.Clone(v)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	byRingID := map[uint16]*ring{}
+	for _, r := range s.ringList {
+		byRingID[r.id] = r
+	}
+	byID := map[uint32]*seriesSchema{}
+	for id, raw := range rawSchemas {
+		method, xff, ringIDs, err := decodeSchema(raw)
+		if err != nil {
+			return err
+		}
+		sc := &seriesSchema{id: id, method: method, xff: xff, key: string(raw)}
+		for _, rid := range ringIDs {
+			r := byRingID[rid]
+			if r == nil {
+				return fmt.Errorf("schema %d refers to unknown ring %d", id, rid)
+			}
+			sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
+			sc.maxRetention = max(sc.maxRetention, r.retention)
+		}
+		s.noteKeep(sc)
+		byID[id] = sc
+		s.schemas[sc.key] = sc
+		s.nextSch = max(s.nextSch, id+1)
+	}
+	for _, p := range names {
+		sc := byID[p.sch]
+		if sc == nil {
+			return fmt.Errorf("name %q refers to unknown schema %d", p.name, p.sch)
+		}
+		s.names[p.name] = &series{id: p.id, schema: sc}
+		s.index.Add(p.name)
+		s.nextID = max(s.nextID, p.id+1)
+	}
+	s.stats.series.Store(int64(len(s.names)))
+	return nil
+}
+
+func (s *Store) checkVersion() error {
+	v, closer, err := s.db.Get([]byte{prefixVersion})
+	if errors.Is(err, pebble.ErrNotFound) {
+		return s.db.Set([]byte{prefixVersion}, []byte{formatVersion}, pebble.Sync)
+	}
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	if len(v) != 1 || v[0] != formatVersion {
+		return fmt.Errorf("unsupported store format version %x (want %d)", v, formatVersion)
+	}
+	return nil
+}
+
+// noteKeep raises the keep margin of the rings feeding lower archives.
+func (s *Store) noteKeep(sc *seriesSchema) {
+	for i := 0; i+1 < len(sc.archives); i++ {
+		r := sc.archives[i].ring
+		r.keep = max(r.keep, sc.archives[i+1].step)
+	}
+}
+
+// schemaFor returns (creating and staging into b if needed) the schema for
+// the given retentions and aggregation. Caller holds writeMu.
+func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schema.Method, xff float64) (*seriesSchema, error) {
+	if len(rets) == 0 {
+		return nil, errors.New("schema has no archives")
+	}
+	if !method.Valid() {
+		return nil, fmt.Errorf("invalid aggregation method %d", method)
+	}
+	ringIDs := make([]uint16, len(rets))
+	var newRings []*ring
+	for i, rt := range rets {
+		if rt.SecondsPerPoint <= 0 || rt.Points <= 0 || rt.SecondsPerPoint > math.MaxUint32 || rt.Points > math.MaxUint32 {
+			return nil, fmt.Errorf("invalid retention %d:%d", rt.SecondsPerPoint, rt.Points)
+		}
+		r := s.rings[[2]int64{rt.SecondsPerPoint, rt.Points}]
+		if r == nil {
+			if len(s.ringList)+len(newRings) > math.MaxUint16 {
+				return nil, errors.New("too many distinct archive shapes")
+			}
+			r = &ring{id: uint16(len(s.ringList) + len(newRings)), step: rt.SecondsPerPoint, points: rt.Points, retention: rt.SecondsPerPoint * rt.Points}
+			newRings = append(newRings, r)
+		}
+		ringIDs[i] = r.id
+	}
+	key := encodeSchema(method, xff, ringIDs)
+	if sc := s.schemas[string(key)]; sc != nil {
+		return sc, nil
+	}
+	sc := &seriesSchema{id: s.nextSch, method: method, xff: float64(float32(xff)), key: string(key)}
+	all := make(map[uint16]*ring)
+	for _, r := range newRings {
+		all[r.id] = r
+		v := binary.AppendUvarint(nil, uint64(r.step))
+		v = binary.AppendUvarint(v, uint64(r.points))
+		if err := b.Set(ringKey(r.id), v, nil); err != nil {
+			return nil, err
+		}
+	}
+	for i, rid := range ringIDs {
+		r := all[rid]
+		if r == nil {
+			r = s.ringList[rid]
+		}
+		sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
+		sc.maxRetention = max(sc.maxRetention, r.retention)
+		_ = i
+	}
+	if err := b.Set(schemaKey(sc.id), key, nil); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.ringList = append(s.ringList, newRings...)
+	for _, r := range newRings {
+		s.rings[[2]int64{r.step, r.points}] = r
+	}
+	s.schemas[sc.key] = sc
+	s.nextSch++
+	s.noteKeep(sc)
+	s.mu.Unlock()
+	return sc, nil
+}
+
+// createSeries stages a new series into b. Caller holds writeMu.
+func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*series, error) {
+	if s.nextID == math.MaxUint32 {
+		return nil, errors.New("series id space exhausted")
+	}
+	ser := &series{id: s.nextID, schema: sc}
+	v := binary.AppendUvarint(s.w.scratch[:0], uint64(ser.id))
+	v = binary.AppendUvarint(v, uint64(sc.id))
+	s.w.keyBuf = nameKey(s.w.keyBuf, name)
+	if err := b.Set(s.w.keyBuf, v, nil); err != nil {
+		return nil, err
+	}
+	s.nextID++
+	s.mu.Lock()
+	s.names[name] = ser
+	s.mu.Unlock()
+	s.index.Add(name)
+	s.stats.series.Add(1)
+	return ser, nil
+}
+
+// seriesForWrite returns name's series, creating it from the rules.
+func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
+	if ser := s.names[name]; ser != nil {
+		return ser, nil
+	}
+	if len(name) == 0 || len(name) > index.MaxNameLen {
+		return nil, fmt.Errorf("invalid metric name of %d bytes", len(name))
+	}
+	sch, agg, err := s.opts.Rules.Match(name)
+	if err != nil {
+		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
+	}
+	sc, err := s.schemaFor(b, sch.Retentions, agg.Method, agg.XFilesFactor)
+	if err != nil {
+		return nil, fmt.Errorf("creating schema for %q: %w", name, err)
+	}
+	ser, err := s.createSeries(b, name, sc)
+	if err != nil {
+		return nil, err
+	}
+	ser.fresh = true
+	return ser, nil
+}
+
+func (s *Store) lookup(name string) *series {
+	s.mu.RLock()
+	ser := s.names[name]
+	s.mu.RUnlock()
+	return ser
+}
+
+// Find expands a graphite glob against the stored names.
+func (s *Store) Find(pattern string) ([]storage.Node, error) {
+	return s.index.Find(pattern)
+}
+
+// Close syncs everything to disk and closes the store. SIGTERM handling
+// should call it: nothing accepted is lost.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.wg.Wait()
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+		err = s.db.LogData(nil, pebble.Sync)
+		err = errors.Join(err, s.db.Close())
+		s.db = nil
+	})
+	return err
+}
+
+func (s *Store) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// syncLoop fsyncs the WAL every SyncInterval.
+func (s *Store) syncLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-t.C:
+			if err := s.db.LogData(nil, pebble.Sync); err != nil {
+				s.opts.Logger.Error("pebble store: syncing WAL", "err", err)
+			}
+		}
+	}
+}

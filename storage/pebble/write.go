@@ -1,0 +1,330 @@
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/plumbago/plumbago/storage"
+)
+
+// maxBatchBytes bounds one pebble batch; a Write larger than this commits
+// in several batches.
+const maxBatchBytes = 64 << 20
+
+// blockRef is one block of one archive of the series being written: what
+// the store holds (base, read lazily) and the slots written now (dirty).
+type blockRef struct {
+	arch   int
+	start  int64
+	loaded bool
+	base   slotBuf
+	dirty  slotBuf
+}
+
+// writer holds the scratch state of the (single) writer; guarded by
+// Store.writeMu. Nothing in it is allocated per point.
+type writer struct {
+	s      *Store
+	batch  *pebble.Batch
+	gen    uint64
+	ser    *series
+	blocks []*blockRef
+	free   []*blockRef
+	pts    []storage.Point
+	arch   []int8
+	ivs    []int64
+	fitted []int64
+	known  []float64
+	keyBuf []byte
+	enc    []byte
+
+	scratch [2 * 10]byte
+	err     error
+	written int64
+	dropped int64
+}
+
+func (w *writer) init(s *Store) { w.s = s }
+
+// Write persists b as whisper's update_many would, series by series, in one
+// pebble batch committed without waiting for fsync (see SyncInterval).
+func (s *Store) Write(b *storage.Batch) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	w := &s.w
+	now := s.opts.Now()
+	if w.batch == nil {
+		w.batch = s.db.NewBatch()
+	}
+	w.gen++
+	var errs []error
+	for i := range b.Series {
+		sp := &b.Series[i]
+		if len(sp.Points) == 0 {
+			continue
+		}
+		ser, err := s.seriesForWrite(w.batch, sp.Name)
+		if err != nil {
+			s.stats.droppedNoSchema.Add(int64(len(sp.Points)))
+			errs = append(errs, err)
+			continue
+		}
+		if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
+			// The series is already staged (a name repeated in the batch):
+			// commit first so reading it back sees those points.
+			if err := w.commit(); err != nil {
+				return err
+			}
+			w.gen++
+		}
+		ser.gen = w.gen
+		if err := w.writeSeries(ser, sp.Points, now); err != nil {
+			return fmt.Errorf("writing %q: %w", sp.Name, err)
+		}
+	}
+	if err := w.commit(); err != nil {
+		return err
+	}
+	s.stats.written.Add(w.written)
+	s.stats.droppedOld.Add(w.dropped)
+	s.stats.dropped.Add(w.dropped)
+	w.written, w.dropped = 0, 0
+	if len(errs) > 0 {
+		// Unmatched names are not fatal for the rest of the batch; report
+		// the first few.
+		if len(errs) > 3 {
+			errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (w *writer) commit() error {
+	if w.batch.Empty() {
+		return nil
+	}
+	opts := pebble.NoSync
+	if w.s.opts.SyncInterval <= 0 {
+		opts = pebble.Sync
+	}
+	err := w.batch.Commit(opts)
+	w.batch.Reset()
+	if err != nil {
+		return fmt.Errorf("committing batch: %w", err)
+	}
+	return nil
+}
+
+// writeSeries applies pts to ser: each point goes to the finest archive
+// whose retention covers its age (older points are dropped), the last point
+// of a slot wins (points are taken in timestamp order, ties in arrival
+// order), and every touched lower-archive interval is propagated as
+// whisper's __propagate does.
+func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error {
+	w.ser = ser
+	w.err = nil
+	sc := ser.schema
+	// Stable sort by timestamp unless already sorted (the common case).
+	sorted := true
+	for i := 1; i < len(pts); i++ {
+		if pts[i].Timestamp < pts[i-1].Timestamp {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		w.pts = append(w.pts[:0], pts...)
+		slices.SortStableFunc(w.pts, func(a, b storage.Point) int {
+			switch {
+			case a.Timestamp < b.Timestamp:
+				return -1
+			case a.Timestamp > b.Timestamp:
+				return 1
+			}
+			return 0
+		})
+		pts = w.pts
+	}
+	arch := w.arch[:0]
+	for _, p := range pts {
+		a := int8(-1)
+		if p.Timestamp > 0 && p.Timestamp <= math.MaxUint32 {
+			age := now - p.Timestamp
+			for i := range sc.archives {
+				if sc.archives[i].retention >= age {
+					a = int8(i)
+					break
+				}
+			}
+		}
+		if a < 0 {
+			w.dropped++
+		} else {
+			w.written++
+		}
+		arch = append(arch, a)
+	}
+	w.arch = arch
+	for a := range sc.archives {
+		step := sc.archives[a].step
+		ivs := w.ivs[:0]
+		for j, p := range pts {
+			if int(arch[j]) != a {
+				continue
+			}
+			t := p.Timestamp - p.Timestamp%step
+			w.set(a, t, p.Value)
+			if len(ivs) == 0 || ivs[len(ivs)-1] != t {
+				ivs = append(ivs, t)
+			}
+		}
+		w.ivs = ivs
+		if len(ivs) == 0 {
+			continue
+		}
+		higher := a
+		for l := a + 1; l < len(sc.archives); l++ {
+			lstep := sc.archives[l].step
+			fitted := w.fitted[:0]
+			for _, t := range ivs {
+				f := t - t%lstep
+				if len(fitted) == 0 || fitted[len(fitted)-1] != f {
+					fitted = append(fitted, f)
+				}
+			}
+			w.fitted = fitted
+			further := false
+			for _, f := range fitted {
+				if w.propagate(higher, l, f) {
+					further = true
+				}
+			}
+			if !further {
+				break
+			}
+			higher = l
+		}
+	}
+	ser.fresh = false
+	err := w.err
+	if err == nil {
+		err = w.flushSeries()
+	}
+	w.release()
+	return err
+}
+
+// block returns the block of archive a holding aligned timestamp t.
+func (w *writer) block(a int, t int64) *blockRef {
+	span := w.ser.schema.archives[a].step * blockSlots
+	start := t - t%span
+	for _, b := range w.blocks {
+		if b.arch == a && b.start == start {
+			return b
+		}
+	}
+	var b *blockRef
+	if n := len(w.free); n > 0 {
+		b = w.free[n-1]
+		w.free = w.free[:n-1]
+	} else {
+		b = new(blockRef)
+		b.base.reset()
+		b.dirty.reset()
+	}
+	b.arch, b.start, b.loaded = a, start, false
+	w.blocks = append(w.blocks, b)
+	return b
+}
+
+func (w *writer) set(a int, t int64, v float64) {
+	b := w.block(a, t)
+	b.dirty.set(int((t-b.start)/w.ser.schema.archives[a].step), v)
+}
+
+// load reads b's stored content, once.
+func (w *writer) load(b *blockRef) {
+	if b.loaded {
+		return
+	}
+	b.loaded = true
+	if w.ser.fresh || w.err != nil {
+		return
+	}
+	r := w.ser.schema.archives[b.arch].ring
+	key := makeDataKey(r.id, uint32(b.start), w.ser.id)
+	v, closer, err := w.s.db.Get(key[:])
+	if errors.Is(err, pebble.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		w.err = fmt.Errorf("reading block %x: %w", key, err)
+		return
+	}
+	if err := b.base.apply(v); err != nil {
+		w.err = fmt.Errorf("reading block %x: %w", key, err)
+	}
+	closer.Close()
+}
+
+// propagate aggregates archive h's slots in [l, l+step of lo) into archive
+// lo if known/total >= xFilesFactor, and reports whether it did.
+func (w *writer) propagate(h, lo int, l int64) bool {
+	sc := w.ser.schema
+	hstep, lstep := sc.archives[h].step, sc.archives[lo].step
+	total := int(lstep / hstep)
+	known := w.known[:0]
+	for t := l; t < l+lstep; {
+		b := w.block(h, t)
+		end := min(l+lstep, b.start+hstep*blockSlots)
+		for ; t < end; t += hstep {
+			slot := int((t - b.start) / hstep)
+			if b.dirty.has(slot) {
+				known = append(known, b.dirty.vals[slot])
+				continue
+			}
+			w.load(b)
+			if b.base.has(slot) {
+				known = append(known, b.base.vals[slot])
+			}
+		}
+	}
+	w.known = known
+	if len(known) == 0 || float64(len(known))/float64(total) < sc.xff {
+		return false
+	}
+	w.set(lo, l, sc.method.Aggregate(known, total))
+	return true
+}
+
+// flushSeries stages one merge operand per dirty block.
+func (w *writer) flushSeries() error {
+	for _, b := range w.blocks {
+		if b.dirty.empty() {
+			continue
+		}
+		r := w.ser.schema.archives[b.arch].ring
+		key := makeDataKey(r.id, uint32(b.start), w.ser.id)
+		w.enc = b.dirty.appendEncode(w.enc[:0])
+		if err := w.batch.Merge(key[:], w.enc, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) release() {
+	for _, b := range w.blocks {
+		b.base.reset()
+		b.dirty.reset()
+		w.free = append(w.free, b)
+	}
+	w.blocks = w.blocks[:0]
+}

@@ -1,0 +1,487 @@
+package whisper
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/schema"
+)
+
+// NameIndex is the metric name index the store keeps up to date and answers
+// Find from (storage/index's *Index implements it). It must be safe for
+// concurrent use.
+type NameIndex interface {
+	// Add inserts name; it reports whether the name was new.
+	Add(name string) bool
+	// Find expands a graphite glob against the indexed names.
+	Find(pattern string) ([]storage.Node, error)
+}
+
+// Options configure a Store.
+type Options struct {
+	// Dir is the root of the whisper tree (required). It is created if
+	// missing.
+	Dir string
+	// Rules pick retentions and aggregation for new files; nil = schema.Default().
+	Rules *schema.Rules
+	// Index receives every metric name found by the startup scan and every
+	// file created (required).
+	Index NameIndex
+	// Workers is the parallelism of the startup scan; 0 = 4 × GOMAXPROCS
+	// (the scan waits on the file system more than on the CPU).
+	Workers int
+	// Sparse creates new files with ftruncate only (holes, like whisper's
+	// sparse=True). The default (false) reserves the blocks with fallocate,
+	// like carbon's WHISPER_FALLOCATE_CREATE, falling back to ftruncate where
+	// the file system has no fallocate.
+	Sparse bool
+	// Now is the clock used for retention decisions on write, in unix
+	// seconds; nil = time.Now.
+	Now func() int64
+	// FileMode and DirMode are used for new files and directories;
+	// 0 = 0644 and 0755 (before umask).
+	FileMode, DirMode os.FileMode
+}
+
+// Stats are cumulative counters of a Store.
+type Stats struct {
+	Created       uint64 // files created
+	UpdateOps     uint64 // update_many calls (one per series per batch)
+	PointsWritten uint64 // points written into an archive
+	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
+	Errors        uint64 // series that failed (invalid names included)
+	InvalidNames  uint64 // series rejected for their name
+	ScannedFiles  uint64 // metrics found by the startup scan
+}
+
+const stripes = 1024
+
+// Store is the whisper backend. It implements storage.Store.
+type Store struct {
+	dir      string
+	rules    *schema.Rules
+	index    NameIndex
+	now      func() int64
+	sparse   bool
+	fileMode uint32
+	dirMode  os.FileMode
+
+	locks [stripes]sync.RWMutex
+	pool  sync.Pool // *scratch
+
+	closed   atomic.Bool
+	stop     chan struct{}
+	scanDone chan struct{}
+
+	created, updateOps, written, dropped, errs, invalid, scanned atomic.Uint64
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// ErrInvalidName is returned (wrapped) for a metric name that cannot be
+// mapped to a path inside Dir.
+var ErrInvalidName = errors.New("invalid metric name")
+
+// ErrClosed is returned by operations on a closed Store.
+var ErrClosed = errors.New("whisper store closed")
+
+// Open opens (creating if needed) the whisper tree at opts.Dir and starts the
+// background scan that feeds opts.Index. Writes and fetches work during the
+// scan; Find only knows the names scanned so far until ScanDone is closed.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("opening whisper store: Dir is required")
+	}
+	if opts.Index == nil {
+		return nil, errors.New("opening whisper store: Index is required")
+	}
+	s := &Store{
+		dir:      filepath.Clean(opts.Dir),
+		rules:    opts.Rules,
+		index:    opts.Index,
+		now:      opts.Now,
+		sparse:   opts.Sparse,
+		fileMode: uint32(opts.FileMode.Perm()),
+		dirMode:  opts.DirMode.Perm(),
+		stop:     make(chan struct{}),
+		scanDone: make(chan struct{}),
+	}
+	if s.rules == nil {
+		s.rules = schema.Default()
+	}
+	if s.now == nil {
+		s.now = func() int64 { return time.Now().Unix() }
+	}
+	if s.fileMode == 0 {
+		s.fileMode = 0o644
+	}
+	if s.dirMode == 0 {
+		s.dirMode = 0o755
+	}
+	if err := os.MkdirAll(s.dir, s.dirMode); err != nil {
+		return nil, fmt.Errorf("opening whisper store %q: %w", s.dir, err)
+	}
+	s.pool.New = func() any { return new(scratch) }
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	go s.scan(workers)
+	return s, nil
+}
+
+// ScanDone is closed when the startup scan has finished (or was stopped by
+// Close).
+func (s *Store) ScanDone() <-chan struct{} { return s.scanDone }
+
+// Stats returns the current counters.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Created:       s.created.Load(),
+		UpdateOps:     s.updateOps.Load(),
+		PointsWritten: s.written.Load(),
+		PointsDropped: s.dropped.Load(),
+		Errors:        s.errs.Load(),
+		InvalidNames:  s.invalid.Load(),
+		ScannedFiles:  s.scanned.Load(),
+	}
+}
+
+// Close stops the scan and refuses further operations. Writes are
+// synchronous (each series is written before Write returns), so there is
+// nothing to flush.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.stop)
+	<-s.scanDone
+	return nil
+}
+
+// scratch is per-goroutine state of Write and Fetch, pooled.
+type scratch struct {
+	path []byte
+	hdr  header
+	pts  []point
+	u    updater
+}
+
+const (
+	maxNameLen    = 1024
+	maxSegmentLen = 255 - len(".wsp")
+)
+
+// validName reports whether name maps to a path strictly inside the tree:
+// non-empty dot-separated segments without '/', NUL, or over-long parts.
+func validName(name string) error {
+	if len(name) == 0 || len(name) > maxNameLen {
+		return fmt.Errorf("name of %d bytes: %w", len(name), ErrInvalidName)
+	}
+	seg := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; c {
+		case '.':
+			if seg == 0 {
+				return fmt.Errorf("empty segment in %q: %w", name, ErrInvalidName)
+			}
+			seg = 0
+		case '/', 0:
+			return fmt.Errorf("byte %q in %q: %w", c, name, ErrInvalidName)
+		default:
+			seg++
+			if seg > maxSegmentLen {
+				return fmt.Errorf("segment longer than %d bytes in %q: %w", maxSegmentLen, name, ErrInvalidName)
+			}
+		}
+	}
+	if seg == 0 {
+		return fmt.Errorf("empty segment in %q: %w", name, ErrInvalidName)
+	}
+	return nil
+}
+
+// filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
+func (s *Store) filePath(dst []byte, name string) []byte {
+	dst = append(dst[:0], s.dir...)
+	dst = append(dst, '/')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '.' {
+			c = '/'
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, ".wsp"...)
+}
+
+// FilePath returns the path of name's whisper file, or an error for a name
+// that has none.
+func (s *Store) FilePath(name string) (string, error) {
+	if err := validName(name); err != nil {
+		return "", err
+	}
+	return string(s.filePath(nil, name)), nil
+}
+
+func (s *Store) lock(name string) *sync.RWMutex {
+	h := uint32(2166136261) // FNV-1a, inlined to avoid allocation
+	for i := 0; i < len(name); i++ {
+		h ^= uint32(name[i])
+		h *= 16777619
+	}
+	return &s.locks[h%stripes]
+}
+
+func openFile(path string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags|syscall.O_CLOEXEC, mode)
+		if err == syscall.EINTR {
+			continue
+		}
+		return fd, err
+	}
+}
+
+func closeFile(fd int) error {
+	err := syscall.Close(fd)
+	if err == syscall.EINTR {
+		return nil
+	}
+	return err
+}
+
+func fileSize(fd int) (int64, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return 0, err
+	}
+	return st.Size, nil
+}
+
+// Write persists every series of b: one update_many per series, creating
+// missing files from the rules. Points outside retention are dropped and
+// counted. Series that fail (invalid name, I/O error, corrupt file) are
+// counted and reported in the returned error; the others are still written.
+func (s *Store) Write(b *storage.Batch) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	sc := s.pool.Get().(*scratch)
+	defer s.pool.Put(sc)
+	now := s.now()
+	var errs []error
+	failed := 0
+	for i := range b.Series {
+		sp := &b.Series[i]
+		if len(sp.Points) == 0 {
+			continue
+		}
+		if err := s.writeSeries(sc, sp, now); err != nil {
+			s.errs.Add(1)
+			failed++
+			if len(errs) < 8 {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if failed > 0 {
+		if failed > len(errs) {
+			errs = append(errs, fmt.Errorf("and %d more failed series", failed-len(errs)))
+		}
+		return fmt.Errorf("writing %d of %d series: %w", failed, len(b.Series), errors.Join(errs...))
+	}
+	return nil
+}
+
+func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) error {
+	name := sp.Name
+	if err := validName(name); err != nil {
+		s.invalid.Add(1)
+		return err
+	}
+	// Copy, drop what a u32 timestamp cannot hold, and sort by time (stable:
+	// among equal timestamps the later arrival wins, as carbon's cache does).
+	sc.pts = sc.pts[:0]
+	var outside int64
+	sorted := true
+	for _, p := range sp.Points {
+		if p.Timestamp < 0 || p.Timestamp > math.MaxUint32 {
+			outside++
+			continue
+		}
+		if n := len(sc.pts); n > 0 && sc.pts[n-1].ts > p.Timestamp {
+			sorted = false
+		}
+		sc.pts = append(sc.pts, point{ts: p.Timestamp, v: p.Value})
+	}
+	if outside > 0 {
+		s.dropped.Add(uint64(outside))
+	}
+	if len(sc.pts) == 0 {
+		return nil
+	}
+	if !sorted {
+		slices.SortStableFunc(sc.pts, func(a, b point) int {
+			switch {
+			case a.ts < b.ts:
+				return -1
+			case a.ts > b.ts:
+				return 1
+			}
+			return 0
+		})
+	}
+	sc.path = s.filePath(sc.path, name)
+	path := string(sc.path)
+
+	mu := s.lock(name)
+	mu.Lock()
+	defer mu.Unlock()
+
+	fd, err := openFile(path, syscall.O_RDWR, 0)
+	if err == syscall.ENOENT {
+		fd, err = s.create(sc, name, path)
+	}
+	if err != nil {
+		return fmt.Errorf("opening %q: %w", path, err)
+	}
+	defer closeFile(fd)
+	size, err := fileSize(fd)
+	if err != nil {
+		return fmt.Errorf("opening %q: %w", path, err)
+	}
+	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
+		return fmt.Errorf("reading header of %q: %w", path, err)
+	}
+	sc.u.fd, sc.u.h, sc.u.written = fd, &sc.hdr, 0
+	dropped, err := sc.u.updateMany(sc.pts, now)
+	s.updateOps.Add(1)
+	s.written.Add(uint64(sc.u.written))
+	if dropped > 0 {
+		s.dropped.Add(uint64(dropped))
+	}
+	if err != nil {
+		return fmt.Errorf("updating %q: %w", path, err)
+	}
+	return nil
+}
+
+// create makes name's file from the rules and returns it open for writing.
+// A file that cannot be completed is removed, so no empty or headerless file
+// is left behind.
+func (s *Store) create(sc *scratch, name, path string) (int, error) {
+	sch, agg, err := s.rules.Match(name)
+	if err != nil {
+		return -1, err
+	}
+	fd, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+	if err == syscall.ENOENT {
+		if err := os.MkdirAll(filepath.Dir(path), s.dirMode); err != nil {
+			return -1, err
+		}
+		fd, err = openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+	}
+	if err == syscall.EEXIST {
+		return openFile(path, syscall.O_RDWR, 0)
+	}
+	if err != nil {
+		return -1, err
+	}
+	fail := func(err error) (int, error) {
+		closeFile(fd)
+		os.Remove(path)
+		return -1, fmt.Errorf("creating: %w", err)
+	}
+	hdr := encodeHeader(sc.u.buf, sch.Retentions, agg.Method, agg.XFilesFactor)
+	sc.u.buf = hdr
+	if err := pwriteFull(fd, hdr, 0); err != nil {
+		return fail(err)
+	}
+	total := schema.FileSize(sch.Retentions)
+	if err := s.allocate(fd, int64(len(hdr)), total); err != nil {
+		return fail(err)
+	}
+	s.created.Add(1)
+	s.index.Add(name)
+	return fd, nil
+}
+
+func (s *Store) allocate(fd int, hdrSize, total int64) error {
+	if !s.sparse {
+		err := syscall.Fallocate(fd, 0, hdrSize, total-hdrSize)
+		for err == syscall.EINTR {
+			err = syscall.Fallocate(fd, 0, hdrSize, total-hdrSize)
+		}
+		if err == nil {
+			return nil
+		}
+		if err != syscall.EOPNOTSUPP && err != syscall.ENOSYS {
+			return err
+		}
+	}
+	return syscall.Ftruncate(fd, total)
+}
+
+// Fetch returns name's values over (from, until] as whisper.fetch(path, from,
+// until, now) does. Where Python returns None (the range is entirely in the
+// future or beyond the file's retention) the series has no values and Start
+// = from, Step = the finest archive's step.
+func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := validName(name); err != nil {
+		return nil, fmt.Errorf("fetching: %w", storage.ErrNotFound)
+	}
+	sc := s.pool.Get().(*scratch)
+	defer s.pool.Put(sc)
+	sc.path = s.filePath(sc.path, name)
+	path := string(sc.path)
+
+	mu := s.lock(name)
+	mu.RLock()
+	defer mu.RUnlock()
+	fd, err := openFile(path, syscall.O_RDONLY, 0)
+	if err == syscall.ENOENT || err == syscall.ENOTDIR {
+		return nil, fmt.Errorf("fetching %q: %w", name, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	defer closeFile(fd)
+	size, err := fileSize(fd)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
+		return nil, fmt.Errorf("fetching %q: reading header: %w", name, err)
+	}
+	start, step, vals, ok, buf, err := fetch(fd, &sc.hdr, from, until, now, nil, sc.u.rbuf)
+	sc.u.rbuf = buf
+	if err != nil {
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	if !ok {
+		return &storage.Series{Name: name, Start: from, Step: sc.hdr.archives[0].step}, nil
+	}
+	return &storage.Series{Name: name, Start: start, Step: step, Values: vals}, nil
+}
+
+// Find answers from the name index.
+func (s *Store) Find(pattern string) ([]storage.Node, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return s.index.Find(pattern)
+}

@@ -1,0 +1,54 @@
+package tuning
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestMainProfile(t *testing.T) {
+	var out bytes.Buffer
+	err := Main([]string{"--profile", "c3.xlarge", "--backend", "whisper", "--data-dir", t.TempDir(), "--storage-shards", "16"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"machine: c3.xlarge, 4 CPUs (profile c3.xlarge), 7.5 GiB memory (profile c3.xlarge)",
+		"plan for the whisper backend",
+		"storage shards      16",
+		"set by override",
+		"write buffer        1.9 GiB",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestMainJSON(t *testing.T) {
+	var out bytes.Buffer
+	if err := Main([]string{"--cpus", "3", "--memory", "6GiB", "--json", "--data-dir", t.TempDir()}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Machine Machine
+		Plan    Plan
+		Checks  []Check
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Plan.EventLoops != 3 || r.Plan.StorageShards != 4 || r.Plan.PebbleCacheBytes != 1536*MiB || len(r.Checks) == 0 {
+		t.Fatalf("unexpected plan %+v", r.Plan)
+	}
+}
+
+func TestMainErrors(t *testing.T) {
+	for _, args := range [][]string{{"--profile", "m1.small"}, {"--backend", "ceres"}, {"--memory", "lots"}} {
+		if err := Main(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("Main(%q) = nil, want an error", args)
+		}
+	}
+}

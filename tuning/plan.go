@@ -1,0 +1,216 @@
+package tuning
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// Size units.
+const (
+	KiB int64 = 1 << 10
+	MiB int64 = 1 << 20
+	GiB int64 = 1 << 30
+)
+
+// QueueChunkBytes is the size Derive assumes for one chunk of a loop-to-shard
+// queue when it turns a memory budget into QueueChunks.
+const QueueChunkBytes = 64 * KiB
+
+// Machine is what Derive sizes for: the CPUs and memory Plumbago may use (after
+// cgroup limits) and what the kernel lets sockets have.
+type Machine struct {
+	// CPUs is the number of CPUs the process may use: the affinity mask,
+	// further capped by a cgroup CPU quota (rounded up).
+	CPUs int
+	// MemoryBytes is the memory the process may use: the smaller of
+	// /proc/meminfo's MemTotal and the cgroup memory limit.
+	MemoryBytes int64
+	// Name is a profile name ("c5.xlarge") or "detected".
+	Name string
+	// CPUSource and MemorySource say where CPUs and MemoryBytes came from.
+	CPUSource, MemorySource string
+	// RmemMax is net.core.rmem_max, the cap on SO_RCVBUF; 0 when unknown.
+	RmemMax int64
+}
+
+// Overrides carries configuration that Derive takes into account and the
+// values an operator fixed. A zero field means "derive it".
+type Overrides struct {
+	// Backend is "pebble" (the default when empty) or "whisper".
+	Backend string
+
+	EventLoops          int
+	StorageShards       int
+	QueueChunks         int
+	WriteBufferBytes    int
+	GoMemLimit          int64
+	SocketRecvBuffer    int
+	PebbleCacheBytes    int64
+	PebbleMemTableBytes int64
+}
+
+// Plan is the set of runtime sizes serve uses. Reasons holds one line per
+// field, in field order, saying why the value was chosen.
+type Plan struct {
+	Backend string
+	// EventLoops is the number of gnet event loops.
+	EventLoops int
+	// StorageShards is the number of storage shards (a power of two).
+	StorageShards int
+	// QueueChunks is the capacity, in chunks of QueueChunkBytes, of each
+	// loop-to-shard queue (a power of two).
+	QueueChunks int
+	// WriteBufferBytes is the memory budget of the write buffer (points
+	// accepted but not yet written to the backend).
+	WriteBufferBytes int
+	// GoMemLimit is the soft memory limit for the Go runtime (GOMEMLIMIT).
+	GoMemLimit int64
+	// SocketRecvBuffer is the SO_RCVBUF asked for on UDP sockets.
+	SocketRecvBuffer int
+	// PebbleCacheBytes and PebbleMemTableBytes size pebble's block cache and
+	// memtable; both are 0 for the whisper backend.
+	PebbleCacheBytes    int64
+	PebbleMemTableBytes int64
+
+	Reasons []string
+}
+
+// Derive computes the Plan for machine m. It is pure: the same inputs always
+// give the same plan. Every non-zero field of o wins over the derived value.
+func Derive(m Machine, o Overrides) Plan {
+	cpus := m.CPUs
+	if cpus < 1 {
+		cpus = 1
+	}
+	mem := m.MemoryBytes
+	if mem <= 0 {
+		mem = 1 * GiB
+	}
+	p := Plan{Backend: o.Backend}
+	if p.Backend == "" {
+		p.Backend = "pebble"
+	}
+	whisper := p.Backend == "whisper"
+	why := func(field string, overridden bool, format string, args ...any) {
+		if overridden {
+			p.Reasons = append(p.Reasons, field+": set by override")
+			return
+		}
+		p.Reasons = append(p.Reasons, field+": "+fmt.Sprintf(format, args...))
+	}
+
+	// Event loops: one per usable CPU. gnet loops never block, so more loops
+	// than CPUs only adds context switches.
+	p.EventLoops = cpus
+	why("event loops", o.EventLoops > 0, "one per usable CPU (%d, %s)", cpus, orDefault(m.CPUSource, "given"))
+	if o.EventLoops > 0 {
+		p.EventLoops = o.EventLoops
+	}
+
+	// Storage shards.
+	if whisper {
+		p.StorageShards = clampInt(nextPow2(2*cpus), 2, 64)
+		why("storage shards", o.StorageShards > 0, "2 per CPU rounded up to a power of two: whisper writes block in file syscalls, so a second shard per CPU keeps the CPU busy while one waits on the disk")
+	} else {
+		p.StorageShards = clampInt(nextPow2(cpus), 1, 64)
+		why("storage shards", o.StorageShards > 0, "one per CPU rounded up to a power of two: pebble batches are CPU-bound")
+	}
+	if o.StorageShards > 0 {
+		p.StorageShards = o.StorageShards
+	}
+
+	// Queues: 1/64 of memory across every loop-to-shard queue.
+	queues := int64(p.EventLoops) * int64(p.StorageShards)
+	chunks := mem / 64 / queues / QueueChunkBytes
+	p.QueueChunks = clampInt(prevPow2(int(min(chunks, 1<<20))), 8, 1024)
+	why("queue chunks", o.QueueChunks > 0, "1/64 of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", queues, QueueChunkBytes/KiB)
+	if o.QueueChunks > 0 {
+		p.QueueChunks = o.QueueChunks
+	}
+
+	// Write buffer.
+	if whisper {
+		p.WriteBufferBytes = int(clamp64(mem/4, 32*MiB, 16*GiB))
+		why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
+	} else {
+		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
+		why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts")
+	}
+	if o.WriteBufferBytes > 0 {
+		p.WriteBufferBytes = o.WriteBufferBytes
+	}
+
+	// Pebble.
+	if whisper {
+		why("pebble cache", o.PebbleCacheBytes > 0, "not used by the whisper backend")
+		why("pebble memtable", o.PebbleMemTableBytes > 0, "not used by the whisper backend")
+	} else {
+		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
+		why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
+		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
+		why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]: larger memtables mean fewer, larger flushes")
+	}
+	if o.PebbleCacheBytes > 0 {
+		p.PebbleCacheBytes = o.PebbleCacheBytes
+	}
+	if o.PebbleMemTableBytes > 0 {
+		p.PebbleMemTableBytes = o.PebbleMemTableBytes
+	}
+
+	// GOMEMLIMIT: 85% of the memory limit leaves room for goroutine stacks,
+	// the kernel's socket buffers charged to the cgroup and slack.
+	p.GoMemLimit = roundDown(mem*85/100, MiB)
+	why("GOMEMLIMIT", o.GoMemLimit > 0, "85%% of the %s memory limit (%s), so the GC works harder before the cgroup OOM-kills", orDefault(m.MemorySource, "given"), FormatBytes(mem))
+	if o.GoMemLimit > 0 {
+		p.GoMemLimit = o.GoMemLimit
+	}
+
+	// UDP receive buffer: 1/256 of memory in [1 MiB, 32 MiB].
+	p.SocketRecvBuffer = int(nextPow2_64(clamp64(mem/256, 1*MiB, 32*MiB)))
+	if p.SocketRecvBuffer > int(32*MiB) {
+		p.SocketRecvBuffer = int(32 * MiB)
+	}
+	note := ""
+	if m.RmemMax > 0 && m.RmemMax < int64(p.SocketRecvBuffer) {
+		note = fmt.Sprintf("; the kernel caps it at net.core.rmem_max=%d until you raise it", m.RmemMax)
+	}
+	why("socket recv buffer", o.SocketRecvBuffer > 0, "1/256 of memory in [1 MiB, 32 MiB]: absorbs UDP bursts while a loop is busy%s", note)
+	if o.SocketRecvBuffer > 0 {
+		p.SocketRecvBuffer = o.SocketRecvBuffer
+	}
+	return p
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+func clamp64(v, lo, hi int64) int64 { return max(lo, min(v, hi)) }
+
+func roundDown(v, unit int64) int64 { return v / unit * unit }
+
+func nextPow2(v int) int {
+	if v <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(v-1))
+}
+
+func nextPow2_64(v int64) int64 {
+	if v <= 1 {
+		return 1
+	}
+	return 1 << bits.Len64(uint64(v-1))
+}
+
+func prevPow2(v int) int {
+	if v < 1 {
+		return 0
+	}
+	return 1 << (bits.Len(uint(v)) - 1)
+}
