@@ -47,6 +47,8 @@ type Config struct {
 
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
+	// Carbon holds the carbon ingest options (cmd/plumbago/carbon.go).
+	Carbon toml.Primitive `toml:"carbon"`
 	meta   toml.MetaData
 }
 
@@ -170,7 +172,7 @@ func loadConfig(name string, args []string) (Config, error) {
 		if und := md.Undecoded(); len(und) > 0 {
 			var bad []string
 			for _, k := range und {
-				if len(k) > 0 && k[0] == "statsd" {
+				if len(k) > 0 && (k[0] == "statsd" || k[0] == "carbon") {
 					continue
 				}
 				bad = append(bad, k.String())
