@@ -100,7 +100,11 @@ type finder struct {
 	nodes      []storage.Node
 	names      []string
 	visited    map[visitKey]struct{} // only with globstars
+	err        error
 }
+
+// maxVisited bounds the (node, segment) states a globstar pattern may visit.
+const maxVisited = 1 << 22
 
 type visitKey struct {
 	n *node
@@ -128,7 +132,11 @@ func (f *finder) emit(n *node, path []byte) {
 func (f *finder) visit(n *node, i int, path []byte) {
 	if f.visited != nil {
 		k := visitKey{n, i}
-		if _, dup := f.visited[k]; dup {
+		if _, dup := f.visited[k]; dup || f.err != nil {
+			return
+		}
+		if len(f.visited) >= maxVisited {
+			f.err = errTooMuchWork
 			return
 		}
 		f.visited[k] = struct{}{}
@@ -216,6 +224,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 	l := x.mu.RLock(pattern)
 	f.visit(&x.root, 0, buf)
 	x.mu.RUnlock(l)
+	if f.err != nil {
+		return nil, fmt.Errorf("matching pattern %q: %w", pattern, f.err)
+	}
 	return f, nil
 }
 
