@@ -103,8 +103,9 @@ type finder struct {
 	err        error
 }
 
-// maxVisited bounds the (node, segment) states a globstar pattern may visit.
-const maxVisited = 1 << 22
+// maxVisited bounds the (node, segment) states a pattern with several
+// globstars may visit (about 50 MB of memo). A variable for tests.
+var maxVisited = 1 << 20
 
 type visitKey struct {
 	n *node
@@ -214,11 +215,17 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 		return nil, err
 	}
 	f := &finder{segs: segs, leavesOnly: leavesOnly}
+	// With a single globstar every (node, segment) state is reached at most
+	// once; with several, the same state is reachable along many paths and
+	// is memoised (and bounded).
+	stars := 0
 	for i := range segs {
 		if segs[i].globstar {
-			f.visited = make(map[visitKey]struct{})
-			break
+			stars++
 		}
+	}
+	if stars > 1 {
+		f.visited = make(map[visitKey]struct{})
 	}
 	buf := make([]byte, 0, len(pattern)+64)
 	l := x.mu.RLock(pattern)
