@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -101,6 +102,7 @@ type finder struct {
 	names      []string
 	visited    map[visitKey]struct{} // only with globstars
 	err        error
+	arena      []byte // backing store of result strings
 }
 
 // maxVisited bounds the (node, segment) states a pattern with several
@@ -122,11 +124,30 @@ func appendSeg(buf []byte, seg string) []byte {
 func (f *finder) emit(n *node, path []byte) {
 	if f.leavesOnly {
 		if n.leaf {
-			f.names = append(f.names, string(path))
+			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: string(path), Leaf: n.leaf, Branch: n.kids != nil})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.leaf, Branch: n.kids != nil})
+}
+
+// arenaChunk is the largest block result paths are copied into: one
+// allocation per block instead of one per result.
+const arenaChunk = 32 << 10
+
+// str returns an immutable string copy of b carved from the arena. Bytes
+// written to the arena are never modified afterwards.
+func (f *finder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > cap(f.arena)-len(f.arena) {
+		// Blocks grow from 512 bytes to arenaChunk so small finds stay small.
+		f.arena = make([]byte, 0, max(min(arenaChunk, 2*cap(f.arena)), 512, len(b)))
+	}
+	start := len(f.arena)
+	f.arena = append(f.arena, b...)
+	return unsafe.String(&f.arena[start], len(b))
 }
 
 // visit matches segs[i:] against the children of n, whose path is path.
@@ -246,7 +267,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // are sorted by Path and unique; a node that is a metric and also has
 // children has both Leaf and Branch set. An empty pattern or one with an
 // empty segment matches nothing. Errors are returned only for hostile
-// patterns (too long, too many brace alternatives).
+// patterns (too long, too many brace alternatives, too much globstar work).
+// Result paths share a few backing blocks (up to 32 KiB each), so keeping
+// one result string alive keeps its block alive.
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
 	if !hasMeta(pattern) {
 		if len(pattern) > MaxPatternLen {
