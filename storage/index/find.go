@@ -300,7 +300,8 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 }
 
 // Expand returns the sorted, unique leaf names matching pattern (see Find
-// for the syntax). render uses it to turn a path expression into series.
+// for the syntax and the sharing of result strings). render uses it to turn
+// a path expression into series.
 func (x *Index) Expand(pattern string) ([]string, error) {
 	if !hasMeta(pattern) {
 		if x.Has(pattern) {
