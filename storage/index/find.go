@@ -39,6 +39,9 @@ func (m *segMatcher) matchName(s string) bool {
 // hasMeta reports whether p may contain glob syntax.
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{\\") }
 
+// maxTotalVariants bounds the brace alternatives of a whole pattern.
+const maxTotalVariants = 4 * MaxVariants
+
 // compilePattern splits pattern on '.' and compiles every segment. An empty
 // pattern or an empty segment (leading, trailing or doubled dot) can match
 // no name: ok is false then.
@@ -51,6 +54,7 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 	}
 	n := strings.Count(pattern, ".") + 1
 	segs = make([]segMatcher, 0, n)
+	total := 0
 	for seg := range segments(pattern) {
 		if seg == "" {
 			return nil, false, nil
@@ -60,8 +64,11 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 		if strings.IndexByte(seg, '{') >= 0 {
 			variants, err = expandBraces(seg)
 			if err != nil {
-				return nil, false, fmt.Errorf("compiling pattern %q: %w", pattern, err)
+				return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, err)
 			}
+		}
+		if total += len(variants); total > maxTotalVariants {
+			return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, errTooManyVariants)
 		}
 		for _, v := range variants {
 			if !hasMeta(v) {
@@ -253,7 +260,7 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 	f.visit(&x.root, 0, buf)
 	x.mu.RUnlock(l)
 	if f.err != nil {
-		return nil, fmt.Errorf("matching pattern %q: %w", pattern, f.err)
+		return nil, fmt.Errorf("matching pattern %.100q: %w", pattern, f.err)
 	}
 	return f, nil
 }
