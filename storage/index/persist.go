@@ -189,7 +189,7 @@ func decodeSnapshot(recs []byte, fn func(name []byte, shared int)) (uint64, erro
 		name = append(name[:shared], recs[:ln]...)
 		recs = recs[ln:]
 		if !validName(string(name)) {
-			return count, fmt.Errorf("reading index snapshot: %w: invalid name %q", errCorrupt, name)
+			return count, fmt.Errorf("reading index snapshot: %w: invalid name %.100q", errCorrupt, name)
 		}
 		if fn != nil {
 			fn(name, int(shared))
