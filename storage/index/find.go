@@ -130,12 +130,12 @@ func appendSeg(buf []byte, seg string) []byte {
 
 func (f *finder) emit(n *node, path []byte) {
 	if f.leavesOnly {
-		if n.leaf {
+		if n.isLeaf() {
 			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.leaf, Branch: n.kids != nil})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.isLeaf(), Branch: n.branch()})
 }
 
 // arenaChunk is the largest block result paths are copied into: one
@@ -175,14 +175,14 @@ func (f *finder) visit(n *node, i int, path []byte) {
 	if m.globstar {
 		f.globstar(n, i, path)
 	}
-	if n.kids == nil || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
+	if !n.branch() || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
 		return
 	}
 	step := func(c *node) {
 		p := appendSeg(path, c.seg)
 		if last {
 			f.emit(c, p)
-		} else if c.kids != nil {
+		} else if c.branch() {
 			f.visit(c, i+1, p)
 		}
 	}
@@ -213,11 +213,11 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 	var rec func(d *node, path []byte)
 	rec = func(d *node, path []byte) {
 		f.visit(d, i+1, path)
-		if d.kids == nil {
+		if !d.branch() {
 			return
 		}
 		for _, c := range d.kids.list {
-			if c.kids != nil {
+			if c.branch() {
 				rec(c, appendSeg(path, c.seg))
 			}
 		}
@@ -227,7 +227,7 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 
 // all emits every node below n.
 func (f *finder) all(n *node, path []byte) {
-	if n.kids == nil {
+	if !n.branch() {
 		return
 	}
 	for _, c := range n.kids.list {
@@ -289,7 +289,7 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 		n := x.lookup(pattern)
 		var nd storage.Node
 		if n != nil {
-			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+			nd = storage.Node{Path: pattern, Leaf: n.isLeaf(), Branch: n.branch()}
 		}
 		x.mu.RUnlock(l)
 		if n == nil {
