@@ -37,7 +37,6 @@ func (w *bitWriter) write(v uint64, n uint) {
 	}
 }
 
-
 // flush pads the final partial byte with zero bits and returns the slice.
 func (w *bitWriter) flush() []byte {
 	if w.nbits > 0 {
