@@ -56,14 +56,15 @@ type Options struct {
 
 // Stats are cumulative counters of a Store.
 type Stats struct {
-	Created       uint64 // files created
-	UpdateOps     uint64 // update_many calls (one per series per batch)
-	PointsWritten uint64 // points written into an archive
-	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
-	Errors        uint64 // series whose write failed (I/O error, corrupt file)
-	InvalidNames  uint64 // points rejected because their metric name has no file path
-	NoSchema      uint64 // points dropped because no storage schema matches their name
-	ScannedFiles  uint64 // metrics found by the startup scan
+	Created        uint64 // files created
+	UpdateOps      uint64 // update_many calls (one per series per batch)
+	PointsWritten  uint64 // points written into an archive
+	PointsDropped  uint64 // points outside every archive's retention (or outside u32 time)
+	Errors         uint64 // series whose write failed (I/O error, corrupt file)
+	InvalidNames   uint64 // points rejected because their metric name has no file path
+	NoSchema       uint64 // points dropped because no storage schema matches their name
+	ScannedFiles   uint64 // metrics found by the startup scan
+	EmptyRecreated uint64 // zero-length files (left by a crash) replaced by a new file
 }
 
 const stripes = 1024
@@ -85,7 +86,7 @@ type Store struct {
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, noSchema, scanned atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, emptyFixed atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -149,14 +150,15 @@ func (s *Store) ScanDone() <-chan struct{} { return s.scanDone }
 // Stats returns the current counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Created:       s.created.Load(),
-		UpdateOps:     s.updateOps.Load(),
-		PointsWritten: s.written.Load(),
-		PointsDropped: s.dropped.Load(),
-		Errors:        s.errs.Load(),
-		InvalidNames:  s.invalid.Load(),
-		NoSchema:      s.noSchema.Load(),
-		ScannedFiles:  s.scanned.Load(),
+		Created:        s.created.Load(),
+		UpdateOps:      s.updateOps.Load(),
+		PointsWritten:  s.written.Load(),
+		PointsDropped:  s.dropped.Load(),
+		Errors:         s.errs.Load(),
+		InvalidNames:   s.invalid.Load(),
+		NoSchema:       s.noSchema.Load(),
+		ScannedFiles:   s.scanned.Load(),
+		EmptyRecreated: s.emptyFixed.Load(),
 	}
 }
 
@@ -389,8 +391,22 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
-	defer closeFile(fd)
 	size, err := fileSize(fd)
+	if err == nil && size == 0 {
+		// An empty file is what a crash or a full disk leaves behind in the
+		// middle of a create (ours or carbon's); it holds no data, so make it
+		// again instead of failing on it forever.
+		closeFile(fd)
+		if err := syscall.Unlink(goPath(cpath)); err != nil && err != syscall.ENOENT {
+			return fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
+		}
+		s.emptyFixed.Add(1)
+		if fd, err = s.create(sc, name, cpath); err != nil {
+			return fmt.Errorf("opening %q: %w", goPath(cpath), err)
+		}
+		size, err = fileSize(fd)
+	}
+	defer closeFile(fd)
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
