@@ -434,6 +434,14 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return int(a.SecondsPerPoint - b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // Rules built by hand: whisper stores archives finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return -1, fmt.Errorf("schema [%s]: %w", sch.Name, err)
+	}
 	path := goPath(cpath)
 	fd, err := openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	if err == syscall.ENOENT {
@@ -453,12 +461,12 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 		os.Remove(path)
 		return -1, fmt.Errorf("creating: %w", err)
 	}
-	hdr := encodeHeader(sc.u.buf, sch.Retentions, agg.Method, agg.XFilesFactor)
+	hdr := encodeHeader(sc.u.buf, rs, agg.Method, agg.XFilesFactor)
 	sc.u.buf = hdr
 	if err := pwriteFull(fd, hdr, 0); err != nil {
 		return fail(err)
 	}
-	total := schema.FileSize(sch.Retentions)
+	total := schema.FileSize(rs)
 	if err := s.allocate(fd, int64(len(hdr)), total); err != nil {
 		return fail(err)
 	}

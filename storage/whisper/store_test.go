@@ -411,3 +411,27 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestHandBuiltRules: Rules not made by the parsers (unsorted retentions, an
+// invalid list) are sorted or refused at create time.
+func TestHandBuiltRules(t *testing.T) {
+	dir := t.TempDir()
+	now := int64(10_000)
+	r := mustRules(t, "[a]\npattern = ^a\\.\nretentions = 1:1\n[b]\npattern = ^b\\.\nretentions = 1:1\n", "")
+	r.Schemas[0].Retentions = []schema.Retention{{SecondsPerPoint: 60, Points: 10}, {SecondsPerPoint: 10, Points: 6}}
+	r.Schemas[1].Retentions = []schema.Retention{{SecondsPerPoint: 10, Points: 6}, {SecondsPerPoint: 15, Points: 100}}
+	s, _ := openStore(t, dir, r, &now)
+	if err := s.Write(batch("a.x", pts(9990, 1)...)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Fetch("a.x", 9950, 9990, now)
+	if got.Step != 10 {
+		t.Errorf("first archive step %d, want 10", got.Step)
+	}
+	if err := s.Write(batch("b.x", pts(9990, 1)...)); err == nil || !strings.Contains(err.Error(), "evenly divide") {
+		t.Errorf("invalid hand-built retentions: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b", "x.wsp")); !os.IsNotExist(err) {
+		t.Errorf("file created for invalid retentions: %v", err)
+	}
+}
