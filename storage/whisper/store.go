@@ -56,15 +56,18 @@ type Options struct {
 
 // Stats are cumulative counters of a Store.
 type Stats struct {
-	Created        uint64 // files created
-	UpdateOps      uint64 // update_many calls (one per series per batch)
-	PointsWritten  uint64 // points written into an archive
-	PointsDropped  uint64 // points outside every archive's retention (or outside u32 time)
-	Errors         uint64 // series whose write failed (I/O error, corrupt file)
-	InvalidNames   uint64 // points rejected because their metric name has no file path
-	NoSchema       uint64 // points dropped because no storage schema matches their name
-	ScannedFiles   uint64 // metrics found by the startup scan
-	EmptyRecreated uint64 // zero-length files (left by a crash) replaced by a new file
+	Created       uint64 // files created
+	UpdateOps     uint64 // update_many calls (one per series per batch)
+	PointsWritten uint64 // points written into an archive
+	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
+	Errors        uint64 // series whose write failed (I/O error, corrupt file)
+	InvalidNames  uint64 // points rejected because their metric name has no file path
+	NoSchema      uint64 // points dropped because no storage schema matches their name
+	ScannedFiles  uint64 // metrics found by the startup scan
+	// ScannedHashedTagged counts hash-named tagged files seen by the scan
+	// (their names are not recoverable from the file system).
+	ScannedHashedTagged uint64
+	EmptyRecreated      uint64 // zero-length files (left by a crash) replaced by a new file
 }
 
 const stripes = 1024
@@ -86,7 +89,7 @@ type Store struct {
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, emptyFixed atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, scannedHashed, emptyFixed atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -150,15 +153,16 @@ func (s *Store) ScanDone() <-chan struct{} { return s.scanDone }
 // Stats returns the current counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Created:        s.created.Load(),
-		UpdateOps:      s.updateOps.Load(),
-		PointsWritten:  s.written.Load(),
-		PointsDropped:  s.dropped.Load(),
-		Errors:         s.errs.Load(),
-		InvalidNames:   s.invalid.Load(),
-		NoSchema:       s.noSchema.Load(),
-		ScannedFiles:   s.scanned.Load(),
-		EmptyRecreated: s.emptyFixed.Load(),
+		Created:             s.created.Load(),
+		UpdateOps:           s.updateOps.Load(),
+		PointsWritten:       s.written.Load(),
+		PointsDropped:       s.dropped.Load(),
+		Errors:              s.errs.Load(),
+		InvalidNames:        s.invalid.Load(),
+		NoSchema:            s.noSchema.Load(),
+		ScannedFiles:        s.scanned.Load(),
+		ScannedHashedTagged: s.scannedHashed.Load(),
+		EmptyRecreated:      s.emptyFixed.Load(),
 	}
 }
 
@@ -177,6 +181,7 @@ func (s *Store) Close() error {
 // scratch is per-goroutine state of Write and Fetch, pooled.
 type scratch struct {
 	path []byte
+	alt  []byte // tagged series: the readable-name path
 	hdr  header
 	pts  []point
 	u    updater
@@ -190,6 +195,9 @@ const (
 // validName reports whether name maps to a path strictly inside the tree:
 // non-empty dot-separated segments without '/', NUL, or over-long parts.
 func validName(name string) error {
+	if len(name) > 0 && isTagged(name) {
+		return validTaggedName(name)
+	}
 	if len(name) == 0 || len(name) > maxNameLen {
 		return fmt.Errorf("name of %d bytes: %w", len(name), ErrInvalidName)
 	}
@@ -224,8 +232,12 @@ func (s *Store) cPath(dst []byte, name string) []byte {
 // goPath is the path in a NUL-terminated cpath as a string.
 func goPath(cpath []byte) string { return string(cpath[:len(cpath)-1]) }
 
-// filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
+// filePath appends <dir>/a/b/c.wsp for a.b.c to dst (for a tagged series,
+// its hash-named path under _tagged).
 func (s *Store) filePath(dst []byte, name string) []byte {
+	if isTagged(name) {
+		return s.taggedHashPath(dst, name)
+	}
 	dst = append(dst[:0], s.dir...)
 	dst = append(dst, '/')
 	for i := 0; i < len(name); i++ {
@@ -385,6 +397,15 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	defer mu.Unlock()
 
 	fd, err := openFile(cpath, syscall.O_RDWR, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		// carbon with TAG_HASH_FILENAMES = False: keep writing its file
+		if alt, ok := s.taggedNamePath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			if afd, aerr := openFile(sc.alt, syscall.O_RDWR, 0); aerr == nil {
+				fd, err, cpath = afd, nil, sc.alt
+			}
+		}
+	}
 	if err == syscall.ENOENT {
 		fd, err = s.create(sc, name, cpath)
 	}
@@ -510,6 +531,12 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	mu.RLock()
 	defer mu.RUnlock()
 	fd, err := openFile(sc.path, syscall.O_RDONLY, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		if alt, ok := s.taggedNamePath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			fd, err = openFile(sc.alt, syscall.O_RDONLY, 0)
+		}
+	}
 	if err == syscall.ENOENT || err == syscall.ENOTDIR {
 		return nil, fmt.Errorf("fetching %q: %w", name, storage.ErrNotFound)
 	}
