@@ -54,6 +54,32 @@ type Options struct {
 	FileMode, DirMode os.FileMode
 }
 
+// DefaultOptions returns the defaults for dir and index: built-in rules,
+// 4 × GOMAXPROCS scan workers, fallocate'd files, wall clock, 0644/0755.
+func DefaultOptions(dir string, index NameIndex) Options {
+	return Options{
+		Dir:      dir,
+		Rules:    schema.Default(),
+		Index:    index,
+		Workers:  4 * runtime.GOMAXPROCS(0),
+		FileMode: 0o644,
+		DirMode:  0o755,
+	}
+}
+
+// Validate reports options Open cannot work with.
+func (o *Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("whisper options: Dir is required")
+	case o.Index == nil:
+		return errors.New("whisper options: Index is required")
+	case o.Workers < 0:
+		return fmt.Errorf("whisper options: Workers %d is negative", o.Workers)
+	}
+	return nil
+}
+
 // Stats are cumulative counters of a Store.
 type Stats struct {
 	Created       uint64 // files created
@@ -105,11 +131,8 @@ var ErrClosed = errors.New("whisper store closed")
 // background scan that feeds opts.Index. Writes and fetches work during the
 // scan; Find only knows the names scanned so far until ScanDone is closed.
 func Open(opts Options) (*Store, error) {
-	if opts.Dir == "" {
-		return nil, errors.New("opening whisper store: Dir is required")
-	}
-	if opts.Index == nil {
-		return nil, errors.New("opening whisper store: Index is required")
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("opening whisper store: %w", err)
 	}
 	s := &Store{
 		dir:      filepath.Clean(opts.Dir),

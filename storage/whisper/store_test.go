@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
@@ -308,8 +309,16 @@ func TestClosed(t *testing.T) {
 	if err := s.Write(batch("a", pts(990, 1)...)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
 	}
-	if _, err := Open(Options{Dir: t.TempDir()}); err == nil {
-		t.Error("Open without Index: want an error")
+	if _, err := Open(Options{Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Index is required") {
+		t.Errorf("Open without Index: %v", err)
+	}
+	o := DefaultOptions(t.TempDir(), index.New())
+	if err := o.Validate(); err != nil || o.Workers <= 0 || len(o.Rules.Schemas) == 0 {
+		t.Errorf("DefaultOptions: %+v %v", o, err)
+	}
+	o.Workers = -1
+	if err := o.Validate(); err == nil {
+		t.Error("negative Workers: want an error")
 	}
 }
 
