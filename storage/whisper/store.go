@@ -201,6 +201,20 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// maxPooledPoints bounds the point buffer a pooled scratch keeps, so one
+// huge series does not pin its memory for good.
+const maxPooledPoints = 1 << 16
+
+func (s *Store) putScratch(sc *scratch) {
+	if cap(sc.pts) > maxPooledPoints {
+		sc.pts = nil
+	}
+	if cap(sc.u.buf) > maxPooledPoints*pointSize {
+		sc.u.buf = nil
+	}
+	s.pool.Put(sc)
+}
+
 // scratch is per-goroutine state of Write and Fetch, pooled.
 type scratch struct {
 	path []byte
@@ -341,7 +355,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		return ErrClosed
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
+	defer s.putScratch(sc)
 	now := s.now()
 	var errs []error
 	failed := 0
@@ -547,7 +561,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		return nil, fmt.Errorf("fetching: %w", storage.ErrNotFound)
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
+	defer s.putScratch(sc)
 	sc.path = s.cPath(sc.path, name)
 
 	mu := s.lock(name)
