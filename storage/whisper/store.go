@@ -209,6 +209,9 @@ func (s *Store) putScratch(sc *scratch) {
 	if cap(sc.pts) > maxPooledPoints {
 		sc.pts = nil
 	}
+	if cap(sc.u.rbuf) > maxPooledPoints*pointSize {
+		sc.u.rbuf = nil
+	}
 	if cap(sc.u.buf) > maxPooledPoints*pointSize {
 		sc.u.buf = nil
 	}
