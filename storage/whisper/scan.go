@@ -109,8 +109,7 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 				}
 				name := d.prefix + leaf
 				if validName(name) == nil {
-					s.index.Add(name)
-					s.scanned.Add(1)
+					s.found(name, d.path+"/"+n)
 				}
 			}
 		}
@@ -136,7 +135,15 @@ func (s *Store) scanTagged(d scanDir, e os.DirEntry) {
 	}
 	name := strings.ReplaceAll(leaf, dotEscape, ".")
 	if isTagged(name) && validName(name) == nil {
-		s.index.Add(name)
-		s.scanned.Add(1)
+		s.found(name, d.path+"/"+n)
 	}
+}
+
+func (s *Store) found(name, path string) {
+	s.scanned.Add(1)
+	if s.onFile != nil {
+		s.onFile(name, path)
+		return
+	}
+	s.index.Add(name)
 }

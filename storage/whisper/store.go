@@ -111,6 +111,8 @@ type Store struct {
 	locks [stripes]sync.RWMutex
 	pool  sync.Pool // *scratch
 
+	onFile func(name, path string) // Walk: scan results go here instead of the index
+
 	closed   atomic.Bool
 	stop     chan struct{}
 	scanDone chan struct{}
