@@ -199,3 +199,70 @@ agg.prod.a.hits []
 	_ = selfmetrics.DefaultPrefix
 	p.stop(t)
 }
+
+// TestCarbonCRelayToPlumbago puts Debian's carbon-c-relay in front of
+// plumbago (it speaks the line protocol, over TCP and UDP, including a
+// carbon_ch ring) and checks every relayed point through carbonlink.
+func TestCarbonCRelayToPlumbago(t *testing.T) {
+	relay, err := exec.LookPath("carbon-c-relay")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("carbon-c-relay not installed")
+		}
+		t.Skip("carbon-c-relay not installed")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startPlumbago(t, bin, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas,
+		"--flush-interval", "1h", "--carbonlink-addr", linkAddr)
+	relayPort := freePort(t)
+	conf := writeFile(t, dir, "relay.conf", fmt.Sprintf(`
+cluster tcpc forward %[1]s proto tcp;
+cluster udpc forward %[1]s proto udp;
+cluster ring carbon_ch %[1]s;
+match ^relay\.tcp\. send to tcpc stop;
+match ^relay\.udp\. send to udpc stop;
+match * send to ring;
+listen type linemode 127.0.0.1:%[2]d proto tcp;
+`, p.carbon, relayPort))
+	var rlog bytes.Buffer
+	cmd := exec.Command(relay, "-f", conf, "-w", "1", "-T", "2000")
+	cmd.Stdout, cmd.Stderr = &rlog, &rlog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var c net.Conn
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", relayPort)); err == nil {
+			break
+		}
+	}
+	if c == nil {
+		t.Fatalf("relay did not start: %v\n%s", err, rlog.String())
+	}
+	now := time.Now().Unix()
+	slot := now - now%10 - 30
+	fmt.Fprintf(c, "relay.tcp.a 1 %d\nrelay.udp.b 2.5 %d\nrelay.ring.c;z=1;a=2 -3 %d\nrelay.tcp.a 4 %d\n", slot, slot, slot, slot+10)
+	c.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for p.metric(t, "plumbago_points_received_total") < 4 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := python3(t, pyCarbonlink, linkAddr, "relay.tcp.a", "relay.udp.b", "relay.ring.c;a=2;z=1")
+	want := fmt.Sprintf(`relay.tcp.a [(%[1]d, 1.0), (%[2]d, 4.0)]
+relay.udp.b [(%[1]d, 2.5)]
+relay.ring.c;a=2;z=1 [(%[1]d, -3.0)]
+[('nope', []), ('pk.p2', [])]
+{'value': 'average'}
+`, slot, slot+10)
+	if out != want {
+		t.Errorf("after carbon-c-relay:\n%s\nwant:\n%s\nrelay log:\n%s", out, want, rlog.String())
+	}
+	p.stop(t)
+}
