@@ -266,3 +266,87 @@ relay.ring.c;a=2;z=1 [(%[1]d, -3.0)]
 	}
 	p.stop(t)
 }
+
+// TestCarbonRelayPickleToPlumbago puts Debian's python carbon-relay
+// (DESTINATION_PROTOCOL = pickle, consistent hashing) in front of
+// plumbago's pickle port: the frames are carbon's own.
+func TestCarbonRelayPickleToPlumbago(t *testing.T) {
+	relay, err := exec.LookPath("carbon-relay")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("carbon-relay (graphite-carbon) not installed")
+		}
+		t.Skip("carbon-relay not installed")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	pickleAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startPlumbago(t, bin, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas,
+		"--flush-interval", "1h", "--carbonlink-addr", linkAddr, "--pickle-addr", pickleAddr)
+	rdir := filepath.Join(dir, "relay")
+	if err := os.MkdirAll(rdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	linePort, relayPicklePort := freePort(t), freePort(t)
+	writeFile(t, rdir, "storage-schemas.conf", "[d]\npattern = .*\nretentions = 60s:1d\n")
+	conf := writeFile(t, rdir, "carbon.conf", fmt.Sprintf(`[cache]
+STORAGE_DIR = %[1]s/storage
+LOCAL_DATA_DIR = %[1]s/storage/whisper
+LOG_DIR = %[1]s/log
+PID_DIR = %[1]s
+[relay]
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = %[2]d
+PICKLE_RECEIVER_INTERFACE = 127.0.0.1
+PICKLE_RECEIVER_PORT = %[3]d
+RELAY_METHOD = consistent-hashing
+DESTINATIONS = %[4]s:a
+DESTINATION_PROTOCOL = pickle
+CARBON_METRIC_INTERVAL = 0
+LOG_DIR = %[1]s/log
+PID_DIR = %[1]s
+`, rdir, linePort, relayPicklePort, pickleAddr))
+	var rlog bytes.Buffer
+	cmd := exec.Command(relay, "--config="+conf, "--pidfile="+filepath.Join(rdir, "relay.pid"),
+		"--logdir="+filepath.Join(rdir, "log"), "--nodaemon", "start")
+	cmd.Stdout, cmd.Stderr = &rlog, &rlog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var c net.Conn
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", linePort)); err == nil {
+			break
+		}
+	}
+	if c == nil {
+		t.Fatalf("carbon-relay did not start: %v\n%s", err, rlog.String())
+	}
+	now := time.Now().Unix()
+	slot := now - now%10 - 30
+	fmt.Fprintf(c, "crelay.a 1 %d\ncrelay.a 2.25 %d\ncrelay.t;z=1;a=2 -7 %d\n", slot, slot+10, slot)
+	c.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for p.metric(t, "plumbago_pickle_frames_total") < 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for p.metric(t, "plumbago_points_received_total") < 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := python3(t, pyCarbonlink, linkAddr, "crelay.a", "crelay.t;a=2;z=1")
+	want := fmt.Sprintf(`crelay.a [(%[1]d, 1.0), (%[2]d, 2.25)]
+crelay.t;a=2;z=1 [(%[1]d, -7.0)]
+[('nope', []), ('pk.p2', [])]
+{'value': 'average'}
+`, slot, slot+10)
+	if out != want {
+		t.Errorf("after carbon-relay:\n%s\nwant:\n%s\nrelay log:\n%s", out, want, rlog.String())
+	}
+	p.stop(t)
+}
