@@ -53,7 +53,8 @@ type Limits struct {
 	// MaxValues is the most values one frame may create (default: the
 	// frame length, since every value costs at least one opcode byte).
 	MaxValues int
-	// MaxMemo is the highest memo index accepted (default 1<<20).
+	// MaxMemo is the highest memo index accepted (default 1<<20, and never
+	// more than the frame length).
 	MaxMemo int
 }
 
@@ -320,6 +321,11 @@ func (d *Decoder) run(b []byte) error {
 	d.maxMemo = d.Limits.MaxMemo
 	if d.maxMemo <= 0 {
 		d.maxMemo = defaultMaxMemo
+	}
+	// Picklers number memo slots sequentially, so an index beyond the frame
+	// length is hostile: refuse it rather than grow the memo table.
+	if d.maxMemo > len(b) {
+		d.maxMemo = len(b)
 	}
 	p := 0
 	for p < len(b) {
