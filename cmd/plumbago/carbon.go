@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -120,7 +119,9 @@ func newCarbonComponent(s *server) (component, error) {
 		}
 	}
 	tagIndexes.Store(s, c.tags)
-	c.indexTagged()
+	// Every tagged name the index learns — from the write buffer, pebble's
+	// persisted names or the whisper scan — feeds the tag index.
+	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
 	var err error
 	if s.cfg.AggregationRules != "" {
 		if c.rules, err = aggregator.ParseFile(s.cfg.AggregationRules); err != nil {
@@ -178,32 +179,9 @@ func (c *carbonComponent) listeners() []ingest.Listener {
 	return ls
 }
 
-// indexTagged adds the tagged series the name index knows to the tag index.
-func (c *carbonComponent) indexTagged() {
-	c.s.index.Walk(func(name string) bool {
-		if strings.IndexByte(name, ';') >= 0 {
-			c.tags.Add([]byte(name))
-		}
-		return true
-	})
-}
-
 func (c *carbonComponent) start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	// A backend that fills the name index in the background (whisper's
-	// tree scan) signals when it is done: index the tagged series then.
-	if sd, ok := c.s.store.(interface{ ScanDone() <-chan struct{} }); ok {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			select {
-			case <-sd.ScanDone():
-				c.indexTagged()
-			case <-ctx.Done():
-			}
-		}()
-	}
 	if c.merger != nil {
 		c.wg.Add(1)
 		go func() {

@@ -142,7 +142,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")
 	fs.StringVar(&c.RewriteRules, "rewrite-rules", c.RewriteRules, "carbon rewrite-rules.conf")
 	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
-	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "how much accepted data a crash may lose at most (WAL sync period)")
+	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "the most a crash (kill -9, power loss) may lose of accepted data: the WAL fsync period")
 	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
 	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
 	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
