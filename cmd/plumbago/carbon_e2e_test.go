@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
+	"github.com/plumbago/plumbago/ingest/tagged"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -198,6 +199,11 @@ agg.prod.a.hits []
 	}
 	_ = selfmetrics.DefaultPrefix
 	p.stop(t)
+	// The tagged series is on disk where carbon and graphite-web look for it.
+	f := filepath.Join(dir, "whisper", tagged.StoragePath("pk.p5;a=2;z=1", "/", false)+".wsp")
+	if _, err := os.Stat(f); err != nil {
+		t.Errorf("tagged series file: %v", err)
+	}
 }
 
 // TestCarbonCRelayToPlumbago puts Debian's carbon-c-relay in front of
