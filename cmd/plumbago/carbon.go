@@ -415,6 +415,8 @@ func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) 
 	}
 	p := c.s.cache.NewProducer()
 	r := &selfmetrics.Reporter{Prefix: c.cc.MetricPrefix}
+	// creates counts names new since start, not those found on disk.
+	baseNames := c.s.index.Len()
 	var lastCPU time.Duration
 	lastWall := time.Now()
 	r.Run(ctx, iv, func() selfmetrics.Snapshot {
@@ -425,7 +427,7 @@ func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) 
 				selfmetrics.CommittedPoints:         st.Committed,
 				selfmetrics.UpdateOperations:        st.WriteOps,
 				selfmetrics.Errors:                  st.WriteErrors,
-				selfmetrics.Creates:                 uint64(c.s.index.Len()),
+				selfmetrics.Creates:                 uint64(max(c.s.index.Len()-baseNames, 0)),
 				selfmetrics.BlacklistMatches:        c.blacklisted.Load(),
 				selfmetrics.WhitelistRejects:        c.whitelistNo.Load(),
 				selfmetrics.CacheQueries:            c.link.Stats.Queries.Load(),
