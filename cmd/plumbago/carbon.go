@@ -407,6 +407,8 @@ func (c *carbonComponent) runMerger(ctx context.Context) {
 
 // runSelfMetrics writes carbon.agents.<host>.* every interval.
 func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) {
+	// creates counts names new since start, not those found on disk.
+	baseNames := c.s.index.Len()
 	// Like carbon's LoopingCall(now=False): nothing before one interval.
 	select {
 	case <-ctx.Done():
@@ -415,8 +417,6 @@ func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) 
 	}
 	p := c.s.cache.NewProducer()
 	r := &selfmetrics.Reporter{Prefix: c.cc.MetricPrefix}
-	// creates counts names new since start, not those found on disk.
-	baseNames := c.s.index.Len()
 	var lastCPU time.Duration
 	lastWall := time.Now()
 	r.Run(ctx, iv, func() selfmetrics.Snapshot {
