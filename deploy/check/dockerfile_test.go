@@ -413,7 +413,7 @@ func TestDockerContext(t *testing.T) {
 
 func TestHealthcheckBinary(t *testing.T) {
 	hc := filepath.Join(builtOut(t), "healthcheck")
-	p := startPlumbago(t)
+	p := startPlumbago(t, "whisper")
 	if b, err := exec.Command(hc, p.httpAddr).CombinedOutput(); err != nil {
 		t.Errorf("healthcheck against a running plumbago: %v\n%s", err, b)
 	}
