@@ -27,6 +27,14 @@ type plumbago struct {
 func freePort(t *testing.T, network string) int {
 	t.Helper()
 	switch network {
+	case "tcp+udp": // a port free for both (statsd and carbon use both)
+		for {
+			port := freePort(t, "udp")
+			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+				l.Close()
+				return port
+			}
+		}
 	case "udp":
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
@@ -77,7 +85,7 @@ func fakeHTTP(t *testing.T, response string) string {
 
 // startPlumbago runs the binary built as the Dockerfile builds it, on
 // loopback ports, with the given backend in a temporary data directory,
-// and waits until /healthz answers. Every other listener is off.
+// and waits until /healthz answers. Every listener is on, on loopback.
 func startPlumbago(t *testing.T, backend string) *plumbago {
 	t.Helper()
 	bin := filepath.Join(builtOut(t), "plumbago")
@@ -86,7 +94,7 @@ func startPlumbago(t *testing.T, backend string) *plumbago {
 	for attempt := 0; attempt < 3; attempt++ {
 		p = &plumbago{
 			httpAddr:   "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp")),
-			carbonAddr: "127.0.0.1:" + strconv.Itoa(freePort(t, "udp")),
+			carbonAddr: "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp+udp")),
 			log:        &bytes.Buffer{},
 		}
 		args := []string{"serve", "--backend=" + backend, "--data-dir=" + t.TempDir()}
@@ -96,8 +104,8 @@ func startPlumbago(t *testing.T, backend string) *plumbago {
 				args = append(args, "--http-addr="+p.httpAddr)
 			case "carbon-addr":
 				args = append(args, "--carbon-addr="+p.carbonAddr)
-			default:
-				args = append(args, "--"+f+"=") // off: tests bind loopback only
+			default: // every listener on, on loopback, so every metric shows
+				args = append(args, "--"+f+"=127.0.0.1:"+strconv.Itoa(freePort(t, "tcp+udp")))
 			}
 		}
 		p.cmd = exec.Command(bin, args...)
