@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/plumbago/plumbago/ingest/statsd"
 )
 
 // docs/configuration.md holds a generated part between these markers;
@@ -68,6 +70,46 @@ func kindOf(rt reflect.Type) string {
 	return "table"
 }
 
+// tableStructs are the Go types the TOML tables of Config decode into.
+var tableStructs = map[string]reflect.Type{
+	"carbon": reflect.TypeFor[carbonConfig](),
+	"statsd": reflect.TypeFor[statsd.Config](),
+}
+
+// structKeys lists the TOML keys of a struct, nested tables flattened with
+// dots, with their types.
+func structKeys(rt reflect.Type, prefix string) [][2]string {
+	var out [][2]string
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		tag := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft.Kind() == reflect.Struct && ft != reflect.TypeFor[Duration]():
+			out = append(out, structKeys(ft, prefix+tag+".")...)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			out = append(out, structKeys(ft.Elem(), prefix+tag+"[].")...)
+		case ft.Kind() == reflect.Slice:
+			el := kindOf(ft.Elem())
+			if ft.Elem().Kind() == reflect.Float64 {
+				el = "number"
+			} else if ft.Elem().Kind() == reflect.Interface {
+				el = "number or string"
+			}
+			out = append(out, [2]string{prefix + tag, "list of " + el})
+		default:
+			out = append(out, [2]string{prefix + tag, kindOf(ft)})
+		}
+	}
+	return out
+}
+
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
@@ -112,12 +154,16 @@ func renderConfigDoc(t *testing.T) (doc, tomlExample string) {
 		}
 	}
 	sort.Strings(tables)
-	if len(tables) > 0 {
-		b.WriteString("\nTOML tables with no flag (their keys are documented with their feature):")
-		for _, k := range tables {
-			fmt.Fprintf(&b, " `[%s]`", k)
+	for _, k := range tables {
+		st, ok := tableStructs[k]
+		if !ok {
+			t.Errorf("TOML table [%s] has no struct in tableStructs: add it so its keys are documented", k)
+			continue
 		}
-		b.WriteString(".\n")
+		fmt.Fprintf(&b, "\nKeys of the `[%s]` table (no flags):\n\n| key | type |\n|---|---|\n", k)
+		for _, r := range structKeys(st, k+".") {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", r[0], r[1])
+		}
 	}
 	b.WriteString("\nThe same settings as a TOML file, every key at its default:\n\n```toml\n")
 	b.WriteString(tb.String())
