@@ -239,3 +239,46 @@ func TestConfigurationDocExampleLoads(t *testing.T) {
 		t.Errorf("example loads as\n%+v\nwant the defaults\n%+v", got, want)
 	}
 }
+
+// TestDocsTOMLExamples decodes every ```toml block in docs/*.md as a
+// plumbago config: every key, in the top level and in the [carbon] and
+// [statsd] tables, must be one plumbago reads, with the right type.
+func TestDocsTOMLExamples(t *testing.T) {
+	docs, _ := filepath.Glob("../../docs/*.md")
+	blocks := 0
+	for _, path := range docs {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(string(src), "```toml\n")
+		for i, part := range parts[1:] {
+			body, _, ok := strings.Cut(part, "```")
+			if !ok {
+				t.Errorf("%s: toml block %d is not closed", path, i+1)
+				continue
+			}
+			blocks++
+			c := DefaultConfig()
+			md, err := toml.Decode(body, &c)
+			if err == nil && md.IsDefined("statsd") {
+				sc := statsd.DefaultConfig()
+				err = md.PrimitiveDecode(c.Statsd, &sc)
+			}
+			if err == nil && md.IsDefined("carbon") {
+				var cc carbonConfig
+				err = md.PrimitiveDecode(c.Carbon, &cc)
+			}
+			if err != nil {
+				t.Errorf("%s: toml block %d: %v\n%s", path, i+1, err, body)
+				continue
+			}
+			if und := md.Undecoded(); len(und) > 0 {
+				t.Errorf("%s: toml block %d: keys plumbago does not read: %v", path, i+1, und)
+			}
+		}
+	}
+	if blocks == 0 {
+		t.Error("no toml blocks found in docs/")
+	}
+}
