@@ -280,7 +280,7 @@ func TestDockerfileStages(t *testing.T) {
 	if m == nil {
 		t.Fatal("no go directive in go.mod")
 	}
-	if got := d.GlobalArgs["GO_VERSION"]; got != m[1] || build.Base != "golang:${GO_VERSION}-bookworm" {
+	if got := d.GlobalArgs["GO_VERSION"]; got != m[1] || build.Base != "golang:${GO_VERSION}" {
 		t.Errorf("build stage FROM %q with GO_VERSION %q, want golang at go.mod's %s", build.Base, got, m[1])
 	}
 	if !strings.HasPrefix(final.Base, "gcr.io/distroless/static") || !strings.HasSuffix(final.Base, ":nonroot") {
