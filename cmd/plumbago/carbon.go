@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -120,12 +119,9 @@ func newCarbonComponent(s *server) (component, error) {
 		}
 	}
 	tagIndexes.Store(s, c.tags)
-	s.index.Walk(func(name string) bool {
-		if strings.IndexByte(name, ';') >= 0 {
-			c.tags.Add([]byte(name))
-		}
-		return true
-	})
+	// Every tagged name the index learns — from the write buffer, pebble's
+	// persisted names or the whisper scan — feeds the tag index.
+	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
 	var err error
 	if s.cfg.AggregationRules != "" {
 		if c.rules, err = aggregator.ParseFile(s.cfg.AggregationRules); err != nil {

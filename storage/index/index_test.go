@@ -53,7 +53,7 @@ func TestAddHasLenDelete(t *testing.T) {
 	if !x.Add("a.b") || !x.Has("a.b") || x.Len() != 3 {
 		t.Fatal("Add of branch path")
 	}
-	for _, bad := range []string{"", ".", "a.", ".a", "a..b", "a;t=v", "a.b;x=y", string(make([]byte, MaxNameLen+1))} {
+	for _, bad := range []string{"", ".", "a.", ".a", "a..b", string(make([]byte, MaxNameLen+1))} {
 		if x.Add(bad) || x.Has(bad) || x.Delete(bad) {
 			t.Errorf("invalid name %q accepted", bad)
 		}
@@ -336,5 +336,17 @@ func TestFindGlobstarWorkBound(t *testing.T) {
 	got, err := x.Find("**.**.**.c")
 	if err != nil || len(got) != 200 || got[0].Path != "a.b0.c" || got[199].Path != "a.b99.c" {
 		t.Fatalf("Find(**.**.**.c) = %d, %v", len(got), err)
+	}
+}
+
+func TestFindTotalVariantsBound(t *testing.T) {
+	x := newIndex(sample...)
+	seg := strings.Repeat("{a,b}", 10) // 1024 variants: allowed per segment
+	if _, err := x.Find(seg); err != nil {
+		t.Fatalf("one 1024-variant segment: %v", err)
+	}
+	p := strings.Repeat(seg+".", 4) + seg // 5 x 1024 > 4096 in total
+	if _, err := x.Find(p); !errors.Is(err, errTooManyVariants) {
+		t.Fatalf("Find(5 x 1024 variants) err = %v", err)
 	}
 }
