@@ -86,7 +86,7 @@ func fakeHTTP(t *testing.T, response string) string {
 // startPlumbago runs the binary built as the Dockerfile builds it, on
 // loopback ports, with the given backend in a temporary data directory,
 // and waits until /healthz answers. Every listener is on, on loopback.
-func startPlumbago(t *testing.T, backend string) *plumbago {
+func startPlumbago(t *testing.T, backend string, extra ...string) *plumbago {
 	t.Helper()
 	bin := filepath.Join(builtOut(t), "plumbago")
 	addrFlags := serveAddrFlags(t, bin)
@@ -108,7 +108,7 @@ func startPlumbago(t *testing.T, backend string) *plumbago {
 				args = append(args, "--"+f+"=127.0.0.1:"+strconv.Itoa(freePort(t, "tcp+udp")))
 			}
 		}
-		p.cmd = exec.Command(bin, args...)
+		p.cmd = exec.Command(bin, append(args, extra...)...)
 		p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
