@@ -30,12 +30,21 @@ var findCases = []string{
 	"/metrics/find",
 	"/metrics/find?query=a.*&format=bogus",
 	"/metrics/find?query=a.*&leavesOnly=x",
+	"/metrics/expand?query=a.*",
+	"/metrics/expand?query=a.b.*&query=host-*.*.*&query=a.*",
+	"/metrics/expand?query=a.b.*&query=host-*.*.*&groupByExpr=1",
+	"/metrics/expand?query=a.*&leavesOnly=1",
+	"/metrics/expand?query=a.*&jsonp=cb",
+	"/metrics/expand?query=nothing",
+	"/metrics/expand",
+	"/metrics/index.json",
+	"/metrics/index.json?jsonp=f",
+	"/metrics/find?query=a.b.*&pretty=1",
+	"/metrics/expand?query=a.*&pretty=1",
 }
 
 func TestFindOracle(t *testing.T) {
-	needOracle(t)
-	now := time.Now().Unix()
-	src, dir := oracleFixture(t, now)
+	src, dir, now := sharedFixture(t)
 	srv := startServer(t, src, time.Unix(now, 0))
 	want := runOracle(t, dir, findCases)
 	for i, p := range findCases {

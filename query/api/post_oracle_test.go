@@ -10,9 +10,7 @@ import (
 // TestRenderPostOracle sends Grafana-style POST forms (targets wrapped in
 // aliasSub, epoch from/until, maxDataPoints) to both servers.
 func TestRenderPostOracle(t *testing.T) {
-	needOracle(t)
-	now := time.Now().Unix()
-	src, dir := oracleFixture(t, now)
+	src, dir, now := sharedFixture(t)
 	srv := startServer(t, src, time.Unix(now, 0))
 	type post struct {
 		path string

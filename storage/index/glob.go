@@ -22,6 +22,7 @@ const (
 var (
 	errTooManyVariants = errors.New("too many brace alternatives")
 	errPatternTooLong  = errors.New("pattern too long")
+	errTooMuchWork     = errors.New("too many globstar states")
 )
 
 // Token kinds of a compiled glob.
@@ -362,7 +363,7 @@ func expandBraces(s string) ([]string, error) {
 		return nil
 	}
 	if err := rec(s); err != nil {
-		return nil, fmt.Errorf("expanding %q: %w", s, err)
+		return nil, fmt.Errorf("expanding %.100q: %w", s, err)
 	}
 	return out, nil
 }
