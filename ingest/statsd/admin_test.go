@@ -239,3 +239,39 @@ func TestInspectNode(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminOnLoop is the console as served from an event loop without an
+// async writer: it must not call the LoopRunner and shows the last flush.
+func TestAdminOnLoop(t *testing.T) {
+	cfg := DefaultConfig()
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmin(f, func(func(*Loop)) { t.Fatal("LoopRunner called from an event loop") })
+	l := NewLoop(&cfg)
+	l.HandlePacket([]byte("g:4|g\nt:5|ms\na:1|c"))
+	f.Flush([]*Snapshot{l.Swap()}, t0.Add(10*time.Second), ingestDiscard{})
+	l.HandlePacket([]byte("g:+1|g\nt:7|ms"))
+	for cmd, want := range map[string]string{
+		"gauges":      "{ g: 4 }\nEND\n\n",
+		"timers":      "{ t: [] }\nEND\n\n",
+		"counters":    "{\n  'statsd.bad_lines_seen': 0,\n  'statsd.packets_received': 0,\n  'statsd.metrics_received': 0,\n  a: 0\n}\nEND\n\n",
+		"delgauges g": "deleted: g\nEND\n\n",
+		"help":        helpText,
+	} {
+		var out strings.Builder
+		a.handle([]byte(cmd), &out, false)
+		if out.String() != want {
+			t.Errorf("%s: got %q want %q", cmd, out.String(), want)
+		}
+	}
+	al := &adminLoop{a}
+	if n, quit := al.Stream(nil, []byte("quit")); n != 4 || !quit {
+		t.Errorf("quit: consumed %d, close %v", n, quit)
+	}
+}
+
+type ingestDiscard struct{}
+
+func (ingestDiscard) AddPoint([]byte, int64, float64) {}
