@@ -190,7 +190,12 @@ func randomStream(r *rand.Rand, n int) []string {
 			case 9:
 				l = fmt.Sprintf("mv%d:%s|c:%s|ms", r.IntN(3), num(), num())
 			case 10:
-				l = fmt.Sprintf("tag%d:%s|c|#env:e%d", r.IntN(2), num(), r.IntN(2))
+				if r.IntN(2) == 0 {
+					l = fmt.Sprintf("tag%d:%s|c|#env:e%d", r.IntN(2), num(), r.IntN(2))
+				} else { // names etsy sanitises
+					l = fmt.Sprintf("%s:%s|%s", []string{"we ird/na+me", "x  y\t", "été.v", "sl/ash", "a b"}[r.IntN(5)],
+						num(), []string{"c", "ms", "g", "s"}[r.IntN(4)])
+				}
 			default:
 				l = []string{"bad", "x:abc|c", "y:1", "z:1|c|@x", "w:-1|ms", "p:1:2|ms"}[r.IntN(6)]
 			}
@@ -278,6 +283,16 @@ func TestDifferentialEtsy(t *testing.T) {
 				c.GaugesMaxTTL = 2
 				c.PrefixStats = "sd"
 				c.Graphite = GraphiteConfig{GlobalPrefix: "pfx", PrefixTimer: "timers", PrefixGauge: "gauges", PrefixSet: "sets", GlobalSuffix: "h1"}
+			}},
+		{"whitelist-no-counts", `flushInterval: 2000, flush_counts: false, deleteTimers: true, deleteSets: true,
+  percentThreshold: [95, -50], calculatedTimerMetrics: ["count", "upper_percent", "lower_percent", "mean", "histogram"],
+  histogram: [{metric: "", bins: [10, 100, "inf"]}]`,
+			func(c *Config) {
+				c.FlushCounts = false
+				c.DeleteTimers, c.DeleteSets = b(true), b(true)
+				c.PercentThreshold = []float64{95, -50}
+				c.CalculatedTimerMetrics = []string{"count", "upper_percent", "lower_percent", "mean", "histogram"}
+				c.Histogram = []HistogramConfig{{Metric: "", Bins: []any{int64(10), int64(100), "inf"}}}
 			}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
