@@ -115,15 +115,14 @@ func startEtsy(t *testing.T, node, script, jsConfig string) *etsyRun {
 
 var etsyPacketsRe = regexp.MustCompile(`'[a-z]+\.packets_received': (\d+)`)
 
-// packetsThisInterval asks etsy's admin console for the packets received in
-// the current interval.
-func (e *etsyRun) packetsThisInterval(t *testing.T) int {
+// admin sends one command to etsy's admin console and reads up to END.
+func (e *etsyRun) admin(t *testing.T, cmd string) string {
 	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(e.mgmtPort))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.Write([]byte("counters"))
+	c.Write([]byte(cmd))
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	var all string
 	r := bufio.NewReader(c)
@@ -134,6 +133,13 @@ func (e *etsyRun) packetsThisInterval(t *testing.T) int {
 			break
 		}
 	}
+	return all
+}
+
+// packetsThisInterval asks etsy's admin console for the packets received in
+// the current interval.
+func (e *etsyRun) packetsThisInterval(t *testing.T) int {
+	all := e.admin(t, "counters")
 	m := etsyPacketsRe.FindStringSubmatch(all)
 	if m == nil {
 		t.Fatalf("no packets_received in %q", all)
@@ -324,6 +330,12 @@ func TestDifferentialEtsy(t *testing.T) {
 				srv.waitPackets(t, sent+int64(len(pkts)))
 				if n := e.packetsThisInterval(t); n != len(pkts) {
 					t.Fatalf("round %d: etsy saw %d packets this interval, sent %d (flush raced or loss)", i, n, len(pkts))
+				}
+				// The admin console's live view must match etsy's too.
+				for _, cmd := range []string{"counters", "timers", "gauges"} {
+					if want, got := e.admin(t, cmd), adminCmd(t, srv, cmd, -1); got != want {
+						t.Errorf("round %d: admin %s:\nplumbago %q\n    etsy %q", i, cmd, got, want)
+					}
 				}
 				payload := waitFlush(t, e)
 				out := srv.flush(time.Now())
