@@ -74,7 +74,7 @@ type table[V any] struct {
 	order []int32
 }
 
-// live calls fn for every live entry in the order they became live.
+// eachLive calls fn for every live entry in the order they became live.
 func (t *table[V]) eachLive(fn func(e *entry[V])) {
 	for _, i := range t.order {
 		if e := &t.ents[i]; e.live {
