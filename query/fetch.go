@@ -48,6 +48,12 @@ func (e *Env) fetchUncached(pattern string, from, until int64) ([]*Series, error
 		}
 	}
 	sort.Strings(names)
+	return e.fetchNames(names, pattern, from, until)
+}
+
+// fetchNames fetches sorted, distinct names in parallel, labelling each
+// series with pathExpression; unknown names are skipped.
+func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*Series, error) {
 	lim := e.ev.limits
 	e.st.mu.Lock()
 	e.st.series += len(names)
