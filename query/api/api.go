@@ -66,6 +66,10 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 	case "/version", "/version/":
 		h = a.version
 	default:
+		if isTagsPath(ctx.Path()) {
+			h = a.tags
+			break
+		}
 		if !strings.HasPrefix(string(ctx.Path()), "/functions/") {
 			return false
 		}
