@@ -17,12 +17,14 @@ type TagIndex struct {
 	series []seriesEntry // by id; deleted entries have name == ""
 	tags   map[string]map[string][]uint32
 	live   int
-	// tagIDs and valueIDs number tags and values in first-seen order, as
-	// graphite-web's LocalDatabaseTagDB rows are; like its tables they
+	// tagIDs and valueIDs number tags and values as graphite-web's
+	// LocalDatabaseTagDB rows are (see AddInOrder); like its tables they
 	// outlive the series that introduced them (a deleted series' tags
 	// stay listed by ListTags, with no values).
 	tagIDs   map[string]int
 	valueIDs map[string]int
+	tagSeq   int
+	valueSeq int
 }
 
 type seriesEntry struct {
@@ -58,6 +60,13 @@ func (x *TagIndex) Has(name []byte) bool {
 // indexed too (their only tag is name), as graphite-web does when
 // SKIP_TAGS_FOR_NONTAGGED is off; callers usually skip them.
 func (x *TagIndex) Add(name []byte) (bool, error) {
+	return x.AddInOrder(name, nil)
+}
+
+// AddInOrder is Add with the order in which graphite-web's tag database
+// would insert the series' tags (the keys as the client spelled them, see
+// TagID); nil means the canonical order, then "name".
+func (x *TagIndex) AddInOrder(name []byte, order []string) (bool, error) {
 	if x.Has(name) {
 		return false, nil
 	}
@@ -73,15 +82,33 @@ func (x *TagIndex) Add(name []byte) (bool, error) {
 	}
 	id := uint32(len(x.series))
 	e := seriesEntry{name: s, tags: pairs}
-	for _, p := range pairs {
+	// graphite-web inserts every tag and value with INSERT OR IGNORE into
+	// sqlite AUTOINCREMENT tables: each attempt uses up a number.
+	ins := pairs
+	if order != nil {
+		ins = make([]tagPair, 0, len(order))
+		for _, k := range order {
+			for _, p := range pairs {
+				if p.tag == k {
+					ins = append(ins, p)
+					break
+				}
+			}
+		}
+	}
+	for _, p := range ins {
+		x.tagSeq++
 		if _, ok := x.tagIDs[p.tag]; !ok {
-			x.tagIDs[p.tag] = len(x.tagIDs) + 1
+			x.tagIDs[p.tag] = x.tagSeq
+		}
+	}
+	for _, p := range ins {
+		x.valueSeq++
+		if _, ok := x.valueIDs[p.value]; !ok {
+			x.valueIDs[p.value] = x.valueSeq
 		}
 	}
 	for _, p := range pairs {
-		if _, ok := x.valueIDs[p.value]; !ok {
-			x.valueIDs[p.value] = len(x.valueIDs) + 1
-		}
 		vals := x.tags[p.tag]
 		if vals == nil {
 			vals = make(map[string][]uint32)
@@ -112,8 +139,10 @@ func orderedTags(name []byte) ([]tagPair, error) {
 	return append(pairs, tagPair{"name", segs[0]}), nil
 }
 
-// TagID returns the number graphite-web's tag table would give tag (its
-// first-seen order, from 1), and whether the tag is known.
+// TagID returns the id graphite-web's tag table would give tag, and
+// whether the tag is known. graphite-web inserts a new series' tags one by
+// one (in the client's order; for Add the canonical order, then "name"),
+// and every attempt, even for a known tag, uses up one number.
 func (x *TagIndex) TagID(tag string) (int, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

@@ -39,28 +39,28 @@ func (d *pyTagOrder) set(k, v string) {
 
 // canonicalTaggedPath is graphite-web's TaggedSeries.parse(path).path with
 // its exact error messages: the metric followed by the sorted ";tag=value"
-// segments.
-func canonicalTaggedPath(path string) (string, error) {
+// segments, and the tag keys in the order graphite-web inserts them.
+func canonicalTaggedPath(path string) (string, []string, error) {
 	var tags pyTagOrder
 	var metric string
 	if strings.HasSuffix(path, `"}`) && strings.Contains(path, "{") {
 		parts := strings.SplitN(path[:len(path)-1], "{", 3)
 		if len(parts) != 2 {
-			return "", &pyTagError{400, "too many values to unpack (expected 2)"}
+			return "", nil, &pyTagError{400, "too many values to unpack (expected 2)"}
 		}
 		metric = parts[0]
 		raw := parts[1]
 		if metric == "" {
-			return "", tagExc("Cannot parse path " + path + ", no metric found")
+			return "", nil, tagExc("Cannot parse path " + path + ", no metric found")
 		}
 		for len(raw) > 0 {
 			m := openMetricsSeg.FindStringSubmatch(raw)
 			if m == nil {
-				return "", tagExc("Cannot parse path " + path + ", invalid segment " + raw)
+				return "", nil, tagExc("Cannot parse path " + path + ", invalid segment " + raw)
 			}
 			v := strings.ReplaceAll(strings.ReplaceAll(m[2], `\"`, `"`), `\\`, `\`)
 			if err := tagValidate(m[1], v); err != nil {
-				return "", err
+				return "", nil, err
 			}
 			tags.set(m[1], v)
 			raw = raw[len(m[0]):]
@@ -69,22 +69,22 @@ func canonicalTaggedPath(path string) (string, error) {
 		segs := strings.Split(path, ";")
 		metric = segs[0]
 		if metric == "" {
-			return "", tagExc("Cannot parse path " + path + ", no metric found")
+			return "", nil, tagExc("Cannot parse path " + path + ", no metric found")
 		}
 		for _, seg := range segs[1:] {
 			k, v, ok := strings.Cut(seg, "=")
 			if !ok || k == "" {
-				return "", tagExc("Cannot parse path " + path + ", invalid segment " + seg)
+				return "", nil, tagExc("Cannot parse path " + path + ", invalid segment " + seg)
 			}
 			if err := tagValidate(k, v); err != nil {
-				return "", err
+				return "", nil, err
 			}
 			tags.set(k, v)
 		}
 	}
 	name := strings.TrimLeft(metric, "~")
 	if name == "" {
-		return "", tagExc("Cannot use metric name " + metric + " as tag value, results in emptry string")
+		return "", nil, tagExc("Cannot use metric name " + metric + " as tag value, results in emptry string")
 	}
 	var segs []string
 	for _, k := range tags.keys {
@@ -93,7 +93,8 @@ func canonicalTaggedPath(path string) (string, error) {
 		}
 	}
 	sort.Strings(segs)
-	return name + strings.Join(segs, ""), nil
+	tags.set("name", name)
+	return name + strings.Join(segs, ""), tags.keys, nil
 }
 
 // tagValidate is TaggedSeries.validateTagAndValue.

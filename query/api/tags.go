@@ -304,11 +304,11 @@ func (t *tagReq) autoCompleteValues() {
 
 // add canonicalises path like TaggedSeries.parse and indexes it.
 func (t *tagReq) add(path string) (string, error) {
-	c, err := canonicalTaggedPath(path)
+	c, order, err := canonicalTaggedPath(path)
 	if err != nil {
 		return "", err
 	}
-	if _, err := t.idx.Add([]byte(c)); err != nil {
+	if _, err := t.idx.AddInOrder([]byte(c), order); err != nil {
 		return "", &pyTagError{500, err.Error()}
 	}
 	return c, nil
@@ -364,7 +364,7 @@ func (t *tagReq) delSeries(dummy bool) {
 		if dummy {
 			break
 		}
-		c, err := canonicalTaggedPath(p)
+		c, _, err := canonicalTaggedPath(p)
 		if err != nil {
 			t.fail(err)
 			return
