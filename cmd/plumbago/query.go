@@ -4,17 +4,21 @@ import (
 	"context"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/api"
 )
 
-// The Graphite HTTP API (render, find, and Grafana's endpoints) over the
-// write buffer, which reads the backend and overlays buffered points.
+// The Graphite HTTP API (render, find, tags and Grafana's endpoints) over
+// the write buffer, which reads the backend and overlays buffered points.
+// seriesByTag and /tags use the carbon component's tag index: carbon.go's
+// init registers that component before this file's does (init functions run
+// in file-name order), so s.tagIndex() is set when this one is built.
 func init() { registerComponent(newQueryComponent) }
 
 type queryComponent struct{}
 
 func newQueryComponent(s *server) (component, error) {
-	a := api.New(s.cache, api.Options{Logger: s.log, Version: version})
+	a := api.New(query.WithTags(s.cache, s.tagIndex()), api.Options{Logger: s.log, Version: version})
 	s.handleHTTPWith(a.Handle)
 	return queryComponent{}, nil
 }
