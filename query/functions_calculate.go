@@ -145,4 +145,3 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 	}
 	return out, nil
 }
-

@@ -23,7 +23,7 @@ func init() {
 	Register("nonNegativeDerivative", fnNonNegativeDerivative, FuncMeta{
 		Group:       "Transform",
 		Description: "Like derivative, but a decrease (counter reset) gives a missing value, or a wrapped delta when maxValue (and minValue) describe the counter's range.",
-		Params: []Param{seriesListParam(), {Name: "maxValue", Type: TypeFloat}, {Name: "minValue", Type: TypeFloat}},
+		Params:      []Param{seriesListParam(), {Name: "maxValue", Type: TypeFloat}, {Name: "minValue", Type: TypeFloat}},
 	})
 	Register("perSecond", fnPerSecond, FuncMeta{
 		Group:       "Transform",

@@ -34,6 +34,7 @@ func init() {
 			{Name: "resetEnd", Type: TypeBoolean, Default: true},
 			{Name: "alignDst", Type: TypeBoolean, Default: false},
 		},
+		Signature: "seriesList, timeShift, resetEnd=True, alignDST=False",
 	})
 	Register("keepLastValue", fnKeepLastValue, FuncMeta{
 		Group:       "Transform",
