@@ -93,6 +93,7 @@ type reqState struct {
 	series int
 	points int
 	calls  int
+	stacks map[string][]float64 // stacked()'s running totals per stack name
 }
 
 type fetchKey struct {

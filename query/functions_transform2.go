@@ -60,6 +60,10 @@ func init() {
 	})
 }
 
+// maxGeneratedPoints bounds the points one function may create for one
+// series (summarize/hitcount with a tiny interval over a long range).
+const maxGeneratedPoints = 5_000_000
+
 func positiveInterval(s string) (int64, error) {
 	iv, err := intervalSeconds(s)
 	if err != nil {
@@ -92,7 +96,7 @@ func fnSummarize(e *Env, a *Args) ([]*Series, error) {
 			newStart = s.Start - pyMod(s.Start, interval)
 			newEnd = s.End - pyMod(s.End, interval) + interval
 		}
-		if (newEnd-newStart)/interval > int64(e.ev.limits.MaxPoints) {
+		if (newEnd-newStart)/interval > maxGeneratedPoints {
 			return nil, inputErrorf("summarize produces too many points")
 		}
 		vals, alignedEnd := summarizeValues(s, agg, interval, newStart, newEnd)
@@ -181,7 +185,7 @@ func fnHitcount(e *Env, a *Args) ([]*Series, error) {
 	for _, s := range list {
 		step := s.Step
 		bucketCount := int64(math.Ceil(float64(s.End-s.Start) / float64(interval)))
-		if bucketCount > int64(e.ev.limits.MaxPoints) || bucketCount < 0 {
+		if bucketCount > maxGeneratedPoints || bucketCount < 0 {
 			return nil, inputErrorf("hitcount produces too many points")
 		}
 		buckets := make([]float64, bucketCount)
