@@ -543,6 +543,9 @@ loop:
 			}
 		}
 	}
+	if probe != nil {
+		probe.drain(10 * time.Second)
+	}
 	cancelBG()
 	bgWG.Wait()
 	end := time.Now()
@@ -776,6 +779,7 @@ type prober struct {
 	client *http.Client
 	step   int64
 	want   atomic.Bool
+	busy   atomic.Bool // a sample is being polled for
 	sample chan probeSample
 	last   atomic.Uint64 // math.Float64bits of the latest latency, NaN if none
 }
@@ -811,6 +815,17 @@ func (p *prober) offer(ch *chunk, ts int64, _ int) {
 	p.sample <- probeSample{name: name, ts: ts, value: float64(value(i, st)), sentAt: time.Now()}
 }
 
+// drain stops new samples and waits (up to limit) for the one in flight,
+// so a run that ends quickly still reports the visibility of what it sent.
+func (p *prober) drain(limit time.Duration) {
+	p.want.Store(false)
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if !p.busy.Load() && len(p.sample) == 0 {
+			return
+		}
+	}
+}
+
 func (p *prober) latest() float64 { return math.Float64frombits(p.last.Load()) }
 
 func (p *prober) run(ctx context.Context) {
@@ -821,6 +836,7 @@ func (p *prober) run(ctx context.Context) {
 			return
 		case s = <-p.sample:
 		}
+		p.busy.Store(true)
 		found := false
 		for time.Since(s.sentAt) < 60*time.Second && ctx.Err() == nil {
 			series, err := render(ctx, p.client, p.cfg.RenderURL, s.name, s.ts-60, s.ts+60)
@@ -837,6 +853,7 @@ func (p *prober) run(ctx context.Context) {
 		} else if ctx.Err() == nil {
 			p.fail()
 		}
+		p.busy.Store(false)
 		select {
 		case <-ctx.Done():
 			return

@@ -35,7 +35,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			Dir:          filepath.Join(cfg.DataDir, "pebble"),
 			Rules:        rules,
 			Index:        idx,
-			SyncInterval: cfg.SyncInterval.Duration,
+			SyncInterval: pebbleSyncInterval(cfg),
 			CacheSize:    plan.PebbleCacheBytes,
 			MemTableSize: int(plan.PebbleMemTableBytes),
 			Logger:       log,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -100,7 +101,13 @@ type finder struct {
 	nodes      []storage.Node
 	names      []string
 	visited    map[visitKey]struct{} // only with globstars
+	err        error
+	arena      []byte // backing store of result strings
 }
+
+// maxVisited bounds the (node, segment) states a pattern with several
+// globstars may visit (about 50 MB of memo). A variable for tests.
+var maxVisited = 1 << 20
 
 type visitKey struct {
 	n *node
@@ -117,18 +124,41 @@ func appendSeg(buf []byte, seg string) []byte {
 func (f *finder) emit(n *node, path []byte) {
 	if f.leavesOnly {
 		if n.leaf {
-			f.names = append(f.names, string(path))
+			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: string(path), Leaf: n.leaf, Branch: n.kids != nil})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.leaf, Branch: n.kids != nil})
+}
+
+// arenaChunk is the largest block result paths are copied into: one
+// allocation per block instead of one per result.
+const arenaChunk = 32 << 10
+
+// str returns an immutable string copy of b carved from the arena. Bytes
+// written to the arena are never modified afterwards.
+func (f *finder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > cap(f.arena)-len(f.arena) {
+		// Blocks grow from 512 bytes to arenaChunk so small finds stay small.
+		f.arena = make([]byte, 0, max(min(arenaChunk, 2*cap(f.arena)), 512, len(b)))
+	}
+	start := len(f.arena)
+	f.arena = append(f.arena, b...)
+	return unsafe.String(&f.arena[start], len(b))
 }
 
 // visit matches segs[i:] against the children of n, whose path is path.
 func (f *finder) visit(n *node, i int, path []byte) {
 	if f.visited != nil {
 		k := visitKey{n, i}
-		if _, dup := f.visited[k]; dup {
+		if _, dup := f.visited[k]; dup || f.err != nil {
+			return
+		}
+		if len(f.visited) >= maxVisited {
+			f.err = errTooMuchWork
 			return
 		}
 		f.visited[k] = struct{}{}
@@ -206,16 +236,25 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 		return nil, err
 	}
 	f := &finder{segs: segs, leavesOnly: leavesOnly}
+	// With a single globstar every (node, segment) state is reached at most
+	// once; with several, the same state is reachable along many paths and
+	// is memoised (and bounded).
+	stars := 0
 	for i := range segs {
 		if segs[i].globstar {
-			f.visited = make(map[visitKey]struct{})
-			break
+			stars++
 		}
+	}
+	if stars > 1 {
+		f.visited = make(map[visitKey]struct{})
 	}
 	buf := make([]byte, 0, len(pattern)+64)
 	l := x.mu.RLock(pattern)
 	f.visit(&x.root, 0, buf)
 	x.mu.RUnlock(l)
+	if f.err != nil {
+		return nil, fmt.Errorf("matching pattern %q: %w", pattern, f.err)
+	}
 	return f, nil
 }
 
@@ -228,7 +267,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // are sorted by Path and unique; a node that is a metric and also has
 // children has both Leaf and Branch set. An empty pattern or one with an
 // empty segment matches nothing. Errors are returned only for hostile
-// patterns (too long, too many brace alternatives).
+// patterns (too long, too many brace alternatives, too much globstar work).
+// Result paths share a few backing blocks (up to 32 KiB each), so keeping
+// one result string alive keeps its block alive.
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
 	if !hasMeta(pattern) {
 		if len(pattern) > MaxPatternLen {
@@ -259,7 +300,8 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 }
 
 // Expand returns the sorted, unique leaf names matching pattern (see Find
-// for the syntax). render uses it to turn a path expression into series.
+// for the syntax and the sharing of result strings). render uses it to turn
+// a path expression into series.
 func (x *Index) Expand(pattern string) ([]string, error) {
 	if !hasMeta(pattern) {
 		if x.Has(pattern) {

@@ -22,6 +22,7 @@ const (
 var (
 	errTooManyVariants = errors.New("too many brace alternatives")
 	errPatternTooLong  = errors.New("pattern too long")
+	errTooMuchWork     = errors.New("too many globstar states")
 )
 
 // Token kinds of a compiled glob.

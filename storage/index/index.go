@@ -29,6 +29,7 @@ type Index struct {
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
 	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
+	tagged taggedSet           // tagged series names, outside the tree (tagged.go)
 }
 
 type node struct {
@@ -50,10 +51,14 @@ func (x *Index) Len() int { return int(x.n.Load()) }
 
 // Add inserts a metric name such as "a.b.c" and reports whether it was new.
 // Names that are empty, longer than MaxNameLen, have an empty segment
-// (leading, trailing or doubled dot) or contain ';' (tagged series, which
-// are indexed elsewhere) are ignored and Add returns false. Adding a name
+// (leading, trailing or doubled dot) are ignored and Add returns false.
+// Tagged series names (containing ';') go to the tagged set (tagged.go),
+// not the tree. Adding a name
 // already present takes only the read lock and does not allocate.
 func (x *Index) Add(name string) bool {
+	if IsTagged(name) {
+		return x.addTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}
@@ -82,6 +87,9 @@ func (x *Index) AddBytes(name []byte) bool {
 
 // Has reports whether name is a leaf of the index.
 func (x *Index) Has(name string) bool {
+	if IsTagged(name) {
+		return x.hasTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}
@@ -95,6 +103,9 @@ func (x *Index) Has(name string) bool {
 // Delete removes the leaf name and prunes branches left empty. It reports
 // whether name was present. A node that is also a branch keeps its children.
 func (x *Index) Delete(name string) bool {
+	if IsTagged(name) {
+		return x.deleteTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}

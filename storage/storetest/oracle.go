@@ -67,7 +67,8 @@ type oracleReq struct {
 	Fetches  [][2]int64 `json:"fetches"`
 }
 
-type oracleSeries struct {
+// OracleSeries is one Python whisper fetch result.
+type OracleSeries struct {
 	Start  int64      `json:"start"`
 	Step   int64      `json:"step"`
 	Values []*float64 `json:"values"`
@@ -75,7 +76,7 @@ type oracleSeries struct {
 
 // PythonWhisper runs the writes and fetches through Python whisper and
 // returns one result per fetch (nil where whisper returns None).
-func PythonWhisper(t testing.TB, rets []schema.Retention, method schema.Method, xff float64, now int64, writes [][]storage.Point, fetches [][2]int64) []*oracleSeries {
+func PythonWhisper(t testing.TB, rets []schema.Retention, method schema.Method, xff float64, now int64, writes [][]storage.Point, fetches [][2]int64) []*OracleSeries {
 	t.Helper()
 	req := oracleReq{
 		Path:    filepath.Join(t.TempDir(), "oracle.wsp"),
@@ -107,7 +108,7 @@ func PythonWhisper(t testing.TB, rets []schema.Retention, method schema.Method, 
 	if err != nil {
 		t.Fatalf("python whisper oracle: %v\n%s", err, stderr.String())
 	}
-	var res []*oracleSeries
+	var res []*OracleSeries
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("decoding oracle output %q: %v", out, err)
 	}

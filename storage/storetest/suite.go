@@ -103,6 +103,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("FetchBounds", func(t *testing.T) { testFetchBounds(t, open) })
 	t.Run("Find", func(t *testing.T) { testFind(t, open) })
 	t.Run("PythonWhisperOracle", func(t *testing.T) { testOracle(t, open) })
+	t.Run("PythonWhisperOracleStream", func(t *testing.T) { testOracleStream(t, open) })
 }
 
 func openAt(t *testing.T, open OpenFunc, now int64) storage.Store {
@@ -376,13 +377,76 @@ func testOracle(t *testing.T, open OpenFunc) {
 				if err != nil {
 					t.Fatalf("fetch %v: %v", f, err)
 				}
-				compareOracle(t, f, got, want[j])
+				CompareWithWhisper(t, f, got, want[j])
 			}
 		})
 	}
 }
 
-func compareOracle(t *testing.T, f [2]int64, got *storage.Series, want *oracleSeries) {
+// testOracleStream feeds each series as a write buffer would: many small
+// batches in time order, with now and then a rewrite of the newest slot, a
+// late point into an earlier slot, a gap, or an old point, and compares
+// with Python whisper after every few batches.
+func testOracleStream(t *testing.T, open OpenFunc) {
+	HavePythonWhisper(t)
+	const now = 1_700_000_123
+	s := openAt(t, open, now)
+	rules := SuiteRules(t)
+	fetches := [][2]int64{{now - 3500, now}, {now - 86400, now}, {now - 7*86400, now}, {now - 7200, now - 3000}}
+	names := []string{"average", "sum", "max", "min", "last", "avg_zero", "absmax", "absmin", "xff0", "xff1"}
+	for i, m := range names {
+		t.Run(m, func(t *testing.T) {
+			name := "stream.s" + fmt.Sprint(i) + "." + m
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			var batches [][]storage.Point
+			ts := int64(now - 3300)
+			for ts < now-60 {
+				var b []storage.Point
+				for k := r.IntN(12); k >= 0 && ts < now-60; k-- {
+					switch x := r.IntN(20); {
+					case x == 0 && len(b) > 0: // rewrite the newest slot
+						b = append(b, storage.Point{Timestamp: b[len(b)-1].Timestamp, Value: float64(r.IntN(50))})
+						continue
+					case x == 1: // late point into an earlier slot
+						b = append(b, storage.Point{Timestamp: ts - 10*int64(1+r.IntN(20)), Value: float64(r.IntN(50))})
+						continue
+					case x == 2: // gap
+						ts += 10 * int64(r.IntN(15))
+					case x == 3: // old point for the lower archives
+						b = append(b, storage.Point{Timestamp: now - 7200 - int64(r.IntN(5*86400)), Value: float64(r.IntN(50))})
+						continue
+					}
+					b = append(b, storage.Point{Timestamp: ts, Value: float64(r.IntN(50)) + 0.25*float64(r.IntN(4))})
+					ts += 10
+				}
+				if len(b) > 0 {
+					batches = append(batches, dedupTS(b))
+				}
+			}
+			for _, b := range batches {
+				if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: b}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sch, agg, err := rules.Match(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, now, batches, fetches)
+			for j, f := range fetches {
+				got, err := s.Fetch(name, f[0], f[1], now)
+				if err != nil {
+					t.Fatalf("fetch %v: %v", f, err)
+				}
+				CompareWithWhisper(t, f, got, want[j])
+			}
+		})
+	}
+}
+
+// CompareWithWhisper checks a fetch result against Python whisper's for
+// the fetch f (want nil = whisper returned None).
+func CompareWithWhisper(t *testing.T, f [2]int64, got *storage.Series, want *OracleSeries) {
 	t.Helper()
 	if want == nil {
 		if len(got.Values) != 0 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
 )
 
 // oracleScript creates a file with Python whisper, applies the same
@@ -46,14 +47,14 @@ json.dump(out, sys.stdout)
 `
 
 type oracleReq struct {
-	Py       string       `json:"py"`
-	Go       string       `json:"go"`
-	Archives [][2]int64   `json:"archives"`
-	XFF      float64      `json:"xff"`
-	Method   string       `json:"method"`
-	Sparse   bool         `json:"sparse"`
-	Batches  []oracleBat  `json:"batches"`
-	Fetches  [][3]int64   `json:"fetches"`
+	Py       string      `json:"py"`
+	Go       string      `json:"go"`
+	Archives [][2]int64  `json:"archives"`
+	XFF      float64     `json:"xff"`
+	Method   string      `json:"method"`
+	Sparse   bool        `json:"sparse"`
+	Batches  []oracleBat `json:"batches"`
+	Fetches  [][3]int64  `json:"fetches"`
 }
 
 type oracleBat struct {
@@ -143,7 +144,7 @@ func runOracle(t *testing.T, py string, rng *rand.Rand, ret, method string, xff 
 		fmt.Sprintf("[a]\npattern = .*\naggregationMethod = %s\nxFilesFactor = %v\n", method, xff))
 	rs := rules.Schemas[0].Retentions
 	now := int64(1_700_000_000 + rng.IntN(100000))
-	idx := newMemIndex()
+	idx := index.New()
 	s, err := Open(Options{Dir: filepath.Join(dir, "go"), Rules: rules, Index: idx, Sparse: sparse, Now: func() int64 { return now }})
 	if err != nil {
 		t.Fatal(err)

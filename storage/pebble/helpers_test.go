@@ -1,11 +1,12 @@
 package pebble
 
+// The shared conformance suite runs for both backends in
+// storage/storetest (backends_test.go).
+
 import (
 	"testing"
 
-	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
-	"github.com/plumbago/plumbago/storage/storetest"
 )
 
 func openTest(t *testing.T, rules *schema.Rules, now func() int64) *Store {
@@ -21,8 +22,3 @@ func openTest(t *testing.T, rules *schema.Rules, now func() int64) *Store {
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, rules *schema.Rules, now func() int64) storage.Store {
-		return openTest(t, rules, now)
-	})
-}
