@@ -16,6 +16,12 @@ os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "log"), exist_ok=True)
 import logging
 logging.disable(logging.CRITICAL)
 
+# Debian's graphite-web falls back to its bundled umsgpack, which still uses
+# collections.Hashable (removed in Python 3.10); restore the alias.
+import collections
+import collections.abc
+collections.Hashable = collections.abc.Hashable
+
 import django
 django.setup()
 from django.core.management import call_command
