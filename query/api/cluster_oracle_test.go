@@ -29,7 +29,7 @@ func TestClusterOracle(t *testing.T) {
 			ctx.Error("not found", fasthttp.StatusNotFound)
 		}
 	}}
-	go s.Serve(ln) //nolint:errcheck
+	go s.Serve(ln)     //nolint:errcheck
 	defer s.Shutdown() //nolint:errcheck
 	srv := startServer(t, src, time.Unix(now, 0))
 
