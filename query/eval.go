@@ -58,6 +58,7 @@ func (l Limits) withDefaults() Limits {
 type Evaluator struct {
 	src    Source
 	limits Limits
+	tags   TagFinder
 }
 
 // NewEvaluator returns an evaluator reading src.

@@ -21,6 +21,9 @@ type Options struct {
 	Limits query.Limits
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
+	// Tags resolves seriesByTag expressions (e.g. ingest/tagged.TagIndex);
+	// nil = seriesByTag returns no series.
+	Tags query.TagFinder
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -45,7 +48,11 @@ func New(src query.Source, opts Options) *API {
 	if opts.Version == "" {
 		opts.Version = "1.1.10"
 	}
-	return &API{src: src, ev: query.NewEvaluator(src, opts.Limits), opts: opts, log: opts.Logger}
+	ev := query.NewEvaluator(src, opts.Limits)
+	if opts.Tags != nil {
+		ev.SetTagFinder(opts.Tags)
+	}
+	return &API{src: src, ev: ev, opts: opts, log: opts.Logger}
 }
 
 // Handle answers the request if its path belongs to the Graphite API and
