@@ -37,7 +37,9 @@ func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 func (e *Env) fetchUncached(pattern string, from, until int64) ([]*Series, error) {
 	nodes, err := e.ev.src.Find(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("finding %q: %w", pattern, err)
+		// The index fails only on hostile patterns (too long, too many
+		// alternatives): the client's fault.
+		return nil, inputErrorf("finding %q: %v", pattern, err)
 	}
 	var names []string
 	seen := map[string]bool{}

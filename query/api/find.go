@@ -91,7 +91,7 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 	}
 	nodes, err := a.src.Find(q)
 	if err != nil {
-		a.fail(ctx, err)
+		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 		return
 	}
 	if leavesOnly != 0 {
