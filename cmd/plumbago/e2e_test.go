@@ -360,3 +360,49 @@ func TestKill9LosesAtMostTheSyncInterval(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlineCheckpointRestores takes a checkpoint of a running pebble server
+// through POST /admin/checkpoint and serves it as a new data dir.
+func TestOnlineCheckpointRestores(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	p := startPlumbago(t, bin, "--data-dir", filepath.Join(dir, "live"))
+	now := time.Now().Unix()
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "bk.a 11 %d\nbk.b 22 %d\n", now-now%10-20, now-now%10-20)
+	c.Close()
+	for end := time.Now().Add(10 * time.Second); p.metric(t, "plumbago_points_received_total") < 2 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	backup := filepath.Join(dir, "backup")
+	r, err := http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Fatalf("checkpoint: %d %s", r.StatusCode, body)
+	}
+	// A second checkpoint to the same place is refused, not merged.
+	r, err = http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode == 200 {
+		t.Fatal("checkpoint over an existing copy succeeded")
+	}
+	p.stop(t)
+	q := startPlumbago(t, bin, "--data-dir", backup)
+	defer q.stop(t)
+	ts := now - now%10 - 20
+	got := readAll(t, fmt.Sprintf("http://%s/render?target=bk.*&from=%d&until=%d&format=json", q.http, ts-10, ts))
+	want := fmt.Sprintf(`[{"target": "bk.a", "tags": {"name": "bk.a"}, "datapoints": [[11.0, %d]]}, {"target": "bk.b", "tags": {"name": "bk.b"}, "datapoints": [[22.0, %d]]}]`, ts, ts)
+	if got != want {
+		t.Fatalf("restored render = %s; want %s", got, want)
+	}
+}

@@ -53,6 +53,7 @@ type server struct {
 	components   []component
 	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
+	httpStats    httpStats
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -232,12 +233,19 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		w.Flush()
 		return
 	}
+	t0 := time.Now()
+	class := classify(string(ctx.Path()))
+	handled := false
 	for _, h := range s.httpHandlers {
 		if h(ctx) {
-			return
+			handled = true
+			break
 		}
 	}
-	ctx.Error("not found", fasthttp.StatusNotFound)
+	if !handled {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+	}
+	s.httpStats.observe(class, time.Since(t0), ctx.Response.StatusCode())
 }
 
 func (s *server) writeMetrics(bw *bufio.Writer) {
@@ -264,6 +272,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)
 	p.counter("plumbago_wal_errors_total", "Write-ahead log appends, syncs or rotations that failed.", st.WALErrors)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
+	s.httpStats.write(p)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))

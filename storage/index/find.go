@@ -39,6 +39,9 @@ func (m *segMatcher) matchName(s string) bool {
 // hasMeta reports whether p may contain glob syntax.
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{\\") }
 
+// maxTotalVariants bounds the brace alternatives of a whole pattern.
+const maxTotalVariants = 4 * MaxVariants
+
 // compilePattern splits pattern on '.' and compiles every segment. An empty
 // pattern or an empty segment (leading, trailing or doubled dot) can match
 // no name: ok is false then.
@@ -51,6 +54,7 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 	}
 	n := strings.Count(pattern, ".") + 1
 	segs = make([]segMatcher, 0, n)
+	total := 0
 	for seg := range segments(pattern) {
 		if seg == "" {
 			return nil, false, nil
@@ -60,8 +64,11 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 		if strings.IndexByte(seg, '{') >= 0 {
 			variants, err = expandBraces(seg)
 			if err != nil {
-				return nil, false, fmt.Errorf("compiling pattern %q: %w", pattern, err)
+				return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, err)
 			}
+		}
+		if total += len(variants); total > maxTotalVariants {
+			return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, errTooManyVariants)
 		}
 		for _, v := range variants {
 			if !hasMeta(v) {
@@ -123,12 +130,12 @@ func appendSeg(buf []byte, seg string) []byte {
 
 func (f *finder) emit(n *node, path []byte) {
 	if f.leavesOnly {
-		if n.leaf {
+		if n.isLeaf() {
 			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.leaf, Branch: n.kids != nil})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.isLeaf(), Branch: n.branch()})
 }
 
 // arenaChunk is the largest block result paths are copied into: one
@@ -168,14 +175,14 @@ func (f *finder) visit(n *node, i int, path []byte) {
 	if m.globstar {
 		f.globstar(n, i, path)
 	}
-	if n.kids == nil || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
+	if !n.branch() || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
 		return
 	}
 	step := func(c *node) {
 		p := appendSeg(path, c.seg)
 		if last {
 			f.emit(c, p)
-		} else if c.kids != nil {
+		} else if c.branch() {
 			f.visit(c, i+1, p)
 		}
 	}
@@ -206,11 +213,11 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 	var rec func(d *node, path []byte)
 	rec = func(d *node, path []byte) {
 		f.visit(d, i+1, path)
-		if d.kids == nil {
+		if !d.branch() {
 			return
 		}
 		for _, c := range d.kids.list {
-			if c.kids != nil {
+			if c.branch() {
 				rec(c, appendSeg(path, c.seg))
 			}
 		}
@@ -220,7 +227,7 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 
 // all emits every node below n.
 func (f *finder) all(n *node, path []byte) {
-	if n.kids == nil {
+	if !n.branch() {
 		return
 	}
 	for _, c := range n.kids.list {
@@ -253,7 +260,7 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 	f.visit(&x.root, 0, buf)
 	x.mu.RUnlock(l)
 	if f.err != nil {
-		return nil, fmt.Errorf("matching pattern %q: %w", pattern, f.err)
+		return nil, fmt.Errorf("matching pattern %.100q: %w", pattern, f.err)
 	}
 	return f, nil
 }
@@ -282,7 +289,7 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 		n := x.lookup(pattern)
 		var nd storage.Node
 		if n != nil {
-			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+			nd = storage.Node{Path: pattern, Leaf: n.isLeaf(), Branch: n.branch()}
 		}
 		x.mu.RUnlock(l)
 		if n == nil {

@@ -363,7 +363,7 @@ func expandBraces(s string) ([]string, error) {
 		return nil
 	}
 	if err := rec(s); err != nil {
-		return nil, fmt.Errorf("expanding %q: %w", s, err)
+		return nil, fmt.Errorf("expanding %.100q: %w", s, err)
 	}
 	return out, nil
 }

@@ -32,15 +32,40 @@ type Index struct {
 	tagged taggedSet           // tagged series names, outside the tree (tagged.go)
 }
 
+// node is one segment of the tree: 24 bytes. Whether it is a metric (leaf)
+// lives in kids, so the many childless leaves share one sentinel.
 type node struct {
 	seg  string
-	kids *children // nil for a node without children
-	leaf bool
+	kids *children // nil: neither leaf nor branch; leafOnly: a childless leaf
 }
 
 type children struct {
 	list []*node // sorted by seg while m == nil; unordered once m is built
 	m    map[string]*node
+	leaf bool // the node owning this is also a leaf
+}
+
+// leafOnly is the shared, never modified kids of every childless leaf.
+var leafOnly = &children{leaf: true}
+
+func (n *node) isLeaf() bool { return n.kids != nil && n.kids.leaf }
+
+// branch reports whether n has children.
+func (n *node) branch() bool { return n.kids != nil && len(n.kids.list) > 0 }
+
+func (n *node) setLeaf(v bool) {
+	switch {
+	case n.kids == nil:
+		if v {
+			n.kids = leafOnly
+		}
+	case n.kids == leafOnly:
+		if !v {
+			n.kids = nil
+		}
+	default:
+		n.kids.leaf = v
+	}
 }
 
 // New returns an empty index.
@@ -64,7 +89,7 @@ func (x *Index) Add(name string) bool {
 	}
 	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	present := n != nil && n.leaf
+	present := n != nil && n.isLeaf()
 	x.mu.RUnlock(l)
 	if present {
 		return false
@@ -95,7 +120,7 @@ func (x *Index) Has(name string) bool {
 	}
 	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	ok := n != nil && n.leaf
+	ok := n != nil && n.isLeaf()
 	x.mu.RUnlock(l)
 	return ok
 }
@@ -121,12 +146,12 @@ func (x *Index) Delete(name string) bool {
 			return false
 		}
 	}
-	if !n.leaf {
+	if !n.isLeaf() {
 		return false
 	}
-	n.leaf = false
+	n.setLeaf(false)
 	x.n.Add(-1)
-	for i := len(path) - 1; i >= 0 && !n.leaf && n.kids == nil; i-- {
+	for i := len(path) - 1; i >= 0 && n.kids == nil; i-- {
 		parent := path[i]
 		parent.removeChild(n)
 		n = parent
@@ -146,7 +171,7 @@ func (x *Index) Walk(fn func(name string) bool) {
 }
 
 func (n *node) walk(buf []byte, fn func(string) bool) bool {
-	if n.kids == nil {
+	if !n.branch() {
 		return true
 	}
 	for _, c := range n.kids.list {
@@ -155,7 +180,7 @@ func (n *node) walk(buf []byte, fn func(string) bool) bool {
 			b = append(b, '.')
 		}
 		b = append(b, c.seg...)
-		if c.leaf && !fn(string(b)) {
+		if c.isLeaf() && !fn(string(b)) {
 			return false
 		}
 		if !c.walk(b, fn) {
@@ -221,10 +246,10 @@ func (x *Index) insert(name string) bool {
 		}
 		n = c
 	}
-	if n.leaf {
+	if n.isLeaf() {
 		return false
 	}
-	n.leaf = true
+	n.setLeaf(true)
 	x.n.Add(1)
 	return true
 }
@@ -288,8 +313,8 @@ func (n *node) child(seg string) *node {
 
 func (n *node) addChild(c *node) {
 	k := n.kids
-	if k == nil {
-		n.kids = &children{list: []*node{c}}
+	if k == nil || k == leafOnly {
+		n.kids = &children{list: []*node{c}, leaf: k != nil}
 		return
 	}
 	if k.m != nil {
@@ -328,5 +353,8 @@ func (n *node) removeChild(c *node) {
 	}
 	if len(k.list) == 0 {
 		n.kids = nil
+		if k.leaf {
+			n.kids = leafOnly
+		}
 	}
 }

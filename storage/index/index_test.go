@@ -338,3 +338,15 @@ func TestFindGlobstarWorkBound(t *testing.T) {
 		t.Fatalf("Find(**.**.**.c) = %d, %v", len(got), err)
 	}
 }
+
+func TestFindTotalVariantsBound(t *testing.T) {
+	x := newIndex(sample...)
+	seg := strings.Repeat("{a,b}", 10) // 1024 variants: allowed per segment
+	if _, err := x.Find(seg); err != nil {
+		t.Fatalf("one 1024-variant segment: %v", err)
+	}
+	p := strings.Repeat(seg+".", 4) + seg // 5 x 1024 > 4096 in total
+	if _, err := x.Find(p); !errors.Is(err, errTooManyVariants) {
+		t.Fatalf("Find(5 x 1024 variants) err = %v", err)
+	}
+}

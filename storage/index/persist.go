@@ -28,7 +28,7 @@ var errCorrupt = errors.New("corrupt index snapshot")
 // walkBytes calls fn with every leaf name in a buffer valid only during the
 // call. Caller holds a lock.
 func (n *node) walkBytes(buf []byte, fn func([]byte)) {
-	if n.kids == nil {
+	if !n.branch() {
 		return
 	}
 	for _, c := range n.kids.list {
@@ -37,7 +37,7 @@ func (n *node) walkBytes(buf []byte, fn func([]byte)) {
 			b = append(b, '.')
 		}
 		b = append(b, c.seg...)
-		if c.leaf {
+		if c.isLeaf() {
 			fn(b)
 		}
 		c.walkBytes(b, fn)
@@ -154,10 +154,10 @@ func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
 		*stack = append(*stack, c)
 		n = c
 	}
-	if n.leaf {
+	if n.isLeaf() {
 		return false
 	}
-	n.leaf = true
+	n.setLeaf(true)
 	return true
 }
 
@@ -189,7 +189,7 @@ func decodeSnapshot(recs []byte, fn func(name []byte, shared int)) (uint64, erro
 		name = append(name[:shared], recs[:ln]...)
 		recs = recs[ln:]
 		if !validName(string(name)) {
-			return count, fmt.Errorf("reading index snapshot: %w: invalid name %q", errCorrupt, name)
+			return count, fmt.Errorf("reading index snapshot: %w: invalid name %.100q", errCorrupt, name)
 		}
 		if fn != nil {
 			fn(name, int(shared))

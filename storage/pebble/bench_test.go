@@ -141,3 +141,52 @@ func BenchmarkFetch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen1M measures opening a store holding 1,000,000 series: the
+// name records are read from pebble into the name map and the find index.
+// It also reports a find over the loaded index.
+func BenchmarkOpen1M(b *testing.B) {
+	const series = 1_000_000
+	now := time.Now().Unix()
+	s := benchStore(b, now)
+	dir := s.opts.Dir
+	var batch storage.Batch
+	pt := []storage.Point{{Timestamp: now - 1, Value: 1}}
+	for i := 0; i < series; i++ {
+		batch.Series = append(batch.Series, storage.SeriesPoints{Name: fmt.Sprintf("servers.dc%d.host%04d.cpu%d.metric%02d", i/1000%4, i/1000, i%1000/100, i%100), Points: pt})
+		if len(batch.Series) == 50_000 {
+			if err := s.Write(&batch); err != nil {
+				b.Fatal(err)
+			}
+			batch.Reset()
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	opts := s.opts
+	opts.Dir = dir
+	opts.Index = nil
+	b.ReportAllocs()
+	b.ResetTimer()
+	var findTime time.Duration
+	for n := 0; n < b.N; n++ {
+		s, err := Open(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.index.Len() != series {
+			b.Fatalf("loaded %d names", s.index.Len())
+		}
+		t0 := time.Now()
+		nodes, err := s.Find("servers.dc2.host0042.cpu3.*")
+		findTime += time.Since(t0)
+		if err != nil || len(nodes) != 100 {
+			b.Fatalf("find: %d nodes, %v", len(nodes), err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(findTime.Microseconds())/float64(b.N), "find-µs")
+}

@@ -188,6 +188,9 @@ const (
 // validName reports whether name maps to a path strictly inside the tree:
 // non-empty dot-separated segments without '/', NUL, or over-long parts.
 func validName(name string) error {
+	if isTagged(name) {
+		return validTaggedName(name)
+	}
 	if len(name) == 0 || len(name) > maxNameLen {
 		return fmt.Errorf("name of %d bytes: %w", len(name), ErrInvalidName)
 	}
@@ -224,6 +227,9 @@ func goPath(cpath []byte) string { return string(cpath[:len(cpath)-1]) }
 
 // filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
 func (s *Store) filePath(dst []byte, name string) []byte {
+	if isTagged(name) {
+		return s.taggedPath(dst, name)
+	}
 	dst = append(dst[:0], s.dir...)
 	dst = append(dst, '/')
 	for i := 0; i < len(name); i++ {
