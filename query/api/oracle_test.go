@@ -349,6 +349,13 @@ var renderCases = []renderCase{
 	// n*sum(x²)-sum(x)² a last-bit difference grows to ~1e-14 relative.
 	{targets: []string{"stdev(a.b.c1,5)", "stdev(a.b.sparse,10,0.5)", "stdev(a.x.minute,3)"}, extra: "&from=-1h", approx: 1e-12},
 	{targets: []string{"timeStack(a.b.c1,'10min',0,3)", "timeStack(a.b.neg,'1h',1,2)"}, extra: "&from=-30min"},
+	{targets: []string{"sumSeriesLists(a.b.c{1,2},a.b.{c3,neg})", "diffSeriesLists(a.b.c1,a.x.minute)", "multiplySeriesLists(a.b.c*,a.b.c*)"}, extra: "&from=-10min"},
+	{targets: []string{"aggregateSeriesLists(a.b.c{1,2},a.b.{c3,sparse},'max')", "aggregateSeriesLists(a.b.c1,a.b.sparse,'avg',0.6)"}, extra: "&from=-10min"},
+	{targets: []string{"sumSeriesLists(a.b.c*,a.b.c1)"}, status: 400},
+	{targets: []string{"powSeries(a.b.c1,a.b.neg)", "powSeries(a.b.c2,scale(a.b.c3,0.1))"}, extra: "&from=-10min", approx: 1e-15},
+	{targets: []string{"aggregateLine(a.b.*)", "aggregateLine(a.b.c1,'max',true)", "aggregateLine(a.empty)", "aggregateLine(a.b.sparse,'count')"}, extra: "&from=-10min"},
+	{targets: []string{"exponentialMovingAverage(a.b.c1,5)", "exponentialMovingAverage(a.b.sparse,'2min')", "exponentialMovingAverage(a.x.minute,3)"}, extra: "&from=-30min"},
+	{targets: []string{"identity('t')"}, extra: "&from=-10min"},
 	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=100"},
 	{targets: []string{"a.b.*"}, extra: "&maxDataPoints=7"},
 	{targets: []string{"a.b.c1", "a.x.minute"}, extra: "&maxDataPoints=50"},
