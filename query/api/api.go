@@ -72,11 +72,18 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.functions
 	case "/version", "/version/":
 		h = a.version
+	case "/events/get_data", "/events/get_data/":
+		h = a.events
 	default:
-		if !strings.HasPrefix(string(ctx.Path()), "/functions/") {
+		path := string(ctx.Path())
+		switch {
+		case strings.HasPrefix(path, "/functions/"):
+			h = a.functions
+		case path == "/tags" || strings.HasPrefix(path, "/tags/"):
+			return a.handleTags(ctx)
+		default:
 			return false
 		}
-		h = a.functions
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -87,6 +94,18 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 	}()
 	h(ctx)
 	return true
+}
+
+func (a *API) handleTags(ctx *fasthttp.RequestCtx) (handled bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("graphite api panic", "path", string(ctx.Path()), "panic", r, "stack", string(debug.Stack()))
+			ctx.ResetBody()
+			ctx.Error(fmt.Sprintf("internal error: %v", r), fasthttp.StatusInternalServerError)
+			handled = true
+		}
+	}()
+	return a.tags(ctx)
 }
 
 // fail writes err with graphite-web's status choice: 400 for invalid input
