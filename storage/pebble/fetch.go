@@ -28,9 +28,10 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if ser == nil {
 		return nil, storage.ErrNotFound
 	}
-	if s.isClosed() {
+	if !s.readDB() {
 		return nil, ErrClosed
 	}
+	defer s.doneDB()
 	if now <= 0 {
 		now = s.opts.Now()
 	}

@@ -37,11 +37,15 @@ type Store struct {
 
 	writeMu sync.Mutex
 	w       writer
+	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
 	}
 
+	// dbMu is held shared by readers of db outside writeMu (Fetch, Stats,
+	// Checkpoint, EnforceRetention) and exclusively by Close.
+	dbMu      sync.RWMutex
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -353,6 +357,8 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+		s.dbMu.Lock()
+		defer s.dbMu.Unlock()
 		// Flushing the memtables makes the next Open fast (no WAL replay)
 		// and leaves everything in sstables.
 		err = s.db.Flush()
@@ -362,14 +368,18 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (s *Store) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
+// readDB takes the shared hold on db; it reports false once the store is
+// closed. Call doneDB when finished.
+func (s *Store) readDB() bool {
+	s.dbMu.RLock()
+	if s.db == nil {
+		s.dbMu.RUnlock()
 		return false
 	}
+	return true
 }
+
+func (s *Store) doneDB() { s.dbMu.RUnlock() }
 
 // syncLoop fsyncs the WAL every SyncInterval.
 func (s *Store) syncLoop() {

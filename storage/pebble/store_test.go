@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/storetest"
@@ -279,4 +280,72 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// TestConcurrent runs writers, readers, retention and Close together (run
+// with -race).
+func TestConcurrent(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	done := make(chan struct{})
+	errc := make(chan error, 8)
+	for g := 0; g < 2; g++ {
+		go func(g int) {
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					errc <- nil
+					return
+				default:
+				}
+				var b storage.Batch
+				for j := 0; j < 20; j++ {
+					b.Series = append(b.Series, storage.SeriesPoints{Name: fmt.Sprintf("cc.g%d.s%d", g, j),
+						Points: []storage.Point{{Timestamp: testNow - 3000 + int64(k%290)*10, Value: float64(k)}}})
+				}
+				if err := s.Write(&b); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}(g)
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				errc <- nil
+				return
+			default:
+			}
+			if _, err := s.Fetch("cc.g0.s1", testNow-3600, testNow, testNow); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				errc <- err
+				return
+			}
+			if _, err := s.Find("cc.*.*"); err != nil {
+				errc <- err
+				return
+			}
+			s.Stats()
+			if _, err := s.EnforceRetention(); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	close(done)
+	for i := 0; i < 3; i++ {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch("cc.g0.s1", testNow-60, testNow, testNow); !errors.Is(err, ErrClosed) {
+		t.Errorf("fetch after close: %v, want ErrClosed", err)
+	}
+	if err := s.Write(&storage.Batch{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after close: %v, want ErrClosed", err)
+	}
 }
