@@ -117,3 +117,33 @@ func floorMod(a, b int64) int64 {
 	}
 	return m
 }
+
+// Step returns the step of the archive a Fetch of name over (from, now]
+// would read (storage/cache's Options.Step). For a name not stored yet it
+// answers from the schema the name would be created with; 0 if none
+// matches.
+func (s *Store) Step(name string, from, now int64) int64 {
+	var archives []archive
+	if ser := s.lookup(name); ser != nil {
+		archives = ser.schema.archives
+	} else {
+		sch, _, err := s.opts.Rules.Match(name)
+		if err != nil || len(sch.Retentions) == 0 {
+			return 0
+		}
+		for _, r := range sch.Retentions {
+			archives = append(archives, archive{step: r.SecondsPerPoint, retention: r.MaxRetention()})
+		}
+	}
+	maxRet := int64(0)
+	for _, a := range archives {
+		maxRet = max(maxRet, a.retention)
+	}
+	diff := now - max(from, now-maxRet)
+	for _, a := range archives {
+		if a.retention >= diff {
+			return a.step
+		}
+	}
+	return archives[len(archives)-1].step
+}

@@ -349,3 +349,23 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("write after close: %v, want ErrClosed", err)
 	}
 }
+
+func TestStep(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "step.known", Points: []storage.Point{{Timestamp: testNow - 5, Value: 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		from int64
+		want int64
+	}{
+		{"step.known", testNow - 600, 10}, {"step.known", testNow - 3600, 10}, {"step.known", testNow - 3601, 60},
+		{"step.unknown", testNow - 86400, 60}, {"step.unknown", testNow - 86401, 300}, {"step.unknown", testNow - 90*86400, 300},
+	} {
+		if got := s.Step(c.name, c.from, testNow); got != c.want {
+			t.Errorf("Step(%s, now-%d) = %d, want %d", c.name, testNow-c.from, got, c.want)
+		}
+	}
+}
