@@ -135,7 +135,7 @@ func BenchmarkFetch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		got, err := s.Fetch("f.x", now-899, now, now)
+		got, err := s.Fetch("f.x", now-900, now, now)
 		if err != nil || len(got.Values) != 900 {
 			b.Fatal(err, len(got.Values))
 		}
