@@ -28,7 +28,7 @@ func freePort(t *testing.T) int {
 // startCarbonCache runs Debian's carbon-cache on loopback with a throwaway
 // config (schema 1s:15m,1m:1d, self-metrics every second, no create or update
 // limits) and returns its line and pickle addresses and whisper directory.
-func startCarbonCache(t *testing.T) (lineAddr, pickleAddr, whisperDir string) {
+func startCarbonCache(t *testing.T) (lineAddr, pickleAddr, whisperDir string, pid int) {
 	bin, err := exec.LookPath("carbon-cache")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -113,7 +113,7 @@ ENABLE_TAGS = False
 			t.Fatalf("carbon-cache did not start: %v\n%s", err, b)
 		}
 	}
-	return lineAddr, pickleAddr, whisperDir
+	return lineAddr, pickleAddr, whisperDir, cmd.Process.Pid
 }
 
 // TestCarbonCacheOracle drives Debian's carbon-cache with small W1-shaped
@@ -123,7 +123,7 @@ func TestCarbonCacheOracle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts carbon-cache")
 	}
-	lineAddr, pickleAddr, wdir := startCarbonCache(t)
+	lineAddr, pickleAddr, wdir, pid := startCarbonCache(t)
 	for _, tc := range []struct {
 		proto  Protocol
 		addr   string
@@ -132,7 +132,8 @@ func TestCarbonCacheOracle(t *testing.T) {
 		const metrics, points = 500, 10
 		rep, err := Run(context.Background(), Config{Proto: tc.proto, Addr: tc.addr, Conns: 4, Points: points,
 			Shape:     Shape{Prefix: tc.prefix, Metrics: metrics},
-			Committed: "whisper:" + wdir + "#carbon.agents.*.committedPoints", Settle: 20 * time.Second, Wait: time.Minute})
+			Committed: "whisper:" + wdir + "#carbon.agents.*.committedPoints", Settle: 20 * time.Second, Wait: time.Minute,
+			ServerPID: pid, ServerDataDir: wdir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,6 +144,11 @@ func TestCarbonCacheOracle(t *testing.T) {
 		// dozen per second), so it may exceed what we sent, but not by much.
 		if extra := rep.Committed - metrics*points; extra < 0 || extra > 2000 {
 			t.Fatalf("%s: carbon committed %v for %d sent", tc.proto, rep.Committed, metrics*points)
+		}
+		// Each new file: 16 + 2×12 header bytes, (900 + 1440) 12-byte slots.
+		const fileBytes = 16 + 2*12 + (900+1440)*12
+		if rep.DiskBytes < metrics*fileBytes || rep.ServerCPUSeconds <= 0 || rep.ServerPeakRSS < 1<<20 {
+			t.Fatalf("%s: server stats: disk %d (want >= %d), cpu %v s, peak rss %d", tc.proto, rep.DiskBytes, metrics*fileBytes, rep.ServerCPUSeconds, rep.ServerPeakRSS)
 		}
 		files, err := filepath.Glob(filepath.Join(wdir, strings.ReplaceAll(tc.prefix, ".", "/"), "*.wsp"))
 		if err != nil || len(files) != metrics {

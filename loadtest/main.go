@@ -133,6 +133,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Wait, "wait", 10*time.Minute, "max wait for the committed count after the last byte")
 	fs.DurationVar(&cfg.Settle, "settle", 15*time.Second, "stop waiting when the committed count has not moved this long")
 	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
+	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	plotPath := fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
 	quiet := fs.Bool("quiet", false, "no live progress")

@@ -42,6 +42,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		q := r.Queries
 		row("render queries", "%.1f/s  p50 %.1fms  p90 %.1fms  p99 %.1fms  max %.1fms  (%d ok, %d failed or skipped)", r.QueryRate, q.P50MS, q.P90MS, q.P99MS, q.MaxMS, q.Count, q.Errors)
 	}
+	if r.ServerCPUSeconds > 0 || r.ServerPeakRSS > 0 {
+		row("server cpu", "%.2fs (%.0f%% of one core)", r.ServerCPUSeconds, r.ServerCPUPercent)
+		row("server rss", "%s now, %s peak", humanBytes(r.ServerRSSBytes), humanBytes(r.ServerPeakRSS))
+	}
+	if r.DiskBytes != 0 {
+		row("disk", "%s added, %.2f bytes per point sent", humanBytes(r.DiskBytes), r.DiskBytesPerPoint)
+	}
 	row("loader cpu", "%.2fs (%.0f%% of one core)", r.LoaderCPUSeconds, r.LoaderCPUPercent)
 	for _, e := range r.Errors {
 		row("error", "%s", e)
@@ -99,6 +106,7 @@ func (r *Report) WriteJSON(path string) error {
 		VisibilityMS jsonFloat `json:"visibility_ms"`
 		QueryP99MS   jsonFloat `json:"query_p99_ms"`
 		CPUPercent   float64   `json:"loader_cpu_percent"`
+		ServerCPU    float64   `json:"server_cpu_percent"`
 	}
 	type alias Report
 	out := struct {
@@ -107,7 +115,7 @@ func (r *Report) WriteJSON(path string) error {
 	}{alias: (*alias)(r)}
 	for _, s := range r.Timeline {
 		out.Timeline = append(out.Timeline, sample{s.T, s.Sent, s.Committed, s.SendRate, s.CommitRate,
-			jsonFloat(s.VisibilityMS), jsonFloat(s.QueryP99MS), s.CPUPercent})
+			jsonFloat(s.VisibilityMS), jsonFloat(s.QueryP99MS), s.CPUPercent, s.ServerCPU})
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -58,6 +58,12 @@ type Config struct {
 	Settle   time.Duration // stop waiting when the count has not moved this long
 	Interval time.Duration // progress and timeline period
 
+	// ServerPID, when set, is the target's process: its CPU time and RSS
+	// are reported. ServerDataDir, when set, is its data directory: the
+	// growth of its disk usage is reported per point.
+	ServerPID     int
+	ServerDataDir string
+
 	Progress io.Writer // live progress lines; nil = quiet
 }
 
@@ -73,6 +79,7 @@ type Sample struct {
 	VisibilityMS float64 `json:"visibility_ms"`
 	QueryP99MS   float64 `json:"query_p99_ms"`
 	CPUPercent   float64 `json:"loader_cpu_percent"`
+	ServerCPU    float64 `json:"server_cpu_percent"`
 }
 
 // Latency summarises a set of latencies in milliseconds.
@@ -120,6 +127,13 @@ type Report struct {
 	Visibility Latency `json:"visibility"`
 	Queries    Latency `json:"queries"`
 	QueryRate  float64 `json:"query_rate"`
+
+	ServerCPUSeconds  float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
+	ServerRSSBytes    int64   `json:"server_rss_bytes,omitempty"`
+	ServerPeakRSS     int64   `json:"server_peak_rss_bytes,omitempty"`
+	DiskBytes         int64   `json:"disk_bytes_added,omitempty"`
+	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
 
 	LoaderCPUSeconds float64  `json:"loader_cpu_seconds"`
 	LoaderCPUPercent float64  `json:"loader_cpu_percent"` // of one core, over the run
@@ -320,6 +334,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.CommittedSource = committed.String()
 	}
 
+	var serverCPU0, serverCPULast float64
+	var disk0 int64
+	if cfg.ServerPID > 0 {
+		if serverCPU0, err = procCPUSeconds(cfg.ServerPID); err != nil {
+			return nil, err
+		}
+		serverCPULast = serverCPU0
+	}
+	if cfg.ServerDataDir != "" {
+		if disk0, err = diskUsage(cfg.ServerDataDir); err != nil {
+			return nil, err
+		}
+	}
+
 	// Send.
 	var sent, bytesSent, writes atomic.Int64
 	var errMu sync.Mutex
@@ -496,6 +524,12 @@ loop:
 			s.CommitRate = (s.Committed - lastSample.Committed) / dt
 			cpu := cpuSeconds()
 			s.CPUPercent = 100 * (cpu - lastCPU) / dt
+			if cfg.ServerPID > 0 {
+				if sc, err := procCPUSeconds(cfg.ServerPID); err == nil {
+					s.ServerCPU = 100 * (sc - serverCPULast) / dt
+					serverCPULast = sc
+				}
+			}
 			if probe != nil {
 				s.VisibilityMS = probe.latest()
 			}
@@ -508,6 +542,9 @@ loop:
 				printProgress(cfg.Progress, s, committed != nil)
 			}
 		}
+	}
+	if probe != nil {
+		probe.drain(10 * time.Second)
 	}
 	cancelBG()
 	bgWG.Wait()
@@ -540,6 +577,29 @@ loop:
 		rep.Lost = math.Max(0, float64(rep.PointsSent)-rep.Committed)
 		if rep.PointsSent > 0 {
 			rep.LossPercent = 100 * rep.Lost / float64(rep.PointsSent)
+		}
+	}
+	if cfg.ServerPID > 0 {
+		if sc, err := procCPUSeconds(cfg.ServerPID); err == nil {
+			rep.ServerCPUSeconds = sc - serverCPU0
+			rep.ServerCPUPercent = 100 * rep.ServerCPUSeconds / end.Sub(t0).Seconds()
+		} else {
+			addErr(err)
+		}
+		if rss, peak, err := procRSS(cfg.ServerPID); err == nil {
+			rep.ServerRSSBytes, rep.ServerPeakRSS = rss, peak
+		} else {
+			addErr(err)
+		}
+	}
+	if cfg.ServerDataDir != "" {
+		if d, err := diskUsage(cfg.ServerDataDir); err == nil {
+			rep.DiskBytes = d - disk0
+			if rep.PointsSent > 0 {
+				rep.DiskBytesPerPoint = float64(rep.DiskBytes) / float64(rep.PointsSent)
+			}
+		} else {
+			addErr(err)
 		}
 	}
 	if received != nil {
@@ -587,7 +647,11 @@ func printProgress(w io.Writer, s Sample, haveCommitted bool) {
 	if !math.IsNaN(s.QueryP99MS) {
 		line += fmt.Sprintf("  query p99 %6.1fms", s.QueryP99MS)
 	}
-	line += fmt.Sprintf("  loader cpu %3.0f%%\n", s.CPUPercent)
+	line += fmt.Sprintf("  loader cpu %3.0f%%", s.CPUPercent)
+	if s.ServerCPU != 0 {
+		line += fmt.Sprintf("  server cpu %3.0f%%", s.ServerCPU)
+	}
+	line += "\n"
 	io.WriteString(w, line)
 }
 
@@ -715,6 +779,7 @@ type prober struct {
 	client *http.Client
 	step   int64
 	want   atomic.Bool
+	busy   atomic.Bool // a sample is being polled for
 	sample chan probeSample
 	last   atomic.Uint64 // math.Float64bits of the latest latency, NaN if none
 }
@@ -750,6 +815,17 @@ func (p *prober) offer(ch *chunk, ts int64, _ int) {
 	p.sample <- probeSample{name: name, ts: ts, value: float64(value(i, st)), sentAt: time.Now()}
 }
 
+// drain stops new samples and waits (up to limit) for the one in flight,
+// so a run that ends quickly still reports the visibility of what it sent.
+func (p *prober) drain(limit time.Duration) {
+	p.want.Store(false)
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if !p.busy.Load() && len(p.sample) == 0 {
+			return
+		}
+	}
+}
+
 func (p *prober) latest() float64 { return math.Float64frombits(p.last.Load()) }
 
 func (p *prober) run(ctx context.Context) {
@@ -760,6 +836,7 @@ func (p *prober) run(ctx context.Context) {
 			return
 		case s = <-p.sample:
 		}
+		p.busy.Store(true)
 		found := false
 		for time.Since(s.sentAt) < 60*time.Second && ctx.Err() == nil {
 			series, err := render(ctx, p.client, p.cfg.RenderURL, s.name, s.ts-60, s.ts+60)
@@ -776,6 +853,7 @@ func (p *prober) run(ctx context.Context) {
 		} else if ctx.Err() == nil {
 			p.fail()
 		}
+		p.busy.Store(false)
 		select {
 		case <-ctx.Done():
 			return

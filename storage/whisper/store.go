@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -53,15 +54,46 @@ type Options struct {
 	FileMode, DirMode os.FileMode
 }
 
+// DefaultOptions returns the defaults for dir and index: built-in rules,
+// 4 × GOMAXPROCS scan workers, fallocate'd files, wall clock, 0644/0755.
+func DefaultOptions(dir string, index NameIndex) Options {
+	return Options{
+		Dir:      dir,
+		Rules:    schema.Default(),
+		Index:    index,
+		Workers:  4 * runtime.GOMAXPROCS(0),
+		FileMode: 0o644,
+		DirMode:  0o755,
+	}
+}
+
+// Validate reports options Open cannot work with.
+func (o *Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("whisper options: Dir is required")
+	case o.Index == nil:
+		return errors.New("whisper options: Index is required")
+	case o.Workers < 0:
+		return fmt.Errorf("whisper options: Workers %d is negative", o.Workers)
+	}
+	return nil
+}
+
 // Stats are cumulative counters of a Store.
 type Stats struct {
 	Created       uint64 // files created
 	UpdateOps     uint64 // update_many calls (one per series per batch)
 	PointsWritten uint64 // points written into an archive
 	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
-	Errors        uint64 // series that failed (invalid names included)
-	InvalidNames  uint64 // series rejected for their name
+	Errors        uint64 // series whose write failed (I/O error, corrupt file)
+	InvalidNames  uint64 // points rejected because their metric name has no file path
+	NoSchema      uint64 // points dropped because no storage schema matches their name
 	ScannedFiles  uint64 // metrics found by the startup scan
+	// ScannedHashedTagged counts hash-named tagged files seen by the scan
+	// (their names are not recoverable from the file system).
+	ScannedHashedTagged uint64
+	EmptyRecreated      uint64 // zero-length files (left by a crash) replaced by a new file
 }
 
 const stripes = 1024
@@ -79,11 +111,13 @@ type Store struct {
 	locks [stripes]sync.RWMutex
 	pool  sync.Pool // *scratch
 
+	onFile func(name, path string) // Walk: scan results go here instead of the index
+
 	closed   atomic.Bool
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, scanned atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, scannedHashed, emptyFixed atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -99,11 +133,8 @@ var ErrClosed = errors.New("whisper store closed")
 // background scan that feeds opts.Index. Writes and fetches work during the
 // scan; Find only knows the names scanned so far until ScanDone is closed.
 func Open(opts Options) (*Store, error) {
-	if opts.Dir == "" {
-		return nil, errors.New("opening whisper store: Dir is required")
-	}
-	if opts.Index == nil {
-		return nil, errors.New("opening whisper store: Index is required")
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("opening whisper store: %w", err)
 	}
 	s := &Store{
 		dir:      filepath.Clean(opts.Dir),
@@ -147,13 +178,16 @@ func (s *Store) ScanDone() <-chan struct{} { return s.scanDone }
 // Stats returns the current counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Created:       s.created.Load(),
-		UpdateOps:     s.updateOps.Load(),
-		PointsWritten: s.written.Load(),
-		PointsDropped: s.dropped.Load(),
-		Errors:        s.errs.Load(),
-		InvalidNames:  s.invalid.Load(),
-		ScannedFiles:  s.scanned.Load(),
+		Created:             s.created.Load(),
+		UpdateOps:           s.updateOps.Load(),
+		PointsWritten:       s.written.Load(),
+		PointsDropped:       s.dropped.Load(),
+		Errors:              s.errs.Load(),
+		InvalidNames:        s.invalid.Load(),
+		NoSchema:            s.noSchema.Load(),
+		ScannedFiles:        s.scanned.Load(),
+		ScannedHashedTagged: s.scannedHashed.Load(),
+		EmptyRecreated:      s.emptyFixed.Load(),
 	}
 }
 
@@ -169,9 +203,27 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// maxPooledPoints bounds the point buffer a pooled scratch keeps, so one
+// huge series does not pin its memory for good.
+const maxPooledPoints = 1 << 16
+
+func (s *Store) putScratch(sc *scratch) {
+	if cap(sc.pts) > maxPooledPoints {
+		sc.pts = nil
+	}
+	if cap(sc.u.rbuf) > maxPooledPoints*pointSize {
+		sc.u.rbuf = nil
+	}
+	if cap(sc.u.buf) > maxPooledPoints*pointSize {
+		sc.u.buf = nil
+	}
+	s.pool.Put(sc)
+}
+
 // scratch is per-goroutine state of Write and Fetch, pooled.
 type scratch struct {
 	path []byte
+	alt  []byte // tagged series: the readable-name path
 	hdr  header
 	pts  []point
 	u    updater
@@ -185,6 +237,9 @@ const (
 // validName reports whether name maps to a path strictly inside the tree:
 // non-empty dot-separated segments without '/', NUL, or over-long parts.
 func validName(name string) error {
+	if len(name) > 0 && isTagged(name) {
+		return validTaggedName(name)
+	}
 	if len(name) == 0 || len(name) > maxNameLen {
 		return fmt.Errorf("name of %d bytes: %w", len(name), ErrInvalidName)
 	}
@@ -211,8 +266,20 @@ func validName(name string) error {
 	return nil
 }
 
-// filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
+// cPath appends <dir>/a/b/c.wsp for a.b.c to dst, NUL-terminated for open(2).
+func (s *Store) cPath(dst []byte, name string) []byte {
+	return append(s.filePath(dst, name), 0)
+}
+
+// goPath is the path in a NUL-terminated cpath as a string.
+func goPath(cpath []byte) string { return string(cpath[:len(cpath)-1]) }
+
+// filePath appends <dir>/a/b/c.wsp for a.b.c to dst (for a tagged series,
+// its readable-name path under _tagged; see tagged.go).
 func (s *Store) filePath(dst []byte, name string) []byte {
+	if isTagged(name) {
+		return s.taggedPrimaryPath(dst, name)
+	}
 	dst = append(dst[:0], s.dir...)
 	dst = append(dst, '/')
 	for i := 0; i < len(name); i++ {
@@ -243,14 +310,25 @@ func (s *Store) lock(name string) *sync.RWMutex {
 	return &s.locks[h%stripes]
 }
 
+const atFDCWD = -100 // AT_FDCWD
 
-func openFile(path string, flags int, mode uint32) (int, error) {
+// openFile is open(2) on a NUL-terminated path without the allocation
+// syscall.Open makes to terminate it.
+func openFile(cpath []byte, flags int, mode uint32) (int, error) {
+	if len(cpath) == 0 || cpath[len(cpath)-1] != 0 {
+		panic("BUG: openFile needs a NUL-terminated path")
+	}
+	dirfd := atFDCWD
 	for {
-		fd, err := syscall.Open(path, flags|syscall.O_CLOEXEC, mode)
-		if err == syscall.EINTR {
+		r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&cpath[0])),
+			uintptr(flags|syscall.O_CLOEXEC), uintptr(mode), 0, 0)
+		if e == syscall.EINTR {
 			continue
 		}
-		return fd, err
+		if e != 0 {
+			return -1, e
+		}
+		return int(r), nil
 	}
 }
 
@@ -272,14 +350,17 @@ func fileSize(fd int) (int64, error) {
 
 // Write persists every series of b: one update_many per series, creating
 // missing files from the rules. Points outside retention are dropped and
-// counted. Series that fail (invalid name, I/O error, corrupt file) are
-// counted and reported in the returned error; the others are still written.
+// counted. So are the points of series whose name has no path in the tree
+// (Stats.InvalidNames) or matches no storage schema (Stats.NoSchema): like
+// out-of-retention points they are dropped, not errors. Series that fail
+// (I/O error, corrupt file) are counted and reported in the returned error;
+// the others are still written.
 func (s *Store) Write(b *storage.Batch) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
+	defer s.putScratch(sc)
 	now := s.now()
 	var errs []error
 	failed := 0
@@ -289,6 +370,14 @@ func (s *Store) Write(b *storage.Batch) error {
 			continue
 		}
 		if err := s.writeSeries(sc, sp, now); err != nil {
+			switch {
+			case errors.Is(err, ErrInvalidName):
+				s.invalid.Add(uint64(len(sp.Points)))
+				continue
+			case errors.Is(err, schema.ErrNoSchema):
+				s.noSchema.Add(uint64(len(sp.Points)))
+				continue
+			}
 			s.errs.Add(1)
 			failed++
 			if len(errs) < 8 {
@@ -308,7 +397,6 @@ func (s *Store) Write(b *storage.Batch) error {
 func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) error {
 	name := sp.Name
 	if err := validName(name); err != nil {
-		s.invalid.Add(1)
 		return err
 	}
 	// Copy, drop what a u32 timestamp cannot hold, and sort by time (stable:
@@ -343,27 +431,50 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 			return 0
 		})
 	}
-	sc.path = s.filePath(sc.path, name)
-	path := string(sc.path)
+	sc.path = s.cPath(sc.path, name)
+	cpath := sc.path
 
 	mu := s.lock(name)
 	mu.Lock()
 	defer mu.Unlock()
 
-	fd, err := openFile(path, syscall.O_RDWR, 0)
+	fd, err := openFile(cpath, syscall.O_RDWR, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		// carbon with TAG_HASH_FILENAMES = True (its default): keep writing its file
+		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			if afd, aerr := openFile(sc.alt, syscall.O_RDWR, 0); aerr == nil {
+				fd, err, cpath = afd, nil, sc.alt
+			}
+		}
+	}
 	if err == syscall.ENOENT {
-		fd, err = s.create(sc, name, path)
+		fd, err = s.create(sc, name, cpath)
 	}
 	if err != nil {
-		return fmt.Errorf("opening %q: %w", path, err)
+		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
+	}
+	size, err := fileSize(fd)
+	if err == nil && size == 0 {
+		// An empty file is what a crash or a full disk leaves behind in the
+		// middle of a create (ours or carbon's); it holds no data, so make it
+		// again instead of failing on it forever.
+		closeFile(fd)
+		if err := syscall.Unlink(goPath(cpath)); err != nil && err != syscall.ENOENT {
+			return fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
+		}
+		s.emptyFixed.Add(1)
+		if fd, err = s.create(sc, name, cpath); err != nil {
+			return fmt.Errorf("opening %q: %w", goPath(cpath), err)
+		}
+		size, err = fileSize(fd)
 	}
 	defer closeFile(fd)
-	size, err := fileSize(fd)
 	if err != nil {
-		return fmt.Errorf("opening %q: %w", path, err)
+		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
 	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
-		return fmt.Errorf("reading header of %q: %w", path, err)
+		return fmt.Errorf("reading header of %q: %w", goPath(cpath), err)
 	}
 	sc.u.fd, sc.u.h, sc.u.written = fd, &sc.hdr, 0
 	dropped, err := sc.u.updateMany(sc.pts, now)
@@ -373,7 +484,7 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 		s.dropped.Add(uint64(dropped))
 	}
 	if err != nil {
-		return fmt.Errorf("updating %q: %w", path, err)
+		return fmt.Errorf("updating %q: %w", goPath(cpath), err)
 	}
 	return nil
 }
@@ -381,20 +492,29 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 // create makes name's file from the rules and returns it open for writing.
 // A file that cannot be completed is removed, so no empty or headerless file
 // is left behind.
-func (s *Store) create(sc *scratch, name, path string) (int, error) {
+func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 	sch, agg, err := s.rules.Match(name)
 	if err != nil {
 		return -1, err
 	}
-	fd, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return int(a.SecondsPerPoint - b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // Rules built by hand: whisper stores archives finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return -1, fmt.Errorf("schema [%s]: %w", sch.Name, err)
+	}
+	path := goPath(cpath)
+	fd, err := openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	if err == syscall.ENOENT {
 		if err := os.MkdirAll(filepath.Dir(path), s.dirMode); err != nil {
 			return -1, err
 		}
-		fd, err = openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+		fd, err = openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	}
 	if err == syscall.EEXIST {
-		return openFile(path, syscall.O_RDWR, 0)
+		return openFile(cpath, syscall.O_RDWR, 0)
 	}
 	if err != nil {
 		return -1, err
@@ -404,12 +524,12 @@ func (s *Store) create(sc *scratch, name, path string) (int, error) {
 		os.Remove(path)
 		return -1, fmt.Errorf("creating: %w", err)
 	}
-	hdr := encodeHeader(sc.u.buf, sch.Retentions, agg.Method, agg.XFilesFactor)
+	hdr := encodeHeader(sc.u.buf, rs, agg.Method, agg.XFilesFactor)
 	sc.u.buf = hdr
 	if err := pwriteFull(fd, hdr, 0); err != nil {
 		return fail(err)
 	}
-	total := schema.FileSize(sch.Retentions)
+	total := schema.FileSize(rs)
 	if err := s.allocate(fd, int64(len(hdr)), total); err != nil {
 		return fail(err)
 	}
@@ -446,14 +566,19 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		return nil, fmt.Errorf("fetching: %w", storage.ErrNotFound)
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
-	sc.path = s.filePath(sc.path, name)
-	path := string(sc.path)
+	defer s.putScratch(sc)
+	sc.path = s.cPath(sc.path, name)
 
 	mu := s.lock(name)
 	mu.RLock()
 	defer mu.RUnlock()
-	fd, err := openFile(path, syscall.O_RDONLY, 0)
+	fd, err := openFile(sc.path, syscall.O_RDONLY, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			fd, err = openFile(sc.alt, syscall.O_RDONLY, 0)
+		}
+	}
 	if err == syscall.ENOENT || err == syscall.ENOTDIR {
 		return nil, fmt.Errorf("fetching %q: %w", name, storage.ErrNotFound)
 	}

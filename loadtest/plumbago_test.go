@@ -1,0 +1,155 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// freeTCPUDPPort returns a port free for both TCP and UDP on loopback.
+func freeTCPUDPPort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		p := freePort(t)
+		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			pc.Close()
+			return p
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return 0
+}
+
+type plumbagoServer struct {
+	pid                              int
+	carbon, pickle, statsd, httpBase string
+	dataDir                          string
+	log                              *bytes.Buffer
+}
+
+// startPlumbago builds cmd/plumbago from this module and serves on loopback
+// with the W1 schema (1s:15m,1m:1d, average, xFilesFactor 0).
+func startPlumbago(t *testing.T, backend string) *plumbagoServer {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go toolchain missing: cannot build cmd/plumbago")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "plumbago")
+	if out, err := exec.Command(goBin, "build", "-o", bin, "../cmd/plumbago").CombinedOutput(); err != nil {
+		t.Fatalf("building plumbago: %v\n%s", err, out)
+	}
+	schemas := filepath.Join(dir, "schemas.conf")
+	agg := filepath.Join(dir, "aggregation.conf")
+	os.WriteFile(schemas, []byte("[w1]\npattern = .*\nretentions = 1s:15m,1m:1d\n"), 0o644)
+	os.WriteFile(agg, []byte("[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n"), 0o644)
+	s := &plumbagoServer{dataDir: filepath.Join(dir, "data"), log: &bytes.Buffer{}}
+	port := func() string { return fmt.Sprintf("127.0.0.1:%d", freeTCPUDPPort(t)) }
+	s.carbon, s.pickle, s.statsd = port(), port(), port()
+	httpAddr := port()
+	s.httpBase = "http://" + httpAddr
+	cmd := exec.Command(bin, "serve", "--backend", backend, "--data-dir", s.dataDir,
+		"--carbon-addr", s.carbon, "--pickle-addr", s.pickle, "--statsd-addr", s.statsd,
+		"--statsd-admin-addr", port(), "--carbonlink-addr", port(), "--protobuf-addr", "",
+		"--http-addr", httpAddr, "--schemas", schemas, "--aggregation", agg)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.pid = cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-exited:
+			if strings.Contains(s.log.String(), "not available in this build") {
+				t.Skipf("backend %s not in this build yet", backend)
+			}
+			t.Fatalf("plumbago exited:\n%s", s.log.String())
+		default:
+		}
+		resp, err := http.Get(s.httpBase + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plumbago did not come up: %v\n%s", err, s.log.String())
+		}
+	}
+}
+
+// TestPlumbagoExactCounts runs small W1-shaped loads against a real
+// Plumbago on loopback and checks that the points it reports committed (and
+// received) are exactly the points the generator sent.
+func TestPlumbagoExactCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts plumbago")
+	}
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) {
+			srv := startPlumbago(t, backend)
+			cases := []struct {
+				name string
+				cfg  Config
+			}{
+				{"carbon-tcp", Config{Proto: CarbonTCP, Addr: srv.carbon, Conns: 4, Points: 10, Shape: Shape{Prefix: "lt.tcp", Metrics: 1000}}},
+				{"pickle", Config{Proto: Pickle, Addr: srv.pickle, Conns: 2, Points: 10, Shape: Shape{Prefix: "lt.pickle", Metrics: 1000}}},
+				{"carbon-udp", Config{Proto: CarbonUDP, Addr: srv.carbon, Conns: 2, Points: 10, Rate: 20000, Shape: Shape{Prefix: "lt.udp", Metrics: 1000}}},
+				{"carbon-tcp tree", Config{Proto: CarbonTCP, Addr: srv.carbon, Conns: 3, Points: 5, Shape: Shape{Prefix: "lt.tree", Metrics: 999, Tree: true, Fanout: 10}}},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					cfg := c.cfg
+					if cfg.Proto.stream() {
+						conn, err := net.Dial("tcp", cfg.Addr)
+						if err != nil {
+							t.Skipf("plumbago does not listen for %s yet: %v", cfg.Proto, err)
+						}
+						conn.Close()
+					}
+					cfg.Committed = "prom:" + srv.httpBase + "/metrics#" + MetricCommitted
+					cfg.Received = "prom:" + srv.httpBase + "/metrics#" + MetricReceived
+					cfg.Dropped = "prom:" + srv.httpBase + "/metrics#" + MetricDropped
+					cfg.ServerPID, cfg.ServerDataDir = srv.pid, srv.dataDir
+					cfg.Settle, cfg.Wait = 10*time.Second, time.Minute
+					rep, err := Run(context.Background(), cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := float64(cfg.Shape.Metrics * cfg.Points)
+					if float64(rep.PointsSent) != want || rep.Committed != want || rep.Received != want || rep.Dropped != 0 ||
+						!rep.AllCommitted || len(rep.Errors) > 0 {
+						t.Fatalf("sent %d committed %v received %v dropped %v all %v errors %v; want %v each",
+							rep.PointsSent, rep.Committed, rep.Received, rep.Dropped, rep.AllCommitted, rep.Errors, want)
+					}
+					if rep.ServerCPUSeconds <= 0 || rep.ServerPeakRSS <= 0 || rep.DiskBytes <= 0 {
+						t.Fatalf("server stats missing: %+v", rep)
+					}
+				})
+			}
+		})
+	}
+}
