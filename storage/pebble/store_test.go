@@ -369,3 +369,36 @@ func TestStep(t *testing.T) {
 		}
 	}
 }
+
+// TestLongSeries writes one series with 5,000 unordered points spread over
+// every archive in one Write (the writer splits it into time-ordered
+// chunks) and compares with Python whisper.
+func TestLongSeries(t *testing.T) {
+	storetest.HavePythonWhisper(t)
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	r := rand.New(rand.NewPCG(21, 22))
+	seen := map[int64]bool{}
+	var pts []storage.Point
+	for len(pts) < 5000 {
+		age := r.Int64N(6 * 86400)
+		if age%3600 < 40 || seen[age] { // away from archive boundaries, no duplicates
+			continue
+		}
+		seen[age] = true
+		pts = append(pts, storage.Point{Timestamp: testNow - age, Value: float64(r.IntN(100))})
+	}
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "long.xff0", Points: pts}}}); err != nil {
+		t.Fatal(err)
+	}
+	sch, agg, _ := storetest.SuiteRules(t).Match("long.xff0")
+	fetches := [][2]int64{{testNow - 3500, testNow}, {testNow - 86400, testNow}, {testNow - 7*86400, testNow}}
+	want := storetest.PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, testNow, [][]storage.Point{pts}, fetches)
+	for j, f := range fetches {
+		got, err := s.Fetch("long.xff0", f[0], f[1], testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CompareWithWhisper(t, f, got, want[j])
+	}
+}
