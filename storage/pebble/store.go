@@ -2,11 +2,13 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -324,7 +326,15 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
 	}
-	sc, err := s.schemaFor(b, sch.Retentions, agg.Method, agg.XFilesFactor)
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return cmp.Compare(a.SecondsPerPoint, b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // hand-built rules: archives go finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return nil, fmt.Errorf("schema [%s] for %q: %w", sch.Name, name, err)
+	}
+	sc, err := s.schemaFor(b, rs, agg.Method, agg.XFilesFactor)
 	if err != nil {
 		return nil, fmt.Errorf("creating schema for %q: %w", name, err)
 	}

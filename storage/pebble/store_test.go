@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/storetest"
 )
 
@@ -400,5 +402,28 @@ func TestLongSeries(t *testing.T) {
 			t.Fatal(err)
 		}
 		storetest.CompareWithWhisper(t, f, got, want[j])
+	}
+}
+
+// TestSchemaValidation: hand-built rules are sorted finest first; invalid
+// retentions (a coarser step that is not a multiple) are refused.
+func TestSchemaValidation(t *testing.T) {
+	rs := *storetest.SuiteRules(t)
+	sch := rs.Schemas[0]
+	sch.Retentions = []schema.Retention{{SecondsPerPoint: 60, Points: 1440}, {SecondsPerPoint: 10, Points: 360}}
+	bad := sch
+	bad.Pattern = regexp.MustCompile(`^bad\.`)
+	bad.Retentions = []schema.Retention{{SecondsPerPoint: 10, Points: 360}, {SecondsPerPoint: 25, Points: 1000}}
+	rs.Schemas = []schema.Schema{bad, sch}
+	s := openTest(t, &rs, func() int64 { return testNow })
+	defer s.Close()
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "sv.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Step("sv.a", testNow-100, testNow); got != 10 {
+		t.Errorf("step of the finest archive = %d, want 10", got)
+	}
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "bad.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err == nil {
+		t.Error("write with invalid retentions: no error")
 	}
 }
