@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,10 @@ import (
 	"github.com/plumbago/plumbago/ingest/line"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/pebble"
+	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/storage/whisper"
 )
 
 // countStore counts what reaches storage, so the benchmark measures the
@@ -32,11 +37,54 @@ func (d *countStore) Close() error                        { return nil }
 // series, small integer values, 1 s steps) over 4 TCP connections and waits
 // until every point has been handed to storage. One op = one point.
 func BenchmarkTCPIngestW1Shape(b *testing.B) {
+	st := &countStore{}
+	benchTCPIngest(b, st, st.n.Load, 25000, 1700000000)
+}
+
+// BenchmarkTCPIngestWhisperW1 is W1 end to end into the whisper backend:
+// new files, schema 1s:15m,1m:1d, xFilesFactor 0, average, timestamps in the
+// last 100 s. Each op is one point; b.N/100 series of 100 points each.
+func BenchmarkTCPIngestWhisperW1(b *testing.B) {
+	rules := w1Rules(b)
+	st, err := whisper.Open(whisper.Options{Dir: b.TempDir(), Rules: rules, Index: index.New()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchTCPIngest(b, st, func() int64 { return int64(st.Stats().PointsWritten) }, max(b.N/100/4, 1), time.Now().Unix()-100)
+}
+
+// BenchmarkTCPIngestPebbleW1 is the same into the pebble backend.
+func BenchmarkTCPIngestPebbleW1(b *testing.B) {
+	rules := w1Rules(b)
+	st, err := pebble.Open(pebble.Options{Dir: b.TempDir(), Rules: rules, Index: index.New(), SyncInterval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchTCPIngest(b, st, func() int64 { return st.Stats().PointsWritten }, max(b.N/100/4, 1), time.Now().Unix()-100)
+}
+
+func w1Rules(b *testing.B) *schema.Rules {
+	ss, err := schema.ParseSchemas(strings.NewReader("[w1]\npattern = .*\nretentions = 1s:15m,1m:1d\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	as, err := schema.ParseAggregations(strings.NewReader("[w1]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &schema.Rules{Schemas: ss, Aggregations: as}
+}
+
+// benchTCPIngest sends b.N points over 4 TCP connections, seriesPerConn
+// series per connection with consecutive 1 s timestamps from t0, and waits
+// until written() counts them all.
+func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, seriesPerConn int, t0 int64) {
 	const conns = 4
 	port := freePortB(b)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	st := &countStore{}
-	c, err := cache.New(st, nil, cache.Options{Shards: 2, FlushInterval: 20 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
+	c, err := cache.New(st, nil, cache.Options{Shards: 4, FlushInterval: 200 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,13 +116,13 @@ func BenchmarkTCPIngestW1Shape(b *testing.B) {
 			buf.WriteString("w1.c")
 			buf.WriteString(strconv.Itoa(k))
 			buf.WriteString(".host")
-			buf.WriteString(strconv.Itoa(i % 25000 / 250))
+			buf.WriteString(strconv.Itoa(i % seriesPerConn / 250))
 			buf.WriteString(".metric")
-			buf.WriteString(strconv.Itoa(i % 25000))
+			buf.WriteString(strconv.Itoa(i % seriesPerConn))
 			buf.WriteByte(' ')
 			buf.WriteString(strconv.Itoa(i % 100))
 			buf.WriteByte(' ')
-			buf.WriteString(strconv.Itoa(1700000000 + i/25000))
+			buf.WriteString(strconv.FormatInt(t0+int64(i/seriesPerConn), 10))
 			buf.WriteByte('\n')
 		}
 		total += n
@@ -104,12 +152,12 @@ func BenchmarkTCPIngestW1Shape(b *testing.B) {
 		}(p)
 	}
 	wg.Wait()
-	deadline := time.Now().Add(2 * time.Minute)
-	for st.n.Load() < int64(total) && time.Now().Before(deadline) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for written() < int64(total) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	b.StopTimer()
-	if got := st.n.Load(); got != int64(total) {
+	if got := written(); got != int64(total) {
 		b.Fatalf("storage got %d points; want %d", got, total)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")

@@ -19,9 +19,22 @@ func AppendFloatRepr(b []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...)
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e16 {
+	if a := math.Abs(f); a < 1e16 && a >= 1e-4 {
+		// Shortest round-trip digits in fixed notation, as Python's repr.
+		n := len(b)
 		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+		for _, c := range b[n:] {
+			if c == '.' {
+				return b
+			}
+		}
 		return append(b, '.', '0')
+	}
+	if f == 0 {
+		if math.Signbit(f) {
+			return append(b, "-0.0"...)
+		}
+		return append(b, "0.0"...)
 	}
 	var tmp [32]byte
 	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)

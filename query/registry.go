@@ -53,6 +53,9 @@ type FuncMeta struct {
 	Aggregator bool
 	// Module is graphite-web's module name; default graphite.render.functions.
 	Module string
+	// Signature overrides the argument list /functions shows in
+	// "function" (default: built from Params, optional ones "=default").
+	Signature string
 }
 
 // Func is a render function. Args are already bound to Params and

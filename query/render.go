@@ -68,12 +68,7 @@ func anyValues(list []*Series) bool {
 // TimeSeries.datapoints(): consolidated values zipped with
 // range(start, end+1, step*valuesPerPoint).
 func datapoints(s *Series, fn func(v float64, ts int64)) {
-	vals := s.Consolidated()
-	vpp := int64(max(s.ValuesPerPoint, 1))
-	stride := s.Step * vpp
-	if stride <= 0 {
-		return
-	}
+	vals, stride := pointsOf(s)
 	ts := s.Start
 	for _, v := range vals {
 		if ts > s.End {
@@ -82,6 +77,16 @@ func datapoints(s *Series, fn func(v float64, ts int64)) {
 		fn(v, ts)
 		ts += stride
 	}
+}
+
+// pointsOf returns the consolidated values and the timestamp stride
+// (no values for a non-positive step).
+func pointsOf(s *Series) ([]float64, int64) {
+	stride := s.Step * int64(max(s.ValuesPerPoint, 1))
+	if stride <= 0 {
+		return nil, 1
+	}
+	return s.Consolidated(), stride
 }
 
 // AppendJSON appends graphite-web's json output for list (after
@@ -123,10 +128,16 @@ func AppendJSON(b []byte, list []*Series, noNullPoints bool) []byte {
 			b = AppendJSONString(b, kv.Value)
 		}
 		b = append(b, `}, "datapoints": [`...)
+		vals, stride := pointsOf(s)
+		ts := s.Start
 		firstPoint := true
-		datapoints(s, func(v float64, ts int64) {
+		for _, v := range vals {
+			if ts > s.End {
+				break
+			}
 			if noNullPoints && math.IsNaN(v) {
-				return
+				ts += stride
+				continue
 			}
 			if !firstPoint {
 				b = append(b, ", "...)
@@ -137,7 +148,8 @@ func AppendJSON(b []byte, list []*Series, noNullPoints bool) []byte {
 			b = append(b, ", "...)
 			b = strconv.AppendInt(b, ts, 10)
 			b = append(b, ']')
-		})
+			ts += stride
+		}
 		b = append(b, "]}"...)
 	}
 	return append(b, ']')

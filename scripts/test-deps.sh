@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite's oracle and differential tests need on a fresh
 # Debian machine: Python whisper, graphite-web and carbon (the real Graphite
-# stack), carbon-c-relay, and etsy statsd from npm. Idempotent and quiet when
+# stack), carbon-c-relay, and etsy statsd (npm package statsd). Idempotent and quiet when
 # everything is present.
 set -euo pipefail
 need=()
-python3 -c 'import whisper' 2>/dev/null || need+=(python3-whisper)
+/usr/bin/python3 -c 'import whisper' 2>/dev/null || need+=(python3-whisper)
 [ -d /usr/lib/python3/dist-packages/graphite ] || need+=(graphite-web)
 command -v carbon-cache >/dev/null 2>&1 || need+=(graphite-carbon)
 command -v carbon-c-relay >/dev/null 2>&1 || need+=(carbon-c-relay)
@@ -13,12 +13,11 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 # Debian's python3-whisper is for /usr/bin/python3; make sure tests use it.
 /usr/bin/python3 -c 'import whisper' 
-# etsy statsd for the differential test (cached under .cache/, outside git).
-if command -v npm >/dev/null 2>&1 && [ ! -f .cache/statsd/node_modules/statsd/stats.js ]; then
-  mkdir -p .cache/statsd
-  (cd .cache/statsd && npm install --silent --no-audit --no-fund statsd@0.10.2 >/dev/null 2>&1) || echo "warning: npm install statsd failed"
+# etsy statsd for the differential test (npm; cached outside the tree).
+if command -v npm >/dev/null 2>&1; then
+  sh ingest/statsd/testdata/install-etsy-statsd.sh || echo "warning: installing etsy statsd from npm failed"
 fi

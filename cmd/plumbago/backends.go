@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/whisper"
+	"github.com/plumbago/plumbago/tuning"
 )
 
 // openStore opens the backend chosen by --backend.
-func openStore(cfg Config, rules *schema.Rules, idx *index.Index, log *slog.Logger) (storage.Store, error) {
+func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, log *slog.Logger) (storage.Store, error) {
 	switch cfg.Backend {
 	case "whisper":
 		if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
@@ -27,8 +30,18 @@ func openStore(cfg Config, rules *schema.Rules, idx *index.Index, log *slog.Logg
 			log.Info("whisper tree scanned", "dir", cfg.WhisperDir, "metrics", st.Stats().ScannedFiles)
 		}()
 		return st, nil
+	case "pebble":
+		return pebble.Open(pebble.Options{
+			Dir:          filepath.Join(cfg.DataDir, "pebble"),
+			Rules:        rules,
+			Index:        idx,
+			SyncInterval: pebbleSyncInterval(cfg),
+			CacheSize:    plan.PebbleCacheBytes,
+			MemTableSize: int(plan.PebbleMemTableBytes),
+			Logger:       log,
+		})
 	default:
-		return nil, fmt.Errorf("backend %q is not available in this build yet", cfg.Backend)
+		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
 }
 
@@ -45,5 +58,21 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		p.counter("plumbago_whisper_points_written_total", "Points written into whisper archives.", w.PointsWritten)
 		p.counter("plumbago_whisper_errors_total", "Series whose write failed.", w.Errors)
 		p.counter("plumbago_whisper_scanned_files_total", "Metrics found by the startup scan of the whisper tree.", w.ScannedFiles)
+	case *pebble.Store:
+		ps := s.Stats()
+		drops["out_of_retention"] += uint64(ps.PointsDroppedTooOld)
+		drops["no_schema"] += uint64(ps.PointsDroppedNoSchema)
+		p.counter("plumbago_pebble_points_written_total", "Points stored in pebble.", uint64(ps.PointsWritten))
+		p.gauge("plumbago_pebble_series", "Metric names stored in pebble.", float64(ps.Series))
+		p.gauge("plumbago_pebble_disk_bytes", "Pebble's on-disk size (sstables, WAL, blobs).", float64(ps.DiskBytes))
+		p.gauge("plumbago_pebble_memtable_bytes", "Pebble memtable size.", float64(ps.MemTableBytes))
+		p.gauge("plumbago_pebble_block_cache_bytes", "Pebble block cache size.", float64(ps.BlockCacheBytes))
+		p.counter("plumbago_pebble_block_cache_hits_total", "Pebble block cache hits.", uint64(ps.BlockCacheHits))
+		p.counter("plumbago_pebble_block_cache_misses_total", "Pebble block cache misses.", uint64(ps.BlockCacheMisses))
+		p.counter("plumbago_pebble_compactions_total", "Pebble compactions.", uint64(ps.Compactions))
+		p.gauge("plumbago_pebble_compaction_debt_bytes", "Estimated bytes pebble still has to compact.", float64(ps.CompactionDebtBytes))
+		p.gauge("plumbago_pebble_l0_files", "Files in pebble's level 0.", float64(ps.L0Files))
+		p.gauge("plumbago_pebble_read_amplification", "Pebble read amplification.", float64(ps.ReadAmp))
+		p.counter("plumbago_pebble_wal_bytes_written_total", "Bytes written to pebble's WAL.", ps.WALBytesWritten)
 	}
 }

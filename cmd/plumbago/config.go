@@ -47,6 +47,8 @@ type Config struct {
 
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
+	// Carbon holds the carbon ingest options (cmd/plumbago/carbon.go).
+	Carbon toml.Primitive `toml:"carbon"`
 	meta   toml.MetaData
 }
 
@@ -140,7 +142,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")
 	fs.StringVar(&c.RewriteRules, "rewrite-rules", c.RewriteRules, "carbon rewrite-rules.conf")
 	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
-	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "how much accepted data a crash may lose at most (WAL sync period)")
+	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "the most a crash (kill -9, power loss) may lose of accepted data: the WAL fsync period")
 	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
 	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
 	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
@@ -170,7 +172,7 @@ func loadConfig(name string, args []string) (Config, error) {
 		if und := md.Undecoded(); len(und) > 0 {
 			var bad []string
 			for _, k := range und {
-				if len(k) > 0 && k[0] == "statsd" {
+				if len(k) > 0 && (k[0] == "statsd" || k[0] == "carbon") {
 					continue
 				}
 				bad = append(bad, k.String())

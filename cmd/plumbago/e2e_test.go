@@ -225,3 +225,184 @@ func TestSIGTERMWritesEverythingAccepted(t *testing.T) {
 		t.Fatalf("udp points = %v, %v; want 7, 8", v1, v2)
 	}
 }
+
+// TestRenderSeesPointsAsSoonAsAccepted sends lines over TCP and UDP and checks
+// /render and /metrics/find point by point, before the points reached disk
+// (flush interval of an hour) and again after a restart from disk.
+func TestRenderSeesPointsAsSoonAsAccepted(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) { testRenderSeesPoints(t, bin, backend) })
+	}
+}
+
+func testRenderSeesPoints(t *testing.T, bin, backend string) {
+	dir := t.TempDir()
+	schemas := filepath.Join(dir, "schemas.conf")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas, "--flush-interval", "1h"}
+	p := startPlumbago(t, bin, args...)
+	now := time.Now().Unix()
+	base := now - now%10 - 60 // six whole 10 s slots ago
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "r.tcp.a 1 %d\nr.tcp.a 2.5 %d\nr.tcp.b -3 %d\nnot a valid line\n", base, base+10, base+10)
+	c.Close()
+	u, err := net.Dial("udp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(u, "r.udp.a 42 %d", base+20)
+	u.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.metric(t, "plumbago_points_received_total") < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wait for the shard consumers to file the points (visibility).
+	check := func(phase string) {
+		t.Helper()
+		from, until := base-10, base+30
+		url := fmt.Sprintf("http://%s/render?target=r.*.a&target=r.tcp.b&from=%d&until=%d&format=json", p.http, from, until)
+		want := fmt.Sprintf(`[{"target": "r.tcp.a", "tags": {"name": "r.tcp.a"}, "datapoints": [[1.0, %d], [2.5, %d], [null, %d], [null, %d]]}, `+
+			`{"target": "r.udp.a", "tags": {"name": "r.udp.a"}, "datapoints": [[null, %d], [null, %d], [42.0, %d], [null, %d]]}, `+
+			`{"target": "r.tcp.b", "tags": {"name": "r.tcp.b"}, "datapoints": [[null, %d], [-3.0, %d], [null, %d], [null, %d]]}]`,
+			base, base+10, base+20, base+30, base, base+10, base+20, base+30, base, base+10, base+20, base+30)
+		var got string
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got = readAll(t, url); got == want {
+				break
+			}
+		}
+		if got != want {
+			t.Fatalf("%s: render =\n%s\nwant\n%s", phase, got, want)
+		}
+		find := readAll(t, fmt.Sprintf("http://%s/metrics/find?query=r.*&format=completer", p.http))
+		wantFind := `{"metrics": [{"path": "r.tcp.", "name": "tcp", "is_leaf": "0"}, {"path": "r.udp.", "name": "udp", "is_leaf": "0"}]}`
+		if find != wantFind {
+			t.Fatalf("%s: find = %s; want %s", phase, find, wantFind)
+		}
+	}
+	check("buffered")
+	// Pebble's write buffer flushes at least every half sync interval (to
+	// bound crash loss), so only whisper's points are surely still buffered.
+	if got := p.metric(t, "plumbago_points_committed_total"); backend == "whisper" && got != 0 {
+		t.Fatalf("points reached disk (%v) before the test expected", got)
+	}
+	if got := p.metric(t, `plumbago_points_dropped_total{reason="bad_fields"}`); got != 1 {
+		t.Fatalf("bad_fields drops = %v; want 1", got)
+	}
+	p.stop(t)
+	// A fresh server over the same files: the index comes from the startup
+	// scan and the values from disk.
+	p = startPlumbago(t, bin, args...)
+	check("after restart")
+	p.stop(t)
+}
+
+// TestKill9LosesAtMostTheSyncInterval kills the server with SIGKILL while
+// every point is still in the write buffer (flush interval of an hour) and
+// checks, after a restart, that everything accepted more than a sync
+// interval before the kill is served.
+func TestKill9LosesAtMostTheSyncInterval(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			schemas := filepath.Join(dir, "schemas.conf")
+			if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 1s:1h,1m:1d\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas, "--sync-interval", "100ms"}
+			p := startPlumbago(t, bin, append(args, "--flush-interval", "1h")...)
+			now := time.Now().Unix()
+			c, err := net.Dial("tcp", p.carbon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := bufio.NewWriter(c)
+			for i := 0; i < 50; i++ {
+				for s := 0; s < 20; s++ {
+					fmt.Fprintf(w, "k9.s%02d %d %d\n", s, s*100+i, now-50+int64(i))
+				}
+			}
+			w.Flush()
+			c.Close()
+			for end := time.Now().Add(10 * time.Second); p.metric(t, "plumbago_points_received_total") < 1000 && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(500 * time.Millisecond) // five sync intervals
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.cmd.Wait()
+
+			p = startPlumbago(t, bin, args...)
+			defer p.stop(t)
+			for s := 0; s < 20; s++ {
+				url := fmt.Sprintf("http://%s/render?target=k9.s%02d&from=%d&until=%d&format=json", p.http, s, now-51, now-1)
+				var sb strings.Builder
+				fmt.Fprintf(&sb, `[{"target": "k9.s%02d", "tags": {"name": "k9.s%02d"}, "datapoints": [`, s, s)
+				for i := 0; i < 50; i++ {
+					if i > 0 {
+						sb.WriteString(", ")
+					}
+					fmt.Fprintf(&sb, "[%d.0, %d]", s*100+i, now-50+int64(i))
+				}
+				sb.WriteString("]}]")
+				if got := readAll(t, url); got != sb.String() {
+					t.Fatalf("after kill -9, render =\n%s\nwant\n%s\nlog:\n%s", got, sb.String(), p.log)
+				}
+			}
+		})
+	}
+}
+
+// TestOnlineCheckpointRestores takes a checkpoint of a running pebble server
+// through POST /admin/checkpoint and serves it as a new data dir.
+func TestOnlineCheckpointRestores(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	p := startPlumbago(t, bin, "--data-dir", filepath.Join(dir, "live"))
+	now := time.Now().Unix()
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "bk.a 11 %d\nbk.b 22 %d\n", now-now%10-20, now-now%10-20)
+	c.Close()
+	for end := time.Now().Add(10 * time.Second); p.metric(t, "plumbago_points_received_total") < 2 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	backup := filepath.Join(dir, "backup")
+	r, err := http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Fatalf("checkpoint: %d %s", r.StatusCode, body)
+	}
+	// A second checkpoint to the same place is refused, not merged.
+	r, err = http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode == 200 {
+		t.Fatal("checkpoint over an existing copy succeeded")
+	}
+	p.stop(t)
+	q := startPlumbago(t, bin, "--data-dir", backup)
+	defer q.stop(t)
+	ts := now - now%10 - 20
+	got := readAll(t, fmt.Sprintf("http://%s/render?target=bk.*&from=%d&until=%d&format=json", q.http, ts-10, ts))
+	want := fmt.Sprintf(`[{"target": "bk.a", "tags": {"name": "bk.a"}, "datapoints": [[11.0, %d]]}, {"target": "bk.b", "tags": {"name": "bk.b"}, "datapoints": [[22.0, %d]]}]`, ts, ts)
+	if got != want {
+		t.Fatalf("restored render = %s; want %s", got, want)
+	}
+}

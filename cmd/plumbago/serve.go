@@ -53,11 +53,36 @@ type server struct {
 	components   []component
 	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
+	httpStats    httpStats
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
 // buffer: the point (16 B) plus its share of slice growth and series state.
 const bytesPerBufferedPoint = 32
+
+// walDir is where the write buffer logs points for backends without a log
+// of their own: whisper. Pebble's own WAL covers its writes.
+func walDir(cfg Config) string {
+	if cfg.Backend == "whisper" {
+		return filepath.Join(cfg.DataDir, "wal")
+	}
+	return ""
+}
+
+// flushInterval is how often the write buffer hands points to the backend.
+// For pebble, whose WAL is the only log, it is at most half the sync
+// interval (pebble syncs every other half), so a crash loses at most
+// --sync-interval. Whisper's points are covered by the write buffer's own WAL.
+func flushInterval(cfg Config) time.Duration {
+	if cfg.Backend == "pebble" {
+		return min(cfg.FlushInterval.Duration, pebbleSyncInterval(cfg))
+	}
+	return cfg.FlushInterval.Duration
+}
+
+func pebbleSyncInterval(cfg Config) time.Duration {
+	return max(cfg.SyncInterval.Duration/2, time.Millisecond)
+}
 
 // stepFunc reports the step of the archive a fetch over (from, now] would
 // use for name, by whisper's archive choice.
@@ -102,20 +127,27 @@ func startServer(cfg Config) (*server, error) {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
 	s.index = index.New()
-	if s.store, err = openStore(cfg, s.rules, s.index, log); err != nil {
+	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
 		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
 	s.cache, err = cache.New(s.store, s.index, cache.Options{
 		Shards:            s.plan.StorageShards,
 		LaneChunks:        s.plan.QueueChunks,
-		FlushInterval:     cfg.FlushInterval.Duration,
+		FlushInterval:     flushInterval(cfg),
 		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
 		Step:              stepFunc(s.rules),
 		Logger:            log,
+		WALDir:            walDir(cfg),
+		SyncInterval:      cfg.SyncInterval.Duration,
 	})
 	if err != nil {
 		s.store.Close()
 		return nil, err
+	}
+	if n, err := s.cache.Replay(); err != nil {
+		log.Error("replaying the write-ahead log", "err", err, "points", n)
+	} else if n > 0 {
+		log.Info("replayed the write-ahead log left by a crash", "points", n)
 	}
 	s.line = &line.Handler{Logger: log}
 	var listeners []ingest.Listener
@@ -201,12 +233,19 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		w.Flush()
 		return
 	}
+	t0 := time.Now()
+	class := classify(string(ctx.Path()))
+	handled := false
 	for _, h := range s.httpHandlers {
 		if h(ctx) {
-			return
+			handled = true
+			break
 		}
 	}
-	ctx.Error("not found", fasthttp.StatusNotFound)
+	if !handled {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+	}
+	s.httpStats.observe(class, time.Since(t0), ctx.Response.StatusCode())
 }
 
 func (s *server) writeMetrics(bw *bufio.Writer) {
@@ -231,7 +270,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_store_writes_total", "Batches written to the backend.", st.WriteOps)
 	p.gauge("plumbago_store_last_write_seconds", "Duration of the last batch write.", float64(st.LastWriteNanos)/1e9)
 	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)
+	p.counter("plumbago_wal_errors_total", "Write-ahead log appends, syncs or rotations that failed.", st.WALErrors)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
+	s.httpStats.write(p)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))

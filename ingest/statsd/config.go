@@ -10,8 +10,9 @@ import (
 // Config holds the statsd options. TOML keys use etsy statsd's names; the
 // defaults (DefaultConfig) are etsy's.
 type Config struct {
-	// FlushInterval is the flush period and the divisor for rates ("10s").
-	FlushInterval time.Duration `toml:"flushInterval"`
+	// FlushInterval is the flush period and the divisor for rates. Plumbago
+	// sets it from --statsd-flush-interval (statsd-flush-interval in TOML).
+	FlushInterval time.Duration `toml:"-"`
 	// PercentThreshold lists the timer percentiles; negative means top-N.
 	PercentThreshold []float64 `toml:"percentThreshold"`
 	// FlushCounts emits stats_counts.* (or .count) for counters.

@@ -34,6 +34,9 @@ type Flusher struct {
 	oldTS         int64
 	lastMsgSeen   int64
 	badTotal      float64
+	totPackets    float64
+	totMetrics    float64
+	flushes       uint64
 	health        string
 	lastFlush     int64
 	lastException int64
@@ -255,12 +258,15 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		f.st.gauges.getS(f.lagName).v = float64(ts-f.oldTS) - f.intervalS
 	}
 	f.oldTS = ts
+	f.flushes++
 	f.merge(&f.st, snaps)
 	for _, s := range snaps {
 		if s == nil {
 			continue
 		}
 		f.badTotal += s.bad
+		f.totPackets += s.packets
+		f.totMetrics += s.metrics
 		if s.lastMsg > f.lastMsgSeen {
 			f.lastMsgSeen = s.lastMsg
 		}
@@ -524,4 +530,17 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 		}
 		break
 	}
+}
+
+// Totals are cumulative counts over every flush so far.
+type Totals struct {
+	Packets, Metrics, BadLines float64
+	Flushes                    uint64
+}
+
+// Totals returns the cumulative counts (for /metrics).
+func (f *Flusher) Totals() Totals {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Flushes: f.flushes}
 }

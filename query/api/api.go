@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/plumbago/plumbago/query"
@@ -56,8 +57,19 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.render
 	case "/metrics/find", "/metrics/find/":
 		h = a.find
+	case "/metrics/expand", "/metrics/expand/":
+		h = a.expand
+	case "/metrics/index.json":
+		h = a.index
+	case "/functions", "/functions/":
+		h = a.functions
+	case "/version", "/version/":
+		h = a.version
 	default:
-		return false
+		if !strings.HasPrefix(string(ctx.Path()), "/functions/") {
+			return false
+		}
+		h = a.functions
 	}
 	defer func() {
 		if r := recover(); r != nil {

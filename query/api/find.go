@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/valyala/fasthttp"
 )
@@ -105,94 +104,56 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		nodes = kept
 	}
 	sort.SliceStable(nodes, func(i, j int) bool { return nodeName(nodes[i].Path) < nodeName(nodes[j].Path) })
-	var b []byte
-	jsonp := p.Get("jsonp")
-	if jsonp != "" {
-		b = append(b, jsonp...)
-		b = append(b, '(')
-	}
+	var out any
 	switch format {
 	case "treejson":
-		b = treeJSON(b, nodes, base, wildcards != 0)
+		out = treeJSON(nodes, base, wildcards != 0)
 	case "completer":
-		b = completerJSON(b, nodes, wildcards != 0)
+		out = completerJSON(nodes, wildcards != 0)
 	case "json":
-		b = nodesJSON(b, nodes)
+		out = nodesJSON(nodes)
 	}
-	if jsonp != "" {
-		b = append(b, ')')
-		ctx.SetContentType("text/javascript")
-	} else {
-		ctx.SetContentType("application/json")
-	}
+	jsonResponseFor(ctx, p, out)
 	ctx.Response.Header.Set("Pragma", "no-cache")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
-	ctx.SetBody(b)
 }
 
-const (
-	branchFields = `"allowChildren": 1, "expandable": 1, "leaf": 0}`
-	leafFields   = `"allowChildren": 0, "expandable": 0, "leaf": 1}`
-)
+func nodeFields(o obj, branch bool) obj {
+	if branch {
+		return append(o, kv{"allowChildren", 1}, kv{"expandable", 1}, kv{"leaf", 0})
+	}
+	return append(o, kv{"allowChildren", 0}, kv{"expandable", 0}, kv{"leaf", 1})
+}
 
 // treeJSON is graphite-web's tree_json: optional "*" node, then distinct
 // names, branches before leaves. A node that is both is listed as a branch.
-func treeJSON(b []byte, nodes []storage.Node, base string, wildcards bool) []byte {
-	b = append(b, '[')
-	n := 0
-	sep := func() {
-		if n > 0 {
-			b = append(b, ", "...)
-		}
-		n++
-	}
+func treeJSON(nodes []storage.Node, base string, wildcards bool) []any {
+	out := []any{}
 	if len(nodes) > 1 && wildcards {
-		sep()
-		b = append(b, `{"text": "*", "id": `...)
-		b = query.AppendJSONString(b, base+"*")
-		b = append(b, ", "...)
 		anyBranch := false
 		for _, nd := range nodes {
-			if nd.Branch {
+			if nd.Branch || !nd.Leaf {
 				anyBranch = true
 			}
 		}
-		if anyBranch {
-			b = append(b, branchFields...)
-		} else {
-			b = append(b, leafFields...)
-		}
+		out = append(out, nodeFields(obj{{"text", "*"}, {"id", base + "*"}}, anyBranch))
 	}
 	found := map[string]bool{}
-	var branches, leaves []string
+	var leaves []any
 	for _, nd := range nodes {
 		name := nodeName(nd.Path)
 		if found[name] {
 			continue
 		}
 		found[name] = true
+		o := obj{{"text", unquotePlus(name)}, {"id", base + name}}
 		if nd.Branch || !nd.Leaf {
-			branches = append(branches, name)
+			out = append(out, nodeFields(o, true))
 		} else {
-			leaves = append(leaves, name)
+			leaves = append(leaves, nodeFields(o, false))
 		}
 	}
-	for k, list := range [][]string{branches, leaves} {
-		for _, name := range list {
-			sep()
-			b = append(b, `{"text": `...)
-			b = query.AppendJSONString(b, unquotePlus(name))
-			b = append(b, `, "id": `...)
-			b = query.AppendJSONString(b, base+name)
-			b = append(b, ", "...)
-			if k == 0 {
-				b = append(b, branchFields...)
-			} else {
-				b = append(b, leafFields...)
-			}
-		}
-	}
-	return append(b, ']')
+	return append(out, leaves...)
 }
 
 // unquotePlus is Python's urllib unquote_plus (graphite-web applies it to
@@ -231,49 +192,35 @@ func unhex(c byte) byte {
 	return c - 'A' + 10
 }
 
-func completerJSON(b []byte, nodes []storage.Node, wildcards bool) []byte {
-	b = append(b, `{"metrics": [`...)
-	for i, nd := range nodes {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
+func completerJSON(nodes []storage.Node, wildcards bool) obj {
+	metrics := []any{}
+	for _, nd := range nodes {
 		path := nd.Path
 		leaf := "1"
 		if nd.Branch || !nd.Leaf {
 			path += "."
 			leaf = "0"
 		}
-		b = append(b, `{"path": `...)
-		b = query.AppendJSONString(b, path)
-		b = append(b, `, "name": `...)
-		b = query.AppendJSONString(b, nodeName(nd.Path))
-		b = append(b, `, "is_leaf": "`...)
-		b = append(b, leaf...)
-		b = append(b, `"}`...)
+		metrics = append(metrics, obj{{"path", path}, {"name", nodeName(nd.Path)}, {"is_leaf", leaf}})
 	}
 	if len(nodes) > 1 && wildcards {
-		b = append(b, `, {"name": "*"}`...)
+		metrics = append(metrics, obj{{"name", "*"}})
 	}
-	return append(b, "]}"...)
+	return obj{{"metrics", metrics}}
 }
 
 // nodesJSON is graphite-web's json_nodes, sorted by path. Intervals are
 // not tracked by the storage layer and are reported empty.
-func nodesJSON(b []byte, nodes []storage.Node) []byte {
+func nodesJSON(nodes []storage.Node) []any {
 	sorted := append([]storage.Node(nil), nodes...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	b = append(b, '[')
-	for i, nd := range sorted {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, `{"path": `...)
-		b = query.AppendJSONString(b, nd.Path)
+	out := []any{}
+	for _, nd := range sorted {
 		if nd.Leaf && !nd.Branch {
-			b = append(b, `, "is_leaf": true, "intervals": []}`...)
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", true}, {"intervals", []any{}}})
 		} else {
-			b = append(b, `, "is_leaf": false}`...)
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", false}})
 		}
 	}
-	return append(b, ']')
+	return out
 }

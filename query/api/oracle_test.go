@@ -10,12 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/plumbago/plumbago/query/internal/wspread"
-	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/whisper"
 )
 
 const graphiteWeb = "/usr/lib/python3/dist-packages/graphite/render/views.py"
@@ -32,26 +32,6 @@ func needOracle(t testing.TB) {
 	}
 }
 
-// wspSource reads a whisper tree written by python3-whisper.
-type wspSource struct {
-	dir string
-	idx *index.Index
-}
-
-func (s *wspSource) Find(pattern string) ([]storage.Node, error) { return s.idx.Find(pattern) }
-
-func (s *wspSource) Fetch(name string, from, until, now int64) (*storage.Series, error) {
-	path := filepath.Join(s.dir, filepath.Join(strings.Split(name, ".")...)) + ".wsp"
-	if _, err := os.Stat(path); err != nil {
-		return nil, storage.ErrNotFound
-	}
-	start, step, vals, ok, err := wspread.Fetch(path, from, until, now)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &storage.Series{Name: name, Start: start, Step: step, Values: vals}, nil
-}
-
 type oracleMetric struct {
 	Name       string       `json:"name"`
 	Retentions [][2]int64   `json:"retentions"`
@@ -60,10 +40,48 @@ type oracleMetric struct {
 	Points     [][2]float64 `json:"points"`
 }
 
-// oracleFixture creates whisper files and returns the source over them.
-func oracleFixture(t testing.TB, now int64) (*wspSource, string) {
+var (
+	fixtureOnce sync.Once
+	fixtureSrc  *whisper.Store
+	fixtureDir  string
+	fixtureNow  int64
+	fixtureErr  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureSrc != nil {
+		fixtureSrc.Close()
+	}
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+// sharedFixture builds the whisper fixture once per test binary.
+func sharedFixture(t testing.TB) (*whisper.Store, string, int64) {
 	t.Helper()
-	dir := t.TempDir()
+	needOracle(t)
+	fixtureOnce.Do(func() {
+		fixtureNow = time.Now().Unix()
+		dir, err := os.MkdirTemp("", "plumbago-oracle")
+		if err != nil {
+			fixtureErr = err.Error()
+			return
+		}
+		fixtureDir = dir
+		fixtureSrc, fixtureErr = oracleFixture(dir, fixtureNow)
+	})
+	if fixtureErr != "" {
+		t.Fatal(fixtureErr)
+	}
+	return fixtureSrc, fixtureDir, fixtureNow
+}
+
+// oracleFixture creates whisper files under dir with python3-whisper and
+// opens them with Plumbago's whisper backend.
+func oracleFixture(dir string, now int64) (*whisper.Store, string) {
 	wdir := filepath.Join(dir, "whisper")
 	var ms []oracleMetric
 	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
@@ -91,13 +109,14 @@ func oracleFixture(t testing.TB, now int64) (*wspSource, string) {
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/mkwhisper.py")
 	cmd.Stdin = bytes.NewReader(req)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mkwhisper: %v: %s", err, out)
+		return nil, fmt.Sprintf("mkwhisper: %v: %s", err, out)
 	}
-	idx := index.New()
-	for _, m := range ms {
-		idx.Add(m.Name)
+	st, err := whisper.Open(whisper.Options{Dir: wdir, Index: index.New()})
+	if err != nil {
+		return nil, err.Error()
 	}
-	return &wspSource{dir: wdir, idx: idx}, dir
+	<-st.ScanDone()
+	return st, ""
 }
 
 type oracleResponse struct {
@@ -108,6 +127,16 @@ type oracleResponse struct {
 
 // runOracle answers the requests (GET paths with query) with graphite-web.
 func runOracle(t testing.TB, dir string, reqs []string) []oracleResponse {
+	t.Helper()
+	var list []any
+	for _, r := range reqs {
+		list = append(list, r)
+	}
+	return runOracleAny(t, dir, list)
+}
+
+// runOracleAny accepts GET paths (strings) and POSTs ({"path", "form"}).
+func runOracleAny(t testing.TB, dir string, reqs []any) []oracleResponse {
 	t.Helper()
 	in, _ := json.Marshal(map[string]any{"requests": reqs})
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
@@ -219,9 +248,7 @@ func renderURL(c renderCase, now int64) string {
 }
 
 func TestRenderOracle(t *testing.T) {
-	needOracle(t)
-	now := time.Now().Unix()
-	src, dir := oracleFixture(t, now)
+	src, dir, now := sharedFixture(t)
 	srv := startServer(t, src, time.Unix(now, 0))
 	var paths []string
 	for _, c := range renderCases {

@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,12 @@ type Options struct {
 	Step func(name string, from, now int64) int64
 	// Logger receives write errors. Default slog.Default().
 	Logger *slog.Logger
+	// WALDir, when set, turns on the write-ahead log (see wal.go): buffered
+	// points survive a crash. Use it for backends without a log of their own.
+	WALDir string
+	// SyncInterval is how often the WAL is fsynced: the most a power loss
+	// can take. Default 1s.
+	SyncInterval time.Duration
 }
 
 // DefaultOptions returns the defaults documented on Options.
@@ -59,6 +67,7 @@ func DefaultOptions() Options {
 		FlushInterval:     time.Second,
 		MaxWritePoints:    262_144,
 		Logger:            slog.Default(),
+		SyncInterval:      time.Second,
 	}
 }
 
@@ -71,6 +80,7 @@ type Stats struct {
 	Series         int    // series known to the cache
 	WriteOps       uint64 // Store.Write calls
 	BlockedWaits   uint64 // times a producer waited for room (backpressure)
+	WALErrors      uint64 // write-ahead log appends, syncs or rotations that failed
 	LastWriteNanos int64  // duration of the last Store.Write
 }
 
@@ -84,6 +94,11 @@ type Cache struct {
 	shards []*shard
 
 	received     atomic.Uint64
+	ingested     atomic.Uint64
+	walErrors    atomic.Uint64
+	replaySegs   []segment
+	stopSync     chan struct{}
+	syncDone     chan struct{}
 	committed    atomic.Uint64
 	writeErrors  atomic.Uint64
 	writeOps     atomic.Uint64
@@ -124,7 +139,9 @@ type shard struct {
 	flushNow chan struct{} // consumer → writer: buffer is full, write now
 	stop     chan struct{} // closed at Close: drain and exit
 	consDone chan struct{} // closed when the consumer exited
+	syncReq  chan chan struct{}
 	batch    storage.Batch
+	wal      *wal // nil without WALDir
 }
 
 // New starts the shard goroutines.
@@ -151,10 +168,27 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	if opts.Logger == nil {
 		opts.Logger = def.Logger
 	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = def.SyncInterval
+	}
 	if opts.Step == nil {
 		return nil, errors.New("cache: Options.Step is required")
 	}
 	c := &Cache{opts: opts, store: store, index: index, seed: maphash.MakeSeed()}
+	var nextSeq uint64
+	if opts.WALDir != "" {
+		if err := os.MkdirAll(opts.WALDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating wal dir: %w", err)
+		}
+		segs, err := listSegments(opts.WALDir)
+		if err != nil {
+			return nil, err
+		}
+		c.replaySegs = segs
+		for _, sg := range segs {
+			nextSeq = max(nextSeq, sg.seq+1)
+		}
+	}
 	for i := 0; i < opts.Shards; i++ {
 		sh := &shard{
 			c:        c,
@@ -164,6 +198,14 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 			flushNow: make(chan struct{}, 1),
 			stop:     make(chan struct{}),
 			consDone: make(chan struct{}),
+			syncReq:  make(chan chan struct{}),
+		}
+		if opts.WALDir != "" {
+			w, err := openWAL(opts.WALDir, i, nextSeq)
+			if err != nil {
+				return nil, err
+			}
+			sh.wal = w
 		}
 		empty := []*lane{}
 		sh.lanes.Store(&empty)
@@ -173,11 +215,80 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 		c.writers.Add(1)
 		go sh.write()
 	}
+	if opts.WALDir != "" {
+		c.stopSync = make(chan struct{})
+		c.syncDone = make(chan struct{})
+		go c.syncLoop()
+	}
 	return c, nil
 }
 
-func (c *Cache) shardOf(name []byte) *shard {
-	return c.shards[maphash.Bytes(c.seed, name)%uint64(len(c.shards))]
+func (c *Cache) syncLoop() {
+	defer close(c.syncDone)
+	t := time.NewTicker(c.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-c.stopSync:
+			return
+		}
+		for _, sh := range c.shards {
+			if err := sh.wal.sync(); err != nil {
+				c.walErrors.Add(1)
+				c.opts.Logger.Error("syncing write-ahead log", "err", err)
+			}
+		}
+	}
+}
+
+// Replay feeds the points of write-ahead log segments left by a crash back
+// into the cache, writes them to the backend and deletes the segments. Call
+// it once, after New and before ingest starts. It returns the number of
+// points replayed.
+func (c *Cache) Replay() (int, error) {
+	if len(c.replaySegs) == 0 {
+		return 0, nil
+	}
+	p := c.NewProducer()
+	total := 0
+	var errs []error
+	for _, sg := range c.replaySegs {
+		f, err := os.Open(filepath.Join(c.opts.WALDir, sg.name))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("opening wal segment: %w", err))
+			continue
+		}
+		n, err := readSegment(f, p.AddPoint)
+		f.Close()
+		total += n
+		if err != nil {
+			c.opts.Logger.Warn("wal segment ends in a torn or corrupt record; kept the points before it",
+				"segment", sg.name, "points", n, "err", err)
+		}
+		p.Flush()
+	}
+	c.Sync()
+	for _, sg := range c.replaySegs {
+		if err := os.Remove(filepath.Join(c.opts.WALDir, sg.name)); err != nil {
+			errs = append(errs, fmt.Errorf("removing replayed wal segment: %w", err))
+		}
+	}
+	c.replaySegs = nil
+	return total, errors.Join(errs...)
+}
+
+// Sync writes every point accepted so far (by producers that flushed) to the
+// backend and returns when that is done.
+func (c *Cache) Sync() {
+	for c.ingested.Load() < c.received.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	for _, sh := range c.shards {
+		done := make(chan struct{})
+		sh.syncReq <- done
+		<-done
+	}
 }
 
 func (c *Cache) shardOfString(name string) *shard {
@@ -337,6 +448,13 @@ func (sh *shard) consume() {
 
 func (sh *shard) ingest(ch *chunk) {
 	sh.mu.Lock()
+	if sh.wal != nil {
+		// Logged under the shard lock, so a chunk is in the segment that the
+		// write cycle taking its points rotates out.
+		if err := sh.wal.append(ch); err != nil {
+			sh.c.walErrors.Add(1)
+		}
+	}
 	for _, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
 		s := sh.series[string(name)]
@@ -355,6 +473,7 @@ func (sh *shard) ingest(ch *chunk) {
 	}
 	sh.mu.Unlock()
 	sh.c.buffered.Add(int64(len(ch.entries)))
+	sh.c.ingested.Add(uint64(len(ch.entries)))
 }
 
 func (sh *shard) write() {
@@ -363,13 +482,18 @@ func (sh *shard) write() {
 	defer t.Stop()
 	for {
 		final := false
+		var done chan struct{}
 		select {
 		case <-t.C:
 		case <-sh.flushNow:
+		case done = <-sh.syncReq:
 		case <-sh.consDone:
 			final = true
 		}
 		sh.writeOnce()
+		if done != nil {
+			close(done)
+		}
 		if final {
 			return
 		}
@@ -382,6 +506,17 @@ func (sh *shard) writeOnce() {
 	sh.mu.Lock()
 	dirty := sh.dirty
 	sh.dirty = sh.spare[:0]
+	var walSeq uint64
+	rotated := false
+	if sh.wal != nil && len(dirty) > 0 {
+		seq, err := sh.wal.rotate()
+		if err != nil {
+			c.walErrors.Add(1)
+			c.opts.Logger.Error("rotating write-ahead log", "err", err)
+		} else {
+			walSeq, rotated = seq, true
+		}
+	}
 	for _, s := range dirty {
 		// Double buffering: the buffer written last time (emptied, capacity
 		// kept) takes the new points, so steady ingest does not allocate.
@@ -432,6 +567,13 @@ func (sh *shard) writeOnce() {
 	sh.mu.Lock()
 	sh.spare = dirty[:0]
 	sh.mu.Unlock()
+	if rotated {
+		// Everything logged up to walSeq is written: drop those segments.
+		if err := sh.wal.removeThrough(walSeq); err != nil {
+			c.walErrors.Add(1)
+			c.opts.Logger.Error("removing written write-ahead log segments", "err", err)
+		}
+	}
 }
 
 // Buffered appends the points of name that are accepted but not yet written
@@ -517,6 +659,7 @@ func (c *Cache) Stats() Stats {
 		Series:         n,
 		WriteOps:       c.writeOps.Load(),
 		BlockedWaits:   c.blockedWaits.Load(),
+		WALErrors:      c.walErrors.Load(),
 		LastWriteNanos: c.lastWrite.Load(),
 	}
 }
@@ -533,5 +676,17 @@ func (c *Cache) Close() error {
 	}
 	c.consumers.Wait()
 	c.writers.Wait()
-	return nil
+	if c.stopSync != nil {
+		close(c.stopSync)
+		<-c.syncDone
+	}
+	var errs []error
+	for _, sh := range c.shards {
+		if sh.wal == nil {
+			continue
+		}
+		// Everything is written: the log is no longer needed.
+		errs = append(errs, sh.wal.close(), sh.wal.removeThrough(math.MaxUint64))
+	}
+	return errors.Join(errs...)
 }

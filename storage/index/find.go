@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -38,6 +39,9 @@ func (m *segMatcher) matchName(s string) bool {
 // hasMeta reports whether p may contain glob syntax.
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[{\\") }
 
+// maxTotalVariants bounds the brace alternatives of a whole pattern.
+const maxTotalVariants = 4 * MaxVariants
+
 // compilePattern splits pattern on '.' and compiles every segment. An empty
 // pattern or an empty segment (leading, trailing or doubled dot) can match
 // no name: ok is false then.
@@ -50,6 +54,7 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 	}
 	n := strings.Count(pattern, ".") + 1
 	segs = make([]segMatcher, 0, n)
+	total := 0
 	for seg := range segments(pattern) {
 		if seg == "" {
 			return nil, false, nil
@@ -59,8 +64,11 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 		if strings.IndexByte(seg, '{') >= 0 {
 			variants, err = expandBraces(seg)
 			if err != nil {
-				return nil, false, fmt.Errorf("compiling pattern %q: %w", pattern, err)
+				return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, err)
 			}
+		}
+		if total += len(variants); total > maxTotalVariants {
+			return nil, false, fmt.Errorf("compiling pattern %.100q: %w", pattern, errTooManyVariants)
 		}
 		for _, v := range variants {
 			if !hasMeta(v) {
@@ -100,7 +108,13 @@ type finder struct {
 	nodes      []storage.Node
 	names      []string
 	visited    map[visitKey]struct{} // only with globstars
+	err        error
+	arena      []byte // backing store of result strings
 }
+
+// maxVisited bounds the (node, segment) states a pattern with several
+// globstars may visit (about 50 MB of memo). A variable for tests.
+var maxVisited = 1 << 20
 
 type visitKey struct {
 	n *node
@@ -116,19 +130,42 @@ func appendSeg(buf []byte, seg string) []byte {
 
 func (f *finder) emit(n *node, path []byte) {
 	if f.leavesOnly {
-		if n.leaf {
-			f.names = append(f.names, string(path))
+		if n.isLeaf() {
+			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: string(path), Leaf: n.leaf, Branch: n.kids != nil})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.isLeaf(), Branch: n.branch()})
+}
+
+// arenaChunk is the largest block result paths are copied into: one
+// allocation per block instead of one per result.
+const arenaChunk = 32 << 10
+
+// str returns an immutable string copy of b carved from the arena. Bytes
+// written to the arena are never modified afterwards.
+func (f *finder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > cap(f.arena)-len(f.arena) {
+		// Blocks grow from 512 bytes to arenaChunk so small finds stay small.
+		f.arena = make([]byte, 0, max(min(arenaChunk, 2*cap(f.arena)), 512, len(b)))
+	}
+	start := len(f.arena)
+	f.arena = append(f.arena, b...)
+	return unsafe.String(&f.arena[start], len(b))
 }
 
 // visit matches segs[i:] against the children of n, whose path is path.
 func (f *finder) visit(n *node, i int, path []byte) {
 	if f.visited != nil {
 		k := visitKey{n, i}
-		if _, dup := f.visited[k]; dup {
+		if _, dup := f.visited[k]; dup || f.err != nil {
+			return
+		}
+		if len(f.visited) >= maxVisited {
+			f.err = errTooMuchWork
 			return
 		}
 		f.visited[k] = struct{}{}
@@ -138,14 +175,14 @@ func (f *finder) visit(n *node, i int, path []byte) {
 	if m.globstar {
 		f.globstar(n, i, path)
 	}
-	if n.kids == nil || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
+	if !n.branch() || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
 		return
 	}
 	step := func(c *node) {
 		p := appendSeg(path, c.seg)
 		if last {
 			f.emit(c, p)
-		} else if c.kids != nil {
+		} else if c.branch() {
 			f.visit(c, i+1, p)
 		}
 	}
@@ -176,11 +213,11 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 	var rec func(d *node, path []byte)
 	rec = func(d *node, path []byte) {
 		f.visit(d, i+1, path)
-		if d.kids == nil {
+		if !d.branch() {
 			return
 		}
 		for _, c := range d.kids.list {
-			if c.kids != nil {
+			if c.branch() {
 				rec(c, appendSeg(path, c.seg))
 			}
 		}
@@ -190,7 +227,7 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 
 // all emits every node below n.
 func (f *finder) all(n *node, path []byte) {
-	if n.kids == nil {
+	if !n.branch() {
 		return
 	}
 	for _, c := range n.kids.list {
@@ -206,16 +243,25 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 		return nil, err
 	}
 	f := &finder{segs: segs, leavesOnly: leavesOnly}
+	// With a single globstar every (node, segment) state is reached at most
+	// once; with several, the same state is reachable along many paths and
+	// is memoised (and bounded).
+	stars := 0
 	for i := range segs {
 		if segs[i].globstar {
-			f.visited = make(map[visitKey]struct{})
-			break
+			stars++
 		}
 	}
+	if stars > 1 {
+		f.visited = make(map[visitKey]struct{})
+	}
 	buf := make([]byte, 0, len(pattern)+64)
-	x.mu.RLock()
+	l := x.mu.RLock(pattern)
 	f.visit(&x.root, 0, buf)
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
+	if f.err != nil {
+		return nil, fmt.Errorf("matching pattern %.100q: %w", pattern, f.err)
+	}
 	return f, nil
 }
 
@@ -228,7 +274,9 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // are sorted by Path and unique; a node that is a metric and also has
 // children has both Leaf and Branch set. An empty pattern or one with an
 // empty segment matches nothing. Errors are returned only for hostile
-// patterns (too long, too many brace alternatives).
+// patterns (too long, too many brace alternatives, too much globstar work).
+// Result paths share a few backing blocks (up to 32 KiB each), so keeping
+// one result string alive keeps its block alive.
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
 	if !hasMeta(pattern) {
 		if len(pattern) > MaxPatternLen {
@@ -237,13 +285,13 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 		if !validName(pattern) {
 			return nil, nil
 		}
-		x.mu.RLock()
+		l := x.mu.RLock(pattern)
 		n := x.lookup(pattern)
 		var nd storage.Node
 		if n != nil {
-			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.kids != nil}
+			nd = storage.Node{Path: pattern, Leaf: n.isLeaf(), Branch: n.branch()}
 		}
-		x.mu.RUnlock()
+		x.mu.RUnlock(l)
 		if n == nil {
 			return nil, nil
 		}
@@ -259,7 +307,8 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 }
 
 // Expand returns the sorted, unique leaf names matching pattern (see Find
-// for the syntax). render uses it to turn a path expression into series.
+// for the syntax and the sharing of result strings). render uses it to turn
+// a path expression into series.
 func (x *Index) Expand(pattern string) ([]string, error) {
 	if !hasMeta(pattern) {
 		if x.Has(pattern) {

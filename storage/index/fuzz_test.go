@@ -30,8 +30,6 @@ func refGlobRegexp(pat string) (*regexp.Regexp, bool) {
 			if i < n {
 				res.WriteString(q(p[i]))
 				i++
-			} else {
-				res.WriteString(q('\\'))
 			}
 		case '*':
 			res.WriteString(`.*`)
@@ -289,6 +287,29 @@ func FuzzFind(f *testing.F) {
 		}
 		if !slices.Equal(leaves, wantLeaves) {
 			t.Fatalf("Expand(%q) = %q, want %q", pattern, leaves, wantLeaves)
+		}
+		// Delete every other name: pruning must leave exactly the tree of
+		// the remaining names.
+		var kept []string
+		for i, n := range names {
+			if i%2 == 0 {
+				if !x.Delete(n) {
+					t.Fatalf("Delete(%q) = false", n)
+				}
+			} else {
+				kept = append(kept, n)
+			}
+		}
+		if x.Len() != len(kept) {
+			t.Fatalf("Len = %d after deletes, want %d", x.Len(), len(kept))
+		}
+		got, _ = x.Find(pattern)
+		if want := refFind(kept, pattern); !slices.Equal(got, want) {
+			t.Fatalf("after deletes Find(%q) over %q:\n got %v\nwant %v", pattern, kept, got, want)
+		}
+		all, _ := x.Find("**")
+		if want := refFind(kept, "**"); !slices.Equal(all, want) {
+			t.Fatalf("after deletes tree = %v, want %v", all, want)
 		}
 	})
 }

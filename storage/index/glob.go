@@ -22,6 +22,7 @@ const (
 var (
 	errTooManyVariants = errors.New("too many brace alternatives")
 	errPatternTooLong  = errors.New("pattern too long")
+	errTooMuchWork     = errors.New("too many globstar states")
 )
 
 // Token kinds of a compiled glob.
@@ -127,7 +128,7 @@ func (g *glob) match(name string) bool {
 
 // compileGlob compiles one brace-free segment pattern. A backslash makes the
 // next rune literal (outside [...]; inside a class it is an ordinary member,
-// as in Python's fnmatch). When the pattern has no wildcard it returns the
+// as in Python's fnmatch); a trailing backslash is dropped. When the pattern has no wildcard it returns the
 // unescaped literal and isLit.
 func compileGlob(pat string) (g *glob, lit string, isLit bool) {
 	p := []rune(pat)
@@ -138,11 +139,12 @@ func compileGlob(pat string) (g *glob, lit string, isLit bool) {
 		i++
 		switch c {
 		case '\\':
+			// A trailing backslash (e.g. before an escaped dot, which
+			// still separates segments) is dropped, as graphite-web drops
+			// every backslash.
 			if i < len(p) {
 				toks = append(toks, token{kind: tokLit, r: p[i]})
 				i++
-			} else {
-				toks = append(toks, token{kind: tokLit, r: '\\'})
 			}
 		case '*':
 			allLit = false
@@ -361,7 +363,7 @@ func expandBraces(s string) ([]string, error) {
 		return nil
 	}
 	if err := rec(s); err != nil {
-		return nil, fmt.Errorf("expanding %q: %w", s, err)
+		return nil, fmt.Errorf("expanding %.100q: %w", s, err)
 	}
 	return out, nil
 }

@@ -50,7 +50,7 @@ func TestGlobForms(t *testing.T) {
 		{"]", []string{"]"}, nil},
 		{`a\*`, []string{"a*"}, []string{"ab", "a"}},
 		{`\[a]`, []string{"[a]"}, []string{"a"}},
-		{`a\`, []string{`a\`}, []string{"a"}},
+		{`a\`, []string{"a"}, []string{`a\`}},
 		{"{a,b}", []string{"a", "b"}, []string{"c", "ab", "{a,b}"}},
 		{"x{a,b}y", []string{"xay", "xby"}, []string{"xy"}},
 		{"{a,b}{c,d}", []string{"ac", "ad", "bc", "bd"}, []string{"a", "cd"}},

@@ -3,7 +3,6 @@ package index
 import (
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -21,24 +20,52 @@ const internSize = 1 << 15
 
 // Index is an in-memory tree of dot-separated metric names. It is safe for
 // concurrent use: lookups (Has, Find, Expand, Walk and Add of a name already
-// present) share a read lock; only inserting or deleting takes the write
-// lock.
+// present) take one shard of a sharded read lock, so readers never block
+// each other nor share a contended cache line; only inserting or deleting
+// takes the write lock (every shard).
 type Index struct {
-	mu     sync.RWMutex
+	mu     shardedRW
 	root   node
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
+	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
+	tagged taggedSet           // tagged series names, outside the tree (tagged.go)
 }
 
+// node is one segment of the tree: 24 bytes. Whether it is a metric (leaf)
+// lives in kids, so the many childless leaves share one sentinel.
 type node struct {
 	seg  string
-	kids *children // nil for a node without children
-	leaf bool
+	kids *children // nil: neither leaf nor branch; leafOnly: a childless leaf
 }
 
 type children struct {
 	list []*node // sorted by seg while m == nil; unordered once m is built
 	m    map[string]*node
+	leaf bool // the node owning this is also a leaf
+}
+
+// leafOnly is the shared, never modified kids of every childless leaf.
+var leafOnly = &children{leaf: true}
+
+func (n *node) isLeaf() bool { return n.kids != nil && n.kids.leaf }
+
+// branch reports whether n has children.
+func (n *node) branch() bool { return n.kids != nil && len(n.kids.list) > 0 }
+
+func (n *node) setLeaf(v bool) {
+	switch {
+	case n.kids == nil:
+		if v {
+			n.kids = leafOnly
+		}
+	case n.kids == leafOnly:
+		if !v {
+			n.kids = nil
+		}
+	default:
+		n.kids.leaf = v
+	}
 }
 
 // New returns an empty index.
@@ -49,17 +76,21 @@ func (x *Index) Len() int { return int(x.n.Load()) }
 
 // Add inserts a metric name such as "a.b.c" and reports whether it was new.
 // Names that are empty, longer than MaxNameLen, have an empty segment
-// (leading, trailing or doubled dot) or contain ';' (tagged series, which
-// are indexed elsewhere) are ignored and Add returns false. Adding a name
+// (leading, trailing or doubled dot) are ignored and Add returns false.
+// Tagged series names (containing ';') go to the tagged set (tagged.go),
+// not the tree. Adding a name
 // already present takes only the read lock and does not allocate.
 func (x *Index) Add(name string) bool {
+	if IsTagged(name) {
+		return x.addTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	present := n != nil && n.leaf
-	x.mu.RUnlock()
+	present := n != nil && n.isLeaf()
+	x.mu.RUnlock(l)
 	if present {
 		return false
 	}
@@ -81,19 +112,25 @@ func (x *Index) AddBytes(name []byte) bool {
 
 // Has reports whether name is a leaf of the index.
 func (x *Index) Has(name string) bool {
+	if IsTagged(name) {
+		return x.hasTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}
-	x.mu.RLock()
+	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	ok := n != nil && n.leaf
-	x.mu.RUnlock()
+	ok := n != nil && n.isLeaf()
+	x.mu.RUnlock(l)
 	return ok
 }
 
 // Delete removes the leaf name and prunes branches left empty. It reports
 // whether name was present. A node that is also a branch keeps its children.
 func (x *Index) Delete(name string) bool {
+	if IsTagged(name) {
+		return x.deleteTagged(name)
+	}
 	if !validName(name) {
 		return false
 	}
@@ -109,12 +146,12 @@ func (x *Index) Delete(name string) bool {
 			return false
 		}
 	}
-	if !n.leaf {
+	if !n.isLeaf() {
 		return false
 	}
-	n.leaf = false
+	n.setLeaf(false)
 	x.n.Add(-1)
-	for i := len(path) - 1; i >= 0 && !n.leaf && n.kids == nil; i-- {
+	for i := len(path) - 1; i >= 0 && n.kids == nil; i-- {
 		parent := path[i]
 		parent.removeChild(n)
 		n = parent
@@ -127,14 +164,14 @@ func (x *Index) Delete(name string) bool {
 // on the same index (that would deadlock), and long-running fns delay
 // inserts of new names.
 func (x *Index) Walk(fn func(name string) bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	l := x.mu.RLock("")
+	defer x.mu.RUnlock(l)
 	buf := make([]byte, 0, 256)
 	x.root.walk(buf, fn)
 }
 
 func (n *node) walk(buf []byte, fn func(string) bool) bool {
-	if n.kids == nil {
+	if !n.branch() {
 		return true
 	}
 	for _, c := range n.kids.list {
@@ -143,7 +180,7 @@ func (n *node) walk(buf []byte, fn func(string) bool) bool {
 			b = append(b, '.')
 		}
 		b = append(b, c.seg...)
-		if c.leaf && !fn(string(b)) {
+		if c.isLeaf() && !fn(string(b)) {
 			return false
 		}
 		if !c.walk(b, fn) {
@@ -204,17 +241,29 @@ func (x *Index) insert(name string) bool {
 	for seg := range segments(name) {
 		c := n.child(seg)
 		if c == nil {
-			c = &node{seg: x.internSeg(seg)}
+			c = x.newNode(seg)
 			n.addChild(c)
 		}
 		n = c
 	}
-	if n.leaf {
+	if n.isLeaf() {
 		return false
 	}
-	n.leaf = true
+	n.setLeaf(true)
 	x.n.Add(1)
 	return true
+}
+
+// newNode returns a node for seg carved from the current slab. A slab stays
+// alive while any of its nodes does; deletes are rare enough for that.
+func (x *Index) newNode(seg string) *node {
+	if len(x.slab) == 0 {
+		x.slab = make([]node, 1024)
+	}
+	c := &x.slab[0]
+	x.slab = x.slab[1:]
+	c.seg = x.internSeg(seg)
+	return c
 }
 
 // internSeg returns a private copy of seg, shared with earlier equal
@@ -264,8 +313,8 @@ func (n *node) child(seg string) *node {
 
 func (n *node) addChild(c *node) {
 	k := n.kids
-	if k == nil {
-		n.kids = &children{list: []*node{c}}
+	if k == nil || k == leafOnly {
+		n.kids = &children{list: []*node{c}, leaf: k != nil}
 		return
 	}
 	if k.m != nil {
@@ -304,5 +353,8 @@ func (n *node) removeChild(c *node) {
 	}
 	if len(k.list) == 0 {
 		n.kids = nil
+		if k.leaf {
+			n.kids = leafOnly
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package index
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -51,7 +53,7 @@ func TestAddHasLenDelete(t *testing.T) {
 	if !x.Add("a.b") || !x.Has("a.b") || x.Len() != 3 {
 		t.Fatal("Add of branch path")
 	}
-	for _, bad := range []string{"", ".", "a.", ".a", "a..b", "a;t=v", "a.b;x=y", string(make([]byte, MaxNameLen+1))} {
+	for _, bad := range []string{"", ".", "a.", ".a", "a..b", string(make([]byte, MaxNameLen+1))} {
 		if x.Add(bad) || x.Has(bad) || x.Delete(bad) {
 			t.Errorf("invalid name %q accepted", bad)
 		}
@@ -284,7 +286,8 @@ func TestConcurrent(t *testing.T) {
 				name := fmt.Sprintf("c.h%d.m%d", i%50, i)
 				x.Add(name)
 				x.Add(name)
-				if !x.Has(name) {
+				// Worker 1 deletes every third name; the others must stay.
+				if i%3 != 0 && !x.Has(name) {
 					t.Errorf("lost %s", name)
 					return
 				}
@@ -311,5 +314,39 @@ func TestConcurrent(t *testing.T) {
 		if i%3 != 0 && !x.Has(fmt.Sprintf("c.h%d.m%d", i%50, i)) {
 			t.Fatalf("missing c.h%d.m%d", i%50, i)
 		}
+	}
+}
+
+func TestFindGlobstarWorkBound(t *testing.T) {
+	defer func(v int) { maxVisited = v }(maxVisited)
+	maxVisited = 5000
+	x := New()
+	for i := range 200 {
+		x.Add(fmt.Sprintf("a.b%d.c", i))
+	}
+	// 30 globstars over 202 branches: ~6000 states.
+	p := strings.Repeat("**.", 30) + "c"
+	if _, err := x.Find(p); !errors.Is(err, errTooMuchWork) {
+		t.Fatalf("Find(30 globstars) err = %v, want too much work", err)
+	}
+	if _, err := x.Expand(p); !errors.Is(err, errTooMuchWork) {
+		t.Fatalf("Expand(30 globstars) err = %v, want too much work", err)
+	}
+	// A few globstars stay within the bound and give exact results.
+	got, err := x.Find("**.**.**.c")
+	if err != nil || len(got) != 200 || got[0].Path != "a.b0.c" || got[199].Path != "a.b99.c" {
+		t.Fatalf("Find(**.**.**.c) = %d, %v", len(got), err)
+	}
+}
+
+func TestFindTotalVariantsBound(t *testing.T) {
+	x := newIndex(sample...)
+	seg := strings.Repeat("{a,b}", 10) // 1024 variants: allowed per segment
+	if _, err := x.Find(seg); err != nil {
+		t.Fatalf("one 1024-variant segment: %v", err)
+	}
+	p := strings.Repeat(seg+".", 4) + seg // 5 x 1024 > 4096 in total
+	if _, err := x.Find(p); !errors.Is(err, errTooManyVariants) {
+		t.Fatalf("Find(5 x 1024 variants) err = %v", err)
 	}
 }

@@ -129,3 +129,66 @@ func TestFindOracleGraphiteWeb(t *testing.T) {
 		t.Fatalf("only %d of %d patterns matched anything: corpus too sparse", nonEmpty, len(patterns))
 	}
 }
+
+// TestGlobOracleFnmatch compares the compiled matcher with CPython's
+// fnmatch.fnmatchcase on random class-heavy patterns (no backslashes: our
+// escape rule is a documented extension).
+func TestGlobOracleFnmatch(t *testing.T) {
+	py := oraclePython(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	patAlpha := []rune("ab-!^]z[*?é")
+	nameAlpha := []rune("ab-!^]z[é")
+	type pair struct{ P, N string }
+	var pairs []pair
+	for range 20000 {
+		p := make([]rune, 1+rng.IntN(7))
+		for i := range p {
+			p[i] = patAlpha[rng.IntN(len(patAlpha))]
+		}
+		n := make([]rune, rng.IntN(4))
+		for i := range n {
+			n[i] = nameAlpha[rng.IntN(len(nameAlpha))]
+		}
+		pairs = append(pairs, pair{string(p), string(n)})
+	}
+	req, _ := json.Marshal(pairs)
+	cmd := exec.Command(py, "-c", `
+import json, sys, fnmatch
+out = []
+for e in json.load(sys.stdin):
+    try:
+        out.append(fnmatch.fnmatchcase(e["N"], e["P"]))
+    except Exception:
+        out.append(None)
+json.dump(out, sys.stdout)
+`)
+	cmd.Stdin = strings.NewReader(string(req))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python fnmatch: %v", err)
+	}
+	var res []*bool
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(pairs) {
+		t.Fatalf("decoding oracle output: %v (%d results)", err, len(res))
+	}
+	matched, skipped := 0, 0
+	for i, pr := range pairs {
+		if res[i] == nil {
+			skipped++ // CPython's re rejected the translation
+			continue
+		}
+		g, lit, isLit := compileGlob(pr.P)
+		got := isLit && lit == pr.N || !isLit && g.match(pr.N)
+		if got != *res[i] {
+			t.Errorf("fnmatchcase(%q, %q) = %v, ours %v", pr.N, pr.P, *res[i], got)
+		}
+		if got {
+			matched++
+		}
+	}
+	t.Logf("%d pairs, %d matches, %d rejected by CPython", len(pairs), matched, skipped)
+	if matched < 400 {
+		t.Fatalf("only %d matching pairs: corpus too weak", matched)
+	}
+}

@@ -28,7 +28,7 @@ var errCorrupt = errors.New("corrupt index snapshot")
 // walkBytes calls fn with every leaf name in a buffer valid only during the
 // call. Caller holds a lock.
 func (n *node) walkBytes(buf []byte, fn func([]byte)) {
-	if n.kids == nil {
+	if !n.branch() {
 		return
 	}
 	for _, c := range n.kids.list {
@@ -37,7 +37,7 @@ func (n *node) walkBytes(buf []byte, fn func([]byte)) {
 			b = append(b, '.')
 		}
 		b = append(b, c.seg...)
-		if c.leaf {
+		if c.isLeaf() {
 			fn(b)
 		}
 		c.walkBytes(b, fn)
@@ -52,7 +52,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	out = append(out, snapMagic...)
 	var prev []byte
 	var count uint64
-	x.mu.RLock()
+	l := x.mu.RLock("")
 	x.root.walkBytes(make([]byte, 0, 256), func(name []byte) {
 		shared := 0
 		for shared < len(prev) && shared < len(name) && prev[shared] == name[shared] {
@@ -64,7 +64,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 		prev = append(prev[:0], name...)
 		count++
 	})
-	x.mu.RUnlock()
+	x.mu.RUnlock(l)
 	out = append(out, 0, 0)
 	out = binary.LittleEndian.AppendUint64(out, count)
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, crcTable))
@@ -103,24 +103,67 @@ func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 		return n, fmt.Errorf("reading index snapshot: %w: %d names, trailer says %d", errCorrupt, count, want)
 	}
 	// Second pass: insert in batches so readers are not blocked for long.
+	// Names come in depth-first order and front-coded, so the nodes of the
+	// segments shared with the previous name are reused from a stack
+	// instead of being looked up again.
 	const batch = 4096
 	i := 0
+	stack := make([]*node, 1, 32)
 	x.mu.Lock()
-	_, err = decodeSnapshot(recs, func(name []byte) {
-		x.insert(unsafe.String(&name[0], len(name))) // insert copies what it keeps
+	stack[0] = &x.root
+	_, err = decodeSnapshot(recs, func(name []byte, shared int) {
 		i++
 		if i%batch == 0 {
+			// Let readers in; nodes may be pruned meanwhile only by
+			// Delete, so restart from the root.
 			x.mu.Unlock()
 			x.mu.Lock()
+			shared = 0
+		}
+		d := 0
+		last := -1
+		for j := 0; j < shared; j++ {
+			if name[j] == '.' {
+				d++
+				last = j
+			}
+		}
+		if d > len(stack)-1 {
+			d, last = 0, -1
+		}
+		stack = stack[:d+1]
+		rest := unsafe.String(&name[last+1], len(name)-last-1) // insert copies what it keeps
+		if x.insertUnder(stack[d], rest, &stack) {
+			x.n.Add(1)
 		}
 	})
 	x.mu.Unlock()
 	return n, err
 }
 
+// insertUnder adds the relative name rest below n, appending the nodes it
+// passes to *stack, and reports whether the leaf is new. Caller holds the
+// write lock and counts the leaf.
+func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
+	for seg := range segments(rest) {
+		c := n.child(seg)
+		if c == nil {
+			c = x.newNode(seg)
+			n.addChild(c)
+		}
+		*stack = append(*stack, c)
+		n = c
+	}
+	if n.isLeaf() {
+		return false
+	}
+	n.setLeaf(true)
+	return true
+}
+
 // decodeSnapshot decodes the records, calling fn (when non-nil) with each
 // valid name, and returns the number of names.
-func decodeSnapshot(recs []byte, fn func([]byte)) (uint64, error) {
+func decodeSnapshot(recs []byte, fn func(name []byte, shared int)) (uint64, error) {
 	name := make([]byte, 0, 256)
 	var count uint64
 	for {
@@ -146,10 +189,10 @@ func decodeSnapshot(recs []byte, fn func([]byte)) (uint64, error) {
 		name = append(name[:shared], recs[:ln]...)
 		recs = recs[ln:]
 		if !validName(string(name)) {
-			return count, fmt.Errorf("reading index snapshot: %w: invalid name %q", errCorrupt, name)
+			return count, fmt.Errorf("reading index snapshot: %w: invalid name %.100q", errCorrupt, name)
 		}
 		if fn != nil {
-			fn(name)
+			fn(name, int(shared))
 		}
 		count++
 	}

@@ -24,6 +24,10 @@ import (
 //	  for:   zigzag-varint base, width:u8, then width bits per value of v-base
 //	  delta: zigzag-varint first, width:u8, then width bits per value of
 //	         zigzag(v[i]-v[i-1])
+//	  dod:   zigzag-varint first, then per next value the delta of deltas
+//	         d = (v[i]-v[i-1]) - (v[i-1]-v[i-2]) (the first delta counts
+//	         against 0) as '0' (d=0), '10'+7 bits, '110'+12 bits,
+//	         '1110'+20 bits or '1111'+64 bits of zigzag(d)
 //
 // Integer encodings apply when every value is an integer with |v| <= 2^53
 // (not -0), which is typical for Graphite counters and gauges.
@@ -33,6 +37,7 @@ const (
 	encXOR   = 0
 	encFOR   = 1
 	encDelta = 2
+	encDoD   = 3
 
 	flagDense = 1 << 2
 
@@ -97,7 +102,7 @@ func (s *slotBuf) apply(b []byte) error {
 		return fmt.Errorf("decoding block: %w: empty", errBadBlock)
 	}
 	hdr := b[0]
-	if hdr>>3 != 0 || hdr&3 > encDelta {
+	if hdr>>3 != 0 {
 		return fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
 	}
 	p := 1
@@ -192,6 +197,34 @@ func (s *slotBuf) apply(b []byte) error {
 			}
 			s.set(nextSlot(), math.Float64frombits(prev))
 		}
+	case encDoD:
+		v, n := binary.Varint(rest)
+		if n <= 0 {
+			return fmt.Errorf("decoding block: %w: dod head", errBadBlock)
+		}
+		r := bitReader{b: rest[n:]}
+		s.set(nextSlot(), float64(v))
+		var delta int64
+		for i := 1; i < k; i++ {
+			var z uint64
+			switch {
+			case !r.readBit():
+			case !r.readBit():
+				z = r.read(7)
+			case !r.readBit():
+				z = r.read(12)
+			case !r.readBit():
+				z = r.read(20)
+			default:
+				z = r.read(64)
+			}
+			if r.err != nil {
+				return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
+			}
+			delta += unzigzag(z)
+			v += delta
+			s.set(nextSlot(), float64(v))
+		}
 	default:
 		base, n := binary.Varint(rest)
 		if n <= 0 || len(rest) < n+1 {
@@ -224,6 +257,21 @@ func (s *slotBuf) apply(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// dodCost is the number of bits the dod encoding spends on zigzag value z.
+func dodCost(z uint64) uint {
+	switch {
+	case z == 0:
+		return 1
+	case z < 1<<7:
+		return 2 + 7
+	case z < 1<<12:
+		return 3 + 12
+	case z < 1<<20:
+		return 4 + 20
+	}
+	return 4 + 64
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
@@ -276,13 +324,18 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 		ints := s.ints[:0]
 		minV, maxV := int64(math.MaxInt64), int64(math.MinInt64)
 		var maxZ uint64
+		var dodBits uint
+		var prevDelta int64
 		for i := f; i <= l; i++ {
 			if s.has(i) {
 				v := int64(s.vals[i])
 				if len(ints) > 0 {
-					if z := zigzag(v - ints[len(ints)-1]); z > maxZ {
+					d := v - ints[len(ints)-1]
+					if z := zigzag(d); z > maxZ {
 						maxZ = z
 					}
+					dodBits += dodCost(zigzag(d - prevDelta))
+					prevDelta = d
 				}
 				ints = append(ints, v)
 				minV = min(minV, v)
@@ -294,7 +347,32 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 		wDelta := widthOf(maxZ)
 		// Delta codes k-1 values, frame-of-reference k.
 		w := &bitWriter{}
-		if uint(k-1)*wDelta < uint(k)*wFOR {
+		if dodBits < uint(k-1)*wDelta && dodBits < uint(k)*wFOR {
+			hdr |= encDoD
+			w.b = binary.AppendVarint(dst, ints[0])
+			var prev int64
+			for i := 1; i < len(ints); i++ {
+				d := ints[i] - ints[i-1]
+				z := zigzag(d - prev)
+				prev = d
+				switch c := dodCost(z); c {
+				case 1:
+					w.write(0, 1)
+				case 2 + 7:
+					w.write(0b10, 2)
+					w.write(z, 7)
+				case 3 + 12:
+					w.write(0b110, 3)
+					w.write(z, 12)
+				case 4 + 20:
+					w.write(0b1110, 4)
+					w.write(z, 20)
+				default:
+					w.write(0b1111, 4)
+					w.write(z, 64)
+				}
+			}
+		} else if uint(k-1)*wDelta < uint(k)*wFOR {
 			hdr |= encDelta
 			dst = binary.AppendVarint(dst, ints[0])
 			dst = append(dst, byte(wDelta))

@@ -84,9 +84,18 @@ func TestBlockSizes(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		ctr[i] = float64(1000 + 3*i)
 	}
-	// Counter: delta coding with zigzag(3)=6, width 3: 99*3 bits = 38 bytes.
-	if enc := checkRoundTrip(t, ctr); len(enc) != 1+1+1+2+1+38 {
-		t.Errorf("counter: %d bytes, want %d", len(enc), 1+1+1+2+1+38)
+	// Counter: delta-of-delta, first value 2 bytes, 9 bits for the first
+	// delta, then 1 bit per point: 107 bits = 14 bytes.
+	if enc := checkRoundTrip(t, ctr); len(enc) != 3+2+14 {
+		t.Errorf("counter: %d bytes, want %d", len(enc), 3+2+14)
+	}
+	// W1's sawtooth (i+p)%100 with one wrap: 9 + 15 + 15 + 96 bits.
+	saw := map[int]float64{}
+	for p := 0; p < 100; p++ {
+		saw[p] = float64((37 + p) % 100)
+	}
+	if enc := checkRoundTrip(t, saw); len(enc) != 3+1+17 {
+		t.Errorf("sawtooth: %d bytes, want %d", len(enc), 3+1+17)
 	}
 }
 
@@ -137,6 +146,7 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Add(blockOf(map[int]float64{0: 1, 1: 2, 2: 3}).appendEncode(nil))
 	f.Add(blockOf(map[int]float64{0: 1, 5: 200, 1000: -3}).appendEncode(nil))
 	f.Add([]byte{0, 0, 0})
+	f.Add(blockOf(map[int]float64{0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 0}).appendEncode(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()

@@ -21,7 +21,8 @@ var slotPool = sync.Pool{New: func() any { s := new(slotBuf); s.reset(); return 
 // retention covers now-from, and the result runs from
 // floor(from/step)*step+step to floor(until/step)*step+step (one step more
 // if those are equal). Where whisper returns None (the range is entirely in
-// the future or beyond retention) Fetch returns a series with no values.
+// the future or beyond retention) Fetch returns a series with no values,
+// Start = from and Step = the finest archive's step (as storage/whisper does).
 func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
 	ser := s.lookup(name)
 	if ser == nil {
@@ -37,7 +38,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		return nil, fmt.Errorf("fetching %q from %d until %d: %w", name, from, until, ErrInvalidInterval)
 	}
 	sc := ser.schema
-	out := &storage.Series{Name: name, Step: sc.archives[0].step}
+	out := &storage.Series{Name: name, Start: from, Step: sc.archives[0].step}
 	oldest := now - sc.maxRetention
 	if from > now || until < oldest {
 		return out, nil

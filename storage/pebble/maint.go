@@ -93,6 +93,7 @@ type Stats struct {
 	PointsDroppedNoSchema int64
 	Series                int64  // metric names stored
 	DiskBytes             uint64 // pebble's on-disk size (sstables, WAL, blobs)
+	TableBytes            int64  // live sstable bytes (the compressed data)
 	MemTableBytes         uint64
 	BlockCacheBytes       int64
 	BlockCacheHits        int64
@@ -118,6 +119,7 @@ func (s *Store) Stats() Stats {
 	}
 	m := s.db.Metrics()
 	st.DiskBytes = m.DiskSpaceUsage()
+	st.TableBytes = m.Total().TablesSize
 	st.MemTableBytes = m.MemTable.Size
 	st.BlockCacheBytes = m.BlockCache.Size
 	st.BlockCacheHits = m.BlockCache.Hits

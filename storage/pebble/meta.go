@@ -53,6 +53,9 @@ type series struct {
 	// generation (so there is nothing to read back).
 	gen   uint64
 	fresh bool
+	// tails[h] is the writer's knowledge of archive h's current interval
+	// (see tail); nil until the series is first written.
+	tails []tail
 }
 
 // encodeSchema encodes a schema record: method:u8 xff:f32 n:uvarint then

@@ -353,7 +353,9 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
-		err = s.db.LogData(nil, pebble.Sync)
+		// Flushing the memtables makes the next Open fast (no WAL replay)
+		// and leaves everything in sstables.
+		err = s.db.Flush()
 		err = errors.Join(err, s.db.Close())
 		s.db = nil
 	})

@@ -38,6 +38,8 @@ type writer struct {
 	ivs    []int64
 	fitted []int64
 	known  []float64
+	knownT []int64
+	closed []closedTail
 	keyBuf []byte
 	enc    []byte
 
@@ -130,7 +132,11 @@ func (w *writer) commit() error {
 func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error {
 	w.ser = ser
 	w.err = nil
+	w.closed = w.closed[:0]
 	sc := ser.schema
+	if ser.fresh {
+		ser.tails = freshTails(len(sc.archives) - 1)
+	}
 	// Stable sort by timestamp unless already sorted (the common case).
 	sorted := true
 	for i := 1; i < len(pts); i++ {
@@ -247,6 +253,7 @@ func (w *writer) block(a int, t int64) *blockRef {
 func (w *writer) set(a int, t int64, v float64) {
 	b := w.block(a, t)
 	b.dirty.set(int((t-b.start)/w.ser.schema.archives[a].step), v)
+	w.noteSet(a, t, v)
 }
 
 // load reads b's stored content, once.
@@ -280,28 +287,80 @@ func (w *writer) propagate(h, lo int, l int64) bool {
 	sc := w.ser.schema
 	hstep, lstep := sc.archives[h].step, sc.archives[lo].step
 	total := int(lstep / hstep)
-	known := w.known[:0]
+	if tl := w.tailFor(h, l); tl != nil {
+		if tl.n == 0 || float64(tl.n)/float64(total) < sc.xff {
+			return false
+		}
+		w.set(lo, l, tl.value(sc.method, total))
+		return true
+	}
+	known, knownT := w.known[:0], w.knownT[:0]
+	var last *blockRef
 	for t := l; t < l+lstep; {
 		b := w.block(h, t)
+		last = b
 		end := min(l+lstep, b.start+hstep*blockSlots)
 		for ; t < end; t += hstep {
 			slot := int((t - b.start) / hstep)
 			if b.dirty.has(slot) {
 				known = append(known, b.dirty.vals[slot])
+				knownT = append(knownT, t)
 				continue
 			}
 			w.load(b)
 			if b.base.has(slot) {
 				known = append(known, b.base.vals[slot])
+				knownT = append(knownT, t)
 			}
 		}
 	}
-	w.known = known
+	w.known, w.knownT = known, knownT
+	w.establishTail(h, l, lstep, last)
 	if len(known) == 0 || float64(len(known))/float64(total) < sc.xff {
 		return false
 	}
 	w.set(lo, l, sc.method.Aggregate(known, total))
 	return true
+}
+
+// establishTail makes interval l of archive h the tail after it was read
+// in full (w.known, w.knownT), if nothing newer of archive h is known to be
+// in this write; b is the block holding the interval's end.
+func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
+	ser := w.ser
+	if w.err != nil {
+		return
+	}
+	if ser.tails == nil {
+		ser.tails = make([]tail, len(ser.schema.archives)-1)
+	}
+	tl := &ser.tails[h]
+	if tl.ok && tl.curL > l {
+		return // a newer interval is already tracked
+	}
+	hstep := ser.schema.archives[h].step
+	// The store holds nothing of archive h from the interval's end to the
+	// first present slot after it in the same block (or the block's end).
+	end := b.start + hstep*blockSlots
+	for t := l + lstep; t < end; t += hstep {
+		slot := int((t - b.start) / hstep)
+		if b.dirty.has(slot) || (b.loaded && b.base.has(slot)) || !b.loaded && !ser.fresh {
+			end = t
+			break
+		}
+	}
+	if end < l+lstep {
+		end = l + lstep
+	}
+	nt := tail{curL: l, end: end, ok: true}
+	for i, v := range w.known {
+		if nt.n > 0 {
+			nt.acc = fold(ser.schema.method, nt.acc, nt.n-1, nt.lastVal)
+		}
+		nt.n++
+		nt.lastTs, nt.lastVal = w.knownT[i], v
+	}
+	*tl = nt
 }
 
 // flushSeries stages one merge operand per dirty block.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"syscall"
 
 	"github.com/plumbago/plumbago/storage/schema"
@@ -166,6 +167,15 @@ func readHeader(fd int, size int64, h *header, buf []byte) ([]byte, error) {
 			base = int64(binary.BigEndian.Uint32(buf[a.offset:]))
 		}
 		h.base = append(h.base, base)
+	}
+	// whisper.create writes the largest archive span; a larger value would
+	// let fetch return more slots than the file holds.
+	var span int64
+	for _, a := range h.archives {
+		span = max(span, a.ret)
+	}
+	if h.maxRet > span {
+		return buf, fmt.Errorf("maxRetention %d beyond the archives' %d s: %w", h.maxRet, span, ErrCorrupt)
 	}
 	return buf, nil
 }
@@ -462,7 +472,9 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 	}
 	base := int64(binary.BigEndian.Uint32(p[:]))
 	if base == 0 {
-		for n := (untilI - fromI) / step; n > 0; n-- {
+		n := (untilI - fromI) / step
+		dst = slices.Grow(dst, int(n))
+		for ; n > 0; n-- {
 			dst = append(dst, math.NaN())
 		}
 		return fromI, step, dst, true, buf, nil
@@ -487,6 +499,7 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 		}
 	}
 	iv := fromI
+	dst = slices.Grow(dst, int(n/pointSize))
 	for k := int64(0); k < n/pointSize; k++ {
 		q := buf[k*pointSize:]
 		if int64(binary.BigEndian.Uint32(q)) == iv {

@@ -9,6 +9,7 @@ import (
 type scanDir struct {
 	path   string // absolute directory path
 	prefix string // metric prefix ("a.b."), "" at the root
+	tagged int    // depth below <dir>/_tagged (1 = the _tagged dir itself), 0 elsewhere
 }
 
 // scan walks the tree with the given number of workers and adds every
@@ -82,7 +83,13 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 				continue // not a metric segment (hidden files, other files)
 			}
 			t := e.Type()
+			if d.tagged > 0 {
+				s.scanTagged(d, n, t, &subdirs)
+				continue
+			}
 			switch {
+			case t.IsDir() && d.prefix == "" && n == taggedDir:
+				subdirs = append(subdirs, scanDir{path: d.path + "/" + n, tagged: 1})
 			case t.IsDir():
 				if strings.IndexByte(n, '.') < 0 {
 					subdirs = append(subdirs, scanDir{path: d.path + "/" + n, prefix: d.prefix + n + "."})
@@ -101,6 +108,20 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 		}
 		if err != nil || len(ents) == 0 {
 			return subdirs
+		}
+	}
+}
+
+// scanTagged handles one entry below _tagged: two levels of hash
+// directories, then files named after the series (see tagged.go).
+func (s *Store) scanTagged(d scanDir, n string, t os.FileMode, subdirs *[]scanDir) {
+	switch {
+	case t.IsDir() && d.tagged < 3:
+		*subdirs = append(*subdirs, scanDir{path: d.path + "/" + n, tagged: d.tagged + 1})
+	case d.tagged == 3 && (t.IsRegular() || t&os.ModeSymlink != 0) && strings.HasSuffix(n, ".wsp"):
+		if name, ok := decodeTaggedFile(n[:len(n)-len(".wsp")]); ok && validName(name) == nil {
+			s.index.Add(name)
+			s.scanned.Add(1)
 		}
 	}
 }

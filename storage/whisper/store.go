@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -59,8 +60,9 @@ type Stats struct {
 	UpdateOps     uint64 // update_many calls (one per series per batch)
 	PointsWritten uint64 // points written into an archive
 	PointsDropped uint64 // points outside every archive's retention (or outside u32 time)
-	Errors        uint64 // series that failed (invalid names included)
-	InvalidNames  uint64 // series rejected for their name
+	Errors        uint64 // series whose write failed (I/O error, corrupt file)
+	InvalidNames  uint64 // points rejected because their metric name has no file path
+	NoSchema      uint64 // points dropped because no storage schema matches their name
 	ScannedFiles  uint64 // metrics found by the startup scan
 }
 
@@ -83,7 +85,7 @@ type Store struct {
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, scanned atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -153,6 +155,7 @@ func (s *Store) Stats() Stats {
 		PointsDropped: s.dropped.Load(),
 		Errors:        s.errs.Load(),
 		InvalidNames:  s.invalid.Load(),
+		NoSchema:      s.noSchema.Load(),
 		ScannedFiles:  s.scanned.Load(),
 	}
 }
@@ -185,6 +188,9 @@ const (
 // validName reports whether name maps to a path strictly inside the tree:
 // non-empty dot-separated segments without '/', NUL, or over-long parts.
 func validName(name string) error {
+	if isTagged(name) {
+		return validTaggedName(name)
+	}
 	if len(name) == 0 || len(name) > maxNameLen {
 		return fmt.Errorf("name of %d bytes: %w", len(name), ErrInvalidName)
 	}
@@ -211,8 +217,19 @@ func validName(name string) error {
 	return nil
 }
 
+// cPath appends <dir>/a/b/c.wsp for a.b.c to dst, NUL-terminated for open(2).
+func (s *Store) cPath(dst []byte, name string) []byte {
+	return append(s.filePath(dst, name), 0)
+}
+
+// goPath is the path in a NUL-terminated cpath as a string.
+func goPath(cpath []byte) string { return string(cpath[:len(cpath)-1]) }
+
 // filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
 func (s *Store) filePath(dst []byte, name string) []byte {
+	if isTagged(name) {
+		return s.taggedPath(dst, name)
+	}
 	dst = append(dst[:0], s.dir...)
 	dst = append(dst, '/')
 	for i := 0; i < len(name); i++ {
@@ -243,14 +260,25 @@ func (s *Store) lock(name string) *sync.RWMutex {
 	return &s.locks[h%stripes]
 }
 
+const atFDCWD = -100 // AT_FDCWD
 
-func openFile(path string, flags int, mode uint32) (int, error) {
+// openFile is open(2) on a NUL-terminated path without the allocation
+// syscall.Open makes to terminate it.
+func openFile(cpath []byte, flags int, mode uint32) (int, error) {
+	if len(cpath) == 0 || cpath[len(cpath)-1] != 0 {
+		panic("BUG: openFile needs a NUL-terminated path")
+	}
+	dirfd := atFDCWD
 	for {
-		fd, err := syscall.Open(path, flags|syscall.O_CLOEXEC, mode)
-		if err == syscall.EINTR {
+		r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&cpath[0])),
+			uintptr(flags|syscall.O_CLOEXEC), uintptr(mode), 0, 0)
+		if e == syscall.EINTR {
 			continue
 		}
-		return fd, err
+		if e != 0 {
+			return -1, e
+		}
+		return int(r), nil
 	}
 }
 
@@ -272,8 +300,11 @@ func fileSize(fd int) (int64, error) {
 
 // Write persists every series of b: one update_many per series, creating
 // missing files from the rules. Points outside retention are dropped and
-// counted. Series that fail (invalid name, I/O error, corrupt file) are
-// counted and reported in the returned error; the others are still written.
+// counted. So are the points of series whose name has no path in the tree
+// (Stats.InvalidNames) or matches no storage schema (Stats.NoSchema): like
+// out-of-retention points they are dropped, not errors. Series that fail
+// (I/O error, corrupt file) are counted and reported in the returned error;
+// the others are still written.
 func (s *Store) Write(b *storage.Batch) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -289,6 +320,14 @@ func (s *Store) Write(b *storage.Batch) error {
 			continue
 		}
 		if err := s.writeSeries(sc, sp, now); err != nil {
+			switch {
+			case errors.Is(err, ErrInvalidName):
+				s.invalid.Add(uint64(len(sp.Points)))
+				continue
+			case errors.Is(err, schema.ErrNoSchema):
+				s.noSchema.Add(uint64(len(sp.Points)))
+				continue
+			}
 			s.errs.Add(1)
 			failed++
 			if len(errs) < 8 {
@@ -308,7 +347,6 @@ func (s *Store) Write(b *storage.Batch) error {
 func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) error {
 	name := sp.Name
 	if err := validName(name); err != nil {
-		s.invalid.Add(1)
 		return err
 	}
 	// Copy, drop what a u32 timestamp cannot hold, and sort by time (stable:
@@ -343,27 +381,27 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 			return 0
 		})
 	}
-	sc.path = s.filePath(sc.path, name)
-	path := string(sc.path)
+	sc.path = s.cPath(sc.path, name)
+	cpath := sc.path
 
 	mu := s.lock(name)
 	mu.Lock()
 	defer mu.Unlock()
 
-	fd, err := openFile(path, syscall.O_RDWR, 0)
+	fd, err := openFile(cpath, syscall.O_RDWR, 0)
 	if err == syscall.ENOENT {
-		fd, err = s.create(sc, name, path)
+		fd, err = s.create(sc, name, cpath)
 	}
 	if err != nil {
-		return fmt.Errorf("opening %q: %w", path, err)
+		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
 	defer closeFile(fd)
 	size, err := fileSize(fd)
 	if err != nil {
-		return fmt.Errorf("opening %q: %w", path, err)
+		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
 	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
-		return fmt.Errorf("reading header of %q: %w", path, err)
+		return fmt.Errorf("reading header of %q: %w", goPath(cpath), err)
 	}
 	sc.u.fd, sc.u.h, sc.u.written = fd, &sc.hdr, 0
 	dropped, err := sc.u.updateMany(sc.pts, now)
@@ -373,7 +411,7 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 		s.dropped.Add(uint64(dropped))
 	}
 	if err != nil {
-		return fmt.Errorf("updating %q: %w", path, err)
+		return fmt.Errorf("updating %q: %w", goPath(cpath), err)
 	}
 	return nil
 }
@@ -381,20 +419,21 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 // create makes name's file from the rules and returns it open for writing.
 // A file that cannot be completed is removed, so no empty or headerless file
 // is left behind.
-func (s *Store) create(sc *scratch, name, path string) (int, error) {
+func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 	sch, agg, err := s.rules.Match(name)
 	if err != nil {
 		return -1, err
 	}
-	fd, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+	path := goPath(cpath)
+	fd, err := openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	if err == syscall.ENOENT {
 		if err := os.MkdirAll(filepath.Dir(path), s.dirMode); err != nil {
 			return -1, err
 		}
-		fd, err = openFile(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+		fd, err = openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	}
 	if err == syscall.EEXIST {
-		return openFile(path, syscall.O_RDWR, 0)
+		return openFile(cpath, syscall.O_RDWR, 0)
 	}
 	if err != nil {
 		return -1, err
@@ -447,13 +486,12 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	}
 	sc := s.pool.Get().(*scratch)
 	defer s.pool.Put(sc)
-	sc.path = s.filePath(sc.path, name)
-	path := string(sc.path)
+	sc.path = s.cPath(sc.path, name)
 
 	mu := s.lock(name)
 	mu.RLock()
 	defer mu.RUnlock()
-	fd, err := openFile(path, syscall.O_RDONLY, 0)
+	fd, err := openFile(sc.path, syscall.O_RDONLY, 0)
 	if err == syscall.ENOENT || err == syscall.ENOTDIR {
 		return nil, fmt.Errorf("fetching %q: %w", name, storage.ErrNotFound)
 	}

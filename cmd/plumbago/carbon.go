@@ -1,0 +1,462 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/aggregator"
+	"github.com/plumbago/plumbago/ingest/carbonlink"
+	"github.com/plumbago/plumbago/ingest/pickle"
+	"github.com/plumbago/plumbago/ingest/protobuf"
+	"github.com/plumbago/plumbago/ingest/rewrite"
+	"github.com/plumbago/plumbago/ingest/selfmetrics"
+	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage"
+)
+
+func init() { registerComponent(newCarbonComponent) }
+
+// carbonConfig is the [carbon] table of the TOML config.
+type carbonConfig struct {
+	// Whitelist and Blacklist are carbon's whitelist.conf / blacklist.conf
+	// (one regex per line).
+	Whitelist string `toml:"whitelist"`
+	Blacklist string `toml:"blacklist"`
+	// ForwardAll is carbon-aggregator's FORWARD_ALL: also store the raw
+	// points of metrics an aggregation rule matched.
+	ForwardAll bool `toml:"forward-all"`
+	// MaxAggregationIntervals is MAX_AGGREGATION_INTERVALS (default 5).
+	MaxAggregationIntervals int `toml:"max-aggregation-intervals"`
+	// PickleMaxFrame is PICKLE_RECEIVER_MAX_LENGTH (default 1MiB); it also
+	// bounds protobuf frames.
+	PickleMaxFrame ByteSize `toml:"pickle-max-frame"`
+	// MetricInterval is CARBON_METRIC_INTERVAL (default 60s; 0s = off).
+	MetricInterval Duration `toml:"metric-interval"`
+	// MetricPrefix replaces "carbon.agents.<host>".
+	MetricPrefix string `toml:"metric-prefix"`
+	// MaxNameLength bounds metric names (default 1024).
+	MaxNameLength int `toml:"max-name-length"`
+}
+
+// carbonComponent is carbon's ingest side beyond the plaintext protocol:
+// pickle and protobuf listeners, carbonlink, carbon-aggregator rules,
+// rewrite rules, white/blacklists, tag normalisation and indexing, and the
+// carbon.agents.* self-metrics.
+type carbonComponent struct {
+	s  *server
+	cc carbonConfig
+
+	pickle *pickle.Handler
+	proto  *protobuf.Handler
+	link   *carbonlink.Handler
+
+	rules   *aggregator.Rules // nil: no aggregation
+	rewrite *rewrite.Rules    // nil: no rewriting
+	filter  rewrite.Filter
+	tags    *tagged.TagIndex
+
+	merger   *aggregator.Merger
+	epoch    atomic.Uint64
+	handMu   sync.Mutex
+	handed   []*aggregator.State
+	sinksMu  sync.Mutex
+	sinks    []*carbonSink
+	aggSent  atomic.Uint64
+	aggBufs  atomic.Int64
+	aggVals  atomic.Int64
+	mergerMu sync.Mutex // serialises merge cycles with the final flush
+
+	unsafeNames atomic.Uint64
+	badTags     atomic.Uint64
+	blacklisted atomic.Uint64
+	whitelistNo atomic.Uint64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var tagIndexes sync.Map // *server -> *tagged.TagIndex
+
+// tagIndex returns the server's tag index (nil before the carbon component
+// is built), for seriesByTag and the /tags endpoints.
+func (s *server) tagIndex() *tagged.TagIndex {
+	if v, ok := tagIndexes.Load(s); ok {
+		return v.(*tagged.TagIndex)
+	}
+	return nil
+}
+
+// bufferedPoints adapts the write buffer to carbonlink.Cache.
+type bufferedPoints struct{ s *server }
+
+func (b bufferedPoints) Points(name string, dst []storage.Point) []storage.Point {
+	return b.s.cache.Buffered(name, dst)
+}
+
+// aggregationMethods answers carbonlink get-metadata from the schemas.
+type aggregationMethods struct{ s *server }
+
+func (a aggregationMethods) AggregationMethod(name string) (string, error) {
+	_, agg, err := a.s.rules.Match(name)
+	if err != nil {
+		return "", err
+	}
+	return agg.Method.String(), nil
+}
+
+func newCarbonComponent(s *server) (component, error) {
+	c := &carbonComponent{s: s, tags: tagged.NewTagIndex()}
+	c.cc.MetricInterval = Duration{60 * time.Second}
+	if s.cfg.meta.IsDefined("carbon") {
+		if err := s.cfg.meta.PrimitiveDecode(s.cfg.Carbon, &c.cc); err != nil {
+			return nil, fmt.Errorf("config [carbon]: %w", err)
+		}
+	}
+	tagIndexes.Store(s, c.tags)
+	// Every tagged name the index learns — from the write buffer, pebble's
+	// persisted names or the whisper scan — feeds the tag index.
+	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
+	var err error
+	if s.cfg.AggregationRules != "" {
+		if c.rules, err = aggregator.ParseFile(s.cfg.AggregationRules); err != nil {
+			return nil, err
+		}
+		c.rules.ForwardAll = c.cc.ForwardAll
+		if c.cc.MaxAggregationIntervals > 0 {
+			c.rules.MaxIntervals = int64(c.cc.MaxAggregationIntervals)
+		}
+		c.merger = aggregator.NewMerger(c.rules)
+	}
+	if s.cfg.RewriteRules != "" {
+		c.rewrite, err = rewrite.ParseFile(s.cfg.RewriteRules)
+		if c.rewrite == nil {
+			return nil, err
+		}
+		if err != nil {
+			s.log.Warn("rewrite rules: skipped invalid lines", "err", err)
+		}
+	}
+	for _, l := range []struct {
+		path string
+		dst  **rewrite.List
+	}{{c.cc.Whitelist, &c.filter.Whitelist}, {c.cc.Blacklist, &c.filter.Blacklist}} {
+		if l.path == "" {
+			continue
+		}
+		*l.dst, err = rewrite.ParseListFile(l.path)
+		if *l.dst == nil {
+			return nil, err
+		}
+		if err != nil {
+			s.log.Warn("white/blacklist: skipped invalid lines", "err", err)
+		}
+	}
+	c.pickle = &pickle.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
+	c.proto = &protobuf.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
+	c.link = &carbonlink.Handler{Cache: bufferedPoints{s}, Metadata: aggregationMethods{s}}
+	s.wrapSink(c.wrap)
+	return c, nil
+}
+
+func (c *carbonComponent) listeners() []ingest.Listener {
+	var ls []ingest.Listener
+	cfg := c.s.cfg
+	if cfg.PickleAddr != "" {
+		ls = append(ls, ingest.Listener{Name: "pickle", Network: "tcp", Addr: cfg.PickleAddr, Handler: c.pickle})
+	}
+	if cfg.ProtobufAddr != "" {
+		ls = append(ls, ingest.Listener{Name: "protobuf", Network: "tcp", Addr: cfg.ProtobufAddr, Handler: c.proto})
+	}
+	if cfg.CarbonlinkAddr != "" {
+		ls = append(ls, ingest.Listener{Name: "carbonlink", Network: "tcp", Addr: cfg.CarbonlinkAddr, Handler: c.link})
+	}
+	return ls
+}
+
+func (c *carbonComponent) start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	if c.merger != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.runMerger(ctx)
+		}()
+	}
+	if iv := c.cc.MetricInterval.Duration; iv > 0 {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.runSelfMetrics(ctx, iv)
+		}()
+	}
+	return nil
+}
+
+func (c *carbonComponent) stop(context.Context) error {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
+	if c.merger == nil {
+		return nil
+	}
+	// The engine has stopped: no loop touches its sink any more, so every
+	// loop's aggregation state can be taken directly.
+	c.sinksMu.Lock()
+	for _, w := range c.sinks {
+		c.merger.Merge(w.loop.Swap())
+	}
+	c.sinksMu.Unlock()
+	c.mergerMu.Lock()
+	defer c.mergerMu.Unlock()
+	c.takeHanded()
+	p := c.s.cache.NewProducer()
+	c.merger.Flush(c.emitter(p))
+	p.Flush()
+	return nil
+}
+
+func (c *carbonComponent) metrics(p *promWriter, drops map[string]uint64) {
+	for _, r := range pickle.Reasons() {
+		drops[r.String()] = c.pickle.Rejected(r)
+	}
+	drops["protobuf_malformed"] = c.proto.Malformed()
+	drops["protobuf_frame_too_large"] = c.proto.TooLarge()
+	drops["protobuf_bad_point"] = c.proto.BadPoints()
+	drops["unsafe_name"] = c.unsafeNames.Load()
+	drops["bad_tags"] = c.badTags.Load()
+	drops["blacklist"] = c.blacklisted.Load()
+	drops["whitelist"] = c.whitelistNo.Load()
+	p.counter("plumbago_pickle_frames_total", "Carbon pickle frames decoded.", c.pickle.Frames())
+	p.counter("plumbago_protobuf_frames_total", "Carbon protobuf frames decoded.", c.proto.Frames())
+	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.Queries.Load(), "type", "single")
+	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.BulkQueries.Load(), "type", "bulk")
+	p.counter("plumbago_aggregate_points_total", "Points emitted by carbon-aggregator rules.", c.aggSent.Load())
+	p.gauge("plumbago_tagged_series", "Tagged series in the tag index.", float64(c.s.tagIndex().Len()))
+}
+
+// wrap is the sink wrapper applied to every event loop's points, in
+// carbon's order: name checks, blacklist/whitelist, [pre] rewrites, tag
+// normalisation (and indexing), aggregation rules.
+func (c *carbonComponent) wrap(next ingest.SinkFlusher) ingest.SinkFlusher {
+	w := &carbonSink{c: c, next: next, epoch: c.epoch.Load()}
+	if c.rules != nil {
+		w.loop = aggregator.NewLoop(c.rules)
+		c.sinksMu.Lock()
+		c.sinks = append(c.sinks, w)
+		c.sinksMu.Unlock()
+	}
+	return w
+}
+
+type carbonSink struct {
+	c     *carbonComponent
+	next  ingest.SinkFlusher
+	loop  *aggregator.Loop
+	epoch uint64
+	rbuf  []byte
+	nbuf  []byte
+}
+
+func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
+	c := w.c
+	switch c.filter.Check(name) {
+	case rewrite.BlacklistMatch:
+		c.blacklisted.Add(1)
+		return
+	case rewrite.WhitelistReject:
+		c.whitelistNo.Add(1)
+		return
+	}
+	if c.rewrite != nil && len(c.rewrite.Pre) > 0 {
+		out := c.rewrite.Pre.Apply(name, w.rbuf)
+		if len(out) == 0 {
+			c.unsafeNames.Add(1) // rewritten to nothing
+			return
+		}
+		if &out[0] != &name[0] {
+			w.rbuf = out[:0] // keep the grown buffer
+		}
+		name = out
+	}
+	if err := tagged.ValidatePath(name, c.cc.MaxNameLength); err != nil {
+		c.unsafeNames.Add(1)
+		return
+	}
+	name, ok := w.normalize(name)
+	if !ok {
+		return
+	}
+	if w.loop != nil {
+		matched := w.loop.Add(name, ts, v)
+		if !w.loop.Forward(name, matched) {
+			return
+		}
+	}
+	w.next.AddPoint(name, ts, v)
+}
+
+// normalize puts tagged names in carbon's canonical form and indexes them.
+func (w *carbonSink) normalize(name []byte) ([]byte, bool) {
+	if !tagged.IsTagged(name) {
+		return name, true
+	}
+	n, err := tagged.Normalize(w.nbuf[:0], name)
+	if err != nil {
+		w.c.badTags.Add(1)
+		return nil, false
+	}
+	if &n[0] != &name[0] {
+		w.nbuf = n[:0]
+	}
+	if !w.c.tags.Has(n) {
+		w.c.tags.Add(n)
+	}
+	return n, true
+}
+
+// Flush hands the loop's aggregation state over when the merger asked for
+// it (it runs on the loop's goroutine, after every traffic event and from
+// Server.OnLoops).
+func (w *carbonSink) Flush() {
+	if w.loop != nil {
+		if e := w.c.epoch.Load(); e != w.epoch {
+			w.epoch = e
+			if st := w.loop.Swap(); st.Points() > 0 {
+				w.c.handMu.Lock()
+				w.c.handed = append(w.c.handed, st)
+				w.c.handMu.Unlock()
+			}
+		}
+	}
+	w.next.Flush()
+}
+
+func (c *carbonComponent) takeHanded() {
+	c.handMu.Lock()
+	states := c.handed
+	c.handed = nil
+	c.handMu.Unlock()
+	for _, st := range states {
+		c.merger.Merge(st)
+	}
+}
+
+// emitter writes aggregates through the [post] rewrites and tag
+// normalisation into the write buffer.
+func (c *carbonComponent) emitter(p ingest.SinkFlusher) aggregator.Emitter {
+	var rbuf, nbuf []byte
+	return func(name string, ts int64, v float64) {
+		c.aggSent.Add(1)
+		b := []byte(name)
+		if c.rewrite != nil && len(c.rewrite.Post) > 0 {
+			b = c.rewrite.Post.Apply(b, rbuf)
+		}
+		if tagged.IsTagged(b) {
+			n, err := tagged.Normalize(nbuf[:0], b)
+			if err != nil {
+				c.badTags.Add(1)
+				return
+			}
+			b = n
+			if !c.tags.Has(n) {
+				c.tags.Add(n)
+			}
+		}
+		p.AddPoint(b, ts, v)
+	}
+}
+
+// runMerger collects every loop's aggregation state once a second and emits
+// the intervals that completed.
+func (c *carbonComponent) runMerger(ctx context.Context) {
+	p := c.s.cache.NewProducer()
+	emit := c.emitter(p)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			c.epoch.Add(1)
+			octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := c.s.ingest.OnLoops(octx, func(*ingest.Loop) {})
+			cancel()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				c.s.log.Warn("aggregator: collecting loop state", "err", err)
+			}
+			c.mergerMu.Lock()
+			c.takeHanded()
+			c.merger.Emit(now.Unix(), emit)
+			n, pts := c.merger.Buffers()
+			c.mergerMu.Unlock()
+			c.aggBufs.Store(int64(n))
+			c.aggVals.Store(int64(pts))
+			p.Flush()
+		}
+	}
+}
+
+// runSelfMetrics writes carbon.agents.<host>.* every interval.
+func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) {
+	// Like carbon's LoopingCall(now=False): nothing before one interval.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(iv):
+	}
+	p := c.s.cache.NewProducer()
+	r := &selfmetrics.Reporter{Prefix: c.cc.MetricPrefix}
+	var lastCPU time.Duration
+	lastWall := time.Now()
+	r.Run(ctx, iv, func() selfmetrics.Snapshot {
+		st := c.s.cache.Stats()
+		snap := selfmetrics.Snapshot{
+			Counters: map[string]uint64{
+				selfmetrics.MetricsReceived:         st.Received,
+				selfmetrics.CommittedPoints:         st.Committed,
+				selfmetrics.UpdateOperations:        st.WriteOps,
+				selfmetrics.Errors:                  st.WriteErrors,
+				selfmetrics.Creates:                 uint64(c.s.index.Len()),
+				selfmetrics.BlacklistMatches:        c.blacklisted.Load(),
+				selfmetrics.WhitelistRejects:        c.whitelistNo.Load(),
+				selfmetrics.CacheQueries:            c.link.Stats.Queries.Load(),
+				selfmetrics.CacheBulkQueries:        c.link.Stats.BulkQueries.Load(),
+				selfmetrics.CacheBulkMetrics:        c.link.Stats.BulkMetrics.Load(),
+				selfmetrics.CacheOverflow:           st.BlockedWaits,
+				selfmetrics.AggregateDatapointsSent: c.aggSent.Load(),
+			},
+			Gauges: map[string]float64{
+				selfmetrics.CacheSize:         float64(st.Buffered),
+				selfmetrics.CacheQueues:       float64(st.Series),
+				selfmetrics.ActiveConnections: float64(c.s.ingest.Connections.Load()),
+			},
+		}
+		if c.merger != nil {
+			snap.Gauges[selfmetrics.AllocatedBuffers] = float64(c.aggBufs.Load())
+			snap.Gauges[selfmetrics.BufferedDatapoints] = float64(c.aggVals.Load())
+		}
+		if rss, ok := residentBytes(); ok {
+			snap.Gauges[selfmetrics.MemUsage] = float64(rss)
+		}
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			now := time.Now()
+			if wall := now.Sub(lastWall); wall > 0 {
+				// carbon's cpuUsage: CPU seconds per wall second, in percent.
+				snap.Gauges[selfmetrics.CPUUsage] = 100 * float64(cpu-lastCPU) / float64(wall)
+			}
+			lastCPU, lastWall = cpu, now
+		}
+		return snap
+	}, p.AddPoint, p.Flush)
+}

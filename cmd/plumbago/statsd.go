@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/statsd"
+)
+
+// statsd on --statsd-addr (UDP and TCP) and its admin console on
+// --statsd-admin-addr, in the one gnet engine. Each event loop aggregates its
+// own traffic; a flush goroutine swaps the loops' state every
+// --statsd-flush-interval and writes the flushed series into the write buffer.
+func init() { registerComponent(newStatsdComponent) }
+
+type statsdComponent struct {
+	s       *server
+	cfg     statsd.Config
+	handler *statsd.Handler
+	flusher *statsd.Flusher
+	admin   *statsd.Admin
+	port    int
+	rcvbuf  int
+
+	sink    ingest.SinkFlusher
+	stopCh  chan struct{}
+	done    chan struct{}
+	flushMu sync.Mutex
+}
+
+func newStatsdComponent(s *server) (component, error) {
+	if s.cfg.StatsdAddr == "" && s.cfg.StatsdAdminAddr == "" {
+		return nil, nil
+	}
+	cfg := statsd.DefaultConfig()
+	if s.cfg.meta.IsDefined("statsd") {
+		if err := s.cfg.meta.PrimitiveDecode(s.cfg.Statsd, &cfg); err != nil {
+			return nil, fmt.Errorf("reading [statsd] config: %w", err)
+		}
+	}
+	cfg.FlushInterval = s.cfg.StatsdFlushInterval.Duration
+	f, err := statsd.NewFlusher(cfg, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	c := &statsdComponent{s: s, cfg: cfg, handler: statsd.NewHandler(cfg), flusher: f,
+		stopCh: make(chan struct{}), done: make(chan struct{})}
+	// The console runs on an event loop, so it cannot wait for the other
+	// loops: it shows the state as of the last flush (see docs/statsd.md).
+	c.admin = statsd.NewAdmin(f, nil)
+	if s.cfg.StatsdAddr != "" {
+		_, p, err := net.SplitHostPort(s.cfg.StatsdAddr)
+		if err == nil {
+			c.port, _ = strconv.Atoi(p)
+		}
+	}
+	return c, nil
+}
+
+func (c *statsdComponent) listeners() []ingest.Listener {
+	var ls []ingest.Listener
+	if a := c.s.cfg.StatsdAddr; a != "" {
+		ls = append(ls,
+			ingest.Listener{Name: "statsd", Network: "udp", Addr: a, Handler: c.handler},
+			ingest.Listener{Name: "statsd", Network: "tcp", Addr: a, Handler: c.handler})
+	}
+	if a := c.s.cfg.StatsdAdminAddr; a != "" {
+		ls = append(ls, ingest.Listener{Name: "statsd-admin", Network: "tcp", Addr: a, Handler: statsd.AdminHandler{Admin: c.admin}})
+	}
+	return ls
+}
+
+func (c *statsdComponent) start(context.Context) error {
+	c.sink = c.s.newLoopSink()
+	if n, err := statsd.ProbeRecvBuffer(c.s.plan.SocketRecvBuffer); err == nil {
+		c.rcvbuf = n
+		c.s.log.Info("statsd UDP receive buffer", "asked", c.s.plan.SocketRecvBuffer, "granted", n)
+	}
+	go c.loop()
+	return nil
+}
+
+// loop flushes at startup + k·interval, like etsy.
+func (c *statsdComponent) loop() {
+	defer close(c.done)
+	t := time.NewTicker(c.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopCh:
+			return
+		case now := <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FlushInterval)
+			snaps, err := c.handler.Collect(ctx, c.s.ingest)
+			cancel()
+			if err != nil {
+				c.s.log.Warn("statsd flush: collecting loop state", "err", err)
+			}
+			c.flush(snaps, now)
+		}
+	}
+}
+
+func (c *statsdComponent) flush(snaps []*statsd.Snapshot, now time.Time) {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.flusher.Flush(snaps, now, c.sink)
+	c.sink.Flush()
+}
+
+// stop runs after the engine stopped: flush what the loops still hold (etsy
+// flushes on exit too).
+func (c *statsdComponent) stop(context.Context) error {
+	close(c.stopCh)
+	<-c.done
+	if c.sink != nil {
+		c.flush(c.handler.CollectStopped(), time.Now())
+	}
+	return nil
+}
+
+func (c *statsdComponent) metrics(p *promWriter, drops map[string]uint64) {
+	st := c.flusher.Totals()
+	p.counter("plumbago_statsd_packets_total", "statsd packets (datagrams, or TCP chunks) handled, as of the last flush.", uint64(st.Packets))
+	p.counter("plumbago_statsd_metrics_total", "statsd lines handled, as of the last flush.", uint64(st.Metrics))
+	p.counter("plumbago_statsd_bad_lines_total", "statsd lines rejected, as of the last flush.", uint64(st.BadLines))
+	p.counter("plumbago_statsd_flushes_total", "statsd flushes.", st.Flushes)
+	drops["statsd_bad_line"] = uint64(st.BadLines)
+	if c.port > 0 {
+		if d, ok := statsd.UDPDrops(c.port); ok {
+			p.counter("plumbago_statsd_udp_drops_total", "statsd datagrams dropped by the kernel (socket receive buffer full).", d)
+			drops["statsd_udp_kernel_drop"] = d
+		}
+	}
+	if c.rcvbuf > 0 {
+		p.gauge("plumbago_statsd_udp_rcvbuf_bytes", "SO_RCVBUF the kernel grants a statsd UDP socket.", float64(c.rcvbuf))
+	}
+}

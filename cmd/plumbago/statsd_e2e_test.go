@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatsdEndToEnd runs the binary with statsd on, sends a 60 KiB
+// datagram, TCP lines and admin commands, and reads the flushed series back
+// through the render API.
+func TestStatsdEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	sport, aport := freePort(t), freePort(t)
+	saddr, aaddr := fmt.Sprintf("127.0.0.1:%d", sport), fmt.Sprintf("127.0.0.1:%d", aport)
+	p := startPlumbago(t, bin, "--data-dir", t.TempDir(), "--statsd-addr", saddr, "--statsd-admin-addr", aaddr,
+		"--statsd-flush-interval", "1s")
+
+	// One datagram of ~60 KiB: none of its lines may be lost.
+	var b strings.Builder
+	n := 0
+	for b.Len() < 60<<10 {
+		fmt.Fprintf(&b, "big.k%d:1|c\n", n)
+		n++
+	}
+	u, err := net.Dial("udp", saddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if _, err := u.Write([]byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	u.Write([]byte("gg:42|g\nbad line"))
+	c, err := net.Dial("tcp", saddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("tcp.a:2|c\ntcp.a:3|c\npartial:1|c"))
+	c.Close()
+
+	admin := func(cmd string) string {
+		c, err := net.Dial("tcp", aaddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(cmd))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		var out []byte
+		buf := make([]byte, 4096)
+		for {
+			k, err := c.Read(buf)
+			out = append(out, buf[:k]...)
+			if err != nil || strings.HasSuffix(string(out), "\n\n") || strings.HasPrefix(string(out), "health") {
+				return string(out)
+			}
+		}
+	}
+	if got := admin("health"); got != "health: up\n" {
+		t.Errorf("health: %q", got)
+	}
+
+	// Wait for the flushed values to be queryable.
+	sum := func(target string) (float64, bool) {
+		now := time.Now().Unix()
+		url := fmt.Sprintf("http://%s/render?target=%s&from=%d&until=%d&format=json", p.http, target, now-60, now+5)
+		var series []struct {
+			Datapoints [][2]*float64 `json:"datapoints"`
+		}
+		if err := json.Unmarshal([]byte(readAll(t, url)), &series); err != nil || len(series) == 0 {
+			return 0, false
+		}
+		total, seen := 0.0, false
+		for _, dp := range series[0].Datapoints {
+			if dp[0] != nil {
+				total += *dp[0]
+				seen = true
+			}
+		}
+		return total, seen
+	}
+	want := map[string]float64{
+		"stats_counts.big.k0": 1, "stats_counts.big.k" + strconv.Itoa(n-1): 1, "stats_counts.tcp.a": 5,
+		"stats_counts.statsd.metrics_received": float64(n + 4), "stats_counts.statsd.bad_lines_seen": 1,
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for name, w := range want {
+		for {
+			got, ok := sum(name)
+			if ok && got == w {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %v (seen %v), want %v\n%s", name, got, ok, w, p.log)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if got, _ := sum("stats_counts.partial"); got != 0 {
+		t.Errorf("unterminated TCP line counted: %v", got)
+	}
+	if got := admin("gauges"); !strings.Contains(got, "gg: 42") {
+		t.Errorf("admin gauges: %q", got)
+	}
+	if v := p.metric(t, "plumbago_statsd_udp_drops_total"); v != 0 {
+		t.Errorf("udp drops %v", v)
+	}
+	if v := p.metric(t, "plumbago_statsd_udp_rcvbuf_bytes"); v <= 0 {
+		t.Errorf("rcvbuf %v", v)
+	}
+	p.stop(t)
+}

@@ -1,0 +1,124 @@
+package statsd
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+
+	"github.com/plumbago/plumbago/ingest"
+)
+
+// MaxTCPLine bounds an unterminated statsd line on a TCP connection; a
+// connection holding more without a newline is closed.
+const MaxTCPLine = 64 << 10
+
+// Handler is the statsd protocol for the network core (ingest.Handler):
+// register it for both the UDP and the TCP statsd listener. Each event loop
+// gets its own Loop.
+type Handler struct {
+	cfg   Config
+	mu    sync.Mutex
+	loops []*loopHandler
+}
+
+// NewHandler returns the statsd protocol handler.
+func NewHandler(cfg Config) *Handler { return &Handler{cfg: cfg} }
+
+type loopHandler struct {
+	idx int
+	l   *Loop
+}
+
+// NewLoop implements ingest.Handler. The sink is not used: statsd points
+// are emitted by the Flusher at flush time.
+func (h *Handler) NewLoop(ingest.Sink) ingest.LoopHandler {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	lh := &loopHandler{idx: len(h.loops), l: NewLoop(&h.cfg)}
+	h.loops = append(h.loops, lh)
+	return lh
+}
+
+// Datagram implements ingest.LoopHandler: one datagram is one packet.
+func (lh *loopHandler) Datagram(data []byte, _ net.Addr) { lh.l.HandlePacket(data) }
+
+// Stream implements ingest.LoopHandler: everything up to the last newline is
+// one packet (etsy's TCP server); the rest waits for more data.
+func (lh *loopHandler) Stream(_ *ingest.Conn, data []byte) (int, bool) {
+	i := bytes.LastIndexByte(data, '\n')
+	if i < 0 {
+		return 0, len(data) > MaxTCPLine
+	}
+	lh.l.HandlePacket(data[:i+1])
+	return i + 1, false
+}
+
+// Collect swaps every loop's state (on each loop's goroutine, through
+// srv.OnLoops) and returns the snapshots in a fixed loop order.
+func (h *Handler) Collect(ctx context.Context, srv *ingest.Server) ([]*Snapshot, error) {
+	h.mu.Lock()
+	snaps := make([]*Snapshot, len(h.loops))
+	h.mu.Unlock()
+	var mu sync.Mutex
+	err := srv.OnLoops(ctx, func(l *ingest.Loop) {
+		lh, ok := l.LoopHandler(h).(*loopHandler)
+		if !ok {
+			return
+		}
+		s := lh.l.Swap()
+		mu.Lock()
+		if lh.idx < len(snaps) {
+			snaps[lh.idx] = s
+		} else {
+			snaps = append(snaps, s) // loop born after the slice was sized
+		}
+		mu.Unlock()
+	})
+	return snaps, err
+}
+
+// CollectStopped swaps every loop's state directly; only for use after the
+// engine has stopped (no loop goroutine runs any more).
+func (h *Handler) CollectStopped() []*Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	snaps := make([]*Snapshot, len(h.loops))
+	for i, lh := range h.loops {
+		snaps[i] = lh.l.Swap()
+	}
+	return snaps
+}
+
+// LoopRunner returns a LoopRunner over srv's loops for NewAdmin. It must
+// not be used from an event loop's goroutine (it waits for every loop).
+func (h *Handler) LoopRunner(srv *ingest.Server) LoopRunner {
+	return func(fn func(*Loop)) {
+		_ = srv.OnLoops(context.Background(), func(l *ingest.Loop) {
+			if lh, ok := l.LoopHandler(h).(*loopHandler); ok {
+				fn(lh.l)
+			}
+		})
+	}
+}
+
+// AdminHandler serves the admin console on the network core (TCP). Every
+// read is one command, like etsy's management server.
+type AdminHandler struct{ Admin *Admin }
+
+type adminLoop struct{ a *Admin }
+
+// NewLoop implements ingest.Handler.
+func (h AdminHandler) NewLoop(ingest.Sink) ingest.LoopHandler { return adminLoop{h.Admin} }
+
+// Stream implements ingest.LoopHandler.
+func (al adminLoop) Stream(c *ingest.Conn, data []byte) (int, bool) {
+	if len(data) == 0 {
+		return 0, false
+	}
+	quit := al.a.Handle(data, c)
+	return len(data), quit
+}
+
+// Datagram implements ingest.LoopHandler (the console is TCP only).
+func (adminLoop) Datagram([]byte, net.Addr) {}
