@@ -139,11 +139,18 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	plotPath := fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
 	quiet := fs.Bool("quiet", false, "no live progress")
+	compare := fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
+	}
+	if *compare != "" {
+		if err := compareMain(*compare, *plotPath, stdout); err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		return nil
 	}
 	cfg.Proto = Protocol(*proto)
 	cfg.Shape.Tree = shape == "tree"
