@@ -8,7 +8,7 @@ import (
 	"github.com/plumbago/plumbago/ingest/tagged"
 )
 
-func taggedFixture(t *testing.T) *TaggedSource {
+func taggedFixture(t *testing.T) (*memSource, *tagged.TagIndex) {
 	t.Helper()
 	src := fixture()
 	src.add("cpu;dc=us;host=h3", 10, func(ts int64) float64 { return 5 })
@@ -18,11 +18,20 @@ func taggedFixture(t *testing.T) *TaggedSource {
 			t.Fatal(err)
 		}
 	}
-	return WithTags(src, idx)
+	return src, idx
 }
 
-func TestSeriesByTag(t *testing.T) {
-	src := taggedFixture(t)
+func taggedEval(t *testing.T, lim Limits) *Evaluator {
+	src, idx := taggedFixture(t)
+	ev := NewEvaluator(src, lim)
+	ev.SetTagFinder(idx)
+	return ev
+}
+
+// TestSeriesByTagExact checks seriesByTag's series (names, tags, the
+// pathExpression combiners name their results by) with exact output.
+func TestSeriesByTagExact(t *testing.T) {
+	ev := taggedEval(t, Limits{})
 	req := Request{From: 1000, Until: 1020, Now: 2000}
 	h1 := `{"target": "t.tagged;dc=eu;host=h1", "tags": {"dc": "eu", "host": "h1", "name": "t.tagged"}, "datapoints": [[1.0, 1010], [1.0, 1020]]}`
 	h2 := `{"target": "t.tagged;dc=eu;host=h2", "tags": {"dc": "eu", "host": "h2", "name": "t.tagged"}, "datapoints": [[2.0, 1010], [2.0, 1020]]}`
@@ -38,23 +47,23 @@ func TestSeriesByTag(t *testing.T) {
 		{"seriesByTag('dc=eu')|alias('x')", `[{"target": "x", "tags": {"dc": "eu", "host": "h1", "name": "t.tagged"}, "datapoints": [[1.0, 1010], [1.0, 1020]]}, {"target": "x", "tags": {"dc": "eu", "host": "h2", "name": "t.tagged"}, "datapoints": [[2.0, 1010], [2.0, 1020]]}]`},
 	}
 	for _, c := range cases {
-		if got := evalJSON(t, src, req, 0, c.target); got != c.want {
+		list, err := ev.Eval(context.Background(), req, []string{c.target})
+		if err != nil {
+			t.Fatalf("%s: %v", c.target, err)
+		}
+		if got := string(AppendJSON(nil, list, false)); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.target, got, c.want)
 		}
-	}
-	// Without a tag database seriesByTag finds nothing (DummyTagDB).
-	if got := evalJSON(t, src.Source, req, 0, "seriesByTag('name=t.tagged')"); got != "[]" {
-		t.Errorf("no tagdb: %s", got)
 	}
 }
 
 func TestSeriesByTagErrors(t *testing.T) {
-	ev := NewEvaluator(taggedFixture(t), Limits{MaxSeries: 1})
+	ev := taggedEval(t, Limits{MaxSeries: 1})
 	req := Request{From: 1000, Until: 1020, Now: 2000}
 	for target, want := range map[string]string{
-		"seriesByTag('bad')":           "Invalid tagspec bad: tag database error",
-		"seriesByTag('dc=')":           "At least one tagspec must not match the empty string: tag database error",
-		"seriesByTag('a=b', 'x=~(')":   "invalid tagspec \"x=~(\": error parsing regexp: missing closing ): `^(?:()`: tag database error",
+		"seriesByTag('bad')":           "seriesByTag: invalid tagspec \"bad\"",
+		"seriesByTag('dc=')":           "seriesByTag: at least one tagspec must not match the empty string",
+		"seriesByTag('a=b', 'x=~(')":   "seriesByTag: invalid tagspec \"x=~(\": error parsing regexp: missing closing ): `^(?:()`",
 		"seriesByTag('name=t.tagged')": `"seriesByTag('name=t.tagged')": more than 1 series in one request: query limit exceeded`,
 	} {
 		_, err := ev.Eval(context.Background(), req, []string{target})
@@ -63,7 +72,8 @@ func TestSeriesByTagErrors(t *testing.T) {
 		}
 	}
 	_, err := ev.Eval(context.Background(), req, []string{"seriesByTag('bad')"})
-	if !errors.Is(err, ErrTagDB) {
-		t.Errorf("not ErrTagDB: %v", err)
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Errorf("not an InputError: %v", err)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/whisper"
@@ -358,5 +360,95 @@ func TestKill9LosesAtMostTheSyncInterval(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOnlineCheckpointRestores takes a checkpoint of a running pebble server
+// through POST /admin/checkpoint and serves it as a new data dir.
+func TestOnlineCheckpointRestores(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	p := startPlumbago(t, bin, "--data-dir", filepath.Join(dir, "live"))
+	now := time.Now().Unix()
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "bk.a 11 %d\nbk.b 22 %d\n", now-now%10-20, now-now%10-20)
+	c.Close()
+	for end := time.Now().Add(10 * time.Second); p.metric(t, "plumbago_points_received_total") < 2 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	backup := filepath.Join(dir, "backup")
+	r, err := http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Fatalf("checkpoint: %d %s", r.StatusCode, body)
+	}
+	// A second checkpoint to the same place is refused, not merged.
+	r, err = http.PostForm("http://"+p.http+"/admin/checkpoint", map[string][]string{"dest": {backup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode == 200 {
+		t.Fatal("checkpoint over an existing copy succeeded")
+	}
+	p.stop(t)
+	q := startPlumbago(t, bin, "--data-dir", backup)
+	defer q.stop(t)
+	ts := now - now%10 - 20
+	got := readAll(t, fmt.Sprintf("http://%s/render?target=bk.*&from=%d&until=%d&format=json", q.http, ts-10, ts))
+	want := fmt.Sprintf(`[{"target": "bk.a", "tags": {"name": "bk.a"}, "datapoints": [[11.0, %d]]}, {"target": "bk.b", "tags": {"name": "bk.b"}, "datapoints": [[22.0, %d]]}]`, ts, ts)
+	if got != want {
+		t.Fatalf("restored render = %s; want %s", got, want)
+	}
+}
+
+// TestBasicAuth runs the server with --http-auth-file and checks every
+// endpoint but /healthz asks for credentials.
+func TestBasicAuth(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(pw, []byte("grafana:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPlumbago(t, bin, "--data-dir", dir, "--http-auth-file", pw)
+	defer p.stop(t)
+	get := func(path, user, pass string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+p.http+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	for _, path := range []string{"/render?target=x&format=json", "/metrics/find?query=*", "/metrics"} {
+		if c := get(path, "", ""); c != 401 {
+			t.Errorf("%s without credentials: %d; want 401", path, c)
+		}
+		if c := get(path, "grafana", "wrong"); c != 401 {
+			t.Errorf("%s with a wrong password: %d; want 401", path, c)
+		}
+		if c := get(path, "grafana", "s3cret"); c != 200 {
+			t.Errorf("%s with credentials: %d; want 200", path, c)
+		}
+	}
+	if c := get("/healthz", "", ""); c != 200 {
+		t.Errorf("/healthz without credentials: %d; want 200", c)
 	}
 }

@@ -7,6 +7,8 @@
 //	plumbago [serve] [flags]      run the server (the default)
 //	plumbago check-config [flags] validate a config and its rule files
 //	plumbago tune [flags]         print the sizes derived for this machine
+//	plumbago import-whisper       migrate a carbon whisper tree into pebble
+//	plumbago checkpoint           back up a stopped server's pebble store
 //	plumbago version
 package main
 
@@ -18,6 +20,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/tuning"
 )
 
@@ -33,6 +36,12 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server (default)", func(a []string, _, _ io.Writer) error { return serve(a) }},
 		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
+		{"import-whisper", "migrate a carbon whisper tree into the pebble backend (--from DIR --data-dir D)", func(a []string, out, _ io.Writer) error {
+			return pebble.RunImportCommand(a, out)
+		}},
+		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
+			return pebble.RunCheckpointCommand(a, out)
+		}},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
 			return tuning.Main(a, out)
 		}},

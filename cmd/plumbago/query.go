@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/plumbago/plumbago/ingest"
-	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/api"
 )
 
@@ -18,7 +17,11 @@ func init() { registerComponent(newQueryComponent) }
 type queryComponent struct{}
 
 func newQueryComponent(s *server) (component, error) {
-	a := api.New(query.WithTags(s.cache, s.tagIndex()), api.Options{Logger: s.log, Version: version})
+	opts := api.Options{Logger: s.log, Version: version}
+	if idx := s.tagIndex(); idx != nil {
+		opts.Tags = idx
+	}
+	a := api.New(s.cache, opts)
 	s.handleHTTPWith(a.Handle)
 	return queryComponent{}, nil
 }

@@ -3,43 +3,51 @@ package api
 import (
 	"errors"
 	"math"
-	"strings"
 
 	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/query"
 	"github.com/valyala/fasthttp"
 )
 
-// tagIndexer is implemented by sources with a tag database
-// (query.TaggedSource).
-type tagIndexer interface {
-	TagIndex() *tagged.TagIndex
+// TagDB is the tag database behind the /tags endpoints and seriesByTag:
+// ingest/tagged.TagIndex implements it. When Options.Tags does not, the
+// endpoints answer like graphite-web's DummyTagDB (empty results; tagging
+// refused).
+type TagDB interface {
+	query.TagFinder
+	ListTags(filter string, limit int) ([]string, error)
+	ListValues(tag, filter string, limit int) ([]tagged.ValueCount, error)
+	AutoCompleteTags(exprs []string, prefix string, limit int) ([]string, error)
+	AutoCompleteValues(exprs []string, tag, prefix string, limit int) ([]string, error)
+	TagID(tag string) (int, bool)
+	ValueID(value string) (int, bool)
+	AddInOrder(name []byte, order []string) (bool, error)
+	Delete(name string) bool
 }
+
+var _ TagDB = (*tagged.TagIndex)(nil)
 
 // maxTagParams bounds the expressions or paths of one tags request.
 const maxTagParams = 10000
-
-// isTagsPath reports whether path is routed to graphite-web's tags views
-// (its URL prefix is "^tags", so /tags, /tags/ and /tags/<anything>).
-func isTagsPath(path []byte) bool {
-	return string(path) == "/tags" || strings.HasPrefix(string(path), "/tags/")
-}
 
 // tags serves graphite-web 1.1's /tags views with its LocalDatabaseTagDB's
 // responses: JSON as Python's json.dumps writes it (indent=2 and sorted
 // keys with pretty=1), errors as {"error": "..."} with 400 for invalid
 // input and 500 for what graphite-web raises as a plain Exception, and an
-// empty 405 for a method the view refuses.
-func (a *API) tags(ctx *fasthttp.RequestCtx) {
-	x, _ := a.src.(tagIndexer)
-	var idx *tagged.TagIndex
-	if x != nil {
-		idx = x.TagIndex()
-	}
+// empty 405 for a method the view refuses. It answers every path under
+// /tags (graphite-web routes /tags/<anything else> to the tag details).
+func (a *API) tags(ctx *fasthttp.RequestCtx) bool {
+	idx, _ := a.opts.Tags.(TagDB)
 	t := &tagReq{ctx: ctx, idx: idx}
 	if idx == nil {
 		t.idx = tagged.NewTagIndex() // graphite-web's DummyTagDB: nothing tagged
 	}
+	t.serve(idx == nil)
+	return true
+}
+
+func (t *tagReq) serve(dummy bool) {
+	ctx := t.ctx
 	method := string(ctx.Method())
 	get, post := method == fasthttp.MethodGet, method == fasthttp.MethodPost
 	if get || post {
@@ -60,7 +68,7 @@ func (a *API) tags(ctx *fasthttp.RequestCtx) {
 			t.methodNotAllowed()
 			return
 		}
-		if idx == nil && rest != "/delSeries" {
+		if dummy && rest != "/delSeries" {
 			t.fail(&pyTagError{500, "Tagging not implemented with DummyTagDB"})
 			return
 		}
@@ -70,7 +78,7 @@ func (a *API) tags(ctx *fasthttp.RequestCtx) {
 		case "/tagMultiSeries":
 			t.tagMultiSeries()
 		default:
-			t.delSeries(idx == nil)
+			t.delSeries(dummy)
 		}
 	case "/findSeries", "/autoComplete/tags", "/autoComplete/values":
 		if !get && !post {
@@ -96,7 +104,7 @@ func (a *API) tags(ctx *fasthttp.RequestCtx) {
 
 type tagReq struct {
 	ctx *fasthttp.RequestCtx
-	idx *tagged.TagIndex
+	idx TagDB
 	p   *params
 }
 
@@ -122,7 +130,7 @@ func (t *tagReq) fail(err error) {
 	case errors.As(err, &pe):
 		status, msg = pe.status, pe.msg
 	case errors.As(err, &te), errors.Is(err, tagged.ErrAllMatchEmpty):
-		status, msg = fasthttp.StatusBadRequest, query.TagErrorMessage(err)
+		status, msg = fasthttp.StatusBadRequest, tagErrorMessage(err)
 	}
 	t.reply(status, obj{{"error", msg}})
 }
@@ -380,4 +388,24 @@ func strs(l []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// tagErrorMessage returns graphite-web's message for a tag database error:
+// "Invalid tagspec <spec>", "At least one tagspec must not match the empty
+// string", or err's own text.
+func tagErrorMessage(err error) string {
+	var te *tagged.TagspecError
+	switch {
+	case errors.As(err, &te):
+		return "Invalid tagspec " + te.Spec
+	case errors.Is(err, tagged.ErrAllMatchEmpty):
+		return "At least one tagspec must not match the empty string"
+	}
+	return err.Error()
+}
+
+// events serves /events/get_data: Plumbago keeps no events, so the answer
+// is always an empty list (graphite-api does the same).
+func (a *API) events(ctx *fasthttp.RequestCtx) {
+	jsonResponseFor(ctx, readParams(ctx), []any{})
 }

@@ -221,6 +221,23 @@ func TestTagsOracle(t *testing.T) {
 		render("aliasByNode(seriesByTag('name=cpu.load'), 'host', 0)"),
 		render("seriesByTag('name=nope')"),
 		render("seriesByTag('name=mem')"),
+	}
+	// The tag functions of the query package, when registered, checked
+	// over tagged series fetched by seriesByTag.
+	for _, c := range []struct{ fn, target string }{
+		{"groupByTags", "seriesByTag('name=cpu.load')|groupByTags('sum','dc')"},
+		{"groupByTags", "groupByTags(seriesByTag('dc=eu'),'average','name')"},
+		{"groupByTags", "groupByTags(seriesByTag('dc=eu'),'sumSeries','name','host')"},
+		{"groupByTags", "groupByTags(seriesByTag('host=web01'),'max','env')"},
+		{"aliasByTags", "aliasByTags(seriesByTag('name=cpu.load'),'host','dc')"},
+		{"aliasByTags", "aliasByTags(seriesByTag('name=cpu.load'),1,'host',-2,'nope')"},
+		{"aliasByTags", "seriesByTag('dc=eu')|sumSeries()|aliasByTags('name',0)"},
+	} {
+		if _, ok := query.Lookup(c.fn); ok {
+			reqs = append(reqs, render(c.target))
+		}
+	}
+	reqs = append(reqs, []tagOracleReq{
 		post("/tags/delSeries", "path", "mem;host=web01;dc=eu;env=prod"),
 		post("/tags/delSeries", "path", "never;a=b"),
 		post("/tags/delSeries", "path[]", "disk.used;host=web02;mount=var", "path[]", "z;a=3"),
@@ -236,7 +253,7 @@ func TestTagsOracle(t *testing.T) {
 		get("/tags/findSeries", "expr", "env=prod"),
 		render("seriesByTag('name=mem')"),
 		render("seriesByTag('env=prod')"),
-	}
+	}...)
 	dir := t.TempDir()
 	want := runTagOracle(t, dir, files, reqs)
 
@@ -246,7 +263,7 @@ func TestTagsOracle(t *testing.T) {
 	}
 	defer st.Close()
 	<-st.ScanDone()
-	srv := startServer(t, query.WithTags(st, tagged.NewTagIndex()), time.Unix(now, 0))
+	srv := startServerWith(t, st, Options{Tags: tagged.NewTagIndex()}, time.Unix(now, 0))
 	for i, r := range reqs {
 		var status int
 		var ct string

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/tagged"
-	"github.com/plumbago/plumbago/query"
 )
 
 // TestTagsHTTP checks the /tags endpoints' exact responses (the same
@@ -18,7 +17,7 @@ func TestTagsHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := startServer(t, query.WithTags(newGenSource(), idx), time.Unix(1000, 0))
+	srv := startServerWith(t, newGenSource(), Options{Tags: idx}, time.Unix(1000, 0))
 	form := func(kv ...string) string {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -79,12 +78,13 @@ func TestTagsHTTP(t *testing.T) {
 func TestTagsWithoutTagDB(t *testing.T) {
 	srv := startServer(t, newGenSource(), time.Unix(1000, 0))
 	for uri, want := range map[string]string{
-		"/tags":                             `[]`,
-		"/tags/host":                        `null`,
-		"/tags/findSeries?expr=a%3Db":       `[]`,
-		"/tags/autoComplete/tags":           `[]`,
-		"/tags/autoComplete/values?tag=a":   `[]`,
-		"/render?target=seriesByTag('a=b')": `[]`,
+		"/tags":                               `[]`,
+		"/tags/host":                          `null`,
+		"/tags/findSeries?expr=a%3Db":         `[]`,
+		"/tags/autoComplete/tags":             `[]`,
+		"/tags/autoComplete/values?tag=a":     `[]`,
+		"/render?target=seriesByTag('a=b')":   `[]`,
+		"/events/get_data?from=-1h&until=now": `[]`,
 	} {
 		if status, _, body := srv.get(t, uri); status != 200 || string(body) != want {
 			t.Errorf("%s: %d %s, want 200 %s", uri, status, body, want)

@@ -291,10 +291,6 @@ func (c *Cache) Sync() {
 	}
 }
 
-func (c *Cache) shardOf(name []byte) *shard {
-	return c.shards[maphash.Bytes(c.seed, name)%uint64(len(c.shards))]
-}
-
 func (c *Cache) shardOfString(name string) *shard {
 	return c.shards[maphash.String(c.seed, name)%uint64(len(c.shards))]
 }

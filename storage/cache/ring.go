@@ -43,5 +43,3 @@ func (r *ring) pop() *chunk {
 	r.head.Store(h + 1)
 	return c
 }
-
-func (r *ring) len() int { return int(r.tail.Load() - r.head.Load()) }

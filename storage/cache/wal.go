@@ -43,15 +43,14 @@ type wal struct {
 	dir   string
 	shard int
 
-	mu  sync.Mutex // guards f, w, seq, dirty
+	mu  sync.Mutex // guards f, w, seq
 	f   *os.File
 	w   *bufio.Writer
 	seq uint64
 	// first is the first sequence this process wrote: older segments are
 	// crash leftovers that only Replay may delete.
 	first uint64
-	buf   []byte
-	errs  int
+	buf   []byte // encoding scratch, owned by the shard consumer
 }
 
 func segmentName(shard int, seq uint64) string {

@@ -37,14 +37,6 @@ func (w *bitWriter) write(v uint64, n uint) {
 	}
 }
 
-func (w *bitWriter) writeBit(bit bool) {
-	if bit {
-		w.write(1, 1)
-	} else {
-		w.write(0, 1)
-	}
-}
-
 // flush pads the final partial byte with zero bits and returns the slice.
 func (w *bitWriter) flush() []byte {
 	if w.nbits > 0 {

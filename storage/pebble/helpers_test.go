@@ -21,4 +21,3 @@ func openTest(t *testing.T, rules *schema.Rules, now func() int64) *Store {
 	}
 	return s
 }
-

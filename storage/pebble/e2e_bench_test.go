@@ -1,0 +1,92 @@
+package pebble
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/storage/cache"
+	"github.com/plumbago/plumbago/storage/index"
+)
+
+// BenchmarkCacheW1 is W1 in process, without the network: two producers
+// (as two event loops would) add 100,000 new metrics x 100 points at 1 s,
+// step by step in W1's order, through the write buffer (storage/cache,
+// default options: 1 s flushes, 2xGOMAXPROCS shards) into the store, until
+// the cache reports every point committed. One op is the whole W1
+// (10 M points); run with -benchtime=1x.
+func BenchmarkCacheW1(b *testing.B) {
+	const metrics, steps = 100_000, 100
+	names := make([][]byte, metrics)
+	for i := range names {
+		names[i] = []byte("loadtest.w1.host" + strconv.Itoa(i%1000) + ".metric" + strconv.Itoa(i))
+	}
+	for n := 0; n < b.N; n++ {
+		b.StopTimer()
+		now := time.Now().Unix()
+		s := benchStore(b, now)
+		idx := index.New()
+		s.index = idx
+		copts := cache.DefaultOptions()
+		copts.Step = func(string, int64, int64) int64 { return 1 }
+		c, err := cache.New(s, idx, copts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		base := now - steps
+		b.StartTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for pr := 0; pr < 2; pr++ {
+			wg.Add(1)
+			go func(pr int) {
+				defer wg.Done()
+				p := c.NewProducer()
+				for st := 0; st < steps; st++ {
+					for i := pr; i < metrics; i += 2 {
+						p.AddPoint(names[i], base+int64(st), float64((i+st)%100))
+						if i&1023 == pr {
+							p.Flush()
+						}
+					}
+				}
+				p.Flush()
+			}(pr)
+		}
+		wg.Wait()
+		for c.Stats().Committed < metrics*steps {
+			time.Sleep(2 * time.Millisecond)
+		}
+		el := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(metrics*steps/el.Seconds(), "points/s")
+		c.Close()
+		if err := s.Flush(true); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(s.Stats().TableBytes)/(metrics*steps), "bytes/point")
+		s.Close()
+	}
+	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}
+
+// peakRSSMB returns the process's peak resident set (VmHWM) in MiB.
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
