@@ -120,6 +120,12 @@ func (s *Store) load() error {
 	if err := s.checkVersion(); err != nil {
 		return err
 	}
+	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
+		if n, k := binary.Uvarint(v); k > 0 && n < 1<<32 {
+			s.names = make(map[string]*series, n)
+		}
+		closer.Close()
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName}, UpperBound: prefixEnd(prefixSchema)})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -52,6 +53,7 @@ type writer struct {
 	enc    []byte
 
 	scratch [2 * 10]byte
+	countID uint32 // series count last staged under 'C'
 	err     error
 	written int64
 	dropped int64
@@ -132,6 +134,13 @@ func (s *Store) Write(b *storage.Batch) error {
 func (w *writer) commit() error {
 	if w.batch.Empty() {
 		return nil
+	}
+	if w.countID != w.s.nextID {
+		// Persist the series count (a sizing hint for the next Open).
+		if err := w.batch.Set([]byte{prefixCount}, binary.AppendUvarint(w.scratch[:0], uint64(w.s.nextID)), nil); err != nil {
+			return err
+		}
+		w.countID = w.s.nextID
 	}
 	opts := pebble.NoSync
 	if w.s.opts.SyncInterval <= 0 {
