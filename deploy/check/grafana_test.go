@@ -177,10 +177,6 @@ func loadDashboard(t *testing.T) dashboard {
 // not emit, with the scrape job that provides them.
 var externalMetrics = map[string]string{
 	"up": "plumbago", // Prometheus's own per-target health
-	// Grafana's histogram of its requests to each data source (label
-	// datasource = the data source's name): query latency as users see it.
-	"grafana_datasource_request_duration_seconds_bucket": "grafana",
-	"grafana_datasource_request_duration_seconds_count":  "grafana",
 }
 
 // TestDashboardMetricsAreEmitted starts the real plumbago, scrapes /metrics
