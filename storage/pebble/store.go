@@ -107,6 +107,9 @@ func pebbleOptions(o Options) *pebble.Options {
 		Logger:                      quietLogger{o.Logger},
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 	}
+	if o.fs != nil {
+		po.FS = o.fs
+	}
 	po.EnsureDefaults()
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	for i := range po.Levels {
