@@ -278,14 +278,13 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 			return nil, err
 		}
 	}
-	for i, rid := range ringIDs {
+	for _, rid := range ringIDs {
 		r := all[rid]
 		if r == nil {
 			r = s.ringList[rid]
 		}
 		sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
 		sc.maxRetention = max(sc.maxRetention, r.retention)
-		_ = i
 	}
 	if err := b.Set(schemaKey(sc.id), key, nil); err != nil {
 		return nil, err
