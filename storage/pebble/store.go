@@ -27,6 +27,8 @@ type Store struct {
 	opts  Options
 	index *index.Index
 
+	lastNoSchemaLog atomic.Int64 // unix second of the last "no schema" log line
+
 	// mu guards the maps below. Only Write/import (holding writeMu) mutate
 	// them, so the writer reads them without mu.
 	mu       sync.RWMutex

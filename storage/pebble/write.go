@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/plumbago/plumbago/storage"
@@ -121,12 +122,14 @@ func (s *Store) Write(b *storage.Batch) error {
 	s.stats.dropped.Add(w.dropped)
 	w.written, w.dropped = 0, 0
 	if len(errs) > 0 {
-		// Unmatched names are not fatal for the rest of the batch; report
-		// the first few.
-		if len(errs) > 3 {
-			errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+		// Unmatched names are not write failures: their points are dropped
+		// and counted (Stats.PointsDroppedNoSchema), as whisper does, so the
+		// caller's committed count stays exact. Log a sample, at most once a
+		// second.
+		if t := time.Now().Unix(); t > s.lastNoSchemaLog.Load() {
+			s.lastNoSchemaLog.Store(t)
+			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(errs), "first", errs[0])
 		}
-		return errors.Join(errs...)
 	}
 	return nil
 }
