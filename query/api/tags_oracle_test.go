@@ -26,10 +26,11 @@ type tagOracleReq struct {
 }
 
 type tagOracleWhisper struct {
-	Name   string       `json:"name"`
-	Step   int64        `json:"step"`
-	Count  int64        `json:"count"`
-	Points [][2]float64 `json:"points"`
+	Name     string       `json:"name"`
+	HashOnly bool         `json:"hash_only"`
+	Step     int64        `json:"step"`
+	Count    int64        `json:"count"`
+	Points   [][2]float64 `json:"points"`
 }
 
 func runTagOracle(t *testing.T, dir string, files []tagOracleWhisper, reqs []tagOracleReq) []oracleResponse {
@@ -94,10 +95,13 @@ func TestTagsOracle(t *testing.T) {
 		"cpu.load;dc=us;host=db01;rack=r1",
 		"mem;dc=eu;env=prod;host=web01",
 		"disk.used;host=web02;mount=var",
+		// stored under carbon's default hash-only file name: found only
+		// through the tag database, by both servers
+		"net.bytes;dc=eu;host=web02",
 	}
 	var files []tagOracleWhisper
-	for k, n := range series[:4] {
-		f := tagOracleWhisper{Name: n, Step: 10, Count: 360}
+	for k, n := range append(series[:4:4], series[5]) {
+		f := tagOracleWhisper{Name: n, Step: 10, Count: 360, HashOnly: k == 4}
 		for i := int64(0); i < 60; i++ {
 			if (i+int64(k))%7 == 0 {
 				continue
@@ -236,6 +240,7 @@ func TestTagsOracle(t *testing.T) {
 		render("aliasByNode(seriesByTag('name=cpu.load'), 'host', 0)"),
 		render("seriesByTag('name=nope')"),
 		render("seriesByTag('name=mem')"),
+		render("seriesByTag('name=net.bytes')"),
 	}
 	// The tag functions of the query package, when registered, checked
 	// over tagged series fetched by seriesByTag.

@@ -4,7 +4,8 @@
 stdin: JSON {"whisper": [{"name", "step", "points": [[ts, v], ...]}],
              "requests": [{"method", "path", "form"}]}
 Whisper files are created where carbon puts tagged series
-(TaggedSeries.encode with the readable _DOT_ file name).
+(TaggedSeries.encode with the readable _DOT_ file name, or the hash-only
+name, carbon's default, when "hash_only" is true).
 stdout: JSON [{"status": int, "body": str, "content_type": str}, ...]
 """
 import json
@@ -26,7 +27,7 @@ import whisper
 from graphite.tags.utils import TaggedSeries
 
 for m in req.get("whisper", []):
-    rel = TaggedSeries.encode(m["name"], sep=os.sep, hash_only=False) + ".wsp"
+    rel = TaggedSeries.encode(m["name"], sep=os.sep, hash_only=m.get("hash_only", False)) + ".wsp"
     path = os.path.join(_d, "whisper", rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     whisper.create(path, [(m["step"], m["count"])], xFilesFactor=0.5, aggregationMethod="average")
