@@ -224,7 +224,7 @@ func fnHWArea(e *Env, a *Args) ([]*Series, error) {
 	if len(bands) != 2 {
 		return nil, inputErrorf("areaBetween series argument must reference *exactly* 2 series")
 	}
-	lower, upper := bands[0], bands[1]
+	upper := bands[1]
 	tags := upper.Tags.Clone()
 	tags.Delete("areaBetween")
 	tags.Set("holtWintersConfidenceArea", "1")
@@ -233,6 +233,5 @@ func fnHWArea(e *Env, a *Args) ([]*Series, error) {
 		s.Tags = tags
 		s.Name, s.PathExpression = name, name
 	}
-	_ = lower
 	return bands, nil
 }

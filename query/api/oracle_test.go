@@ -361,6 +361,9 @@ var renderCases = []renderCase{
 	{targets: []string{"holtWintersConfidenceBands(a.b.c1,3,'1h','10min')", "holtWintersConfidenceBands(a.b.sparse,2,'30min','5min')"}, extra: "&from=-2h"},
 	{targets: []string{"holtWintersAberration(a.b.c*,3,'1h','10min')", "holtWintersAberration(a.x.minute,1,'2h','1h')"}, extra: "&from=-2h"},
 	{targets: []string{"holtWintersConfidenceArea(a.b.c2,3,'1h','10min')"}, extra: "&from=-2h"},
+	{targets: []string{"linearRegression(a.b.*)", "linearRegression(a.x.minute)"}, extra: "&from=-1h"},
+	{targets: []string{"linearRegression(host-*.cpu_0.user)"}, extra: "&from=-30min"},
+	{targets: []string{"linearRegression(a.b.c1,'{now-3h}','{now-2h}')", "linearRegression(a.b.sparse,'{now-3h}')"}, extra: "&from=-1h"},
 	{targets: []string{"xFilesFactor(a.b.c1,1)", "sumSeries(a.b.sparse,a.b.c2)", "summarize(a.b.sparse,'5min','sum')"}, extra: "&from=-1h"},
 	{targets: []string{"sumSeries(xFilesFactor(a.b.sparse,0.3),a.b.c1)"}, extra: "&from=-1h"},
 	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=100"},
@@ -384,6 +387,12 @@ var renderCases = []renderCase{
 }
 
 func renderURL(c renderCase, now int64) string {
+	c.extra = strings.ReplaceAll(c.extra, "{now-3h}", fmt.Sprint(now-3*3600))
+	c.extra = strings.ReplaceAll(c.extra, "{now-2h}", fmt.Sprint(now-2*3600))
+	for i, t := range c.targets {
+		t = strings.ReplaceAll(t, "{now-3h}", fmt.Sprint(now-3*3600))
+		c.targets[i] = strings.ReplaceAll(t, "{now-2h}", fmt.Sprint(now-2*3600))
+	}
 	v := url.Values{}
 	for _, t := range c.targets {
 		v.Add("target", t)
