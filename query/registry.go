@@ -40,7 +40,10 @@ type Param struct {
 	Default  any
 	Multiple bool
 	// Options restricts the accepted values (and is listed by /functions).
-	Options     []string
+	Options []string
+	// ExtraOptions are non-string options (None, True, False) that are also
+	// accepted and listed, as graphite-web lists them for smartSummarize.
+	ExtraOptions []any
 	Suggestions []any
 }
 
