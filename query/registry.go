@@ -44,7 +44,7 @@ type Param struct {
 	// ExtraOptions are non-string options (None, True, False) that are also
 	// accepted and listed, as graphite-web lists them for smartSummarize.
 	ExtraOptions []any
-	Suggestions []any
+	Suggestions  []any
 }
 
 // FuncMeta is a function's /functions metadata plus evaluation hints.
