@@ -371,6 +371,13 @@ var renderCases = []renderCase{
 	{targets: []string{"smartSummarize(a.b.c1,'5min')", "smartSummarize(a.b.c*,'7min','avg')", "smartSummarize(a.x.minute,'1h','max')"}, extra: "&from=-3h"},
 	{targets: []string{"smartSummarize(a.b.c1,'10min','sum','hours')", "smartSummarize(a.b.sparse,'1h','max','days')", "smartSummarize(a.b.c2,'5min','last',true)"}, extra: "&from=-2h"},
 	{targets: []string{"smartSummarize(a.x.minute,'1d','sum','weeks')", "smartSummarize(a.x.minute,'30min','avg','minutes')"}, extra: "&from=-20h"},
+	{targets: []string{"timeFunction('t')", "time('t2',300)"}, extra: "&from=-1h"},
+	// sin of ~1.8e9 radians: Go's and glibc's argument reductions differ by a few ulps.
+	{targets: []string{"sinFunction('s')", "sin('s2',5,120)"}, extra: "&from=-1h", approx: 1e-9},
+	// (graphite-web resolves endSliceAt's default "now" with the wall clock.)
+	{targets: []string{"timeSlice(a.b.c2,'{now-3h}','{now-2h}')", "timeSlice(a.b.sparse,'{now-2h}','{now-3h}')"}, extra: "&from=-3h"},
+	{targets: []string{"events('deploy')", "events('a','b')"}, extra: "&from=-10min"},
+	{targets: []string{"events('*')"}, extra: "&from=-10min&maxDataPoints=20"},
 	{targets: []string{"averageOutsidePercentile(host-*.cpu_0.user,60)", "averageOutsidePercentile(host-*.cpu_0.user,90)"}, extra: "&from=-10min"},
 	{targets: []string{"removeBetweenPercentile(host-*.cpu_0.user,30)", "removeBetweenPercentile(host-*.cpu_0.user,95)"}, extra: "&from=-10min"},
 	{targets: []string{"useSeriesAbove(host-*.cpu_0.user,0.15,'cpu_0','cpu_1')", "useSeriesAbove(host-*.cpu_0.user,0.1,'host-(.)','host-\\1')"}, extra: "&from=-10min"},
