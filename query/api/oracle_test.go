@@ -377,6 +377,11 @@ var renderCases = []renderCase{
 	// (graphite-web resolves endSliceAt's default "now" with the wall clock.)
 	{targets: []string{"timeSlice(a.b.c2,'{now-3h}','{now-2h}')", "timeSlice(a.b.sparse,'{now-2h}','{now-3h}')"}, extra: "&from=-3h"},
 	{targets: []string{"events('deploy')", "events('a','b')"}, extra: "&from=-10min"},
+	{targets: []string{`aliasQuery(a.b.c{1,2},'a\.b\.c(\d)','host-\1.cpu_0.user','cpu %d')`, `aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','v=%5.1f%%')`}, extra: "&from=-10min"},
+	{targets: []string{`aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','%s and %g')`}, status: 400},
+	{targets: []string{`aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%s]')`, `aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%g]')`,
+		`aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%10.4e]')`, `aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%-8d]')`,
+		`aliasQuery(host-2.cpu_0.user,'^.*$','host-2.cpu_0.user','[%G]')`}, extra: "&from=-10min", status: 0},
 	{targets: []string{"events('*')"}, extra: "&from=-10min&maxDataPoints=20"},
 	{targets: []string{"averageOutsidePercentile(host-*.cpu_0.user,60)", "averageOutsidePercentile(host-*.cpu_0.user,90)"}, extra: "&from=-10min"},
 	{targets: []string{"removeBetweenPercentile(host-*.cpu_0.user,30)", "removeBetweenPercentile(host-*.cpu_0.user,95)"}, extra: "&from=-10min"},
