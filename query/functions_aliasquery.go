@@ -93,7 +93,7 @@ func pyPercentFloat(format string, x float64) (string, error) {
 			if math.IsInf(x, 0) || math.IsNaN(x) {
 				return "", inputErrorf("cannot convert float %v to integer", x)
 			}
-			b.WriteString(fmt.Sprintf(spec[:len(spec)]+"d", int64(x)))
+			b.WriteString(fmt.Sprintf(spec+"d", int64(x)))
 		case 'x', 'X', 'o':
 			return "", inputErrorf("%%%c format: an integer is required, not float", conv)
 		case 'f', 'F', 'e', 'E', 'g', 'G':
