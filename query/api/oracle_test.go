@@ -377,6 +377,9 @@ var renderCases = []renderCase{
 	// (graphite-web resolves endSliceAt's default "now" with the wall clock.)
 	{targets: []string{"timeSlice(a.b.c2,'{now-3h}','{now-2h}')", "timeSlice(a.b.sparse,'{now-2h}','{now-3h}')"}, extra: "&from=-3h"},
 	{targets: []string{"events('deploy')", "events('a','b')"}, extra: "&from=-10min"},
+	{targets: []string{"legendValue(a.b.*,'avg','max','last')", "legendValue(host-*.cpu_0.user,'sum','min','si')", "legendValue(a.b.c1,'total','binary')"}, extra: "&from=-10min"},
+	{targets: []string{"legendValue(a.empty,'avg','count')", "legendValue(a.b.c2,'sumSeries')"}, extra: "&from=-10min"},
+	{targets: []string{"cactiStyle(a.b.*)", "cactiStyle(host-*.cpu_0.user,'si')", "cactiStyle(host-*.cpu_0.user,'binary','B')", "cactiStyle(a.b.c1,units='req')"}, extra: "&from=-10min"},
 	{targets: []string{`aliasQuery(a.b.c{1,2},'a\.b\.c(\d)','host-\1.cpu_0.user','cpu %d')`, `aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','v=%5.1f%%')`}, extra: "&from=-10min"},
 	{targets: []string{`aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','%s and %g')`}, status: 400},
 	{targets: []string{`aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%s]')`, `aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%g]')`,
