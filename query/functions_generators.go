@@ -156,3 +156,29 @@ func fnEvents(e *Env, a *Args) ([]*Series, error) {
 	s.ConsolidationFunc = "sum"
 	return []*Series{s}, nil
 }
+
+func init() {
+	Register("verticalLine", fnVerticalLine, FuncMeta{Group: "Graph",
+		Description: "A vertical line at ts (any from/until form) named label; one point of value 1 for data formats.",
+		Params:      []Param{{Name: "ts", Type: TypeDate, Required: true}, {Name: "label", Type: TypeString}, {Name: "color", Type: TypeString}}})
+}
+
+func fnVerticalLine(e *Env, a *Args) ([]*Series, error) {
+	ts, err := parseDateArg(e, a.Value(0))
+	if err != nil {
+		return nil, err
+	}
+	start := wallAsUTC(time.Unix(e.From, 0).In(e.Loc))
+	end := wallAsUTC(time.Unix(e.Until, 0).In(e.Loc))
+	if ts < start {
+		return nil, inputErrorf("verticalLine(): timestamp %d exists before start of range", ts)
+	}
+	if ts > end {
+		return nil, inputErrorf("verticalLine(): timestamp %d exists after end of range", ts)
+	}
+	// graphite-web names the series None when no label is given (and its
+	// json then shows "target": null); here the name is "None".
+	label := a.String(1, "None")
+	s := NewSeries(label, ts, ts, 1, []float64{1, 1}, e.XFilesFactor)
+	return []*Series{s}, nil
+}

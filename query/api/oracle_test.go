@@ -377,6 +377,8 @@ var renderCases = []renderCase{
 	// (graphite-web resolves endSliceAt's default "now" with the wall clock.)
 	{targets: []string{"timeSlice(a.b.c2,'{now-3h}','{now-2h}')", "timeSlice(a.b.sparse,'{now-2h}','{now-3h}')"}, extra: "&from=-3h"},
 	{targets: []string{"events('deploy')", "events('a','b')"}, extra: "&from=-10min"},
+	{targets: []string{"verticalLine('{now-2h}','deploy')", "verticalLine('{now-3h}','x','red')"}, extra: "&from=-3h"},
+	{targets: []string{"verticalLine('{now-3h}','too early')"}, extra: "&from=-2h", status: 400},
 	{targets: []string{"legendValue(a.b.*,'avg','max','last')", "legendValue(host-*.cpu_0.user,'sum','min','si')", "legendValue(a.b.c1,'total','binary')"}, extra: "&from=-10min"},
 	{targets: []string{"legendValue(a.empty,'avg','count')", "legendValue(a.b.c2,'sumSeries')"}, extra: "&from=-10min"},
 	{targets: []string{"cactiStyle(a.b.*)", "cactiStyle(host-*.cpu_0.user,'si')", "cactiStyle(host-*.cpu_0.user,'binary','B')", "cactiStyle(a.b.c1,units='req')"}, extra: "&from=-10min"},
