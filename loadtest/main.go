@@ -135,14 +135,22 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
 	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
+	fs.StringVar(&cfg.VerifyWhisperDir, "verify-whisper", "", "target's whisper root: at the end, count the points stored under the prefix")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	plotPath := fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
 	quiet := fs.Bool("quiet", false, "no live progress")
+	compare := fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
+	}
+	if *compare != "" {
+		if err := compareMain(*compare, *plotPath, stdout); err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		return nil
 	}
 	cfg.Proto = Protocol(*proto)
 	cfg.Shape.Tree = shape == "tree"

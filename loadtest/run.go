@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,6 +65,10 @@ type Config struct {
 	// growth of its disk usage is reported per point.
 	ServerPID     int
 	ServerDataDir string
+	// VerifyWhisperDir, when set, is the target's whisper root: at the end
+	// the points stored in the files under the scenario's prefix are
+	// counted, an exact check of loss for whisper-based targets.
+	VerifyWhisperDir string
 
 	Progress io.Writer // live progress lines; nil = quiet
 }
@@ -133,6 +139,8 @@ type Report struct {
 	ServerRSSBytes    int64   `json:"server_rss_bytes,omitempty"`
 	ServerPeakRSS     int64   `json:"server_peak_rss_bytes,omitempty"`
 	DiskBytes         int64   `json:"disk_bytes_added,omitempty"`
+	StoredFiles       int64   `json:"stored_files,omitempty"`  // --verify-whisper
+	StoredPoints      int64   `json:"stored_points,omitempty"` // --verify-whisper
 	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
 
 	LoaderCPUSeconds float64  `json:"loader_cpu_seconds"`
@@ -467,7 +475,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return
 		}
 		committedNow = v - committed0
-		if committedNow != lastCommitted {
+		// Movement below 0.01% of the points sent (a server's own
+		// self-metrics) does not hold the settle timer open.
+		if committedNow-lastCommitted >= math.Max(1, 1e-4*float64(sent.Load())) {
 			lastCommitted, lastChange = committedNow, time.Now()
 		}
 		if !sending && doneAt.IsZero() && committedNow >= float64(sent.Load()) {
@@ -598,6 +608,14 @@ loop:
 			if rep.PointsSent > 0 {
 				rep.DiskBytesPerPoint = float64(rep.DiskBytes) / float64(rep.PointsSent)
 			}
+		} else {
+			addErr(err)
+		}
+	}
+	if cfg.VerifyWhisperDir != "" {
+		dir := filepath.Join(cfg.VerifyWhisperDir, filepath.FromSlash(strings.ReplaceAll(cfg.Shape.Prefix, ".", "/")))
+		if f, n, err := countWhisperPoints(dir); err == nil {
+			rep.StoredFiles, rep.StoredPoints = f, n
 		} else {
 			addErr(err)
 		}
