@@ -193,3 +193,20 @@ func TestParseTags(t *testing.T) {
 		}
 	}
 }
+
+func TestRandomWalk(t *testing.T) {
+	ev := NewEvaluator(newMemSource(), Limits{})
+	list, err := ev.Eval(context.Background(), Request{From: 1000, Until: 1600, Now: 2000}, []string{"randomWalk('rw', 60)"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%v %v", list, err)
+	}
+	s := list[0]
+	if s.Name != "rw" || s.Start != 1000 || s.End != 1600 || s.Step != 60 || len(s.Values) != 10 || s.Values[0] != 0 {
+		t.Fatalf("%+v", s)
+	}
+	for i := 1; i < len(s.Values); i++ {
+		if d := s.Values[i] - s.Values[i-1]; d < -0.5 || d >= 0.5 {
+			t.Errorf("step %d: %v", i, d)
+		}
+	}
+}
