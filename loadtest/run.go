@@ -134,11 +134,14 @@ type Report struct {
 	Queries    Latency `json:"queries"`
 	QueryRate  float64 `json:"query_rate"`
 
-	ServerCPUSeconds  float64 `json:"server_cpu_seconds,omitempty"`
-	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
-	ServerRSSBytes    int64   `json:"server_rss_bytes,omitempty"`
-	ServerPeakRSS     int64   `json:"server_peak_rss_bytes,omitempty"`
-	DiskBytes         int64   `json:"disk_bytes_added,omitempty"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPercent float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
+	ServerRSSBytes   int64   `json:"server_rss_bytes,omitempty"`
+	ServerPeakRSS    int64   `json:"server_peak_rss_bytes,omitempty"`
+	DiskBytes        int64   `json:"disk_bytes_added,omitempty"`
+	// KernelUDPDrops is the growth of the kernel's UDP receive-buffer
+	// overflow counter over the run (system-wide), for UDP protocols.
+	KernelUDPDrops    int64   `json:"kernel_udp_drops,omitempty"`
 	StoredFiles       int64   `json:"stored_files,omitempty"`  // --verify-whisper
 	StoredPoints      int64   `json:"stored_points,omitempty"` // --verify-whisper
 	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
@@ -356,6 +359,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	var udpDrops0 int64 = -1
+	if !cfg.Proto.stream() {
+		if v, err := udpRcvbufErrors(); err == nil {
+			udpDrops0 = v
+		}
+	}
+
 	// Send.
 	var sent, bytesSent, writes atomic.Int64
 	var errMu sync.Mutex
@@ -394,7 +404,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 							return
 						}
 					}
-					ts = time.Now().Unix() / step * step
+					// Every connection stamps round r with the same second.
+					ts = t0.Unix()/step*step + int64(cycle)*step
 					pl.patchTimestamps(cfg.Proto, ts)
 				}
 				for k := range pl.chunks {
@@ -610,6 +621,11 @@ loop:
 			}
 		} else {
 			addErr(err)
+		}
+	}
+	if udpDrops0 >= 0 {
+		if v, err := udpRcvbufErrors(); err == nil {
+			rep.KernelUDPDrops = v - udpDrops0
 		}
 	}
 	if cfg.VerifyWhisperDir != "" {
