@@ -636,6 +636,23 @@ loop:
 			addErr(err)
 		}
 	}
+	// A timestamped counter (whisper, render) may be written late by the
+	// server; redraw the timeline's committed curve by its own timestamps.
+	if cr, ok := committed.(crosser); ok {
+		prev := 0.0
+		for i := range rep.Timeline {
+			s := &rep.Timeline[i]
+			s.Committed = math.Max(0, cr.cumulative(t0.Add(time.Duration(s.T*float64(time.Second))))-committed0)
+			dt := s.T
+			if i > 0 {
+				dt = s.T - rep.Timeline[i-1].T
+			}
+			if dt > 0 {
+				s.CommitRate = (s.Committed - prev) / dt
+			}
+			prev = s.Committed
+		}
+	}
 	if received != nil {
 		if v, _, err := received.Read(ctx); err == nil {
 			rep.Received = v - received0

@@ -122,7 +122,7 @@ for b in whisper pebble; do
 	extra=()
 	[ "$b" = whisper ] && extra=(--verify-whisper "$D/whisper")
 	$LOADTEST --scenario W1 --addr 127.0.0.1:42103 --plumbago http://127.0.0.1:42180 --server-pid "$SPID" \
-		--server-data-dir "$D" "${extra[@]}" --json "$OUT/w1-plumbago-$b.json" --plot "$OUT/w1-plumbago-$b.svg" |
+		--server-data-dir "$D" "${extra[@]}" --interval 250ms --json "$OUT/w1-plumbago-$b.json" --plot "$OUT/w1-plumbago-$b.svg" |
 		tee "$OUT/w1-plumbago-$b.txt"
 	stop "$SPID"
 	echo "disk at rest: $(du -sb "$D" | cut -f1) bytes" | tee -a "$OUT/w1-plumbago-$b.txt"
