@@ -58,6 +58,7 @@ func (l Limits) withDefaults() Limits {
 type Evaluator struct {
 	src    Source
 	limits Limits
+	tags   TagFinder
 }
 
 // NewEvaluator returns an evaluator reading src.
@@ -93,6 +94,12 @@ type reqState struct {
 	series int
 	points int
 	calls  int
+	stacks map[string][]float64 // stacked()'s running totals per stack name
+	// xff is the request's xFilesFactor as changed by setXFilesFactor
+	// (graphite-web changes it in the request context for everything
+	// evaluated afterwards); hasXFF says whether it was set.
+	xff    float64
+	hasXFF bool
 }
 
 type fetchKey struct {
@@ -168,6 +175,11 @@ func (e *Env) evalValue(n *target.Node, from, until int64) (Value, error) {
 	}
 	switch n.Kind {
 	case target.KindPath:
+		e.st.mu.Lock()
+		if e.st.hasXFF {
+			e.XFilesFactor = e.st.xff
+		}
+		e.st.mu.Unlock()
 		s, err := e.fetch(n.Str, from, until)
 		if err != nil {
 			return Value{}, err
@@ -237,8 +249,18 @@ func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.st.mu.Lock()
+	if e.st.hasXFF {
+		e.XFilesFactor = e.st.xff
+	}
+	e.st.mu.Unlock()
 	if from != e.From || until != e.Until {
 		r := e.Request
+		e.st.mu.Lock()
+		if e.st.hasXFF {
+			r.XFilesFactor = e.st.xff
+		}
+		e.st.mu.Unlock()
 		r.From, r.Until = from, until
 		return f.Fn(&Env{Ctx: e.Ctx, Request: r, ev: e.ev, st: e.st}, args)
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -19,6 +20,10 @@ func FuzzEval(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target string, mdp int) {
 		list, err := ev.Eval(context.Background(), Request{From: 1000, Until: 1100, Now: 2000}, []string{target})
 		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("%q: error is neither an input error nor a limit (would be a 500): %v", target, err)
+			}
 			return
 		}
 		ApplyMaxDataPoints(list, mdp%1000)

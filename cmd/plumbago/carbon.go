@@ -407,6 +407,8 @@ func (c *carbonComponent) runMerger(ctx context.Context) {
 
 // runSelfMetrics writes carbon.agents.<host>.* every interval.
 func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) {
+	// creates counts names new since start, not those found on disk.
+	baseNames := c.s.index.Len()
 	// Like carbon's LoopingCall(now=False): nothing before one interval.
 	select {
 	case <-ctx.Done():
@@ -425,7 +427,7 @@ func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) 
 				selfmetrics.CommittedPoints:         st.Committed,
 				selfmetrics.UpdateOperations:        st.WriteOps,
 				selfmetrics.Errors:                  st.WriteErrors,
-				selfmetrics.Creates:                 uint64(c.s.index.Len()),
+				selfmetrics.Creates:                 uint64(max(c.s.index.Len()-baseNames, 0)),
 				selfmetrics.BlacklistMatches:        c.blacklisted.Load(),
 				selfmetrics.WhitelistRejects:        c.whitelistNo.Load(),
 				selfmetrics.CacheQueries:            c.link.Stats.Queries.Load(),

@@ -131,6 +131,7 @@ func (c *statsdComponent) metrics(p *promWriter, drops map[string]uint64) {
 	p.counter("plumbago_statsd_bad_lines_total", "statsd lines rejected, as of the last flush.", uint64(st.BadLines))
 	p.counter("plumbago_statsd_flushes_total", "statsd flushes.", st.Flushes)
 	drops["statsd_bad_line"] = uint64(st.BadLines)
+	drops["statsd_key_limit"] = uint64(st.Dropped)
 	if c.port > 0 {
 		if d, ok := statsd.UDPDrops(c.port); ok {
 			p.counter("plumbago_statsd_udp_drops_total", "statsd datagrams dropped by the kernel (socket receive buffer full).", d)

@@ -45,8 +45,12 @@ type mount struct{ src, dst string }
 func (s composeService) mounts() []mount {
 	var m []mount
 	for _, v := range s.Volumes {
+		// source:target[:mode]; the source may hold ${VAR:-default}.
 		f := strings.Split(v, ":")
-		m = append(m, mount{f[0], f[1]})
+		if n := len(f); n > 2 && (f[n-1] == "ro" || f[n-1] == "rw") {
+			f = f[:n-1]
+		}
+		m = append(m, mount{strings.Join(f[:len(f)-1], ":"), f[len(f)-1]})
 	}
 	return m
 }
@@ -249,5 +253,51 @@ func TestComposeConfigWithDocker(t *testing.T) {
 	cmd := exec.Command("docker", "compose", "-f", deployPath(t, "docker-compose.yml"), "config", "--quiet")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("docker compose config: %v\n%s", err, b)
+	}
+}
+
+// TestComposeWhisperOverride checks the override that serves an old whisper
+// volume: it only changes the plumbago service, every flag it passes exists,
+// and every path it names is mounted.
+func TestComposeWhisperOverride(t *testing.T) {
+	var o composeFile
+	decodeStrict(t, deployPath(t, "docker-compose.whisper.yml"), &o)
+	if len(o.Services) != 1 {
+		t.Fatalf("override touches %d services, want only plumbago", len(o.Services))
+	}
+	p, ok := o.Services["plumbago"]
+	if !ok {
+		t.Fatal("override does not change plumbago")
+	}
+	if len(p.Command) == 0 || p.Command[0] != "serve" {
+		t.Fatalf("command %v", p.Command)
+	}
+	out, err := exec.Command(filepath.Join(builtOut(t), "plumbago"), "serve", "-h").CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "-data-dir") {
+		t.Fatalf("serve -h: %v\n%s", err, out)
+	}
+	base := loadCompose(t).Services["plumbago"]
+	mounts := append(base.mounts(), p.mounts()...)
+	flags := map[string]string{}
+	for _, a := range p.Command[1:] {
+		name, val, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !ok || !strings.Contains(string(out), "\n  -"+name+" ") {
+			t.Errorf("argument %q: not a --flag=value of plumbago serve", a)
+			continue
+		}
+		flags[name] = val
+		if strings.HasPrefix(val, "/") && !slices.ContainsFunc(mounts, func(m mount) bool {
+			return val == m.dst || strings.HasPrefix(val, m.dst+"/")
+		}) {
+			t.Errorf("--%s=%s is not on a mounted volume", name, val)
+		}
+	}
+	if flags["backend"] != "whisper" || flags["whisper-dir"] == "" {
+		t.Errorf("override flags %v: want --backend=whisper and --whisper-dir", flags)
+	}
+	for _, m := range p.mounts() {
+		if !strings.HasPrefix(m.src, "${") {
+			t.Errorf("mount %s: the host path should come from a variable (WHISPER_DIR, CARBON_CONF_DIR)", m.src)
+		}
 	}
 }

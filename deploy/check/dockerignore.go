@@ -18,7 +18,7 @@ type Ignore struct {
 type ignoreRule struct {
 	re     *regexp.Regexp
 	negate bool
-	src    string
+	src    string // the cleaned pattern
 }
 
 // ParseIgnore reads .dockerignore patterns: comments (#), blank lines,
@@ -40,7 +40,7 @@ func ParseIgnore(r io.Reader) (*Ignore, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dockerignore pattern %q: %w", line, err)
 		}
-		ig.rules = append(ig.rules, ignoreRule{re: re, negate: neg, src: line})
+		ig.rules = append(ig.rules, ignoreRule{re: re, negate: neg, src: p})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading dockerignore: %w", err)
@@ -90,4 +90,19 @@ func (ig *Ignore) Excluded(rel string) bool {
 		}
 	}
 	return excluded
+}
+
+// SkipDir reports whether a walk can skip the directory rel entirely: it is
+// excluded and no "!" pattern could re-include anything below it.
+func (ig *Ignore) SkipDir(rel string) bool {
+	if !ig.Excluded(rel) {
+		return false
+	}
+	rel = path.Clean(rel)
+	for _, r := range ig.rules {
+		if r.negate && (strings.HasPrefix(r.src, rel+"/") || strings.ContainsAny(r.src, "*?[")) {
+			return false
+		}
+	}
+	return true
 }

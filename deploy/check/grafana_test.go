@@ -2,10 +2,15 @@ package check
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Grafana's provisioning file formats (administration/provisioning), the
@@ -172,20 +177,29 @@ func loadDashboard(t *testing.T) dashboard {
 // not emit, with the scrape job that provides them.
 var externalMetrics = map[string]string{
 	"up": "plumbago", // Prometheus's own per-target health
-	// Grafana's histogram of its requests to each data source (label
-	// datasource = the data source's name): query latency as users see it.
-	"grafana_datasource_request_duration_seconds_bucket": "grafana",
-	"grafana_datasource_request_duration_seconds_count":  "grafana",
 }
 
 // TestDashboardMetricsAreEmitted starts the real plumbago, scrapes /metrics
 // and checks that every metric and label the health dashboard queries is
 // really there.
 func TestDashboardMetricsAreEmitted(t *testing.T) {
-	p := startPlumbago(t)
-	p.sendCarbon(t, "deploy.check.ok 1 1700000000\nthis line is malformed\n")
-	emitted := p.scrape(t)
-	t.Logf("plumbago emits %v", emitted.names())
+	// The dashboard must work on either backend: only metrics both emit.
+	var emitted map[string]map[string]map[string]bool
+	for _, backend := range []string{"pebble", "whisper"} {
+		p := startPlumbago(t, backend)
+		p.sendCarbon(t, "deploy.check.ok 1 1700000000\nthis line is malformed\n")
+		e := p.scrape(t)
+		t.Logf("plumbago (%s) emits %v", backend, e.names())
+		if emitted == nil {
+			emitted = e.samples
+			continue
+		}
+		for name := range emitted {
+			if e.samples[name] == nil {
+				delete(emitted, name)
+			}
+		}
+	}
 
 	var prom prometheusFile
 	decodeStrict(t, deployPath(t, "prometheus", "prometheus.yml"), &prom)
@@ -275,7 +289,7 @@ func TestDashboardMetricsAreEmitted(t *testing.T) {
 					t.Errorf("panel %q: %s is not restricted to job=\"plumbago\"", pn.Title, sel.Metric)
 				}
 				for _, l := range sel.Labels {
-					if l != "job" && l != "instance" && !labels[l] {
+					if l != "job" && l != "instance" && labels[l] == nil {
 						t.Errorf("panel %q: %s has no label %q", pn.Title, sel.Metric, l)
 					}
 				}
@@ -310,4 +324,95 @@ func graphiteName(ds datasourcesFile) string {
 		}
 	}
 	return ""
+}
+
+// TestGraphiteDashboardRenders checks the dashboard that reads Plumbago's
+// carbon-style self-metrics through the Graphite data source: with the
+// self-metric interval at 1 s, every target of every panel is rendered by
+// the real server and must return at least one series with data.
+func TestGraphiteDashboardRenders(t *testing.T) {
+	var d dashboard
+	var raw struct {
+		Panels []struct {
+			Title      string `json:"title"`
+			Datasource struct {
+				Type string `json:"type"`
+				UID  string `json:"uid"`
+			} `json:"datasource"`
+			Targets []struct {
+				Target string `json:"target"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	src := readFile(t, deployPath(t, "grafana", "dashboards", "plumbago-carbon.json"))
+	if err := json.Unmarshal(src, &d); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(src, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if d.UID == "" || d.UID == loadDashboard(t).UID {
+		t.Errorf("dashboard uid %q must be set and differ from the health dashboard's", d.UID)
+	}
+	cfg := filepath.Join(t.TempDir(), "plumbago.toml")
+	if err := os.WriteFile(cfg, []byte("[carbon]\nmetric-interval = \"1s\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startPlumbago(t, "pebble", "--config="+cfg)
+	render := func(target string) (series int, withData int) {
+		u := "http://" + p.httpAddr + "/render?format=json&from=-5min&target=" + url.QueryEscape(target)
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Errorf("render %q: %s: %s", target, resp.Status, body)
+			return 0, 0
+		}
+		var out []struct {
+			Target     string        `json:"target"`
+			Datapoints [][2]*float64 `json:"datapoints"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("render %q: %v: %s", target, err, body)
+		}
+		for _, s := range out {
+			for _, dp := range s.Datapoints {
+				if dp[0] != nil {
+					withData++
+					break
+				}
+			}
+		}
+		return len(out), withData
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, n := render("carbon.agents.*.metricsReceived"); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no carbon.agents.*.metricsReceived after 15 s with a 1 s interval")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // one more report, so every self-metric exists
+	targets := 0
+	for _, pn := range raw.Panels {
+		if pn.Datasource.Type != "graphite" || pn.Datasource.UID != "plumbago" {
+			t.Errorf("panel %q: data source %+v, want the provisioned Graphite one", pn.Title, pn.Datasource)
+		}
+		for _, tg := range pn.Targets {
+			targets++
+			series, withData := render(tg.Target)
+			if series == 0 || withData == 0 {
+				t.Errorf("panel %q: %s renders %d series, %d with data", pn.Title, tg.Target, series, withData)
+			}
+		}
+	}
+	if targets == 0 {
+		t.Error("no targets")
+	}
 }

@@ -60,7 +60,7 @@ func readFile(t testing.TB, path string) []byte {
 // stage's /out.
 func builtOut(t *testing.T) string {
 	t.Helper()
-	shared.once.Do(func() { shared.out, shared.err = runBuildStage(t) })
+	shared.once.Do(func() { shared.out, shared.err = runBuildStage() })
 	if shared.err != nil {
 		t.Fatalf("building as the Dockerfile does: %v", shared.err)
 	}

@@ -121,4 +121,29 @@ func TestIgnore(t *testing.T) {
 			t.Errorf("Excluded(%q) = %v, want %v", p, got, want)
 		}
 	}
+	for dir, want := range map[string]bool{"docs": true, "cmd": false, "data/whisper": true} {
+		if got := ig.SkipDir(dir); got != want {
+			t.Errorf("SkipDir(%q) = %v, want %v", dir, got, want)
+		}
+	}
+	// A pattern re-including a file below an excluded directory keeps it walked.
+	ig2, _ := ParseIgnore(strings.NewReader("*\n!docs/keep.md\n"))
+	if ig2.SkipDir("docs") || ig2.Excluded("docs/keep.md") || !ig2.Excluded("docs/other.md") {
+		t.Error("docs/keep.md re-include not honoured")
+	}
+}
+
+func FuzzIgnore(f *testing.F) {
+	f.Add("*\n!cmd/\n**/*_test.go\n", "cmd/a_test.go")
+	f.Add("# c\n!a/[b-c]?\n/x/**\n", "x/y/z")
+	f.Add("\\\n[\n", "a")
+	f.Fuzz(func(t *testing.T, patterns, p string) {
+		ig, err := ParseIgnore(strings.NewReader(patterns))
+		if err != nil {
+			return
+		}
+		if ig.SkipDir(p) && !ig.Excluded(p) {
+			t.Fatalf("SkipDir(%q) without Excluded", p)
+		}
+	})
 }

@@ -27,6 +27,14 @@ type plumbago struct {
 func freePort(t *testing.T, network string) int {
 	t.Helper()
 	switch network {
+	case "tcp+udp": // a port free for both (statsd and carbon use both)
+		for {
+			port := freePort(t, "udp")
+			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+				l.Close()
+				return port
+			}
+		}
 	case "udp":
 		c, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
@@ -76,9 +84,9 @@ func fakeHTTP(t *testing.T, response string) string {
 }
 
 // startPlumbago runs the binary built as the Dockerfile builds it, on
-// loopback ports, with the whisper backend in a temporary data directory,
-// and waits until /healthz answers. Every other listener is off.
-func startPlumbago(t *testing.T) *plumbago {
+// loopback ports, with the given backend in a temporary data directory,
+// and waits until /healthz answers. Every listener is on, on loopback.
+func startPlumbago(t *testing.T, backend string, extra ...string) *plumbago {
 	t.Helper()
 	bin := filepath.Join(builtOut(t), "plumbago")
 	addrFlags := serveAddrFlags(t, bin)
@@ -86,21 +94,21 @@ func startPlumbago(t *testing.T) *plumbago {
 	for attempt := 0; attempt < 3; attempt++ {
 		p = &plumbago{
 			httpAddr:   "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp")),
-			carbonAddr: "127.0.0.1:" + strconv.Itoa(freePort(t, "udp")),
+			carbonAddr: "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp+udp")),
 			log:        &bytes.Buffer{},
 		}
-		args := []string{"serve", "--backend=whisper", "--data-dir=" + t.TempDir()}
+		args := []string{"serve", "--backend=" + backend, "--data-dir=" + t.TempDir()}
 		for _, f := range addrFlags {
 			switch f {
 			case "http-addr":
 				args = append(args, "--http-addr="+p.httpAddr)
 			case "carbon-addr":
 				args = append(args, "--carbon-addr="+p.carbonAddr)
-			default:
-				args = append(args, "--"+f+"=") // off: tests bind loopback only
+			default: // every listener on, on loopback, so every metric shows
+				args = append(args, "--"+f+"=127.0.0.1:"+strconv.Itoa(freePort(t, "tcp+udp")))
 			}
 		}
-		p.cmd = exec.Command(bin, args...)
+		p.cmd = exec.Command(bin, append(args, extra...)...)
 		p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -140,8 +148,12 @@ func startPlumbago(t *testing.T) *plumbago {
 	return nil
 }
 
-// exposition is a scraped /metrics: sample name -> label names seen on it.
-type exposition map[string]map[string]bool
+// exposition is a scraped /metrics.
+type exposition struct {
+	samples map[string]map[string]map[string]bool // sample name -> label -> values
+	help    map[string]string                     // family name -> HELP text
+	typ     map[string]string                     // family name -> TYPE
+}
 
 // scrape reads GET /metrics in the Prometheus text format.
 func (p *plumbago) scrape(t *testing.T) exposition {
@@ -162,10 +174,20 @@ func (p *plumbago) scrape(t *testing.T) exposition {
 }
 
 func parseExposition(r io.Reader) (exposition, error) {
-	e := exposition{}
+	e := exposition{samples: map[string]map[string]map[string]bool{}, help: map[string]string{}, typ: map[string]string{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			name, text, _ := strings.Cut(rest, " ")
+			e.help[name] = text
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name, typ, _ := strings.Cut(rest, " ")
+			e.typ[name] = typ
+			continue
+		}
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -176,20 +198,24 @@ func parseExposition(r io.Reader) (exposition, error) {
 			if line[i] == '{' {
 				j := strings.LastIndexByte(line, '}')
 				if j < i {
-					return nil, fmt.Errorf("line %d: unclosed labels: %q", n, line)
+					return e, fmt.Errorf("line %d: unclosed labels: %q", n, line)
 				}
 				labels = line[i+1 : j]
 			}
 		}
 		if name == "" {
-			return nil, fmt.Errorf("line %d: no metric name: %q", n, line)
+			return e, fmt.Errorf("line %d: no metric name: %q", n, line)
 		}
-		if e[name] == nil {
-			e[name] = map[string]bool{}
+		if e.samples[name] == nil {
+			e.samples[name] = map[string]map[string]bool{}
 		}
 		for _, kv := range strings.Split(labels, ",") {
-			if k, _, ok := strings.Cut(kv, "="); ok {
-				e[name][strings.TrimSpace(k)] = true
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				k = strings.TrimSpace(k)
+				if e.samples[name][k] == nil {
+					e.samples[name][k] = map[string]bool{}
+				}
+				e.samples[name][k][strings.Trim(v, `"`)] = true
 			}
 		}
 	}
@@ -198,7 +224,7 @@ func parseExposition(r io.Reader) (exposition, error) {
 
 func (e exposition) names() []string {
 	var n []string
-	for k := range e {
+	for k := range e.samples {
 		n = append(n, k)
 	}
 	sort.Strings(n)

@@ -76,6 +76,9 @@ func TestSystemdUnit(t *testing.T) {
 			t.Errorf("[%s] %s = %q, want %q", kv[0], kv[1], got, kv[2])
 		}
 	}
+	if u.get("Service", "ProcSubset") == "pid" {
+		t.Error("ProcSubset=pid hides /proc/meminfo, which plumbago reads to size its buffers")
+	}
 	if user := u.get("Service", "User"); user == "" || user == "root" {
 		t.Errorf("User=%q: want an unprivileged user", user)
 	}

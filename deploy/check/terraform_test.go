@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -450,6 +452,35 @@ func TestTerraformCloudInit(t *testing.T) {
 	mount, install, start := idx("plumbago-mount-data"), idx("-o /usr/local/bin/plumbago"), idx("enable --now plumbago.service")
 	if mount < 0 || install < 0 || start < 0 || !(mount < start && install < start) {
 		t.Errorf("runcmd %q: want the volume mounted and the binary installed before plumbago starts", order)
+	}
+	// The kernel settings are at least what `plumbago tune` asks for.
+	sysctl, ok := files["/etc/sysctl.d/90-plumbago.conf"]
+	if !ok {
+		t.Fatal("no sysctl file")
+	}
+	set := map[string]int64{}
+	for _, l := range strings.Split(sysctl, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				t.Fatalf("sysctl %q: %v", l, err)
+			}
+			set[strings.TrimSpace(k)] = n
+		}
+	}
+	tune, err := exec.Command(filepath.Join(builtOut(t), "plumbago"), "tune").CombinedOutput()
+	if err != nil {
+		t.Fatalf("plumbago tune: %v\n%s", err, tune)
+	}
+	wants := regexp.MustCompile(`(?m)^\s*\S+\s+(net\.\S+)\s+\S+\s+want >= (\d+)`).FindAllStringSubmatch(string(tune), -1)
+	if len(wants) == 0 {
+		t.Fatalf("no net.* wants in plumbago tune:\n%s", tune)
+	}
+	for _, w := range wants {
+		n, _ := strconv.ParseInt(w[2], 10, 64)
+		if set[w[1]] < n {
+			t.Errorf("cloud-init sets %s = %d, plumbago tune wants >= %d", w[1], set[w[1]], n)
+		}
 	}
 	// The data directory the unit may write is on the mounted volume.
 	unit := string(readFile(t, deployPath(t, "systemd", "plumbago.service")))

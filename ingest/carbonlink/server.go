@@ -3,6 +3,7 @@ package carbonlink
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -178,7 +179,7 @@ func errorFrame(out []byte, msg string) []byte {
 		b = pickle.AppendEmptyDict(b)
 		b = pickle.AppendMark(b)
 		b = pickle.AppendString(b, "error")
-		b = pickle.AppendString(b, msg)
+		b = pickle.AppendString(b, strings.ToValidUTF8(msg, "\uFFFD"))
 		b = pickle.AppendSetItems(b)
 		return pickle.AppendStop(b)
 	})

@@ -53,7 +53,8 @@ type Limits struct {
 	// MaxValues is the most values one frame may create (default: the
 	// frame length, since every value costs at least one opcode byte).
 	MaxValues int
-	// MaxMemo is the highest memo index accepted (default 1<<20).
+	// MaxMemo is the highest memo index accepted (default 1<<20, and never
+	// more than the frame length).
 	MaxMemo int
 }
 
@@ -62,17 +63,23 @@ const (
 	defaultMaxMemo  = 1 << 20
 )
 
+// value is one decoded object, 32 bytes.
 type value struct {
-	kind   Kind
-	sealed bool   // placed inside another container: immutable from now on
-	depth  uint16 // 0 for scalars, 1 + deepest child for containers
-	i      int64
-	f      float64
-	s      []byte
-	kids   []int32 // list/dict children (dict: key, value, key, value...)
-	toff   int32   // tuple children: offset into Decoder.tkids
-	tlen   int32
+	kind    Kind
+	sealed  bool   // placed inside another container: immutable from now on
+	scratch bool   // the string lives in Decoder.scratch, else in the frame
+	depth   uint16 // 0 for scalars, 1 + deepest child for containers
+	toff    int32  // tuple: offset into Decoder.tkids; list/dict: index into Decoder.lists
+	tlen    int32  // tuple length
+	soff    uint32 // str/bytes: offset and length
+	slen    uint32
+	n       uint64 // int64 or float64 bits
 }
+
+func (v *value) int() int64         { return int64(v.n) }
+func (v *value) float() float64     { return math.Float64frombits(v.n) }
+func (v *value) setInt(i int64)     { v.n = uint64(i) }
+func (v *value) setFloat(f float64) { v.n = math.Float64bits(f) }
 
 // Decoder decodes pickles. The zero value is ready to use with default
 // limits. A Decoder is not safe for concurrent use; reuse one per goroutine
@@ -88,6 +95,9 @@ type Decoder struct {
 	memo    []int32
 	tkids   []int32
 	scratch []byte
+	lists   [][]int32 // list/dict children (dict: key, value, key, value...)
+	nlists  int
+	frame   []byte
 	root    int32
 
 	maxDepth, maxValues, maxMemo int
@@ -109,7 +119,18 @@ func (d *Decoder) Decode(frame []byte) (Ref, error) {
 	return Ref{d, d.root}, nil
 }
 
+// retainValues bounds the value table kept between frames, so one huge
+// hostile frame does not pin its memory.
+const retainValues = 1 << 18
+
 func (d *Decoder) reset() {
+	if cap(d.vals) > retainValues {
+		d.vals, d.stack, d.tkids, d.memo = nil, nil, nil, nil
+	}
+	if len(d.lists) > retainValues/8 {
+		d.lists = nil
+	}
+	d.nlists = 0
 	d.vals = d.vals[:0]
 	d.stack = d.stack[:0]
 	d.marks = d.marks[:0]
@@ -122,20 +143,33 @@ func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }
 
-// newVal appends a value, reusing the kids capacity of a previous frame.
+// newVal appends a value; lists and dicts get a children slice, reused
+// from a previous frame when there is one.
 func (d *Decoder) newVal(k Kind) (int32, error) {
 	n := len(d.vals)
 	if n >= d.maxValues {
 		return 0, fmt.Errorf("%w: more than %d values", ErrLimit, d.maxValues)
 	}
-	if n < cap(d.vals) {
-		d.vals = d.vals[:n+1]
-		kids := d.vals[n].kids[:0]
-		d.vals[n] = value{kind: k, kids: kids}
-	} else {
-		d.vals = append(d.vals, value{kind: k})
+	v := value{kind: k}
+	if k == KindList || k == KindDict {
+		if d.nlists < len(d.lists) {
+			d.lists[d.nlists] = d.lists[d.nlists][:0]
+		} else {
+			d.lists = append(d.lists, nil)
+		}
+		v.toff = int32(d.nlists)
+		d.nlists++
 	}
+	d.vals = append(d.vals, v)
 	return int32(n), nil
+}
+
+// str returns a str/bytes value's content.
+func (d *Decoder) str(v *value) []byte {
+	if v.scratch {
+		return d.scratch[v.soff : v.soff+v.slen : v.soff+v.slen]
+	}
+	return d.frame[v.soff : v.soff+v.slen : v.soff+v.slen]
 }
 
 func (d *Decoder) push(k Kind) (*value, error) {
@@ -242,7 +276,7 @@ func (d *Decoder) appendItems(list int32, items []int32) error {
 			return err
 		}
 	}
-	l.kids = append(l.kids, items...)
+	d.lists[l.toff] = append(d.lists[l.toff], items...)
 	return nil
 }
 
@@ -267,7 +301,7 @@ func (d *Decoder) setItems(dict int32, items []int32) error {
 			return malformed("unhashable dict key %s", k)
 		}
 	}
-	m.kids = append(m.kids, items...)
+	d.lists[m.toff] = append(d.lists[m.toff], items...)
 	return nil
 }
 
@@ -309,6 +343,7 @@ func need(b []byte, p, n int) error {
 
 func (d *Decoder) run(b []byte) error {
 	d.reset()
+	d.frame = b
 	d.maxDepth = d.Limits.MaxDepth
 	if d.maxDepth <= 0 {
 		d.maxDepth = defaultMaxDepth
@@ -320,6 +355,11 @@ func (d *Decoder) run(b []byte) error {
 	d.maxMemo = d.Limits.MaxMemo
 	if d.maxMemo <= 0 {
 		d.maxMemo = defaultMaxMemo
+	}
+	// Picklers number memo slots sequentially, so an index beyond the frame
+	// length is hostile: refuse it rather than grow the memo table.
+	if d.maxMemo > len(b) {
+		d.maxMemo = len(b)
 	}
 	p := 0
 	for p < len(b) {
@@ -370,7 +410,7 @@ func (d *Decoder) run(b []byte) error {
 				return err
 			}
 			if op == 0x88 {
-				v.i = 1
+				v.setInt(1)
 			}
 		case 'K': // BININT1
 			if err := need(b, p, 1); err != nil {
@@ -380,7 +420,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.i = int64(b[p])
+			v.setInt(int64(b[p]))
 			p++
 		case 'M': // BININT2
 			if err := need(b, p, 2); err != nil {
@@ -390,7 +430,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.i = int64(binary.LittleEndian.Uint16(b[p:]))
+			v.setInt(int64(binary.LittleEndian.Uint16(b[p:])))
 			p += 2
 		case 'J': // BININT
 			if err := need(b, p, 4); err != nil {
@@ -400,7 +440,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.i = int64(int32(binary.LittleEndian.Uint32(b[p:])))
+			v.setInt(int64(int32(binary.LittleEndian.Uint32(b[p:]))))
 			p += 4
 		case 0x8a, 0x8b: // LONG1, LONG4
 			var n int
@@ -434,7 +474,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.f = math.Float64frombits(binary.BigEndian.Uint64(b[p:]))
+			v.setFloat(math.Float64frombits(binary.BigEndian.Uint64(b[p:])))
 			p += 8
 		case 'I', 'L', 'F': // INT, LONG, FLOAT (text)
 			arg, np, err := line(b, p)
@@ -481,16 +521,16 @@ func (d *Decoder) run(b []byte) error {
 			if op == 'X' || op == 0x8c || op == 0x8d {
 				kind = KindStr
 			}
-			s := b[p : p+int(n)]
+			start := p
 			p += int(n)
-			if kind == KindStr && !utf8.Valid(s) {
+			if kind == KindStr && !utf8.Valid(b[start:p]) {
 				return malformed("invalid UTF-8 in str")
 			}
 			v, err := d.push(kind)
 			if err != nil {
 				return err
 			}
-			v.s = s
+			v.soff, v.slen = uint32(start), uint32(n)
 		case 'S': // STRING: python repr, quoted
 			arg, np, err := line(b, p)
 			if err != nil {
@@ -505,7 +545,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.s = s
+			d.scratchStr(v, s)
 		case 'V': // UNICODE: raw-unicode-escape
 			arg, np, err := line(b, p)
 			if err != nil {
@@ -520,7 +560,7 @@ func (d *Decoder) run(b []byte) error {
 			if err != nil {
 				return err
 			}
-			v.s = s
+			d.scratchStr(v, s)
 		case ')': // EMPTY_TUPLE
 			if err := d.makeTuple(nil); err != nil {
 				return err
@@ -772,6 +812,12 @@ func (d *Decoder) dictOp(op byte) error {
 	return nil
 }
 
+// scratchStr points v at s, the most recent string appended to d.scratch.
+func (d *Decoder) scratchStr(v *value, s []byte) {
+	v.scratch = true
+	v.soff, v.slen = uint32(len(d.scratch)-len(s)), uint32(len(s))
+}
+
 // setLong decodes a little-endian two's complement integer. Values beyond
 // int64 keep an approximate float64 and i = 0 with f set (Int reports !ok).
 func setLong(v *value, b []byte) {
@@ -786,8 +832,7 @@ func setLong(v *value, b []byte) {
 		if b[len(b)-1]&0x80 != 0 && len(b) < 8 {
 			u |= ^uint64(0) << (8 * uint(len(b)))
 		}
-		v.i = int64(u)
-		v.f = float64(v.i)
+		v.setInt(int64(u))
 		return
 	}
 	neg := b[len(b)-1]&0x80 != 0
@@ -802,7 +847,7 @@ func setLong(v *value, b []byte) {
 	if neg {
 		f = -(f + 1)
 	}
-	v.f = f
+	v.setFloat(f)
 	v.sealed = false
 	v.depth = 0
 	v.kind = KindFloat // too big for int64: expose as an approximate float
@@ -817,7 +862,7 @@ func (d *Decoder) textNumber(op byte, arg []byte) error {
 				return err
 			}
 			if arg[1] == '1' {
-				v.i = 1
+				v.setInt(1)
 			}
 			return nil
 		}
@@ -829,7 +874,7 @@ func (d *Decoder) textNumber(op byte, arg []byte) error {
 		if err != nil {
 			return err
 		}
-		v.i = n
+		v.setInt(n)
 	case 'L':
 		if len(arg) > 0 && arg[len(arg)-1] == 'L' {
 			arg = arg[:len(arg)-1]
@@ -844,14 +889,14 @@ func (d *Decoder) textNumber(op byte, arg []byte) error {
 			if err != nil {
 				return err
 			}
-			v.f = f
+			v.setFloat(f)
 			return nil
 		}
 		v, err := d.push(KindInt)
 		if err != nil {
 			return err
 		}
-		v.i = n
+		v.setInt(n)
 	case 'F':
 		f, err := strconv.ParseFloat(string(arg), 64)
 		if err != nil {
@@ -863,7 +908,7 @@ func (d *Decoder) textNumber(op byte, arg []byte) error {
 		if err != nil {
 			return err
 		}
-		v.f = f
+		v.setFloat(f)
 	}
 	return nil
 }
@@ -1009,11 +1054,11 @@ func (r Ref) Len() int {
 	case KindTuple:
 		return int(v.tlen)
 	case KindList:
-		return len(v.kids)
+		return len(r.d.lists[v.toff])
 	case KindDict:
-		return len(v.kids) / 2
+		return len(r.d.lists[v.toff]) / 2
 	case KindStr, KindBytes:
-		return len(v.s)
+		return int(v.slen)
 	}
 	return 0
 }
@@ -1028,7 +1073,7 @@ func (r Ref) Index(i int) Ref {
 		}
 		return Ref{r.d, r.d.tkids[int(v.toff)+i]}
 	}
-	return Ref{r.d, v.kids[i]}
+	return Ref{r.d, r.d.lists[v.toff][i]}
 }
 
 // Bytes returns the content of a str (UTF-8) or bytes value; nil otherwise.
@@ -1036,7 +1081,7 @@ func (r Ref) Index(i int) Ref {
 func (r Ref) Bytes() []byte {
 	v := &r.d.vals[r.i]
 	if v.kind == KindStr || v.kind == KindBytes {
-		return v.s
+		return r.d.str(v)
 	}
 	return nil
 }
@@ -1045,7 +1090,7 @@ func (r Ref) Bytes() []byte {
 func (r Ref) Int() (int64, bool) {
 	v := &r.d.vals[r.i]
 	if v.kind == KindInt || v.kind == KindBool {
-		return v.i, true
+		return v.int(), true
 	}
 	return 0, false
 }
@@ -1056,11 +1101,11 @@ func (r Ref) Float() (float64, bool) {
 	v := &r.d.vals[r.i]
 	switch v.kind {
 	case KindInt, KindBool:
-		return float64(v.i), true
+		return float64(v.int()), true
 	case KindFloat:
-		return v.f, true
+		return v.float(), true
 	case KindStr, KindBytes:
-		return parsePyFloat(v.s)
+		return parsePyFloat(r.d.str(v))
 	}
 	return 0, false
 }
@@ -1073,10 +1118,11 @@ func (r Ref) Get(key string) (Ref, bool) {
 	}
 	found := Ref{}
 	ok := false
-	for j := 0; j+1 < len(v.kids); j += 2 {
-		k := &r.d.vals[v.kids[j]]
-		if (k.kind == KindStr || k.kind == KindBytes) && string(k.s) == key {
-			found, ok = Ref{r.d, v.kids[j+1]}, true // later keys win, as in Python
+	kids := r.d.lists[v.toff]
+	for j := 0; j+1 < len(kids); j += 2 {
+		k := &r.d.vals[kids[j]]
+		if (k.kind == KindStr || k.kind == KindBytes) && string(r.d.str(k)) == key {
+			found, ok = Ref{r.d, kids[j+1]}, true // later keys win, as in Python
 		}
 	}
 	return found, ok

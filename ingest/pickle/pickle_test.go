@@ -398,3 +398,25 @@ print(pickle.dumps(data, protocol=2).hex())
 		t.Errorf("%v allocs per frame, want 0", allocs)
 	}
 }
+
+func TestHugeFrameIsNotRetained(t *testing.T) {
+	// A 1 MiB frame of one-byte values: every value costs a byte of input,
+	// so the value table is bounded by the frame; after it, a small frame
+	// releases the big table.
+	big := "](" + strings.Repeat("N", 1<<20) + "e."
+	var d Decoder
+	r, err := d.Decode([]byte(big))
+	if err != nil || r.Len() != 1<<20 {
+		t.Fatalf("big frame: %v, len %d", err, r.Len())
+	}
+	if _, err := d.Decode([]byte("]K\x01a.")); err != nil {
+		t.Fatal(err)
+	}
+	if cap(d.vals) > retainValues || cap(d.stack) > retainValues {
+		t.Errorf("kept %d values, %d stack slots after a small frame", cap(d.vals), cap(d.stack))
+	}
+	d.Limits.MaxValues = 1000
+	if _, err := d.Decode([]byte(big)); !errors.Is(err, ErrLimit) {
+		t.Errorf("MaxValues: %v", err)
+	}
+}

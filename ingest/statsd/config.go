@@ -35,6 +35,10 @@ type Config struct {
 	KeyNameSanitize bool `toml:"keyNameSanitize"`
 	// PrefixStats is the namespace of the self-metrics.
 	PrefixStats string `toml:"prefixStats"`
+	// MaxKeys bounds the distinct names one event loop aggregates in one
+	// flush interval (all types together); metrics for further new names
+	// are dropped and counted. 0 means no limit. Not an etsy option.
+	MaxKeys int `toml:"maxKeys"`
 	// HealthStatus is the initial admin health ("up" or "down").
 	HealthStatus string         `toml:"healthStatus"`
 	Graphite     GraphiteConfig `toml:"graphite"`
@@ -69,6 +73,7 @@ func DefaultConfig() Config {
 		KeyNameSanitize:  true,
 		PrefixStats:      "statsd",
 		HealthStatus:     "up",
+		MaxKeys:          1_000_000,
 		Graphite: GraphiteConfig{
 			LegacyNamespace: true,
 			GlobalPrefix:    "stats",

@@ -36,6 +36,7 @@ type Flusher struct {
 	badTotal      float64
 	totPackets    float64
 	totMetrics    float64
+	totDropped    float64
 	flushes       uint64
 	health        string
 	lastFlush     int64
@@ -267,6 +268,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		f.badTotal += s.bad
 		f.totPackets += s.packets
 		f.totMetrics += s.metrics
+		f.totDropped += s.dropped
 		if s.lastMsg > f.lastMsgSeen {
 			f.lastMsgSeen = s.lastMsg
 		}
@@ -535,12 +537,14 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 // Totals are cumulative counts over every flush so far.
 type Totals struct {
 	Packets, Metrics, BadLines float64
-	Flushes                    uint64
+	// Dropped counts metrics refused by Config.MaxKeys.
+	Dropped float64
+	Flushes uint64
 }
 
 // Totals returns the cumulative counts (for /metrics).
 func (f *Flusher) Totals() Totals {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Flushes: f.flushes}
+	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Dropped: f.totDropped, Flushes: f.flushes}
 }

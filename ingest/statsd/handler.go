@@ -26,8 +26,9 @@ type Handler struct {
 func NewHandler(cfg Config) *Handler { return &Handler{cfg: cfg} }
 
 type loopHandler struct {
-	idx int
-	l   *Loop
+	idx     int
+	l       *Loop
+	pending []*Snapshot // swapped, not yet collected (guarded by Handler.mu)
 }
 
 // NewLoop implements ingest.Handler. The sink is not used: statsd points
@@ -55,26 +56,28 @@ func (lh *loopHandler) Stream(_ *ingest.Conn, data []byte) (int, bool) {
 }
 
 // Collect swaps every loop's state (on each loop's goroutine, through
-// srv.OnLoops) and returns the snapshots in a fixed loop order.
+// srv.OnLoops) and returns the snapshots in a fixed loop order. A loop too
+// busy to answer before ctx ends is not waited for: its snapshot, swapped
+// later, is returned by the next Collect, so nothing is lost.
 func (h *Handler) Collect(ctx context.Context, srv *ingest.Server) ([]*Snapshot, error) {
-	h.mu.Lock()
-	snaps := make([]*Snapshot, len(h.loops))
-	h.mu.Unlock()
-	var mu sync.Mutex
 	err := srv.OnLoops(ctx, func(l *ingest.Loop) {
 		lh, ok := l.LoopHandler(h).(*loopHandler)
 		if !ok {
 			return
 		}
 		s := lh.l.Swap()
-		mu.Lock()
-		if lh.idx < len(snaps) {
-			snaps[lh.idx] = s
-		} else {
-			snaps = append(snaps, s) // loop born after the slice was sized
-		}
-		mu.Unlock()
+		h.mu.Lock()
+		lh.pending = append(lh.pending, s)
+		h.mu.Unlock()
 	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var snaps []*Snapshot
+	for _, lh := range h.loops {
+		snaps = append(snaps, lh.pending...)
+		clear(lh.pending)
+		lh.pending = lh.pending[:0]
+	}
 	return snaps, err
 }
 
@@ -83,9 +86,11 @@ func (h *Handler) Collect(ctx context.Context, srv *ingest.Server) ([]*Snapshot,
 func (h *Handler) CollectStopped() []*Snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	snaps := make([]*Snapshot, len(h.loops))
-	for i, lh := range h.loops {
-		snaps[i] = lh.l.Swap()
+	var snaps []*Snapshot
+	for _, lh := range h.loops {
+		snaps = append(snaps, lh.pending...)
+		lh.pending = nil
+		snaps = append(snaps, lh.l.Swap())
 	}
 	return snaps
 }

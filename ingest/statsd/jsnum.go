@@ -23,6 +23,9 @@ func isJSSpaceRune(r rune) bool {
 
 // jsTrim removes leading and trailing JavaScript white space.
 func jsTrim(b []byte) []byte {
+	if n := len(b); n > 0 && b[0] > ' ' && b[0] < utf8.RuneSelf && b[n-1] > ' ' && b[n-1] < utf8.RuneSelf {
+		return b
+	}
 	for len(b) > 0 {
 		c := b[0]
 		if c < utf8.RuneSelf {
@@ -83,6 +86,9 @@ func jsNumber(b []byte) (float64, bool) {
 		if i == n {
 			return float64(v), true
 		}
+	}
+	if v, ok := fastDecimal(b); ok {
+		return v, true
 	}
 	b = jsTrim(b)
 	if len(b) == 0 {
@@ -227,3 +233,46 @@ func appendJSNumber(dst []byte, f float64) []byte {
 
 // jsNumberString formats f like JavaScript's String(number).
 func jsNumberString(f float64) string { return string(appendJSNumber(nil, f)) }
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses [+-]digits[.digits] with at most 15 significant digits
+// in total. The mantissa and the power of ten are then exact doubles, so one
+// IEEE division gives the correctly rounded value (Clinger's fast path), the
+// same as strconv.ParseFloat and JavaScript. Anything else reports false.
+func fastDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(m)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}

@@ -11,6 +11,7 @@ import (
 // use: HandlePacket, Swap and Clone must all run on the loop's goroutine.
 type Loop struct {
 	sanitize bool
+	maxKeys  int
 	cur      *Snapshot
 	spare    atomic.Pointer[Snapshot]
 
@@ -21,7 +22,7 @@ type Loop struct {
 
 // NewLoop returns the aggregation state for one event loop.
 func NewLoop(cfg *Config) *Loop {
-	l := &Loop{sanitize: cfg.KeyNameSanitize}
+	l := &Loop{sanitize: cfg.KeyNameSanitize, maxKeys: cfg.MaxKeys}
 	l.cur = newSnapshot(l)
 	return l
 }
@@ -34,7 +35,9 @@ type Snapshot struct {
 	packets  float64
 	metrics  float64
 	bad      float64
-	lastMsg  int64 // unix seconds of the swap if any packet arrived, else 0
+	lastMsg  int64   // unix seconds of the swap if any packet arrived, else 0
+	live     int     // names used this interval, over all four tables
+	dropped  float64 // metrics refused by the MaxKeys limit
 	counters table[float64]
 	timers   table[timerVal]
 	gauges   table[gaugeVal]
@@ -67,11 +70,27 @@ type table[V any] struct {
 	ents []entry[V]
 }
 
-func (t *table[V]) get(name []byte) *V {
+func (t *table[V]) get(name []byte) *V { return t.getLim(name, nil, 0) }
+
+// getLim is get that refuses (returns nil) to make a name live when *live
+// already counts max live names (max 0: no limit).
+func (t *table[V]) getLim(name []byte, live *int, max int) *V {
 	if i, ok := t.idx[bstr(name)]; ok {
 		e := &t.ents[i]
+		if !e.live && live != nil {
+			if max > 0 && *live >= max {
+				return nil
+			}
+			*live++
+		}
 		e.live = true
 		return &e.v
+	}
+	if live != nil {
+		if max > 0 && *live >= max {
+			return nil
+		}
+		*live++
 	}
 	if t.idx == nil {
 		t.idx = make(map[string]int32)
@@ -115,7 +134,7 @@ func (t *table[V]) del(name string) {
 func newSnapshot(l *Loop) *Snapshot { return &Snapshot{loop: l} }
 
 func (s *Snapshot) recycle() {
-	s.packets, s.metrics, s.bad, s.lastMsg = 0, 0, 0, 0
+	s.packets, s.metrics, s.bad, s.lastMsg, s.live, s.dropped = 0, 0, 0, 0, 0, 0
 	s.counters.recycle(func(v *float64) { *v = 0 })
 	s.timers.recycle(func(v *timerVal) { v.vals = v.vals[:0]; v.count = 0 })
 	s.gauges.recycle(func(v *gaugeVal) { v.abs = false; v.val = 0; v.deltas = v.deltas[:0] })
@@ -209,13 +228,27 @@ func (l *Loop) HandlePacket(p []byte) {
 	}
 }
 
-var tagSep = []byte("|#")
+// indexTagSep is bytes.Index(b, "|#"), scanning for the rare '#' first.
+func indexTagSep(b []byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '#')
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i > 0 && b[i-1] == '|' {
+			return i - 1
+		}
+		off = i + 1
+	}
+}
 
 func (l *Loop) handleLine(s *Snapshot, line []byte) {
 	var tags []byte
-	if i := bytes.Index(line, tagSep); i >= 0 {
+	if i := indexTagSep(line); i >= 0 {
 		tags = line[i+2:]
-		if j := bytes.Index(tags, tagSep); j >= 0 {
+		if j := indexTagSep(tags); j >= 0 {
 			tags = tags[:j]
 		}
 		line = line[:i]
@@ -274,7 +307,11 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
 		if !ok || !(v >= 0) {
 			return false
 		}
-		t := s.timers.get(key)
+		t := s.timers.getLim(key, &s.live, l.maxKeys)
+		if t == nil {
+			s.dropped++
+			return true
+		}
 		t.vals = append(t.vals, v)
 		t.count += 1 / rate
 	case len(typ) == 1 && typ[0] == 'g':
@@ -282,7 +319,11 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
 		if !ok {
 			return false
 		}
-		g := s.gauges.get(key)
+		g := s.gauges.getLim(key, &s.live, l.maxKeys)
+		if g == nil {
+			s.dropped++
+			return true
+		}
 		if val[0] == '+' || val[0] == '-' {
 			if g.abs {
 				g.val = applyDelta(true, g.val, v)
@@ -293,7 +334,11 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
 			g.abs, g.val, g.deltas = true, v, g.deltas[:0]
 		}
 	case len(typ) == 1 && typ[0] == 's':
-		m := s.sets.get(key)
+		m := s.sets.getLim(key, &s.live, l.maxKeys)
+		if m == nil {
+			s.dropped++
+			return true
+		}
 		if *m == nil {
 			*m = make(map[string]struct{})
 		}
@@ -308,7 +353,12 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
 		if !ok {
 			return false
 		}
-		*s.counters.get(key) += v * (1 / rate)
+		c := s.counters.getLim(key, &s.live, l.maxKeys)
+		if c == nil {
+			s.dropped++
+			return true
+		}
+		*c += v * (1 / rate)
 	}
 	return true
 }
@@ -328,8 +378,13 @@ func applyDelta(exists bool, cur, d float64) float64 {
 // computes it: the number formed by the leading digits and dots. A rate that
 // is not positive is rejected (etsy accepts @0 and produces Infinity).
 func parseRate(r []byte) (float64, bool) {
-	if len(r) < 2 || r[0] != '@' || r[1] == '-' {
+	if len(r) < 2 || r[0] != '@' || r[1] == '-' || r[1] == '+' && len(r) == 2 {
 		return 0, false
+	}
+	if r[1] != '+' {
+		if v, ok := fastDecimal(r[1:]); ok {
+			return v, v > 0 // digits and dots only: the whole number is the prefix
+		}
 	}
 	if _, ok := jsIsNumber(r[1:]); !ok {
 		return 0, false

@@ -239,3 +239,55 @@ func BenchmarkFlush100kTimers(b *testing.B) {
 	}
 	b.ReportMetric(float64(points)/float64(b.N), "points/flush")
 }
+
+// FuzzFastDecimal checks the fast decimal path against strconv.ParseFloat.
+func FuzzFastDecimal(f *testing.F) {
+	for _, s := range []string{"0.1", "-12.5", "+3", "123456789012345", "1.000000000000001", ".5", "5.", "0.3", "9007199254740993"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := fastDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("%q: fast path accepted, ParseFloat: %v", s, err)
+		}
+		if v != want || math.Signbit(v) != math.Signbit(want) {
+			t.Fatalf("%q: fast path %v, ParseFloat %v", s, v, want)
+		}
+	})
+}
+
+func TestMaxKeys(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxKeys = 3
+	l := NewLoop(&cfg)
+	l.HandlePacket([]byte("a:1|c\nb:1|ms\nc:1|g\nd:1|s\ne:1|c\na:2|c"))
+	fl, err := NewFlusher(cfg, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	sink := ingest.SinkFunc(func(name []byte, _ int64, v float64) { got[string(name)] = v })
+	fl.Flush([]*Snapshot{l.Swap()}, time.Unix(10, 0), sink)
+	if got["stats_counts.a"] != 3 || got["stats.timers.b.count"] != 1 || got["stats.gauges.c"] != 1 {
+		t.Errorf("kept names: a=%v b=%v c=%v", got["stats_counts.a"], got["stats.timers.b.count"], got["stats.gauges.c"])
+	}
+	for _, n := range []string{"stats.sets.d.count", "stats_counts.e"} {
+		if _, ok := got[n]; ok {
+			t.Errorf("%s flushed beyond MaxKeys", n)
+		}
+	}
+	if tot := fl.Totals(); tot.Dropped != 2 || tot.BadLines != 0 || tot.Metrics != 6 {
+		t.Errorf("totals %+v, want 2 dropped, 0 bad, 6 metrics", tot)
+	}
+	// The limit is per interval: the next interval starts afresh.
+	l.HandlePacket([]byte("e:1|c"))
+	got = map[string]float64{}
+	fl.Flush([]*Snapshot{l.Swap()}, time.Unix(20, 0), sink)
+	if got["stats_counts.e"] != 1 {
+		t.Errorf("e in the next interval = %v", got["stats_counts.e"])
+	}
+}

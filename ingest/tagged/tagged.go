@@ -322,34 +322,71 @@ func ValidatePath(name []byte, maxLen int) error {
 	if len(name) > maxLen {
 		return invalid("metric name of %d bytes exceeds %d", len(name), maxLen)
 	}
-	metric := name
-	if i := bytes.IndexByte(name, ';'); i >= 0 {
-		metric = name[:i]
-	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f {
-			return invalid("control byte 0x%02x in metric name", c)
-		}
-	}
-	if bytes.IndexByte(metric, '/') >= 0 || bytes.IndexByte(metric, '\\') >= 0 {
-		return invalid("path separator in metric name %q", metric)
-	}
 	node := 0
-	for i := 0; i <= len(metric); i++ {
-		if i == len(metric) || metric[i] == '.' {
-			if node == 0 {
-				return invalid("empty node in metric name %q", metric)
-			}
-			if node > 255 {
-				return invalid("node longer than 255 bytes in metric name")
-			}
-			node = 0
+	i := 0
+	for ; i < len(name); i++ {
+		switch nameClass[name[i]] {
+		case classOK:
+			node++
 			continue
+		case classDot:
+		case classSemi:
+		default:
+			return badByte(name, i)
 		}
-		node++
+		// End of a node: '.' or the ';' that starts the tags.
+		if node == 0 {
+			return invalid("empty node in metric name %q", name)
+		}
+		if node > 255 {
+			return invalid("node longer than 255 bytes in metric name")
+		}
+		node = 0
+		if name[i] == ';' {
+			break
+		}
 	}
-	if bytes.HasPrefix(metric, []byte("_tagged.")) || string(metric) == "_tagged" {
-		return invalid("metric name %q uses the reserved _tagged prefix", metric)
+	if i == len(name) && (node == 0 || node > 255) {
+		if node == 0 {
+			return invalid("empty node in metric name %q", name)
+		}
+		return invalid("node longer than 255 bytes in metric name")
+	}
+	// Tags never reach the filesystem: only control bytes are refused.
+	for j := i; j < len(name); j++ {
+		if c := name[j]; c < 0x20 || c == 0x7f {
+			return badByte(name, j)
+		}
+	}
+	if len(name) >= 7 && name[0] == '_' && string(name[:7]) == "_tagged" && (len(name) == 7 || name[7] == '.' || name[7] == ';') {
+		return invalid("metric name %q uses the reserved _tagged prefix", name)
 	}
 	return nil
+}
+
+const (
+	classOK uint8 = iota
+	classDot
+	classSemi
+	classBad
+)
+
+// nameClass classifies the bytes of a metric path.
+var nameClass = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = classBad
+	}
+	t[0x7f] = classBad
+	t['/'] = classBad
+	t['\\'] = classBad
+	t['.'] = classDot
+	t[';'] = classSemi
+	return t
+}()
+
+func badByte(name []byte, i int) error {
+	if c := name[i]; c == '/' || c == '\\' {
+		return invalid("path separator in metric name %q", name)
+	}
+	return invalid("control byte 0x%02x in metric name", name[i])
 }

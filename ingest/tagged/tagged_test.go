@@ -306,3 +306,13 @@ func BenchmarkNormalize(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkValidatePath(b *testing.B) {
+	name := []byte("servers.web01.cpu.total.user")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if ValidatePath(name, 0) != nil {
+			b.Fatal("rejected")
+		}
+	}
+}

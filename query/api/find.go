@@ -84,14 +84,14 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	switch format {
-	case "treejson", "completer", "json":
+	case "treejson", "completer", "json", "pickle", "msgpack":
 	default:
 		badRequest(ctx, "Invalid value for 'format' parameter")
 		return
 	}
 	nodes, err := a.src.Find(q)
 	if err != nil {
-		a.fail(ctx, err)
+		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 		return
 	}
 	if leavesOnly != 0 {
@@ -104,6 +104,20 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		nodes = kept
 	}
 	sort.SliceStable(nodes, func(i, j int) bool { return nodeName(nodes[i].Path) < nodeName(nodes[j].Path) })
+	switch format {
+	case "pickle":
+		ctx.SetContentType("application/pickle")
+		ctx.SetBody(appendPickle(nil, nodesInfo(nodes, a.opts.Now().Unix())))
+		ctx.Response.Header.Set("Pragma", "no-cache")
+		ctx.Response.Header.Set("Cache-Control", "no-cache")
+		return
+	case "msgpack":
+		ctx.SetContentType("application/x-msgpack")
+		ctx.SetBody(appendMsgpack(nil, nodesInfo(nodes, a.opts.Now().Unix())))
+		ctx.Response.Header.Set("Pragma", "no-cache")
+		ctx.Response.Header.Set("Cache-Control", "no-cache")
+		return
+	}
 	var out any
 	switch format {
 	case "treejson":
@@ -219,6 +233,22 @@ func nodesJSON(nodes []storage.Node) []any {
 		if nd.Leaf && !nd.Branch {
 			out = append(out, obj{{"path", nd.Path}, {"is_leaf", true}, {"intervals", []any{}}})
 		} else {
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", false}})
+		}
+	}
+	return out
+}
+
+// nodesInfo is the pickle/msgpack find answer read by graphite-web's
+// RemoteFinder: [{path, is_leaf, intervals}] with one (0, now) interval
+// per leaf (the storage layer does not track per-metric time ranges).
+func nodesInfo(nodes []storage.Node, now int64) []any {
+	out := make([]any, 0, len(nodes))
+	for _, nd := range nodes {
+		if nd.Leaf {
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", true}, {"intervals", []any{[]any{int64(0), now}}}})
+		}
+		if nd.Branch || !nd.Leaf {
 			out = append(out, obj{{"path", nd.Path}, {"is_leaf", false}})
 		}
 	}

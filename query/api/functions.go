@@ -1,6 +1,7 @@
 package api
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,8 +59,24 @@ func paramJSON(p query.Param) obj {
 	if p.Multiple {
 		o = append(o, kv{"multiple", true})
 	}
-	if len(p.Options) > 0 {
-		o = append(o, kv{"options", p.Options})
+	opts := p.Options
+	if p.Type == query.TypeAggOrSeriesFunc {
+		// graphite-web adds every aggregating series function.
+		seen := map[string]bool{}
+		opts = nil
+		for _, o := range p.Options {
+			seen[o] = true
+			opts = append(opts, o)
+		}
+		for _, f := range query.Functions() {
+			if f.Meta.Aggregator && !seen[f.Name] {
+				opts = append(opts, f.Name)
+			}
+		}
+		sort.Strings(opts)
+	}
+	if len(opts) > 0 {
+		o = append(o, kv{"options", opts})
 	}
 	if len(p.Suggestions) > 0 {
 		o = append(o, kv{"suggestions", p.Suggestions})

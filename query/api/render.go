@@ -124,9 +124,9 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	switch r.format {
-	case "", "json", "csv", "raw":
+	case "", "json", "csv", "raw", "pickle", "msgpack":
 	default:
-		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv or raw)")
+		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle or msgpack)")
 		return
 	}
 	list, err := a.ev.Eval(ctx, r.req, r.targets)
@@ -142,6 +142,12 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	case "raw":
 		ctx.SetContentType("text/plain")
 		body = query.AppendRaw(nil, list)
+	case "pickle":
+		ctx.SetContentType("application/pickle")
+		body = appendPickle(nil, seriesInfo(list, r.req.XFilesFactor))
+	case "msgpack":
+		ctx.SetContentType("application/x-msgpack")
+		body = appendMsgpack(nil, seriesInfo(list, r.req.XFilesFactor))
 	default:
 		query.ApplyMaxDataPoints(list, r.maxDataPoints)
 		if r.hasJSONP {
@@ -157,4 +163,24 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetBody(body)
+}
+
+// seriesInfo is graphite-web's TimeSeries.getInfo() for every series (the
+// pickle and msgpack render formats, read by CLUSTER_SERVERS peers).
+func seriesInfo(list []*query.Series, xff float64) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = obj{
+			{"name", s.Name},
+			{"start", s.Start},
+			{"end", s.End},
+			{"step", s.Step},
+			{"values", floats(s.Consolidated())},
+			{"pathExpression", s.PathExpression},
+			{"valuesPerPoint", max(s.ValuesPerPoint, 1)},
+			{"consolidationFunc", s.ConsolidationFunc},
+			{"xFilesFactor", s.XFilesFactor},
+		}
+	}
+	return out
 }

@@ -2,11 +2,13 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,11 +39,15 @@ type Store struct {
 
 	writeMu sync.Mutex
 	w       writer
+	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
 	}
 
+	// dbMu is held shared by readers of db outside writeMu (Fetch, Stats,
+	// Checkpoint, EnforceRetention) and exclusively by Close.
+	dbMu      sync.RWMutex
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -320,7 +326,15 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
 	}
-	sc, err := s.schemaFor(b, sch.Retentions, agg.Method, agg.XFilesFactor)
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return cmp.Compare(a.SecondsPerPoint, b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // hand-built rules: archives go finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return nil, fmt.Errorf("schema [%s] for %q: %w", sch.Name, name, err)
+	}
+	sc, err := s.schemaFor(b, rs, agg.Method, agg.XFilesFactor)
 	if err != nil {
 		return nil, fmt.Errorf("creating schema for %q: %w", name, err)
 	}
@@ -353,6 +367,8 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+		s.dbMu.Lock()
+		defer s.dbMu.Unlock()
 		// Flushing the memtables makes the next Open fast (no WAL replay)
 		// and leaves everything in sstables.
 		err = s.db.Flush()
@@ -362,14 +378,18 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (s *Store) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
+// readDB takes the shared hold on db; it reports false once the store is
+// closed. Call doneDB when finished.
+func (s *Store) readDB() bool {
+	s.dbMu.RLock()
+	if s.db == nil {
+		s.dbMu.RUnlock()
 		return false
 	}
+	return true
 }
+
+func (s *Store) doneDB() { s.dbMu.RUnlock() }
 
 // syncLoop fsyncs the WAL every SyncInterval.
 func (s *Store) syncLoop() {

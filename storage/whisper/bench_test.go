@@ -87,6 +87,29 @@ func BenchmarkWriteNew(b *testing.B) {
 			reportPerPoint(b)
 		})
 	}
+	// 4 writers, as storage/cache's default 2 x GOMAXPROCS shards on this box.
+	b.Run("parallel4", func(b *testing.B) {
+		s := benchStore(b, benchDir(b), false)
+		defer s.Close()
+		batches := make([]*storage.Batch, b.N)
+		for i := range batches {
+			batches[i] = benchBatch("bench.new."+strconv.Itoa(i/1000)+".m"+strconv.Itoa(i), benchNow)
+		}
+		var n atomic.Int64
+		b.SetParallelism(2)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := s.Write(batches[n.Add(1)-1]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		reportPerPoint(b)
+	})
 }
 
 // BenchmarkWriteExisting: one op = one series of 100 points into one of 1000

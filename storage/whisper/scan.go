@@ -9,7 +9,7 @@ import (
 type scanDir struct {
 	path   string // absolute directory path
 	prefix string // metric prefix ("a.b."), "" at the root
-	tagged int    // depth below <dir>/_tagged (1 = the _tagged dir itself), 0 elsewhere
+	tagged int    // depth under _tagged (1 = _tagged itself), 0 = plain tree
 }
 
 // scan walks the tree with the given number of workers and adds every
@@ -83,13 +83,21 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 				continue // not a metric segment (hidden files, other files)
 			}
 			t := e.Type()
-			if d.tagged > 0 {
-				s.scanTagged(d, n, t, &subdirs)
+			if d.prefix == "" && n == taggedDir && t.IsDir() {
+				subdirs = append(subdirs, scanDir{path: d.path + "/" + n, tagged: 1})
 				continue
 			}
+			if d.tagged > 0 {
+				s.scanTagged(d, e)
+				if t.IsDir() && d.tagged < 3 {
+					subdirs = append(subdirs, scanDir{path: d.path + "/" + n, tagged: d.tagged + 1})
+				}
+				continue
+			}
+			if strings.IndexByte(n, ';') >= 0 {
+				continue // tagged series live under _tagged
+			}
 			switch {
-			case t.IsDir() && d.prefix == "" && n == taggedDir:
-				subdirs = append(subdirs, scanDir{path: d.path + "/" + n, tagged: 1})
 			case t.IsDir():
 				if strings.IndexByte(n, '.') < 0 {
 					subdirs = append(subdirs, scanDir{path: d.path + "/" + n, prefix: d.prefix + n + "."})
@@ -101,8 +109,7 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 				}
 				name := d.prefix + leaf
 				if validName(name) == nil {
-					s.index.Add(name)
-					s.scanned.Add(1)
+					s.found(name, d.path+"/"+n)
 				}
 			}
 		}
@@ -112,16 +119,31 @@ func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
 	}
 }
 
-// scanTagged handles one entry below _tagged: two levels of hash
-// directories, then files named after the series (see tagged.go).
-func (s *Store) scanTagged(d scanDir, n string, t os.FileMode, subdirs *[]scanDir) {
-	switch {
-	case t.IsDir() && d.tagged < 3:
-		*subdirs = append(*subdirs, scanDir{path: d.path + "/" + n, tagged: d.tagged + 1})
-	case d.tagged == 3 && (t.IsRegular() || t&os.ModeSymlink != 0) && strings.HasSuffix(n, ".wsp"):
-		if name, ok := decodeTaggedFile(n[:len(n)-len(".wsp")]); ok && validName(name) == nil {
-			s.index.Add(name)
-			s.scanned.Add(1)
-		}
+// scanTagged handles one entry under _tagged: at depth 3 (_tagged/abc/def/)
+// a readable-name file is decoded to its tagged name and indexed. Hash-named
+// files cannot be decoded; their names come from the index's own persisted
+// tagged set.
+func (s *Store) scanTagged(d scanDir, e os.DirEntry) {
+	n := e.Name()
+	if d.tagged != 3 || e.IsDir() || !strings.HasSuffix(n, ".wsp") {
+		return
 	}
+	leaf := n[:len(n)-len(".wsp")]
+	if isHashLeaf(leaf) {
+		s.scannedHashed.Add(1)
+		return
+	}
+	name := strings.ReplaceAll(leaf, dotEscape, ".")
+	if isTagged(name) && validName(name) == nil {
+		s.found(name, d.path+"/"+n)
+	}
+}
+
+func (s *Store) found(name, path string) {
+	s.scanned.Add(1)
+	if s.onFile != nil {
+		s.onFile(name, path)
+		return
+	}
+	s.index.Add(name)
 }

@@ -54,6 +54,32 @@ type Options struct {
 	FileMode, DirMode os.FileMode
 }
 
+// DefaultOptions returns the defaults for dir and index: built-in rules,
+// 4 × GOMAXPROCS scan workers, fallocate'd files, wall clock, 0644/0755.
+func DefaultOptions(dir string, index NameIndex) Options {
+	return Options{
+		Dir:      dir,
+		Rules:    schema.Default(),
+		Index:    index,
+		Workers:  4 * runtime.GOMAXPROCS(0),
+		FileMode: 0o644,
+		DirMode:  0o755,
+	}
+}
+
+// Validate reports options Open cannot work with.
+func (o *Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("whisper options: Dir is required")
+	case o.Index == nil:
+		return errors.New("whisper options: Index is required")
+	case o.Workers < 0:
+		return fmt.Errorf("whisper options: Workers %d is negative", o.Workers)
+	}
+	return nil
+}
+
 // Stats are cumulative counters of a Store.
 type Stats struct {
 	Created       uint64 // files created
@@ -64,6 +90,10 @@ type Stats struct {
 	InvalidNames  uint64 // points rejected because their metric name has no file path
 	NoSchema      uint64 // points dropped because no storage schema matches their name
 	ScannedFiles  uint64 // metrics found by the startup scan
+	// ScannedHashedTagged counts hash-named tagged files seen by the scan
+	// (their names are not recoverable from the file system).
+	ScannedHashedTagged uint64
+	EmptyRecreated      uint64 // zero-length files (left by a crash) replaced by a new file
 }
 
 const stripes = 1024
@@ -81,11 +111,13 @@ type Store struct {
 	locks [stripes]sync.RWMutex
 	pool  sync.Pool // *scratch
 
+	onFile func(name, path string) // Walk: scan results go here instead of the index
+
 	closed   atomic.Bool
 	stop     chan struct{}
 	scanDone chan struct{}
 
-	created, updateOps, written, dropped, errs, invalid, noSchema, scanned atomic.Uint64
+	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, scannedHashed, emptyFixed atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -101,11 +133,8 @@ var ErrClosed = errors.New("whisper store closed")
 // background scan that feeds opts.Index. Writes and fetches work during the
 // scan; Find only knows the names scanned so far until ScanDone is closed.
 func Open(opts Options) (*Store, error) {
-	if opts.Dir == "" {
-		return nil, errors.New("opening whisper store: Dir is required")
-	}
-	if opts.Index == nil {
-		return nil, errors.New("opening whisper store: Index is required")
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("opening whisper store: %w", err)
 	}
 	s := &Store{
 		dir:      filepath.Clean(opts.Dir),
@@ -149,14 +178,16 @@ func (s *Store) ScanDone() <-chan struct{} { return s.scanDone }
 // Stats returns the current counters.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Created:       s.created.Load(),
-		UpdateOps:     s.updateOps.Load(),
-		PointsWritten: s.written.Load(),
-		PointsDropped: s.dropped.Load(),
-		Errors:        s.errs.Load(),
-		InvalidNames:  s.invalid.Load(),
-		NoSchema:      s.noSchema.Load(),
-		ScannedFiles:  s.scanned.Load(),
+		Created:             s.created.Load(),
+		UpdateOps:           s.updateOps.Load(),
+		PointsWritten:       s.written.Load(),
+		PointsDropped:       s.dropped.Load(),
+		Errors:              s.errs.Load(),
+		InvalidNames:        s.invalid.Load(),
+		NoSchema:            s.noSchema.Load(),
+		ScannedFiles:        s.scanned.Load(),
+		ScannedHashedTagged: s.scannedHashed.Load(),
+		EmptyRecreated:      s.emptyFixed.Load(),
 	}
 }
 
@@ -172,9 +203,27 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// maxPooledPoints bounds the point buffer a pooled scratch keeps, so one
+// huge series does not pin its memory for good.
+const maxPooledPoints = 1 << 16
+
+func (s *Store) putScratch(sc *scratch) {
+	if cap(sc.pts) > maxPooledPoints {
+		sc.pts = nil
+	}
+	if cap(sc.u.rbuf) > maxPooledPoints*pointSize {
+		sc.u.rbuf = nil
+	}
+	if cap(sc.u.buf) > maxPooledPoints*pointSize {
+		sc.u.buf = nil
+	}
+	s.pool.Put(sc)
+}
+
 // scratch is per-goroutine state of Write and Fetch, pooled.
 type scratch struct {
 	path []byte
+	alt  []byte // tagged series: the readable-name path
 	hdr  header
 	pts  []point
 	u    updater
@@ -188,7 +237,7 @@ const (
 // validName reports whether name maps to a path strictly inside the tree:
 // non-empty dot-separated segments without '/', NUL, or over-long parts.
 func validName(name string) error {
-	if isTagged(name) {
+	if len(name) > 0 && isTagged(name) {
 		return validTaggedName(name)
 	}
 	if len(name) == 0 || len(name) > maxNameLen {
@@ -225,10 +274,11 @@ func (s *Store) cPath(dst []byte, name string) []byte {
 // goPath is the path in a NUL-terminated cpath as a string.
 func goPath(cpath []byte) string { return string(cpath[:len(cpath)-1]) }
 
-// filePath appends <dir>/a/b/c.wsp for a.b.c to dst.
+// filePath appends <dir>/a/b/c.wsp for a.b.c to dst (for a tagged series,
+// its readable-name path under _tagged; see tagged.go).
 func (s *Store) filePath(dst []byte, name string) []byte {
 	if isTagged(name) {
-		return s.taggedPath(dst, name)
+		return s.taggedPrimaryPath(dst, name)
 	}
 	dst = append(dst[:0], s.dir...)
 	dst = append(dst, '/')
@@ -310,7 +360,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		return ErrClosed
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
+	defer s.putScratch(sc)
 	now := s.now()
 	var errs []error
 	failed := 0
@@ -389,14 +439,37 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	defer mu.Unlock()
 
 	fd, err := openFile(cpath, syscall.O_RDWR, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		// carbon with TAG_HASH_FILENAMES = True (its default): keep writing its file
+		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			if afd, aerr := openFile(sc.alt, syscall.O_RDWR, 0); aerr == nil {
+				fd, err, cpath = afd, nil, sc.alt
+			}
+		}
+	}
 	if err == syscall.ENOENT {
 		fd, err = s.create(sc, name, cpath)
 	}
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
-	defer closeFile(fd)
 	size, err := fileSize(fd)
+	if err == nil && size == 0 {
+		// An empty file is what a crash or a full disk leaves behind in the
+		// middle of a create (ours or carbon's); it holds no data, so make it
+		// again instead of failing on it forever.
+		closeFile(fd)
+		if err := syscall.Unlink(goPath(cpath)); err != nil && err != syscall.ENOENT {
+			return fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
+		}
+		s.emptyFixed.Add(1)
+		if fd, err = s.create(sc, name, cpath); err != nil {
+			return fmt.Errorf("opening %q: %w", goPath(cpath), err)
+		}
+		size, err = fileSize(fd)
+	}
+	defer closeFile(fd)
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
@@ -424,6 +497,14 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return int(a.SecondsPerPoint - b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // Rules built by hand: whisper stores archives finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return -1, fmt.Errorf("schema [%s]: %w", sch.Name, err)
+	}
 	path := goPath(cpath)
 	fd, err := openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	if err == syscall.ENOENT {
@@ -443,12 +524,12 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 		os.Remove(path)
 		return -1, fmt.Errorf("creating: %w", err)
 	}
-	hdr := encodeHeader(sc.u.buf, sch.Retentions, agg.Method, agg.XFilesFactor)
+	hdr := encodeHeader(sc.u.buf, rs, agg.Method, agg.XFilesFactor)
 	sc.u.buf = hdr
 	if err := pwriteFull(fd, hdr, 0); err != nil {
 		return fail(err)
 	}
-	total := schema.FileSize(sch.Retentions)
+	total := schema.FileSize(rs)
 	if err := s.allocate(fd, int64(len(hdr)), total); err != nil {
 		return fail(err)
 	}
@@ -485,13 +566,19 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		return nil, fmt.Errorf("fetching: %w", storage.ErrNotFound)
 	}
 	sc := s.pool.Get().(*scratch)
-	defer s.pool.Put(sc)
+	defer s.putScratch(sc)
 	sc.path = s.cPath(sc.path, name)
 
 	mu := s.lock(name)
 	mu.RLock()
 	defer mu.RUnlock()
 	fd, err := openFile(sc.path, syscall.O_RDONLY, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			fd, err = openFile(sc.alt, syscall.O_RDONLY, 0)
+		}
+	}
 	if err == syscall.ENOENT || err == syscall.ENOTDIR {
 		return nil, fmt.Errorf("fetching %q: %w", name, storage.ErrNotFound)
 	}

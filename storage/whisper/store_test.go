@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
@@ -204,13 +207,12 @@ func TestCorruptFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("empty", nil)
 	hdr := encodeHeader(nil, []schema.Retention{{SecondsPerPoint: 10, Points: 100}}, schema.Average, 0.5)
 	write("truncated", append(hdr, make([]byte, 500)...)) // needs 1200 data bytes
 	bad := append([]byte(nil), hdr...)
 	bad[3] = 9 // aggregation type 9
 	write("badagg", append(bad, make([]byte, 1200)...))
-	for _, n := range []string{"empty", "truncated", "badagg"} {
+	for _, n := range []string{"truncated", "badagg"} {
 		err := s.Write(batch(n, pts(990, 1)...))
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "writing 1 of 1 series") {
 			t.Errorf("Write(%s): %v, want ErrCorrupt", n, err)
@@ -218,6 +220,31 @@ func TestCorruptFiles(t *testing.T) {
 		if _, err := s.Fetch(n, 0, 1000, 1000); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Fetch(%s): %v, want ErrCorrupt", n, err)
 		}
+	}
+}
+
+// TestEmptyFileRecreated: a zero-length file (a create interrupted by a
+// crash or a full disk) is replaced on the next write; reads of it are
+// ErrCorrupt until then.
+func TestEmptyFileRecreated(t *testing.T) {
+	dir := t.TempDir()
+	now := int64(1000)
+	s, _ := openStore(t, dir, mustRules(t, "[a]\npattern = .*\nretentions = 10:100\n", ""), &now)
+	if err := os.WriteFile(filepath.Join(dir, "empty.wsp"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch("empty", 0, 1000, 1000); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Fetch of an empty file: %v, want ErrCorrupt", err)
+	}
+	if err := s.Write(batch("empty", pts(990, 5)...)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Fetch("empty", 980, 990, 1000)
+	if err != nil || !sameFloats(got.Values, []float64{5}) {
+		t.Errorf("after rewrite: %v %v", got, err)
+	}
+	if st := s.Stats(); st.EmptyRecreated != 1 || st.Created != 1 {
+		t.Errorf("stats %+v", st)
 	}
 }
 
@@ -282,8 +309,16 @@ func TestClosed(t *testing.T) {
 	if err := s.Write(batch("a", pts(990, 1)...)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
 	}
-	if _, err := Open(Options{Dir: t.TempDir()}); err == nil {
-		t.Error("Open without Index: want an error")
+	if _, err := Open(Options{Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Index is required") {
+		t.Errorf("Open without Index: %v", err)
+	}
+	o := DefaultOptions(t.TempDir(), index.New())
+	if err := o.Validate(); err != nil || o.Workers <= 0 || len(o.Rules.Schemas) == 0 {
+		t.Errorf("DefaultOptions: %+v %v", o, err)
+	}
+	o.Workers = -1
+	if err := o.Validate(); err == nil {
+		t.Error("negative Workers: want an error")
 	}
 }
 
@@ -314,5 +349,98 @@ func TestRunLongerThanArchive(t *testing.T) {
 	got, _ = s.Fetch("m", 800, 1030, 1030)
 	if got.Start != 840 || got.Step != 60 || !sameFloats(got.Values, []float64{nan, nan, 1010, 1030}) {
 		t.Errorf("archive 1: %d %d %v", got.Start, got.Step, got.Values)
+	}
+}
+
+// TestConcurrentWriters: 4 goroutines write interleaved timestamps of the
+// same 20 metrics while 2 others fetch; every point must be there at the end
+// (one writer per file at a time, no lost or torn update).
+func TestConcurrentWriters(t *testing.T) {
+	now := int64(100_000)
+	rules := mustRules(t, "[a]\npattern = .*\nretentions = 1:2000,60:100\n", "[a]\npattern = .*\naggregationMethod = sum\nxFilesFactor = 0\n")
+	s, _ := openStore(t, t.TempDir(), rules, &now)
+	const writers, metrics, perWriter = 4, 20, 250
+	done := make(chan struct{})
+	var wg, rg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				for m := 0; m < metrics; m++ {
+					if _, err := s.Fetch("c.m"+strconv.Itoa(m), now-1000, now, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perWriter; i++ {
+				ts := now - 1999 + int64(i*writers+w)
+				b := &storage.Batch{}
+				for m := 0; m < metrics; m++ {
+					b.Series = append(b.Series, storage.SeriesPoints{Name: "c.m" + strconv.Itoa(m), Points: []storage.Point{{Timestamp: ts, Value: 1}}})
+				}
+				if err := s.Write(b); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	for m := 0; m < metrics; m++ {
+		got, err := s.Fetch("c.m"+strconv.Itoa(m), now-2000, now, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, v := range got.Values {
+			if v == 1 {
+				n++
+			}
+		}
+		if n != writers*perWriter {
+			t.Errorf("c.m%d: %d points, want %d", m, n, writers*perWriter)
+		}
+	}
+	if st := s.Stats(); st.Created != metrics || st.PointsWritten != writers*perWriter*metrics {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestHandBuiltRules: Rules not made by the parsers (unsorted retentions, an
+// invalid list) are sorted or refused at create time.
+func TestHandBuiltRules(t *testing.T) {
+	dir := t.TempDir()
+	now := int64(10_000)
+	r := mustRules(t, "[a]\npattern = ^a\\.\nretentions = 1:1\n[b]\npattern = ^b\\.\nretentions = 1:1\n", "")
+	r.Schemas[0].Retentions = []schema.Retention{{SecondsPerPoint: 60, Points: 10}, {SecondsPerPoint: 10, Points: 6}}
+	r.Schemas[1].Retentions = []schema.Retention{{SecondsPerPoint: 10, Points: 6}, {SecondsPerPoint: 15, Points: 100}}
+	s, _ := openStore(t, dir, r, &now)
+	if err := s.Write(batch("a.x", pts(9990, 1)...)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Fetch("a.x", 9950, 9990, now)
+	if got.Step != 10 {
+		t.Errorf("first archive step %d, want 10", got.Step)
+	}
+	if err := s.Write(batch("b.x", pts(9990, 1)...)); err == nil || !strings.Contains(err.Error(), "evenly divide") {
+		t.Errorf("invalid hand-built retentions: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b", "x.wsp")); !os.IsNotExist(err) {
+		t.Errorf("file created for invalid retentions: %v", err)
 	}
 }
