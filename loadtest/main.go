@@ -19,6 +19,10 @@ const (
 	MetricReceived  = "plumbago_points_received_total"
 	MetricCommitted = "plumbago_points_committed_total"
 	MetricDropped   = "plumbago_points_dropped_total"
+
+	// StatsdReceivedTarget is the statsd servers' count of lines received
+	// (etsy statsd's graphite backend naming, legacy namespace).
+	StatsdReceivedTarget = "stats_counts.statsd.metrics_received"
 )
 
 // Scenario is a named workload: a Config with its defaults filled in.
@@ -164,8 +168,13 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	cfg.QueryTargets = targets
 	if *plumbago != "" {
 		base := strings.TrimRight(*plumbago, "/")
-		if cfg.Committed == "" && !cfg.Proto.statsd() {
+		if cfg.Committed == "" {
 			cfg.Committed = "prom:" + base + "/metrics#" + MetricCommitted
+			if cfg.Proto.statsd() {
+				// statsd lines are aggregated: count what the server says it
+				// received, from its own statsd self-counter.
+				cfg.Committed = "render:" + base + "/render#" + StatsdReceivedTarget
+			}
 		}
 		if cfg.Received == "" {
 			cfg.Received = "prom:" + base + "/metrics#" + MetricReceived
@@ -190,6 +199,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		cfg.Progress = stderr
+	}
+	if cfg.RenderURL == "" && (cfg.QueryRate > 0 || cfg.VisibilityEvery > 0) {
+		fmt.Fprintln(stderr, "loadtest: no --render-url (or --plumbago): query load and visibility probes are off")
+		cfg.QueryRate, cfg.VisibilityEvery = 0, 0
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -134,11 +134,14 @@ type Report struct {
 	Queries    Latency `json:"queries"`
 	QueryRate  float64 `json:"query_rate"`
 
-	ServerCPUSeconds  float64 `json:"server_cpu_seconds,omitempty"`
-	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
-	ServerRSSBytes    int64   `json:"server_rss_bytes,omitempty"`
-	ServerPeakRSS     int64   `json:"server_peak_rss_bytes,omitempty"`
-	DiskBytes         int64   `json:"disk_bytes_added,omitempty"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPercent float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
+	ServerRSSBytes   int64   `json:"server_rss_bytes,omitempty"`
+	ServerPeakRSS    int64   `json:"server_peak_rss_bytes,omitempty"`
+	DiskBytes        int64   `json:"disk_bytes_added,omitempty"`
+	// KernelUDPDrops is the growth of the kernel's UDP receive-buffer
+	// overflow counter over the run (system-wide), for UDP protocols.
+	KernelUDPDrops    int64   `json:"kernel_udp_drops,omitempty"`
 	StoredFiles       int64   `json:"stored_files,omitempty"`  // --verify-whisper
 	StoredPoints      int64   `json:"stored_points,omitempty"` // --verify-whisper
 	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
@@ -356,6 +359,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	var udpDrops0 int64 = -1
+	if !cfg.Proto.stream() {
+		if v, err := udpRcvbufErrors(); err == nil {
+			udpDrops0 = v
+		}
+	}
+
 	// Send.
 	var sent, bytesSent, writes atomic.Int64
 	var errMu sync.Mutex
@@ -394,7 +404,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 							return
 						}
 					}
-					ts = time.Now().Unix() / step * step
+					// Every connection stamps round r with the same second.
+					ts = t0.Unix()/step*step + int64(cycle)*step
 					pl.patchTimestamps(cfg.Proto, ts)
 				}
 				for k := range pl.chunks {
@@ -612,12 +623,34 @@ loop:
 			addErr(err)
 		}
 	}
+	if udpDrops0 >= 0 {
+		if v, err := udpRcvbufErrors(); err == nil {
+			rep.KernelUDPDrops = v - udpDrops0
+		}
+	}
 	if cfg.VerifyWhisperDir != "" {
 		dir := filepath.Join(cfg.VerifyWhisperDir, filepath.FromSlash(strings.ReplaceAll(cfg.Shape.Prefix, ".", "/")))
 		if f, n, err := countWhisperPoints(dir); err == nil {
 			rep.StoredFiles, rep.StoredPoints = f, n
 		} else {
 			addErr(err)
+		}
+	}
+	// A timestamped counter (whisper, render) may be written late by the
+	// server; redraw the timeline's committed curve by its own timestamps.
+	if cr, ok := committed.(crosser); ok {
+		prev := 0.0
+		for i := range rep.Timeline {
+			s := &rep.Timeline[i]
+			s.Committed = math.Max(0, cr.cumulative(t0.Add(time.Duration(s.T*float64(time.Second))))-committed0)
+			dt := s.T
+			if i > 0 {
+				dt = s.T - rep.Timeline[i-1].T
+			}
+			if dt > 0 {
+				s.CommitRate = (s.Committed - prev) / dt
+			}
+			prev = s.Committed
 		}
 	}
 	if received != nil {

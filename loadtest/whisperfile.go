@@ -44,6 +44,8 @@ func (c *whisperCounter) Read(context.Context) (float64, time.Time, error) {
 
 func (c *whisperCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
 
+func (c *whisperCounter) cumulative(at time.Time) float64 { return c.timed.cumulative(at) }
+
 // timedPoints keeps a counter's increments by timestamp, so the run can tell
 // when the count reached a target to the counter's own resolution instead
 // of when it was polled.
@@ -85,6 +87,24 @@ func (t *timedPoints) crossing(target float64) (time.Time, bool) {
 		sum += p.v
 	}
 	return time.Time{}, false
+}
+
+// cumulative returns the sum at time at, interpolating within the increment
+// that spans it as crossing does.
+func (t *timedPoints) cumulative(at time.Time) float64 {
+	x := float64(at.UnixNano()) / 1e9
+	var sum float64
+	for i, p := range t.pts {
+		if float64(p.ts) <= x {
+			sum += p.v
+			continue
+		}
+		if i > 0 && float64(t.pts[i-1].ts) < x {
+			sum += p.v * (x - float64(t.pts[i-1].ts)) / float64(p.ts-t.pts[i-1].ts)
+		}
+		break
+	}
+	return sum
 }
 
 // countWhisperPoints counts the written slots of the first archive of every

@@ -22,6 +22,11 @@ func TestTimedPointsCrossing(t *testing.T) {
 	if at, ok := tp.crossing(50); !ok || at.Unix() != 110 {
 		t.Fatalf("crossing(50) = %v, %v; want 110 (the first increment has no start)", at, ok)
 	}
+	for at, want := range map[int64]float64{100: 0, 110: 50, 115: 75, 130: 150, 200: 150} {
+		if got := tp.cumulative(time.Unix(at, 0)); got != want {
+			t.Errorf("cumulative(%d) = %v, want %v", at, got, want)
+		}
+	}
 	if _, ok := tp.crossing(151); ok {
 		t.Fatal("crossing beyond the sum")
 	}
