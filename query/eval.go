@@ -74,6 +74,9 @@ type Request struct {
 	From, Until, Now int64 // epoch seconds
 	XFilesFactor     float64
 	Loc              *time.Location
+	// Template holds the request's template[name]=value parameters, which
+	// override template() arguments.
+	Template [][2]string
 }
 
 // ErrLimit is wrapped by errors from exceeded limits (HTTP 400/413).
@@ -216,7 +219,11 @@ func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
 		return nil, fmt.Errorf("more than %d function calls: %w", e.ev.limits.MaxCallsPerReq, ErrLimit)
 	}
 	if n.Str == "template" {
-		return nil, inputErrorf("template() is not supported")
+		inner, err := expandTemplate(n, e.Template)
+		if err != nil {
+			return nil, err
+		}
+		return e.EvalRange(inner, from, until)
 	}
 	f, ok := Lookup(n.Str)
 	if !ok {

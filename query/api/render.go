@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plumbago/plumbago/query"
@@ -106,6 +107,22 @@ func (a *API) parseRender(p *params) (*renderRequest, string) {
 		return nil, "Invalid parameters (Invalid empty time range)"
 	}
 	r.req = query.Request{From: from.Unix(), Until: until.Unix(), Now: now.Unix(), Loc: loc}
+	// template[name]=value parameters (the last value of each name wins).
+	for _, kv := range p.kv {
+		if name, ok := strings.CutPrefix(kv[0], "template["); ok && strings.HasSuffix(name, "]") {
+			name = name[:len(name)-1]
+			found := false
+			for i := range r.req.Template {
+				if r.req.Template[i][0] == name {
+					r.req.Template[i][1] = kv[1]
+					found = true
+				}
+			}
+			if !found {
+				r.req.Template = append(r.req.Template, [2]string{name, kv[1]})
+			}
+		}
+	}
 	if p.Has("xFilesFactor") {
 		x, err := strconv.ParseFloat(p.Get("xFilesFactor"), 64)
 		if err != nil {
