@@ -405,6 +405,8 @@ var renderCases = []renderCase{
 	{targets: []string{"a.b.sparse"}, extra: "&noNullPoints"},
 	{targets: []string{"a.empty", "a.b.c1"}, extra: "&noNullPoints&maxDataPoints=20"},
 	{targets: []string{"a.b.c1"}, extra: "&jsonp=cb"},
+	{targets: []string{"a.b.sparse", "countSeries(a.b.*)"}, extra: "&from=-2min&pretty=1"},
+	{targets: []string{"a.b.sparse"}, extra: "&from=-2min&pretty=1&noNullPoints&jsonp=f"},
 	{targets: []string{"a.b.c1"}, extra: "&from=-1h&until=-30min&format=raw"},
 	{targets: []string{"a.b.*"}, extra: "&from=-5min&format=raw"},
 	{targets: []string{"sumSeries(a.b.*)"}, extra: "&from=-5min&format=csv"},
