@@ -111,7 +111,7 @@ func TestEvalErrors(t *testing.T) {
 		"aliasSub(a.b.c, '(', 'x')":        "invalid regular expression",
 		"aliasSub(a.b.c, 'a', '\\2')":      "invalid group reference 2",
 		"sumSeries(a.b.c":                  "syntax error",
-		"template(a.b.c)":                  "template() is not supported",
+		"template(a.b.c, x.y)":             "invalid template() syntax",
 	} {
 		_, err := ev.Eval(context.Background(), req, []string{target})
 		var ie *InputError
