@@ -17,7 +17,9 @@ func init() { registerComponent(newQueryComponent) }
 type queryComponent struct{}
 
 func newQueryComponent(s *server) (component, error) {
-	opts := api.Options{Logger: s.log, Version: version}
+	// /version must report a graphite-web version (api's default, 1.1.x):
+	// Grafana turns on tags and /functions from it, not from Plumbago's own.
+	opts := api.Options{Logger: s.log}
 	if idx := s.tagIndex(); idx != nil {
 		opts.Tags = idx
 	}
