@@ -133,16 +133,20 @@ func TestCarbonCacheOracle(t *testing.T) {
 		rep, err := Run(context.Background(), Config{Proto: tc.proto, Addr: tc.addr, Conns: 4, Points: points,
 			Shape:     Shape{Prefix: tc.prefix, Metrics: metrics},
 			Committed: "whisper:" + wdir + "#carbon.agents.*.committedPoints", Settle: 20 * time.Second, Wait: time.Minute,
-			ServerPID: pid, ServerDataDir: wdir})
+			ServerPID: pid, ServerDataDir: wdir, VerifyWhisperDir: wdir})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.PointsSent != metrics*points || !rep.AllCommitted || len(rep.Errors) > 0 {
-			t.Fatalf("%s: sent %d committed %v all %v errors %v", tc.proto, rep.PointsSent, rep.Committed, rep.AllCommitted, rep.Errors)
+		if rep.PointsSent != metrics*points || len(rep.Errors) > 0 {
+			t.Fatalf("%s: sent %d errors %v", tc.proto, rep.PointsSent, rep.Errors)
+		}
+		if rep.StoredPoints != metrics*points || rep.StoredFiles != metrics {
+			t.Fatalf("%s: %d points in %d files, want %d in %d", tc.proto, rep.StoredPoints, rep.StoredFiles, metrics*points, metrics)
 		}
 		// committedPoints also counts carbon's own self-metric points (a few
-		// dozen per second), so it may exceed what we sent, but not by much.
-		if extra := rep.Committed - metrics*points; extra < 0 || extra > 2000 {
+		// dozen per second), and a busy carbon can record two intervals in
+		// the same second, the second overwriting the first: allow 1% low.
+		if d := rep.Committed - metrics*points; d < -metrics*points/100 || d > 2000 {
 			t.Fatalf("%s: carbon committed %v for %d sent", tc.proto, rep.Committed, metrics*points)
 		}
 		// Each new file: 16 + 2×12 header bytes, (900 + 1440) 12-byte slots.

@@ -370,3 +370,48 @@ func TestMainErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRealtimeWithQueriesAndVisibility runs the query scenario's shape in
+// small: realtime rounds stamped with the wall clock, visibility probes and a
+// render query load against the sink's /render.
+func TestRunRealtimeWithQueriesAndVisibility(t *testing.T) {
+	sink := newTestSink(t, CarbonTCP)
+	start := time.Now().Unix()
+	rep, err := Run(context.Background(), Config{Proto: CarbonTCP, Addr: sink.addr, Conns: 2, Points: 3, Realtime: true,
+		Shape: Shape{Prefix: "rt", Metrics: 200, Tree: true, Fanout: 10}, RenderURL: sink.http.URL + "/render",
+		VisibilityEvery: 100 * time.Millisecond, QueryRate: 20,
+		Committed: "prom:" + sink.http.URL + "/metrics#" + MetricCommitted, Settle: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Unix()
+	if rep.PointsSent != 600 || rep.Committed != 600 || !rep.AllCommitted {
+		t.Fatalf("sent %d committed %v", rep.PointsSent, rep.Committed)
+	}
+	// One round per second: about 2 s from the first round to the last.
+	if rep.SendSeconds < 1.9 || rep.SendSeconds > 3 {
+		t.Fatalf("3 realtime rounds took %.2fs, want about 2s", rep.SendSeconds)
+	}
+	if rep.Visibility.Count < 1 || rep.Visibility.Errors != 0 || rep.Visibility.MaxMS > 1000 {
+		t.Fatalf("visibility %+v", rep.Visibility)
+	}
+	if rep.Queries.Count < 20 || rep.Queries.Errors != 0 {
+		t.Fatalf("queries %+v", rep.Queries)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	rounds := map[int64]int{}
+	for _, dps := range sink.values {
+		for _, dp := range dps {
+			rounds[int64(dp[1])]++
+		}
+	}
+	if len(rounds) != 3 {
+		t.Fatalf("timestamps %v, want 3 rounds of 200", rounds)
+	}
+	for ts, n := range rounds {
+		if n != 200 || ts < start || ts > end {
+			t.Fatalf("timestamp %d: %d points; want 200 within the run [%d, %d]", ts, n, start, end)
+		}
+	}
+}

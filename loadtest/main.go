@@ -19,6 +19,10 @@ const (
 	MetricReceived  = "plumbago_points_received_total"
 	MetricCommitted = "plumbago_points_committed_total"
 	MetricDropped   = "plumbago_points_dropped_total"
+
+	// StatsdReceivedTarget is the statsd servers' count of lines received
+	// (etsy statsd's graphite backend naming, legacy namespace).
+	StatsdReceivedTarget = "stats_counts.statsd.metrics_received"
 )
 
 // Scenario is a named workload: a Config with its defaults filled in.
@@ -135,14 +139,22 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
 	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
+	fs.StringVar(&cfg.VerifyWhisperDir, "verify-whisper", "", "target's whisper root: at the end, count the points stored under the prefix")
 	jsonPath := fs.String("json", "", "write the report as JSON to this file")
 	plotPath := fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
 	quiet := fs.Bool("quiet", false, "no live progress")
+	compare := fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
+	}
+	if *compare != "" {
+		if err := compareMain(*compare, *plotPath, stdout); err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		return nil
 	}
 	cfg.Proto = Protocol(*proto)
 	cfg.Shape.Tree = shape == "tree"
@@ -156,8 +168,13 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	cfg.QueryTargets = targets
 	if *plumbago != "" {
 		base := strings.TrimRight(*plumbago, "/")
-		if cfg.Committed == "" && !cfg.Proto.statsd() {
+		if cfg.Committed == "" {
 			cfg.Committed = "prom:" + base + "/metrics#" + MetricCommitted
+			if cfg.Proto.statsd() {
+				// statsd lines are aggregated: count what the server says it
+				// received, from its own statsd self-counter.
+				cfg.Committed = "render:" + base + "/render#" + StatsdReceivedTarget
+			}
 		}
 		if cfg.Received == "" {
 			cfg.Received = "prom:" + base + "/metrics#" + MetricReceived
@@ -182,6 +199,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		cfg.Progress = stderr
+	}
+	if cfg.RenderURL == "" && (cfg.QueryRate > 0 || cfg.VisibilityEvery > 0) {
+		fmt.Fprintln(stderr, "loadtest: no --render-url (or --plumbago): query load and visibility probes are off")
+		cfg.QueryRate, cfg.VisibilityEvery = 0, 0
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -22,6 +22,8 @@ import (
 // resolution) its sum reached a target.
 type crosser interface {
 	crossing(target float64) (time.Time, bool)
+	// cumulative is the sum at a time, by the server's timestamps.
+	cumulative(at time.Time) float64
 }
 
 // Counter reads a monotonically growing count from the server under test.
@@ -184,6 +186,8 @@ func (c *renderCounter) Read(ctx context.Context) (float64, time.Time, error) {
 }
 
 func (c *renderCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
+
+func (c *renderCounter) cumulative(at time.Time) float64 { return c.timed.cumulative(at) }
 
 func get(ctx context.Context, client *http.Client, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -145,7 +145,9 @@ func TestPlumbagoExactCounts(t *testing.T) {
 						t.Fatalf("sent %d committed %v received %v dropped %v all %v errors %v; want %v each",
 							rep.PointsSent, rep.Committed, rep.Received, rep.Dropped, rep.AllCommitted, rep.Errors, want)
 					}
-					if rep.ServerCPUSeconds <= 0 || rep.ServerPeakRSS <= 0 || rep.DiskBytes <= 0 {
+					// New whisper files always grow the data dir; pebble's
+					// preallocated WAL may absorb a small run.
+					if rep.ServerCPUSeconds <= 0 || rep.ServerPeakRSS <= 0 || (backend == "whisper" && rep.DiskBytes <= 0) {
 						t.Fatalf("server stats missing: %+v", rep)
 					}
 				})

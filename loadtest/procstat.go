@@ -95,3 +95,53 @@ func diskUsage(dir string) (int64, error) {
 	}
 	return total, nil
 }
+
+// udpRcvbufErrors returns the kernel's count of UDP datagrams dropped because
+// a socket's receive buffer was full (/proc/net/snmp Udp: RcvbufErrors),
+// system-wide and summed over IPv4 and IPv6.
+func udpRcvbufErrors() (int64, error) {
+	var total int64
+	found := false
+	for _, path := range []string{"/proc/net/snmp", "/proc/net/snmp6"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		v, ok := parseRcvbufErrors(string(b))
+		if ok {
+			total += v
+			found = true
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("reading UDP drop counters: no RcvbufErrors in /proc/net/snmp")
+	}
+	return total, nil
+}
+
+// parseRcvbufErrors reads RcvbufErrors from /proc/net/snmp's header/value
+// line pairs ("Udp: InDatagrams ... RcvbufErrors ..." then the numbers) or
+// /proc/net/snmp6's "Udp6RcvbufErrors N" lines.
+func parseRcvbufErrors(text string) (int64, bool) {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "Udp6RcvbufErrors" {
+			v, err := strconv.ParseInt(f[1], 10, 64)
+			return v, err == nil
+		}
+		if len(f) > 1 && f[0] == "Udp:" && i+1 < len(lines) {
+			vals := strings.Fields(lines[i+1])
+			if len(vals) != len(f) || vals[0] != "Udp:" {
+				continue
+			}
+			for k, name := range f {
+				if name == "RcvbufErrors" {
+					v, err := strconv.ParseInt(vals[k], 10, 64)
+					return v, err == nil
+				}
+			}
+		}
+	}
+	return 0, false
+}

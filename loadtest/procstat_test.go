@@ -53,3 +53,19 @@ func TestDiskUsage(t *testing.T) {
 		t.Fatalf("missing dir: %d %v", n, err)
 	}
 }
+
+func TestParseRcvbufErrors(t *testing.T) {
+	snmp := "Ip: Forwarding DefaultTTL\nIp: 1 64\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\nUdp: 100 2 7 50 92953 0\nUdpLite: InDatagrams\nUdpLite: 0\n"
+	if v, ok := parseRcvbufErrors(snmp); !ok || v != 92953 {
+		t.Fatalf("snmp: %d %v", v, ok)
+	}
+	if v, ok := parseRcvbufErrors("Udp6InDatagrams 5\nUdp6RcvbufErrors 12\n"); !ok || v != 12 {
+		t.Fatalf("snmp6: %d %v", v, ok)
+	}
+	if _, ok := parseRcvbufErrors("Udp: A B\nUdp: 1\n"); ok {
+		t.Fatal("mismatched header and values accepted")
+	}
+	if _, err := udpRcvbufErrors(); err != nil {
+		t.Fatal(err)
+	}
+}

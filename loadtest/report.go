@@ -28,6 +28,12 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		row("end to end", "%s points/s: %s committed %.3fs after the first byte", humanRate(r.CommitRate), status, r.CommitSeconds)
 		row("lost", "%.0f (%.4f%%)", r.Lost, r.LossPercent)
 	}
+	if r.KernelUDPDrops > 0 {
+		row("kernel UDP drops", "%d datagrams (receive buffers full, whole machine)", r.KernelUDPDrops)
+	}
+	if r.StoredFiles > 0 {
+		row("stored (counted)", "%d points in %d whisper files", r.StoredPoints, r.StoredFiles)
+	}
 	if r.Received != 0 {
 		row("server received", "%.0f", r.Received)
 	}

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,6 +65,10 @@ type Config struct {
 	// growth of its disk usage is reported per point.
 	ServerPID     int
 	ServerDataDir string
+	// VerifyWhisperDir, when set, is the target's whisper root: at the end
+	// the points stored in the files under the scenario's prefix are
+	// counted, an exact check of loss for whisper-based targets.
+	VerifyWhisperDir string
 
 	Progress io.Writer // live progress lines; nil = quiet
 }
@@ -128,11 +134,16 @@ type Report struct {
 	Queries    Latency `json:"queries"`
 	QueryRate  float64 `json:"query_rate"`
 
-	ServerCPUSeconds  float64 `json:"server_cpu_seconds,omitempty"`
-	ServerCPUPercent  float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
-	ServerRSSBytes    int64   `json:"server_rss_bytes,omitempty"`
-	ServerPeakRSS     int64   `json:"server_peak_rss_bytes,omitempty"`
-	DiskBytes         int64   `json:"disk_bytes_added,omitempty"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPercent float64 `json:"server_cpu_percent,omitempty"` // of one core, first byte to the end
+	ServerRSSBytes   int64   `json:"server_rss_bytes,omitempty"`
+	ServerPeakRSS    int64   `json:"server_peak_rss_bytes,omitempty"`
+	DiskBytes        int64   `json:"disk_bytes_added,omitempty"`
+	// KernelUDPDrops is the growth of the kernel's UDP receive-buffer
+	// overflow counter over the run (system-wide), for UDP protocols.
+	KernelUDPDrops    int64   `json:"kernel_udp_drops,omitempty"`
+	StoredFiles       int64   `json:"stored_files,omitempty"`  // --verify-whisper
+	StoredPoints      int64   `json:"stored_points,omitempty"` // --verify-whisper
 	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
 
 	LoaderCPUSeconds float64  `json:"loader_cpu_seconds"`
@@ -348,6 +359,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	var udpDrops0 int64 = -1
+	if !cfg.Proto.stream() {
+		if v, err := udpRcvbufErrors(); err == nil {
+			udpDrops0 = v
+		}
+	}
+
 	// Send.
 	var sent, bytesSent, writes atomic.Int64
 	var errMu sync.Mutex
@@ -386,7 +404,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 							return
 						}
 					}
-					ts = time.Now().Unix() / step * step
+					// Every connection stamps round r with the same second.
+					ts = t0.Unix()/step*step + int64(cycle)*step
 					pl.patchTimestamps(cfg.Proto, ts)
 				}
 				for k := range pl.chunks {
@@ -467,7 +486,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return
 		}
 		committedNow = v - committed0
-		if committedNow != lastCommitted {
+		// Movement below 0.01% of the points sent (a server's own
+		// self-metrics) does not hold the settle timer open.
+		if committedNow-lastCommitted >= math.Max(1, 1e-4*float64(sent.Load())) {
 			lastCommitted, lastChange = committedNow, time.Now()
 		}
 		if !sending && doneAt.IsZero() && committedNow >= float64(sent.Load()) {
@@ -600,6 +621,36 @@ loop:
 			}
 		} else {
 			addErr(err)
+		}
+	}
+	if udpDrops0 >= 0 {
+		if v, err := udpRcvbufErrors(); err == nil {
+			rep.KernelUDPDrops = v - udpDrops0
+		}
+	}
+	if cfg.VerifyWhisperDir != "" {
+		dir := filepath.Join(cfg.VerifyWhisperDir, filepath.FromSlash(strings.ReplaceAll(cfg.Shape.Prefix, ".", "/")))
+		if f, n, err := countWhisperPoints(dir); err == nil {
+			rep.StoredFiles, rep.StoredPoints = f, n
+		} else {
+			addErr(err)
+		}
+	}
+	// A timestamped counter (whisper, render) may be written late by the
+	// server; redraw the timeline's committed curve by its own timestamps.
+	if cr, ok := committed.(crosser); ok {
+		prev := 0.0
+		for i := range rep.Timeline {
+			s := &rep.Timeline[i]
+			s.Committed = math.Max(0, cr.cumulative(t0.Add(time.Duration(s.T*float64(time.Second))))-committed0)
+			dt := s.T
+			if i > 0 {
+				dt = s.T - rep.Timeline[i-1].T
+			}
+			if dt > 0 {
+				s.CommitRate = (s.Committed - prev) / dt
+			}
+			prev = s.Committed
 		}
 	}
 	if received != nil {

@@ -29,13 +29,38 @@ type testSink struct {
 	closers  []io.Closer
 	wg       sync.WaitGroup
 	statsdTy map[string]int
+	values   map[string][][2]float64 // carbon name -> (value, ts) pairs, for /render
+	renders  int
 }
 
 func newTestSink(t *testing.T, proto Protocol) *testSink {
-	s := &testSink{t: t, seen: map[string]int{}, statsdTy: map[string]int{}}
+	s := &testSink{t: t, seen: map[string]int{}, statsdTy: map[string]int{}, values: map[string][][2]float64{}}
 	s.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if r.URL.Path == "/render" {
+			// Exact names only; globs and functions answer an empty list.
+			s.renders++
+			target := r.URL.Query().Get("target")
+			if r.URL.Query().Get("format") != "json" || target == "" {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
+			dps, ok := s.values[target]
+			if !ok {
+				fmt.Fprint(w, "[]")
+				return
+			}
+			fmt.Fprintf(w, `[{"target": %q, "datapoints": [`, target)
+			for i, dp := range dps {
+				if i > 0 {
+					fmt.Fprint(w, ",")
+				}
+				fmt.Fprintf(w, "[%g, %d]", dp[0], int64(dp[1]))
+			}
+			fmt.Fprint(w, ", [null, 1]]}]")
+			return
+		}
 		fmt.Fprintf(w, "# TYPE plumbago_points_committed_total counter\nplumbago_points_committed_total %d\n", s.points)
 		fmt.Fprintf(w, "plumbago_points_committed_total_other 99\nplumbago_points_dropped_total{reason=\"a\"} 0\n")
 	}))
@@ -131,14 +156,17 @@ func (s *testSink) line(proto Protocol, line []byte) {
 		s.bad = append(s.bad, string(line))
 		return
 	}
-	if _, err := strconv.ParseFloat(string(f[1]), 64); err != nil {
+	v, err := strconv.ParseFloat(string(f[1]), 64)
+	if err != nil {
 		s.bad = append(s.bad, string(line))
 		return
 	}
-	if _, err := strconv.ParseInt(string(f[2]), 10, 64); err != nil {
+	ts, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
 		s.bad = append(s.bad, string(line))
 		return
 	}
+	s.values[string(f[0])] = append(s.values[string(f[0])], [2]float64{v, float64(ts)})
 	s.seen[string(f[0])+" "+string(f[2])]++
 	s.points++
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -43,6 +44,8 @@ func (c *whisperCounter) Read(context.Context) (float64, time.Time, error) {
 
 func (c *whisperCounter) crossing(target float64) (time.Time, bool) { return c.timed.crossing(target) }
 
+func (c *whisperCounter) cumulative(at time.Time) float64 { return c.timed.cumulative(at) }
+
 // timedPoints keeps a counter's increments by timestamp, so the run can tell
 // when the count reached a target to the counter's own resolution instead
 // of when it was polled.
@@ -66,16 +69,66 @@ func (t *timedPoints) set(pts []wspPoint, since int64) (float64, time.Time) {
 	return sum, time.Unix(t.pts[len(t.pts)-1].ts, 0)
 }
 
-// crossing returns the timestamp of the increment that took the sum to target.
+// crossing returns when the sum reached target: the increment that took it
+// there covers the time since the previous one, and the commits within it
+// are assumed evenly spread, so the time is interpolated.
 func (t *timedPoints) crossing(target float64) (time.Time, bool) {
 	var sum float64
-	for _, p := range t.pts {
-		sum += p.v
-		if sum >= target {
-			return time.Unix(p.ts, 0), true
+	for i, p := range t.pts {
+		if sum+p.v >= target {
+			at := float64(p.ts)
+			if i > 0 && p.v > 0 {
+				need := (target - sum) / p.v // share of this increment needed
+				at -= (1 - need) * float64(p.ts-t.pts[i-1].ts)
+			}
+			sec, frac := math.Modf(at)
+			return time.Unix(int64(sec), int64(frac*1e9)), true
 		}
+		sum += p.v
 	}
 	return time.Time{}, false
+}
+
+// cumulative returns the sum at time at, interpolating within the increment
+// that spans it as crossing does.
+func (t *timedPoints) cumulative(at time.Time) float64 {
+	x := float64(at.UnixNano()) / 1e9
+	var sum float64
+	for i, p := range t.pts {
+		if float64(p.ts) <= x {
+			sum += p.v
+			continue
+		}
+		if i > 0 && float64(t.pts[i-1].ts) < x {
+			sum += p.v * (x - float64(t.pts[i-1].ts)) / float64(p.ts-t.pts[i-1].ts)
+		}
+		break
+	}
+	return sum
+}
+
+// countWhisperPoints counts the written slots of the first archive of every
+// whisper file under dir: the points a whisper-based target stored.
+func countWhisperPoints(dir string) (files, points int64, err error) {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".wsp") {
+			return nil
+		}
+		pts, err := readWhisperPoints(path)
+		if err != nil {
+			return err
+		}
+		files++
+		points += int64(len(pts))
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("counting whisper points under %q: %w", dir, err)
+	}
+	return files, points, nil
 }
 
 type wspPoint struct {
@@ -93,6 +146,10 @@ func readWhisperPoints(path string) ([]wspPoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading whisper file %q: %w", path, err)
 	}
+	return parseWhisperPoints(b, path)
+}
+
+func parseWhisperPoints(b []byte, path string) ([]wspPoint, error) {
 	if len(b) < 28 {
 		return nil, fmt.Errorf("reading whisper file %q: too short", path)
 	}
@@ -102,7 +159,7 @@ func readWhisperPoints(path string) ([]wspPoint, error) {
 	}
 	off := int(binary.BigEndian.Uint32(b[16:]))
 	n := int(binary.BigEndian.Uint32(b[24:]))
-	if off < 0 || n < 0 || off+12*n > len(b) {
+	if off < 16+12*int(archives) || n < 0 || off+12*n > len(b) {
 		return nil, fmt.Errorf("reading whisper file %q: archive beyond the file", path)
 	}
 	var out []wspPoint

@@ -37,7 +37,9 @@ func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 func (e *Env) fetchUncached(pattern string, from, until int64) ([]*Series, error) {
 	nodes, err := e.ev.src.Find(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("finding %q: %w", pattern, err)
+		// The index fails only on hostile patterns (too long, too many
+		// alternatives): the client's fault.
+		return nil, inputErrorf("finding %q: %v", pattern, err)
 	}
 	var names []string
 	seen := map[string]bool{}
@@ -47,6 +49,37 @@ func (e *Env) fetchUncached(pattern string, from, until int64) ([]*Series, error
 			names = append(names, n.Path)
 		}
 	}
+	return e.fetchNames(names, pattern, from, until)
+}
+
+// fetchNamesCached fetches the given metric names (sorted here) with
+// pathExpression as their path expression, cached per request under key.
+func (e *Env) fetchNamesCached(key string, names []string, pathExpression string) ([]*Series, error) {
+	k := fetchKey{"\x00" + key, e.From, e.Until, e.Now}
+	e.st.mu.Lock()
+	cached, ok := e.st.cache[k]
+	e.st.mu.Unlock()
+	if !ok {
+		var err error
+		cached, err = e.fetchNames(names, pathExpression, e.From, e.Until)
+		if err != nil {
+			return nil, err
+		}
+		e.st.mu.Lock()
+		e.st.cache[k] = cached
+		e.st.mu.Unlock()
+	}
+	out := make([]*Series, len(cached))
+	for i, s := range cached {
+		out[i] = s.Copy()
+	}
+	return out, nil
+}
+
+// fetchNames fetches names in parallel (bounded) and returns the found
+// series sorted by name.
+func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*Series, error) {
+	names = append([]string(nil), names...)
 	sort.Strings(names)
 	lim := e.ev.limits
 	e.st.mu.Lock()

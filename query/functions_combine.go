@@ -36,6 +36,115 @@ func init() {
 	}
 }
 
+func init() {
+	Register("countSeries", fnCountSeries, FuncMeta{
+		Group:       "Combine",
+		Description: "Draws a horizontal line with the number of input series at each point; with no input, a constant 0 line.",
+		Params:      []Param{{Name: "seriesLists", Type: TypeSeriesList, Multiple: true}},
+		Aggregator:  true,
+	})
+	Register("groupByNode", fnGroupByNode, FuncMeta{
+		Group:       "Combine",
+		Description: "Groups the series by the value of one node (or tag) and aggregates each group with callback (an aggregation or an aggregating series function); each result is named after its key.",
+		Params: []Param{
+			{Name: "seriesList", Type: TypeSeriesList, Required: true},
+			{Name: "nodeNum", Type: TypeNodeOrTag, Required: true},
+			{Name: "callback", Type: TypeAggOrSeriesFunc, Default: "average", Options: AggFuncNames()},
+		},
+	})
+	Register("groupByNodes", fnGroupByNodes, FuncMeta{
+		Group:       "Combine",
+		Description: "Like groupByNode with a key made of several nodes (or tags) joined by dots.",
+		Params: []Param{
+			{Name: "seriesList", Type: TypeSeriesList, Required: true},
+			{Name: "callback", Type: TypeAggOrSeriesFunc, Required: true, Options: AggFuncNames()},
+			{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
+		},
+	})
+}
+
+func fnCountSeries(e *Env, a *Args) ([]*Series, error) {
+	lists := a.SeriesLists(0)
+	if len(lists) == 0 {
+		s := constantLine(e, 0, "0")
+		s.PathExpression = "countSeries()"
+		s.IntValues = true
+		return []*Series{s}, nil
+	}
+	all, start, end, step, ok := normalize(lists)
+	if !ok {
+		return nil, nil
+	}
+	rows := 0
+	for _, s := range all {
+		rows = max(rows, len(s.Consolidated()))
+	}
+	values := make([]float64, rows)
+	for i := range values {
+		values[i] = float64(len(all))
+	}
+	name := "countSeries(" + formatPathExpressions(all) + ")"
+	s := NewSeries(name, start, end, step, values, e.XFilesFactor)
+	s.IntValues = true
+	return []*Series{s}, nil
+}
+
+func fnGroupByNode(e *Env, a *Args) ([]*Series, error) {
+	return groupByNodes(e, a.SeriesList(0), a.String(2, "average"), []Value{a.Value(1)})
+}
+
+func fnGroupByNodes(e *Env, a *Args) ([]*Series, error) {
+	return groupByNodes(e, a.SeriesList(0), a.String(1, ""), a.Multi(2))
+}
+
+// groupByNodes is graphite-web's groupByNodes: groups in first-seen key
+// order; a callback naming a registered function is called as that
+// function (so "sum" and "avg" behave as sumSeries and averageSeries),
+// anything else goes through aggregate().
+func groupByNodes(e *Env, list []*Series, callback string, nodes []Value) ([]*Series, error) {
+	var keys []string
+	groups := map[string][]*Series{}
+	for _, s := range list {
+		k := aggKey(s, nodes)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	out := make([]*Series, 0, len(keys))
+	for _, k := range keys {
+		res, err := callAggregator(e, callback, groups[k])
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 {
+			return nil, inputErrorf("callback %s returned no series", callback)
+		}
+		r := res[0]
+		r.Name = k
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// callAggregator applies a series function (by name) or an aggregation
+// to one list of series.
+func callAggregator(e *Env, callback string, list []*Series) ([]*Series, error) {
+	if f, ok := Lookup(callback); ok {
+		if len(f.Meta.Params) == 0 || f.Meta.Params[0].Type != TypeSeriesList || !(f.Meta.Params[0].Multiple || len(f.Meta.Params) == 1 || !f.Meta.Params[1].Required) {
+			return nil, inputErrorf("function %s cannot be used as a callback", callback)
+		}
+		v := Value{Kind: ValSeries, Series: list}
+		args, err := bind(f, nil, []Value{v}, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return f.Fn(e, args)
+	}
+	fn := strings.TrimSuffix(callback, "Series")
+	return aggregate(e, [][]*Series{list}, fn, callback, math.NaN())
+}
+
 func fnAggregate(e *Env, a *Args) ([]*Series, error) {
 	raw := a.String(1, "")
 	fn := strings.TrimSuffix(raw, "Series")

@@ -187,3 +187,14 @@ func ValidConsolidation(fn string) bool {
 	}
 	return false
 }
+
+// copyWith is graphite-web's TimeSeries.copy(name=..., values=...): same
+// time frame, tags (shared), consolidation and xFilesFactor; the path
+// expression becomes the new name and valuesPerPoint 1.
+func (s *Series) copyWith(name string, values []float64) *Series {
+	return &Series{
+		Name: name, PathExpression: name, Tags: s.Tags,
+		Start: s.Start, End: s.End, Step: s.Step, Values: values,
+		ConsolidationFunc: s.ConsolidationFunc, XFilesFactor: s.XFilesFactor, ValuesPerPoint: 1,
+	}
+}

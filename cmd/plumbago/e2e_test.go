@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/whisper"
@@ -404,5 +406,61 @@ func TestOnlineCheckpointRestores(t *testing.T) {
 	want := fmt.Sprintf(`[{"target": "bk.a", "tags": {"name": "bk.a"}, "datapoints": [[11.0, %d]]}, {"target": "bk.b", "tags": {"name": "bk.b"}, "datapoints": [[22.0, %d]]}]`, ts, ts)
 	if got != want {
 		t.Fatalf("restored render = %s; want %s", got, want)
+	}
+}
+
+// TestBasicAuth runs the server with --http-auth-file and checks every
+// endpoint but /healthz asks for credentials.
+func TestBasicAuth(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(pw, []byte("grafana:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPlumbago(t, bin, "--data-dir", dir, "--http-auth-file", pw)
+	defer p.stop(t)
+	get := func(path, user, pass string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+p.http+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	for _, path := range []string{"/render?target=x&format=json", "/metrics/find?query=*", "/metrics"} {
+		if c := get(path, "", ""); c != 401 {
+			t.Errorf("%s without credentials: %d; want 401", path, c)
+		}
+		if c := get(path, "grafana", "wrong"); c != 401 {
+			t.Errorf("%s with a wrong password: %d; want 401", path, c)
+		}
+		if c := get(path, "grafana", "s3cret"); c != 200 {
+			t.Errorf("%s with credentials: %d; want 200", path, c)
+		}
+	}
+	if c := get("/healthz", "", ""); c != 200 {
+		t.Errorf("/healthz without credentials: %d; want 200", c)
+	}
+}
+
+// TestVersionIsGraphiteWebs checks /version reports a graphite-web 1.1
+// version, which is what makes Grafana turn on tags and /functions.
+func TestVersionIsGraphiteWebs(t *testing.T) {
+	bin := buildBinary(t)
+	p := startPlumbago(t, bin, "--data-dir", t.TempDir())
+	defer p.stop(t)
+	v := strings.TrimSpace(readAll(t, "http://"+p.http+"/version"))
+	if !regexp.MustCompile(`^"?1\.1\.\d+"?$`).MatchString(v) {
+		t.Fatalf("/version = %q; want graphite-web's 1.1.x", v)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/line"
+	"github.com/plumbago/plumbago/query/auth"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
@@ -54,6 +55,7 @@ type server struct {
 	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
 	httpStats    httpStats
+	auth         *auth.Users // nil: no --http-auth-file
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -199,6 +201,14 @@ func startServer(cfg Config) (*server, error) {
 }
 
 func (s *server) startHTTP() error {
+	if s.cfg.HTTPAuthFile != "" {
+		u, err := auth.Load(s.cfg.HTTPAuthFile)
+		if err != nil {
+			return fmt.Errorf("--http-auth-file: %w", err)
+		}
+		s.auth = u
+		s.log.Info("basic auth on the HTTP API", "users", u.Len(), "file", s.cfg.HTTPAuthFile)
+	}
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on --http-addr %q: %w", s.cfg.HTTPAddr, err)
@@ -221,6 +231,13 @@ func (s *server) startHTTP() error {
 }
 
 func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
+	// Basic auth (--http-auth-file) guards every endpoint but /healthz,
+	// which load balancers and container health checks call bare.
+	if s.auth != nil && string(ctx.Path()) != "/healthz" && !s.auth.Check(ctx.Request.Header.Peek("Authorization")) {
+		ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="plumbago"`)
+		ctx.Error("authentication required\n", fasthttp.StatusUnauthorized)
+		return
+	}
 	switch string(ctx.Path()) {
 	case "/healthz":
 		ctx.SetContentType("text/plain; charset=utf-8")

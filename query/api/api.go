@@ -21,6 +21,9 @@ type Options struct {
 	Limits query.Limits
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
+	// Tags resolves seriesByTag expressions (e.g. ingest/tagged.TagIndex);
+	// nil = seriesByTag returns no series.
+	Tags query.TagFinder
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -45,7 +48,11 @@ func New(src query.Source, opts Options) *API {
 	if opts.Version == "" {
 		opts.Version = "1.1.10"
 	}
-	return &API{src: src, ev: query.NewEvaluator(src, opts.Limits), opts: opts, log: opts.Logger}
+	ev := query.NewEvaluator(src, opts.Limits)
+	if opts.Tags != nil {
+		ev.SetTagFinder(opts.Tags)
+	}
+	return &API{src: src, ev: ev, opts: opts, log: opts.Logger}
 }
 
 // Handle answers the request if its path belongs to the Graphite API and
@@ -65,11 +72,18 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.functions
 	case "/version", "/version/":
 		h = a.version
+	case "/events/get_data", "/events/get_data/":
+		h = a.events
 	default:
-		if !strings.HasPrefix(string(ctx.Path()), "/functions/") {
+		path := string(ctx.Path())
+		switch {
+		case strings.HasPrefix(path, "/functions/"):
+			h = a.functions
+		case path == "/tags" || strings.HasPrefix(path, "/tags/"):
+			return a.handleTags(ctx)
+		default:
 			return false
 		}
-		h = a.functions
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -80,6 +94,18 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 	}()
 	h(ctx)
 	return true
+}
+
+func (a *API) handleTags(ctx *fasthttp.RequestCtx) (handled bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("graphite api panic", "path", string(ctx.Path()), "panic", r, "stack", string(debug.Stack()))
+			ctx.ResetBody()
+			ctx.Error(fmt.Sprintf("internal error: %v", r), fasthttp.StatusInternalServerError)
+			handled = true
+		}
+	}()
+	return a.tags(ctx)
 }
 
 // fail writes err with graphite-web's status choice: 400 for invalid input

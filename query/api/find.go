@@ -46,6 +46,13 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, msg)
 		return
 	}
+	position := -1
+	if p.Has("position") {
+		if position, msg = intParam(p, "position"); msg != "" {
+			badRequest(ctx, msg)
+			return
+		}
+	}
 	automatic, msg := intParam(p, "automatic_variants")
 	if msg != "" {
 		badRequest(ctx, msg)
@@ -84,14 +91,14 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	switch format {
-	case "treejson", "completer", "json":
+	case "treejson", "completer", "json", "pickle", "msgpack", "nodelist":
 	default:
 		badRequest(ctx, "Invalid value for 'format' parameter")
 		return
 	}
 	nodes, err := a.src.Find(q)
 	if err != nil {
-		a.fail(ctx, err)
+		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 		return
 	}
 	if leavesOnly != 0 {
@@ -104,6 +111,20 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		nodes = kept
 	}
 	sort.SliceStable(nodes, func(i, j int) bool { return nodeName(nodes[i].Path) < nodeName(nodes[j].Path) })
+	switch format {
+	case "pickle":
+		ctx.SetContentType("application/pickle")
+		ctx.SetBody(appendPickle(nil, nodesInfo(nodes, a.opts.Now().Unix())))
+		ctx.Response.Header.Set("Pragma", "no-cache")
+		ctx.Response.Header.Set("Cache-Control", "no-cache")
+		return
+	case "msgpack":
+		ctx.SetContentType("application/x-msgpack")
+		ctx.SetBody(appendMsgpack(nil, nodesInfo(nodes, a.opts.Now().Unix())))
+		ctx.Response.Header.Set("Pragma", "no-cache")
+		ctx.Response.Header.Set("Cache-Control", "no-cache")
+		return
+	}
 	var out any
 	switch format {
 	case "treejson":
@@ -112,6 +133,12 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		out = completerJSON(nodes, wildcards != 0)
 	case "json":
 		out = nodesJSON(nodes)
+	case "nodelist":
+		out, msg = nodeList(nodes, position)
+		if msg != "" {
+			badRequest(ctx, msg)
+			return
+		}
 	}
 	jsonResponseFor(ctx, p, out)
 	ctx.Response.Header.Set("Pragma", "no-cache")
@@ -223,4 +250,43 @@ func nodesJSON(nodes []storage.Node) []any {
 		}
 	}
 	return out
+}
+
+// nodesInfo is the pickle/msgpack find answer read by graphite-web's
+// RemoteFinder: [{path, is_leaf, intervals}] with one (0, now) interval
+// per leaf (the storage layer does not track per-metric time ranges).
+func nodesInfo(nodes []storage.Node, now int64) []any {
+	out := make([]any, 0, len(nodes))
+	for _, nd := range nodes {
+		if nd.Leaf {
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", true}, {"intervals", []any{[]any{int64(0), now}}}})
+		}
+		if nd.Branch || !nd.Leaf {
+			out = append(out, obj{{"path", nd.Path}, {"is_leaf", false}})
+		}
+	}
+	return out
+}
+
+// nodeList is graphite-web's nodelist format: the sorted distinct values
+// of the node at position (Python indexing) of every match.
+func nodeList(nodes []storage.Node, position int) (obj, string) {
+	seen := map[string]bool{}
+	list := []string{}
+	for _, nd := range nodes {
+		parts := strings.Split(nd.Path, ".")
+		i := position
+		if i < 0 {
+			i += len(parts)
+		}
+		if i < 0 || i >= len(parts) {
+			return nil, "Invalid parameters (position " + strconv.Itoa(position) + " out of range for " + strconv.Quote(nd.Path) + ")"
+		}
+		if !seen[parts[i]] {
+			seen[parts[i]] = true
+			list = append(list, parts[i])
+		}
+	}
+	sort.Strings(list)
+	return obj{{"nodes", list}}, ""
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,8 +59,41 @@ func paramJSON(p query.Param) obj {
 	if p.Multiple {
 		o = append(o, kv{"multiple", true})
 	}
-	if len(p.Options) > 0 {
-		o = append(o, kv{"options", p.Options})
+	opts := p.Options
+	if p.Type == query.TypeAggOrSeriesFunc {
+		// graphite-web adds every aggregating series function.
+		seen := map[string]bool{}
+		opts = nil
+		for _, o := range p.Options {
+			seen[o] = true
+			opts = append(opts, o)
+		}
+		for _, f := range query.Functions() {
+			if f.Meta.Aggregator && !seen[f.Name] {
+				opts = append(opts, f.Name)
+			}
+		}
+		sort.Strings(opts)
+	}
+	if len(opts) > 0 || len(p.ExtraOptions) > 0 {
+		// graphite-web sorts options by their str().
+		type opt struct {
+			key string
+			v   any
+		}
+		var all []opt
+		for _, s := range opts {
+			all = append(all, opt{s, s})
+		}
+		for _, x := range p.ExtraOptions {
+			all = append(all, opt{pyRepr(x), x})
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].key < all[j].key })
+		list := make([]any, len(all))
+		for i, x := range all {
+			list[i] = x.v
+		}
+		o = append(o, kv{"options", list})
 	}
 	if len(p.Suggestions) > 0 {
 		o = append(o, kv{"suggestions", p.Suggestions})

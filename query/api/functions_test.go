@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -29,6 +30,12 @@ func TestFunctionsEndpoint(t *testing.T) {
 		t.Errorf("POST /functions: %d", status)
 	}
 	status, _, body = srv.get(t, "/functions")
+	// Infinity defaults are written as 1e9999 (valid JSON that parses as
+	// Infinity in JavaScript; Go's decoder rejects the overflow).
+	if !bytes.Contains(body, []byte(`{"name": "limit", "type": "intOrInf", "default": 1e9999}`)) {
+		t.Errorf("keepLastValue's limit default is not 1e9999")
+	}
+	body = bytes.ReplaceAll(body, []byte("1e9999"), []byte("1e308"))
 	var all map[string]map[string]any
 	if err := json.Unmarshal(body, &all); status != 200 || err != nil {
 		t.Fatalf("/functions: %d %v", status, err)
@@ -54,6 +61,7 @@ func TestFunctionsEndpoint(t *testing.T) {
 		t.Errorf("/functions lists %d, registry has %d", len(all), len(query.Functions()))
 	}
 	status, _, body = srv.get(t, "/functions?grouped=1")
+	body = bytes.ReplaceAll(body, []byte("1e9999"), []byte("1e308"))
 	var grouped map[string]map[string]any
 	if err := json.Unmarshal(body, &grouped); status != 200 || err != nil || grouped["Combine"]["sumSeries"] == nil || grouped["Alias"]["aliasSub"] == nil {
 		t.Errorf("/functions?grouped=1: %d %v %.200s", status, err, body)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 )
@@ -56,7 +57,7 @@ func (a *API) expand(ctx *fasthttp.RequestCtx) {
 		set := map[string]bool{}
 		nodes, err := a.src.Find(q)
 		if err != nil {
-			a.fail(ctx, err)
+			badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 			return
 		}
 		for _, n := range nodes {

@@ -20,7 +20,15 @@ type testServer struct {
 // startServer serves an API over src on an in-memory listener.
 func startServer(t testing.TB, src query.Source, now time.Time) *testServer {
 	t.Helper()
-	a := New(src, Options{Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return startServerWith(t, src, Options{}, now)
+}
+
+// startServerWith is startServer with options (Now and Logger are set).
+func startServerWith(t testing.TB, src query.Source, opts Options, now time.Time) *testServer {
+	t.Helper()
+	opts.Now = func() time.Time { return now }
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := New(src, opts)
 	ln := fasthttputil.NewInmemoryListener()
 	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		if !a.Handle(ctx) {

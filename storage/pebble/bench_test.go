@@ -3,6 +3,7 @@ package pebble
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,35 +93,51 @@ func BenchmarkWriteW1(b *testing.B) {
 }
 
 // BenchmarkWriteIncremental writes 10,000 existing series 10 points at a
-// time (a 10 s write-buffer flush), so every Write reads back the blocks it
-// appends to for propagation. One op is one Write of 100,000 points.
+// time (a 10 s write-buffer flush) with the clock advancing, so each Write
+// appends to blocks written before and propagates into minutes already
+// partly filled. One op is one Write of 100,000 points.
 func BenchmarkWriteIncremental(b *testing.B) {
-	const series = 10_000
-	now := time.Now().Unix()
-	base := now - 800
-	s := benchStore(b, now)
-	defer s.Close()
-	names := make([]string, series)
-	for j := range names {
-		names[j] = fmt.Sprintf("loadtest.inc.host%03d.metric%06d", j%1000, j)
+	const series, per = 10_000, 10
+	var clock atomic.Int64
+	start := time.Now().Unix()
+	clock.Store(start)
+	opts := DefaultOptions()
+	opts.Dir = b.TempDir()
+	opts.Rules = w1Rules(b)
+	opts.Now = clock.Load
+	s, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
 	}
-	pts := w1Points(base, 800)
+	defer s.Close()
 	var batch storage.Batch
+	for j := 0; j < series; j++ {
+		batch.Series = append(batch.Series, storage.SeriesPoints{
+			Name: fmt.Sprintf("loadtest.inc.host%03d.metric%06d", j%1000, j), Points: make([]storage.Point, per)})
+	}
+	fill := func(n int) {
+		t0 := start + int64(n*per)
+		for j := range batch.Series {
+			pts := batch.Series[j].Points
+			for p := range pts {
+				pts[p] = storage.Point{Timestamp: t0 + int64(p), Value: float64((j + n*per + p) % 100)}
+			}
+		}
+		clock.Store(t0 + per)
+	}
+	fill(0) // create the series outside the timing
+	if err := s.Write(&batch); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
-	for n := 0; n < b.N; n++ {
-		off := (n * 10) % 800
-		batch.Reset()
-		for j, name := range names {
-			batch.Series = append(batch.Series, storage.SeriesPoints{Name: name, Points: pts[j%100][off : off+10]})
-		}
+	for n := 1; n <= b.N; n++ {
+		fill(n)
 		if err := s.Write(&batch); err != nil {
 			b.Fatal(err)
 		}
 	}
-	el := time.Since(start)
-	b.ReportMetric(float64(b.N*series*10)/el.Seconds(), "points/s")
+	b.ReportMetric(float64(b.N*series*per)/b.Elapsed().Seconds(), "points/s")
 }
 
 // BenchmarkFetch reads 15 minutes of a 1 s series (900 values).
@@ -135,7 +152,7 @@ func BenchmarkFetch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		got, err := s.Fetch("f.x", now-899, now, now)
+		got, err := s.Fetch("f.x", now-900, now, now)
 		if err != nil || len(got.Values) != 900 {
 			b.Fatal(err, len(got.Values))
 		}

@@ -164,13 +164,13 @@ func survivors(t *testing.T, dir string) int {
 
 func TestCrashKill9(t *testing.T) {
 	dir := t.TempDir()
-	steps, times, killed := runCrashChild(t, dir, 700*time.Millisecond, syscall.SIGKILL)
+	steps, times, killed := runCrashChild(t, dir, 1200*time.Millisecond, syscall.SIGKILL)
 	have := survivors(t, dir)
-	// Every Write committed at least two sync intervals before the kill
-	// must have survived.
+	// Every Write committed a few sync intervals before the kill must have
+	// survived (the margin absorbs scheduling delays on a loaded machine).
 	must := 0
 	for i, k := range steps {
-		if times[i].Before(killed.Add(-2 * crashSync)) {
+		if times[i].Before(killed.Add(-4 * crashSync)) {
 			must = k + 1
 		}
 	}

@@ -28,9 +28,10 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if ser == nil {
 		return nil, storage.ErrNotFound
 	}
-	if s.isClosed() {
+	if !s.readDB() {
 		return nil, ErrClosed
 	}
+	defer s.doneDB()
 	if now <= 0 {
 		now = s.opts.Now()
 	}
@@ -115,4 +116,34 @@ func floorMod(a, b int64) int64 {
 		m += b
 	}
 	return m
+}
+
+// Step returns the step of the archive a Fetch of name over (from, now]
+// would read (storage/cache's Options.Step). For a name not stored yet it
+// answers from the schema the name would be created with; 0 if none
+// matches.
+func (s *Store) Step(name string, from, now int64) int64 {
+	var archives []archive
+	if ser := s.lookup(name); ser != nil {
+		archives = ser.schema.archives
+	} else {
+		sch, _, err := s.opts.Rules.Match(name)
+		if err != nil || len(sch.Retentions) == 0 {
+			return 0
+		}
+		for _, r := range sch.Retentions {
+			archives = append(archives, archive{step: r.SecondsPerPoint, retention: r.MaxRetention()})
+		}
+	}
+	maxRet := int64(0)
+	for _, a := range archives {
+		maxRet = max(maxRet, a.retention)
+	}
+	diff := now - max(from, now-maxRet)
+	for _, a := range archives {
+		if a.retention >= diff {
+			return a.step
+		}
+	}
+	return archives[len(archives)-1].step
 }

@@ -28,7 +28,7 @@ type Summary struct {
 	Errors         []string      // first errors, "path: reason"
 	Bytes          int64         // bytes of whisper files read
 	Duration       time.Duration // wall time
-	SkippedTagged  int           // files under _tagged/ (not imported)
+	SkippedTagged  int           // files under _tagged/ whose name is not recoverable (hash-named)
 	maxErrorsShown int
 }
 
@@ -42,7 +42,7 @@ func (s Summary) String() string {
 	}
 	b.WriteString("\n")
 	if s.SkippedTagged > 0 {
-		fmt.Fprintf(&b, "skipped %d tagged-series files under _tagged/\n", s.SkippedTagged)
+		fmt.Fprintf(&b, "skipped %d files under _tagged/ whose series name is not recoverable (hash-named)\n", s.SkippedTagged)
 	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, "skipped %d files:\n", s.Skipped)
@@ -62,7 +62,9 @@ var ErrSchemaMismatch = errors.New("series exists with different archives")
 
 // ImportWhisper copies every whisper file under dir into the store. Each
 // metric (path relative to dir, "/" -> ".", without ".wsp") keeps the
-// file's own archives, aggregation method and xFilesFactor, and every
+// file's own archives, aggregation method and xFilesFactor (tagged series
+// under _tagged/ take the name carbon encoded in the file name; hash-named
+// ones are counted and skipped), and every
 // archive is copied as it is, so data that only survives in the coarser
 // archives is kept. Slots older than their archive's retention (invisible
 // to whisper's fetch) are not copied. Re-running is safe: slots are
@@ -71,40 +73,48 @@ var ErrSchemaMismatch = errors.New("series exists with different archives")
 func ImportWhisper(ctx context.Context, s *Store, dir string, progress io.Writer) (Summary, error) {
 	start := time.Now()
 	sum := Summary{maxErrorsShown: 20}
-	var files []string
+	var files []importFile
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == "_tagged" && path != dir {
-			n := 0
-			_ = filepath.WalkDir(path, func(_ string, d fs.DirEntry, _ error) error {
-				if d != nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".wsp") {
-					n++
-				}
+		if d.IsDir() || !strings.HasSuffix(d.Name(), ".wsp") {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		parts := strings.Split(rel, string(filepath.Separator))
+		if parts[0] == "_tagged" {
+			// Carbon's tagged series: _tagged/<h[0:3]>/<h[3:6]>/<file>.wsp,
+			// the file named by the series name with '.' as "_DOT_", or by
+			// its SHA-256 (which cannot be turned back into a name).
+			leaf := strings.TrimSuffix(d.Name(), ".wsp")
+			name := strings.ReplaceAll(leaf, "_DOT_", ".")
+			if len(parts) != 4 || isHexHash(leaf) || !strings.Contains(name, ";") {
+				sum.SkippedTagged++
 				return nil
-			})
-			sum.SkippedTagged += n
-			return filepath.SkipDir
+			}
+			files = append(files, importFile{path: path, rel: rel, name: name})
+			return nil
 		}
-		if !d.IsDir() && strings.HasSuffix(d.Name(), ".wsp") {
-			files = append(files, path)
-		}
+		name := strings.Join(parts, ".")
+		files = append(files, importFile{path: path, rel: rel, name: strings.TrimSuffix(name, ".wsp")})
 		return nil
 	})
 	if err != nil {
 		return sum, fmt.Errorf("scanning whisper tree %q: %w", dir, err)
 	}
-	slices.Sort(files)
+	slices.SortFunc(files, func(a, b importFile) int { return strings.Compare(a.rel, b.rel) })
 	sum.Files = len(files)
 	bar := newProgressBar(progress, len(files))
-	for i, path := range files {
+	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			sum.Duration = time.Since(start)
 			return sum, err
 		}
-		rel, _ := filepath.Rel(dir, path)
-		name := strings.ReplaceAll(strings.TrimSuffix(rel, ".wsp"), string(filepath.Separator), ".")
+		rel, path, name := f.rel, f.path, f.name
 		n, created, stale, size, err := s.importFile(path, name)
 		sum.Bytes += size
 		sum.StaleSlots += int64(stale)
@@ -127,6 +137,20 @@ func ImportWhisper(ctx context.Context, s *Store, dir string, progress io.Writer
 	bar.done(sum.Points)
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+type importFile struct{ path, rel, name string }
+
+func isHexHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // importFile imports one whisper file as metric name.

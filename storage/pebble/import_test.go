@@ -100,7 +100,10 @@ func TestImportWhisper(t *testing.T) {
 		mk("servers/web02/requests.wsp", "1m:6h,10m:2d", schema.Sum, 0),
 		mk("stats/gauges/queue.wsp", "1s:10m,1m:1h,1h:3d", schema.Last, 0.3),
 		mk("_tagged/abc/def/x.wsp", "1m:1h", schema.Average, 0.5),
+		mk("_tagged/123/456/cpu_DOT_user;dc=x;host=a.wsp", "10s:1h,1m:1d", schema.Average, 0.5),
 	}
+	specs[5].name = "cpu.user;dc=x;host=a"
+	specs[4], specs[5] = specs[5], specs[4] // compare the first five
 	makeWhisperFiles(t, specs)
 	if err := os.WriteFile(filepath.Join(root, "servers", "broken.wsp"), []byte("\x00\x00\x00\x01short"), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,17 +123,17 @@ func TestImportWhisper(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("run %d:\n%s", run, sum)
-		wantCreated, wantExisting := 4, 0
+		wantCreated, wantExisting := 5, 0
 		if run == 1 {
-			wantCreated, wantExisting = 0, 4
+			wantCreated, wantExisting = 0, 5
 		}
-		if sum.Files != 5 || sum.Imported != 4 || sum.Skipped != 1 || sum.SkippedTagged != 1 || sum.Created != wantCreated || sum.Existing != wantExisting || sum.Points == 0 {
+		if sum.Files != 6 || sum.Imported != 5 || sum.Skipped != 1 || sum.SkippedTagged != 1 || sum.Created != wantCreated || sum.Existing != wantExisting || sum.Points == 0 {
 			t.Errorf("run %d summary %+v", run, sum)
 		}
-		if !strings.Contains(progress.String(), "5/5 files 100.0%") || !strings.Contains(sum.String(), "broken.wsp") {
+		if !strings.Contains(progress.String(), "6/6 files 100.0%") || !strings.Contains(sum.String(), "broken.wsp") {
 			t.Errorf("run %d progress %q summary %q", run, progress.String(), sum.String())
 		}
-		for _, sp := range specs[:4] {
+		for _, sp := range specs[:5] {
 			rs := sp.rets
 			maxRet := rs[len(rs)-1].MaxRetention()
 			fetches := [][2]int64{{testNow - rs[0].MaxRetention() + 1, testNow}, {testNow - maxRet, testNow}, {testNow - maxRet/2, testNow - maxRet/4}}

@@ -31,9 +31,12 @@ func (s *Store) retentionLoop() {
 // is cheap (no reads) and does not block writers: pebble reclaims the space
 // in its compactions. It returns the number of rings trimmed.
 func (s *Store) EnforceRetention() (int, error) {
-	if s.isClosed() {
+	if !s.readDB() {
 		return 0, ErrClosed
 	}
+	defer s.doneDB()
+	s.retMu.Lock()
+	defer s.retMu.Unlock()
 	now := s.opts.Now()
 	s.mu.RLock()
 	rings := append([]*ring(nil), s.ringList...)
@@ -64,9 +67,10 @@ func (s *Store) EnforceRetention() (int, error) {
 // exist) while it keeps serving: sstables are hard-linked, the WAL is
 // flushed and copied. Open dest with Open to use it.
 func (s *Store) Checkpoint(dest string) error {
-	if s.isClosed() {
+	if !s.readDB() {
 		return ErrClosed
 	}
+	defer s.doneDB()
 	if err := s.db.Checkpoint(dest, pebble.WithFlushedWAL()); err != nil {
 		return fmt.Errorf("checkpointing to %q: %w", dest, err)
 	}
@@ -76,6 +80,10 @@ func (s *Store) Checkpoint(dest string) error {
 // Flush flushes memtables to sstables and compacts the whole key space;
 // used by benchmarks and tools that want a settled on-disk size.
 func (s *Store) Flush(compact bool) error {
+	if !s.readDB() {
+		return ErrClosed
+	}
+	defer s.doneDB()
 	if err := s.db.Flush(); err != nil {
 		return err
 	}
@@ -114,9 +122,10 @@ func (s *Store) Stats() Stats {
 		Series:                s.stats.series.Load(),
 	}
 	st.PointsDropped = st.PointsDroppedTooOld + st.PointsDroppedNoSchema
-	if s.isClosed() {
+	if !s.readDB() {
 		return st
 	}
+	defer s.doneDB()
 	m := s.db.Metrics()
 	st.DiskBytes = m.DiskSpaceUsage()
 	st.TableBytes = m.Total().TablesSize

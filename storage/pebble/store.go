@@ -2,11 +2,13 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,8 @@ type Store struct {
 	opts  Options
 	index *index.Index
 
+	lastNoSchemaLog atomic.Int64 // unix second of the last "no schema" log line
+
 	// mu guards the maps below. Only Write/import (holding writeMu) mutate
 	// them, so the writer reads them without mu.
 	mu       sync.RWMutex
@@ -37,11 +41,15 @@ type Store struct {
 
 	writeMu sync.Mutex
 	w       writer
+	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
 	}
 
+	// dbMu is held shared by readers of db outside writeMu (Fetch, Stats,
+	// Checkpoint, EnforceRetention) and exclusively by Close.
+	dbMu      sync.RWMutex
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -101,6 +109,9 @@ func pebbleOptions(o Options) *pebble.Options {
 		Logger:                      quietLogger{o.Logger},
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 	}
+	if o.fs != nil {
+		po.FS = o.fs
+	}
 	po.EnsureDefaults()
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	for i := range po.Levels {
@@ -113,6 +124,12 @@ func pebbleOptions(o Options) *pebble.Options {
 func (s *Store) load() error {
 	if err := s.checkVersion(); err != nil {
 		return err
+	}
+	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
+		if n, k := binary.Uvarint(v); k > 0 && n < 1<<32 {
+			s.names = make(map[string]*series, n)
+		}
+		closer.Close()
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName}, UpperBound: prefixEnd(prefixSchema)})
 	if err != nil {
@@ -263,14 +280,13 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 			return nil, err
 		}
 	}
-	for i, rid := range ringIDs {
+	for _, rid := range ringIDs {
 		r := all[rid]
 		if r == nil {
 			r = s.ringList[rid]
 		}
 		sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
 		sc.maxRetention = max(sc.maxRetention, r.retention)
-		_ = i
 	}
 	if err := b.Set(schemaKey(sc.id), key, nil); err != nil {
 		return nil, err
@@ -320,7 +336,15 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
 	}
-	sc, err := s.schemaFor(b, sch.Retentions, agg.Method, agg.XFilesFactor)
+	rs := sch.Retentions
+	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return cmp.Compare(a.SecondsPerPoint, b.SecondsPerPoint) }) {
+		rs = slices.Clone(rs) // hand-built rules: archives go finest first
+		schema.SortRetentions(rs)
+	}
+	if err := schema.ValidateRetentions(rs); err != nil {
+		return nil, fmt.Errorf("schema [%s] for %q: %w", sch.Name, name, err)
+	}
+	sc, err := s.schemaFor(b, rs, agg.Method, agg.XFilesFactor)
 	if err != nil {
 		return nil, fmt.Errorf("creating schema for %q: %w", name, err)
 	}
@@ -353,6 +377,8 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+		s.dbMu.Lock()
+		defer s.dbMu.Unlock()
 		// Flushing the memtables makes the next Open fast (no WAL replay)
 		// and leaves everything in sstables.
 		err = s.db.Flush()
@@ -362,14 +388,18 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (s *Store) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
+// readDB takes the shared hold on db; it reports false once the store is
+// closed. Call doneDB when finished.
+func (s *Store) readDB() bool {
+	s.dbMu.RLock()
+	if s.db == nil {
+		s.dbMu.RUnlock()
 		return false
 	}
+	return true
 }
+
+func (s *Store) doneDB() { s.dbMu.RUnlock() }
 
 // syncLoop fsyncs the WAL every SyncInterval.
 func (s *Store) syncLoop() {

@@ -7,9 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
+	"time"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/storetest"
 )
 
@@ -211,16 +214,16 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// TestNoSchema: a name no schema matches is refused, the rest of the batch
-// is written.
+// TestNoSchema: a name no schema matches is dropped and counted (not a
+// write error, which would fail the whole batch for the caller).
 func TestNoSchema(t *testing.T) {
 	rs := *storetest.SuiteRules(t)
 	rs.Schemas = nil
 	s := openTest(t, &rs, func() int64 { return testNow })
 	defer s.Close()
 	err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "ns.a", Points: []storage.Point{{Timestamp: testNow, Value: 1}}}}})
-	if err == nil {
-		t.Fatal("write without a matching schema: no error")
+	if err != nil {
+		t.Fatalf("write without a matching schema: %v; want the points dropped and counted", err)
 	}
 	if st := s.Stats(); st.PointsDroppedNoSchema != 1 || st.Series != 0 {
 		t.Errorf("stats %+v, want 1 dropped for no schema", st)
@@ -279,4 +282,155 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// TestConcurrent runs writers, readers, retention and Close together (run
+// with -race).
+func TestConcurrent(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	done := make(chan struct{})
+	errc := make(chan error, 8)
+	for g := 0; g < 2; g++ {
+		go func(g int) {
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					errc <- nil
+					return
+				default:
+				}
+				var b storage.Batch
+				for j := 0; j < 20; j++ {
+					b.Series = append(b.Series, storage.SeriesPoints{Name: fmt.Sprintf("cc.g%d.s%d", g, j),
+						Points: []storage.Point{{Timestamp: testNow - 3000 + int64(k%290)*10, Value: float64(k)}}})
+				}
+				if err := s.Write(&b); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}(g)
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				errc <- nil
+				return
+			default:
+			}
+			if _, err := s.Fetch("cc.g0.s1", testNow-3600, testNow, testNow); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				errc <- err
+				return
+			}
+			if _, err := s.Find("cc.*.*"); err != nil {
+				errc <- err
+				return
+			}
+			s.Stats()
+			if _, err := s.EnforceRetention(); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	close(done)
+	for i := 0; i < 3; i++ {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch("cc.g0.s1", testNow-60, testNow, testNow); !errors.Is(err, ErrClosed) {
+		t.Errorf("fetch after close: %v, want ErrClosed", err)
+	}
+	if err := s.Write(&storage.Batch{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after close: %v, want ErrClosed", err)
+	}
+}
+
+func TestStep(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "step.known", Points: []storage.Point{{Timestamp: testNow - 5, Value: 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		from int64
+		want int64
+	}{
+		{"step.known", testNow - 600, 10}, {"step.known", testNow - 3600, 10}, {"step.known", testNow - 3601, 60},
+		{"step.unknown", testNow - 86400, 60}, {"step.unknown", testNow - 86401, 300}, {"step.unknown", testNow - 90*86400, 300},
+	} {
+		if got := s.Step(c.name, c.from, testNow); got != c.want {
+			t.Errorf("Step(%s, now-%d) = %d, want %d", c.name, testNow-c.from, got, c.want)
+		}
+	}
+}
+
+// TestLongSeries writes one series with 5,000 unordered points spread over
+// every archive in one Write (the writer splits it into time-ordered
+// chunks) and compares with Python whisper.
+func TestLongSeries(t *testing.T) {
+	storetest.HavePythonWhisper(t)
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	r := rand.New(rand.NewPCG(21, 22))
+	seen := map[int64]bool{}
+	var pts []storage.Point
+	for len(pts) < 5000 {
+		age := r.Int64N(6 * 86400)
+		if age%3600 < 40 || seen[age] { // away from archive boundaries, no duplicates
+			continue
+		}
+		seen[age] = true
+		pts = append(pts, storage.Point{Timestamp: testNow - age, Value: float64(r.IntN(100))})
+	}
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "long.xff0", Points: pts}}}); err != nil {
+		t.Fatal(err)
+	}
+	sch, agg, _ := storetest.SuiteRules(t).Match("long.xff0")
+	fetches := [][2]int64{{testNow - 3500, testNow}, {testNow - 86400, testNow}, {testNow - 7*86400, testNow}}
+	want := storetest.PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, testNow, [][]storage.Point{pts}, fetches)
+	for j, f := range fetches {
+		got, err := s.Fetch("long.xff0", f[0], f[1], testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CompareWithWhisper(t, f, got, want[j])
+	}
+}
+
+// TestSchemaValidation: hand-built rules are sorted finest first; invalid
+// retentions (a coarser step that is not a multiple) are refused.
+func TestSchemaValidation(t *testing.T) {
+	rs := *storetest.SuiteRules(t)
+	sch := rs.Schemas[0]
+	sch.Retentions = []schema.Retention{{SecondsPerPoint: 60, Points: 1440}, {SecondsPerPoint: 10, Points: 360}}
+	bad := sch
+	bad.Pattern = regexp.MustCompile(`^bad\.`)
+	bad.Retentions = []schema.Retention{{SecondsPerPoint: 10, Points: 360}, {SecondsPerPoint: 25, Points: 1000}}
+	rs.Schemas = []schema.Schema{bad, sch}
+	s := openTest(t, &rs, func() int64 { return testNow })
+	defer s.Close()
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "sv.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Step("sv.a", testNow-100, testNow); got != 10 {
+		t.Errorf("step of the finest archive = %d, want 10", got)
+	}
+	before := s.Stats().PointsDroppedNoSchema
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "bad.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err != nil {
+		t.Errorf("write with invalid retentions: %v; want the points dropped and counted", err)
+	}
+	if got := s.Stats().PointsDroppedNoSchema - before; got != 1 {
+		t.Errorf("points dropped for invalid retentions = %d; want 1", got)
+	}
+	if _, err := s.Fetch("bad.a", testNow-200, testNow, testNow); err == nil {
+		t.Error("a series with invalid retentions was created")
+	}
 }

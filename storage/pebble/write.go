@@ -1,10 +1,12 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/plumbago/plumbago/storage"
@@ -13,6 +15,13 @@ import (
 // maxBatchBytes bounds one pebble batch; a Write larger than this commits
 // in several batches.
 const maxBatchBytes = 64 << 20
+
+// maxSeriesChunk is the most points of one series written in one pass; a
+// pass holds a 16 KiB buffer per block it touches.
+const maxSeriesChunk = 1024
+
+// maxFreeBlocks bounds the block buffers the writer keeps for reuse.
+const maxFreeBlocks = 64
 
 // blockRef is one block of one archive of the series being written: what
 // the store holds (base, read lazily) and the slots written now (dirty).
@@ -34,6 +43,7 @@ type writer struct {
 	blocks []*blockRef
 	free   []*blockRef
 	pts    []storage.Point
+	big    []storage.Point
 	arch   []int8
 	ivs    []int64
 	fitted []int64
@@ -44,6 +54,7 @@ type writer struct {
 	enc    []byte
 
 	scratch [2 * 10]byte
+	countID uint32 // series count last staged under 'C'
 	err     error
 	written int64
 	dropped int64
@@ -77,17 +88,30 @@ func (s *Store) Write(b *storage.Batch) error {
 			errs = append(errs, err)
 			continue
 		}
-		if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
-			// The series is already staged (a name repeated in the batch):
-			// commit first so reading it back sees those points.
-			if err := w.commit(); err != nil {
-				return err
-			}
-			w.gen++
+		pts := sp.Points
+		if len(pts) > maxSeriesChunk {
+			// Bound the writer's memory (a block buffer per touched block):
+			// write a long series in time-ordered chunks, each seeing the
+			// previous one committed.
+			w.big = sortedPoints(append(w.big[:0], pts...))
+			pts = w.big
 		}
-		ser.gen = w.gen
-		if err := w.writeSeries(ser, sp.Points, now); err != nil {
-			return fmt.Errorf("writing %q: %w", sp.Name, err)
+		for len(pts) > 0 {
+			chunk := pts[:min(len(pts), maxSeriesChunk)]
+			pts = pts[len(chunk):]
+			if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
+				// The series is already staged (a name repeated in the
+				// batch, or the previous chunk): commit first so reading it
+				// back sees those points.
+				if err := w.commit(); err != nil {
+					return err
+				}
+				w.gen++
+			}
+			ser.gen = w.gen
+			if err := w.writeSeries(ser, chunk, now); err != nil {
+				return fmt.Errorf("writing %q: %w", sp.Name, err)
+			}
 		}
 	}
 	if err := w.commit(); err != nil {
@@ -98,12 +122,14 @@ func (s *Store) Write(b *storage.Batch) error {
 	s.stats.dropped.Add(w.dropped)
 	w.written, w.dropped = 0, 0
 	if len(errs) > 0 {
-		// Unmatched names are not fatal for the rest of the batch; report
-		// the first few.
-		if len(errs) > 3 {
-			errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+		// Unmatched names are not write failures: their points are dropped
+		// and counted (Stats.PointsDroppedNoSchema), as whisper does, so the
+		// caller's committed count stays exact. Log a sample, at most once a
+		// second.
+		if t := time.Now().Unix(); t > s.lastNoSchemaLog.Load() {
+			s.lastNoSchemaLog.Store(t)
+			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(errs), "first", errs[0])
 		}
-		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -111,6 +137,13 @@ func (s *Store) Write(b *storage.Batch) error {
 func (w *writer) commit() error {
 	if w.batch.Empty() {
 		return nil
+	}
+	if w.countID != w.s.nextID {
+		// Persist the series count (a sizing hint for the next Open).
+		if err := w.batch.Set([]byte{prefixCount}, binary.AppendUvarint(w.scratch[:0], uint64(w.s.nextID)), nil); err != nil {
+			return err
+		}
+		w.countID = w.s.nextID
 	}
 	opts := pebble.NoSync
 	if w.s.opts.SyncInterval <= 0 {
@@ -146,16 +179,7 @@ func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error 
 		}
 	}
 	if !sorted {
-		w.pts = append(w.pts[:0], pts...)
-		slices.SortStableFunc(w.pts, func(a, b storage.Point) int {
-			switch {
-			case a.Timestamp < b.Timestamp:
-				return -1
-			case a.Timestamp > b.Timestamp:
-				return 1
-			}
-			return 0
-		})
+		w.pts = sortedPoints(append(w.pts[:0], pts...))
 		pts = w.pts
 	}
 	arch := w.arch[:0]
@@ -381,9 +405,28 @@ func (w *writer) flushSeries() error {
 
 func (w *writer) release() {
 	for _, b := range w.blocks {
+		if len(w.free) >= maxFreeBlocks {
+			break
+		}
 		b.base.reset()
 		b.dirty.reset()
 		w.free = append(w.free, b)
 	}
+	clear(w.blocks)
 	w.blocks = w.blocks[:0]
+}
+
+// sortedPoints sorts pts by timestamp, keeping arrival order among equal
+// timestamps.
+func sortedPoints(pts []storage.Point) []storage.Point {
+	slices.SortStableFunc(pts, func(a, b storage.Point) int {
+		switch {
+		case a.Timestamp < b.Timestamp:
+			return -1
+		case a.Timestamp > b.Timestamp:
+			return 1
+		}
+		return 0
+	})
+	return pts
 }

@@ -17,3 +17,11 @@ DEFAULT_CACHE_DURATION = 0
 LOG_RENDERING_PERFORMANCE = False
 LOG_CACHE_PERFORMANCE = False
 ENFORCE_INPUT_VALIDATION = False
+
+# Cluster mode: no local data, everything read from a Plumbago node.
+if os.environ.get("ORACLE_CLUSTER"):
+    CLUSTER_SERVERS = [os.environ["ORACLE_CLUSTER"]]
+    STANDARD_DIRS = []
+    REMOTE_EXCLUDE_LOCAL = False
+    if os.environ.get("ORACLE_CLUSTER_FORMAT"):
+        CLUSTER_SERVERS = [os.environ["ORACLE_CLUSTER"] + "?format=" + os.environ["ORACLE_CLUSTER_FORMAT"]]
