@@ -780,7 +780,7 @@ func newQueryLoad(cfg *Config) *queryLoad {
 func DefaultQueryTargets(s Shape) []string {
 	n := string(s.name(nil, min(42, s.Metrics-1)))
 	g1, g2 := n[:len(n)-1]+"*", n[:len(n)-2]+"*"
-	return []string{n, g1, "sumSeries(" + g2 + ")", "aliasByNode(" + g1 + ", 2)"}
+	return []string{n, g1, "sumSeries(" + g2 + ")", "aliasByNode(" + g1 + ", -1)"}
 }
 
 func (q *queryLoad) run(ctx context.Context) {
