@@ -312,6 +312,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// Counters, start values.
 	started := time.Now()
 	rep.Started = started
+	var sinks []*sinkCounter
+	defer func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}()
 	counter := func(spec string) (Counter, float64, error) {
 		if spec == "" {
 			return nil, 0, nil
@@ -319,6 +325,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		c, err := ParseCounter(spec, started.Add(-time.Second))
 		if err != nil {
 			return nil, 0, err
+		}
+		if s, ok := c.(*sinkCounter); ok {
+			sinks = append(sinks, s)
 		}
 		v, _, err := c.Read(ctx)
 		if err != nil {
@@ -329,9 +338,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	committed, committed0, err := counter(cfg.Committed)
 	if err != nil {
 		return nil, err
-	}
-	if s, ok := committed.(*sinkCounter); ok {
-		defer s.Close()
 	}
 	received, received0, err := counter(cfg.Received)
 	if err != nil {
