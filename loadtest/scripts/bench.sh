@@ -39,7 +39,7 @@ printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n
 
 {
 	echo "date: $(date -u +%FT%TZ)"
-	echo "plumbago: $(cd "$ROOT" && git rev-parse --short HEAD) ($(go version | cut -d' ' -f3))"
+	echo "plumbago: $("$PLUMBAGO" version 2>/dev/null || echo "?") (checkout $(cd "$ROOT" && git rev-parse --short HEAD))"
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 	echo "kernel: $(uname -r)"
