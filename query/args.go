@@ -236,7 +236,7 @@ func validate(fn string, p Param, v Value) (Value, error) {
 		}
 		return v, nil
 	}
-	if len(p.Options) > 0 && !(v.Kind == ValString && slices.Contains(p.Options, v.Str)) && p.Type != TypeAggFunc && p.Type != TypeAggOrSeriesFunc {
+	if len(p.Options) > 0 && !(v.Kind == ValString && slices.Contains(p.Options, v.Str)) && !extraOption(p, v) && p.Type != TypeAggFunc && p.Type != TypeAggOrSeriesFunc {
 		return v, inputErrorf("Invalid option specified for function %q parameter %q: %s", fn, p.Name, v.pyRepr())
 	}
 	switch p.Type {
@@ -337,4 +337,14 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// extraOption reports whether v is one of p's non-string options.
+func extraOption(p Param, v Value) bool {
+	for _, o := range p.ExtraOptions {
+		if b, ok := o.(bool); ok && v.Kind == ValBool && v.Bool == b {
+			return true
+		}
+	}
+	return false
 }

@@ -24,8 +24,8 @@ type Source interface {
 
 // Limits bound one request.
 type Limits struct {
-	MaxSeries      int           // series fetched per request (0 = 10,000)
-	MaxPoints      int           // points fetched per request (0 = 50,000,000)
+	MaxSeries      int           // series fetched per request (0 = 100,000)
+	MaxPoints      int           // points fetched per request (0 = 20,000,000, about 160 MB)
 	FetchParallel  int           // concurrent fetches (0 = 8)
 	Timeout        time.Duration // whole evaluation (0 = 30 s)
 	MaxTargets     int           // targets per request (0 = 100)
@@ -34,10 +34,10 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxSeries <= 0 {
-		l.MaxSeries = 10000
+		l.MaxSeries = 100_000
 	}
 	if l.MaxPoints <= 0 {
-		l.MaxPoints = 50_000_000
+		l.MaxPoints = 20_000_000
 	}
 	if l.FetchParallel <= 0 {
 		l.FetchParallel = 8
@@ -74,6 +74,9 @@ type Request struct {
 	From, Until, Now int64 // epoch seconds
 	XFilesFactor     float64
 	Loc              *time.Location
+	// Template holds the request's template[name]=value parameters, which
+	// override template() arguments.
+	Template [][2]string
 }
 
 // ErrLimit is wrapped by errors from exceeded limits (HTTP 400/413).
@@ -216,7 +219,11 @@ func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
 		return nil, fmt.Errorf("more than %d function calls: %w", e.ev.limits.MaxCallsPerReq, ErrLimit)
 	}
 	if n.Str == "template" {
-		return nil, inputErrorf("template() is not supported")
+		inner, err := expandTemplate(n, e.Template)
+		if err != nil {
+			return nil, err
+		}
+		return e.EvalRange(inner, from, until)
 	}
 	f, ok := Lookup(n.Str)
 	if !ok {

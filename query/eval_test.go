@@ -111,7 +111,7 @@ func TestEvalErrors(t *testing.T) {
 		"aliasSub(a.b.c, '(', 'x')":        "invalid regular expression",
 		"aliasSub(a.b.c, 'a', '\\2')":      "invalid group reference 2",
 		"sumSeries(a.b.c":                  "syntax error",
-		"template(a.b.c)":                  "template() is not supported",
+		"template(a.b.c, x.y)":             "invalid template() syntax",
 	} {
 		_, err := ev.Eval(context.Background(), req, []string{target})
 		var ie *InputError
@@ -190,6 +190,23 @@ func TestParseTags(t *testing.T) {
 			if got[i] != want[i] {
 				t.Errorf("%s: %v want %v", name, got, want)
 			}
+		}
+	}
+}
+
+func TestRandomWalk(t *testing.T) {
+	ev := NewEvaluator(newMemSource(), Limits{})
+	list, err := ev.Eval(context.Background(), Request{From: 1000, Until: 1600, Now: 2000}, []string{"randomWalk('rw', 60)"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%v %v", list, err)
+	}
+	s := list[0]
+	if s.Name != "rw" || s.Start != 1000 || s.End != 1600 || s.Step != 60 || len(s.Values) != 10 || s.Values[0] != 0 {
+		t.Fatalf("%+v", s)
+	}
+	for i := 1; i < len(s.Values); i++ {
+		if d := s.Values[i] - s.Values[i-1]; d < -0.5 || d >= 0.5 {
+			t.Errorf("step %d: %v", i, d)
 		}
 	}
 }

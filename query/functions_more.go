@@ -23,7 +23,8 @@ func init() {
 	Register("aggregateWithWildcards", func(e *Env, a *Args) ([]*Series, error) {
 		return aggregateWithWildcards(e, a.SeriesList(0), a.String(1, ""), a.Multi(2))
 	}, FuncMeta{Group: "Combine", Description: "Aggregates with func the series that are equal once the given node positions are removed.",
-		Params: []Param{seriesListParam(), {Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()}, {Name: "position", Type: TypeNode, Multiple: true}}})
+		Params:    []Param{seriesListParam(), {Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()}, {Name: "position", Type: TypeNode, Multiple: true}},
+		Signature: "seriesList, func, *positions"})
 	Register("groupByTags", fnGroupByTags, FuncMeta{
 		Group:       "Combine",
 		Description: "Groups series by the values of the given tags and aggregates each group with callback; results are named name;tag=value;...",

@@ -28,7 +28,8 @@ func init() {
 	}, FuncMeta{Group: "Combine", Description: "Aggregates the series of two lists pairwise by position with func.",
 		Params: listsParams(Param{Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()}, Param{Name: "xFilesFactor", Type: TypeFloat})})
 	Register("powSeries", fnPowSeries, FuncMeta{Group: "Combine", Description: "At each point, the first series' value raised to the next one's, and so on.",
-		Params: []Param{{Name: "seriesLists", Type: TypeSeriesList, Required: true, Multiple: true}}, Aggregator: true})
+		Params: []Param{{Name: "seriesList", Type: TypeSeriesList, Required: true, Multiple: true}}, Aggregator: true,
+		Signature: "*seriesLists"})
 	Register("aggregateLine", fnAggregateLine, FuncMeta{Group: "Calculate",
 		Description: "A horizontal line per series at an aggregate of its values (func, default average); keepStep keeps the series' own points.",
 		Params:      []Param{seriesListParam(), {Name: "func", Type: TypeAggFunc, Default: "average", Options: AggFuncNames()}, {Name: "keepStep", Type: TypeBoolean, Default: false}}})

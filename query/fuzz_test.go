@@ -12,6 +12,10 @@ func FuzzEval(f *testing.F) {
 	for _, s := range []string{
 		"sumSeries(a.b.*)", `aliasSub(a.b.c, "(^.*$)", "\1 A")`, "aliasByNode(t.tagged;dc=eu;host=h*, 'host', -1)",
 		"aggregate(a.*.*, 'median', 0.5)", "scale(a.m.x, -1e3)|alias('x')", "maxSeries(a.b.c, a.m.x, inf.x)",
+		"summarize(a.b.c, '20s', 'max', true)", "hitcount(a.b.*, '30s')", "movingAverage(a.b.d, '20s')",
+		"holtWintersConfidenceBands(a.b.c, 2, '40s', '20s')", "template(a.$1.c, 'b')", "applyByNode(a.*.*, 1, 'sumSeries(%.*)')",
+		"reduceSeries(mapSeries(a.b.*, 1), 'divideSeries', 2, 'c', 'd')", "aliasQuery(a.b.c, 'c', 'd', '%5.2f')",
+		"legendValue(a.b.*, 'avg', 'si')", "cactiStyle(a.*.*, 'binary', 'B')", "timeStack(a.b.c, '10s', 0, 3)",
 	} {
 		f.Add(s, 10)
 	}

@@ -40,8 +40,11 @@ type Param struct {
 	Default  any
 	Multiple bool
 	// Options restricts the accepted values (and is listed by /functions).
-	Options     []string
-	Suggestions []any
+	Options []string
+	// ExtraOptions are non-string options (None, True, False) that are also
+	// accepted and listed, as graphite-web lists them for smartSummarize.
+	ExtraOptions []any
+	Suggestions  []any
 }
 
 // FuncMeta is a function's /functions metadata plus evaluation hints.

@@ -64,6 +64,10 @@ func anyValues(list []*Series) bool {
 	return false
 }
 
+// Datapoints calls fn for each (value, timestamp) pair json output would
+// write (after ApplyMaxDataPoints).
+func Datapoints(s *Series, fn func(v float64, ts int64)) { datapoints(s, fn) }
+
 // datapoints calls fn for each (value, timestamp) of graphite-web's
 // TimeSeries.datapoints(): consolidated values zipped with
 // range(start, end+1, step*valuesPerPoint).

@@ -53,6 +53,7 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		w := s.Stats()
 		drops["out_of_retention"] += w.PointsDropped
 		drops["invalid_name"] += w.InvalidNames
+		drops["no_schema"] += w.NoSchema
 		p.counter("plumbago_whisper_files_created_total", "Whisper files created.", w.Created)
 		p.counter("plumbago_whisper_update_operations_total", "Whisper update_many operations (one per series per batch).", w.UpdateOps)
 		p.counter("plumbago_whisper_points_written_total", "Points written into whisper archives.", w.PointsWritten)

@@ -452,3 +452,15 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("/healthz without credentials: %d; want 200", c)
 	}
 }
+
+// TestVersionIsGraphiteWebs checks /version reports a graphite-web 1.1
+// version, which is what makes Grafana turn on tags and /functions.
+func TestVersionIsGraphiteWebs(t *testing.T) {
+	bin := buildBinary(t)
+	p := startPlumbago(t, bin, "--data-dir", t.TempDir())
+	defer p.stop(t)
+	v := strings.TrimSpace(readAll(t, "http://"+p.http+"/version"))
+	if !regexp.MustCompile(`^"?1\.1\.\d+"?$`).MatchString(v) {
+		t.Fatalf("/version = %q; want graphite-web's 1.1.x", v)
+	}
+}

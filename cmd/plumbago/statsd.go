@@ -50,9 +50,9 @@ func newStatsdComponent(s *server) (component, error) {
 	}
 	c := &statsdComponent{s: s, cfg: cfg, handler: statsd.NewHandler(cfg), flusher: f,
 		stopCh: make(chan struct{}), done: make(chan struct{})}
-	// The console runs on an event loop, so it cannot wait for the other
-	// loops: it shows the state as of the last flush (see docs/statsd.md).
-	c.admin = statsd.NewAdmin(f, nil)
+	// The console's live view asks every loop; AdminHandler uses it only off
+	// the event loops (see its doc), else it shows the last flush's state.
+	c.admin = statsd.NewAdmin(f, func(fn func(*statsd.Loop)) { c.handler.LoopRunner(c.s.ingest)(fn) })
 	if s.cfg.StatsdAddr != "" {
 		_, p, err := net.SplitHostPort(s.cfg.StatsdAddr)
 		if err == nil {
@@ -70,7 +70,7 @@ func (c *statsdComponent) listeners() []ingest.Listener {
 			ingest.Listener{Name: "statsd", Network: "tcp", Addr: a, Handler: c.handler})
 	}
 	if a := c.s.cfg.StatsdAdminAddr; a != "" {
-		ls = append(ls, ingest.Listener{Name: "statsd-admin", Network: "tcp", Addr: a, Handler: statsd.AdminHandler{Admin: c.admin}})
+		ls = append(ls, ingest.Listener{Name: "statsd-admin", Network: "tcp", Addr: a, Handler: &statsd.AdminHandler{Admin: c.admin}})
 	}
 	return ls
 }

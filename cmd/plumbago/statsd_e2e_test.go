@@ -4,11 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
+
+// statsdFiles writes a 1 s schema (so every 1 s flush is its own point) and
+// a config with extra [statsd] lines and deleteIdleStats (so idle keys do not
+// write zeros over the values under test).
+func statsdFiles(t *testing.T, statsdTOML string) (schemas, config string) {
+	t.Helper()
+	dir := t.TempDir()
+	schemas = filepath.Join(dir, "schemas.conf")
+	config = filepath.Join(dir, "plumbago.toml")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 1s:1h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "statsd-flush-interval = \"1s\"\n\n[statsd]\ndeleteIdleStats = true\n" + statsdTOML
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return schemas, config
+}
 
 // TestStatsdEndToEnd runs the binary with statsd on, sends a 60 KiB
 // datagram, TCP lines and admin commands, and reads the flushed series back
@@ -20,8 +40,9 @@ func TestStatsdEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	sport, aport := freePort(t), freePort(t)
 	saddr, aaddr := fmt.Sprintf("127.0.0.1:%d", sport), fmt.Sprintf("127.0.0.1:%d", aport)
+	schemas, config := statsdFiles(t, "")
 	p := startPlumbago(t, bin, "--data-dir", t.TempDir(), "--statsd-addr", saddr, "--statsd-admin-addr", aaddr,
-		"--statsd-flush-interval", "1s")
+		"--schemas", schemas, "--config", config)
 
 	// One datagram of ~60 KiB: none of its lines may be lost.
 	var b strings.Builder
@@ -59,7 +80,8 @@ func TestStatsdEndToEnd(t *testing.T) {
 		for {
 			k, err := c.Read(buf)
 			out = append(out, buf[:k]...)
-			if err != nil || strings.HasSuffix(string(out), "\n\n") || strings.HasPrefix(string(out), "health") {
+			if err != nil || strings.HasSuffix(string(out), "\n\n") || strings.HasPrefix(string(out), "health") ||
+				strings.Contains(string(out), "globalSuffix: ") {
 				return string(out)
 			}
 		}
@@ -69,24 +91,7 @@ func TestStatsdEndToEnd(t *testing.T) {
 	}
 
 	// Wait for the flushed values to be queryable.
-	sum := func(target string) (float64, bool) {
-		now := time.Now().Unix()
-		url := fmt.Sprintf("http://%s/render?target=%s&from=%d&until=%d&format=json", p.http, target, now-60, now+5)
-		var series []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		if err := json.Unmarshal([]byte(readAll(t, url)), &series); err != nil || len(series) == 0 {
-			return 0, false
-		}
-		total, seen := 0.0, false
-		for _, dp := range series[0].Datapoints {
-			if dp[0] != nil {
-				total += *dp[0]
-				seen = true
-			}
-		}
-		return total, seen
-	}
+	sum := func(target string) (float64, bool) { return renderSum(t, p, target) }
 	want := map[string]float64{
 		"stats_counts.big.k0": 1, "stats_counts.big.k" + strconv.Itoa(n-1): 1, "stats_counts.tcp.a": 5,
 		"stats_counts.statsd.metrics_received": float64(n + 4), "stats_counts.statsd.bad_lines_seen": 1,
@@ -107,8 +112,8 @@ func TestStatsdEndToEnd(t *testing.T) {
 	if got, _ := sum("stats_counts.partial"); got != 0 {
 		t.Errorf("unterminated TCP line counted: %v", got)
 	}
-	if got := admin("gauges"); !strings.Contains(got, "gg: 42") {
-		t.Errorf("admin gauges: %q", got)
+	if got := admin("config"); !strings.Contains(got, "deleteIdleStats: true\n") {
+		t.Errorf("admin config: %q", got)
 	}
 	if v := p.metric(t, "plumbago_statsd_udp_drops_total"); v != 0 {
 		t.Errorf("udp drops %v", v)
@@ -117,4 +122,61 @@ func TestStatsdEndToEnd(t *testing.T) {
 		t.Errorf("rcvbuf %v", v)
 	}
 	p.stop(t)
+}
+
+// TestStatsdConfigFile checks that the [statsd] table of the TOML config
+// reaches the statsd server.
+func TestStatsdConfigFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	sport := freePort(t)
+	saddr := fmt.Sprintf("127.0.0.1:%d", sport)
+	schemas, cfgPath := statsdFiles(t, "prefixStats = \"sd\"\npercentThreshold = [50]\n\n"+
+		"[statsd.graphite]\nlegacyNamespace = false\nglobalPrefix = \"app\"\n")
+	p := startPlumbago(t, bin, "--data-dir", t.TempDir(), "--config", cfgPath, "--schemas", schemas, "--statsd-addr", saddr)
+	u, err := net.Dial("udp", saddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	u.Write([]byte("a:3|c\nt:1|ms\nt:3|ms"))
+	deadline := time.Now().Add(15 * time.Second)
+	for target, want := range map[string]float64{"app.counters.a.count": 3, "app.timers.t.upper_50": 1,
+		"app.counters.sd.metrics_received.count": 3} {
+		for {
+			got, ok := renderSum(t, p, target)
+			if ok && got == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %v (seen %v), want %v\n%s", target, got, ok, want, p.log)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	p.stop(t)
+}
+
+// renderSum sums the datapoints /render returns for target over the last
+// minute; ok is false when there are none.
+func renderSum(t *testing.T, p *proc, target string) (float64, bool) {
+	t.Helper()
+	now := time.Now().Unix()
+	url := fmt.Sprintf("http://%s/render?target=%s&from=%d&until=%d&format=json", p.http, target, now-60, now+5)
+	var series []struct {
+		Datapoints [][2]*float64 `json:"datapoints"`
+	}
+	if err := json.Unmarshal([]byte(readAll(t, url)), &series); err != nil || len(series) == 0 {
+		return 0, false
+	}
+	total, seen := 0.0, false
+	for _, dp := range series[0].Datapoints {
+		if dp[0] != nil {
+			total += *dp[0]
+			seen = true
+		}
+	}
+	return total, seen
 }

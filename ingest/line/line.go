@@ -23,12 +23,12 @@ var (
 // maxTimestamp is the largest timestamp whisper can store (u32).
 const maxTimestamp = math.MaxUint32
 
-func isSpace(c byte) bool {
-	// Python's str.split() with no argument splits on ASCII whitespace
-	// (and a few more Unicode spaces we do not treat specially).
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-		c == 0x1c || c == 0x1d || c == 0x1e || c == 0x1f
-}
+// spaceTab marks the bytes Python's str.split() splits on (ASCII
+// whitespace, including the file/group/record/unit separators 0x1c-0x1f).
+var spaceTab = [256]bool{' ': true, '\t': true, '\n': true, '\r': true, '\v': true, '\f': true,
+	0x1c: true, 0x1d: true, 0x1e: true, 0x1f: true}
+
+func isSpace(c byte) bool { return spaceTab[c] }
 
 // Parse parses one line (with or without its trailing newline). now replaces
 // a timestamp of -1. The returned name aliases line.
@@ -116,6 +116,9 @@ func parseFloat(b []byte) (float64, bool) {
 			return float64(v), true
 		}
 	}
+	if v, ok := parseDecimal(b); ok {
+		return v, true
+	}
 	for _, c := range b {
 		switch {
 		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
@@ -133,6 +136,70 @@ func parseFloat(b []byte) (float64, bool) {
 			return v, true // Python gives inf / 0.0 for out-of-range literals
 		}
 		return 0, false
+	}
+	return v, true
+}
+
+// pow10 holds the powers of ten that are exact in a float64.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal is the exact fast path for plain decimals ("-12.375"): with
+// at most 15 significant digits the mantissa and the power of ten are both
+// exact, so one IEEE division gives the correctly rounded result, the same
+// as strconv.ParseFloat. Anything else reports false.
+func parseDecimal(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	i := 0
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	dot := false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if mant == 0 && c == '0' && !dot {
+				continue // leading zeros are not significant
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits > 15 || frac >= len(pow10) {
+		return 0, false
+	}
+	if digits == 0 {
+		// "0", "0.0", "-0.", "." ... only forms with at least one digit count.
+		hasDigit := false
+		for _, c := range b {
+			if c >= '0' && c <= '9' {
+				hasDigit = true
+			}
+		}
+		if !hasDigit {
+			return 0, false
+		}
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }

@@ -3,6 +3,8 @@ package line
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -96,6 +98,66 @@ func FuzzParse(f *testing.F) {
 			if isSpace(c) || c == 0 {
 				t.Fatalf("Parse(%q): name %q contains a separator", in, name)
 			}
+		}
+	})
+}
+
+// TestParseDecimalMatchesStrconv checks the fast path against
+// strconv.ParseFloat on every form it accepts.
+func TestParseDecimalMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(s string) {
+		t.Helper()
+		got, ok := parseDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseDecimal(%q) = %v; strconv gives %v (%v)", s, got, want, err)
+		}
+	}
+	for _, s := range []string{"0", "-0", "0.0", "-0.0", ".5", "5.", "007", "0.05", "1.50", "123456789012345",
+		"0.000000000000001", "9007199254740993", "42.123456", "1700000000.5", "-1", "+3.25"} {
+		check(s)
+	}
+	for _, s := range []string{"", "-", "+", ".", "-.", "1.2.3", "1e5", "0x1", "1_0"} {
+		if _, ok := parseDecimal([]byte(s)); ok {
+			t.Fatalf("parseDecimal(%q) accepted", s)
+		}
+	}
+	for i := 0; i < 200000; i++ {
+		n := r.IntN(18) + 1
+		b := make([]byte, 0, n+2)
+		if r.IntN(3) == 0 {
+			b = append(b, '-')
+		}
+		dot := r.IntN(n + 1)
+		for j := 0; j < n; j++ {
+			if j == dot && r.IntN(2) == 0 {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		check(string(b))
+	}
+}
+
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"1.5", "-0.001", "123456789.123456", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) == 0 {
+			return
+		}
+		got, ok := parseDecimal([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseDecimal(%q) = %v; strconv gives %v (%v)", s, got, want, err)
 		}
 	})
 }

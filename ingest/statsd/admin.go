@@ -41,6 +41,12 @@ const helpText = "Commands: stats, counters, timers, gauges, sets, delcounters, 
 // one command line: it is trimmed and split on spaces. It reports whether the
 // connection should be closed (quit).
 func (a *Admin) Handle(data []byte, w io.Writer) (closeConn bool) {
+	return a.handle(data, w, true)
+}
+
+// handle runs a command; withLoops false leaves the loops out (the caller is
+// an event loop and must not wait for the others).
+func (a *Admin) handle(data []byte, w io.Writer, withLoops bool) (closeConn bool) {
 	line := string(jsTrim(data))
 	args := strings.Split(line, " ")
 	cmd, params := args[0], args[1:]
@@ -63,13 +69,13 @@ func (a *Admin) Handle(data []byte, w io.Writer) (closeConn bool) {
 		out.WriteString("health: " + a.f.health + "\n")
 		a.f.mu.Unlock()
 	case "stats":
-		a.writeStats(&out)
+		a.writeStats(&out, withLoops)
 	case "counters", "timers", "gauges", "sets":
-		view, _, _ := a.view()
+		view, _, _ := a.view(withLoops)
 		out.WriteString(inspectState(view, cmd))
 		out.WriteString("\nEND\n\n")
 	case "delcounters", "deltimers", "delgauges", "delsets":
-		a.del(cmd, params, &out)
+		a.del(cmd, params, &out, withLoops)
 	case "quit":
 		return true
 	default:
@@ -81,9 +87,9 @@ func (a *Admin) Handle(data []byte, w io.Writer) (closeConn bool) {
 
 // view returns the Flusher's state with the loops' current interval merged
 // in, plus the live bad-line count and the latest message time.
-func (a *Admin) view() (*state, float64, int64) {
+func (a *Admin) view(withLoops bool) (*state, float64, int64) {
 	var live []*Snapshot
-	if a.loops != nil {
+	if a.loops != nil && withLoops {
 		var mu sync.Mutex
 		a.loops(func(l *Loop) {
 			c := l.Clone()
@@ -181,8 +187,8 @@ func inspectState(v *state, which string) string {
 	return inspectObject(keys, vals)
 }
 
-func (a *Admin) writeStats(out *bytes.Buffer) {
-	_, bad, lastMsg := a.view()
+func (a *Admin) writeStats(out *bytes.Buffer, withLoops bool) {
+	_, bad, lastMsg := a.view(withLoops)
 	f := a.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -205,8 +211,8 @@ func (a *Admin) writeStats(out *bytes.Buffer) {
 
 // del implements delcounters/deltimers/delgauges/delsets: exact names, or
 // "prefix.*" for every name starting with "prefix.".
-func (a *Admin) del(cmd string, params []string, out *bytes.Buffer) {
-	view, _, _ := a.view()
+func (a *Admin) del(cmd string, params []string, out *bytes.Buffer, withLoops bool) {
+	view, _, _ := a.view(withLoops)
 	var names []string
 	switch cmd {
 	case "delcounters":
@@ -245,7 +251,7 @@ func (a *Admin) del(cmd string, params []string, out *bytes.Buffer) {
 		return
 	}
 	kind := map[string]byte{"delcounters": 'c', "deltimers": 'm', "delgauges": 'g', "delsets": 's'}[cmd]
-	if a.loops != nil {
+	if a.loops != nil && withLoops {
 		a.loops(func(l *Loop) { l.Delete(kind, doomed) })
 	}
 	f := a.f

@@ -78,7 +78,9 @@ func TestAdmin(t *testing.T) {
 
 	t.Run("42 stats", func(t *testing.T) {
 		srv.reset(t, DefaultConfig(), t0)
+		srv.cfgMu.Lock()
 		srv.admin.now = func() time.Time { return t0.Add(25 * time.Second) }
+		srv.cfgMu.Unlock()
 		sendUDP(t, srv, "nocolon\na:xyz|c\nb:1\nd:1|c|@abc\nf:1|c|0.1\ni:|c\nj:1|g|@-1\nc:-1|ms")
 		got := adminCmd(t, srv, "stats", -1)
 		re := regexp.MustCompile(`^uptime: 25\nmessages\.last_msg_seen: -?\d+\nmessages\.bad_lines_seen: 8\n` +
@@ -239,3 +241,41 @@ func TestInspectNode(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminOnLoop is the console as served from an event loop without an
+// async writer: it must not call the LoopRunner and shows the last flush.
+func TestAdminOnLoop(t *testing.T) {
+	cfg := DefaultConfig()
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmin(f, func(func(*Loop)) { t.Fatal("LoopRunner called from an event loop") })
+	l := NewLoop(&cfg)
+	l.HandlePacket([]byte("g:4|g\nt:5|ms\na:1|c"))
+	f.Flush([]*Snapshot{l.Swap()}, t0.Add(10*time.Second), ingestDiscard{})
+	l.HandlePacket([]byte("g:+1|g\nt:7|ms"))
+	for _, c := range [][2]string{
+		{"gauges", "{ g: 4 }\nEND\n\n"},
+		{"timers", "{ t: [] }\nEND\n\n"},
+		{"counters", "{\n  'statsd.bad_lines_seen': 0,\n  'statsd.packets_received': 0,\n  'statsd.metrics_received': 0,\n  a: 0\n}\nEND\n\n"},
+		{"delgauges g", "deleted: g\nEND\n\n"},
+		{"gauges", "{}\nEND\n\n"},
+		{"help", helpText},
+	} {
+		cmd, want := c[0], c[1]
+		var out strings.Builder
+		a.handle([]byte(cmd), &out, false)
+		if out.String() != want {
+			t.Errorf("%s: got %q want %q", cmd, out.String(), want)
+		}
+	}
+	al := &adminLoop{a}
+	if n, quit := al.Stream(nil, []byte("quit")); n != 4 || !quit {
+		t.Errorf("quit: consumed %d, close %v", n, quit)
+	}
+}
+
+type ingestDiscard struct{}
+
+func (ingestDiscard) AddPoint([]byte, int64, float64) {}

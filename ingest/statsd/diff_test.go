@@ -115,15 +115,14 @@ func startEtsy(t *testing.T, node, script, jsConfig string) *etsyRun {
 
 var etsyPacketsRe = regexp.MustCompile(`'[a-z]+\.packets_received': (\d+)`)
 
-// packetsThisInterval asks etsy's admin console for the packets received in
-// the current interval.
-func (e *etsyRun) packetsThisInterval(t *testing.T) int {
+// admin sends one command to etsy's admin console and reads up to END.
+func (e *etsyRun) admin(t *testing.T, cmd string) string {
 	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(e.mgmtPort))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.Write([]byte("counters"))
+	c.Write([]byte(cmd))
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	var all string
 	r := bufio.NewReader(c)
@@ -134,6 +133,13 @@ func (e *etsyRun) packetsThisInterval(t *testing.T) int {
 			break
 		}
 	}
+	return all
+}
+
+// packetsThisInterval asks etsy's admin console for the packets received in
+// the current interval.
+func (e *etsyRun) packetsThisInterval(t *testing.T) int {
+	all := e.admin(t, "counters")
 	m := etsyPacketsRe.FindStringSubmatch(all)
 	if m == nil {
 		t.Fatalf("no packets_received in %q", all)
@@ -190,7 +196,12 @@ func randomStream(r *rand.Rand, n int) []string {
 			case 9:
 				l = fmt.Sprintf("mv%d:%s|c:%s|ms", r.IntN(3), num(), num())
 			case 10:
-				l = fmt.Sprintf("tag%d:%s|c|#env:e%d", r.IntN(2), num(), r.IntN(2))
+				if r.IntN(2) == 0 {
+					l = fmt.Sprintf("tag%d:%s|c|#env:e%d", r.IntN(2), num(), r.IntN(2))
+				} else { // names etsy sanitises
+					l = fmt.Sprintf("%s:%s|%s", []string{"we ird/na+me", "x  y\t", "été.v", "sl/ash", "a b"}[r.IntN(5)],
+						num(), []string{"c", "ms", "g", "s"}[r.IntN(4)])
+				}
 			default:
 				l = []string{"bad", "x:abc|c", "y:1", "z:1|c|@x", "w:-1|ms", "p:1:2|ms"}[r.IntN(6)]
 			}
@@ -279,6 +290,16 @@ func TestDifferentialEtsy(t *testing.T) {
 				c.PrefixStats = "sd"
 				c.Graphite = GraphiteConfig{GlobalPrefix: "pfx", PrefixTimer: "timers", PrefixGauge: "gauges", PrefixSet: "sets", GlobalSuffix: "h1"}
 			}},
+		{"whitelist-no-counts", `flushInterval: 2000, flush_counts: false, deleteTimers: true, deleteSets: true,
+  percentThreshold: [95, -50], calculatedTimerMetrics: ["count", "upper_percent", "lower_percent", "mean", "histogram"],
+  histogram: [{metric: "", bins: [10, 100, "inf"]}]`,
+			func(c *Config) {
+				c.FlushCounts = false
+				c.DeleteTimers, c.DeleteSets = b(true), b(true)
+				c.PercentThreshold = []float64{95, -50}
+				c.CalculatedTimerMetrics = []string{"count", "upper_percent", "lower_percent", "mean", "histogram"}
+				c.Histogram = []HistogramConfig{{Metric: "", Bins: []any{int64(10), int64(100), "inf"}}}
+			}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -309,6 +330,12 @@ func TestDifferentialEtsy(t *testing.T) {
 				srv.waitPackets(t, sent+int64(len(pkts)))
 				if n := e.packetsThisInterval(t); n != len(pkts) {
 					t.Fatalf("round %d: etsy saw %d packets this interval, sent %d (flush raced or loss)", i, n, len(pkts))
+				}
+				// The admin console's live view must match etsy's too.
+				for _, cmd := range []string{"counters", "timers", "gauges"} {
+					if want, got := e.admin(t, cmd), adminCmd(t, srv, cmd, -1); got != want {
+						t.Errorf("round %d: admin %s:\nplumbago %q\n    etsy %q", i, cmd, got, want)
+					}
 				}
 				payload := waitFlush(t, e)
 				out := srv.flush(time.Now())

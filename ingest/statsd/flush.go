@@ -200,23 +200,13 @@ func (f *Flusher) merge(st *state, snaps []*Snapshot) {
 		*st.counters.getS(f.badName) += s.bad
 		*st.counters.getS(f.pktName) += s.packets
 		*st.counters.getS(f.metName) += s.metrics
-		for i := range s.counters.ents {
-			if e := &s.counters.ents[i]; e.live {
-				*st.counters.getS(e.name) += e.v
-			}
-		}
-		for i := range s.timers.ents {
-			if e := &s.timers.ents[i]; e.live {
-				t := st.timers.getS(e.name)
-				t.vals = append(t.vals, e.v.vals...)
-				t.count += e.v.count
-			}
-		}
-		for i := range s.gauges.ents {
-			e := &s.gauges.ents[i]
-			if !e.live {
-				continue
-			}
+		s.counters.eachLive(func(e *entry[float64]) { *st.counters.getS(e.name) += e.v })
+		s.timers.eachLive(func(e *entry[timerVal]) {
+			t := st.timers.getS(e.name)
+			t.vals = append(t.vals, e.v.vals...)
+			t.count += e.v.count
+		})
+		s.gauges.eachLive(func(e *entry[gaugeVal]) {
 			g, exists := st.gauges.find(e.name)
 			if !exists {
 				g = st.gauges.getS(e.name)
@@ -232,18 +222,16 @@ func (f *Flusher) merge(st *state, snaps []*Snapshot) {
 			if f.delG {
 				g.ttl, g.hasTTL = f.maxTTL, true
 			}
-		}
-		for i := range s.sets.ents {
-			if e := &s.sets.ents[i]; e.live {
-				m := st.sets.getS(e.name)
-				if *m == nil {
-					*m = make(map[string]struct{}, len(e.v))
-				}
-				for k := range e.v {
-					(*m)[k] = struct{}{}
-				}
+		})
+		s.sets.eachLive(func(e *entry[map[string]struct{}]) {
+			m := st.sets.getS(e.name)
+			if *m == nil {
+				*m = make(map[string]struct{}, len(e.v))
 			}
-		}
+			for k := range e.v {
+				(*m)[k] = struct{}{}
+			}
+		})
 	}
 }
 
@@ -255,12 +243,12 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	defer f.mu.Unlock()
 	start := time.Now()
 	ts := jsRoundSeconds(now)
-	if f.oldTS > 0 {
+	f.flushes++
+	f.merge(&f.st, snaps)
+	if f.oldTS > 0 { // after the interval's gauges, as etsy inserts it
 		f.st.gauges.getS(f.lagName).v = float64(ts-f.oldTS) - f.intervalS
 	}
 	f.oldTS = ts
-	f.flushes++
-	f.merge(&f.st, snaps)
 	for _, s := range snaps {
 		if s == nil {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/plumbago/plumbago/ingest"
@@ -109,21 +110,48 @@ func (h *Handler) LoopRunner(srv *ingest.Server) LoopRunner {
 
 // AdminHandler serves the admin console on the network core (TCP). Every
 // read is one command, like etsy's management server.
+//
+// Commands that show or delete metrics need every loop's current interval
+// (etsy's live view), which an event loop cannot wait for. When the
+// connection offers AsyncWrite(p []byte) error (queueing p on the
+// connection's own loop, safe from any goroutine, dropped once the
+// connection closed) and the Admin has a LoopRunner, those commands are
+// answered from a goroutine with the live view. Otherwise they are answered
+// at once from the state as of the last flush.
 type AdminHandler struct{ Admin *Admin }
 
 type adminLoop struct{ a *Admin }
 
+type asyncWriter interface {
+	AsyncWrite(p []byte) error
+}
+
 // NewLoop implements ingest.Handler.
-func (h AdminHandler) NewLoop(ingest.Sink) ingest.LoopHandler { return adminLoop{h.Admin} }
+func (h *AdminHandler) NewLoop(ingest.Sink) ingest.LoopHandler { return &adminLoop{h.Admin} }
+
+var liveCommands = map[string]bool{"stats": true, "counters": true, "timers": true, "gauges": true, "sets": true,
+	"delcounters": true, "deltimers": true, "delgauges": true, "delsets": true}
 
 // Stream implements ingest.LoopHandler.
-func (al adminLoop) Stream(c *ingest.Conn, data []byte) (int, bool) {
+func (al *adminLoop) Stream(c *ingest.Conn, data []byte) (int, bool) {
 	if len(data) == 0 {
 		return 0, false
 	}
-	quit := al.a.Handle(data, c)
+	if aw, ok := any(c).(asyncWriter); ok && al.a.loops != nil {
+		cmd, _, _ := strings.Cut(string(jsTrim(data)), " ")
+		if liveCommands[cmd] {
+			line := bytes.Clone(data)
+			go func() {
+				var out bytes.Buffer
+				al.a.handle(line, &out, true)
+				_ = aw.AsyncWrite(out.Bytes())
+			}()
+			return len(data), false
+		}
+	}
+	quit := al.a.handle(data, c, false)
 	return len(data), quit
 }
 
 // Datagram implements ingest.LoopHandler (the console is TCP only).
-func (adminLoop) Datagram([]byte, net.Addr) {}
+func (*adminLoop) Datagram([]byte, net.Addr) {}

@@ -2,6 +2,7 @@ package statsd
 
 import (
 	"bytes"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -64,10 +65,22 @@ type entry[V any] struct {
 	v    V
 }
 
-// table is an insertion-ordered map from an interned name to a value.
+// table is a map from an interned name to a value. order lists the entries
+// in the order they became live in the current interval (snapshots only; the
+// Flusher's own tables are ordered by ents).
 type table[V any] struct {
-	idx  map[string]int32
-	ents []entry[V]
+	idx   map[string]int32
+	ents  []entry[V]
+	order []int32
+}
+
+// live calls fn for every live entry in the order they became live.
+func (t *table[V]) eachLive(fn func(e *entry[V])) {
+	for _, i := range t.order {
+		if e := &t.ents[i]; e.live {
+			fn(e)
+		}
+	}
 }
 
 func (t *table[V]) get(name []byte) *V { return t.getLim(name, nil, 0) }
@@ -77,13 +90,16 @@ func (t *table[V]) get(name []byte) *V { return t.getLim(name, nil, 0) }
 func (t *table[V]) getLim(name []byte, live *int, max int) *V {
 	if i, ok := t.idx[bstr(name)]; ok {
 		e := &t.ents[i]
-		if !e.live && live != nil {
-			if max > 0 && *live >= max {
-				return nil
+		if !e.live {
+			if live != nil {
+				if max > 0 && *live >= max {
+					return nil
+				}
+				*live++
 			}
-			*live++
+			e.live = true
+			t.order = append(t.order, i)
 		}
-		e.live = true
 		return &e.v
 	}
 	if live != nil {
@@ -97,6 +113,7 @@ func (t *table[V]) getLim(name []byte, live *int, max int) *V {
 	}
 	n := string(name)
 	t.idx[n] = int32(len(t.ents))
+	t.order = append(t.order, int32(len(t.ents)))
 	t.ents = append(t.ents, entry[V]{name: n, live: true})
 	return &t.ents[len(t.ents)-1].v
 }
@@ -121,6 +138,7 @@ func (t *table[V]) recycle(reset func(*V)) {
 	}
 	clear(t.ents[j:])
 	t.ents = t.ents[:j]
+	t.order = t.order[:0]
 }
 
 func (t *table[V]) del(name string) {
@@ -128,6 +146,9 @@ func (t *table[V]) del(name string) {
 		t.ents[i].live = false
 		var zero V
 		t.ents[i].v = zero
+		if k := slices.Index(t.order, i); k >= 0 {
+			t.order = slices.Delete(t.order, k, k+1)
+		}
 	}
 }
 
@@ -164,30 +185,20 @@ func (l *Loop) Clone() *Snapshot {
 	if s.packets > 0 {
 		c.lastMsg = time.Now().Unix()
 	}
-	for _, e := range s.counters.ents {
-		if e.live {
-			*c.counters.get([]byte(e.name)) = e.v
+	s.counters.eachLive(func(e *entry[float64]) { *c.counters.getS(e.name) = e.v })
+	s.timers.eachLive(func(e *entry[timerVal]) {
+		*c.timers.getS(e.name) = timerVal{vals: slices.Clone(e.v.vals), count: e.v.count}
+	})
+	s.gauges.eachLive(func(e *entry[gaugeVal]) {
+		*c.gauges.getS(e.name) = gaugeVal{abs: e.v.abs, val: e.v.val, deltas: slices.Clone(e.v.deltas)}
+	})
+	s.sets.eachLive(func(e *entry[map[string]struct{}]) {
+		m := make(map[string]struct{}, len(e.v))
+		for k := range e.v {
+			m[k] = struct{}{}
 		}
-	}
-	for _, e := range s.timers.ents {
-		if e.live {
-			*c.timers.get([]byte(e.name)) = timerVal{vals: append([]float64(nil), e.v.vals...), count: e.v.count}
-		}
-	}
-	for _, e := range s.gauges.ents {
-		if e.live {
-			*c.gauges.get([]byte(e.name)) = gaugeVal{abs: e.v.abs, val: e.v.val, deltas: append([]float64(nil), e.v.deltas...)}
-		}
-	}
-	for _, e := range s.sets.ents {
-		if e.live {
-			m := make(map[string]struct{}, len(e.v))
-			for k := range e.v {
-				m[k] = struct{}{}
-			}
-			*c.sets.get([]byte(e.name)) = m
-		}
-	}
+		*c.sets.getS(e.name) = m
+	})
 	return c
 }
 
@@ -573,12 +584,16 @@ func (t *table[V]) find(name string) (*V, bool) {
 func (t *table[V]) getS(name string) *V {
 	if i, ok := t.idx[name]; ok {
 		e := &t.ents[i]
-		e.live = true
+		if !e.live {
+			e.live = true
+			t.order = append(t.order, i)
+		}
 		return &e.v
 	}
 	if t.idx == nil {
 		t.idx = make(map[string]int32)
 	}
+	t.order = append(t.order, int32(len(t.ents)))
 	t.idx[name] = int32(len(t.ents))
 	t.ents = append(t.ents, entry[V]{name: name, live: true})
 	return &t.ents[len(t.ents)-1].v
@@ -601,6 +616,7 @@ func (t *table[V]) compact() {
 	}
 	clear(t.ents[j:])
 	t.ents = t.ents[:j]
+	t.order = t.order[:0] // the Flusher orders by ents
 }
 
 func (t *table[V]) len() int {

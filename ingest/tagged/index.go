@@ -1,6 +1,7 @@
 package tagged
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -16,6 +17,14 @@ type TagIndex struct {
 	series []seriesEntry // by id; deleted entries have name == ""
 	tags   map[string]map[string][]uint32
 	live   int
+	// tagIDs and valueIDs number tags and values as graphite-web's
+	// LocalDatabaseTagDB rows are (see AddInOrder); like its tables they
+	// outlive the series that introduced them (a deleted series' tags
+	// stay listed by ListTags, with no values).
+	tagIDs   map[string]int
+	valueIDs map[string]int
+	tagSeq   int
+	valueSeq int
 }
 
 type seriesEntry struct {
@@ -27,7 +36,8 @@ type tagPair struct{ tag, value string }
 
 // NewTagIndex returns an empty index.
 func NewTagIndex() *TagIndex {
-	return &TagIndex{ids: make(map[string]uint32), tags: make(map[string]map[string][]uint32)}
+	return &TagIndex{ids: make(map[string]uint32), tags: make(map[string]map[string][]uint32),
+		tagIDs: make(map[string]int), valueIDs: make(map[string]int)}
 }
 
 // Len returns the number of series indexed.
@@ -50,10 +60,17 @@ func (x *TagIndex) Has(name []byte) bool {
 // indexed too (their only tag is name), as graphite-web does when
 // SKIP_TAGS_FOR_NONTAGGED is off; callers usually skip them.
 func (x *TagIndex) Add(name []byte) (bool, error) {
+	return x.AddInOrder(name, nil)
+}
+
+// AddInOrder is Add with the order in which graphite-web's tag database
+// would insert the series' tags (the keys as the client spelled them, see
+// TagID); nil means the canonical order, then "name".
+func (x *TagIndex) AddInOrder(name []byte, order []string) (bool, error) {
 	if x.Has(name) {
 		return false, nil
 	}
-	tags, err := Parse(string(name))
+	pairs, err := orderedTags(name)
 	if err != nil {
 		return false, err
 	}
@@ -64,21 +81,81 @@ func (x *TagIndex) Add(name []byte) (bool, error) {
 		return false, nil
 	}
 	id := uint32(len(x.series))
-	e := seriesEntry{name: s}
-	for k, v := range tags {
-		e.tags = append(e.tags, tagPair{k, v})
-		vals := x.tags[k]
+	e := seriesEntry{name: s, tags: pairs}
+	// graphite-web inserts every tag and value with INSERT OR IGNORE into
+	// sqlite AUTOINCREMENT tables: each attempt uses up a number.
+	ins := pairs
+	if order != nil {
+		ins = make([]tagPair, 0, len(order))
+		for _, k := range order {
+			for _, p := range pairs {
+				if p.tag == k {
+					ins = append(ins, p)
+					break
+				}
+			}
+		}
+	}
+	for _, p := range ins {
+		x.tagSeq++
+		if _, ok := x.tagIDs[p.tag]; !ok {
+			x.tagIDs[p.tag] = x.tagSeq
+		}
+	}
+	for _, p := range ins {
+		x.valueSeq++
+		if _, ok := x.valueIDs[p.value]; !ok {
+			x.valueIDs[p.value] = x.valueSeq
+		}
+	}
+	for _, p := range pairs {
+		vals := x.tags[p.tag]
 		if vals == nil {
 			vals = make(map[string][]uint32)
-			x.tags[k] = vals
+			x.tags[p.tag] = vals
 		}
-		vals[v] = append(vals[v], id) // ids grow, lists stay sorted
+		vals[p.value] = append(vals[p.value], id) // ids grow, lists stay sorted
 	}
 	sort.Slice(e.tags, func(i, j int) bool { return e.tags[i].tag < e.tags[j].tag })
 	x.series = append(x.series, e)
 	x.ids[s] = id
 	x.live++
 	return true, nil
+}
+
+// orderedTags returns name's tags in graphite-web's insertion order: the
+// canonical segments, then "name".
+func orderedTags(name []byte) ([]tagPair, error) {
+	n, err := Normalize(nil, name)
+	if err != nil {
+		return nil, err
+	}
+	segs := strings.Split(string(n), ";")
+	pairs := make([]tagPair, 0, len(segs))
+	for _, sg := range segs[1:] {
+		k, v, _ := strings.Cut(sg, "=")
+		pairs = append(pairs, tagPair{k, v})
+	}
+	return append(pairs, tagPair{"name", segs[0]}), nil
+}
+
+// TagID returns the id graphite-web's tag table would give tag, and
+// whether the tag is known. graphite-web inserts a new series' tags one by
+// one (in the client's order; for Add the canonical order, then "name"),
+// and every attempt, even for a known tag, uses up one number.
+func (x *TagIndex) TagID(tag string) (int, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	id, ok := x.tagIDs[tag]
+	return id, ok
+}
+
+// ValueID is TagID for values (one numbering shared by every tag).
+func (x *TagIndex) ValueID(value string) (int, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	id, ok := x.valueIDs[value]
+	return id, ok
 }
 
 // Delete removes a series (graphite-web's /tags/delSeries).
@@ -139,13 +216,22 @@ type Expr struct {
 
 var tagspecRe = regexp.MustCompile(`^([^;!=]+)(!?=~?)([^;]*)$`)
 
+// TagspecError reports an expression that is not tag<op>spec.
+type TagspecError struct{ Spec string }
+
+func (e *TagspecError) Error() string { return fmt.Sprintf("invalid tagspec %q", e.Spec) }
+
+// ErrAllMatchEmpty is returned by Find when every expression matches the
+// empty value (graphite-web refuses such queries).
+var ErrAllMatchEmpty = errors.New("at least one tagspec must not match the empty string")
+
 // ParseExpr parses "tag=value", "tag!=value", "tag=~re" or "tag!=~re".
 // Regular expressions are anchored at the start of the value, as in
 // graphite-web (Python's re.match).
 func ParseExpr(s string) (Expr, error) {
 	m := tagspecRe.FindStringSubmatch(s)
 	if m == nil {
-		return Expr{}, fmt.Errorf("invalid tagspec %q", s)
+		return Expr{}, &TagspecError{Spec: s}
 	}
 	e := Expr{Tag: m[1], Value: m[3]}
 	switch m[2] {
@@ -224,7 +310,7 @@ func (x *TagIndex) Find(es []Expr) ([]string, error) {
 		}
 	}
 	if sel < 0 {
-		return nil, fmt.Errorf("at least one tagspec must not match the empty string")
+		return nil, ErrAllMatchEmpty
 	}
 	s := &es[sel]
 	var cands []uint32
@@ -272,7 +358,8 @@ func anchored(filter string) (*regexp.Regexp, error) {
 }
 
 // ListTags returns the sorted tag names matching filter (a regex anchored at
-// the start; "" for all), at most limit (<= 0: no limit): /tags.
+// the start; "" for all), at most limit (<= 0: no limit): /tags. Tags whose
+// series were all deleted are still listed, as in graphite-web.
 func (x *TagIndex) ListTags(filter string, limit int) ([]string, error) {
 	re, err := anchored(filter)
 	if err != nil {
@@ -280,7 +367,7 @@ func (x *TagIndex) ListTags(filter string, limit int) ([]string, error) {
 	}
 	x.mu.RLock()
 	var out []string
-	for t := range x.tags {
+	for t := range x.tagIDs {
 		if re == nil || re.MatchString(t) {
 			out = append(out, t)
 		}

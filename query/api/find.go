@@ -46,6 +46,13 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, msg)
 		return
 	}
+	position := -1
+	if p.Has("position") {
+		if position, msg = intParam(p, "position"); msg != "" {
+			badRequest(ctx, msg)
+			return
+		}
+	}
 	automatic, msg := intParam(p, "automatic_variants")
 	if msg != "" {
 		badRequest(ctx, msg)
@@ -84,7 +91,7 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	switch format {
-	case "treejson", "completer", "json", "pickle", "msgpack":
+	case "treejson", "completer", "json", "pickle", "msgpack", "nodelist":
 	default:
 		badRequest(ctx, "Invalid value for 'format' parameter")
 		return
@@ -126,6 +133,12 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		out = completerJSON(nodes, wildcards != 0)
 	case "json":
 		out = nodesJSON(nodes)
+	case "nodelist":
+		out, msg = nodeList(nodes, position)
+		if msg != "" {
+			badRequest(ctx, msg)
+			return
+		}
 	}
 	jsonResponseFor(ctx, p, out)
 	ctx.Response.Header.Set("Pragma", "no-cache")
@@ -253,4 +266,27 @@ func nodesInfo(nodes []storage.Node, now int64) []any {
 		}
 	}
 	return out
+}
+
+// nodeList is graphite-web's nodelist format: the sorted distinct values
+// of the node at position (Python indexing) of every match.
+func nodeList(nodes []storage.Node, position int) (obj, string) {
+	seen := map[string]bool{}
+	list := []string{}
+	for _, nd := range nodes {
+		parts := strings.Split(nd.Path, ".")
+		i := position
+		if i < 0 {
+			i += len(parts)
+		}
+		if i < 0 || i >= len(parts) {
+			return nil, "Invalid parameters (position " + strconv.Itoa(position) + " out of range for " + strconv.Quote(nd.Path) + ")"
+		}
+		if !seen[parts[i]] {
+			seen[parts[i]] = true
+			list = append(list, parts[i])
+		}
+	}
+	sort.Strings(list)
+	return obj{{"nodes", list}}, ""
 }

@@ -75,8 +75,25 @@ func paramJSON(p query.Param) obj {
 		}
 		sort.Strings(opts)
 	}
-	if len(opts) > 0 {
-		o = append(o, kv{"options", opts})
+	if len(opts) > 0 || len(p.ExtraOptions) > 0 {
+		// graphite-web sorts options by their str().
+		type opt struct {
+			key string
+			v   any
+		}
+		var all []opt
+		for _, s := range opts {
+			all = append(all, opt{s, s})
+		}
+		for _, x := range p.ExtraOptions {
+			all = append(all, opt{pyRepr(x), x})
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].key < all[j].key })
+		list := make([]any, len(all))
+		for i, x := range all {
+			list[i] = x.v
+		}
+		o = append(o, kv{"options", list})
 	}
 	if len(p.Suggestions) > 0 {
 		o = append(o, kv{"suggestions", p.Suggestions})

@@ -357,6 +357,44 @@ var renderCases = []renderCase{
 	{targets: []string{"exponentialMovingAverage(a.b.c1,5)", "exponentialMovingAverage(a.b.sparse,'2min')", "exponentialMovingAverage(a.x.minute,3)"}, extra: "&from=-30min"},
 	{targets: []string{"identity('t')"}, extra: "&from=-10min"},
 	{targets: []string{"setXFilesFactor(a.b.sparse,0.5)"}, extra: "&maxDataPoints=50"},
+	{targets: []string{"holtWintersForecast(a.b.c*,'1h','10min')", "holtWintersForecast(a.x.minute,'2h','30min')", "holtWintersForecast(a.b.sparse,'30min','5min')"}, extra: "&from=-2h"},
+	{targets: []string{"holtWintersConfidenceBands(a.b.c1,3,'1h','10min')", "holtWintersConfidenceBands(a.b.sparse,2,'30min','5min')"}, extra: "&from=-2h"},
+	{targets: []string{"holtWintersAberration(a.b.c*,3,'1h','10min')", "holtWintersAberration(a.x.minute,1,'2h','1h')"}, extra: "&from=-2h"},
+	{targets: []string{"holtWintersConfidenceArea(a.b.c2,3,'1h','10min')"}, extra: "&from=-2h"},
+	{targets: []string{"linearRegression(a.b.*)", "linearRegression(a.x.minute)"}, extra: "&from=-1h"},
+	{targets: []string{"linearRegression(host-*.cpu_0.user)"}, extra: "&from=-30min"},
+	{targets: []string{"applyByNode(a.*.*,1,'sumSeries(%.*)')", "applyByNode(host-*.cpu_0.user,0,'scale(%.cpu_0.user,2)','% doubled')"}, extra: "&from=-10min"},
+	{targets: []string{"applyByNode(a.b.c*,2,'divideSeries(%,a.b.c1)','%.ratio')"}, extra: "&from=-10min"},
+	{targets: []string{"reduceSeries(mapSeries(host-*.cpu_0.user,0),'sumSeries',1,'cpu_0')", "reduce(map(a.b.c*,1),'divideSeries',2,'c1','c2')"}, extra: "&from=-10min"},
+	{targets: []string{"reduceSeries(mapSeries(a.b.*,1),'asPercent',2,'c2','c3')"}, extra: "&from=-10min"},
+	{targets: []string{"weightedAverage(a.b.c*,a.b.c*,2)", "weightedAverage(host-*.cpu_0.user,host-*.cpu_0.user)"}, extra: "&from=-10min"},
+	{targets: []string{"smartSummarize(a.b.c1,'5min')", "smartSummarize(a.b.c*,'7min','avg')", "smartSummarize(a.x.minute,'1h','max')"}, extra: "&from=-3h"},
+	{targets: []string{"smartSummarize(a.b.c1,'10min','sum','hours')", "smartSummarize(a.b.sparse,'1h','max','days')", "smartSummarize(a.b.c2,'5min','last',true)"}, extra: "&from=-2h"},
+	{targets: []string{"smartSummarize(a.x.minute,'1d','sum','weeks')", "smartSummarize(a.x.minute,'30min','avg','minutes')"}, extra: "&from=-20h"},
+	{targets: []string{"timeFunction('t')", "time('t2',300)"}, extra: "&from=-1h"},
+	// sin of ~1.8e9 radians: Go's and glibc's argument reductions differ by a few ulps.
+	{targets: []string{"sinFunction('s')", "sin('s2',5,120)"}, extra: "&from=-1h", approx: 1e-9},
+	// (graphite-web resolves endSliceAt's default "now" with the wall clock.)
+	{targets: []string{"timeSlice(a.b.c2,'{now-3h}','{now-2h}')", "timeSlice(a.b.sparse,'{now-2h}','{now-3h}')"}, extra: "&from=-3h"},
+	{targets: []string{"events('deploy')", "events('a','b')"}, extra: "&from=-10min"},
+	{targets: []string{"verticalLine('{now-2h}','deploy')", "verticalLine('{now-3h}','x','red')"}, extra: "&from=-3h"},
+	{targets: []string{"verticalLine('{now-3h}','too early')"}, extra: "&from=-2h", status: 400},
+	{targets: []string{"template(a.b.$x, x='c1')", "template(sumSeries(a.$1.c*), 'b')", "template(scale(a.b.c1,$f), f=2.5)"}, extra: "&from=-5min"},
+	{targets: []string{"template(a.b.$x)", "template(scale(a.b.c2,$n),n=1)"}, extra: "&from=-5min&template[x]=neg&template[n]=3"},
+	{targets: []string{"template(aliasSub(a.b.$x,'a','$y'), x='c3', y='Z')|alias('t')"}, extra: "&from=-5min"},
+	{targets: []string{"legendValue(a.b.*,'avg','max','last')", "legendValue(host-*.cpu_0.user,'sum','min','si')", "legendValue(a.b.c1,'total','binary')"}, extra: "&from=-10min"},
+	{targets: []string{"legendValue(a.empty,'avg','count')", "legendValue(a.b.c2,'sumSeries')"}, extra: "&from=-10min"},
+	{targets: []string{"cactiStyle(a.b.*)", "cactiStyle(host-*.cpu_0.user,'si')", "cactiStyle(host-*.cpu_0.user,'binary','B')", "cactiStyle(a.b.c1,units='req')"}, extra: "&from=-10min"},
+	{targets: []string{`aliasQuery(a.b.c{1,2},'a\.b\.c(\d)','host-\1.cpu_0.user','cpu %d')`, `aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','v=%5.1f%%')`}, extra: "&from=-10min"},
+	{targets: []string{`aliasQuery(a.b.c1,'^.*$','host-2.cpu_0.user','%s and %g')`}, status: 400},
+	{targets: []string{`aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%s]')`, `aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%g]')`,
+		`aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%10.4e]')`, `aliasQuery(host-1.cpu_0.user,'^.*$','host-1.cpu_0.user','[%-8d]')`,
+		`aliasQuery(host-2.cpu_0.user,'^.*$','host-2.cpu_0.user','[%G]')`}, extra: "&from=-10min", status: 0},
+	{targets: []string{"events('*')"}, extra: "&from=-10min&maxDataPoints=20"},
+	{targets: []string{"averageOutsidePercentile(host-*.cpu_0.user,60)", "averageOutsidePercentile(host-*.cpu_0.user,90)"}, extra: "&from=-10min"},
+	{targets: []string{"removeBetweenPercentile(host-*.cpu_0.user,30)", "removeBetweenPercentile(host-*.cpu_0.user,95)"}, extra: "&from=-10min"},
+	{targets: []string{"useSeriesAbove(host-*.cpu_0.user,0.15,'cpu_0','cpu_1')", "useSeriesAbove(host-*.cpu_0.user,0.1,'host-(.)','host-\\1')"}, extra: "&from=-10min"},
+	{targets: []string{"linearRegression(a.b.c1,'{now-3h}','{now-2h}')", "linearRegression(a.b.sparse,'{now-3h}')"}, extra: "&from=-1h"},
 	{targets: []string{"xFilesFactor(a.b.c1,1)", "sumSeries(a.b.sparse,a.b.c2)", "summarize(a.b.sparse,'5min','sum')"}, extra: "&from=-1h"},
 	{targets: []string{"sumSeries(xFilesFactor(a.b.sparse,0.3),a.b.c1)"}, extra: "&from=-1h"},
 	{targets: []string{"a.b.c1"}, extra: "&maxDataPoints=100"},
@@ -367,6 +405,8 @@ var renderCases = []renderCase{
 	{targets: []string{"a.b.sparse"}, extra: "&noNullPoints"},
 	{targets: []string{"a.empty", "a.b.c1"}, extra: "&noNullPoints&maxDataPoints=20"},
 	{targets: []string{"a.b.c1"}, extra: "&jsonp=cb"},
+	{targets: []string{"a.b.sparse", "countSeries(a.b.*)"}, extra: "&from=-2min&pretty=1"},
+	{targets: []string{"a.b.sparse"}, extra: "&from=-2min&pretty=1&noNullPoints&jsonp=f"},
 	{targets: []string{"a.b.c1"}, extra: "&from=-1h&until=-30min&format=raw"},
 	{targets: []string{"a.b.*"}, extra: "&from=-5min&format=raw"},
 	{targets: []string{"sumSeries(a.b.*)"}, extra: "&from=-5min&format=csv"},
@@ -380,6 +420,12 @@ var renderCases = []renderCase{
 }
 
 func renderURL(c renderCase, now int64) string {
+	c.extra = strings.ReplaceAll(c.extra, "{now-3h}", fmt.Sprint(now-3*3600))
+	c.extra = strings.ReplaceAll(c.extra, "{now-2h}", fmt.Sprint(now-2*3600))
+	for i, t := range c.targets {
+		t = strings.ReplaceAll(t, "{now-3h}", fmt.Sprint(now-3*3600))
+		c.targets[i] = strings.ReplaceAll(t, "{now-2h}", fmt.Sprint(now-2*3600))
+	}
 	v := url.Values{}
 	for _, t := range c.targets {
 		v.Add("target", t)

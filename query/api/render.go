@@ -1,7 +1,9 @@
 package api
 
 import (
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/plumbago/plumbago/query"
@@ -106,6 +108,22 @@ func (a *API) parseRender(p *params) (*renderRequest, string) {
 		return nil, "Invalid parameters (Invalid empty time range)"
 	}
 	r.req = query.Request{From: from.Unix(), Until: until.Unix(), Now: now.Unix(), Loc: loc}
+	// template[name]=value parameters (the last value of each name wins).
+	for _, kv := range p.kv {
+		if name, ok := strings.CutPrefix(kv[0], "template["); ok && strings.HasSuffix(name, "]") {
+			name = name[:len(name)-1]
+			found := false
+			for i := range r.req.Template {
+				if r.req.Template[i][0] == name {
+					r.req.Template[i][1] = kv[1]
+					found = true
+				}
+			}
+			if !found {
+				r.req.Template = append(r.req.Template, [2]string{name, kv[1]})
+			}
+		}
+	}
 	if p.Has("xFilesFactor") {
 		x, err := strconv.ParseFloat(p.Get("xFilesFactor"), 64)
 		if err != nil {
@@ -150,6 +168,22 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		body = appendMsgpack(nil, seriesInfo(list, r.req.XFilesFactor))
 	default:
 		query.ApplyMaxDataPoints(list, r.maxDataPoints)
+		if p.Get("pretty") != "" {
+			var b []byte
+			if r.hasJSONP {
+				ctx.SetContentType("text/javascript")
+				b = append(append(b, r.jsonp...), '(')
+			} else {
+				ctx.SetContentType("application/json")
+			}
+			b = appendJSON(b, prettySeries(list, r.noNullPoints), true, 0)
+			if r.hasJSONP {
+				b = append(b, ')')
+			}
+			ctx.SetStatusCode(fasthttp.StatusOK)
+			ctx.SetBody(b)
+			return
+		}
 		if r.hasJSONP {
 			ctx.SetContentType("text/javascript")
 			body = append(body, r.jsonp...)
@@ -181,6 +215,46 @@ func seriesInfo(list []*query.Series, xff float64) []any {
 			{"consolidationFunc", s.ConsolidationFunc},
 			{"xFilesFactor", s.XFilesFactor},
 		}
+	}
+	return out
+}
+
+// prettySeries is the json render output as a value tree, for pretty=1
+// (json.dumps with indent=2).
+func prettySeries(list []*query.Series, noNullPoints bool) []any {
+	out := []any{}
+	anyValues := false
+	for _, s := range list {
+		if len(s.Values) > 0 {
+			anyValues = true
+		}
+	}
+	if !anyValues {
+		return out
+	}
+	for _, s := range list {
+		points := []any{}
+		query.Datapoints(s, func(v float64, ts int64) {
+			if math.IsNaN(v) {
+				if !noNullPoints {
+					points = append(points, []any{nil, ts})
+				}
+				return
+			}
+			if s.IntValues && v == math.Trunc(v) && math.Abs(v) < 1e18 {
+				points = append(points, []any{int64(v), ts})
+				return
+			}
+			points = append(points, []any{v, ts})
+		})
+		if noNullPoints && len(points) == 0 {
+			continue
+		}
+		tags := obj{}
+		for _, t := range s.Tags {
+			tags = append(tags, kv{t.Key, t.Value})
+		}
+		out = append(out, obj{{"target", s.Name}, {"tags", tags}, {"datapoints", points}})
 	}
 	return out
 }

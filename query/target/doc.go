@@ -11,5 +11,6 @@
 // a fetch of a metric named after the function); keywords such as true, None
 // or inf followed by more path characters are parsed as path expressions
 // instead of failing; bytes >= 0x80 are accepted in paths (graphite-web's
-// UTF8_METRICS); template() is not supported.
+// UTF8_METRICS). template(...) parses as an ordinary call; the evaluator
+// checks its arguments.
 package target

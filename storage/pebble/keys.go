@@ -10,6 +10,7 @@ import "encoding/binary"
 //	'S' schema:u32                          -> schema record
 //	'R' ring:u16                            -> uvarint step, uvarint points
 //	'V'                                     -> format version (one byte)
+//	'C'                                     -> uvarint next series id (= series count; a sizing hint)
 //
 // A ring is one distinct archive shape (step, points) shared by every series
 // whose schema contains it. Putting the block start before the series id
@@ -21,6 +22,7 @@ const (
 	prefixSchema  = 'S'
 	prefixRing    = 'R'
 	prefixVersion = 'V'
+	prefixCount   = 'C'
 
 	dataKeyLen    = 1 + 2 + 4 + 4
 	formatVersion = 1

@@ -79,6 +79,9 @@ func decodeSchema(b []byte) (method schema.Method, xff float64, rings []uint16, 
 		return 0, 0, nil, fmt.Errorf("decoding schema record %x: bad method", b)
 	}
 	xff = float64(math.Float32frombits(binary.BigEndian.Uint32(b[1:])))
+	if !(xff >= 0 && xff <= 1) {
+		return 0, 0, nil, fmt.Errorf("decoding schema record %x: xFilesFactor %v", b, xff)
+	}
 	p := 5
 	n, k := binary.Uvarint(b[p:])
 	if k <= 0 || n == 0 || n > 64 {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -40,6 +41,8 @@ type Options struct {
 	// Logger receives background errors and pebble events. The default is
 	// slog.Default().
 	Logger *slog.Logger
+
+	fs vfs.FS // tests: file system wrapper (nil = the OS)
 }
 
 // DefaultOptions returns Options with every default filled in except Dir.

@@ -27,6 +27,8 @@ type Store struct {
 	opts  Options
 	index *index.Index
 
+	lastNoSchemaLog atomic.Int64 // unix second of the last "no schema" log line
+
 	// mu guards the maps below. Only Write/import (holding writeMu) mutate
 	// them, so the writer reads them without mu.
 	mu       sync.RWMutex
@@ -107,6 +109,9 @@ func pebbleOptions(o Options) *pebble.Options {
 		Logger:                      quietLogger{o.Logger},
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 	}
+	if o.fs != nil {
+		po.FS = o.fs
+	}
 	po.EnsureDefaults()
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	for i := range po.Levels {
@@ -119,6 +124,12 @@ func pebbleOptions(o Options) *pebble.Options {
 func (s *Store) load() error {
 	if err := s.checkVersion(); err != nil {
 		return err
+	}
+	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
+		if n, k := binary.Uvarint(v); k > 0 && n < 1<<32 {
+			s.names = make(map[string]*series, n)
+		}
+		closer.Close()
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName}, UpperBound: prefixEnd(prefixSchema)})
 	if err != nil {
@@ -269,14 +280,13 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 			return nil, err
 		}
 	}
-	for i, rid := range ringIDs {
+	for _, rid := range ringIDs {
 		r := all[rid]
 		if r == nil {
 			r = s.ringList[rid]
 		}
 		sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
 		sc.maxRetention = max(sc.maxRetention, r.retention)
-		_ = i
 	}
 	if err := b.Set(schemaKey(sc.id), key, nil); err != nil {
 		return nil, err

@@ -214,16 +214,16 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// TestNoSchema: a name no schema matches is refused, the rest of the batch
-// is written.
+// TestNoSchema: a name no schema matches is dropped and counted (not a
+// write error, which would fail the whole batch for the caller).
 func TestNoSchema(t *testing.T) {
 	rs := *storetest.SuiteRules(t)
 	rs.Schemas = nil
 	s := openTest(t, &rs, func() int64 { return testNow })
 	defer s.Close()
 	err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "ns.a", Points: []storage.Point{{Timestamp: testNow, Value: 1}}}}})
-	if err == nil {
-		t.Fatal("write without a matching schema: no error")
+	if err != nil {
+		t.Fatalf("write without a matching schema: %v; want the points dropped and counted", err)
 	}
 	if st := s.Stats(); st.PointsDroppedNoSchema != 1 || st.Series != 0 {
 		t.Errorf("stats %+v, want 1 dropped for no schema", st)
@@ -423,7 +423,14 @@ func TestSchemaValidation(t *testing.T) {
 	if got := s.Step("sv.a", testNow-100, testNow); got != 10 {
 		t.Errorf("step of the finest archive = %d, want 10", got)
 	}
-	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "bad.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err == nil {
-		t.Error("write with invalid retentions: no error")
+	before := s.Stats().PointsDroppedNoSchema
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "bad.a", Points: []storage.Point{{Timestamp: testNow - 100, Value: 1}}}}}); err != nil {
+		t.Errorf("write with invalid retentions: %v; want the points dropped and counted", err)
+	}
+	if got := s.Stats().PointsDroppedNoSchema - before; got != 1 {
+		t.Errorf("points dropped for invalid retentions = %d; want 1", got)
+	}
+	if _, err := s.Fetch("bad.a", testNow-200, testNow, testNow); err == nil {
+		t.Error("a series with invalid retentions was created")
 	}
 }

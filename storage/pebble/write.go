@@ -1,10 +1,12 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/plumbago/plumbago/storage"
@@ -52,6 +54,7 @@ type writer struct {
 	enc    []byte
 
 	scratch [2 * 10]byte
+	countID uint32 // series count last staged under 'C'
 	err     error
 	written int64
 	dropped int64
@@ -119,12 +122,14 @@ func (s *Store) Write(b *storage.Batch) error {
 	s.stats.dropped.Add(w.dropped)
 	w.written, w.dropped = 0, 0
 	if len(errs) > 0 {
-		// Unmatched names are not fatal for the rest of the batch; report
-		// the first few.
-		if len(errs) > 3 {
-			errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+		// Unmatched names are not write failures: their points are dropped
+		// and counted (Stats.PointsDroppedNoSchema), as whisper does, so the
+		// caller's committed count stays exact. Log a sample, at most once a
+		// second.
+		if t := time.Now().Unix(); t > s.lastNoSchemaLog.Load() {
+			s.lastNoSchemaLog.Store(t)
+			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(errs), "first", errs[0])
 		}
-		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -132,6 +137,13 @@ func (s *Store) Write(b *storage.Batch) error {
 func (w *writer) commit() error {
 	if w.batch.Empty() {
 		return nil
+	}
+	if w.countID != w.s.nextID {
+		// Persist the series count (a sizing hint for the next Open).
+		if err := w.batch.Set([]byte{prefixCount}, binary.AppendUvarint(w.scratch[:0], uint64(w.s.nextID)), nil); err != nil {
+			return err
+		}
+		w.countID = w.s.nextID
 	}
 	opts := pebble.NoSync
 	if w.s.opts.SyncInterval <= 0 {
