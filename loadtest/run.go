@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -470,6 +471,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func() { defer bgWG.Done(); probe.run(bgCtx) }()
 	}
 
+	// On a terminal the progress line is redrawn in place.
+	tty := isTerminal(cfg.Progress)
+	if tty {
+		defer io.WriteString(cfg.Progress, "\n")
+	}
+
 	// Progress loop: until sending is done and commits have caught up.
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
@@ -566,7 +573,7 @@ loop:
 			rep.Timeline = append(rep.Timeline, s)
 			lastSample, lastCPU, lastT = s, cpu, now
 			if cfg.Progress != nil {
-				printProgress(cfg.Progress, s, committed != nil)
+				printProgress(cfg.Progress, s, committed != nil, tty)
 			}
 		}
 	}
@@ -693,7 +700,17 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-func printProgress(w io.Writer, s Sample, haveCommitted bool) {
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func printProgress(w io.Writer, s Sample, haveCommitted, tty bool) {
 	line := fmt.Sprintf("%6.1fs  sent %11d  %9.0f/s", s.T, s.Sent, s.SendRate)
 	if haveCommitted {
 		line += fmt.Sprintf("  committed %11.0f  %9.0f/s  behind %9.0f", s.Committed, s.CommitRate, float64(s.Sent)-s.Committed)
@@ -708,7 +725,11 @@ func printProgress(w io.Writer, s Sample, haveCommitted bool) {
 	if s.ServerCPU != 0 {
 		line += fmt.Sprintf("  server cpu %3.0f%%", s.ServerCPU)
 	}
-	line += "\n"
+	if tty {
+		line = "\r\x1b[K" + strings.TrimSuffix(line, "\n")
+	} else {
+		line += "\n"
+	}
 	io.WriteString(w, line)
 }
 
