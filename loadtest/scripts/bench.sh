@@ -11,6 +11,8 @@
 #        RATES      statsd line rates to try (default: "20000 50000 100000 0"; 0 = flat out)
 #        STATSD_POINTS rounds of the statsd scenarios' 10,000 keys (default 20)
 #        W1_SCENARIOS  carbon workloads (default "W1"; also "W1-pickle")
+#        W1_EXISTING   1 = run each carbon workload a second time against the same server
+#                      and files ("...-existing" rows: updates to existing series)
 #        SKIP       space-separated steps to skip: carbon whisper pebble etsy plumbago-statsd
 set -euo pipefail
 
@@ -23,6 +25,9 @@ RATES=${RATES:-"20000 50000 100000 0"}
 STATSD_POINTS=${STATSD_POINTS:-20} # rounds of the 10,000 keys: 200,000 lines per run
 SKIP=${SKIP:-}
 W1_SCENARIOS=${W1_SCENARIOS:-W1}
+W1_EXISTING=${W1_EXISTING:-0}
+passes() { if [ "$W1_EXISTING" = 1 ]; then echo "new existing"; else echo new; fi; }
+suffix() { [ "$1" = existing ] && echo "-existing" || true; }
 port_for() { case $1 in *pickle*) echo "$3" ;; *) echo "$2" ;; esac; } # scenario line-port pickle-port
 lower() { echo "$1" | tr 'A-Z' 'a-z'; }
 skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -101,9 +106,16 @@ EOF
 		carbon-cache --config="$C/conf/carbon.conf" --nodaemon start >"$C/log/console.log" 2>&1 &
 		CPID=$!
 		wait_port 127.0.0.1 42003
-		$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42003 42004)" --carbon-whisper "$C/storage/whisper" \
-			--verify-whisper "$C/storage/whisper" --server-pid "$CPID" --server-data-dir "$C/storage/whisper" \
-			--settle 60s --json "$OUT/$n.json" --plot "$OUT/$n.svg" | tee "$OUT/$n.txt"
+		for pass in $(passes); do
+			m=$n$(suffix "$pass")
+			# Existing files already hold the first pass's points: count only at the end of pass 1.
+			verify=(--verify-whisper "$C/storage/whisper")
+			[ "$pass" = existing ] && verify=()
+			$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42003 42004)" --carbon-whisper "$C/storage/whisper" \
+				"${verify[@]}" --server-pid "$CPID" --server-data-dir "$C/storage/whisper" \
+				--settle 60s --json "$OUT/$m.json" --plot "$OUT/$m.svg" | tee "$OUT/$m.txt"
+			[ "$pass" = new ] && [ "$W1_EXISTING" = 1 ] && sleep 101 # next pass: the next 100 s, same files
+		done
 		stop "$CPID"
 		echo "disk at rest: $(du -sb "$C/storage/whisper" | cut -f1) bytes" | tee -a "$OUT/$n.txt"
 		rm -rf "$C/storage"
@@ -130,9 +142,14 @@ for sc in $W1_SCENARIOS; do
 		serve "$b" "$D"
 		extra=()
 		[ "$b" = whisper ] && extra=(--verify-whisper "$D/whisper")
-		$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42103 42104)" --plumbago http://127.0.0.1:42180 \
-			--server-pid "$SPID" --server-data-dir "$D" "${extra[@]}" --interval 250ms \
-			--json "$OUT/$n.json" --plot "$OUT/$n.svg" | tee "$OUT/$n.txt"
+		for pass in $(passes); do
+			m=$n$(suffix "$pass")
+			[ "$pass" = existing ] && extra=()
+			$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42103 42104)" --plumbago http://127.0.0.1:42180 \
+				--server-pid "$SPID" --server-data-dir "$D" "${extra[@]}" --interval 250ms \
+				--json "$OUT/$m.json" --plot "$OUT/$m.svg" | tee "$OUT/$m.txt"
+			[ "$pass" = new ] && [ "$W1_EXISTING" = 1 ] && sleep 101
+		done
 		stop "$SPID"
 		echo "disk at rest: $(du -sb "$D" | cut -f1) bytes" | tee -a "$OUT/$n.txt"
 		rm -rf "$D"
