@@ -364,6 +364,8 @@ func TestMainErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--scenario", "W9"}, {"--protocol", "smtp", "--addr", "127.0.0.1:1"}, {"--mix", "c=1,x=2"},
 		{"--shape", "ring"}, {"--committed", "nope", "--addr", "127.0.0.1:1"}, {"extra"},
+		{"--metrics", "100000000", "--points", "1000", "--addr", "127.0.0.1:1"}, // payload over 2 GiB per connection
+		{"--churn", "1.5", "--addr", "127.0.0.1:1"}, {"--compare", "/nonexistent.json"},
 	} {
 		if err := Main(args, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("Main(%q) = nil, want an error", args)

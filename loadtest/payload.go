@@ -163,7 +163,7 @@ type buildSpec struct {
 // value is the small integer value metric i carries at step p.
 func value(i, p int) int { return (i + p) % 100 }
 
-const maxPayloadBytes = 8 << 30
+const maxPayloadBytes = 2<<30 - 1 // chunk offsets are int32
 
 // build returns connection c's payload: steps p in order, and within a step
 // the metrics i with i%Conns == c, so each series stays on one connection and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -62,7 +63,7 @@ func startPlumbago(t *testing.T, backend string) *plumbagoServer {
 	cmd := exec.Command(bin, "serve", "--backend", backend, "--data-dir", s.dataDir,
 		"--carbon-addr", s.carbon, "--pickle-addr", s.pickle, "--statsd-addr", s.statsd,
 		"--statsd-admin-addr", port(), "--carbonlink-addr", port(), "--protobuf-addr", "",
-		"--http-addr", httpAddr, "--schemas", schemas, "--aggregation", agg)
+		"--http-addr", httpAddr, "--schemas", schemas, "--aggregation", agg, "--statsd-flush-interval", "1s")
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -120,6 +121,17 @@ func TestPlumbagoExactCounts(t *testing.T) {
 				{"carbon-udp", Config{Proto: CarbonUDP, Addr: srv.carbon, Conns: 2, Points: 10, Rate: 20000, Shape: Shape{Prefix: "lt.udp", Metrics: 1000}}},
 				{"carbon-tcp tree", Config{Proto: CarbonTCP, Addr: srv.carbon, Conns: 3, Points: 5, Shape: Shape{Prefix: "lt.tree", Metrics: 999, Tree: true, Fanout: 10}}},
 			}
+			mix := StatsdMix{Counter: 60, Timer: 20, Gauge: 15, Set: 5, SampleRate: 0.5, Tags: 1}
+			cases = append(cases,
+				struct {
+					name string
+					cfg  Config
+				}{"statsd-udp", Config{Proto: StatsdUDP, Addr: srv.statsd, Conns: 2, Points: 4, PerDatagram: 10, Rate: 20000, Mix: mix, Shape: Shape{Prefix: "lt.su", Metrics: 500}}},
+				struct {
+					name string
+					cfg  Config
+				}{"statsd-tcp", Config{Proto: StatsdTCP, Addr: srv.statsd, Conns: 2, Points: 3, Mix: mix, Shape: Shape{Prefix: "lt.st", Metrics: 500}}},
+			)
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					cfg := c.cfg
@@ -133,6 +145,11 @@ func TestPlumbagoExactCounts(t *testing.T) {
 					cfg.Committed = "prom:" + srv.httpBase + "/metrics#" + MetricCommitted
 					cfg.Received = "prom:" + srv.httpBase + "/metrics#" + MetricReceived
 					cfg.Dropped = "prom:" + srv.httpBase + "/metrics#" + MetricDropped
+					if cfg.Proto.statsd() {
+						// Lines are aggregated: count what statsd says it received.
+						cfg.Committed = "render:" + srv.httpBase + "/render#" + StatsdReceivedTarget
+						cfg.Received = ""
+					}
 					cfg.ServerPID, cfg.ServerDataDir = srv.pid, srv.dataDir
 					cfg.Settle, cfg.Wait = 10*time.Second, time.Minute
 					rep, err := Run(context.Background(), cfg)
@@ -140,18 +157,59 @@ func TestPlumbagoExactCounts(t *testing.T) {
 						t.Fatal(err)
 					}
 					want := float64(cfg.Shape.Metrics * cfg.Points)
-					if float64(rep.PointsSent) != want || rep.Committed != want || rep.Received != want || rep.Dropped != 0 ||
-						!rep.AllCommitted || len(rep.Errors) > 0 {
-						t.Fatalf("sent %d committed %v received %v dropped %v all %v errors %v; want %v each",
-							rep.PointsSent, rep.Committed, rep.Received, rep.Dropped, rep.AllCommitted, rep.Errors, want)
+					if float64(rep.PointsSent) != want || !rep.AllCommitted || rep.Dropped != 0 || len(rep.Errors) > 0 {
+						t.Fatalf("sent %d committed %v dropped %v all %v errors %v; want %v sent and committed",
+							rep.PointsSent, rep.Committed, rep.Dropped, rep.AllCommitted, rep.Errors, want)
+					}
+					if cfg.Proto.statsd() {
+						// statsd.metrics_received counts exactly our lines.
+						if rep.Committed != want {
+							t.Fatalf("statsd received %v lines, sent %v", rep.Committed, want)
+						}
+						return
+					}
+					// The server's global counters also count its own
+					// self-metrics (a few per second), so they may run ahead
+					// by a little; the exact check is the data itself.
+					if rep.Committed < want || rep.Committed > want+200 || rep.Received < want || rep.Received > want+200 {
+						t.Fatalf("committed %v received %v for %v sent", rep.Committed, rep.Received, want)
+					}
+					if got := renderCount(t, srv.httpBase, cfg.Shape); got != int(want) {
+						t.Fatalf("/render returns %d points under %s, want %v", got, cfg.Shape.Prefix, want)
 					}
 					// New whisper files always grow the data dir; pebble's
-					// preallocated WAL may absorb a small run.
-					if rep.ServerCPUSeconds <= 0 || rep.ServerPeakRSS <= 0 || (backend == "whisper" && rep.DiskBytes <= 0) {
+					// preallocated WAL may absorb a small run. (CPU time is
+					// counted in 10 ms ticks: a fast run may show none.)
+					if rep.ServerCPUSeconds < 0 || rep.ServerPeakRSS <= 0 || (backend == "whisper" && rep.DiskBytes <= 0) {
 						t.Fatalf("server stats missing: %+v", rep)
 					}
 				})
 			}
 		})
 	}
+}
+
+// renderCount asks /render for every series of the shape and counts the
+// non-null datapoints: the points stored and queryable.
+func renderCount(t *testing.T, base string, sh Shape) int {
+	t.Helper()
+	levels := strings.Count(string(sh.name(nil, 0)), ".") - strings.Count(sh.Prefix, ".")
+	target := sh.Prefix + strings.Repeat(".*", levels)
+	now := time.Now().Unix()
+	series, err := render(context.Background(), httpClient(), base+"/render", target, now-800, now+60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range series {
+		for _, dp := range s.Datapoints {
+			if dp[0] != nil && !math.IsNaN(float64(*dp[0])) {
+				n++
+			}
+		}
+	}
+	if len(series) != sh.Metrics {
+		t.Fatalf("/render of %s returned %d series, want %d", target, len(series), sh.Metrics)
+	}
+	return n
 }

@@ -69,3 +69,19 @@ func TestParseRcvbufErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(null) || isTerminal(f) || isTerminal(os.NewFile(^uintptr(0), "bad")) {
+		t.Fatal("a character device, a file or a bad descriptor taken for a terminal")
+	}
+}

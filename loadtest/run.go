@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Config is one load test run.
@@ -312,6 +314,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// Counters, start values.
 	started := time.Now()
 	rep.Started = started
+	var sinks []*sinkCounter
+	defer func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}()
 	counter := func(spec string) (Counter, float64, error) {
 		if spec == "" {
 			return nil, 0, nil
@@ -319,6 +327,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		c, err := ParseCounter(spec, started.Add(-time.Second))
 		if err != nil {
 			return nil, 0, err
+		}
+		if s, ok := c.(*sinkCounter); ok {
+			sinks = append(sinks, s)
 		}
 		v, _, err := c.Read(ctx)
 		if err != nil {
@@ -329,9 +340,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	committed, committed0, err := counter(cfg.Committed)
 	if err != nil {
 		return nil, err
-	}
-	if s, ok := committed.(*sinkCounter); ok {
-		defer s.Close()
 	}
 	received, received0, err := counter(cfg.Received)
 	if err != nil {
@@ -464,6 +472,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func() { defer bgWG.Done(); probe.run(bgCtx) }()
 	}
 
+	// On a terminal the progress line is redrawn in place.
+	tty := isTerminal(cfg.Progress)
+	if tty {
+		defer io.WriteString(cfg.Progress, "\n")
+	}
+
 	// Progress loop: until sending is done and commits have caught up.
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
@@ -560,7 +574,7 @@ loop:
 			rep.Timeline = append(rep.Timeline, s)
 			lastSample, lastCPU, lastT = s, cpu, now
 			if cfg.Progress != nil {
-				printProgress(cfg.Progress, s, committed != nil)
+				printProgress(cfg.Progress, s, committed != nil, tty)
 			}
 		}
 	}
@@ -687,7 +701,18 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-func printProgress(w io.Writer, s Sample, haveCommitted bool) {
+// isTerminal reports whether w is a terminal (TCGETS succeeds on it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
+}
+
+func printProgress(w io.Writer, s Sample, haveCommitted, tty bool) {
 	line := fmt.Sprintf("%6.1fs  sent %11d  %9.0f/s", s.T, s.Sent, s.SendRate)
 	if haveCommitted {
 		line += fmt.Sprintf("  committed %11.0f  %9.0f/s  behind %9.0f", s.Committed, s.CommitRate, float64(s.Sent)-s.Committed)
@@ -702,7 +727,11 @@ func printProgress(w io.Writer, s Sample, haveCommitted bool) {
 	if s.ServerCPU != 0 {
 		line += fmt.Sprintf("  server cpu %3.0f%%", s.ServerCPU)
 	}
-	line += "\n"
+	if tty {
+		line = "\r\x1b[K" + strings.TrimSuffix(line, "\n")
+	} else {
+		line += "\n"
+	}
 	io.WriteString(w, line)
 }
 
@@ -780,7 +809,7 @@ func newQueryLoad(cfg *Config) *queryLoad {
 func DefaultQueryTargets(s Shape) []string {
 	n := string(s.name(nil, min(42, s.Metrics-1)))
 	g1, g2 := n[:len(n)-1]+"*", n[:len(n)-2]+"*"
-	return []string{n, g1, "sumSeries(" + g2 + ")", "aliasByNode(" + g1 + ", 2)"}
+	return []string{n, g1, "sumSeries(" + g2 + ")", "aliasByNode(" + g1 + ", -1)"}
 }
 
 func (q *queryLoad) run(ctx context.Context) {

@@ -13,8 +13,9 @@ const (
 )
 
 // QueueChunkBytes is the size Derive assumes for one chunk of a loop-to-shard
-// queue when it turns a memory budget into QueueChunks.
-const QueueChunkBytes = 64 * KiB
+// queue when it turns a memory budget into QueueChunks: storage/cache's 512
+// points of a 24-byte entry plus a name of about 40 bytes.
+const QueueChunkBytes = 32 * KiB
 
 // Machine is what Derive sizes for: the CPUs and memory Plumbago may use (after
 // cgroup limits) and what the kernel lets sockets have.

@@ -10,6 +10,9 @@
 #        STATSD_DIR dir where `npm install statsd` ran (default: skip etsy statsd)
 #        RATES      statsd line rates to try (default: "20000 50000 100000 0"; 0 = flat out)
 #        STATSD_POINTS rounds of the statsd scenarios' 10,000 keys (default 20)
+#        W1_SCENARIOS  carbon workloads (default "W1"; also "W1-pickle")
+#        W1_EXISTING   1 = run each carbon workload a second time against the same server
+#                      and files ("...-existing" rows: updates to existing series)
 #        SKIP       space-separated steps to skip: carbon whisper pebble etsy plumbago-statsd
 set -euo pipefail
 
@@ -21,6 +24,12 @@ WORK=$(mktemp -d /tmp/plumbago-bench.XXXXXX)
 RATES=${RATES:-"20000 50000 100000 0"}
 STATSD_POINTS=${STATSD_POINTS:-20} # rounds of the 10,000 keys: 200,000 lines per run
 SKIP=${SKIP:-}
+W1_SCENARIOS=${W1_SCENARIOS:-W1}
+W1_EXISTING=${W1_EXISTING:-0}
+passes() { if [ "$W1_EXISTING" = 1 ]; then echo "new existing"; else echo new; fi; }
+suffix() { [ "$1" = existing ] && echo "-existing" || true; }
+port_for() { case $1 in *pickle*) echo "$3" ;; *) echo "$2" ;; esac; } # scenario line-port pickle-port
+lower() { echo "$1" | tr 'A-Z' 'a-z'; }
 skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ -z "${PLUMBAGO:-}" ]; then
@@ -35,7 +44,7 @@ printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n
 
 {
 	echo "date: $(date -u +%FT%TZ)"
-	echo "plumbago: $(cd "$ROOT" && git rev-parse --short HEAD) ($(go version | cut -d' ' -f3))"
+	echo "plumbago: $("$PLUMBAGO" version 2>/dev/null || echo "?") (checkout $(cd "$ROOT" && git rev-parse --short HEAD))"
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 	echo "kernel: $(uname -r)"
@@ -92,15 +101,25 @@ ENABLE_TAGS = False
 EOF
 	cp "$WORK/schemas.conf" "$C/conf/storage-schemas.conf"
 	cp "$WORK/aggregation.conf" "$C/conf/storage-aggregation.conf"
-	carbon-cache --config="$C/conf/carbon.conf" --nodaemon start >"$C/log/console.log" 2>&1 &
-	CPID=$!
-	wait_port 127.0.0.1 42003
-	$LOADTEST --scenario W1 --addr 127.0.0.1:42003 --carbon-whisper "$C/storage/whisper" \
-		--verify-whisper "$C/storage/whisper" --server-pid "$CPID" --server-data-dir "$C/storage/whisper" \
-		--settle 60s --json "$OUT/w1-carbon-cache.json" --plot "$OUT/w1-carbon-cache.svg" | tee "$OUT/w1-carbon-cache.txt"
-	stop "$CPID"
-	echo "disk at rest: $(du -sb "$C/storage/whisper" | cut -f1) bytes" | tee -a "$OUT/w1-carbon-cache.txt"
-	rm -rf "$C/storage"
+	for sc in $W1_SCENARIOS; do
+		n=$(lower "$sc")-carbon-cache
+		carbon-cache --config="$C/conf/carbon.conf" --nodaemon start >"$C/log/console.log" 2>&1 &
+		CPID=$!
+		wait_port 127.0.0.1 42003
+		for pass in $(passes); do
+			m=$n$(suffix "$pass")
+			# Existing files already hold the first pass's points: count only at the end of pass 1.
+			verify=(--verify-whisper "$C/storage/whisper")
+			[ "$pass" = existing ] && verify=()
+			$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42003 42004)" --carbon-whisper "$C/storage/whisper" \
+				"${verify[@]}" --server-pid "$CPID" --server-data-dir "$C/storage/whisper" \
+				--settle 60s --json "$OUT/$m.json" --plot "$OUT/$m.svg" | tee "$OUT/$m.txt"
+			[ "$pass" = new ] && [ "$W1_EXISTING" = 1 ] && sleep 101 # next pass: the next 100 s, same files
+		done
+		stop "$CPID"
+		echo "disk at rest: $(du -sb "$C/storage/whisper" | cut -f1) bytes" | tee -a "$OUT/$n.txt"
+		rm -rf "$C/storage"
+	done
 fi
 
 # --- Plumbago ---------------------------------------------------------------
@@ -115,18 +134,26 @@ serve() { # backend datadir [extra flags]
 	wait_port 127.0.0.1 42180
 }
 
-for b in whisper pebble; do
-	skip "$b" && continue
-	D=$WORK/data-$b
-	serve "$b" "$D"
-	extra=()
-	[ "$b" = whisper ] && extra=(--verify-whisper "$D/whisper")
-	$LOADTEST --scenario W1 --addr 127.0.0.1:42103 --plumbago http://127.0.0.1:42180 --server-pid "$SPID" \
-		--server-data-dir "$D" "${extra[@]}" --interval 250ms --json "$OUT/w1-plumbago-$b.json" --plot "$OUT/w1-plumbago-$b.svg" |
-		tee "$OUT/w1-plumbago-$b.txt"
-	stop "$SPID"
-	echo "disk at rest: $(du -sb "$D" | cut -f1) bytes" | tee -a "$OUT/w1-plumbago-$b.txt"
-	rm -rf "$D"
+for sc in $W1_SCENARIOS; do
+	for b in whisper pebble; do
+		skip "$b" && continue
+		n=$(lower "$sc")-plumbago-$b
+		D=$WORK/data-$b
+		serve "$b" "$D"
+		extra=()
+		[ "$b" = whisper ] && extra=(--verify-whisper "$D/whisper")
+		for pass in $(passes); do
+			m=$n$(suffix "$pass")
+			[ "$pass" = existing ] && extra=()
+			$LOADTEST --scenario "$sc" --addr "127.0.0.1:$(port_for "$sc" 42103 42104)" --plumbago http://127.0.0.1:42180 \
+				--server-pid "$SPID" --server-data-dir "$D" "${extra[@]}" --interval 250ms \
+				--json "$OUT/$m.json" --plot "$OUT/$m.svg" | tee "$OUT/$m.txt"
+			[ "$pass" = new ] && [ "$W1_EXISTING" = 1 ] && sleep 101
+		done
+		stop "$SPID"
+		echo "disk at rest: $(du -sb "$D" | cut -f1) bytes" | tee -a "$OUT/$n.txt"
+		rm -rf "$D"
+	done
 done
 
 # --- statsd -----------------------------------------------------------------
