@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needScaleOutTools skips (or fails under CI=true) when carbon-c-relay or
+// Debian's graphite-web / graphite-carbon python packages are missing.
+func needScaleOutTools(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/carbon-c-relay", "/usr/bin/python3",
+		"/usr/lib/python3/dist-packages/graphite/finders/remote.py", "/usr/lib/python3/dist-packages/carbon/hashing.py"} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("scale-out oracle missing: %s", p)
+			}
+			t.Skipf("scale-out oracle missing: %s", p)
+		}
+	}
+}
+
+// ringOracle asks python carbon's ConsistentHashRing which instance owns
+// each metric.
+func ringOracle(t *testing.T, hash string, instances []string, metrics []string) map[string]string {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", append([]string{"testdata/cluster/ring.py", hash}, instances...)...)
+	cmd.Stdin = strings.NewReader(strings.Join(metrics, "\n"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ring oracle: %v", err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// startRelay runs carbon-c-relay with a consistent-hash cluster over the
+// nodes' line-protocol ports and returns its listen address.
+func startRelay(t *testing.T, hash string, members []string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	conf := fmt.Sprintf("listen type linemode %s proto tcp;\ncluster plumbago %s\n    %s\n    ;\nmatch * send to plumbago stop;\n",
+		addr, hash, strings.Join(members, "\n    "))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "relay.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cmd := exec.Command("/usr/bin/carbon-c-relay", "-f", path, "-s", "-w", "1")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+	}
+	t.Fatalf("carbon-c-relay did not listen on %s:\n%s\nconfig:\n%s", addr, log.String(), conf)
+	return ""
+}
+
+type jsonSeries struct {
+	Target     string        `json:"target"`
+	Datapoints [][2]*float64 `json:"datapoints"`
+}
+
+func renderJSON(t *testing.T, body string) map[string][][2]*float64 {
+	t.Helper()
+	var list []jsonSeries
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatalf("render json %q: %v", body, err)
+	}
+	out := map[string][][2]*float64{}
+	for _, s := range list {
+		if _, dup := out[s.Target]; dup {
+			t.Fatalf("series %s returned twice", s.Target)
+		}
+		out[s.Target] = s.Datapoints
+	}
+	return out
+}
+
+// checkPoints compares datapoints with want (nil = null) at ts0, ts0+10, ...
+func checkPoints(t *testing.T, what string, got [][2]*float64, ts0 int64, want []*float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d points, want %d", what, len(got), len(want))
+		return
+	}
+	for i, p := range got {
+		if p[1] == nil || int64(*p[1]) != ts0+int64(i)*10 {
+			t.Errorf("%s: point %d timestamp %v, want %d", what, i, p[1], ts0+int64(i)*10)
+		}
+		switch {
+		case want[i] == nil && p[0] != nil:
+			t.Errorf("%s: point %d = %v, want null", what, i, *p[0])
+		case want[i] != nil && (p[0] == nil || *p[0] != *want[i]):
+			t.Errorf("%s: point %d = %v, want %v", what, i, p[0], *want[i])
+		}
+	}
+}
+
+func fp(v float64) *float64 { return &v }
+
+// TestScaleOut builds the documented topology for real: carbon-c-relay
+// (carbon_ch and fnv1a_ch, with instances) in front of two Plumbago nodes,
+// and a graphite-web with CLUSTER_SERVERS = both nodes and no local data.
+// Every metric must land on exactly the node python carbon's ring picks,
+// and graphite-web must read back the union with exact values, over
+// pickle, msgpack and pickle-by-POST.
+func TestScaleOut(t *testing.T) {
+	needScaleOutTools(t)
+	bin := buildBinary(t)
+	for _, hash := range []string{"carbon_ch", "fnv1a_ch"} {
+		t.Run(hash, func(t *testing.T) { testScaleOut(t, bin, hash) })
+	}
+}
+
+func testScaleOut(t *testing.T, bin, hash string) {
+	instances := []string{"node-a-7f3c", "node-b-19d2"}
+	nodes := map[string]*proc{}
+	var members []string
+	for _, inst := range instances {
+		p := startPlumbago(t, bin, "--data-dir", t.TempDir())
+		nodes[inst] = p
+		_, port, _ := net.SplitHostPort(p.carbon)
+		members = append(members, "127.0.0.1:"+port+"="+inst)
+	}
+	relay := startRelay(t, hash, members)
+
+	var metrics []string
+	for _, group := range []string{"web", "db", "cache", "queue"} {
+		for i := 0; i < 10; i++ {
+			metrics = append(metrics, fmt.Sprintf("scale.%s.m%d", group, i))
+		}
+	}
+	owner := ringOracle(t, hash, instances, metrics)
+	count := map[string]int{}
+	for _, m := range metrics {
+		count[owner[m]]++
+	}
+	if count[instances[0]] == 0 || count[instances[1]] == 0 {
+		t.Fatalf("ring puts everything on one node (%v); pick other names", count)
+	}
+
+	now := time.Now().Unix()
+	ts0 := now - now%10 - 300
+	values := func(i int) []*float64 { return []*float64{fp(float64(i) + 0.25), fp(2.5 * float64(i)), fp(-float64(i)), nil} }
+	c, err := net.Dial("tcp", relay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines bytes.Buffer
+	for i, m := range metrics {
+		for k, v := range values(i)[:3] {
+			fmt.Fprintf(&lines, "%s %v %d\n", m, *v, ts0+int64(k)*10)
+		}
+	}
+	if _, err := c.Write(lines.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	// Wait until every metric is visible somewhere.
+	leaves := func(p *proc) map[string]bool {
+		var res struct {
+			Metrics []struct {
+				Path   string `json:"path"`
+				IsLeaf string `json:"is_leaf"`
+			} `json:"metrics"`
+		}
+		body := readAll(t, "http://"+p.http+"/metrics/find?format=completer&query=scale.*.*")
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatalf("find: %q: %v", body, err)
+		}
+		out := map[string]bool{}
+		for _, m := range res.Metrics {
+			if m.IsLeaf == "1" {
+				out[m.Path] = true
+			}
+		}
+		return out
+	}
+	var have map[string]map[string]bool
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		have = map[string]map[string]bool{}
+		n := 0
+		for inst, p := range nodes {
+			have[inst] = leaves(p)
+			n += len(have[inst])
+		}
+		if n >= len(metrics) || time.Now().After(deadline) {
+			break
+		}
+	}
+	from, until := fmt.Sprint(ts0-10), fmt.Sprint(ts0+30)
+	for i, m := range metrics {
+		for inst, p := range nodes {
+			if have[inst][m] != (owner[m] == inst) {
+				t.Errorf("%s on %s: %v, ring owner %s", m, inst, have[inst][m], owner[m])
+				continue
+			}
+			if owner[m] == inst {
+				got := renderJSON(t, readAll(t, "http://"+p.http+"/render?format=json&target="+m+"&from="+from+"&until="+until))
+				checkPoints(t, m+" on "+inst, got[m], ts0, values(i))
+			}
+		}
+	}
+	if t.Failed() {
+		return
+	}
+
+	sum := []*float64{fp(0), fp(0), fp(0), nil}
+	for i := range metrics {
+		for k := 0; k < 3; k++ {
+			*sum[k] += *values(i)[k]
+		}
+	}
+	requests := []string{
+		"/render?format=json&target=scale.*.*&from=" + from + "&until=" + until,
+		"/render?format=json&target=sumSeries(scale.*.*)&from=" + from + "&until=" + until,
+		"/metrics/find?format=completer&query=scale.*.*",
+		"/metrics/find?query=scale.*",
+	}
+	addrs := []string{nodes[instances[0]].http, nodes[instances[1]].http}
+	for _, variant := range []struct{ name, suffix, post string }{{"pickle", "", ""}, {"msgpack", "?format=msgpack", ""}, {"pickle-post", "", "1"}} {
+		cmd := exec.Command("/usr/bin/python3", "testdata/cluster/graphite_front.py")
+		cmd.Env = append(os.Environ(), "CLUSTER_DIR="+t.TempDir(),
+			"CLUSTER_SERVERS="+addrs[0]+variant.suffix+","+addrs[1]+variant.suffix, "CLUSTER_USE_POST="+variant.post)
+		in, _ := json.Marshal(requests)
+		cmd.Stdin = bytes.NewReader(in)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: graphite-web: %v\n%s", variant.name, err, stderr.String())
+		}
+		var resp []struct {
+			Status int    `json:"status"`
+			Body   string `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range resp {
+			if r.Status != 200 {
+				t.Fatalf("%s: %s: status %d: %s", variant.name, requests[i], r.Status, r.Body)
+			}
+		}
+		all := renderJSON(t, resp[0].Body)
+		if len(all) != len(metrics) {
+			t.Errorf("%s: graphite-web returned %d series, want %d", variant.name, len(all), len(metrics))
+		}
+		for i, m := range metrics {
+			checkPoints(t, variant.name+" "+m, all[m], ts0, values(i))
+		}
+		summed := renderJSON(t, resp[1].Body)
+		checkPoints(t, variant.name+" sumSeries", summed["sumSeries(scale.*.*)"], ts0, sum)
+
+		var comp struct {
+			Metrics []struct {
+				Path string `json:"path"`
+			} `json:"metrics"`
+		}
+		if err := json.Unmarshal([]byte(resp[2].Body), &comp); err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, m := range comp.Metrics {
+			paths = append(paths, m.Path)
+		}
+		want := append([]string(nil), metrics...)
+		sort.Strings(paths)
+		sort.Strings(want)
+		if strings.Join(paths, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: find union\n got %v\nwant %v", variant.name, paths, want)
+		}
+		var tree []struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(resp[3].Body), &tree); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, n := range tree {
+			ids = append(ids, n.ID)
+		}
+		if strings.Join(ids, " ") != "scale.cache scale.db scale.queue scale.web" {
+			t.Errorf("%s: treejson ids %v", variant.name, ids)
+		}
+	}
+}
