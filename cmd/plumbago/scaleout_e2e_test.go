@@ -161,7 +161,9 @@ func testScaleOut(t *testing.T, bin, hash string) {
 
 	now := time.Now().Unix()
 	ts0 := now - now%10 - 300
-	values := func(i int) []*float64 { return []*float64{fp(float64(i) + 0.25), fp(2.5 * float64(i)), fp(-float64(i)), nil} }
+	values := func(i int) []*float64 {
+		return []*float64{fp(float64(i) + 0.25), fp(2.5 * float64(i)), fp(-float64(i)), nil}
+	}
 	c, err := net.Dial("tcp", relay)
 	if err != nil {
 		t.Fatal(err)
