@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/query/carbonapipb"
 )
 
 // needScaleOutTools skips (or fails under CI=true) when carbon-c-relay or
@@ -227,6 +232,7 @@ func testScaleOut(t *testing.T, bin, hash string) {
 	if t.Failed() {
 		return
 	}
+	checkCarbonapiUnion(t, nodes, metrics, ts0, values)
 
 	sum := []*float64{fp(0), fp(0), fp(0), nil}
 	for i := range metrics {
@@ -305,6 +311,97 @@ func testScaleOut(t *testing.T, bin, hash string) {
 		}
 		if strings.Join(ids, " ") != "scale.cache scale.db scale.queue scale.web" {
 			t.Errorf("%s: treejson ids %v", variant.name, ids)
+		}
+	}
+}
+
+func httpDo(t *testing.T, method, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// checkCarbonapiUnion does what carbonapi's broadcast backends do: ask
+// every node in carbonapi_v3_pb (MultiGlobRequest / MultiFetchRequest
+// bodies) and carbonapi_v2_pb, and merge. The union must be every metric
+// exactly once with exact values.
+func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string, ts0 int64, values func(int) []*float64) {
+	t.Helper()
+	found := map[string]int{}
+	v3vals := map[string][]float64{}
+	v2vals := map[string]carbonapipb.FetchResponseV2{}
+	for _, p := range nodes {
+		status, body := httpDo(t, "GET", "http://"+p.http+"/metrics/find/?format=carbonapi_v3_pb",
+			carbonapipb.AppendMultiGlobRequest(nil, &carbonapipb.MultiGlobRequest{Metrics: []string{"scale.*.*"}}))
+		if status != 200 {
+			t.Fatalf("v3 find: %d %s", status, body)
+		}
+		gs, err := carbonapipb.DecodeMultiGlobResponse(body)
+		if err != nil || len(gs) != 1 || gs[0].Name != "scale.*.*" {
+			t.Fatalf("v3 find: %v %+v", err, gs)
+		}
+		for _, m := range gs[0].Matches {
+			if m.IsLeaf {
+				found[m.Path]++
+			}
+		}
+		status, body = httpDo(t, "POST", "http://"+p.http+"/render/?format=carbonapi_v3_pb",
+			carbonapipb.AppendMultiFetchRequest(nil, []carbonapipb.FetchRequest{{Name: "scale.*.*", StartTime: ts0 - 10, StopTime: ts0 + 30}}))
+		if status != 200 {
+			t.Fatalf("v3 render: %d %s", status, body)
+		}
+		rs, err := carbonapipb.DecodeMultiFetchV3(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.StartTime != ts0 || r.StepTime != 10 || r.StopTime != ts0+40 || r.PathExpression != "scale.*.*" {
+				t.Errorf("v3 %s: start %d step %d stop %d pathExpression %q", r.Name, r.StartTime, r.StepTime, r.StopTime, r.PathExpression)
+			}
+			v3vals[r.Name] = r.Values
+		}
+		status, body = httpDo(t, "GET", fmt.Sprintf("http://%s/render/?format=protobuf&target=scale.*.*&from=%d&until=%d", p.http, ts0-10, ts0+30), nil)
+		if status != 200 {
+			t.Fatalf("v2 render: %d %s", status, body)
+		}
+		r2, err := carbonapipb.DecodeMultiFetchV2(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range r2 {
+			v2vals[r.Name] = r
+		}
+	}
+	for i, m := range metrics {
+		if found[m] != 1 {
+			t.Errorf("v3 find: %s on %d nodes", m, found[m])
+		}
+		want := values(i)
+		got, g2 := v3vals[m], v2vals[m]
+		if len(got) != len(want) || len(g2.Values) != len(want) || g2.StartTime != int32(ts0) || g2.StepTime != 10 {
+			t.Errorf("%s: v3 %v v2 %+v", m, got, g2)
+			continue
+		}
+		for k, w := range want {
+			if w == nil {
+				if !math.IsNaN(got[k]) || !g2.IsAbsent[k] {
+					t.Errorf("%s[%d]: v3 %v v2 absent=%v, want absent", m, k, got[k], g2.IsAbsent[k])
+				}
+			} else if got[k] != *w || g2.Values[k] != *w || g2.IsAbsent[k] {
+				t.Errorf("%s[%d]: v3 %v v2 %v, want %v", m, k, got[k], g2.Values[k], *w)
+			}
 		}
 	}
 }
