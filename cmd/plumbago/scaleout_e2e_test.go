@@ -53,11 +53,11 @@ func ringOracle(t *testing.T, hash string, instances []string, metrics []string)
 
 // startRelay runs carbon-c-relay with a consistent-hash cluster over the
 // nodes' line-protocol ports and returns its listen address.
-func startRelay(t *testing.T, hash string, members []string) string {
+func startRelay(t *testing.T, hash string, replication int, members []string) string {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	conf := fmt.Sprintf("listen type linemode %s proto tcp;\ncluster plumbago %s\n    %s\n    ;\nmatch * send to plumbago stop;\n",
-		addr, hash, strings.Join(members, "\n    "))
+	conf := fmt.Sprintf("listen type linemode %s proto tcp;\ncluster plumbago %s replication %d\n    %s\n    ;\nmatch * send to plumbago stop;\n",
+		addr, hash, replication, strings.Join(members, "\n    "))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "relay.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
@@ -132,12 +132,17 @@ func fp(v float64) *float64 { return &v }
 func TestScaleOut(t *testing.T) {
 	needScaleOutTools(t)
 	bin := buildBinary(t)
-	for _, hash := range []string{"carbon_ch", "fnv1a_ch"} {
-		t.Run(hash, func(t *testing.T) { testScaleOut(t, bin, hash) })
+	for _, c := range []struct {
+		hash        string
+		replication int
+	}{{"carbon_ch", 1}, {"fnv1a_ch", 1}, {"carbon_ch", 2}} {
+		t.Run(fmt.Sprintf("%s_replication_%d", c.hash, c.replication), func(t *testing.T) { testScaleOut(t, bin, c.hash, c.replication) })
 	}
 }
 
-func testScaleOut(t *testing.T, bin, hash string) {
+// testScaleOut: with replication 2 over two nodes every metric must be on
+// both, and readers must still return each series once.
+func testScaleOut(t *testing.T, bin, hash string, replication int) {
 	instances := []string{"node-a-7f3c", "node-b-19d2"}
 	nodes := map[string]*proc{}
 	var members []string
@@ -147,7 +152,7 @@ func testScaleOut(t *testing.T, bin, hash string) {
 		_, port, _ := net.SplitHostPort(p.carbon)
 		members = append(members, "127.0.0.1:"+port+"="+inst)
 	}
-	relay := startRelay(t, hash, members)
+	relay := startRelay(t, hash, replication, members)
 
 	var metrics []string
 	for _, group := range []string{"web", "db", "cache", "queue"} {
@@ -160,7 +165,7 @@ func testScaleOut(t *testing.T, bin, hash string) {
 	for _, m := range metrics {
 		count[owner[m]]++
 	}
-	if count[instances[0]] == 0 || count[instances[1]] == 0 {
+	if replication == 1 && (count[instances[0]] == 0 || count[instances[1]] == 0) {
 		t.Fatalf("ring puts everything on one node (%v); pick other names", count)
 	}
 
@@ -212,18 +217,19 @@ func testScaleOut(t *testing.T, bin, hash string) {
 			have[inst] = leaves(p)
 			n += len(have[inst])
 		}
-		if n >= len(metrics) || time.Now().After(deadline) {
+		if n >= replication*len(metrics) || time.Now().After(deadline) {
 			break
 		}
 	}
 	from, until := fmt.Sprint(ts0-10), fmt.Sprint(ts0+30)
 	for i, m := range metrics {
 		for inst, p := range nodes {
-			if have[inst][m] != (owner[m] == inst) {
+			owns := owner[m] == inst || replication == 2
+			if have[inst][m] != owns {
 				t.Errorf("%s on %s: %v, ring owner %s", m, inst, have[inst][m], owner[m])
 				continue
 			}
-			if owner[m] == inst {
+			if owns {
 				got := renderJSON(t, readAll(t, "http://"+p.http+"/render?format=json&target="+m+"&from="+from+"&until="+until))
 				checkPoints(t, m+" on "+inst, got[m], ts0, values(i))
 			}
@@ -232,7 +238,7 @@ func testScaleOut(t *testing.T, bin, hash string) {
 	if t.Failed() {
 		return
 	}
-	checkCarbonapiUnion(t, nodes, metrics, ts0, values)
+	checkCarbonapiUnion(t, nodes, metrics, replication, ts0, values)
 
 	sum := []*float64{fp(0), fp(0), fp(0), nil}
 	for i := range metrics {
@@ -337,7 +343,7 @@ func httpDo(t *testing.T, method, url string, body []byte) (int, []byte) {
 // every node in carbonapi_v3_pb (MultiGlobRequest / MultiFetchRequest
 // bodies) and carbonapi_v2_pb, and merge. The union must be every metric
 // exactly once with exact values.
-func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string, ts0 int64, values func(int) []*float64) {
+func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string, replication int, ts0 int64, values func(int) []*float64) {
 	t.Helper()
 	found := map[string]int{}
 	v3vals := map[string][]float64{}
@@ -385,7 +391,7 @@ func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string,
 		}
 	}
 	for i, m := range metrics {
-		if found[m] != 1 {
+		if found[m] != replication {
 			t.Errorf("v3 find: %s on %d nodes", m, found[m])
 		}
 		want := values(i)
