@@ -246,11 +246,33 @@ func testScaleOut(t *testing.T, bin, hash string, replication int) {
 			*sum[k] += *values(i)[k]
 		}
 	}
+	// Split history, as after adding a node: the first point of split.m
+	// is on node a, the second on node b (written to them directly).
+	for k, inst := range instances {
+		c, err := net.Dial("tcp", nodes[inst].carbon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "split.m %v %d\n", 1.5+float64(k), ts0+int64(k)*10)
+		c.Close()
+	}
+	for _, inst := range instances {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if strings.Contains(readAll(t, "http://"+nodes[inst].http+"/metrics/find?query=split.*&format=completer"), `"split.m"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("split.m never appeared on %s", inst)
+			}
+		}
+	}
+
 	requests := []string{
 		"/render?format=json&target=scale.*.*&from=" + from + "&until=" + until,
 		"/render?format=json&target=sumSeries(scale.*.*)&from=" + from + "&until=" + until,
 		"/metrics/find?format=completer&query=scale.*.*",
 		"/metrics/find?query=scale.*",
+		"/render?format=json&target=split.m&from=" + from + "&until=" + until,
 	}
 	addrs := []string{nodes[instances[0]].http, nodes[instances[1]].http}
 	for _, variant := range []struct{ name, suffix, post string }{{"pickle", "", ""}, {"msgpack", "?format=msgpack", ""}, {"pickle-post", "", "1"}} {
@@ -318,6 +340,8 @@ func testScaleOut(t *testing.T, bin, hash string, replication int) {
 		if strings.Join(ids, " ") != "scale.cache scale.db scale.queue scale.web" {
 			t.Errorf("%s: treejson ids %v", variant.name, ids)
 		}
+		// REMOTE_STORE_MERGE_RESULTS fills one node's gaps from the other.
+		checkPoints(t, variant.name+" split.m", renderJSON(t, resp[4].Body)["split.m"], ts0, []*float64{fp(1.5), fp(2.5), nil, nil})
 	}
 }
 
