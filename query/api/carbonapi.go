@@ -33,8 +33,10 @@ func carbonapiVersion(format string) int {
 
 // serveCarbonapi answers the carbonapi / carbonzipper backend protocol
 // (go-graphite/protocol carbonapi_v2_pb and carbonapi_v3_pb): /metrics/find
-// and /render with format=protobuf|carbonapi_v2_pb|carbonapi_v3_pb, and
-// /_internal/capabilities/. It reports whether it handled the request;
+// and /render with format=protobuf|carbonapi_v2_pb|carbonapi_v3_pb,
+// /metrics/expand with a v3 body (answered like find), and
+// /_internal/capabilities/. carbonapi sends v3 requests as GET with a
+// protobuf body and Accept: application/x-carbonapi-v3-pb. It reports whether it handled the request;
 // every other request is left to the graphite-web compatible handlers.
 //
 // These are storage-level answers like go-carbon's: render targets are
@@ -48,14 +50,21 @@ func (a *API) serveCarbonapi(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.capabilities
 	case "/render", "/render/":
 		h = a.carbonapiRender
-	case "/metrics/find", "/metrics/find/":
+	case "/metrics/find", "/metrics/find/", "/metrics/expand", "/metrics/expand/":
 		h = a.carbonapiFind
 	default:
 		return false
 	}
 	v := 3
 	if path[1] != '_' {
-		if v = carbonapiVersion(string(ctx.QueryArgs().Peek("format"))); v == 0 {
+		format := ctx.QueryArgs().Peek("format")
+		v = carbonapiVersion(string(format))
+		if v == 0 && len(format) == 0 && string(ctx.Request.Header.Peek("Accept")) == contentTypeV3 {
+			// carbonapi's v3 expand request carries no format parameter,
+			// only the Accept header.
+			v = 3
+		}
+		if v == 0 {
 			return false
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/whisper"
+	"github.com/valyala/fasthttp"
 )
 
 const pbNow = 1_700_000_000 // multiple of the 10 s step
@@ -192,6 +193,33 @@ func TestCarbonapiLeavesOtherFormats(t *testing.T) {
 	srv := carbonapiServer(t)
 	status, ct, body := srv.get(t, "/metrics/find?query=a.*&format=completer")
 	if status != 200 || ct != "application/json" || string(body) == "" {
+		t.Fatalf("%d %s %s", status, ct, body)
+	}
+}
+
+// TestCarbonapiV3Expand sends what carbonapi's v3 Expand sends: GET
+// /metrics/expand/ with no format parameter, a MultiGlobRequest body and
+// Accept: application/x-carbonapi-v3-pb.
+func TestCarbonapiV3Expand(t *testing.T) {
+	srv := carbonapiServer(t)
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://graphite/metrics/expand/")
+	req.Header.Set("Accept", "application/x-carbonapi-v3-pb")
+	req.SetBody(carbonapipb.AppendMultiGlobRequest(nil, &carbonapipb.MultiGlobRequest{Metrics: []string{"a.b.*"}}))
+	if err := srv.client.Do(req, resp); err != nil {
+		t.Fatal(err)
+	}
+	got, err := carbonapipb.DecodeMultiGlobResponse(resp.Body())
+	want := []carbonapipb.GlobResponse{{Name: "a.b.*", Matches: []carbonapipb.GlobMatch{{Path: "a.b.c1", IsLeaf: true}, {Path: "a.b.c2", IsLeaf: true}}}}
+	if resp.StatusCode() != 200 || err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d %v %+v", resp.StatusCode(), err, got)
+	}
+	// Without the header, /metrics/expand stays graphite-web's JSON.
+	status, ct, body := srv.get(t, "/metrics/expand?query=a.b.*")
+	if status != 200 || ct != "application/json" || string(body) != `{"results": ["a.b.c1", "a.b.c2"]}` {
 		t.Fatalf("%d %s %s", status, ct, body)
 	}
 }
