@@ -241,6 +241,11 @@ func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
 		return
 	}
 	budget := a.maxSeries()
+	maxPoints := a.opts.Limits.MaxPoints
+	if maxPoints <= 0 {
+		maxPoints = 50_000_000
+	}
+	points := 0
 	var v2 []carbonapipb.FetchResponseV2
 	var v3 []carbonapipb.FetchResponseV3
 	for _, r := range reqs {
@@ -258,6 +263,10 @@ func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
 			pathExpr = r.Name
 		}
 		for _, s := range list {
+			if points += len(s.Values); points > maxPoints {
+				badRequest(ctx, "Invalid parameters (render would return more than "+strconv.Itoa(maxPoints)+" points)")
+				return
+			}
 			stop := s.Start + int64(len(s.Values))*s.Step
 			if v == 2 {
 				f := carbonapipb.FetchResponseV2{Name: s.Name, StartTime: int32(s.Start), StopTime: int32(stop), StepTime: int32(s.Step),

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/carbonapipb"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
@@ -221,5 +222,31 @@ func TestCarbonapiV3Expand(t *testing.T) {
 	status, ct, body := srv.get(t, "/metrics/expand?query=a.b.*")
 	if status != 200 || ct != "application/json" || string(body) != `{"results": ["a.b.c1", "a.b.c2"]}` {
 		t.Fatalf("%d %s %s", status, ct, body)
+	}
+}
+
+// TestCarbonapiLimits checks the series and point limits apply to the
+// protobuf render path.
+func TestCarbonapiLimits(t *testing.T) {
+	st, err := whisper.Open(whisper.Options{Dir: t.TempDir(), Index: index.New(), Now: func() int64 { return pbNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Write(&storage.Batch{Series: []storage.SeriesPoints{
+		{Name: "l.a", Points: []storage.Point{{Timestamp: pbNow - 10, Value: 1}}},
+		{Name: "l.b", Points: []storage.Point{{Timestamp: pbNow - 10, Value: 2}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	uri := "/render/?format=protobuf&target=l.*&from=" + strconv.Itoa(pbNow-60) + "&until=" + strconv.Itoa(pbNow)
+	for _, c := range []struct {
+		limits query.Limits
+		status int
+	}{{query.Limits{}, 200}, {query.Limits{MaxSeries: 1}, 400}, {query.Limits{MaxPoints: 11}, 400}, {query.Limits{MaxPoints: 12}, 200}} {
+		srv := startServerWith(t, st, Options{Limits: c.limits}, time.Unix(pbNow, 0))
+		if status, _, body := srv.get(t, uri); status != c.status {
+			t.Errorf("%+v: %d %s, want %d", c.limits, status, body, c.status)
+		}
 	}
 }
