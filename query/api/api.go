@@ -58,6 +58,9 @@ func New(src query.Source, opts Options) *API {
 // Handle answers the request if its path belongs to the Graphite API and
 // reports whether it did.
 func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
+	if a.serveCarbonapi(ctx) {
+		return true
+	}
 	var h func(*fasthttp.RequestCtx)
 	switch string(ctx.Path()) {
 	case "/render", "/render/":
