@@ -143,8 +143,9 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	}
 	switch r.format {
 	case "", "json", "csv", "raw", "pickle", "msgpack":
+	case "dygraph", "rickshaw":
 	default:
-		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle or msgpack)")
+		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle, msgpack, dygraph or rickshaw)")
 		return
 	}
 	list, err := a.ev.Eval(ctx, r.req, r.targets)
@@ -166,6 +167,12 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	case "msgpack":
 		ctx.SetContentType("application/x-msgpack")
 		body = appendMsgpack(nil, seriesInfo(list, r.req.XFilesFactor))
+	case "dygraph", "rickshaw":
+		if body, err = appendChartFormat(r, list, p.Get("pretty") != ""); err != nil {
+			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
+			return
+		}
+		ctx.SetContentType(chartContentType(r))
 	default:
 		query.ApplyMaxDataPoints(list, r.maxDataPoints)
 		if p.Get("pretty") != "" {
