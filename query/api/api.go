@@ -24,6 +24,14 @@ type Options struct {
 	// Tags resolves seriesByTag expressions (e.g. ingest/tagged.TagIndex);
 	// nil = seriesByTag returns no series.
 	Tags query.TagFinder
+	// CacheBytes bounds the /render response cache (default
+	// DefaultCacheBytes, 64 MiB; negative disables the cache).
+	CacheBytes int64
+	// CacheTimeout is the cache lifetime in seconds of a /render response
+	// whose request has no cacheTimeout (graphite-web's
+	// DEFAULT_CACHE_DURATION; default 60; negative = not cached unless
+	// the request asks).
+	CacheTimeout int64
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -35,6 +43,9 @@ type API struct {
 	ev   *query.Evaluator
 	opts Options
 	log  *slog.Logger
+
+	cache               *renderCache // nil = disabled
+	defaultCacheTimeout int64
 }
 
 // New returns the API over src.
@@ -52,7 +63,9 @@ func New(src query.Source, opts Options) *API {
 	if opts.Tags != nil {
 		ev.SetTagFinder(opts.Tags)
 	}
-	return &API{src: src, ev: ev, opts: opts, log: opts.Logger}
+	a := &API{src: src, ev: ev, opts: opts, log: opts.Logger}
+	a.initCache()
+	return a
 }
 
 // Handle answers the request if its path belongs to the Graphite API and
@@ -61,7 +74,7 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 	var h func(*fasthttp.RequestCtx)
 	switch string(ctx.Path()) {
 	case "/render", "/render/":
-		h = a.render
+		h = a.renderCached
 	case "/metrics/find", "/metrics/find/":
 		h = a.find
 	case "/metrics/expand", "/metrics/expand/":

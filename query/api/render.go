@@ -47,7 +47,12 @@ func location(p *params) *time.Location {
 
 // timeRange parses now/from/until like graphite-web's parseOptions.
 func (a *API) timeRange(p *params, loc *time.Location) (from, until, now time.Time, err error) {
-	now = a.opts.Now().In(loc)
+	return timeRangeAt(p, loc, a.opts.Now())
+}
+
+// timeRangeAt is timeRange with the wall clock reading wall.
+func timeRangeAt(p *params, loc *time.Location, wall time.Time) (from, until, now time.Time, err error) {
+	now = wall.In(loc)
 	if p.Has("now") {
 		if now, err = attime.Parse(p.Get("now"), now, loc); err != nil {
 			return
