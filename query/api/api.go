@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/query/events"
 	"github.com/valyala/fasthttp"
 )
 
@@ -32,6 +33,9 @@ type Options struct {
 	// DEFAULT_CACHE_DURATION; default 60; negative = not cached unless
 	// the request asks).
 	CacheTimeout int64
+	// Events stores the events of /events/ and events() (e.g.
+	// events.Open with a directory); nil = an in-memory store.
+	Events *events.Store
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -44,6 +48,7 @@ type API struct {
 	opts Options
 	log  *slog.Logger
 
+	events              *events.Store
 	cache               *renderCache // nil = disabled
 	defaultCacheTimeout int64
 }
@@ -63,7 +68,11 @@ func New(src query.Source, opts Options) *API {
 	if opts.Tags != nil {
 		ev.SetTagFinder(opts.Tags)
 	}
-	a := &API{src: src, ev: ev, opts: opts, log: opts.Logger}
+	a := &API{src: src, ev: ev, opts: opts, log: opts.Logger, events: opts.Events}
+	if a.events == nil {
+		a.events, _ = events.Open(events.Options{}) // in memory: cannot fail
+	}
+	ev.SetEventFinder(a.events)
 	a.initCache()
 	return a
 }
@@ -85,13 +94,17 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.functions
 	case "/version", "/version/":
 		h = a.version
-	case "/events/get_data", "/events/get_data/":
-		h = a.events
+	case "/events/get_data", "/events/get_dat", "/events/get_data/":
+		h = a.eventsGetData
+	case "/events", "/events/":
+		h = a.eventsRoot
 	default:
 		path := string(ctx.Path())
 		switch {
 		case strings.HasPrefix(path, "/functions/"):
 			h = a.functions
+		case isEventDetail(path):
+			h = a.eventDetail
 		case path == "/tags" || strings.HasPrefix(path, "/tags/"):
 			return a.handleTags(ctx)
 		default:
