@@ -224,3 +224,33 @@ func TestRenderCacheCalendar(t *testing.T) {
 		t.Fatalf("after midnight: %s", bodies[1])
 	}
 }
+
+func TestRenderCacheConcurrent(t *testing.T) {
+	src := newCountingSource("a.b", "a.c")
+	clock := &testClock{}
+	clock.t.Store(1_000_000)
+	a := newCachedAPI(src, clock, 20_000)
+	const workers, per = 4, 150
+	done := make(chan bool)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for i := 0; i < per; i++ {
+				uri := fmt.Sprintf("/render?target=a.*&from=%d&until=990700&format=json", 990000+(i*7+w)%40*10)
+				if r := serve(a, "GET", uri, ""); r.status != 200 || !strings.HasPrefix(r.body, `[{"target": "a.b"`) {
+					t.Errorf("%s: %d %s", uri, r.status, r.body)
+				}
+				if i%50 == 0 {
+					clock.t.Add(1)
+				}
+			}
+			done <- true
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	s := a.CacheStats()
+	if s.Hits+s.Misses != workers*per || s.Hits == 0 || s.Bytes > 20_000 {
+		t.Fatalf("stats %+v", s)
+	}
+}
