@@ -28,6 +28,7 @@ type CacheStats struct {
 	Expired   uint64 // misses that found an expired entry
 	Evictions uint64 // entries dropped to stay within MaxBytes
 	Bypassed  uint64 // requests with noCache or a cacheTimeout <= 0
+	Coalesced uint64 // misses answered by a concurrent identical request's render
 	Entries   int    // entries held now
 	Bytes     int64  // their accounted size (keys, bodies, overhead)
 	MaxBytes  int64  // the bound (0 = cache disabled)
@@ -66,10 +67,14 @@ type renderCache struct {
 	head  *cacheEntry // most recently used
 	tail  *cacheEntry
 	stats CacheStats
+	// inflight has a channel per key being rendered, closed when done;
+	// identical requests arriving meanwhile wait for it.
+	inflight map[string]chan struct{}
+	waiters  int
 }
 
 func newRenderCache(max int64) *renderCache {
-	return &renderCache{max: max, m: map[string]*cacheEntry{}}
+	return &renderCache{max: max, m: map[string]*cacheEntry{}, inflight: map[string]chan struct{}{}}
 }
 
 func (c *renderCache) unlink(e *cacheEntry) {
@@ -146,6 +151,44 @@ func (c *renderCache) add(key []byte, ct string, body []byte, expires int64) {
 	c.m[e.key] = e
 	c.pushFront(e)
 	c.size += size
+}
+
+// join registers a render of key; when one is already running it
+// returns that render's channel and false.
+func (c *renderCache) join(key []byte) (chan struct{}, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch := c.inflight[string(key)]; ch != nil {
+		c.waiters++
+		return ch, false
+	}
+	ch := make(chan struct{})
+	c.inflight[string(key)] = ch
+	return ch, true
+}
+
+func (c *renderCache) leave(key []byte, ch chan struct{}) {
+	c.mu.Lock()
+	delete(c.inflight, string(key))
+	c.mu.Unlock()
+	close(ch)
+}
+
+// waited answers from the entry a concurrent render stored, if any.
+func (c *renderCache) waited(key []byte, now int64, ctx *fasthttp.RequestCtx) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waiters--
+	e := c.m[string(key)]
+	if e == nil || now >= e.expires {
+		return 0, false
+	}
+	c.unlink(e)
+	c.pushFront(e)
+	c.stats.Coalesced++
+	ctx.SetContentType(e.ct)
+	ctx.Response.SetBodyRaw(e.body)
+	return e.expires, true
 }
 
 var keyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -262,6 +305,17 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 		cacheFor(ctx, wall, expires-now)
 		return
 	}
+	ch, leader := c.join(key)
+	if !leader {
+		<-ch
+		if expires, ok := c.waited(key, now, ctx); ok {
+			cacheFor(ctx, wall, expires-now)
+			return
+		}
+		a.render(ctx) // the other render failed or was not cacheable
+		return
+	}
+	defer c.leave(key, ch)
 	a.render(ctx)
 	if ctx.Response.StatusCode() != fasthttp.StatusOK {
 		return

@@ -254,3 +254,50 @@ func TestRenderCacheConcurrent(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// blockingSource blocks every fetch until release is closed.
+type blockingSource struct {
+	*countingSource
+	release chan struct{}
+}
+
+func (b *blockingSource) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	<-b.release
+	return b.countingSource.Fetch(name, from, until, now)
+}
+
+func TestRenderCacheCoalesces(t *testing.T) {
+	src := &blockingSource{countingSource: newCountingSource("a.b"), release: make(chan struct{})}
+	clock := &testClock{}
+	clock.t.Store(1_000_000)
+	a := New(src, Options{Now: clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	const n = 5
+	bodies := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() { bodies <- serve(a, "GET", "/render?target=a.b&from=-10min&format=json", "").body }()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		a.cache.mu.Lock()
+		w := a.cache.waiters
+		a.cache.mu.Unlock()
+		if w == n-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d waiters, want %d", w, n-1)
+		}
+	}
+	close(src.release)
+	first := <-bodies
+	for i := 1; i < n; i++ {
+		if b := <-bodies; b != first {
+			t.Fatalf("bodies differ: %s vs %s", b, first)
+		}
+	}
+	if f := src.fetches.Load(); f != 1 {
+		t.Fatalf("%d fetches, want 1", f)
+	}
+	if s := a.CacheStats(); s.Misses != n || s.Coalesced != n-1 || s.Hits != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
