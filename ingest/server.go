@@ -52,6 +52,14 @@ type Conn struct {
 // protocol's Stream method.
 func (c *Conn) Write(p []byte) (int, error) { return c.gc.Write(p) }
 
+// AsyncWrite queues a copy of p to be sent to the peer from the
+// connection's event loop; it is safe from any goroutine. If the connection
+// has closed meanwhile, the write is dropped (it never reaches another
+// connection that reused the descriptor).
+func (c *Conn) AsyncWrite(p []byte) error {
+	return c.gc.AsyncWrite(append([]byte(nil), p...), nil)
+}
+
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
 

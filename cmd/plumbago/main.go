@@ -7,6 +7,7 @@
 //	plumbago [serve] [flags]      run the server (the default)
 //	plumbago check-config [flags] validate a config and its rule files
 //	plumbago tune [flags]         print the sizes derived for this machine
+//	plumbago loadtest [flags]     generate load and measure a server
 //	plumbago import-whisper       migrate a carbon whisper tree into pebble
 //	plumbago checkpoint           back up a stopped server's pebble store
 //	plumbago version
@@ -20,6 +21,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/plumbago/plumbago/loadtest"
 	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/tuning"
 )
@@ -42,6 +44,7 @@ func commands() []command {
 		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
 			return pebble.RunCheckpointCommand(a, out)
 		}},
+		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
 			return tuning.Main(a, out)
 		}},
