@@ -213,8 +213,9 @@ func (a *API) cacheTimeout(p *params) (int64, string) {
 }
 
 // appendCacheKey writes the normalized request: every parameter except
-// from, until, now, noCache, cacheTimeout and those starting with "_"
-// (graphite-web's hashRequest skips those too), sorted by name with the
+// from, until, now, noCache and those starting with "_" (graphite-web's
+// hashRequest skips the latter too; cacheTimeout stays, so a request never
+// gets an entry older than it allows), sorted by name with the
 // values of one name in request order, then the resolved from, until and
 // now. A time that depends on the wall clock (e.g. from=-1h, or until
 // missing, so now itself) is written as its value at the start of the
@@ -230,7 +231,7 @@ func appendCacheKey(b []byte, p *params, wall time.Time, timeout int64) ([]byte,
 	slices.SortStableFunc(kv, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
 	for _, e := range kv {
 		switch e[0] {
-		case "from", "until", "now", "noCache", "cacheTimeout":
+		case "from", "until", "now", "noCache":
 			continue
 		}
 		if strings.HasPrefix(e[0], "_") {

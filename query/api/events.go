@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"math"
 	"strconv"
@@ -441,33 +440,115 @@ func (a *API) eventDetail(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if err != nil || !ok {
-		ctx.Error("Not Found", fasthttp.StatusNotFound)
+		ctx.SetContentType("text/html")
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetBodyString(djangoNotFound)
 		return
 	}
 	var b strings.Builder
-	b.WriteString("<html>\n<head><title>" + html.EscapeString(e.What) + "</title></head>\n<body>\n<h1>" + html.EscapeString(e.What) + "</h1>\n<table>\n")
-	fmt.Fprintf(&b, "<tr><td>when</td><td>%s</td></tr>\n<tr><td>tags</td><td>%s</td></tr>\n<tr><td>data</td><td>%s</td></tr>\n",
-		eventHTMLTime(e.When), html.EscapeString(e.Tags), html.EscapeString(e.Data))
-	b.WriteString("</table>\n</body>\n</html>\n")
+	what := djangoEscape(e.What)
+	b.WriteString(eventsHTMLHead(what))
+	b.WriteString(`        <div id="title" style="text-align:center">
+            <h1>` + what + `</h1>
+        </div>
+        <div class="graphite">
+            <div id="main" >
+              <table class="styledtable" width=100%>
+                <tr><td>when</td><td>` + eventHTMLTime(e.When) + `</td></tr>
+                <tr><td>tags</td><td>` + djangoEscape(e.Tags) + `</td></tr>
+                <tr><td>data</td><td>` + djangoEscape(e.Data) + `</td></tr>
+              </table>
+            </div>
+        </div>
+    </body>
+</html>
+`)
 	ctx.SetContentType("text/html; charset=utf-8")
 	ctx.SetBodyString(b.String())
 }
 
-// eventsHTML lists the events (graphite-web renders events.html: when,
-// what and tags of every event).
+// djangoNotFound is Django's 404 page without DEBUG.
+const djangoNotFound = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n"
+
+// eventsHTMLHead is the start of graphite-web's events.html and
+// event.html up to <body>.
+func eventsHTMLHead(title string) string {
+	return `<html>
+  <head>
+    <title>` + title + `</title>
+    <link rel="stylesheet" type="text/css" href="/static/css/table.css" />
+    <style type="text/css">
+    body {
+        font-family: sans-serif;
+        font-size: 16px;
+        margin: 50px;
+        max-width: 1200px;
+    }
+    </style>
+
+
+    </head>
+    <body>
+`
+}
+
+// djangoEscape is Django's autoescape (django.utils.html.escape).
+var djangoEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace
+
+// eventsHTML is graphite-web's events.html: when, what (linked to the
+// event's page) and tags of the selected events.
 func (a *API) eventsHTML(ctx *fasthttp.RequestCtx) {
 	q, msg := a.eventQuery(ctx)
 	if msg != "" {
 		badRequest(ctx, msg)
 		return
 	}
+	evs := a.events.Find(q)
 	var b strings.Builder
-	b.WriteString("<html>\n<head><title>Events</title></head>\n<body>\n<h1>graphite events</h1>\n<table>\n<tr><th>when</th><th>what</th><th>tags</th></tr>\n")
-	for _, e := range a.events.Find(q) {
-		fmt.Fprintf(&b, "<tr><td>%s</td><td><a href=\"/events/%d/\">%s</a></td><td>%s</td></tr>\n",
-			eventHTMLTime(e.When), e.ID, html.EscapeString(e.What), html.EscapeString(e.Tags))
+	b.WriteString(eventsHTMLHead("Events"))
+	b.WriteString(`        <div id="title" style="text-align:center">
+            <h1>graphite events</h1>
+        </div>
+        <div class="graphite">
+            <div id="main" >
+              
+`)
+	if len(evs) == 0 {
+		proto := "http"
+		if ctx.IsTLS() {
+			proto = "https"
+		}
+		b.WriteString(`                <br/>No events. Add events using
+                <a href="/admin/events/event/add/">the admin interface</a> or by posting
+                (eg, curl -X POST ` + proto + `://` + djangoEscape(string(ctx.Host())) + `/events -d
+                '{"what": "Something Interesting", "tags" : "tag1"}')
+`)
+	} else {
+		b.WriteString(`                <table class="styledtable" width=100%>
+                  <tr><th>when</th><th>what</th><th>tags</th></tr>
+                  
+`)
+		for _, e := range evs {
+			tags := e.TagList()
+			for i := range tags {
+				tags[i] = djangoEscape(tags[i])
+			}
+			fmt.Fprintf(&b, `                      <tr>
+                          <td>%s</td>
+                          <td><a href="/events/%d">%s</a></td>
+                          <td>[&#39;%s&#39;]</td>
+                      </tr>
+                  
+`, eventHTMLTime(e.When), e.ID, djangoEscape(e.What), strings.Join(tags, "&#39;, &#39;"))
+		}
 	}
-	b.WriteString("</table>\n</body>\n</html>\n")
+	b.WriteString(`              
+              </table>
+            </div>
+        </div>
+    </body>
+</html>
+`)
 	ctx.SetContentType("text/html; charset=utf-8")
 	ctx.SetBodyString(b.String())
 }

@@ -3,7 +3,9 @@ events app (and /render), against a fresh database in $ORACLE_DIR.
 
 stdin: JSON {"requests": ["/events/get_data?...", {"method": "POST", "path": "/events/",
              "body": "...", "content_type": "application/json"}, ...]}
-stdout: JSON [{"status": int, "body": str, "content_type": str}, ...]
+     optional "cache_duration": DEFAULT_CACHE_DURATION for /render (the cache
+     itself is Django's DummyCache, so only the headers show).
+stdout: JSON [{"status": int, "body": str, "content_type": str, "cache_control": str}, ...]
 """
 import json
 import os
@@ -25,6 +27,9 @@ call_command('migrate', run_syncdb=True, verbosity=0)
 from django.test import Client
 
 req = json.load(sys.stdin)
+if "cache_duration" in req:
+    from django.conf import settings
+    settings.DEFAULT_CACHE_DURATION = req["cache_duration"]
 client = Client(raise_request_exception=False)
 out = []
 for r in req["requests"]:
@@ -40,5 +45,6 @@ for r in req["requests"]:
     else:
         resp = client.get(r)
     out.append({"status": resp.status_code, "body": resp.content.decode("utf-8", "replace"),
-                "content_type": resp.get("Content-Type", "")})
+                "content_type": resp.get("Content-Type", ""),
+                "cache_control": resp.get("Cache-Control", "")})
 json.dump(out, sys.stdout)
