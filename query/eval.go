@@ -59,7 +59,18 @@ type Evaluator struct {
 	src    Source
 	limits Limits
 	tags   TagFinder
+	events EventFinder
 }
+
+// EventFinder serves the events() function (e.g. events.Store).
+type EventFinder interface {
+	// EventTimes returns the times (unix seconds) of the events in
+	// [from, until] carrying all of tags (nil = every event).
+	EventTimes(from, until int64, tags []string) []int64
+}
+
+// SetEventFinder makes events() count the events of f (default: none).
+func (ev *Evaluator) SetEventFinder(f EventFinder) { ev.events = f }
 
 // NewEvaluator returns an evaluator reading src.
 func NewEvaluator(src Source, limits Limits) *Evaluator {

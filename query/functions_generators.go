@@ -32,7 +32,7 @@ func init() {
 		Params: []Param{seriesListParam(), {Name: "startSliceAt", Type: TypeDate, Required: true},
 			{Name: "endSliceAt", Type: TypeDate, Default: "now"}}})
 	Register("events", fnEvents, FuncMeta{Group: "Special",
-		Description: "Counts events with the given tags per second; Plumbago keeps no events, so the series is empty.",
+		Description: "Counts the events (of /events/) carrying all the given tags, per second; events('*') counts every event.",
 		Params:      []Param{{Name: "tags", Type: TypeString, Required: true, Multiple: true}}})
 }
 
@@ -152,8 +152,25 @@ func fnEvents(e *Env, a *Args) ([]*Series, error) {
 	for i := range vals {
 		vals[i] = math.NaN()
 	}
+	if e.ev.events != nil {
+		var want []string // events('*') = every event
+		if len(tags) != 1 || tags[0] != "*" {
+			want = tags
+		}
+		for _, ts := range e.ev.events.EventTimes(e.From, e.Until, want) {
+			// graphite-web raises IndexError for an event exactly at
+			// until (its range includes until, its values do not).
+			if i := ts - e.From; i >= 0 && i < n {
+				if math.IsNaN(vals[i]) {
+					vals[i] = 0
+				}
+				vals[i]++
+			}
+		}
+	}
 	s := NewSeries(name, e.From, e.Until, 1, vals, e.XFilesFactor)
 	s.ConsolidationFunc = "sum"
+	s.IntValues = true
 	return []*Series{s}, nil
 }
 

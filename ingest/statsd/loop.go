@@ -74,7 +74,7 @@ type table[V any] struct {
 	order []int32
 }
 
-// live calls fn for every live entry in the order they became live.
+// eachLive calls fn for every live entry in the order they became live.
 func (t *table[V]) eachLive(fn func(e *entry[V])) {
 	for _, i := range t.order {
 		if e := &t.ents[i]; e.live {
@@ -83,9 +83,8 @@ func (t *table[V]) eachLive(fn func(e *entry[V])) {
 	}
 }
 
-func (t *table[V]) get(name []byte) *V { return t.getLim(name, nil, 0) }
-
-// getLim is get that refuses (returns nil) to make a name live when *live
+// getLim returns the value stored under name, making the entry live (and
+// recording the order); it refuses (returns nil) to make a name live when *live
 // already counts max live names (max 0: no limit).
 func (t *table[V]) getLim(name []byte, live *int, max int) *V {
 	if i, ok := t.idx[bstr(name)]; ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/query/events"
 	"github.com/valyala/fasthttp"
 )
 
@@ -24,6 +25,17 @@ type Options struct {
 	// Tags resolves seriesByTag expressions (e.g. ingest/tagged.TagIndex);
 	// nil = seriesByTag returns no series.
 	Tags query.TagFinder
+	// CacheBytes bounds the /render response cache (default
+	// DefaultCacheBytes, 64 MiB; negative disables the cache).
+	CacheBytes int64
+	// CacheTimeout is the cache lifetime in seconds of a /render response
+	// whose request has no cacheTimeout (graphite-web's
+	// DEFAULT_CACHE_DURATION; default 60; negative = not cached unless
+	// the request asks).
+	CacheTimeout int64
+	// Events stores the events of /events/ and events() (e.g.
+	// events.Open with a directory); nil = an in-memory store.
+	Events *events.Store
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -35,6 +47,10 @@ type API struct {
 	ev   *query.Evaluator
 	opts Options
 	log  *slog.Logger
+
+	events              *events.Store
+	cache               *renderCache // nil = disabled
+	defaultCacheTimeout int64
 }
 
 // New returns the API over src.
@@ -52,16 +68,25 @@ func New(src query.Source, opts Options) *API {
 	if opts.Tags != nil {
 		ev.SetTagFinder(opts.Tags)
 	}
-	return &API{src: src, ev: ev, opts: opts, log: opts.Logger}
+	a := &API{src: src, ev: ev, opts: opts, log: opts.Logger, events: opts.Events}
+	if a.events == nil {
+		a.events, _ = events.Open(events.Options{}) // in memory: cannot fail
+	}
+	ev.SetEventFinder(a.events)
+	a.initCache()
+	return a
 }
 
 // Handle answers the request if its path belongs to the Graphite API and
 // reports whether it did.
 func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
+	if a.serveCarbonapi(ctx) {
+		return true
+	}
 	var h func(*fasthttp.RequestCtx)
 	switch string(ctx.Path()) {
 	case "/render", "/render/":
-		h = a.render
+		h = a.renderCached
 	case "/metrics/find", "/metrics/find/":
 		h = a.find
 	case "/metrics/expand", "/metrics/expand/":
@@ -72,13 +97,17 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) (handled bool) {
 		h = a.functions
 	case "/version", "/version/":
 		h = a.version
-	case "/events/get_data", "/events/get_data/":
-		h = a.events
+	case "/events/get_data", "/events/get_dat", "/events/get_data/":
+		h = a.eventsGetData
+	case "/events", "/events/":
+		h = a.eventsRoot
 	default:
 		path := string(ctx.Path())
 		switch {
 		case strings.HasPrefix(path, "/functions/"):
 			h = a.functions
+		case isEventDetail(path):
+			h = a.eventDetail
 		case path == "/tags" || strings.HasPrefix(path, "/tags/"):
 			return a.handleTags(ctx)
 		default:

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"sort"
 
 	"github.com/valyala/fasthttp"
 )
@@ -20,7 +21,11 @@ func readParams(ctx *fasthttp.RequestCtx) *params {
 	}
 	if ctx.IsPost() {
 		ct := ctx.Request.Header.ContentType()
-		if len(ct) == 0 || bytes.HasPrefix(ct, []byte("application/x-www-form-urlencoded")) {
+		if bytes.HasPrefix(ct, []byte("multipart/form-data")) {
+			// graphite-web's RemoteFinder with REMOTE_STORE_USE_POST
+			// (urllib3 encodes POST fields as multipart).
+			p.addMultipart(ctx)
+		} else if len(ct) == 0 || bytes.HasPrefix(ct, []byte("application/x-www-form-urlencoded")) {
 			var args fasthttp.Args
 			args.ParseBytes(ctx.PostBody())
 			for k, v := range args.All() {
@@ -62,4 +67,23 @@ func (p *params) List(k string) []string {
 		}
 	}
 	return out
+}
+
+// addMultipart appends the value fields of a multipart/form-data body
+// (keys sorted, each key's values in order; file parts are ignored).
+func (p *params) addMultipart(ctx *fasthttp.RequestCtx) {
+	form, err := ctx.MultipartForm()
+	if err != nil {
+		return
+	}
+	keys := make([]string, 0, len(form.Value))
+	for k := range form.Value {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range form.Value[k] {
+			p.kv = append(p.kv, [2]string{k, v})
+		}
+	}
 }

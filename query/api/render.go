@@ -47,7 +47,12 @@ func location(p *params) *time.Location {
 
 // timeRange parses now/from/until like graphite-web's parseOptions.
 func (a *API) timeRange(p *params, loc *time.Location) (from, until, now time.Time, err error) {
-	now = a.opts.Now().In(loc)
+	return timeRangeAt(p, loc, a.opts.Now())
+}
+
+// timeRangeAt is timeRange with the wall clock reading wall.
+func timeRangeAt(p *params, loc *time.Location, wall time.Time) (from, until, now time.Time, err error) {
+	now = wall.In(loc)
 	if p.Has("now") {
 		if now, err = attime.Parse(p.Get("now"), now, loc); err != nil {
 			return
@@ -143,8 +148,9 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	}
 	switch r.format {
 	case "", "json", "csv", "raw", "pickle", "msgpack":
+	case "dygraph", "rickshaw":
 	default:
-		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle or msgpack)")
+		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle, msgpack, dygraph or rickshaw)")
 		return
 	}
 	list, err := a.ev.Eval(ctx, r.req, r.targets)
@@ -166,6 +172,12 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	case "msgpack":
 		ctx.SetContentType("application/x-msgpack")
 		body = appendMsgpack(nil, seriesInfo(list, r.req.XFilesFactor))
+	case "dygraph", "rickshaw":
+		if body, err = appendChartFormat(r, list, p.Get("pretty") != ""); err != nil {
+			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
+			return
+		}
+		ctx.SetContentType(chartContentType(r))
 	default:
 		query.ApplyMaxDataPoints(list, r.maxDataPoints)
 		if p.Get("pretty") != "" {

@@ -27,6 +27,11 @@ func startServer(t testing.TB, src query.Source, now time.Time) *testServer {
 func startServerWith(t testing.TB, src query.Source, opts Options, now time.Time) *testServer {
 	t.Helper()
 	opts.Now = func() time.Time { return now }
+	if opts.CacheBytes == 0 {
+		// Most tests change data between identical requests; the cache
+		// tests enable it explicitly.
+		opts.CacheBytes = -1
+	}
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	a := New(src, opts)
 	ln := fasthttputil.NewInmemoryListener()

@@ -403,9 +403,3 @@ func tagErrorMessage(err error) string {
 	}
 	return err.Error()
 }
-
-// events serves /events/get_data: Plumbago keeps no events, so the answer
-// is always an empty list (graphite-api does the same).
-func (a *API) events(ctx *fasthttp.RequestCtx) {
-	jsonResponseFor(ctx, readParams(ctx), []any{})
-}

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// stripper removes the separators graphite-web's parseATTime ignores (built
+// once: a Replacer's first use builds its tables).
+var stripper = strings.NewReplacer("_", "", ",", "", " ", "")
+
 // ErrInvalid is wrapped by every parse error.
 var ErrInvalid = errors.New("invalid time")
 
@@ -58,7 +62,7 @@ func Parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	}
 	in := s
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer("_", "", ",", "", " ", "").Replace(s)
+	s = stripper.Replace(s)
 	if isDigits(s) {
 		yyyymmdd := false
 		if len(s) == 8 {

@@ -1,0 +1,188 @@
+package carbonapipb
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// GlobMatch is one find result (v2 and v3).
+type GlobMatch struct {
+	Path   string
+	IsLeaf bool
+}
+
+// GlobResponse answers one find query (v2 and v3).
+type GlobResponse struct {
+	Name    string
+	Matches []GlobMatch
+}
+
+// FetchResponseV2 is carbonapi_v2_pb.FetchResponse: absent slots have
+// IsAbsent true and Value 0.
+type FetchResponseV2 struct {
+	Name                          string
+	StartTime, StopTime, StepTime int32
+	Values                        []float64
+	IsAbsent                      []bool
+}
+
+func appendGlobResponseBody(b []byte, g *GlobResponse) []byte {
+	b = appendString(b, 1, g.Name)
+	for i := range g.Matches {
+		var st int
+		b, st = beginMsg(b, 2)
+		b = appendString(b, 1, g.Matches[i].Path)
+		b = appendBool(b, 2, g.Matches[i].IsLeaf)
+		b = endMsg(b, st)
+	}
+	return b
+}
+
+// AppendGlobResponse appends a v2 GlobResponse message.
+func AppendGlobResponse(b []byte, g *GlobResponse) []byte {
+	return appendGlobResponseBody(b, g)
+}
+
+// AppendMultiFetchV2 appends a v2 MultiFetchResponse message.
+func AppendMultiFetchV2(b []byte, metrics []FetchResponseV2) []byte {
+	for i := range metrics {
+		m := &metrics[i]
+		var st int
+		b, st = beginMsg(b, 1)
+		b = appendString(b, 1, m.Name)
+		b = appendVarint(b, 2, uint64(int64(m.StartTime)))
+		b = appendVarint(b, 3, uint64(int64(m.StopTime)))
+		b = appendVarint(b, 4, uint64(int64(m.StepTime)))
+		b = appendPackedDoubles(b, 5, m.Values)
+		if len(m.IsAbsent) > 0 {
+			b = protowire.AppendTag(b, 6, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(len(m.IsAbsent)))
+			for _, a := range m.IsAbsent {
+				if a {
+					b = append(b, 1)
+				} else {
+					b = append(b, 0)
+				}
+			}
+		}
+		b = endMsg(b, st)
+	}
+	return b
+}
+
+func decodeGlobMatch(b []byte) (GlobMatch, error) {
+	var m GlobMatch
+	for len(b) > 0 {
+		f, rest, err := next(b)
+		if err != nil {
+			return m, err
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			if err := wrong(f, protowire.BytesType); err != nil {
+				return m, err
+			}
+			m.Path = string(f.buf)
+		case 2:
+			if err := wrong(f, protowire.VarintType); err != nil {
+				return m, err
+			}
+			m.IsLeaf = f.u != 0
+		}
+	}
+	return m, nil
+}
+
+// DecodeGlobResponse decodes a GlobResponse message (v2, or one entry of
+// a v3 MultiGlobResponse).
+func DecodeGlobResponse(b []byte) (*GlobResponse, error) {
+	g := &GlobResponse{}
+	for len(b) > 0 {
+		f, rest, err := next(b)
+		if err != nil {
+			return nil, err
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			if err := wrong(f, protowire.BytesType); err != nil {
+				return nil, err
+			}
+			g.Name = string(f.buf)
+		case 2:
+			if err := wrong(f, protowire.BytesType); err != nil {
+				return nil, err
+			}
+			if len(g.Matches) >= MaxItems {
+				return nil, ErrTooMany
+			}
+			m, err := decodeGlobMatch(f.buf)
+			if err != nil {
+				return nil, fmt.Errorf("decoding glob match: %w", err)
+			}
+			g.Matches = append(g.Matches, m)
+		}
+	}
+	return g, nil
+}
+
+// DecodeMultiFetchV2 decodes a v2 MultiFetchResponse message.
+func DecodeMultiFetchV2(b []byte) ([]FetchResponseV2, error) {
+	var out []FetchResponseV2
+	for len(b) > 0 {
+		f, rest, err := next(b)
+		if err != nil {
+			return nil, err
+		}
+		b = rest
+		if f.num != 1 {
+			continue
+		}
+		if err := wrong(f, protowire.BytesType); err != nil {
+			return nil, err
+		}
+		if len(out) >= MaxItems {
+			return nil, ErrTooMany
+		}
+		var m FetchResponseV2
+		for p := f.buf; len(p) > 0; {
+			g, rest, err := next(p)
+			if err != nil {
+				return nil, fmt.Errorf("decoding fetch response: %w", err)
+			}
+			p = rest
+			switch g.num {
+			case 1:
+				if err := wrong(g, protowire.BytesType); err != nil {
+					return nil, err
+				}
+				m.Name = string(g.buf)
+			case 2, 3, 4:
+				if err := wrong(g, protowire.VarintType); err != nil {
+					return nil, err
+				}
+				v := int32(g.u)
+				switch g.num {
+				case 2:
+					m.StartTime = v
+				case 3:
+					m.StopTime = v
+				default:
+					m.StepTime = v
+				}
+			case 5:
+				if m.Values, err = doubles(m.Values, g); err != nil {
+					return nil, err
+				}
+			case 6:
+				if m.IsAbsent, err = bools(m.IsAbsent, g); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
