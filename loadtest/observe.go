@@ -154,7 +154,8 @@ func (n *number) UnmarshalJSON(b []byte) error {
 
 // render fetches target over [from, until] from a graphite /render URL.
 func render(ctx context.Context, client *http.Client, base, target string, from, until int64) ([]renderSeries, error) {
-	q := url.Values{"target": {target}, "format": {"json"},
+	// noCache: a probe must see the server's data now, not a cached answer.
+	q := url.Values{"target": {target}, "format": {"json"}, "noCache": {"1"},
 		"from": {strconv.FormatInt(from, 10)}, "until": {strconv.FormatInt(until, 10)}}
 	body, err := get(ctx, client, base+"?"+q.Encode())
 	if err != nil {

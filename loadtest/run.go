@@ -822,7 +822,9 @@ func (q *queryLoad) run(ctx context.Context) {
 			defer wg.Done()
 			for t := range jobs {
 				v := url.Values{"target": {t}, "from": {q.cfg.QueryFrom}, "until": {"now"},
-					"format": {"json"}, "maxDataPoints": {"1000"}}
+					"format": {"json"}, "maxDataPoints": {"1000"},
+					// Measure rendering, not the render cache.
+					"noCache": {"1"}}
 				start := time.Now()
 				if _, err := get(ctx, q.client, q.cfg.RenderURL+"?"+v.Encode()); err != nil {
 					if ctx.Err() == nil {

@@ -27,6 +27,7 @@ type Config struct {
 	CarbonlinkAddr      string   `toml:"carbonlink-addr"`
 	HTTPAddr            string   `toml:"http-addr"`
 	HTTPAuthFile        string   `toml:"http-auth-file"`
+	RenderCache         ByteSize `toml:"render-cache"`
 	Schemas             string   `toml:"schemas"`
 	Aggregation         string   `toml:"aggregation"`
 	AggregationRules    string   `toml:"aggregation-rules"`
@@ -73,6 +74,10 @@ func (b *ByteSize) UnmarshalText(t []byte) error { return b.Set(string(t)) }
 
 // Set implements flag.Value.
 func (b *ByteSize) Set(s string) error {
+	if s == "-1" || s == "off" {
+		*b = -1 // turns a cache off where the flag says so
+		return nil
+	}
 	v, err := tuning.ParseBytes(s)
 	if err != nil {
 		return fmt.Errorf("parsing size %q: %w", s, err)
@@ -85,6 +90,9 @@ func (b *ByteSize) Set(s string) error {
 func (b *ByteSize) String() string {
 	if b == nil || *b == 0 {
 		return "0"
+	}
+	if *b < 0 {
+		return "-1"
 	}
 	return tuning.FormatBytes(int64(*b))
 }
@@ -136,6 +144,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.StatsdAdminAddr, "statsd-admin-addr", c.StatsdAdminAddr, "statsd admin console address, TCP (empty = off)")
 	fs.StringVar(&c.CarbonlinkAddr, "carbonlink-addr", c.CarbonlinkAddr, "carbonlink cache-query address, TCP (empty = off)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "Graphite API for Grafana, /metrics and /healthz")
+	fs.Var(&c.RenderCache, "render-cache", "memory bound of the render-result cache honouring cacheTimeout/noCache (0 = 64MiB; -1 = off)")
 	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file (bcrypt) enabling basic auth on the HTTP API")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")

@@ -268,7 +268,7 @@ func testRenderSeesPoints(t *testing.T, bin, backend string) {
 	check := func(phase string) {
 		t.Helper()
 		from, until := base-10, base+30
-		url := fmt.Sprintf("http://%s/render?target=r.*.a&target=r.tcp.b&from=%d&until=%d&format=json", p.http, from, until)
+		url := fmt.Sprintf("http://%s/render?noCache=1&target=r.*.a&target=r.tcp.b&from=%d&until=%d&format=json", p.http, from, until)
 		want := fmt.Sprintf(`[{"target": "r.tcp.a", "tags": {"name": "r.tcp.a"}, "datapoints": [[1.0, %d], [2.5, %d], [null, %d], [null, %d]]}, `+
 			`{"target": "r.udp.a", "tags": {"name": "r.udp.a"}, "datapoints": [[null, %d], [null, %d], [42.0, %d], [null, %d]]}, `+
 			`{"target": "r.tcp.b", "tags": {"name": "r.tcp.b"}, "datapoints": [[null, %d], [-3.0, %d], [null, %d], [null, %d]]}]`,
@@ -345,7 +345,7 @@ func TestKill9LosesAtMostTheSyncInterval(t *testing.T) {
 			p = startPlumbago(t, bin, args...)
 			defer p.stop(t)
 			for s := 0; s < 20; s++ {
-				url := fmt.Sprintf("http://%s/render?target=k9.s%02d&from=%d&until=%d&format=json", p.http, s, now-51, now-1)
+				url := fmt.Sprintf("http://%s/render?noCache=1&target=k9.s%02d&from=%d&until=%d&format=json", p.http, s, now-51, now-1)
 				var sb strings.Builder
 				fmt.Fprintf(&sb, `[{"target": "k9.s%02d", "tags": {"name": "k9.s%02d"}, "datapoints": [`, s, s)
 				for i := 0; i < 50; i++ {
@@ -402,7 +402,7 @@ func TestOnlineCheckpointRestores(t *testing.T) {
 	q := startPlumbago(t, bin, "--data-dir", backup)
 	defer q.stop(t)
 	ts := now - now%10 - 20
-	got := readAll(t, fmt.Sprintf("http://%s/render?target=bk.*&from=%d&until=%d&format=json", q.http, ts-10, ts))
+	got := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=bk.*&from=%d&until=%d&format=json", q.http, ts-10, ts))
 	want := fmt.Sprintf(`[{"target": "bk.a", "tags": {"name": "bk.a"}, "datapoints": [[11.0, %d]]}, {"target": "bk.b", "tags": {"name": "bk.b"}, "datapoints": [[22.0, %d]]}]`, ts, ts)
 	if got != want {
 		t.Fatalf("restored render = %s; want %s", got, want)
@@ -437,7 +437,7 @@ func TestBasicAuth(t *testing.T) {
 		r.Body.Close()
 		return r.StatusCode
 	}
-	for _, path := range []string{"/render?target=x&format=json", "/metrics/find?query=*", "/metrics"} {
+	for _, path := range []string{"/render?noCache=1&target=x&format=json", "/metrics/find?query=*", "/metrics"} {
 		if c := get(path, "", ""); c != 401 {
 			t.Errorf("%s without credentials: %d; want 401", path, c)
 		}

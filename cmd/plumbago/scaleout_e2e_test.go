@@ -230,7 +230,7 @@ func testScaleOut(t *testing.T, bin, hash string, replication int) {
 				continue
 			}
 			if owns {
-				got := renderJSON(t, readAll(t, "http://"+p.http+"/render?format=json&target="+m+"&from="+from+"&until="+until))
+				got := renderJSON(t, readAll(t, "http://"+p.http+"/render?noCache=1&format=json&target="+m+"&from="+from+"&until="+until))
 				checkPoints(t, m+" on "+inst, got[m], ts0, values(i))
 			}
 		}
@@ -268,11 +268,11 @@ func testScaleOut(t *testing.T, bin, hash string, replication int) {
 	}
 
 	requests := []string{
-		"/render?format=json&target=scale.*.*&from=" + from + "&until=" + until,
-		"/render?format=json&target=sumSeries(scale.*.*)&from=" + from + "&until=" + until,
+		"/render?noCache=1&format=json&target=scale.*.*&from=" + from + "&until=" + until,
+		"/render?noCache=1&format=json&target=sumSeries(scale.*.*)&from=" + from + "&until=" + until,
 		"/metrics/find?format=completer&query=scale.*.*",
 		"/metrics/find?query=scale.*",
-		"/render?format=json&target=split.m&from=" + from + "&until=" + until,
+		"/render?noCache=1&format=json&target=split.m&from=" + from + "&until=" + until,
 	}
 	addrs := []string{nodes[instances[0]].http, nodes[instances[1]].http}
 	for _, variant := range []struct{ name, suffix, post string }{{"pickle", "", ""}, {"msgpack", "?format=msgpack", ""}, {"pickle-post", "", "1"}} {

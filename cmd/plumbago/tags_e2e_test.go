@@ -53,11 +53,11 @@ func testTagsEndToEnd(t *testing.T, bin, backend string) {
 		{"/tags/autoComplete/values?tag=host", `["a", "b"]`},
 		{"/tags/autoComplete/values?tag=dc&expr=host%3Da", `["eu", "us"]`},
 		{"/tags/findSeries?expr=name%3Dcpu.load", `["cpu.load;dc=eu;host=a", "cpu.load;dc=eu;host=b", "cpu.load;dc=us;host=a"]`},
-		{fmt.Sprintf("/render?target=%s&from=%d&until=%d&format=json", render, base-10, base+10),
+		{fmt.Sprintf("/render?noCache=1&target=%s&from=%d&until=%d&format=json", render, base-10, base+10),
 			fmt.Sprintf(`[{"target": "cpu.load;dc=eu;host=a", "tags": {"dc": "eu", "host": "a", "name": "cpu.load"}, "datapoints": [[1.0, %d], [2.0, %d]]}, `+
 				`{"target": "cpu.load;dc=us;host=a", "tags": {"dc": "us", "host": "a", "name": "cpu.load"}, "datapoints": [[null, %d], [5.0, %d]]}]`,
 				ts(0), ts(10), ts(0), ts(10))},
-		{fmt.Sprintf("/render?target=%s&from=%d&until=%d&format=json", sum, base-10, base+10),
+		{fmt.Sprintf("/render?noCache=1&target=%s&from=%d&until=%d&format=json", sum, base-10, base+10),
 			fmt.Sprintf(`[{"target": "sumSeries(seriesByTag('dc=eu'))", "tags": {"dc": "eu", "name": "cpu.load", "aggregatedBy": "sum"}, "datapoints": [[11.0, %d], [2.0, %d]]}]`,
 				ts(0), ts(10))},
 	}

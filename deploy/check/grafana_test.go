@@ -360,7 +360,7 @@ func TestGraphiteDashboardRenders(t *testing.T) {
 	}
 	p := startPlumbago(t, "pebble", "--config="+cfg)
 	render := func(target string) (series int, withData int) {
-		u := "http://" + p.httpAddr + "/render?format=json&from=-5min&target=" + url.QueryEscape(target)
+		u := "http://" + p.httpAddr + "/render?noCache=1&format=json&from=-5min&target=" + url.QueryEscape(target)
 		resp, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,19 +66,28 @@ func startTestServer(t testing.TB, cfg Config, loops int) *testServer {
 		holders: map[gnet.EventLoop]*loopHolder{},
 	}
 	s.reset(t, cfg, time.Now())
-	addrs := []string{
-		fmt.Sprintf("udp://127.0.0.1:%d", s.udpPort),
-		fmt.Sprintf("tcp://127.0.0.1:%d", s.tcpPort),
-		fmt.Sprintf("tcp://127.0.0.1:%d", s.adminPort),
-	}
-	go func() {
-		s.stopped <- gnet.Rotate(s, addrs, gnet.WithNumEventLoop(loops),
-			gnet.WithReadBufferCap(1<<17), gnet.WithSocketRecvBuffer(8<<20), gnet.WithLogLevel(4))
-	}()
-	select {
-	case <-s.booted:
-	case err := <-s.stopped:
-		t.Fatalf("gnet: %v", err)
+	// A port found free can be taken by a parallel test before gnet binds
+	// it: try again with fresh ports.
+	for attempt := 0; ; attempt++ {
+		addrs := []string{
+			fmt.Sprintf("udp://127.0.0.1:%d", s.udpPort),
+			fmt.Sprintf("tcp://127.0.0.1:%d", s.tcpPort),
+			fmt.Sprintf("tcp://127.0.0.1:%d", s.adminPort),
+		}
+		go func() {
+			s.stopped <- gnet.Rotate(s, addrs, gnet.WithNumEventLoop(loops),
+				gnet.WithReadBufferCap(1<<17), gnet.WithSocketRecvBuffer(8<<20), gnet.WithLogLevel(4))
+		}()
+		select {
+		case <-s.booted:
+		case err := <-s.stopped:
+			if attempt < 5 && strings.Contains(fmt.Sprint(err), "address already in use") {
+				s.udpPort, s.tcpPort, s.adminPort = freePort(t), freePort(t), freePort(t)
+				continue
+			}
+			t.Fatalf("gnet: %v", err)
+		}
+		break
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
