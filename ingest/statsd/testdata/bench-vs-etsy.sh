@@ -46,10 +46,11 @@ echo "| server   | per datagram | offered metrics/s | achieved send | lines sent
 echo "|---|---|---|---|---|---|"
 pl="prom:http://127.0.0.1:18080/metrics#plumbago_statsd_metrics_total"
 et="sink:127.0.0.1:22003#stats_counts.statsd.metrics_received"
-# PER_DATAGRAM=1 or 20 runs only that shape.
+# PER_DATAGRAM=1 or 20 runs only that shape; ETSY_RATES_1 / PLUMBAGO_RATES_1
+# replace the single-metric rate ladders.
 if [ "${PER_DATAGRAM:-1}" = 1 ]; then
-	for r in 2500 5000 10000 20000; do run etsy 127.0.0.1:28125 1 $r "$et"; done
-	for r in 50000 100000 200000 300000; do run plumbago 127.0.0.1:18125 1 $r "$pl"; done
+	for r in ${ETSY_RATES_1:-2500 5000 10000 20000}; do run etsy 127.0.0.1:28125 1 $r "$et"; done
+	for r in ${PLUMBAGO_RATES_1:-50000 100000 200000 300000}; do run plumbago 127.0.0.1:18125 1 $r "$pl"; done
 fi
 if [ "${PER_DATAGRAM:-20}" = 20 ]; then
 	for r in 10000 25000 50000 100000; do run etsy 127.0.0.1:28125 20 $r "$et"; done
