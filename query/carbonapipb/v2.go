@@ -130,59 +130,46 @@ func DecodeGlobResponse(b []byte) (*GlobResponse, error) {
 
 // DecodeMultiFetchV2 decodes a v2 MultiFetchResponse message.
 func DecodeMultiFetchV2(b []byte) ([]FetchResponseV2, error) {
-	var out []FetchResponseV2
-	for len(b) > 0 {
-		f, rest, err := next(b)
+	return decodeRepeated(b, "", decodeFetchV2)
+}
+
+// decodeFetchV2 decodes one v2 FetchResponse message.
+func decodeFetchV2(buf []byte, _ int) (FetchResponseV2, error) {
+	var m FetchResponseV2
+	for p := buf; len(p) > 0; {
+		g, rest, err := next(p)
 		if err != nil {
-			return nil, err
+			return m, fmt.Errorf("decoding fetch response: %w", err)
 		}
-		b = rest
-		if f.num != 1 {
-			continue
-		}
-		if err := wrong(f, protowire.BytesType); err != nil {
-			return nil, err
-		}
-		if len(out) >= MaxItems {
-			return nil, ErrTooMany
-		}
-		var m FetchResponseV2
-		for p := f.buf; len(p) > 0; {
-			g, rest, err := next(p)
-			if err != nil {
-				return nil, fmt.Errorf("decoding fetch response: %w", err)
+		p = rest
+		switch g.num {
+		case 1:
+			if err := wrong(g, protowire.BytesType); err != nil {
+				return m, err
 			}
-			p = rest
+			m.Name = string(g.buf)
+		case 2, 3, 4:
+			if err := wrong(g, protowire.VarintType); err != nil {
+				return m, err
+			}
+			v := int32(g.u)
 			switch g.num {
-			case 1:
-				if err := wrong(g, protowire.BytesType); err != nil {
-					return nil, err
-				}
-				m.Name = string(g.buf)
-			case 2, 3, 4:
-				if err := wrong(g, protowire.VarintType); err != nil {
-					return nil, err
-				}
-				v := int32(g.u)
-				switch g.num {
-				case 2:
-					m.StartTime = v
-				case 3:
-					m.StopTime = v
-				default:
-					m.StepTime = v
-				}
-			case 5:
-				if m.Values, err = doubles(m.Values, g); err != nil {
-					return nil, err
-				}
-			case 6:
-				if m.IsAbsent, err = bools(m.IsAbsent, g); err != nil {
-					return nil, err
-				}
+			case 2:
+				m.StartTime = v
+			case 3:
+				m.StopTime = v
+			default:
+				m.StepTime = v
+			}
+		case 5:
+			if m.Values, err = doubles(m.Values, g); err != nil {
+				return m, err
+			}
+		case 6:
+			if m.IsAbsent, err = bools(m.IsAbsent, g); err != nil {
+				return m, err
 			}
 		}
-		out = append(out, m)
 	}
-	return out, nil
+	return m, nil
 }

@@ -165,29 +165,13 @@ func decodeFetchRequest(b []byte) (FetchRequest, error) {
 
 // DecodeMultiFetchRequest decodes a v3 MultiFetchRequest message.
 func DecodeMultiFetchRequest(b []byte) ([]FetchRequest, error) {
-	var out []FetchRequest
-	for len(b) > 0 {
-		f, rest, err := next(b)
+	return decodeRepeated(b, "decoding multi fetch request", func(buf []byte, i int) (FetchRequest, error) {
+		r, err := decodeFetchRequest(buf)
 		if err != nil {
-			return nil, fmt.Errorf("decoding multi fetch request: %w", err)
+			return r, fmt.Errorf("decoding fetch request %d: %w", i, err)
 		}
-		b = rest
-		if f.num != 1 {
-			continue
-		}
-		if err := wrong(f, protowire.BytesType); err != nil {
-			return nil, fmt.Errorf("decoding multi fetch request: %w", err)
-		}
-		if len(out) >= MaxItems {
-			return nil, ErrTooMany
-		}
-		r, err := decodeFetchRequest(f.buf)
-		if err != nil {
-			return nil, fmt.Errorf("decoding fetch request %d: %w", len(out), err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+		return r, nil
+	})
 }
 
 // AppendMultiGlobRequest appends a v3 MultiGlobRequest message.
@@ -250,29 +234,13 @@ func AppendMultiGlobResponse(b []byte, gs []GlobResponse) []byte {
 
 // DecodeMultiGlobResponse decodes a v3 MultiGlobResponse message.
 func DecodeMultiGlobResponse(b []byte) ([]GlobResponse, error) {
-	var out []GlobResponse
-	for len(b) > 0 {
-		f, rest, err := next(b)
+	return decodeRepeated(b, "", func(buf []byte, _ int) (GlobResponse, error) {
+		g, err := DecodeGlobResponse(buf)
 		if err != nil {
-			return nil, err
+			return GlobResponse{}, err
 		}
-		b = rest
-		if f.num != 1 {
-			continue
-		}
-		if err := wrong(f, protowire.BytesType); err != nil {
-			return nil, err
-		}
-		if len(out) >= MaxItems {
-			return nil, ErrTooMany
-		}
-		g, err := DecodeGlobResponse(f.buf)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *g)
-	}
-	return out, nil
+		return *g, nil
+	})
 }
 
 // AppendMultiFetchV3 appends a v3 MultiFetchResponse message.
@@ -303,74 +271,61 @@ func AppendMultiFetchV3(b []byte, metrics []FetchResponseV3) []byte {
 
 // DecodeMultiFetchV3 decodes a v3 MultiFetchResponse message.
 func DecodeMultiFetchV3(b []byte) ([]FetchResponseV3, error) {
-	var out []FetchResponseV3
-	for len(b) > 0 {
-		f, rest, err := next(b)
+	return decodeRepeated(b, "", decodeFetchV3)
+}
+
+// decodeFetchV3 decodes one v3 FetchResponse message.
+func decodeFetchV3(buf []byte, _ int) (FetchResponseV3, error) {
+	var m FetchResponseV3
+	for p := buf; len(p) > 0; {
+		g, rest, err := next(p)
 		if err != nil {
-			return nil, err
+			return m, fmt.Errorf("decoding fetch response: %w", err)
 		}
-		b = rest
-		if f.num != 1 {
-			continue
-		}
-		if err := wrong(f, protowire.BytesType); err != nil {
-			return nil, err
-		}
-		if len(out) >= MaxItems {
-			return nil, ErrTooMany
-		}
-		var m FetchResponseV3
-		for p := f.buf; len(p) > 0; {
-			g, rest, err := next(p)
-			if err != nil {
-				return nil, fmt.Errorf("decoding fetch response: %w", err)
+		p = rest
+		var u uint64
+		switch g.num {
+		case 1:
+			m.Name, err = str(g)
+		case 2:
+			m.PathExpression, err = str(g)
+		case 3:
+			m.ConsolidationFunc, err = str(g)
+		case 4:
+			u, err = varint(g)
+			m.StartTime = int64(u)
+		case 5:
+			u, err = varint(g)
+			m.StopTime = int64(u)
+		case 6:
+			u, err = varint(g)
+			m.StepTime = int64(u)
+		case 7:
+			if err = wrong(g, protowire.Fixed32Type); err == nil {
+				m.XFilesFactor = math.Float32frombits(uint32(g.u))
 			}
-			p = rest
-			var u uint64
-			switch g.num {
-			case 1:
-				m.Name, err = str(g)
-			case 2:
-				m.PathExpression, err = str(g)
-			case 3:
-				m.ConsolidationFunc, err = str(g)
-			case 4:
-				u, err = varint(g)
-				m.StartTime = int64(u)
-			case 5:
-				u, err = varint(g)
-				m.StopTime = int64(u)
-			case 6:
-				u, err = varint(g)
-				m.StepTime = int64(u)
-			case 7:
-				if err = wrong(g, protowire.Fixed32Type); err == nil {
-					m.XFilesFactor = math.Float32frombits(uint32(g.u))
-				}
-			case 8:
-				u, err = varint(g)
-				m.HighPrecisionTimestamps = u != 0
-			case 9:
-				m.Values, err = doubles(m.Values, g)
-			case 10:
-				var s string
-				if s, err = str(g); err == nil {
-					m.AppliedFunctions = append(m.AppliedFunctions, s)
-				}
-			case 11:
-				u, err = varint(g)
-				m.RequestStartTime = int64(u)
-			case 12:
-				u, err = varint(g)
-				m.RequestStopTime = int64(u)
+		case 8:
+			u, err = varint(g)
+			m.HighPrecisionTimestamps = u != 0
+		case 9:
+			m.Values, err = doubles(m.Values, g)
+		case 10:
+			var s string
+			if s, err = str(g); err == nil {
+				m.AppliedFunctions = append(m.AppliedFunctions, s)
 			}
-			if err != nil {
-				return nil, fmt.Errorf("decoding fetch response: %w", err)
-			}
+		case 11:
+			u, err = varint(g)
+			m.RequestStartTime = int64(u)
+		case 12:
+			u, err = varint(g)
+			m.RequestStopTime = int64(u)
 		}
-		out = append(out, m)
+		if err != nil {
+			return m, fmt.Errorf("decoding fetch response: %w", err)
+		}
 	}
-	return out, nil
+	return m, nil
 }
 
 // AppendCapabilityResponse appends a v3 CapabilityResponse message.

@@ -169,3 +169,38 @@ func bools(dst []bool, f field) ([]bool, error) {
 	}
 	return dst, wrong(f, protowire.VarintType)
 }
+
+// decodeRepeated decodes, in order, every message in field 1 of b (the shape
+// of carbonapi's Multi* messages) with dec, which gets the message and its
+// index. Other fields are skipped; a field 1 that is not length-delimited is
+// an error, and more than MaxItems messages is ErrTooMany. Errors reading b's
+// own fields are prefixed with wrap when it is set; dec's errors are returned
+// as they are.
+func decodeRepeated[T any](b []byte, wrap string, dec func(buf []byte, i int) (T, error)) ([]T, error) {
+	var out []T
+	for len(b) > 0 {
+		f, rest, err := next(b)
+		if err == nil && f.num == 1 {
+			err = wrong(f, protowire.BytesType)
+		}
+		if err != nil {
+			if wrap != "" {
+				err = fmt.Errorf("%s: %w", wrap, err)
+			}
+			return nil, err
+		}
+		b = rest
+		if f.num != 1 {
+			continue
+		}
+		if len(out) >= MaxItems {
+			return nil, ErrTooMany
+		}
+		v, err := dec(f.buf, len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
