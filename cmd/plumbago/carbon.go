@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -110,53 +111,78 @@ func (a aggregationMethods) AggregationMethod(name string) (string, error) {
 	return agg.Method.String(), nil
 }
 
-func newCarbonComponent(s *server) (component, error) {
-	c := &carbonComponent{s: s, tags: tagged.NewTagIndex()}
-	c.cc.MetricInterval = Duration{60 * time.Second}
-	if s.cfg.meta.IsDefined("carbon") {
-		if err := s.cfg.meta.PrimitiveDecode(s.cfg.Carbon, &c.cc); err != nil {
-			return nil, fmt.Errorf("config [carbon]: %w", err)
+// carbonFiles is what the carbon component reads from the config and the
+// files it names: the [carbon] table, aggregation rules, rewrite rules and
+// white/blacklists. serve and check-config load it the same way.
+type carbonFiles struct {
+	cc      carbonConfig
+	rules   *aggregator.Rules // nil: no aggregation
+	rewrite *rewrite.Rules    // nil: no rewriting
+	filter  rewrite.Filter
+}
+
+// loadCarbonFiles parses the carbon component's configuration. Invalid lines
+// that carbon itself would skip are logged and skipped; anything else is an
+// error.
+func loadCarbonFiles(cfg Config, log *slog.Logger) (carbonFiles, error) {
+	var f carbonFiles
+	f.cc.MetricInterval = Duration{60 * time.Second}
+	if cfg.meta.IsDefined("carbon") {
+		if err := cfg.meta.PrimitiveDecode(cfg.Carbon, &f.cc); err != nil {
+			return f, fmt.Errorf("config [carbon]: %w", err)
 		}
 	}
-	tagIndexes.Store(s, c.tags)
-	// Every tagged name the index learns — from the write buffer, pebble's
-	// persisted names or the whisper scan — feeds the tag index.
-	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
 	var err error
-	if s.cfg.AggregationRules != "" {
-		if c.rules, err = aggregator.ParseFile(s.cfg.AggregationRules); err != nil {
-			return nil, err
+	if cfg.AggregationRules != "" {
+		if f.rules, err = aggregator.ParseFile(cfg.AggregationRules); err != nil {
+			return f, err
 		}
-		c.rules.ForwardAll = c.cc.ForwardAll
-		if c.cc.MaxAggregationIntervals > 0 {
-			c.rules.MaxIntervals = int64(c.cc.MaxAggregationIntervals)
+		f.rules.ForwardAll = f.cc.ForwardAll
+		if f.cc.MaxAggregationIntervals > 0 {
+			f.rules.MaxIntervals = int64(f.cc.MaxAggregationIntervals)
 		}
-		c.merger = aggregator.NewMerger(c.rules)
 	}
-	if s.cfg.RewriteRules != "" {
-		c.rewrite, err = rewrite.ParseFile(s.cfg.RewriteRules)
-		if c.rewrite == nil {
-			return nil, err
+	if cfg.RewriteRules != "" {
+		f.rewrite, err = rewrite.ParseFile(cfg.RewriteRules)
+		if f.rewrite == nil {
+			return f, err
 		}
 		if err != nil {
-			s.log.Warn("rewrite rules: skipped invalid lines", "err", err)
+			log.Warn("rewrite rules: skipped invalid lines", "err", err)
 		}
 	}
 	for _, l := range []struct {
 		path string
 		dst  **rewrite.List
-	}{{c.cc.Whitelist, &c.filter.Whitelist}, {c.cc.Blacklist, &c.filter.Blacklist}} {
+	}{{f.cc.Whitelist, &f.filter.Whitelist}, {f.cc.Blacklist, &f.filter.Blacklist}} {
 		if l.path == "" {
 			continue
 		}
 		*l.dst, err = rewrite.ParseListFile(l.path)
 		if *l.dst == nil {
-			return nil, err
+			return f, err
 		}
 		if err != nil {
-			s.log.Warn("white/blacklist: skipped invalid lines", "err", err)
+			log.Warn("white/blacklist: skipped invalid lines", "err", err)
 		}
 	}
+	return f, nil
+}
+
+func newCarbonComponent(s *server) (component, error) {
+	files, err := loadCarbonFiles(s.cfg, s.log)
+	if err != nil {
+		return nil, err
+	}
+	c := &carbonComponent{s: s, tags: tagged.NewTagIndex(),
+		cc: files.cc, rules: files.rules, rewrite: files.rewrite, filter: files.filter}
+	if c.rules != nil {
+		c.merger = aggregator.NewMerger(c.rules)
+	}
+	tagIndexes.Store(s, c.tags)
+	// Every tagged name the index learns — from the write buffer, pebble's
+	// persisted names or the whisper scan — feeds the tag index.
+	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
 	c.pickle = &pickle.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.proto = &protobuf.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.link = &carbonlink.Handler{Cache: bufferedPoints{s}, Metadata: aggregationMethods{s}}

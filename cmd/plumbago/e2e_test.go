@@ -464,3 +464,39 @@ func TestVersionIsGraphiteWebs(t *testing.T) {
 		t.Fatalf("/version = %q; want graphite-web's 1.1.x", v)
 	}
 }
+
+// TestCheckConfig runs `plumbago check-config`: it must refuse what serve
+// would refuse at start, through the same loaders.
+func TestCheckConfig(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, append([]string{"check-config"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	good := write("agg.conf", "app.<host>.total (60) = sum app.<host>.*\n")
+	out, err := run("--aggregation-rules", good)
+	if err != nil || !strings.Contains(out, "config ok") || !strings.Contains(out, "aggregation rules: 1") {
+		t.Fatalf("good rules: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"aggregation rule without '='", []string{"--aggregation-rules", write("bad-agg.conf", "no equals sign here\n")}},
+		{"[statsd] with a bad percentThreshold", []string{"--config", write("bad.toml", "[statsd]\npercentThreshold = [\"x\"]\n")}},
+		{"htpasswd with an MD5 entry", []string{"--http-auth-file", write("htpasswd", "u:$apr1$abc$def\n")}},
+	} {
+		if out, err := run(tc.args...); err == nil {
+			t.Errorf("%s: check-config passed:\n%s", tc.name, out)
+		}
+	}
+}

@@ -374,7 +374,24 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The same loaders serve uses, so what passes here starts there.
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+	carbon, err := loadCarbonFiles(cfg, log)
+	if err != nil {
+		return err
+	}
+	if _, _, err := loadStatsdConfig(cfg); err != nil {
+		return err
+	}
+	if cfg.HTTPAuthFile != "" {
+		if _, err := auth.Load(cfg.HTTPAuthFile); err != nil {
+			return fmt.Errorf("--http-auth-file: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "config ok: backend %s, data %s\n", cfg.Backend, filepath.Clean(cfg.DataDir))
+	if carbon.rules != nil {
+		fmt.Fprintf(stdout, "aggregation rules: %d\n", len(carbon.rules.Rules))
+	}
 	for _, sc := range rules.Schemas {
 		fmt.Fprintf(stdout, "schema [%s] pattern %s retentions %v\n", sc.Name, sc.Pattern, sc.Retentions)
 	}

@@ -33,18 +33,25 @@ type statsdComponent struct {
 	flushMu sync.Mutex
 }
 
+// loadStatsdConfig reads the [statsd] table over etsy's defaults and builds
+// the flusher, which validates it. serve and check-config share it.
+func loadStatsdConfig(c Config) (statsd.Config, *statsd.Flusher, error) {
+	cfg := statsd.DefaultConfig()
+	if c.meta.IsDefined("statsd") {
+		if err := c.meta.PrimitiveDecode(c.Statsd, &cfg); err != nil {
+			return cfg, nil, fmt.Errorf("reading [statsd] config: %w", err)
+		}
+	}
+	cfg.FlushInterval = c.StatsdFlushInterval.Duration
+	f, err := statsd.NewFlusher(cfg, time.Now())
+	return cfg, f, err
+}
+
 func newStatsdComponent(s *server) (component, error) {
 	if s.cfg.StatsdAddr == "" && s.cfg.StatsdAdminAddr == "" {
 		return nil, nil
 	}
-	cfg := statsd.DefaultConfig()
-	if s.cfg.meta.IsDefined("statsd") {
-		if err := s.cfg.meta.PrimitiveDecode(s.cfg.Statsd, &cfg); err != nil {
-			return nil, fmt.Errorf("reading [statsd] config: %w", err)
-		}
-	}
-	cfg.FlushInterval = s.cfg.StatsdFlushInterval.Duration
-	f, err := statsd.NewFlusher(cfg, time.Now())
+	cfg, f, err := loadStatsdConfig(s.cfg)
 	if err != nil {
 		return nil, err
 	}
