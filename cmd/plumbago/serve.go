@@ -94,8 +94,7 @@ func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
 		if err != nil || len(s.Retentions) == 0 {
 			return 0
 		}
-		rs := append([]schema.Retention(nil), s.Retentions...)
-		schema.SortRetentions(rs)
+		rs := s.Retentions // finest first, as schema guarantees
 		for _, r := range rs {
 			if r.MaxRetention() >= now-from {
 				return r.SecondsPerPoint
