@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/line"
 	"github.com/plumbago/plumbago/storage"
@@ -82,7 +84,7 @@ func w1Rules(b *testing.B) *schema.Rules {
 // until written() counts them all.
 func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, seriesPerConn int, t0 int64) {
 	const conns = 4
-	port := freePortB(b)
+	port := ingesttest.FreePort(b)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	c, err := cache.New(st, nil, cache.Options{Shards: 4, FlushInterval: 200 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
 	if err != nil {
@@ -162,13 +164,4 @@ func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, series
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
 	c.Close()
-}
-
-func freePortB(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

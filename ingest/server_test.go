@@ -10,30 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/line"
 )
-
-// freePort returns a port that was free on 127.0.0.1 for both TCP and UDP.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port
-	}
-	t.Fatal("no free port")
-	return 0
-}
 
 type point struct {
 	name string
@@ -89,7 +70,7 @@ func (c *collector) wait(t *testing.T, n int) []point {
 }
 
 func TestCarbonLineOverTCPAndUDP(t *testing.T) {
-	port := freePort(t)
+	port := ingesttest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	col := &collector{}
 	h := &line.Handler{MaxLineLen: 100, Now: func() time.Time { return time.Unix(1700000000, 0) }}

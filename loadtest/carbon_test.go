@@ -12,18 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// freePort picks a free TCP port by binding port 0 and closing it.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+)
 
 // startCarbonCache runs Debian's carbon-cache on loopback with a throwaway
 // config (schema 1s:15m,1m:1d, self-metrics every second, no create or update
@@ -43,7 +34,7 @@ func startCarbonCache(t *testing.T) (lineAddr, pickleAddr, whisperDir string, pi
 			t.Fatal(err)
 		}
 	}
-	linePort, picklePort, queryPort := freePort(t), freePort(t), freePort(t)
+	linePort, picklePort, queryPort := ingesttest.FreePort(t), ingesttest.FreePort(t), ingesttest.FreePort(t)
 	whisperDir = filepath.Join(dir, "storage", "whisper")
 	files := map[string]string{
 		"carbon.conf": fmt.Sprintf(`[cache]

@@ -14,13 +14,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 )
 
 // freeTCPUDPPort returns a port free for both TCP and UDP on loopback.
 func freeTCPUDPPort(t *testing.T) int {
 	t.Helper()
 	for range 50 {
-		p := freePort(t)
+		p := ingesttest.FreePort(t)
 		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err == nil {
 			pc.Close()

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
 	"github.com/plumbago/plumbago/ingest/tagged"
 )
@@ -127,9 +129,9 @@ func TestCarbonIngestEndToEnd(t *testing.T) {
 	rw := writeFile(t, dir, "rewrite-rules.conf", "[pre]\n^old\\. = new.\n[post]\n^agg\\.prod\\. = aggregated.prod.\n")
 	bl := writeFile(t, dir, "blacklist.conf", "^secret\\.\n")
 	cfg := writeFile(t, dir, "plumbago.toml", fmt.Sprintf("[carbon]\nblacklist = %q\nmetric-interval = \"1s\"\nmetric-prefix = \"carbon.agents.e2e\"\n", bl))
-	pickleAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	pbAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	linkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	pickleAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	pbAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	p := startPlumbago(t, bin, "--config", cfg, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas,
 		"--flush-interval", "1h", "--pickle-addr", pickleAddr, "--protobuf-addr", pbAddr, "--carbonlink-addr", linkAddr,
 		"--aggregation-rules", rules, "--rewrite-rules", rw)
@@ -220,10 +222,10 @@ func TestCarbonCRelayToPlumbago(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
-	linkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	p := startPlumbago(t, bin, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas,
 		"--flush-interval", "1h", "--carbonlink-addr", linkAddr)
-	relayPort := freePort(t)
+	relayPort := ingesttest.FreePort(t)
 	conf := writeFile(t, dir, "relay.conf", fmt.Sprintf(`
 cluster tcpc forward %[1]s proto tcp;
 cluster udpc forward %[1]s proto udp;
@@ -287,15 +289,15 @@ func TestCarbonRelayPickleToPlumbago(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
-	linkAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	pickleAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	linkAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	pickleAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	p := startPlumbago(t, bin, "--backend", "whisper", "--data-dir", dir, "--schemas", schemas,
 		"--flush-interval", "1h", "--carbonlink-addr", linkAddr, "--pickle-addr", pickleAddr)
 	rdir := filepath.Join(dir, "relay")
 	if err := os.MkdirAll(rdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	linePort, relayPicklePort := freePort(t), freePort(t)
+	linePort, relayPicklePort := ingesttest.FreePort(t), ingesttest.FreePort(t)
 	writeFile(t, rdir, "storage-schemas.conf", "[d]\npattern = .*\nretentions = 60s:1d\n")
 	conf := writeFile(t, rdir, "carbon.conf", fmt.Sprintf(`[cache]
 STORAGE_DIR = %[1]s/storage

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/plumbago/plumbago/storage/index"
@@ -35,27 +37,6 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// freePort returns a port free for TCP and UDP on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 type proc struct {
 	cmd    *exec.Cmd
 	http   string
@@ -67,8 +48,8 @@ type proc struct {
 func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{
-		http:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		carbon: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		http:   fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
+		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
 		log:    &strings.Builder{},
 	}
 	args := append([]string{"serve",

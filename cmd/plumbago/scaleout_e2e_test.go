@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/query/carbonapipb"
 )
 
@@ -55,7 +57,7 @@ func ringOracle(t *testing.T, hash string, instances []string, metrics []string)
 // nodes' line-protocol ports and returns its listen address.
 func startRelay(t *testing.T, hash string, replication int, members []string) string {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	conf := fmt.Sprintf("listen type linemode %s proto tcp;\ncluster plumbago %s replication %d\n    %s\n    ;\nmatch * send to plumbago stop;\n",
 		addr, hash, replication, strings.Join(members, "\n    "))
 	dir := t.TempDir()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 )
 
 // statsdFiles writes a 1 s schema (so every 1 s flush is its own point) and
@@ -38,7 +40,7 @@ func TestStatsdEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	sport, aport := freePort(t), freePort(t)
+	sport, aport := ingesttest.FreePort(t), ingesttest.FreePort(t)
 	saddr, aaddr := fmt.Sprintf("127.0.0.1:%d", sport), fmt.Sprintf("127.0.0.1:%d", aport)
 	schemas, config := statsdFiles(t, "")
 	p := startPlumbago(t, bin, "--data-dir", t.TempDir(), "--statsd-addr", saddr, "--statsd-admin-addr", aaddr,
@@ -131,7 +133,7 @@ func TestStatsdConfigFile(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	sport := freePort(t)
+	sport := ingesttest.FreePort(t)
 	saddr := fmt.Sprintf("127.0.0.1:%d", sport)
 	schemas, cfgPath := statsdFiles(t, "prefixStats = \"sd\"\npercentThreshold = [50]\n\n"+
 		"[statsd.graphite]\nlegacyNamespace = false\nglobalPrefix = \"app\"\n")

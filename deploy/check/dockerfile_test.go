@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 )
 
 func parseDockerfile(t testing.TB) *Dockerfile {
@@ -433,7 +435,7 @@ func TestHealthcheckBinary(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("healthcheck with PLUMBAGO_HEALTHCHECK_ADDR: %v\n%s", err, b)
 	}
-	closed := freePort(t, "tcp")
+	closed := ingesttest.FreePort(t)
 	err := exec.Command(hc, "127.0.0.1:"+strconv.Itoa(closed)).Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {

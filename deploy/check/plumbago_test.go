@@ -15,41 +15,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 )
 
 type plumbago struct {
 	httpAddr, carbonAddr string
 	cmd                  *exec.Cmd
 	log                  *bytes.Buffer
-}
-
-// freePort finds a free loopback port by binding port 0 and closing it.
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	switch network {
-	case "tcp+udp": // a port free for both (statsd and carbon use both)
-		for {
-			port := freePort(t, "udp")
-			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-				l.Close()
-				return port
-			}
-		}
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
 }
 
 // fakeHTTP serves one canned response to every connection; it returns the
@@ -93,8 +66,8 @@ func startPlumbago(t *testing.T, backend string, extra ...string) *plumbago {
 	var p *plumbago
 	for attempt := 0; attempt < 3; attempt++ {
 		p = &plumbago{
-			httpAddr:   "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp")),
-			carbonAddr: "127.0.0.1:" + strconv.Itoa(freePort(t, "tcp+udp")),
+			httpAddr:   "127.0.0.1:" + strconv.Itoa(ingesttest.FreePort(t)),
+			carbonAddr: "127.0.0.1:" + strconv.Itoa(ingesttest.FreePort(t)),
 			log:        &bytes.Buffer{},
 		}
 		args := []string{"serve", "--backend=" + backend, "--data-dir=" + t.TempDir()}
@@ -105,7 +78,7 @@ func startPlumbago(t *testing.T, backend string, extra ...string) *plumbago {
 			case "carbon-addr":
 				args = append(args, "--carbon-addr="+p.carbonAddr)
 			default: // every listener on, on loopback, so every metric shows
-				args = append(args, "--"+f+"=127.0.0.1:"+strconv.Itoa(freePort(t, "tcp+udp")))
+				args = append(args, "--"+f+"=127.0.0.1:"+strconv.Itoa(ingesttest.FreePort(t)))
 			}
 		}
 		p.cmd = exec.Command(bin, append(args, extra...)...)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/ingest/pickle"
 )
 
@@ -37,15 +39,6 @@ hosts.<dc>.cpu (3) = avg srv-<dc>-*.cpu
 web.all (3) = sum web(0[1-3]|10).hits
 `
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 type key struct {
 	name string
 	ts   int64
@@ -66,7 +59,7 @@ func TestAgainstCarbonAggregator(t *testing.T) {
 		t.Skip("oracle test takes ~6 s")
 	}
 	dir := t.TempDir()
-	linePort, picklePort, destPort := freePort(t), freePort(t), freePort(t)
+	linePort, picklePort, destPort := ingesttest.FreePort(t), ingesttest.FreePort(t), ingesttest.FreePort(t)
 	conf := fmt.Sprintf(`[cache]
 STORAGE_DIR = %[1]s/storage
 LOCAL_DATA_DIR = %[1]s/storage/whisper

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/plumbago/plumbago/ingest"
 )
 
@@ -21,7 +23,7 @@ func (nopSink) Flush()                          {}
 func BenchmarkCoreUDP(b *testing.B) {
 	cfg := DefaultConfig()
 	h := NewHandler(cfg)
-	port := freePort(b)
+	port := ingesttest.FreePort(b)
 	srv, err := ingest.NewServer(ingest.Config{EventLoops: 2, SocketRecvBuffer: 8 << 20,
 		NewSink: func() ingest.SinkFlusher { return nopSink{} }},
 		[]ingest.Listener{{Name: "statsd", Network: "udp", Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: h}})

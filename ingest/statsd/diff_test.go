@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 )
 
 // etsyStatsd locates (installing if needed) etsy statsd's stats.js.
@@ -58,7 +60,7 @@ func startEtsy(t *testing.T, node, script, jsConfig string) *etsyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &etsyRun{graphite: gl, flushes: make(chan string, 16), mgmtPort: freePort(t), logOutput: &strings.Builder{}}
+	e := &etsyRun{graphite: gl, flushes: make(chan string, 16), mgmtPort: ingesttest.FreePort(t), logOutput: &strings.Builder{}}
 	go func() {
 		for {
 			c, err := gl.Accept()
@@ -70,7 +72,7 @@ func startEtsy(t *testing.T, node, script, jsConfig string) *etsyRun {
 			e.flushes <- string(b)
 		}
 	}()
-	udpPort := freePort(t)
+	udpPort := ingesttest.FreePort(t)
 	cfg := fmt.Sprintf(`{ port: %d, address: "127.0.0.1", mgmt_port: %d, mgmt_address: "127.0.0.1",
   graphiteHost: "127.0.0.1", graphitePort: %d, backends: ["./backends/graphite"], %s }`,
 		udpPort, e.mgmtPort, gl.Addr().(*net.TCPAddr).Port, jsConfig)

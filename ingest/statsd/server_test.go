@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+
 	"github.com/panjf2000/gnet/v2"
 )
 
@@ -40,28 +42,10 @@ type testServer struct {
 
 type loopHolder struct{ l *Loop }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	for {
-		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := u.LocalAddr().(*net.UDPAddr).Port
-		u.Close()
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p
-	}
-}
-
 func startTestServer(t testing.TB, cfg Config, loops int) *testServer {
 	t.Helper()
 	s := &testServer{
-		udpPort: freePort(t), tcpPort: freePort(t), adminPort: freePort(t),
+		udpPort: ingesttest.FreePort(t), tcpPort: ingesttest.FreePort(t), adminPort: ingesttest.FreePort(t),
 		booted: make(chan struct{}), stopped: make(chan error, 1),
 		holders: map[gnet.EventLoop]*loopHolder{},
 	}
@@ -82,7 +66,7 @@ func startTestServer(t testing.TB, cfg Config, loops int) *testServer {
 		case <-s.booted:
 		case err := <-s.stopped:
 			if attempt < 5 && strings.Contains(fmt.Sprint(err), "address already in use") {
-				s.udpPort, s.tcpPort, s.adminPort = freePort(t), freePort(t), freePort(t)
+				s.udpPort, s.tcpPort, s.adminPort = ingesttest.FreePort(t), ingesttest.FreePort(t), ingesttest.FreePort(t)
 				continue
 			}
 			t.Fatalf("gnet: %v", err)
