@@ -288,6 +288,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)
 	p.counter("plumbago_wal_errors_total", "Write-ahead log appends, syncs or rotations that failed.", st.WALErrors)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
+	udpHelp := "UDP datagrams read, by how: one per readiness event, or drained in recvmmsg batches after it."
+	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPDatagrams.Load(), "read", "event")
+	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPBatched.Load(), "read", "recvmmsg")
 	s.httpStats.write(p)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -123,6 +123,10 @@ func TestStatsdEndToEnd(t *testing.T) {
 	if v := p.metric(t, "plumbago_statsd_udp_rcvbuf_bytes"); v <= 0 {
 		t.Errorf("rcvbuf %v", v)
 	}
+	ev, mm := p.metric(t, `plumbago_udp_datagrams_total{read="event"}`), p.metric(t, `plumbago_udp_datagrams_total{read="recvmmsg"}`)
+	if ev < 1 || ev+mm != 2 {
+		t.Errorf("UDP datagrams read: %v by events + %v by recvmmsg; want 2 in all", ev, mm)
+	}
 	p.stop(t)
 }
 

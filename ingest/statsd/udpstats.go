@@ -7,7 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/plumbago/plumbago/ingest"
 )
 
 // UDPDrops sums the kernel's drop counters (/proc/net/udp and udp6, the
@@ -56,29 +57,23 @@ func udpDropsFile(path string, port int) (uint64, error) {
 	return total, sc.Err()
 }
 
-// ProbeRecvBuffer reports the SO_RCVBUF the kernel grants when asked for
-// asked bytes, measured on a throw-away UDP socket (Linux doubles the request
-// and caps it at 2 × net.core.rmem_max).
+// ProbeRecvBuffer reports the SO_RCVBUF the kernel grants the statsd UDP
+// sockets when the core asks for asked bytes (ingest.SetRecvBuffer),
+// measured on a throw-away UDP socket: Linux doubles the request and caps it
+// at 2 × net.core.rmem_max unless the process may force it.
 func ProbeRecvBuffer(asked int) (int, error) {
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return 0, fmt.Errorf("probing SO_RCVBUF: %w", err)
 	}
 	defer c.Close()
-	if asked > 0 {
-		if err := c.SetReadBuffer(asked); err != nil {
-			return 0, fmt.Errorf("probing SO_RCVBUF %d: %w", asked, err)
-		}
-	}
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return 0, fmt.Errorf("probing SO_RCVBUF: %w", err)
 	}
 	var got int
 	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		got, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
-	}); err != nil {
+	if err := rc.Control(func(fd uintptr) { got, serr = ingest.SetRecvBuffer(int(fd), asked) }); err != nil {
 		return 0, fmt.Errorf("probing SO_RCVBUF: %w", err)
 	}
 	if serr != nil {

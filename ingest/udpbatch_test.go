@@ -1,0 +1,182 @@
+//go:build linux
+
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+)
+
+// datagramRecorder is a protocol that records every datagram and its source.
+type datagramRecorder struct {
+	mu   sync.Mutex
+	data [][]byte
+	from []string
+}
+
+func (r *datagramRecorder) NewLoop(ingest.Sink) ingest.LoopHandler { return r }
+
+func (r *datagramRecorder) Stream(*ingest.Conn, []byte) (int, bool) { return 0, true }
+
+func (r *datagramRecorder) Datagram(data []byte, from net.Addr) {
+	r.mu.Lock()
+	r.data = append(r.data, bytes.Clone(data))
+	r.from = append(r.from, from.String())
+	r.mu.Unlock()
+}
+
+func (r *datagramRecorder) take(t *testing.T, n int) ([][]byte, []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		got := len(r.data)
+		if got >= n || time.Now().After(deadline) {
+			data, from := r.data, r.from
+			r.data, r.from = nil, nil
+			r.mu.Unlock()
+			if got != n {
+				t.Fatalf("received %d datagrams; want %d", got, n)
+			}
+			return data, from
+		}
+		r.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type nopSink struct{}
+
+func (nopSink) AddPoint([]byte, int64, float64) {}
+func (nopSink) Flush()                          {}
+
+// TestUDPBatchDrain queues datagrams while the event loop is held, then
+// checks that one readiness event delivers them all, in order, whole and
+// with their source: gnet's read takes the first, recvmmsg the rest, at most
+// 8 calls of 64 per event.
+func TestUDPBatchDrain(t *testing.T) {
+	const asked = 8 << 20
+	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	rec := &datagramRecorder{}
+	srv, err := ingest.NewServer(ingest.Config{
+		EventLoops:       1,
+		SocketRecvBuffer: asked,
+		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
+	}, []ingest.Listener{{Name: "rec", Network: "udp", Addr: addr, Handler: rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+
+	u, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	src := u.LocalAddr().String()
+	if _, err := u.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if _, from := rec.take(t, 1); from[0] != src {
+		t.Fatalf("first datagram from %q; want %q", from[0], src)
+	}
+
+	// How much the listening socket holds: the same ask on a socket of this
+	// process gets the same grant (rmem_max, or forced with CAP_NET_ADMIN).
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := probe.SyscallConn()
+	var granted int
+	var gerr error
+	_ = rc.Control(func(fd uintptr) { granted, gerr = ingest.SetRecvBuffer(int(fd), asked) })
+	probe.Close()
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+
+	hold := func() (release func()) {
+		held, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			_ = srv.OnLoops(context.Background(), func(*ingest.Loop) {
+				close(held)
+				<-done
+			})
+		}()
+		<-held
+		return func() { close(done) }
+	}
+	burst := func(n int, big int) [][]byte {
+		var sent [][]byte
+		for i := 0; i < n; i++ {
+			p := []byte(fmt.Sprintf("datagram %d", i))
+			if i == big {
+				p = bytes.Repeat([]byte{'b'}, 65000)
+			}
+			if _, err := u.Write(p); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, p)
+		}
+		return sent
+	}
+
+	// Each small datagram takes about 1 KiB of buffer here; the burst is
+	// sized to what the socket holds so none is dropped.
+	for _, n := range []int{300, 1100} {
+		if n*2048+128<<10 > granted {
+			n = (granted - 128<<10) / 2048
+			t.Logf("SO_RCVBUF granted %d: burst of %d", granted, n)
+		}
+		ev0, b0 := srv.UDPDatagrams.Load(), srv.UDPBatched.Load()
+		release := hold()
+		sent := burst(n, n/2)
+		release()
+		data, from := rec.take(t, n)
+		for i := range sent {
+			if !bytes.Equal(data[i], sent[i]) {
+				t.Fatalf("burst of %d: datagram %d is %d bytes %.20q; want %d bytes %.20q", n, i, len(data[i]), data[i], len(sent[i]), sent[i])
+			}
+			if from[i] != src {
+				t.Fatalf("burst of %d: datagram %d from %q; want %q", n, i, from[i], src)
+			}
+		}
+		// One event reads 1 + 8×64 datagrams at most.
+		events := uint64((n + 512) / 513)
+		if ev, b := srv.UDPDatagrams.Load()-ev0, srv.UDPBatched.Load()-b0; ev != events || b != uint64(n)-events {
+			t.Fatalf("burst of %d: %d read by events, %d by recvmmsg; want %d and %d", n, ev, b, events, uint64(n)-events)
+		}
+	}
+}
+
+// TestSetRecvBuffer: the size granted is what the socket reports, at least
+// the kernel's doubled ask when that is under rmem_max.
+func TestSetRecvBuffer(t *testing.T) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rc, _ := c.SyscallConn()
+	var got int
+	var gerr error
+	_ = rc.Control(func(fd uintptr) { got, gerr = ingest.SetRecvBuffer(int(fd), 64<<10) })
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	if got != 128<<10 {
+		t.Fatalf("SO_RCVBUF for a 64 KiB ask = %d; want %d", got, 128<<10)
+	}
+}
