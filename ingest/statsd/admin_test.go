@@ -218,6 +218,10 @@ func TestInspectNode(t *testing.T) {
 			return [][]float64{v}
 		}()},
 		{[]string{"a", "b", "c", "d", "e", "f", "g"}, [][]float64{{1}, {2}, {3}, {}, {5}, {6}, {7}}},
+		// Array-index names come first in numeric order, as in any
+		// JavaScript object; other numeric-looking names keep their place.
+		{[]string{"b", "10", "a", "2", "01", "4294967295", "4294967294", "-1", "1.5", "0", "9007199254740993"},
+			[][]float64{{1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}}},
 	}
 	for _, tc := range cases {
 		var js []string

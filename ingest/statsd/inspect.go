@@ -1,7 +1,9 @@
 package statsd
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -191,11 +193,46 @@ func isBelowBreakLength(output []string, start int) bool {
 	return true
 }
 
-// inspectObject formats a flat object of already formatted values.
+// inspectObject formats a flat object of already formatted values, keys in
+// a JavaScript object's own order: array-index keys ("0" to "4294967294",
+// no leading zeros) first in numeric order, then the rest as inserted.
 func inspectObject(keys, vals []string) string {
-	out := make([]string, len(keys))
-	for i := range keys {
-		out[i] = inspectKey(keys[i]) + ": " + vals[i]
+	out := make([]string, 0, len(keys))
+	var idx []int
+	for i, k := range keys {
+		if _, ok := arrayIndex(k); ok {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		x, _ := arrayIndex(keys[a])
+		y, _ := arrayIndex(keys[b])
+		return cmp.Compare(x, y)
+	})
+	for _, i := range idx {
+		out = append(out, inspectKey(keys[i])+": "+vals[i])
+	}
+	for i, k := range keys {
+		if _, ok := arrayIndex(k); !ok {
+			out = append(out, inspectKey(k)+": "+vals[i])
+		}
 	}
 	return reduceToSingleString(out, 0, "{", "}", true)
+}
+
+// arrayIndex reports whether k is a JavaScript array index, the canonical
+// decimal form of an integer below 2^32 - 1, and its value.
+func arrayIndex(k string) (uint64, bool) {
+	if k == "" || len(k) > 10 || len(k) > 1 && k[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, n < 1<<32-1
 }
