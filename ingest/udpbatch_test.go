@@ -133,7 +133,7 @@ func TestUDPBatchDrain(t *testing.T) {
 		return sent
 	}
 
-	// Each small datagram takes about 1 KiB of buffer here; the burst is
+	// Each small datagram takes about 830 bytes of buffer; the burst is
 	// sized to what the socket holds so none is dropped.
 	for _, n := range []int{300, 1100} {
 		if n*2048+128<<10 > granted {

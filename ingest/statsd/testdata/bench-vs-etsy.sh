@@ -22,7 +22,7 @@ go build -o "$work/loadtest" ./ingest/statsd/testdata/loadtest
 
 "$work/plumbago" serve --data-dir "$work/data" --http-addr 127.0.0.1:18080 --carbon-addr "" --pickle-addr "" \
 	--carbonlink-addr "" --statsd-addr 127.0.0.1:18125 --statsd-admin-addr 127.0.0.1:18126 \
-	--statsd-flush-interval 10s --log-level warn >"$work/plumbago.log" 2>&1 &
+	--statsd-flush-interval 10s --log-level warn ${PLUMBAGO_FLAGS:-} >"$work/plumbago.log" 2>&1 &
 PLUMBAGO_PID=$!
 cat >"$work/etsy.js" <<JS
 { port: 28125, address: "127.0.0.1", mgmt_port: 28126, mgmt_address: "127.0.0.1",
@@ -47,12 +47,15 @@ echo "|---|---|---|---|---|---|"
 pl="prom:http://127.0.0.1:18080/metrics#plumbago_statsd_metrics_total"
 et="sink:127.0.0.1:22003#stats_counts.statsd.metrics_received"
 # PER_DATAGRAM=1 or 20 runs only that shape; ETSY_RATES_1 / PLUMBAGO_RATES_1
-# replace the single-metric rate ladders.
+# and ETSY_RATES_20 / PLUMBAGO_RATES_20 replace the rate ladders (" " skips a
+# side); PLUMBAGO_FLAGS adds flags to plumbago serve (e.g.
+# "--socket-recv-buffer 4MiB" for a buffer no larger than rmem_max allows
+# without CAP_NET_ADMIN).
 if [ "${PER_DATAGRAM:-1}" = 1 ]; then
 	for r in ${ETSY_RATES_1:-2500 5000 10000 20000}; do run etsy 127.0.0.1:28125 1 $r "$et"; done
 	for r in ${PLUMBAGO_RATES_1:-50000 100000 200000 300000}; do run plumbago 127.0.0.1:18125 1 $r "$pl"; done
 fi
 if [ "${PER_DATAGRAM:-20}" = 20 ]; then
-	for r in 10000 25000 50000 100000; do run etsy 127.0.0.1:28125 20 $r "$et"; done
-	for r in 500000 1000000 2000000 3000000; do run plumbago 127.0.0.1:18125 20 $r "$pl"; done
+	for r in ${ETSY_RATES_20:-10000 25000 50000 100000}; do run etsy 127.0.0.1:28125 20 $r "$et"; done
+	for r in ${PLUMBAGO_RATES_20:-500000 1000000 2000000 3000000}; do run plumbago 127.0.0.1:18125 20 $r "$pl"; done
 fi
