@@ -3,7 +3,6 @@
 package ingest_test
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -36,19 +35,12 @@ func BenchmarkUDPIngestOnePerDatagram(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(b))
 			var got atomic.Int64
-			srv, err := ingest.NewServer(ingest.Config{
+			srv := ingesttest.StartServer(b, ingest.Config{
 				EventLoops:       1,
 				SocketRecvBuffer: 8 << 20,
 				NoRecvmmsg:       mode == "event",
 				NewSink:          func() ingest.SinkFlusher { return countSink{&got} },
-			}, []ingest.Listener{{Name: "carbon", Network: "udp", Addr: addr, Handler: &line.Handler{}}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := srv.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer srv.Stop(context.Background())
+			}, ingest.Listener{Name: "carbon", Network: "udp", Addr: addr, Handler: &line.Handler{}})
 			u, err := net.Dial("udp", addr)
 			if err != nil {
 				b.Fatal(err)

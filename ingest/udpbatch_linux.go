@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -121,28 +120,8 @@ func (a *rawUDPAddr) String() string {
 	return "unknown"
 }
 
-// SetRecvBuffer asks for an asked-byte SO_RCVBUF on fd and, when the kernel
-// caps it below that (net.core.rmem_max), tries SO_RCVBUFFORCE, which
-// succeeds for a process with CAP_NET_ADMIN. It returns the size granted
-// (Linux reports twice the request, the bookkeeping overhead included).
-func SetRecvBuffer(fd, asked int) (int, error) {
-	if asked > 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, asked); err != nil {
-			return 0, fmt.Errorf("setting SO_RCVBUF %d: %w", asked, err)
-		}
-	}
-	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
-	if err != nil {
-		return 0, fmt.Errorf("reading SO_RCVBUF: %w", err)
-	}
-	if asked > 0 && got < 2*asked {
-		// Without the capability this fails with EPERM and the capped
-		// size stands.
-		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, asked) == nil {
-			if g, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil {
-				got = g
-			}
-		}
-	}
-	return got, nil
+// forceRecvBuffer sets SO_RCVBUFFORCE, which succeeds past rmem_max for a
+// process with CAP_NET_ADMIN (EPERM otherwise).
+func forceRecvBuffer(fd, asked int) bool {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, asked) == nil
 }

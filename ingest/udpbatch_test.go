@@ -66,18 +66,11 @@ func TestUDPBatchDrain(t *testing.T) {
 	const asked = 8 << 20
 	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	rec := &datagramRecorder{}
-	srv, err := ingest.NewServer(ingest.Config{
+	srv := ingesttest.StartServer(t, ingest.Config{
 		EventLoops:       1,
 		SocketRecvBuffer: asked,
 		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
-	}, []ingest.Listener{{Name: "rec", Network: "udp", Addr: addr, Handler: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop(context.Background())
+	}, ingest.Listener{Name: "rec", Network: "udp", Addr: addr, Handler: rec})
 
 	u, err := net.Dial("udp", addr)
 	if err != nil {

@@ -3,9 +3,12 @@
 package ingesttest
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"testing"
+
+	"github.com/plumbago/plumbago/ingest"
 )
 
 // FreePort returns a port on 127.0.0.1 that was free for both TCP and UDP a
@@ -32,4 +35,19 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("no loopback port free for both TCP and UDP")
 	return 0
+}
+
+// StartServer starts a network core with cfg and listeners and stops it
+// when the test ends.
+func StartServer(t testing.TB, cfg ingest.Config, listeners ...ingest.Listener) *ingest.Server {
+	t.Helper()
+	srv, err := ingest.NewServer(cfg, listeners)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	return srv
 }
