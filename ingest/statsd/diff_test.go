@@ -200,9 +200,9 @@ func randomStream(r *rand.Rand, n int) []string {
 			case 10:
 				if r.IntN(2) == 0 {
 					l = fmt.Sprintf("tag%d:%s|c|#env:e%d", r.IntN(2), num(), r.IntN(2))
-				} else { // names etsy sanitises
-					l = fmt.Sprintf("%s:%s|%s", []string{"we ird/na+me", "x  y\t", "été.v", "sl/ash", "a b"}[r.IntN(5)],
-						num(), []string{"c", "ms", "g", "s"}[r.IntN(4)])
+				} else { // names etsy sanitises; numeric names, which a JS object lists first
+					names := []string{"we ird/na+me", "x  y\t", "été.v", "sl/ash", "a b", "42", "7", "007"}
+					l = fmt.Sprintf("%s:%s|%s", names[r.IntN(len(names))], num(), []string{"c", "ms", "g", "s"}[r.IntN(4)])
 				}
 			default:
 				l = []string{"bad", "x:abc|c", "y:1", "z:1|c|@x", "w:-1|ms", "p:1:2|ms"}[r.IntN(6)]
