@@ -24,6 +24,17 @@ const udpBatchSlots = 64
 // level-triggered: what is left is reported again at once).
 const udpDrainCalls = 8
 
+// When datagrams arrive one at a time (a light, smooth load) every drain
+// finds the queue empty and costs a system call for nothing. After
+// udpEmptyBeforeSkip empty drains in a row the loop skips the drain for 1,
+// 2, 4, ... up to udpMaxSkip events; the first drain that finds datagrams
+// ends the back-off. Skipping loses nothing: the socket is level-triggered,
+// so what is queued is read at the next event.
+const (
+	udpEmptyBeforeSkip = 4
+	udpMaxSkip         = 16
+)
+
 // mmsghdr is struct mmsghdr: a msghdr and the length the kernel received.
 type mmsghdr struct {
 	hdr unix.Msghdr
@@ -38,6 +49,8 @@ type udpBatch struct {
 	addrs []rawUDPAddr
 	buf   []byte // udpBatchSlots × slot bytes
 	slot  int
+	empty int // drains in a row that found nothing
+	skip  int // events left whose drain is skipped
 }
 
 func newUDPBatch(slot int) *udpBatch {
@@ -62,6 +75,23 @@ func newUDPBatch(slot int) *udpBatch {
 // drain reads what is queued on fd and calls fn for every datagram; data
 // and from are valid during the call only. It returns the datagrams read.
 func (b *udpBatch) drain(fd int, fn func(data []byte, from net.Addr)) int {
+	if b.skip > 0 {
+		b.skip--
+		return 0
+	}
+	total := b.read(fd, fn)
+	if total > 0 {
+		b.empty = 0
+		return total
+	}
+	b.empty++
+	if b.empty >= udpEmptyBeforeSkip {
+		b.skip = min(1<<min(b.empty-udpEmptyBeforeSkip, 4), udpMaxSkip)
+	}
+	return 0
+}
+
+func (b *udpBatch) read(fd int, fn func(data []byte, from net.Addr)) int {
 	total := 0
 	for call := 0; call < udpDrainCalls; call++ {
 		for i := range b.hdrs {
