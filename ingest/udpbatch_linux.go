@@ -110,10 +110,7 @@ func (b *udpBatch) read(fd int, fn func(data []byte, from net.Addr)) int {
 		}
 		n := int(r)
 		for i := 0; i < n; i++ {
-			h := &b.hdrs[i]
-			a := &b.addrs[i]
-			a.n = h.hdr.Namelen
-			fn(b.buf[i*b.slot:i*b.slot+int(h.n)], a)
+			fn(b.buf[i*b.slot:i*b.slot+int(b.hdrs[i].n)], &b.addrs[i])
 		}
 		total += n
 		if n < len(b.hdrs) {
@@ -125,10 +122,7 @@ func (b *udpBatch) read(fd int, fn func(data []byte, from net.Addr)) int {
 
 // rawUDPAddr is a datagram's source as the kernel wrote it; String decodes
 // it on demand (only rejection logs ask).
-type rawUDPAddr struct {
-	sa unix.RawSockaddrAny
-	n  uint32
-}
+type rawUDPAddr struct{ sa unix.RawSockaddrAny }
 
 func (a *rawUDPAddr) Network() string { return "udp" }
 
