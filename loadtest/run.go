@@ -405,6 +405,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			batchLen := 1
 			if !cfg.Proto.stream() && len(pl.chunks) > 0 {
 				bs = newBatchSender(conn)
+			}
+			if bs != nil {
 				batchLen = datagramBatch
 				if perConnRate > 0 {
 					perChunk := float64(pl.points) / float64(len(pl.chunks))
@@ -436,46 +438,40 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 							time.Sleep(d)
 						}
 					}
+					// One chunk per write, or a batch of datagrams per
+					// sendmmsg; n chunks went out before err.
+					batch := pl.chunks[k:min(k+batchLen, len(pl.chunks))]
+					var n int
+					var err error
 					if bs != nil {
-						batch := pl.chunks[k:min(k+batchLen, len(pl.chunks))]
-						n, err := bs.send(pl.buf, batch)
-						var pts, bytes int64
-						for j := range batch[:n] {
-							ch := &batch[j]
-							bytes += int64(ch.end - ch.off)
-							pts += int64(ch.points)
-							if probe != nil {
-								probe.offer(ch, ts, cycle)
-							}
-						}
-						mine += pts
-						sent.Add(pts)
-						bytesSent.Add(bytes)
-						writes.Add(int64(n))
-						k += n
-						if err != nil {
-							addErr(fmt.Errorf("socket %d: %w", ci, err))
-							k++
-						}
-						continue
+						n, err = bs.send(pl.buf, batch)
+					} else if w, werr := conn.Write(pl.buf[batch[0].off:batch[0].end]); werr != nil {
+						bytesSent.Add(int64(w)) // what the failed write got out
+						err = werr
+					} else {
+						n = 1
 					}
-					ch := &pl.chunks[k]
-					k++
-					n, err := conn.Write(pl.buf[ch.off:ch.end])
-					bytesSent.Add(int64(n))
+					var pts, bytes int64
+					for j := range batch[:n] {
+						ch := &batch[j]
+						bytes += int64(ch.end - ch.off)
+						pts += int64(ch.points)
+						if probe != nil {
+							probe.offer(ch, ts, cycle)
+						}
+					}
+					mine += pts
+					sent.Add(pts)
+					bytesSent.Add(bytes)
+					writes.Add(int64(n))
+					k += n
 					if err != nil {
 						if cfg.Proto.stream() {
 							addErr(fmt.Errorf("connection %d: %w", ci, err))
 							return
 						}
 						addErr(fmt.Errorf("socket %d: %w", ci, err))
-						continue
-					}
-					writes.Add(1)
-					mine += int64(ch.points)
-					sent.Add(int64(ch.points))
-					if probe != nil {
-						probe.offer(ch, ts, cycle)
+						k++ // the datagram that failed
 					}
 				}
 				if !cfg.replayed() && cfg.Duration == 0 {
