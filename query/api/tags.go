@@ -261,23 +261,11 @@ func (t *tagReq) autoCompleteTags() {
 		t.fail(err)
 		return
 	}
-	if t.p.Has("limit") {
-		if _, err := tagPyInt(t.p.Get("limit")); err != nil {
-			t.fail(err)
-			return
-		}
+	if !t.limitValid() {
+		return
 	}
 	all, err := t.idx.AutoCompleteTags(exprs, t.p.Get("tagPrefix"), math.MaxInt)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	out, err := t.autoLimit(all, len(exprs) > 0)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	t.reply(fasthttp.StatusOK, strs(out))
+	t.replyCompletions(all, err, len(exprs) > 0)
 }
 
 func (t *tagReq) autoCompleteValues() {
@@ -291,23 +279,36 @@ func (t *tagReq) autoCompleteValues() {
 		t.fail(&pyTagError{400, "no tag specified"})
 		return
 	}
+	if !t.limitValid() {
+		return
+	}
+	all, err := t.idx.AutoCompleteValues(exprs, tag, t.p.Get("valuePrefix"), math.MaxInt)
+	t.replyCompletions(all, err, len(exprs) > 0)
+}
+
+// limitValid fails the request when a limit is given that is not a Python
+// int; graphite-web checks it before looking anything up.
+func (t *tagReq) limitValid() bool {
 	if t.p.Has("limit") {
 		if _, err := tagPyInt(t.p.Get("limit")); err != nil {
 			t.fail(err)
-			return
+			return false
 		}
 	}
-	all, err := t.idx.AutoCompleteValues(exprs, tag, t.p.Get("valuePrefix"), math.MaxInt)
+	return true
+}
+
+// replyCompletions answers an autocomplete with what the index found (or
+// its error), cut by autoLimit.
+func (t *tagReq) replyCompletions(all []string, err error, withExprs bool) {
+	if err == nil {
+		all, err = t.autoLimit(all, withExprs)
+	}
 	if err != nil {
 		t.fail(err)
 		return
 	}
-	out, err := t.autoLimit(all, len(exprs) > 0)
-	if err != nil {
-		t.fail(err)
-		return
-	}
-	t.reply(fasthttp.StatusOK, strs(out))
+	t.reply(fasthttp.StatusOK, strs(all))
 }
 
 // add canonicalises path like TaggedSeries.parse and indexes it.
