@@ -17,6 +17,17 @@ var ErrInvalid = errors.New("invalid time")
 // MaxLen bounds the accepted input.
 const MaxLen = 256
 
+// MinTime and MaxTime bound every parsed time: 1900-01-01 00:00:00 UTC to
+// 9999-12-31 23:59:59 UTC. graphite-web's Python datetime fails past year
+// 9999; before 1900 no Graphite data can exist (whisper's timestamps count
+// from 1970) while from=-100y stays answered as graphite-web answers it.
+// Refusing absurd times here keeps the time frame of a request (and so the
+// points generators make over it) sane before anything is evaluated.
+var (
+	MinTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
 // maxOffset bounds offsets (250 years) so time arithmetic cannot overflow.
 const maxOffset = 250 * 365 * 24 * time.Hour
 
@@ -52,8 +63,25 @@ func atoi(in, s string) (int, error) {
 	return n, nil
 }
 
-// Parse parses s relative to now in loc (nil = UTC).
+// Parse parses s relative to now in loc (nil = UTC). Times outside
+// [MinTime, MaxTime] are errors.
 func Parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	t, err := parse(s, now, loc)
+	if err != nil {
+		return t, err
+	}
+	if t.Before(MinTime) || t.After(MaxTime) {
+		in := s
+		if len(in) > 32 {
+			in = in[:32] + "..."
+		}
+		return time.Time{}, errf(in, "time %s is outside the supported range %s to %s",
+			t.UTC().Format(time.DateTime), MinTime.Format(time.DateOnly), MaxTime.Format(time.DateOnly))
+	}
+	return t, nil
+}
+
+func parse(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -476,8 +476,11 @@ func (n *Node) write(b *strings.Builder) {
 	case KindPath:
 		b.WriteString(n.Str)
 	case KindString:
+		// Double quotes unless the string holds one and single quotes
+		// round-trip; a string holding both kinds keeps the quote it
+		// round-trips with.
 		q := byte('"')
-		if strings.IndexByte(n.Str, '"') >= 0 {
+		if strings.IndexByte(n.Str, '"') >= 0 && quotable(n.Str, '\'') {
 			q = '\''
 		}
 		b.WriteByte(q)
@@ -514,6 +517,31 @@ func (n *Node) write(b *strings.Builder) {
 		}
 		b.WriteByte(')')
 	}
+}
+
+// quotable reports whether s, written between q quotes, parses back to s:
+// every q in it is doubled or follows a backslash, a backslash never ends
+// it, and it has no newline. A string parsed with either quote is quotable
+// with that quote; one holding both kinds (A(0,"""'0") holds `""'0`) is
+// not quotable with the other.
+func quotable(s string, q byte) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			if i+1 >= len(s) {
+				return false
+			}
+			i++
+		case c == q:
+			if i+1 >= len(s) || s[i+1] != q {
+				return false
+			}
+			i++
+		case c == '\n' || c == '\r':
+			return false
+		}
+	}
+	return true
 }
 
 // FirstPath returns the first path expression of n, following first

@@ -123,3 +123,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestStringQuotes: the printer picks a quote the string round-trips with
+// (the fuzz crasher A(0,"""'0") printed A(0,'""'0'), which does not parse).
+func TestStringQuotes(t *testing.T) {
+	for in, want := range map[string]string{
+		`A(0,"""'0")`: `A(0,"""'0")`,
+		`f("a'b")`:    `f("a'b")`,
+		`f('a"b')`:    `f('a"b')`,
+		`f('a""b')`:   `f('a""b')`,
+		`f("a\"'b")`:  `f("a\"'b")`,
+		`f('''"')`:    `f('''"')`,
+	} {
+		n, err := Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		if got := n.String(); got != want {
+			t.Errorf("Parse(%q).String() = %q, want %q", in, got, want)
+		}
+		m, err := Parse(want)
+		if err != nil || m.Args[len(m.Args)-1].Str != n.Args[len(n.Args)-1].Str {
+			t.Errorf("reparse of %q: %v", want, err)
+		}
+	}
+}
