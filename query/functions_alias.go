@@ -1,39 +1,47 @@
 package query
 
-import (
-	"regexp"
-	"strconv"
-	"strings"
+// aliasFunctions is graphite-web's "Alias" function group.
+func aliasFunctions() []Function {
+	fns := []Function{
+		{"alias", fnAlias, FuncMeta{
+			Description: "Takes one metric or a wildcard seriesList and a string in quotes. Prints the string instead of the metric name in the legend.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "newName", Type: TypeString, Required: true},
+			},
+		}},
+		{"aliasByMetric", fnAliasByMetric, FuncMeta{Description: "Renames each series to the last node of its metric path.", Params: []Param{seriesListParam()}}},
+		{"aliasByNode", fnAliasByNode, FuncMeta{
+			Description: "Takes a seriesList and applies an alias derived from one or more \"node\" portion/s of the target name or tags. Node indices are 0 indexed.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "nodes", Type: TypeNodeOrTag, Required: true, Multiple: true},
+			},
+		}},
+		{"aliasByTags", fnAliasByNode, FuncMeta{
+			Description: "Renames each series to the values of the given tags (or path nodes for integers) joined by dots.",
+			Params:      []Param{seriesListParam(), {Name: "tags", Type: TypeNodeOrTag, Required: true, Multiple: true}},
+		}},
+		{"aliasQuery", fnAliasQuery, FuncMeta{Description: "Renames each series with newName (a Python %-format) filled with the last value of the query obtained by replacing search with replace in its name.",
+			Params: []Param{seriesListParam(), {Name: "search", Type: TypeString, Required: true},
+				{Name: "replace", Type: TypeString, Required: true}, {Name: "newName", Type: TypeString, Required: true}}}},
+		{"aliasSub", fnAliasSub, FuncMeta{
+			Description: "Runs series names through a regex search/replace.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "search", Type: TypeString, Required: true},
+				{Name: "replace", Type: TypeString, Required: true},
+			},
+		}},
+		{"legendValue", fnLegendValue, FuncMeta{Description: "Appends aggregate values (e.g. avg, max, last) to each series name; a final 'si' or 'binary' formats them with unit prefixes in fixed-width columns.",
+			Params:    []Param{seriesListParam(), {Name: "valuesTypes", Type: TypeString, Multiple: true, Options: legendOptions()}},
+			Signature: "seriesList, *valueTypes"}},
+	}
+	return fns
+}
 
-	"github.com/plumbago/plumbago/query/target"
-)
-
-func init() {
-	Register("alias", fnAlias, FuncMeta{
-		Group:       "Alias",
-		Description: "Takes one metric or a wildcard seriesList and a string in quotes. Prints the string instead of the metric name in the legend.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "newName", Type: TypeString, Required: true},
-		},
-	})
-	Register("aliasByNode", fnAliasByNode, FuncMeta{
-		Group:       "Alias",
-		Description: "Takes a seriesList and applies an alias derived from one or more \"node\" portion/s of the target name or tags. Node indices are 0 indexed.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "nodes", Type: TypeNodeOrTag, Required: true, Multiple: true},
-		},
-	})
-	Register("aliasSub", fnAliasSub, FuncMeta{
-		Group:       "Alias",
-		Description: "Runs series names through a regex search/replace.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "search", Type: TypeString, Required: true},
-			{Name: "replace", Type: TypeString, Required: true},
-		},
-	})
+func fnAliasByMetric(e *Env, a *Args) ([]*Series, error) {
+	return substr(a.SeriesList(0), -1, 0), nil
 }
 
 func fnAlias(e *Env, a *Args) ([]*Series, error) {
@@ -54,44 +62,6 @@ func fnAliasByNode(e *Env, a *Args) ([]*Series, error) {
 	return list, nil
 }
 
-// aggKey is graphite-web's aggKey(): the chosen nodes (ints index the
-// metric path, taken from inside a function-wrapped name; anything else
-// names a tag) joined by dots.
-func aggKey(s *Series, nodes []Value) string {
-	path := ""
-	if strings.HasSuffix(s.Name, ")") {
-		if n, err := target.ParsePrefix(s.Name); err == nil {
-			path = target.FirstPath(n)
-		}
-	}
-	parts := make([]string, len(nodes))
-	for i, n := range nodes {
-		parts[i] = nodeOrTag(s, n, path)
-	}
-	return strings.Join(parts, ".")
-}
-
-// nodeOrTag is graphite-web's getNodeOrTag().
-func nodeOrTag(s *Series, n Value, path string) string {
-	if n.Kind == ValNumber && n.IsInt {
-		p := path
-		if p == "" {
-			p = s.Name
-		}
-		p, _, _ = strings.Cut(p, ";")
-		elems := strings.Split(p, ".")
-		i := int(n.Num)
-		if i < 0 {
-			i += len(elems)
-		}
-		if i >= 0 && i < len(elems) {
-			return elems[i]
-		}
-	}
-	v, _ := s.Tags.Get(n.PyStr())
-	return v
-}
-
 func fnAliasSub(e *Env, a *Args) ([]*Series, error) {
 	re, err := CompilePythonRegexp(a.String(1, ""))
 	if err != nil {
@@ -106,90 +76,4 @@ func fnAliasSub(e *Env, a *Args) ([]*Series, error) {
 		s.Name = re.ReplaceAllString(s.Name, repl)
 	}
 	return list, nil
-}
-
-// CompilePythonRegexp compiles a Python re pattern with Go's RE2 (the
-// common subset; lookarounds and backreferences are rejected).
-func CompilePythonRegexp(p string) (*regexp.Regexp, error) {
-	if len(p) > 4096 {
-		return nil, inputErrorf("regular expression longer than 4096 bytes")
-	}
-	p = strings.ReplaceAll(p, `\Z`, `\z`)
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, inputErrorf("invalid regular expression %q: %v", p, err)
-	}
-	return re, nil
-}
-
-// PythonReplacement converts a Python re.sub replacement (\1, \g<name>,
-// \g<1>, \n, \\) into a Go Expand template.
-func PythonReplacement(r string, re *regexp.Regexp) (string, error) {
-	var b strings.Builder
-	groupOK := func(g string) bool {
-		if n, err := strconv.Atoi(g); err == nil {
-			return n <= re.NumSubexp()
-		}
-		return re.SubexpIndex(g) >= 0
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if c == '$' {
-			b.WriteString("$$")
-			continue
-		}
-		if c != '\\' || i+1 >= len(r) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		c = r[i]
-		switch {
-		case c >= '1' && c <= '9':
-			g := string(c)
-			if i+1 < len(r) && r[i+1] >= '0' && r[i+1] <= '9' {
-				g += string(r[i+1])
-				i++
-			}
-			if !groupOK(g) {
-				return "", inputErrorf("invalid group reference %s in replacement %q", g, r)
-			}
-			b.WriteString("${" + g + "}")
-		case c == 'g' && i+1 < len(r) && r[i+1] == '<':
-			end := strings.IndexByte(r[i:], '>')
-			if end < 0 {
-				return "", inputErrorf("missing > in group reference in replacement %q", r)
-			}
-			g := r[i+2 : i+end]
-			if !groupOK(g) {
-				return "", inputErrorf("invalid group reference %s in replacement %q", g, r)
-			}
-			b.WriteString("${" + g + "}")
-			i += end
-		case c == '\\':
-			b.WriteByte('\\')
-		case c == 'n':
-			b.WriteByte('\n')
-		case c == 't':
-			b.WriteByte('\t')
-		case c == 'r':
-			b.WriteByte('\r')
-		case c == 'f':
-			b.WriteByte('\f')
-		case c == 'v':
-			b.WriteByte('\v')
-		case c == 'a':
-			b.WriteByte('\a')
-		case c == 'b':
-			b.WriteByte('\b')
-		case c == '0':
-			b.WriteByte(0)
-		case (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
-			return "", inputErrorf("bad escape \\%c in replacement %q", c, r)
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		}
-	}
-	return b.String(), nil
 }

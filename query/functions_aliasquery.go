@@ -7,13 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	Register("aliasQuery", fnAliasQuery, FuncMeta{Group: "Alias",
-		Description: "Renames each series with newName (a Python %-format) filled with the last value of the query obtained by replacing search with replace in its name.",
-		Params: []Param{seriesListParam(), {Name: "search", Type: TypeString, Required: true},
-			{Name: "replace", Type: TypeString, Required: true}, {Name: "newName", Type: TypeString, Required: true}}})
-}
-
 func fnAliasQuery(e *Env, a *Args) ([]*Series, error) {
 	re, err := CompilePythonRegexp(a.String(1, ""))
 	if err != nil {

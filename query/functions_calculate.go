@@ -2,14 +2,47 @@ package query
 
 import (
 	"math"
+	"strconv"
 	"strings"
-
-	"github.com/plumbago/plumbago/query/attime"
 )
 
-var intOrIntervalSuggestions = []any{5, 7, 10, "1min", "5min", "10min", "30min", "1hour"}
-
-func init() {
+// calculateFunctions is graphite-web's "Calculate" function group.
+func calculateFunctions() []Function {
+	boot := Param{Name: "bootstrapInterval", Type: TypeInterval, Default: "7d", Suggestions: []any{"7d", "30d"}}
+	season := Param{Name: "seasonality", Type: TypeInterval, Default: "1d", Suggestions: []any{"1d", "7d"}}
+	delta := Param{Name: "delta", Type: TypeInteger, Default: 3}
+	fns := []Function{
+		{"aggregateLine", fnAggregateLine, FuncMeta{Description: "A horizontal line per series at an aggregate of its values (func, default average); keepStep keeps the series' own points.",
+			Params: []Param{seriesListParam(), {Name: "func", Type: TypeAggFunc, Default: "average", Options: AggFuncNames()}, {Name: "keepStep", Type: TypeBoolean, Default: false}}}},
+		{"exponentialMovingAverage", fnEMA, FuncMeta{Description: "Exponential moving average with smoothing 2/(windowSize+1); data before 'from' is fetched to seed it.",
+			Params: []Param{seriesListParam(), {Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions}}}},
+		{"holtWintersAberration", fnHWAberration, FuncMeta{Description: "How far each value lies outside the Holt-Winters confidence bands (0 inside).",
+			Params: []Param{seriesListParam(), delta, boot, season}}},
+		{"holtWintersConfidenceArea", fnHWArea, FuncMeta{Description: "The Holt-Winters confidence bands of one series as an area (for graphs); data as holtWintersConfidenceBands.",
+			Params: []Param{seriesListParam(), delta, boot, season}}},
+		{"holtWintersConfidenceBands", fnHWBands, FuncMeta{Description: "Upper and lower Holt-Winters confidence bands: forecast ± delta × the predicted deviation.",
+			Params: []Param{seriesListParam(), delta, boot, season}}},
+		{"holtWintersForecast", fnHWForecast, FuncMeta{Description: "Holt-Winters forecast of the series, trained on bootstrapInterval of data before 'from' with the given seasonality.",
+			Params: []Param{seriesListParam(), boot, season}}},
+		{"identity", fnIdentity, FuncMeta{Description: "A series whose value is its own timestamp, one point per minute.", Params: []Param{{Name: "name", Type: TypeString, Required: true}}}},
+		{"linearRegression", fnLinearRegression, FuncMeta{Description: "Least-squares line fitted on the source window (startSourceAt..endSourceAt, default the request's) drawn over the request window.",
+			Params: []Param{seriesListParam(), {Name: "startSourceAt", Type: TypeDate}, {Name: "endSourceAt", Type: TypeDate}}}},
+		{"movingWindow", fnMovingWindow, FuncMeta{
+			Description: "Aggregates the preceding windowSize points or interval with func (an aggregation function), like movingAverage.",
+			Params: []Param{
+				seriesListParam(),
+				{Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions},
+				{Name: "func", Type: TypeAggFunc, Default: "average", Options: AggFuncNames()},
+				{Name: "xFilesFactor", Type: TypeFloat},
+			},
+		}},
+		{"nPercentile", fnNPercentile, FuncMeta{
+			Description: "A horizontal line per series at its n-th percentile.",
+			Params:      []Param{seriesListParam(), {Name: "n", Type: TypeFloat, Required: true}},
+		}},
+		{"stdev", fnStdev, FuncMeta{Description: "Rolling standard deviation over the last points values (missing while fewer than windowTolerance of them are present).",
+			Params: []Param{seriesListParam(), {Name: "points", Type: TypeInteger, Required: true}, {Name: "windowTolerance", Type: TypeFloat, Default: 0.1}}}},
+	}
 	for _, m := range []struct{ name, fn, desc string }{
 		{"movingAverage", "average", "Average of the preceding windowSize points (an integer) or time (an interval string such as '5min'); data before 'from' is fetched so the first points are complete."},
 		{"movingSum", "sum", "Sum of the preceding windowSize points or interval, like movingAverage."},
@@ -18,41 +51,37 @@ func init() {
 		{"movingMedian", "median", "Median of the preceding windowSize points or interval, like movingAverage."},
 	} {
 		fn := m.fn
-		Register(m.name, func(e *Env, a *Args) ([]*Series, error) {
+		fns = append(fns, Function{m.name, func(e *Env, a *Args) ([]*Series, error) {
 			return movingWindow(e, a, a.Value(1), fn, a.Float(2, math.NaN()))
 		}, FuncMeta{
-			Group:       "Calculate",
 			Description: m.desc,
 			Params: []Param{
 				seriesListParam(),
 				{Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions},
 				{Name: "xFilesFactor", Type: TypeFloat},
 			},
-		})
+		}})
 	}
-	Register("movingWindow", func(e *Env, a *Args) ([]*Series, error) {
-		return movingWindow(e, a, a.Value(1), a.String(2, "average"), a.Float(3, math.NaN()))
-	}, FuncMeta{
-		Group:       "Calculate",
-		Description: "Aggregates the preceding windowSize points or interval with func (an aggregation function), like movingAverage.",
-		Params: []Param{
-			seriesListParam(),
-			{Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions},
-			{Name: "func", Type: TypeAggFunc, Default: "average", Options: AggFuncNames()},
-			{Name: "xFilesFactor", Type: TypeFloat},
-		},
-	})
+	return fns
 }
 
-// intervalSeconds is graphite-web's delta.seconds + delta.days*86400 for
-// parseTimeOffset(s).
-func intervalSeconds(s string) (int64, error) {
-	d, err := attime.Offset(s)
-	if err != nil {
-		return 0, inputErrorf("invalid interval %q: %v", s, err)
+func fnIdentity(e *Env, a *Args) ([]*Series, error) {
+	name := a.String(0, "")
+	var vals []float64
+	for t := e.From; t < e.Until; t += 60 {
+		vals = append(vals, float64(t))
 	}
-	return int64(d.Seconds()), nil
+	s := NewSeries(name, e.From, e.Until, 60, vals, e.XFilesFactor)
+	s.PathExpression = "identity(\"" + name + "\")"
+	s.IntValues = true
+	return []*Series{s}, nil
 }
+
+func fnMovingWindow(e *Env, a *Args) ([]*Series, error) {
+	return movingWindow(e, a, a.Value(1), a.String(2, "average"), a.Float(3, math.NaN()))
+}
+
+var intOrIntervalSuggestions = []any{5, 7, 10, "1min", "5min", "10min", "30min", "1hour"}
 
 // pyCapitalize is Python's str.capitalize for ASCII names.
 func pyCapitalize(s string) string {
@@ -141,6 +170,183 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 				ns.Values = append(ns.Values, math.NaN())
 			}
 		}
+		out = append(out, ns)
+	}
+	return out, nil
+}
+
+func fnNPercentile(e *Env, a *Args) ([]*Series, error) {
+	n := a.Float(1, 0)
+	if n == 0 {
+		return nil, inputErrorf("The requested percent is required to be greater than 0")
+	}
+	ns := a.Value(1).PyStr()
+	var out []*Series
+	for _, s := range a.SeriesList(0) {
+		p := percentile(s.Consolidated(), n, false)
+		if math.IsNaN(p) {
+			continue
+		}
+		s.Tags.Set("nPercentile", ns)
+		var count int64
+		if s.Step > 0 {
+			count = min((s.End-s.Start)/s.Step, maxGeneratedPoints)
+		}
+		vals := make([]float64, count)
+		for i := range vals {
+			vals[i] = p
+		}
+		out = append(out, s.copyWith("nPercentile("+s.Name+", "+FormatG(n)+")", vals))
+	}
+	return out, nil
+}
+
+func fnStdev(e *Env, a *Args) ([]*Series, error) {
+	points := a.Int(1, 0)
+	if points <= 0 {
+		return nil, inputErrorf("stdev points must be positive")
+	}
+	tol := a.Float(2, 0.1)
+	list := a.SeriesList(0)
+	out := make([]*Series, len(list))
+	for k, s := range list {
+		s.Tags.Set("stdev", strconv.Itoa(points))
+		c := s.Consolidated()
+		vals := make([]float64, 0, len(c))
+		valid := 0
+		sum, sumSq := 0.0, 0.0
+		for i, v := range c {
+			dropped := math.NaN()
+			if i >= points {
+				dropped = s.Values[i-points]
+			}
+			if !math.IsNaN(dropped) {
+				valid--
+				sum -= dropped
+				sumSq -= dropped * dropped
+			}
+			if !math.IsNaN(v) {
+				valid++
+				sum += v
+				sumSq += v * v
+			}
+			if valid > 0 && float64(valid)/float64(points) >= tol {
+				d := float64(valid)*sumSq - sum*sum
+				if d < 0 {
+					vals = append(vals, math.NaN())
+				} else {
+					vals = append(vals, math.Sqrt(d)/float64(valid))
+				}
+			} else {
+				vals = append(vals, math.NaN())
+			}
+		}
+		out[k] = s.copyWith("stdev("+s.Name+","+strconv.Itoa(points)+")", vals)
+	}
+	return out, nil
+}
+
+func fnAggregateLine(e *Env, a *Args) ([]*Series, error) {
+	fn := a.String(1, "average")
+	agg, ok := GetAggFunc(fn)
+	if !ok {
+		return nil, inputErrorf("Unsupported aggregation function: %s", fn)
+	}
+	isInt := fn == "count"
+	var out []*Series
+	for _, s := range a.SeriesList(0) {
+		v := agg(s.Consolidated())
+		var name, str string
+		if math.IsNaN(v) {
+			name, str = "aggregateLine("+s.Name+", None)", "None"
+		} else {
+			name = "aggregateLine(" + s.Name + ", " + FormatG(v) + ")"
+			if isInt {
+				str = strconv.FormatInt(int64(v), 10)
+			} else {
+				str = FloatRepr(v)
+			}
+		}
+		var r *Series
+		if a.Bool(2, false) {
+			vals := make([]float64, len(s.Values))
+			for i := range vals {
+				vals[i] = v
+			}
+			r = s.copyWith(name, vals)
+		} else {
+			r = constantLine(e, v, str)
+			r.Name, r.PathExpression = name, name
+		}
+		r.IntValues = isInt
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func fnEMA(e *Env, a *Args) ([]*Series, error) {
+	list := a.SeriesList(0)
+	if len(list) == 0 {
+		return nil, nil
+	}
+	w := a.Value(1)
+	var preview int64
+	var constant float64
+	switch w.Kind {
+	case ValString:
+		sec, err := intervalSeconds(w.Str)
+		if err != nil {
+			return nil, err
+		}
+		preview = max(sec, -sec)
+		constant = 2.0 / float64(preview+1)
+	case ValNumber:
+		if math.IsInf(w.Num, 0) || math.Abs(w.Num) > 1e9 || int64(w.Num) < 0 {
+			return nil, inputErrorf("invalid windowSize %s", w.PyStr())
+		}
+		var maxStep int64
+		for _, s := range list {
+			maxStep = max(maxStep, s.Step)
+		}
+		preview = maxStep * int64(w.Num)
+		constant = 2.0 / float64(int64(w.Num)+1)
+	default:
+		return nil, inputErrorf("invalid windowSize %s", w.PyStr())
+	}
+	long, err := e.EvalRange(a.Value(0).Node, e.From-preview, e.Until)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Series
+	for _, s := range long {
+		var name string
+		var wp int
+		if w.Kind == ValString {
+			name = "exponentialMovingAverage(" + s.Name + ",\"" + w.Str + "\")"
+			if s.Step > 0 {
+				wp = int(preview / s.Step)
+			}
+		} else {
+			name = "exponentialMovingAverage(" + s.Name + "," + w.PyStr() + ")"
+			wp = int(w.Num)
+		}
+		s.Tags.Set("exponentialMovingAverage", w.PyStr())
+		v := s.Values
+		ema := safeAvg(v[:min(wp, len(v))])
+		if math.IsNaN(ema) {
+			ema = 0
+		}
+		vals := []float64{pyRound(ema, 6)}
+		for i := wp; i < len(v); i++ {
+			if math.IsNaN(v[i]) {
+				vals = append(vals, math.NaN())
+				continue
+			}
+			ema = constant*v[i] + (1-constant)*ema
+			vals = append(vals, pyRound(ema, 6))
+		}
+		ns := s.copyWith(name, vals)
+		ns.Start = s.Start + preview
 		out = append(out, ns)
 	}
 	return out, nil

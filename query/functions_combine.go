@@ -2,20 +2,123 @@ package query
 
 import (
 	"math"
+	"sort"
 	"strings"
 )
 
-func init() {
+// combineFunctions is graphite-web's "Combine" function group.
+func combineFunctions() []Function {
 	seriesLists := []Param{{Name: "seriesLists", Type: TypeSeriesList, Required: true, Multiple: true}}
-	Register("aggregate", fnAggregate, FuncMeta{
-		Group:       "Combine",
-		Description: "Aggregate series using the specified function.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()},
-			{Name: "xFilesFactor", Type: TypeFloat},
-		},
-	})
+	listsParams := func(extra ...Param) []Param {
+		return append([]Param{
+			{Name: "seriesListFirstPos", Type: TypeSeriesList, Required: true},
+			{Name: "seriesListSecondPos", Type: TypeSeriesList, Required: true},
+		}, extra...)
+	}
+	reduceParams := []Param{
+		{Name: "seriesLists", Type: TypeSeriesLists, Required: true},
+		{Name: "reduceFunction", Type: TypeString, Required: true},
+		{Name: "reduceNode", Type: TypeNode, Required: true},
+		{Name: "reduceMatchers", Type: TypeString, Required: true, Multiple: true},
+	}
+	fns := []Function{
+		{"aggregate", fnAggregate, FuncMeta{
+			Description: "Aggregate series using the specified function.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()},
+				{Name: "xFilesFactor", Type: TypeFloat},
+			},
+		}},
+		{"aggregateSeriesLists", fnAggregateSeriesLists, FuncMeta{Description: "Aggregates the series of two lists pairwise by position with func.",
+			Params: listsParams(Param{Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()}, Param{Name: "xFilesFactor", Type: TypeFloat})}},
+		{"aggregateWithWildcards", fnAggregateWithWildcards, FuncMeta{Description: "Aggregates with func the series that are equal once the given node positions are removed.",
+			Params:    []Param{seriesListParam(), {Name: "func", Type: TypeAggFunc, Required: true, Options: AggFuncNames()}, {Name: "position", Type: TypeNode, Multiple: true}},
+			Signature: "seriesList, func, *positions"}},
+		{"applyByNode", fnApplyByNode, FuncMeta{Description: "For each distinct prefix of the series names up to nodeNum, evaluates templateFunction with % replaced by the prefix (optionally renaming the results with newName, % replaced likewise).",
+			Params: []Param{seriesListParam(), {Name: "nodeNum", Type: TypeNode, Required: true},
+				{Name: "templateFunction", Type: TypeString, Required: true}, {Name: "newName", Type: TypeString}}}},
+		{"asPercent", fnAsPercent, FuncMeta{
+			Description: "Each series as a percentage of a total: the sum of the list (no total), a number, one series, a list matched one-to-one by name, or groups matched by the given nodes.",
+			Params: []Param{
+				seriesListParam(),
+				{Name: "total", Type: TypeAny},
+				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
+			},
+			Aggregator: true,
+		}},
+		{"countSeries", fnCountSeries, FuncMeta{
+			Description: "Draws a horizontal line with the number of input series at each point; with no input, a constant 0 line.",
+			Params:      []Param{{Name: "seriesLists", Type: TypeSeriesList, Multiple: true}},
+			Aggregator:  true,
+		}},
+		{"divideSeries", fnDivideSeries, FuncMeta{
+			Description: "Divides each series by the divisor, which must be exactly one series; division by zero or a missing value is missing.",
+			Params: []Param{
+				{Name: "dividendSeriesList", Type: TypeSeriesList, Required: true},
+				{Name: "divisorSeries", Type: TypeSeriesList, Required: true},
+			},
+		}},
+		{"divideSeriesLists", fnDivideSeriesLists, FuncMeta{
+			Description: "Divides the series of the first list by the series at the same position in the second list.",
+			Params: []Param{
+				{Name: "dividendSeriesList", Type: TypeSeriesList, Required: true},
+				{Name: "divisorSeriesList", Type: TypeSeriesList, Required: true},
+			},
+		}},
+		{"group", fnGroup, FuncMeta{Description: "Concatenates series lists.", Params: []Param{{Name: "seriesLists", Type: TypeSeriesList, Multiple: true}}}},
+		{"groupByNode", fnGroupByNode, FuncMeta{
+			Description: "Groups the series by the value of one node (or tag) and aggregates each group with callback (an aggregation or an aggregating series function); each result is named after its key.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "nodeNum", Type: TypeNodeOrTag, Required: true},
+				{Name: "callback", Type: TypeAggOrSeriesFunc, Default: "average", Options: AggFuncNames()},
+			},
+		}},
+		{"groupByNodes", fnGroupByNodes, FuncMeta{
+			Description: "Like groupByNode with a key made of several nodes (or tags) joined by dots.",
+			Params: []Param{
+				{Name: "seriesList", Type: TypeSeriesList, Required: true},
+				{Name: "callback", Type: TypeAggOrSeriesFunc, Required: true, Options: AggFuncNames()},
+				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
+			},
+		}},
+		{"groupByTags", fnGroupByTags, FuncMeta{
+			Description: "Groups series by the values of the given tags and aggregates each group with callback; results are named name;tag=value;...",
+			Params: []Param{
+				seriesListParam(),
+				{Name: "callback", Type: TypeAggOrSeriesFunc, Required: true, Options: AggFuncNames()},
+				{Name: "tags", Type: TypeTag, Required: true, Multiple: true},
+			},
+		}},
+		{"map", fnMapSeries, FuncMeta{Description: "Short form of mapSeries.",
+			Params: []Param{seriesListParam(), {Name: "mapNodes", Type: TypeNodeOrTag, Required: true, Multiple: true}}}},
+		{"mapSeries", fnMapSeries, FuncMeta{Description: "Groups series by the given nodes (or tags) for reduceSeries; the groups are returned one after the other.",
+			Params: []Param{seriesListParam(), {Name: "mapNodes", Type: TypeNodeOrTag, Required: true, Multiple: true}}}},
+		{"pct", fnAsPercent, FuncMeta{
+			Description: "Short form of asPercent.",
+			Params: []Param{
+				seriesListParam(),
+				{Name: "total", Type: TypeAny},
+				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
+			},
+			Aggregator: true,
+		}},
+		{"percentileOfSeries", fnPercentileOfSeries, FuncMeta{
+			Description: "At each point, the n-th percentile of the values of all series (interpolated between ranks with interpolate=true).",
+			Params: []Param{
+				seriesListParam(),
+				{Name: "n", Type: TypeFloat, Required: true},
+				{Name: "interpolate", Type: TypeBoolean, Default: false},
+			},
+		}},
+		{"powSeries", fnPowSeries, FuncMeta{Description: "At each point, the first series' value raised to the next one's, and so on.",
+			Params: []Param{{Name: "seriesList", Type: TypeSeriesList, Required: true, Multiple: true}}, Aggregator: true,
+			Signature: "*seriesLists"}},
+		{"weightedAverage", fnWeightedAverage, FuncMeta{Description: "Average of the first list weighted by the second, series matched by the given nodes.",
+			Params: []Param{{Name: "seriesListAvg", Type: TypeSeriesList, Required: true}, {Name: "seriesListWeight", Type: TypeSeriesList, Required: true},
+				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true}}}},
+	}
 	for _, a := range []struct{ name, fn, desc string }{
 		// fn is the aggregation graphite-web names the result after.
 		{"sumSeries", "sum", "This will add metrics together and return the sum at each datapoint."},
@@ -30,37 +133,52 @@ func init() {
 		{"stddevSeries", "stddev", "Takes one metric or a wildcard seriesList. Draws the standard deviation of all metrics passed at each time."},
 	} {
 		fn := a.fn
-		Register(a.name, func(e *Env, args *Args) ([]*Series, error) {
+		fns = append(fns, Function{a.name, func(e *Env, args *Args) ([]*Series, error) {
 			return aggregate(e, args.SeriesLists(0), fn, fn, math.NaN())
-		}, FuncMeta{Group: "Combine", Description: a.desc, Params: seriesLists, Aggregator: true})
+		}, FuncMeta{Description: a.desc, Params: seriesLists, Aggregator: true}})
 	}
+	for _, w := range []struct{ name, fn, desc string }{
+		{"sumSeriesWithWildcards", "sum", "Sums the series that are equal once the given node positions are removed; results are named by the remaining nodes."},
+		{"averageSeriesWithWildcards", "average", "Averages the series that are equal once the given node positions are removed."},
+		{"multiplySeriesWithWildcards", "multiply", "Multiplies the series that are equal once the given node positions are removed."},
+	} {
+		fn := w.fn
+		fns = append(fns, Function{w.name, func(e *Env, a *Args) ([]*Series, error) {
+			return aggregateWithWildcards(e, a.SeriesList(0), fn, a.Multi(1))
+		}, FuncMeta{Description: w.desc, Aggregator: true,
+			Params: []Param{seriesListParam(), {Name: "position", Type: TypeNode, Multiple: true}}}})
+	}
+	for _, l := range []struct{ name, fn, desc string }{
+		{"sumSeriesLists", "sum", "Sums the series of two lists pairwise by position."},
+		{"diffSeriesLists", "diff", "Subtracts the series of the second list from those of the first, pairwise by position."},
+		{"multiplySeriesLists", "multiply", "Multiplies the series of two lists pairwise by position."},
+	} {
+		fn := l.fn
+		fns = append(fns, Function{l.name, func(e *Env, a *Args) ([]*Series, error) {
+			return aggregateSeriesLists(e, a.SeriesList(0), a.SeriesList(1), fn, math.NaN())
+		}, FuncMeta{Description: l.desc, Params: listsParams(), Aggregator: true}})
+	}
+	for _, n := range []string{"reduceSeries", "reduce"} {
+		fns = append(fns, Function{n, fnReduceSeries, FuncMeta{Description: "For each group of series sharing the path up to reduceNode, calls reduceFunction with the series whose node matches each reduceMatcher, in matcher order; results are named <prefix>.reduce.<reduceFunction>.",
+			Params: reduceParams}})
+	}
+	return fns
 }
 
-func init() {
-	Register("countSeries", fnCountSeries, FuncMeta{
-		Group:       "Combine",
-		Description: "Draws a horizontal line with the number of input series at each point; with no input, a constant 0 line.",
-		Params:      []Param{{Name: "seriesLists", Type: TypeSeriesList, Multiple: true}},
-		Aggregator:  true,
-	})
-	Register("groupByNode", fnGroupByNode, FuncMeta{
-		Group:       "Combine",
-		Description: "Groups the series by the value of one node (or tag) and aggregates each group with callback (an aggregation or an aggregating series function); each result is named after its key.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "nodeNum", Type: TypeNodeOrTag, Required: true},
-			{Name: "callback", Type: TypeAggOrSeriesFunc, Default: "average", Options: AggFuncNames()},
-		},
-	})
-	Register("groupByNodes", fnGroupByNodes, FuncMeta{
-		Group:       "Combine",
-		Description: "Like groupByNode with a key made of several nodes (or tags) joined by dots.",
-		Params: []Param{
-			{Name: "seriesList", Type: TypeSeriesList, Required: true},
-			{Name: "callback", Type: TypeAggOrSeriesFunc, Required: true, Options: AggFuncNames()},
-			{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
-		},
-	})
+func fnAggregateSeriesLists(e *Env, a *Args) ([]*Series, error) {
+	return aggregateSeriesLists(e, a.SeriesList(0), a.SeriesList(1), a.String(2, ""), a.Float(3, math.NaN()))
+}
+
+func fnAggregateWithWildcards(e *Env, a *Args) ([]*Series, error) {
+	return aggregateWithWildcards(e, a.SeriesList(0), a.String(1, ""), a.Multi(2))
+}
+
+func fnGroup(e *Env, a *Args) ([]*Series, error) {
+	var out []*Series
+	for _, l := range a.SeriesLists(0) {
+		out = append(out, l...)
+	}
+	return out, nil
 }
 
 func fnCountSeries(e *Env, a *Args) ([]*Series, error) {
@@ -151,144 +269,595 @@ func fnAggregate(e *Env, a *Args) ([]*Series, error) {
 	return aggregate(e, [][]*Series{a.SeriesList(0)}, fn, raw, a.Float(2, math.NaN()))
 }
 
-func gcd(a, b int64) int64 {
-	for b != 0 {
-		a, b = b, a%b
+func safeDiv(a, b float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return math.NaN()
 	}
-	return a
+	return a / b
 }
 
-func lcm(a, b int64) int64 {
-	if a == b {
-		return a
+func pct(a, b float64) float64 { return safeMul2(safeDiv(a, b), 100) }
+
+// column returns c[i] or NaN past its end (izip_longest padding).
+func column(c []float64, i int) float64 {
+	if i < len(c) {
+		return c[i]
 	}
-	if a < b {
-		a, b = b, a
-	}
-	return a / gcd(a, b) * b
+	return math.NaN()
 }
 
-// normalize is graphite-web's normalize(): all series on the LCM step
-// (finer ones consolidated by their own function), start = min start,
-// end = max end trimmed to whole steps. ok is false for no series.
-func normalize(lists [][]*Series) (all []*Series, start, end, step int64, ok bool) {
-	for _, l := range lists {
-		all = append(all, l...)
+// pairNormalize is the LCM-step normalisation of two series used by
+// divideSeries and asPercent; it returns both consolidated columns.
+func pairNormalize(a, b *Series) (start, end, step int64, ca, cb []float64) {
+	_, start, end, step, _ = normalize([][]*Series{{a, b}})
+	return start, end, step, a.Consolidated(), b.Consolidated()
+}
+
+func divide(e *Env, a, b *Series) *Series {
+	start, end, step, ca, cb := pairNormalize(a, b)
+	n := max(len(ca), len(cb))
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i] = safeDiv(column(ca, i), column(cb, i))
 	}
-	if len(all) == 0 {
-		return nil, 0, 0, 0, false
-	}
-	step = all[0].Step
-	for _, s := range all[1:] {
-		step = lcm(step, s.Step)
-	}
-	start, end = all[0].Start, all[0].End
-	for _, s := range all {
-		if s.Step > 0 {
-			s.ValuesPerPoint = int(step / s.Step)
+	return NewSeries("divideSeries("+a.Name+","+b.Name+")", start, end, step, vals, e.XFilesFactor)
+}
+
+func fnDivideSeries(e *Env, a *Args) ([]*Series, error) {
+	list, div := a.SeriesList(0), a.SeriesList(1)
+	if len(div) == 0 {
+		for _, s := range list {
+			s.Name = "divideSeries(" + s.Name + ",MISSING)"
+			s.PathExpression = s.Name
+			for i := range s.Values {
+				s.Values[i] = math.NaN()
+			}
 		}
-		start = min(start, s.Start)
-		end = max(end, s.End)
+		return list, nil
 	}
-	if step > 0 {
-		end -= (end - start) % step
+	if len(div) > 1 {
+		return nil, inputErrorf("divideSeries second argument must reference exactly 1 series (got %d)", len(div))
 	}
-	return all, start, end, step, true
-}
-
-// formatPathExpressions joins the distinct path expressions in order.
-func formatPathExpressions(list []*Series) string {
-	var seen []string
+	out := make([]*Series, 0, len(list))
 	for _, s := range list {
-		dup := false
-		for _, p := range seen {
-			if p == s.PathExpression {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			seen = append(seen, s.PathExpression)
-		}
+		out = append(out, divide(e, s, div[0]))
 	}
-	return strings.Join(seen, ",")
+	return out, nil
 }
 
-// commonTags keeps the tags of the first series that every series shares.
-func commonTags(list []*Series) Tags {
-	var tags Tags
-	for _, kv := range list[0].Tags {
-		keep := true
-		for _, s := range list[1:] {
-			if v, ok := s.Tags.Get(kv.Key); !ok || v != kv.Value {
-				keep = false
-				break
-			}
-		}
-		if keep {
-			tags = append(tags, kv)
-		}
+func fnDivideSeriesLists(e *Env, a *Args) ([]*Series, error) {
+	l1, l2 := a.SeriesList(0), a.SeriesList(1)
+	if len(l1) != len(l2) {
+		return nil, inputErrorf("dividendSeriesList and divisorSeriesList argument must have equal length")
 	}
-	return tags
+	out := make([]*Series, 0, len(l1))
+	for i := range l1 {
+		out = append(out, divide(e, l1[i], l2[i]))
+	}
+	return out, nil
 }
 
-// xffOK is graphite-web's xff(): some non-null values and a non-null
-// share of at least xFilesFactor.
-func xffOK(nonNull, total int, xff float64) bool {
-	if nonNull == 0 || total == 0 {
-		return false
-	}
-	return float64(nonNull)/float64(total) >= xff
-}
-
-// aggregate is graphite-web's aggregate(): one series combining the
-// lists row by row. xff NaN means the request's xFilesFactor.
-func aggregate(e *Env, lists [][]*Series, fn, rawFn string, xff float64) ([]*Series, error) {
-	agg, ok := GetAggFunc(fn)
-	if !ok {
-		return nil, inputErrorf("Unsupported aggregation function: %s", rawFn)
-	}
-	all, start, end, step, ok := normalize(lists)
-	if !ok {
-		return nil, nil
-	}
-	if math.IsNaN(xff) {
-		xff = e.XFilesFactor
-	}
-	cols := make([][]float64, len(all))
+// sumRows is [safeSum(row) for row in izip_longest(*list)].
+func sumRows(list []*Series) []float64 {
+	cols := make([][]float64, len(list))
 	rows := 0
-	for i, s := range all {
+	for i, s := range list {
 		cols[i] = s.Consolidated()
 		rows = max(rows, len(cols[i]))
 	}
-	values := make([]float64, rows)
-	row := make([]float64, len(all))
-	for r := 0; r < rows; r++ {
-		nonNull := 0
+	out := make([]float64, rows)
+	row := make([]float64, len(list))
+	for r := range out {
 		for i, c := range cols {
-			if r < len(c) {
-				row[i] = c[r]
-			} else {
-				row[i] = math.NaN()
-			}
-			if !math.IsNaN(row[i]) {
-				nonNull++
-			}
+			row[i] = column(c, r)
 		}
-		if xffOK(nonNull, len(row), xff) {
-			values[r] = agg(row)
-		} else {
-			values[r] = math.NaN()
+		out[r] = safeSum(row)
+	}
+	return out
+}
+
+func fnAsPercent(e *Env, a *Args) ([]*Series, error) {
+	list := a.SeriesList(0)
+	if _, _, _, _, ok := normalize([][]*Series{list}); !ok {
+		return nil, nil
+	}
+	total := a.Value(1)
+	hasTotal := total.Kind != ValMissing && total.Kind != ValNone
+	if hasTotal && total.Kind != ValSeries && total.Kind != ValNumber {
+		return nil, inputErrorf("asPercent total must be None, a number or a seriesList")
+	}
+	xff := e.XFilesFactor
+	if nodes := a.Multi(2); len(nodes) > 0 {
+		return asPercentNodes(e, list, total, hasTotal, nodes)
+	}
+	var totalValues []float64
+	totalText := ""
+	switch {
+	case !hasTotal:
+		totalValues = sumRows(list)
+		totalText = "sumSeries(" + formatPathExpressions(list) + ")"
+	case total.Kind == ValSeries:
+		tl := total.Series
+		if len(tl) != 1 && len(tl) != len(list) {
+			return nil, inputErrorf("asPercent second argument must be missing, a single digit, reference exactly 1 series or reference the same number of series as the first argument")
+		}
+		if len(tl) == 1 {
+			normalize([][]*Series{list, tl})
+			totalValues = tl[0].Consolidated()
+			totalText = tl[0].Name
+		}
+		if len(tl) == len(list) {
+			l1 := append([]*Series(nil), list...)
+			l2 := append([]*Series(nil), tl...)
+			sort.SliceStable(l1, func(i, j int) bool { return l1[i].Name < l1[j].Name })
+			sort.SliceStable(l2, func(i, j int) bool { return l2[i].Name < l2[j].Name })
+			out := make([]*Series, 0, len(l1))
+			for i := range l1 {
+				start, end, step, c1, c2 := pairNormalize(l1[i], l2[i])
+				vals := make([]float64, max(len(c1), len(c2)))
+				for k := range vals {
+					vals[k] = pct(column(c1, k), column(c2, k))
+				}
+				out = append(out, NewSeries("asPercent("+l1[i].Name+","+l2[i].Name+")", start, end, step, vals, xff))
+			}
+			return out, nil
+		}
+	default:
+		totalValues = make([]float64, len(list[0].Values))
+		for i := range totalValues {
+			totalValues[i] = total.Num
+		}
+		totalText = total.PyStr()
+	}
+	out := make([]*Series, 0, len(list))
+	for _, s := range list {
+		c := s.Consolidated()
+		vals := make([]float64, max(len(c), len(totalValues)))
+		for i := range vals {
+			vals[i] = pct(column(c, i), column(totalValues, i))
+		}
+		text := totalText
+		if text == "" {
+			text = s.PathExpression
+		}
+		out = append(out, NewSeries("asPercent("+s.Name+","+text+")", s.Start, s.End, s.Step, vals, xff))
+	}
+	return out, nil
+}
+
+// asPercentNodes is asPercent with nodes: series and totals grouped by
+// aggKey and matched per key.
+func asPercentNodes(e *Env, list []*Series, total Value, hasTotal bool, nodes []Value) ([]*Series, error) {
+	xff := e.XFilesFactor
+	var keys []string
+	meta := map[string][]*Series{}
+	for _, s := range list {
+		k := aggKey(s, nodes)
+		if _, ok := meta[k]; !ok {
+			keys = append(keys, k)
+		}
+		meta[k] = append(meta[k], s)
+	}
+	totals := map[string]*Series{}
+	sumGroup := func(group []*Series) *Series {
+		if len(group) == 1 {
+			return group[0]
+		}
+		name := "sumSeries(" + formatPathExpressions(group) + ")"
+		_, start, end, step, _ := normalize([][]*Series{group})
+		return NewSeries(name, start, end, step, sumRows(group), xff)
+	}
+	switch {
+	case !hasTotal:
+		for _, k := range keys {
+			totals[k] = sumGroup(meta[k])
+		}
+	case total.Kind == ValSeries:
+		groups := map[string][]*Series{}
+		var order []string
+		for _, s := range total.Series {
+			k := aggKey(s, nodes)
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+				if _, seen := meta[k]; !seen {
+					keys = append(keys, k)
+				}
+			}
+			groups[k] = append(groups[k], s)
+		}
+		for _, k := range order {
+			totals[k] = sumGroup(groups[k])
+		}
+	default:
+		return nil, inputErrorf("total must be None or a seriesList")
+	}
+	var out []*Series
+	var start, end, step int64
+	for _, k := range keys {
+		group, ok := meta[k]
+		if !ok {
+			t := totals[k]
+			vals := make([]float64, len(t.Consolidated()))
+			for i := range vals {
+				vals[i] = math.NaN()
+			}
+			out = append(out, NewSeries("asPercent(MISSING,"+t.Name+")", start, end, step, vals, xff))
+			continue
+		}
+		for _, s1 := range group {
+			t, ok := totals[k]
+			if !ok {
+				vals := make([]float64, len(s1.Consolidated()))
+				for i := range vals {
+					vals[i] = math.NaN()
+				}
+				out = append(out, NewSeries("asPercent("+s1.Name+",MISSING)", start, end, step, vals, xff))
+				continue
+			}
+			var c1, c2 []float64
+			start, end, step, c1, c2 = pairNormalize(s1, t)
+			vals := make([]float64, max(len(c1), len(c2)))
+			for i := range vals {
+				vals[i] = pct(column(c1, i), column(c2, i))
+			}
+			out = append(out, NewSeries("asPercent("+s1.Name+","+t.Name+")", start, end, step, vals, xff))
 		}
 	}
-	name := fn + "Series(" + formatPathExpressions(all) + ")"
-	tags := commonTags(all)
-	if _, ok := tags.Get("name"); !ok {
-		tags.Set("name", name)
+	return out, nil
+}
+
+func fnPercentileOfSeries(e *Env, a *Args) ([]*Series, error) {
+	n := a.Float(1, 0)
+	if n <= 0 {
+		return nil, inputErrorf("The requested percent is required to be greater than 0")
 	}
-	tags.Set("aggregatedBy", fn)
-	s := NewSeries(name, start, end, step, values, xff)
-	s.Tags = tags
-	s.IntValues = fn == "count"
-	return []*Series{s}, nil
+	list := a.SeriesList(0)
+	if len(list) == 0 {
+		return nil, nil
+	}
+	name := "percentileOfSeries(" + list[0].PathExpression + "," + FormatG(n) + ")"
+	_, start, end, step, _ := normalize([][]*Series{list})
+	cols := make([][]float64, len(list))
+	rows := 0
+	for i, s := range list {
+		cols[i] = s.Consolidated()
+		rows = max(rows, len(cols[i]))
+	}
+	interp := a.Bool(2, false)
+	vals := make([]float64, rows)
+	row := make([]float64, len(list))
+	for r := range vals {
+		for i, c := range cols {
+			row[i] = column(c, r)
+		}
+		vals[r] = percentile(row, n, interp)
+	}
+	return []*Series{NewSeries(name, start, end, step, vals, e.XFilesFactor)}, nil
+}
+
+func aggregateWithWildcards(e *Env, list []*Series, fn string, positions []Value) ([]*Series, error) {
+	drop := map[int]bool{}
+	for _, p := range positions {
+		drop[int(p.Num)] = true
+	}
+	var keys []string
+	groups := map[string][]*Series{}
+	for _, s := range list {
+		var parts []string
+		for i, n := range strings.Split(s.Name, ".") {
+			if !drop[i] {
+				parts = append(parts, n)
+			}
+		}
+		k := strings.Join(parts, ".")
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	agg := strings.TrimSuffix(fn, "Series")
+	out := make([]*Series, 0, len(keys))
+	for _, k := range keys {
+		r, err := aggregate(e, [][]*Series{groups[k]}, agg, fn, math.NaN())
+		if err != nil {
+			return nil, err
+		}
+		r[0].Name = k
+		out = append(out, r[0])
+	}
+	return out, nil
+}
+
+func fnGroupByTags(e *Env, a *Args) ([]*Series, error) {
+	list := a.SeriesList(0)
+	callback := a.String(1, "")
+	tagVals := a.Multi(2)
+	if len(tagVals) == 0 {
+		return nil, inputErrorf("groupByTags(): no tags specified")
+	}
+	var tags []string
+	byName := false
+	for _, t := range tagVals {
+		tags = append(tags, t.PyStr())
+		if t.PyStr() == "name" {
+			byName = true
+		}
+	}
+	name := callback
+	if !byName {
+		names := map[string]bool{}
+		for _, s := range list {
+			n, _ := s.Tags.Get("name")
+			names[n] = true
+		}
+		if len(names) == 1 {
+			for n := range names {
+				name = n
+			}
+		}
+	}
+	var keys []string
+	groups := map[string][]*Series{}
+	for _, s := range list {
+		var kv []string
+		for _, t := range tags {
+			if byName && t == "name" {
+				continue
+			}
+			v, _ := s.Tags.Get(t)
+			kv = append(kv, t+"="+v)
+		}
+		sort.Strings(kv)
+		head := name
+		if byName {
+			head, _ = s.Tags.Get("name")
+		}
+		k := strings.Join(append([]string{head}, kv...), ";")
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	out := make([]*Series, 0, len(keys))
+	for _, k := range keys {
+		tags, ok := parseTagsStrict(k)
+		if !ok {
+			return nil, inputErrorf("groupByTags: cannot parse series name %q", k)
+		}
+		res, err := callAggregator(e, callback, groups[k])
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 {
+			return nil, inputErrorf("callback %s returned no series", callback)
+		}
+		r := res[0]
+		r.Name, r.PathExpression, r.Tags = k, k, tags
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// parseTagsStrict is graphite-web's TaggedSeries.parse (carbon format):
+// false where it raises.
+func parseTagsStrict(path string) (Tags, bool) {
+	segs := strings.Split(path, ";")
+	if segs[0] == "" {
+		return nil, false
+	}
+	var tags Tags
+	for _, seg := range segs[1:] {
+		k, v, ok := strings.Cut(seg, "=")
+		if !ok || k == "" || v == "" || strings.ContainsAny(k, ";!^=") || v[0] == '~' {
+			return nil, false
+		}
+		tags.Set(k, v)
+	}
+	m := strings.TrimLeft(segs[0], "~")
+	if m == "" {
+		return nil, false
+	}
+	tags.Set("name", m)
+	return tags, true
+}
+
+func aggregateSeriesLists(e *Env, l1, l2 []*Series, fn string, xff float64) ([]*Series, error) {
+	if len(l1) != len(l2) {
+		return nil, inputErrorf("seriesListFirstPos and seriesListSecondPos argument must have equal length")
+	}
+	var out []*Series
+	for i := range l1 {
+		r, err := aggregate(e, [][]*Series{{l1[i], l2[i]}}, strings.TrimSuffix(fn, "Series"), fn, xff)
+		if err != nil {
+			return nil, err
+		}
+		if len(r) == 0 {
+			continue
+		}
+		s := r[0]
+		if k := strings.Index(s.Name, "Series("); k >= 0 {
+			s.Name = s.Name[:k] + "Series(" + l1[i].Name + "," + l2[i].Name + ")"
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func fnPowSeries(e *Env, a *Args) ([]*Series, error) {
+	all, start, end, step, ok := normalize(a.SeriesLists(0))
+	if !ok {
+		return nil, nil
+	}
+	names := make([]string, len(all))
+	cols := make([][]float64, len(all))
+	rows := 0
+	for i, s := range all {
+		names[i] = s.Name
+		cols[i] = s.Consolidated()
+		rows = max(rows, len(cols[i]))
+	}
+	vals := make([]float64, rows)
+	for r := range vals {
+		v := column(cols[0], r)
+		for _, c := range cols[1:] {
+			v = safePow(v, column(c, r))
+		}
+		vals[r] = v
+	}
+	return []*Series{NewSeries("powSeries("+strings.Join(names, ",")+")", start, end, step, vals, e.XFilesFactor)}, nil
+}
+
+func fnMapSeries(e *Env, a *Args) ([]*Series, error) {
+	nodes := a.Multi(1)
+	var keys []string
+	groups := map[string][]*Series{}
+	for _, s := range a.SeriesList(0) {
+		k := aggKey(s, nodes)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	var out []*Series
+	for _, k := range keys {
+		out = append(out, groups[k]...)
+	}
+	return out, nil
+}
+
+func fnReduceSeries(e *Env, a *Args) ([]*Series, error) {
+	fn := a.String(1, "")
+	node := a.Int(2, 0)
+	var matchers []string
+	for _, v := range a.Multi(3) {
+		matchers = append(matchers, v.PyStr())
+	}
+	f, ok := Lookup(fn)
+	if !ok {
+		return nil, inputErrorf("Received request for unknown function: %s", fn)
+	}
+	var keys []string
+	groups := map[string][]*Series{}
+	for _, s := range a.SeriesList(0) {
+		nodes := strings.Split(s.Name, ".")
+		i := node
+		if i < 0 {
+			i += len(nodes)
+		}
+		if i < 0 || i >= len(nodes) {
+			return nil, inputErrorf("reduceSeries: %q has no node %d", s.Name, node)
+		}
+		_, hi := pySliceBounds(len(nodes), 0, node, false)
+		name := strings.Join(nodes[:hi], ".") + ".reduce." + fn
+		m := -1
+		for k, x := range matchers {
+			if x == nodes[i] {
+				m = k
+				break
+			}
+		}
+		if m < 0 {
+			continue
+		}
+		if _, ok := groups[name]; !ok {
+			groups[name] = make([]*Series, len(matchers))
+			keys = append(keys, name)
+		}
+		groups[name][m] = s
+	}
+	var out []*Series
+	for _, k := range keys {
+		var pos []Value
+		for i, s := range groups[k] {
+			if s == nil {
+				return nil, inputErrorf("reduceSeries: no series for matcher %q under %s", matchers[i], k)
+			}
+			pos = append(pos, Value{Kind: ValSeries, Series: []*Series{s}})
+		}
+		args, err := bind(f, nil, pos, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := f.Fn(e, args)
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 {
+			return nil, inputErrorf("reduceSeries: %s returned no series", fn)
+		}
+		res[0].Name = k
+		out = append(out, res[0])
+	}
+	return out, nil
+}
+
+func fnWeightedAverage(e *Env, a *Args) ([]*Series, error) {
+	avgs, weights := a.SeriesList(0), a.SeriesList(1)
+	nodes := a.Multi(2)
+	if len(avgs) != len(weights) {
+		return nil, inputErrorf("weightedAverage must receive the same number of series for seriesListAvg and seriesListWeight but received respectively %d and %d", len(avgs), len(weights))
+	}
+	type pair struct{ avg, weight *Series }
+	var keys []string
+	pairs := map[string]*pair{}
+	get := func(k string) *pair {
+		p, ok := pairs[k]
+		if !ok {
+			p = &pair{}
+			pairs[k] = p
+			keys = append(keys, k)
+		}
+		return p
+	}
+	for i := range avgs {
+		get(aggKey(avgs[i], nodes)).avg = avgs[i]
+		get(aggKey(weights[i], nodes)).weight = weights[i]
+	}
+	var products []*Series
+	for _, k := range keys {
+		p := pairs[k]
+		if p.avg == nil || p.weight == nil {
+			continue
+		}
+		ca, cw := p.avg.Consolidated(), p.weight.Consolidated()
+		vals := make([]float64, max(len(ca), len(cw)))
+		for i := range vals {
+			vals[i] = safeMul2(column(ca, i), column(cw, i))
+		}
+		products = append(products, NewSeries("product("+p.weight.Name+","+p.avg.Name+")", p.avg.Start, p.avg.End, p.avg.Step, vals, e.XFilesFactor))
+	}
+	if len(products) == 0 {
+		return nil, nil
+	}
+	sp, err := aggregate(e, [][]*Series{products}, "sum", "sum", math.NaN())
+	if err != nil {
+		return nil, err
+	}
+	sw, err := aggregate(e, [][]*Series{weights}, "sum", "sum", math.NaN())
+	if err != nil {
+		return nil, err
+	}
+	cp, cw := sp[0].Consolidated(), sw[0].Consolidated()
+	vals := make([]float64, max(len(cp), len(cw)))
+	for i := range vals {
+		vals[i] = safeDiv(column(cp, i), column(cw, i))
+	}
+	set := func(list []*Series) string {
+		m := map[string]bool{}
+		var out []string
+		for _, s := range list {
+			if !m[s.PathExpression] {
+				m[s.PathExpression] = true
+				out = append(out, s.PathExpression)
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, ",")
+	}
+	var ns []string
+	for _, n := range nodes {
+		ns = append(ns, n.PyStr())
+	}
+	name := "weightedAverage(" + set(avgs) + ", " + set(weights) + ", " + strings.Join(ns, ",") + ")"
+	return []*Series{NewSeries(name, sp[0].Start, sp[0].End, sp[0].Step, vals, e.XFilesFactor)}, nil
 }

@@ -8,17 +8,6 @@ import (
 	"github.com/plumbago/plumbago/query/target"
 )
 
-func init() {
-	Register("applyByNode", fnApplyByNode, FuncMeta{Group: "Combine",
-		Description: "For each distinct prefix of the series names up to nodeNum, evaluates templateFunction with % replaced by the prefix (optionally renaming the results with newName, % replaced likewise).",
-		Params: []Param{seriesListParam(), {Name: "nodeNum", Type: TypeNode, Required: true},
-			{Name: "templateFunction", Type: TypeString, Required: true}, {Name: "newName", Type: TypeString}}})
-	Register("useSeriesAbove", fnUseSeriesAbove, FuncMeta{Group: "Filter Series",
-		Description: "For each series whose maximum is above value, fetches the series named by replacing search with replace in its name.",
-		Params: []Param{seriesListParam(), {Name: "value", Type: TypeFloat, Required: true},
-			{Name: "search", Type: TypeString, Required: true}, {Name: "replace", Type: TypeString, Required: true}}})
-}
-
 // evalString evaluates a target built at run time in the request's window.
 func (e *Env) evalString(t string) ([]*Series, error) {
 	n, err := target.Parse(t)

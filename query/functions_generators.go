@@ -10,32 +10,6 @@ import (
 	"github.com/plumbago/plumbago/query/attime"
 )
 
-func init() {
-	for _, n := range []string{"timeFunction", "time"} {
-		Register(n, fnTimeFunction, FuncMeta{Group: "Transform",
-			Description: "A series whose value at each step is its own timestamp.",
-			Params:      []Param{{Name: "name", Type: TypeString, Required: true}, {Name: "step", Type: TypeInteger, Default: 60}}})
-	}
-	for _, n := range []string{"sinFunction", "sin"} {
-		Register(n, fnSinFunction, FuncMeta{Group: "Transform",
-			Description: "A sine wave of the timestamp, times amplitude.",
-			Params: []Param{{Name: "name", Type: TypeString, Required: true}, {Name: "amplitude", Type: TypeInteger, Default: 1},
-				{Name: "step", Type: TypeInteger, Default: 60}}})
-	}
-	for _, n := range []string{"randomWalkFunction", "randomWalk"} {
-		Register(n, fnRandomWalk, FuncMeta{Group: "Special",
-			Description: "A random walk starting at 0 (steps uniform in -0.5..0.5).",
-			Params:      []Param{{Name: "name", Type: TypeString, Required: true}, {Name: "step", Type: TypeInteger, Default: 60}}})
-	}
-	Register("timeSlice", fnTimeSlice, FuncMeta{Group: "Transform",
-		Description: "Keeps the values between startSliceAt and endSliceAt (any from/until form); missing elsewhere.",
-		Params: []Param{seriesListParam(), {Name: "startSliceAt", Type: TypeDate, Required: true},
-			{Name: "endSliceAt", Type: TypeDate, Default: "now"}}})
-	Register("events", fnEvents, FuncMeta{Group: "Special",
-		Description: "Counts the events (of /events/) carrying all the given tags, per second; events('*') counts every event.",
-		Params:      []Param{{Name: "tags", Type: TypeString, Required: true, Multiple: true}}})
-}
-
 // generatorSteps returns the step timestamps from 'from' below 'until'
 // (bounded).
 func generatorSteps(e *Env, step int) ([]int64, error) {
@@ -172,12 +146,6 @@ func fnEvents(e *Env, a *Args) ([]*Series, error) {
 	s.ConsolidationFunc = "sum"
 	s.IntValues = true
 	return []*Series{s}, nil
-}
-
-func init() {
-	Register("verticalLine", fnVerticalLine, FuncMeta{Group: "Graph",
-		Description: "A vertical line at ts (any from/until form) named label; one point of value 1 for data formats.",
-		Params:      []Param{{Name: "ts", Type: TypeDate, Required: true}, {Name: "label", Type: TypeString}, {Name: "color", Type: TypeString}}})
 }
 
 func fnVerticalLine(e *Env, a *Args) ([]*Series, error) {

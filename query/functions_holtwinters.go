@@ -5,24 +5,6 @@ import (
 	"strings"
 )
 
-func init() {
-	boot := Param{Name: "bootstrapInterval", Type: TypeInterval, Default: "7d", Suggestions: []any{"7d", "30d"}}
-	season := Param{Name: "seasonality", Type: TypeInterval, Default: "1d", Suggestions: []any{"1d", "7d"}}
-	delta := Param{Name: "delta", Type: TypeInteger, Default: 3}
-	Register("holtWintersForecast", fnHWForecast, FuncMeta{Group: "Calculate",
-		Description: "Holt-Winters forecast of the series, trained on bootstrapInterval of data before 'from' with the given seasonality.",
-		Params:      []Param{seriesListParam(), boot, season}})
-	Register("holtWintersConfidenceBands", fnHWBands, FuncMeta{Group: "Calculate",
-		Description: "Upper and lower Holt-Winters confidence bands: forecast ± delta × the predicted deviation.",
-		Params:      []Param{seriesListParam(), delta, boot, season}})
-	Register("holtWintersAberration", fnHWAberration, FuncMeta{Group: "Calculate",
-		Description: "How far each value lies outside the Holt-Winters confidence bands (0 inside).",
-		Params:      []Param{seriesListParam(), delta, boot, season}})
-	Register("holtWintersConfidenceArea", fnHWArea, FuncMeta{Group: "Calculate",
-		Description: "The Holt-Winters confidence bands of one series as an area (for graphs); data as holtWintersConfidenceBands.",
-		Params:      []Param{seriesListParam(), delta, boot, season}})
-}
-
 // hwAnalysis is graphite-web's holtWintersAnalysis: predictions and
 // deviations (NaN = None) with alpha = gamma = 0.1, beta = 0.0035.
 func hwAnalysis(vals []float64, seasonLen int64) (pred, dev []float64) {

@@ -18,17 +18,6 @@ func legendOptions() []string {
 	return out
 }
 
-func init() {
-	Register("legendValue", fnLegendValue, FuncMeta{Group: "Alias",
-		Description: "Appends aggregate values (e.g. avg, max, last) to each series name; a final 'si' or 'binary' formats them with unit prefixes in fixed-width columns.",
-		Params:      []Param{seriesListParam(), {Name: "valuesTypes", Type: TypeString, Multiple: true, Options: legendOptions()}},
-		Signature:   "seriesList, *valueTypes"})
-	Register("cactiStyle", fnCactiStyle, FuncMeta{Group: "Special",
-		Description: "Renames each series to a fixed-width legend with its current, maximum and minimum values (optionally with si/binary prefixes and units).",
-		Params: []Param{seriesListParam(), {Name: "system", Type: TypeString, Options: []string{"si", "binary"}},
-			{Name: "units", Type: TypeString}}})
-}
-
 type unitPrefix struct {
 	prefix string
 	size   float64

@@ -9,12 +9,6 @@ import (
 	"github.com/plumbago/plumbago/query/attime"
 )
 
-func init() {
-	Register("linearRegression", fnLinearRegression, FuncMeta{Group: "Calculate",
-		Description: "Least-squares line fitted on the source window (startSourceAt..endSourceAt, default the request's) drawn over the request window.",
-		Params:      []Param{seriesListParam(), {Name: "startSourceAt", Type: TypeDate}, {Name: "endSourceAt", Type: TypeDate}}})
-}
-
 // linearRegressionAnalysis is graphite-web's _linearRegressionAnalysis
 // (index sums in exact integers, as Python's ints).
 func linearRegressionAnalysis(s *Series) (factor, offset float64, ok bool) {

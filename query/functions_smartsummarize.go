@@ -6,17 +6,6 @@ import (
 	"github.com/plumbago/plumbago/query/attime"
 )
 
-func init() {
-	Register("smartSummarize", fnSmartSummarize, FuncMeta{Group: "Transform",
-		Description: "Like summarize, but buckets start at the series' start ('from'), optionally moved back to a whole alignTo unit (years, months, weeks, days, hours, minutes, seconds).",
-		Params: []Param{
-			seriesListParam(),
-			{Name: "intervalString", Type: TypeInterval, Required: true, Suggestions: []any{"10min", "1h", "1d"}},
-			{Name: "func", Type: TypeAggFunc, Default: "sum", Options: AggFuncNames()},
-			{Name: "alignTo", Type: TypeString, Options: []string{"years", "months", "weeks", "days", "hours", "minutes", "seconds"}, ExtraOptions: []any{nil, true, false}},
-		}})
-}
-
 func fnSmartSummarize(e *Env, a *Args) ([]*Series, error) {
 	ivs := a.String(1, "")
 	interval, err := positiveInterval(ivs)

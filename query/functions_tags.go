@@ -10,14 +10,6 @@ type TagFinder interface {
 // SetTagFinder enables seriesByTag; without one it returns no series.
 func (ev *Evaluator) SetTagFinder(tf TagFinder) { ev.tags = tf }
 
-func init() {
-	Register("seriesByTag", fnSeriesByTag, FuncMeta{
-		Group:       "Special",
-		Description: "Returns the tagged series matching every tag expression: tag=value, tag!=value, tag=~regex, tag!=~regex (at least one must require a non-empty value).",
-		Params:      []Param{{Name: "tagExpressions", Type: TypeString, Required: true, Multiple: true}},
-	})
-}
-
 // fnSeriesByTag fetches the matching tagged series; like graphite-web the
 // path expression of each is the call's source text.
 func fnSeriesByTag(e *Env, a *Args) ([]*Series, error) {

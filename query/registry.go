@@ -66,51 +66,89 @@ type FuncMeta struct {
 // private copies) and return them.
 type Func func(e *Env, a *Args) ([]*Series, error)
 
-// Function is a registered function.
+// Function is a render function with its metadata: an entry of a group
+// table.
 type Function struct {
 	Name string
 	Fn   Func
 	Meta FuncMeta
 }
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]*Function{}
-)
-
-// Register adds a function; it panics on a duplicate name or bad metadata
-// (registration happens in init functions).
-func Register(name string, fn Func, meta FuncMeta) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("query: function %s registered twice", name))
+// functionGroups lists every function table, one per graphite-web group
+// (the "group" /functions reports); the functions_<group>.go files hold
+// the tables and the functions' implementations.
+func functionGroups() []struct {
+	name  string
+	table []Function
+} {
+	return []struct {
+		name  string
+		table []Function
+	}{
+		{"Alias", aliasFunctions()},
+		{"Calculate", calculateFunctions()},
+		{"Combine", combineFunctions()},
+		{"Filter Data", filterDataFunctions()},
+		{"Filter Series", filterSeriesFunctions()},
+		{"Graph", graphFunctions()},
+		{"Sorting", sortingFunctions()},
+		{"Special", specialFunctions()},
+		{"Transform", transformFunctions()},
 	}
-	for i, p := range meta.Params {
-		if p.Multiple && i != len(meta.Params)-1 {
-			panic(fmt.Sprintf("query: function %s: only the last parameter may be multiple", name))
-		}
-	}
-	if meta.Module == "" {
-		meta.Module = "graphite.render.functions"
-	}
-	registry[name] = &Function{Name: name, Fn: fn, Meta: meta}
 }
 
-// Lookup returns a registered function.
+var (
+	regOnce  sync.Once
+	registry map[string]*Function
+)
+
+// functions returns the registry, built from the group tables on first
+// use (not in init, so no file's init order matters).
+func functions() map[string]*Function {
+	regOnce.Do(func() { registry = buildRegistry(functionGroups()) })
+	return registry
+}
+
+// buildRegistry indexes the tables by name, setting each function's group
+// from its table; it panics on a duplicate name or bad metadata, which
+// the package's tests catch.
+func buildRegistry(groups []struct {
+	name  string
+	table []Function
+}) map[string]*Function {
+	reg := map[string]*Function{}
+	for _, g := range groups {
+		for i := range g.table {
+			f := &g.table[i]
+			if _, dup := reg[f.Name]; dup {
+				panic(fmt.Sprintf("query: function %s defined twice", f.Name))
+			}
+			for j, p := range f.Meta.Params {
+				if p.Multiple && j != len(f.Meta.Params)-1 {
+					panic(fmt.Sprintf("query: function %s: only the last parameter may be multiple", f.Name))
+				}
+			}
+			f.Meta.Group = g.name
+			if f.Meta.Module == "" {
+				f.Meta.Module = "graphite.render.functions"
+			}
+			reg[f.Name] = f
+		}
+	}
+	return reg
+}
+
+// Lookup returns a function by name.
 func Lookup(name string) (*Function, bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	f, ok := registry[name]
+	f, ok := functions()[name]
 	return f, ok
 }
 
-// Functions returns every registered function sorted by name.
+// Functions returns every function sorted by name.
 func Functions() []*Function {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]*Function, 0, len(registry))
-	for _, f := range registry {
+	reg := functions()
+	out := make([]*Function, 0, len(reg))
+	for _, f := range reg {
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
