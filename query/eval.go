@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plumbago/plumbago/query/budget"
 	"github.com/plumbago/plumbago/query/target"
 	"github.com/plumbago/plumbago/storage"
 )
@@ -22,22 +23,52 @@ type Source interface {
 	Fetch(name string, from, until, now int64) (*storage.Series, error)
 }
 
-// Limits bound one request.
+// Limits bound one request, and the query memory budget every request
+// shares.
 type Limits struct {
 	MaxSeries      int           // series fetched per request (0 = 100,000)
-	MaxPoints      int           // points fetched per request (0 = 20,000,000, about 160 MB)
+	MaxPoints      int           // points per request, fetched and generated (0 = 20,000,000 or MemoryBudget/BytesPerPoint if less)
 	FetchParallel  int           // concurrent fetches (0 = 8)
 	Timeout        time.Duration // whole evaluation (0 = 30 s)
 	MaxTargets     int           // targets per request (0 = 100)
 	MaxCallsPerReq int           // function calls evaluated per request (0 = 10,000)
+	// MemoryBudget is the per-process query memory budget in bytes: a
+	// render reserves its estimated points × BytesPerPoint before it
+	// fetches (0 = 2 GiB).
+	MemoryBudget int64
+	// QueueWait is how long a render waits for the budget before it is
+	// refused with ErrBusy (0 = 10 s).
+	QueueWait time.Duration
+	// MaxFindResults bounds the nodes of one find, expand or index answer
+	// (0 = 100,000).
+	MaxFindResults int
+	// MaxTagResults bounds the answers of the tag endpoints and the
+	// series of one seriesByTag (0 = 100,000).
+	MaxTagResults int
+	// MaxEvents bounds the events of one /events answer (0 = 10,000).
+	MaxEvents int
+	// MaxIndexResults bounds the names of /metrics/index.json
+	// (0 = 5,000,000).
+	MaxIndexResults int
 }
+
+// BytesPerPoint is what one point of a request is charged against the
+// query memory budget: its fetched value and copies (8 bytes each) and
+// its share of the encoded response (about 22 bytes in json), rounded up.
+const BytesPerPoint = 64
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxSeries <= 0 {
 		l.MaxSeries = 100_000
 	}
+	if l.MemoryBudget <= 0 {
+		l.MemoryBudget = 2 << 30
+	}
+	if l.QueueWait <= 0 {
+		l.QueueWait = 10 * time.Second
+	}
 	if l.MaxPoints <= 0 {
-		l.MaxPoints = 20_000_000
+		l.MaxPoints = int(min(20_000_000, l.MemoryBudget/BytesPerPoint))
 	}
 	if l.FetchParallel <= 0 {
 		l.FetchParallel = 8
@@ -51,15 +82,32 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxCallsPerReq <= 0 {
 		l.MaxCallsPerReq = 10000
 	}
+	if l.MaxFindResults <= 0 {
+		l.MaxFindResults = 100_000
+	}
+	if l.MaxTagResults <= 0 {
+		l.MaxTagResults = 100_000
+	}
+	if l.MaxEvents <= 0 {
+		l.MaxEvents = 10_000
+	}
+	if l.MaxIndexResults <= 0 {
+		l.MaxIndexResults = 5_000_000
+	}
 	return l
 }
 
+// WithDefaults returns l with every zero field set to its default.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
+
 // Evaluator evaluates targets against a Source.
 type Evaluator struct {
-	src    Source
-	limits Limits
-	tags   TagFinder
-	events EventFinder
+	src      Source
+	limits   Limits
+	tags     TagFinder
+	events   EventFinder
+	archives func(name string) []Archive
+	budget   *budget.Budget
 }
 
 // EventFinder serves the events() function (e.g. events.Store).
@@ -74,8 +122,18 @@ func (ev *Evaluator) SetEventFinder(f EventFinder) { ev.events = f }
 
 // NewEvaluator returns an evaluator reading src.
 func NewEvaluator(src Source, limits Limits) *Evaluator {
-	return &Evaluator{src: src, limits: limits.withDefaults()}
+	l := limits.withDefaults()
+	return &Evaluator{src: src, limits: l, budget: budget.New(l.MemoryBudget, l.QueueWait)}
 }
+
+// SetArchives gives the evaluator the archives (finest first) a fetch of
+// a name would read, so a render's points are estimated and refused
+// before anything is fetched. Without it fetched points are counted as
+// they arrive.
+func (ev *Evaluator) SetArchives(f func(name string) []Archive) { ev.archives = f }
+
+// BudgetStats returns the query memory budget's counters.
+func (ev *Evaluator) BudgetStats() budget.Stats { return ev.budget.Stats() }
 
 // Limits returns the effective limits.
 func (ev *Evaluator) Limits() Limits { return ev.limits }
@@ -93,6 +151,10 @@ type Request struct {
 // ErrLimit is wrapped by errors from exceeded limits (HTTP 400/413).
 var ErrLimit = errors.New("query limit exceeded")
 
+// ErrBusy is wrapped by errors of renders refused because the query
+// memory budget stayed full for the whole queue wait (HTTP 503).
+var ErrBusy = errors.New("server busy")
+
 // Env is the evaluation state of one request, passed to functions.
 type Env struct {
 	Ctx context.Context
@@ -105,10 +167,13 @@ type Env struct {
 type reqState struct {
 	mu     sync.Mutex
 	cache  map[fetchKey][]*Series
+	finds  map[string][]string // leaves per pattern (estimate, then fetch)
 	series int
-	points int
-	calls  int
-	stacks map[string][]float64 // stacked()'s running totals per stack name
+	points int64 // charged: fetched, copied and generated
+	// reserved is the bytes held in the evaluator's budget.
+	reserved int64
+	calls    int
+	stacks   map[string][]float64 // stacked()'s running totals per stack name
 	// xff is the request's xFilesFactor as changed by setXFilesFactor
 	// (graphite-web changes it in the request context for everything
 	// evaluated afterwards); hasXFF says whether it was set.
@@ -127,33 +192,60 @@ func (ev *Evaluator) NewEnv(ctx context.Context, req Request) (*Env, context.Can
 	if req.Loc == nil {
 		req.Loc = time.UTC
 	}
-	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}}}, cancel
+	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}, finds: map[string][]string{}}}, cancel
 }
 
 // Eval evaluates targets in order and concatenates their series, as
 // graphite-web's evaluateTarget does. Blank targets are skipped.
 func (ev *Evaluator) Eval(ctx context.Context, req Request, targets []string) ([]*Series, error) {
+	list, release, err := ev.EvalReserved(ctx, req, targets)
+	release()
+	return list, err
+}
+
+// EvalReserved is Eval that keeps the request's share of the query memory
+// budget until release is called (after the response is encoded). Before
+// anything is fetched it estimates the points of every target (the
+// resolved series over their archives, generators over their steps) and
+// refuses the request (ErrLimit) past MaxPoints, then waits for that many
+// points × BytesPerPoint of the budget (ErrBusy after QueueWait). release
+// is never nil.
+func (ev *Evaluator) EvalReserved(ctx context.Context, req Request, targets []string) (list []*Series, release func(), err error) {
 	if len(targets) > ev.limits.MaxTargets {
-		return nil, fmt.Errorf("%d targets, at most %d allowed: %w", len(targets), ev.limits.MaxTargets, ErrLimit)
+		return nil, func() {}, fmt.Errorf("%d targets, at most %d allowed (render-max-targets): %w", len(targets), ev.limits.MaxTargets, ErrLimit)
 	}
 	env, cancel := ev.NewEnv(ctx, req)
-	defer cancel()
-	var out []*Series
+	release = func() {
+		cancel()
+		env.st.mu.Lock()
+		r := env.st.reserved
+		env.st.reserved = 0
+		env.st.mu.Unlock()
+		ev.budget.Release(r)
+	}
+	nodes := make([]*target.Node, 0, len(targets))
 	for _, t := range targets {
 		if isBlank(t) {
 			continue
 		}
 		n, err := target.Parse(t)
 		if err != nil {
-			return nil, &InputError{Msg: err.Error()}
+			return nil, release, &InputError{Msg: err.Error()}
 		}
+		nodes = append(nodes, n)
+	}
+	if err := env.reserve(nodes); err != nil {
+		return nil, release, err
+	}
+	var out []*Series
+	for _, n := range nodes {
 		s, err := env.Eval(n)
 		if err != nil {
-			return nil, err
+			return nil, release, err
 		}
 		out = append(out, s...)
 	}
-	return out, nil
+	return out, release, nil
 }
 
 func isBlank(s string) bool {

@@ -11,45 +11,56 @@ import (
 
 // fetch expands pattern and fetches every leaf, returning private copies
 // sorted by name (graphite-web's fetchData). Results are cached per
-// request, so a pattern used twice is read once.
+// request, so a pattern used twice is read once; every use is charged
+// (chargePoints) before its copies are made.
 func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 	key := fetchKey{pattern, from, until, e.Now}
 	e.st.mu.Lock()
 	cached, ok := e.st.cache[key]
 	e.st.mu.Unlock()
-	if !ok {
-		var err error
-		cached, err = e.fetchUncached(pattern, from, until)
-		if err != nil {
-			return nil, err
+	if ok {
+		return e.copies(cached)
+	}
+	names, err := e.leaves(pattern)
+	if err != nil {
+		return nil, err
+	}
+	cached, err = e.fetchNames(names, pattern, from, until)
+	if err != nil {
+		return nil, err
+	}
+	if isTaggedPattern(pattern) {
+		// graphite-web names a series found by its tagged name by the
+		// name as written in the target; its tags are the stored
+		// (normalised) series' tags.
+		for _, s := range cached {
+			s.Name, s.PathExpression = pattern, pattern
 		}
-		e.st.mu.Lock()
-		e.st.cache[key] = cached
-		e.st.mu.Unlock()
 	}
-	out := make([]*Series, len(cached))
-	for i, s := range cached {
-		out[i] = s.Copy()
-	}
-	return out, nil
+	e.st.mu.Lock()
+	e.st.cache[key] = cached
+	e.st.mu.Unlock()
+	return cloneAll(cached), nil
 }
 
-func (e *Env) fetchUncached(pattern string, from, until int64) ([]*Series, error) {
-	nodes, err := e.ev.src.Find(pattern)
-	if err != nil {
-		// The index fails only on hostile patterns (too long, too many
-		// alternatives): the client's fault.
-		return nil, inputErrorf("finding %q: %v", pattern, err)
+// copies charges and returns private copies of cached series.
+func (e *Env) copies(cached []*Series) ([]*Series, error) {
+	var n int64
+	for _, s := range cached {
+		n += int64(len(s.Values))
 	}
-	var names []string
-	seen := map[string]bool{}
-	for _, n := range nodes {
-		if n.Leaf && !seen[n.Path] {
-			seen[n.Path] = true
-			names = append(names, n.Path)
-		}
+	if err := e.chargePoints(n); err != nil {
+		return nil, err
 	}
-	return e.fetchNames(names, pattern, from, until)
+	return cloneAll(cached), nil
+}
+
+func cloneAll(list []*Series) []*Series {
+	out := make([]*Series, len(list))
+	for i, s := range list {
+		out[i] = s.Copy()
+	}
+	return out
 }
 
 // fetchNamesCached fetches the given metric names (sorted here) with
@@ -59,25 +70,43 @@ func (e *Env) fetchNamesCached(key string, names []string, pathExpression string
 	e.st.mu.Lock()
 	cached, ok := e.st.cache[k]
 	e.st.mu.Unlock()
-	if !ok {
-		var err error
-		cached, err = e.fetchNames(names, pathExpression, e.From, e.Until)
-		if err != nil {
-			return nil, err
-		}
-		e.st.mu.Lock()
-		e.st.cache[k] = cached
-		e.st.mu.Unlock()
+	if ok {
+		return e.copies(cached)
 	}
-	out := make([]*Series, len(cached))
-	for i, s := range cached {
-		out[i] = s.Copy()
+	cached, err := e.fetchNames(names, pathExpression, e.From, e.Until)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	e.st.mu.Lock()
+	e.st.cache[k] = cached
+	e.st.mu.Unlock()
+	return cloneAll(cached), nil
+}
+
+// fetchCharge tracks the points of one fetchNames: prepaid from the
+// archives' estimate before fetching, topped up (or refunded) by what the
+// series really hold.
+type fetchCharge struct {
+	mu      sync.Mutex
+	prepaid int64
+	used    int64
+}
+
+func (e *Env) chargeFetched(fc *fetchCharge, n int64) error {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	fc.used += n
+	if fc.used <= fc.prepaid {
+		return nil
+	}
+	extra := fc.used - fc.prepaid
+	fc.prepaid = fc.used
+	return e.chargePoints(extra)
 }
 
 // fetchNames fetches names in parallel (bounded) and returns the found
-// series sorted by name.
+// series sorted by name. The points the names' archives hold over the
+// time frame are charged before anything is fetched.
 func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*Series, error) {
 	names = append([]string(nil), names...)
 	sort.Strings(names)
@@ -87,7 +116,11 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 	total := e.st.series
 	e.st.mu.Unlock()
 	if total > lim.MaxSeries {
-		return nil, fmt.Errorf("%q: more than %d series in one request: %w", pattern, lim.MaxSeries, ErrLimit)
+		return nil, fmt.Errorf("%q: more than %d series in one request (render-max-series): %w", pattern, lim.MaxSeries, ErrLimit)
+	}
+	fc := &fetchCharge{prepaid: e.estimateNames(names, from, until)}
+	if err := e.chargePoints(fc.prepaid); err != nil {
+		return nil, err
 	}
 	results := make([]*Series, len(names))
 	errs := make([]error, len(names))
@@ -103,7 +136,7 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 					errs[i] = e.Ctx.Err()
 					continue
 				}
-				results[i], errs[i] = e.fetchOne(names[i], pattern, from, until)
+				results[i], errs[i] = e.fetchOne(names[i], pattern, from, until, fc)
 			}
 		}()
 	}
@@ -112,6 +145,9 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 	}
 	close(work)
 	wg.Wait()
+	if refund := fc.prepaid - fc.used; refund > 0 {
+		_ = e.chargePoints(-refund) // a refund never fails
+	}
 	out := results[:0]
 	for i, s := range results {
 		if errs[i] != nil {
@@ -124,7 +160,7 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 	return out, nil
 }
 
-func (e *Env) fetchOne(name, pattern string, from, until int64) (*Series, error) {
+func (e *Env) fetchOne(name, pattern string, from, until int64, fc *fetchCharge) (*Series, error) {
 	ss, err := e.ev.src.Fetch(name, from, until, e.Now)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && ss == nil) {
 		return nil, nil
@@ -132,12 +168,8 @@ func (e *Env) fetchOne(name, pattern string, from, until int64) (*Series, error)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}
-	e.st.mu.Lock()
-	e.st.points += len(ss.Values)
-	points := e.st.points
-	e.st.mu.Unlock()
-	if points > e.ev.limits.MaxPoints {
-		return nil, fmt.Errorf("more than %d points in one request: %w", e.ev.limits.MaxPoints, ErrLimit)
+	if err := e.chargeFetched(fc, int64(len(ss.Values))); err != nil {
+		return nil, err
 	}
 	vals := append([]float64(nil), ss.Values...)
 	s := NewSeries(name, ss.Start, ss.End(), ss.Step, vals, e.XFilesFactor)

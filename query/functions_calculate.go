@@ -67,9 +67,13 @@ func calculateFunctions() []Function {
 
 func fnIdentity(e *Env, a *Args) ([]*Series, error) {
 	name := a.String(0, "")
-	var vals []float64
-	for t := e.From; t < e.Until; t += 60 {
-		vals = append(vals, float64(t))
+	ts, err := generatorSteps(e, 60)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]float64, len(ts))
+	for i, t := range ts {
+		vals[i] = float64(t)
 	}
 	s := NewSeries(name, e.From, e.Until, 60, vals, e.XFilesFactor)
 	s.PathExpression = "identity(\"" + name + "\")"

@@ -16,11 +16,21 @@ func generatorSteps(e *Env, step int) ([]int64, error) {
 	if step <= 0 {
 		return nil, inputErrorf("step must be positive")
 	}
-	if (e.Until-e.From)/int64(step) > maxGeneratedPoints {
+	if e.Until <= e.From {
+		return nil, nil
+	}
+	n := (e.Until - e.From + int64(step) - 1) / int64(step)
+	if n > maxGeneratedPoints {
 		return nil, inputErrorf("too many points")
 	}
-	var ts []int64
+	if err := e.chargePoints(n); err != nil {
+		return nil, err
+	}
+	ts := make([]int64, 0, n)
 	for t := e.From; t < e.Until; t += int64(step) {
+		if err := e.checkCancel(len(ts)); err != nil {
+			return nil, err
+		}
 		ts = append(ts, t)
 	}
 	return ts, nil
@@ -121,6 +131,9 @@ func fnEvents(e *Env, a *Args) ([]*Series, error) {
 	n := e.Until - e.From
 	if n > maxGeneratedPoints {
 		return nil, inputErrorf("events: range too long")
+	}
+	if err := e.chargePoints(max(n, 0)); err != nil {
+		return nil, err
 	}
 	vals := make([]float64, max(n, 0))
 	for i := range vals {

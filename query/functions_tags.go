@@ -27,9 +27,9 @@ func fnSeriesByTag(e *Env, a *Args) ([]*Series, error) {
 	if e.ev.tags == nil {
 		return nil, nil
 	}
-	names, err := e.ev.tags.FindSeries(exprs)
+	names, err := e.findTagged(exprs)
 	if err != nil {
-		return nil, inputErrorf("seriesByTag: %v", err)
+		return nil, err
 	}
 	raw := "seriesByTag()"
 	if a.Call != nil {

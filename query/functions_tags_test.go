@@ -64,7 +64,7 @@ func TestSeriesByTagErrors(t *testing.T) {
 		"seriesByTag('bad')":           "seriesByTag: invalid tagspec \"bad\"",
 		"seriesByTag('dc=')":           "seriesByTag: at least one tagspec must not match the empty string",
 		"seriesByTag('a=b', 'x=~(')":   "seriesByTag: invalid tagspec \"x=~(\": error parsing regexp: missing closing ): `^(?:()`",
-		"seriesByTag('name=t.tagged')": `"seriesByTag('name=t.tagged')": more than 1 series in one request: query limit exceeded`,
+		"seriesByTag('name=t.tagged')": `"seriesByTag('name=t.tagged')": more than 1 series in one request (render-max-series): query limit exceeded`,
 	} {
 		_, err := ev.Eval(context.Background(), req, []string{target})
 		if err == nil || err.Error() != want {

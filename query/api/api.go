@@ -146,6 +146,9 @@ func (a *API) fail(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Error("Invalid parameters ("+ie.Msg+")", fasthttp.StatusBadRequest)
 	case errors.Is(err, query.ErrLimit):
 		ctx.Error(err.Error(), fasthttp.StatusBadRequest)
+	case errors.Is(err, query.ErrBusy):
+		ctx.Response.Header.Set("Retry-After", "1")
+		ctx.Error(err.Error(), fasthttp.StatusServiceUnavailable)
 	case errors.Is(err, context.DeadlineExceeded):
 		ctx.Error("query timed out: "+err.Error(), fasthttp.StatusServiceUnavailable)
 	default:

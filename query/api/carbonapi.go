@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/carbonapipb"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/valyala/fasthttp"
@@ -182,13 +184,25 @@ func (a *API) maxSeries() int {
 // errTooManySeries reports a fetch over the series limit.
 var errTooManySeries = errors.New("too many series")
 
-// fetchGlob fetches every leaf matching glob over (from, until].
-func (a *API) fetchGlob(glob string, from, until, now int64, budget *int) ([]*storage.Series, error) {
+// globLeaves returns the leaves glob names, at most *budget of them (the
+// series limit of the request). A tagged name (name;tag=value) is its
+// carbon-normalised form, looked up as is, as the render path does.
+func (a *API) globLeaves(glob string, budget *int) ([]string, error) {
+	if query.IsTaggedPattern(glob) {
+		norm, err := tagged.Normalize(nil, []byte(glob))
+		if err != nil {
+			return nil, nil
+		}
+		if *budget--; *budget < 0 {
+			return nil, fmt.Errorf("fetching %q: %w", glob, errTooManySeries)
+		}
+		return []string{string(norm)}, nil
+	}
 	g, err := a.globMatches(glob)
 	if err != nil {
 		return nil, err
 	}
-	var out []*storage.Series
+	var out []string
 	for _, m := range g.Matches {
 		if !m.IsLeaf {
 			continue
@@ -196,15 +210,28 @@ func (a *API) fetchGlob(glob string, from, until, now int64, budget *int) ([]*st
 		if *budget--; *budget < 0 {
 			return nil, fmt.Errorf("fetching %q: %w", glob, errTooManySeries)
 		}
-		s, err := a.src.Fetch(m.Path, from, until, now)
+		out = append(out, m.Path)
+	}
+	return out, nil
+}
+
+// fetchLeaves fetches names over (from, until]; series found by a tagged
+// glob are named by the glob as written.
+func (a *API) fetchLeaves(glob string, names []string, from, until, now int64) ([]*storage.Series, error) {
+	var out []*storage.Series
+	for _, name := range names {
+		s, err := a.src.Fetch(name, from, until, now)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && s == nil) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("fetching %q: %w", m.Path, err)
+			return nil, fmt.Errorf("fetching %q: %w", name, err)
 		}
-		if s.Name == "" {
-			s.Name = m.Path
+		if s.Name == "" || query.IsTaggedPattern(glob) {
+			s.Name = name
+			if query.IsTaggedPattern(glob) {
+				s.Name = glob
+			}
 		}
 		out = append(out, s)
 	}
@@ -240,20 +267,37 @@ func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
 		badRequest(ctx, "Invalid parameters (no target)")
 		return
 	}
+	// Every glob is resolved and its points estimated from the series'
+	// archives before anything is fetched; the estimate is refused past
+	// the points limit and reserved in the query memory budget.
 	budget := a.maxSeries()
-	maxPoints := a.opts.Limits.MaxPoints
-	if maxPoints <= 0 {
-		maxPoints = 50_000_000
-	}
-	points := 0
-	var v2 []carbonapipb.FetchResponseV2
-	var v3 []carbonapipb.FetchResponseV3
-	for _, r := range reqs {
+	leaves := make([][]string, len(reqs))
+	var estimate int64
+	for i, r := range reqs {
 		if r.StopTime <= r.StartTime {
 			badRequest(ctx, "Invalid parameters (Invalid empty time range)")
 			return
 		}
-		list, err := a.fetchGlob(r.Name, r.StartTime, r.StopTime, now, &budget)
+		names, err := a.globLeaves(r.Name, &budget)
+		if err != nil {
+			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
+			return
+		}
+		leaves[i] = names
+		estimate += a.ev.EstimatePoints(names, r.StartTime, r.StopTime, now)
+	}
+	release, err := a.ev.Reserve(ctx, estimate)
+	defer release()
+	if err != nil {
+		a.fail(ctx, err)
+		return
+	}
+	maxPoints := a.ev.Limits().MaxPoints
+	points := 0
+	var v2 []carbonapipb.FetchResponseV2
+	var v3 []carbonapipb.FetchResponseV3
+	for i, r := range reqs {
+		list, err := a.fetchLeaves(r.Name, leaves[i], r.StartTime, r.StopTime, now)
 		if err != nil {
 			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
 			return
@@ -264,7 +308,7 @@ func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
 		}
 		for _, s := range list {
 			if points += len(s.Values); points > maxPoints {
-				badRequest(ctx, "Invalid parameters (render would return more than "+strconv.Itoa(maxPoints)+" points)")
+				badRequest(ctx, "Invalid parameters (render would return more than "+strconv.Itoa(maxPoints)+" points (render-max-points))")
 				return
 			}
 			stop := s.Start + int64(len(s.Values))*s.Step

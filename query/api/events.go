@@ -358,8 +358,13 @@ func (a *API) eventsGetData(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, msg)
 		return
 	}
+	found := a.events.Find(q)
+	if lim := a.ev.Limits().MaxEvents; len(found) > lim {
+		badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" events, the limit of events-max-results; narrow from/until or tags)")
+		return
+	}
 	list := []any{}
-	for _, e := range a.events.Find(q) {
+	for _, e := range found {
 		list = append(list, eventDict(&e))
 	}
 	p := readParams(ctx)
@@ -504,6 +509,10 @@ func (a *API) eventsHTML(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	evs := a.events.Find(q)
+	if lim := a.ev.Limits().MaxEvents; len(evs) > lim {
+		badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" events, the limit of events-max-results; narrow from/until or tags)")
+		return
+	}
 	var b strings.Builder
 	b.WriteString(eventsHTMLHead("Events"))
 	b.WriteString(`        <div id="title" style="text-align:center">

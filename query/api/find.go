@@ -101,6 +101,10 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 		return
 	}
+	if lim := a.ev.Limits().MaxFindResults; len(nodes) > lim {
+		badRequest(ctx, tooManyNodes(q, lim))
+		return
+	}
 	if leavesOnly != 0 {
 		kept := nodes[:0]
 		for _, n := range nodes {

@@ -7,8 +7,11 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// maxIndexNames bounds /metrics/index.json.
-const maxIndexNames = 5_000_000
+// tooManyNodes is the answer to a find or expand over find-max-results.
+func tooManyNodes(q string, lim int) string {
+	return "Invalid parameters (" + strconv.Quote(q) + " matches more than " + strconv.Itoa(lim) +
+		" nodes, the limit of find-max-results; narrow the query)"
+}
 
 // jsonResponseFor is graphite-web's json_response_for: optional jsonp and
 // pretty, no-cache headers added by the callers that need them.
@@ -45,6 +48,7 @@ func (a *API) expand(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var order []string
+	total := 0
 	byQuery := map[string]map[string]bool{}
 	for _, q := range p.List("query") {
 		if len(q) > maxQueryLen {
@@ -58,6 +62,10 @@ func (a *API) expand(ctx *fasthttp.RequestCtx) {
 		nodes, err := a.src.Find(q)
 		if err != nil {
 			badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
+			return
+		}
+		if total += len(nodes); total > a.ev.Limits().MaxFindResults {
+			badRequest(ctx, tooManyNodes(q, a.ev.Limits().MaxFindResults))
 			return
 		}
 		for _, n := range nodes {
@@ -120,8 +128,8 @@ func (a *API) index(ctx *fasthttp.RequestCtx) {
 				queue = append(queue, escapeGlob(n.Path)+".*")
 			}
 		}
-		if len(names) > maxIndexNames {
-			badRequest(ctx, "Invalid parameters (more than 5000000 metrics)")
+		if lim := a.ev.Limits().MaxIndexResults; len(names) > lim {
+			badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" metrics, the limit of index-max-results)")
 			return
 		}
 	}

@@ -153,7 +153,10 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle, msgpack, dygraph or rickshaw)")
 		return
 	}
-	list, err := a.ev.Eval(ctx, r.req, r.targets)
+	// The request's share of the query memory budget is held until its
+	// response is encoded.
+	list, release, err := a.ev.EvalReserved(ctx, r.req, r.targets)
+	defer release()
 	if err != nil {
 		a.fail(ctx, err)
 		return

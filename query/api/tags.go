@@ -2,7 +2,7 @@ package api
 
 import (
 	"errors"
-	"math"
+	"fmt"
 
 	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/query"
@@ -38,7 +38,7 @@ const maxTagParams = 10000
 // /tags (graphite-web routes /tags/<anything else> to the tag details).
 func (a *API) tags(ctx *fasthttp.RequestCtx) bool {
 	idx, _ := a.opts.Tags.(TagDB)
-	t := &tagReq{ctx: ctx, idx: idx}
+	t := &tagReq{ctx: ctx, idx: idx, max: a.ev.Limits().MaxTagResults}
 	if idx == nil {
 		t.idx = tagged.NewTagIndex() // graphite-web's DummyTagDB: nothing tagged
 	}
@@ -106,6 +106,38 @@ type tagReq struct {
 	ctx *fasthttp.RequestCtx
 	idx TagDB
 	p   *params
+	max int // results of one answer (tags-max-results)
+}
+
+// overMax fails the request when the index found more than the results
+// cap (it is asked for at most one more).
+func (t *tagReq) overMax(n int) bool {
+	if n <= t.max {
+		return false
+	}
+	t.fail(&pyTagError{400, fmt.Sprintf("more than %d results, the limit of tags-max-results; narrow the filter or expressions", t.max)})
+	return true
+}
+
+// indexLimit is how many results to ask the index for when the client
+// wants at most want (<= 0: all): never more than the cap plus one.
+func (t *tagReq) indexLimit(want int) int {
+	if want > 0 && want <= t.max {
+		return want
+	}
+	return t.max + 1
+}
+
+// autoWant is how many completions the client keeps (0 = all): the limit
+// parameter when positive, else graphite-web's default of 100 without it.
+func (t *tagReq) autoWant() int {
+	if !t.p.Has("limit") {
+		return tagged.DefaultAutocompleteLimit
+	}
+	if n, err := tagPyInt(t.p.Get("limit")); err == nil && n > 0 {
+		return n
+	}
+	return 0
 }
 
 func (t *tagReq) methodNotAllowed() {
@@ -176,9 +208,12 @@ func (t *tagReq) list() {
 		t.fail(err)
 		return
 	}
-	names, err := t.idx.ListTags(string(args.Peek("filter")), 0)
+	names, err := t.idx.ListTags(string(args.Peek("filter")), t.indexLimit(lim))
 	if err != nil {
 		t.fail(err)
+		return
+	}
+	if t.overMax(len(names)) {
 		return
 	}
 	out := []any{}
@@ -202,9 +237,12 @@ func (t *tagReq) details(tag string) {
 		t.fail(err)
 		return
 	}
-	vals, err := t.idx.ListValues(tag, t.p.Get("filter"), 0)
+	vals, err := t.idx.ListValues(tag, t.p.Get("filter"), t.indexLimit(lim))
 	if err != nil {
 		t.fail(err)
+		return
+	}
+	if t.overMax(len(vals)) {
 		return
 	}
 	out := []any{}
@@ -228,6 +266,9 @@ func (t *tagReq) findSeries() {
 	names, err := t.idx.FindSeries(exprs)
 	if err != nil {
 		t.fail(err)
+		return
+	}
+	if t.overMax(len(names)) {
 		return
 	}
 	t.reply(fasthttp.StatusOK, strs(names))
@@ -264,7 +305,7 @@ func (t *tagReq) autoCompleteTags() {
 	if !t.limitValid() {
 		return
 	}
-	all, err := t.idx.AutoCompleteTags(exprs, t.p.Get("tagPrefix"), math.MaxInt)
+	all, err := t.idx.AutoCompleteTags(exprs, t.p.Get("tagPrefix"), t.indexLimit(t.autoWant()))
 	t.replyCompletions(all, err, len(exprs) > 0)
 }
 
@@ -282,7 +323,7 @@ func (t *tagReq) autoCompleteValues() {
 	if !t.limitValid() {
 		return
 	}
-	all, err := t.idx.AutoCompleteValues(exprs, tag, t.p.Get("valuePrefix"), math.MaxInt)
+	all, err := t.idx.AutoCompleteValues(exprs, tag, t.p.Get("valuePrefix"), t.indexLimit(t.autoWant()))
 	t.replyCompletions(all, err, len(exprs) > 0)
 }
 
@@ -301,6 +342,9 @@ func (t *tagReq) limitValid() bool {
 // replyCompletions answers an autocomplete with what the index found (or
 // its error), cut by autoLimit.
 func (t *tagReq) replyCompletions(all []string, err error, withExprs bool) {
+	if err == nil && t.overMax(len(all)) {
+		return
+	}
 	if err == nil {
 		all, err = t.autoLimit(all, withExprs)
 	}
