@@ -98,163 +98,212 @@ func (s *slotBuf) count() int {
 
 // apply decodes block b into s; slots present in b overwrite those in s.
 func (s *slotBuf) apply(b []byte) error {
+	h, err := parseBlockHeader(b)
+	if err != nil || h.count == 0 {
+		return err
+	}
+	cur := slotCursor{first: h.first, span: h.span, bitmap: h.bitmap}
+	switch h.enc {
+	case encXOR:
+		err = s.applyXOR(&cur, h.values, h.count)
+	case encDoD:
+		err = s.applyDoD(&cur, h.values, h.count)
+	default:
+		err = s.applyInts(&cur, h.values, h.count, h.enc)
+	}
+	if err != nil {
+		return fmt.Errorf("decoding block: %w: %w", errBadBlock, err)
+	}
+	return nil
+}
+
+// blockHeader is a block's parsed header: which slots it holds and where
+// their values start.
+type blockHeader struct {
+	enc    byte
+	first  int
+	span   int
+	bitmap []byte // nil for a dense block
+	count  int    // present slots (values to decode); 0 for an empty block
+	values []byte
+}
+
+// parseBlockHeader checks and splits the header, slot range and bitmap of
+// block b.
+func parseBlockHeader(b []byte) (blockHeader, error) {
+	var h blockHeader
 	if len(b) < 1 {
-		return fmt.Errorf("decoding block: %w: empty", errBadBlock)
+		return h, fmt.Errorf("decoding block: %w: empty", errBadBlock)
 	}
 	hdr := b[0]
 	if hdr>>3 != 0 {
-		return fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
+		return h, fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
 	}
+	h.enc = hdr & 3
 	p := 1
 	first, n := binary.Uvarint(b[p:])
 	if n <= 0 {
-		return fmt.Errorf("decoding block: %w: first slot", errBadBlock)
+		return h, fmt.Errorf("decoding block: %w: first slot", errBadBlock)
 	}
 	p += n
 	span, n := binary.Uvarint(b[p:])
 	if n <= 0 {
-		return fmt.Errorf("decoding block: %w: span", errBadBlock)
+		return h, fmt.Errorf("decoding block: %w: span", errBadBlock)
 	}
 	p += n
 	if first >= blockSlots || span > blockSlots-first {
-		return fmt.Errorf("decoding block: %w: slots %d+%d", errBadBlock, first, span)
+		return h, fmt.Errorf("decoding block: %w: slots %d+%d", errBadBlock, first, span)
 	}
 	if span == 0 {
 		if p != len(b) {
-			return fmt.Errorf("decoding block: %w: trailing bytes", errBadBlock)
+			return h, fmt.Errorf("decoding block: %w: trailing bytes", errBadBlock)
+		}
+		return h, nil
+	}
+	h.first, h.span, h.count = int(first), int(span), int(span)
+	if hdr&flagDense == 0 {
+		nb := (h.span + 7) / 8
+		if len(b)-p < nb {
+			return h, fmt.Errorf("decoding block: %w: bitmap", errBadBlock)
+		}
+		h.bitmap = b[p : p+nb]
+		p += nb
+		if pad := uint(nb*8 - h.span); pad > 0 && h.bitmap[nb-1]&(1<<pad-1) != 0 {
+			return h, fmt.Errorf("decoding block: %w: bitmap padding", errBadBlock)
+		}
+		h.count = 0
+		for _, x := range h.bitmap {
+			h.count += bits.OnesCount8(x)
+		}
+		if h.count == 0 {
+			return h, fmt.Errorf("decoding block: %w: empty bitmap", errBadBlock)
+		}
+	}
+	h.values = b[p:]
+	return h, nil
+}
+
+// slotCursor yields the slots of a block's present values, in order.
+type slotCursor struct {
+	first, span int
+	bitmap      []byte // nil: dense
+	next, bit   int
+}
+
+func (c *slotCursor) slot() int {
+	if c.bitmap == nil {
+		c.next++
+		return c.first + c.next - 1
+	}
+	for ; c.bit < c.span; c.bit++ {
+		if c.bitmap[c.bit>>3]&(0x80>>(uint(c.bit)&7)) != 0 {
+			c.bit++
+			return c.first + c.bit - 1
+		}
+	}
+	return -1
+}
+
+// applyXOR decodes k Gorilla-XOR coded values.
+func (s *slotBuf) applyXOR(cur *slotCursor, rest []byte, k int) error {
+	if len(rest) < 8 {
+		return errors.New("xor head")
+	}
+	prev := binary.BigEndian.Uint64(rest)
+	s.set(cur.slot(), math.Float64frombits(prev))
+	r := bitReader{b: rest[8:]}
+	var lead, trail uint = 0, 0
+	haveWin := false
+	for i := 1; i < k; i++ {
+		if r.readBit() {
+			if r.readBit() {
+				lead = uint(r.read(5))
+				sig := uint(r.read(6))
+				if sig == 0 {
+					sig = 64
+				}
+				if lead+sig > 64 {
+					return errors.New("xor window")
+				}
+				trail = 64 - lead - sig
+				haveWin = true
+			} else if !haveWin {
+				return errors.New("xor window reuse")
+			}
+			x := r.read(64-lead-trail) << trail
+			prev ^= x
+		}
+		if r.err != nil {
+			return r.err
+		}
+		s.set(cur.slot(), math.Float64frombits(prev))
+	}
+	return nil
+}
+
+// applyDoD decodes k delta-of-delta coded integers.
+func (s *slotBuf) applyDoD(cur *slotCursor, rest []byte, k int) error {
+	v, n := binary.Varint(rest)
+	if n <= 0 {
+		return errors.New("dod head")
+	}
+	r := bitReader{b: rest[n:]}
+	s.set(cur.slot(), float64(v))
+	var delta int64
+	for i := 1; i < k; i++ {
+		var z uint64
+		switch {
+		case !r.readBit():
+		case !r.readBit():
+			z = r.read(7)
+		case !r.readBit():
+			z = r.read(12)
+		case !r.readBit():
+			z = r.read(20)
+		default:
+			z = r.read(64)
+		}
+		if r.err != nil {
+			return r.err
+		}
+		delta += unzigzag(z)
+		v += delta
+		s.set(cur.slot(), float64(v))
+	}
+	return nil
+}
+
+// applyInts decodes k frame-of-reference (encFOR) or delta (encDelta)
+// coded integers.
+func (s *slotBuf) applyInts(cur *slotCursor, rest []byte, k int, enc byte) error {
+	base, n := binary.Varint(rest)
+	if n <= 0 || len(rest) < n+1 {
+		return errors.New("int head")
+	}
+	width := uint(rest[n])
+	if width > 64 {
+		return fmt.Errorf("width %d", width)
+	}
+	r := bitReader{b: rest[n+1:]}
+	if enc == encFOR {
+		for i := 0; i < k; i++ {
+			v := base + int64(r.read(width))
+			if r.err != nil {
+				return r.err
+			}
+			s.set(cur.slot(), float64(v))
 		}
 		return nil
 	}
-	f, sp := int(first), int(span)
-	var bitmap []byte
-	k := sp
-	if hdr&flagDense == 0 {
-		nb := (sp + 7) / 8
-		if len(b)-p < nb {
-			return fmt.Errorf("decoding block: %w: bitmap", errBadBlock)
+	v := base
+	s.set(cur.slot(), float64(v))
+	for i := 1; i < k; i++ {
+		d := r.read(width)
+		if r.err != nil {
+			return r.err
 		}
-		bitmap = b[p : p+nb]
-		p += nb
-		if pad := uint(nb*8 - sp); pad > 0 && bitmap[nb-1]&(1<<pad-1) != 0 {
-			return fmt.Errorf("decoding block: %w: bitmap padding", errBadBlock)
-		}
-		k = 0
-		for _, x := range bitmap {
-			k += bits.OnesCount8(x)
-		}
-		if k == 0 {
-			return fmt.Errorf("decoding block: %w: empty bitmap", errBadBlock)
-		}
-	}
-	// slotAt returns the slot of the i-th present value.
-	next := f
-	bi := 0
-	nextSlot := func() int {
-		if bitmap == nil {
-			next++
-			return next - 1
-		}
-		for ; bi < sp; bi++ {
-			if bitmap[bi>>3]&(0x80>>(uint(bi)&7)) != 0 {
-				bi++
-				return f + bi - 1
-			}
-		}
-		return -1
-	}
-	rest := b[p:]
-	switch hdr & 3 {
-	case encXOR:
-		if len(rest) < 8 {
-			return fmt.Errorf("decoding block: %w: xor head", errBadBlock)
-		}
-		prev := binary.BigEndian.Uint64(rest)
-		s.set(nextSlot(), math.Float64frombits(prev))
-		r := bitReader{b: rest[8:]}
-		var lead, trail uint = 0, 0
-		haveWin := false
-		for i := 1; i < k; i++ {
-			if r.readBit() {
-				if r.readBit() {
-					lead = uint(r.read(5))
-					sig := uint(r.read(6))
-					if sig == 0 {
-						sig = 64
-					}
-					if lead+sig > 64 {
-						return fmt.Errorf("decoding block: %w: xor window", errBadBlock)
-					}
-					trail = 64 - lead - sig
-					haveWin = true
-				} else if !haveWin {
-					return fmt.Errorf("decoding block: %w: xor window reuse", errBadBlock)
-				}
-				x := r.read(64-lead-trail) << trail
-				prev ^= x
-			}
-			if r.err != nil {
-				return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
-			}
-			s.set(nextSlot(), math.Float64frombits(prev))
-		}
-	case encDoD:
-		v, n := binary.Varint(rest)
-		if n <= 0 {
-			return fmt.Errorf("decoding block: %w: dod head", errBadBlock)
-		}
-		r := bitReader{b: rest[n:]}
-		s.set(nextSlot(), float64(v))
-		var delta int64
-		for i := 1; i < k; i++ {
-			var z uint64
-			switch {
-			case !r.readBit():
-			case !r.readBit():
-				z = r.read(7)
-			case !r.readBit():
-				z = r.read(12)
-			case !r.readBit():
-				z = r.read(20)
-			default:
-				z = r.read(64)
-			}
-			if r.err != nil {
-				return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
-			}
-			delta += unzigzag(z)
-			v += delta
-			s.set(nextSlot(), float64(v))
-		}
-	default:
-		base, n := binary.Varint(rest)
-		if n <= 0 || len(rest) < n+1 {
-			return fmt.Errorf("decoding block: %w: int head", errBadBlock)
-		}
-		width := uint(rest[n])
-		if width > 64 {
-			return fmt.Errorf("decoding block: %w: width %d", errBadBlock, width)
-		}
-		r := bitReader{b: rest[n+1:]}
-		if hdr&3 == encFOR {
-			for i := 0; i < k; i++ {
-				v := base + int64(r.read(width))
-				if r.err != nil {
-					return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
-				}
-				s.set(nextSlot(), float64(v))
-			}
-		} else {
-			v := base
-			s.set(nextSlot(), float64(v))
-			for i := 1; i < k; i++ {
-				d := r.read(width)
-				if r.err != nil {
-					return fmt.Errorf("decoding block: %w: %w", errBadBlock, r.err)
-				}
-				v += unzigzag(d)
-				s.set(nextSlot(), float64(v))
-			}
-		}
+		v += unzigzag(d)
+		s.set(cur.slot(), float64(v))
 	}
 	return nil
 }

@@ -171,3 +171,29 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkApplyBlock decodes full blocks of each encoding.
+func BenchmarkApplyBlock(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		val  func(i int) float64
+	}{
+		{"xor", func(i int) float64 { return float64(i) * 1.37 }},
+		{"ints", func(i int) float64 { return float64(1000 + i%7) }},
+	} {
+		var src, dst slotBuf
+		src.reset()
+		dst.reset()
+		for i := 0; i < blockSlots; i++ {
+			src.set(i, tc.val(i))
+		}
+		enc := src.appendEncode(nil)
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := dst.apply(enc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
