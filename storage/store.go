@@ -1,6 +1,9 @@
 package storage
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Point is one datapoint: a unix timestamp in seconds and a value.
 type Point struct {
@@ -58,11 +61,70 @@ type Node struct {
 // ErrNotFound is returned by Fetch for a metric the store does not hold.
 var ErrNotFound = errors.New("metric not found")
 
+// ErrNoSpace is wrapped by write errors when the volume is full, or its free
+// space is below the configured reserve. Nothing was written; the same write
+// succeeds once space returns.
+var ErrNoSpace = errors.New("storage volume full (free space below the reserve)")
+
+// ErrReadOnly is wrapped by write errors when the store is read-only (a
+// read-only volume, or a store opened read-only because the volume was
+// full). Nothing was written; the same write succeeds once the store is
+// writable again.
+var ErrReadOnly = errors.New("storage is read-only")
+
+// Unavailable reports whether err means the whole store cannot take writes
+// for now (no space, read-only) rather than that something is wrong with
+// the data: a caller keeps such points and retries without a limit.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrNoSpace) || errors.Is(err, ErrReadOnly)
+}
+
+// SeriesError is one series of a batch that could not be written.
+type SeriesError struct {
+	Index int    // position in Batch.Series
+	Name  string // the series' name
+	Err   error
+}
+
+// WriteError reports a partial failure of Store.Write: the series listed in
+// Failed (in batch order) were not written, or not completely; every other
+// series of the batch was.
+type WriteError struct {
+	Failed []SeriesError
+}
+
+func (e *WriteError) Error() string {
+	if len(e.Failed) == 0 {
+		return "writing batch: no failed series"
+	}
+	f := e.Failed[0]
+	if len(e.Failed) == 1 {
+		return fmt.Sprintf("writing series %q: %v", f.Name, f.Err)
+	}
+	return fmt.Sprintf("writing %d series failed; first %q: %v", len(e.Failed), f.Name, f.Err)
+}
+
+// Unwrap returns the distinct causes (at most 8), so errors.Is sees through
+// a WriteError to ErrNoSpace and the like.
+func (e *WriteError) Unwrap() []error {
+	var out []error
+	for _, f := range e.Failed {
+		if len(out) == 8 {
+			break
+		}
+		out = append(out, f.Err)
+	}
+	return out
+}
+
 // Store is what a backend implements.
 type Store interface {
 	// Write persists the batch. Points outside the metric's retention are
-	// dropped and counted by the backend, not returned as errors; an error
-	// means the batch (or part of it) could not be written.
+	// dropped and counted by the backend, not returned as errors. A
+	// *WriteError lists the series that were not written (the others
+	// were); any other error means none of the batch is known to be
+	// written. Errors wrapping ErrNoSpace or ErrReadOnly mean the store
+	// takes no writes for now (see Unavailable).
 	Write(b *Batch) error
 	// Fetch returns name's values over (from, until] at time now, choosing
 	// the archive as whisper does (the finest one whose retention covers

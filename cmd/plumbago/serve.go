@@ -287,6 +287,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.gauge("plumbago_store_last_write_seconds", "Duration of the last batch write.", float64(st.LastWriteNanos)/1e9)
 	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)
 	p.counter("plumbago_wal_errors_total", "Write-ahead log appends, syncs or rotations that failed.", st.WALErrors)
+	p.counter("plumbago_store_write_retries_total", "Series writes that failed and were kept to try again (with back-off).", st.WriteRetries)
+	p.gauge("plumbago_store_waiting_series", "Series whose points wait for storage to take writes again (no space, read-only).", float64(st.Waiting))
+	p.counter("plumbago_store_syncs_total", "Backend syncs made before write-ahead log segments were deleted (whisper).", st.StoreSyncs)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
 	udpHelp := "UDP datagrams read, by how: one per readiness event, or drained in recvmmsg batches after it."
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPDatagrams.Load(), "read", "event")

@@ -55,6 +55,16 @@ type Options struct {
 	// SyncInterval is how often the WAL is fsynced: the most a power loss
 	// can take. Default 1s.
 	SyncInterval time.Duration
+	// MaxWriteRetries bounds how often a series whose write failed (a
+	// corrupt file, an I/O error) is tried again before its points are
+	// dropped and counted (Stats.WriteErrors). Points refused because the
+	// store cannot take writes for now (storage.Unavailable: no space,
+	// read-only) are never dropped: they stay buffered, which back-pressures
+	// ingest once the buffer is full. Default 8.
+	MaxWriteRetries int
+	// RetryBackoff is the wait before the first retry; each further
+	// failure doubles it, up to MaxRetryBackoff. Defaults 1s and 10s.
+	RetryBackoff, MaxRetryBackoff time.Duration
 }
 
 // DefaultOptions returns the defaults documented on Options.
@@ -68,6 +78,9 @@ func DefaultOptions() Options {
 		MaxWritePoints:    262_144,
 		Logger:            slog.Default(),
 		SyncInterval:      time.Second,
+		MaxWriteRetries:   8,
+		RetryBackoff:      time.Second,
+		MaxRetryBackoff:   10 * time.Second,
 	}
 }
 
@@ -75,7 +88,10 @@ func DefaultOptions() Options {
 type Stats struct {
 	Received       uint64 // points accepted from producers
 	Committed      uint64 // points handed to the backend and written
-	WriteErrors    uint64 // points lost because the backend failed to write them
+	WriteErrors    uint64 // points dropped after their series failed MaxWriteRetries+1 writes
+	WriteRetries   uint64 // series writes that failed and were kept to try again
+	StoreSyncs     uint64 // backend syncs before the WAL was trimmed (whisper)
+	Waiting        int64  // series whose points wait for the store to take writes again
 	Buffered       int64  // points accepted but not yet written
 	Series         int    // series known to the cache
 	WriteOps       uint64 // Store.Write calls
@@ -101,6 +117,9 @@ type Cache struct {
 	syncDone     chan struct{}
 	committed    atomic.Uint64
 	writeErrors  atomic.Uint64
+	writeRetries atomic.Uint64
+	storeSyncs   atomic.Uint64
+	walErr       atomic.Pointer[error] // the last WAL failure, nil after a clean sync
 	writeOps     atomic.Uint64
 	blockedWaits atomic.Uint64
 	lastWrite    atomic.Int64
@@ -120,6 +139,18 @@ type series struct {
 	pending  []storage.Point
 	flushing []storage.Point
 	dirty    bool
+	// unwritten is set while the series holds points not yet written;
+	// since is then the WAL segment its oldest such point was logged in,
+	// which keeps that segment until the point is written.
+	unwritten bool
+	since     uint64
+	// After a failed write: how many writes failed in a row (those that
+	// count towards MaxWriteRetries) and when to try again.
+	failures int
+	retryAt  time.Time
+	// waiting: the store refused the series as unavailable (no space,
+	// read-only); counted in shard.waiting for Health.
+	waiting bool
 }
 
 type lane struct {
@@ -142,6 +173,15 @@ type shard struct {
 	syncReq  chan chan struct{}
 	batch    storage.Batch
 	wal      *wal // nil without WALDir
+
+	// Writer-owned retry state. blockedUntil: the store refused a whole
+	// batch as unavailable (no space, read-only), the blocked-th time in a
+	// row; nothing is tried before then.
+	blockedUntil time.Time
+	blocked      int
+	kept         int                   // points the last settle kept buffered
+	waiting      atomic.Int64          // series marked waiting
+	unavail      atomic.Pointer[error] // the last unavailable refusal
 }
 
 // New starts the shard goroutines.
@@ -170,6 +210,15 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	}
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = def.SyncInterval
+	}
+	if opts.MaxWriteRetries <= 0 {
+		opts.MaxWriteRetries = def.MaxWriteRetries
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = def.RetryBackoff
+	}
+	if opts.MaxRetryBackoff <= 0 {
+		opts.MaxRetryBackoff = max(def.MaxRetryBackoff, opts.RetryBackoff)
 	}
 	if opts.Step == nil {
 		return nil, errors.New("cache: Options.Step is required")
@@ -233,11 +282,16 @@ func (c *Cache) syncLoop() {
 		case <-c.stopSync:
 			return
 		}
+		ok := true
 		for _, sh := range c.shards {
 			if err := sh.wal.sync(); err != nil {
-				c.walErrors.Add(1)
+				ok = false
+				c.walFailed(err)
 				c.opts.Logger.Error("syncing write-ahead log", "err", err)
 			}
+		}
+		if ok {
+			c.walErr.Store(nil)
 		}
 	}
 }
@@ -269,6 +323,16 @@ func (c *Cache) Replay() (int, error) {
 		p.Flush()
 	}
 	c.Sync()
+	// Replayed points were logged again into this process's segments;
+	// those the store did not take yet live only there, so make them
+	// durable before the old segments go.
+	for _, sh := range c.shards {
+		if err := sh.wal.sync(); err != nil {
+			c.walFailed(err)
+			c.replaySegs = nil
+			return total, errors.Join(append(errs, fmt.Errorf("syncing wal before removing replayed segments: %w", err))...)
+		}
+	}
 	for _, sg := range c.replaySegs {
 		if err := os.Remove(filepath.Join(c.opts.WALDir, sg.name)); err != nil {
 			errs = append(errs, fmt.Errorf("removing replayed wal segment: %w", err))
@@ -452,7 +516,7 @@ func (sh *shard) ingest(ch *chunk) {
 		// Logged under the shard lock, so a chunk is in the segment that the
 		// write cycle taking its points rotates out.
 		if err := sh.wal.append(ch); err != nil {
-			sh.c.walErrors.Add(1)
+			sh.c.walFailed(err)
 		}
 	}
 	for _, e := range ch.entries {
@@ -463,6 +527,12 @@ func (sh *shard) ingest(ch *chunk) {
 			sh.series[s.name] = s
 			if sh.c.index != nil {
 				sh.c.index.Add(s.name)
+			}
+		}
+		if !s.unwritten {
+			s.unwritten = true
+			if sh.wal != nil {
+				s.since = sh.wal.seq
 			}
 		}
 		s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
@@ -490,88 +560,12 @@ func (sh *shard) write() {
 		case <-sh.consDone:
 			final = true
 		}
-		sh.writeOnce()
+		sh.writeOnce(final || done != nil)
 		if done != nil {
 			close(done)
 		}
 		if final {
 			return
-		}
-	}
-}
-
-// writeOnce hands everything buffered in the shard to the backend.
-func (sh *shard) writeOnce() {
-	c := sh.c
-	sh.mu.Lock()
-	dirty := sh.dirty
-	sh.dirty = sh.spare[:0]
-	var walSeq uint64
-	rotated := false
-	if sh.wal != nil && len(dirty) > 0 {
-		seq, err := sh.wal.rotate()
-		if err != nil {
-			c.walErrors.Add(1)
-			c.opts.Logger.Error("rotating write-ahead log", "err", err)
-		} else {
-			walSeq, rotated = seq, true
-		}
-	}
-	for _, s := range dirty {
-		// Double buffering: the buffer written last time (emptied, capacity
-		// kept) takes the new points, so steady ingest does not allocate.
-		s.flushing, s.pending = s.pending, s.flushing[:0]
-		s.dirty = false
-	}
-	sh.mu.Unlock()
-	for start := 0; start < len(dirty); {
-		sh.batch.Reset()
-		n := 0
-		end := start
-		for end < len(dirty) && (n == 0 || n+len(dirty[end].flushing) <= c.opts.MaxWritePoints) {
-			s := dirty[end]
-			sh.batch.Series = append(sh.batch.Series, storage.SeriesPoints{Name: s.name, Points: s.flushing})
-			n += len(s.flushing)
-			end++
-		}
-		t0 := time.Now()
-		err := c.store.Write(&sh.batch)
-		c.lastWrite.Store(int64(time.Since(t0)))
-		c.writeOps.Add(1)
-		if err != nil {
-			c.writeErrors.Add(uint64(n))
-			c.opts.Logger.Error("writing batch to storage", "points", n, "series", end-start, "err", err)
-		} else {
-			c.committed.Add(uint64(n))
-		}
-		sh.mu.Lock()
-		for _, s := range dirty[start:end] {
-			if cap(s.flushing) <= maxRecycledPoints {
-				s.flushing = s.flushing[:0]
-			} else {
-				s.flushing = nil // do not pin a burst's memory for good
-			}
-		}
-		sh.mu.Unlock()
-		c.buffered.Add(-int64(n))
-		select {
-		case sh.drained <- struct{}{}:
-		default:
-		}
-		start = end
-	}
-	for i := range sh.batch.Series {
-		sh.batch.Series[i] = storage.SeriesPoints{}
-	}
-	clear(dirty)
-	sh.mu.Lock()
-	sh.spare = dirty[:0]
-	sh.mu.Unlock()
-	if rotated {
-		// Everything logged up to walSeq is written: drop those segments.
-		if err := sh.wal.removeThrough(walSeq); err != nil {
-			c.walErrors.Add(1)
-			c.opts.Logger.Error("removing written write-ahead log segments", "err", err)
 		}
 	}
 }
@@ -655,6 +649,9 @@ func (c *Cache) Stats() Stats {
 		Received:       c.received.Load(),
 		Committed:      c.committed.Load(),
 		WriteErrors:    c.writeErrors.Load(),
+		WriteRetries:   c.writeRetries.Load(),
+		StoreSyncs:     c.storeSyncs.Load(),
+		Waiting:        c.waitingSeries(),
 		Buffered:       c.buffered.Load(),
 		Series:         n,
 		WriteOps:       c.writeOps.Load(),
@@ -681,12 +678,35 @@ func (c *Cache) Close() error {
 		<-c.syncDone
 	}
 	var errs []error
+	if sy, ok := c.store.(Syncer); ok && c.opts.WALDir != "" {
+		if err := sy.Sync(); err != nil {
+			// Keep every segment: the next start replays them.
+			errs = append(errs, fmt.Errorf("syncing the backend: %w", err))
+			for _, sh := range c.shards {
+				errs = append(errs, sh.wal.close())
+			}
+			return errors.Join(errs...)
+		}
+	}
+	unwritten := 0
 	for _, sh := range c.shards {
 		if sh.wal == nil {
 			continue
 		}
-		// Everything is written: the log is no longer needed.
-		errs = append(errs, sh.wal.close(), sh.wal.removeThrough(math.MaxUint64))
+		errs = append(errs, sh.wal.close())
+		// What is written is durable; keep only the segments holding
+		// points the store refused to the end (replayed at the next start).
+		bound, ok := sh.trimBound(math.MaxUint64)
+		if ok {
+			errs = append(errs, sh.wal.removeThrough(bound))
+		}
+		if bound != math.MaxUint64 {
+			unwritten++
+		}
+	}
+	if unwritten > 0 {
+		c.opts.Logger.Error("closing with points the store did not take; they stay in the write-ahead log for the next start",
+			"points", c.buffered.Load(), "shards", unwritten)
 	}
 	return errors.Join(errs...)
 }

@@ -19,6 +19,9 @@ func (s *Store) retentionLoop() {
 		case <-s.closed:
 			return
 		case <-t.C:
+			if s.readOnly.Load() {
+				continue
+			}
 			if _, err := s.EnforceRetention(); err != nil {
 				s.opts.Logger.Error("pebble store: enforcing retention", "err", err)
 			}

@@ -42,6 +42,18 @@ type Options struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// MinFreeBytes is the free-space reserve of the volume holding Dir:
+	// at or below it Write refuses with storage.ErrNoSpace before anything
+	// reaches pebble, whose failed log writes are fatal. It must hold
+	// what pebble writes on its own meanwhile: a memtable flush (up to
+	// MemTableSize) and compactions. The default is 0: only a completely
+	// full volume stops writes.
+	MinFreeBytes uint64
+	// SpaceCheckInterval is how often a store opened read-only (full or
+	// read-only volume) checks whether it can reopen for writing. The
+	// default is 5s.
+	SpaceCheckInterval time.Duration
+
 	fs vfs.FS // tests: file system wrapper (nil = the OS)
 }
 
@@ -81,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = d.Logger
+	}
+	if o.SpaceCheckInterval <= 0 {
+		o.SpaceCheckInterval = 5 * time.Second
 	}
 	return o
 }

@@ -11,11 +11,13 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/diskspace"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -43,6 +45,10 @@ type Store struct {
 	w       writer
 	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
 
+	space    diskspace.Guard
+	readOnly atomic.Bool           // opened read-only (volume full or read-only)
+	roReason atomic.Pointer[error] // why, while readOnly
+
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
 	}
@@ -61,40 +67,163 @@ var _ storage.Store = (*Store)(nil)
 var ErrClosed = errors.New("pebble store closed")
 
 // Open opens (creating if needed) the store in opts.Dir and loads the name
-// index.
+// index. On a read-only volume, or one whose free space is at or below
+// Options.MinFreeBytes (where pebble could not complete the flush that
+// follows its log replay), it opens the store read-only instead: queries
+// work, writes fail with storage.ErrReadOnly, and a background check
+// reopens it for writing once the volume is writable and has room.
 func Open(opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil && !errors.Is(err, syscall.EROFS) {
 		return nil, fmt.Errorf("creating pebble dir %q: %w", opts.Dir, err)
 	}
-	db, err := pebble.Open(opts.Dir, pebbleOptions(opts))
-	if err != nil {
-		return nil, fmt.Errorf("opening pebble store %q: %w", opts.Dir, err)
-	}
 	s := &Store{
-		db:      db,
-		opts:    opts,
-		index:   opts.Index,
-		names:   make(map[string]*series),
-		schemas: make(map[string]*seriesSchema),
-		rings:   make(map[[2]int64]*ring),
-		closed:  make(chan struct{}),
+		opts:   opts,
+		index:  opts.Index,
+		space:  diskspace.Guard{Dir: opts.Dir, Reserve: opts.MinFreeBytes},
+		closed: make(chan struct{}),
 	}
 	s.w.init(s)
+	db, err := s.openDB()
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	s.resetMaps()
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
 	}
+	s.w.ringMark = len(s.ringList)
 	if opts.SyncInterval > 0 {
 		s.wg.Add(1)
 		go s.syncLoop()
 	}
 	s.wg.Add(1)
 	go s.retentionLoop()
+	if s.readOnly.Load() {
+		s.wg.Add(1)
+		go s.reopenLoop()
+	}
 	return s, nil
+}
+
+// openDB opens pebble read-write, or read-only when the volume cannot take
+// writes (see Open).
+func (s *Store) openDB() (*pebble.DB, error) {
+	dir := s.opts.Dir
+	if err := s.space.Check(); err != nil {
+		s.opts.Logger.Warn("pebble store: opening read-only until the volume can take writes", "dir", dir, "reason", err)
+		return s.openReadOnly(err)
+	}
+	db, err := pebble.Open(dir, pebbleOptions(s.opts))
+	if err == nil {
+		return db, nil
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) {
+		s.opts.Logger.Warn("pebble store: opening read-only until the volume can take writes", "dir", dir, "err", err)
+		return s.openReadOnly(err)
+	}
+	return nil, fmt.Errorf("opening pebble store %q: %w", dir, err)
+}
+
+func (s *Store) openReadOnly(why error) (*pebble.DB, error) {
+	po := pebbleOptions(s.opts)
+	po.ReadOnly = true
+	db, err := pebble.Open(s.opts.Dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("opening pebble store %q read-only (%v): %w", s.opts.Dir, why, err)
+	}
+	s.readOnly.Store(true)
+	s.roReason.Store(&why)
+	return db, nil
+}
+
+// resetMaps empties the in-memory catalogue before load.
+func (s *Store) resetMaps() {
+	s.names = make(map[string]*series)
+	s.schemas = make(map[string]*seriesSchema)
+	s.rings = make(map[[2]int64]*ring)
+	s.ringList = nil
+	s.nextID, s.nextSch = 0, 0
+}
+
+// writable reports why the store cannot take a write now, or nil. Caller
+// holds writeMu.
+func (s *Store) writable() error {
+	if s.readOnly.Load() {
+		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
+	}
+	return s.space.Check()
+}
+
+// Health reports why the store cannot take writes (read-only, volume full
+// or below the free-space reserve), or nil when it can.
+func (s *Store) Health() error {
+	if s.readOnly.Load() {
+		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
+	}
+	return s.space.Check()
+}
+
+// reopenLoop waits, in a store opened read-only, for the volume to be
+// writable with room above the reserve, then reopens pebble for writing.
+func (s *Store) reopenLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.SpaceCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-t.C:
+		}
+		if s.space.Check() != nil {
+			continue
+		}
+		if err := s.reopenWritable(); err != nil {
+			s.opts.Logger.Error("pebble store: reopening for writing; staying read-only", "err", err)
+			continue
+		}
+		s.opts.Logger.Info("pebble store: the volume has room again; reopened for writing", "dir", s.opts.Dir)
+		return
+	}
+}
+
+// reopenWritable swaps the read-only pebble for a read-write one. The
+// catalogue in memory stays valid: nothing was written meanwhile.
+func (s *Store) reopenWritable() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	if err := s.db.Close(); err != nil {
+		s.opts.Logger.Warn("pebble store: closing the read-only store", "err", err)
+	}
+	db, err := pebble.Open(s.opts.Dir, pebbleOptions(s.opts))
+	if err != nil {
+		why := *s.roReason.Load()
+		ro, rerr := s.openReadOnly(why)
+		if rerr != nil {
+			s.db = nil // nothing open: every operation now fails with ErrClosed
+			return errors.Join(err, rerr)
+		}
+		s.db = ro
+		return err
+	}
+	s.db = db
+	s.w.batch = nil
+	if err := s.checkVersion(); err != nil {
+		return err
+	}
+	s.readOnly.Store(false)
+	return nil
 }
 
 func pebbleOptions(o Options) *pebble.Options {
@@ -221,6 +350,9 @@ func (s *Store) load() error {
 func (s *Store) checkVersion() error {
 	v, closer, err := s.db.Get([]byte{prefixVersion})
 	if errors.Is(err, pebble.ErrNotFound) {
+		if s.readOnly.Load() {
+			return nil // an empty store; the version is set when it is writable
+		}
 		return s.db.Set([]byte{prefixVersion}, []byte{formatVersion}, pebble.Sync)
 	}
 	if err != nil {
@@ -300,6 +432,7 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 	s.nextSch++
 	s.noteKeep(sc)
 	s.mu.Unlock()
+	s.w.createdSchemas = append(s.w.createdSchemas, sc)
 	return sc, nil
 }
 
@@ -319,6 +452,7 @@ func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*s
 	s.mu.Lock()
 	s.names[name] = ser
 	s.mu.Unlock()
+	s.w.createdNames = append(s.w.createdNames, name)
 	s.index.Add(name)
 	s.stats.series.Add(1)
 	return ser, nil
@@ -356,6 +490,29 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	return ser, nil
 }
 
+// forgetStaged drops from memory the names, schemas and rings created since
+// the writer's last successful commit, whose records were lost with a
+// failed commit. The next write of such a name creates it again. Caller
+// holds writeMu.
+func (s *Store) forgetStaged() {
+	w := &s.w
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, name := range w.createdNames {
+		delete(s.names, name)
+		s.stats.series.Add(-1)
+	}
+	for _, sc := range w.createdSchemas {
+		delete(s.schemas, sc.key)
+	}
+	for _, r := range s.ringList[w.ringMark:] {
+		delete(s.rings, [2]int64{r.step, r.points})
+	}
+	s.ringList = s.ringList[:w.ringMark]
+	w.createdNames = w.createdNames[:0]
+	w.createdSchemas = w.createdSchemas[:0]
+}
+
 func (s *Store) lookup(name string) *series {
 	s.mu.RLock()
 	ser := s.names[name]
@@ -379,9 +536,15 @@ func (s *Store) Close() error {
 		defer s.writeMu.Unlock()
 		s.dbMu.Lock()
 		defer s.dbMu.Unlock()
+		if s.db == nil {
+			return
+		}
 		// Flushing the memtables makes the next Open fast (no WAL replay)
-		// and leaves everything in sstables.
-		err = s.db.Flush()
+		// and leaves everything in sstables. Not on a volume without room:
+		// the WAL already holds everything, and a failed flush is fatal.
+		if !s.readOnly.Load() && s.space.Check() == nil {
+			err = s.db.Flush()
+		}
 		err = errors.Join(err, s.db.Close())
 		s.db = nil
 	})
@@ -411,9 +574,13 @@ func (s *Store) syncLoop() {
 		case <-s.closed:
 			return
 		case <-t.C:
+			if s.readOnly.Load() || !s.readDB() {
+				continue
+			}
 			if err := s.db.LogData(nil, pebble.Sync); err != nil {
 				s.opts.Logger.Error("pebble store: syncing WAL", "err", err)
 			}
+			s.doneDB()
 		}
 	}
 }

@@ -53,6 +53,15 @@ type writer struct {
 	keyBuf []byte
 	enc    []byte
 
+	// Since the last successful commit: the batch series it starts at, the
+	// names and schemas created, and the ring count before it (rings are
+	// appended to Store.ringList).
+	staged         int
+	createdNames   []string
+	createdSchemas []*seriesSchema
+	ringMark       int
+	failed         []storage.SeriesError
+
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
 	err     error
@@ -64,11 +73,21 @@ func (w *writer) init(s *Store) { w.s = s }
 
 // Write persists b as whisper's update_many would, series by series, in one
 // pebble batch committed without waiting for fsync (see SyncInterval).
+// Before anything is staged it checks the volume: at or below the
+// free-space reserve (Options.MinFreeBytes), on a read-only volume, or when
+// the store was opened read-only, nothing is written and the error wraps
+// storage.ErrNoSpace or storage.ErrReadOnly. pebble treats a failed write
+// to its log as fatal, so the reserve is what keeps a filling disk from
+// ever getting there. A series whose stored blocks cannot be read is listed
+// in a *storage.WriteError; the others are written.
 func (s *Store) Write(b *storage.Batch) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return ErrClosed
+	}
+	if err := s.writable(); err != nil {
+		return err
 	}
 	w := &s.w
 	now := s.opts.Now()
@@ -76,7 +95,9 @@ func (s *Store) Write(b *storage.Batch) error {
 		w.batch = s.db.NewBatch()
 	}
 	w.gen++
-	var errs []error
+	w.failed = w.failed[:0]
+	w.staged = 0
+	var noSchema []error
 	for i := range b.Series {
 		sp := &b.Series[i]
 		if len(sp.Points) == 0 {
@@ -85,53 +106,112 @@ func (s *Store) Write(b *storage.Batch) error {
 		ser, err := s.seriesForWrite(w.batch, sp.Name)
 		if err != nil {
 			s.stats.droppedNoSchema.Add(int64(len(sp.Points)))
-			errs = append(errs, err)
+			noSchema = append(noSchema, err)
 			continue
 		}
-		pts := sp.Points
-		if len(pts) > maxSeriesChunk {
-			// Bound the writer's memory (a block buffer per touched block):
-			// write a long series in time-ordered chunks, each seeing the
-			// previous one committed.
-			w.big = sortedPoints(append(w.big[:0], pts...))
-			pts = w.big
-		}
-		for len(pts) > 0 {
-			chunk := pts[:min(len(pts), maxSeriesChunk)]
-			pts = pts[len(chunk):]
-			if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
-				// The series is already staged (a name repeated in the
-				// batch, or the previous chunk): commit first so reading it
-				// back sees those points.
-				if err := w.commit(); err != nil {
-					return err
-				}
-				w.gen++
+		written, dropped := w.written, w.dropped
+		if err := w.writeSeriesChunks(ser, i, sp.Points, now); err != nil {
+			w.written, w.dropped = written, dropped
+			if cerr := (*commitError)(nil); errors.As(err, &cerr) {
+				return w.failCommit(b, i, cerr.err)
 			}
-			ser.gen = w.gen
-			if err := w.writeSeries(ser, chunk, now); err != nil {
-				return fmt.Errorf("writing %q: %w", sp.Name, err)
-			}
+			// The series' staged merges are in the batch; the failure came
+			// from reading its stored blocks, before anything of it was
+			// staged (flushSeries runs only without error).
+			w.failed = append(w.failed, storage.SeriesError{Index: i, Name: sp.Name, Err: fmt.Errorf("writing %q: %w", sp.Name, err)})
 		}
 	}
 	if err := w.commit(); err != nil {
-		return err
+		return w.failCommit(b, len(b.Series)-1, err)
 	}
 	s.stats.written.Add(w.written)
 	s.stats.droppedOld.Add(w.dropped)
 	s.stats.dropped.Add(w.dropped)
 	w.written, w.dropped = 0, 0
-	if len(errs) > 0 {
+	if len(noSchema) > 0 {
 		// Unmatched names are not write failures: their points are dropped
 		// and counted (Stats.PointsDroppedNoSchema), as whisper does, so the
 		// caller's committed count stays exact. Log a sample, at most once a
 		// second.
 		if t := time.Now().Unix(); t > s.lastNoSchemaLog.Load() {
 			s.lastNoSchemaLog.Store(t)
-			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(errs), "first", errs[0])
+			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(noSchema), "first", noSchema[0])
+		}
+	}
+	if len(w.failed) > 0 {
+		return &storage.WriteError{Failed: slices.Clone(w.failed)}
+	}
+	return nil
+}
+
+// commitError marks a failed pebble commit inside writeSeriesChunks.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return e.err.Error() }
+
+// writeSeriesChunks writes the points of batch series i.
+func (w *writer) writeSeriesChunks(ser *series, i int, pts []storage.Point, now int64) error {
+	if len(pts) > maxSeriesChunk {
+		// Bound the writer's memory (a block buffer per touched block):
+		// write a long series in time-ordered chunks, each seeing the
+		// previous one committed.
+		w.big = sortedPoints(append(w.big[:0], pts...))
+		pts = w.big
+	}
+	for len(pts) > 0 {
+		chunk := pts[:min(len(pts), maxSeriesChunk)]
+		pts = pts[len(chunk):]
+		if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
+			// The series is already staged (a name repeated in the batch,
+			// or the previous chunk): commit first so reading it back sees
+			// those points.
+			if err := w.commit(); err != nil {
+				return &commitError{err}
+			}
+			w.staged = i
+			w.gen++
+		}
+		ser.gen = w.gen
+		if err := w.writeSeries(ser, chunk, now); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// failCommit reports a failed commit: the series staged since the last
+// successful commit (from w.staged on) and every series after them were
+// not written. What the lost batch staged is forgotten: names, schemas and
+// rings created since the last commit are dropped from memory (the next
+// write stages them again), and the tails of the lost series are reset so
+// their next write reads the stored blocks back.
+func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
+	w.batch.Reset()
+	w.written, w.dropped = 0, 0
+	s := w.s
+	failed := w.failed[:0]
+	for _, f := range w.failed {
+		if f.Index < w.staged {
+			failed = append(failed, f)
+		}
+	}
+	for i := w.staged; i < len(b.Series); i++ {
+		sp := &b.Series[i]
+		if len(sp.Points) == 0 {
+			continue
+		}
+		ser := s.names[sp.Name]
+		if ser == nil && i <= attempted {
+			continue // no schema: dropped and counted already
+		}
+		if ser != nil {
+			ser.tails = nil
+		}
+		failed = append(failed, storage.SeriesError{Index: i, Name: sp.Name, Err: fmt.Errorf("committing: %w", err)})
+	}
+	w.failed = failed
+	s.forgetStaged()
+	return &storage.WriteError{Failed: slices.Clone(w.failed)}
 }
 
 func (w *writer) commit() error {
@@ -152,8 +232,12 @@ func (w *writer) commit() error {
 	err := w.batch.Commit(opts)
 	w.batch.Reset()
 	if err != nil {
+		w.countID = 0 // stage the count again with the next batch
 		return fmt.Errorf("committing batch: %w", err)
 	}
+	w.createdNames = w.createdNames[:0]
+	w.createdSchemas = w.createdSchemas[:0]
+	w.ringMark = len(w.s.ringList)
 	return nil
 }
 

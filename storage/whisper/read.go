@@ -37,7 +37,7 @@ func OpenFile(path string) (*File, error) {
 		return nil, fmt.Errorf("opening whisper file %q: %w", path, &os.PathError{Op: "open", Path: path, Err: err})
 	}
 	f := &File{fd: fd, path: path}
-	size, err := fileSize(fd)
+	size, _, err := fileSize(fd)
 	if err == nil {
 		f.buf, err = readHeader(fd, size, &f.h, nil)
 	}

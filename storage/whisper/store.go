@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/diskspace"
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
@@ -52,6 +53,11 @@ type Options struct {
 	// FileMode and DirMode are used for new files and directories;
 	// 0 = 0644 and 0755 (before umask).
 	FileMode, DirMode os.FileMode
+	// MinFreeBytes is the free-space reserve of the volume holding Dir:
+	// at or below it, series that need space (a new file, a sparse file)
+	// fail with storage.ErrNoSpace, while the fully allocated files of
+	// existing series are still updated in place (that takes no space).
+	MinFreeBytes uint64
 }
 
 // DefaultOptions returns the defaults for dir and index: built-in rules,
@@ -113,6 +119,8 @@ type Store struct {
 
 	onFile func(name, path string) // Walk: scan results go here instead of the index
 
+	space diskspace.Guard
+
 	closed   atomic.Bool
 	stop     chan struct{}
 	scanDone chan struct{}
@@ -147,6 +155,7 @@ func Open(opts Options) (*Store, error) {
 		stop:     make(chan struct{}),
 		scanDone: make(chan struct{}),
 	}
+	s.space = diskspace.Guard{Dir: s.dir, Reserve: opts.MinFreeBytes}
 	if s.rules == nil {
 		s.rules = schema.Default()
 	}
@@ -222,11 +231,14 @@ func (s *Store) putScratch(sc *scratch) {
 
 // scratch is per-goroutine state of Write and Fetch, pooled.
 type scratch struct {
-	path []byte
-	alt  []byte // tagged series: the readable-name path
-	hdr  header
-	pts  []point
-	u    updater
+	// lowSpace is the volume's state at the start of this Write (nil: room
+	// above the reserve).
+	lowSpace error
+	path     []byte
+	alt      []byte // tagged series: the readable-name path
+	hdr      header
+	pts      []point
+	u        updater
 }
 
 const (
@@ -340,12 +352,14 @@ func closeFile(fd int) error {
 	return err
 }
 
-func fileSize(fd int) (int64, error) {
+// fileSize returns the size of the open file fd and whether all of it has
+// blocks on disk (no holes: updating it in place takes no space).
+func fileSize(fd int) (size int64, allocated bool, err error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return st.Size, nil
+	return st.Size, st.Blocks*512 >= st.Size, nil
 }
 
 // Write persists every series of b: one update_many per series, creating
@@ -353,8 +367,10 @@ func fileSize(fd int) (int64, error) {
 // counted. So are the points of series whose name has no path in the tree
 // (Stats.InvalidNames) or matches no storage schema (Stats.NoSchema): like
 // out-of-retention points they are dropped, not errors. Series that fail
-// (I/O error, corrupt file) are counted and reported in the returned error;
-// the others are still written.
+// (I/O error, corrupt file, no space) are counted and listed in a
+// *storage.WriteError; the others are still written. A full volume or one
+// below the free-space reserve fails the series that need space with
+// storage.ErrNoSpace, a read-only one with storage.ErrReadOnly.
 func (s *Store) Write(b *storage.Batch) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -362,8 +378,8 @@ func (s *Store) Write(b *storage.Batch) error {
 	sc := s.pool.Get().(*scratch)
 	defer s.putScratch(sc)
 	now := s.now()
-	var errs []error
-	failed := 0
+	sc.lowSpace = s.space.Check()
+	var failed []storage.SeriesError
 	for i := range b.Series {
 		sp := &b.Series[i]
 		if len(sp.Points) == 0 {
@@ -379,19 +395,25 @@ func (s *Store) Write(b *storage.Batch) error {
 				continue
 			}
 			s.errs.Add(1)
-			failed++
-			if len(errs) < 8 {
-				errs = append(errs, err)
-			}
+			failed = append(failed, storage.SeriesError{Index: i, Name: sp.Name, Err: classify(err)})
 		}
 	}
-	if failed > 0 {
-		if failed > len(errs) {
-			errs = append(errs, fmt.Errorf("and %d more failed series", failed-len(errs)))
-		}
-		return fmt.Errorf("writing %d of %d series: %w", failed, len(b.Series), errors.Join(errs...))
+	if len(failed) > 0 {
+		return &storage.WriteError{Failed: failed}
 	}
 	return nil
+}
+
+// classify wraps the errors of a full or read-only volume with the storage
+// package's sentinels, so the write buffer keeps those points and waits.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w: %w", storage.ErrNoSpace, err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w: %w", storage.ErrReadOnly, err)
+	}
+	return err
 }
 
 func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) error {
@@ -449,12 +471,15 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 		}
 	}
 	if err == syscall.ENOENT {
+		if sc.lowSpace != nil {
+			return fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
+		}
 		fd, err = s.create(sc, name, cpath)
 	}
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 	}
-	size, err := fileSize(fd)
+	size, allocated, err := fileSize(fd)
 	if err == nil && size == 0 {
 		// An empty file is what a crash or a full disk leaves behind in the
 		// middle of a create (ours or carbon's); it holds no data, so make it
@@ -464,14 +489,21 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 			return fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
 		}
 		s.emptyFixed.Add(1)
+		if sc.lowSpace != nil {
+			return fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
+		}
 		if fd, err = s.create(sc, name, cpath); err != nil {
 			return fmt.Errorf("opening %q: %w", goPath(cpath), err)
 		}
-		size, err = fileSize(fd)
+		size, allocated, err = fileSize(fd)
 	}
 	defer closeFile(fd)
 	if err != nil {
 		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
+	}
+	if sc.lowSpace != nil && !allocated {
+		// Writing into a hole takes blocks the volume has no room for.
+		return fmt.Errorf("updating sparse %q: %w", goPath(cpath), sc.lowSpace)
 	}
 	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
 		return fmt.Errorf("reading header of %q: %w", goPath(cpath), err)
@@ -586,7 +618,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}
 	defer closeFile(fd)
-	size, err := fileSize(fd)
+	size, _, err := fileSize(fd)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}

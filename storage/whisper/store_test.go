@@ -214,8 +214,9 @@ func TestCorruptFiles(t *testing.T) {
 	write("badagg", append(bad, make([]byte, 1200)...))
 	for _, n := range []string{"truncated", "badagg"} {
 		err := s.Write(batch(n, pts(990, 1)...))
-		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "writing 1 of 1 series") {
-			t.Errorf("Write(%s): %v, want ErrCorrupt", n, err)
+		var we *storage.WriteError
+		if !errors.Is(err, ErrCorrupt) || !errors.As(err, &we) || len(we.Failed) != 1 || we.Failed[0].Index != 0 || we.Failed[0].Name != n {
+			t.Errorf("Write(%s): %v, want a WriteError for series 0 wrapping ErrCorrupt", n, err)
 		}
 		if _, err := s.Fetch(n, 0, 1000, 1000); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Fetch(%s): %v, want ErrCorrupt", n, err)

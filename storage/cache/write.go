@@ -1,0 +1,322 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+// Syncer is a backend whose writes are durable only once Sync returns
+// (whisper writes through the page cache). The cache syncs it before it
+// deletes the write-ahead log segments covering what was written.
+type Syncer interface {
+	Sync() error
+}
+
+// healthReporter is a backend that can tell why it takes no writes now.
+type healthReporter interface {
+	Health() error
+}
+
+// writeOnce hands what is buffered in the shard to the backend: every
+// dirty series, except those waiting out a retry back-off (force: all of
+// them, for Sync and Close). Series the backend fails keep their points,
+// in order before any newer ones, and are retried; the WAL is trimmed only
+// past the oldest point still unwritten, and only after the backend synced.
+func (sh *shard) writeOnce(force bool) {
+	c := sh.c
+	now := time.Now()
+	if !force && now.Before(sh.blockedUntil) {
+		return
+	}
+	sh.mu.Lock()
+	dirty := sh.dirty
+	sh.dirty = sh.spare[:0]
+	var walSeq uint64
+	rotated := false
+	if sh.wal != nil && len(dirty) > 0 {
+		seq, err := sh.wal.rotate()
+		if err != nil {
+			c.walFailed(err)
+			c.opts.Logger.Error("rotating write-ahead log", "err", err)
+		} else {
+			walSeq, rotated = seq, true
+		}
+	}
+	due := dirty[:0]
+	for _, s := range dirty {
+		if !force && now.Before(s.retryAt) {
+			sh.dirty = append(sh.dirty, s) // still backing off: stays dirty
+			continue
+		}
+		// Double buffering: the buffer written last time (emptied, capacity
+		// kept) takes the new points, so steady ingest does not allocate.
+		s.flushing, s.pending = s.pending, s.flushing[:0]
+		s.dirty = false
+		due = append(due, s)
+	}
+	sh.mu.Unlock()
+	clean := true // no series refused for want of space or writability
+	for start := 0; start < len(due); {
+		end, n := sh.fillBatch(due, start)
+		t0 := time.Now()
+		err := c.store.Write(&sh.batch)
+		c.lastWrite.Store(int64(time.Since(t0)))
+		c.writeOps.Add(1)
+		if err != nil && storage.Unavailable(err) && !isWriteError(err) {
+			// The store takes nothing now: keep this batch and the rest.
+			sh.noteUnavailable(err, now)
+			sh.settle(due[start:], nil, err, walSeq)
+			clean = false
+			break
+		}
+		if !sh.settle(due[start:end], &sh.batch, err, walSeq) {
+			clean = false
+		}
+		c.buffered.Add(-int64(n - sh.kept))
+		select {
+		case sh.drained <- struct{}{}:
+		default:
+		}
+		start = end
+	}
+	if clean && len(due) > 0 {
+		sh.blocked = 0
+	}
+	for i := range sh.batch.Series {
+		sh.batch.Series[i] = storage.SeriesPoints{}
+	}
+	clear(dirty)
+	sh.mu.Lock()
+	sh.spare = dirty[:0]
+	sh.mu.Unlock()
+	if rotated {
+		sh.trimWAL(walSeq)
+	}
+}
+
+// fillBatch puts due[start:end] into the shard's batch, bounded by
+// MaxWritePoints, and returns end and the number of points.
+func (sh *shard) fillBatch(due []*series, start int) (end, n int) {
+	sh.batch.Reset()
+	end = start
+	for end < len(due) && (n == 0 || n+len(due[end].flushing) <= sh.c.opts.MaxWritePoints) {
+		s := due[end]
+		sh.batch.Series = append(sh.batch.Series, storage.SeriesPoints{Name: s.name, Points: s.flushing})
+		n += len(s.flushing)
+		end++
+	}
+	return end, n
+}
+
+func isWriteError(err error) bool {
+	var we *storage.WriteError
+	return errors.As(err, &we)
+}
+
+// noteUnavailable blocks the shard's writes for a back-off after the store
+// refused a whole batch (no space, read-only).
+func (sh *shard) noteUnavailable(err error, now time.Time) {
+	sh.blocked++
+	sh.blockedUntil = now.Add(sh.c.backoff(sh.blocked))
+	sh.unavail.Store(&err)
+	if sh.blocked == 1 {
+		sh.c.opts.Logger.Error("storage takes no writes; keeping the points buffered and retrying", "err", err)
+	}
+}
+
+// backoff is the wait after the k-th failure in a row.
+func (c *Cache) backoff(k int) time.Duration {
+	d := c.opts.RetryBackoff
+	for i := 1; i < k && d < c.opts.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, c.opts.MaxRetryBackoff)
+}
+
+// settle accounts for a write of series ss (ss[i] was batch.Series[i];
+// batch nil: none of them was tried) that returned err: written series are
+// committed, failed ones keep their points for a retry or, past
+// MaxWriteRetries, drop them. sh.kept is set to the points kept. It
+// reports false when some series was refused as unavailable.
+func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq uint64) bool {
+	c := sh.c
+	var failed []storage.SeriesError
+	all := err != nil
+	if we := (*storage.WriteError)(nil); errors.As(err, &we) {
+		failed, all = we.Failed, false
+	}
+	clean := true
+	now := time.Now()
+	sh.kept = 0
+	var committed, dropped uint64
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for i, s := range ss {
+		var serr error
+		switch {
+		case batch == nil || all:
+			serr = err
+		case len(failed) > 0 && failed[0].Index == i:
+			serr = failed[0].Err
+			for len(failed) > 0 && failed[0].Index == i {
+				failed = failed[1:]
+			}
+		}
+		n := uint64(len(s.flushing))
+		sh.unwait(s)
+		switch {
+		case serr == nil:
+			committed += n
+			s.failures = 0
+			sh.written(s, walSeq)
+		case storage.Unavailable(serr):
+			clean = false
+			sh.unavail.Store(&serr)
+			s.waiting = true
+			sh.waiting.Add(1)
+			sh.keep(s, now.Add(c.backoff(sh.blocked+1)))
+			sh.kept += int(n)
+		case s.failures >= c.opts.MaxWriteRetries:
+			dropped += n
+			c.opts.Logger.Error("dropping points of a series that failed every write",
+				"series", s.name, "points", n, "attempts", s.failures+1, "err", serr)
+			s.failures = 0
+			sh.written(s, walSeq)
+		default:
+			s.failures++
+			c.writeRetries.Add(1)
+			if s.failures == 1 {
+				c.opts.Logger.Warn("writing a series failed; keeping its points to retry", "series", s.name, "points", n, "err", serr)
+			}
+			sh.keep(s, now.Add(c.backoff(s.failures)))
+			sh.kept += int(n)
+		}
+	}
+	c.committed.Add(committed)
+	c.writeErrors.Add(dropped)
+	return clean
+}
+
+// keep puts a failed series' points back in front of any newer ones and
+// marks it dirty for a retry at retryAt. Caller holds sh.mu.
+func (sh *shard) keep(s *series, retryAt time.Time) {
+	if len(s.pending) == 0 {
+		s.pending, s.flushing = s.flushing, s.pending[:0]
+	} else {
+		s.pending = append(s.flushing, s.pending...)
+		s.flushing = nil
+	}
+	s.retryAt = retryAt
+	if !s.dirty {
+		s.dirty = true
+		sh.dirty = append(sh.dirty, s)
+	}
+}
+
+// unwait clears a series' "waiting for the store" mark. Caller holds sh.mu.
+func (sh *shard) unwait(s *series) {
+	if s.waiting {
+		s.waiting = false
+		sh.waiting.Add(-1)
+	}
+}
+
+// written retires a series' flushing buffer after its points were written
+// (or dropped). Points that arrived meanwhile were logged after the cycle's
+// WAL rotation, in segments past walSeq. Caller holds sh.mu.
+func (sh *shard) written(s *series, walSeq uint64) {
+	if cap(s.flushing) <= maxRecycledPoints {
+		s.flushing = s.flushing[:0]
+	} else {
+		s.flushing = nil // do not pin a burst's memory for good
+	}
+	if len(s.pending) == 0 {
+		s.unwritten = false
+	} else {
+		s.since = walSeq + 1
+	}
+}
+
+// trimWAL deletes the shard's WAL segments up to walSeq that hold no point
+// still unwritten, once the backend has synced what was written.
+func (sh *shard) trimWAL(walSeq uint64) {
+	c := sh.c
+	bound, ok := sh.trimBound(walSeq)
+	if !ok {
+		return
+	}
+	if sy, isSyncer := c.store.(Syncer); isSyncer {
+		if err := sy.Sync(); err != nil {
+			c.walFailed(err)
+			c.opts.Logger.Error("syncing the backend; keeping the write-ahead log", "err", err)
+			return
+		}
+		c.storeSyncs.Add(1)
+	}
+	if err := sh.wal.removeThrough(bound); err != nil {
+		c.walFailed(err)
+		c.opts.Logger.Error("removing written write-ahead log segments", "err", err)
+	}
+}
+
+// trimBound is the last segment ≤ walSeq that holds no unwritten point of
+// the shard; ok is false when there is none.
+func (sh *shard) trimBound(walSeq uint64) (uint64, bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	bound := walSeq
+	for _, s := range sh.dirty {
+		if s.unwritten && s.since <= bound {
+			if s.since == 0 {
+				return 0, false
+			}
+			bound = s.since - 1
+		}
+	}
+	return bound, true
+}
+
+// walFailed records a WAL failure for Health.
+func (c *Cache) walFailed(err error) {
+	c.walErrors.Add(1)
+	c.walErr.Store(&err)
+}
+
+// Health reports why the cache cannot make accepted points durable, or nil:
+// the backend takes no writes (its own report, or the last refusal), or
+// the write-ahead log is failing. Points are kept meanwhile (ingest is
+// back-pressured once the buffer is full).
+func (c *Cache) Health() error {
+	var errs []error
+	if h, ok := c.store.(healthReporter); ok {
+		if err := h.Health(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		for _, sh := range c.shards {
+			if sh.waiting.Load() == 0 {
+				continue
+			}
+			if p := sh.unavail.Load(); p != nil {
+				errs = append(errs, fmt.Errorf("%d series waiting: %w", c.waitingSeries(), *p))
+				break
+			}
+		}
+	}
+	if p := c.walErr.Load(); p != nil {
+		errs = append(errs, fmt.Errorf("write-ahead log: %w", *p))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Cache) waitingSeries() int64 {
+	var n int64
+	for _, sh := range c.shards {
+		n += sh.waiting.Load()
+	}
+	return n
+}
