@@ -178,5 +178,7 @@ func fnVerticalLine(e *Env, a *Args) ([]*Series, error) {
 	// json then shows "target": null); here the name is "None".
 	label := a.String(1, "None")
 	s := NewSeries(label, ts, ts, 1, []float64{1, 1}, e.XFilesFactor)
+	s.Graph.DrawAsInfinite = true
+	s.Color = a.String(2, "")
 	return []*Series{s}, nil
 }

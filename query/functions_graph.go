@@ -5,13 +5,13 @@ import "math"
 // graphFunctions is graphite-web's "Graph" function group.
 func graphFunctions() []Function {
 	fns := []Function{
-		{"alpha", fnGraphOnly, FuncMeta{Description: "Sets the opacity of the series in rendered graphs; data is unchanged.",
+		{"alpha", fnAlpha, FuncMeta{Description: "Sets the opacity of the series in rendered graphs; data is unchanged.",
 			Params: []Param{seriesListParam(), {Name: "alpha", Type: TypeFloat, Required: true}}}},
 		{"areaBetween", fnAreaBetween, FuncMeta{Description: "Fills the area between exactly two series in rendered graphs; both are renamed areaBetween(path).", Params: []Param{seriesListParam()}}},
-		{"color", fnGraphOnly, FuncMeta{Description: "Sets the color of the series in rendered graphs; data is unchanged.",
+		{"color", fnColor, FuncMeta{Description: "Sets the color of the series in rendered graphs; data is unchanged.",
 			Params: []Param{seriesListParam(), {Name: "theColor", Type: TypeString, Required: true}}}},
 		{"dashed", fnDashed, FuncMeta{Description: "Draws the series dashed in rendered graphs; data is unchanged.", Params: []Param{seriesListParam(), {Name: "dashLength", Type: TypeInteger, Default: 5}}}},
-		{"lineWidth", fnGraphOnly, FuncMeta{Description: "Sets the line width in rendered graphs; data is unchanged.",
+		{"lineWidth", fnLineWidth, FuncMeta{Description: "Sets the line width in rendered graphs; data is unchanged.",
 			Params: []Param{seriesListParam(), {Name: "width", Type: TypeFloat, Required: true}}}},
 		{"stacked", fnStacked, FuncMeta{
 			Description: "Stacks the series on top of each other (running sum per point across series and targets of the request).",
@@ -31,6 +31,11 @@ func graphFunctions() []Function {
 			for _, s := range list {
 				s.Tags.Set(tag, "1")
 				s.Name = tag + "(" + s.Name + ")"
+				if tag == "secondYAxis" {
+					s.Graph.SecondYAxis = true
+				} else {
+					s.Graph.DrawAsInfinite = true
+				}
 			}
 			return list, nil
 		}, FuncMeta{Description: "A rendering option; for data formats the series is renamed " + tag + "(name).", Params: []Param{seriesListParam()}}})
@@ -44,6 +49,8 @@ func fnAreaBetween(e *Env, a *Args) ([]*Series, error) {
 		return nil, inputErrorf("areaBetween series argument must reference *exactly* 2 series")
 	}
 	lower, upper := list[0], list[1]
+	lower.Graph.Stacked, lower.Graph.Invisible = true, true
+	upper.Graph.Stacked = true
 	upper.Tags.Set("areaBetween", "1")
 	lower.Tags = upper.Tags.Clone()
 	name := "areaBetween(" + upper.PathExpression + ")"
@@ -61,6 +68,7 @@ func fnDashed(e *Env, a *Args) ([]*Series, error) {
 	for _, s := range list {
 		s.Tags.Set("dashed", ls)
 		s.Name = "dashed(" + s.Name + ", " + FormatG(l) + ")"
+		s.Graph.Dashed = l
 	}
 	return list, nil
 }
@@ -71,6 +79,7 @@ func fnThreshold(e *Env, a *Args) ([]*Series, error) {
 	if l := a.String(1, ""); l != "" {
 		s.Name = l
 	}
+	s.Color = a.String(2, "")
 	return []*Series{s}, nil
 }
 
@@ -101,7 +110,9 @@ func fnStacked(e *Env, a *Args) ([]*Series, error) {
 			s.Tags.Set("stacked", name)
 			newName = "stacked(" + s.Name + ")"
 		}
-		out = append(out, s.copyWith(newName, nv))
+		ns := s.copyWith(newName, nv)
+		ns.Graph.Stacked = true
+		out = append(out, ns)
 	}
 	e.st.mu.Lock()
 	e.st.stacks[name] = total
@@ -109,6 +120,31 @@ func fnStacked(e *Env, a *Args) ([]*Series, error) {
 	return out, nil
 }
 
-// fnGraphOnly serves the graph functions that only style images: for data
-// formats they pass the series through unchanged.
-func fnGraphOnly(e *Env, a *Args) ([]*Series, error) { return a.SeriesList(0), nil }
+// fnColor, fnAlpha and fnLineWidth only style drawn graphs (query/graph):
+// for data formats the series pass through unchanged.
+func fnColor(e *Env, a *Args) ([]*Series, error) {
+	c := a.String(1, "")
+	list := a.SeriesList(0)
+	for _, s := range list {
+		s.Color = c
+	}
+	return list, nil
+}
+
+func fnAlpha(e *Env, a *Args) ([]*Series, error) {
+	v := a.Float(1, 1)
+	list := a.SeriesList(0)
+	for _, s := range list {
+		s.Graph.Alpha, s.Graph.HasAlpha = v, true
+	}
+	return list, nil
+}
+
+func fnLineWidth(e *Env, a *Args) ([]*Series, error) {
+	v := a.Float(1, 1)
+	list := a.SeriesList(0)
+	for _, s := range list {
+		s.Graph.LineWidth, s.Graph.HasLineWidth = v, true
+	}
+	return list, nil
+}

@@ -62,6 +62,25 @@ type Series struct {
 	// IntValues marks values graphite-web computes as Python ints (counts);
 	// they print without ".0".
 	IntValues bool
+	// Color is the colour set by color(), threshold() or verticalLine()
+	// ("" = the graph's next colorList colour); Graph holds the rest of
+	// graphite-web's series.options. Both only style drawn graphs.
+	Color string
+	Graph GraphOptions
+}
+
+// GraphOptions are graphite-web's series.options set by the Graph
+// functions: what a drawn graph does with the series.
+type GraphOptions struct {
+	Alpha          float64 // alpha(); 0 = not set
+	LineWidth      float64 // lineWidth(); 0 = not set
+	Dashed         float64 // dashed() dash length; 0 = not dashed
+	HasAlpha       bool
+	HasLineWidth   bool
+	SecondYAxis    bool // secondYAxis()
+	DrawAsInfinite bool // drawAsInfinite(), verticalLine()
+	Stacked        bool // stacked(), areaBetween()
+	Invisible      bool // areaBetween()'s lower series
 }
 
 // Copy returns a deep copy.

@@ -146,11 +146,15 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, msg)
 		return
 	}
+	if isGraphFormat(r.format) {
+		a.renderGraph(ctx, p, r)
+		return
+	}
 	switch r.format {
-	case "", "json", "csv", "raw", "pickle", "msgpack":
+	case "json", "csv", "raw", "pickle", "msgpack":
 	case "dygraph", "rickshaw":
 	default:
-		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use json, csv, raw, pickle, msgpack, dygraph or rickshaw)")
+		badRequest(ctx, "Invalid parameters (format "+strconv.Quote(r.format)+" is not supported; use png, svg, pdf, json, csv, raw, pickle, msgpack, dygraph or rickshaw)")
 		return
 	}
 	// The request's share of the query memory budget is held until its

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/query/graph"
+	"github.com/valyala/fasthttp"
+)
+
+// isGraphFormat reports whether format asks for a drawn graph: png (also
+// when no format is given, as graphite-web), svg or pdf.
+func isGraphFormat(format string) bool {
+	return format == "" || format == "png" || format == "svg" || format == "pdf"
+}
+
+// renderGraph answers a /render request for a picture (query/graph).
+func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest) {
+	gp, err := graph.ParseParams(func(k string) (string, bool) { return p.Get(k), p.Has(k) }, r.format)
+	if err != nil {
+		badRequest(ctx, "Invalid parameters ("+err.Error()+")")
+		return
+	}
+	var list []*query.Series
+	if gp.GraphType == "pie" {
+		// graphite-web's pie takes name:value targets as literal slices
+		var exprs []string
+		for _, t := range r.targets {
+			name, v, ok := strings.Cut(t, ":")
+			if !ok {
+				exprs = append(exprs, t)
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				badRequest(ctx, "Invalid parameters (Invalid target "+strconv.Quote(t)+")")
+				return
+			}
+			list = append(list, graph.PieSlice(name, f))
+		}
+		r.targets = exprs
+	}
+	if len(r.targets) > 0 {
+		evald, err := a.ev.Eval(ctx, r.req, r.targets)
+		if err != nil {
+			a.fail(ctx, err)
+			return
+		}
+		list = append(list, evald...)
+	}
+	body, err := graph.Render(list, gp)
+	if err != nil {
+		var pe *graph.ParamError
+		if errors.As(err, &pe) || graph.IsDataError(err) {
+			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
+			return
+		}
+		a.fail(ctx, err)
+		return
+	}
+	if gp.Format == "svg" && r.hasJSONP {
+		ctx.SetContentType("text/javascript")
+		b := append([]byte(r.jsonp), '(')
+		b = strconv.AppendQuoteToASCII(b, string(body))
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.SetBody(append(b, ')'))
+		return
+	}
+	ctx.SetContentType(graph.ContentType(gp.Format))
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetBody(body)
+}

@@ -1,0 +1,180 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/plumbago/plumbago/query/api"
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/storage/whisper"
+	"github.com/valyala/fasthttp"
+
+	"strings"
+	"time"
+)
+
+// fixtureNow is the fixed "now" of every gallery request: the whisper
+// files hold points before it and both servers are asked with &now=.
+const fixtureNow = 1767225600 // 2026-01-01 00:00:00 UTC
+
+// fixtureMetrics are the gallery's whisper files: one minute steps over a
+// day, deterministic values with gaps.
+func fixtureMetrics() map[string][]storage.Point {
+	m := map[string][]storage.Point{}
+	add := func(name string, f func(i int) (float64, bool)) {
+		var ps []storage.Point
+		for i := 0; i < 1440; i++ {
+			if v, ok := f(i); ok {
+				ps = append(ps, storage.Point{Timestamp: fixtureNow - int64(i)*60, Value: v})
+			}
+		}
+		m[name] = ps
+	}
+	for k, srv := range []string{"alpha", "beta", "gamma", "delta"} {
+		k := k
+		add("web."+srv+".requests", func(i int) (float64, bool) {
+			return 50 + 40*math.Sin(float64(i)/(60+float64(k)*17)) + float64((i*(k+3))%23), (i+k)%97 != 0
+		})
+	}
+	add("sys.mem.used", func(i int) (float64, bool) { return 3.5e9 + 1e9*math.Cos(float64(i)/200), true })
+	add("sys.load", func(i int) (float64, bool) { return 0.2 + 0.15*math.Sin(float64(i)/30), true })
+	add("sys.temp", func(i int) (float64, bool) { return -5 + 10*math.Sin(float64(i)/150), i%50 > 4 })
+	add("sys.sparse", func(i int) (float64, bool) { return float64(i % 40), i%7 == 0 })
+	add("sys.big", func(i int) (float64, bool) { return 2e12 + 1e11*float64(i%13), true })
+	for k := 0; k < 12; k++ {
+		k := k
+		add(fmt.Sprintf("many.s%02d", k), func(i int) (float64, bool) { return float64(k*10 + (i*(k+1))%9), true })
+	}
+	return m
+}
+
+var (
+	fixOnce sync.Once
+	fixDir  string
+	fixAPI  *api.API
+	fixErr  error
+)
+
+// fixture writes the whisper files once (Plumbago's own writer, read by
+// both servers) and returns their directory and an API over them.
+func fixture(t testing.TB) (string, *api.API) {
+	t.Helper()
+	fixOnce.Do(func() {
+		fixDir, fixErr = os.MkdirTemp("", "plumbago-graph")
+		if fixErr != nil {
+			return
+		}
+		wdir := filepath.Join(fixDir, "whisper")
+		ss, err := schema.ParseSchemas(strings.NewReader("[all]\npattern = .*\nretentions = 60s:1d\n"))
+		if err != nil {
+			fixErr = err
+			return
+		}
+		as, err := schema.ParseAggregations(strings.NewReader("[all]\npattern = .*\nxFilesFactor = 0.5\naggregationMethod = average\n"))
+		if err != nil {
+			fixErr = err
+			return
+		}
+		st, err := whisper.Open(whisper.Options{Dir: wdir, Index: index.New(), Rules: &schema.Rules{Schemas: ss, Aggregations: as},
+			Now: func() int64 { return fixtureNow }})
+		if err != nil {
+			fixErr = err
+			return
+		}
+		<-st.ScanDone()
+		var b storage.Batch
+		for name, ps := range fixtureMetrics() {
+			b.Series = append(b.Series, storage.SeriesPoints{Name: name, Points: ps})
+		}
+		if fixErr = st.Write(&b); fixErr != nil {
+			return
+		}
+		fixAPI = api.New(st, api.Options{Now: func() time.Time { return time.Unix(fixtureNow, 0) }, CacheBytes: -1})
+	})
+	if fixErr != nil {
+		t.Fatal(fixErr)
+	}
+	return fixDir, fixAPI
+}
+
+type response struct {
+	Status      int    `json:"status"`
+	Body        []byte `json:"-"`
+	BodyB64     string `json:"body_b64"`
+	ContentType string `json:"content_type"`
+}
+
+// plumbago answers uri with the API in process.
+func plumbago(a *api.API, uri string) response {
+	var req fasthttp.Request
+	req.SetRequestURI("http://graphite" + uri)
+	var ctx fasthttp.RequestCtx
+	ctx.Init(&req, nil, nil)
+	if !a.Handle(&ctx) {
+		return response{Status: 404}
+	}
+	return response{Status: ctx.Response.StatusCode(), Body: append([]byte(nil), ctx.Response.Body()...),
+		ContentType: string(ctx.Response.Header.ContentType())}
+}
+
+const graphiteWebViews = "/usr/lib/python3/dist-packages/graphite/render/views.py"
+
+// haveGraphiteWeb reports whether Debian's graphite-web is installed;
+// under CI=true its absence fails the test.
+func haveGraphiteWeb(t testing.TB) bool {
+	for _, p := range []string{graphiteWebViews, "/usr/bin/python3"} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("graphite-web oracle missing: %s", p)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// graphiteWeb answers the requests with Debian's graphite-web over the
+// fixture's whisper files; repeat > 0 times them instead.
+func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]response, []float64) {
+	t.Helper()
+	in, _ := json.Marshal(map[string]any{"requests": uris, "repeat": repeat})
+	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/graphs.py")
+	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("graphite-web oracle: %v: %s", err, stderr.String())
+	}
+	if repeat > 0 {
+		var r struct {
+			Seconds []float64 `json:"seconds"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err)
+		}
+		return nil, r.Seconds
+	}
+	var rs []response
+	if err := json.Unmarshal(out, &rs); err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	for i := range rs {
+		rs[i].Body, err = base64.StdEncoding.DecodeString(rs[i].BodyB64)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rs, nil
+}

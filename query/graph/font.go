@@ -1,0 +1,184 @@
+package graph
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// The DejaVu Sans faces, what fontconfig resolves cairo's "Sans" to on
+// Debian (the licence is fonts/LICENSE).
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	fontRegular []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	fontBold []byte
+	//go:embed fonts/DejaVuSans-Oblique.ttf
+	fontOblique []byte
+	//go:embed fonts/DejaVuSans-BoldOblique.ttf
+	fontBoldOblique []byte
+)
+
+// glyphOutline is one glyph in font units (y down), flattened to
+// polygons, with its advance.
+type glyphOutline struct {
+	advance float64
+	path    path
+}
+
+// face is one parsed font face with a glyph cache.
+type face struct {
+	unitsPerEm       float64
+	ascent, descent  float64 // font units, both positive
+	height           float64 // ascent+descent+lineGap
+	mu               sync.Mutex
+	glyphs           map[rune]*glyphOutline
+	font             *sfnt.Font
+	buf              sfnt.Buffer
+	notdefAdvance    float64
+	notdefPath       path
+	notdefPathLoaded bool
+}
+
+var (
+	facesOnce sync.Once
+	faces     [4]*face // index: bold*2 + italic
+	facesErr  error
+)
+
+func loadFaces() error {
+	facesOnce.Do(func() {
+		for i, b := range [][]byte{fontRegular, fontOblique, fontBold, fontBoldOblique} {
+			f, err := sfnt.Parse(b)
+			if err != nil {
+				facesErr = fmt.Errorf("graph: parse embedded font %d: %w", i, err)
+				return
+			}
+			fc := &face{font: f, glyphs: map[rune]*glyphOutline{}}
+			fc.unitsPerEm = float64(f.UnitsPerEm())
+			m, err := f.Metrics(&fc.buf, fixed.I(int(f.UnitsPerEm())), font.HintingNone)
+			if err != nil {
+				facesErr = fmt.Errorf("graph: font metrics: %w", err)
+				return
+			}
+			fc.ascent = float64(m.Ascent) / 64
+			fc.descent = float64(m.Descent) / 64
+			fc.height = float64(m.Height) / 64
+			faces[i] = fc
+		}
+	})
+	return facesErr
+}
+
+func faceFor(bold, italic bool) *face {
+	i := 0
+	if bold {
+		i += 2
+	}
+	if italic {
+		i++
+	}
+	return faces[i]
+}
+
+// glyph returns r's outline (the .notdef box for runes the font lacks).
+func (f *face) glyph(r rune) *glyphOutline {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g, ok := f.glyphs[r]; ok {
+		return g
+	}
+	g := &glyphOutline{}
+	x, err := f.font.GlyphIndex(&f.buf, r)
+	if err != nil {
+		x = 0
+	}
+	ppem := fixed.I(int(f.unitsPerEm))
+	if adv, err := f.font.GlyphAdvance(&f.buf, x, ppem, font.HintingNone); err == nil {
+		g.advance = float64(adv) / 64
+	}
+	if segs, err := f.font.LoadGlyph(&f.buf, x, ppem, nil); err == nil {
+		for _, s := range segs {
+			a := s.Args
+			switch s.Op {
+			case sfnt.SegmentOpMoveTo:
+				g.path.closeIfOpen()
+				g.path.moveTo(float64(a[0].X)/64, float64(a[0].Y)/64)
+			case sfnt.SegmentOpLineTo:
+				g.path.lineTo(float64(a[0].X)/64, float64(a[0].Y)/64)
+			case sfnt.SegmentOpQuadTo:
+				g.path.quadTo(float64(a[0].X)/64, float64(a[0].Y)/64, float64(a[1].X)/64, float64(a[1].Y)/64)
+			case sfnt.SegmentOpCubeTo:
+				g.path.cubeTo(float64(a[0].X)/64, float64(a[0].Y)/64, float64(a[1].X)/64, float64(a[1].Y)/64, float64(a[2].X)/64, float64(a[2].Y)/64)
+			}
+		}
+		g.path.closeIfOpen()
+	}
+	if len(f.glyphs) < 4096 {
+		f.glyphs[r] = g
+	}
+	return g
+}
+
+// fontSpec is a face at a size; hinted selects cairo's image-surface
+// metrics (whole-pixel advances and extents, what graphite-web's PNGs
+// are laid out with) over the vector surfaces' exact font-unit metrics.
+type fontSpec struct {
+	size         float64
+	bold, italic bool
+	hinted       bool
+}
+
+// fontExtents are cairo's font_extents: ascent, descent, height.
+type fontExtents struct{ ascent, descent, height float64 }
+
+func (s fontSpec) extents() fontExtents {
+	f := faceFor(s.bold, s.italic)
+	k := s.size / f.unitsPerEm
+	e := fontExtents{f.ascent * k, f.descent * k, f.height * k}
+	if s.hinted {
+		// FreeType's scaled metrics with hinting: ascender rounded up,
+		// descender down, height to the nearest pixel.
+		e = fontExtents{math.Ceil(e.ascent), math.Ceil(e.descent), math.Round(e.height)}
+	}
+	return e
+}
+
+func (s fontSpec) advance(g *glyphOutline, f *face) float64 {
+	a := g.advance * s.size / f.unitsPerEm
+	if s.hinted {
+		a = math.Round(a)
+	}
+	return a
+}
+
+// width is cairo's text_extents x_advance of text (no kerning, as
+// cairo's toy text API).
+func (s fontSpec) width(text string) float64 {
+	f := faceFor(s.bold, s.italic)
+	w := 0.0
+	for _, r := range text {
+		w += s.advance(f.glyph(r), f)
+	}
+	return w
+}
+
+// appendText appends text's glyph outlines to p with the pen starting at
+// (x, y) on the baseline, the advance direction rotated by angle radians.
+func (s fontSpec) appendText(p *path, text string, x, y, angle float64) {
+	f := faceFor(s.bold, s.italic)
+	k := s.size / f.unitsPerEm
+	c, sn := math.Cos(angle), math.Sin(angle)
+	for _, r := range text {
+		g := f.glyph(r)
+		p.appendTransformed(&g.path, k*c, k*sn, -k*sn, k*c, x, y)
+		adv := s.advance(g, f)
+		x += adv * c
+		y += adv * sn
+	}
+}

@@ -1,0 +1,260 @@
+package graph
+
+import "math"
+
+// Path commands.
+const (
+	cmdMove = iota
+	cmdLine
+	cmdQuad
+	cmdCube
+	cmdClose
+)
+
+// path is a cairo-style path: commands with their points in user space.
+// lineTo without a current point acts as moveTo, as in cairo.
+type path struct {
+	cmds    []uint8
+	pts     []float64
+	hasCur  bool
+	cx, cy  float64 // current point
+	sx, sy  float64 // start of the current subpath
+	hasOpen bool    // a subpath has segments and is not closed
+}
+
+func (p *path) reset() {
+	p.cmds, p.pts = p.cmds[:0], p.pts[:0]
+	p.hasCur, p.hasOpen = false, false
+}
+
+func (p *path) empty() bool { return len(p.cmds) == 0 }
+
+func (p *path) moveTo(x, y float64) {
+	// consecutive moveTos collapse, as cairo's do
+	if n := len(p.cmds); n > 0 && p.cmds[n-1] == cmdMove {
+		p.pts[len(p.pts)-2], p.pts[len(p.pts)-1] = x, y
+	} else {
+		p.cmds = append(p.cmds, cmdMove)
+		p.pts = append(p.pts, x, y)
+	}
+	p.hasCur, p.hasOpen = true, false
+	p.cx, p.cy, p.sx, p.sy = x, y, x, y
+}
+
+func (p *path) lineTo(x, y float64) {
+	if !p.hasCur {
+		p.moveTo(x, y)
+		return
+	}
+	p.cmds = append(p.cmds, cmdLine)
+	p.pts = append(p.pts, x, y)
+	p.cx, p.cy, p.hasOpen = x, y, true
+}
+
+func (p *path) quadTo(x1, y1, x, y float64) {
+	if !p.hasCur {
+		p.moveTo(x1, y1)
+	}
+	p.cmds = append(p.cmds, cmdQuad)
+	p.pts = append(p.pts, x1, y1, x, y)
+	p.cx, p.cy, p.hasOpen = x, y, true
+}
+
+func (p *path) cubeTo(x1, y1, x2, y2, x, y float64) {
+	if !p.hasCur {
+		p.moveTo(x1, y1)
+	}
+	p.cmds = append(p.cmds, cmdCube)
+	p.pts = append(p.pts, x1, y1, x2, y2, x, y)
+	p.cx, p.cy, p.hasOpen = x, y, true
+}
+
+func (p *path) relMoveTo(dx, dy float64) { p.moveTo(p.cx+dx, p.cy+dy) }
+
+func (p *path) closePath() {
+	if !p.hasCur {
+		return
+	}
+	p.cmds = append(p.cmds, cmdClose)
+	p.cx, p.cy, p.hasOpen = p.sx, p.sy, false
+	// cairo: after close_path the current point is the subpath start,
+	// and a following segment starts a new subpath there.
+	p.cmds = append(p.cmds, cmdMove)
+	p.pts = append(p.pts, p.sx, p.sy)
+}
+
+func (p *path) closeIfOpen() {
+	if p.hasOpen {
+		p.cmds = append(p.cmds, cmdClose)
+		p.hasOpen = false
+		p.cx, p.cy = p.sx, p.sy
+	}
+}
+
+func (p *path) rectangle(x, y, w, h float64) {
+	p.moveTo(x, y)
+	p.lineTo(x+w, y)
+	p.lineTo(x+w, y+h)
+	p.lineTo(x, y+h)
+	p.closePath()
+}
+
+// arc appends a circular arc from angle a1 to a2 (a2 >= a1, radians,
+// clockwise on screen as cairo's arc), with a line from the current point.
+func (p *path) arc(xc, yc, r, a1, a2 float64) {
+	for a2 < a1 {
+		a2 += 2 * math.Pi
+	}
+	p.lineTo(xc+r*math.Cos(a1), yc+r*math.Sin(a1))
+	// cubic segments of at most a quarter turn
+	n := int(math.Ceil((a2 - a1) / (math.Pi / 2)))
+	if n < 1 {
+		n = 1
+	}
+	step := (a2 - a1) / float64(n)
+	k := 4.0 / 3 * math.Tan(step/4)
+	for i := 0; i < n; i++ {
+		t0 := a1 + float64(i)*step
+		t1 := t0 + step
+		c0, s0, c1, s1 := math.Cos(t0), math.Sin(t0), math.Cos(t1), math.Sin(t1)
+		p.cubeTo(xc+r*(c0-k*s0), yc+r*(s0+k*c0), xc+r*(c1+k*s1), yc+r*(s1-k*c1), xc+r*c1, yc+r*s1)
+	}
+}
+
+// appendPath appends q (cairo's append_path).
+func (p *path) appendPath(q *path) {
+	j := 0
+	for _, c := range q.cmds {
+		switch c {
+		case cmdMove:
+			p.moveTo(q.pts[j], q.pts[j+1])
+			j += 2
+		case cmdLine:
+			p.lineTo(q.pts[j], q.pts[j+1])
+			j += 2
+		case cmdQuad:
+			p.quadTo(q.pts[j], q.pts[j+1], q.pts[j+2], q.pts[j+3])
+			j += 4
+		case cmdCube:
+			p.cubeTo(q.pts[j], q.pts[j+1], q.pts[j+2], q.pts[j+3], q.pts[j+4], q.pts[j+5])
+			j += 6
+		case cmdClose:
+			p.closeIfOpen()
+			p.hasOpen = false
+		}
+	}
+}
+
+// appendTransformed appends q mapped by x' = a*x + c*y + e,
+// y' = b*x + d*y + f.
+func (p *path) appendTransformed(q *path, a, b, c, d, e, f float64) {
+	j := 0
+	t := func(i int) (float64, float64) {
+		x, y := q.pts[i], q.pts[i+1]
+		return a*x + c*y + e, b*x + d*y + f
+	}
+	for _, cmd := range q.cmds {
+		switch cmd {
+		case cmdMove:
+			x, y := t(j)
+			p.moveTo(x, y)
+			j += 2
+		case cmdLine:
+			x, y := t(j)
+			p.lineTo(x, y)
+			j += 2
+		case cmdQuad:
+			x1, y1 := t(j)
+			x, y := t(j + 2)
+			p.quadTo(x1, y1, x, y)
+			j += 4
+		case cmdCube:
+			x1, y1 := t(j)
+			x2, y2 := t(j + 2)
+			x, y := t(j + 4)
+			p.cubeTo(x1, y1, x2, y2, x, y)
+			j += 6
+		case cmdClose:
+			p.cmds = append(p.cmds, cmdClose)
+			p.hasOpen = false
+		}
+	}
+}
+
+// copyPath returns a copy of p (cairo's copy_path).
+func (p *path) copyPath() path {
+	q := *p
+	q.cmds = append([]uint8(nil), p.cmds...)
+	q.pts = append([]float64(nil), p.pts...)
+	return q
+}
+
+// polyline is one flattened subpath.
+type polyline struct {
+	pts    []float64 // x0,y0,x1,y1,...
+	closed bool
+}
+
+// flatten turns p into polylines, curves split into segments at most
+// tol off the curve.
+func (p *path) flatten(tol float64, out []polyline) []polyline {
+	var cur *polyline
+	j := 0
+	lastX, lastY := 0.0, 0.0
+	start := func(x, y float64) {
+		out = append(out, polyline{pts: []float64{x, y}})
+		cur = &out[len(out)-1] // valid until the next start
+	}
+	for _, c := range p.cmds {
+		switch c {
+		case cmdMove:
+			lastX, lastY = p.pts[j], p.pts[j+1]
+			cur = nil
+			j += 2
+			continue
+		case cmdClose:
+			if cur != nil {
+				cur.closed = true
+				cur = nil
+			}
+			continue
+		}
+		if cur == nil {
+			start(lastX, lastY)
+		}
+		switch c {
+		case cmdLine:
+			lastX, lastY = p.pts[j], p.pts[j+1]
+			cur.pts = append(cur.pts, lastX, lastY)
+			j += 2
+		case cmdQuad:
+			x0, y0 := lastX, lastY
+			x1, y1, x2, y2 := p.pts[j], p.pts[j+1], p.pts[j+2], p.pts[j+3]
+			d := math.Hypot(x0-2*x1+x2, y0-2*y1+y2)
+			n := int(math.Ceil(math.Sqrt(d / (4 * tol))))
+			n = max(1, min(n, 100))
+			for i := 1; i <= n; i++ {
+				t := float64(i) / float64(n)
+				u := 1 - t
+				cur.pts = append(cur.pts, u*u*x0+2*u*t*x1+t*t*x2, u*u*y0+2*u*t*y1+t*t*y2)
+			}
+			lastX, lastY = x2, y2
+			j += 4
+		case cmdCube:
+			x0, y0 := lastX, lastY
+			x1, y1, x2, y2, x3, y3 := p.pts[j], p.pts[j+1], p.pts[j+2], p.pts[j+3], p.pts[j+4], p.pts[j+5]
+			d := math.Max(math.Hypot(x0-2*x1+x2, y0-2*y1+y2), math.Hypot(x1-2*x2+x3, y1-2*y2+y3))
+			n := int(math.Ceil(math.Sqrt(3 * d / (4 * tol))))
+			n = max(1, min(n, 100))
+			for i := 1; i <= n; i++ {
+				t := float64(i) / float64(n)
+				u := 1 - t
+				a, b, cc, dd := u*u*u, 3*u*u*t, 3*u*t*t, t*t*t
+				cur.pts = append(cur.pts, a*x0+b*x1+cc*x2+dd*x3, a*y0+b*y1+cc*y2+dd*y3)
+			}
+			lastX, lastY = x3, y3
+			j += 6
+		}
+	}
+	return out
+}

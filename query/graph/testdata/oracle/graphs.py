@@ -1,0 +1,49 @@
+"""Graph oracle: renders /render requests with Debian's graphite-web.
+
+stdin: JSON {"requests": ["/render?...", ...], "repeat": 0}
+stdout: JSON [{"status": int, "body_b64": str, "content_type": str}, ...]
+        or, with repeat > 0, {"seconds": [per request, mean of repeat runs]}
+The whisper files must already exist under $ORACLE_DIR/whisper.
+"""
+import base64
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ["GRAPHITE_SETTINGS_MODULE"] = "graph_oracle_settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
+d = os.environ["ORACLE_DIR"]
+os.makedirs(os.path.join(d, "log"), exist_ok=True)
+
+import logging
+logging.disable(logging.CRITICAL)
+import collections
+import collections.abc
+collections.Hashable = collections.abc.Hashable
+import django
+django.setup()
+from django.core.management import call_command
+call_command('migrate', run_syncdb=True, verbosity=0)
+from django.test import Client
+
+req = json.load(sys.stdin)
+client = Client(raise_request_exception=False)
+if req.get("repeat"):
+    secs = []
+    for r in req["requests"]:
+        client.get(r)  # warm
+        t0 = time.perf_counter()
+        for _ in range(req["repeat"]):
+            resp = client.get(r)
+            assert resp.status_code == 200, resp.content[:300]
+        secs.append((time.perf_counter() - t0) / req["repeat"])
+    json.dump({"seconds": secs}, sys.stdout)
+    sys.exit(0)
+out = []
+for r in req["requests"]:
+    resp = client.get(r)
+    out.append({"status": resp.status_code, "body_b64": base64.b64encode(resp.content).decode(),
+                "content_type": resp.get("Content-Type", "")})
+json.dump(out, sys.stdout)
