@@ -29,10 +29,10 @@ type gseries struct {
 // seriesOpts are graphite-web's series.options.
 type seriesOpts struct {
 	stacked, invisible, secondYAxis, drawAsInfinite bool
-	alpha                                            optFloat
-	lineWidth                                        optFloat
-	dashed                                           optFloat
-	dashedBool                                       bool
+	alpha                                           optFloat
+	lineWidth                                       optFloat
+	dashed                                          optFloat
+	dashedBool                                      bool
 }
 
 func (s *gseries) consolidated() []float64 {
@@ -72,9 +72,9 @@ type lineGraph struct {
 	yLabelsL, yLabelsR               []string
 	yLabelWidthL, yLabelWidthR       float64
 
-	clock         wallClock
-	xScaleFactor  float64
-	xConf         xAxisConfig
+	clock        wallClock
+	xScaleFactor float64
+	xConf        xAxisConfig
 }
 
 func (g *lineGraph) draw(list []*query.Series) error {
