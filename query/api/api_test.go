@@ -65,7 +65,8 @@ func TestRenderHTTP(t *testing.T) {
 		{"GET", "/render?target=sumSeries(a.b&format=json", "", "", 400, "", "Invalid parameters (parsing target"},
 		{"GET", "/render?target=a.b&from=-1h&until=-1h&format=json", "", "", 400, "", "Invalid parameters (Invalid empty time range)"},
 		{"GET", "/render?target=a.b&from=yesterdayish&format=json", "", "", 400, "", "Invalid parameters (parsing time"},
-		{"GET", "/render?target=a.b&format=png", "", "", 400, "", "Invalid parameters (format \"png\" is not supported"},
+		{"GET", "/render?target=a.b&format=gif", "", "", 400, "", "Invalid parameters (format \"gif\" is not supported"},
+		{"GET", "/render?target=a.b&format=svg&areaMode=bogus", "", "", 400, "", "Invalid parameters (invalid areaMode: \"bogus\" is not one of none, first, all, stacked)"},
 		{"GET", "/metrics/find?query=x.*", "", "", 200, "application/json", `[{"text": "y z", "id": "x.y z", "allowChildren": 0, "expandable": 0, "leaf": 1}]`},
 		// Grafana's raw form body (no URL encoding of the glob).
 		{"POST", "/metrics/find?from=1&until=2", "application/x-www-form-urlencoded", "query=a.*", 200, "application/json",

@@ -78,13 +78,13 @@ func TestTagsHTTP(t *testing.T) {
 func TestTagsWithoutTagDB(t *testing.T) {
 	srv := startServer(t, newGenSource(), time.Unix(1000, 0))
 	for uri, want := range map[string]string{
-		"/tags":                               `[]`,
-		"/tags/host":                          `null`,
-		"/tags/findSeries?expr=a%3Db":         `[]`,
-		"/tags/autoComplete/tags":             `[]`,
-		"/tags/autoComplete/values?tag=a":     `[]`,
-		"/render?target=seriesByTag('a=b')":   `[]`,
-		"/events/get_data?from=-1h&until=now": `[]`,
+		"/tags":                           `[]`,
+		"/tags/host":                      `null`,
+		"/tags/findSeries?expr=a%3Db":     `[]`,
+		"/tags/autoComplete/tags":         `[]`,
+		"/tags/autoComplete/values?tag=a": `[]`,
+		"/render?target=seriesByTag('a=b')&format=json": `[]`,
+		"/events/get_data?from=-1h&until=now":           `[]`,
 	} {
 		if status, _, body := srv.get(t, uri); status != 200 || string(body) != want {
 			t.Errorf("%s: %d %s, want 200 %s", uri, status, body, want)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
 	"image/png"
 	"math"
 	"os"
@@ -15,6 +14,9 @@ import (
 	"strings"
 	"testing"
 )
+
+// maxWorst is the PNG distance limit (worst 8×8 block, mean L* difference).
+const maxWorst = 4.0
 
 var update = flag.Bool("update", false, "re-record the golden outputs from graphite-web and regenerate the docs gallery")
 
@@ -175,9 +177,14 @@ func TestGalleryOracle(t *testing.T) {
 				os.WriteFile(filepath.Join(os.Getenv("GRAPH_DUMP"), c.name+"-graphite.svg"), wsvg.Body, 0o644)
 				os.WriteFile(filepath.Join(os.Getenv("GRAPH_DUMP"), c.name+"-plumbago.svg"), gsvg.Body, 0o644)
 			}
-			_ = gi
-			_ = wi
-			_ = image.Point{}
+			worst, mean := pngDistance(wi, gi)
+			limit := maxWorst
+			if c.maxDist > 0 {
+				limit = c.maxDist
+			}
+			if worst > limit {
+				t.Errorf("png distance: worst block %.2f > %.1f (mean %.3f)", worst, limit, mean)
+			}
 		})
 	}
 }
@@ -191,7 +198,9 @@ func readGolden(t *testing.T, name string) (svg, pngr response) {
 	var g struct {
 		Status int `json:"status"`
 	}
-	json.Unmarshal(meta, &g)
+	if err := json.Unmarshal(meta[:bytes.IndexByte(meta, '\n')+1], &g); err != nil {
+		t.Fatalf("golden %s: %v", name, err)
+	}
 	svg.Status, pngr.Status = g.Status, g.Status
 	if g.Status != 200 {
 		return
