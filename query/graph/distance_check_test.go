@@ -22,7 +22,7 @@ func TestDistanceCatchesWrongLabel(t *testing.T) {
 		over  bool
 	}{
 		{"", false},
-		{"&tz=Etc/GMT-1", true},       // 12/31 13:00 for 12/31 12:00
+		{"&tz=Etc/GMT-1", true},           // 12/31 13:00 for 12/31 12:00
 		{"&xFormat=%25m/%25d %25H", true}, // 12/31 12 for 12/31 12:00
 	} {
 		got := plumbago(a, galleryURI(galleryCase{query: c.query + tc.extra}, "png"))
