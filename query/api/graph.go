@@ -25,12 +25,17 @@ func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest)
 	}
 	var list []*query.Series
 	if gp.GraphType == "pie" {
-		// graphite-web's pie takes name:value targets as literal slices
-		var exprs []string
+		// graphite-web's pie takes name:value targets as literal slices,
+		// in target order with the evaluated ones
 		for _, t := range r.targets {
 			name, v, ok := strings.Cut(t, ":")
 			if !ok {
-				exprs = append(exprs, t)
+				evald, err := a.ev.Eval(ctx, r.req, []string{t})
+				if err != nil {
+					a.fail(ctx, err)
+					return
+				}
+				list = append(list, evald...)
 				continue
 			}
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -40,15 +45,12 @@ func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest)
 			}
 			list = append(list, graph.PieSlice(name, f))
 		}
-		r.targets = exprs
-	}
-	if len(r.targets) > 0 {
-		evald, err := a.ev.Eval(ctx, r.req, r.targets)
-		if err != nil {
+	} else {
+		var err error
+		if list, err = a.ev.Eval(ctx, r.req, r.targets); err != nil {
 			a.fail(ctx, err)
 			return
 		}
-		list = append(list, evald...)
 	}
 	body, err := graph.Render(list, gp)
 	if err != nil {

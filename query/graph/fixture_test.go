@@ -132,6 +132,9 @@ const graphiteWebViews = "/usr/lib/python3/dist-packages/graphite/render/views.p
 // haveGraphiteWeb reports whether Debian's graphite-web is installed;
 // under CI=true its absence fails the test.
 func haveGraphiteWeb(t testing.TB) bool {
+	if os.Getenv("GRAPH_ORACLE") == "golden" && os.Getenv("CI") != "true" {
+		return false // compare with the recorded outputs only
+	}
 	for _, p := range []string{graphiteWebViews, "/usr/bin/python3"} {
 		if _, err := os.Stat(p); err != nil {
 			if os.Getenv("CI") == "true" {

@@ -22,7 +22,41 @@ var (
 	fontOblique []byte
 	//go:embed fonts/DejaVuSans-BoldOblique.ttf
 	fontBoldOblique []byte
+	// hintedMetrics are cairo's image-surface metrics of the faces
+	// (FreeType hinting with antialias none, graphite-web's font options),
+	// measured by testdata/hinting/gen.py: per face (regular, oblique,
+	// bold, bold oblique) and size 1..48, ascent, descent and height, then
+	// the whole-pixel advance of runes 32..255.
+	//go:embed fonts/hinted-metrics.bin
+	hintedMetrics []byte
 )
+
+const (
+	hintedMaxSize = 48
+	hintedFirst   = 32
+	hintedLast    = 255
+	hintedRecord  = 3 + hintedLast - hintedFirst + 1
+)
+
+// hintedRecordFor returns the metrics record of a face at an integer
+// size, or nil where none was measured.
+func hintedRecordFor(bold, italic bool, size float64) []byte {
+	if size != math.Trunc(size) || size < 1 || size > hintedMaxSize {
+		return nil
+	}
+	i := 0
+	if bold {
+		i += 2
+	}
+	if italic {
+		i++
+	}
+	off := (i*hintedMaxSize + int(size) - 1) * hintedRecord
+	if off+hintedRecord > len(hintedMetrics) {
+		return nil
+	}
+	return hintedMetrics[off : off+hintedRecord]
+}
 
 // glyphOutline is one glyph in font units (y down), flattened to
 // polygons, with its advance.
@@ -142,6 +176,9 @@ func (s fontSpec) extents() fontExtents {
 	k := s.size / f.unitsPerEm
 	e := fontExtents{f.ascent * k, f.descent * k, f.height * k}
 	if s.hinted {
+		if rec := hintedRecordFor(s.bold, s.italic, s.size); rec != nil {
+			return fontExtents{float64(rec[0]), float64(rec[1]), float64(rec[2])}
+		}
 		// FreeType's scaled metrics with hinting: ascender rounded up,
 		// descender down, height to the nearest pixel.
 		e = fontExtents{math.Ceil(e.ascent), math.Ceil(e.descent), math.Round(e.height)}
@@ -149,9 +186,12 @@ func (s fontSpec) extents() fontExtents {
 	return e
 }
 
-func (s fontSpec) advance(g *glyphOutline, f *face) float64 {
+func (s fontSpec) advance(r rune, g *glyphOutline, f *face) float64 {
 	a := g.advance * s.size / f.unitsPerEm
 	if s.hinted {
+		if rec := hintedRecordFor(s.bold, s.italic, s.size); rec != nil && r >= hintedFirst && r <= hintedLast {
+			return float64(rec[3+r-hintedFirst])
+		}
 		a = math.Round(a)
 	}
 	return a
@@ -163,7 +203,7 @@ func (s fontSpec) width(text string) float64 {
 	f := faceFor(s.bold, s.italic)
 	w := 0.0
 	for _, r := range text {
-		w += s.advance(f.glyph(r), f)
+		w += s.advance(r, f.glyph(r), f)
 	}
 	return w
 }
@@ -177,7 +217,7 @@ func (s fontSpec) appendText(p *path, text string, x, y, angle float64) {
 	for _, r := range text {
 		g := f.glyph(r)
 		p.appendTransformed(&g.path, k*c, k*sn, -k*sn, k*c, x, y)
-		adv := s.advance(g, f)
+		adv := s.advance(r, g, f)
 		x += adv * c
 		y += adv * sn
 	}

@@ -10,9 +10,10 @@ import (
 // lays it out for graphite-web: a <g class="graphite"> holding the
 // drawing, split into <g class="..."> parts at glyph.py's headers.
 type svgWriter struct {
-	b       bytes.Buffer
-	nclip   int
-	inGroup bool
+	b         bytes.Buffer
+	nclip     int
+	inGroup   bool
+	noHeaders bool // pie graphs: graphite-web leaves their headers unmarked
 }
 
 func newSVG(w, h float64) *svgWriter {
@@ -42,6 +43,9 @@ func (s *svgWriter) num(v float64) {
 }
 
 func (s *svgWriter) header(name string) {
+	if s.noHeaders {
+		return
+	}
 	if s.inGroup {
 		s.b.WriteString("</g>\n")
 	}
