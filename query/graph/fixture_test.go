@@ -65,46 +65,47 @@ var (
 	fixErr  error
 )
 
-// fixture writes the whisper files once (Plumbago's own writer, read by
-// both servers) and returns their directory and an API over them.
+// fixture writes the gallery's whisper files once (Plumbago's own
+// writer, read by both servers) and returns their directory and an API
+// over them.
 func fixture(t testing.TB) (string, *api.API) {
 	t.Helper()
-	fixOnce.Do(func() {
-		fixDir, fixErr = os.MkdirTemp("", "plumbago-graph")
-		if fixErr != nil {
-			return
-		}
-		wdir := filepath.Join(fixDir, "whisper")
-		ss, err := schema.ParseSchemas(strings.NewReader("[all]\npattern = .*\nretentions = 60s:1d\n"))
-		if err != nil {
-			fixErr = err
-			return
-		}
-		as, err := schema.ParseAggregations(strings.NewReader("[all]\npattern = .*\nxFilesFactor = 0.5\naggregationMethod = average\n"))
-		if err != nil {
-			fixErr = err
-			return
-		}
-		st, err := whisper.Open(whisper.Options{Dir: wdir, Index: index.New(), Rules: &schema.Rules{Schemas: ss, Aggregations: as},
-			Now: func() int64 { return fixtureNow }})
-		if err != nil {
-			fixErr = err
-			return
-		}
-		<-st.ScanDone()
-		var b storage.Batch
-		for name, ps := range fixtureMetrics() {
-			b.Series = append(b.Series, storage.SeriesPoints{Name: name, Points: ps})
-		}
-		if fixErr = st.Write(&b); fixErr != nil {
-			return
-		}
-		fixAPI = api.New(st, api.Options{Now: func() time.Time { return time.Unix(fixtureNow, 0) }, CacheBytes: -1})
-	})
+	fixOnce.Do(func() { fixDir, fixAPI, fixErr = makeFixture(fixtureMetrics()) })
 	if fixErr != nil {
 		t.Fatal(fixErr)
 	}
 	return fixDir, fixAPI
+}
+
+// makeFixture writes metrics as whisper files (one minute steps kept for
+// a day) at fixtureNow in a new directory.
+func makeFixture(metrics map[string][]storage.Point) (string, *api.API, error) {
+	dir, err := os.MkdirTemp("", "plumbago-graph")
+	if err != nil {
+		return "", nil, err
+	}
+	ss, err := schema.ParseSchemas(strings.NewReader("[all]\npattern = .*\nretentions = 60s:1d\n"))
+	if err != nil {
+		return "", nil, err
+	}
+	as, err := schema.ParseAggregations(strings.NewReader("[all]\npattern = .*\nxFilesFactor = 0.5\naggregationMethod = average\n"))
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := whisper.Open(whisper.Options{Dir: filepath.Join(dir, "whisper"), Index: index.New(), Rules: &schema.Rules{Schemas: ss, Aggregations: as},
+		Now: func() int64 { return fixtureNow }})
+	if err != nil {
+		return "", nil, err
+	}
+	<-st.ScanDone()
+	var b storage.Batch
+	for name, ps := range metrics {
+		b.Series = append(b.Series, storage.SeriesPoints{Name: name, Points: ps})
+	}
+	if err := st.Write(&b); err != nil {
+		return "", nil, err
+	}
+	return dir, api.New(st, api.Options{Now: func() time.Time { return time.Unix(fixtureNow, 0) }, CacheBytes: -1}), nil
 }
 
 type response struct {

@@ -1,0 +1,98 @@
+package graph_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/plumbago/plumbago/query/api"
+	"github.com/plumbago/plumbago/storage"
+)
+
+// The speed cases: 10 series × 1,000 points on an 800×600 PNG, and 100
+// series stacked (areaMode=stacked) on the same size.
+var benchURIs = []struct{ name, uri string }{
+	{"10x1000-png", fmt.Sprintf("/render?target=bench.s00*&from=-1000min&now=%d&width=800&height=600&noCache=1", fixtureNow)},
+	{"100-stacked-png", fmt.Sprintf("/render?target=bench.*&from=-1000min&now=%d&width=800&height=600&areaMode=stacked&noCache=1", fixtureNow)},
+}
+
+func benchMetrics() map[string][]storage.Point {
+	m := map[string][]storage.Point{}
+	for k := 0; k < 100; k++ {
+		ps := make([]storage.Point, 1000)
+		for i := range ps {
+			ps[i] = storage.Point{Timestamp: fixtureNow - int64(i)*60, Value: 10 + 5*math.Sin(float64(i*(k+1))/97) + float64(k%7)}
+		}
+		m[fmt.Sprintf("bench.s%03d", k)] = ps
+	}
+	return m
+}
+
+var (
+	benchOnce sync.Once
+	benchDir  string
+	benchAPI  *api.API
+	benchErr  error
+)
+
+func benchFixture(tb testing.TB) (string, *api.API) {
+	tb.Helper()
+	benchOnce.Do(func() { benchDir, benchAPI, benchErr = makeFixture(benchMetrics()) })
+	if benchErr != nil {
+		tb.Fatal(benchErr)
+	}
+	return benchDir, benchAPI
+}
+
+func benchRender(b *testing.B, uri string) {
+	_, a := benchFixture(b)
+	if r := plumbago(a, uri); r.Status != 200 {
+		b.Fatalf("%d %s", r.Status, r.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plumbago(a, uri)
+	}
+}
+
+// BenchmarkGraph10x1000PNG: /render of 10 series × 1,000 points as an
+// 800×600 PNG (fetch from whisper, evaluation, drawing, PNG encoding).
+func BenchmarkGraph10x1000PNG(b *testing.B) { benchRender(b, benchURIs[0].uri) }
+
+// BenchmarkGraph100Stacked: 100 series stacked, 800×600 PNG.
+func BenchmarkGraph100Stacked(b *testing.B) { benchRender(b, benchURIs[1].uri) }
+
+// TestGraphSpeedVsGraphiteWeb times the speed cases in one run through
+// Plumbago (testing.Benchmark) and Debian's graphite-web (its Django view
+// through the test client, render cache off, same whisper files) and
+// reports the ratio. Long: runs with GRAPH_BENCH=1 only.
+func TestGraphSpeedVsGraphiteWeb(t *testing.T) {
+	if os.Getenv("GRAPH_BENCH") == "" {
+		t.Skip("set GRAPH_BENCH=1 to time Plumbago against graphite-web")
+	}
+	if !haveGraphiteWeb(t) {
+		t.Skip("graphite-web not installed")
+	}
+	dir, a := benchFixture(t)
+	var uris []string
+	for _, c := range benchURIs {
+		uris = append(uris, c.uri)
+	}
+	_, gw := graphiteWeb(t, dir, uris, 10)
+	for i, c := range benchURIs {
+		r := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			for j := 0; j < b.N; j++ {
+				if res := plumbago(a, c.uri); res.Status != 200 {
+					b.Fatalf("%d", res.Status)
+				}
+			}
+		})
+		ours := float64(r.NsPerOp()) / 1e9
+		t.Logf("%s: graphite-web %.1f ms, Plumbago %.2f ms (%d B/op, %d allocs/op): %.1f× faster",
+			c.name, gw[i]*1000, ours*1000, r.AllocedBytesPerOp(), r.AllocsPerOp(), gw[i]/ours)
+	}
+}
