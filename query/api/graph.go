@@ -30,7 +30,8 @@ func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest)
 		for _, t := range r.targets {
 			name, v, ok := strings.Cut(t, ":")
 			if !ok {
-				evald, err := a.ev.Eval(ctx, r.req, []string{t})
+				evald, release, err := a.ev.EvalReserved(ctx, r.req, []string{t})
+				defer release()
 				if err != nil {
 					a.fail(ctx, err)
 					return
@@ -46,8 +47,12 @@ func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest)
 			list = append(list, graph.PieSlice(name, f))
 		}
 	} else {
-		var err error
-		if list, err = a.ev.Eval(ctx, r.req, r.targets); err != nil {
+		// the request's share of the query memory budget is held until the
+		// picture is encoded
+		var release func()
+		list, release, err = a.ev.EvalReserved(ctx, r.req, r.targets)
+		defer release()
+		if err != nil {
 			a.fail(ctx, err)
 			return
 		}
