@@ -220,6 +220,8 @@ type run struct {
 
 // updater holds the scratch state of one update_many; reused across files.
 type updater struct {
+	files FileIO
+	pt    [pointSize]byte // one propagated point (not on the stack: it goes through files)
 	fd    int
 	h     *header
 	buf   []byte // packed points to write
@@ -326,13 +328,13 @@ func (u *updater) archiveUpdate(ai int, pts []point) error {
 		off := floorMod(floorDiv(start-base, step), a.points) * pointSize
 		if beyond := off + int64(len(data)) - a.size; beyond > 0 {
 			cut := int64(len(data)) - beyond
-			if err := pwriteFull(u.fd, data[:cut], a.offset+off); err != nil {
+			if err := u.files.Pwrite(u.fd, data[:cut], a.offset+off); err != nil {
 				return err
 			}
-			if err := pwriteFull(u.fd, data[cut:], a.offset); err != nil {
+			if err := u.files.Pwrite(u.fd, data[cut:], a.offset); err != nil {
 				return err
 			}
-		} else if err := pwriteFull(u.fd, data, a.offset+off); err != nil {
+		} else if err := u.files.Pwrite(u.fd, data, a.offset+off); err != nil {
 			return err
 		}
 	}
@@ -416,8 +418,8 @@ func (u *updater) propagate(l int64, hi, li int) (bool, error) {
 		return false, nil
 	}
 	v := u.h.method.Aggregate(u.known, total)
-	var pt [pointSize]byte
-	binary.BigEndian.PutUint32(pt[:], uint32(l))
+	pt := u.pt[:]
+	binary.BigEndian.PutUint32(pt, uint32(l))
 	binary.BigEndian.PutUint64(pt[4:], math.Float64bits(v))
 	lb, err := u.base(li)
 	if err != nil {
@@ -429,7 +431,7 @@ func (u *updater) propagate(l int64, hi, li int) (bool, error) {
 	} else {
 		off = floorMod(floorDiv(l-lb, lo.step), lo.points) * pointSize
 	}
-	if err := pwriteFull(u.fd, pt[:], lo.offset+off); err != nil {
+	if err := u.files.Pwrite(u.fd, pt, lo.offset+off); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -119,7 +119,7 @@ func (f *File) Points(i int, dst []storage.Point) ([]storage.Point, error) {
 // skipped), from workers goroutines at once (0 = 4 × GOMAXPROCS). fn must be
 // safe for concurrent use.
 func Walk(dir string, workers int, fn func(name, path string)) {
-	s := &Store{dir: filepath.Clean(dir), stop: make(chan struct{}), scanDone: make(chan struct{}), onFile: fn}
+	s := &Store{dir: filepath.Clean(dir), stop: make(chan struct{}), scanDone: make(chan struct{}), onFile: fn, dirFD: -1}
 	if workers <= 0 {
 		workers = DefaultOptions(dir, nil).Workers
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	// FileMode and DirMode are used for new files and directories;
 	// 0 = 0644 and 0755 (before umask).
 	FileMode, DirMode os.FileMode
+	// Files is the file layer of the write path; nil = the operating
+	// system. Tests inject faults here.
+	Files FileIO
 	// MinFreeBytes is the free-space reserve of the volume holding Dir:
 	// at or below it, series that need space (a new file, a sparse file)
 	// fail with storage.ErrNoSpace, while the fully allocated files of
@@ -100,6 +103,7 @@ type Stats struct {
 	// (their names are not recoverable from the file system).
 	ScannedHashedTagged uint64
 	EmptyRecreated      uint64 // zero-length files (left by a crash) replaced by a new file
+	Syncs               uint64 // syncfs calls made by Sync
 }
 
 const stripes = 1024
@@ -120,6 +124,14 @@ type Store struct {
 	onFile func(name, path string) // Walk: scan results go here instead of the index
 
 	space diskspace.Guard
+	files FileIO
+	dirFD int // the tree's root, for syncfs
+
+	syncReq    atomic.Uint64 // Sync calls so far
+	syncMu     sync.Mutex    // one syncfs at a time; guards the two below
+	syncedUpTo uint64        // Sync calls covered by the last syncfs
+	syncErr    error
+	syncs      atomic.Uint64
 
 	closed   atomic.Bool
 	stop     chan struct{}
@@ -156,6 +168,10 @@ func Open(opts Options) (*Store, error) {
 		scanDone: make(chan struct{}),
 	}
 	s.space = diskspace.Guard{Dir: s.dir, Reserve: opts.MinFreeBytes}
+	s.files = opts.Files
+	if s.files == nil {
+		s.files = osFiles{}
+	}
 	if s.rules == nil {
 		s.rules = schema.Default()
 	}
@@ -171,6 +187,11 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.dir, s.dirMode); err != nil {
 		return nil, fmt.Errorf("opening whisper store %q: %w", s.dir, err)
 	}
+	dirFD, err := openFile(append([]byte(s.dir), 0), syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening whisper store %q: %w", s.dir, err)
+	}
+	s.dirFD = dirFD
 	s.pool.New = func() any { return new(scratch) }
 	workers := opts.Workers
 	if workers <= 0 {
@@ -197,19 +218,23 @@ func (s *Store) Stats() Stats {
 		ScannedFiles:        s.scanned.Load(),
 		ScannedHashedTagged: s.scannedHashed.Load(),
 		EmptyRecreated:      s.emptyFixed.Load(),
+		Syncs:               s.syncs.Load(),
 	}
 }
 
 // Close stops the scan and refuses further operations. Writes are
-// synchronous (each series is written before Write returns), so there is
-// nothing to flush.
+// synchronous (each series is written before Write returns) but reach the
+// disk only with Sync: the write buffer syncs before it closes the store.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
 	close(s.stop)
 	<-s.scanDone
-	return nil
+	if s.dirFD < 0 {
+		return nil
+	}
+	return closeFile(s.dirFD)
 }
 
 // maxPooledPoints bounds the point buffer a pooled scratch keeps, so one
@@ -460,12 +485,12 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	mu.Lock()
 	defer mu.Unlock()
 
-	fd, err := openFile(cpath, syscall.O_RDWR, 0)
+	fd, err := s.files.Open(cpath, syscall.O_RDWR, 0)
 	if err == syscall.ENOENT && isTagged(name) {
 		// carbon with TAG_HASH_FILENAMES = True (its default): keep writing its file
 		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
 			sc.alt = append(alt, 0)
-			if afd, aerr := openFile(sc.alt, syscall.O_RDWR, 0); aerr == nil {
+			if afd, aerr := s.files.Open(sc.alt, syscall.O_RDWR, 0); aerr == nil {
 				fd, err, cpath = afd, nil, sc.alt
 			}
 		}
@@ -508,7 +533,7 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
 		return fmt.Errorf("reading header of %q: %w", goPath(cpath), err)
 	}
-	sc.u.fd, sc.u.h, sc.u.written = fd, &sc.hdr, 0
+	sc.u.fd, sc.u.h, sc.u.written, sc.u.files = fd, &sc.hdr, 0, s.files
 	dropped, err := sc.u.updateMany(sc.pts, now)
 	s.updateOps.Add(1)
 	s.written.Add(uint64(sc.u.written))
@@ -538,15 +563,15 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 		return -1, fmt.Errorf("schema [%s]: %w", sch.Name, err)
 	}
 	path := goPath(cpath)
-	fd, err := openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+	fd, err := s.files.Open(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	if err == syscall.ENOENT {
 		if err := os.MkdirAll(filepath.Dir(path), s.dirMode); err != nil {
 			return -1, err
 		}
-		fd, err = openFile(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
+		fd, err = s.files.Open(cpath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, s.fileMode)
 	}
 	if err == syscall.EEXIST {
-		return openFile(cpath, syscall.O_RDWR, 0)
+		return s.files.Open(cpath, syscall.O_RDWR, 0)
 	}
 	if err != nil {
 		return -1, err
@@ -558,7 +583,7 @@ func (s *Store) create(sc *scratch, name string, cpath []byte) (int, error) {
 	}
 	hdr := encodeHeader(sc.u.buf, rs, agg.Method, agg.XFilesFactor)
 	sc.u.buf = hdr
-	if err := pwriteFull(fd, hdr, 0); err != nil {
+	if err := s.files.Pwrite(fd, hdr, 0); err != nil {
 		return fail(err)
 	}
 	total := schema.FileSize(rs)
