@@ -39,6 +39,22 @@ type Config struct {
 	// flush interval (all types together); metrics for further new names
 	// are dropped and counted. 0 means no limit. Not an etsy option.
 	MaxKeys int `toml:"maxKeys"`
+	// TimerSampleCap bounds the samples one event loop keeps for one timer
+	// in one flush interval; past it the loop keeps a uniform random sample
+	// (reservoir sampling) and exact count, sum, sum of squares, min and max,
+	// so only percentiles, median, std's rounding and histograms become
+	// estimates (docs/statsd.md). 0 means no cap (etsy's behaviour: memory
+	// grows with the traffic). Not an etsy option.
+	TimerSampleCap int `toml:"timerSampleCap"`
+	// TimerSampleBudget bounds the timer samples all event loops keep in one
+	// flush interval, over every timer (each loop gets an equal share, see
+	// EventLoops). A timer that reaches its loop's share stops growing and
+	// samples at the size it has (at least one sample per timer). 0 means no
+	// budget; serve derives it from --memory-budget. Not an etsy option.
+	TimerSampleBudget int `toml:"timerSampleBudget"`
+	// EventLoops is the number of loops TimerSampleBudget is shared among
+	// (set by serve; 0 or 1 gives each loop the whole budget).
+	EventLoops int `toml:"-"`
 	// HealthStatus is the initial admin health ("up" or "down").
 	HealthStatus string         `toml:"healthStatus"`
 	Graphite     GraphiteConfig `toml:"graphite"`
@@ -63,6 +79,18 @@ type HistogramConfig struct {
 	Bins   []any  `toml:"bins"`
 }
 
+// DefaultTimerSampleCap is the default TimerSampleCap: 16384 samples (128 KiB
+// per timer and loop) keep a p99's rank error under 0.1 percentile point.
+const DefaultTimerSampleCap = 16384
+
+// loopSampleBudget is one loop's share of TimerSampleBudget (0: none).
+func (c *Config) loopSampleBudget() int {
+	if c.TimerSampleBudget <= 0 {
+		return 0
+	}
+	return max(1, (c.TimerSampleBudget+max(c.EventLoops, 1)-1)/max(c.EventLoops, 1))
+}
+
 // DefaultConfig returns etsy statsd's defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -74,6 +102,7 @@ func DefaultConfig() Config {
 		PrefixStats:      "statsd",
 		HealthStatus:     "up",
 		MaxKeys:          1_000_000,
+		TimerSampleCap:   DefaultTimerSampleCap,
 		Graphite: GraphiteConfig{
 			LegacyNamespace: true,
 			GlobalPrefix:    "stats",
@@ -112,6 +141,9 @@ func (c *Config) Validate() error {
 		if math.IsNaN(p) || math.IsInf(p, 0) || p == 0 || p > 100 || p < -100 {
 			return fmt.Errorf("statsd percentThreshold %v: must be in [-100,0) or (0,100]", p)
 		}
+	}
+	if c.TimerSampleCap < 0 || c.TimerSampleBudget < 0 {
+		return fmt.Errorf("statsd timerSampleCap %d, timerSampleBudget %d: must not be negative", c.TimerSampleCap, c.TimerSampleBudget)
 	}
 	if c.HealthStatus != "up" && c.HealthStatus != "down" {
 		return fmt.Errorf("statsd healthStatus %q: must be up or down", c.HealthStatus)

@@ -37,6 +37,8 @@ type Flusher struct {
 	totPackets    float64
 	totMetrics    float64
 	totDropped    float64
+	sampleDrops   float64
+	retained      int
 	flushes       uint64
 	health        string
 	lastFlush     int64
@@ -56,6 +58,7 @@ type Flusher struct {
 	num []byte
 	cum []float64
 	sq  []float64
+	ws  []wsample
 }
 
 type state struct {
@@ -201,11 +204,7 @@ func (f *Flusher) merge(st *state, snaps []*Snapshot) {
 		*st.counters.getS(f.pktName) += s.packets
 		*st.counters.getS(f.metName) += s.metrics
 		s.counters.eachLive(func(e *entry[float64]) { *st.counters.getS(e.name) += e.v })
-		s.timers.eachLive(func(e *entry[timerVal]) {
-			t := st.timers.getS(e.name)
-			t.vals = append(t.vals, e.v.vals...)
-			t.count += e.v.count
-		})
+		s.timers.eachLive(func(e *entry[timerVal]) { mergeTimer(st.timers.getS(e.name), &e.v) })
 		s.gauges.eachLive(func(e *entry[gaugeVal]) {
 			g, exists := st.gauges.find(e.name)
 			if !exists {
@@ -245,6 +244,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	ts := jsRoundSeconds(now)
 	f.flushes++
 	f.merge(&f.st, snaps)
+	retained := 0
 	if f.oldTS > 0 { // after the interval's gauges, as etsy inserts it
 		f.st.gauges.getS(f.lagName).v = float64(ts-f.oldTS) - f.intervalS
 	}
@@ -257,6 +257,8 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		f.totPackets += s.packets
 		f.totMetrics += s.metrics
 		f.totDropped += s.dropped
+		f.sampleDrops += s.sampleDrops
+		retained += s.retained
 		if s.lastMsg > f.lastMsgSeen {
 			f.lastMsgSeen = s.lastMsg
 		}
@@ -327,6 +329,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	f.flushLength = int64(e.bytes)
 	f.lastFlush = jsRoundSeconds(time.Now())
 	f.num = e.num
+	f.retained = retained
 
 	f.clearInterval()
 }
@@ -348,7 +351,7 @@ func (f *Flusher) clearInterval() {
 		if f.delT {
 			t.live = false
 		}
-		t.v.vals, t.v.count = t.v.vals[:0], 0
+		t.v.reset()
 	}
 	for i := range st.sets.ents {
 		s := &st.sets.ents[i]
@@ -374,6 +377,11 @@ func (f *Flusher) clearInterval() {
 	st.timers.compact()
 	st.gauges.compact()
 	st.sets.compact()
+	f.cum, f.sq = shrink(f.cum), shrink(f.sq)
+	if cap(f.ws) > 1024 && len(f.ws) < cap(f.ws)/4 {
+		f.ws = nil
+	}
+	f.ws = f.ws[:0]
 }
 
 type emitter struct {
@@ -442,6 +450,35 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 		out(f.tsub.countPS, "count_ps", 0)
 		return
 	}
+	var h *histogram
+	if f.tsub.hist {
+		for i := range f.hist {
+			if strings.Contains(key, f.hist[i].metric) {
+				h = &f.hist[i]
+				break
+			}
+		}
+	}
+	if !t.exact() {
+		if !t.est { // one loop only, over its cap: weight seen/len for each
+			t.est = true
+			t.w = t.w[:0]
+			for range t.vals {
+				t.w = append(t.w, float64(t.seen)/float64(n))
+			}
+		}
+		f.emitEstimated(out, func(freq func(lo, hi float64) float64) {
+			if h == nil {
+				return
+			}
+			lo := math.Inf(-1)
+			for _, b := range h.bins {
+				e.add(f.build(f.timerNS, name, "histogram", b.name, tags), freq(lo, b.bound))
+				lo = b.bound
+			}
+		}, t)
+		return
+	}
 	vals := t.vals
 	slices.Sort(vals)
 	cum := f.cum[:0]
@@ -501,24 +538,16 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 	out(f.tsub.sumSq, "sum_squares", sumSq)
 	out(f.tsub.mean, "mean", mean)
 	out(f.tsub.median, "median", median)
-	if !f.tsub.hist {
+	if h == nil {
 		return
 	}
-	for _, h := range f.hist {
-		if !strings.Contains(key, h.metric) {
-			continue
+	i := 0
+	for _, b := range h.bins {
+		freq := 0
+		for ; i < n && (math.IsInf(b.bound, 1) || vals[i] < b.bound); i++ {
+			freq++
 		}
-		i := 0
-		for _, b := range h.bins {
-			freq := 0
-			for ; i < n && (math.IsInf(b.bound, 1) || vals[i] < b.bound); i++ {
-				freq++
-			}
-			if f.tsub.hist {
-				e.add(f.build(f.timerNS, name, "histogram", b.name, tags), float64(freq))
-			}
-		}
-		break
+		e.add(f.build(f.timerNS, name, "histogram", b.name, tags), float64(freq))
 	}
 }
 
@@ -527,12 +556,21 @@ type Totals struct {
 	Packets, Metrics, BadLines float64
 	// Dropped counts metrics refused by Config.MaxKeys.
 	Dropped float64
-	Flushes uint64
+	// TimerSamplesDropped counts timer samples the loops saw but did not
+	// keep (Config.TimerSampleCap, TimerSampleBudget): their timers' count,
+	// sum, sum of squares, mean, upper and lower stay exact, percentiles
+	// and median are estimated.
+	TimerSamplesDropped float64
+	// TimerSamplesRetained is the number of timer samples the last flush
+	// merged (what the caps bound).
+	TimerSamplesRetained int
+	Flushes              uint64
 }
 
 // Totals returns the cumulative counts (for /metrics).
 func (f *Flusher) Totals() Totals {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Dropped: f.totDropped, Flushes: f.flushes}
+	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Dropped: f.totDropped,
+		TimerSamplesDropped: f.sampleDrops, TimerSamplesRetained: f.retained, Flushes: f.flushes}
 }

@@ -13,7 +13,12 @@ import (
 type Loop struct {
 	sanitize bool
 	maxKeys  int
-	cur      *Snapshot
+	// sampleCap and sampleBudget bound the timer samples kept per timer and
+	// over all timers in one interval (0: no bound); see addSample.
+	sampleCap    int
+	sampleBudget int
+	rng          rng
+	cur          *Snapshot
 	spare    atomic.Pointer[Snapshot]
 
 	keyBuf  []byte
@@ -23,7 +28,9 @@ type Loop struct {
 
 // NewLoop returns the aggregation state for one event loop.
 func NewLoop(cfg *Config) *Loop {
-	l := &Loop{sanitize: cfg.KeyNameSanitize, maxKeys: cfg.MaxKeys}
+	l := &Loop{sanitize: cfg.KeyNameSanitize, maxKeys: cfg.MaxKeys,
+		sampleCap: cfg.TimerSampleCap, sampleBudget: cfg.loopSampleBudget(),
+		rng: rng{s: uint64(time.Now().UnixNano())}}
 	l.cur = newSnapshot(l)
 	return l
 }
@@ -39,15 +46,14 @@ type Snapshot struct {
 	lastMsg  int64   // unix seconds of the swap if any packet arrived, else 0
 	live     int     // names used this interval, over all four tables
 	dropped  float64 // metrics refused by the MaxKeys limit
+	// retained counts the timer samples kept; sampleDrops those seen but
+	// not kept (left out of, or replaced in, a timer's reservoir).
+	retained    int
+	sampleDrops float64
 	counters table[float64]
 	timers   table[timerVal]
 	gauges   table[gaugeVal]
 	sets     table[map[string]struct{}]
-}
-
-type timerVal struct {
-	vals  []float64
-	count float64
 }
 
 // gaugeVal is a run of gauge updates: an optional absolute value (with the
@@ -72,6 +78,7 @@ type table[V any] struct {
 	idx   map[string]int32
 	ents  []entry[V]
 	order []int32
+	peak  int // most names held since the index was last rebuilt
 }
 
 // eachLive calls fn for every live entry in the order they became live.
@@ -114,12 +121,16 @@ func (t *table[V]) getLim(name []byte, live *int, max int) *V {
 	t.idx[n] = int32(len(t.ents))
 	t.order = append(t.order, int32(len(t.ents)))
 	t.ents = append(t.ents, entry[V]{name: n, live: true})
+	if len(t.ents) > t.peak {
+		t.peak = len(t.ents)
+	}
 	return &t.ents[len(t.ents)-1].v
 }
 
 // recycle keeps (reset) the entries used in the last interval and drops the
 // others, so steady names are not copied again.
 func (t *table[V]) recycle(reset func(*V)) {
+	defer t.shrink()
 	j := 0
 	for i := range t.ents {
 		e := &t.ents[i]
@@ -155,8 +166,9 @@ func newSnapshot(l *Loop) *Snapshot { return &Snapshot{loop: l} }
 
 func (s *Snapshot) recycle() {
 	s.packets, s.metrics, s.bad, s.lastMsg, s.live, s.dropped = 0, 0, 0, 0, 0, 0
+	s.retained, s.sampleDrops = 0, 0
 	s.counters.recycle(func(v *float64) { *v = 0 })
-	s.timers.recycle(func(v *timerVal) { v.vals = v.vals[:0]; v.count = 0 })
+	s.timers.recycle((*timerVal).reset)
 	s.gauges.recycle(func(v *gaugeVal) { v.abs = false; v.val = 0; v.deltas = v.deltas[:0] })
 	s.sets.recycle(func(v *map[string]struct{}) { clear(*v) })
 }
@@ -186,7 +198,9 @@ func (l *Loop) Clone() *Snapshot {
 	}
 	s.counters.eachLive(func(e *entry[float64]) { *c.counters.getS(e.name) = e.v })
 	s.timers.eachLive(func(e *entry[timerVal]) {
-		*c.timers.getS(e.name) = timerVal{vals: slices.Clone(e.v.vals), count: e.v.count}
+		t := e.v
+		t.vals, t.w = slices.Clone(t.vals), nil
+		*c.timers.getS(e.name) = t
 	})
 	s.gauges.eachLive(func(e *entry[gaugeVal]) {
 		*c.gauges.getS(e.name) = gaugeVal{abs: e.v.abs, val: e.v.val, deltas: slices.Clone(e.v.deltas)}
@@ -322,8 +336,8 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
 			s.dropped++
 			return true
 		}
-		t.vals = append(t.vals, v)
 		t.count += 1 / rate
+		l.addSample(s, t, v)
 	case len(typ) == 1 && typ[0] == 'g':
 		v, ok := jsIsNumber(val)
 		if !ok {
@@ -595,6 +609,9 @@ func (t *table[V]) getS(name string) *V {
 	t.order = append(t.order, int32(len(t.ents)))
 	t.idx[name] = int32(len(t.ents))
 	t.ents = append(t.ents, entry[V]{name: name, live: true})
+	if len(t.ents) > t.peak {
+		t.peak = len(t.ents)
+	}
 	return &t.ents[len(t.ents)-1].v
 }
 
@@ -616,6 +633,24 @@ func (t *table[V]) compact() {
 	clear(t.ents[j:])
 	t.ents = t.ents[:j]
 	t.order = t.order[:0] // the Flusher orders by ents
+	t.shrink()
+}
+
+// shrink gives back the memory of a burst of names once it is over: Go maps
+// never shrink, so when at most a quarter of a large table's peak is left,
+// the index and the slices are rebuilt at the current size.
+func (t *table[V]) shrink() {
+	if t.peak < 4096 || len(t.ents) > t.peak/4 {
+		return
+	}
+	idx := make(map[string]int32, len(t.ents))
+	for i := range t.ents {
+		idx[t.ents[i].name] = int32(i)
+	}
+	t.idx = idx
+	t.ents = slices.Clip(slices.Clone(t.ents))
+	t.order = nil
+	t.peak = len(t.ents)
 }
 
 func (t *table[V]) len() int {

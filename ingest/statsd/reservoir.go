@@ -1,0 +1,286 @@
+package statsd
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+)
+
+// timerVal is one timer's samples in one flush interval.
+//
+// While every sample is kept (seen <= len(vals)) the timer is exact and the
+// flush computes etsy's values from vals. Once a loop's cap or budget is
+// reached, the loop keeps a uniform random sample of what it saw (Vitter's
+// algorithm R: sample i replaces a random slot with probability
+// len(vals)/i), and keeps count, sum, sum of squares, min, max, mean and the
+// sum of squared deviations (Welford) over every sample, so those stay exact.
+//
+// In the Flusher, est is set once a merged loop was not exact; w then holds
+// the weight of each of vals (the number of samples each retained one stands
+// for: seen/len(vals) of the loop it came from).
+type timerVal struct {
+	vals  []float64
+	count float64 // Σ 1/rate
+	seen  int64   // samples seen; 0 when built from vals alone (the admin view)
+	est   bool
+	w     []float64
+	// Exact aggregates over all seen samples, valid once summarised.
+	sum, sumSq, min, max, mean, m2 float64
+}
+
+// samples is the number of samples the timer stands for.
+func (t *timerVal) samples() int64 { return max(t.seen, int64(len(t.vals))) }
+
+// exact reports whether vals holds every sample (with weight 1).
+func (t *timerVal) exact() bool { return !t.est && t.seen <= int64(len(t.vals)) }
+
+// reset empties the timer for the next interval, keeping the slices'
+// capacity unless the last interval used less than a quarter of a large one
+// (so a spike's memory is given back).
+func (t *timerVal) reset() {
+	*t = timerVal{vals: shrink(t.vals), w: shrink(t.w)}
+}
+
+func shrink(s []float64) []float64 {
+	if cap(s) > 1024 && len(s) < cap(s)/4 {
+		return nil
+	}
+	return s[:0]
+}
+
+// summarise computes the exact aggregates from vals (all samples so far).
+func (t *timerVal) summarise() {
+	t.sum, t.sumSq, t.mean, t.m2 = 0, 0, 0, 0
+	if len(t.vals) == 0 {
+		t.min, t.max = 0, 0
+		return
+	}
+	t.min, t.max = t.vals[0], t.vals[0]
+	for i, v := range t.vals {
+		t.sum += v
+		t.sumSq += v * v
+		t.min = min(t.min, v)
+		t.max = max(t.max, v)
+		d := v - t.mean
+		t.mean += d / float64(i+1)
+		t.m2 += d * (v - t.mean)
+	}
+}
+
+// rng is a splitmix64 generator: one per loop, no locks, no allocation.
+type rng struct{ s uint64 }
+
+func (r *rng) next() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	z := r.s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// below returns a uniform integer in [0, n) (Lemire's multiply-shift; the
+// bias is under n/2^64).
+func (r *rng) below(n uint64) uint64 {
+	hi, _ := bits.Mul64(r.next(), n)
+	return hi
+}
+
+// addSample records one timer sample on a loop's hot path.
+func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
+	t.seen++
+	n := len(t.vals)
+	if t.seen == int64(n)+1 { // every sample kept so far
+		if (l.sampleCap == 0 || n < l.sampleCap) && (l.sampleBudget == 0 || s.retained < l.sampleBudget || n == 0) {
+			if n == cap(t.vals) {
+				t.vals = l.grow(t.vals)
+			}
+			t.vals = append(t.vals, v)
+			s.retained++
+			return
+		}
+		t.summarise() // the first sample not kept: aggregates start here
+	}
+	t.sum += v
+	t.sumSq += v * v
+	t.min = min(t.min, v)
+	t.max = max(t.max, v)
+	d := v - t.mean
+	t.mean += d / float64(t.seen)
+	t.m2 += d * (v - t.mean)
+	if j := l.rng.below(uint64(t.seen)); j < uint64(n) {
+		t.vals[j] = v
+	}
+	s.sampleDrops++
+}
+
+// grow doubles a sample slice's capacity without passing the cap, so a
+// capped timer never holds more than TimerSampleCap floats.
+func (l *Loop) grow(vals []float64) []float64 {
+	c := max(2*cap(vals), 8)
+	if l.sampleCap > 0 {
+		c = min(c, l.sampleCap)
+	}
+	g := make([]float64, len(vals), c)
+	copy(g, vals)
+	return g
+}
+
+// mergeTimer adds one loop's timer (src) to the Flusher's merged timer (dst).
+// While both are exact the samples are concatenated (etsy's result exactly);
+// otherwise each retained sample carries the weight seen/len(vals) of its
+// loop and the aggregates merge exactly (Chan et al.'s pairwise update for
+// the squared deviations).
+func mergeTimer(dst, src *timerVal) {
+	dst.count += src.count
+	if dst.exact() && src.exact() {
+		dst.seen = dst.samples() + src.samples()
+		dst.vals = append(dst.vals, src.vals...)
+		return
+	}
+	if !dst.est { // first inexact merge: weight 1 for what is there
+		dst.est = true
+		dst.seen = int64(len(dst.vals))
+		dst.summarise()
+		dst.w = dst.w[:0]
+		for range dst.vals {
+			dst.w = append(dst.w, 1)
+		}
+	}
+	var sSum, sSumSq, sMin, sMax, sMean, sM2 float64
+	if src.exact() {
+		c := *src
+		c.summarise()
+		sSum, sSumSq, sMin, sMax, sMean, sM2 = c.sum, c.sumSq, c.min, c.max, c.mean, c.m2
+	} else {
+		sSum, sSumSq, sMin, sMax, sMean, sM2 = src.sum, src.sumSq, src.min, src.max, src.mean, src.m2
+	}
+	na, nb := float64(dst.seen), float64(src.samples())
+	if nb == 0 {
+		return
+	}
+	if na == 0 {
+		dst.min, dst.max = sMin, sMax
+	} else {
+		dst.min, dst.max = min(dst.min, sMin), max(dst.max, sMax)
+	}
+	n := na + nb
+	delta := sMean - dst.mean
+	dst.mean += delta * nb / n
+	dst.m2 += sM2 + delta*delta*na*nb/n
+	dst.sum += sSum
+	dst.sumSq += sSumSq
+	dst.seen += src.samples()
+	weight := nb / float64(len(src.vals))
+	dst.vals = append(dst.vals, src.vals...)
+	for range src.vals {
+		dst.w = append(dst.w, weight)
+	}
+}
+
+// wsample is a retained sample and the number of samples it stands for.
+type wsample struct{ v, w float64 }
+
+// weighted answers rank questions over samples sorted by value, each
+// standing for w samples: the estimate of the sorted full sample list.
+type weighted []wsample
+
+// at returns the estimated value of the sample at 0-based rank r.
+func (ws weighted) at(r float64) float64 {
+	var c float64
+	for _, s := range ws {
+		c += s.w
+		if c > r {
+			return s.v
+		}
+	}
+	return ws[len(ws)-1].v
+}
+
+// below returns the estimated sum and sum of squares of the k lowest
+// samples (the last retained sample counted in part).
+func (ws weighted) below(k float64) (sum, sumSq float64) {
+	for _, s := range ws {
+		w := min(s.w, k)
+		sum += w * s.v
+		sumSq += w * s.v * s.v
+		k -= w
+		if k <= 0 {
+			break
+		}
+	}
+	return sum, sumSq
+}
+
+// emitEstimated emits a timer whose samples were capped: count, count_ps,
+// sum, sum_squares, mean, upper, lower and std from the exact aggregates;
+// percentiles (with count_N exact), median and histogram bins estimated from
+// the weighted samples.
+func (f *Flusher) emitEstimated(out func(ok bool, sub string, v float64), hist func(freq func(lo, hi float64) float64), t *timerVal) {
+	ws := f.ws[:0]
+	for i, v := range t.vals {
+		ws = append(ws, wsample{v, t.w[i]})
+	}
+	slices.SortFunc(ws, func(a, b wsample) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	f.ws = ws
+	w := weighted(ws)
+	n := float64(t.seen)
+	for i := range f.pcts {
+		p := &f.pcts[i]
+		k := math.Floor(math.Abs(p.p)/100*n + 0.5)
+		if k == 0 {
+			continue
+		}
+		var bound, sum, sumSq float64
+		switch {
+		case k >= n:
+			sum, sumSq = t.sum, t.sumSq
+			bound = t.max
+			if p.p < 0 {
+				bound = t.min
+			}
+		case p.p > 0:
+			bound = w.at(k - 1)
+			sum, sumSq = w.below(k)
+		default:
+			bound = w.at(n - k)
+			ls, lq := w.below(n - k)
+			sum, sumSq = t.sum-ls, t.sumSq-lq
+		}
+		out(p.okCount, p.count, k)
+		out(p.okMean, p.mean, sum/k)
+		out(p.okBound, p.bound, bound)
+		out(p.okSum, p.sum, sum)
+		out(p.okSumSq, p.sumSq, sumSq)
+	}
+	mid := math.Floor(n / 2)
+	median := w.at(mid)
+	if math.Mod(n, 2) == 0 {
+		median = (w.at(mid-1) + median) / 2
+	}
+	out(f.tsub.std, "std", math.Sqrt(max(t.m2, 0)/n))
+	out(f.tsub.upper, "upper", t.max)
+	out(f.tsub.lower, "lower", t.min)
+	out(f.tsub.count, "count", t.count)
+	out(f.tsub.countPS, "count_ps", t.count/f.intervalS)
+	out(f.tsub.sum, "sum", t.sum)
+	out(f.tsub.sumSq, "sum_squares", t.sumSq)
+	out(f.tsub.mean, "mean", t.sum/n)
+	out(f.tsub.median, "median", median)
+	hist(func(lo, hi float64) float64 {
+		var c float64
+		for _, s := range ws {
+			if s.v >= lo && (math.IsInf(hi, 1) || s.v < hi) {
+				c += s.w
+			}
+		}
+		return math.Round(c)
+	})
+}

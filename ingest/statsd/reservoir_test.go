@@ -1,0 +1,244 @@
+package statsd
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// timerLoop returns a loop with a fixed random seed, so the sampled tests
+// are deterministic.
+func timerLoop(cfg *Config, seed uint64) *Loop {
+	l := NewLoop(cfg)
+	l.rng.s = seed
+	return l
+}
+
+func sendTimer(l *Loop, name string, vals ...float64) {
+	b := []byte(nil)
+	for _, v := range vals {
+		b = append(b[:0], name...)
+		b = append(b, ':')
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		b = append(b, "|ms"...)
+		l.HandlePacket(b)
+	}
+}
+
+// TestReservoirExactAggregates: two loops over their cap of 100 samples keep
+// 100 each; count, sum, sum of squares, mean, upper, lower, std and count_90
+// are exactly what etsy computes from all 20,000 samples; the percentile
+// values are estimates close to the truth.
+func TestReservoirExactAggregates(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TimerSampleCap = 100
+	cfg.Histogram = []HistogramConfig{{Metric: "t", Bins: []any{int64(5000), "inf"}}}
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := timerLoop(&cfg, 1), timerLoop(&cfg, 2)
+	var av, bv []float64
+	for i := 1; i <= 10000; i++ {
+		av = append(av, float64(i))
+		bv = append(bv, float64(10001-i))
+	}
+	sendTimer(a, "t", av...)
+	sendTimer(b, "t", bv...)
+	sa, sb := a.Swap(), b.Swap()
+	if sa.retained != 100 || sb.retained != 100 || sa.sampleDrops != 9900 {
+		t.Fatalf("retained %d, %d, dropped %v; want 100, 100, 9900", sa.retained, sb.retained, sa.sampleDrops)
+	}
+	if tv, _ := sa.timers.find("t"); len(tv.vals) != 100 || cap(tv.vals) != 100 {
+		t.Fatalf("loop kept len %d cap %d, want 100 100", len(tv.vals), cap(tv.vals))
+	}
+	got := flushOnce(t, f, t0.Add(10*time.Second), sa, sb)
+	// Sum of 1..10000 twice, sum of squares n(n+1)(2n+1)/6 twice.
+	exact := map[string]float64{
+		"stats.timers.t.count":       20000,
+		"stats.timers.t.count_ps":    2000,
+		"stats.timers.t.sum":         2 * 50005000,
+		"stats.timers.t.sum_squares": 2 * 333383335000,
+		"stats.timers.t.mean":        5000.5,
+		"stats.timers.t.upper":       10000,
+		"stats.timers.t.lower":       1,
+		"stats.timers.t.count_90":    18000,
+	}
+	for n, w := range exact {
+		if got[n] != w {
+			t.Errorf("%s = %v, want exactly %v", n, got[n], w)
+		}
+	}
+	// Population std of 1..10000 (twice): sqrt((n^2-1)/12).
+	if w := math.Sqrt((1e8 - 1) / 12); math.Abs(got["stats.timers.t.std"]-w) > 1e-9*w {
+		t.Errorf("std = %v, want %v", got["stats.timers.t.std"], w)
+	}
+	near := map[string]float64{
+		"stats.timers.t.upper_90":           9000,
+		"stats.timers.t.median":             5000.5,
+		"stats.timers.t.mean_90":            4500.5,
+		"stats.timers.t.sum_90":             2 * 40504500,
+		"stats.timers.t.sum_squares_90":     486081003000,
+		"stats.timers.t.histogram.bin_5000": 9998,
+		"stats.timers.t.histogram.bin_inf":  10002,
+	}
+	for n, w := range near {
+		g, ok := got[n]
+		if !ok || math.Abs(g-w) > 0.12*w {
+			t.Errorf("%s = %v (present %v), want within 12%% of %v", n, g, ok, w)
+		}
+	}
+	if h := got["stats.timers.t.histogram.bin_5000"] + got["stats.timers.t.histogram.bin_inf"]; math.Abs(h-20000) > 1 {
+		t.Errorf("histogram bins add up to %v, want 20000±1", h)
+	}
+	if tot := f.Totals(); tot.TimerSamplesDropped != 19800 || tot.TimerSamplesRetained != 200 {
+		t.Errorf("totals dropped %v retained %d, want 19800 200", tot.TimerSamplesDropped, tot.TimerSamplesRetained)
+	}
+}
+
+// TestReservoirWeightedMerge: one loop over its cap (10,000 samples of 1, kept
+// as 100 standing for 100 each) and one exact loop (100 samples of 1000). An
+// unweighted merge would put the median at 500.5; weighted, every rank below
+// 10,000 is a 1, as in etsy's full list.
+func TestReservoirWeightedMerge(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TimerSampleCap = 100
+	cfg.PercentThreshold = []float64{90, 99, -1}
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := timerLoop(&cfg, 3), timerLoop(&cfg, 4)
+	ones := make([]float64, 10000)
+	for i := range ones {
+		ones[i] = 1
+	}
+	thousands := make([]float64, 100)
+	for i := range thousands {
+		thousands[i] = 1000
+	}
+	sendTimer(a, "t", ones...)
+	sendTimer(b, "t", thousands...)
+	got := flushOnce(t, f, t0.Add(10*time.Second), a.Swap(), b.Swap())
+	// n = 10100: count_90 = 9090, count_99 = 9999, count_top1 = 101.
+	want := map[string]float64{
+		"stats.timers.t.count":          10100,
+		"stats.timers.t.sum":            110000,
+		"stats.timers.t.median":         1,
+		"stats.timers.t.count_90":       9090,
+		"stats.timers.t.upper_90":       1,
+		"stats.timers.t.sum_90":         9090,
+		"stats.timers.t.mean_90":        1,
+		"stats.timers.t.count_99":       9999,
+		"stats.timers.t.upper_99":       1,
+		"stats.timers.t.count_top1":     101,
+		"stats.timers.t.lower_top1":     1,
+		"stats.timers.t.sum_top1":       100001,
+		"stats.timers.t.sum_squares_99": 9999,
+		"stats.timers.t.upper":          1000,
+		"stats.timers.t.lower":          1,
+	}
+	for n, w := range want {
+		if got[n] != w {
+			t.Errorf("%s = %v, want %v", n, got[n], w)
+		}
+	}
+}
+
+// TestReservoirBudget: a loop's share of TimerSampleBudget bounds the samples
+// kept over all its timers; a timer that finds the budget spent keeps one
+// sample, and every timer's count and sum stay exact.
+func TestReservoirBudget(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TimerSampleCap = 0
+	cfg.TimerSampleBudget = 100
+	cfg.EventLoops = 2 // 50 per loop
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := timerLoop(&cfg, 5)
+	for k := 0; k < 10; k++ {
+		vals := make([]float64, 100)
+		for i := range vals {
+			vals[i] = float64(k*100 + i)
+		}
+		sendTimer(l, fmt.Sprintf("k%d", k), vals...)
+	}
+	s := l.Swap()
+	// k0 keeps 50, k1..k9 one each.
+	if s.retained != 59 || s.sampleDrops != 1000-59 {
+		t.Fatalf("retained %d dropped %v, want 59 941", s.retained, s.sampleDrops)
+	}
+	got := flushOnce(t, f, t0.Add(10*time.Second), s)
+	for k := 0; k < 10; k++ {
+		base := float64(k * 100)
+		if c, sum := got[fmt.Sprintf("stats.timers.k%d.count", k)], got[fmt.Sprintf("stats.timers.k%d.sum", k)]; c != 100 || sum != 100*base+4950 {
+			t.Errorf("k%d count %v sum %v, want 100 %v", k, c, sum, 100*base+4950)
+		}
+		if lo, hi := got[fmt.Sprintf("stats.timers.k%d.lower", k)], got[fmt.Sprintf("stats.timers.k%d.upper", k)]; lo != base || hi != base+99 {
+			t.Errorf("k%d lower %v upper %v, want %v %v", k, lo, hi, base, base+99)
+		}
+	}
+}
+
+// TestReservoirFloodBounded: a million samples on one timer keep the loop at
+// its cap, and the hot path allocates nothing once the reservoir is full.
+func TestReservoirFloodBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TimerSampleCap = 1000
+	l := timerLoop(&cfg, 6)
+	pkt := []byte("flood:12.5|ms")
+	for i := 0; i < 1_000_000; i++ {
+		l.HandlePacket(pkt)
+	}
+	tv, _ := l.cur.timers.find("flood")
+	if len(tv.vals) != 1000 || cap(tv.vals) != 1000 || tv.seen != 1_000_000 || l.cur.retained != 1000 {
+		t.Fatalf("len %d cap %d seen %d retained %d; want 1000 1000 1000000 1000", len(tv.vals), cap(tv.vals), tv.seen, l.cur.retained)
+	}
+	if a := testing.AllocsPerRun(1000, func() { l.HandlePacket(pkt) }); a != 0 {
+		t.Errorf("HandlePacket over the cap allocates %v times per packet", a)
+	}
+}
+
+// TestMemoryReleasedAfterSpike: after a flood interval and a quiet one, the
+// loop's sample slice and name index shrink back.
+func TestMemoryReleasedAfterSpike(t *testing.T) {
+	cfg := DefaultConfig()
+	f, err := NewFlusher(cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := timerLoop(&cfg, 7)
+	vals := make([]float64, 10000)
+	sendTimer(l, "t", vals...)
+	for i := 0; i < 20000; i++ {
+		l.HandlePacket([]byte(fmt.Sprintf("burst%d:1|c", i)))
+	}
+	now := t0
+	flush := func() {
+		now = now.Add(10 * time.Second)
+		flushOnce(t, f, now, l.Swap())
+	}
+	flush() // the spike's snapshot goes back to the loop as its spare
+	sendTimer(l, "t", 1, 2, 3)
+	flush() // the loop works in the recycled spike snapshot
+	sendTimer(l, "t", 1, 2, 3)
+	flush() // ... and recycles it after a quiet interval: it shrinks
+	for _, s := range []*Snapshot{l.cur, l.spare.Load()} {
+		if s == nil {
+			continue
+		}
+		if tv, ok := s.timers.idx["t"]; ok && cap(s.timers.ents[tv].v.vals) > 1024 {
+			t.Errorf("timer samples keep capacity %d after the spike", cap(s.timers.ents[tv].v.vals))
+		}
+		if len(s.counters.ents) > 4096 || cap(s.counters.ents) > 4096 {
+			t.Errorf("counter table holds %d (cap %d) entries after the burst", len(s.counters.ents), cap(s.counters.ents))
+		}
+	}
+	if cap(f.cum) > 1024 || cap(f.st.timers.ents[0].v.vals) > 1024 {
+		t.Errorf("flusher keeps cum cap %d, merged samples cap %d", cap(f.cum), cap(f.st.timers.ents[0].v.vals))
+	}
+}
