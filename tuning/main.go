@@ -31,6 +31,7 @@ func (b byteFlag) Set(s string) error {
 // RegisterOverrideFlags adds the override flags (--event-loops,
 // --storage-shards, ...) to fs, writing into o. serve registers the same set.
 func RegisterOverrideFlags(fs *flag.FlagSet, o *Overrides) {
+	fs.Var(byteFlag{&o.MemoryBudget}, "memory-budget", "memory Plumbago may use in all, e.g. 6GiB; sets GOMEMLIMIT (85%) and every size below (0 = the machine's or cgroup's memory)")
 	fs.IntVar(&o.EventLoops, "event-loops", 0, "gnet event loops (0 = derive)")
 	fs.IntVar(&o.StorageShards, "storage-shards", 0, "storage shards (0 = derive)")
 	fs.IntVar(&o.QueueChunks, "queue-chunks", 0, "chunks per loop-to-shard queue (0 = derive)")
@@ -120,6 +121,7 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 	fmt.Fprintf(w, "plan for the %s backend (serve uses the same; override with the flag shown):\n", p.Backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	rows := []struct{ name, flag, val string }{
+		{"memory budget", "--memory-budget", FormatBytes(p.MemoryBudget)},
 		{"event loops", "--event-loops", fmt.Sprint(p.EventLoops)},
 		{"storage shards", "--storage-shards", fmt.Sprint(p.StorageShards)},
 		{"queue chunks", "--queue-chunks", fmt.Sprint(p.QueueChunks)},
@@ -128,6 +130,8 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 		{"pebble memtable", "--pebble-memtable", FormatBytes(p.PebbleMemTableBytes)},
 		{"GOMEMLIMIT", "--gomemlimit", FormatBytes(p.GoMemLimit)},
 		{"socket recv buffer", "--socket-recv-buffer", FormatBytes(int64(p.SocketRecvBuffer))},
+		{"statsd timer samples", "timerSampleBudget", fmt.Sprint(p.StatsdTimerSamples)},
+		{"query memory", "(from the budget)", FormatBytes(p.QueryMemoryBytes)},
 	}
 	for _, r := range rows {
 		reason := ""

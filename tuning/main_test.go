@@ -17,9 +17,11 @@ func TestMainProfile(t *testing.T) {
 	for _, want := range []string{
 		"machine: c3.xlarge, 4 CPUs (profile c3.xlarge), 7.5 GiB memory (profile c3.xlarge)",
 		"plan for the whisper backend",
-		"storage shards      16",
+		"storage shards        16",
 		"set by override",
-		"write buffer        1.9 GiB",
+		"write buffer          1.9 GiB",
+		"memory budget         7.5 GiB  --memory-budget       all of the memory the machine gives the process (profile c3.xlarge)",
+		"statsd timer samples  3932160  timerSampleBudget",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
@@ -42,6 +44,19 @@ func TestMainJSON(t *testing.T) {
 	}
 	if r.Plan.EventLoops != 3 || r.Plan.StorageShards != 4 || r.Plan.PebbleCacheBytes != 1536*MiB || len(r.Checks) == 0 {
 		t.Fatalf("unexpected plan %+v", r.Plan)
+	}
+}
+
+// TestMainMemoryBudget: --memory-budget sizes the plan instead of the machine.
+func TestMainMemoryBudget(t *testing.T) {
+	var out bytes.Buffer
+	if err := Main([]string{"--profile", "c5.large", "--memory-budget", "2GiB", "--data-dir", t.TempDir()}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"memory budget         2 GiB", "GOMEMLIMIT            1.7 GiB", "query memory          512 MiB", "write buffer          256 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--memory-budget 2GiB: output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

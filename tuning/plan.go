@@ -40,6 +40,10 @@ type Overrides struct {
 	// Backend is "pebble" (the default when empty) or "whisper".
 	Backend string
 
+	// MemoryBudget is the memory Plumbago may use in all; every other size
+	// is derived from it. 0 means the machine's (cgroup-limited) memory.
+	MemoryBudget int64
+
 	EventLoops          int
 	StorageShards       int
 	QueueChunks         int
@@ -54,6 +58,10 @@ type Overrides struct {
 // field, in field order, saying why the value was chosen.
 type Plan struct {
 	Backend string
+	// MemoryBudget is the memory Plumbago may use in all (--memory-budget,
+	// else the machine's memory after cgroup limits); the sizes below are
+	// shares of it.
+	MemoryBudget int64
 	// EventLoops is the number of gnet event loops.
 	EventLoops int
 	// StorageShards is the number of storage shards (a power of two).
@@ -72,8 +80,35 @@ type Plan struct {
 	// memtable; both are 0 for the whisper backend.
 	PebbleCacheBytes    int64
 	PebbleMemTableBytes int64
+	// StatsdTimerSamples is the number of statsd timer samples all event
+	// loops keep in one flush interval (StatsdTimerSampleBudget).
+	StatsdTimerSamples int
+	// QueryMemoryBytes is the memory all queries in flight may hold
+	// (QueryMemoryBudget).
+	QueryMemoryBytes int64
 
 	Reasons []string
+}
+
+// StatsdSampleBytes is what one retained statsd timer sample costs at a
+// flush, all copies counted: the loop's interval being filled, the one being
+// merged, the merged value and weight, and the flush's sorting and running
+// sums.
+const StatsdSampleBytes = 64
+
+// StatsdTimerSampleBudget is the number of timer samples statsd keeps per
+// flush interval for a memory budget: 1/32 of it at StatsdSampleBytes each,
+// in [64Ki, 64Mi] samples.
+func StatsdTimerSampleBudget(memoryBudget int64) int {
+	return int(clamp64(memoryBudget/32/StatsdSampleBytes, 64<<10, 64<<20))
+}
+
+// QueryMemoryBudget is the memory the queries in flight may hold together
+// for a memory budget: 1/4 of it in [64 MiB, 16 GiB], the same share as
+// pebble's block cache. The query bounds turn it into points or series with
+// their own per-point cost.
+func QueryMemoryBudget(memoryBudget int64) int64 {
+	return roundDown(clamp64(memoryBudget/4, 64*MiB, 16*GiB), MiB)
 }
 
 // Derive computes the Plan for machine m. It is pure: the same inputs always
@@ -87,7 +122,11 @@ func Derive(m Machine, o Overrides) Plan {
 	if mem <= 0 {
 		mem = 1 * GiB
 	}
-	p := Plan{Backend: o.Backend}
+	memSource := orDefault(m.MemorySource, "given")
+	if o.MemoryBudget > 0 {
+		mem, memSource = o.MemoryBudget, "--memory-budget"
+	}
+	p := Plan{Backend: o.Backend, MemoryBudget: mem}
 	if p.Backend == "" {
 		p.Backend = "pebble"
 	}
@@ -161,7 +200,7 @@ func Derive(m Machine, o Overrides) Plan {
 	// GOMEMLIMIT: 85% of the memory limit leaves room for goroutine stacks,
 	// the kernel's socket buffers charged to the cgroup and slack.
 	p.GoMemLimit = roundDown(mem*85/100, MiB)
-	why("GOMEMLIMIT", o.GoMemLimit > 0, "85%% of the %s memory limit (%s), so the GC works harder before the cgroup OOM-kills", orDefault(m.MemorySource, "given"), FormatBytes(mem))
+	why("GOMEMLIMIT", o.GoMemLimit > 0, "85%% of the memory budget (%s, from %s), so the GC works harder before the cgroup OOM-kills", FormatBytes(mem), memSource)
 	if o.GoMemLimit > 0 {
 		p.GoMemLimit = o.GoMemLimit
 	}
@@ -179,6 +218,12 @@ func Derive(m Machine, o Overrides) Plan {
 	if o.SocketRecvBuffer > 0 {
 		p.SocketRecvBuffer = o.SocketRecvBuffer
 	}
+
+	p.StatsdTimerSamples = StatsdTimerSampleBudget(mem)
+	why("statsd timer samples", false, "1/32 of the memory budget at %d bytes a sample, in [64Ki, 64Mi] (timerSampleBudget in [statsd] overrides)", StatsdSampleBytes)
+	p.QueryMemoryBytes = QueryMemoryBudget(mem)
+	why("query memory", false, "1/4 of the memory budget in [64 MiB, 16 GiB]")
+	why("memory budget", o.MemoryBudget > 0, "all of the memory the machine gives the process (%s); every size above is a share of it", memSource)
 	return p
 }
 

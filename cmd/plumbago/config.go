@@ -36,6 +36,7 @@ type Config struct {
 	SyncInterval        Duration `toml:"sync-interval"`
 	FlushInterval       Duration `toml:"flush-interval"`
 	// Sizes; zero means derived from the machine by package tuning.
+	MemoryBudget     ByteSize `toml:"memory-budget"`
 	EventLoops       int      `toml:"event-loops"`
 	StorageShards    int      `toml:"storage-shards"`
 	QueueChunks      int      `toml:"queue-chunks"`
@@ -101,6 +102,7 @@ func (b *ByteSize) String() string {
 func (c *Config) overrides() tuning.Overrides {
 	return tuning.Overrides{
 		Backend:             c.Backend,
+		MemoryBudget:        int64(c.MemoryBudget),
 		EventLoops:          c.EventLoops,
 		StorageShards:       c.StorageShards,
 		QueueChunks:         c.QueueChunks,
@@ -153,6 +155,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
 	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "the most a crash (kill -9, power loss) may lose of accepted data: the WAL fsync period")
 	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
+	fs.Var(&c.MemoryBudget, "memory-budget", "memory Plumbago may use in all, e.g. 6GiB: GOMEMLIMIT is 85% of it and every derived size a share (0 = the machine's or cgroup's memory; see plumbago tune)")
 	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
 	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
 	fs.IntVar(&c.QueueChunks, "queue-chunks", c.QueueChunks, "chunks per loop-to-shard queue (0 = derived)")

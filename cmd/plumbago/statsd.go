@@ -51,7 +51,17 @@ func newStatsdComponent(s *server) (component, error) {
 	if s.cfg.StatsdAddr == "" && s.cfg.StatsdAdminAddr == "" {
 		return nil, nil
 	}
-	cfg, f, err := loadStatsdConfig(s.cfg)
+	cfg, _, err := loadStatsdConfig(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The timer sample budget is a share of --memory-budget unless [statsd]
+	// sets timerSampleBudget; the loops split it.
+	if cfg.TimerSampleBudget == 0 {
+		cfg.TimerSampleBudget = s.plan.StatsdTimerSamples
+	}
+	cfg.EventLoops = s.plan.EventLoops
+	f, err := statsd.NewFlusher(cfg, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +149,8 @@ func (c *statsdComponent) metrics(p *promWriter, drops map[string]uint64) {
 	p.counter("plumbago_statsd_flushes_total", "statsd flushes.", st.Flushes)
 	drops["statsd_bad_line"] = uint64(st.BadLines)
 	drops["statsd_key_limit"] = uint64(st.Dropped)
+	p.counter("plumbago_statsd_timer_samples_dropped_total", "statsd timer samples not kept in a timer's reservoir (timerSampleCap, timerSampleBudget): their count, sum, mean, upper and lower stay exact, percentiles and median are estimated.", uint64(st.TimerSamplesDropped))
+	p.gauge("plumbago_statsd_timer_samples_retained", "statsd timer samples the last flush merged (bounded by timerSampleBudget).", float64(st.TimerSamplesRetained))
 	if c.port > 0 {
 		if d, ok := statsd.UDPDrops(c.port); ok {
 			p.counter("plumbago_statsd_udp_drops_total", "statsd datagrams dropped by the kernel (socket receive buffer full).", d)
