@@ -19,7 +19,7 @@ type Loop struct {
 	sampleBudget int
 	rng          rng
 	cur          *Snapshot
-	spare    atomic.Pointer[Snapshot]
+	spare        atomic.Pointer[Snapshot]
 
 	keyBuf  []byte
 	sortBuf []byte
@@ -39,21 +39,21 @@ func NewLoop(cfg *Config) *Loop {
 // Swap hands it over, only the Flusher touches it; Flush gives it back to its
 // loop for reuse.
 type Snapshot struct {
-	loop     *Loop
-	packets  float64
-	metrics  float64
-	bad      float64
-	lastMsg  int64   // unix seconds of the swap if any packet arrived, else 0
-	live     int     // names used this interval, over all four tables
-	dropped  float64 // metrics refused by the MaxKeys limit
+	loop    *Loop
+	packets float64
+	metrics float64
+	bad     float64
+	lastMsg int64   // unix seconds of the swap if any packet arrived, else 0
+	live    int     // names used this interval, over all four tables
+	dropped float64 // metrics refused by the MaxKeys limit
 	// retained counts the timer samples kept; sampleDrops those seen but
 	// not kept (left out of, or replaced in, a timer's reservoir).
 	retained    int
 	sampleDrops float64
-	counters table[float64]
-	timers   table[timerVal]
-	gauges   table[gaugeVal]
-	sets     table[map[string]struct{}]
+	counters    table[float64]
+	timers      table[timerVal]
+	gauges      table[gaugeVal]
+	sets        table[map[string]struct{}]
 }
 
 // gaugeVal is a run of gauge updates: an optional absolute value (with the
