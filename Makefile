@@ -1,6 +1,7 @@
 # The two commands the README promises:
 #   make run   runs plumbago on its embedded default (pebble, data under ./data)
-#   make test  installs the test oracles (Debian's Graphite, etsy statsd) and runs every test
+#   make test  installs the test oracles (Debian's Graphite, etsy statsd), runs every test,
+#              then fuzzes a rotating subset of the fuzz targets (scripts/fuzz-ci.sh)
 .PHONY: run test build lint fuzz bench
 
 run:
@@ -13,6 +14,7 @@ test:
 	./scripts/test-deps.sh
 	go vet ./...
 	go test -count=1 -timeout 30m ./...
+	./scripts/fuzz-ci.sh
 
 lint:
 	gofmt -l . | (! grep .)

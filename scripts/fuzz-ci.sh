@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs a rotating subset of the repository's fuzz targets for a short time each.
+#
+# Every `func FuzzX` in a _test.go file is a target. The targets are sorted
+# (package directory, then name) and a window of FUZZ_COUNT of them is fuzzed,
+# each with: go test -run '^$' -fuzz '^FuzzX$' -fuzztime FUZZ_TIME ./pkg
+# The window moves by FUZZ_COUNT at each commit (the rotation index is the
+# number of commits on HEAD; outside git, the number of days since 1970), so
+# every target runs once every ceil(targets/FUZZ_COUNT) commits.
+#
+# A target that fails leaves its crashing input in the package's
+# testdata/fuzz/FuzzX/ (go test writes it there), where plain `go test` replays
+# it from then on; the script lists the new files and exits 1. The seed corpus
+# is kept in the repository the same way (testdata/fuzz and f.Add seeds).
+#
+# Environment:
+#   FUZZ_COUNT   targets per run (default 5; "all" runs every target)
+#   FUZZ_TIME    -fuzztime per target (default 20s)
+#   FUZZ_ROTATE  rotation index (default: see above)
+#   FUZZ_ONLY    run only the targets whose "dir FuzzX" matches this regex
+# Flags:
+#   --list       print every target and the ones this run would pick, then exit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+count=${FUZZ_COUNT:-5}
+fuzztime=${FUZZ_TIME:-20s}
+
+# modroot prints the directory of the go.mod that owns directory $1.
+modroot() {
+	local d=$1
+	while [ "$d" != "." ] && [ ! -f "$d/go.mod" ]; do
+		d=$(dirname "$d")
+	done
+	echo "$d"
+}
+
+mapfile -t targets < <(
+	grep -rl --include='*_test.go' --exclude-dir=.git --exclude-dir=node_modules '^func Fuzz' . |
+		while read -r f; do
+			d=$(dirname "$f")
+			grep -o '^func Fuzz[A-Za-z0-9_]*(' "$f" | sed -e 's/^func //' -e 's/($//' -e "s|^|${d#./} |"
+		done | LC_ALL=C sort -u
+)
+if [ -n "${FUZZ_ONLY:-}" ]; then
+	mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -E -- "$FUZZ_ONLY" || true)
+fi
+n=${#targets[@]}
+if [ "$n" -eq 0 ]; then
+	echo "fuzz-ci: no fuzz targets found" >&2
+	exit 1
+fi
+
+if [ "$count" = all ] || [ "$count" -ge "$n" ]; then
+	count=$n
+fi
+if [ -n "${FUZZ_ROTATE:-}" ]; then
+	rot=$FUZZ_ROTATE
+elif rot=$(git rev-list --count HEAD 2>/dev/null); then
+	:
+else
+	rot=$(($(date +%s) / 86400))
+fi
+start=$(((rot * count) % n))
+picked=()
+for ((i = 0; i < count; i++)); do
+	picked+=("${targets[$(((start + i) % n))]}")
+done
+
+if [ "${1:-}" = --list ]; then
+	echo "# $n fuzz targets; rotation $rot picks $count from index $start:"
+	printf '%s\n' "${targets[@]}"
+	echo "# picked:"
+	printf '%s\n' "${picked[@]}"
+	exit 0
+fi
+
+echo "fuzz-ci: $n targets; rotation $rot: fuzzing $count for $fuzztime each"
+failed=()
+for t in "${picked[@]}"; do
+	dir=${t% *}
+	name=${t#* }
+	mod=$(modroot "$dir")
+	rel=${dir#"$mod"}
+	rel=${rel#/}
+	echo "== $dir $name"
+	if ! (cd "$root/$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./${rel:-.}"); then
+		failed+=("$t")
+	fi
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "fuzz-ci: FAILED: ${failed[*]}" >&2
+	echo "fuzz-ci: new crashing inputs (commit them with the fix; go test replays them):" >&2
+	git status --porcelain --untracked-files=all -- '*testdata/fuzz/*' >&2 || true
+	exit 1
+fi
+echo "fuzz-ci: ok"
