@@ -23,3 +23,7 @@ lint:
 
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 1s ./...
+
+# Every fuzz target for FUZZ_TIME (default 20s) each.
+fuzz:
+	FUZZ_COUNT=all ./scripts/fuzz-ci.sh

@@ -77,9 +77,12 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			name = args[i+1]
 		}
 	}
+	if name == SoakScenario {
+		return soakMain(args, stdout, stderr)
+	}
 	sc, ok := Scenarios[name]
 	if !ok {
-		return fmt.Errorf("loadtest: unknown scenario %q (have %s)", name, strings.Join(ScenarioNames(), ", "))
+		return fmt.Errorf("loadtest: unknown scenario %q (have %s, %s)", name, strings.Join(ScenarioNames(), ", "), SoakScenario)
 	}
 	cfg := sc.Config
 	cfg.Scenario = sc.Name
@@ -91,6 +94,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		for _, n := range ScenarioNames() {
 			fmt.Fprintf(stderr, "  %-10s %s\n", n, Scenarios[n].Description)
 		}
+		fmt.Fprintf(stderr, "  %-10s %s (its own flags: --scenario soak -h)\n", SoakScenario, soakDescription)
 		fmt.Fprintf(stderr, "\nflags (defaults are the chosen scenario's):\n")
 		fs.PrintDefaults()
 	}
