@@ -228,499 +228,606 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, fmt.Errorf("configuring load test: %w", err)
 	}
-	rep := &Report{Scenario: cfg.Scenario, Protocol: cfg.Proto, Target: cfg.Addr, Connections: cfg.Conns,
-		Metrics: cfg.Shape.Metrics, PointsPerMetric: cfg.Points}
-	step := int64(cfg.Step / time.Second)
-	if step < 1 {
-		step = 1
+	r := &run{cfg: cfg, rep: &Report{Scenario: cfg.Scenario, Protocol: cfg.Proto, Target: cfg.Addr, Connections: cfg.Conns,
+		Metrics: cfg.Shape.Metrics, PointsPerMetric: cfg.Points}}
+	if err := r.buildPayloads(); err != nil {
+		return nil, err
 	}
+	if err := r.dial(ctx); err != nil {
+		return nil, err
+	}
+	defer r.closeConns()
+	defer r.closeSinks()
+	if err := r.readBaselines(ctx); err != nil {
+		return nil, err
+	}
+	r.send(ctx)
+	defer r.cancelSend()
+	bgCtx, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	bgWG := r.startBackground(bgCtx)
+	r.watch(ctx)
+	if r.probe != nil {
+		r.probe.drain(10 * time.Second)
+	}
+	cancelBG()
+	bgWG.Wait()
+	end := time.Now()
+	if r.sendDone != nil { // interrupted before sending finished
+		<-r.sendDone
+	}
+	r.finish(ctx, end)
+	return r.rep, nil
+}
 
-	// Build the payload before the clock starts.
+// run is one Run's state, shared by its parts.
+type run struct {
+	cfg      Config
+	rep      *Report
+	step     int64
+	spec     buildSpec
+	payloads []*connPayload
+	conns    []net.Conn
+
+	started                         time.Time
+	sinks                           []*sinkCounter
+	committed, received, dropped    Counter
+	committed0, received0, dropped0 float64
+	serverCPU0, serverCPULast       float64
+	disk0                           int64
+	udpDrops0                       int64
+
+	sent, bytesSent, writes atomic.Int64
+	errMu                   sync.Mutex
+	probe                   *prober
+	ql                      *queryLoad
+	cpu0                    float64
+	t0, t1                  time.Time
+	cancelSend              context.CancelFunc
+	sendDone                chan struct{}
+
+	// The progress loop's view of the committed count.
+	sending       bool
+	committedNow  float64
+	lastCommitted float64
+	lastChange    time.Time
+	doneAt        time.Time
+}
+
+func (r *run) addErr(err error) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if len(r.rep.Errors) < 20 {
+		r.rep.Errors = append(r.rep.Errors, err.Error())
+	}
+}
+
+// buildPayloads builds every connection's payload before the clock starts.
+func (r *run) buildPayloads() error {
+	cfg := &r.cfg
+	r.step = max(int64(cfg.Step/time.Second), 1)
 	buildStart := time.Now()
-	spec := buildSpec{Proto: cfg.Proto, Shape: cfg.Shape, Mix: cfg.Mix, Conns: cfg.Conns, Steps: cfg.Points,
-		Step: step, ChunkPoints: cfg.ChunkPoints, ChunkBytes: cfg.ChunkBytes, PerDatagram: cfg.PerDatagram,
+	r.spec = buildSpec{Proto: cfg.Proto, Shape: cfg.Shape, Mix: cfg.Mix, Conns: cfg.Conns, Steps: cfg.Points,
+		Step: r.step, ChunkPoints: cfg.ChunkPoints, ChunkBytes: cfg.ChunkBytes, PerDatagram: cfg.PerDatagram,
 		Realtime: cfg.Realtime}
 	if cfg.Proto == CarbonUDP {
-		spec.ChunkBytes = cfg.DatagramBytes
+		r.spec.ChunkBytes = cfg.DatagramBytes
 	}
 	if cfg.replayed() {
-		spec.Steps = 1
+		r.spec.Steps = 1
 	}
 	// Back-filled steps end at the last whole step before now.
 	now := time.Now().Unix()
-	spec.BaseTS = now/step*step - int64(cfg.Points)*step
+	r.spec.BaseTS = now/r.step*r.step - int64(cfg.Points)*r.step
 	if cfg.Realtime {
-		spec.BaseTS = now / step * step
+		r.spec.BaseTS = now / r.step * r.step
 	}
-	payloads := make([]*connPayload, cfg.Conns)
+	r.payloads = make([]*connPayload, cfg.Conns)
 	var buildErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for c := range payloads {
+	for c := range r.payloads {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pl, err := build(spec, c)
+			pl, err := build(r.spec, c)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && buildErr == nil {
 				buildErr = err
 			}
-			payloads[c] = pl
+			r.payloads[c] = pl
 		}()
 	}
 	wg.Wait()
 	if buildErr != nil {
-		return nil, buildErr
+		return buildErr
 	}
-	for _, pl := range payloads {
-		rep.PayloadBytes += int64(len(pl.buf))
+	for _, pl := range r.payloads {
+		r.rep.PayloadBytes += int64(len(pl.buf))
 	}
-	rep.BuildSeconds = time.Since(buildStart).Seconds()
+	r.rep.BuildSeconds = time.Since(buildStart).Seconds()
+	return nil
+}
 
-	// Per-connection point budgets (count mode).
-	cycles := 1
-	if cfg.replayed() {
-		cycles = cfg.Points
-	}
-
-	// Dial before the clock starts.
-	conns := make([]net.Conn, cfg.Conns)
+// dial opens every connection before the clock starts.
+func (r *run) dial(ctx context.Context) error {
+	r.conns = make([]net.Conn, r.cfg.Conns)
 	network := "tcp"
-	if !cfg.Proto.stream() {
+	if !r.cfg.Proto.stream() {
 		network = "udp"
 	}
-	for i := range conns {
-		c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, cfg.Addr)
+	for i := range r.conns {
+		c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, r.cfg.Addr)
 		if err != nil {
-			for _, c := range conns[:i] {
+			for _, c := range r.conns[:i] {
 				c.Close()
 			}
-			return nil, fmt.Errorf("connecting to %s %q: %w", network, cfg.Addr, err)
+			r.conns = nil
+			return fmt.Errorf("connecting to %s %q: %w", network, r.cfg.Addr, err)
 		}
 		if u, ok := c.(*net.UDPConn); ok {
 			_ = u.SetWriteBuffer(4 << 20)
 		}
-		conns[i] = c
+		r.conns[i] = c
 	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	return nil
+}
 
-	// Counters, start values.
-	started := time.Now()
-	rep.Started = started
-	var sinks []*sinkCounter
-	defer func() {
-		for _, s := range sinks {
-			s.Close()
-		}
-	}()
-	counter := func(spec string) (Counter, float64, error) {
-		if spec == "" {
-			return nil, 0, nil
-		}
-		c, err := ParseCounter(spec, started.Add(-time.Second))
-		if err != nil {
-			return nil, 0, err
-		}
-		if s, ok := c.(*sinkCounter); ok {
-			sinks = append(sinks, s)
-		}
-		v, _, err := c.Read(ctx)
-		if err != nil {
-			return nil, 0, fmt.Errorf("reading start value of %s: %w", c, err)
-		}
-		return c, v, nil
+func (r *run) closeConns() {
+	for _, c := range r.conns {
+		c.Close()
 	}
-	committed, committed0, err := counter(cfg.Committed)
-	if err != nil {
-		return nil, err
-	}
-	received, received0, err := counter(cfg.Received)
-	if err != nil {
-		return nil, err
-	}
-	dropped, dropped0, err := counter(cfg.Dropped)
-	if err != nil {
-		return nil, err
-	}
-	if committed != nil {
-		rep.CommittedSource = committed.String()
-	}
+}
 
-	var serverCPU0, serverCPULast float64
-	var disk0 int64
+func (r *run) closeSinks() {
+	for _, s := range r.sinks {
+		s.Close()
+	}
+}
+
+// counter opens a counter spec and reads its start value.
+func (r *run) counter(ctx context.Context, spec string) (Counter, float64, error) {
+	if spec == "" {
+		return nil, 0, nil
+	}
+	c, err := ParseCounter(spec, r.started.Add(-time.Second))
+	if err != nil {
+		return nil, 0, err
+	}
+	if s, ok := c.(*sinkCounter); ok {
+		r.sinks = append(r.sinks, s)
+	}
+	v, _, err := c.Read(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading start value of %s: %w", c, err)
+	}
+	return c, v, nil
+}
+
+// readBaselines reads the start values of the counters, the server's CPU
+// time and disk use, and the kernel's UDP drop count.
+func (r *run) readBaselines(ctx context.Context) error {
+	cfg := &r.cfg
+	r.started = time.Now()
+	r.rep.Started = r.started
+	var err error
+	if r.committed, r.committed0, err = r.counter(ctx, cfg.Committed); err != nil {
+		return err
+	}
+	if r.received, r.received0, err = r.counter(ctx, cfg.Received); err != nil {
+		return err
+	}
+	if r.dropped, r.dropped0, err = r.counter(ctx, cfg.Dropped); err != nil {
+		return err
+	}
+	if r.committed != nil {
+		r.rep.CommittedSource = r.committed.String()
+	}
 	if cfg.ServerPID > 0 {
-		if serverCPU0, err = procCPUSeconds(cfg.ServerPID); err != nil {
-			return nil, err
+		if r.serverCPU0, err = procCPUSeconds(cfg.ServerPID); err != nil {
+			return err
 		}
-		serverCPULast = serverCPU0
+		r.serverCPULast = r.serverCPU0
 	}
 	if cfg.ServerDataDir != "" {
-		if disk0, err = diskUsage(cfg.ServerDataDir); err != nil {
-			return nil, err
+		if r.disk0, err = diskUsage(cfg.ServerDataDir); err != nil {
+			return err
 		}
 	}
-
-	var udpDrops0 int64 = -1
+	r.udpDrops0 = -1
 	if !cfg.Proto.stream() {
 		if v, err := udpRcvbufErrors(); err == nil {
-			udpDrops0 = v
+			r.udpDrops0 = v
 		}
 	}
+	return nil
+}
 
-	// Send.
-	var sent, bytesSent, writes atomic.Int64
-	var errMu sync.Mutex
-	addErr := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if len(rep.Errors) < 20 {
-			rep.Errors = append(rep.Errors, err.Error())
-		}
-	}
-	probe := newProber(&cfg, step, spec.BaseTS)
-	cpu0 := cpuSeconds()
-	t0 := time.Now()
-	deadline := time.Time{}
-	if cfg.Duration > 0 {
-		deadline = t0.Add(cfg.Duration)
-	}
-	sendCtx, cancelSend := context.WithCancel(ctx)
-	defer cancelSend()
+// send starts the clock and one sender per connection; sendDone closes
+// when they all finished (t1).
+func (r *run) send(ctx context.Context) {
+	r.probe = newProber(&r.cfg, r.step, r.spec.BaseTS)
+	r.cpu0 = cpuSeconds()
+	r.t0 = time.Now()
+	var sendCtx context.Context
+	sendCtx, r.cancelSend = context.WithCancel(ctx)
 	var sendWG sync.WaitGroup
-	perConnRate := cfg.Rate / float64(cfg.Conns)
-	for ci := range conns {
+	for ci := range r.conns {
 		sendWG.Add(1)
 		go func() {
 			defer sendWG.Done()
-			conn, pl := conns[ci], payloads[ci]
-			var mine int64
-			// UDP goes out in sendmmsg batches (Linux), at most about a
-			// millisecond's worth of datagrams each when paced.
-			var bs *batchSender
-			batchLen := 1
-			if !cfg.Proto.stream() && len(pl.chunks) > 0 {
-				bs = newBatchSender(conn)
-			}
-			if bs != nil {
-				batchLen = datagramBatch
-				if perConnRate > 0 {
-					perChunk := float64(pl.points) / float64(len(pl.chunks))
-					batchLen = max(1, min(datagramBatch, int(perConnRate/1000/perChunk)))
-				}
-			}
-			for cycle := 0; cfg.Duration > 0 || cycle < cycles; cycle++ {
-				ts := spec.BaseTS
-				if cfg.Realtime {
-					at := t0.Add(time.Duration(cycle) * cfg.Step)
-					if d := time.Until(at); d > 0 {
-						select {
-						case <-time.After(d):
-						case <-sendCtx.Done():
-							return
-						}
-					}
-					// Every connection stamps round r with the same second.
-					ts = t0.Unix()/step*step + int64(cycle)*step
-					pl.patchTimestamps(cfg.Proto, ts)
-				}
-				for k := 0; k < len(pl.chunks); {
-					if sendCtx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
-						return
-					}
-					if perConnRate > 0 {
-						due := t0.Add(time.Duration(float64(mine) / perConnRate * float64(time.Second)))
-						if d := time.Until(due); d > 0 {
-							time.Sleep(d)
-						}
-					}
-					// One chunk per write, or a batch of datagrams per
-					// sendmmsg; n chunks went out before err.
-					batch := pl.chunks[k:min(k+batchLen, len(pl.chunks))]
-					var n int
-					var err error
-					if bs != nil {
-						n, err = bs.send(pl.buf, batch)
-					} else if w, werr := conn.Write(pl.buf[batch[0].off:batch[0].end]); werr != nil {
-						bytesSent.Add(int64(w)) // what the failed write got out
-						err = werr
-					} else {
-						n = 1
-					}
-					var pts, bytes int64
-					for j := range batch[:n] {
-						ch := &batch[j]
-						bytes += int64(ch.end - ch.off)
-						pts += int64(ch.points)
-						if probe != nil {
-							probe.offer(ch, ts, cycle)
-						}
-					}
-					mine += pts
-					sent.Add(pts)
-					bytesSent.Add(bytes)
-					writes.Add(int64(n))
-					k += n
-					if err != nil {
-						if cfg.Proto.stream() {
-							addErr(fmt.Errorf("connection %d: %w", ci, err))
-							return
-						}
-						addErr(fmt.Errorf("socket %d: %w", ci, err))
-						k++ // the datagram that failed
-					}
-				}
-				if !cfg.replayed() && cfg.Duration == 0 {
+			r.sendConn(sendCtx, ci)
+		}()
+	}
+	r.sendDone = make(chan struct{})
+	go func() {
+		sendWG.Wait()
+		r.t1 = time.Now()
+		close(r.sendDone)
+	}()
+}
+
+// sendConn replays connection ci's payload: once (back-fill), per round
+// (realtime, statsd) or until the duration is spent, paced by the rate.
+func (r *run) sendConn(ctx context.Context, ci int) {
+	cfg := &r.cfg
+	conn, pl := r.conns[ci], r.payloads[ci]
+	cycles := 1
+	if cfg.replayed() {
+		cycles = cfg.Points
+	}
+	deadline := time.Time{}
+	if cfg.Duration > 0 {
+		deadline = r.t0.Add(cfg.Duration)
+	}
+	perConnRate := cfg.Rate / float64(cfg.Conns)
+	var mine int64
+	// UDP goes out in sendmmsg batches (Linux), at most about a
+	// millisecond's worth of datagrams each when paced.
+	var bs *batchSender
+	batchLen := 1
+	if !cfg.Proto.stream() && len(pl.chunks) > 0 {
+		bs = newBatchSender(conn)
+	}
+	if bs != nil {
+		batchLen = datagramBatch
+		if perConnRate > 0 {
+			perChunk := float64(pl.points) / float64(len(pl.chunks))
+			batchLen = max(1, min(datagramBatch, int(perConnRate/1000/perChunk)))
+		}
+	}
+	for cycle := 0; cfg.Duration > 0 || cycle < cycles; cycle++ {
+		ts := r.spec.BaseTS
+		if cfg.Realtime {
+			at := r.t0.Add(time.Duration(cycle) * cfg.Step)
+			if d := time.Until(at); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
 					return
 				}
 			}
-		}()
+			// Every connection stamps round r with the same second.
+			ts = r.t0.Unix()/r.step*r.step + int64(cycle)*r.step
+			pl.patchTimestamps(cfg.Proto, ts)
+		}
+		for k := 0; k < len(pl.chunks); {
+			if ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
+				return
+			}
+			if perConnRate > 0 {
+				due := r.t0.Add(time.Duration(float64(mine) / perConnRate * float64(time.Second)))
+				if d := time.Until(due); d > 0 {
+					time.Sleep(d)
+				}
+			}
+			// One chunk per write, or a batch of datagrams per
+			// sendmmsg; n chunks went out before err.
+			batch := pl.chunks[k:min(k+batchLen, len(pl.chunks))]
+			var n int
+			var err error
+			if bs != nil {
+				n, err = bs.send(pl.buf, batch)
+			} else if w, werr := conn.Write(pl.buf[batch[0].off:batch[0].end]); werr != nil {
+				r.bytesSent.Add(int64(w)) // what the failed write got out
+				err = werr
+			} else {
+				n = 1
+			}
+			mine += r.account(batch[:n], ts, cycle)
+			k += n
+			if err != nil {
+				if cfg.Proto.stream() {
+					r.addErr(fmt.Errorf("connection %d: %w", ci, err))
+					return
+				}
+				r.addErr(fmt.Errorf("socket %d: %w", ci, err))
+				k++ // the datagram that failed
+			}
+		}
+		if !cfg.replayed() && cfg.Duration == 0 {
+			return
+		}
 	}
-	sendDone := make(chan struct{})
-	var t1 time.Time
-	go func() {
-		sendWG.Wait()
-		t1 = time.Now()
-		close(sendDone)
-	}()
+}
 
-	// Query load and visibility probes run alongside.
-	bgCtx, cancelBG := context.WithCancel(ctx)
-	defer cancelBG()
-	var bgWG sync.WaitGroup
-	ql := newQueryLoad(&cfg)
-	if ql != nil {
-		bgWG.Add(1)
-		go func() { defer bgWG.Done(); ql.run(bgCtx) }()
+// account counts chunks that went out and offers them to the prober; it
+// returns their points.
+func (r *run) account(chunks []chunk, ts int64, cycle int) int64 {
+	var pts, bytes int64
+	for j := range chunks {
+		ch := &chunks[j]
+		bytes += int64(ch.end - ch.off)
+		pts += int64(ch.points)
+		if r.probe != nil {
+			r.probe.offer(ch, ts, cycle)
+		}
 	}
-	if probe != nil {
-		bgWG.Add(1)
-		go func() { defer bgWG.Done(); probe.run(bgCtx) }()
-	}
+	r.sent.Add(pts)
+	r.bytesSent.Add(bytes)
+	r.writes.Add(int64(len(chunks)))
+	return pts
+}
 
+// startBackground runs the query load and the visibility prober alongside.
+func (r *run) startBackground(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	r.ql = newQueryLoad(&r.cfg)
+	if r.ql != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.ql.run(ctx) }()
+	}
+	if r.probe != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.probe.run(ctx) }()
+	}
+	return &wg
+}
+
+// readCommitted reads the committed counter and, once sending is over and
+// the count reached what was sent, records when (doneAt).
+func (r *run) readCommitted(ctx context.Context) {
+	if r.committed == nil {
+		return
+	}
+	v, _, err := r.committed.Read(ctx)
+	if err != nil {
+		r.addErr(err)
+		return
+	}
+	r.committedNow = v - r.committed0
+	// Movement below 0.01% of the points sent (a server's own
+	// self-metrics) does not hold the settle timer open.
+	if r.committedNow-r.lastCommitted >= math.Max(1, 1e-4*float64(r.sent.Load())) {
+		r.lastCommitted, r.lastChange = r.committedNow, time.Now()
+	}
+	if !r.sending && r.doneAt.IsZero() && r.committedNow >= float64(r.sent.Load()) {
+		r.doneAt = time.Now()
+		// Timestamped sources (whisper, render) say when the count
+		// crossed the target, to a second; polled ones when we saw it.
+		if cr, ok := r.committed.(crosser); ok {
+			if when, ok := cr.crossing(r.committed0 + float64(r.sent.Load())); ok && when.Before(r.doneAt) {
+				r.doneAt = when
+			}
+		}
+		if r.doneAt.Before(r.t0) {
+			r.doneAt = r.t0
+		}
+	}
+}
+
+// watch is the progress loop: a timeline sample every interval, until
+// sending is done and the committed count caught up (or settled, or the
+// wait ran out).
+func (r *run) watch(ctx context.Context) {
+	cfg := &r.cfg
 	// On a terminal the progress line is redrawn in place.
 	tty := isTerminal(cfg.Progress)
 	if tty {
 		defer io.WriteString(cfg.Progress, "\n")
 	}
-
-	// Progress loop: until sending is done and commits have caught up.
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
 	poll := time.NewTicker(100 * time.Millisecond)
 	defer poll.Stop()
-	var lastCommitted float64
-	lastChange := time.Now()
+	r.lastChange = time.Now()
+	r.sending = true
 	var lastSample Sample
-	lastCPU, lastT := cpu0, t0
-	var doneAt time.Time
-	sending := true
-	var committedNow float64
-	readCommitted := func() {
-		if committed == nil {
-			return
-		}
-		v, _, err := committed.Read(ctx)
-		if err != nil {
-			addErr(err)
-			return
-		}
-		committedNow = v - committed0
-		// Movement below 0.01% of the points sent (a server's own
-		// self-metrics) does not hold the settle timer open.
-		if committedNow-lastCommitted >= math.Max(1, 1e-4*float64(sent.Load())) {
-			lastCommitted, lastChange = committedNow, time.Now()
-		}
-		if !sending && doneAt.IsZero() && committedNow >= float64(sent.Load()) {
-			doneAt = time.Now()
-			// Timestamped sources (whisper, render) say when the count
-			// crossed the target, to a second; polled ones when we saw it.
-			if cr, ok := committed.(crosser); ok {
-				if when, ok := cr.crossing(committed0 + float64(sent.Load())); ok && when.Before(doneAt) {
-					doneAt = when
-				}
-			}
-			if doneAt.Before(t0) {
-				doneAt = t0
-			}
-		}
-	}
-	_, isRender := committed.(*renderCounter)
+	lastCPU, lastT := r.cpu0, r.t0
+	_, isRender := r.committed.(*renderCounter)
 	pollEvery := 1
 	if isRender {
 		pollEvery = 10 // once a second
 	}
 	polls := 0
-loop:
 	for {
 		select {
 		case <-ctx.Done():
-			cancelSend()
-			addErr(ctx.Err())
-			break loop
-		case <-sendDone:
-			sendDone = nil // closed: stop selecting it
-			sending = false
-			lastChange = time.Now()
-			readCommitted()
-			if committed == nil || !doneAt.IsZero() {
-				break loop
+			r.cancelSend()
+			r.addErr(ctx.Err())
+			return
+		case <-r.sendDone:
+			r.sendDone = nil // closed: stop selecting it
+			r.sending = false
+			r.lastChange = time.Now()
+			r.readCommitted(ctx)
+			if r.committed == nil || !r.doneAt.IsZero() {
+				return
 			}
 		case <-poll.C:
 			polls++
-			if !sending && polls%pollEvery == 0 {
-				readCommitted()
-				if !doneAt.IsZero() || time.Since(t1) > cfg.Wait || time.Since(lastChange) > cfg.Settle {
-					break loop
+			if !r.sending && polls%pollEvery == 0 {
+				r.readCommitted(ctx)
+				if !r.doneAt.IsZero() || time.Since(r.t1) > cfg.Wait || time.Since(r.lastChange) > cfg.Settle {
+					return
 				}
 			}
 		case now := <-tick.C:
-			if sending {
-				readCommitted()
+			if r.sending {
+				r.readCommitted(ctx)
 			}
-			s := Sample{T: now.Sub(t0).Seconds(), Sent: sent.Load(), Committed: committedNow,
-				VisibilityMS: math.NaN(), QueryP99MS: math.NaN()}
-			dt := now.Sub(lastT).Seconds()
-			s.SendRate = float64(s.Sent-lastSample.Sent) / dt
-			s.CommitRate = (s.Committed - lastSample.Committed) / dt
-			cpu := cpuSeconds()
-			s.CPUPercent = 100 * (cpu - lastCPU) / dt
-			if cfg.ServerPID > 0 {
-				if sc, err := procCPUSeconds(cfg.ServerPID); err == nil {
-					s.ServerCPU = 100 * (sc - serverCPULast) / dt
-					serverCPULast = sc
-				}
-			}
-			if probe != nil {
-				s.VisibilityMS = probe.latest()
-			}
-			if ql != nil {
-				s.QueryP99MS = ql.intervalP99()
-			}
-			rep.Timeline = append(rep.Timeline, s)
+			s, cpu := r.sample(now, lastSample, lastCPU, lastT)
+			r.rep.Timeline = append(r.rep.Timeline, s)
 			lastSample, lastCPU, lastT = s, cpu, now
 			if cfg.Progress != nil {
-				printProgress(cfg.Progress, s, committed != nil, tty)
+				printProgress(cfg.Progress, s, r.committed != nil, tty)
 			}
 		}
 	}
-	if probe != nil {
-		probe.drain(10 * time.Second)
-	}
-	cancelBG()
-	bgWG.Wait()
-	end := time.Now()
-	if sendDone != nil { // interrupted before sending finished
-		<-sendDone
-	}
+}
 
-	rep.PointsSent, rep.BytesSent, rep.Writes = sent.Load(), bytesSent.Load(), writes.Load()
-	rep.SendSeconds = t1.Sub(t0).Seconds()
+// sample is the timeline's point at now, rates against the previous one;
+// cpu is the loader's CPU time it read.
+func (r *run) sample(now time.Time, last Sample, lastCPU float64, lastT time.Time) (s Sample, cpu float64) {
+	s = Sample{T: now.Sub(r.t0).Seconds(), Sent: r.sent.Load(), Committed: r.committedNow,
+		VisibilityMS: math.NaN(), QueryP99MS: math.NaN()}
+	dt := now.Sub(lastT).Seconds()
+	s.SendRate = float64(s.Sent-last.Sent) / dt
+	s.CommitRate = (s.Committed - last.Committed) / dt
+	cpu = cpuSeconds()
+	s.CPUPercent = 100 * (cpu - lastCPU) / dt
+	if r.cfg.ServerPID > 0 {
+		if sc, err := procCPUSeconds(r.cfg.ServerPID); err == nil {
+			s.ServerCPU = 100 * (sc - r.serverCPULast) / dt
+			r.serverCPULast = sc
+		}
+	}
+	if r.probe != nil {
+		s.VisibilityMS = r.probe.latest()
+	}
+	if r.ql != nil {
+		s.QueryP99MS = r.ql.intervalP99()
+	}
+	return s, cpu
+}
+
+// finish fills the report's totals once the run is over.
+func (r *run) finish(ctx context.Context, end time.Time) {
+	rep := r.rep
+	rep.PointsSent, rep.BytesSent, rep.Writes = r.sent.Load(), r.bytesSent.Load(), r.writes.Load()
+	rep.SendSeconds = r.t1.Sub(r.t0).Seconds()
 	if rep.SendSeconds > 0 {
 		rep.SendRate = float64(rep.PointsSent) / rep.SendSeconds
 	}
-	cpu1 := cpuSeconds()
-	rep.LoaderCPUSeconds = cpu1 - cpu0
-	if d := end.Sub(t0).Seconds(); d > 0 {
+	rep.LoaderCPUSeconds = cpuSeconds() - r.cpu0
+	if d := end.Sub(r.t0).Seconds(); d > 0 {
 		rep.LoaderCPUPercent = 100 * rep.LoaderCPUSeconds / d
 	}
-	if committed != nil {
-		readCommitted()
-		rep.Committed = committedNow
-		rep.AllCommitted = !doneAt.IsZero() || committedNow >= float64(rep.PointsSent)
-		if doneAt.IsZero() {
-			doneAt = lastChange
-		}
-		rep.CommitSeconds = doneAt.Sub(t0).Seconds()
-		if rep.CommitSeconds > 0 {
-			rep.CommitRate = math.Min(float64(rep.PointsSent), rep.Committed) / rep.CommitSeconds
-		}
-		rep.Lost = math.Max(0, float64(rep.PointsSent)-rep.Committed)
-		if rep.PointsSent > 0 {
-			rep.LossPercent = 100 * rep.Lost / float64(rep.PointsSent)
+	r.finishCommitted(ctx)
+	r.finishServer(end)
+	if r.cfg.VerifyWhisperDir != "" {
+		dir := filepath.Join(r.cfg.VerifyWhisperDir, filepath.FromSlash(strings.ReplaceAll(r.cfg.Shape.Prefix, ".", "/")))
+		if f, n, err := countWhisperPoints(dir); err == nil {
+			rep.StoredFiles, rep.StoredPoints = f, n
+		} else {
+			r.addErr(err)
 		}
 	}
+	r.redrawCommitted()
+	if r.received != nil {
+		if v, _, err := r.received.Read(ctx); err == nil {
+			rep.Received = v - r.received0
+		} else {
+			r.addErr(err)
+		}
+	}
+	if r.dropped != nil {
+		if v, _, err := r.dropped.Read(ctx); err == nil {
+			rep.Dropped = v - r.dropped0
+		} else {
+			r.addErr(err)
+		}
+	}
+	if r.probe != nil {
+		rep.Visibility = r.probe.summary()
+	}
+	if r.ql != nil {
+		rep.Queries = r.ql.summary()
+		if d := end.Sub(r.t0).Seconds(); d > 0 {
+			rep.QueryRate = float64(rep.Queries.Count) / d
+		}
+	}
+}
+
+// finishCommitted reports the committed count, when it caught up and what
+// was lost.
+func (r *run) finishCommitted(ctx context.Context) {
+	if r.committed == nil {
+		return
+	}
+	rep := r.rep
+	r.readCommitted(ctx)
+	rep.Committed = r.committedNow
+	rep.AllCommitted = !r.doneAt.IsZero() || r.committedNow >= float64(rep.PointsSent)
+	if r.doneAt.IsZero() {
+		r.doneAt = r.lastChange
+	}
+	rep.CommitSeconds = r.doneAt.Sub(r.t0).Seconds()
+	if rep.CommitSeconds > 0 {
+		rep.CommitRate = math.Min(float64(rep.PointsSent), rep.Committed) / rep.CommitSeconds
+	}
+	rep.Lost = math.Max(0, float64(rep.PointsSent)-rep.Committed)
+	if rep.PointsSent > 0 {
+		rep.LossPercent = 100 * rep.Lost / float64(rep.PointsSent)
+	}
+}
+
+// finishServer reports the server's CPU, memory and disk use and the
+// kernel's UDP drops over the run.
+func (r *run) finishServer(end time.Time) {
+	rep, cfg := r.rep, &r.cfg
 	if cfg.ServerPID > 0 {
 		if sc, err := procCPUSeconds(cfg.ServerPID); err == nil {
-			rep.ServerCPUSeconds = sc - serverCPU0
-			rep.ServerCPUPercent = 100 * rep.ServerCPUSeconds / end.Sub(t0).Seconds()
+			rep.ServerCPUSeconds = sc - r.serverCPU0
+			rep.ServerCPUPercent = 100 * rep.ServerCPUSeconds / end.Sub(r.t0).Seconds()
 		} else {
-			addErr(err)
+			r.addErr(err)
 		}
 		if rss, peak, err := procRSS(cfg.ServerPID); err == nil {
 			rep.ServerRSSBytes, rep.ServerPeakRSS = rss, peak
 		} else {
-			addErr(err)
+			r.addErr(err)
 		}
 	}
 	if cfg.ServerDataDir != "" {
 		if d, err := diskUsage(cfg.ServerDataDir); err == nil {
-			rep.DiskBytes = d - disk0
+			rep.DiskBytes = d - r.disk0
 			if rep.PointsSent > 0 {
 				rep.DiskBytesPerPoint = float64(rep.DiskBytes) / float64(rep.PointsSent)
 			}
 		} else {
-			addErr(err)
+			r.addErr(err)
 		}
 	}
-	if udpDrops0 >= 0 {
+	if r.udpDrops0 >= 0 {
 		if v, err := udpRcvbufErrors(); err == nil {
-			rep.KernelUDPDrops = v - udpDrops0
+			rep.KernelUDPDrops = v - r.udpDrops0
 		}
 	}
-	if cfg.VerifyWhisperDir != "" {
-		dir := filepath.Join(cfg.VerifyWhisperDir, filepath.FromSlash(strings.ReplaceAll(cfg.Shape.Prefix, ".", "/")))
-		if f, n, err := countWhisperPoints(dir); err == nil {
-			rep.StoredFiles, rep.StoredPoints = f, n
-		} else {
-			addErr(err)
+}
+
+// redrawCommitted redraws the timeline's committed curve from a
+// timestamped counter's own timestamps (whisper, render), since the server
+// may write the counter late.
+func (r *run) redrawCommitted() {
+	cr, ok := r.committed.(crosser)
+	if !ok {
+		return
+	}
+	prev := 0.0
+	for i := range r.rep.Timeline {
+		s := &r.rep.Timeline[i]
+		s.Committed = math.Max(0, cr.cumulative(r.t0.Add(time.Duration(s.T*float64(time.Second))))-r.committed0)
+		dt := s.T
+		if i > 0 {
+			dt = s.T - r.rep.Timeline[i-1].T
 		}
-	}
-	// A timestamped counter (whisper, render) may be written late by the
-	// server; redraw the timeline's committed curve by its own timestamps.
-	if cr, ok := committed.(crosser); ok {
-		prev := 0.0
-		for i := range rep.Timeline {
-			s := &rep.Timeline[i]
-			s.Committed = math.Max(0, cr.cumulative(t0.Add(time.Duration(s.T*float64(time.Second))))-committed0)
-			dt := s.T
-			if i > 0 {
-				dt = s.T - rep.Timeline[i-1].T
-			}
-			if dt > 0 {
-				s.CommitRate = (s.Committed - prev) / dt
-			}
-			prev = s.Committed
+		if dt > 0 {
+			s.CommitRate = (s.Committed - prev) / dt
 		}
+		prev = s.Committed
 	}
-	if received != nil {
-		if v, _, err := received.Read(ctx); err == nil {
-			rep.Received = v - received0
-		} else {
-			addErr(err)
-		}
-	}
-	if dropped != nil {
-		if v, _, err := dropped.Read(ctx); err == nil {
-			rep.Dropped = v - dropped0
-		} else {
-			addErr(err)
-		}
-	}
-	if probe != nil {
-		rep.Visibility = probe.summary()
-	}
-	if ql != nil {
-		rep.Queries = ql.summary()
-		if d := end.Sub(t0).Seconds(); d > 0 {
-			rep.QueryRate = float64(rep.Queries.Count) / d
-		}
-	}
-	return rep, nil
 }
 
 func cpuSeconds() float64 {
