@@ -10,6 +10,7 @@ need=()
 command -v carbon-cache >/dev/null 2>&1 || need+=(graphite-carbon)
 command -v carbon-c-relay >/dev/null 2>&1 || need+=(carbon-c-relay)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,25 +16,27 @@ import (
 // Config is everything `plumbago serve` can be told, by flag or by the TOML
 // file given with --config (flags win). TOML keys are the flag names.
 type Config struct {
-	DataDir             string   `toml:"data-dir"`
-	Backend             string   `toml:"backend"`
-	WhisperDir          string   `toml:"whisper-dir"`
-	CarbonAddr          string   `toml:"carbon-addr"`
-	PickleAddr          string   `toml:"pickle-addr"`
-	ProtobufAddr        string   `toml:"protobuf-addr"`
-	StatsdAddr          string   `toml:"statsd-addr"`
-	StatsdAdminAddr     string   `toml:"statsd-admin-addr"`
-	CarbonlinkAddr      string   `toml:"carbonlink-addr"`
-	HTTPAddr            string   `toml:"http-addr"`
-	HTTPAuthFile        string   `toml:"http-auth-file"`
-	RenderCache         ByteSize `toml:"render-cache"`
-	Schemas             string   `toml:"schemas"`
-	Aggregation         string   `toml:"aggregation"`
-	AggregationRules    string   `toml:"aggregation-rules"`
-	RewriteRules        string   `toml:"rewrite-rules"`
-	StatsdFlushInterval Duration `toml:"statsd-flush-interval"`
-	SyncInterval        Duration `toml:"sync-interval"`
-	FlushInterval       Duration `toml:"flush-interval"`
+	DataDir         string `toml:"data-dir"`
+	Backend         string `toml:"backend"`
+	WhisperDir      string `toml:"whisper-dir"`
+	CarbonAddr      string `toml:"carbon-addr"`
+	PickleAddr      string `toml:"pickle-addr"`
+	ProtobufAddr    string `toml:"protobuf-addr"`
+	StatsdAddr      string `toml:"statsd-addr"`
+	StatsdAdminAddr string `toml:"statsd-admin-addr"`
+	CarbonlinkAddr  string `toml:"carbonlink-addr"`
+	HTTPAddr        string `toml:"http-addr"`
+	HTTPAuthFile    string `toml:"http-auth-file"`
+	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
+	HTTPAuthFailuresPerMinute int      `toml:"http-auth-failures-per-minute"`
+	RenderCache               ByteSize `toml:"render-cache"`
+	Schemas                   string   `toml:"schemas"`
+	Aggregation               string   `toml:"aggregation"`
+	AggregationRules          string   `toml:"aggregation-rules"`
+	RewriteRules              string   `toml:"rewrite-rules"`
+	StatsdFlushInterval       Duration `toml:"statsd-flush-interval"`
+	SyncInterval              Duration `toml:"sync-interval"`
+	FlushInterval             Duration `toml:"flush-interval"`
 	// Sizes; zero means derived from the machine by package tuning.
 	MemoryBudget     ByteSize `toml:"memory-budget"`
 	EventLoops       int      `toml:"event-loops"`
@@ -117,18 +119,19 @@ func (c *Config) overrides() tuning.Overrides {
 // DefaultConfig returns the documented defaults (design.md's flag table).
 func DefaultConfig() Config {
 	return Config{
-		DataDir:             "./data",
-		Backend:             "pebble",
-		CarbonAddr:          ":2003",
-		PickleAddr:          ":2004",
-		StatsdAddr:          ":8125",
-		StatsdAdminAddr:     ":8126",
-		CarbonlinkAddr:      "127.0.0.1:7002",
-		HTTPAddr:            ":8080",
-		StatsdFlushInterval: Duration{10 * time.Second},
-		SyncInterval:        Duration{time.Second},
-		FlushInterval:       Duration{time.Second},
-		LogLevel:            "info",
+		DataDir:                   "./data",
+		Backend:                   "pebble",
+		CarbonAddr:                ":2003",
+		PickleAddr:                ":2004",
+		StatsdAddr:                ":8125",
+		StatsdAdminAddr:           ":8126",
+		CarbonlinkAddr:            "127.0.0.1:7002",
+		HTTPAddr:                  ":8080",
+		HTTPAuthFailuresPerMinute: 30,
+		StatsdFlushInterval:       Duration{10 * time.Second},
+		SyncInterval:              Duration{time.Second},
+		FlushInterval:             Duration{time.Second},
+		LogLevel:                  "info",
 	}
 }
 
@@ -147,7 +150,8 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.CarbonlinkAddr, "carbonlink-addr", c.CarbonlinkAddr, "carbonlink cache-query address, TCP (empty = off)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "Graphite API for Grafana, /metrics and /healthz")
 	fs.Var(&c.RenderCache, "render-cache", "memory bound of the render-result cache honouring cacheTimeout/noCache (0 = 64MiB; -1 = off)")
-	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file (bcrypt) enabling basic auth on the HTTP API")
+	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file enabling basic auth on the HTTP API (every format nginx reads: bcrypt, apr1, $1$/$5$/$6$, DES crypt, {SHA}, {SSHA}, {PLAIN})")
+	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")

@@ -474,7 +474,8 @@ func TestCheckConfig(t *testing.T) {
 	}{
 		{"aggregation rule without '='", []string{"--aggregation-rules", write("bad-agg.conf", "no equals sign here\n")}},
 		{"[statsd] with a bad percentThreshold", []string{"--config", write("bad.toml", "[statsd]\npercentThreshold = [\"x\"]\n")}},
-		{"htpasswd with an MD5 entry", []string{"--http-auth-file", write("htpasswd", "u:$apr1$abc$def\n")}},
+		{"htpasswd with a malformed MD5 entry", []string{"--http-auth-file", write("htpasswd", "u:$apr1$abc$def\n")}},
+		{"htpasswd with a yescrypt entry", []string{"--http-auth-file", write("htpasswd2", "u:$y$j9T$abc$def\n")}},
 	} {
 		if out, err := run(tc.args...); err == nil {
 			t.Errorf("%s: check-config passed:\n%s", tc.name, out)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/line"
-	"github.com/plumbago/plumbago/query/auth"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
@@ -55,7 +54,7 @@ type server struct {
 	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
 	httpStats    httpStats
-	auth         *auth.Users // nil: no --http-auth-file
+	auth         *httpAuth // nil: no --http-auth-file
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -200,14 +199,11 @@ func startServer(cfg Config) (*server, error) {
 }
 
 func (s *server) startHTTP() error {
-	if s.cfg.HTTPAuthFile != "" {
-		u, err := auth.Load(s.cfg.HTTPAuthFile)
-		if err != nil {
-			return fmt.Errorf("--http-auth-file: %w", err)
-		}
-		s.auth = u
-		s.log.Info("basic auth on the HTTP API", "users", u.Len(), "file", s.cfg.HTTPAuthFile)
+	a, err := newHTTPAuth(s.cfg, s.log)
+	if err != nil {
+		return err
 	}
+	s.auth = a
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on --http-addr %q: %w", s.cfg.HTTPAddr, err)
@@ -232,9 +228,7 @@ func (s *server) startHTTP() error {
 func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 	// Basic auth (--http-auth-file) guards every endpoint but /healthz,
 	// which load balancers and container health checks call bare.
-	if s.auth != nil && string(ctx.Path()) != "/healthz" && !s.auth.Check(ctx.Request.Header.Peek("Authorization")) {
-		ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="plumbago"`)
-		ctx.Error("authentication required\n", fasthttp.StatusUnauthorized)
+	if s.auth != nil && string(ctx.Path()) != "/healthz" && !s.auth.allow(ctx) {
 		return
 	}
 	switch string(ctx.Path()) {
@@ -295,6 +289,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPDatagrams.Load(), "read", "event")
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPBatched.Load(), "read", "recvmmsg")
 	s.httpStats.write(p)
+	if s.auth != nil {
+		s.auth.metrics(p)
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
@@ -389,8 +386,8 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	if cfg.HTTPAuthFile != "" {
-		if _, err := auth.Load(cfg.HTTPAuthFile); err != nil {
-			return fmt.Errorf("--http-auth-file: %w", err)
+		if _, err := loadHTTPAuthFile(cfg.HTTPAuthFile, log); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(stdout, "config ok: backend %s, data %s\n", cfg.Backend, filepath.Clean(cfg.DataDir))
