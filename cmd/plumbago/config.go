@@ -28,15 +28,17 @@ type Config struct {
 	HTTPAddr        string `toml:"http-addr"`
 	HTTPAuthFile    string `toml:"http-auth-file"`
 	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
-	HTTPAuthFailuresPerMinute int      `toml:"http-auth-failures-per-minute"`
-	RenderCache               ByteSize `toml:"render-cache"`
-	Schemas                   string   `toml:"schemas"`
-	Aggregation               string   `toml:"aggregation"`
-	AggregationRules          string   `toml:"aggregation-rules"`
-	RewriteRules              string   `toml:"rewrite-rules"`
-	StatsdFlushInterval       Duration `toml:"statsd-flush-interval"`
-	SyncInterval              Duration `toml:"sync-interval"`
-	FlushInterval             Duration `toml:"flush-interval"`
+	HTTPAuthFailuresPerMinute int `toml:"http-auth-failures-per-minute"`
+	// HTTPAllowedOrigins is graphite-api's allowed_origins, comma-separated.
+	HTTPAllowedOrigins  string   `toml:"http-allowed-origins"`
+	RenderCache         ByteSize `toml:"render-cache"`
+	Schemas             string   `toml:"schemas"`
+	Aggregation         string   `toml:"aggregation"`
+	AggregationRules    string   `toml:"aggregation-rules"`
+	RewriteRules        string   `toml:"rewrite-rules"`
+	StatsdFlushInterval Duration `toml:"statsd-flush-interval"`
+	SyncInterval        Duration `toml:"sync-interval"`
+	FlushInterval       Duration `toml:"flush-interval"`
 	// Sizes; zero means derived from the machine by package tuning.
 	MemoryBudget     ByteSize `toml:"memory-budget"`
 	EventLoops       int      `toml:"event-loops"`
@@ -151,6 +153,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "Graphite API for Grafana, /metrics and /healthz")
 	fs.Var(&c.RenderCache, "render-cache", "memory bound of the render-result cache honouring cacheTimeout/noCache (0 = 64MiB; -1 = off)")
 	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file enabling basic auth on the HTTP API (every format nginx reads: bcrypt, apr1, $1$/$5$/$6$, DES crypt, {SHA}, {SSHA}, {PLAIN})")
+	fs.StringVar(&c.HTTPAllowedOrigins, "http-allowed-origins", c.HTTPAllowedOrigins, "comma-separated host[:port] origins (or *) allowed cross-origin requests with credentials, as graphite-api's allowed_origins")
 	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")

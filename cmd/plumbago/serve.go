@@ -54,7 +54,8 @@ type server struct {
 	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
 	httpStats    httpStats
-	auth         *httpAuth // nil: no --http-auth-file
+	auth         *httpAuth   // nil: no --http-auth-file
+	cors         *corsPolicy // nil: no --http-allowed-origins
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -204,6 +205,7 @@ func (s *server) startHTTP() error {
 		return err
 	}
 	s.auth = a
+	s.cors = newCORS(s.cfg.HTTPAllowedOrigins)
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on --http-addr %q: %w", s.cfg.HTTPAddr, err)
@@ -226,6 +228,15 @@ func (s *server) startHTTP() error {
 }
 
 func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
+	if origin := s.cors.origin(ctx); origin != "" {
+		if ctx.IsOptions() {
+			ctx.SetStatusCode(fasthttp.StatusNoContent)
+			setCORSHeaders(ctx, origin)
+			return
+		}
+		// After the handler: ctx.Error resets the headers.
+		defer setCORSHeaders(ctx, origin)
+	}
 	// Basic auth (--http-auth-file) guards every endpoint but /healthz,
 	// which load balancers and container health checks call bare.
 	if s.auth != nil && string(ctx.Path()) != "/healthz" && !s.auth.allow(ctx) {
