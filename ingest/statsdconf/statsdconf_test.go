@@ -121,12 +121,12 @@ func TestCommented(t *testing.T) {
 
 func TestRefused(t *testing.T) {
 	for src, want := range map[string]string{
-		`require("fs")`:                  "require is not defined",
-		`{ a: function() {} }`:           "a: a Function is not plain data",
-		`{ a: /x/ }`:                     "a: a RegExp is not plain data",
-		`[1, 2]`:                         "evaluates to a Array, not an object",
+		`require("fs")`:                   "require is not defined",
+		`{ a: function() {} }`:            "a: a Function is not plain data",
+		`{ a: /x/ }`:                      "a: a RegExp is not plain data",
+		`[1, 2]`:                          "evaluates to a Array, not an object",
 		`(function(){ while(true){} })()`: "took longer than",
-		`{ a: 1 `:                        "SyntaxError",
+		`{ a: 1 `:                         "SyntaxError",
 		`(function(){ var s = "x"; while(true){ s = s + s } })()`: "evaluation stopped",
 	} {
 		_, err := Eval("c.js", []byte(src), 300*time.Millisecond)
