@@ -188,17 +188,8 @@ func loadConfig(name string, args []string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("reading config %q: %w", *configPath, err)
 		}
-		if und := md.Undecoded(); len(und) > 0 {
-			var bad []string
-			for _, k := range und {
-				if len(k) > 0 && (k[0] == "statsd" || k[0] == "carbon") {
-					continue
-				}
-				bad = append(bad, k.String())
-			}
-			if len(bad) > 0 {
-				return c, fmt.Errorf("config %q: unknown keys %v", *configPath, bad)
-			}
+		if err := unknownKeys(*configPath, md, &fileCfg); err != nil {
+			return c, err
 		}
 		fileCfg.meta = md
 		// Flags given on the command line win over the file.
