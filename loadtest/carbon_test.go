@@ -14,19 +14,14 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // startCarbonCache runs Debian's carbon-cache on loopback with a throwaway
 // config (schema 1s:15m,1m:1d, self-metrics every second, no create or update
 // limits) and returns its line and pickle addresses and whisper directory.
 func startCarbonCache(t *testing.T) (lineAddr, pickleAddr, whisperDir string, pid int) {
-	bin, err := exec.LookPath("carbon-cache")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("carbon-cache (Debian graphite-carbon) missing")
-		}
-		t.Skip("carbon-cache (Debian graphite-carbon) missing")
-	}
+	bin := testenv.Command(t, "carbon-cache", "apt graphite-carbon")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "conf")
 	for _, d := range []string{conf, filepath.Join(dir, "log"), filepath.Join(dir, "run")} {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 func TestShapeNames(t *testing.T) {
@@ -145,13 +147,7 @@ func TestStatsdMixProportions(t *testing.T) {
 // TestBuildPicklePythonOracle checks the pickle frames load in Python and
 // give carbon's (path, (timestamp, value)) tuples.
 func TestBuildPicklePythonOracle(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 missing")
-		}
-		t.Skip("python3 missing")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	spec := buildSpec{Proto: Pickle, Shape: Shape{Prefix: "p", Metrics: 3}, Conns: 1, Steps: 2,
 		BaseTS: 1700000000, Step: 60, ChunkPoints: 4, ChunkBytes: 1 << 20}
 	pl, err := build(spec, 0)

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the test suite's oracle and differential tests need on a fresh
-# Debian machine: Python whisper, graphite-web and carbon (the real Graphite
-# stack), carbon-c-relay, and etsy statsd (npm package statsd). Idempotent and quiet when
+# Installs every tool outside Go that a test uses, on a fresh Debian machine:
+# Python whisper, graphite-web and carbon (the real Graphite stack),
+# carbon-c-relay, htpasswd (apache2-utils), systemd-analyze (systemd), Node.js
+# and etsy statsd (npm package statsd). Tests find them through
+# internal/testenv, which fails a test under CI=true when its tool is missing.
+# (terraform, used by deploy/check's TestTerraformWithTerraform, is in neither
+# Debian nor npm; the machine image provides it.) Idempotent and quiet when
 # everything is present.
 set -euo pipefail
 need=()
+[ -x /usr/bin/python3 ] || need+=(python3)
 /usr/bin/python3 -c 'import whisper' 2>/dev/null || need+=(python3-whisper)
 [ -d /usr/lib/python3/dist-packages/graphite ] || need+=(graphite-web)
 command -v carbon-cache >/dev/null 2>&1 || need+=(graphite-carbon)
 command -v carbon-c-relay >/dev/null 2>&1 || need+=(carbon-c-relay)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/internal/testenv"
 
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
 	"github.com/plumbago/plumbago/ingest/tagged"
@@ -30,13 +31,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func python3(t *testing.T, script string, args ...string) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 not found")
-		}
-		t.Skip("python3 not found")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	var stderr bytes.Buffer
 	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
 	cmd.Stderr = &stderr
@@ -212,13 +207,7 @@ agg.prod.a.hits []
 // plumbago (it speaks the line protocol, over TCP and UDP, including a
 // carbon_ch ring) and checks every relayed point through carbonlink.
 func TestCarbonCRelayToPlumbago(t *testing.T) {
-	relay, err := exec.LookPath("carbon-c-relay")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("carbon-c-relay not installed")
-		}
-		t.Skip("carbon-c-relay not installed")
-	}
+	relay := testenv.Command(t, "carbon-c-relay", "apt carbon-c-relay")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
@@ -246,6 +235,7 @@ listen type linemode 127.0.0.1:%[2]d proto tcp;
 		cmd.Wait()
 	}()
 	var c net.Conn
+	var err error
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", relayPort)); err == nil {
 			break
@@ -279,13 +269,7 @@ relay.ring.c;a=2;z=1 [(%[1]d, -3.0)]
 // (DESTINATION_PROTOCOL = pickle, consistent hashing) in front of
 // plumbago's pickle port: the frames are carbon's own.
 func TestCarbonRelayPickleToPlumbago(t *testing.T) {
-	relay, err := exec.LookPath("carbon-relay")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("carbon-relay (graphite-carbon) not installed")
-		}
-		t.Skip("carbon-relay not installed")
-	}
+	relay := testenv.Command(t, "carbon-relay", "apt graphite-carbon")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1d\n")
@@ -328,6 +312,7 @@ PID_DIR = %[1]s
 		cmd.Wait()
 	}()
 	var c net.Conn
+	var err error
 	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", linePort)); err == nil {
 			break

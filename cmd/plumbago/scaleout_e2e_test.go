@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/internal/testenv"
 
 	"github.com/plumbago/plumbago/query/carbonapipb"
 )
@@ -25,15 +26,8 @@ import (
 // Debian's graphite-web / graphite-carbon python packages are missing.
 func needScaleOutTools(t *testing.T) {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/carbon-c-relay", "/usr/bin/python3",
-		"/usr/lib/python3/dist-packages/graphite/finders/remote.py", "/usr/lib/python3/dist-packages/carbon/hashing.py"} {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("scale-out oracle missing: %s", p)
-			}
-			t.Skipf("scale-out oracle missing: %s", p)
-		}
-	}
+	testenv.Files(t, "apt carbon-c-relay graphite-web graphite-carbon", "/usr/bin/carbon-c-relay", "/usr/bin/python3",
+		"/usr/lib/python3/dist-packages/graphite/finders/remote.py", "/usr/lib/python3/dist-packages/carbon/hashing.py")
 }
 
 // ringOracle asks python carbon's ConsistentHashRing which instance owns

@@ -244,18 +244,6 @@ func serviceURL(t *testing.T, c composeFile, raw string, ports map[string]string
 	}
 }
 
-// TestComposeConfigWithDocker runs `docker compose config`, the reference
-// validation, where the compose plugin is installed.
-func TestComposeConfigWithDocker(t *testing.T) {
-	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
-		t.Skip("docker compose is not installed; TestComposeFile checks the file's shape")
-	}
-	cmd := exec.Command("docker", "compose", "-f", deployPath(t, "docker-compose.yml"), "config", "--quiet")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("docker compose config: %v\n%s", err, b)
-	}
-}
-
 // TestComposeWhisperOverride checks the override that serves an old whisper
 // volume: it only changes the plumbago service, every flag it passes exists,
 // and every path it names is mounted.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // unitFile is a systemd unit: section -> key -> values in order.
@@ -130,9 +131,7 @@ func TestSystemdConfigAccepted(t *testing.T) {
 // TestSystemdAnalyzeVerify runs systemd's own checker where installed, on a
 // copy of the unit whose binary path points at the freshly built binary.
 func TestSystemdAnalyzeVerify(t *testing.T) {
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Skip("systemd-analyze is not installed; TestSystemdUnit checks the keys")
-	}
+	testenv.Command(t, "systemd-analyze", "apt systemd")
 	bin := filepath.Join(builtOut(t), "plumbago")
 	unit := strings.ReplaceAll(string(readFile(t, deployPath(t, "systemd", "plumbago.service"))), "/usr/local/bin/plumbago", bin)
 	dir := t.TempDir()

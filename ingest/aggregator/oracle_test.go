@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/internal/testenv"
 
 	"github.com/plumbago/plumbago/ingest/pickle"
 )
@@ -48,13 +49,7 @@ type key struct {
 // carbon-aggregator and to two Loops + a Merger, and compares the last value
 // carbon emitted for every (aggregate, interval) with ours.
 func TestAgainstCarbonAggregator(t *testing.T) {
-	bin, err := exec.LookPath("carbon-aggregator")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("carbon-aggregator not installed")
-		}
-		t.Skip("carbon-aggregator not installed")
-	}
+	bin := testenv.Command(t, "carbon-aggregator", "apt graphite-carbon")
 	if testing.Short() {
 		t.Skip("oracle test takes ~6 s")
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/ingest/pickle"
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/storage"
 )
 
@@ -83,13 +83,7 @@ func serve(t *testing.T, c Cache, md Metadata, st *Stats) string {
 
 func python(t *testing.T, script string, args ...string) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 not found")
-		}
-		t.Skip("python3 not found")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	var stderr bytes.Buffer
 	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
 	cmd.Stderr = &stderr

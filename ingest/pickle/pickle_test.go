@@ -10,19 +10,15 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // python runs a python3 script and returns its stdout; it skips the test when
 // python3 is missing, unless CI=true.
 func python(t testing.TB, script string) []byte {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 not found")
-		}
-		t.Skip("python3 not found")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	cmd := exec.Command(py, "-c", script)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

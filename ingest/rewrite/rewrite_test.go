@@ -2,10 +2,11 @@ package rewrite
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 var cases = []struct{ pat, repl, in string }{
@@ -27,13 +28,7 @@ var cases = []struct{ pat, repl, in string }{
 // TestAgainstPythonReSub checks each case against Python's re.sub, which is
 // what carbon's RewriteRule.apply calls.
 func TestAgainstPythonReSub(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 not found")
-		}
-		t.Skip("python3 not found")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	in, _ := json.Marshal(cases2json())
 	cmd := exec.Command(py, "-c", `
 import json, re, sys

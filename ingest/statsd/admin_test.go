@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // adminCmd sends one command in one write and reads the reply until it ends
@@ -195,13 +196,7 @@ func TestAdmin(t *testing.T) {
 
 // TestInspectNode compares the util.inspect re-implementation with Node.
 func TestInspectNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not installed")
-		}
-		t.Skip("node not installed")
-	}
+	node := testenv.Command(t, "node", "apt nodejs")
 	cases := []struct {
 		keys []string
 		vals [][]float64

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 var names = []string{
@@ -53,12 +54,7 @@ var names = []string{
 // TaggedSeries.parse(name).path for every case (error or result).
 func TestNormalizeAgainstCarbon(t *testing.T) {
 	py := "/usr/bin/python3"
-	if _, err := os.Stat("/usr/lib/python3/dist-packages/carbon/util.py"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("carbon (graphite-carbon) not installed")
-		}
-		t.Skip("carbon not installed")
-	}
+	testenv.Files(t, "apt graphite-carbon", "/usr/lib/python3/dist-packages/carbon/util.py")
 	in, _ := json.Marshal(names)
 	cmd := exec.Command(py, "-c", `
 import json, sys
@@ -129,9 +125,7 @@ func TestNormalizeAllocations(t *testing.T) {
 }
 
 func TestStoragePathLikeCarbon(t *testing.T) {
-	if _, err := os.Stat("/usr/lib/python3/dist-packages/carbon/util.py"); err != nil {
-		t.Skip("carbon not installed")
-	}
+	testenv.Files(t, "apt graphite-carbon", "/usr/lib/python3/dist-packages/carbon/util.py")
 	in := []string{"a.b.c", ".lead.dot", "some.metric;tag1=value2;tag2=value.2"}
 	js, _ := json.Marshal(in)
 	cmd := exec.Command("/usr/bin/python3", "-c", `

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/whisper"
@@ -113,12 +114,7 @@ func post(path string, form ...string) tagOracleReq {
 // in carbon's _tagged layout with both servers.
 func TestTagsOracle(t *testing.T) {
 	needOracle(t)
-	if _, err := os.Stat(graphiteWebTags); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("oracle missing: %s", graphiteWebTags)
-		}
-		t.Skipf("oracle missing: %s", graphiteWebTags)
-	}
+	testenv.Files(t, "apt graphite-web", graphiteWebTags)
 	now := time.Now().Unix()
 	now -= now % 60
 	series := []string{

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // now is Tue 2026-11-24 17:23:45 UTC.
@@ -147,12 +148,7 @@ var oracleInputs = []string{
 
 // TestParseOracle compares Parse with Debian's graphite-web parseATTime.
 func TestParseOracle(t *testing.T) {
-	if _, err := os.Stat("/usr/lib/python3/dist-packages/graphite/render/attime.py"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("graphite-web not installed")
-		}
-		t.Skip("graphite-web not installed")
-	}
+	testenv.Files(t, "apt graphite-web", "/usr/lib/python3/dist-packages/graphite/render/attime.py")
 	for _, tz := range []string{"UTC", "Europe/Berlin", "America/New_York"} {
 		loc, err := time.LoadLocation(tz)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -142,14 +143,7 @@ func TestWarningsAndComments(t *testing.T) {
 // and out as nginx would let.
 func TestToolMadeFiles(t *testing.T) {
 	need := func(name string) string {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (scripts/test-deps.sh installs it)", name)
-			}
-			t.Skipf("%s not installed", name)
-		}
-		return p
+		return testenv.Command(t, name, "apt apache2-utils, openssl")
 	}
 	htpasswd, openssl := need("htpasswd"), need("openssl")
 	path := filepath.Join(t.TempDir(), "htpasswd")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/storage"
 )
 
@@ -41,18 +42,7 @@ json.dump(out, sys.stdout)
 func oraclePython(t *testing.T) string {
 	t.Helper()
 	py := "/usr/bin/python3"
-	if _, err := os.Stat("/usr/lib/python3/dist-packages/graphite/finders/standard.py"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("graphite-web not installed (apt-get install graphite-web)")
-		}
-		t.Skip("graphite-web not installed")
-	}
-	if _, err := os.Stat(py); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no /usr/bin/python3")
-		}
-		t.Skip("no /usr/bin/python3")
-	}
+	testenv.Files(t, "apt graphite-web", "/usr/lib/python3/dist-packages/graphite/finders/standard.py", py)
 	return py
 }
 

@@ -2,26 +2,18 @@ package schema
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // pythonWhisper returns a python3 that can import whisper, or skips (fails
 // under CI=true).
 func pythonWhisper(t *testing.T) string {
 	t.Helper()
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(py, "-c", "import whisper").Run() == nil {
-			return py
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("python3-whisper not available")
-	}
-	t.Skip("python3-whisper not available")
-	return ""
+	return testenv.Python(t, "apt python3-whisper", "whisper")
 }
 
 // TestRetentionsOracle compares ParseRetention and ValidateRetentions with

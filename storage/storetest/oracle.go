@@ -3,11 +3,11 @@ package storetest
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -48,10 +48,7 @@ func Python() string {
 func HavePythonWhisper(t testing.TB) bool {
 	t.Helper()
 	if err := exec.Command(Python(), "-c", "import whisper").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3-whisper is required in CI: %v", err)
-		}
-		t.Skipf("python3-whisper not available: %v", err)
+		testenv.Missing(t, "python3 cannot import whisper (apt python3-whisper): %v", err)
 		return false
 	}
 	return true

@@ -2,11 +2,10 @@ package whisper
 
 import (
 	"math"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -15,16 +14,7 @@ import (
 // under CI=true).
 func pythonWhisper(t testing.TB) string {
 	t.Helper()
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(py, "-c", "import whisper").Run() == nil {
-			return py
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("python3-whisper not available")
-	}
-	t.Skip("python3-whisper not available")
-	return ""
+	return testenv.Python(t, "apt python3-whisper", "whisper")
 }
 
 func mustRules(t testing.TB, schemas, aggs string) *schema.Rules {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/storage"
 )
 
@@ -17,12 +18,7 @@ import (
 // variant and skips hash-named files.
 func TestTaggedLayout(t *testing.T) {
 	py := pythonWhisper(t)
-	if exec.Command(py, "-c", "import carbon.util").Run() != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("graphite-carbon not available")
-		}
-		t.Skip("graphite-carbon not available")
-	}
+	testenv.Python(t, "apt graphite-carbon", "carbon.util")
 	names := []string{"cpu;host=a", "some.metric;tag1=value2;tag2=value.2", "x.y;dc=eu.west;z=ü"}
 	in, _ := json.Marshal(names)
 	cmd := exec.Command(py, "-c", `

@@ -1,0 +1,60 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// InCI reports whether the environment variable CI is "true".
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Missing ends t because a tool it needs is not installed: Fatal under
+// CI=true, Skip elsewhere. The message should say how to install the tool.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InCI() {
+		t.Fatalf("%s (CI=true: scripts/test-deps.sh installs it)", msg)
+	}
+	t.Skipf("%s (the test runs when it is installed; CI=true fails instead)", msg)
+}
+
+// Command returns the path of the program name found in PATH, or calls
+// Missing; install says where the program comes from (e.g. "apt
+// graphite-carbon").
+func Command(t testing.TB, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "%s not installed (%s)", name, install)
+	}
+	return p
+}
+
+// Files calls Missing unless every path exists; install says which
+// package provides them.
+func Files(t testing.TB, install string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			Missing(t, "%s missing (%s)", p, install)
+		}
+	}
+}
+
+// Python returns Debian's /usr/bin/python3 after checking that it imports
+// every module (Debian's python3-* packages are installed for it), or
+// calls Missing.
+func Python(t testing.TB, install string, modules ...string) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	Files(t, "apt python3", py)
+	for _, m := range modules {
+		if out, err := exec.Command(py, "-c", "import "+m).CombinedOutput(); err != nil {
+			Missing(t, "python3 cannot import %s (%s): %v %s", m, install, err, out)
+		}
+	}
+	return py
+}
