@@ -13,31 +13,30 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // etsyStatsd locates (installing if needed) etsy statsd's stats.js.
 func etsyStatsd(t *testing.T) (node, script string) {
 	t.Helper()
-	node = nodeOrSkip(t)
+	node = testenv.Command(t, "node", "apt nodejs")
 	dir := os.Getenv("ETSY_STATSD_DIR")
 	if dir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
-			t.Skip(err)
+			testenv.Missing(t, "etsy statsd: no cache directory to install it in (set ETSY_STATSD_DIR): %v", err)
 		}
 		dir = filepath.Join(cache, "plumbago", "etsy-statsd")
 	}
 	script = filepath.Join(dir, "node_modules", "statsd", "stats.js")
 	if _, err := os.Stat(script); err != nil {
 		if out, err := exec.Command("sh", "testdata/install-etsy-statsd.sh", dir).CombinedOutput(); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("installing etsy statsd: %v\n%s", err, out)
-			}
-			t.Skipf("etsy statsd not available: %v\n%s", err, out)
+			testenv.Missing(t, "etsy statsd (npm statsd) not installed and installing it failed: %v\n%s", err, out)
 		}
 	}
 	return node, script
@@ -80,7 +79,11 @@ func startEtsy(t *testing.T, node, script, jsConfig string) *etsyRun {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.cmd = exec.Command(node, script, cfgFile)
+	preload, err := filepath.Abs("testdata/etsy-manual-flush.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cmd = exec.Command(node, "--require", preload, script, cfgFile)
 	e.cmd.Dir = filepath.Dir(script)
 	e.cmd.Stdout, e.cmd.Stderr = e.logOutput, e.logOutput
 	if err := e.cmd.Start(); err != nil {
@@ -315,23 +318,27 @@ func TestDifferentialEtsy(t *testing.T) {
 			}
 			defer ours.Close()
 			r := rand.New(rand.NewPCG(uint64(len(mode.name)), 42))
-			// Sync on etsy's first flush; flush ours too so both have seen
-			// one flush (timestamp_lag, numStats).
-			waitFlush(t, e)
-			srv.flush(time.Now())
+			// Both flush once first so both have seen one flush
+			// (timestamp_lag, numStats). Etsy flushes only when told
+			// (SIGUSR2), so every round's packets are in one interval of
+			// both servers.
+			srv.flush(flushTime(t, e.flush(t)))
 			rounds := [][]string{randomStream(r, 300), randomStream(r, 300), nil, randomStream(r, 50)}
 			for i, pkts := range rounds {
 				sent := srv.packets.Load()
-				for j, p := range pkts {
-					e.udp.Write([]byte(p))
-					ours.Write([]byte(p))
-					if j%10 == 9 {
-						time.Sleep(time.Millisecond)
+				// Batches of 25, each waited for on both sides: no
+				// socket buffer overflows, and no sleeps.
+				for j := 0; j < len(pkts); j += 25 {
+					batch := pkts[j:min(j+25, len(pkts))]
+					for _, p := range batch {
+						e.udp.Write([]byte(p))
+						ours.Write([]byte(p))
 					}
+					srv.waitPackets(t, sent+int64(j+len(batch)))
+					e.waitPackets(t, j+len(batch))
 				}
-				srv.waitPackets(t, sent+int64(len(pkts)))
-				if n := e.packetsThisInterval(t); n != len(pkts) {
-					t.Fatalf("round %d: etsy saw %d packets this interval, sent %d (flush raced or loss)", i, n, len(pkts))
+				if len(pkts) == 0 {
+					e.waitPackets(t, 0)
 				}
 				// The admin console's live view must match etsy's too.
 				for _, cmd := range []string{"counters", "timers", "gauges"} {
@@ -339,12 +346,58 @@ func TestDifferentialEtsy(t *testing.T) {
 						t.Errorf("round %d: admin %s:\nplumbago %q\n    etsy %q", i, cmd, got, want)
 					}
 				}
-				payload := waitFlush(t, e)
-				out := srv.flush(time.Now())
+				payload := e.flush(t)
+				// Ours flushes at etsy's flush time, so the gauges that
+				// depend on it (timestamp_lag) agree.
+				out := srv.flush(flushTime(t, payload))
 				compareFlush(t, i, parseGraphite(payload), out, min(len(pkts), 50))
 			}
 		})
 	}
+}
+
+// flush makes etsy statsd flush now (testdata/etsy-manual-flush.js
+// replaced its flush timer with SIGUSR2) and returns what it sent to
+// graphite.
+func (e *etsyRun) flush(t *testing.T) string {
+	t.Helper()
+	if err := e.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	return waitFlush(t, e)
+}
+
+// waitPackets polls etsy's admin console until it has counted n packets
+// in the current interval.
+func (e *etsyRun) waitPackets(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := e.packetsThisInterval(t)
+		if got == n {
+			return
+		}
+		if got > n || time.Now().After(deadline) {
+			t.Fatalf("etsy saw %d packets this interval, sent %d", got, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// flushTime is the timestamp of etsy's flush: the third field of every
+// line it sent to graphite.
+func flushTime(t *testing.T, payload string) time.Time {
+	t.Helper()
+	line, _, _ := strings.Cut(payload, "\n")
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		t.Fatalf("etsy flush %.200q: no timestamp", payload)
+	}
+	ts, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		t.Fatalf("etsy flush timestamp: %v", err)
+	}
+	return time.Unix(ts, 0)
 }
 
 func waitFlush(t *testing.T, e *etsyRun) string {
@@ -352,7 +405,7 @@ func waitFlush(t *testing.T, e *etsyRun) string {
 	select {
 	case p := <-e.flushes:
 		return p
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("no flush from etsy statsd")
 		return ""
 	}

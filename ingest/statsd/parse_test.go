@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 var numberCases = []string{
@@ -24,7 +24,7 @@ var numberCases = []string{
 
 // TestJSNumberNode checks jsIsNumber against JavaScript's isNaN/Number.
 func TestJSNumberNode(t *testing.T) {
-	node := nodeOrSkip(t)
+	node := testenv.Command(t, "node", "apt nodejs")
 	js, _ := json.Marshal(numberCases)
 	out, err := exec.Command(node, "-e", `const a=`+string(js)+`;
 process.stdout.write(JSON.stringify(a.map(s => { const ok = Boolean(s && !isNaN(s)); return ok ? String(Number(s)) : null })))`).Output()
@@ -46,17 +46,6 @@ process.stdout.write(JSON.stringify(a.map(s => { const ok = Boolean(s && !isNaN(
 			t.Errorf("%q: got %s, JavaScript gives %s", s, jsNumberString(v), *want[i])
 		}
 	}
-}
-
-func nodeOrSkip(t *testing.T) string {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not installed")
-		}
-		t.Skip("node not installed")
-	}
-	return node
 }
 
 func TestAppendJSNumber(t *testing.T) {
