@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool outside Go that a test uses, on a fresh Debian machine:
 # Python whisper, graphite-web and carbon (the real Graphite stack),
-# carbon-c-relay, htpasswd (apache2-utils), systemd-analyze (systemd), Node.js
+# carbon-c-relay, htpasswd (apache2-utils), openssl, systemd-analyze (systemd), Node.js
 # and etsy statsd (npm package statsd). Tests find them through
 # internal/testenv, which fails a test under CI=true when its tool is missing.
 # (terraform, used by deploy/check's TestTerraformWithTerraform, is in neither

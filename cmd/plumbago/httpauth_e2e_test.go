@@ -8,20 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // needTool returns the path of an external tool; under CI=true a missing
 // tool fails the test (scripts/test-deps.sh installs it).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (scripts/test-deps.sh installs it)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return testenv.Command(t, name, "apt: scripts/test-deps.sh installs it")
 }
 
 // writeToolHtpasswd writes an htpasswd file with an entry of every format

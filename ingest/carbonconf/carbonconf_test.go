@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // debianCarbonConf is the stock file of Debian's graphite-carbon package.
@@ -14,12 +16,7 @@ const debianCarbonConf = "/etc/carbon/carbon.conf"
 
 func needDebianCarbonConf(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(debianCarbonConf); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing: scripts/test-deps.sh installs graphite-carbon", debianCarbonConf)
-		}
-		t.Skipf("%s missing", debianCarbonConf)
-	}
+	testenv.Files(t, "apt graphite-carbon", debianCarbonConf)
 }
 
 func TestDebianCarbonConf(t *testing.T) {
@@ -59,13 +56,7 @@ func TestDebianCarbonConf(t *testing.T) {
 // returns {section: {KEY: value}} for every section (defaults merged).
 func pythonItems(t *testing.T, path string) (map[string]map[string]string, string) {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 missing")
-		}
-		t.Skip("python3 missing")
-	}
+	py := testenv.Command(t, "python3", "apt python3")
 	script := `import configparser, json, sys
 p = configparser.ConfigParser()
 try:

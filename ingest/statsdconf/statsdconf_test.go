@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/testenv"
 )
 
 // etsyExample is exampleConfig.js from the etsy statsd npm package, where
@@ -24,12 +26,7 @@ func etsyExample(t *testing.T) string {
 		dir = filepath.Join(cache, "plumbago", "etsy-statsd")
 	}
 	p := filepath.Join(dir, "node_modules", "statsd", "exampleConfig.js")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing: run ingest/statsd/testdata/install-etsy-statsd.sh", p)
-		}
-		t.Skipf("%s missing", p)
-	}
+	testenv.Files(t, "npm statsd: ingest/statsd/testdata/install-etsy-statsd.sh", p)
 	return p
 }
 
@@ -55,13 +52,7 @@ const commented = `/* statsd for the app servers */
 // does, and returns the JSON of the result.
 func nodeEval(t *testing.T, path string) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node missing (scripts/test-deps.sh installs nodejs)")
-		}
-		t.Skip("node missing")
-	}
+	node := testenv.Command(t, "node", "apt nodejs")
 	out, err := exec.Command(node, "-e", `const fs = require('fs'); let config = {};
 const data = fs.readFileSync(process.argv[1]);
 process.stdout.write(JSON.stringify(eval('config = ' + data)));`, path).CombinedOutput()

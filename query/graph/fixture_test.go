@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/query/api"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
@@ -133,12 +134,12 @@ const graphiteWebViews = "/usr/lib/python3/dist-packages/graphite/render/views.p
 // haveGraphiteWeb reports whether Debian's graphite-web is installed;
 // under CI=true its absence fails the test.
 func haveGraphiteWeb(t testing.TB) bool {
-	if os.Getenv("GRAPH_ORACLE") == "golden" && os.Getenv("CI") != "true" {
+	if os.Getenv("GRAPH_ORACLE") == "golden" && !testenv.InCI() {
 		return false // compare with the recorded outputs only
 	}
 	for _, p := range []string{graphiteWebViews, "/usr/bin/python3"} {
 		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CI") == "true" {
+			if testenv.InCI() {
 				t.Fatalf("graphite-web oracle missing: %s", p)
 			}
 			return false
