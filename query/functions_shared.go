@@ -1,5 +1,9 @@
 package query
 
+// Helpers used by functions of several groups: grouping keys from nodes and
+// tags, sorting by an aggregate, renaming by path nodes, the common
+// seriesList parameter.
+
 import (
 	"math"
 	"sort"

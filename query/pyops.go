@@ -1,5 +1,8 @@
 package query
 
+// Python semantics graphite-web relies on: re syntax and replacement
+// strings, slicing bounds, floor division and divmod.
+
 import (
 	"regexp"
 	"strconv"

@@ -1,5 +1,8 @@
 package query
 
+// Series arithmetic shared by the function groups: normalising lists to one
+// step, aggregate, percentiles, safe power and product, constant lines.
+
 import (
 	"math"
 	"slices"
