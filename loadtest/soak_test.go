@@ -12,7 +12,7 @@ import (
 )
 
 // TestSoakCI is the CI version of `plumbago loadtest --scenario soak`: the
-// real binary on each backend for 80 s under carbon, statsd and query load,
+// real binary on each backend (in parallel) for 80 s under carbon, statsd and query load,
 // stopped every 16 s (SIGTERM, kill -9, SIGTERM, kill -9, end), with every
 // acknowledged point read back after each restart and at the end.
 // PLUMBAGO_SOAK_DURATION lengthens it (e.g. 2h).
@@ -37,6 +37,7 @@ func TestSoakCI(t *testing.T) {
 	}
 	for _, backend := range []string{"pebble", "whisper"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel() // light load: the two soaks share the time, not the CPU
 			var log, serverLog bytes.Buffer
 			rep, err := Soak(context.Background(), SoakConfig{Binary: bin, DataDir: t.TempDir(), Backend: backend,
 				Duration: dur, Cycle: cycle, KillEvery: 2, SyncInterval: time.Second, Metrics: 100, StatsdKeys: 50,
