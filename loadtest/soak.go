@@ -72,8 +72,9 @@ type SoakPhase struct {
 	// the stop.
 	Ticks, Acked int
 	// LostAllowed counts points lost by a kill -9 that had been acknowledged
-	// less than SyncInterval before it (the promise allows it).
-	LostAllowed int
+	// less than SyncInterval before it (the promise allows it), in
+	// LostRounds rounds (a round may be lost in part).
+	LostAllowed, LostRounds int
 	// Queries and QueryErrors count renders while the server was up.
 	Queries, QueryErrors int
 	MaxRSSBytes          int64
@@ -90,7 +91,8 @@ type SoakReport struct {
 	Phases       []SoakPhase
 	Samples      []SoakSample
 	// PointsChecked is the number of acknowledged points looked up after the
-	// last restart; Violations lists acknowledged points that are missing
+	// last restart (every point of every acknowledged round not lost as the
+	// rule allows); Violations lists acknowledged points that are missing
 	// against the rule (empty when the promise held).
 	PointsChecked int
 	Violations    []string
@@ -263,7 +265,7 @@ func (s *soak) run(ctx context.Context) error {
 		s.client.CloseIdleConnections()
 		ph.End = time.Since(s.start).Seconds()
 		s.finishPhase(&ph, killedAt)
-		ph.LostAllowed = s.rep.Phases[s.phase].LostAllowed
+		ph.LostAllowed, ph.LostRounds = s.rep.Phases[s.phase].LostAllowed, s.rep.Phases[s.phase].LostRounds
 		s.rep.Phases[s.phase] = ph
 		fmt.Fprintf(s.cfg.Log, "soak: run %d ended by %s at %.0fs: %d rounds sent, %d acknowledged; max RSS %s, fds %d, goroutines %.0f; %d renders (%d failed)\n",
 			s.phase, stop, ph.End, ph.Ticks, ph.Acked, humanBytes(ph.MaxRSSBytes), ph.MaxFDs, ph.MaxGoroutines, ph.Queries, ph.QueryErrors)
@@ -637,6 +639,7 @@ func (s *soak) markLost(ts int64, points int) {
 		if s.ticks[i].ts == ts {
 			s.ticks[i].lost = true
 			s.rep.Phases[s.ticks[i].phase].LostAllowed += points
+			s.rep.Phases[s.ticks[i].phase].LostRounds++
 		}
 	}
 }

@@ -54,7 +54,7 @@ func TestSoakCI(t *testing.T) {
 			acked := 0
 			for _, p := range rep.Phases {
 				stops[p.Stop]++
-				acked += p.Acked*rep.Metrics - p.LostAllowed
+				acked += (p.Acked - p.LostRounds) * rep.Metrics
 				if p.MaxFDs == 0 || p.MaxFDs > 1000 || p.MaxGoroutines <= 0 || p.MaxGoroutines > 2000 {
 					t.Errorf("run %+v: descriptors or goroutines out of range", p)
 				}
