@@ -150,7 +150,7 @@ func haveGraphiteWeb(t testing.TB) bool {
 
 // graphiteWeb answers the requests with Debian's graphite-web over the
 // fixture's whisper files; repeat > 0 times them instead.
-func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]response, []float64) {
+func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]response, [][2]float64) {
 	t.Helper()
 	in, _ := json.Marshal(map[string]any{"requests": uris, "repeat": repeat})
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/graphs.py")
@@ -165,11 +165,16 @@ func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]respons
 	if repeat > 0 {
 		var r struct {
 			Seconds []float64 `json:"seconds"`
+			CPU     []float64 `json:"cpu"`
 		}
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatal(err)
 		}
-		return nil, r.Seconds
+		times := make([][2]float64, len(r.Seconds))
+		for i := range times {
+			times[i] = [2]float64{r.Seconds[i], r.CPU[i]}
+		}
+		return nil, times
 	}
 	var rs []response
 	if err := json.Unmarshal(out, &rs); err != nil {

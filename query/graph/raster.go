@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"encoding/binary"
 	"image"
 	"image/draw"
 	"math"
+	"sync"
 
 	"golang.org/x/image/vector"
 )
@@ -12,16 +14,66 @@ import (
 // paths are flattened, strokes outlined into convex polygons, and the
 // coverage computed by x/image/vector (anti-aliased, nonzero-like).
 type raster struct {
-	img     *image.RGBA
-	w, h    int
-	rz      vector.Rasterizer
-	covBuf  []uint8
-	lines   []polyline
-	polyBuf []float64
+	img       *image.RGBA
+	w, h      int
+	rz        vector.Rasterizer
+	covBuf    []uint8
+	lines     []polyline
+	polyBuf   []float64
+	pix       []uint8
+	masks     [][]uint8 // clip masks of this picture
+	freeMasks [][]uint8
+	png       pngBuffers
 }
 
+// rasters are reused between requests: the picture, coverage and clip
+// buffers and the rasteriser's accumulator are most of a graph's memory.
+var rasters sync.Pool
+
 func newRaster(w, h int) *raster {
-	return &raster{img: image.NewRGBA(image.Rect(0, 0, w, h)), w: w, h: h}
+	r, _ := rasters.Get().(*raster)
+	if r == nil {
+		r = &raster{}
+	}
+	n := w * h * 4
+	if cap(r.pix) < n {
+		r.pix = make([]uint8, n)
+	}
+	r.img = &image.RGBA{Pix: r.pix[:n], Stride: w * 4, Rect: image.Rect(0, 0, w, h)}
+	clear(r.img.Pix)
+	r.w, r.h = w, h
+	r.masks = r.masks[:0]
+	return r
+}
+
+// release returns r's buffers for the next picture; r must not be used
+// after.
+func (r *raster) release() {
+	if cap(r.pix) > 64<<20 {
+		return
+	}
+	r.freeMasks = append(r.freeMasks, r.masks...)
+	r.masks = r.masks[:0]
+	r.img = nil
+	rasters.Put(r)
+}
+
+// newMask returns a zeroed full-picture mask.
+func (r *raster) newMask() []uint8 {
+	n := r.w * r.h
+	for len(r.freeMasks) > 0 {
+		m := r.freeMasks[len(r.freeMasks)-1]
+		r.freeMasks = r.freeMasks[:len(r.freeMasks)-1]
+		if cap(m) >= n {
+			m = m[:n]
+			clear(m)
+			r.masks = append(r.masks, m)
+			return m
+		}
+	}
+	m := make([]uint8, n)
+	r.masks = append(r.masks, m)
+	return m
 }
 
 func (r *raster) header(string) {}
@@ -30,6 +82,9 @@ func (r *raster) header(string) {}
 type bbox struct{ x0, y0, x1, y1 int }
 
 func (r *raster) fill(p *path, c rgba, clip *clipState) {
+	if clip == nil && c.a == 1 && r.fillPixelRect(p, c) {
+		return
+	}
 	r.lines = p.flatten(0.1, r.lines[:0])
 	r.paint(c, clip, func(add func([]float64)) {
 		for _, pl := range r.lines {
@@ -90,34 +145,54 @@ func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
 	if clip != nil {
 		mask = r.clipMask(clip)
 	}
-	// premultiplied source
-	sa := c.a
-	sr, sg, sb := c.r*sa, c.g*sa, c.b*sa
+	r.composite(c, cov.Pix, bw, bh, b, mask)
+}
+
+// composite paints colour c (straight alpha) over the image through the
+// coverage of box b and the clip mask (cairo's OVER on premultiplied
+// 8-bit pixels), in integer arithmetic.
+func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, mask []uint8) {
+	a8 := uint32(math.Round(c.a * 255))
+	if a8 == 0 {
+		return
+	}
+	sr := uint32(math.Round(c.r * c.a * 255))
+	sg := uint32(math.Round(c.g * c.a * 255))
+	sb := uint32(math.Round(c.b * c.a * 255))
 	for y := 0; y < bh; y++ {
-		crow := cov.Pix[y*cov.Stride : y*cov.Stride+bw]
+		crow := cov[y*bw : y*bw+bw]
 		drow := r.img.Pix[(b.y0+y)*r.img.Stride+b.x0*4:]
 		var mrow []uint8
 		if mask != nil {
 			mrow = mask[(b.y0+y)*r.w+b.x0:]
 		}
-		for x, cv := range crow {
+		for x := 0; x < len(crow); x++ {
+			cv := crow[x]
 			if cv == 0 {
+				// skip runs of no coverage eight pixels at a time
+				for x+8 < len(crow) && binary.LittleEndian.Uint64(crow[x+1:]) == 0 {
+					x += 8
+				}
 				continue
 			}
-			k := float64(cv) / 255
+			k := uint32(cv)
 			if mrow != nil {
 				if mrow[x] == 0 {
 					continue
 				}
-				k *= float64(mrow[x]) / 255
+				k = (k*uint32(mrow[x]) + 127) / 255
 			}
 			d := drow[x*4 : x*4+4 : x*4+4]
-			a := sa * k
-			inv := 1 - a
-			d[0] = uint8(math.Round(sr*k*255 + float64(d[0])*inv))
-			d[1] = uint8(math.Round(sg*k*255 + float64(d[1])*inv))
-			d[2] = uint8(math.Round(sb*k*255 + float64(d[2])*inv))
-			d[3] = uint8(math.Round(a*255 + float64(d[3])*inv))
+			if k == 255 && a8 == 255 {
+				d[0], d[1], d[2], d[3] = uint8(sr), uint8(sg), uint8(sb), 255
+				continue
+			}
+			ka := (a8*k + 127) / 255
+			inv := 255 - ka
+			d[0] = uint8((sr*k + uint32(d[0])*inv + 127) / 255)
+			d[1] = uint8((sg*k + uint32(d[1])*inv + 127) / 255)
+			d[2] = uint8((sb*k + uint32(d[2])*inv + 127) / 255)
+			d[3] = uint8((a8*k + uint32(d[3])*inv + 127) / 255)
 		}
 	}
 }
@@ -132,7 +207,7 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 	if c.parent != nil {
 		parent = r.clipMask(c.parent)
 	}
-	m := make([]uint8, r.w*r.h)
+	m := r.newMask()
 	r.rz.Reset(r.w, r.h)
 	r.rz.DrawOp = draw.Src
 	r.lines = c.p.flatten(0.1, r.lines[:0])
@@ -155,4 +230,35 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 	}
 	c.mask = m
 	return m
+}
+
+// fillPixelRect fills p directly when it is one rectangle on whole pixels
+// (the background), skipping the rasteriser.
+func (r *raster) fillPixelRect(p *path, c rgba) bool {
+	n := len(p.cmds)
+	if n < 5 || n > 6 || p.cmds[0] != cmdMove || p.cmds[1] != cmdLine || p.cmds[2] != cmdLine || p.cmds[3] != cmdLine || p.cmds[4] != cmdClose {
+		return false
+	}
+	pts := p.pts[:8]
+	for _, v := range pts {
+		if v != math.Trunc(v) {
+			return false
+		}
+	}
+	x0, y0 := math.Min(pts[0], pts[4]), math.Min(pts[1], pts[5])
+	x1, y1 := math.Max(pts[0], pts[4]), math.Max(pts[1], pts[5])
+	if !(pts[2] == pts[4] && pts[3] == pts[1] && pts[6] == pts[0] && pts[7] == pts[5]) &&
+		!(pts[2] == pts[0] && pts[3] == pts[5] && pts[6] == pts[4] && pts[7] == pts[1]) {
+		return false
+	}
+	ix0, iy0 := max(int(x0), 0), max(int(y0), 0)
+	ix1, iy1 := min(int(x1), r.w), min(int(y1), r.h)
+	px := [4]uint8{uint8(math.Round(c.r * 255)), uint8(math.Round(c.g * 255)), uint8(math.Round(c.b * 255)), 255}
+	for y := iy0; y < iy1; y++ {
+		row := r.img.Pix[y*r.img.Stride:]
+		for x := ix0; x < ix1; x++ {
+			copy(row[x*4:x*4+4], px[:])
+		}
+	}
+	return true
 }

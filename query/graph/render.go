@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"bytes"
-	"image/png"
 	"math"
 	"strconv"
 
@@ -54,15 +52,6 @@ func Render(list []*query.Series, p *Params) ([]byte, error) {
 		return nil, err
 	}
 	return encodePNG(r)
-}
-
-func encodePNG(r *raster) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, r.img); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // jsonw appends Python json.dumps-style JSON.

@@ -2,7 +2,8 @@
 
 stdin: JSON {"requests": ["/render?...", ...], "repeat": 0}
 stdout: JSON [{"status": int, "body_b64": str, "content_type": str}, ...]
-        or, with repeat > 0, {"seconds": [per request, mean of repeat runs]}
+        or, with repeat > 0, {"seconds": [...], "cpu": [...]}: per request, the
+        mean wall and CPU (process_time) seconds of repeat runs
 The whisper files must already exist under $ORACLE_DIR/whisper.
 """
 import base64
@@ -31,15 +32,16 @@ from django.test import Client
 req = json.load(sys.stdin)
 client = Client(raise_request_exception=False)
 if req.get("repeat"):
-    secs = []
+    secs, cpu = [], []
     for r in req["requests"]:
         client.get(r)  # warm
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(req["repeat"]):
             resp = client.get(r)
             assert resp.status_code == 200, resp.content[:300]
         secs.append((time.perf_counter() - t0) / req["repeat"])
-    json.dump({"seconds": secs}, sys.stdout)
+        cpu.append((time.process_time() - c0) / req["repeat"])
+    json.dump({"seconds": secs, "cpu": cpu}, sys.stdout)
     sys.exit(0)
 out = []
 for r in req["requests"]:
