@@ -7,6 +7,9 @@ import (
 	"github.com/plumbago/plumbago/query"
 )
 
+// maxMinorLines bounds the horizontal minor grid lines (labels × minorY).
+const maxMinorLines = 10000
+
 // legendMaxItems is graphite-web's LEGEND_MAX_ITEMS: more series than this
 // hide the legend unless hideLegend says otherwise.
 const legendMaxItems = 10
@@ -249,6 +252,9 @@ func (g *lineGraph) draw(list []*query.Series) error {
 		}
 	}
 	g.setupXAxis()
+	if n := max(len(g.yLabelValues), len(g.yLabelValuesL)) * max(g.p.MinorY, 0); !hideAxes && !hideGrid && n > maxMinorLines {
+		return graphErr("%d minor grid lines, at most %d (fewer y labels or a smaller minorY)", n, maxMinorLines)
+	}
 	if !hideAxes {
 		g.drawLabels()
 		if !hideGrid {

@@ -236,7 +236,7 @@ func ParseParams(get Getter, format string) (*Params, error) {
 	}
 	boolp("fontBold", &p.fontBold)
 	boolp("fontItalic", &p.fontItalic)
-	intp("minorY", &p.MinorY, -1e6, 1000)
+	intp("minorY", &p.MinorY, -1e6, 100)
 	str("title", &p.Title)
 	str("vtitle", &p.VTitle)
 	str("vtitleRight", &p.VTitleRight)

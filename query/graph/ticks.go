@@ -249,12 +249,20 @@ func (t *axisTics) chooseLimits() error {
 // pyLog is Python's math.log(x, base): log(x)/log(base).
 func pyLog(x, base float64) float64 { return math.Log(x) / math.Log(base) }
 
-// labelValues are the values labelled on the axis (at most 10,000).
+// maxLabels bounds the y labels of one axis (graphite-web has no bound;
+// a linear axis re-chooses its step past 1,000 steps, a log base near 1
+// would label without end).
+const maxLabels = 1001
+
+// labelValues are the values labelled on the axis.
 func (t *axisTics) labelValues() ([]float64, error) {
 	var out []float64
 	if t.log {
 		v := math.Pow(t.base, math.Ceil(pyLog(t.bottom, t.base)-epsilon))
-		for v < t.to*(1+epsilon) && len(out) < 10000 {
+		for v < t.to*(1+epsilon) {
+			if len(out) == maxLabels {
+				return nil, graphErr("the y axis would have more than %d labels (logBase too close to 1)", maxLabels-1)
+			}
 			out = append(out, v)
 			v *= t.base
 		}
@@ -267,7 +275,7 @@ func (t *axisTics) labelValues() ([]float64, error) {
 		t.chooseStep([]int{4, 5, 6}, false)
 	}
 	start := t.step * math.Ceil(t.bottom/t.step-epsilon)
-	for i := 0; len(out) < 10000; i++ {
+	for i := 0; len(out) < maxLabels; i++ {
 		v := start + float64(i)*t.step
 		if v > t.to+epsilon*t.step {
 			break
