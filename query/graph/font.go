@@ -67,16 +67,13 @@ type glyphOutline struct {
 
 // face is one parsed font face with a glyph cache.
 type face struct {
-	unitsPerEm       float64
-	ascent, descent  float64 // font units, both positive
-	height           float64 // ascent+descent+lineGap
-	mu               sync.Mutex
-	glyphs           map[rune]*glyphOutline
-	font             *sfnt.Font
-	buf              sfnt.Buffer
-	notdefAdvance    float64
-	notdefPath       path
-	notdefPathLoaded bool
+	unitsPerEm      float64
+	ascent, descent float64 // font units, both positive
+	height          float64 // ascent+descent+lineGap
+	mu              sync.Mutex
+	glyphs          map[rune]*glyphOutline
+	font            *sfnt.Font
+	buf             sfnt.Buffer
 }
 
 var (

@@ -68,6 +68,7 @@ var gallery = []galleryCase{
 	{name: "null-as-zero", query: "target=sys.sparse&from=-3h&drawNullAsZero=true"},
 	{name: "second-y-axis", query: "target=web.alpha.requests&target=secondYAxis(sys.mem.used)&from=-6h&vtitle=req&vtitleRight=bytes&leftColor=red&rightColor=blue&leftDashed=3&rightWidth=3"},
 	{name: "second-y-limits", query: "target=web.*.requests&target=secondYAxis(sys.load)&from=-6h&yMinLeft=0&yMaxLeft=150&yStepLeft=50&yMinRight=0&yMaxRight=1&yStepRight=0.2&leftWidth=2"},
+	{name: "second-y-limit-dashed", query: "target=web.alpha.requests&target=secondYAxis(web.beta.requests)&from=-3h&yLimitLeft=80&yLimitRight=70&rightDashed=true&rightColor=green&fontName=Sans"},
 	{name: "fonts", query: "target=web.*.requests&from=-3h&fontSize=14&fontBold=true&fontItalic=true&title=Bold"},
 	{name: "xformat-minxstep", query: "target=web.*.requests&from=-12h&xFormat=%25H:%25M&minXStep=3"},
 	{name: "tz-new-york", query: "target=web.alpha.requests&from=-1d&tz=America/New_York"},

@@ -47,39 +47,39 @@ type Params struct {
 	fontBold, fontItalic    bool
 	majorGridSet, minorGSet bool
 
-	MinorY                           int
-	Title, VTitle, VTitleRight       string
-	hideLegend                       *bool
-	HideAxes, HideXAxis, HideYAxis   bool
-	HideGrid, HideNullFromLegend     bool
-	GraphOnly, UniqueLegend          bool
-	yMin, yLimit, yStep              optFloat
-	yMax                             optFloat
-	yMaxIsMax                        bool
-	yMinL, yMaxL, yLimitL, yStepL    optFloat
-	yMinR, yMaxR, yLimitR, yStepR    optFloat
-	yMaxLIsMax, yMaxRIsMax           bool
-	YUnitSystem                      string
-	logBase                          float64 // 0 = linear
-	AreaMode, LineMode               string
-	areaAlpha                        optFloat
-	lineWidth                        float64
-	ConnectedLimit                   float64
-	DrawNullAsZero                   bool
-	leftColor, rightColor            string
-	leftDashed, rightDashed          optFloat
-	leftWidth, rightWidth            optFloat
-	XFormat                          string
-	xFormatSet                       bool
-	minXStep                         float64
-	tz                               *time.Location
-	YAxisSide                        string
-	yDivisors                        []int
-	PieMode, PieLabels, ValueLabels  string
-	valueLabelsMin                   float64
-	valueLabelsColor                 string
-	areaAlphaInvalid, leftDashedBool bool
-	rightDashedBool                  bool
+	MinorY                          int
+	Title, VTitle, VTitleRight      string
+	hideLegend                      *bool
+	HideAxes, HideXAxis, HideYAxis  bool
+	HideGrid, HideNullFromLegend    bool
+	GraphOnly, UniqueLegend         bool
+	yMin, yLimit, yStep             optFloat
+	yMax                            optFloat
+	yMaxIsMax                       bool
+	yMinL, yMaxL, yLimitL, yStepL   optFloat
+	yMinR, yMaxR, yLimitR, yStepR   optFloat
+	yMaxLIsMax, yMaxRIsMax          bool
+	YUnitSystem                     string
+	logBase                         float64 // 0 = linear
+	AreaMode, LineMode              string
+	areaAlpha                       optFloat
+	lineWidth                       float64
+	ConnectedLimit                  float64
+	DrawNullAsZero                  bool
+	leftColor, rightColor           string
+	leftDashed, rightDashed         optFloat
+	leftWidth, rightWidth           optFloat
+	XFormat                         string
+	xFormatSet                      bool
+	minXStep                        float64
+	tz                              *time.Location
+	YAxisSide                       string
+	yDivisors                       []int
+	PieMode, PieLabels, ValueLabels string
+	valueLabelsMin                  float64
+	valueLabelsColor                string
+	leftDashedBool                  bool
+	rightDashedBool                 bool
 }
 
 // Getter returns a request parameter's last value and whether it was given.

@@ -69,8 +69,6 @@ func (p *path) cubeTo(x1, y1, x2, y2, x, y float64) {
 	p.cx, p.cy, p.hasOpen = x, y, true
 }
 
-func (p *path) relMoveTo(dx, dy float64) { p.moveTo(p.cx+dx, p.cy+dy) }
-
 func (p *path) closePath() {
 	if !p.hasCur {
 		return

@@ -13,13 +13,12 @@ func PieSlice(name string, v float64) *query.Series {
 }
 
 type pieSlice struct {
-	name        string
-	value       float64
-	percent     float64
-	color       string
-	alpha       float64
-	midAngle    float64
-	fromLiteral bool
+	name     string
+	value    float64
+	percent  float64
+	color    string
+	alpha    float64
+	midAngle float64
 }
 
 // pieGraph is glyph.py's PieGraph.

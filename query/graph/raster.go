@@ -19,7 +19,6 @@ type raster struct {
 	rz        vector.Rasterizer
 	covBuf    []uint8
 	lines     []polyline
-	polyBuf   []float64
 	pix       []uint8
 	masks     [][]uint8 // clip masks of this picture
 	freeMasks [][]uint8
