@@ -127,6 +127,10 @@ type carbonFiles struct {
 func loadCarbonFiles(cfg Config, log *slog.Logger) (carbonFiles, error) {
 	var f carbonFiles
 	f.cc.MetricInterval = Duration{60 * time.Second}
+	f.cc.ForwardAll = true // carbon's FORWARD_ALL default, and Debian's carbon.conf
+	for _, apply := range cfg.classicCarbon {
+		apply(&f.cc) // carbon.conf, under the [carbon] table
+	}
 	if cfg.meta.IsDefined("carbon") {
 		if err := cfg.meta.PrimitiveDecode(cfg.Carbon, &f.cc); err != nil {
 			return f, fmt.Errorf("config [carbon]: %w", err)
@@ -288,6 +292,7 @@ type carbonSink struct {
 	loop  *aggregator.Loop
 	epoch uint64
 	rbuf  []byte
+	pbuf  []byte
 	nbuf  []byte
 }
 
@@ -324,6 +329,26 @@ func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
 		matched := w.loop.Add(name, ts, v)
 		if !w.loop.Forward(name, matched) {
 			return
+		}
+	}
+	// carbon-aggregator 1.1.7's pipeline is rewrite:pre, aggregate,
+	// rewrite:post, write: [post] renames what the aggregate step passes
+	// on, while the aggregates it generates skip both rewrite steps.
+	if c.rewrite != nil && len(c.rewrite.Post) > 0 {
+		out := c.rewrite.Post.Apply(name, w.pbuf)
+		if len(out) == 0 {
+			c.unsafeNames.Add(1) // rewritten to nothing
+			return
+		}
+		if &out[0] != &name[0] {
+			w.pbuf = out[:0]
+			if err := tagged.ValidatePath(out, c.cc.MaxNameLength); err != nil {
+				c.unsafeNames.Add(1)
+				return
+			}
+			if name, ok = w.normalize(out); !ok {
+				return
+			}
 		}
 	}
 	w.next.AddPoint(name, ts, v)
@@ -375,16 +400,15 @@ func (c *carbonComponent) takeHanded() {
 	}
 }
 
-// emitter writes aggregates through the [post] rewrites and tag
-// normalisation into the write buffer.
+// emitter writes aggregates through tag normalisation into the write
+// buffer.
 func (c *carbonComponent) emitter(p ingest.SinkFlusher) aggregator.Emitter {
-	var rbuf, nbuf []byte
+	var nbuf []byte
 	return func(name string, ts int64, v float64) {
 		c.aggSent.Add(1)
+		// Aggregates skip the rewrite rules, as carbon-aggregator's
+		// generated metrics do (its pipeline for them is relay/write only).
 		b := []byte(name)
-		if c.rewrite != nil && len(c.rewrite.Post) > 0 {
-			b = c.rewrite.Post.Apply(b, rbuf)
-		}
 		if tagged.IsTagged(b) {
 			n, err := tagged.Normalize(nbuf[:0], b)
 			if err != nil {

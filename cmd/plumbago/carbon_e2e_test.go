@@ -147,23 +147,27 @@ func TestCarbonIngestEndToEnd(t *testing.T) {
 	fmt.Fprintf(c, "agg.prod.a.hits 1 %d\nagg.prod.b.hits 2 %d\nagg.dev.a.hits 5 %d\n", slot, slot+3, slot)
 	c.Close()
 
-	// 5 accepted pickle points + 1 protobuf + 3 raw inputs are not stored
-	// (FORWARD_ALL off) + 2 aggregates once the merger runs.
+	// 5 accepted pickle points + 1 protobuf + 3 raw inputs, stored
+	// (FORWARD_ALL on, carbon's default) under their [post] names, as
+	// carbon-aggregator 1.1.7 passes them on + 2 aggregates once the
+	// merger runs, which skip the rewrite rules as carbon's do.
 	deadline := time.Now().Add(15 * time.Second)
 	for p.metric(t, "plumbago_aggregate_points_total") < 2 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	out := python3(t, pyCarbonlink, linkAddr, "pk.p2", "pk.p5;a=2;z=1", "new.renamed", "old.renamed", "secret.x",
-		"pb.metric", "aggregated.prod.total", "agg.dev.total", "agg.prod.a.hits")
+		"pb.metric", "agg.prod.total", "agg.dev.total", "agg.prod.a.hits", "aggregated.prod.a.hits", "aggregated.prod.total")
 	want := fmt.Sprintf(`pk.p2 [(%[1]d, 1.5), (%[2]d, 2.0)]
 pk.p5;a=2;z=1 [(%[1]d, 7.0)]
 new.renamed [(%[1]d, 3.0)]
 old.renamed []
 secret.x []
 pb.metric [(%[3]d, 4.25)]
-aggregated.prod.total [(%[3]d, 3.0)]
+agg.prod.total [(%[3]d, 3.0)]
 agg.dev.total [(%[3]d, 5.0)]
 agg.prod.a.hits []
+aggregated.prod.a.hits [(%[3]d, 1.0)]
+aggregated.prod.total []
 [('nope', []), ('pk.p2', [(%[1]d, 1.5), (%[2]d, 2.0)])]
 {'value': 'average'}
 `, now-30, now-20, slot)

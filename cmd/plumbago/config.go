@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/plumbago/plumbago/ingest/statsd"
 	"github.com/plumbago/plumbago/tuning"
 )
 
@@ -51,11 +52,28 @@ type Config struct {
 	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
 	LogLevel         string   `toml:"log-level"`
 
+	// The classic stack's own files, read as they are (classic.go).
+	CarbonConfig      string `toml:"carbon-config"`
+	CarbonInstance    string `toml:"carbon-instance"`
+	StatsdConfig      string `toml:"statsd-config"`
+	GraphiteAPIConfig string `toml:"graphite-api-config"`
+	// CarbonUDPAddr is the carbon plaintext UDP address: "" = the same as
+	// CarbonAddr, "off" = none (carbon's ENABLE_UDP_LISTENER = False).
+	CarbonUDPAddr string `toml:"carbon-udp-addr"`
+	// TimeZone is the zone of render requests without tz= (graphite-api's
+	// time_zone, graphite-web's TIME_ZONE).
+	TimeZone string `toml:"time-zone"`
+
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
 	// Carbon holds the carbon ingest options (cmd/plumbago/carbon.go).
 	Carbon toml.Primitive `toml:"carbon"`
 	meta   toml.MetaData
+
+	// What the classic files set, applied under the TOML tables.
+	classicCarbon []func(*carbonConfig)
+	classicStatsd *statsd.Config
+	classicNotes  []classicNote
 }
 
 // Duration is a time.Duration that reads "10s" from TOML.
@@ -134,6 +152,7 @@ func DefaultConfig() Config {
 		SyncInterval:              Duration{time.Second},
 		FlushInterval:             Duration{time.Second},
 		LogLevel:                  "info",
+		TimeZone:                  "UTC",
 	}
 }
 
@@ -172,6 +191,12 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
 	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.CarbonConfig, "carbon-config", c.CarbonConfig, "carbon.conf to read as carbon does ([cache], [aggregator]; its CONF_DIR files too); every key is honoured or reported at start")
+	fs.StringVar(&c.CarbonInstance, "carbon-instance", c.CarbonInstance, "carbon.conf instance: its [cache:NAME] section overlays [cache]")
+	fs.StringVar(&c.StatsdConfig, "statsd-config", c.StatsdConfig, "etsy statsd config.js, evaluated as statsd does; every key is honoured or reported at start")
+	fs.StringVar(&c.GraphiteAPIConfig, "graphite-api-config", c.GraphiteAPIConfig, "graphite-api.yaml; every key is honoured or reported at start")
+	fs.StringVar(&c.CarbonUDPAddr, "carbon-udp-addr", c.CarbonUDPAddr, "carbon plaintext UDP address (empty = same as --carbon-addr; off = none, as carbon's ENABLE_UDP_LISTENER = False)")
+	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "time zone of render requests without tz= (graphite-api's time_zone)")
 	return fs, configPath
 }
 
@@ -182,6 +207,8 @@ func loadConfig(name string, args []string) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	if *configPath != "" {
 		fileCfg := DefaultConfig()
 		md, err := toml.DecodeFile(*configPath, &fileCfg)
@@ -192,6 +219,11 @@ func loadConfig(name string, args []string) (Config, error) {
 			return c, err
 		}
 		fileCfg.meta = md
+		for _, k := range md.Keys() {
+			if len(k) == 1 {
+				explicit[k[0]] = true
+			}
+		}
 		// Flags given on the command line win over the file.
 		fs2, _ := flagSet(name, &fileCfg)
 		fs.Visit(func(f *flag.Flag) { _ = fs2.Set(f.Name, f.Value.String()) })
@@ -200,6 +232,11 @@ func loadConfig(name string, args []string) (Config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
+	notes, err := applyClassic(&c, explicit)
+	if err != nil {
+		return c, err
+	}
+	c.classicNotes = notes
 	return c, c.validate()
 }
 
@@ -224,6 +261,7 @@ func (c *Config) validate() error {
 	for _, f := range []struct{ flag, path string }{
 		{"schemas", c.Schemas}, {"aggregation", c.Aggregation}, {"aggregation-rules", c.AggregationRules},
 		{"rewrite-rules", c.RewriteRules}, {"http-auth-file", c.HTTPAuthFile},
+		{"carbon-config", c.CarbonConfig}, {"statsd-config", c.StatsdConfig}, {"graphite-api-config", c.GraphiteAPIConfig},
 	} {
 		if f.path == "" {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/query/api"
@@ -31,6 +32,13 @@ func newQueryComponent(s *server) (component, error) {
 	// /version must report a graphite-web version (api's default, 1.1.x):
 	// Grafana turns on tags and /functions from it, not from Plumbago's own.
 	opts := api.Options{Logger: s.log, Events: st}
+	if s.cfg.TimeZone != "" && s.cfg.TimeZone != "UTC" {
+		loc, err := time.LoadLocation(s.cfg.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("--time-zone: %w", err)
+		}
+		opts.TimeZone = loc
+	}
 	if s.cfg.RenderCache < 0 {
 		opts.CacheBytes = -1
 	} else {

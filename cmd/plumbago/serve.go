@@ -153,9 +153,10 @@ func startServer(cfg Config) (*server, error) {
 	s.line = &line.Handler{Logger: log}
 	var listeners []ingest.Listener
 	if cfg.CarbonAddr != "" {
-		listeners = append(listeners,
-			ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line},
-			ingest.Listener{Name: "carbon", Network: "udp", Addr: cfg.CarbonAddr, Handler: s.line})
+		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line})
+	}
+	if udp := carbonUDPAddr(cfg); udp != "" {
+		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line})
 	}
 	for _, f := range componentFactories {
 		c, err := f(s)
@@ -193,6 +194,12 @@ func startServer(cfg Config) (*server, error) {
 		s.ingest.Stop(context.Background())
 		s.closeStorage()
 		return nil, err
+	}
+	for _, n := range cfg.classicNotes {
+		log.Info("classic config", "file", n.Where, "key", n.Key, "value", n.Value, "effect", n.Effect, "detail", n.Detail)
+	}
+	if cfg.CarbonConfig == "" && cfg.CarbonUDPAddr == "" && cfg.CarbonAddr != "" {
+		log.Info("carbon plaintext UDP is on with TCP (--carbon-udp-addr off turns it off; carbon's default is off, which --carbon-config follows)")
 	}
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
 		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
@@ -401,6 +408,9 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 			return err
 		}
 	}
+	for _, n := range cfg.classicNotes {
+		fmt.Fprintln(stdout, n)
+	}
 	fmt.Fprintf(stdout, "config ok: backend %s, data %s\n", cfg.Backend, filepath.Clean(cfg.DataDir))
 	if carbon.rules != nil {
 		fmt.Fprintf(stdout, "aggregation rules: %d\n", len(carbon.rules.Rules))
@@ -412,4 +422,15 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "aggregation [%s] pattern %s method %s xFilesFactor %g\n", a.Name, a.Pattern, a.Method, a.XFilesFactor)
 	}
 	return nil
+}
+
+// carbonUDPAddr is where carbon plaintext is read over UDP, or "".
+func carbonUDPAddr(cfg Config) string {
+	switch cfg.CarbonUDPAddr {
+	case "off":
+		return ""
+	case "":
+		return cfg.CarbonAddr
+	}
+	return cfg.CarbonUDPAddr
 }

@@ -37,6 +37,9 @@ type statsdComponent struct {
 // the flusher, which validates it. serve and check-config share it.
 func loadStatsdConfig(c Config) (statsd.Config, *statsd.Flusher, error) {
 	cfg := statsd.DefaultConfig()
+	if c.classicStatsd != nil {
+		cfg = *c.classicStatsd // config.js under the [statsd] table
+	}
 	if c.meta.IsDefined("statsd") {
 		if err := c.meta.PrimitiveDecode(c.Statsd, &cfg); err != nil {
 			return cfg, nil, fmt.Errorf("reading [statsd] config: %w", err)

@@ -81,7 +81,7 @@ func Eval(name string, src []byte, limit time.Duration) (f *File, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &File{Name: name, Root: root.(map[string]any), src: string(src)}, nil
+	return &File{Name: name, Root: root.(map[string]any), src: blankComments(string(src))}, nil
 }
 
 // watch interrupts vm after limit, or when the heap grows by more than
@@ -182,6 +182,42 @@ func plain(vm *goja.Runtime, v goja.Value, path string, depth int) (any, error) 
 		path = "the file"
 	}
 	return nil, fmt.Errorf("%s: a %s is not plain data", path, obj.ClassName())
+}
+
+// blankComments replaces the text of JavaScript comments with spaces,
+// keeping line breaks, so Line does not find a key in a comment.
+func blankComments(src string) string {
+	b := []byte(src)
+	var quote byte
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote || c == '\n' {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '/' && i+1 < len(b) && b[i+1] == '/':
+			for ; i < len(b) && b[i] != '\n'; i++ {
+				b[i] = ' '
+			}
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			b[i], b[i+1] = ' ', ' '
+			for i += 2; i < len(b) && !(b[i] == '*' && i+1 < len(b) && b[i+1] == '/'); i++ {
+				if b[i] != '\n' {
+					b[i] = ' '
+				}
+			}
+			if i+1 < len(b) {
+				b[i], b[i+1] = ' ', ' '
+				i++
+			}
+		}
+	}
+	return string(b)
 }
 
 // Line returns the line where key (a dotted path; the last part is looked

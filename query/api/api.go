@@ -36,6 +36,9 @@ type Options struct {
 	// Events stores the events of /events/ and events() (e.g.
 	// events.Open with a directory); nil = an in-memory store.
 	Events *events.Store
+	// TimeZone is the zone of a request without tz= (graphite-web's
+	// TIME_ZONE, graphite-api's time_zone); nil = UTC.
+	TimeZone *time.Location
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string

@@ -226,7 +226,7 @@ func (a *API) cacheTimeout(p *params) (int64, string) {
 // and never shared. So relative requests made within one bucket share an
 // entry (served at most timeout seconds late, as graphite-web's cache
 // does), and no request is served a different absolute window.
-func appendCacheKey(b []byte, p *params, wall time.Time, timeout int64) ([]byte, bool) {
+func appendCacheKey(b []byte, p *params, wall time.Time, timeout int64, def *time.Location) ([]byte, bool) {
 	kv := p.kv
 	slices.SortStableFunc(kv, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
 	for _, e := range kv {
@@ -242,7 +242,7 @@ func appendCacheKey(b []byte, p *params, wall time.Time, timeout int64) ([]byte,
 		b = binary.AppendUvarint(b, uint64(len(e[1])))
 		b = append(b, e[1]...)
 	}
-	loc := location(p)
+	loc := location(p, def)
 	ws := wall.Unix()
 	var v [3][3]int64 // [wall, wall+1s, bucket start][from, until, now]
 	for i, clock := range [3]int64{ws, ws + 1, ws - ws%timeout} {
@@ -295,7 +295,7 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 	}
 	kb := keyPool.Get().(*[]byte)
 	defer keyPool.Put(kb)
-	key, ok := appendCacheKey((*kb)[:0], p, wall, timeout)
+	key, ok := appendCacheKey((*kb)[:0], p, wall, timeout, a.opts.TimeZone)
 	*kb = key[:0]
 	if !ok { // bad times: render answers the 400
 		a.render(ctx)

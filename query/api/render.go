@@ -35,12 +35,15 @@ func isDigits(s string) bool {
 }
 
 // location returns the tz parameter's zone (unknown zones are ignored, as
-// graphite-web ignores pytz.UnknownTimeZoneError); default UTC.
-func location(p *params) *time.Location {
+// graphite-web ignores pytz.UnknownTimeZoneError); default def, or UTC.
+func location(p *params, def *time.Location) *time.Location {
 	if p.Has("tz") {
 		if loc, err := time.LoadLocation(p.Get("tz")); err == nil && p.Get("tz") != "" {
 			return loc
 		}
+	}
+	if def != nil {
+		return def
 	}
 	return time.UTC
 }
@@ -104,7 +107,7 @@ func (a *API) parseRender(p *params) (*renderRequest, string) {
 		r.maxDataPoints = n
 	}
 	r.noNullPoints = p.Has("noNullPoints")
-	loc := location(p)
+	loc := location(p, a.opts.TimeZone)
 	from, until, now, err := a.timeRange(p, loc)
 	if err != nil {
 		return nil, "Invalid parameters (" + err.Error() + ")"
