@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/plumbago/plumbago/ingest/accept"
 )
 
 // SinkFlusher is a Sink whose queued points become visible on Flush. The
@@ -41,13 +43,26 @@ type LoopHandler interface {
 	Datagram(data []byte, from net.Addr)
 }
 
+// ConnServer is a Handler that serves each TCP connection itself, on a
+// goroutine of its own with blocking reads (for consoles whose replies may
+// need every loop, like statsd's admin). The network core still owns the
+// listening socket, the connection limit and the idle timeout: conn's read
+// deadline is pushed IdleTimeout ahead before each Read (see IdleConn).
+type ConnServer interface {
+	Handler
+	ServeConn(conn net.Conn)
+}
+
 // Conn is a TCP connection as protocols see it.
 type Conn struct {
 	gc gnet.Conn
 	// State is free for the protocol's per-connection state.
-	State any
-	l     *Loop
-	li    int
+	State   any
+	l       *Loop
+	li      int
+	release func()
+	// lastRead is the server clock (unix milliseconds) at the last traffic.
+	lastRead int64
 }
 
 // Write queues p to be sent to the peer; it must be called from the
@@ -87,6 +102,13 @@ type Config struct {
 	// (one datagram per readiness event, as gnet alone does); for
 	// comparison benchmarks.
 	NoRecvmmsg bool
+	// MaxConns caps the TCP connections open at once across every
+	// listener; a connection over it is closed at once (counted in
+	// ListenerStats). 0 means no limit.
+	MaxConns int
+	// IdleTimeout closes a TCP connection that sent nothing for this long
+	// (counted in ListenerStats). 0 means never.
+	IdleTimeout time.Duration
 	// NewSink creates the sink of one event loop. Required.
 	NewSink func() SinkFlusher
 	// Logger. Default slog.Default().
@@ -96,6 +118,7 @@ type Config struct {
 // Loop is one event loop's state.
 type Loop struct {
 	el       gnet.EventLoop
+	conns    map[*Conn]struct{} // open TCP connections, for the idle sweep
 	sink     SinkFlusher
 	handlers []LoopHandler // by Server.handlers index
 	server   *Server
@@ -127,9 +150,18 @@ type Server struct {
 	loops   map[gnet.EventLoop]*Loop
 	loopSet atomic.Pointer[[]*Loop]
 
-	engine gnet.Engine
-	booted chan struct{}
-	done   chan error
+	engine  gnet.Engine
+	booted  chan struct{}
+	running chan struct{} // closed at the first OnTick: every loop exists
+	runOnce sync.Once
+	done    chan error
+	exited  atomic.Pointer[error] // the engine's end, once it ended
+	stopped atomic.Bool           // Stop was called
+
+	tcp     []*tcpListener
+	limit   *accept.Limit
+	clock   atomic.Int64 // unix milliseconds, set by OnTick
+	serving sync.WaitGroup
 
 	Connections atomic.Int64
 	// UDPDatagrams counts datagrams read one per readiness event (gnet's
@@ -161,8 +193,11 @@ func NewServer(cfg Config, listeners []Listener) (*Server, error) {
 		udpPort: map[int]int{},
 		loops:   map[gnet.EventLoop]*Loop{},
 		booted:  make(chan struct{}),
+		running: make(chan struct{}),
 		done:    make(chan error, 1),
+		limit:   accept.NewLimit(cfg.MaxConns),
 	}
+	s.clock.Store(time.Now().UnixMilli())
 	empty := []*Loop{}
 	s.loopSet.Store(&empty)
 	for _, l := range listeners {
@@ -208,39 +243,77 @@ func NewServer(cfg Config, listeners []Listener) (*Server, error) {
 	return s, nil
 }
 
-// Start runs the engine in the background and returns once it is listening.
+// Start binds every listener, runs the engine in the background and returns
+// once it is serving. TCP listening sockets are the server's own (see
+// listen.go); gnet serves the UDP sockets and every accepted connection.
 func (s *Server) Start() error {
-	addrs := make([]string, len(s.listeners))
+	var udpAddrs []string
 	for i, l := range s.listeners {
-		addrs[i] = l.Network + "://" + l.Addr
+		if l.Network == "udp" {
+			udpAddrs = append(udpAddrs, "udp://"+l.Addr)
+			continue
+		}
+		tl, err := s.listenTCP(i)
+		if err != nil {
+			s.closeTCP()
+			return err
+		}
+		s.tcp = append(s.tcp, tl)
+	}
+	gnetAddrs := udpAddrs
+	if len(gnetAddrs) == 0 {
+		// gnet refuses Engine.Register on an engine without a listener:
+		// give it a loopback UDP socket on a kernel-chosen port that no
+		// listener serves (its datagrams are ignored).
+		gnetAddrs = []string{"udp://127.0.0.1:0"}
 	}
 	opts := []gnet.Option{
 		gnet.WithNumEventLoop(s.cfg.EventLoops),
 		gnet.WithReusePort(true),
 		gnet.WithReadBufferCap(s.cfg.ReadBufferCap),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
-		gnet.WithTCPKeepAlive(time.Minute),
+		gnet.WithTicker(true),
+		// Connections come in through Engine.Register, which needs a
+		// balancer other than round robin to be race-free.
+		gnet.WithLoadBalancing(gnet.LeastConnections),
 	}
 	if s.cfg.SocketRecvBuffer > 0 {
 		opts = append(opts, gnet.WithSocketRecvBuffer(s.cfg.SocketRecvBuffer))
 	}
-	go func() { s.done <- gnet.Rotate(s, addrs, opts...) }()
+	go func() {
+		err := gnet.Rotate(s, gnetAddrs, opts...)
+		s.exited.Store(&err)
+		s.done <- err
+	}()
 	select {
-	case <-s.booted:
-		return nil
+	case <-s.running:
 	case err := <-s.done:
+		s.closeTCP()
 		if err == nil {
 			err = errors.New("engine stopped during start")
 		}
-		return fmt.Errorf("starting ingest listeners %v: %w", addrs, err)
+		return fmt.Errorf("starting ingest listeners: %w", udpBindError(udpAddrs, err))
 	}
+	for _, tl := range s.tcp {
+		go tl.run()
+	}
+	return nil
 }
 
-// Stop stops the engine: no more traffic is read. Every loop's sink has been
-// flushed at the end of its last traffic event.
+// Stop stops accepting and stops the engine: no more traffic is read. Every
+// loop's sink has been flushed at the end of its last traffic event.
 func (s *Server) Stop(ctx context.Context) error {
+	s.stopped.Store(true)
+	s.closeTCP()
 	if err := s.engine.Stop(ctx); err != nil {
 		return fmt.Errorf("stopping ingest engine: %w", err)
+	}
+	served := make(chan struct{})
+	go func() { s.serving.Wait(); close(served) }()
+	select {
+	case <-served:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	select {
 	case err := <-s.done:
@@ -293,7 +366,7 @@ func (s *Server) loop(el gnet.EventLoop) *Loop {
 	if l := s.loops[el]; l != nil {
 		return l
 	}
-	l := &Loop{el: el, sink: s.cfg.NewSink(), server: s}
+	l := &Loop{el: el, sink: s.cfg.NewSink(), server: s, conns: map[*Conn]struct{}{}}
 	for _, h := range s.handlers {
 		l.handlers = append(l.handlers, h.NewLoop(l.sink))
 	}
@@ -311,21 +384,44 @@ func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
-// OnOpen implements gnet.EventHandler.
+// OnTick implements gnet.EventHandler. gnet starts the ticker once every
+// loop exists, so the first tick marks the engine running; later ticks keep
+// the clock and sweep idle connections.
+func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.runOnce.Do(func() { close(s.running) })
+	now := time.Now().UnixMilli()
+	s.clock.Store(now)
+	tick := time.Second
+	if s.cfg.IdleTimeout > 0 {
+		tick = min(max(s.cfg.IdleTimeout/4, 50*time.Millisecond), time.Second)
+		// The clock lags by up to a tick: a connection is closed only
+		// once it has surely been idle for IdleTimeout.
+		s.sweepIdle(now, (s.cfg.IdleTimeout + tick).Milliseconds())
+	}
+	return tick, gnet.None
+}
+
+// OnOpen implements gnet.EventHandler. Every TCP connection comes from a
+// listener of the server's own, with a pendingConn as its context.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	li, ok := s.listenerOf(c)
+	p, ok := c.Context().(*pendingConn)
 	if !ok {
 		return nil, gnet.Close
 	}
 	s.Connections.Add(1)
-	c.SetContext(&Conn{gc: c, l: s.loop(c.EventLoop()), li: li})
+	l := s.loop(c.EventLoop())
+	cc := &Conn{gc: c, l: l, li: p.li, release: p.release, lastRead: s.clock.Load()}
+	l.conns[cc] = struct{}{}
+	c.SetContext(cc)
 	return nil, gnet.None
 }
 
 // OnClose implements gnet.EventHandler.
 func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
-	if _, ok := c.Context().(*Conn); ok {
+	if cc, ok := c.Context().(*Conn); ok {
 		s.Connections.Add(-1)
+		delete(cc.l.conns, cc)
+		cc.release()
 	}
 	return gnet.None
 }
@@ -345,6 +441,7 @@ func (s *Server) listenerOf(c gnet.Conn) (int, bool) {
 // OnTraffic implements gnet.EventHandler.
 func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	if cc, ok := c.Context().(*Conn); ok { // TCP
+		cc.lastRead = s.clock.Load()
 		data, _ := c.Peek(-1)
 		n, closeConn := cc.l.handlers[s.lhIndex[cc.li]].Stream(cc, data)
 		if n > 0 {
