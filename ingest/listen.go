@@ -243,4 +243,3 @@ func (s *Server) ListenerStats() []ListenerStat {
 
 // MaxConns returns the connection limit in force (0: none).
 func (s *Server) MaxConns() int { return s.limit.Max() }
-
