@@ -3,6 +3,7 @@ package statsd
 import (
 	"bytes"
 	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,29 @@ func (f *Flusher) Health() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.health
+}
+
+// maxCommand bounds one read of the console: etsy takes each read as one
+// command line, and no command is longer.
+const maxCommand = 64 << 10
+
+// ServeConn implements ingest.ConnServer: the network core hands the
+// console each connection on a goroutine of its own, so every command is
+// answered with the live view (every loop's current interval) before the
+// next read. A client that half-closes after its command (printf 'stats\n' |
+// nc -q1 host 8126) gets the whole reply before the connection closes, as
+// from etsy.
+func (h *AdminHandler) ServeConn(conn net.Conn) {
+	buf := make([]byte, maxCommand)
+	for {
+		n, err := conn.Read(buf)
+		if n > 0 && h.Admin.Handle(buf[:n], conn) {
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 const helpText = "Commands: stats, counters, timers, gauges, sets, delcounters, deltimers, delgauges, delsets, health, config, quit\n\n"

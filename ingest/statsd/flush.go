@@ -393,6 +393,9 @@ type emitter struct {
 }
 
 func (e *emitter) add(name []byte, v float64) {
+	if v == 0 {
+		v = 0 // -0 (from -0|ms or -0|g) goes out as 0, as etsy prints it
+	}
 	e.sink.AddPoint(name, e.ts, v)
 	e.num = appendJSNumber(e.num[:0], v)
 	e.bytes += len(name) + len(e.num) + e.tsLen + 3

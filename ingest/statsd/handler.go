@@ -109,7 +109,8 @@ func (h *Handler) LoopRunner(srv *ingest.Server) LoopRunner {
 }
 
 // AdminHandler serves the admin console on the network core (TCP). Every
-// read is one command, like etsy's management server.
+// read is one command, like etsy's management server. ingest.Server serves
+// it through ServeConn (admin.go); Stream is for a core without that.
 //
 // Commands that show or delete metrics need every loop's current interval
 // (etsy's live view), which an event loop cannot wait for. When the
