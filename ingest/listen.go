@@ -71,7 +71,8 @@ func (s *Server) listenTCP(li int) (*tcpListener, error) {
 	}
 	return &tcpListener{
 		s: s, li: li, name: l.Name, addr: l.Addr,
-		al:     accept.New(ln.(*net.TCPListener), accept.Config{Name: l.Name, Limit: s.limit, Logger: s.cfg.Logger}),
+		al: accept.New(ln.(*net.TCPListener), accept.Config{Name: l.Name, Limit: s.limit, Logger: s.cfg.Logger,
+			PerConn: 2}),
 		served: map[net.Conn]struct{}{},
 	}, nil
 }
@@ -101,6 +102,7 @@ func (t *tcpListener) run() {
 			return
 		}
 		if serveItself {
+			t.al.OK()
 			t.serve(cs, c, release)
 			continue
 		}
@@ -113,10 +115,14 @@ func (t *tcpListener) run() {
 		} else {
 			c.Close()
 		}
-		if err != nil {
+		if err == nil {
+			t.al.OK()
+		} else {
+			// gnet dups the descriptor: at the limit that fails with
+			// EMFILE, which backs off like a failed accept.
 			release()
 			t.handoffErr.Add(1)
-			s.cfg.Logger.Warn("handing a connection to the event loops failed", "listener", t.name, "err", err)
+			t.al.Fail(fmt.Errorf("handing the connection to the event loops: %w", err))
 		}
 	}
 }

@@ -10,13 +10,19 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Detect reads the machine Plumbago runs on: runtime.NumCPU (the affinity
-// mask) capped by a cgroup v2 or v1 CPU quota, and MemTotal from
-// /proc/meminfo capped by the cgroup memory limit.
+// mask) capped by a cgroup v2 or v1 CPU quota, MemTotal from /proc/meminfo
+// capped by the cgroup memory limit, and the RLIMIT_NOFILE soft limit.
 func Detect() (Machine, error) {
-	return detectFrom("/", runtime.NumCPU())
+	m, err := detectFrom("/", runtime.NumCPU())
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil {
+		m.NoFile = int64(min(rl.Cur, 1<<40))
+	}
+	return m, err
 }
 
 // detectFrom is Detect with the filesystem root and the affinity CPU count

@@ -53,6 +53,8 @@ func RegisterOverrideFlags(fs *flag.FlagSet, o *Overrides) {
 	fs.Var(byteFlag{&o.GoMemLimit}, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derive)")
 	fs.Var(byteFlag{&o.PebbleCacheBytes}, "pebble-cache", "pebble block cache size (0 = derive)")
 	fs.Var(byteFlag{&o.PebbleMemTableBytes}, "pebble-memtable", "pebble memtable size (0 = derive)")
+	fs.IntVar(&o.MaxIngestConns, "max-ingest-conns", 0, "open ingest TCP connections, all listeners together (0 = derive)")
+	fs.IntVar(&o.MaxHTTPConns, "max-http-conns", 0, "open HTTP API connections (0 = derive)")
 }
 
 // Main implements `plumbago tune`: it detects the machine (or takes a
@@ -132,6 +134,8 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 		{"socket recv buffer", "--socket-recv-buffer", FormatBytes(int64(p.SocketRecvBuffer))},
 		{"statsd timer samples", "timerSampleBudget", fmt.Sprint(p.StatsdTimerSamples)},
 		{"query memory", "(from the budget)", FormatBytes(p.QueryMemoryBytes)},
+		{"ingest connections", "--max-ingest-conns", fmt.Sprint(p.MaxIngestConns)},
+		{"http connections", "--max-http-conns", fmt.Sprint(p.MaxHTTPConns)},
 	}
 	for _, r := range rows {
 		reason := ""

@@ -32,7 +32,14 @@ type Machine struct {
 	CPUSource, MemorySource string
 	// RmemMax is net.core.rmem_max, the cap on SO_RCVBUF; 0 when unknown.
 	RmemMax int64
+	// NoFile is the RLIMIT_NOFILE soft limit the process runs with (Go
+	// raises it to the hard limit at start); 0 when unknown.
+	NoFile int64
 }
+
+// assumedNoFile is the descriptor limit Derive sizes for when the machine's
+// is unknown (profiles): what `plumbago tune` asks for.
+const assumedNoFile = 65536
 
 // Overrides carries configuration that Derive takes into account and the
 // values an operator fixed. A zero field means "derive it".
@@ -52,6 +59,8 @@ type Overrides struct {
 	SocketRecvBuffer    int
 	PebbleCacheBytes    int64
 	PebbleMemTableBytes int64
+	MaxIngestConns      int
+	MaxHTTPConns        int
 }
 
 // Plan is the set of runtime sizes serve uses. Reasons holds one line per
@@ -86,6 +95,12 @@ type Plan struct {
 	// QueryMemoryBytes is the memory all queries in flight may hold
 	// (QueryMemoryBudget).
 	QueryMemoryBytes int64
+	// MaxIngestConns and MaxHTTPConns cap the open TCP connections of the
+	// ingest listeners (all together) and of the HTTP API: past them a new
+	// connection is closed at once, so a flood of clients cannot use up
+	// the descriptors storage and the other listeners need.
+	MaxIngestConns int
+	MaxHTTPConns   int
 
 	Reasons []string
 }
@@ -219,6 +234,25 @@ func Derive(m Machine, o Overrides) Plan {
 		p.SocketRecvBuffer = o.SocketRecvBuffer
 	}
 
+	// Connections: what RLIMIT_NOFILE leaves after a reserve for storage
+	// (pebble keeps up to 1000 tables open), logs and the process, 3/4 to
+	// ingest and 1/4 to HTTP.
+	nofile, src := m.NoFile, "RLIMIT_NOFILE"
+	if nofile <= 0 {
+		nofile, src = assumedNoFile, "assumed RLIMIT_NOFILE"
+	}
+	reserve := clamp64(nofile/4, 128, 4096)
+	rest := max(nofile-reserve, 2)
+	p.MaxIngestConns = int(rest * 3 / 4)
+	p.MaxHTTPConns = int(rest - rest*3/4)
+	why("ingest connections", o.MaxIngestConns > 0, "3/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
+	if o.MaxIngestConns > 0 {
+		p.MaxIngestConns = o.MaxIngestConns
+	}
+	why("http connections", o.MaxHTTPConns > 0, "1/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
+	if o.MaxHTTPConns > 0 {
+		p.MaxHTTPConns = o.MaxHTTPConns
+	}
 	p.StatsdTimerSamples = StatsdTimerSampleBudget(mem)
 	why("statsd timer samples", false, "1/32 of the memory budget at %d bytes a sample, in [64Ki, 64Mi] (timerSampleBudget in [statsd] overrides)", StatsdSampleBytes)
 	p.QueryMemoryBytes = QueryMemoryBudget(mem)

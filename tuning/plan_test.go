@@ -16,45 +16,45 @@ func TestDeriveMachineShapes(t *testing.T) {
 		{"c5.large pebble", Profiles["c5.large"].Machine(), Overrides{},
 			Plan{Backend: "pebble", EventLoops: 2, StorageShards: 2, QueueChunks: 512, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"c3.xlarge whisper", Profiles["c3.xlarge"].Machine(), Overrides{Backend: "whisper"},
 			Plan{Backend: "whisper", EventLoops: 4, StorageShards: 8, QueueChunks: 64, WriteBufferBytes: int(1920 * MiB),
 				GoMemLimit: 6528 * MiB, SocketRecvBuffer: int(32 * MiB),
-				MemoryBudget: 7680 * MiB, StatsdTimerSamples: 3932160, QueryMemoryBytes: 1920 * MiB}},
+				MemoryBudget: 7680 * MiB, StatsdTimerSamples: 3932160, QueryMemoryBytes: 1920 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"c7i.xlarge pebble", Profiles["c7i.xlarge"].Machine(), Overrides{Backend: "pebble"},
 			Plan{Backend: "pebble", EventLoops: 4, StorageShards: 4, QueueChunks: 256, WriteBufferBytes: int(1 * GiB),
 				GoMemLimit: 6963 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 2 * GiB, PebbleMemTableBytes: 256 * MiB,
-				MemoryBudget: 8 * GiB, StatsdTimerSamples: 4194304, QueryMemoryBytes: 2 * GiB}},
+				MemoryBudget: 8 * GiB, StatsdTimerSamples: 4194304, QueryMemoryBytes: 2 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"1 cpu 512MiB whisper", Machine{CPUs: 1, MemoryBytes: 512 * MiB}, Overrides{Backend: "whisper"},
 			Plan{Backend: "whisper", EventLoops: 1, StorageShards: 2, QueueChunks: 128, WriteBufferBytes: int(128 * MiB),
 				GoMemLimit: 435 * MiB, SocketRecvBuffer: int(2 * MiB),
-				MemoryBudget: 512 * MiB, StatsdTimerSamples: 262144, QueryMemoryBytes: 128 * MiB}},
+				MemoryBudget: 512 * MiB, StatsdTimerSamples: 262144, QueryMemoryBytes: 128 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"64 cpu 256GiB pebble (clamps)", Machine{CPUs: 64, MemoryBytes: 256 * GiB}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 64, StorageShards: 64, QueueChunks: 32, WriteBufferBytes: int(4 * GiB),
 				GoMemLimit: 222822 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 8 * GiB, PebbleMemTableBytes: 256 * MiB,
-				MemoryBudget: 256 * GiB, StatsdTimerSamples: 67108864, QueryMemoryBytes: 16 * GiB}},
+				MemoryBudget: 256 * GiB, StatsdTimerSamples: 67108864, QueryMemoryBytes: 16 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"3 cpus rounds shards up", Machine{CPUs: 3, MemoryBytes: 6 * GiB}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 3, StorageShards: 4, QueueChunks: 256, WriteBufferBytes: int(768 * MiB),
 				GoMemLimit: 5222 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 1536 * MiB, PebbleMemTableBytes: 192 * MiB,
-				MemoryBudget: 6 * GiB, StatsdTimerSamples: 3145728, QueryMemoryBytes: 1536 * MiB}},
+				MemoryBudget: 6 * GiB, StatsdTimerSamples: 3145728, QueryMemoryBytes: 1536 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"unknown machine falls back to 1 CPU 1 GiB", Machine{}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 1, StorageShards: 1, QueueChunks: 512, WriteBufferBytes: int(128 * MiB),
 				GoMemLimit: 870 * MiB, SocketRecvBuffer: int(4 * MiB), PebbleCacheBytes: 256 * MiB, PebbleMemTableBytes: 32 * MiB,
-				MemoryBudget: 1 * GiB, StatsdTimerSamples: 524288, QueryMemoryBytes: 256 * MiB}},
+				MemoryBudget: 1 * GiB, StatsdTimerSamples: 524288, QueryMemoryBytes: 256 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"overrides win", Profiles["c5.large"].Machine(),
 			Overrides{EventLoops: 8, StorageShards: 16, QueueChunks: 3, WriteBufferBytes: 1000, GoMemLimit: 2000,
-				SocketRecvBuffer: 3000, PebbleCacheBytes: 4000, PebbleMemTableBytes: 5000},
+				SocketRecvBuffer: 3000, PebbleCacheBytes: 4000, PebbleMemTableBytes: 5000, MaxIngestConns: 7, MaxHTTPConns: 9},
 			Plan{Backend: "pebble", EventLoops: 8, StorageShards: 16, QueueChunks: 3, WriteBufferBytes: 1000,
 				GoMemLimit: 2000, SocketRecvBuffer: 3000, PebbleCacheBytes: 4000, PebbleMemTableBytes: 5000,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 7, MaxHTTPConns: 9}},
 		{"memory budget scales every size", Profiles["c7i.xlarge"].Machine(), Overrides{MemoryBudget: 4 * GiB},
 			Plan{Backend: "pebble", EventLoops: 4, StorageShards: 4, QueueChunks: 128, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 		{"loops override feeds queue sizing", Profiles["c5.large"].Machine(), Overrides{EventLoops: 8},
 			Plan{Backend: "pebble", EventLoops: 8, StorageShards: 2, QueueChunks: 128, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,8 +64,8 @@ func TestDeriveMachineShapes(t *testing.T) {
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("Derive:\n got %+v\nwant %+v", got, c.want)
 			}
-			if len(reasons) != 11 {
-				t.Fatalf("got %d reasons, want 11: %q", len(reasons), reasons)
+			if len(reasons) != 13 {
+				t.Fatalf("got %d reasons, want 13: %q", len(reasons), reasons)
 			}
 		})
 	}
@@ -93,6 +93,36 @@ func TestDeriveReasons(t *testing.T) {
 	}
 	if last, want := p.Reasons[len(p.Reasons)-1], "memory budget: all of the memory the machine gives the process (given); every size above is a share of it"; last != want {
 		t.Errorf("last reason %q, want %q", last, want)
+	}
+}
+
+// TestDeriveConnections: the connection limits follow RLIMIT_NOFILE, less
+// a reserve of a quarter clamped to [128, 4096].
+func TestDeriveConnections(t *testing.T) {
+	for _, c := range []struct {
+		nofile         int64
+		ingest, http   int
+		reasonContains string
+	}{
+		{1024, 576, 192, "3/4 of the RLIMIT_NOFILE 1024 less 256 kept"},
+		{20000, 11928, 3976, "3/4 of the RLIMIT_NOFILE 20000 less 4096 kept"},
+		{1048576, 783360, 261120, "RLIMIT_NOFILE 1048576 less 4096"},
+		{256, 96, 32, "RLIMIT_NOFILE 256 less 128"},
+		{0, 46080, 15360, "3/4 of the assumed RLIMIT_NOFILE 65536 less 4096 kept"},
+	} {
+		p := Derive(Machine{CPUs: 2, MemoryBytes: 4 * GiB, NoFile: c.nofile}, Overrides{})
+		if p.MaxIngestConns != c.ingest || p.MaxHTTPConns != c.http {
+			t.Errorf("nofile %d: ingest %d http %d; want %d %d", c.nofile, p.MaxIngestConns, p.MaxHTTPConns, c.ingest, c.http)
+		}
+		var r string
+		for _, x := range p.Reasons {
+			if strings.HasPrefix(x, "ingest connections: ") {
+				r = x
+			}
+		}
+		if !strings.Contains(r, c.reasonContains) {
+			t.Errorf("nofile %d: reason %q lacks %q", c.nofile, r, c.reasonContains)
+		}
 	}
 }
 

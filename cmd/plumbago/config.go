@@ -51,6 +51,13 @@ type Config struct {
 	PebbleCache      ByteSize `toml:"pebble-cache"`
 	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
 	LogLevel         string   `toml:"log-level"`
+	// Connection limits (0 = derived from RLIMIT_NOFILE, -1 = none) and
+	// idle timeouts (0 = none); see docs/operations.md.
+	MaxIngestConns    int      `toml:"max-ingest-conns"`
+	MaxHTTPConns      int      `toml:"max-http-conns"`
+	IngestIdleTimeout Duration `toml:"ingest-idle-timeout"`
+	HTTPIdleTimeout   Duration `toml:"http-idle-timeout"`
+	HTTPReadTimeout   Duration `toml:"http-read-timeout"`
 
 	// The classic stack's own files, read as they are (classic.go).
 	CarbonConfig      string `toml:"carbon-config"`
@@ -133,6 +140,8 @@ func (c *Config) overrides() tuning.Overrides {
 		SocketRecvBuffer:    int(c.SocketRecvBuffer),
 		PebbleCacheBytes:    int64(c.PebbleCache),
 		PebbleMemTableBytes: int64(c.PebbleMemtable),
+		MaxIngestConns:      max(c.MaxIngestConns, 0),
+		MaxHTTPConns:        max(c.MaxHTTPConns, 0),
 	}
 }
 
@@ -153,6 +162,9 @@ func DefaultConfig() Config {
 		FlushInterval:             Duration{time.Second},
 		LogLevel:                  "info",
 		TimeZone:                  "UTC",
+		IngestIdleTimeout:         Duration{10 * time.Minute},
+		HTTPIdleTimeout:           Duration{2 * time.Minute},
+		HTTPReadTimeout:           Duration{30 * time.Second},
 	}
 }
 
@@ -197,6 +209,11 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.GraphiteAPIConfig, "graphite-api-config", c.GraphiteAPIConfig, "graphite-api.yaml; every key is honoured or reported at start")
 	fs.StringVar(&c.CarbonUDPAddr, "carbon-udp-addr", c.CarbonUDPAddr, "carbon plaintext UDP address (empty = same as --carbon-addr; off = none, as carbon's ENABLE_UDP_LISTENER = False)")
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "time zone of render requests without tz= (graphite-api's time_zone)")
+	fs.IntVar(&c.MaxIngestConns, "max-ingest-conns", c.MaxIngestConns, "open ingest TCP connections, all listeners together; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
+	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", c.MaxHTTPConns, "open HTTP API connections; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
+	fs.DurationVar(&c.IngestIdleTimeout.Duration, "ingest-idle-timeout", c.IngestIdleTimeout.Duration, "close an ingest TCP connection that sent nothing for this long (0 = never)")
+	fs.DurationVar(&c.HTTPIdleTimeout.Duration, "http-idle-timeout", c.HTTPIdleTimeout.Duration, "close a keep-alive HTTP connection idle this long between requests")
+	fs.DurationVar(&c.HTTPReadTimeout.Duration, "http-read-timeout", c.HTTPReadTimeout.Duration, "the most a client may take to send a request (slow clients are cut off)")
 	return fs, configPath
 }
 
@@ -254,6 +271,9 @@ func (c *Config) validate() error {
 	}
 	if c.StatsdFlushInterval.Duration < time.Second {
 		return fmt.Errorf("--statsd-flush-interval %v: must be at least 1s", c.StatsdFlushInterval.Duration)
+	}
+	if c.IngestIdleTimeout.Duration < 0 || c.HTTPIdleTimeout.Duration <= 0 || c.HTTPReadTimeout.Duration <= 0 {
+		return errors.New("--ingest-idle-timeout must be >= 0, --http-idle-timeout and --http-read-timeout > 0")
 	}
 	if c.FlushInterval.Duration <= 0 {
 		return fmt.Errorf("--flush-interval %v: must be positive", c.FlushInterval.Duration)

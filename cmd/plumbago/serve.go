@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/accept"
 	"github.com/plumbago/plumbago/ingest/line"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
@@ -49,6 +51,11 @@ type server struct {
 	http   *fasthttp.Server
 	httpLn net.Listener
 	start  time.Time
+
+	httpAccept *accept.Listener
+	writer     writerHealth
+	ready      atomic.Bool // started; /readyz
+	stopping   atomic.Bool // shutting down; /readyz
 
 	components   []component
 	sinkWrappers []sinkWrapper
@@ -169,9 +176,12 @@ func startServer(cfg Config) (*server, error) {
 			listeners = append(listeners, c.listeners()...)
 		}
 	}
+	maxConns, idle := s.ingestLimits()
 	s.ingest, err = ingest.NewServer(ingest.Config{
 		EventLoops:       s.plan.EventLoops,
 		SocketRecvBuffer: s.plan.SocketRecvBuffer,
+		MaxConns:         maxConns,
+		IdleTimeout:      idle,
 		NewSink:          s.newLoopSink,
 		Logger:           log,
 	}, listeners)
@@ -201,6 +211,7 @@ func startServer(cfg Config) (*server, error) {
 	if cfg.CarbonConfig == "" && cfg.CarbonUDPAddr == "" && cfg.CarbonAddr != "" {
 		log.Info("carbon plaintext UDP is on with TCP (--carbon-udp-addr off turns it off; carbon's default is off, which --carbon-config follows)")
 	}
+	s.ready.Store(true)
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
 		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
 	return s, nil
@@ -213,17 +224,17 @@ func (s *server) startHTTP() error {
 	}
 	s.auth = a
 	s.cors = newCORS(s.cfg.HTTPAllowedOrigins)
-	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	ln, err := s.listenHTTP()
 	if err != nil {
-		return fmt.Errorf("listening on --http-addr %q: %w", s.cfg.HTTPAddr, err)
+		return err
 	}
 	s.httpLn = ln
 	s.http = &fasthttp.Server{
 		Handler:            s.handleHTTP,
 		Name:               "plumbago",
-		ReadTimeout:        30 * time.Second,
+		ReadTimeout:        s.cfg.HTTPReadTimeout.Duration,
 		WriteTimeout:       60 * time.Second,
-		IdleTimeout:        2 * time.Minute,
+		IdleTimeout:        s.cfg.HTTPIdleTimeout.Duration,
 		MaxRequestBodySize: 8 << 20,
 	}
 	go func() {
@@ -244,15 +255,17 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		// After the handler: ctx.Error resets the headers.
 		defer setCORSHeaders(ctx, origin)
 	}
-	// Basic auth (--http-auth-file) guards every endpoint but /healthz,
-	// which load balancers and container health checks call bare.
-	if s.auth != nil && string(ctx.Path()) != "/healthz" && !s.auth.allow(ctx) {
+	// Basic auth (--http-auth-file) guards every endpoint but /healthz and
+	// /readyz, which load balancers and container health checks call bare.
+	if s.auth != nil && string(ctx.Path()) != "/healthz" && string(ctx.Path()) != "/readyz" && !s.auth.allow(ctx) {
 		return
 	}
 	switch string(ctx.Path()) {
 	case "/healthz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		ctx.SetBodyString("ok\n")
+		s.serveHealthz(ctx)
+		return
+	case "/readyz":
+		s.serveReadyz(ctx)
 		return
 	case "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
@@ -310,6 +323,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	if s.auth != nil {
 		s.auth.metrics(p)
 	}
+	s.listenerMetrics(p)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
@@ -381,6 +395,7 @@ func serve(args []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	got := <-sig
+	s.stopping.Store(true)
 	s.log.Info("signal received, writing everything accepted before exit", "signal", got.String())
 	return s.shutdown()
 }

@@ -85,6 +85,10 @@ type Config struct {
 	// Reserve keeps a spare descriptor to accept one connection while the
 	// process is out of descriptors (see the package doc).
 	Reserve bool
+	// PerConn is how many descriptors the caller needs for one connection
+	// (the accepted one included; default 1): Failing clears only once
+	// that many can be opened.
+	PerConn int
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -110,8 +114,12 @@ type Listener struct {
 	accepted atomic.Uint64
 	failing  atomic.Pointer[failure]
 
+	reserveMu sync.Mutex
+	reserve   *os.File
+
 	// Used by the goroutine calling Accept only.
-	reserve    *os.File
+	backoff    time.Duration
+	lastSpare  bool // the last connection came on the spare descriptor
 	lastLog    time.Time
 	suppressed uint64
 
@@ -137,12 +145,26 @@ func New(ln *net.TCPListener, cfg Config) *Listener {
 }
 
 func (l *Listener) takeReserve() {
+	l.reserveMu.Lock()
+	defer l.reserveMu.Unlock()
 	if l.reserve != nil {
 		return
 	}
 	if f, err := os.Open(os.DevNull); err == nil {
 		l.reserve = f
 	}
+}
+
+// giveReserve closes the spare descriptor; false if there was none.
+func (l *Listener) giveReserve() bool {
+	l.reserveMu.Lock()
+	defer l.reserveMu.Unlock()
+	if l.reserve == nil {
+		return false
+	}
+	l.reserve.Close()
+	l.reserve = nil
+	return true
 }
 
 // Addr returns the listening address.
@@ -170,12 +192,29 @@ func (l *Listener) Failing() error {
 	if f == nil {
 		return nil
 	}
-	if probe, err := os.Open(os.DevNull); err == nil {
-		probe.Close()
+	if l.descriptorsFree() {
 		l.failing.CompareAndSwap(f, nil)
 		return nil
 	}
 	return fmt.Errorf("%w (since %s)", f.err, f.since.UTC().Format(time.RFC3339))
+}
+
+// descriptorsFree reports whether PerConn descriptors can be opened.
+func (l *Listener) descriptorsFree() bool {
+	var probes []*os.File
+	defer func() {
+		for _, p := range probes {
+			p.Close()
+		}
+	}()
+	for range max(l.cfg.PerConn, 1) {
+		p, err := os.Open(os.DevNull)
+		if err != nil {
+			return false
+		}
+		probes = append(probes, p)
+	}
+	return true
 }
 
 // Stats returns the listener's counters.
@@ -187,14 +226,20 @@ func (l *Listener) Stats() Stats {
 	return s
 }
 
-// AcceptTCP waits for the next connection within the limit. release gives
-// its slot in the Limit back; call it once, when the connection is closed
+// AcceptTCP waits for the next connection within the limit; the caller
+// then reports OK or Fail. release gives its slot in the Limit back; call it once, when the connection is closed
 // (it is not tied to conn.Close, so the connection may be handed to code
 // that closes it in its own way). It returns an error only once the
 // listener is closed.
 func (l *Listener) AcceptTCP() (conn *net.TCPConn, release func(), err error) {
-	backoff := time.Duration(0)
 	for {
+		if l.backoff > 0 {
+			select {
+			case <-time.After(l.backoff):
+			case <-l.closed:
+				return nil, nil, net.ErrClosed
+			}
+		}
 		c, spare, err := l.acceptOne()
 		if err != nil {
 			select {
@@ -205,21 +250,11 @@ func (l *Listener) AcceptTCP() (conn *net.TCPConn, release func(), err error) {
 			if errors.Is(err, net.ErrClosed) {
 				return nil, nil, err
 			}
-			backoff = min(max(2*backoff, minBackoff), maxBackoff)
-			select {
-			case <-time.After(backoff):
-			case <-l.closed:
-				return nil, nil, net.ErrClosed
-			}
+			l.backoff = min(max(2*l.backoff, minBackoff), maxBackoff)
 			continue
 		}
-		backoff = 0
-		if f := l.failing.Load(); f != nil && !spare {
-			l.failing.Store(nil)
-			l.cfg.Logger.Info("accepting connections again", "listener", l.cfg.Name, "addr", l.ln.Addr().String(),
-				"after", time.Since(f.since).Round(time.Millisecond).String())
-			l.lastLog = time.Time{}
-		}
+		l.backoff = 0
+		l.lastSpare = spare
 		if !l.cfg.Limit.take() {
 			l.rejected.Add(1)
 			c.SetLinger(0) // a reset, so the peer learns at once
@@ -236,10 +271,33 @@ func (l *Listener) AcceptTCP() (conn *net.TCPConn, release func(), err error) {
 	}
 }
 
+// OK reports that the caller could use the last connection AcceptTCP
+// returned: the listener works again (unless that connection came on the
+// spare descriptor). Call it from the goroutine calling AcceptTCP; Accept
+// calls it itself.
+func (l *Listener) OK() {
+	if f := l.failing.Load(); f != nil && !l.lastSpare {
+		l.failing.Store(nil)
+		l.cfg.Logger.Info("accepting connections again", "listener", l.cfg.Name, "addr", l.ln.Addr().String(),
+			"after", time.Since(f.since).Round(time.Millisecond).String())
+	}
+}
+
+// Fail reports that the caller could not use the last accepted connection
+// (it closed it): a descriptor-exhaustion error counts and backs off like a
+// failed accept. Call it from the goroutine calling AcceptTCP.
+func (l *Listener) Fail(err error) {
+	reason := reasonOf(err)
+	l.count(reason, err)
+	if reason != ReasonOther {
+		l.backoff = min(max(2*l.backoff, minBackoff), maxBackoff)
+	}
+}
+
 // acceptOne accepts one connection, counting a failure; on EMFILE it gives
 // the spare descriptor, if any, to the connection (spare reports that).
 func (l *Listener) acceptOne() (c *net.TCPConn, spare bool, err error) {
-	if l.cfg.Reserve && l.reserve == nil {
+	if l.cfg.Reserve {
 		l.takeReserve()
 	}
 	c, err = l.ln.AcceptTCP()
@@ -248,9 +306,7 @@ func (l *Listener) acceptOne() (c *net.TCPConn, spare bool, err error) {
 	}
 	reason := reasonOf(err)
 	l.count(reason, err)
-	if reason == ReasonEMFILE && l.reserve != nil {
-		l.reserve.Close()
-		l.reserve = nil
+	if reason == ReasonEMFILE && l.giveReserve() {
 		if c, err2 := l.ln.AcceptTCP(); err2 == nil {
 			return c, true, nil
 		}
@@ -265,17 +321,27 @@ func (l *Listener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.OK()
+	if l.cfg.Reserve {
+		// Whichever connection closes first gives its descriptor back
+		// to the spare, before another part of the process takes it.
+		r := release
+		release = func() { r(); l.takeReserve() }
+	}
 	return &conn{TCPConn: c, release: release}, nil
 }
 
 type conn struct {
 	*net.TCPConn
 	release func()
+	closed  atomic.Bool
 }
 
 func (c *conn) Close() error {
 	err := c.TCPConn.Close()
-	c.release()
+	if c.closed.CompareAndSwap(false, true) {
+		c.release()
+	}
 	return err
 }
 

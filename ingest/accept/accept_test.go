@@ -132,6 +132,7 @@ func TestSurvivesEMFILE(t *testing.T) {
 				return
 			}
 			_ = release
+			al.OK()
 			accepted <- c
 		}
 	}()
