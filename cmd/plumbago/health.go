@@ -155,15 +155,15 @@ func (s *server) listenerMetrics(p *promWriter) {
 		for _, r := range accept.Reasons {
 			p.counter("plumbago_accept_errors_total", errHelp, l.Errors[r], "listener", l.Name, "reason", r)
 		}
-		p.counter("plumbago_connections_rejected_total", rejHelp, l.Rejected, "listener", l.Name, "reason", "limit")
-		p.counter("plumbago_connections_idle_closed_total", idleHelp, l.IdleClosed, "listener", l.Name)
+		p.counter("plumbago_rejected_connections_total", rejHelp, l.Rejected, "listener", l.Name, "reason", "limit")
+		p.counter("plumbago_idle_closed_connections_total", idleHelp, l.IdleClosed, "listener", l.Name)
 	}
 	if s.httpAccept != nil {
 		st := s.httpAccept.Stats()
 		for _, r := range accept.Reasons {
 			p.counter("plumbago_accept_errors_total", errHelp, st.Errors[r], "listener", "http", "reason", r)
 		}
-		p.counter("plumbago_connections_rejected_total", rejHelp, st.Rejected, "listener", "http", "reason", "limit")
+		p.counter("plumbago_rejected_connections_total", rejHelp, st.Rejected, "listener", "http", "reason", "limit")
 		p.gauge("plumbago_http_connections", "Open HTTP API connections.", float64(s.httpAccept.Limit().Open()))
 		p.gauge("plumbago_connection_limit", "Connection limit (0: none).", float64(s.httpAccept.Limit().Max()), "listener", "http")
 	}

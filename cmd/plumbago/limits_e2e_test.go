@@ -334,10 +334,10 @@ func TestConnectionLimitsFromNoFile(t *testing.T) {
 		}
 		// The counter moves once the server has accepted and closed all 10.
 		deadline = time.Now().Add(30 * time.Second)
-		for p.metric(t, `plumbago_connections_rejected_total{listener="carbon",reason="limit"}`) < 10 && time.Now().Before(deadline) {
+		for p.metric(t, `plumbago_rejected_connections_total{listener="carbon",reason="limit"}`) < 10 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if v := p.metric(t, `plumbago_connections_rejected_total{listener="carbon",reason="limit"}`); v != 10 {
+		if v := p.metric(t, `plumbago_rejected_connections_total{listener="carbon",reason="limit"}`); v != 10 {
 			t.Fatalf("rejected %v; want 10", v)
 		}
 		p.waitHealth(t, 200, "ok\n")
