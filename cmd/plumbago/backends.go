@@ -21,7 +21,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating whisper dir: %w", err)
 		}
-		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx})
+		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(cfg, plan)})
 		if err != nil {
 			return nil, err
 		}
@@ -38,11 +38,27 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			SyncInterval: pebbleSyncInterval(cfg),
 			CacheSize:    plan.PebbleCacheBytes,
 			MemTableSize: int(plan.PebbleMemTableBytes),
+			MinFreeBytes: minFreeDisk(cfg, plan),
 			Logger:       log,
 		})
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
+}
+
+// minFreeDisk is the data volume's free-space reserve: --min-free-disk-space,
+// or 64 MiB, plus for pebble what it writes on its own once writes stop: a
+// memtable flush and the next WAL file, which pebble preallocates at 1.1×
+// the memtable size.
+func minFreeDisk(cfg Config, plan tuning.Plan) uint64 {
+	if cfg.MinFreeDisk > 0 {
+		return uint64(cfg.MinFreeDisk)
+	}
+	r := uint64(64 << 20)
+	if cfg.Backend == "pebble" {
+		r += uint64(plan.PebbleMemTableBytes) * 5 / 2
+	}
+	return r
 }
 
 // backendMetrics adds the backend's own counters to /metrics and the

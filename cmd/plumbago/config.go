@@ -50,6 +50,7 @@ type Config struct {
 	GoMemLimit       ByteSize `toml:"gomemlimit"`
 	PebbleCache      ByteSize `toml:"pebble-cache"`
 	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
+	MinFreeDisk      ByteSize `toml:"min-free-disk-space"`
 	LogLevel         string   `toml:"log-level"`
 	// Connection limits (0 = derived from RLIMIT_NOFILE, -1 = none) and
 	// idle timeouts (0 = none); see docs/operations.md.
@@ -202,6 +203,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
 	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
 	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
+	fs.Var(&c.MinFreeDisk, "min-free-disk-space", "free-space reserve of the data volume: at or below it writes stop and wait (0 = derived: 64MiB, plus 2.5 pebble memtables with pebble)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.CarbonConfig, "carbon-config", c.CarbonConfig, "carbon.conf to read as carbon does ([cache], [aggregator]; its CONF_DIR files too); every key is honoured or reported at start")
 	fs.StringVar(&c.CarbonInstance, "carbon-instance", c.CarbonInstance, "carbon.conf instance: its [cache:NAME] section overlays [cache]")

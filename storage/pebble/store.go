@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/diskspace"
 	"github.com/plumbago/plumbago/storage/index"
@@ -133,6 +135,7 @@ func (s *Store) openDB() (*pebble.DB, error) {
 func (s *Store) openReadOnly(why error) (*pebble.DB, error) {
 	po := pebbleOptions(s.opts)
 	po.ReadOnly = true
+	po.FS = readOnlyLockFS{po.FS}
 	db, err := pebble.Open(s.opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("opening pebble store %q read-only (%v): %w", s.opts.Dir, why, err)
@@ -141,6 +144,23 @@ func (s *Store) openReadOnly(why error) (*pebble.DB, error) {
 	s.roReason.Store(&why)
 	return db, nil
 }
+
+// readOnlyLockFS lets a read-only pebble open on a read-only volume, where
+// its LOCK file cannot be opened for writing: no other process can write
+// there either, so the lock is not needed.
+type readOnlyLockFS struct{ vfs.FS }
+
+func (f readOnlyLockFS) Lock(name string) (io.Closer, error) {
+	c, err := f.FS.Lock(name)
+	if errors.Is(err, syscall.EROFS) {
+		return noLock{}, nil
+	}
+	return c, err
+}
+
+type noLock struct{}
+
+func (noLock) Close() error { return nil }
 
 // resetMaps empties the in-memory catalogue before load.
 func (s *Store) resetMaps() {

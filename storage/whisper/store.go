@@ -668,3 +668,10 @@ func (s *Store) Find(pattern string) ([]storage.Node, error) {
 	}
 	return s.index.Find(pattern)
 }
+
+// Health reports why the store cannot take every write now: the volume is
+// read-only, or its free space is at or below Options.MinFreeBytes (new
+// series then wait; existing fully allocated files are still updated).
+func (s *Store) Health() error {
+	return s.space.Check()
+}
