@@ -12,4 +12,15 @@
 // number of buffered points. When they are full, AddPoint blocks, which stops
 // the event loop from reading its sockets (TCP backpressure); nothing is
 // dropped silently.
+//
+// Write failures (write.go): a backend reports the series it could not
+// write in a *storage.WriteError; the others are committed and counted.
+// Failed series keep their points, ahead of newer ones, and are retried
+// with doubling back-off; after MaxWriteRetries they are dropped and
+// counted (Stats.WriteErrors). Points refused because the store takes no
+// writes for now (storage.Unavailable: no space, read-only) are kept
+// without a limit, which back-pressures ingest once the buffer is full, and
+// Health reports why. The write-ahead log is trimmed only up to the oldest
+// point still unwritten, and only after a backend that implements Syncer
+// (whisper) has made what was written durable.
 package cache
