@@ -707,6 +707,8 @@ func (c *Cache) Close() error {
 	if unwritten > 0 {
 		c.opts.Logger.Error("closing with points the store did not take; they stay in the write-ahead log for the next start",
 			"points", c.buffered.Load(), "shards", unwritten)
+	} else if n := c.buffered.Load(); n > 0 && c.opts.WALDir == "" {
+		c.opts.Logger.Error("closing with points the store did not take (no space or read-only); they are lost", "points", n)
 	}
 	return errors.Join(errs...)
 }
