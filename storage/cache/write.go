@@ -34,17 +34,6 @@ func (sh *shard) writeOnce(force bool) {
 	sh.mu.Lock()
 	dirty := sh.dirty
 	sh.dirty = sh.spare[:0]
-	var walSeq uint64
-	rotated := false
-	if sh.wal != nil && len(dirty) > 0 {
-		seq, err := sh.wal.rotate()
-		if err != nil {
-			c.walFailed(err)
-			c.opts.Logger.Error("rotating write-ahead log", "err", err)
-		} else {
-			walSeq, rotated = seq, true
-		}
-	}
 	due := dirty[:0]
 	for _, s := range dirty {
 		if !force && now.Before(s.retryAt) {
@@ -56,6 +45,20 @@ func (sh *shard) writeOnce(force bool) {
 		s.flushing, s.pending = s.pending, s.flushing[:0]
 		s.dirty = false
 		due = append(due, s)
+	}
+	// Every point taken above was logged before this rotation (both under
+	// sh.mu); nothing taken, nothing to rotate (a stalled shard would
+	// otherwise make a segment per wake-up).
+	var walSeq uint64
+	rotated := false
+	if sh.wal != nil && len(due) > 0 {
+		seq, err := sh.wal.rotate()
+		if err != nil {
+			c.walFailed(err)
+			c.opts.Logger.Error("rotating write-ahead log", "err", err)
+		} else {
+			walSeq, rotated = seq, true
+		}
 	}
 	sh.mu.Unlock()
 	clean := true // no series refused for want of space or writability
