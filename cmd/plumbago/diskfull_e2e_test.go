@@ -8,13 +8,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/plumbago/plumbago/ingest/ingesttest"
 	"github.com/plumbago/plumbago/storage/storetest"
 )
 
@@ -128,25 +126,7 @@ func testDiskFull(t *testing.T, bin, backend string) {
 // (a server on a full volume answers 503).
 func startAnyHealth(t *testing.T, bin string, extra ...string) *proc {
 	t.Helper()
-	p := &proc{
-		http:   fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
-		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
-		log:    &strings.Builder{},
-	}
-	args := append([]string{"serve", "--http-addr", p.http, "--carbon-addr", p.carbon,
-		"--pickle-addr", "", "--statsd-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
-		"--flush-interval", "100ms"}, extra...)
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
+	p := launchPlumbago(t, bin, extra...)
 	if code, _ := healthz(t, p.http, 30*time.Second, 0); code == 0 {
 		t.Fatalf("plumbago did not answer /healthz:\n%s", p.log)
 	}

@@ -47,6 +47,25 @@ type proc struct {
 // startPlumbago runs the binary with loopback ports and waits for /healthz.
 func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
 	t.Helper()
+	p := launchPlumbago(t, bin, extra...)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get("http://" + p.http + "/healthz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("plumbago did not become healthy:\n%s", p.log)
+	return nil
+}
+
+// launchPlumbago starts the binary with loopback ports; it is killed when
+// the test ends if still running.
+func launchPlumbago(t *testing.T, bin string, extra ...string) *proc {
+	t.Helper()
 	p := &proc{
 		http:   fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
 		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
@@ -69,18 +88,7 @@ func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
 			p.cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get("http://" + p.http + "/healthz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("plumbago did not become healthy:\n%s", p.log)
-	return nil
+	return p
 }
 
 func (p *proc) metric(t *testing.T, name string) float64 {
