@@ -15,11 +15,6 @@ type Syncer interface {
 	Sync() error
 }
 
-// healthReporter is a backend that can tell why it takes no writes now.
-type healthReporter interface {
-	Health() error
-}
-
 // writeOnce hands what is buffered in the shard to the backend: every
 // dirty series, except those waiting out a retry back-off (force: all of
 // them, for Sync and Close). Series the backend fails keep their points,
@@ -289,25 +284,20 @@ func (c *Cache) walFailed(err error) {
 }
 
 // Health reports why the cache cannot make accepted points durable, or nil:
-// the backend takes no writes (its own report, or the last refusal), or
-// the write-ahead log is failing. Points are kept meanwhile (ingest is
-// back-pressured once the buffer is full).
+// series wait because the backend refused them as unavailable (no space,
+// read-only; the last refusal is named), or the write-ahead log is
+// failing. Points are kept meanwhile (ingest is back-pressured once the
+// buffer is full). The backend's own state (a store opened read-only with
+// nothing to write yet) is the backend's Health, which /healthz reads too.
 func (c *Cache) Health() error {
 	var errs []error
-	if h, ok := c.store.(healthReporter); ok {
-		if err := h.Health(); err != nil {
-			errs = append(errs, err)
+	for _, sh := range c.shards {
+		if sh.waiting.Load() == 0 {
+			continue
 		}
-	}
-	if len(errs) == 0 {
-		for _, sh := range c.shards {
-			if sh.waiting.Load() == 0 {
-				continue
-			}
-			if p := sh.unavail.Load(); p != nil {
-				errs = append(errs, fmt.Errorf("%d series waiting: %w", c.waitingSeries(), *p))
-				break
-			}
+		if p := sh.unavail.Load(); p != nil {
+			errs = append(errs, fmt.Errorf("%d series waiting: %w", c.waitingSeries(), *p))
+			break
 		}
 	}
 	if p := c.walErr.Load(); p != nil {
