@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,10 +58,9 @@ type carbonComponent struct {
 	proto  *protobuf.Handler
 	link   *carbonlink.Handler
 
-	rules   *aggregator.Rules // nil: no aggregation
-	rewrite *rewrite.Rules    // nil: no rewriting
-	filter  rewrite.Filter
-	tags    *tagged.TagIndex
+	rules *aggregator.Rules // nil: no aggregation
+	rw    atomic.Pointer[rewriteSet]
+	tags  *tagged.TagIndex
 
 	merger   *aggregator.Merger
 	epoch    atomic.Uint64
@@ -115,10 +115,73 @@ func (a aggregationMethods) AggregationMethod(name string) (string, error) {
 // files it names: the [carbon] table, aggregation rules, rewrite rules and
 // white/blacklists. serve and check-config load it the same way.
 type carbonFiles struct {
-	cc      carbonConfig
-	rules   *aggregator.Rules // nil: no aggregation
-	rewrite *rewrite.Rules    // nil: no rewriting
+	cc    carbonConfig
+	rules *aggregator.Rules // nil: no aggregation
+	rw    *rewriteSet
+	// lossy lists the invalid lines skipped in rewrite and list files:
+	// serve warns, check-config fails.
+	lossy []string
+}
+
+// rewriteSet is what the rewrite-rules, whitelist and blacklist files say;
+// it is swapped whole when they change (every 10 s check, and SIGHUP).
+type rewriteSet struct {
+	rewrite *rewrite.Rules // nil: no rewriting
 	filter  rewrite.Filter
+	mtimes  map[string]time.Time
+}
+
+// loadRewriteSet reads the rewrite and list files; invalid lines that
+// carbon would skip are skipped and returned.
+func loadRewriteSet(cfg Config, cc carbonConfig) (*rewriteSet, []string, error) {
+	rs := &rewriteSet{mtimes: map[string]time.Time{}}
+	var lossy []string
+	var err error
+	if cfg.RewriteRules != "" {
+		rs.rewrite, err = rewrite.ParseFile(cfg.RewriteRules)
+		if rs.rewrite == nil {
+			return nil, nil, err
+		}
+		if err != nil {
+			lossy = append(lossy, fmt.Sprintf("%s: %v", cfg.RewriteRules, err))
+		}
+		rs.mtimes[cfg.RewriteRules] = mtime(cfg.RewriteRules)
+	}
+	for _, l := range []struct {
+		path string
+		dst  **rewrite.List
+	}{{cc.Whitelist, &rs.filter.Whitelist}, {cc.Blacklist, &rs.filter.Blacklist}} {
+		if l.path == "" {
+			continue
+		}
+		*l.dst, err = rewrite.ParseListFile(l.path)
+		if *l.dst == nil {
+			return nil, nil, err
+		}
+		if err != nil {
+			lossy = append(lossy, fmt.Sprintf("%s: %v", l.path, err))
+		}
+		rs.mtimes[l.path] = mtime(l.path)
+	}
+	return rs, lossy, nil
+}
+
+func mtime(path string) time.Time {
+	st, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
+}
+
+// changed reports whether any file of rs changed since it was read.
+func (rs *rewriteSet) changed() bool {
+	for p, t := range rs.mtimes {
+		if !mtime(p).Equal(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadCarbonFiles parses the carbon component's configuration. Invalid lines
@@ -146,31 +209,48 @@ func loadCarbonFiles(cfg Config, log *slog.Logger) (carbonFiles, error) {
 			f.rules.MaxIntervals = int64(f.cc.MaxAggregationIntervals)
 		}
 	}
-	if cfg.RewriteRules != "" {
-		f.rewrite, err = rewrite.ParseFile(cfg.RewriteRules)
-		if f.rewrite == nil {
-			return f, err
-		}
-		if err != nil {
-			log.Warn("rewrite rules: skipped invalid lines", "err", err)
-		}
+	if f.rw, f.lossy, err = loadRewriteSet(cfg, f.cc); err != nil {
+		return f, err
 	}
-	for _, l := range []struct {
-		path string
-		dst  **rewrite.List
-	}{{f.cc.Whitelist, &f.filter.Whitelist}, {f.cc.Blacklist, &f.filter.Blacklist}} {
-		if l.path == "" {
-			continue
-		}
-		*l.dst, err = rewrite.ParseListFile(l.path)
-		if *l.dst == nil {
-			return f, err
-		}
-		if err != nil {
-			log.Warn("white/blacklist: skipped invalid lines", "err", err)
-		}
+	for _, l := range f.lossy {
+		log.Warn("rewrite rules or white/blacklist: skipped invalid lines", "err", l)
 	}
 	return f, nil
+}
+
+// reload re-reads the rewrite and list files; on error the old ones stay.
+func (c *carbonComponent) reload() error {
+	rs, lossy, err := loadRewriteSet(c.s.cfg, c.cc)
+	if err != nil {
+		return fmt.Errorf("rewrite rules or white/blacklist: %w", err)
+	}
+	for _, l := range lossy {
+		c.s.log.Warn("rewrite rules or white/blacklist: skipped invalid lines", "err", l)
+	}
+	c.rw.Store(rs)
+	return nil
+}
+
+// watchFiles re-reads the rewrite and list files within 10 s of a change,
+// as carbon re-reads its rule files.
+func (c *carbonComponent) watchFiles(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !c.rw.Load().changed() {
+				continue
+			}
+			if err := c.reload(); err != nil {
+				c.s.log.Error("re-reading changed files; keeping the old ones", "err", err)
+			} else {
+				c.s.log.Info("re-read changed rewrite rules and white/blacklists")
+			}
+		}
+	}
 }
 
 func newCarbonComponent(s *server) (component, error) {
@@ -179,7 +259,8 @@ func newCarbonComponent(s *server) (component, error) {
 		return nil, err
 	}
 	c := &carbonComponent{s: s, tags: tagged.NewTagIndex(),
-		cc: files.cc, rules: files.rules, rewrite: files.rewrite, filter: files.filter}
+		cc: files.cc, rules: files.rules}
+	c.rw.Store(files.rw)
 	if c.rules != nil {
 		c.merger = aggregator.NewMerger(c.rules)
 	}
@@ -217,6 +298,13 @@ func (c *carbonComponent) start(context.Context) error {
 		go func() {
 			defer c.wg.Done()
 			c.runMerger(ctx)
+		}()
+	}
+	if len(c.rw.Load().mtimes) > 0 {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.watchFiles(ctx, 2*time.Second)
 		}()
 	}
 	if iv := c.cc.MetricInterval.Duration; iv > 0 {
@@ -298,7 +386,8 @@ type carbonSink struct {
 
 func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
 	c := w.c
-	switch c.filter.Check(name) {
+	rs := c.rw.Load()
+	switch rs.filter.Check(name) {
 	case rewrite.BlacklistMatch:
 		c.blacklisted.Add(1)
 		return
@@ -306,8 +395,8 @@ func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
 		c.whitelistNo.Add(1)
 		return
 	}
-	if c.rewrite != nil && len(c.rewrite.Pre) > 0 {
-		out := c.rewrite.Pre.Apply(name, w.rbuf)
+	if rs.rewrite != nil && len(rs.rewrite.Pre) > 0 {
+		out := rs.rewrite.Pre.Apply(name, w.rbuf)
 		if len(out) == 0 {
 			c.unsafeNames.Add(1) // rewritten to nothing
 			return
@@ -334,8 +423,8 @@ func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
 	// carbon-aggregator 1.1.7's pipeline is rewrite:pre, aggregate,
 	// rewrite:post, write: [post] renames what the aggregate step passes
 	// on, while the aggregates it generates skip both rewrite steps.
-	if c.rewrite != nil && len(c.rewrite.Post) > 0 {
-		out := c.rewrite.Post.Apply(name, w.pbuf)
+	if rs.rewrite != nil && len(rs.rewrite.Post) > 0 {
+		out := rs.rewrite.Post.Apply(name, w.pbuf)
 		if len(out) == 0 {
 			c.unsafeNames.Add(1) // rewritten to nothing
 			return

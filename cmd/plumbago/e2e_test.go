@@ -483,6 +483,7 @@ func TestCheckConfig(t *testing.T) {
 		{"aggregation rule without '='", []string{"--aggregation-rules", write("bad-agg.conf", "no equals sign here\n")}},
 		{"[statsd] with a bad percentThreshold", []string{"--config", write("bad.toml", "[statsd]\npercentThreshold = [\"x\"]\n")}},
 		{"[statsd] with a misspelt key", []string{"--config", write("typo.toml", "[statsd]\npercentThreshhold = [90]\n")}},
+		{"rewrite rules with an invalid regex line", []string{"--rewrite-rules", write("rw.conf", "[pre]\n^a( = b\n^c = d\n")}},
 		{"htpasswd with a malformed MD5 entry", []string{"--http-auth-file", write("htpasswd", "u:$apr1$abc$def\n")}},
 		{"htpasswd with a yescrypt entry", []string{"--http-auth-file", write("htpasswd2", "u:$y$j9T$abc$def\n")}},
 	} {

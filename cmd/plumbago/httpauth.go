@@ -50,6 +50,16 @@ func newHTTPAuth(cfg Config, log *slog.Logger) (*httpAuth, error) {
 	return a, nil
 }
 
+// reload re-reads the htpasswd file; on error the old users stay.
+func (a *httpAuth) reload(log *slog.Logger) error {
+	u, err := loadHTTPAuthFile(a.path, log)
+	if err != nil {
+		return err
+	}
+	a.users.Store(u)
+	return nil
+}
+
 // allow answers 401 (with the challenge browsers and urllib need) or 429,
 // and reports whether the request may go on.
 func (a *httpAuth) allow(ctx *fasthttp.RequestCtx) bool {

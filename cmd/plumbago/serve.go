@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -383,6 +384,32 @@ func (s *server) shutdown() error {
 	return errors.Join(errs...)
 }
 
+// reload re-reads the file-based settings that can change under a running
+// server (SIGHUP, systemctl reload); a file that fails to load keeps its
+// old settings, and the log says why. No listener or connection is touched.
+func (s *server) reload() {
+	s.log.Info("SIGHUP: re-reading files")
+	if s.auth != nil {
+		if err := s.auth.reload(s.log); err != nil {
+			s.log.Error("reload failed; keeping the old users", "file", s.cfg.HTTPAuthFile, "err", err)
+		} else {
+			s.log.Info("reloaded", "file", s.cfg.HTTPAuthFile)
+		}
+	}
+	for _, c := range s.components {
+		r, ok := c.(interface{ reload() error })
+		if !ok {
+			continue
+		}
+		if err := r.reload(); err != nil {
+			s.log.Error("reload failed; keeping the old settings", "err", err)
+		} else {
+			s.log.Info("reloaded rewrite rules and white/blacklists")
+		}
+	}
+	s.log.Info("not reloaded (restart to change): schemas, storage-aggregation, aggregation rules, addresses")
+}
+
 func serve(args []string) error {
 	cfg, err := loadConfig("serve", args)
 	if err != nil {
@@ -393,8 +420,12 @@ func serve(args []string) error {
 		return err
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	got := <-sig
+	for got == syscall.SIGHUP {
+		s.reload()
+		got = <-sig
+	}
 	s.stopping.Store(true)
 	s.log.Info("signal received, writing everything accepted before exit", "signal", got.String())
 	return s.shutdown()
@@ -414,6 +445,11 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 	carbon, err := loadCarbonFiles(cfg, log)
 	if err != nil {
 		return err
+	}
+	if len(carbon.lossy) > 0 {
+		// serve would skip these lines with a warning: their points would
+		// not be rewritten or filtered, so check-config fails.
+		return fmt.Errorf("invalid lines serve would skip:\n  %s", strings.Join(carbon.lossy, "\n  "))
 	}
 	if _, _, err := loadStatsdConfig(cfg); err != nil {
 		return err
