@@ -55,6 +55,7 @@ func RegisterOverrideFlags(fs *flag.FlagSet, o *Overrides) {
 	fs.Var(byteFlag{&o.PebbleMemTableBytes}, "pebble-memtable", "pebble memtable size (0 = derive)")
 	fs.IntVar(&o.MaxIngestConns, "max-ingest-conns", 0, "open ingest TCP connections, all listeners together (0 = derive)")
 	fs.IntVar(&o.MaxHTTPConns, "max-http-conns", 0, "open HTTP API connections (0 = derive)")
+	fs.Var(byteFlag{&o.QueryMemoryBytes}, "query-memory-budget", "memory concurrent renders may hold, e.g. 1GiB (0 = derive)")
 }
 
 // Main implements `plumbago tune`: it detects the machine (or takes a
@@ -133,7 +134,7 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 		{"GOMEMLIMIT", "--gomemlimit", FormatBytes(p.GoMemLimit)},
 		{"socket recv buffer", "--socket-recv-buffer", FormatBytes(int64(p.SocketRecvBuffer))},
 		{"statsd timer samples", "timerSampleBudget", fmt.Sprint(p.StatsdTimerSamples)},
-		{"query memory", "(from the budget)", FormatBytes(p.QueryMemoryBytes)},
+		{"query memory", "--query-memory-budget", FormatBytes(p.QueryMemoryBytes)},
 		{"ingest connections", "--max-ingest-conns", fmt.Sprint(p.MaxIngestConns)},
 		{"http connections", "--max-http-conns", fmt.Sprint(p.MaxHTTPConns)},
 	}

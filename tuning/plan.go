@@ -61,6 +61,7 @@ type Overrides struct {
 	PebbleMemTableBytes int64
 	MaxIngestConns      int
 	MaxHTTPConns        int
+	QueryMemoryBytes    int64
 }
 
 // Plan is the set of runtime sizes serve uses. Reasons holds one line per
@@ -256,7 +257,10 @@ func Derive(m Machine, o Overrides) Plan {
 	p.StatsdTimerSamples = StatsdTimerSampleBudget(mem)
 	why("statsd timer samples", false, "1/32 of the memory budget at %d bytes a sample, in [64Ki, 64Mi] (timerSampleBudget in [statsd] overrides)", StatsdSampleBytes)
 	p.QueryMemoryBytes = QueryMemoryBudget(mem)
-	why("query memory", false, "1/4 of the memory budget in [64 MiB, 16 GiB]")
+	why("query memory", o.QueryMemoryBytes > 0, "1/4 of the memory budget in [64 MiB, 16 GiB]")
+	if o.QueryMemoryBytes > 0 {
+		p.QueryMemoryBytes = o.QueryMemoryBytes
+	}
 	why("memory budget", o.MemoryBudget > 0, "all of the memory the machine gives the process (%s); every size above is a share of it", memSource)
 	return p
 }

@@ -72,6 +72,19 @@ type Config struct {
 	// time_zone, graphite-web's TIME_ZONE).
 	TimeZone string `toml:"time-zone"`
 
+	// Query limits (docs/operations.md, "Limits and failure modes").
+	RenderMaxTargets  int      `toml:"render-max-targets"`
+	RenderMaxSeries   int      `toml:"render-max-series"`
+	RenderMaxPoints   int      `toml:"render-max-points"`
+	RenderMaxCalls    int      `toml:"render-max-calls"`
+	RenderTimeout     Duration `toml:"render-timeout"`
+	QueryMemoryBudget ByteSize `toml:"query-memory-budget"`
+	QueryQueueWait    Duration `toml:"query-queue-wait"`
+	FindMaxResults    int      `toml:"find-max-results"`
+	IndexMaxResults   int      `toml:"index-max-results"`
+	TagsMaxResults    int      `toml:"tags-max-results"`
+	EventsMaxResults  int      `toml:"events-max-results"`
+
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
 	// Carbon holds the carbon ingest options (cmd/plumbago/carbon.go).
@@ -143,6 +156,7 @@ func (c *Config) overrides() tuning.Overrides {
 		PebbleMemTableBytes: int64(c.PebbleMemtable),
 		MaxIngestConns:      max(c.MaxIngestConns, 0),
 		MaxHTTPConns:        max(c.MaxHTTPConns, 0),
+		QueryMemoryBytes:    int64(c.QueryMemoryBudget),
 	}
 }
 
@@ -166,6 +180,15 @@ func DefaultConfig() Config {
 		IngestIdleTimeout:         Duration{10 * time.Minute},
 		HTTPIdleTimeout:           Duration{2 * time.Minute},
 		HTTPReadTimeout:           Duration{30 * time.Second},
+		RenderMaxTargets:          100,
+		RenderMaxSeries:           100_000,
+		RenderMaxCalls:            10_000,
+		RenderTimeout:             Duration{30 * time.Second},
+		QueryQueueWait:            Duration{10 * time.Second},
+		FindMaxResults:            100_000,
+		IndexMaxResults:           5_000_000,
+		TagsMaxResults:            100_000,
+		EventsMaxResults:          10_000,
 	}
 }
 
@@ -187,6 +210,17 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file enabling basic auth on the HTTP API (every format nginx reads: bcrypt, apr1, $1$/$5$/$6$, DES crypt, {SHA}, {SSHA}, {PLAIN})")
 	fs.StringVar(&c.HTTPAllowedOrigins, "http-allowed-origins", c.HTTPAllowedOrigins, "comma-separated host[:port] origins (or *) allowed cross-origin requests with credentials, as graphite-api's allowed_origins")
 	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
+	fs.IntVar(&c.RenderMaxTargets, "render-max-targets", c.RenderMaxTargets, "targets per render request")
+	fs.IntVar(&c.RenderMaxSeries, "render-max-series", c.RenderMaxSeries, "series one render request may fetch")
+	fs.IntVar(&c.RenderMaxPoints, "render-max-points", c.RenderMaxPoints, "points one render request may fetch or generate, estimated before fetching (0 = 20000000, or query-memory-budget/64 if less)")
+	fs.IntVar(&c.RenderMaxCalls, "render-max-calls", c.RenderMaxCalls, "function calls one render request may evaluate")
+	fs.DurationVar(&c.RenderTimeout.Duration, "render-timeout", c.RenderTimeout.Duration, "evaluation time of one render request; past it 503")
+	fs.Var(&c.QueryMemoryBudget, "query-memory-budget", "memory concurrent renders may hold (estimated points x 64 bytes); past it a render waits query-queue-wait, then 503 (0 = derived; see plumbago tune)")
+	fs.DurationVar(&c.QueryQueueWait.Duration, "query-queue-wait", c.QueryQueueWait.Duration, "how long a render waits for the query memory budget before 503")
+	fs.IntVar(&c.FindMaxResults, "find-max-results", c.FindMaxResults, "nodes one /metrics/find or /metrics/expand may answer; past it 400")
+	fs.IntVar(&c.IndexMaxResults, "index-max-results", c.IndexMaxResults, "metric names /metrics/index.json may answer; past it 400")
+	fs.IntVar(&c.TagsMaxResults, "tags-max-results", c.TagsMaxResults, "results of one /tags answer or seriesByTag; past it 400")
+	fs.IntVar(&c.EventsMaxResults, "events-max-results", c.EventsMaxResults, "events one /events answer may list; past it 400")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/api"
 	"github.com/plumbago/plumbago/query/events"
+	"github.com/plumbago/plumbago/storage/schema"
 )
 
 // The Graphite HTTP API (render, find, tags, events and Grafana's endpoints)
@@ -47,6 +49,14 @@ func newQueryComponent(s *server) (component, error) {
 	if idx := s.tagIndex(); idx != nil {
 		opts.Tags = idx
 	}
+	opts.Limits = query.Limits{
+		MaxSeries: s.cfg.RenderMaxSeries, MaxPoints: s.cfg.RenderMaxPoints, Timeout: s.cfg.RenderTimeout.Duration,
+		MaxTargets: s.cfg.RenderMaxTargets, MaxCallsPerReq: s.cfg.RenderMaxCalls,
+		MemoryBudget: s.plan.QueryMemoryBytes, QueueWait: s.cfg.QueryQueueWait.Duration,
+		MaxFindResults: s.cfg.FindMaxResults, MaxIndexResults: s.cfg.IndexMaxResults,
+		MaxTagResults: s.cfg.TagsMaxResults, MaxEvents: s.cfg.EventsMaxResults,
+	}
+	opts.Archives = archivesFunc(s.rules)
 	a := api.New(s.cache, opts)
 	s.handleHTTPWith(a.Handle)
 	return &queryComponent{api: a, events: st}, nil
@@ -57,6 +67,12 @@ func (*queryComponent) start(context.Context) error  { return nil }
 func (q *queryComponent) stop(context.Context) error { return q.events.Close() }
 
 func (q *queryComponent) metrics(p *promWriter, _ map[string]uint64) {
+	bs := q.api.BudgetStats()
+	p.gauge("plumbago_query_memory_budget_bytes", "The query memory budget (--query-memory-budget).", float64(bs.Capacity))
+	p.gauge("plumbago_query_memory_reserved_bytes", "Bytes of the query memory budget held by renders now.", float64(bs.Used))
+	p.gauge("plumbago_query_queue_waiting", "Renders waiting for the query memory budget now.", float64(bs.Waiting))
+	p.counter("plumbago_query_budget_waited_total", "Renders that had to wait for the query memory budget.", bs.Waited)
+	p.counter("plumbago_query_budget_refused_total", "Reservations of the query memory budget refused (503, or 400 for one larger than the budget).", bs.Refused)
 	cs := q.api.CacheStats()
 	p.counter("plumbago_render_cache_hits_total", "Render responses served from the render cache.", cs.Hits)
 	p.counter("plumbago_render_cache_misses_total", "Cacheable render requests that were rendered (expired and coalesced included).", cs.Misses)
@@ -65,4 +81,21 @@ func (q *queryComponent) metrics(p *promWriter, _ map[string]uint64) {
 	p.gauge("plumbago_render_cache_bytes", "Bytes held by the render cache.", float64(cs.Bytes))
 	p.gauge("plumbago_events", "Events (annotations) stored.", float64(q.events.Len()))
 	p.counter("plumbago_events_dropped_total", "Events dropped to stay within the store's bounds.", q.events.Dropped())
+}
+
+// archivesFunc gives the render estimate each name's archives from the
+// storage schemas (the archives a new series gets; a whisper file created
+// under other schemas is corrected as it is fetched).
+func archivesFunc(rules *schema.Rules) func(name string) []query.Archive {
+	return func(name string) []query.Archive {
+		s, _, err := rules.Match(name)
+		if err != nil {
+			return nil
+		}
+		out := make([]query.Archive, len(s.Retentions))
+		for i, r := range s.Retentions {
+			out[i] = query.Archive{Step: r.SecondsPerPoint, Retention: r.MaxRetention()}
+		}
+		return out
+	}
 }

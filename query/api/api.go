@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/query/budget"
 	"github.com/plumbago/plumbago/query/events"
 	"github.com/valyala/fasthttp"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	// TimeZone is the zone of a request without tz= (graphite-web's
 	// TIME_ZONE, graphite-api's time_zone); nil = UTC.
 	TimeZone *time.Location
+	// Archives gives the archives (finest first) a fetch of a name reads,
+	// so renders are estimated and refused before fetching (see
+	// query.Evaluator.SetArchives); nil = counted as fetched.
+	Archives func(name string) []query.Archive
 	// Version is what /version reports (default 1.1.10, the graphite-web
 	// version whose API this implements).
 	Version string
@@ -71,6 +76,9 @@ func New(src query.Source, opts Options) *API {
 	if opts.Tags != nil {
 		ev.SetTagFinder(opts.Tags)
 	}
+	if opts.Archives != nil {
+		ev.SetArchives(opts.Archives)
+	}
 	a := &API{src: src, ev: ev, opts: opts, log: opts.Logger, events: opts.Events}
 	if a.events == nil {
 		a.events, _ = events.Open(events.Options{}) // in memory: cannot fail
@@ -79,6 +87,12 @@ func New(src query.Source, opts Options) *API {
 	a.initCache()
 	return a
 }
+
+// BudgetStats returns the query memory budget's counters.
+func (a *API) BudgetStats() budget.Stats { return a.ev.BudgetStats() }
+
+// Limits returns the effective request limits.
+func (a *API) Limits() query.Limits { return a.ev.Limits() }
 
 // Handle answers the request if its path belongs to the Graphite API and
 // reports whether it did.

@@ -15,6 +15,7 @@ import (
 
 type testServer struct {
 	client *fasthttp.HostClient
+	api    *API
 }
 
 // startServer serves an API over src on an in-memory listener.
@@ -46,7 +47,7 @@ func startServerWith(t testing.TB, src query.Source, opts Options, now time.Time
 		defer cancel()
 		_ = s.ShutdownWithContext(ctx)
 	})
-	return &testServer{client: &fasthttp.HostClient{Addr: "graphite", Dial: func(string) (net.Conn, error) { return ln.Dial() }}}
+	return &testServer{api: a, client: &fasthttp.HostClient{Addr: "graphite", Dial: func(string) (net.Conn, error) { return ln.Dial() }}}
 }
 
 func (s *testServer) do(t testing.TB, method, uri, contentType, body string) (int, string, []byte) {
