@@ -155,7 +155,9 @@ func testQueryLimits(t *testing.T, bin, backend string) {
 	}
 	// Nothing above took memory: the peak RSS stays far below the
 	// gigabytes the refused requests would have used.
-	if rss := peakRSS(t, p.cmd.Process.Pid); rss > 400<<20 {
+	rss := peakRSS(t, p.cmd.Process.Pid)
+	t.Logf("%s: peak RSS %d MiB", backend, rss>>20)
+	if rss > 400<<20 {
 		t.Errorf("peak RSS %d MiB after the refused requests", rss>>20)
 	}
 	if got := p.metric(t, "plumbago_query_memory_reserved_bytes"); got != 0 {
