@@ -312,10 +312,25 @@ func (e *Env) chargePoints(n int64) error {
 		return fmt.Errorf("more than %d points in one request (render-max-points); narrow the time range or the series: %w", lim, ErrLimit)
 	}
 	if need := st.points*BytesPerPoint - st.reserved; need > 0 {
-		if !e.ev.budget.TryReserve(need) {
+		if !e.ev.budget.Grow(need) {
 			return fmt.Errorf("query memory budget full (query-memory-budget); retry later: %w", ErrBusy)
 		}
 		st.reserved += need
+	}
+	return nil
+}
+
+// spend adds n units of work to *work and, every 2^20 units, returns the
+// evaluation's error (timeout): loops whose iterations cost more than one
+// step (moving windows) stop within about a million operations.
+func (e *Env) spend(work *int, n int) error {
+	*work += n
+	if *work < 1<<20 {
+		return nil
+	}
+	*work = 0
+	if err := e.Ctx.Err(); err != nil {
+		return fmt.Errorf("evaluating: %w", err)
 	}
 	return nil
 }

@@ -138,6 +138,7 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 	tag := "moving" + pyCapitalize(fn)
 	out := make([]*Series, 0, len(long))
 	buf := make([]float64, 0, 64)
+	work := 0
 	for _, s := range long {
 		var name string
 		var wp int64
@@ -162,6 +163,9 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 			wp = 0
 		}
 		for i := int(wp); i < len(vals); i++ {
+			if err := e.spend(&work, int(wp)+1); err != nil {
+				return nil, err
+			}
 			buf = buf[:0]
 			for _, v := range vals[i-int(wp) : i] {
 				if !math.IsNaN(v) {

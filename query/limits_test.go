@@ -157,4 +157,18 @@ func TestEvalCancelled(t *testing.T) {
 	if _, err := generatorSteps(env, 1); !errors.Is(err, context.Canceled) {
 		t.Fatalf("generatorSteps cancelled: %v", err)
 	}
+	// Work-weighted loops (moving windows) notice within 2^20 units.
+	work, stopped := 0, -1
+	for i := 0; i < 100; i++ {
+		if err := env.spend(&work, 100_000); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			stopped = i
+			break
+		}
+	}
+	if stopped != 10 {
+		t.Fatalf("spend stopped at iteration %d, want 10 (the 1,100,000th unit)", stopped)
+	}
 }

@@ -118,6 +118,22 @@ func (b *Budget) TryReserve(n int64) bool {
 	return false
 }
 
+// Grow reserves n more bytes for a query already running if they are free
+// now, ahead of queued reservations: finishing it frees the budget sooner.
+func (b *Budget) Grow(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n <= b.cap {
+		b.used += n
+		return true
+	}
+	b.stats.Refused++
+	return false
+}
+
 // Release returns n reserved bytes and wakes the waiters that now fit.
 func (b *Budget) Release(n int64) {
 	if n <= 0 {
