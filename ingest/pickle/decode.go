@@ -344,40 +344,15 @@ func need(b []byte, p, n int) error {
 func (d *Decoder) run(b []byte) error {
 	d.reset()
 	d.frame = b
-	d.maxDepth = d.Limits.MaxDepth
-	if d.maxDepth <= 0 {
-		d.maxDepth = defaultMaxDepth
-	}
-	d.maxValues = d.Limits.MaxValues
-	if d.maxValues <= 0 {
-		d.maxValues = len(b) + 1
-	}
-	d.maxMemo = d.Limits.MaxMemo
-	if d.maxMemo <= 0 {
-		d.maxMemo = defaultMaxMemo
-	}
-	// Picklers number memo slots sequentially, so an index beyond the frame
-	// length is hostile: refuse it rather than grow the memo table.
-	if d.maxMemo > len(b) {
-		d.maxMemo = len(b)
-	}
+	d.setLimits(len(b))
 	p := 0
 	for p < len(b) {
 		op := b[p]
 		p++
+		var err error
 		switch op {
 		case '.': // STOP
-			if p != len(b) {
-				return malformed("%d bytes after STOP", len(b)-p)
-			}
-			if len(d.marks) != 0 || len(d.stack) != 1 {
-				return malformed("stack holds %d values at STOP", len(d.stack))
-			}
-			d.root = d.stack[0]
-			if d.vals[d.root].kind == kindMark {
-				return malformed("mark at STOP")
-			}
-			return nil
+			return d.stop(len(b) - p)
 		case 0x80: // PROTO
 			if err := need(b, p, 1); err != nil {
 				return err
@@ -395,342 +370,383 @@ func (d *Decoder) run(b []byte) error {
 			if n > uint64(len(b)-p) {
 				return malformed("frame of %d bytes overruns the data", n)
 			}
-		case '(': // MARK
-			d.marks = append(d.marks, int32(len(d.stack)))
-			if len(d.marks) > d.maxDepth*4 {
-				return fmt.Errorf("%w: more than %d open marks", ErrLimit, d.maxDepth*4)
-			}
-		case 'N':
-			if _, err := d.push(KindNone); err != nil {
-				return err
-			}
-		case 0x88, 0x89: // NEWTRUE, NEWFALSE
-			v, err := d.push(KindBool)
-			if err != nil {
-				return err
-			}
-			if op == 0x88 {
-				v.setInt(1)
-			}
-		case 'K': // BININT1
-			if err := need(b, p, 1); err != nil {
-				return err
-			}
-			v, err := d.push(KindInt)
-			if err != nil {
-				return err
-			}
-			v.setInt(int64(b[p]))
-			p++
-		case 'M': // BININT2
-			if err := need(b, p, 2); err != nil {
-				return err
-			}
-			v, err := d.push(KindInt)
-			if err != nil {
-				return err
-			}
-			v.setInt(int64(binary.LittleEndian.Uint16(b[p:])))
-			p += 2
-		case 'J': // BININT
-			if err := need(b, p, 4); err != nil {
-				return err
-			}
-			v, err := d.push(KindInt)
-			if err != nil {
-				return err
-			}
-			v.setInt(int64(int32(binary.LittleEndian.Uint32(b[p:]))))
-			p += 4
-		case 0x8a, 0x8b: // LONG1, LONG4
-			var n int
-			if op == 0x8a {
-				if err := need(b, p, 1); err != nil {
-					return err
-				}
-				n = int(b[p])
-				p++
-			} else {
-				if err := need(b, p, 4); err != nil {
-					return err
-				}
-				n = int(int32(binary.LittleEndian.Uint32(b[p:])))
-				p += 4
-			}
-			if err := need(b, p, n); err != nil {
-				return err
-			}
-			v, err := d.push(KindInt)
-			if err != nil {
-				return err
-			}
-			setLong(v, b[p:p+n])
-			p += n
-		case 'G': // BINFLOAT, big-endian
-			if err := need(b, p, 8); err != nil {
-				return err
-			}
-			v, err := d.push(KindFloat)
-			if err != nil {
-				return err
-			}
-			v.setFloat(math.Float64frombits(binary.BigEndian.Uint64(b[p:])))
-			p += 8
-		case 'I', 'L', 'F': // INT, LONG, FLOAT (text)
-			arg, np, err := line(b, p)
-			if err != nil {
-				return err
-			}
-			p = np
-			if err := d.textNumber(op, arg); err != nil {
-				return err
-			}
+		case 'N', 0x88, 0x89, 'K', 'M', 'J', 0x8a, 0x8b, 'G', 'I', 'L', 'F':
+			p, err = d.scalar(op, b, p)
 		case 'X', 0x8c, 0x8d, 'T', 'U', 'B', 'C', 0x8e, 0x96:
-			// BINUNICODE(4) SHORT_BINUNICODE(1) BINUNICODE8(8)
-			// BINSTRING(4) SHORT_BINSTRING(1) BINBYTES(4) SHORT_BINBYTES(1)
-			// BINBYTES8(8) BYTEARRAY8(8)
-			var lenSize int
-			switch op {
-			case 0x8c, 'U', 'C':
-				lenSize = 1
-			case 'X', 'T', 'B':
-				lenSize = 4
-			default:
-				lenSize = 8
-			}
-			if err := need(b, p, lenSize); err != nil {
-				return err
-			}
-			var n uint64
-			switch lenSize {
-			case 1:
-				n = uint64(b[p])
-			case 4:
-				n = uint64(binary.LittleEndian.Uint32(b[p:]))
-				if op == 'T' && int32(n) < 0 {
-					return malformed("negative BINSTRING length")
-				}
-			default:
-				n = binary.LittleEndian.Uint64(b[p:])
-			}
-			p += lenSize
-			if n > uint64(len(b)-p) {
-				return malformed("string of %d bytes overruns the frame", n)
-			}
-			kind := KindBytes
-			if op == 'X' || op == 0x8c || op == 0x8d {
-				kind = KindStr
-			}
-			start := p
-			p += int(n)
-			if kind == KindStr && !utf8.Valid(b[start:p]) {
-				return malformed("invalid UTF-8 in str")
-			}
-			v, err := d.push(kind)
-			if err != nil {
-				return err
-			}
-			v.soff, v.slen = uint32(start), uint32(n)
-		case 'S': // STRING: python repr, quoted
-			arg, np, err := line(b, p)
-			if err != nil {
-				return err
-			}
-			p = np
-			s, err := d.unquote(arg)
-			if err != nil {
-				return err
-			}
-			v, err := d.push(KindBytes)
-			if err != nil {
-				return err
-			}
-			d.scratchStr(v, s)
-		case 'V': // UNICODE: raw-unicode-escape
-			arg, np, err := line(b, p)
-			if err != nil {
-				return err
-			}
-			p = np
-			s, err := d.rawUnicode(arg)
-			if err != nil {
-				return err
-			}
-			v, err := d.push(KindStr)
-			if err != nil {
-				return err
-			}
-			d.scratchStr(v, s)
-		case ')': // EMPTY_TUPLE
-			if err := d.makeTuple(nil); err != nil {
-				return err
-			}
-		case 0x85, 0x86, 0x87: // TUPLE1..3
-			n := int(op-0x85) + 1
-			if len(d.stack) < n || (len(d.marks) > 0 && int(d.marks[len(d.marks)-1]) > len(d.stack)-n) {
-				return malformed("stack underflow")
-			}
-			items := d.stack[len(d.stack)-n:]
-			d.stack = d.stack[:len(d.stack)-n]
-			if err := d.makeTuple(items); err != nil {
-				return err
-			}
-		case 't': // TUPLE from mark
-			items, err := d.popMark()
-			if err != nil {
-				return err
-			}
-			if err := d.makeTuple(items); err != nil {
-				return err
-			}
-		case ']': // EMPTY_LIST
-			v, err := d.push(KindList)
-			if err != nil {
-				return err
-			}
-			v.depth = 1
-		case 'l': // LIST from mark
-			items, err := d.popMark()
-			if err != nil {
-				return err
-			}
-			// items alias the stack; newVal does not touch the stack.
-			i, err := d.newVal(KindList)
-			if err != nil {
-				return err
-			}
-			d.vals[i].depth = 1
-			if err := d.appendItems(i, items); err != nil {
-				return err
-			}
-			d.stack = append(d.stack, i)
-		case 'a': // APPEND
-			item, err := d.pop()
-			if err != nil {
-				return err
-			}
-			l, err := d.top()
-			if err != nil {
-				return err
-			}
-			one := [1]int32{item}
-			if err := d.appendItems(l, one[:]); err != nil {
-				return err
-			}
-		case 'e': // APPENDS
-			items, err := d.popMark()
-			if err != nil {
-				return err
-			}
-			l, err := d.top()
-			if err != nil {
-				return err
-			}
-			if err := d.appendItems(l, items); err != nil {
-				return err
-			}
+			p, err = d.binString(op, b, p)
+		case 'S', 'V':
+			p, err = d.textString(op, b, p)
+		case '(', ')', 0x85, 0x86, 0x87, 't', ']', 'l', 'a', 'e', '0', '1', '2':
+			err = d.structure(op)
 		case '}', 'd', 's', 'u': // EMPTY_DICT, DICT, SETITEM, SETITEMS
 			if !d.AllowDicts {
 				return fmt.Errorf("%w: dict (opcode %q) not allowed here", ErrUnsafe, op)
 			}
-			if err := d.dictOp(op); err != nil {
-				return err
-			}
-		case 'p', 0x71, 'r', 0x94: // PUT, BINPUT, LONG_BINPUT, MEMOIZE
-			var idx int
-			switch op {
-			case 'p':
-				arg, np, err := line(b, p)
-				if err != nil {
-					return err
-				}
-				p = np
-				n, err := strconv.Atoi(string(arg))
-				if err != nil {
-					return malformed("bad PUT index %q", arg)
-				}
-				idx = n
-			case 0x71:
-				if err := need(b, p, 1); err != nil {
-					return err
-				}
-				idx = int(b[p])
-				p++
-			case 'r':
-				if err := need(b, p, 4); err != nil {
-					return err
-				}
-				idx = int(binary.LittleEndian.Uint32(b[p:]))
-				p += 4
-			default:
-				idx = len(d.memo)
-			}
-			v, err := d.top()
-			if err != nil {
-				return err
-			}
-			if err := d.memoPut(idx, v); err != nil {
-				return err
-			}
-		case 'g', 'h', 'j': // GET, BINGET, LONG_BINGET
-			var idx int
-			switch op {
-			case 'g':
-				arg, np, err := line(b, p)
-				if err != nil {
-					return err
-				}
-				p = np
-				n, err := strconv.Atoi(string(arg))
-				if err != nil {
-					return malformed("bad GET index %q", arg)
-				}
-				idx = n
-			case 'h':
-				if err := need(b, p, 1); err != nil {
-					return err
-				}
-				idx = int(b[p])
-				p++
-			default:
-				if err := need(b, p, 4); err != nil {
-					return err
-				}
-				idx = int(binary.LittleEndian.Uint32(b[p:]))
-				p += 4
-			}
-			if err := d.memoGet(idx); err != nil {
-				return err
-			}
-		case '0': // POP
-			if len(d.marks) > 0 && int(d.marks[len(d.marks)-1]) == len(d.stack) {
-				d.marks = d.marks[:len(d.marks)-1] // pops the mark, as CPython does
-				break
-			}
-			if _, err := d.pop(); err != nil {
-				return err
-			}
-		case '1': // POP_MARK
-			if _, err := d.popMark(); err != nil {
-				return err
-			}
-		case '2': // DUP
-			v, err := d.top()
-			if err != nil {
-				return err
-			}
-			d.stack = append(d.stack, v)
+			err = d.dictOp(op)
+		case 'p', 0x71, 'r', 0x94, 'g', 'h', 'j':
+			p, err = d.memoOp(op, b, p)
 		case 'c', 0x93, 'R', 'b', 'i', 'o', 0x81, 0x92, 0x82, 0x83, 0x84,
 			'P', 'Q', 0x8f, 0x90, 0x91, 0x97, 0x98:
 			return fmt.Errorf("%w: opcode %s", ErrUnsafe, opName(op))
 		default:
 			return malformed("unknown opcode 0x%02x at offset %d", op, p-1)
 		}
+		if err != nil {
+			return err
+		}
 		if len(d.stack) > d.maxValues {
 			return fmt.Errorf("%w: stack too deep", ErrLimit)
 		}
 	}
 	return malformed("missing STOP")
+}
+
+// setLimits applies Limits (or their defaults) to a frame of n bytes.
+func (d *Decoder) setLimits(n int) {
+	d.maxDepth = d.Limits.MaxDepth
+	if d.maxDepth <= 0 {
+		d.maxDepth = defaultMaxDepth
+	}
+	d.maxValues = d.Limits.MaxValues
+	if d.maxValues <= 0 {
+		d.maxValues = n + 1
+	}
+	d.maxMemo = d.Limits.MaxMemo
+	if d.maxMemo <= 0 {
+		d.maxMemo = defaultMaxMemo
+	}
+	// Picklers number memo slots sequentially, so an index beyond the frame
+	// length is hostile: refuse it rather than grow the memo table.
+	if d.maxMemo > n {
+		d.maxMemo = n
+	}
+}
+
+// stop ends the frame at STOP, with rest bytes after it: exactly one value
+// must be left, and nothing may follow.
+func (d *Decoder) stop(rest int) error {
+	if rest != 0 {
+		return malformed("%d bytes after STOP", rest)
+	}
+	if len(d.marks) != 0 || len(d.stack) != 1 {
+		return malformed("stack holds %d values at STOP", len(d.stack))
+	}
+	d.root = d.stack[0]
+	if d.vals[d.root].kind == kindMark {
+		return malformed("mark at STOP")
+	}
+	return nil
+}
+
+// scalar pushes None, a bool, an int or a float; p is the offset after the
+// opcode and the offset after its argument is returned.
+func (d *Decoder) scalar(op byte, b []byte, p int) (int, error) {
+	switch op {
+	case 'N':
+		_, err := d.push(KindNone)
+		return p, err
+	case 0x88, 0x89: // NEWTRUE, NEWFALSE
+		v, err := d.push(KindBool)
+		if err != nil {
+			return p, err
+		}
+		if op == 0x88 {
+			v.setInt(1)
+		}
+		return p, nil
+	case 'K', 'M', 'J': // BININT1, BININT2, BININT
+		n := 4
+		switch op {
+		case 'K':
+			n = 1
+		case 'M':
+			n = 2
+		}
+		if err := need(b, p, n); err != nil {
+			return p, err
+		}
+		v, err := d.push(KindInt)
+		if err != nil {
+			return p, err
+		}
+		switch op {
+		case 'K':
+			v.setInt(int64(b[p]))
+		case 'M':
+			v.setInt(int64(binary.LittleEndian.Uint16(b[p:])))
+		default:
+			v.setInt(int64(int32(binary.LittleEndian.Uint32(b[p:]))))
+		}
+		return p + n, nil
+	case 0x8a, 0x8b: // LONG1, LONG4
+		return d.long(op, b, p)
+	case 'G': // BINFLOAT, big-endian
+		if err := need(b, p, 8); err != nil {
+			return p, err
+		}
+		v, err := d.push(KindFloat)
+		if err != nil {
+			return p, err
+		}
+		v.setFloat(math.Float64frombits(binary.BigEndian.Uint64(b[p:])))
+		return p + 8, nil
+	default: // 'I', 'L', 'F': INT, LONG, FLOAT (text)
+		arg, np, err := line(b, p)
+		if err != nil {
+			return p, err
+		}
+		return np, d.textNumber(op, arg)
+	}
+}
+
+// long pushes a LONG1 or LONG4 int.
+func (d *Decoder) long(op byte, b []byte, p int) (int, error) {
+	var n int
+	if op == 0x8a {
+		if err := need(b, p, 1); err != nil {
+			return p, err
+		}
+		n = int(b[p])
+		p++
+	} else {
+		if err := need(b, p, 4); err != nil {
+			return p, err
+		}
+		n = int(int32(binary.LittleEndian.Uint32(b[p:])))
+		p += 4
+	}
+	if err := need(b, p, n); err != nil {
+		return p, err
+	}
+	v, err := d.push(KindInt)
+	if err != nil {
+		return p, err
+	}
+	setLong(v, b[p:p+n])
+	return p + n, nil
+}
+
+// binString pushes a length-prefixed str or bytes: BINUNICODE(4)
+// SHORT_BINUNICODE(1) BINUNICODE8(8) BINSTRING(4) SHORT_BINSTRING(1)
+// BINBYTES(4) SHORT_BINBYTES(1) BINBYTES8(8) BYTEARRAY8(8). The value is a
+// view into the frame.
+func (d *Decoder) binString(op byte, b []byte, p int) (int, error) {
+	var lenSize int
+	switch op {
+	case 0x8c, 'U', 'C':
+		lenSize = 1
+	case 'X', 'T', 'B':
+		lenSize = 4
+	default:
+		lenSize = 8
+	}
+	if err := need(b, p, lenSize); err != nil {
+		return p, err
+	}
+	var n uint64
+	switch lenSize {
+	case 1:
+		n = uint64(b[p])
+	case 4:
+		n = uint64(binary.LittleEndian.Uint32(b[p:]))
+		if op == 'T' && int32(n) < 0 {
+			return p, malformed("negative BINSTRING length")
+		}
+	default:
+		n = binary.LittleEndian.Uint64(b[p:])
+	}
+	p += lenSize
+	if n > uint64(len(b)-p) {
+		return p, malformed("string of %d bytes overruns the frame", n)
+	}
+	kind := KindBytes
+	if op == 'X' || op == 0x8c || op == 0x8d {
+		kind = KindStr
+	}
+	start := p
+	p += int(n)
+	if kind == KindStr && !utf8.Valid(b[start:p]) {
+		return p, malformed("invalid UTF-8 in str")
+	}
+	v, err := d.push(kind)
+	if err != nil {
+		return p, err
+	}
+	v.soff, v.slen = uint32(start), uint32(n)
+	return p, nil
+}
+
+// textString pushes protocol 0's STRING (a quoted Python repr, bytes) or
+// UNICODE (raw-unicode-escape, str), decoded into the scratch buffer.
+func (d *Decoder) textString(op byte, b []byte, p int) (int, error) {
+	arg, np, err := line(b, p)
+	if err != nil {
+		return p, err
+	}
+	var s []byte
+	kind := KindBytes
+	if op == 'S' {
+		s, err = d.unquote(arg)
+	} else {
+		kind = KindStr
+		s, err = d.rawUnicode(arg)
+	}
+	if err != nil {
+		return np, err
+	}
+	v, err := d.push(kind)
+	if err != nil {
+		return np, err
+	}
+	d.scratchStr(v, s)
+	return np, nil
+}
+
+// structure runs the opcodes that build tuples and lists or move values on
+// the stack: MARK, EMPTY_TUPLE, TUPLE1..3, TUPLE, EMPTY_LIST, LIST, APPEND,
+// APPENDS, POP, POP_MARK, DUP.
+func (d *Decoder) structure(op byte) error {
+	switch op {
+	case '(': // MARK
+		d.marks = append(d.marks, int32(len(d.stack)))
+		if len(d.marks) > d.maxDepth*4 {
+			return fmt.Errorf("%w: more than %d open marks", ErrLimit, d.maxDepth*4)
+		}
+		return nil
+	case ')': // EMPTY_TUPLE
+		return d.makeTuple(nil)
+	case 0x85, 0x86, 0x87: // TUPLE1..3
+		n := int(op-0x85) + 1
+		if len(d.stack) < n || (len(d.marks) > 0 && int(d.marks[len(d.marks)-1]) > len(d.stack)-n) {
+			return malformed("stack underflow")
+		}
+		items := d.stack[len(d.stack)-n:]
+		d.stack = d.stack[:len(d.stack)-n]
+		return d.makeTuple(items)
+	case 't': // TUPLE from mark
+		items, err := d.popMark()
+		if err != nil {
+			return err
+		}
+		return d.makeTuple(items)
+	case ']': // EMPTY_LIST
+		v, err := d.push(KindList)
+		if err != nil {
+			return err
+		}
+		v.depth = 1
+		return nil
+	case 'l': // LIST from mark
+		return d.listFromMark()
+	case 'a', 'e': // APPEND, APPENDS
+		return d.appendOp(op)
+	case '0': // POP
+		if len(d.marks) > 0 && int(d.marks[len(d.marks)-1]) == len(d.stack) {
+			d.marks = d.marks[:len(d.marks)-1] // pops the mark, as CPython does
+			return nil
+		}
+		_, err := d.pop()
+		return err
+	case '1': // POP_MARK
+		_, err := d.popMark()
+		return err
+	default: // '2': DUP
+		v, err := d.top()
+		if err != nil {
+			return err
+		}
+		d.stack = append(d.stack, v)
+		return nil
+	}
+}
+
+// listFromMark replaces the values since the mark by a list of them.
+func (d *Decoder) listFromMark() error {
+	items, err := d.popMark()
+	if err != nil {
+		return err
+	}
+	// items alias the stack; newVal does not touch the stack.
+	i, err := d.newVal(KindList)
+	if err != nil {
+		return err
+	}
+	d.vals[i].depth = 1
+	if err := d.appendItems(i, items); err != nil {
+		return err
+	}
+	d.stack = append(d.stack, i)
+	return nil
+}
+
+// appendOp adds the top value (APPEND) or the values since the mark
+// (APPENDS) to the list below them.
+func (d *Decoder) appendOp(op byte) error {
+	var items []int32
+	var one [1]int32
+	if op == 'a' {
+		item, err := d.pop()
+		if err != nil {
+			return err
+		}
+		one[0] = item
+		items = one[:]
+	} else {
+		var err error
+		if items, err = d.popMark(); err != nil {
+			return err
+		}
+	}
+	l, err := d.top()
+	if err != nil {
+		return err
+	}
+	return d.appendItems(l, items)
+}
+
+// memoOp runs PUT, BINPUT, LONG_BINPUT, MEMOIZE (store the top value) and
+// GET, BINGET, LONG_BINGET (push a stored one).
+func (d *Decoder) memoOp(op byte, b []byte, p int) (int, error) {
+	var idx int
+	switch op {
+	case 'p', 'g': // PUT, GET: decimal text
+		arg, np, err := line(b, p)
+		if err != nil {
+			return p, err
+		}
+		p = np
+		n, err := strconv.Atoi(string(arg))
+		if err != nil {
+			name := "PUT"
+			if op == 'g' {
+				name = "GET"
+			}
+			return p, malformed("bad %s index %q", name, arg)
+		}
+		idx = n
+	case 0x71, 'h': // BINPUT, BINGET
+		if err := need(b, p, 1); err != nil {
+			return p, err
+		}
+		idx = int(b[p])
+		p++
+	case 'r', 'j': // LONG_BINPUT, LONG_BINGET
+		if err := need(b, p, 4); err != nil {
+			return p, err
+		}
+		idx = int(binary.LittleEndian.Uint32(b[p:]))
+		p += 4
+	default: // MEMOIZE
+		idx = len(d.memo)
+	}
+	if op == 'g' || op == 'h' || op == 'j' {
+		return p, d.memoGet(idx)
+	}
+	v, err := d.top()
+	if err != nil {
+		return p, err
+	}
+	return p, d.memoPut(idx, v)
 }
 
 func opName(op byte) string {
