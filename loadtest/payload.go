@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/plumbago/plumbago/query/pickleenc"
 )
 
 // Protocol is a wire format and transport the generator speaks.
@@ -211,17 +213,18 @@ func build(s buildSpec, c int) (*connPayload, error) {
 			case Pickle:
 				if pts == 0 {
 					pickleHdr = len(pl.buf)
-					pl.buf = append(pl.buf, 0, 0, 0, 0, 0x80, 2, ']', '(')
+					pl.buf = append(pl.buf, 0, 0, 0, 0) // frame length, set when the frame ends
+					pl.buf = pickleenc.AppendMark(pickleenc.AppendEmptyList(pickleenc.AppendProto(pl.buf)))
 				}
-				pl.buf = append(pl.buf, 'X')
-				pl.buf = binary.LittleEndian.AppendUint32(pl.buf, uint32(len(name)))
-				pl.buf = append(pl.buf, name...)
-				pl.buf = append(pl.buf, 'J')
+				// (name, (ts, value)); ts is a fixed-width BININT the real-time
+				// mode rewrites in place.
+				pl.buf = pickleenc.AppendStringBytes(pl.buf, name)
 				if s.Realtime {
-					pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)))
+					pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)+1))
 				}
-				pl.buf = binary.LittleEndian.AppendUint32(pl.buf, uint32(ts))
-				pl.buf = append(pl.buf, 'K', byte(value(i, p)), 0x86, 0x86)
+				pl.buf = pickleenc.AppendInt32(pl.buf, int32(ts))
+				pl.buf = pickleenc.AppendInt(pl.buf, int64(value(i, p)))
+				pl.buf = pickleenc.AppendTuple2(pickleenc.AppendTuple2(pl.buf))
 			case StatsdUDP, StatsdTCP:
 				if s.Proto == StatsdUDP && pts > 0 {
 					pl.buf = append(pl.buf, '\n')
@@ -236,7 +239,7 @@ func build(s buildSpec, c int) (*connPayload, error) {
 			switch s.Proto {
 			case Pickle:
 				if pts >= s.ChunkPoints || len(pl.buf)-start >= s.ChunkBytes {
-					pl.buf = append(pl.buf, 'e', '.')
+					pl.buf = pickleenc.AppendStop(pickleenc.AppendAppends(pl.buf))
 					binary.BigEndian.PutUint32(pl.buf[pickleHdr:], uint32(len(pl.buf)-pickleHdr-4))
 					flush()
 				}
@@ -262,7 +265,7 @@ func build(s buildSpec, c int) (*connPayload, error) {
 		}
 	}
 	if s.Proto == Pickle && pts > 0 {
-		pl.buf = append(pl.buf, 'e', '.')
+		pl.buf = pickleenc.AppendStop(pickleenc.AppendAppends(pl.buf))
 		binary.BigEndian.PutUint32(pl.buf[pickleHdr:], uint32(len(pl.buf)-pickleHdr-4))
 	}
 	flush()

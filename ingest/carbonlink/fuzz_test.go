@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/ingest/pickle"
+	"github.com/plumbago/plumbago/query/pickleenc"
 	"github.com/plumbago/plumbago/storage"
 )
 
 func FuzzHandle(f *testing.F) {
 	req := func(body string) []byte {
-		return pickle.AppendFrame(nil, func(b []byte) []byte { return append(b, body...) })
+		return pickleenc.AppendFrame(nil, func(b []byte) []byte { return append(b, body...) })
 	}
 	f.Add(req("\x80\x02}(X\x04\x00\x00\x00typeX\x0b\x00\x00\x00cache-queryX\x06\x00\x00\x00metricX\x01\x00\x00\x00mu."))
 	f.Add(req("\x80\x02}(X\x04\x00\x00\x00typeX\x10\x00\x00\x00cache-query-bulkX\x07\x00\x00\x00metrics](X\x01\x00\x00\x00mX\x01\x00\x00\x00neu."))

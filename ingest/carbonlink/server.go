@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/plumbago/plumbago/ingest/pickle"
+	"github.com/plumbago/plumbago/query/pickleenc"
 	"github.com/plumbago/plumbago/storage"
 )
 
@@ -96,35 +97,35 @@ func (s *Server) answer(body []byte, out []byte) []byte {
 	case "cache-query":
 		s.count(func(st *Stats) { st.Queries.Add(1) })
 		s.pts = s.Cache.Points(view(r.Metric), s.pts[:0])
-		return pickle.AppendFrame(out, func(b []byte) []byte {
-			b = pickle.AppendProto(b)
-			b = pickle.AppendEmptyDict(b)
-			b = pickle.AppendMark(b)
-			b = pickle.AppendString(b, "datapoints")
+		return pickleenc.AppendFrame(out, func(b []byte) []byte {
+			b = pickleenc.AppendProto(b)
+			b = pickleenc.AppendEmptyDict(b)
+			b = pickleenc.AppendMark(b)
+			b = pickleenc.AppendString(b, "datapoints")
 			b = appendPoints(b, s.pts)
-			b = pickle.AppendSetItems(b)
-			return pickle.AppendStop(b)
+			b = pickleenc.AppendSetItems(b)
+			return pickleenc.AppendStop(b)
 		})
 	case "cache-query-bulk":
 		s.count(func(st *Stats) {
 			st.BulkQueries.Add(1)
 			st.BulkMetrics.Add(uint64(len(r.Metrics)))
 		})
-		return pickle.AppendFrame(out, func(b []byte) []byte {
-			b = pickle.AppendProto(b)
-			b = pickle.AppendEmptyDict(b)
-			b = pickle.AppendMark(b)
-			b = pickle.AppendString(b, "datapointsByMetric")
-			b = pickle.AppendEmptyDict(b)
-			b = pickle.AppendMark(b)
+		return pickleenc.AppendFrame(out, func(b []byte) []byte {
+			b = pickleenc.AppendProto(b)
+			b = pickleenc.AppendEmptyDict(b)
+			b = pickleenc.AppendMark(b)
+			b = pickleenc.AppendString(b, "datapointsByMetric")
+			b = pickleenc.AppendEmptyDict(b)
+			b = pickleenc.AppendMark(b)
 			for _, m := range r.Metrics {
 				s.pts = s.Cache.Points(view(m), s.pts[:0])
-				b = pickle.AppendStringBytes(b, m)
+				b = pickleenc.AppendStringBytes(b, m)
 				b = appendPoints(b, s.pts)
 			}
-			b = pickle.AppendSetItems(b)
-			b = pickle.AppendSetItems(b)
-			return pickle.AppendStop(b)
+			b = pickleenc.AppendSetItems(b)
+			b = pickleenc.AppendSetItems(b)
+			return pickleenc.AppendStop(b)
 		})
 	case "get-metadata":
 		s.count(func(st *Stats) { st.MetadataCalls.Add(1) })
@@ -138,14 +139,14 @@ func (s *Server) answer(body []byte, out []byte) []byte {
 		if err != nil {
 			return errorFrame(out, fmt.Sprintf("get-metadata %q: %v", r.Metric, err))
 		}
-		return pickle.AppendFrame(out, func(b []byte) []byte {
-			b = pickle.AppendProto(b)
-			b = pickle.AppendEmptyDict(b)
-			b = pickle.AppendMark(b)
-			b = pickle.AppendString(b, "value")
-			b = pickle.AppendString(b, method)
-			b = pickle.AppendSetItems(b)
-			return pickle.AppendStop(b)
+		return pickleenc.AppendFrame(out, func(b []byte) []byte {
+			b = pickleenc.AppendProto(b)
+			b = pickleenc.AppendEmptyDict(b)
+			b = pickleenc.AppendMark(b)
+			b = pickleenc.AppendString(b, "value")
+			b = pickleenc.AppendString(b, method)
+			b = pickleenc.AppendSetItems(b)
+			return pickleenc.AppendStop(b)
 		})
 	case "set-metadata":
 		return errorFrame(out, "set-metadata is not supported")
@@ -160,27 +161,27 @@ func (s *Server) count(f func(*Stats)) {
 }
 
 func appendPoints(b []byte, pts []storage.Point) []byte {
-	b = pickle.AppendEmptyList(b)
+	b = pickleenc.AppendEmptyList(b)
 	if len(pts) == 0 {
 		return b
 	}
-	b = pickle.AppendMark(b)
+	b = pickleenc.AppendMark(b)
 	for _, p := range pts {
-		b = pickle.AppendInt(b, p.Timestamp)
-		b = pickle.AppendFloat(b, p.Value)
-		b = pickle.AppendTuple2(b)
+		b = pickleenc.AppendInt(b, p.Timestamp)
+		b = pickleenc.AppendFloat(b, p.Value)
+		b = pickleenc.AppendTuple2(b)
 	}
-	return pickle.AppendAppends(b)
+	return pickleenc.AppendAppends(b)
 }
 
 func errorFrame(out []byte, msg string) []byte {
-	return pickle.AppendFrame(out, func(b []byte) []byte {
-		b = pickle.AppendProto(b)
-		b = pickle.AppendEmptyDict(b)
-		b = pickle.AppendMark(b)
-		b = pickle.AppendString(b, "error")
-		b = pickle.AppendString(b, strings.ToValidUTF8(msg, "\uFFFD"))
-		b = pickle.AppendSetItems(b)
-		return pickle.AppendStop(b)
+	return pickleenc.AppendFrame(out, func(b []byte) []byte {
+		b = pickleenc.AppendProto(b)
+		b = pickleenc.AppendEmptyDict(b)
+		b = pickleenc.AppendMark(b)
+		b = pickleenc.AppendString(b, "error")
+		b = pickleenc.AppendString(b, strings.ToValidUTF8(msg, "\uFFFD"))
+		b = pickleenc.AppendSetItems(b)
+		return pickleenc.AppendStop(b)
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/plumbago/plumbago/ingest/pickle"
 	"github.com/plumbago/plumbago/internal/testenv"
+	"github.com/plumbago/plumbago/query/pickleenc"
 	"github.com/plumbago/plumbago/storage"
 )
 
@@ -155,7 +156,7 @@ func TestHandleStream(t *testing.T) {
 	c := &memCache{m: map[string][]storage.Point{"m": {{Timestamp: 10, Value: 1}}}}
 	s := &Server{Cache: c}
 	req := func(body string) []byte {
-		return pickle.AppendFrame(nil, func(b []byte) []byte { return append(b, body...) })
+		return pickleenc.AppendFrame(nil, func(b []byte) []byte { return append(b, body...) })
 	}
 	q := req("\x80\x02}(X\x04\x00\x00\x00typeX\x0b\x00\x00\x00cache-queryX\x06\x00\x00\x00metricX\x01\x00\x00\x00mu.")
 	evil := req("cos\nsystem\n(S'echo hi'\ntR.")

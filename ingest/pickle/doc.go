@@ -1,6 +1,6 @@
 // Package pickle is a safe, allocation-free decoder for the subset of
-// Python's pickle format that carbon traffic uses, and a minimal protocol-2
-// encoder for carbonlink answers.
+// Python's pickle format that carbon traffic uses. Pickles are written by
+// query/pickleenc.
 //
 // The decoder understands pickle protocols 0 through 5 but only the opcodes
 // that build None, bools, ints, floats, str, bytes, tuples and lists (and,

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/plumbago/plumbago/query/pickleenc"
 	"math"
 	"os"
 	"os/exec"
@@ -290,28 +291,28 @@ func TestFrameLen(t *testing.T) {
 
 func TestEncoderReadByPython(t *testing.T) {
 	var b []byte
-	b = AppendFrame(b, func(b []byte) []byte {
-		b = AppendProto(b)
-		b = AppendEmptyDict(b)
-		b = AppendMark(b)
-		b = AppendString(b, "datapoints")
-		b = AppendEmptyList(b)
-		b = AppendMark(b)
+	b = pickleenc.AppendFrame(b, func(b []byte) []byte {
+		b = pickleenc.AppendProto(b)
+		b = pickleenc.AppendEmptyDict(b)
+		b = pickleenc.AppendMark(b)
+		b = pickleenc.AppendString(b, "datapoints")
+		b = pickleenc.AppendEmptyList(b)
+		b = pickleenc.AppendMark(b)
 		for _, ts := range []int64{0, 255, 256, 65535, 65536, -1, math.MaxInt32, math.MinInt32, 1 << 40, -(1 << 40), math.MaxInt64, math.MinInt64} {
-			b = AppendInt(b, ts)
-			b = AppendFloat(b, 0.1)
-			b = AppendTuple2(b)
+			b = pickleenc.AppendInt(b, ts)
+			b = pickleenc.AppendFloat(b, 0.1)
+			b = pickleenc.AppendTuple2(b)
 		}
-		b = AppendAppends(b)
-		b = AppendString(b, "snow☃")
-		b = AppendMark(b)
-		b = AppendNone(b)
-		b = AppendBool(b, true)
-		b = AppendBool(b, false)
-		b = AppendFloat(b, math.Inf(-1))
-		b = AppendTuple(b)
-		b = AppendSetItems(b)
-		return AppendStop(b)
+		b = pickleenc.AppendAppends(b)
+		b = pickleenc.AppendString(b, "snow☃")
+		b = pickleenc.AppendMark(b)
+		b = pickleenc.AppendNone(b)
+		b = pickleenc.AppendBool(b, true)
+		b = pickleenc.AppendBool(b, false)
+		b = pickleenc.AppendFloat(b, math.Inf(-1))
+		b = pickleenc.AppendTuple(b)
+		b = pickleenc.AppendSetItems(b)
+		return pickleenc.AppendStop(b)
 	})
 	out := python(t, `
 import pickle, struct, sys

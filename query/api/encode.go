@@ -3,92 +3,73 @@ package api
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/plumbago/plumbago/query/pickleenc"
 )
 
 // floats is a list of values where NaN is Python's None.
 type floats []float64
 
-// appendPickle writes v as a Python pickle (protocol 2, no memo): the
-// format graphite-web's CLUSTER_SERVERS read from /render and
-// /metrics/find with format=pickle. Supported: nil, bool, string, int,
-// int64, float64, floats, []any, []string, obj.
+// appendPickle writes v as a Python pickle with query/pickleenc: the
+// format graphite-web's CLUSTER_SERVERS read from /render and /metrics/find
+// with format=pickle. Supported: nil, bool, string, int, int64, float64,
+// floats, []any, []string, obj.
 func appendPickle(b []byte, v any) []byte {
-	b = append(b, 0x80, 2) // PROTO 2
+	b = pickleenc.AppendProto(b)
 	b = pickleValue(b, v)
-	return append(b, '.') // STOP
+	return pickleenc.AppendStop(b)
 }
 
 func pickleValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
-		return append(b, 'N')
+		return pickleenc.AppendNone(b)
 	case bool:
-		if x {
-			return append(b, 0x88)
-		}
-		return append(b, 0x89)
+		return pickleenc.AppendBool(b, x)
 	case string:
-		b = append(b, 'X')
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(x)))
-		return append(b, x...)
+		return pickleenc.AppendString(b, x)
 	case int:
-		return pickleInt(b, int64(x))
+		return pickleenc.AppendInt(b, int64(x))
 	case int64:
-		return pickleInt(b, x)
+		return pickleenc.AppendInt(b, x)
 	case float64:
 		if math.IsNaN(x) {
-			return append(b, 'N')
+			return pickleenc.AppendNone(b)
 		}
-		b = append(b, 'G')
-		return binary.BigEndian.AppendUint64(b, math.Float64bits(x))
+		return pickleenc.AppendFloat(b, x)
 	case floats:
-		b = append(b, ']')
-		for i := 0; i < len(x); i += 1000 {
-			b = append(b, '(')
-			for _, f := range x[i:min(i+1000, len(x))] {
-				b = pickleValue(b, f)
-			}
-			b = append(b, 'e')
-		}
-		return b
+		return pickleList(b, len(x), func(b []byte, i int) []byte { return pickleValue(b, x[i]) })
 	case []string:
-		l := make([]any, len(x))
-		for i, s := range x {
-			l[i] = s
-		}
-		return pickleValue(b, l)
+		return pickleList(b, len(x), func(b []byte, i int) []byte { return pickleenc.AppendString(b, x[i]) })
 	case []any:
-		b = append(b, ']')
-		for i := 0; i < len(x); i += 1000 {
-			b = append(b, '(')
-			for _, e := range x[i:min(i+1000, len(x))] {
-				b = pickleValue(b, e)
-			}
-			b = append(b, 'e')
-		}
-		return b
+		return pickleList(b, len(x), func(b []byte, i int) []byte { return pickleValue(b, x[i]) })
 	case obj:
-		b = append(b, '}')
+		b = pickleenc.AppendEmptyDict(b)
 		if len(x) == 0 {
 			return b
 		}
-		b = append(b, '(')
+		b = pickleenc.AppendMark(b)
 		for _, m := range x {
 			b = pickleValue(b, m.k)
 			b = pickleValue(b, m.v)
 		}
-		return append(b, 'u')
+		return pickleenc.AppendSetItems(b)
 	}
 	panic("appendPickle: unsupported type")
 }
 
-func pickleInt(b []byte, x int64) []byte {
-	if x >= math.MinInt32 && x <= math.MaxInt32 {
-		b = append(b, 'J')
-		return binary.LittleEndian.AppendUint32(b, uint32(int32(x)))
+// pickleList writes a list of n items, in batches of 1,000 per APPENDS as
+// CPython's pickler does.
+func pickleList(b []byte, n int, item func(b []byte, i int) []byte) []byte {
+	b = pickleenc.AppendEmptyList(b)
+	for i := 0; i < n; i += 1000 {
+		b = pickleenc.AppendMark(b)
+		for j := i; j < min(i+1000, n); j++ {
+			b = item(b, j)
+		}
+		b = pickleenc.AppendAppends(b)
 	}
-	b = append(b, 0x8a, 8) // LONG1, 8 bytes two's complement little endian
-	return binary.LittleEndian.AppendUint64(b, uint64(x))
+	return b
 }
 
 // appendMsgpack writes v as MessagePack (graphite-web's format=msgpack).

@@ -1,4 +1,4 @@
-package pickle
+package pickleenc
 
 import (
 	"encoding/binary"
@@ -66,6 +66,13 @@ func AppendStringBytes(dst []byte, s []byte) []byte {
 	dst = append(dst, 'X')
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
 	return append(dst, s...)
+}
+
+// AppendInt32 writes a Python int as BININT, always 5 bytes, so the value
+// can be patched in place later (the load generator's real-time timestamps).
+func AppendInt32(dst []byte, i int32) []byte {
+	dst = append(dst, 'J')
+	return binary.LittleEndian.AppendUint32(dst, uint32(i))
 }
 
 // AppendFloat writes a Python float.
