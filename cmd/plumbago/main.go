@@ -22,7 +22,6 @@ import (
 	"runtime/debug"
 
 	"github.com/plumbago/plumbago/loadtest"
-	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/tuning"
 )
 
@@ -39,10 +38,10 @@ func commands() []command {
 		{"serve", "run the server (default)", func(a []string, _, _ io.Writer) error { return serve(a) }},
 		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
 		{"import-whisper", "migrate a carbon whisper tree into the pebble backend (--from DIR --data-dir D)", func(a []string, out, _ io.Writer) error {
-			return pebble.RunImportCommand(a, out)
+			return runImportWhisper(a, out)
 		}},
 		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
-			return pebble.RunCheckpointCommand(a, out)
+			return runCheckpoint(a, out)
 		}},
 		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {

@@ -3,17 +3,13 @@ package pebble
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/plumbago/plumbago/storage/schema"
 )
 
 // Summary reports what ImportWhisper did.
@@ -56,6 +52,10 @@ func (s Summary) String() string {
 	return b.String()
 }
 
+// Progress is told, after each file, how many of total files are done and
+// how many points were imported so far.
+type Progress func(done, total int, points int64)
+
 // ErrSchemaMismatch is reported for a whisper file whose series already
 // exists in the store with different archives.
 var ErrSchemaMismatch = errors.New("series exists with different archives")
@@ -68,9 +68,9 @@ var ErrSchemaMismatch = errors.New("series exists with different archives")
 // archive is copied as it is, so data that only survives in the coarser
 // archives is kept. Slots older than their archive's retention (invisible
 // to whisper's fetch) are not copied. Re-running is safe: slots are
-// overwritten with the same values. A progress bar is drawn on progress
-// (nil = none). The store keeps serving during the import.
-func ImportWhisper(ctx context.Context, s *Store, dir string, progress io.Writer) (Summary, error) {
+// overwritten with the same values. progress (nil = none) is called after
+// each file. The store keeps serving during the import.
+func ImportWhisper(ctx context.Context, s *Store, dir string, progress Progress) (Summary, error) {
 	start := time.Now()
 	sum := Summary{maxErrorsShown: 20}
 	var files []importFile
@@ -108,7 +108,6 @@ func ImportWhisper(ctx context.Context, s *Store, dir string, progress io.Writer
 	}
 	slices.SortFunc(files, func(a, b importFile) int { return strings.Compare(a.rel, b.rel) })
 	sum.Files = len(files)
-	bar := newProgressBar(progress, len(files))
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			sum.Duration = time.Since(start)
@@ -132,9 +131,10 @@ func ImportWhisper(ctx context.Context, s *Store, dir string, progress io.Writer
 				sum.Existing++
 			}
 		}
-		bar.update(i+1, sum.Points)
+		if progress != nil {
+			progress(i+1, len(files), sum.Points)
+		}
 	}
-	bar.done(sum.Points)
 	sum.Duration = time.Since(start)
 	return sum, nil
 }
@@ -224,118 +224,4 @@ func sameArchives(sc *seriesSchema, f *wspFile) bool {
 		}
 	}
 	return true
-}
-
-// progressBar draws "[=====>    ] 120/400 files  30.0%  1234567 points" on
-// one terminal line, at most every 100 ms.
-type progressBar struct {
-	w     io.Writer
-	total int
-	last  time.Time
-}
-
-func newProgressBar(w io.Writer, total int) *progressBar { return &progressBar{w: w, total: total} }
-
-func (p *progressBar) update(done int, points int64) {
-	if p.w == nil || (time.Since(p.last) < 100*time.Millisecond && done != p.total) {
-		return
-	}
-	p.last = time.Now()
-	const width = 30
-	frac := 1.0
-	if p.total > 0 {
-		frac = float64(done) / float64(p.total)
-	}
-	fill := int(frac * width)
-	bar := strings.Repeat("=", fill)
-	if fill < width {
-		bar += ">" + strings.Repeat(" ", width-fill-1)
-	}
-	fmt.Fprintf(p.w, "\r[%s] %d/%d files %5.1f%% %d points", bar, done, p.total, 100*frac, points)
-}
-
-func (p *progressBar) done(points int64) {
-	if p.w == nil {
-		return
-	}
-	p.last = time.Time{}
-	p.update(p.total, points)
-	fmt.Fprintln(p.w)
-}
-
-// RunImportCommand implements `plumbago import-whisper`: it parses its own
-// flags (--from DIR, --data-dir D, --schemas F, --aggregation F), opens the
-// pebble store under D/pebble (the server must not be running on it),
-// imports and prints the progress bar and a summary to stdout.
-func RunImportCommand(args []string, stdout io.Writer) error {
-	fl := flag.NewFlagSet("import-whisper", flag.ContinueOnError)
-	fl.SetOutput(stdout)
-	from := fl.String("from", "", "root of the carbon whisper tree to import (required)")
-	dataDir := fl.String("data-dir", "./data", "plumbago data directory; the store is <data-dir>/pebble")
-	schemas := fl.String("schemas", "", "storage-schemas.conf for series created later by ingest (default built in)")
-	aggregation := fl.String("aggregation", "", "storage-aggregation.conf (default built in)")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if *from == "" {
-		return errors.New("import-whisper: --from is required")
-	}
-	if st, err := os.Stat(*from); err != nil || !st.IsDir() {
-		return fmt.Errorf("import-whisper: --from %q is not a directory", *from)
-	}
-	rules, err := schema.Load(*schemas, *aggregation)
-	if err != nil {
-		return fmt.Errorf("import-whisper: %w", err)
-	}
-	opts := DefaultOptions()
-	opts.Dir = filepath.Join(*dataDir, "pebble")
-	opts.Rules = rules
-	s, err := Open(opts)
-	if err != nil {
-		return fmt.Errorf("import-whisper: %w", err)
-	}
-	sum, err := ImportWhisper(context.Background(), s, *from, stdout)
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	fmt.Fprint(stdout, sum.String())
-	if err != nil {
-		return fmt.Errorf("import-whisper: %w", err)
-	}
-	return nil
-}
-
-// RunCheckpointCommand implements `plumbago checkpoint --data-dir D --dest
-// DIR` for a store that is not open elsewhere (a running server takes
-// backups through Store.Checkpoint, e.g. its admin endpoint): it opens
-// D/pebble and writes a consistent copy to DIR, which must not exist.
-func RunCheckpointCommand(args []string, stdout io.Writer) error {
-	fl := flag.NewFlagSet("checkpoint", flag.ContinueOnError)
-	fl.SetOutput(stdout)
-	dataDir := fl.String("data-dir", "./data", "plumbago data directory; the store is <data-dir>/pebble")
-	dest := fl.String("dest", "", "directory to create with the checkpoint (required, must not exist)")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	if *dest == "" {
-		return errors.New("checkpoint: --dest is required")
-	}
-	opts := DefaultOptions()
-	opts.Dir = filepath.Join(*dataDir, "pebble")
-	if _, err := os.Stat(opts.Dir); err != nil {
-		return fmt.Errorf("checkpoint: no store at %q: %w", opts.Dir, err)
-	}
-	s, err := Open(opts)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	err = s.Checkpoint(*dest)
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	fmt.Fprintf(stdout, "checkpoint of %s written to %s\n", opts.Dir, *dest)
-	return nil
 }
