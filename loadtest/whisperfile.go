@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/plumbago/plumbago/storage/whisper/wsp"
 )
 
 // whisperCounter sums a metric's points straight from whisper files under a
@@ -150,18 +152,11 @@ func readWhisperPoints(path string) ([]wspPoint, error) {
 }
 
 func parseWhisperPoints(b []byte, path string) ([]wspPoint, error) {
-	if len(b) < 28 {
-		return nil, fmt.Errorf("reading whisper file %q: too short", path)
+	h, err := wsp.ParseHeader(b, int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("reading whisper file %q: %w", path, err)
 	}
-	archives := binary.BigEndian.Uint32(b[12:])
-	if archives == 0 || archives > 64 || len(b) < 16+12*int(archives) {
-		return nil, fmt.Errorf("reading whisper file %q: bad header", path)
-	}
-	off := int(binary.BigEndian.Uint32(b[16:]))
-	n := int(binary.BigEndian.Uint32(b[24:]))
-	if off < 16+12*int(archives) || n < 0 || off+12*n > len(b) {
-		return nil, fmt.Errorf("reading whisper file %q: archive beyond the file", path)
-	}
+	off, n := int(h.Infos[0].Offset), int(h.Infos[0].Points)
 	var out []wspPoint
 	for i := 0; i < n; i++ {
 		s := b[off+12*i:]

@@ -32,9 +32,12 @@ func TestTimedPointsCrossing(t *testing.T) {
 	}
 }
 
-// whisperBytes builds a whisper file with one archive of n slots.
+// whisperBytes builds a whisper file with one archive of n 1-second slots
+// (aggregation average, maxRetention n, as whisper.create writes it).
 func whisperBytes(n int, slots map[int]wspPoint) []byte {
 	b := make([]byte, 16+12+12*n)
+	binary.BigEndian.PutUint32(b[0:], 1)
+	binary.BigEndian.PutUint32(b[4:], uint32(n))
 	binary.BigEndian.PutUint32(b[12:], 1)
 	binary.BigEndian.PutUint32(b[16:], 28)
 	binary.BigEndian.PutUint32(b[20:], 1)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/schema"
 )
 
 // ErrInvalidInterval is whisper's InvalidTimeInterval: from is after until.
@@ -46,14 +47,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	}
 	from = max(from, oldest)
 	until = min(until, now)
-	diff := now - from
-	ai := len(sc.archives) - 1
-	for i := range sc.archives {
-		if sc.archives[i].retention >= diff {
-			ai = i
-			break
-		}
-	}
+	ai := schema.ArchiveFor(len(sc.archives), func(i int) int64 { return sc.archives[i].retention }, now-from)
 	a := &sc.archives[ai]
 	step := a.step
 	fromI := from - floorMod(from, step) + step
@@ -139,11 +133,6 @@ func (s *Store) Step(name string, from, now int64) int64 {
 	for _, a := range archives {
 		maxRet = max(maxRet, a.retention)
 	}
-	diff := now - max(from, now-maxRet)
-	for _, a := range archives {
-		if a.retention >= diff {
-			return a.step
-		}
-	}
-	return archives[len(archives)-1].step
+	ai := schema.ArchiveFor(len(archives), func(i int) int64 { return archives[i].retention }, now-max(from, now-maxRet))
+	return archives[ai].step
 }

@@ -7,11 +7,12 @@ import (
 	"math"
 
 	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/storage/whisper/wsp"
 )
 
-// wspFile is a parsed whisper file (format in docs/pebble.md, "Import"):
-// a 16-byte metadata header, 12 bytes per archive info, then each archive's
-// ring of (interval u32, value f64) points, all big-endian.
+// wspFile is a parsed whisper file: its header, read by storage/whisper/wsp
+// (the parser the whisper backend uses), and the archives the import maps
+// onto a pebble schema.
 type wspFile struct {
 	method   schema.Method
 	xff      float64
@@ -22,50 +23,30 @@ type wspArchive struct {
 	offset, step, points int64
 }
 
-const (
-	wspMetaSize    = 16
-	wspArchiveSize = 12
-	wspPointSize   = 12
-	wspMaxArchives = 64
-)
+const wspPointSize = wsp.PointSize
 
 var errBadWhisper = errors.New("not a valid whisper file")
 
-// parseWhisper validates a whisper file's header against its size.
+// parseWhisper validates a whole whisper file's header against its size,
+// and that its archives are what a pebble schema can hold: each one after
+// the previous in the file and coarser than it (as whisper.create writes
+// them).
 func parseWhisper(b []byte) (*wspFile, error) {
-	if len(b) < wspMetaSize {
-		return nil, fmt.Errorf("%w: %d bytes", errBadWhisper, len(b))
+	h, err := wsp.ParseHeader(b, int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadWhisper, err)
 	}
-	f := &wspFile{
-		method: schema.Method(binary.BigEndian.Uint32(b[0:])),
-		xff:    float64(math.Float32frombits(binary.BigEndian.Uint32(b[8:]))),
-	}
-	n := int64(binary.BigEndian.Uint32(b[12:]))
-	if !f.method.Valid() {
-		return nil, fmt.Errorf("%w: aggregation type %d", errBadWhisper, f.method)
-	}
-	if n == 0 || n > wspMaxArchives || int64(len(b)) < wspMetaSize+n*wspArchiveSize {
-		return nil, fmt.Errorf("%w: %d archives", errBadWhisper, n)
-	}
-	if math.IsNaN(f.xff) || f.xff < 0 || f.xff > 1 {
-		return nil, fmt.Errorf("%w: xFilesFactor %v", errBadWhisper, f.xff)
-	}
-	end := wspMetaSize + n*wspArchiveSize
-	for i := int64(0); i < n; i++ {
-		p := b[wspMetaSize+i*wspArchiveSize:]
-		a := wspArchive{
-			offset: int64(binary.BigEndian.Uint32(p[0:])),
-			step:   int64(binary.BigEndian.Uint32(p[4:])),
-			points: int64(binary.BigEndian.Uint32(p[8:])),
+	f := &wspFile{method: h.Method, xff: h.XFilesFactor}
+	end := h.HeaderSize()
+	for i, a := range h.Infos {
+		if a.Offset < end {
+			return nil, fmt.Errorf("%w: archive %d (offset %d) overlaps the one before it", errBadWhisper, i, a.Offset)
 		}
-		if a.step == 0 || a.points == 0 || a.offset < end || a.offset+a.points*wspPointSize > int64(len(b)) {
-			return nil, fmt.Errorf("%w: archive %d (offset %d, %d points of %d s) does not fit %d bytes", errBadWhisper, i, a.offset, a.points, a.step, len(b))
-		}
-		if i > 0 && a.step <= f.archives[i-1].step {
+		if i > 0 && a.Step <= h.Infos[i-1].Step {
 			return nil, fmt.Errorf("%w: archive %d is not coarser than archive %d", errBadWhisper, i, i-1)
 		}
-		end = a.offset + a.points*wspPointSize
-		f.archives = append(f.archives, a)
+		end = a.Offset + a.Size()
+		f.archives = append(f.archives, wspArchive{offset: a.Offset, step: a.Step, points: a.Points})
 	}
 	return f, nil
 }

@@ -391,3 +391,17 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load of a bad aggregation file: %v", err)
 	}
 }
+
+// TestArchiveFor is whisper's file_fetch choice: the finest archive whose
+// retention covers the age, else the coarsest.
+func TestArchiveFor(t *testing.T) {
+	rs := []Retention{{SecondsPerPoint: 1, Points: 900}, {SecondsPerPoint: 60, Points: 1440}}
+	for _, c := range []struct{ age, step int64 }{{0, 1}, {900, 1}, {901, 60}, {86400, 60}, {1 << 40, 60}} {
+		if got := StepFor(rs, c.age); got != c.step {
+			t.Errorf("StepFor(age %d) = %d; want %d", c.age, got, c.step)
+		}
+	}
+	if got := StepFor(nil, 5); got != 0 {
+		t.Errorf("StepFor(nil) = %d; want 0", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/plumbago/plumbago/storage/schema"
+	"github.com/plumbago/plumbago/storage/whisper/wsp"
 )
 
 // Whisper file format (big-endian, no padding):
@@ -17,11 +18,9 @@ import (
 //	archiveInfo offset u32 | secondsPerPoint u32 | points u32     (archiveCount times)
 //	archives    point = interval u32 | value f64, points slots each, finest first
 const (
-	metaSize        = 16
-	archiveInfoSize = 12
-	pointSize       = 12
-	// maxFileArchives bounds the archive count accepted from a file's header.
-	maxFileArchives = 1024
+	metaSize        = wsp.MetaSize
+	archiveInfoSize = wsp.ArchiveInfoSize
+	pointSize       = wsp.PointSize
 	// headerProbe is how much is read at open: enough for the header of a
 	// file with up to 40 archives plus the first slot of its first archive.
 	headerProbe = 512
@@ -29,7 +28,7 @@ const (
 
 // ErrCorrupt marks a file whose header cannot be a whisper header, or whose
 // archives lie outside the file.
-var ErrCorrupt = errors.New("corrupt whisper file")
+var ErrCorrupt = wsp.ErrCorrupt
 
 type archive struct {
 	offset int64 // byte offset of the first slot
@@ -107,9 +106,9 @@ func grow(b []byte, n int) []byte {
 }
 
 // readHeader reads and validates the header of the open file fd of the given
-// size into h (reusing h's slices). buf is scratch and is returned grown.
-// Validation follows Python whisper (aggregation type 1..8, 0 <= xff <= 1)
-// and additionally requires every archive to lie inside the file.
+// size into h (reusing h's slices), with storage/whisper/wsp's rules (the
+// importer and the load generator's verifier parse with them too). buf is
+// scratch and is returned grown.
 func readHeader(fd int, size int64, h *header, buf []byte) ([]byte, error) {
 	if size < metaSize+archiveInfoSize {
 		return buf, fmt.Errorf("file of %d bytes: %w", size, ErrCorrupt)
@@ -119,65 +118,38 @@ func readHeader(fd int, size int64, h *header, buf []byte) ([]byte, error) {
 	if err := preadFull(fd, buf, 0); err != nil {
 		return buf, err
 	}
-	agg := binary.BigEndian.Uint32(buf[0:])
-	maxRet := binary.BigEndian.Uint32(buf[4:])
-	xff := math.Float32frombits(binary.BigEndian.Uint32(buf[8:]))
-	count := int64(binary.BigEndian.Uint32(buf[12:]))
-	if !schema.Method(agg).Valid() {
-		return buf, fmt.Errorf("aggregation type %d: %w", agg, ErrCorrupt)
+	m, err := wsp.ParseMeta(buf, size)
+	if err != nil {
+		return buf, err
 	}
-	if !(xff >= 0 && xff <= 1) {
-		return buf, fmt.Errorf("xFilesFactor %v: %w", xff, ErrCorrupt)
-	}
-	if count == 0 || count > maxFileArchives {
-		return buf, fmt.Errorf("%d archives: %w", count, ErrCorrupt)
-	}
-	hdrSize := metaSize + archiveInfoSize*count
-	if hdrSize > size {
-		return buf, fmt.Errorf("header of %d bytes in a %d-byte file: %w", hdrSize, size, ErrCorrupt)
-	}
-	if hdrSize > n {
+	if hdrSize := m.HeaderSize(); hdrSize > n {
 		buf = grow(buf, int(hdrSize))
 		if err := preadFull(fd, buf, 0); err != nil {
 			return buf, err
 		}
 		n = hdrSize
 	}
-	h.method = schema.Method(agg)
-	h.maxRet = int64(maxRet)
-	h.xff = float64(xff)
+	h.method = m.Method
+	h.maxRet = m.MaxRetention
+	h.xff = m.XFilesFactor
 	h.archives = h.archives[:0]
 	h.base = h.base[:0]
-	for i := int64(0); i < count; i++ {
-		p := buf[metaSize+archiveInfoSize*i:]
-		a := archive{
-			offset: int64(binary.BigEndian.Uint32(p[0:])),
-			step:   int64(binary.BigEndian.Uint32(p[4:])),
-			points: int64(binary.BigEndian.Uint32(p[8:])),
+	var span int64
+	for i := range m.Archives {
+		info, err := wsp.ParseArchive(buf, m, i, size)
+		if err != nil {
+			return buf, err
 		}
-		a.size = a.points * pointSize
-		a.ret = a.step * a.points
-		if a.step == 0 || a.points == 0 || a.offset < hdrSize || a.offset+a.size > size {
-			return buf, fmt.Errorf("archive %d (offset %d, %d s x %d points) in a %d-byte file: %w",
-				i, a.offset, a.step, a.points, size, ErrCorrupt)
-		}
+		a := archive{offset: info.Offset, step: info.Step, points: info.Points, size: info.Size(), ret: info.Retention()}
 		h.archives = append(h.archives, a)
+		span = max(span, a.ret)
 		base := int64(-1)
 		if a.offset+pointSize <= n {
 			base = int64(binary.BigEndian.Uint32(buf[a.offset:]))
 		}
 		h.base = append(h.base, base)
 	}
-	// whisper.create writes the largest archive span; a larger value would
-	// let fetch return more slots than the file holds.
-	var span int64
-	for _, a := range h.archives {
-		span = max(span, a.ret)
-	}
-	if h.maxRet > span {
-		return buf, fmt.Errorf("maxRetention %d beyond the archives' %d s: %w", h.maxRet, span, ErrCorrupt)
-	}
-	return buf, nil
+	return buf, wsp.CheckSpan(m, span)
 }
 
 // encodeHeader returns the header whisper.create writes for rs (finest
@@ -453,14 +425,7 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 	}
 	from = max(from, oldest)
 	until = min(until, now)
-	diff := now - from
-	ai := len(h.archives) - 1
-	for i := range h.archives {
-		if h.archives[i].ret >= diff {
-			ai = i
-			break
-		}
-	}
+	ai := schema.ArchiveFor(len(h.archives), func(i int) int64 { return h.archives[i].ret }, now-from)
 	a := &h.archives[ai]
 	step = a.step
 	fromI := from - floorMod(from, step) + step
