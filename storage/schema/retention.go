@@ -220,3 +220,26 @@ func FileSize(rs []Retention) int64 {
 	}
 	return n
 }
+
+// ArchiveFor is whisper's archive choice for reading (file_fetch): of n
+// archives, finest first, whose i-th keeps retention(i) seconds, the finest
+// that covers age seconds (now - from), else the coarsest. Every backend
+// and the write buffer's step choose with it, so a render and the cache
+// overlay agree on the step.
+func ArchiveFor(n int, retention func(i int) int64, age int64) int {
+	for i := range n {
+		if retention(i) >= age {
+			return i
+		}
+	}
+	return n - 1
+}
+
+// StepFor returns the step of the archive ArchiveFor picks among rs (finest
+// first, as Rules guarantees), or 0 when rs is empty.
+func StepFor(rs []Retention, age int64) int64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[ArchiveFor(len(rs), func(i int) int64 { return rs[i].MaxRetention() }, age)].SecondsPerPoint
+}
