@@ -10,10 +10,13 @@ run:
 build:
 	CGO_ENABLED=0 go build -trimpath -o plumbago ./cmd/plumbago
 
+# deploy/check is a Go module of its own (its hcl, go-cty and yaml.v3 stay
+# out of the product's go.mod); its tests run here too.
 test:
 	./scripts/test-deps.sh
 	go vet ./...
 	go test -count=1 -timeout 30m ./...
+	cd deploy/check && go vet ./... && go test -count=1 -timeout 30m ./...
 	./scripts/fuzz-ci.sh
 
 # staticcheck comes from the Go module proxy, pinned; its checks are in
@@ -28,6 +31,7 @@ lint:
 	@$(STATICCHECK) -version 2>/dev/null | grep -q '^staticcheck $(STATICCHECK_VERSION) ' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_MODULE)
 	$(STATICCHECK) ./...
 	go test -count=1 ./internal/layering/
+	cd deploy/check && gofmt -l . | (! grep .) && go vet ./... && $(STATICCHECK) ./...
 
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 1s ./...

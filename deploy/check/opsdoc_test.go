@@ -20,7 +20,7 @@ const (
 
 // TestOperationsMetricsDoc keeps the self-metrics table in
 // docs/operations.md equal to what plumbago really serves on /metrics with
-// each backend: names, types, labels and HELP text. `go test ./deploy/check
+// each backend: names, types, labels and HELP text. `cd deploy/check && go test .
 // -run TestOperationsMetricsDoc -update` rewrites it.
 func TestOperationsMetricsDoc(t *testing.T) {
 	type fam struct {
@@ -101,5 +101,5 @@ func TestOperationsMetricsDoc(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("the self-metrics table in docs/operations.md is out of date; run: go test ./deploy/check -run TestOperationsMetricsDoc -update\n--- want\n%s", gen)
+	t.Errorf("the self-metrics table in docs/operations.md is out of date; run: cd deploy/check && go test . -run TestOperationsMetricsDoc -update\n--- want\n%s", gen)
 }
