@@ -7,9 +7,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/query/budget"
 	"github.com/plumbago/plumbago/query/target"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 // Archive is one archive of a series: its step and retention in seconds.

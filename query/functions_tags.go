@@ -2,7 +2,7 @@ package query
 
 // TagFinder resolves seriesByTag expressions ("tag=value", "tag!=value",
 // "tag=~regex", "tag!=~regex") to sorted tagged series names, with
-// graphite-web's tagdb semantics. ingest/tagged.TagIndex implements it.
+// graphite-web's tagdb semantics. storage/tagged.TagIndex implements it.
 type TagFinder interface {
 	FindSeries(exprs []string) ([]string, error)
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 func taggedFixture(t *testing.T) (*memSource, *tagged.TagIndex) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 func TestSeriesByTag(t *testing.T) {

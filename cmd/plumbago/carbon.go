@@ -18,8 +18,8 @@ import (
 	"github.com/plumbago/plumbago/ingest/protobuf"
 	"github.com/plumbago/plumbago/ingest/rewrite"
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
-	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 func init() { registerComponent(newCarbonComponent) }
@@ -80,17 +80,6 @@ type carbonComponent struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-}
-
-var tagIndexes sync.Map // *server -> *tagged.TagIndex
-
-// tagIndex returns the server's tag index (nil before the carbon component
-// is built), for seriesByTag and the /tags endpoints.
-func (s *server) tagIndex() *tagged.TagIndex {
-	if v, ok := tagIndexes.Load(s); ok {
-		return v.(*tagged.TagIndex)
-	}
-	return nil
 }
 
 // bufferedPoints adapts the write buffer to carbonlink.Cache.
@@ -258,16 +247,15 @@ func newCarbonComponent(s *server) (component, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &carbonComponent{s: s, tags: tagged.NewTagIndex(),
+	c := &carbonComponent{s: s, tags: s.index.Tags(),
 		cc: files.cc, rules: files.rules}
 	c.rw.Store(files.rw)
 	if c.rules != nil {
 		c.merger = aggregator.NewMerger(c.rules)
 	}
-	tagIndexes.Store(s, c.tags)
-	// Every tagged name the index learns — from the write buffer, pebble's
-	// persisted names or the whisper scan — feeds the tag index.
-	s.index.OnTagged(func(name string) { c.tags.Add([]byte(name)) })
+	// c.tags is the name index's own tag index, the one index of tagged
+	// names: the write buffer, pebble's persisted names and the whisper scan
+	// feed it through index.Add. Has takes no lock (storage/tagged).
 	c.pickle = &pickle.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.proto = &protobuf.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.link = &carbonlink.Handler{Cache: bufferedPoints{s}, Metadata: aggregationMethods{s}}
@@ -357,7 +345,7 @@ func (c *carbonComponent) metrics(p *promWriter, drops map[string]uint64) {
 	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.Queries.Load(), "type", "single")
 	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.BulkQueries.Load(), "type", "bulk")
 	p.counter("plumbago_aggregate_points_total", "Points emitted by carbon-aggregator rules.", c.aggSent.Load())
-	p.gauge("plumbago_tagged_series", "Tagged series in the tag index.", float64(c.s.tagIndex().Len()))
+	p.gauge("plumbago_tagged_series", "Tagged series in the tag index.", float64(c.s.index.TaggedLen()))
 }
 
 // wrap is the sink wrapper applied to every event loop's points, in

@@ -17,7 +17,7 @@ import (
 	"github.com/plumbago/plumbago/internal/testenv"
 
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
-	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {

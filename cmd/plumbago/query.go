@@ -15,10 +15,8 @@ import (
 
 // The Graphite HTTP API (render, find, tags, events and Grafana's endpoints)
 // over the write buffer, which reads the backend and overlays buffered
-// points. seriesByTag and /tags use the carbon component's tag index:
-// carbon.go's init registers that component before this file's does (init
-// functions run in file-name order), so s.tagIndex() is set when this one is
-// built. Events (Grafana annotations) persist under <data-dir>/events.
+// points. seriesByTag and /tags use the name index's tag index (passed
+// explicitly; no init-order dependency on the carbon component). Events (Grafana annotations) persist under <data-dir>/events.
 func init() { registerComponent(newQueryComponent) }
 
 type queryComponent struct {
@@ -46,9 +44,7 @@ func newQueryComponent(s *server) (component, error) {
 	} else {
 		opts.CacheBytes = int64(s.cfg.RenderCache)
 	}
-	if idx := s.tagIndex(); idx != nil {
-		opts.Tags = idx
-	}
+	opts.Tags = s.index.Tags()
 	opts.Limits = query.Limits{
 		MaxSeries: s.cfg.RenderMaxSeries, MaxPoints: s.cfg.RenderMaxPoints, Timeout: s.cfg.RenderTimeout.Duration,
 		MaxTargets: s.cfg.RenderMaxTargets, MaxCallsPerReq: s.cfg.RenderMaxCalls,

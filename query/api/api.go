@@ -23,7 +23,7 @@ type Options struct {
 	Limits query.Limits
 	// Logger receives request errors (default slog.Default()).
 	Logger *slog.Logger
-	// Tags resolves seriesByTag expressions (e.g. ingest/tagged.TagIndex);
+	// Tags resolves seriesByTag expressions (e.g. storage/tagged.TagIndex);
 	// nil = seriesByTag returns no series.
 	Tags query.TagFinder
 	// CacheBytes bounds the /render response cache (default

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/carbonapipb"
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/tagged"
 	"github.com/valyala/fasthttp"
 )
 

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/storage/tagged"
 	"github.com/valyala/fasthttp"
 )
 
 // TagDB is the tag database behind the /tags endpoints and seriesByTag:
-// ingest/tagged.TagIndex implements it. When Options.Tags does not, the
+// storage/tagged.TagIndex implements it. When Options.Tags does not, the
 // endpoints answer like graphite-web's DummyTagDB (empty results; tagging
 // refused).
 type TagDB interface {

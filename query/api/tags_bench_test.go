@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage/tagged"
 	"github.com/valyala/fasthttp"
 )
 

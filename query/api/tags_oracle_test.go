@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
 	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/tagged"
 	"github.com/plumbago/plumbago/storage/whisper"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plumbago/plumbago/ingest/tagged"
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 // TestTagsHTTP checks the /tags endpoints' exact responses (the same

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/plumbago/plumbago/storage/tagged"
 )
 
 // MaxNameLen bounds the length of an indexed name in bytes; longer names are
@@ -29,7 +31,7 @@ type Index struct {
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
 	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
-	tagged taggedSet           // tagged series names, outside the tree (tagged.go)
+	tags   *tagged.TagIndex    // tagged series names, outside the tree (tagged.go)
 }
 
 // node is one segment of the tree: 24 bytes. Whether it is a metric (leaf)
@@ -69,7 +71,7 @@ func (n *node) setLeaf(v bool) {
 }
 
 // New returns an empty index.
-func New() *Index { return &Index{} }
+func New() *Index { return &Index{tags: tagged.NewTagIndex()} }
 
 // Len returns the number of leaves (metric names) in the index.
 func (x *Index) Len() int { return int(x.n.Load()) }
@@ -77,7 +79,7 @@ func (x *Index) Len() int { return int(x.n.Load()) }
 // Add inserts a metric name such as "a.b.c" and reports whether it was new.
 // Names that are empty, longer than MaxNameLen, have an empty segment
 // (leading, trailing or doubled dot) are ignored and Add returns false.
-// Tagged series names (containing ';') go to the tagged set (tagged.go),
+// Tagged series names (containing ';') go to the tag index (tagged.go),
 // not the tree. Adding a name
 // already present takes only the read lock and does not allocate.
 func (x *Index) Add(name string) bool {

@@ -7,11 +7,19 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
-// TagIndex maps tag -> value -> series for canonical tagged names. It is safe
-// for concurrent use: Add takes a write lock only for series it has not seen.
+// TagIndex maps tag -> value -> series for canonical tagged names. It is the
+// one index of tagged names: storage/index hands it every tagged name the
+// write buffer or a backend's scan sees, and the query side reads it.
+//
+// It is safe for concurrent use. Has, the question every write-buffer shard
+// asks of a name it has not buffered yet, reads a concurrent set (sync.Map)
+// and takes no lock; Add takes the write lock only for series it has not
+// seen, and the listings take the read lock.
 type TagIndex struct {
+	known  sync.Map // canonical name -> struct{}: lock-free membership
 	mu     sync.RWMutex
 	ids    map[string]uint32
 	series []seriesEntry // by id; deleted entries have name == ""
@@ -47,11 +55,14 @@ func (x *TagIndex) Len() int {
 	return x.live
 }
 
-// Has reports whether the canonical name is indexed; it does not allocate.
+// Has reports whether the canonical name is indexed. It takes no lock and
+// does not allocate.
 func (x *TagIndex) Has(name []byte) bool {
-	x.mu.RLock()
-	_, ok := x.ids[string(name)]
-	x.mu.RUnlock()
+	if len(name) == 0 {
+		return false
+	}
+	// The string view lives only for the lookup; stored keys are copies.
+	_, ok := x.known.Load(unsafe.String(&name[0], len(name)))
 	return ok
 }
 
@@ -120,6 +131,7 @@ func (x *TagIndex) AddInOrder(name []byte, order []string) (bool, error) {
 	x.series = append(x.series, e)
 	x.ids[s] = id
 	x.live++
+	x.known.Store(s, struct{}{})
 	return true, nil
 }
 
@@ -183,6 +195,7 @@ func (x *TagIndex) Delete(name string) bool {
 	}
 	*e = seriesEntry{}
 	delete(x.ids, name)
+	x.known.Delete(name)
 	x.live--
 	return true
 }
