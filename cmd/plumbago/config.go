@@ -215,7 +215,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.IntVar(&c.RenderMaxPoints, "render-max-points", c.RenderMaxPoints, "points one render request may fetch or generate, estimated before fetching (0 = 20000000, or query-memory-budget/64 if less)")
 	fs.IntVar(&c.RenderMaxCalls, "render-max-calls", c.RenderMaxCalls, "function calls one render request may evaluate")
 	fs.DurationVar(&c.RenderTimeout.Duration, "render-timeout", c.RenderTimeout.Duration, "evaluation time of one render request; past it 503")
-	fs.Var(&c.QueryMemoryBudget, "query-memory-budget", "memory concurrent renders may hold (estimated points x 64 bytes); past it a render waits query-queue-wait, then 503 (0 = derived; see plumbago tune)")
+	tuningFlags(fs, c)
 	fs.DurationVar(&c.QueryQueueWait.Duration, "query-queue-wait", c.QueryQueueWait.Duration, "how long a render waits for the query memory budget before 503")
 	fs.IntVar(&c.FindMaxResults, "find-max-results", c.FindMaxResults, "nodes one /metrics/find or /metrics/expand may answer; past it 400")
 	fs.IntVar(&c.IndexMaxResults, "index-max-results", c.IndexMaxResults, "metric names /metrics/index.json may answer; past it 400")
@@ -228,6 +228,24 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.DurationVar(&c.StatsdFlushInterval.Duration, "statsd-flush-interval", c.StatsdFlushInterval.Duration, "statsd flush period")
 	fs.DurationVar(&c.SyncInterval.Duration, "sync-interval", c.SyncInterval.Duration, "the most a crash (kill -9, power loss) may lose of accepted data: the WAL fsync period")
 	fs.DurationVar(&c.FlushInterval.Duration, "flush-interval", c.FlushInterval.Duration, "how often the write buffer hands points to the backend")
+	fs.Var(&c.MinFreeDisk, "min-free-disk-space", "free-space reserve of the data volume: at or below it writes stop and wait (0 = derived: 64MiB, plus 2.5 pebble memtables with pebble)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.CarbonConfig, "carbon-config", c.CarbonConfig, "carbon.conf to read as carbon does ([cache], [aggregator]; its CONF_DIR files too); every key is honoured or reported at start")
+	fs.StringVar(&c.CarbonInstance, "carbon-instance", c.CarbonInstance, "carbon.conf instance: its [cache:NAME] section overlays [cache]")
+	fs.StringVar(&c.StatsdConfig, "statsd-config", c.StatsdConfig, "etsy statsd config.js, evaluated as statsd does; every key is honoured or reported at start")
+	fs.StringVar(&c.GraphiteAPIConfig, "graphite-api-config", c.GraphiteAPIConfig, "graphite-api.yaml; every key is honoured or reported at start")
+	fs.StringVar(&c.CarbonUDPAddr, "carbon-udp-addr", c.CarbonUDPAddr, "carbon plaintext UDP address (empty = same as --carbon-addr; off = none, as carbon's ENABLE_UDP_LISTENER = False)")
+	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "time zone of render requests without tz= (graphite-api's time_zone)")
+	fs.DurationVar(&c.IngestIdleTimeout.Duration, "ingest-idle-timeout", c.IngestIdleTimeout.Duration, "close an ingest TCP connection that sent nothing for this long (0 = never)")
+	fs.DurationVar(&c.HTTPIdleTimeout.Duration, "http-idle-timeout", c.HTTPIdleTimeout.Duration, "close a keep-alive HTTP connection idle this long between requests")
+	fs.DurationVar(&c.HTTPReadTimeout.Duration, "http-read-timeout", c.HTTPReadTimeout.Duration, "the most a client may take to send a request (slow clients are cut off)")
+	return fs, configPath
+}
+
+// tuningFlags binds the sizes tuning derives (memory budget, event loops,
+// shards, buffers, connection limits) to their override flags: serve and
+// tune register this one set.
+func tuningFlags(fs *flag.FlagSet, c *Config) {
 	fs.Var(&c.MemoryBudget, "memory-budget", "memory Plumbago may use in all, e.g. 6GiB: GOMEMLIMIT is 85% of it and every derived size a share (0 = the machine's or cgroup's memory; see plumbago tune)")
 	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
 	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
@@ -237,20 +255,9 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
 	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
 	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
-	fs.Var(&c.MinFreeDisk, "min-free-disk-space", "free-space reserve of the data volume: at or below it writes stop and wait (0 = derived: 64MiB, plus 2.5 pebble memtables with pebble)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&c.CarbonConfig, "carbon-config", c.CarbonConfig, "carbon.conf to read as carbon does ([cache], [aggregator]; its CONF_DIR files too); every key is honoured or reported at start")
-	fs.StringVar(&c.CarbonInstance, "carbon-instance", c.CarbonInstance, "carbon.conf instance: its [cache:NAME] section overlays [cache]")
-	fs.StringVar(&c.StatsdConfig, "statsd-config", c.StatsdConfig, "etsy statsd config.js, evaluated as statsd does; every key is honoured or reported at start")
-	fs.StringVar(&c.GraphiteAPIConfig, "graphite-api-config", c.GraphiteAPIConfig, "graphite-api.yaml; every key is honoured or reported at start")
-	fs.StringVar(&c.CarbonUDPAddr, "carbon-udp-addr", c.CarbonUDPAddr, "carbon plaintext UDP address (empty = same as --carbon-addr; off = none, as carbon's ENABLE_UDP_LISTENER = False)")
-	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "time zone of render requests without tz= (graphite-api's time_zone)")
 	fs.IntVar(&c.MaxIngestConns, "max-ingest-conns", c.MaxIngestConns, "open ingest TCP connections, all listeners together; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", c.MaxHTTPConns, "open HTTP API connections; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
-	fs.DurationVar(&c.IngestIdleTimeout.Duration, "ingest-idle-timeout", c.IngestIdleTimeout.Duration, "close an ingest TCP connection that sent nothing for this long (0 = never)")
-	fs.DurationVar(&c.HTTPIdleTimeout.Duration, "http-idle-timeout", c.HTTPIdleTimeout.Duration, "close a keep-alive HTTP connection idle this long between requests")
-	fs.DurationVar(&c.HTTPReadTimeout.Duration, "http-read-timeout", c.HTTPReadTimeout.Duration, "the most a client may take to send a request (slow clients are cut off)")
-	return fs, configPath
+	fs.Var(&c.QueryMemoryBudget, "query-memory-budget", "memory concurrent renders may hold (estimated points x 64 bytes); past it a render waits query-queue-wait, then 503 (0 = derived; see plumbago tune)")
 }
 
 // loadConfig parses args: defaults, then the TOML file, then the flags set.

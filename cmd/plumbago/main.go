@@ -22,7 +22,6 @@ import (
 	"runtime/debug"
 
 	"github.com/plumbago/plumbago/loadtest"
-	"github.com/plumbago/plumbago/tuning"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,7 +44,7 @@ func commands() []command {
 		}},
 		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
-			return tuning.Main(a, out)
+			return runTune(a, out)
 		}},
 		{"version", "print the version", func(_ []string, out, _ io.Writer) error {
 			fmt.Fprintln(out, "plumbago", versionString())

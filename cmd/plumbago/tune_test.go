@@ -1,15 +1,17 @@
-package tuning
+package main
 
 import (
 	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/tuning"
 )
 
-func TestMainProfile(t *testing.T) {
+func TestTuneProfile(t *testing.T) {
 	var out bytes.Buffer
-	err := Main([]string{"--profile", "c3.xlarge", "--backend", "whisper", "--data-dir", t.TempDir(), "--storage-shards", "16"}, &out)
+	err := run([]string{"tune", "--profile", "c3.xlarge", "--backend", "whisper", "--data-dir", t.TempDir(), "--storage-shards", "16"}, &out, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,28 +32,28 @@ func TestMainProfile(t *testing.T) {
 	}
 }
 
-func TestMainJSON(t *testing.T) {
+func TestTuneJSON(t *testing.T) {
 	var out bytes.Buffer
-	if err := Main([]string{"--cpus", "3", "--memory", "6GiB", "--json", "--data-dir", t.TempDir()}, &out); err != nil {
+	if err := run([]string{"tune", "--cpus", "3", "--memory", "6GiB", "--json", "--data-dir", t.TempDir()}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	var r struct {
-		Machine Machine
-		Plan    Plan
-		Checks  []Check
+		Machine tuning.Machine
+		Plan    tuning.Plan
+		Checks  []tuning.Check
 	}
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Plan.EventLoops != 3 || r.Plan.StorageShards != 4 || r.Plan.PebbleCacheBytes != 1536*MiB || len(r.Checks) == 0 {
+	if r.Plan.EventLoops != 3 || r.Plan.StorageShards != 4 || r.Plan.PebbleCacheBytes != 1536*tuning.MiB || len(r.Checks) == 0 {
 		t.Fatalf("unexpected plan %+v", r.Plan)
 	}
 }
 
-// TestMainMemoryBudget: --memory-budget sizes the plan instead of the machine.
-func TestMainMemoryBudget(t *testing.T) {
+// TestTuneMemoryBudget: --memory-budget sizes the plan instead of the machine.
+func TestTuneMemoryBudget(t *testing.T) {
 	var out bytes.Buffer
-	if err := Main([]string{"--profile", "c5.large", "--memory-budget", "2GiB", "--data-dir", t.TempDir()}, &out); err != nil {
+	if err := run([]string{"tune", "--profile", "c5.large", "--memory-budget", "2GiB", "--data-dir", t.TempDir()}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"memory budget         2 GiB", "GOMEMLIMIT            1.7 GiB", "query memory          512 MiB", "write buffer          256 MiB"} {
@@ -61,10 +63,10 @@ func TestMainMemoryBudget(t *testing.T) {
 	}
 }
 
-func TestMainErrors(t *testing.T) {
+func TestTuneErrors(t *testing.T) {
 	for _, args := range [][]string{{"--profile", "m1.small"}, {"--backend", "ceres"}, {"--memory", "lots"}} {
-		if err := Main(args, &bytes.Buffer{}); err == nil {
-			t.Errorf("Main(%q) = nil, want an error", args)
+		if err := run(append([]string{"tune"}, args...), &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+			t.Errorf("tune %q = nil, want an error", args)
 		}
 	}
 }

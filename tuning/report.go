@@ -1,0 +1,127 @@
+package tuning
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Request is what `plumbago tune` asks for (cmd/plumbago parses its flags).
+type Request struct {
+	DataDir   string    // data directory whose volume is checked
+	Profile   string    // an instance type to size for instead of this machine ("" = detect)
+	CPUs      int       // size for this many CPUs instead of the detected count (0 = detected)
+	Memory    int64     // size for this much memory instead of the detected amount (0 = detected)
+	JSON      bool      // print the plan and checks as JSON
+	Overrides Overrides // the sizes fixed by the operator, and the backend
+}
+
+// Report detects the machine (or takes a profile), derives the plan,
+// checks the kernel and prints what to apply.
+func Report(stdout io.Writer, r Request) error {
+	o := r.Overrides
+	if o.Backend != "pebble" && o.Backend != "whisper" {
+		return fmt.Errorf("tune: unknown backend %q (want pebble or whisper)", o.Backend)
+	}
+	var m Machine
+	if r.Profile != "" {
+		p, ok := Profiles[r.Profile]
+		if !ok {
+			return fmt.Errorf("tune: unknown profile %q (have %s)", r.Profile, strings.Join(ProfileNames(), ", "))
+		}
+		m = p.Machine()
+	} else {
+		var err error
+		if m, err = Detect(); err != nil {
+			return fmt.Errorf("tune: detecting machine: %w", err)
+		}
+	}
+	if r.CPUs > 0 {
+		m.CPUs, m.CPUSource = r.CPUs, "--cpus"
+	}
+	if r.Memory > 0 {
+		m.MemoryBytes, m.MemorySource = r.Memory, "--memory"
+	}
+	env := ReadEnvironment(r.DataDir)
+	if r.Profile == "" {
+		if v, err := env.Sysctl("net.core.rmem_max"); err == nil {
+			m.RmemMax = v
+		}
+	}
+	plan := Derive(m, o)
+	checks := CheckKernel(plan, env)
+	if r.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Machine Machine
+			Plan    Plan
+			Checks  []Check
+		}{m, plan, checks})
+	}
+	return Print(stdout, m, plan, checks)
+}
+
+// Print writes the human-readable tune report.
+func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
+	fmt.Fprintf(w, "machine: %s, %d CPUs (%s), %s memory (%s)\n\n", m.Name, m.CPUs, m.CPUSource, FormatBytes(m.MemoryBytes), m.MemorySource)
+	fmt.Fprintf(w, "plan for the %s backend (serve uses the same; override with the flag shown):\n", p.Backend)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	rows := []struct{ name, flag, val string }{
+		{"memory budget", "--memory-budget", FormatBytes(p.MemoryBudget)},
+		{"event loops", "--event-loops", fmt.Sprint(p.EventLoops)},
+		{"storage shards", "--storage-shards", fmt.Sprint(p.StorageShards)},
+		{"queue chunks", "--queue-chunks", fmt.Sprint(p.QueueChunks)},
+		{"write buffer", "--write-buffer", FormatBytes(int64(p.WriteBufferBytes))},
+		{"pebble cache", "--pebble-cache", FormatBytes(p.PebbleCacheBytes)},
+		{"pebble memtable", "--pebble-memtable", FormatBytes(p.PebbleMemTableBytes)},
+		{"GOMEMLIMIT", "--gomemlimit", FormatBytes(p.GoMemLimit)},
+		{"socket recv buffer", "--socket-recv-buffer", FormatBytes(int64(p.SocketRecvBuffer))},
+		{"statsd timer samples", "timerSampleBudget", fmt.Sprint(p.StatsdTimerSamples)},
+		{"query memory", "--query-memory-budget", FormatBytes(p.QueryMemoryBytes)},
+		{"ingest connections", "--max-ingest-conns", fmt.Sprint(p.MaxIngestConns)},
+		{"http connections", "--max-http-conns", fmt.Sprint(p.MaxHTTPConns)},
+	}
+	for _, r := range rows {
+		reason := ""
+		for _, line := range p.Reasons {
+			if rest, ok := strings.CutPrefix(line, r.name+": "); ok {
+				reason = rest
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.name, r.val, r.flag, reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nkernel and volume:\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var sysctl, other []string
+	for _, c := range checks {
+		status := "ok"
+		if !c.OK {
+			status = "CHANGE"
+			if strings.Contains(c.Fix, " = ") {
+				sysctl = append(sysctl, c.Fix)
+			} else {
+				other = append(other, c.Fix)
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\twant %s\t%s\n", status, c.Name, c.Current, c.Want, c.Why)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(sysctl) > 0 {
+		fmt.Fprintf(w, "\n# /etc/sysctl.d/60-plumbago.conf, then: sysctl --system\n%s\n", strings.Join(sysctl, "\n"))
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(w, "\n# also:\n%s\n", strings.Join(other, "\n"))
+	}
+	if len(sysctl) == 0 && len(other) == 0 {
+		fmt.Fprintf(w, "\nnothing to change.\n")
+	}
+	return nil
+}
