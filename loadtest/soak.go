@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -198,33 +199,42 @@ func (s *soak) prepare() error {
 	if err := os.WriteFile(s.schemas, []byte(fmt.Sprintf("[all]\npattern = .*\nretentions = 1s:%ds\n", keep)), 0o644); err != nil {
 		return fmt.Errorf("soak: %w", err)
 	}
+	return s.pickPorts()
+}
+
+// pickPorts picks the server's loopback ports. The carbon and statsd ports
+// serve TCP and UDP, so each is one the kernel just had free in both.
+func (s *soak) pickPorts() error {
 	var err error
-	if s.httpA, err = freeAddr("tcp"); err != nil {
+	if s.httpA, err = freeAddr(); err != nil {
 		return err
 	}
-	if s.carbonA, err = freeAddr("tcp"); err != nil {
+	if s.carbonA, err = freeAddr(); err != nil {
 		return err
 	}
-	s.statsdA, err = freeAddr("udp")
+	s.statsdA, err = freeAddr()
 	return err
 }
 
-// freeAddr returns a loopback address the kernel just had free.
-func freeAddr(network string) (string, error) {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+// freeAddr returns a loopback address whose port the kernel just had free
+// for both TCP and UDP.
+func freeAddr() (string, error) {
+	var last error
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return "", fmt.Errorf("soak: picking a port: %w", err)
 		}
-		defer c.Close()
-		return c.LocalAddr().String(), nil
+		addr := l.Addr().String()
+		c, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			c.Close()
+			return addr, nil
+		}
+		last = err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("soak: picking a port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", fmt.Errorf("soak: picking a port free for TCP and UDP: %w", last)
 }
 
 // run alternates server runs under load with stops, and checks the points
@@ -286,36 +296,76 @@ func (s *soak) run(ctx context.Context) error {
 	return srv.term()
 }
 
+// startServer starts the server and waits for /healthz. Between runs its
+// ports are free for anyone: a start that finds one taken (another process
+// took it meanwhile) picks new ports and tries again, up to 5 times.
 func (s *soak) startServer(ctx context.Context) (*soakServer, error) {
+	for attempt := 1; ; attempt++ {
+		srv, bindLost, err := s.tryStart(ctx)
+		if !bindLost || attempt == 5 {
+			return srv, err
+		}
+		fmt.Fprintf(s.cfg.Log, "soak: a port was taken meanwhile (%v); picking new ports\n", err)
+		if err := s.pickPorts(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// tryStart makes one start; bindLost says it failed on a port in use.
+func (s *soak) tryStart(ctx context.Context) (srv *soakServer, bindLost bool, err error) {
 	args := []string{"serve", "--backend", s.cfg.Backend, "--data-dir", s.cfg.DataDir, "--schemas", s.schemas,
 		"--http-addr", s.httpA, "--carbon-addr", s.carbonA, "--statsd-addr", s.statsdA,
 		"--pickle-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
 		"--sync-interval", s.cfg.SyncInterval.String(), "--statsd-flush-interval", "1s", "--flush-interval", "200ms"}
 	cmd := exec.Command(s.cfg.Binary, args...)
-	cmd.Stdout, cmd.Stderr = s.cfg.ServerLog, s.cfg.ServerLog
+	var startLog tailWriter
+	cmd.Stdout, cmd.Stderr = s.cfg.ServerLog, io.MultiWriter(s.cfg.ServerLog, &startLog)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("soak: starting %s: %w", s.cfg.Binary, err)
+		return nil, false, fmt.Errorf("soak: starting %s: %w", s.cfg.Binary, err)
 	}
-	srv := &soakServer{cmd: cmd, http: s.httpA, carbon: s.carbonA, statsd: s.statsdA, exited: make(chan struct{})}
+	srv = &soakServer{cmd: cmd, http: s.httpA, carbon: s.carbonA, statsd: s.statsdA, exited: make(chan struct{})}
 	go func() { cmd.Wait(); close(srv.exited) }()
 	client := s.client
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		select {
 		case <-srv.exited:
-			return nil, fmt.Errorf("soak: server exited while starting (%v)", cmd.ProcessState)
+			return nil, startLog.contains("address already in use"), fmt.Errorf("soak: server exited while starting (%v)", cmd.ProcessState)
 		default:
 		}
 		if r, err := client.Get("http://" + srv.http + "/healthz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusOK {
-				return srv, nil
+				return srv, false, nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	srv.kill()
-	return nil, errors.New("soak: server did not become healthy within 2 minutes")
+	return nil, false, errors.New("soak: server did not become healthy within 2 minutes")
+}
+
+// tailWriter keeps the last 4 KiB written to it (a starting server's log).
+type tailWriter struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - 4096; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) contains(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Contains(w.buf, []byte(s))
 }
 
 func (srv *soakServer) kill() {
