@@ -193,7 +193,9 @@ func (l *Listener) Failing() error {
 		return nil
 	}
 	if l.descriptorsFree() {
-		l.failing.CompareAndSwap(f, nil)
+		if l.failing.CompareAndSwap(f, nil) {
+			l.logRecovered(f)
+		}
 		return nil
 	}
 	return fmt.Errorf("%w (since %s)", f.err, f.since.UTC().Format(time.RFC3339))
@@ -276,11 +278,16 @@ func (l *Listener) AcceptTCP() (conn *net.TCPConn, release func(), err error) {
 // spare descriptor). Call it from the goroutine calling AcceptTCP; Accept
 // calls it itself.
 func (l *Listener) OK() {
-	if f := l.failing.Load(); f != nil && !l.lastSpare {
-		l.failing.Store(nil)
-		l.cfg.Logger.Info("accepting connections again", "listener", l.cfg.Name, "addr", l.ln.Addr().String(),
-			"after", time.Since(f.since).Round(time.Millisecond).String())
+	if f := l.failing.Load(); f != nil && !l.lastSpare && l.failing.CompareAndSwap(f, nil) {
+		l.logRecovered(f)
 	}
+}
+
+// logRecovered logs the end of failure f, once: by whichever of OK (a
+// connection was used) and Failing (descriptors can be opened again) clears it.
+func (l *Listener) logRecovered(f *failure) {
+	l.cfg.Logger.Info("accepting connections again", "listener", l.cfg.Name, "addr", l.ln.Addr().String(),
+		"after", time.Since(f.since).Round(time.Millisecond).String())
 }
 
 // Fail reports that the caller could not use the last accepted connection
