@@ -54,9 +54,21 @@ func benchRender(b *testing.B, uri string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	var cpu0, cpu1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
 	for i := 0; i < b.N; i++ {
 		plumbago(a, uri)
 	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpu1)
+	reportCPU(b, &cpu0, &cpu1)
+}
+
+// reportCPU adds the process CPU time per operation (user + system,
+// all threads: GC included) between two getrusage readings: steadier
+// than ns/op on a loaded machine.
+func reportCPU(b *testing.B, cpu0, cpu1 *syscall.Rusage) {
+	cpu := tv(cpu1.Utime) + tv(cpu1.Stime) - tv(cpu0.Utime) - tv(cpu0.Stime)
+	b.ReportMetric(cpu*1e9/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkGraph10x1000PNG: /render of 10 series × 1,000 points as an

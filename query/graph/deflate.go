@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -14,8 +15,10 @@ type rleZlib struct {
 	out   []byte
 	acc   uint64
 	nbits uint
-	adler uint32
-	prev  int // previous byte of the stream, -1 at the start
+	// the Adler-32 sums and the bytes added since they were reduced
+	s1, s2  uint32
+	pending int
+	prev    int // previous byte of the stream, -1 at the start
 }
 
 // Fixed Huffman codes, bit-reversed for the LSB-first stream.
@@ -60,18 +63,19 @@ func init() {
 }
 
 func (z *rleZlib) reset(dst []byte) {
-	*z = rleZlib{out: append(dst[:0], 0x78, 0x01), adler: 1, prev: -1}
+	*z = rleZlib{out: append(dst[:0], 0x78, 0x01), s1: 1, prev: -1}
 	z.put(1, 1) // BFINAL
 	z.put(1, 2) // BTYPE 01: fixed codes
 }
 
+// put appends the n low bits of v (n ≤ 16) to the stream.
 func (z *rleZlib) put(v uint64, n uint) {
 	z.acc |= v << z.nbits
 	z.nbits += n
-	for z.nbits >= 8 {
-		z.out = append(z.out, byte(z.acc))
-		z.acc >>= 8
-		z.nbits -= 8
+	if z.nbits >= 32 {
+		z.out = binary.LittleEndian.AppendUint32(z.out, uint32(z.acc))
+		z.acc >>= 32
+		z.nbits -= 32
 	}
 }
 
@@ -86,8 +90,22 @@ func (z *rleZlib) match(l int) {
 	z.put(0, 5) // distance code 0 (distance 1), no extra bits
 }
 
+const adlerMod = 65521
+
+// adlerByte adds c to the Adler-32 sums, reducing them every 5,552
+// bytes (the most that cannot overflow 32 bits).
+func (z *rleZlib) adlerByte(c byte) {
+	z.s1 += uint32(c)
+	z.s2 += z.s1
+	if z.pending++; z.pending >= 5552 {
+		z.s1 %= adlerMod
+		z.s2 %= adlerMod
+		z.pending = 0
+	}
+}
+
+// write emits p, repeats of the previous byte as runs.
 func (z *rleZlib) write(p []byte) {
-	z.adler = adler32Update(z.adler, p)
 	i := 0
 	for i < len(p) {
 		b := p[i]
@@ -97,38 +115,77 @@ func (z *rleZlib) write(p []byte) {
 				j++
 			}
 			if n := j - i; n >= 3 {
+				for _, c := range p[i:j] {
+					z.adlerByte(c)
+				}
 				z.match(n)
 				i = j
 				continue
 			}
 		}
+		z.adlerByte(b)
 		z.sym(int(b))
 		z.prev = int(b)
 		i++
 	}
 }
 
-func (z *rleZlib) finish() []byte {
-	z.sym(256)
-	if z.nbits > 0 {
-		z.out = append(z.out, byte(z.acc))
-		z.acc, z.nbits = 0, 0
+// literals emits p as literal codes (no runs), for the few changed
+// bytes of a pixel.
+func (z *rleZlib) literals(p []byte) {
+	acc, nbits := z.acc, z.nbits
+	s1, s2 := z.s1, z.s2
+	for _, c := range p {
+		s1 += uint32(c)
+		s2 += s1
+		acc |= uint64(fixedLitCode[c]) << nbits
+		nbits += uint(fixedLitLen[c])
+		if nbits >= 32 {
+			z.out = binary.LittleEndian.AppendUint32(z.out, uint32(acc))
+			acc >>= 32
+			nbits -= 32
+		}
 	}
-	return append(z.out, byte(z.adler>>24), byte(z.adler>>16), byte(z.adler>>8), byte(z.adler))
+	z.acc, z.nbits, z.s1, z.s2 = acc, nbits, s1, s2
+	if len(p) > 0 {
+		z.prev = int(p[len(p)-1])
+	}
+	if z.pending += len(p); z.pending >= 5552-8 {
+		z.s1 %= adlerMod
+		z.s2 %= adlerMod
+		z.pending = 0
+	}
 }
 
-func adler32Update(a uint32, p []byte) uint32 {
-	const mod = 65521
-	s1, s2 := a&0xffff, a>>16
-	for len(p) > 0 {
-		n := min(len(p), 5552)
-		for _, c := range p[:n] {
-			s1 += uint32(c)
-			s2 += s1
-		}
-		s1 %= mod
-		s2 %= mod
-		p = p[n:]
+// zeros emits n zero bytes: zeros leave the Adler-32 s1 as it is and add
+// s1 to s2 each, so the sums move by arithmetic, not by byte.
+func (z *rleZlib) zeros(n int) {
+	z.s1 %= adlerMod
+	z.s2 = uint32((uint64(z.s2) + uint64(n)*uint64(z.s1)) % adlerMod)
+	z.pending = 0
+	if z.prev != 0 {
+		z.sym(0)
+		z.prev = 0
+		n--
 	}
-	return s2<<16 | s1
+	for n >= 3 {
+		l := min(n, 258)
+		z.match(l)
+		n -= l
+	}
+	for ; n > 0; n-- {
+		z.sym(0)
+	}
+}
+
+func (z *rleZlib) finish() []byte {
+	z.sym(256)
+	for z.nbits > 0 {
+		z.out = append(z.out, byte(z.acc))
+		z.acc >>= 8
+		z.nbits = max(z.nbits, 8) - 8
+	}
+	z.s1 %= adlerMod
+	z.s2 %= adlerMod
+	return append(z.out, byte(z.s2>>8), byte(z.s2), byte(z.s1>>8), byte(z.s1))
 }

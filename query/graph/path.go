@@ -189,41 +189,50 @@ func (p *path) copyPath() path {
 
 // polyline is one flattened subpath.
 type polyline struct {
-	pts    []float64 // x0,y0,x1,y1,...
-	closed bool
+	pts      []float64 // x0,y0,x1,y1,...
+	closed   bool
+	off, end int // pts within flatten's buffer
 }
 
 // flatten turns p into polylines, curves split into segments at most
-// tol off the curve.
-func (p *path) flatten(tol float64, out []polyline) []polyline {
-	var cur *polyline
+// tol off the curve. The points of all polylines share buf (returned
+// grown), so that a path's flattening allocates nothing once the
+// buffers are warm.
+func (p *path) flatten(tol float64, out []polyline, buf []float64) ([]polyline, []float64) {
+	first := len(out)
+	buf = buf[:0]
+	open := false
 	j := 0
 	lastX, lastY := 0.0, 0.0
-	start := func(x, y float64) {
-		out = append(out, polyline{pts: []float64{x, y}})
-		cur = &out[len(out)-1] // valid until the next start
+	end := func() {
+		if open {
+			out[len(out)-1].end = len(buf)
+			open = false
+		}
 	}
 	for _, c := range p.cmds {
 		switch c {
 		case cmdMove:
 			lastX, lastY = p.pts[j], p.pts[j+1]
-			cur = nil
+			end()
 			j += 2
 			continue
 		case cmdClose:
-			if cur != nil {
-				cur.closed = true
-				cur = nil
+			if open {
+				out[len(out)-1].closed = true
+				end()
 			}
 			continue
 		}
-		if cur == nil {
-			start(lastX, lastY)
+		if !open {
+			out = append(out, polyline{off: len(buf)})
+			buf = append(buf, lastX, lastY)
+			open = true
 		}
 		switch c {
 		case cmdLine:
 			lastX, lastY = p.pts[j], p.pts[j+1]
-			cur.pts = append(cur.pts, lastX, lastY)
+			buf = append(buf, lastX, lastY)
 			j += 2
 		case cmdQuad:
 			x0, y0 := lastX, lastY
@@ -234,7 +243,7 @@ func (p *path) flatten(tol float64, out []polyline) []polyline {
 			for i := 1; i <= n; i++ {
 				t := float64(i) / float64(n)
 				u := 1 - t
-				cur.pts = append(cur.pts, u*u*x0+2*u*t*x1+t*t*x2, u*u*y0+2*u*t*y1+t*t*y2)
+				buf = append(buf, u*u*x0+2*u*t*x1+t*t*x2, u*u*y0+2*u*t*y1+t*t*y2)
 			}
 			lastX, lastY = x2, y2
 			j += 4
@@ -248,11 +257,15 @@ func (p *path) flatten(tol float64, out []polyline) []polyline {
 				t := float64(i) / float64(n)
 				u := 1 - t
 				a, b, cc, dd := u*u*u, 3*u*u*t, 3*u*t*t, t*t*t
-				cur.pts = append(cur.pts, a*x0+b*x1+cc*x2+dd*x3, a*y0+b*y1+cc*y2+dd*y3)
+				buf = append(buf, a*x0+b*x1+cc*x2+dd*x3, a*y0+b*y1+cc*y2+dd*y3)
 			}
 			lastX, lastY = x3, y3
 			j += 6
 		}
 	}
-	return out
+	end()
+	for i := first; i < len(out); i++ {
+		out[i].pts = buf[out[i].off:out[i].end:out[i].end]
+	}
+	return out, buf
 }

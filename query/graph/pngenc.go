@@ -6,17 +6,18 @@ import (
 	"hash/crc32"
 )
 
+// pngBuffers are the encoder's reusable buffers.
+type pngBuffers struct {
+	z    rleZlib
+	zbuf []byte
+}
+
 // encodePNG writes the picture as an 8-bit PNG: RGB when every pixel is
 // opaque, else RGBA (straight alpha), each row with the Sub filter and
 // compressed by rleZlib. graphite-web's pictures are mostly flat colour,
-// which Sub turns into runs of zeros.
-// pngBuffers are the encoder's reusable buffers.
-type pngBuffers struct {
-	z         rleZlib
-	zbuf      []byte
-	row, prev []byte
-}
-
+// which Sub turns into runs of zeros: a pixel equal to its left
+// neighbour is bpp zero bytes, written as one run without looking at
+// the bytes.
 func encodePNG(r *raster) ([]byte, error) {
 	defer r.release()
 	img := r.img
@@ -33,53 +34,54 @@ func encodePNG(r *raster) ([]byte, error) {
 	if opaque {
 		bpp, ctype = 3, 2
 	}
-	var out bytes.Buffer
-	out.Grow(w * h / 4)
+	pb := &r.png
+	pb.z.reset(pb.zbuf)
+	var lit [8]byte
+	for y := 0; y < h; y++ {
+		src := img.Pix[y*img.Stride : y*img.Stride+w*4]
+		pb.z.write(subFilter[:]) // the Sub filter
+		var left [4]byte         // the previous pixel, straight alpha
+		prev := uint32(0)        // the previous pixel as stored, 0 before the row
+		zeros := 0
+		for x := 0; x < w; x++ {
+			p := binary.LittleEndian.Uint32(src[x*4:])
+			if p == prev && x > 0 {
+				zeros += bpp
+				continue
+			}
+			if zeros > 0 {
+				pb.z.zeros(zeros)
+				zeros = 0
+			}
+			prev = p
+			var cur [4]byte
+			switch a := byte(p >> 24); {
+			case a == 255:
+				cur = [4]byte{byte(p), byte(p >> 8), byte(p >> 16), 255}
+			case a == 0:
+			default: // un-premultiply
+				cur = [4]byte{unpre(byte(p), a), unpre(byte(p>>8), a), unpre(byte(p>>16), a), a}
+			}
+			for i := 0; i < bpp; i++ {
+				lit[i] = cur[i] - left[i]
+			}
+			left = cur
+			pb.z.literals(lit[:bpp])
+		}
+		if zeros > 0 {
+			pb.z.zeros(zeros)
+		}
+	}
+	pb.zbuf = pb.z.finish()
+	out := bytes.NewBuffer(make([]byte, 0, len(pb.zbuf)+64))
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	var hdr [13]byte
 	binary.BigEndian.PutUint32(hdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(hdr[4:], uint32(h))
 	hdr[8], hdr[9] = 8, ctype
-	writeChunk(&out, "IHDR", hdr[:])
-	pb := &r.png
-	pb.z.reset(pb.zbuf)
-	if cap(pb.row) < 1+w*4 {
-		pb.row, pb.prev = make([]byte, 1+w*4), make([]byte, w*4)
-	}
-	row := pb.row[:1+w*bpp]
-	prev := pb.prev[:w*bpp] // this row unfiltered
-	for y := 0; y < h; y++ {
-		src := img.Pix[y*img.Stride : y*img.Stride+w*4]
-		cur := prev[:0]
-		for x := 0; x < w; x++ {
-			p := src[x*4 : x*4+4 : x*4+4]
-			a := p[3]
-			if bpp == 3 {
-				cur = append(cur, p[0], p[1], p[2])
-				continue
-			}
-			switch a {
-			case 0:
-				cur = append(cur, 0, 0, 0, 0)
-			case 255:
-				cur = append(cur, p[0], p[1], p[2], 255)
-			default: // un-premultiply
-				cur = append(cur, unpre(p[0], a), unpre(p[1], a), unpre(p[2], a), a)
-			}
-		}
-		row[0] = 1 // Sub
-		for i := 0; i < len(cur); i++ {
-			left := byte(0)
-			if i >= bpp {
-				left = cur[i-bpp]
-			}
-			row[1+i] = cur[i] - left
-		}
-		pb.z.write(row)
-	}
-	pb.zbuf = pb.z.finish()
-	writeChunk(&out, "IDAT", pb.zbuf)
-	writeChunk(&out, "IEND", nil)
+	writeChunk(out, "IHDR", hdr[:])
+	writeChunk(out, "IDAT", pb.zbuf)
+	writeChunk(out, "IEND", nil)
 	return out.Bytes(), nil
 }
 
@@ -97,3 +99,5 @@ func writeChunk(out *bytes.Buffer, typ string, data []byte) {
 	binary.BigEndian.PutUint32(n[:], crc.Sum32())
 	out.Write(n[:])
 }
+
+var subFilter = [1]byte{1}

@@ -3,8 +3,10 @@ package graph
 import (
 	"bytes"
 	"image"
+	"image/draw"
 	"image/png"
 	"math/rand"
+	"os"
 	"testing"
 )
 
@@ -61,6 +63,30 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 					t.Fatalf("opaque %v pixel %d,%d: %v, want %v", opaque, x, y, got, want)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkEncodePNG: the PNG writer alone on a dense 800×600 line graph
+// (testdata/bench-10x1000.png, drawn by BenchmarkGraph10x1000PNG's request).
+func BenchmarkEncodePNG(b *testing.B) {
+	f, err := os.ReadFile("testdata/bench-10x1000.png")
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := png.Decode(bytes.NewReader(f))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, h := src.Bounds().Dx(), src.Bounds().Dy()
+	pix := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(pix, pix.Rect, src, image.Point{}, draw.Src)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r := newRaster(w, h)
+		copy(r.img.Pix, pix.Pix)
+		if _, err := encodePNG(r); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/draw"
 	"math"
-	"sync"
 
 	"golang.org/x/image/vector"
 )
@@ -23,15 +22,23 @@ type raster struct {
 	masks     [][]uint8 // clip masks of this picture
 	freeMasks [][]uint8
 	png       pngBuffers
+	polys     polygons
+	tileFill  []int32
+	flatBuf   []float64
+	tileCov   image.Alpha
 }
 
 // rasters are reused between requests: the picture, coverage and clip
-// buffers and the rasteriser's accumulator are most of a graph's memory.
-var rasters sync.Pool
+// buffers and the rasteriser's accumulator are most of a graph's memory
+// and time to allocate. A bounded free list (not a sync.Pool, which
+// every garbage collection empties) keeps at most two.
+var rasters = make(chan *raster, 2)
 
 func newRaster(w, h int) *raster {
-	r, _ := rasters.Get().(*raster)
-	if r == nil {
+	var r *raster
+	select {
+	case r = <-rasters:
+	default:
 		r = &raster{}
 	}
 	n := w * h * 4
@@ -54,7 +61,10 @@ func (r *raster) release() {
 	r.freeMasks = append(r.freeMasks, r.masks...)
 	r.masks = r.masks[:0]
 	r.img = nil
-	rasters.Put(r)
+	select {
+	case rasters <- r:
+	default:
+	}
 }
 
 // newMask returns a zeroed full-picture mask.
@@ -84,7 +94,7 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 	if clip == nil && c.a == 1 && r.fillPixelRect(p, c) {
 		return
 	}
-	r.lines = p.flatten(0.1, r.lines[:0])
+	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	r.paint(c, clip, func(add func([]float64)) {
 		for _, pl := range r.lines {
 			add(pl.pts)
@@ -93,14 +103,181 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 }
 
 func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
-	r.lines = p.flatten(0.1, r.lines[:0])
+	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	lines := r.lines
 	if len(st.dash) > 0 {
 		lines = dashPolylines(lines, st.dash, st.dashOffset)
 	}
-	r.paint(c, clip, func(add func([]float64)) {
-		strokePolylines(lines, st.width, polygonSink(add))
-	})
+	r.polys.reset()
+	strokePolylines(lines, st.width, r.polys.add)
+	r.paintTiles(c, clip)
+}
+
+// polygons is a stroke outline kept as its small convex pieces with
+// their bounds, so that they can be rasterised a strip of the picture
+// at a time.
+type polygons struct {
+	pts   []float32
+	polys []polyRef
+	add   polygonSink // appends to pts and polys
+	// per tile: the indices of the polygons that touch it
+	tileStart, tilePolys []int32
+}
+
+type polyRef struct {
+	off, end       int32 // pts[off:end]
+	x0, y0, x1, y1 float32
+}
+
+func (ps *polygons) reset() {
+	ps.pts, ps.polys = ps.pts[:0], ps.polys[:0]
+	if ps.add == nil {
+		ps.add = func(pts []float64) {
+			pr := polyRef{off: int32(len(ps.pts)), x0: math.MaxFloat32, y0: math.MaxFloat32, x1: -math.MaxFloat32, y1: -math.MaxFloat32}
+			for i := 0; i+1 < len(pts); i += 2 {
+				x, y := float32(pts[i]), float32(pts[i+1])
+				pr.x0, pr.x1 = min(pr.x0, x), max(pr.x1, x)
+				pr.y0, pr.y1 = min(pr.y0, y), max(pr.y1, y)
+				ps.pts = append(ps.pts, x, y)
+			}
+			if pr.end = int32(len(ps.pts)); pr.end-pr.off >= 4 {
+				ps.polys = append(ps.polys, pr)
+			} else {
+				ps.pts = ps.pts[:pr.off]
+			}
+		}
+	}
+}
+
+// tileW × tileH are the tiles a stroke is rasterised in: a line across
+// the picture covers a few pixels of each column, and the rasteriser's
+// cost is the area it accumulates, so only the tiles the stroke's pieces
+// touch are rasterised, each trimmed to their bounds.
+const (
+	tileW = 16
+	tileH = 64
+)
+
+// paintTiles rasterises r.polys a tile at a time and composites colour
+// c through the coverage and clip. The coverage is the same as one pass
+// over the whole bounds: the rasteriser adds each edge's coverage to its
+// row independently, a piece's edges left of a tile land in its first
+// column (where they belong), and the pieces wholly outside a tile add
+// nothing to it (each is closed: its edges cancel along every row).
+func (r *raster) paintTiles(c rgba, clip *clipState) {
+	ps := &r.polys
+	if len(ps.polys) == 0 {
+		return
+	}
+	minX, minY, maxX, maxY := float32(math.MaxFloat32), float32(math.MaxFloat32), float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+	for _, p := range ps.polys {
+		minX, maxX = min(minX, p.x0), max(maxX, p.x1)
+		minY, maxY = min(minY, p.y0), max(maxY, p.y1)
+	}
+	if math.IsNaN(float64(minX)) || math.IsNaN(float64(minY)) || math.IsNaN(float64(maxX)) || math.IsNaN(float64(maxY)) {
+		return
+	}
+	b := bbox{floorClamp(minX, 0, r.w), floorClamp(minY, 0, r.h), floorClamp(maxX, 0, r.w) + 1, floorClamp(maxY, 0, r.h) + 1}
+	b.x1, b.y1 = min(b.x1+1, r.w), min(b.y1+1, r.h)
+	if b.x0 >= b.x1 || b.y0 >= b.y1 {
+		return
+	}
+	var mask []uint8
+	if clip != nil {
+		mask = r.clipMask(clip)
+	}
+	nx := (b.x1 - b.x0 + tileW - 1) / tileW
+	ny := (b.y1 - b.y0 + tileH - 1) / tileH
+	n := nx * ny
+	// bin the polygons by tile (counting sort)
+	ps.tileStart = append(ps.tileStart[:0], make([]int32, n+1)...)
+	tiles := func(p *polyRef) (tx0, tx1, ty0, ty1 int) {
+		tx0 = (floorClamp(p.x0, b.x0, b.x1-1) - b.x0) / tileW
+		tx1 = (floorClamp(p.x1, b.x0, b.x1-1) - b.x0) / tileW
+		ty0 = (floorClamp(p.y0, b.y0, b.y1-1) - b.y0) / tileH
+		ty1 = (floorClamp(p.y1, b.y0, b.y1-1) - b.y0) / tileH
+		return
+	}
+	total := 0
+	for i := range ps.polys {
+		tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
+		for ty := ty0; ty <= ty1; ty++ {
+			for tx := tx0; tx <= tx1; tx++ {
+				ps.tileStart[ty*nx+tx+1]++
+			}
+		}
+		total += (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
+	}
+	for t := 1; t <= n; t++ {
+		ps.tileStart[t] += ps.tileStart[t-1]
+	}
+	if cap(ps.tilePolys) < total {
+		ps.tilePolys = make([]int32, total)
+	}
+	ps.tilePolys = ps.tilePolys[:total]
+	fill := append(r.tileFill[:0], ps.tileStart[:n]...)
+	for i := range ps.polys {
+		tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
+		for ty := ty0; ty <= ty1; ty++ {
+			for tx := tx0; tx <= tx1; tx++ {
+				t := ty*nx + tx
+				ps.tilePolys[fill[t]] = int32(i)
+				fill[t]++
+			}
+		}
+	}
+	r.tileFill = fill
+	for t := 0; t < n; t++ {
+		idx := ps.tilePolys[ps.tileStart[t]:ps.tileStart[t+1]]
+		if len(idx) == 0 {
+			continue
+		}
+		x0, y0 := float32(math.MaxFloat32), float32(math.MaxFloat32)
+		x1, y1 := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+		for _, i := range idx {
+			p := &ps.polys[i]
+			x0, y0 = min(x0, p.x0), min(y0, p.y0)
+			x1, y1 = max(x1, p.x1), max(y1, p.y1)
+		}
+		// the tile, trimmed to its pieces' bounds
+		tx, ty := b.x0+t%nx*tileW, b.y0+t/nx*tileH
+		sb := bbox{max(tx, floorClamp(x0, 0, r.w)), max(ty, floorClamp(y0, 0, r.h)),
+			min(tx+tileW, b.x1, floorClamp(x1, 0, r.w)+2), min(ty+tileH, b.y1, floorClamp(y1, 0, r.h)+2)}
+		if sb.x0 >= sb.x1 || sb.y0 >= sb.y1 {
+			continue
+		}
+		sw, sh := sb.x1-sb.x0, sb.y1-sb.y0
+		r.rz.Reset(sw, sh)
+		r.rz.DrawOp = draw.Src
+		ox, oy := float32(sb.x0), float32(sb.y0)
+		for _, i := range idx {
+			pts := ps.pts[ps.polys[i].off:ps.polys[i].end]
+			r.rz.MoveTo(pts[0]-ox, pts[1]-oy)
+			for k := 2; k+1 < len(pts); k += 2 {
+				r.rz.LineTo(pts[k]-ox, pts[k+1]-oy)
+			}
+			r.rz.ClosePath()
+		}
+		if cap(r.covBuf) < sw*sh {
+			r.covBuf = make([]uint8, r.w*r.h)
+		}
+		cov := &r.tileCov
+		*cov = image.Alpha{Pix: r.covBuf[:sw*sh], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
+		r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
+		r.composite(c, cov.Pix, sw, sh, sb, mask)
+	}
+}
+
+// floorClamp is floor(v) within [lo, hi].
+func floorClamp(v float32, lo, hi int) int {
+	f := math.Floor(float64(v))
+	if f < float64(lo) {
+		return lo
+	}
+	if f > float64(hi) {
+		return hi
+	}
+	return int(f)
 }
 
 // paint rasterises the polygons that gen produces (two passes: bounds,
@@ -209,7 +386,7 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 	m := r.newMask()
 	r.rz.Reset(r.w, r.h)
 	r.rz.DrawOp = draw.Src
-	r.lines = c.p.flatten(0.1, r.lines[:0])
+	r.lines, r.flatBuf = c.p.flatten(0.1, r.lines[:0], r.flatBuf)
 	for _, pl := range r.lines {
 		if len(pl.pts) < 4 {
 			continue
@@ -223,9 +400,7 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 	a := &image.Alpha{Pix: m, Stride: r.w, Rect: image.Rect(0, 0, r.w, r.h)}
 	r.rz.Draw(a, a.Rect, image.Opaque, image.Point{})
 	if parent != nil {
-		for i := range m {
-			m[i] = uint8((uint(m[i])*uint(parent[i]) + 127) / 255)
-		}
+		intersectMask(m, parent)
 	}
 	c.mask = m
 	return m
@@ -260,4 +435,26 @@ func (r *raster) fillPixelRect(p *path, c rgba) bool {
 		}
 	}
 	return true
+}
+
+// intersectMask multiplies mask m by parent, eight pixels at a time
+// where either is all 0 or all 255 (most of a clip mask).
+func intersectMask(m, parent []uint8) {
+	i := 0
+	for ; i+8 <= len(m); i += 8 {
+		a := binary.LittleEndian.Uint64(m[i:])
+		p := binary.LittleEndian.Uint64(parent[i:])
+		switch {
+		case a == 0 || p == ^uint64(0):
+		case p == 0 || a == ^uint64(0):
+			binary.LittleEndian.PutUint64(m[i:], p&a)
+		default:
+			for k := i; k < i+8; k++ {
+				m[k] = uint8((uint(m[k])*uint(parent[k]) + 127) / 255)
+			}
+		}
+	}
+	for ; i < len(m); i++ {
+		m[i] = uint8((uint(m[i])*uint(parent[i]) + 127) / 255)
+	}
 }

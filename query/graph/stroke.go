@@ -177,9 +177,10 @@ func join(x0, y0, x1, y1, x2, y2, hw float64, buf []float64, emit func([]float64
 	emit(q)
 }
 
-// dedupe drops consecutive repeated points (they have no direction).
+// dedupe drops consecutive repeated points (they have no direction), in
+// place.
 func dedupe(pts []float64) []float64 {
-	out := pts[:0:0]
+	out := pts[:0]
 	for i := 0; i+1 < len(pts); i += 2 {
 		if n := len(out); n >= 2 && out[n-2] == pts[i] && out[n-1] == pts[i+1] {
 			continue
