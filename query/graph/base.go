@@ -30,7 +30,7 @@ func newBase(p *Params, be backend, width, height float64) *base {
 		fg: p.foreground, bg: p.background, majorLine: p.majorLine, minorLine: p.minorLine,
 		colors: p.colorList, hinted: p.Format == "png"}
 	b.area = area{b.margin + 10, b.width - b.margin, b.margin, b.height - b.margin}
-	b.font = fontSpec{size: math.Trunc(p.fontSize), bold: p.fontBold, italic: p.fontItalic, hinted: b.hinted}
+	b.font = fontSpec{family: fontFamily(p.fontName), size: math.Trunc(p.fontSize), bold: p.fontBold, italic: p.fontItalic, hinted: b.hinted}
 	b.cur = b.font
 	b.setColor(b.bg, 1)
 	b.c.rectangle(0, 0, b.width, b.height)

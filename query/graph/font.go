@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"golang.org/x/image/font"
@@ -11,8 +12,9 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// The DejaVu Sans faces, what fontconfig resolves cairo's "Sans" to on
-// Debian (the licence is fonts/LICENSE).
+// The DejaVu Sans, Serif and Sans Mono faces, what fontconfig resolves
+// cairo's "Sans", "Serif" and "Mono" to on Debian (the licence is
+// fonts/LICENSE).
 var (
 	//go:embed fonts/DejaVuSans.ttf
 	fontRegular []byte
@@ -22,14 +24,64 @@ var (
 	fontOblique []byte
 	//go:embed fonts/DejaVuSans-BoldOblique.ttf
 	fontBoldOblique []byte
+	//go:embed fonts/DejaVuSerif.ttf
+	fontSerif []byte
+	//go:embed fonts/DejaVuSerif-Bold.ttf
+	fontSerifBold []byte
+	//go:embed fonts/DejaVuSerif-Italic.ttf
+	fontSerifItalic []byte
+	//go:embed fonts/DejaVuSerif-BoldItalic.ttf
+	fontSerifBoldItalic []byte
+	//go:embed fonts/DejaVuSansMono.ttf
+	fontMono []byte
+	//go:embed fonts/DejaVuSansMono-Bold.ttf
+	fontMonoBold []byte
+	//go:embed fonts/DejaVuSansMono-Oblique.ttf
+	fontMonoOblique []byte
+	//go:embed fonts/DejaVuSansMono-BoldOblique.ttf
+	fontMonoBoldOblique []byte
 	// hintedMetrics are cairo's image-surface metrics of the faces
 	// (FreeType hinting with antialias none, graphite-web's font options),
-	// measured by testdata/hinting/gen.py: per face (regular, oblique,
-	// bold, bold oblique) and size 1..48, ascent, descent and height, then
-	// the whole-pixel advance of runes 32..255.
+	// measured by testdata/hinting/gen.py: per family (sans, serif, mono),
+	// face (regular, oblique, bold, bold oblique) and size 1..48, ascent,
+	// descent and height, then the whole-pixel advance of runes 32..255.
 	//go:embed fonts/hinted-metrics.bin
 	hintedMetrics []byte
 )
+
+// The embedded font families.
+const (
+	familySans = iota
+	familySerif
+	familyMono
+	families
+)
+
+// fontFamily is the embedded family that Debian's fontconfig matches
+// fontName to, as cairo's select_font_face does for graphite-web: the
+// generic names and the families its configuration (conf.d) aliases to
+// DejaVu Serif or DejaVu Sans Mono, compared like fontconfig compares
+// family names (ignoring case and blanks). Any other name, known or not,
+// is DejaVu Sans, fontconfig's default: an unknown fontName is not an
+// error in graphite-web, and is not here.
+func fontFamily(name string) int {
+	key := strings.ToLower(strings.Join(strings.Fields(name), ""))
+	return fontFamilies[key]
+}
+
+// fontFamilies maps the normalised names that are not DejaVu Sans,
+// measured with fc-match on Debian 12 (fontconfig 2.14, fonts-dejavu) over
+// every family named in /etc/fonts/conf.d.
+var fontFamilies = func() map[string]int {
+	m := map[string]int{}
+	for _, n := range strings.Split(strings.TrimSpace(serifFamilies), "\n") {
+		m[strings.ToLower(strings.Join(strings.Fields(n), ""))] = familySerif
+	}
+	for _, n := range strings.Split(strings.TrimSpace(monoFamilies), "\n") {
+		m[strings.ToLower(strings.Join(strings.Fields(n), ""))] = familyMono
+	}
+	return m
+}()
 
 const (
 	hintedMaxSize = 48
@@ -40,7 +92,7 @@ const (
 
 // hintedRecordFor returns the metrics record of a face at an integer
 // size, or nil where none was measured.
-func hintedRecordFor(bold, italic bool, size float64) []byte {
+func hintedRecordFor(family int, bold, italic bool, size float64) []byte {
 	if size != math.Trunc(size) || size < 1 || size > hintedMaxSize {
 		return nil
 	}
@@ -51,7 +103,7 @@ func hintedRecordFor(bold, italic bool, size float64) []byte {
 	if italic {
 		i++
 	}
-	off := (i*hintedMaxSize + int(size) - 1) * hintedRecord
+	off := ((family*4+i)*hintedMaxSize + int(size) - 1) * hintedRecord
 	if off+hintedRecord > len(hintedMetrics) {
 		return nil
 	}
@@ -78,13 +130,15 @@ type face struct {
 
 var (
 	facesOnce sync.Once
-	faces     [4]*face // index: bold*2 + italic
+	faces     [families * 4]*face // index: family*4 + bold*2 + italic
 	facesErr  error
 )
 
 func loadFaces() error {
 	facesOnce.Do(func() {
-		for i, b := range [][]byte{fontRegular, fontOblique, fontBold, fontBoldOblique} {
+		for i, b := range [][]byte{fontRegular, fontOblique, fontBold, fontBoldOblique,
+			fontSerif, fontSerifItalic, fontSerifBold, fontSerifBoldItalic,
+			fontMono, fontMonoOblique, fontMonoBold, fontMonoBoldOblique} {
 			f, err := sfnt.Parse(b)
 			if err != nil {
 				facesErr = fmt.Errorf("graph: parse embedded font %d: %w", i, err)
@@ -106,8 +160,8 @@ func loadFaces() error {
 	return facesErr
 }
 
-func faceFor(bold, italic bool) *face {
-	i := 0
+func faceFor(family int, bold, italic bool) *face {
+	i := family * 4
 	if bold {
 		i += 2
 	}
@@ -160,6 +214,7 @@ func (f *face) glyph(r rune) *glyphOutline {
 // metrics (whole-pixel advances and extents, what graphite-web's PNGs
 // are laid out with) over the vector surfaces' exact font-unit metrics.
 type fontSpec struct {
+	family       int
 	size         float64
 	bold, italic bool
 	hinted       bool
@@ -169,11 +224,11 @@ type fontSpec struct {
 type fontExtents struct{ ascent, descent, height float64 }
 
 func (s fontSpec) extents() fontExtents {
-	f := faceFor(s.bold, s.italic)
+	f := faceFor(s.family, s.bold, s.italic)
 	k := s.size / f.unitsPerEm
 	e := fontExtents{f.ascent * k, f.descent * k, f.height * k}
 	if s.hinted {
-		if rec := hintedRecordFor(s.bold, s.italic, s.size); rec != nil {
+		if rec := hintedRecordFor(s.family, s.bold, s.italic, s.size); rec != nil {
 			return fontExtents{float64(rec[0]), float64(rec[1]), float64(rec[2])}
 		}
 		// FreeType's scaled metrics with hinting: ascender rounded up,
@@ -186,7 +241,7 @@ func (s fontSpec) extents() fontExtents {
 func (s fontSpec) advance(r rune, g *glyphOutline, f *face) float64 {
 	a := g.advance * s.size / f.unitsPerEm
 	if s.hinted {
-		if rec := hintedRecordFor(s.bold, s.italic, s.size); rec != nil && r >= hintedFirst && r <= hintedLast {
+		if rec := hintedRecordFor(s.family, s.bold, s.italic, s.size); rec != nil && r >= hintedFirst && r <= hintedLast {
 			return float64(rec[3+r-hintedFirst])
 		}
 		a = math.Round(a)
@@ -197,7 +252,7 @@ func (s fontSpec) advance(r rune, g *glyphOutline, f *face) float64 {
 // width is cairo's text_extents x_advance of text (no kerning, as
 // cairo's toy text API).
 func (s fontSpec) width(text string) float64 {
-	f := faceFor(s.bold, s.italic)
+	f := faceFor(s.family, s.bold, s.italic)
 	w := 0.0
 	for _, r := range text {
 		w += s.advance(r, f.glyph(r), f)
@@ -208,7 +263,7 @@ func (s fontSpec) width(text string) float64 {
 // appendText appends text's glyph outlines to p with the pen starting at
 // (x, y) on the baseline, the advance direction rotated by angle radians.
 func (s fontSpec) appendText(p *path, text string, x, y, angle float64) {
-	f := faceFor(s.bold, s.italic)
+	f := faceFor(s.family, s.bold, s.italic)
 	k := s.size / f.unitsPerEm
 	c, sn := math.Cos(angle), math.Sin(angle)
 	for _, r := range text {
