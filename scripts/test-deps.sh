@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every tool outside Go that a test uses, on a fresh Debian machine:
 # Python whisper, graphite-web and carbon (the real Graphite stack),
-# carbon-c-relay, htpasswd (apache2-utils), openssl, systemd-analyze (systemd), Node.js
+# carbon-c-relay, htpasswd (apache2-utils), openssl, systemd-analyze (systemd), poppler's
+# pdftoppm and pdfinfo (poppler-utils: the graph PDF oracle), the DejaVu italic and
+# oblique faces graphite-web draws the graph oracle's text with (fonts-dejavu-extra), Node.js
 # and etsy statsd (npm package statsd). Tests find them through
 # internal/testenv, which fails a test under CI=true when its tool is missing.
 # (terraform, used by deploy/check's TestTerraformWithTerraform, is in neither
@@ -17,6 +19,8 @@ command -v carbon-c-relay >/dev/null 2>&1 || need+=(carbon-c-relay)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf ] || need+=(fonts-dejavu-extra)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
