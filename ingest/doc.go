@@ -25,10 +25,10 @@
 //
 // # Wiring into plumbago serve
 //
-// Add a file cmd/plumbago/<name>.go that calls registerComponent from init
-// (see cmd/plumbago/component.go): the factory returns the listeners, start
-// and stop hooks, /metrics counters, optional HTTP handlers
-// (s.handleHTTPWith) and optional sink wrappers (s.wrapSink) for transforms
-// applied to every loop's points before the write buffer. serve.go does not
-// change.
+// Add a file cmd/plumbago/<name>.go with a component (see
+// cmd/plumbago/component.go): its listeners, start and stop hooks, /metrics
+// counters and optional HTTP handlers (s.handleHTTPWith); then build it in
+// buildComponents, which lists every component in start order. Every loop's
+// points pass carbon's per-point chain (ingest/pipeline) before the write
+// buffer; a new per-point stage goes there, not into cmd.
 package ingest

@@ -20,11 +20,10 @@ import (
 //	                        pebble store (dest must not exist); restore by
 //	                        pointing --data-dir at a directory whose pebble/
 //	                        is the copy.
-func init() { registerComponent(newAdminComponent) }
 
 type adminComponent struct{}
 
-func newAdminComponent(s *server) (component, error) {
+func newAdminComponent(s *server) adminComponent {
 	s.handleHTTPWith(func(ctx *fasthttp.RequestCtx) bool {
 		if string(ctx.Path()) != "/admin/checkpoint" {
 			return false
@@ -59,7 +58,7 @@ func newAdminComponent(s *server) (component, error) {
 		fmt.Fprintf(ctx, "checkpoint written to %s (serve it with --data-dir %s)\n", dest, dest)
 		return true
 	})
-	return adminComponent{}, nil
+	return adminComponent{}
 }
 
 func (adminComponent) listeners() []ingest.Listener                   { return nil }

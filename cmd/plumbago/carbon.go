@@ -2,27 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/aggregator"
 	"github.com/plumbago/plumbago/ingest/carbonlink"
 	"github.com/plumbago/plumbago/ingest/pickle"
+	"github.com/plumbago/plumbago/ingest/pipeline"
 	"github.com/plumbago/plumbago/ingest/protobuf"
 	"github.com/plumbago/plumbago/ingest/rewrite"
-	"github.com/plumbago/plumbago/ingest/selfmetrics"
 	"github.com/plumbago/plumbago/storage"
-	"github.com/plumbago/plumbago/storage/tagged"
 )
-
-func init() { registerComponent(newCarbonComponent) }
 
 // carbonConfig is the [carbon] table of the TOML config.
 type carbonConfig struct {
@@ -47,9 +42,11 @@ type carbonConfig struct {
 }
 
 // carbonComponent is carbon's ingest side beyond the plaintext protocol:
-// pickle and protobuf listeners, carbonlink, carbon-aggregator rules,
-// rewrite rules, white/blacklists, tag normalisation and indexing, and the
-// carbon.agents.* self-metrics.
+// pickle and protobuf listeners, carbonlink, the aggregator's merge loop,
+// the carbon.agents.* self-metrics and the re-reading of rewrite and list
+// files. The per-point chain (lists, rewrites, tag normalisation,
+// aggregation rules) is the server's pipeline.Chain, which every event
+// loop's sink runs; reload hands it a new rule set.
 type carbonComponent struct {
 	s  *server
 	cc carbonConfig
@@ -58,25 +55,11 @@ type carbonComponent struct {
 	proto  *protobuf.Handler
 	link   *carbonlink.Handler
 
-	rules *aggregator.Rules // nil: no aggregation
-	rw    atomic.Pointer[rewriteSet]
-	tags  *tagged.TagIndex
+	merger *pipeline.Merger
+	self   *pipeline.SelfMetrics
 
-	merger   *aggregator.Merger
-	epoch    atomic.Uint64
-	handMu   sync.Mutex
-	handed   []*aggregator.State
-	sinksMu  sync.Mutex
-	sinks    []*carbonSink
-	aggSent  atomic.Uint64
-	aggBufs  atomic.Int64
-	aggVals  atomic.Int64
-	mergerMu sync.Mutex // serialises merge cycles with the final flush
-
-	unsafeNames atomic.Uint64
-	badTags     atomic.Uint64
-	blacklisted atomic.Uint64
-	whitelistNo atomic.Uint64
+	reloadMu sync.Mutex                 // one reload at a time (SIGHUP, watchFiles)
+	watched  atomic.Pointer[rewriteSet] // the rewrite and list files in force
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -112,8 +95,9 @@ type carbonFiles struct {
 	lossy []string
 }
 
-// rewriteSet is what the rewrite-rules, whitelist and blacklist files say;
-// it is swapped whole when they change (every 10 s check, and SIGHUP).
+// rewriteSet is what the rewrite-rules, whitelist and blacklist files say,
+// with the modification times they had when read; the chain gets it whole
+// when they change (every 10 s check, and SIGHUP).
 type rewriteSet struct {
 	rewrite *rewrite.Rules // nil: no rewriting
 	filter  rewrite.Filter
@@ -207,8 +191,19 @@ func loadCarbonFiles(cfg Config, log *slog.Logger) (carbonFiles, error) {
 	return f, nil
 }
 
-// reload re-reads the rewrite and list files; on error the old ones stay.
+// chainConfig is the per-point chain these files configure.
+func (f carbonFiles) chainConfig() pipeline.Config {
+	return pipeline.Config{
+		Rules:         pipeline.Rules{Filter: f.rw.filter, Rewrite: f.rw.rewrite, Aggregation: f.rules},
+		MaxNameLength: f.cc.MaxNameLength,
+	}
+}
+
+// reload re-reads the rewrite and list files and hands the chain the new
+// rule set (its aggregation rules stay); on error the old ones stay.
 func (c *carbonComponent) reload() error {
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
 	rs, lossy, err := loadRewriteSet(c.s.cfg, c.cc)
 	if err != nil {
 		return fmt.Errorf("rewrite rules or white/blacklist: %w", err)
@@ -216,7 +211,9 @@ func (c *carbonComponent) reload() error {
 	for _, l := range lossy {
 		c.s.log.Warn("rewrite rules or white/blacklist: skipped invalid lines", "err", l)
 	}
-	c.rw.Store(rs)
+	c.watched.Store(rs)
+	chain := c.s.chain
+	chain.SetRules(&pipeline.Rules{Filter: rs.filter, Rewrite: rs.rewrite, Aggregation: chain.Rules().Aggregation})
 	return nil
 }
 
@@ -230,7 +227,7 @@ func (c *carbonComponent) watchFiles(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if !c.rw.Load().changed() {
+			if !c.watched.Load().changed() {
 				continue
 			}
 			if err := c.reload(); err != nil {
@@ -242,25 +239,27 @@ func (c *carbonComponent) watchFiles(ctx context.Context, every time.Duration) {
 	}
 }
 
-func newCarbonComponent(s *server) (component, error) {
-	files, err := loadCarbonFiles(s.cfg, s.log)
-	if err != nil {
-		return nil, err
-	}
-	c := &carbonComponent{s: s, tags: s.index.Tags(),
-		cc: files.cc, rules: files.rules}
-	c.rw.Store(files.rw)
-	if c.rules != nil {
-		c.merger = aggregator.NewMerger(c.rules)
-	}
-	// c.tags is the name index's own tag index, the one index of tagged
-	// names: the write buffer, pebble's persisted names and the whisper scan
-	// feed it through index.Add. Has takes no lock (storage/tagged).
+func newCarbonComponent(s *server) *carbonComponent {
+	c := &carbonComponent{s: s, cc: s.carbon.cc}
+	c.watched.Store(s.carbon.rw)
 	c.pickle = &pickle.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.proto = &protobuf.Handler{MaxFrame: int(c.cc.PickleMaxFrame), Logger: s.log}
 	c.link = &carbonlink.Handler{Cache: bufferedPoints{s}, Metadata: aggregationMethods{s}}
-	s.wrapSink(c.wrap)
-	return c, nil
+	c.merger = pipeline.NewMerger(s.chain, func() ingest.SinkFlusher { return s.cache.NewProducer() }, loopsOf{s}, s.log)
+	c.self = &pipeline.SelfMetrics{
+		Prefix: c.cc.MetricPrefix, Interval: c.cc.MetricInterval.Duration,
+		Cache: s.cache, Names: s.index.Len, Chain: s.chain, Merger: c.merger, Link: c.link,
+		Connections: func() int64 { return s.ingest.Connections.Load() },
+	}
+	return c
+}
+
+// loopsOf runs functions on the server's event loops; the ingest server
+// exists only once every component is built.
+type loopsOf struct{ s *server }
+
+func (l loopsOf) OnLoops(ctx context.Context, fn func(*ingest.Loop)) error {
+	return l.s.ingest.OnLoops(ctx, fn)
 }
 
 func (c *carbonComponent) listeners() []ingest.Listener {
@@ -281,25 +280,23 @@ func (c *carbonComponent) listeners() []ingest.Listener {
 func (c *carbonComponent) start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	if c.merger != nil {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.runMerger(ctx)
-		}()
-	}
-	if len(c.rw.Load().mtimes) > 0 {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.merger.Run(ctx)
+	}()
+	if len(c.watched.Load().mtimes) > 0 {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			c.watchFiles(ctx, 2*time.Second)
 		}()
 	}
-	if iv := c.cc.MetricInterval.Duration; iv > 0 {
+	if c.self.Interval > 0 {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.runSelfMetrics(ctx, iv)
+			c.self.Run(ctx)
 		}()
 	}
 	return nil
@@ -310,22 +307,7 @@ func (c *carbonComponent) stop(context.Context) error {
 		c.cancel()
 	}
 	c.wg.Wait()
-	if c.merger == nil {
-		return nil
-	}
-	// The engine has stopped: no loop touches its sink any more, so every
-	// loop's aggregation state can be taken directly.
-	c.sinksMu.Lock()
-	for _, w := range c.sinks {
-		c.merger.Merge(w.loop.Swap())
-	}
-	c.sinksMu.Unlock()
-	c.mergerMu.Lock()
-	defer c.mergerMu.Unlock()
-	c.takeHanded()
-	p := c.s.cache.NewProducer()
-	c.merger.Flush(c.emitter(p))
-	p.Flush()
+	c.merger.FlushAll()
 	return nil
 }
 
@@ -336,256 +318,16 @@ func (c *carbonComponent) metrics(p *promWriter, drops map[string]uint64) {
 	drops["protobuf_malformed"] = c.proto.Malformed()
 	drops["protobuf_frame_too_large"] = c.proto.TooLarge()
 	drops["protobuf_bad_point"] = c.proto.BadPoints()
-	drops["unsafe_name"] = c.unsafeNames.Load()
-	drops["bad_tags"] = c.badTags.Load()
-	drops["blacklist"] = c.blacklisted.Load()
-	drops["whitelist"] = c.whitelistNo.Load()
+	counts := c.s.chain.Counts()
+	drops["unsafe_name"] = counts.UnsafeNames
+	drops["bad_tags"] = counts.BadTags
+	drops["blacklist"] = counts.BlacklistMatches
+	drops["whitelist"] = counts.WhitelistRejects
+	aggSent := c.merger.Sent()
 	p.counter("plumbago_pickle_frames_total", "Carbon pickle frames decoded.", c.pickle.Frames())
 	p.counter("plumbago_protobuf_frames_total", "Carbon protobuf frames decoded.", c.proto.Frames())
 	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.Queries.Load(), "type", "single")
 	p.counter("plumbago_carbonlink_queries_total", "Carbonlink cache queries.", c.link.Stats.BulkQueries.Load(), "type", "bulk")
-	p.counter("plumbago_aggregate_points_total", "Points emitted by carbon-aggregator rules.", c.aggSent.Load())
+	p.counter("plumbago_aggregate_points_total", "Points emitted by carbon-aggregator rules.", aggSent)
 	p.gauge("plumbago_tagged_series", "Tagged series in the tag index.", float64(c.s.index.TaggedLen()))
-}
-
-// wrap is the sink wrapper applied to every event loop's points, in
-// carbon's order: name checks, blacklist/whitelist, [pre] rewrites, tag
-// normalisation (and indexing), aggregation rules.
-func (c *carbonComponent) wrap(next ingest.SinkFlusher) ingest.SinkFlusher {
-	w := &carbonSink{c: c, next: next, epoch: c.epoch.Load()}
-	if c.rules != nil {
-		w.loop = aggregator.NewLoop(c.rules)
-		c.sinksMu.Lock()
-		c.sinks = append(c.sinks, w)
-		c.sinksMu.Unlock()
-	}
-	return w
-}
-
-type carbonSink struct {
-	c     *carbonComponent
-	next  ingest.SinkFlusher
-	loop  *aggregator.Loop
-	epoch uint64
-	rbuf  []byte
-	pbuf  []byte
-	nbuf  []byte
-}
-
-func (w *carbonSink) AddPoint(name []byte, ts int64, v float64) {
-	c := w.c
-	rs := c.rw.Load()
-	switch rs.filter.Check(name) {
-	case rewrite.BlacklistMatch:
-		c.blacklisted.Add(1)
-		return
-	case rewrite.WhitelistReject:
-		c.whitelistNo.Add(1)
-		return
-	}
-	if rs.rewrite != nil && len(rs.rewrite.Pre) > 0 {
-		out := rs.rewrite.Pre.Apply(name, w.rbuf)
-		if len(out) == 0 {
-			c.unsafeNames.Add(1) // rewritten to nothing
-			return
-		}
-		if &out[0] != &name[0] {
-			w.rbuf = out[:0] // keep the grown buffer
-		}
-		name = out
-	}
-	if err := tagged.ValidatePath(name, c.cc.MaxNameLength); err != nil {
-		c.unsafeNames.Add(1)
-		return
-	}
-	name, ok := w.normalize(name)
-	if !ok {
-		return
-	}
-	if w.loop != nil {
-		matched := w.loop.Add(name, ts, v)
-		if !w.loop.Forward(name, matched) {
-			return
-		}
-	}
-	// carbon-aggregator 1.1.7's pipeline is rewrite:pre, aggregate,
-	// rewrite:post, write: [post] renames what the aggregate step passes
-	// on, while the aggregates it generates skip both rewrite steps.
-	if rs.rewrite != nil && len(rs.rewrite.Post) > 0 {
-		out := rs.rewrite.Post.Apply(name, w.pbuf)
-		if len(out) == 0 {
-			c.unsafeNames.Add(1) // rewritten to nothing
-			return
-		}
-		if &out[0] != &name[0] {
-			w.pbuf = out[:0]
-			if err := tagged.ValidatePath(out, c.cc.MaxNameLength); err != nil {
-				c.unsafeNames.Add(1)
-				return
-			}
-			if name, ok = w.normalize(out); !ok {
-				return
-			}
-		}
-	}
-	w.next.AddPoint(name, ts, v)
-}
-
-// normalize puts tagged names in carbon's canonical form and indexes them.
-func (w *carbonSink) normalize(name []byte) ([]byte, bool) {
-	if !tagged.IsTagged(name) {
-		return name, true
-	}
-	n, err := tagged.Normalize(w.nbuf[:0], name)
-	if err != nil {
-		w.c.badTags.Add(1)
-		return nil, false
-	}
-	if &n[0] != &name[0] {
-		w.nbuf = n[:0]
-	}
-	if !w.c.tags.Has(n) {
-		w.c.tags.Add(n)
-	}
-	return n, true
-}
-
-// Flush hands the loop's aggregation state over when the merger asked for
-// it (it runs on the loop's goroutine, after every traffic event and from
-// Server.OnLoops).
-func (w *carbonSink) Flush() {
-	if w.loop != nil {
-		if e := w.c.epoch.Load(); e != w.epoch {
-			w.epoch = e
-			if st := w.loop.Swap(); st.Points() > 0 {
-				w.c.handMu.Lock()
-				w.c.handed = append(w.c.handed, st)
-				w.c.handMu.Unlock()
-			}
-		}
-	}
-	w.next.Flush()
-}
-
-func (c *carbonComponent) takeHanded() {
-	c.handMu.Lock()
-	states := c.handed
-	c.handed = nil
-	c.handMu.Unlock()
-	for _, st := range states {
-		c.merger.Merge(st)
-	}
-}
-
-// emitter writes aggregates through tag normalisation into the write
-// buffer.
-func (c *carbonComponent) emitter(p ingest.SinkFlusher) aggregator.Emitter {
-	var nbuf []byte
-	return func(name string, ts int64, v float64) {
-		c.aggSent.Add(1)
-		// Aggregates skip the rewrite rules, as carbon-aggregator's
-		// generated metrics do (its pipeline for them is relay/write only).
-		b := []byte(name)
-		if tagged.IsTagged(b) {
-			n, err := tagged.Normalize(nbuf[:0], b)
-			if err != nil {
-				c.badTags.Add(1)
-				return
-			}
-			b = n
-			if !c.tags.Has(n) {
-				c.tags.Add(n)
-			}
-		}
-		p.AddPoint(b, ts, v)
-	}
-}
-
-// runMerger collects every loop's aggregation state once a second and emits
-// the intervals that completed.
-func (c *carbonComponent) runMerger(ctx context.Context) {
-	p := c.s.cache.NewProducer()
-	emit := c.emitter(p)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			c.epoch.Add(1)
-			octx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := c.s.ingest.OnLoops(octx, func(*ingest.Loop) {})
-			cancel()
-			if err != nil && !errors.Is(err, context.Canceled) {
-				c.s.log.Warn("aggregator: collecting loop state", "err", err)
-			}
-			c.mergerMu.Lock()
-			c.takeHanded()
-			c.merger.Emit(now.Unix(), emit)
-			n, pts := c.merger.Buffers()
-			c.mergerMu.Unlock()
-			c.aggBufs.Store(int64(n))
-			c.aggVals.Store(int64(pts))
-			p.Flush()
-		}
-	}
-}
-
-// runSelfMetrics writes carbon.agents.<host>.* every interval.
-func (c *carbonComponent) runSelfMetrics(ctx context.Context, iv time.Duration) {
-	// creates counts names new since start, not those found on disk.
-	baseNames := c.s.index.Len()
-	// Like carbon's LoopingCall(now=False): nothing before one interval.
-	select {
-	case <-ctx.Done():
-		return
-	case <-time.After(iv):
-	}
-	p := c.s.cache.NewProducer()
-	r := &selfmetrics.Reporter{Prefix: c.cc.MetricPrefix}
-	var lastCPU time.Duration
-	lastWall := time.Now()
-	r.Run(ctx, iv, func() selfmetrics.Snapshot {
-		st := c.s.cache.Stats()
-		snap := selfmetrics.Snapshot{
-			Counters: map[string]uint64{
-				selfmetrics.MetricsReceived:         st.Received,
-				selfmetrics.CommittedPoints:         st.Committed,
-				selfmetrics.UpdateOperations:        st.WriteOps,
-				selfmetrics.Errors:                  st.WriteErrors,
-				selfmetrics.Creates:                 uint64(max(c.s.index.Len()-baseNames, 0)),
-				selfmetrics.BlacklistMatches:        c.blacklisted.Load(),
-				selfmetrics.WhitelistRejects:        c.whitelistNo.Load(),
-				selfmetrics.CacheQueries:            c.link.Stats.Queries.Load(),
-				selfmetrics.CacheBulkQueries:        c.link.Stats.BulkQueries.Load(),
-				selfmetrics.CacheBulkMetrics:        c.link.Stats.BulkMetrics.Load(),
-				selfmetrics.CacheOverflow:           st.BlockedWaits,
-				selfmetrics.AggregateDatapointsSent: c.aggSent.Load(),
-			},
-			Gauges: map[string]float64{
-				selfmetrics.CacheSize:         float64(st.Buffered),
-				selfmetrics.CacheQueues:       float64(st.Series),
-				selfmetrics.ActiveConnections: float64(c.s.ingest.Connections.Load()),
-			},
-		}
-		if c.merger != nil {
-			snap.Gauges[selfmetrics.AllocatedBuffers] = float64(c.aggBufs.Load())
-			snap.Gauges[selfmetrics.BufferedDatapoints] = float64(c.aggVals.Load())
-		}
-		if rss, ok := residentBytes(); ok {
-			snap.Gauges[selfmetrics.MemUsage] = float64(rss)
-		}
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			now := time.Now()
-			if wall := now.Sub(lastWall); wall > 0 {
-				// carbon's cpuUsage: CPU seconds per wall second, in percent.
-				snap.Gauges[selfmetrics.CPUUsage] = 100 * float64(cpu-lastCPU) / float64(wall)
-			}
-			lastCPU, lastWall = cpu, now
-		}
-		return snap
-	}, p.AddPoint, p.Flush)
 }

@@ -8,10 +8,11 @@ import (
 	"github.com/plumbago/plumbago/ingest"
 )
 
-// A component is an optional part of the server (statsd, pickle, carbonlink,
-// the aggregator, ...). Each lives in its own file in this package and
-// registers itself from init with registerComponent, so adding one never
-// touches serve.go.
+// A component is a part of the server with listeners, background work or
+// HTTP endpoints (carbon's protocols beyond plaintext, statsd, the query
+// API, the admin endpoints). Each lives in its own file in this package;
+// startServer (serve.go) builds them, in a visible order, with
+// buildComponents.
 //
 // Lifecycle, in order: newComponent (config is loaded; storage, cache and
 // index exist) → listeners (added to the one gnet engine) → start (the
@@ -29,30 +30,31 @@ type component interface {
 	metrics(p *promWriter, drops map[string]uint64)
 }
 
-// componentFactory builds a component for a server, or returns nil when the
-// configuration leaves it off.
-type componentFactory func(s *server) (component, error)
-
-var componentFactories []componentFactory
-
-func registerComponent(f componentFactory) { componentFactories = append(componentFactories, f) }
-
-// sinkWrapper lets a component transform the points of every event loop
-// before they reach the write buffer (rewrite rules, tag normalisation,
-// aggregation). Wrappers apply in registration order, the first registered
-// outermost.
-type sinkWrapper func(next ingest.SinkFlusher) ingest.SinkFlusher
-
-func (s *server) wrapSink(w sinkWrapper) { s.sinkWrappers = append(s.sinkWrappers, w) }
-
-// newLoopSink builds the sink of one event loop: the cache producer behind
-// every registered wrapper.
-func (s *server) newLoopSink() ingest.SinkFlusher {
-	var sink ingest.SinkFlusher = s.cache.NewProducer()
-	for i := len(s.sinkWrappers) - 1; i >= 0; i-- {
-		sink = s.sinkWrappers[i](sink)
+// buildComponents builds the server's components in start order (their HTTP
+// handlers answer in this order too): the admin endpoints, carbon's
+// protocols beyond plaintext with the aggregator and self-metrics, the
+// query API, statsd (when --statsd-addr or --statsd-admin-addr is set).
+func (s *server) buildComponents() error {
+	s.components = append(s.components, newAdminComponent(s), newCarbonComponent(s))
+	q, err := newQueryComponent(s)
+	if err != nil {
+		return err
 	}
-	return sink
+	s.components = append(s.components, q)
+	st, err := newStatsdComponent(s)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		s.components = append(s.components, st)
+	}
+	return nil
+}
+
+// newLoopSink builds the sink of one event loop: carbon's per-point chain
+// (ingest/pipeline) in front of a write-buffer producer.
+func (s *server) newLoopSink() ingest.SinkFlusher {
+	return s.chain.Wrap(s.cache.NewProducer())
 }
 
 // httpHandler answers a request or reports false to pass it on. Components

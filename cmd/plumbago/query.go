@@ -13,18 +13,17 @@ import (
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
-// The Graphite HTTP API (render, find, tags, events and Grafana's endpoints)
-// over the write buffer, which reads the backend and overlays buffered
-// points. seriesByTag and /tags use the name index's tag index (passed
-// explicitly; no init-order dependency on the carbon component). Events (Grafana annotations) persist under <data-dir>/events.
-func init() { registerComponent(newQueryComponent) }
-
+// queryComponent is the Graphite HTTP API (render, find, tags, events and
+// Grafana's endpoints) over the write buffer, which reads the backend and
+// overlays buffered points. seriesByTag and /tags use the name index's tag
+// index, which every tagged name the write buffer or the backend sees feeds.
+// Events (Grafana annotations) persist under <data-dir>/events.
 type queryComponent struct {
 	api    *api.API
 	events *events.Store
 }
 
-func newQueryComponent(s *server) (component, error) {
+func newQueryComponent(s *server) (*queryComponent, error) {
 	st, err := events.Open(events.Options{Dir: filepath.Join(s.cfg.DataDir, "events")})
 	if err != nil {
 		return nil, fmt.Errorf("opening events store: %w", err)

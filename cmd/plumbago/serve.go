@@ -23,6 +23,8 @@ import (
 	"github.com/plumbago/plumbago/ingest"
 	"github.com/plumbago/plumbago/ingest/accept"
 	"github.com/plumbago/plumbago/ingest/line"
+	"github.com/plumbago/plumbago/ingest/pipeline"
+	"github.com/plumbago/plumbago/ingest/selfmetrics"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
@@ -58,8 +60,9 @@ type server struct {
 	ready      atomic.Bool // started; /readyz
 	stopping   atomic.Bool // shutting down; /readyz
 
+	carbon       carbonFiles     // [carbon], rule files and lists
+	chain        *pipeline.Chain // carbon's per-point chain, every loop's sink
 	components   []component
-	sinkWrappers []sinkWrapper
 	httpHandlers []httpHandler
 	httpStats    httpStats
 	auth         *httpAuth   // nil: no --http-auth-file
@@ -95,20 +98,14 @@ func pebbleSyncInterval(cfg Config) time.Duration {
 }
 
 // stepFunc reports the step of the archive a fetch over (from, now] would
-// use for name, by whisper's archive choice.
+// use for name, by whisper's archive choice (schema.StepFor).
 func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
 	return func(name string, from, now int64) int64 {
 		s, _, err := rules.Match(name)
-		if err != nil || len(s.Retentions) == 0 {
+		if err != nil {
 			return 0
 		}
-		rs := s.Retentions // finest first, as schema guarantees
-		for _, r := range rs {
-			if r.MaxRetention() >= now-from {
-				return r.SecondsPerPoint
-			}
-		}
-		return rs[len(rs)-1].SecondsPerPoint
+		return schema.StepFor(s.Retentions, now-from)
 	}
 }
 
@@ -130,6 +127,9 @@ func startServer(cfg Config) (*server, error) {
 		log.Debug("tuning", "choice", r)
 	}
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
+		return nil, err
+	}
+	if s.carbon, err = loadCarbonFiles(cfg, log); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -158,6 +158,7 @@ func startServer(cfg Config) (*server, error) {
 	} else if n > 0 {
 		log.Info("replayed the write-ahead log left by a crash", "points", n)
 	}
+	s.chain = pipeline.NewChain(s.carbon.chainConfig())
 	s.line = &line.Handler{Logger: log}
 	var listeners []ingest.Listener
 	if cfg.CarbonAddr != "" {
@@ -166,16 +167,12 @@ func startServer(cfg Config) (*server, error) {
 	if udp := carbonUDPAddr(cfg); udp != "" {
 		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line})
 	}
-	for _, f := range componentFactories {
-		c, err := f(s)
-		if err != nil {
-			s.closeStorage()
-			return nil, err
-		}
-		if c != nil {
-			s.components = append(s.components, c)
-			listeners = append(listeners, c.listeners()...)
-		}
+	if err := s.buildComponents(); err != nil {
+		s.closeStorage()
+		return nil, err
+	}
+	for _, c := range s.components {
+		listeners = append(listeners, c.listeners()...)
 	}
 	maxConns, idle := s.ingestLimits()
 	s.ingest, err = ingest.NewServer(ingest.Config{
@@ -329,22 +326,10 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
 	p.gauge("plumbago_goroutines", "Goroutines.", float64(runtime.NumGoroutine()))
-	if rss, ok := residentBytes(); ok {
+	if rss, ok := selfmetrics.ResidentBytes(); ok {
 		p.gauge("plumbago_resident_memory_bytes", "Resident set size.", float64(rss))
 	}
 	p.gauge("plumbago_uptime_seconds", "Seconds since start.", time.Since(s.start).Seconds())
-}
-
-func residentBytes() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0, false
-	}
-	var size, rss int64
-	if _, err := fmt.Sscan(string(b), &size, &rss); err != nil {
-		return 0, false
-	}
-	return rss * int64(os.Getpagesize()), true
 }
 
 func (s *server) closeStorage() {

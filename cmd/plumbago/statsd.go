@@ -5,19 +5,18 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/pipeline"
 	"github.com/plumbago/plumbago/ingest/statsd"
 )
 
-// statsd on --statsd-addr (UDP and TCP) and its admin console on
-// --statsd-admin-addr, in the one gnet engine. Each event loop aggregates its
-// own traffic; a flush goroutine swaps the loops' state every
-// --statsd-flush-interval and writes the flushed series into the write buffer.
-func init() { registerComponent(newStatsdComponent) }
-
+// statsdComponent is statsd on --statsd-addr (UDP and TCP) and its admin
+// console on --statsd-admin-addr, in the one gnet engine. Each event loop
+// aggregates its own traffic; pipeline.StatsdFlush swaps the loops' state
+// every --statsd-flush-interval and writes the flushed series through the
+// carbon chain into the write buffer.
 type statsdComponent struct {
 	s       *server
 	cfg     statsd.Config
@@ -27,10 +26,7 @@ type statsdComponent struct {
 	port    int
 	rcvbuf  int
 
-	sink    ingest.SinkFlusher
-	stopCh  chan struct{}
-	done    chan struct{}
-	flushMu sync.Mutex
+	flush *pipeline.StatsdFlush // nil until start
 }
 
 // loadStatsdConfig reads the [statsd] table over etsy's defaults and builds
@@ -50,7 +46,7 @@ func loadStatsdConfig(c Config) (statsd.Config, *statsd.Flusher, error) {
 	return cfg, f, err
 }
 
-func newStatsdComponent(s *server) (component, error) {
+func newStatsdComponent(s *server) (*statsdComponent, error) {
 	if s.cfg.StatsdAddr == "" && s.cfg.StatsdAdminAddr == "" {
 		return nil, nil
 	}
@@ -68,8 +64,7 @@ func newStatsdComponent(s *server) (component, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &statsdComponent{s: s, cfg: cfg, handler: statsd.NewHandler(cfg), flusher: f,
-		stopCh: make(chan struct{}), done: make(chan struct{})}
+	c := &statsdComponent{s: s, cfg: cfg, handler: statsd.NewHandler(cfg), flusher: f}
 	// The console's live view asks every loop; AdminHandler uses it only off
 	// the event loops (see its doc), else it shows the last flush's state.
 	c.admin = statsd.NewAdmin(f, func(fn func(*statsd.Loop)) { c.handler.LoopRunner(c.s.ingest)(fn) })
@@ -96,50 +91,19 @@ func (c *statsdComponent) listeners() []ingest.Listener {
 }
 
 func (c *statsdComponent) start(context.Context) error {
-	c.sink = c.s.newLoopSink()
 	if n, err := statsd.ProbeRecvBuffer(c.s.plan.SocketRecvBuffer); err == nil {
 		c.rcvbuf = n
 		c.s.log.Info("statsd UDP receive buffer", "asked", c.s.plan.SocketRecvBuffer, "granted", n)
 	}
-	go c.loop()
+	c.flush = pipeline.NewStatsdFlush(c.handler, c.flusher, c.cfg.FlushInterval, c.s.ingest, c.s.newLoopSink(), c.s.log)
+	c.flush.Start()
 	return nil
 }
 
-// loop flushes at startup + k·interval, like etsy.
-func (c *statsdComponent) loop() {
-	defer close(c.done)
-	t := time.NewTicker(c.cfg.FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stopCh:
-			return
-		case now := <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FlushInterval)
-			snaps, err := c.handler.Collect(ctx, c.s.ingest)
-			cancel()
-			if err != nil {
-				c.s.log.Warn("statsd flush: collecting loop state", "err", err)
-			}
-			c.flush(snaps, now)
-		}
-	}
-}
-
-func (c *statsdComponent) flush(snaps []*statsd.Snapshot, now time.Time) {
-	c.flushMu.Lock()
-	defer c.flushMu.Unlock()
-	c.flusher.Flush(snaps, now, c.sink)
-	c.sink.Flush()
-}
-
-// stop runs after the engine stopped: flush what the loops still hold (etsy
-// flushes on exit too).
+// stop runs after the engine stopped: flush what the loops still hold.
 func (c *statsdComponent) stop(context.Context) error {
-	close(c.stopCh)
-	<-c.done
-	if c.sink != nil {
-		c.flush(c.handler.CollectStopped(), time.Now())
+	if c.flush != nil {
+		c.flush.Stop()
 	}
 	return nil
 }

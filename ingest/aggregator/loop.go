@@ -49,7 +49,8 @@ func (a *acc) merge(b *acc, keep bool) {
 
 // output is the buffers of one aggregate metric.
 type output struct {
-	rule int // index of the first rule that produced this name
+	rule int   // index of the first rule that produced this name
+	def  *Rule // that rule (a state outlives a swap of the rule set)
 	accs []acc
 }
 
@@ -118,12 +119,12 @@ func (l *Loop) Add(name []byte, ts int64, v float64) (matched bool) {
 	for _, m := range ms {
 		o := l.st.outs[m.out]
 		if o == nil {
-			o = &output{rule: m.rule}
+			o = &output{rule: m.rule, def: l.rules.Rules[m.rule]}
 			l.st.outs[m.out] = o
 		} else if m.rule < o.rule {
-			o.rule = m.rule
+			o.rule, o.def = m.rule, l.rules.Rules[m.rule]
 		}
-		r := l.rules.Rules[o.rule]
+		r := o.def
 		o.acc(ts-floorMod(ts, r.Frequency)).add(v, r.Method.NeedsValues())
 		l.st.points++
 	}

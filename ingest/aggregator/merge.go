@@ -5,12 +5,15 @@ type Emitter func(name string, timestamp int64, value float64)
 
 type mout struct {
 	rule   int
+	def    *Rule
 	accs   []acc
 	active []bool
 }
 
 // Merger combines the loops' states and emits aggregates. It is not safe for
-// concurrent use; one goroutine owns it.
+// concurrent use; one goroutine owns it. Each aggregate keeps the rule that
+// made it, so states built under a rule set that was since replaced (see
+// SetRules) merge and emit as they were buffered.
 type Merger struct {
 	rules *Rules
 	outs  map[string]*mout
@@ -24,17 +27,21 @@ func NewMerger(rules *Rules) *Merger {
 	return &Merger{rules: rules, outs: make(map[string]*mout)}
 }
 
+// SetRules replaces the rule set whose MAX_AGGREGATION_INTERVALS applies
+// (after a reload); buffered aggregates keep their rules.
+func (m *Merger) SetRules(rules *Rules) { m.rules = rules }
+
 // Merge folds one loop's swapped state in. The state must not be used again.
 func (m *Merger) Merge(st *State) {
 	for name, o := range st.outs {
 		mo := m.outs[name]
 		if mo == nil {
-			mo = &mout{rule: o.rule}
+			mo = &mout{rule: o.rule, def: o.def}
 			m.outs[name] = mo
 		} else if o.rule < mo.rule {
-			mo.rule = o.rule
+			mo.rule, mo.def = o.rule, o.def
 		}
-		keep := m.rules.Rules[mo.rule].Method.NeedsValues()
+		keep := mo.def.Method.NeedsValues()
 		for i := range o.accs {
 			a := &o.accs[i]
 			j := 0
@@ -86,7 +93,7 @@ func (m *Merger) emit(now int64, all bool, emit Emitter) {
 		maxI = DefaultMaxIntervals
 	}
 	for name, o := range m.outs {
-		r := m.rules.Rules[o.rule]
+		r := o.def
 		current := now - floorMod(now, r.Frequency)
 		threshold := current - maxI*r.Frequency
 		keep := 0

@@ -2,6 +2,7 @@ package selfmetrics
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -145,4 +146,17 @@ func (r *Reporter) Run(ctx context.Context, interval time.Duration, source func(
 			}
 		}
 	}
+}
+
+// ResidentBytes returns the process's resident set size (Linux /proc).
+func ResidentBytes() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	var size, rss int64
+	if _, err := fmt.Sscan(string(b), &size, &rss); err != nil {
+		return 0, false
+	}
+	return rss * int64(os.Getpagesize()), true
 }
