@@ -9,6 +9,7 @@ import (
 
 	"github.com/plumbago/plumbago/query/budget"
 	"github.com/plumbago/plumbago/query/target"
+	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/tagged"
 )
 
@@ -33,13 +34,7 @@ func ArchivePoints(archives []Archive, from, until, now int64) int64 {
 	if from >= until {
 		return 0
 	}
-	step := archives[len(archives)-1].Step
-	for _, a := range archives {
-		if a.Retention >= now-from {
-			step = a.Step
-			break
-		}
-	}
+	step := archives[schema.ArchiveFor(len(archives), func(i int) int64 { return archives[i].Retention }, now-from)].Step
 	if step <= 0 {
 		return 0
 	}
