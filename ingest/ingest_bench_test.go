@@ -136,6 +136,7 @@ func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, series
 	}
 	b.SetBytes(int64(bytesSent / max(b.N, 1)))
 	b.ReportAllocs()
+	allocs := ingesttest.StartAllocs()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for _, p := range payloads {
@@ -159,9 +160,11 @@ func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, series
 		time.Sleep(time.Millisecond)
 	}
 	b.StopTimer()
+	perPoint := allocs.PerOp(total)
 	if got := written(); got != int64(total) {
 		b.Fatalf("storage got %d points; want %d", got, total)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(perPoint, "allocs/point")
 	c.Close()
 }

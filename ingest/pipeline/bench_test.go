@@ -156,6 +156,7 @@ func benchTCPChain(b *testing.B, tagged bool) {
 	}
 	b.SetBytes(int64(sent / max(b.N, 1)))
 	b.ReportAllocs()
+	allocs := ingesttest.StartAllocs()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for _, p := range payloads {
@@ -179,10 +180,12 @@ func benchTCPChain(b *testing.B, tagged bool) {
 		time.Sleep(time.Millisecond)
 	}
 	b.StopTimer()
+	perPoint := allocs.PerOp(total)
 	if got := st.n.Load(); got != int64(total) {
 		b.Fatalf("storage got %d points; want %d", got, total)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(perPoint, "allocs/point")
 	if cnt := chain.Counts(); cnt != (Counts{}) {
 		b.Fatalf("the chain dropped points: %+v", cnt)
 	}

@@ -172,7 +172,10 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 			sh.written(s, walSeq)
 		case storage.Unavailable(serr):
 			clean = false
-			sh.unavail.Store(&serr)
+			// A copy of its own: &serr would move serr to the heap for
+			// every series of every write (1 allocation per series).
+			unavail := serr
+			sh.unavail.Store(&unavail)
 			s.waiting = true
 			sh.waiting.Add(1)
 			sh.keep(s, now.Add(c.backoff(sh.blocked+1)))
