@@ -109,85 +109,33 @@ func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
 	}
 }
 
+// startServer builds and starts the server, in this order: the machine's
+// plan (tuning), the rule files, storage (backend, name index, write
+// buffer with its WAL replayed), carbon's per-point chain, the components,
+// the ingest engine with every listener, the components' background work,
+// the HTTP API.
 func startServer(cfg Config) (*server, error) {
 	log, err := newLogger(cfg.LogLevel)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, start: time.Now()}
-	m, err := tuning.Detect()
-	if err != nil {
-		log.Warn("detecting the machine; using defaults", "err", err)
-	}
-	s.plan = tuning.Derive(m, cfg.overrides())
-	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
-		debug.SetMemoryLimit(s.plan.GoMemLimit)
-	}
-	for _, r := range s.plan.Reasons {
-		log.Debug("tuning", "choice", r)
-	}
+	s.tune()
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
 		return nil, err
 	}
 	if s.carbon, err = loadCarbonFiles(cfg, log); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating data dir: %w", err)
-	}
-	s.index = index.New()
-	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
-		return nil, fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
-	}
-	s.cache, err = cache.New(s.store, s.index, cache.Options{
-		Shards:            s.plan.StorageShards,
-		LaneChunks:        s.plan.QueueChunks,
-		FlushInterval:     flushInterval(cfg),
-		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
-		Step:              stepFunc(s.rules),
-		Logger:            log,
-		WALDir:            walDir(cfg),
-		SyncInterval:      cfg.SyncInterval.Duration,
-	})
-	if err != nil {
-		s.store.Close()
+	if err := s.openStorage(); err != nil {
 		return nil, err
 	}
-	if n, err := s.cache.Replay(); err != nil {
-		log.Error("replaying the write-ahead log", "err", err, "points", n)
-	} else if n > 0 {
-		log.Info("replayed the write-ahead log left by a crash", "points", n)
-	}
 	s.chain = pipeline.NewChain(s.carbon.chainConfig())
-	s.line = &line.Handler{Logger: log}
-	var listeners []ingest.Listener
-	if cfg.CarbonAddr != "" {
-		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line})
-	}
-	if udp := carbonUDPAddr(cfg); udp != "" {
-		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line})
-	}
 	if err := s.buildComponents(); err != nil {
 		s.closeStorage()
 		return nil, err
 	}
-	for _, c := range s.components {
-		listeners = append(listeners, c.listeners()...)
-	}
-	maxConns, idle := s.ingestLimits()
-	s.ingest, err = ingest.NewServer(ingest.Config{
-		EventLoops:       s.plan.EventLoops,
-		SocketRecvBuffer: s.plan.SocketRecvBuffer,
-		MaxConns:         maxConns,
-		IdleTimeout:      idle,
-		NewSink:          s.newLoopSink,
-		Logger:           log,
-	}, listeners)
-	if err != nil {
-		s.closeStorage()
-		return nil, err
-	}
-	if err := s.ingest.Start(); err != nil {
+	if err := s.startIngest(); err != nil {
 		s.closeStorage()
 		return nil, err
 	}
@@ -213,6 +161,87 @@ func startServer(cfg Config) (*server, error) {
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
 		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
 	return s, nil
+}
+
+// tune derives the sizes from the machine and the overrides
+// (tuning.Derive) and applies the Go memory limit.
+func (s *server) tune() {
+	m, err := tuning.Detect()
+	if err != nil {
+		s.log.Warn("detecting the machine; using defaults", "err", err)
+	}
+	s.plan = tuning.Derive(m, s.cfg.overrides())
+	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
+		debug.SetMemoryLimit(s.plan.GoMemLimit)
+	}
+	for _, r := range s.plan.Reasons {
+		s.log.Debug("tuning", "choice", r)
+	}
+}
+
+// openStorage opens the backend with the name index and the write buffer
+// in front of it, and replays the write-ahead log a crash left.
+func (s *server) openStorage() error {
+	cfg, log := s.cfg, s.log
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	s.index = index.New()
+	var err error
+	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
+		return fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
+	}
+	s.cache, err = cache.New(s.store, s.index, cache.Options{
+		Shards:            s.plan.StorageShards,
+		LaneChunks:        s.plan.QueueChunks,
+		FlushInterval:     flushInterval(cfg),
+		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
+		Step:              stepFunc(s.rules),
+		Logger:            log,
+		WALDir:            walDir(cfg),
+		SyncInterval:      cfg.SyncInterval.Duration,
+	})
+	if err != nil {
+		s.store.Close()
+		return err
+	}
+	if n, err := s.cache.Replay(); err != nil {
+		log.Error("replaying the write-ahead log", "err", err, "points", n)
+	} else if n > 0 {
+		log.Info("replayed the write-ahead log left by a crash", "points", n)
+	}
+	return nil
+}
+
+// startIngest starts the one gnet engine with carbon's plaintext listeners
+// and every component's; each event loop's sink is newLoopSink's.
+func (s *server) startIngest() error {
+	cfg := s.cfg
+	s.line = &line.Handler{Logger: s.log}
+	var listeners []ingest.Listener
+	if cfg.CarbonAddr != "" {
+		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line})
+	}
+	if udp := carbonUDPAddr(cfg); udp != "" {
+		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line})
+	}
+	for _, c := range s.components {
+		listeners = append(listeners, c.listeners()...)
+	}
+	maxConns, idle := s.ingestLimits()
+	var err error
+	s.ingest, err = ingest.NewServer(ingest.Config{
+		EventLoops:       s.plan.EventLoops,
+		SocketRecvBuffer: s.plan.SocketRecvBuffer,
+		MaxConns:         maxConns,
+		IdleTimeout:      idle,
+		NewSink:          s.newLoopSink,
+		Logger:           s.log,
+	}, listeners)
+	if err != nil {
+		return err
+	}
+	return s.ingest.Start()
 }
 
 func (s *server) startHTTP() error {
