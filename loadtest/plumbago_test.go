@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,45 @@ func freeTCPUDPPort(t *testing.T) int {
 	return 0
 }
 
+// builtBinary is cmd/plumbago built once per test process for every test
+// that runs it (linking takes tens of seconds on a loaded machine);
+// TestMain removes it.
+var builtBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// plumbagoBinary returns cmd/plumbago from this module, built on the first
+// call.
+func plumbagoBinary(t *testing.T) string {
+	t.Helper()
+	goBin := testenv.Command(t, "go", "the Go toolchain, to build cmd/plumbago")
+	b := &builtBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "plumbago-loadtest-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "plumbago")
+		if out, err := exec.Command(goBin, "build", "-o", b.path, "../cmd/plumbago").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("building plumbago: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBinary.dir != "" {
+		os.RemoveAll(builtBinary.dir)
+	}
+	os.Exit(code)
+}
+
 type plumbagoServer struct {
 	pid                              int
 	carbon, pickle, statsd, httpBase string
@@ -45,12 +85,8 @@ type plumbagoServer struct {
 // with the W1 schema (1s:15m,1m:1d, average, xFilesFactor 0).
 func startPlumbago(t *testing.T, backend string) *plumbagoServer {
 	t.Helper()
-	goBin := testenv.Command(t, "go", "the Go toolchain, to build cmd/plumbago")
+	bin := plumbagoBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "plumbago")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "../cmd/plumbago").CombinedOutput(); err != nil {
-		t.Fatalf("building plumbago: %v\n%s", err, out)
-	}
 	schemas := filepath.Join(dir, "schemas.conf")
 	agg := filepath.Join(dir, "aggregation.conf")
 	os.WriteFile(schemas, []byte("[w1]\npattern = .*\nretentions = 1s:15m,1m:1d\n"), 0o644)

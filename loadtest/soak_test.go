@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,14 +19,8 @@ func TestSoakCI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary for minutes")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("go toolchain missing: cannot build cmd/plumbago")
-	}
-	bin := filepath.Join(t.TempDir(), "plumbago")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "../cmd/plumbago").CombinedOutput(); err != nil {
-		t.Fatalf("building plumbago: %v\n%s", err, out)
-	}
+	bin := plumbagoBinary(t)
+	var err error
 	dur, cycle := 80*time.Second, 16*time.Second
 	if v := os.Getenv("PLUMBAGO_SOAK_DURATION"); v != "" {
 		if dur, err = time.ParseDuration(v); err != nil {
