@@ -453,15 +453,7 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 		out(f.tsub.countPS, "count_ps", 0)
 		return
 	}
-	var h *histogram
-	if f.tsub.hist {
-		for i := range f.hist {
-			if strings.Contains(key, f.hist[i].metric) {
-				h = &f.hist[i]
-				break
-			}
-		}
-	}
+	h := f.histogramFor(key)
 	if !t.exact() {
 		if !t.est { // one loop only, over its cap: weight seen/len for each
 			t.est = true
@@ -484,16 +476,67 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 	}
 	vals := t.vals
 	slices.Sort(vals)
-	cum := f.cum[:0]
-	sq := f.sq[:0]
+	cum, sq := f.cumulate(vals)
+	f.emitPercentiles(out, vals, cum, sq)
 	lo, hi := vals[0], vals[n-1]
-	cum = append(cum, lo)
-	sq = append(sq, lo*lo)
-	for i := 1; i < n; i++ {
+	sum, sumSq := cum[n-1], sq[n-1]
+	mean := sum / float64(n)
+	var diffs float64
+	for _, v := range vals {
+		diffs += (v - mean) * (v - mean)
+	}
+	mid := n / 2
+	median := vals[mid]
+	if n%2 == 0 {
+		median = (vals[mid-1] + vals[mid]) / 2
+	}
+	out(f.tsub.std, "std", math.Sqrt(diffs/float64(n)))
+	out(f.tsub.upper, "upper", hi)
+	out(f.tsub.lower, "lower", lo)
+	out(f.tsub.count, "count", t.count)
+	out(f.tsub.countPS, "count_ps", t.count/f.intervalS)
+	out(f.tsub.sum, "sum", sum)
+	out(f.tsub.sumSq, "sum_squares", sumSq)
+	out(f.tsub.mean, "mean", mean)
+	out(f.tsub.median, "median", median)
+	if h != nil {
+		f.emitHistogram(e, name, tags, h, vals)
+	}
+}
+
+// histogramFor returns the first histogram whose metric key contains, or
+// nil (etsy's histogram config: the first match wins).
+func (f *Flusher) histogramFor(key string) *histogram {
+	if !f.tsub.hist {
+		return nil
+	}
+	for i := range f.hist {
+		if strings.Contains(key, f.hist[i].metric) {
+			return &f.hist[i]
+		}
+	}
+	return nil
+}
+
+// cumulate returns the running sums of sorted vals and of their squares,
+// in the flusher's reused buffers.
+func (f *Flusher) cumulate(vals []float64) (cum, sq []float64) {
+	lo := vals[0]
+	cum = append(f.cum[:0], lo)
+	sq = append(f.sq[:0], lo*lo)
+	for i := 1; i < len(vals); i++ {
 		cum = append(cum, vals[i]+cum[i-1])
 		sq = append(sq, float64(vals[i]*vals[i])+sq[i-1])
 	}
 	f.cum, f.sq = cum, sq
+	return cum, sq
+}
+
+// emitPercentiles writes etsy's count_/mean_/upper_/sum_/sum_squares_<pct>
+// of sorted vals (a negative percentile is the top share).
+func (f *Flusher) emitPercentiles(out func(ok bool, sub string, v float64), vals, cum, sq []float64) {
+	n := len(vals)
+	lo, hi := vals[0], vals[n-1]
 	for i := range f.pcts {
 		p := &f.pcts[i]
 		k := n
@@ -521,33 +564,14 @@ func (f *Flusher) emitTimer(e *emitter, key string, t *timerVal) {
 		out(p.okSum, p.sum, sum)
 		out(p.okSumSq, p.sumSq, sumSq)
 	}
-	sum, sumSq := cum[n-1], sq[n-1]
-	mean := sum / float64(n)
-	var diffs float64
-	for _, v := range vals {
-		diffs += (v - mean) * (v - mean)
-	}
-	mid := n / 2
-	median := vals[mid]
-	if n%2 == 0 {
-		median = (vals[mid-1] + vals[mid]) / 2
-	}
-	out(f.tsub.std, "std", math.Sqrt(diffs/float64(n)))
-	out(f.tsub.upper, "upper", hi)
-	out(f.tsub.lower, "lower", lo)
-	out(f.tsub.count, "count", t.count)
-	out(f.tsub.countPS, "count_ps", t.count/f.intervalS)
-	out(f.tsub.sum, "sum", sum)
-	out(f.tsub.sumSq, "sum_squares", sumSq)
-	out(f.tsub.mean, "mean", mean)
-	out(f.tsub.median, "median", median)
-	if h == nil {
-		return
-	}
+}
+
+// emitHistogram writes the count of sorted vals in each of h's bins.
+func (f *Flusher) emitHistogram(e *emitter, name, tags string, h *histogram, vals []float64) {
 	i := 0
 	for _, b := range h.bins {
 		freq := 0
-		for ; i < n && (math.IsInf(b.bound, 1) || vals[i] < b.bound); i++ {
+		for ; i < len(vals) && (math.IsInf(b.bound, 1) || vals[i] < b.bound); i++ {
 			freq++
 		}
 		e.add(f.build(f.timerNS, name, "histogram", b.name, tags), float64(freq))
