@@ -69,14 +69,7 @@ func ScenarioNames() []string {
 
 // Main implements `plumbago loadtest`.
 func Main(args []string, stdout, stderr io.Writer) error {
-	name := "W1"
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "scenario="); ok && strings.HasPrefix(a, "-") {
-			name = v
-		} else if (a == "--scenario" || a == "-scenario") && i+1 < len(args) {
-			name = args[i+1]
-		}
-	}
+	name := scenarioArg(args)
 	if name == SoakScenario {
 		return soakMain(args, stdout, stderr)
 	}
@@ -170,37 +163,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("loadtest: %w", err)
 	}
 	cfg.QueryTargets = targets
-	if *plumbago != "" {
-		base := strings.TrimRight(*plumbago, "/")
-		if cfg.Committed == "" {
-			cfg.Committed = "prom:" + base + "/metrics#" + MetricCommitted
-			if cfg.Proto.statsd() {
-				// statsd lines are aggregated: count what the server says it
-				// received, from its own statsd self-counter.
-				cfg.Committed = "render:" + base + "/render#" + StatsdReceivedTarget
-			}
-		}
-		if cfg.Received == "" {
-			cfg.Received = "prom:" + base + "/metrics#" + MetricReceived
-		}
-		if cfg.Dropped == "" {
-			cfg.Dropped = "prom:" + base + "/metrics#" + MetricDropped
-		}
-		if cfg.RenderURL == "" {
-			cfg.RenderURL = base + "/render"
-		}
-	}
-	if *carbonRender != "" {
-		if cfg.Committed == "" {
-			cfg.Committed = "render:" + *carbonRender + "#sumSeries(carbon.agents.*.committedPoints)"
-		}
-		if cfg.RenderURL == "" {
-			cfg.RenderURL = *carbonRender
-		}
-	}
-	if *carbonWhisper != "" && cfg.Committed == "" {
-		cfg.Committed = "whisper:" + *carbonWhisper + "#carbon.agents.*.committedPoints"
-	}
+	cfg.counterSources(*plumbago, *carbonRender, *carbonWhisper)
 	if !*quiet {
 		cfg.Progress = stderr
 	}
@@ -229,6 +192,56 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// scenarioArg is the --scenario the arguments name (W1 when none): it
+// chooses the flag defaults, so it is read before the flags are parsed.
+func scenarioArg(args []string) string {
+	name := "W1"
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "scenario="); ok && strings.HasPrefix(a, "-") {
+			name = v
+		} else if (a == "--scenario" || a == "-scenario") && i+1 < len(args) {
+			name = args[i+1]
+		}
+	}
+	return name
+}
+
+// counterSources sets the counters and the render URL that --plumbago,
+// --carbon-render and --carbon-whisper imply; ones set explicitly stay.
+func (cfg *Config) counterSources(plumbago, carbonRender, carbonWhisper string) {
+	if plumbago != "" {
+		base := strings.TrimRight(plumbago, "/")
+		if cfg.Committed == "" {
+			cfg.Committed = "prom:" + base + "/metrics#" + MetricCommitted
+			if cfg.Proto.statsd() {
+				// statsd lines are aggregated: count what the server says it
+				// received, from its own statsd self-counter.
+				cfg.Committed = "render:" + base + "/render#" + StatsdReceivedTarget
+			}
+		}
+		if cfg.Received == "" {
+			cfg.Received = "prom:" + base + "/metrics#" + MetricReceived
+		}
+		if cfg.Dropped == "" {
+			cfg.Dropped = "prom:" + base + "/metrics#" + MetricDropped
+		}
+		if cfg.RenderURL == "" {
+			cfg.RenderURL = base + "/render"
+		}
+	}
+	if carbonRender != "" {
+		if cfg.Committed == "" {
+			cfg.Committed = "render:" + carbonRender + "#sumSeries(carbon.agents.*.committedPoints)"
+		}
+		if cfg.RenderURL == "" {
+			cfg.RenderURL = carbonRender
+		}
+	}
+	if carbonWhisper != "" && cfg.Committed == "" {
+		cfg.Committed = "whisper:" + carbonWhisper + "#carbon.agents.*.committedPoints"
+	}
 }
 
 type multiFlag []string
