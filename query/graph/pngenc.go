@@ -20,13 +20,17 @@ type pngBuffers struct {
 // the bytes.
 func encodePNG(r *raster) ([]byte, error) {
 	defer r.release()
+	r.clearOnce()
 	img := r.img
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	opaque := true
-	for i := 3; i < len(img.Pix); i += 4 {
-		if img.Pix[i] != 255 {
-			opaque = false
-			break
+	opaque := r.opaque
+	if !opaque {
+		opaque = true
+		for i := 3; i < len(img.Pix); i += 4 {
+			if img.Pix[i] != 255 {
+				opaque = false
+				break
+			}
 		}
 	}
 	bpp := 4
@@ -47,6 +51,12 @@ func encodePNG(r *raster) ([]byte, error) {
 			p := binary.LittleEndian.Uint32(src[x*4:])
 			if p == prev && x > 0 {
 				zeros += bpp
+				// the rest of a run two pixels at a time
+				pp := uint64(p) | uint64(p)<<32
+				for x+2 < w && binary.LittleEndian.Uint64(src[x*4+4:]) == pp {
+					x += 2
+					zeros += 2 * bpp
+				}
 				continue
 			}
 			if zeros > 0 {

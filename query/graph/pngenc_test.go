@@ -16,6 +16,7 @@ import (
 func TestEncodePNGRoundTrip(t *testing.T) {
 	for _, opaque := range []bool{true, false} {
 		r := newRaster(301, 45)
+		r.cleared = true // the pixels are written here
 		rnd := rand.New(rand.NewSource(1))
 		for i := range r.img.Pix {
 			if rnd.Intn(7) == 0 {
@@ -85,6 +86,7 @@ func BenchmarkEncodePNG(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		r := newRaster(w, h)
 		copy(r.img.Pix, pix.Pix)
+		r.cleared = true
 		if _, err := encodePNG(r); err != nil {
 			b.Fatal(err)
 		}

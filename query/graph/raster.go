@@ -26,6 +26,19 @@ type raster struct {
 	tileFill  []int32
 	flatBuf   []float64
 	tileCov   image.Alpha
+	// cleared: the picture has been cleared (or wholly painted over);
+	// opaque: an opaque fill covered it all, so every pixel stays opaque
+	// (compositing OVER an opaque pixel leaves it opaque)
+	cleared, opaque bool
+}
+
+// clearOnce makes the reused picture transparent before its first
+// drawing, unless that drawing covers it all (the background).
+func (r *raster) clearOnce() {
+	if !r.cleared {
+		clear(r.img.Pix)
+		r.cleared = true
+	}
 }
 
 // rasters are reused between requests: the picture, coverage and clip
@@ -46,7 +59,7 @@ func newRaster(w, h int) *raster {
 		r.pix = make([]uint8, n)
 	}
 	r.img = &image.RGBA{Pix: r.pix[:n], Stride: w * 4, Rect: image.Rect(0, 0, w, h)}
-	clear(r.img.Pix)
+	r.cleared, r.opaque = false, false
 	r.w, r.h = w, h
 	r.masks = r.masks[:0]
 	return r
@@ -94,6 +107,7 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 	if clip == nil && c.a == 1 && r.fillPixelRect(p, c) {
 		return
 	}
+	r.clearOnce()
 	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	r.paint(c, clip, func(add func([]float64)) {
 		for _, pl := range r.lines {
@@ -103,6 +117,7 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 }
 
 func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
+	r.clearOnce()
 	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	lines := r.lines
 	if len(st.dash) > 0 {
@@ -427,6 +442,11 @@ func (r *raster) fillPixelRect(p *path, c rgba) bool {
 	}
 	ix0, iy0 := max(int(x0), 0), max(int(y0), 0)
 	ix1, iy1 := min(int(x1), r.w), min(int(y1), r.h)
+	if ix0 == 0 && iy0 == 0 && ix1 == r.w && iy1 == r.h {
+		r.cleared, r.opaque = true, true
+	} else {
+		r.clearOnce()
+	}
 	px := [4]uint8{uint8(math.Round(c.r * 255)), uint8(math.Round(c.g * 255)), uint8(math.Round(c.b * 255)), 255}
 	for y := iy0; y < iy1; y++ {
 		row := r.img.Pix[y*r.img.Stride:]
