@@ -171,6 +171,9 @@ func (ps *polygons) reset() {
 const (
 	tileW = 16
 	tileH = 64
+	// maxTilesPerPiece: past this many tiles a piece on average, a stroke
+	// is rasterised as one tile (see paintTiles)
+	maxTilesPerPiece = 4
 )
 
 // paintTiles rasterises r.polys a tile at a time and composites colour
@@ -201,19 +204,31 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 	if clip != nil {
 		mask = r.clipMask(clip)
 	}
-	nx := (b.x1 - b.x0 + tileW - 1) / tileW
-	ny := (b.y1 - b.y0 + tileH - 1) / tileH
-	n := nx * ny
-	// bin the polygons by tile (counting sort)
-	ps.tileStart = append(ps.tileStart[:0], make([]int32, n+1)...)
+	// pieces larger than a few tiles (a wide line, a tall stroke) would
+	// be binned into many tiles each: then the whole bounds are one tile,
+	// which bounds the bins by the number of pieces
+	tw, th := tileW, tileH
 	tiles := func(p *polyRef) (tx0, tx1, ty0, ty1 int) {
-		tx0 = (floorClamp(p.x0, b.x0, b.x1-1) - b.x0) / tileW
-		tx1 = (floorClamp(p.x1, b.x0, b.x1-1) - b.x0) / tileW
-		ty0 = (floorClamp(p.y0, b.y0, b.y1-1) - b.y0) / tileH
-		ty1 = (floorClamp(p.y1, b.y0, b.y1-1) - b.y0) / tileH
+		tx0 = (floorClamp(p.x0, b.x0, b.x1-1) - b.x0) / tw
+		tx1 = (floorClamp(p.x1, b.x0, b.x1-1) - b.x0) / tw
+		ty0 = (floorClamp(p.y0, b.y0, b.y1-1) - b.y0) / th
+		ty1 = (floorClamp(p.y1, b.y0, b.y1-1) - b.y0) / th
 		return
 	}
 	total := 0
+	for i := range ps.polys {
+		tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
+		total += (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
+	}
+	if total > maxTilesPerPiece*len(ps.polys) {
+		tw, th = b.x1-b.x0, b.y1-b.y0
+		total = len(ps.polys)
+	}
+	nx := (b.x1 - b.x0 + tw - 1) / tw
+	ny := (b.y1 - b.y0 + th - 1) / th
+	n := nx * ny
+	// bin the polygons by tile (counting sort)
+	ps.tileStart = append(ps.tileStart[:0], make([]int32, n+1)...)
 	for i := range ps.polys {
 		tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
 		for ty := ty0; ty <= ty1; ty++ {
@@ -221,7 +236,6 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 				ps.tileStart[ty*nx+tx+1]++
 			}
 		}
-		total += (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
 	}
 	for t := 1; t <= n; t++ {
 		ps.tileStart[t] += ps.tileStart[t-1]
@@ -255,9 +269,9 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 			x1, y1 = max(x1, p.x1), max(y1, p.y1)
 		}
 		// the tile, trimmed to its pieces' bounds
-		tx, ty := b.x0+t%nx*tileW, b.y0+t/nx*tileH
+		tx, ty := b.x0+t%nx*tw, b.y0+t/nx*th
 		sb := bbox{max(tx, floorClamp(x0, 0, r.w)), max(ty, floorClamp(y0, 0, r.h)),
-			min(tx+tileW, b.x1, floorClamp(x1, 0, r.w)+2), min(ty+tileH, b.y1, floorClamp(y1, 0, r.h)+2)}
+			min(tx+tw, b.x1, floorClamp(x1, 0, r.w)+2), min(ty+th, b.y1, floorClamp(y1, 0, r.h)+2)}
 		if sb.x0 >= sb.x1 || sb.y0 >= sb.y1 {
 			continue
 		}
