@@ -131,15 +131,28 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 	if ref == "" || ref == "now" {
 		return now, nil
 	}
-	hour, minute := 0, 0
+	hour, minute, ref, err := timeOfDay(in, ref)
+	if err != nil {
+		return time.Time{}, err
+	}
+	y, mo, d, err := day(in, ref, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(y, mo, d, hour, minute, 0, 0, loc), nil
+}
+
+// timeOfDay reads the time-of-day part at the start of a reference
+// ("14:30", "2pm", "noon", "midnight", "teatime"; 00:00 when there is
+// none) and returns the rest, the day part.
+func timeOfDay(in, ref string) (hour, minute int, rest string, err error) {
 	if i := strings.IndexByte(ref, ':'); i > 0 && i < 3 {
-		var err error
 		if hour, err = atoi(in, ref[:i]); err != nil {
-			return time.Time{}, err
+			return 0, 0, "", err
 		}
 		end := min(i+3, len(ref))
 		if minute, err = atoi(in, ref[i+1:end]); err != nil {
-			return time.Time{}, err
+			return 0, 0, "", err
 		}
 		ref = ref[end:]
 		if strings.HasPrefix(ref, "am") {
@@ -152,7 +165,7 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 	if i := strings.Index(ref, "am"); i > 0 && i < 3 {
 		h, err := atoi(in, ref[:i])
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, "", err
 		}
 		hour = h
 		ref = ref[i+2:]
@@ -160,7 +173,7 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 	if i := strings.Index(ref, "pm"); i > 0 && i < 3 {
 		h, err := atoi(in, ref[:i])
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, "", err
 		}
 		hour = (h + 12) % 24
 		ref = ref[i+2:]
@@ -177,8 +190,14 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 		ref = ref[7:]
 	}
 	if hour > 23 || minute > 59 {
-		return time.Time{}, errf(in, "hour or minute out of range")
+		return 0, 0, "", errf(in, "hour or minute out of range")
 	}
+	return hour, minute, ref, nil
+}
+
+// day reads the day part of a reference ("yesterday", "MM/DD/YY",
+// "YYYYMMDD", "jan 5", a weekday; today when empty) relative to now.
+func day(in, ref string, now time.Time) (int, time.Month, int, error) {
 	y, mo, d := now.Date()
 	switch {
 	case ref == "yesterday" || ref == "today" || ref == "tomorrow":
@@ -194,15 +213,15 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 		parts := strings.Split(ref, "/")
 		m, err := atoi(in, parts[0])
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		dd, err := atoi(in, parts[1])
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		yy, err := atoi(in, parts[2])
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		if yy < 1900 {
 			yy += 1900
@@ -211,7 +230,7 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 			yy += 100
 		}
 		if err := checkDate(in, yy, m, dd); err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		y, mo, d = yy, time.Month(m), dd
 	case len(ref) == 8 && isDigits(ref):
@@ -219,7 +238,7 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 		m, _ := atoi(in, ref[4:6])
 		dd, _ := atoi(in, ref[6:8])
 		if err := checkDate(in, yy, m, dd); err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		y, mo, d = yy, time.Month(m), dd
 	case len(ref) >= 3 && indexOf(months, ref[:3]) >= 0:
@@ -230,11 +249,11 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 		case isDigits(ref[len(ref)-1:]):
 			dd, _ = atoi(in, ref[len(ref)-1:])
 		default:
-			return time.Time{}, errf(in, "day of month required after month name")
+			return 0, 0, 0, errf(in, "day of month required after month name")
 		}
 		m := indexOf(months, ref[:3]) + 1
 		if err := checkDate(in, y, m, dd); err != nil {
-			return time.Time{}, err
+			return 0, 0, 0, err
 		}
 		mo, d = time.Month(m), dd
 	case len(ref) >= 3 && indexOf(weekdays, ref[:3]) >= 0:
@@ -246,9 +265,9 @@ func reference(in, ref string, now time.Time, loc *time.Location) (time.Time, er
 		t := time.Date(y, mo, d-off, 0, 0, 0, 0, time.UTC)
 		y, mo, d = t.Date()
 	case ref != "":
-		return time.Time{}, errf(in, "unknown day reference %q", ref)
+		return 0, 0, 0, errf(in, "unknown day reference %q", ref)
 	}
-	return time.Date(y, mo, d, hour, minute, 0, 0, loc), nil
+	return y, mo, d, nil
 }
 
 func checkDate(in string, y, m, d int) error {
