@@ -159,18 +159,27 @@ func Parse(name string, r io.Reader) (*File, error) {
 			s.Settings[i].Raw = strings.Join(parts, "\n")
 		}
 	}
-	// Interpolate each section's values against itself and [DEFAULT].
+	if err := f.interpolateAll(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// interpolateAll sets every setting's Value: its Raw text with %(name)s
+// references resolved against its own section and [DEFAULT], as Python's
+// configparser does.
+func (f *File) interpolateAll() error {
 	for _, s := range append([]*Section{f.Defaults}, f.Sections...) {
 		for i := range s.Settings {
 			budget := maxInterpRefs
 			v, err := f.interpolate(s, s.Settings[i].Raw, 1, &budget)
 			if err != nil {
-				return nil, fail(s.Settings[i].Line, "%s: %v", s.Settings[i].Key, err)
+				return &Error{File: f.Name, Line: s.Settings[i].Line, Msg: fmt.Sprintf("%s: %v", s.Settings[i].Key, err)}
 			}
 			s.Settings[i].Value = v
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func newSection(name string, line int) *Section {
