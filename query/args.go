@@ -245,35 +245,13 @@ func validate(fn string, p Param, v Value) (Value, error) {
 			return v, invalid(fn, p, v)
 		}
 	case TypeFloat:
-		switch v.Kind {
-		case ValNumber:
-			v.IsInt = false
-		case ValBool:
-			v = Value{Kind: ValNumber, Num: b2f(v.Bool), Node: v.Node}
-		case ValString:
-			f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
-			if err != nil {
-				return v, invalid(fn, p, v)
-			}
-			v = Value{Kind: ValNumber, Num: f, Node: v.Node}
-		default:
+		var ok bool
+		if v, ok = toFloat(v); !ok {
 			return v, invalid(fn, p, v)
 		}
 	case TypeInteger, TypeNode:
-		switch v.Kind {
-		case ValNumber:
-			if !v.IsInt {
-				return v, invalid(fn, p, v)
-			}
-		case ValBool:
-			v = Value{Kind: ValNumber, Num: b2f(v.Bool), IsInt: true, Node: v.Node}
-		case ValString:
-			n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64)
-			if err != nil {
-				return v, invalid(fn, p, v)
-			}
-			v = Value{Kind: ValNumber, Num: float64(n), IsInt: true, Node: v.Node}
-		default:
+		var ok bool
+		if v, ok = toInteger(v); !ok {
 			return v, invalid(fn, p, v)
 		}
 	case TypeIntOrInf:
@@ -281,28 +259,9 @@ func validate(fn string, p Param, v Value) (Value, error) {
 			return v, invalid(fn, p, v)
 		}
 	case TypeBoolean:
-		switch v.Kind {
-		case ValBool:
-		case ValString:
-			switch strings.ToLower(v.Str) {
-			case "true":
-				v = Value{Kind: ValBool, Bool: true, Node: v.Node}
-			case "false":
-				v = Value{Kind: ValBool, Bool: false, Node: v.Node}
-			default:
-				return v, invalid(fn, p, v)
-			}
-		case ValNumber:
-			switch v.Num {
-			case 0:
-				v = Value{Kind: ValBool, Bool: false, Node: v.Node}
-			case 1:
-				v = Value{Kind: ValBool, Bool: true, Node: v.Node}
-			default:
-				return v, invalid(fn, p, v)
-			}
-		default:
-			v = Value{Kind: ValBool, Bool: true, Node: v.Node}
+		var ok bool
+		if v, ok = toBoolean(v); !ok {
+			return v, invalid(fn, p, v)
 		}
 	case TypeInterval:
 		if v.Kind != ValString {
@@ -330,6 +289,77 @@ func validate(fn string, p Param, v Value) (Value, error) {
 		}
 	}
 	return v, nil
+}
+
+// toFloat converts an argument for a float parameter as graphite-web does:
+// numbers, booleans and numeric strings; ok is false for anything else.
+func toFloat(v Value) (Value, bool) {
+	switch v.Kind {
+	case ValNumber:
+		v.IsInt = false
+	case ValBool:
+		v = Value{Kind: ValNumber, Num: b2f(v.Bool), Node: v.Node}
+	case ValString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
+		if err != nil {
+			return v, false
+		}
+		v = Value{Kind: ValNumber, Num: f, Node: v.Node}
+	default:
+		return v, false
+	}
+	return v, true
+}
+
+// toInteger converts an argument for an integer or node parameter:
+// integers, booleans and integer strings.
+func toInteger(v Value) (Value, bool) {
+	switch v.Kind {
+	case ValNumber:
+		if !v.IsInt {
+			return v, false
+		}
+	case ValBool:
+		v = Value{Kind: ValNumber, Num: b2f(v.Bool), IsInt: true, Node: v.Node}
+	case ValString:
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64)
+		if err != nil {
+			return v, false
+		}
+		v = Value{Kind: ValNumber, Num: float64(n), IsInt: true, Node: v.Node}
+	default:
+		return v, false
+	}
+	return v, true
+}
+
+// toBoolean converts an argument for a boolean parameter: booleans,
+// "true"/"false" in any case, 0 and 1; any other kind is true.
+func toBoolean(v Value) (Value, bool) {
+	switch v.Kind {
+	case ValBool:
+	case ValString:
+		switch strings.ToLower(v.Str) {
+		case "true":
+			v = Value{Kind: ValBool, Bool: true, Node: v.Node}
+		case "false":
+			v = Value{Kind: ValBool, Bool: false, Node: v.Node}
+		default:
+			return v, false
+		}
+	case ValNumber:
+		switch v.Num {
+		case 0:
+			v = Value{Kind: ValBool, Bool: false, Node: v.Node}
+		case 1:
+			v = Value{Kind: ValBool, Bool: true, Node: v.Node}
+		default:
+			return v, false
+		}
+	default:
+		v = Value{Kind: ValBool, Bool: true, Node: v.Node}
+	}
+	return v, true
 }
 
 func b2f(b bool) float64 {
