@@ -357,130 +357,158 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(f))
 	dst = binary.AppendUvarint(dst, uint64(span))
 	if !dense {
-		start := len(dst)
-		for i := 0; i < (span+7)/8; i++ {
-			dst = append(dst, 0)
-		}
-		bm := dst[start:]
-		for i := f; i <= l; i++ {
-			if s.has(i) {
-				j := i - f
-				bm[j>>3] |= 0x80 >> (uint(j) & 7)
-			}
-		}
+		dst = s.appendBitmap(dst)
 	}
 	if allInt {
-		ints := s.ints[:0]
-		minV, maxV := int64(math.MaxInt64), int64(math.MinInt64)
-		var maxZ uint64
-		var dodBits uint
-		var prevDelta int64
-		for i := f; i <= l; i++ {
-			if s.has(i) {
-				v := int64(s.vals[i])
-				if len(ints) > 0 {
-					d := v - ints[len(ints)-1]
-					if z := zigzag(d); z > maxZ {
-						maxZ = z
-					}
-					dodBits += dodCost(zigzag(d - prevDelta))
-					prevDelta = d
-				}
-				ints = append(ints, v)
-				minV = min(minV, v)
-				maxV = max(maxV, v)
-			}
-		}
-		s.ints = ints
-		wFOR := widthOf(uint64(maxV - minV))
-		wDelta := widthOf(maxZ)
-		// Delta codes k-1 values, frame-of-reference k.
-		w := &bitWriter{}
-		if dodBits < uint(k-1)*wDelta && dodBits < uint(k)*wFOR {
-			hdr |= encDoD
-			w.b = binary.AppendVarint(dst, ints[0])
-			var prev int64
-			for i := 1; i < len(ints); i++ {
-				d := ints[i] - ints[i-1]
-				z := zigzag(d - prev)
-				prev = d
-				switch c := dodCost(z); c {
-				case 1:
-					w.write(0, 1)
-				case 2 + 7:
-					w.write(0b10, 2)
-					w.write(z, 7)
-				case 3 + 12:
-					w.write(0b110, 3)
-					w.write(z, 12)
-				case 4 + 20:
-					w.write(0b1110, 4)
-					w.write(z, 20)
-				default:
-					w.write(0b1111, 4)
-					w.write(z, 64)
-				}
-			}
-		} else if uint(k-1)*wDelta < uint(k)*wFOR {
-			hdr |= encDelta
-			dst = binary.AppendVarint(dst, ints[0])
-			dst = append(dst, byte(wDelta))
-			w.b = dst
-			for i := 1; i < len(ints); i++ {
-				w.write(zigzag(ints[i]-ints[i-1]), wDelta)
-			}
-		} else {
-			hdr |= encFOR
-			dst = binary.AppendVarint(dst, minV)
-			dst = append(dst, byte(wFOR))
-			w.b = dst
-			for _, v := range ints {
-				w.write(uint64(v-minV), wFOR)
-			}
-		}
-		dst = w.flush()
+		var enc byte
+		dst, enc = s.appendInts(dst, k)
+		hdr |= enc
 	} else {
-		w := &bitWriter{b: dst}
-		var prev uint64
-		var lead, trail uint
-		haveWin := false
-		firstVal := true
-		for i := f; i <= l; i++ {
-			if !s.has(i) {
-				continue
-			}
-			cur := math.Float64bits(s.vals[i])
-			if firstVal {
-				w.b = binary.BigEndian.AppendUint64(w.b, cur)
-				prev = cur
-				firstVal = false
-				continue
-			}
-			x := cur ^ prev
-			prev = cur
-			if x == 0 {
-				w.write(0, 1)
-				continue
-			}
-			lz := uint(bits.LeadingZeros64(x))
-			tz := uint(bits.TrailingZeros64(x))
-			if lz > 31 {
-				lz = 31
-			}
-			if haveWin && lz >= lead && tz >= trail {
-				w.write(0b10, 2)
-				w.write(x>>trail, 64-lead-trail)
-				continue
-			}
-			sig := 64 - lz - tz
-			w.write(0b11, 2)
-			w.write(uint64(lz), 5)
-			w.write(uint64(sig&63), 6)
-			w.write(x>>tz, sig)
-			lead, trail, haveWin = lz, tz, true
-		}
-		dst = w.flush()
+		dst = s.appendFloats(dst)
 	}
 	dst[hdrPos] = hdr
 	return dst
+}
+
+// appendBitmap appends the presence bitmap of slots lo..hi (a set bit per
+// present slot, most significant bit first).
+func (s *slotBuf) appendBitmap(dst []byte) []byte {
+	f, l := s.lo, s.hi
+	span := l - f + 1
+	start := len(dst)
+	for i := 0; i < (span+7)/8; i++ {
+		dst = append(dst, 0)
+	}
+	bm := dst[start:]
+	for i := f; i <= l; i++ {
+		if s.has(i) {
+			j := i - f
+			bm[j>>3] |= 0x80 >> (uint(j) & 7)
+		}
+	}
+	return dst
+}
+
+// appendInts appends the k present values, all exact integers, in the
+// smallest of three codings (delta-of-delta, delta, frame of reference),
+// and returns the coding's header bits.
+func (s *slotBuf) appendInts(dst []byte, k int) ([]byte, byte) {
+	f, l := s.lo, s.hi
+	var enc byte
+	ints := s.ints[:0]
+	minV, maxV := int64(math.MaxInt64), int64(math.MinInt64)
+	var maxZ uint64
+	var dodBits uint
+	var prevDelta int64
+	for i := f; i <= l; i++ {
+		if s.has(i) {
+			v := int64(s.vals[i])
+			if len(ints) > 0 {
+				d := v - ints[len(ints)-1]
+				if z := zigzag(d); z > maxZ {
+					maxZ = z
+				}
+				dodBits += dodCost(zigzag(d - prevDelta))
+				prevDelta = d
+			}
+			ints = append(ints, v)
+			minV = min(minV, v)
+			maxV = max(maxV, v)
+		}
+	}
+	s.ints = ints
+	wFOR := widthOf(uint64(maxV - minV))
+	wDelta := widthOf(maxZ)
+	// Delta codes k-1 values, frame-of-reference k.
+	w := &bitWriter{}
+	if dodBits < uint(k-1)*wDelta && dodBits < uint(k)*wFOR {
+		enc = encDoD
+		w.b = binary.AppendVarint(dst, ints[0])
+		var prev int64
+		for i := 1; i < len(ints); i++ {
+			d := ints[i] - ints[i-1]
+			z := zigzag(d - prev)
+			prev = d
+			switch c := dodCost(z); c {
+			case 1:
+				w.write(0, 1)
+			case 2 + 7:
+				w.write(0b10, 2)
+				w.write(z, 7)
+			case 3 + 12:
+				w.write(0b110, 3)
+				w.write(z, 12)
+			case 4 + 20:
+				w.write(0b1110, 4)
+				w.write(z, 20)
+			default:
+				w.write(0b1111, 4)
+				w.write(z, 64)
+			}
+		}
+	} else if uint(k-1)*wDelta < uint(k)*wFOR {
+		enc = encDelta
+		dst = binary.AppendVarint(dst, ints[0])
+		dst = append(dst, byte(wDelta))
+		w.b = dst
+		for i := 1; i < len(ints); i++ {
+			w.write(zigzag(ints[i]-ints[i-1]), wDelta)
+		}
+	} else {
+		enc = encFOR
+		dst = binary.AppendVarint(dst, minV)
+		dst = append(dst, byte(wFOR))
+		w.b = dst
+		for _, v := range ints {
+			w.write(uint64(v-minV), wFOR)
+		}
+	}
+	return w.flush(), enc
+}
+
+// appendFloats appends the present values XOR-coded (Gorilla's float
+// compression: the first value whole, then each one's XOR with the one
+// before, in a window of leading and trailing zero bits).
+func (s *slotBuf) appendFloats(dst []byte) []byte {
+	f, l := s.lo, s.hi
+	w := &bitWriter{b: dst}
+	var prev uint64
+	var lead, trail uint
+	haveWin := false
+	firstVal := true
+	for i := f; i <= l; i++ {
+		if !s.has(i) {
+			continue
+		}
+		cur := math.Float64bits(s.vals[i])
+		if firstVal {
+			w.b = binary.BigEndian.AppendUint64(w.b, cur)
+			prev = cur
+			firstVal = false
+			continue
+		}
+		x := cur ^ prev
+		prev = cur
+		if x == 0 {
+			w.write(0, 1)
+			continue
+		}
+		lz := uint(bits.LeadingZeros64(x))
+		tz := uint(bits.TrailingZeros64(x))
+		if lz > 31 {
+			lz = 31
+		}
+		if haveWin && lz >= lead && tz >= trail {
+			w.write(0b10, 2)
+			w.write(x>>trail, 64-lead-trail)
+			continue
+		}
+		sig := 64 - lz - tz
+		w.write(0b11, 2)
+		w.write(uint64(lz), 5)
+		w.write(uint64(sig&63), 6)
+		w.write(x>>tz, sig)
+		lead, trail, haveWin = lz, tz, true
+	}
+	return w.flush()
 }
