@@ -52,31 +52,41 @@ func TestDebianCarbonConf(t *testing.T) {
 	}
 }
 
-// pythonItems reads a file with Python's configparser, as carbon does, and
-// returns {section: {KEY: value}} for every section (defaults merged).
-func pythonItems(t *testing.T, path string) (map[string]map[string]string, string) {
+// pyResult is what Python's configparser made of one file: {section:
+// {KEY: value}} for every section (defaults merged), or the name of the
+// exception it raised.
+type pyResult struct {
+	Items map[string]map[string]string `json:"items"`
+	Error string                       `json:"error"`
+}
+
+// pythonItems reads each file with Python's configparser, as carbon does,
+// in one Python process (starting one costs seconds on a loaded machine).
+func pythonItems(t *testing.T, paths []string) map[string]pyResult {
 	t.Helper()
 	py := testenv.Command(t, "python3", "apt python3")
 	script := `import configparser, json, sys
-p = configparser.ConfigParser()
-try:
-    p.read(sys.argv[1])
-    print(json.dumps({s: {k.upper(): v for k, v in p.items(s)} for s in p.sections()}))
-except Exception as e:
-    print(json.dumps({"error": str(type(e).__name__)}))`
-	out, err := exec.Command(py, "-c", script, path).Output()
+out = {}
+for path in sys.argv[1:]:
+    p = configparser.ConfigParser()
+    try:
+        p.read(path)
+        out[path] = {"items": {s: {k.upper(): v for k, v in p.items(s)} for s in p.sections()}}
+    except Exception as e:
+        out[path] = {"error": str(type(e).__name__)}
+print(json.dumps(out))`
+	out, err := exec.Command(py, append([]string{"-c", script}, paths...)...).Output()
 	if err != nil {
 		t.Fatalf("python: %v", err)
 	}
-	var m map[string]map[string]string
+	var m map[string]pyResult
 	if err := json.Unmarshal(out, &m); err != nil {
-		var e map[string]string
-		if json.Unmarshal(out, &e) == nil {
-			return nil, e["error"]
-		}
 		t.Fatalf("python output %s: %v", out, err)
 	}
-	return m, ""
+	if len(m) != len(paths) {
+		t.Fatalf("python answered for %d files of %d", len(m), len(paths))
+	}
+	return m
 }
 
 func ours(f *File) map[string]map[string]string {
@@ -110,6 +120,8 @@ func TestAgainstPython(t *testing.T) {
 		"crlf":         "[cache]\r\nA = 1\r\n B\r\n",
 	}
 	cases["debian"] = ""
+	paths := map[string]string{}
+	var all []string
 	for name, body := range cases {
 		path := filepath.Join(dir, name+".conf")
 		if name == "debian" {
@@ -118,7 +130,12 @@ func TestAgainstPython(t *testing.T) {
 		} else if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		want, pyErr := pythonItems(t, path)
+		paths[name] = path
+		all = append(all, path)
+	}
+	py := pythonItems(t, all)
+	for name, path := range paths {
+		want, pyErr := py[path].Items, py[path].Error
 		f, err := Load(path)
 		if pyErr != "" {
 			if err == nil {
