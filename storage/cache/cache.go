@@ -12,8 +12,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/limits"
 )
 
 // Index is the part of the name index the cache feeds: every accepted metric
@@ -21,6 +23,9 @@ import (
 // written.
 type Index interface {
 	Add(name string) bool
+	// Has reports whether name is known (stored or buffered); name is
+	// not retained.
+	Has(name string) bool
 	Find(pattern string) ([]storage.Node, error)
 }
 
@@ -65,6 +70,21 @@ type Options struct {
 	// RetryBackoff is the wait before the first retry; each further
 	// failure doubles it, up to MaxRetryBackoff. Defaults 1s and 10s.
 	RetryBackoff, MaxRetryBackoff time.Duration
+	// Limits, when set, decides for every name the cache has not seen and
+	// the index does not hold (limits.go): admitted, deferred (over the
+	// creation rate: its points wait here, not written and not in the
+	// index, until a later write cycle admits it) or rejected (its points
+	// are dropped and counted). It also applies throughput quotas per point.
+	Limits *limits.Limits
+	// MaxDeferredPoints bounds the points of deferred series; past it their
+	// points are dropped and counted (limits.DeferredFull). Default
+	// MaxBufferedPoints/4.
+	MaxDeferredPoints int
+	// MaxUpdatesPerSecond bounds series writes per second over all shards
+	// (carbon's MAX_UPDATES_PER_SECOND): points of series not written in a
+	// cycle stay buffered for the next. Sync and Close write everything.
+	// 0 = no limit.
+	MaxUpdatesPerSecond int
 }
 
 // DefaultOptions returns the defaults documented on Options.
@@ -92,6 +112,9 @@ type Stats struct {
 	WriteRetries   uint64 // series writes that failed and were kept to try again
 	StoreSyncs     uint64 // backend syncs before the WAL was trimmed (whisper)
 	Waiting        int64  // series whose points wait for the store to take writes again
+	Deferred       int64  // series waiting for the creation rate (Options.Limits)
+	DeferredPoints int64  // their points
+	Throttled      uint64 // series writes put off by MaxUpdatesPerSecond
 	Buffered       int64  // points accepted but not yet written
 	Series         int    // series known to the cache
 	WriteOps       uint64 // Store.Write calls
@@ -124,6 +147,10 @@ type Cache struct {
 	blockedWaits atomic.Uint64
 	lastWrite    atomic.Int64
 	buffered     atomic.Int64
+	deferredPts  atomic.Int64
+	deferredSer  atomic.Int64
+	updates      updateBucket
+	throttled    atomic.Uint64
 
 	mu        sync.Mutex // guards producers registration
 	closed    atomic.Bool
@@ -151,6 +178,13 @@ type series struct {
 	// waiting: the store refused the series as unavailable (no space,
 	// read-only); counted in shard.waiting for Health.
 	waiting bool
+	// deferred: over the creation rate; its points wait in pending, it is
+	// not dirty and not in the index (limits.go).
+	deferred bool
+	// bind is the series' throughput quotas, bound under limits
+	// generation gen.
+	bind limits.Binding
+	gen  uint32
 }
 
 type lane struct {
@@ -164,6 +198,7 @@ type shard struct {
 	series   map[string]*series
 	dirty    []*series
 	spare    []*series
+	deferred []*series // series waiting for the creation rate, oldest first
 	lanes    atomic.Pointer[[]*lane]
 	notify   chan struct{} // producer → consumer: chunks are waiting
 	drained  chan struct{} // writer → consumer: room freed
@@ -223,7 +258,11 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	if opts.Step == nil {
 		return nil, errors.New("cache: Options.Step is required")
 	}
+	if opts.MaxDeferredPoints <= 0 {
+		opts.MaxDeferredPoints = max(opts.MaxBufferedPoints/4, 1)
+	}
 	c := &Cache{opts: opts, store: store, index: index, seed: maphash.MakeSeed()}
+	c.updates.init(opts.MaxUpdatesPerSecond)
 	var nextSeq uint64
 	if opts.WALDir != "" {
 		if err := os.MkdirAll(opts.WALDir, 0o755); err != nil {
@@ -511,23 +550,48 @@ func (sh *shard) consume() {
 }
 
 func (sh *shard) ingest(ch *chunk) {
+	c := sh.c
+	lim := c.opts.Limits
+	var gen uint32
+	var window int64
+	if lim != nil {
+		gen, window = lim.Gen(), lim.Window(time.Now())
+	}
+	buffered, deferred := 0, 0
 	sh.mu.Lock()
 	if sh.wal != nil {
 		// Logged under the shard lock, so a chunk is in the segment that the
 		// write cycle taking its points rotates out.
 		if err := sh.wal.append(ch); err != nil {
-			sh.c.walFailed(err)
+			c.walFailed(err)
 		}
 	}
 	for _, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
 		s := sh.series[string(name)]
 		if s == nil {
-			s = &series{name: string(name)}
-			sh.series[s.name] = s
-			if sh.c.index != nil {
-				sh.c.index.Add(s.name)
+			if s = sh.newSeries(name); s == nil {
+				continue // rejected, counted
 			}
+		}
+		if lim != nil {
+			if s.gen != gen {
+				s.bind, s.gen = lim.Bind(s.name), gen
+			}
+			if s.bind != nil && !s.bind.Take(window) {
+				lim.Throttled(s.bind.Namespace(), s.name)
+				continue
+			}
+		}
+		if s.deferred {
+			if c.deferredPts.Load() >= int64(c.opts.MaxDeferredPoints) {
+				lim.DeferredFull(s.name)
+				continue
+			}
+			c.deferredPts.Add(1)
+			deferred++
+		} else {
+			buffered++
 		}
 		if !s.unwritten {
 			s.unwritten = true
@@ -536,14 +600,95 @@ func (sh *shard) ingest(ch *chunk) {
 			}
 		}
 		s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
-		if !s.dirty {
+		if !s.dirty && !s.deferred {
 			s.dirty = true
 			sh.dirty = append(sh.dirty, s)
 		}
 	}
 	sh.mu.Unlock()
-	sh.c.buffered.Add(int64(len(ch.entries)))
-	sh.c.ingested.Add(uint64(len(ch.entries)))
+	c.buffered.Add(int64(buffered))
+	c.ingested.Add(uint64(len(ch.entries)))
+}
+
+// newSeries files a name the shard has not seen, asking the limits when
+// the index does not hold it either: nil when it is rejected (its point is
+// counted as dropped). A deferred series is kept, out of the index, on the
+// shard's deferred list. Caller holds sh.mu.
+func (sh *shard) newSeries(name []byte) *series {
+	c := sh.c
+	deferred := false
+	if lim := c.opts.Limits; lim != nil && (c.index == nil || !c.index.Has(unsafe.String(unsafe.SliceData(name), len(name)))) {
+		v, why := lim.AdmitNew(unsafe.String(unsafe.SliceData(name), len(name)), false)
+		switch v {
+		case limits.Reject:
+			lim.PointsDropped(why, 1)
+			return nil
+		case limits.Defer:
+			if c.deferredPts.Load() >= int64(c.opts.MaxDeferredPoints) {
+				lim.DeferredFull(string(name))
+				return nil
+			}
+			deferred = true
+			lim.CountDeferred()
+		}
+	}
+	s := &series{name: string(name), deferred: deferred}
+	sh.series[s.name] = s
+	if deferred {
+		sh.deferred = append(sh.deferred, s)
+		c.deferredSer.Add(1)
+	} else if c.index != nil {
+		c.index.Add(s.name)
+	}
+	return s
+}
+
+// admitDeferred asks the limits again for the shard's deferred series,
+// oldest first, until one is deferred again: admitted ones join the index
+// and are written this cycle, rejected ones lose their points (counted).
+// final admits past the creation rate (Close writes what was accepted).
+// Caller holds sh.mu.
+func (sh *shard) admitDeferred(final bool) {
+	c := sh.c
+	lim := c.opts.Limits
+	i := 0
+	for ; i < len(sh.deferred); i++ {
+		s := sh.deferred[i]
+		v, why := lim.AdmitNew(s.name, final)
+		if v == limits.Defer {
+			break
+		}
+		n := int64(len(s.pending))
+		c.deferredPts.Add(-n)
+		c.deferredSer.Add(-1)
+		s.deferred = false
+		if v == limits.Reject {
+			lim.PointsDropped(why, uint64(n))
+			c.ingestedDropped(s)
+			delete(sh.series, s.name)
+			continue
+		}
+		if c.index != nil {
+			c.index.Add(s.name)
+		}
+		c.buffered.Add(n)
+		if n > 0 && !s.dirty {
+			s.dirty = true
+			sh.dirty = append(sh.dirty, s)
+		}
+	}
+	if i > 0 {
+		n := copy(sh.deferred, sh.deferred[i:])
+		clear(sh.deferred[n:])
+		sh.deferred = sh.deferred[:n]
+	}
+}
+
+// ingestedDropped forgets a rejected deferred series' points: they no
+// longer hold its WAL segments.
+func (c *Cache) ingestedDropped(s *series) {
+	s.pending = nil
+	s.unwritten = false
 }
 
 func (sh *shard) write() {
@@ -560,7 +705,7 @@ func (sh *shard) write() {
 		case <-sh.consDone:
 			final = true
 		}
-		sh.writeOnce(final || done != nil)
+		sh.writeOnce(final || done != nil, final)
 		if done != nil {
 			close(done)
 		}
@@ -652,6 +797,9 @@ func (c *Cache) Stats() Stats {
 		WriteRetries:   c.writeRetries.Load(),
 		StoreSyncs:     c.storeSyncs.Load(),
 		Waiting:        c.waitingSeries(),
+		Deferred:       c.deferredSer.Load(),
+		DeferredPoints: c.deferredPts.Load(),
+		Throttled:      c.throttled.Load(),
 		Buffered:       c.buffered.Load(),
 		Series:         n,
 		WriteOps:       c.writeOps.Load(),

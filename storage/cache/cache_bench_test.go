@@ -2,11 +2,14 @@ package cache
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/index"
+	"github.com/plumbago/plumbago/storage/limits"
 )
 
 // discard is a Store that only counts, so the benchmark measures the cache.
@@ -29,6 +32,43 @@ func BenchmarkProducerToStore(b *testing.B) {
 	}
 	d := &discard{}
 	c, err := New(d, nil, Options{Shards: 4, FlushInterval: 50 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := c.NewProducer()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.AddPoint(names[i%len(names)], int64(1700000000+i/len(names)), float64(i&63))
+		if i&1023 == 1023 {
+			p.Flush()
+		}
+	}
+	p.Flush()
+	c.Close()
+	b.StopTimer()
+	if got := d.n.Load(); got != int64(b.N) {
+		b.Fatalf("store got %d points; want %d", got, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkProducerToStoreWithLimits is BenchmarkProducerToStore with a
+// series cap and a throughput quota on every name: the per-point check
+// (limits.Binding.Take) must not allocate.
+func BenchmarkProducerToStoreWithLimits(b *testing.B) {
+	names := make([][]byte, 10000)
+	for i := range names {
+		names[i] = []byte("servers.host" + strconv.Itoa(i%100) + ".cpu.metric" + strconv.Itoa(i))
+	}
+	rules, _, err := limits.ParseQuotas(strings.NewReader("[*]\nthroughput = max\nmetrics = 1,000,000\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &discard{}
+	idx := index.New()
+	lim := limits.New(limits.Config{MaxSeries: 1_000_000, Rules: rules})
+	c, err := New(d, idx, Options{Shards: 4, FlushInterval: 50 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }, Limits: lim})
 	if err != nil {
 		b.Fatal(err)
 	}

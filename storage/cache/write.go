@@ -20,19 +20,32 @@ type Syncer interface {
 // them, for Sync and Close). Series the backend fails keep their points,
 // in order before any newer ones, and are retried; the WAL is trimmed only
 // past the oldest point still unwritten, and only after the backend synced.
-func (sh *shard) writeOnce(force bool) {
+func (sh *shard) writeOnce(force, final bool) {
 	c := sh.c
 	now := time.Now()
 	if !force && now.Before(sh.blockedUntil) {
 		return
 	}
 	sh.mu.Lock()
+	if len(sh.deferred) > 0 {
+		sh.admitDeferred(final)
+	}
 	dirty := sh.dirty
 	sh.dirty = sh.spare[:0]
 	due := dirty[:0]
+	allowed := len(dirty)
+	if !force {
+		allowed = c.updates.take(len(dirty), now)
+	}
 	for _, s := range dirty {
 		if !force && now.Before(s.retryAt) {
 			sh.dirty = append(sh.dirty, s) // still backing off: stays dirty
+			continue
+		}
+		if len(due) >= allowed {
+			// Over MaxUpdatesPerSecond: written in a later cycle.
+			sh.dirty = append(sh.dirty, s)
+			c.throttled.Add(1)
 			continue
 		}
 		// Double buffering: the buffer written last time (emptied, capacity
@@ -269,12 +282,14 @@ func (sh *shard) trimBound(walSeq uint64) (uint64, bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	bound := walSeq
-	for _, s := range sh.dirty {
-		if s.unwritten && s.since <= bound {
-			if s.since == 0 {
-				return 0, false
+	for _, list := range [2][]*series{sh.dirty, sh.deferred} {
+		for _, s := range list {
+			if s.unwritten && s.since <= bound {
+				if s.since == 0 {
+					return 0, false
+				}
+				bound = s.since - 1
 			}
-			bound = s.since - 1
 		}
 	}
 	return bound, true
