@@ -312,11 +312,34 @@ func (a *classic) carbon(path string) error {
 			a.set("write-buffer", strconv.FormatInt(int64(n)*bytesPerBufferedPoint, 10), s.Where(), s.Key, s.Value)
 		}
 	}
-	for _, k := range []string{"MAX_UPDATES_PER_SECOND", "MAX_CREATES_PER_MINUTE", "MAX_UPDATES_PER_SECOND_ON_SHUTDOWN"} {
-		if s, ok := get(k); ok {
-			done[k] = true
-			a.note(s.Where(), k, s.Value, "no effect", "not rate-limited here (issue #12 item 4 is open): updates are batched per series and every new series is created at once, so nothing is dropped or deferred")
+	// Carbon's rate limits: the same meaning, on the same token buckets
+	// (storage/limits, storage/cache); inf (carbon's default) is no limit.
+	for _, k := range []struct{ key, flag string }{
+		{"MAX_CREATES_PER_MINUTE", "max-creates-per-minute"},
+		{"MAX_UPDATES_PER_SECOND", "max-updates-per-second"},
+	} {
+		s, ok := get(k.key)
+		if !ok {
+			continue
 		}
+		done[k.key] = true
+		n, err := carbonconf.Number(s)
+		switch {
+		case err != nil:
+			a.errs = append(a.errs, err.Error())
+		case math.IsInf(n, 1):
+			a.note(s.Where(), s.Key, s.Value, "honoured", "no limit (--"+k.flag+" 0)")
+		case n < 1 || n > math.MaxInt32 || n != math.Trunc(n):
+			a.refuse(s.Where(), s.Key, s.Value, "want a whole number from 1, or inf")
+		case k.key == "MAX_UPDATES_PER_SECOND" && a.c.Backend != "whisper":
+			a.note(s.Where(), s.Key, s.Value, "no effect", "the pebble backend batches writes instead of updating one file per series (--max-updates-per-second applies to --backend whisper)")
+		default:
+			a.set(k.flag, strconv.Itoa(int(n)), s.Where(), s.Key, s.Value)
+		}
+	}
+	if s, ok := get("MAX_UPDATES_PER_SECOND_ON_SHUTDOWN"); ok {
+		done[s.Key] = true
+		a.note(s.Where(), s.Key, s.Value, "no effect", "at shutdown everything accepted is written at once, past both rate limits (SIGTERM loses nothing)")
 	}
 	for _, s := range settings {
 		if done[s.Key] {

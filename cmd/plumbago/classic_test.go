@@ -75,7 +75,8 @@ func TestClassicFilesMapped(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"MAX_UPDATES_PER_SECOND": conf + `:70: MAX_UPDATES_PER_SECOND = "500": no effect: not rate-limited here`,
+		"MAX_UPDATES_PER_SECOND": conf + `:70: MAX_UPDATES_PER_SECOND = "500": honoured: --max-updates-per-second 500`,
+		"MAX_CREATES_PER_MINUTE": conf + `:86: MAX_CREATES_PER_MINUTE = "50": honoured: --max-creates-per-minute 50`,
 		"PICKLE_RECEIVER_PORT":   conf + `:117: PICKLE_RECEIVER_PORT = "2004": no effect: --pickle-addr "127.0.0.1:1" given explicitly wins`,
 		"LOCAL_DATA_DIR":         conf + `:34: LOCAL_DATA_DIR = "/var/lib/graphite/whisper/": no effect: --whisper-dir`,
 		"ENABLE_UDP_LISTENER":    conf + `:109: ENABLE_UDP_LISTENER = "False": honoured: --carbon-udp-addr off`,
@@ -162,7 +163,7 @@ func TestCarbonConfUDPOff(t *testing.T) {
 	}
 	// check-config prints the same report and passes.
 	out, err := exec.Command(bin, "check-config", "--carbon-config", conf, "--whisper-dir", dir).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "MAX_CREATES_PER_MINUTE = \"50\": no effect") {
+	if err != nil || !strings.Contains(string(out), "MAX_CREATES_PER_MINUTE = \"50\": honoured: --max-creates-per-minute 50") {
 		t.Fatalf("check-config: %v\n%s", err, out)
 	}
 }

@@ -85,6 +85,16 @@ type Config struct {
 	TagsMaxResults    int      `toml:"tags-max-results"`
 	EventsMaxResults  int      `toml:"events-max-results"`
 
+	// Series limits and quotas (docs/operations.md, "Limits and quotas").
+	MaxSeries             int64    `toml:"max-series"`
+	MaxCreatesPerMinute   int      `toml:"max-creates-per-minute"`
+	MaxCreatesWindow      Duration `toml:"max-creates-window"`
+	MaxDeferredPoints     int      `toml:"max-deferred-points"`
+	MaxUpdatesPerSecond   int      `toml:"max-updates-per-second"`
+	QuotaFile             string   `toml:"quota-file"`
+	QuotaThroughputWindow Duration `toml:"quota-throughput-window"`
+	QuotaReloadInterval   Duration `toml:"quota-reload-interval"`
+
 	// Statsd holds the statsd server's options (etsy statsd's names).
 	Statsd toml.Primitive `toml:"statsd"`
 	// Carbon holds the carbon ingest options (cmd/plumbago/carbon.go).
@@ -189,6 +199,9 @@ func DefaultConfig() Config {
 		IndexMaxResults:           5_000_000,
 		TagsMaxResults:            100_000,
 		EventsMaxResults:          10_000,
+		MaxCreatesWindow:          Duration{time.Minute},
+		QuotaThroughputWindow:     Duration{time.Minute},
+		QuotaReloadInterval:       Duration{5 * time.Second},
 	}
 }
 
@@ -221,6 +234,14 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.IntVar(&c.IndexMaxResults, "index-max-results", c.IndexMaxResults, "metric names /metrics/index.json may answer; past it 400")
 	fs.IntVar(&c.TagsMaxResults, "tags-max-results", c.TagsMaxResults, "results of one /tags answer or seriesByTag; past it 400")
 	fs.IntVar(&c.EventsMaxResults, "events-max-results", c.EventsMaxResults, "events one /events answer may list; past it 400")
+	fs.Int64Var(&c.MaxSeries, "max-series", c.MaxSeries, "series in all (stored and new); a new series past it is rejected and its points dropped and counted (0 = a quarter of --memory-budget at 1 KiB a series, at least 10000; -1 = no cap)")
+	fs.IntVar(&c.MaxCreatesPerMinute, "max-creates-per-minute", c.MaxCreatesPerMinute, "new series per --max-creates-window, as carbon's MAX_CREATES_PER_MINUTE; past it a new series waits in the write buffer with its points (0 = no limit)")
+	fs.DurationVar(&c.MaxCreatesWindow.Duration, "max-creates-window", c.MaxCreatesWindow.Duration, "the window --max-creates-per-minute counts over (carbon: a minute)")
+	fs.IntVar(&c.MaxDeferredPoints, "max-deferred-points", c.MaxDeferredPoints, "points of series waiting for --max-creates-per-minute; past it their points are dropped and counted (0 = a quarter of the write buffer's points)")
+	fs.IntVar(&c.MaxUpdatesPerSecond, "max-updates-per-second", c.MaxUpdatesPerSecond, "whisper file updates per second, as carbon's MAX_UPDATES_PER_SECOND; points wait in the write buffer meanwhile (0 = no limit; no effect with pebble)")
+	fs.StringVar(&c.QuotaFile, "quota-file", c.QuotaFile, "per-namespace quotas in go-carbon's storage-quotas.conf syntax (metrics, data-points, logical-size, physical-size, throughput); reloaded on SIGHUP and on change")
+	fs.DurationVar(&c.QuotaThroughputWindow.Duration, "quota-throughput-window", c.QuotaThroughputWindow.Duration, "the window a quota's throughput counts points over (go-carbon's quota-usage-report-frequency)")
+	fs.DurationVar(&c.QuotaReloadInterval.Duration, "quota-reload-interval", c.QuotaReloadInterval.Duration, "how often --quota-file is checked for a change (0 = only on SIGHUP)")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")
@@ -321,10 +342,16 @@ func (c *Config) validate() error {
 	if c.FlushInterval.Duration <= 0 {
 		return fmt.Errorf("--flush-interval %v: must be positive", c.FlushInterval.Duration)
 	}
+	if c.MaxCreatesPerMinute < 0 || c.MaxUpdatesPerSecond < 0 || c.MaxDeferredPoints < 0 || c.MaxSeries < -1 {
+		return errors.New("--max-creates-per-minute, --max-updates-per-second and --max-deferred-points must be >= 0, --max-series >= -1")
+	}
+	if c.MaxCreatesWindow.Duration <= 0 || c.QuotaThroughputWindow.Duration <= 0 || c.QuotaReloadInterval.Duration < 0 {
+		return errors.New("--max-creates-window and --quota-throughput-window must be positive, --quota-reload-interval >= 0")
+	}
 	for _, f := range []struct{ flag, path string }{
 		{"schemas", c.Schemas}, {"aggregation", c.Aggregation}, {"aggregation-rules", c.AggregationRules},
 		{"rewrite-rules", c.RewriteRules}, {"http-auth-file", c.HTTPAuthFile},
-		{"carbon-config", c.CarbonConfig}, {"statsd-config", c.StatsdConfig}, {"graphite-api-config", c.GraphiteAPIConfig},
+		{"carbon-config", c.CarbonConfig}, {"quota-file", c.QuotaFile}, {"statsd-config", c.StatsdConfig}, {"graphite-api-config", c.GraphiteAPIConfig},
 	} {
 		if f.path == "" {
 			continue

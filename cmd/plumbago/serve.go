@@ -57,6 +57,8 @@ type server struct {
 
 	httpAccept *accept.Listener
 	writer     writerHealth
+	limits     *seriesLimits
+	stopWatch  context.CancelFunc
 	ready      atomic.Bool // started; /readyz
 	stopping   atomic.Bool // shutting down; /readyz
 
@@ -95,6 +97,14 @@ func flushInterval(cfg Config) time.Duration {
 
 func pebbleSyncInterval(cfg Config) time.Duration {
 	return max(cfg.SyncInterval.Duration/2, time.Millisecond)
+}
+
+// whisperOnly is n with the whisper backend, else 0.
+func whisperOnly(cfg Config, n int) int {
+	if cfg.Backend == "whisper" {
+		return n
+	}
+	return 0
 }
 
 // stepFunc reports the step of the archive a fetch over (from, now] would
@@ -191,6 +201,10 @@ func (s *server) openStorage() error {
 	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
 		return fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
+	if s.limits, err = newSeriesLimits(cfg, s.plan, s.rules, s.index, log); err != nil {
+		s.store.Close()
+		return err
+	}
 	s.cache, err = cache.New(s.store, s.index, cache.Options{
 		Shards:            s.plan.StorageShards,
 		LaneChunks:        s.plan.QueueChunks,
@@ -200,11 +214,22 @@ func (s *server) openStorage() error {
 		Logger:            log,
 		WALDir:            walDir(cfg),
 		SyncInterval:      cfg.SyncInterval.Duration,
+		Limits:            s.limits.lim,
+		MaxDeferredPoints: cfg.MaxDeferredPoints,
+		// Pebble batches every write anyway, and its points wait in the
+		// buffer without a log of their own: no update limit there.
+		MaxUpdatesPerSecond: whisperOnly(cfg, cfg.MaxUpdatesPerSecond),
 	})
 	if err != nil {
 		s.store.Close()
 		return err
 	}
+	if cfg.MaxUpdatesPerSecond > 0 && cfg.Backend != "whisper" {
+		log.Info("--max-updates-per-second has no effect with pebble: its writes are batched, not one file update per series")
+	}
+	var watchCtx context.Context
+	watchCtx, s.stopWatch = context.WithCancel(context.Background())
+	go s.limits.watch(watchCtx, s.store, cfg.QuotaReloadInterval.Duration)
 	if n, err := s.cache.Replay(); err != nil {
 		log.Error("replaying the write-ahead log", "err", err, "points", n)
 	} else if n > 0 {
@@ -326,6 +351,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 		drops[r.String()] = s.line.Rejected(r)
 	}
 	backendMetrics(p, s.store, drops)
+	s.limits.metrics(p, drops)
 	for _, c := range s.components {
 		c.metrics(p, drops)
 	}
@@ -341,6 +367,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_wal_errors_total", "Write-ahead log appends, syncs or rotations that failed.", st.WALErrors)
 	p.counter("plumbago_store_write_retries_total", "Series writes that failed and were kept to try again (with back-off).", st.WriteRetries)
 	p.gauge("plumbago_store_waiting_series", "Series whose points wait for storage to take writes again (no space, read-only).", float64(st.Waiting))
+	p.gauge("plumbago_deferred_series", "New series waiting for --max-creates-per-minute.", float64(st.Deferred))
+	p.gauge("plumbago_deferred_points", "Points of series waiting for --max-creates-per-minute.", float64(st.DeferredPoints))
+	p.counter("plumbago_store_updates_throttled_total", "Series writes put off by --max-updates-per-second.", st.Throttled)
 	p.counter("plumbago_store_syncs_total", "Backend syncs made before write-ahead log segments were deleted (whisper).", st.StoreSyncs)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
 	udpHelp := "UDP datagrams read, by how: one per readiness event, or drained in recvmmsg batches after it."
@@ -362,6 +391,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 }
 
 func (s *server) closeStorage() {
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	if err := s.cache.Close(); err != nil {
 		s.log.Error("draining write buffer", "err", err)
 	}
@@ -384,6 +416,7 @@ func (s *server) shutdown() error {
 			errs = append(errs, err)
 		}
 	}
+	s.stopWatch()
 	if err := s.cache.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("draining write buffer: %w", err))
 	}
@@ -408,6 +441,13 @@ func (s *server) reload() {
 			s.log.Error("reload failed; keeping the old users", "file", s.cfg.HTTPAuthFile, "err", err)
 		} else {
 			s.log.Info("reloaded", "file", s.cfg.HTTPAuthFile)
+		}
+	}
+	if s.cfg.QuotaFile != "" {
+		if err := s.limits.reload(); err != nil {
+			s.log.Error("reload failed; keeping the old quotas", "file", s.cfg.QuotaFile, "err", err)
+		} else {
+			s.log.Info("reloaded", "file", s.cfg.QuotaFile)
 		}
 	}
 	for _, c := range s.components {
@@ -472,6 +512,9 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 		if _, err := loadHTTPAuthFile(cfg.HTTPAuthFile, log); err != nil {
 			return err
 		}
+	}
+	if _, _, err := readQuotaFile(cfg.QuotaFile, log); err != nil {
+		return err
 	}
 	for _, n := range cfg.classicNotes {
 		fmt.Fprintln(stdout, n)

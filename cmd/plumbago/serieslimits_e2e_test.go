@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSeriesLimitsEndToEnd runs the binary on both backends with a series
+// cap, a creation rate with a short window and a quota file, and feeds it
+// carbon lines: a namespace over quota is refused new series while its
+// existing ones keep flowing; series over the creation rate wait and are
+// all written, none lost; the quota file is reloaded on change and on
+// SIGHUP; past the cap new series are refused and counted, also after a
+// restart that counts the stored series again.
+func TestSeriesLimitsEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"pebble", "whisper"} {
+		t.Run(backend, func(t *testing.T) { testSeriesLimits(t, bin, backend) })
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func sendLines(t *testing.T, addr string, lines ...string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprint(c, strings.Join(lines, "\n")+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testSeriesLimits(t *testing.T, bin, backend string) {
+	dir := t.TempDir()
+	schemas := filepath.Join(dir, "schemas.conf")
+	quota := filepath.Join(dir, "quotas.conf")
+	writeFile := func(p, body string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(schemas, "[all]\npattern = .*\nretentions = 10s:1h\n")
+	writeFile(quota, "[app]\nmetrics = 2\n")
+	args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas,
+		"--max-series", "8", "--max-creates-per-minute", "2", "--max-creates-window", "4s",
+		"--quota-file", quota, "--quota-reload-interval", "100ms"}
+	p := startPlumbago(t, bin, args...)
+	now := time.Now().Unix()
+	base := now - now%10 - 60
+	has := func(target string, v float64, ts int64) func() bool {
+		return func() bool {
+			url := fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base-10, base+30)
+			return strings.Contains(readAll(t, url), fmt.Sprintf("[%s, %d]", jsonFloat(v), ts))
+		}
+	}
+	metricIs := func(name string, want float64) func() bool {
+		return func() bool { return metricOr0(t, p.http, name) == want }
+	}
+
+	// Two series of app fill its quota (and the creation bucket).
+	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("app.b 2 %d", base))
+	waitFor(t, "app.a and app.b", func() bool { return has("app.a", 1, base)() && has("app.b", 2, base)() })
+	// A third is refused; the existing ones keep flowing.
+	sendLines(t, p.carbon, fmt.Sprintf("app.c 3 %d", base), fmt.Sprintf("app.a 10 %d", base+10))
+	waitFor(t, "the quota rejection", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 1))
+	waitFor(t, "app.a's new point", has("app.a", 10, base+10))
+	if got := p.metric(t, `plumbago_points_dropped_total{reason="quota_metrics"}`); got != 1 {
+		t.Fatalf("quota_metrics drops = %v; want 1", got)
+	}
+	if got := readAll(t, "http://"+p.http+"/metrics/find?query=app.*&format=completer"); strings.Contains(got, "app.c") {
+		t.Fatalf("find lists the refused series: %s", got)
+	}
+
+	// Four new series at once: past the bucket (2 per 4 s) they wait, and
+	// every point is written in the end.
+	sendLines(t, p.carbon, fmt.Sprintf("sys.s1 11 %d", base), fmt.Sprintf("sys.s2 12 %d", base),
+		fmt.Sprintf("sys.s3 13 %d", base), fmt.Sprintf("sys.s4 14 %d", base))
+	for i := 1; i <= 4; i++ {
+		waitFor(t, fmt.Sprintf("sys.s%d", i), has(fmt.Sprintf("sys.s%d", i), float64(10+i), base))
+	}
+	if got := p.metric(t, "plumbago_series_deferred_total"); got < 2 {
+		t.Fatalf("deferred creations = %v; want at least 2 of 4 past a bucket of 2", got)
+	}
+	if got := p.metric(t, "plumbago_deferred_points"); got != 0 {
+		t.Fatalf("deferred points left = %v", got)
+	}
+
+	// The quota file changes: app may have 3 series.
+	writeFile(quota, "[app]\nmetrics = 3\n")
+	future := time.Now().Add(2 * time.Second)
+	os.Chtimes(quota, future, future)
+	waitFor(t, "the quota reload on change", func() bool { return strings.Count(p.log.String(), "msg=reloaded file="+quota) >= 1 })
+	sendLines(t, p.carbon, fmt.Sprintf("app.c 30 %d", base+10))
+	waitFor(t, "app.c after the reload", has("app.c", 30, base+10))
+	// SIGHUP reloads too: app may have 4.
+	writeFile(quota, "[app]\nmetrics = 4\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the quota reload on SIGHUP", func() bool { return strings.Count(p.log.String(), "msg=reloaded file="+quota) >= 2 })
+	sendLines(t, p.carbon, fmt.Sprintf("app.d 40 %d", base+10))
+	waitFor(t, "app.d after SIGHUP", has("app.d", 40, base+10))
+	waitFor(t, "app's usage", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 4))
+
+	// 8 series now: the cap. A new one is refused; existing ones flow.
+	sendLines(t, p.carbon, fmt.Sprintf("cap.a 1 %d", base), fmt.Sprintf("sys.s1 21 %d", base+20))
+	waitFor(t, "the cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
+	waitFor(t, "sys.s1's new point", has("sys.s1", 21, base+20))
+	if got := p.metric(t, "plumbago_series_counted"); got != 8 {
+		t.Fatalf("series counted = %v; want 8", got)
+	}
+	if !strings.Contains(p.log.String(), "series limit: rejected") {
+		t.Fatalf("no rejection logged:\n%s", p.log)
+	}
+	p.stop(t)
+
+	// After a restart the stored series count against the cap at once.
+	p = startPlumbago(t, bin, args...)
+	waitFor(t, "the stored series counted", metricIs("plumbago_series_counted", 8))
+	sendLines(t, p.carbon, fmt.Sprintf("cap.b 1 %d", base), fmt.Sprintf("app.b 22 %d", base+20))
+	waitFor(t, "the cap rejection after restart", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
+	waitFor(t, "app.b's new point after restart", has("app.b", 22, base+20))
+	p.stop(t)
+}
+
+// metricOr0 reads one sample of /metrics; 0 when it is not exposed (yet).
+func metricOr0(t *testing.T, httpAddr, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(readAll(t, "http://"+httpAddr+"/metrics"), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	return 0
+}
+
+// jsonFloat formats v as the render API's JSON does (1.0, 2.5).
+func jsonFloat(v float64) string {
+	s := fmt.Sprintf("%g", v)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
+}
