@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -163,4 +165,58 @@ func jsonFloat(v float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// TestChurnLoadtestStaysUnderTheCap is the short CI version of the churn
+// load test (docs/benchmarks.md, "New-series bursts"): `plumbago loadtest
+// --scenario churn` sends 10,000 distinct names against a server capped at
+// 2,000 series; the write buffer and the index hold 2,000, every other
+// point is refused and counted.
+func TestChurnLoadtestStaysUnderTheCap(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"pebble", "whisper"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			p := startPlumbago(t, bin, "--backend", backend, "--data-dir", dir, "--max-series", "2000")
+			report := filepath.Join(dir, "churn.json")
+			out, err := exec.Command(bin, "loadtest", "--scenario", "churn", "--addr", p.carbon, "--plumbago", "http://"+p.http,
+				"--metrics", "1000", "--points", "10", "--settle", "5s", "--quiet", "--json", report,
+				"--server-pid", strconv.Itoa(p.cmd.Process.Pid)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("loadtest: %v\n%s", err, out)
+			}
+			var rep struct {
+				Sent    int64 `json:"points_sent"`
+				PeakRSS int64 `json:"server_peak_rss_bytes"`
+			}
+			b, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Sent != 10_000 || rep.PeakRSS == 0 {
+				t.Fatalf("report: %s", b)
+			}
+			waitFor(t, "every point received", func() bool { return metricOr0(t, p.http, "plumbago_points_received_total") == 10_000 })
+			waitFor(t, "8,000 rejections", func() bool {
+				return metricOr0(t, p.http, `plumbago_series_rejected_total{reason="max_series",namespace="/"}`) == 8000
+			})
+			waitFor(t, "2,000 points committed", func() bool { return metricOr0(t, p.http, "plumbago_points_committed_total") == 2000 })
+			for name, want := range map[string]float64{
+				`plumbago_points_dropped_total{reason="max_series"}`: 8000,
+				"plumbago_series":         2000,
+				"plumbago_series_counted": 2000,
+			} {
+				if got := metricOr0(t, p.http, name); got != want {
+					t.Errorf("%s = %v; want %v", name, got, want)
+				}
+			}
+			if got := readAll(t, "http://"+p.http+"/metrics/index.json"); strings.Count(got, `"loadtest.churn.`) != 2000 {
+				t.Errorf("index.json lists %d names; want 2000", strings.Count(got, `"loadtest.churn.`))
+			}
+			p.stop(t)
+		})
+	}
 }
