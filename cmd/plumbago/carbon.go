@@ -249,7 +249,8 @@ func newCarbonComponent(s *server) *carbonComponent {
 	c.self = &pipeline.SelfMetrics{
 		Prefix: c.cc.MetricPrefix, Interval: c.cc.MetricInterval.Duration,
 		Cache: s.cache, Names: s.index.Len, Chain: s.chain, Merger: c.merger, Link: c.link,
-		Connections: func() int64 { return s.ingest.Connections.Load() },
+		Connections:    func() int64 { return s.ingest.Connections.Load() },
+		DroppedCreates: s.limits.lim.RefusedCreates,
 	}
 	return c
 }

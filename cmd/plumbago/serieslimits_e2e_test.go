@@ -220,3 +220,43 @@ func TestChurnLoadtestStaysUnderTheCap(t *testing.T) {
 		})
 	}
 }
+
+// TestSelfMetricsCountRefusedCreates: carbon's droppedCreates self-metric
+// counts the series a quota refused.
+func TestSelfMetricsCountRefusedCreates(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	quota := filepath.Join(dir, "quotas.conf")
+	cfg := filepath.Join(dir, "plumbago.toml")
+	schemas := filepath.Join(dir, "schemas.conf")
+	for p, body := range map[string]string{
+		// One slot per 1 s report, so no report overwrites another.
+		schemas: "[carbon]\npattern = ^carbon\\.\nretentions = 1s:1h\n[all]\npattern = .*\nretentions = 10s:1h\n",
+		quota:   "[app]\nmetrics = 1\n",
+		cfg:     "[carbon]\nmetric-interval = \"1s\"\nmetric-prefix = \"carbon.agents.lim\"\n",
+	} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startPlumbago(t, bin, "--data-dir", dir, "--quota-file", quota, "--config", cfg, "--schemas", schemas)
+	now := time.Now().Unix()
+	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", now), fmt.Sprintf("app.b 1 %d", now), fmt.Sprintf("app.c 1 %d", now))
+	url := fmt.Sprintf("http://%s/render?noCache=1&target=sumSeries(carbon.agents.lim.droppedCreates)&from=-5min&format=json", p.http)
+	waitFor(t, "droppedCreates to sum to 2", func() bool {
+		var got []struct {
+			Datapoints [][2]*float64 `json:"datapoints"`
+		}
+		if err := json.Unmarshal([]byte(readAll(t, url)), &got); err != nil || len(got) != 1 {
+			return false
+		}
+		sum := 0.0
+		for _, dp := range got[0].Datapoints {
+			if dp[0] != nil {
+				sum += *dp[0]
+			}
+		}
+		return sum == 2
+	})
+	p.stop(t)
+}

@@ -21,6 +21,9 @@ type SelfMetrics struct {
 	Merger      *Merger             // aggregator gauges while it aggregates
 	Link        *carbonlink.Handler // nil: no carbonlink listener
 	Connections func() int64        // open ingest connections
+	// DroppedCreates counts new series refused or deferred by the series
+	// limits (carbon's droppedCreates); nil: not reported.
+	DroppedCreates func() uint64
 }
 
 // Run reports until ctx is done. Like carbon's LoopingCall(now=False), the
@@ -64,6 +67,9 @@ func (m *SelfMetrics) snapshot(baseNames int) selfmetrics.Snapshot {
 			selfmetrics.CacheQueues:       float64(st.Series),
 			selfmetrics.ActiveConnections: float64(m.Connections()),
 		},
+	}
+	if m.DroppedCreates != nil {
+		snap.Counters[selfmetrics.DroppedCreates] = m.DroppedCreates()
 	}
 	var sent uint64
 	if m.Merger != nil {

@@ -492,6 +492,16 @@ func (l *Limits) Rejections() []Rejection {
 // the times a new series was deferred).
 func (l *Limits) Rejected(r Reason) uint64 { return l.rejected[r].Load() }
 
+// RefusedCreates is the new series refused (the cap and the series and size
+// quotas) or deferred by the creation rate: carbon's droppedCreates.
+func (l *Limits) RefusedCreates() uint64 {
+	var n uint64
+	for _, r := range []Reason{MaxSeries, CreateRate, QuotaMetrics, QuotaDataPoints, QuotaLogicalSize, QuotaPhysicalSize} {
+		n += l.rejected[r].Load()
+	}
+	return n
+}
+
 // DroppedPoints is the points dropped for reason.
 func (l *Limits) DroppedPoints(r Reason) uint64 { return l.points[r].Load() }
 

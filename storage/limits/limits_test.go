@@ -137,7 +137,7 @@ func TestMaxSeriesCountsExistingAndRejects(t *testing.T) {
 			t.Fatalf("%s: %v %v; want reject max_series", n, v, why)
 		}
 	}
-	if l.Series() != 3 || l.Rejected(MaxSeries) != 2 {
+	if l.Series() != 3 || l.Rejected(MaxSeries) != 2 || l.RefusedCreates() != 2 {
 		t.Errorf("series %d rejected %d; want 3, 2", l.Series(), l.Rejected(MaxSeries))
 	}
 	got := l.Rejections()
