@@ -260,3 +260,31 @@ func TestSelfMetricsCountRefusedCreates(t *testing.T) {
 	})
 	p.stop(t)
 }
+
+// TestMaxUpdatesPerSecond: on whisper, --max-updates-per-second (carbon's
+// MAX_UPDATES_PER_SECOND) writes at most that many series a second and
+// the others wait, none lost; on pebble it has no effect and says so.
+func TestMaxUpdatesPerSecond(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			p := startPlumbago(t, bin, "--backend", backend, "--data-dir", dir, "--max-updates-per-second", "10")
+			now := time.Now().Unix()
+			var lines []string
+			for i := 0; i < 40; i++ {
+				lines = append(lines, fmt.Sprintf("upd.m%02d %d %d", i, i, now))
+			}
+			sendLines(t, p.carbon, lines...)
+			waitFor(t, "every point committed", func() bool { return metricOr0(t, p.http, "plumbago_points_committed_total") == 40 })
+			throttled := metricOr0(t, p.http, "plumbago_store_updates_throttled_total")
+			if backend == "whisper" && throttled == 0 {
+				t.Error("40 series at 10 updates a second were never put off")
+			}
+			if backend == "pebble" && (throttled != 0 || !strings.Contains(p.log.String(), "--max-updates-per-second has no effect with pebble")) {
+				t.Errorf("pebble: throttled %v; log:\n%s", throttled, p.log)
+			}
+			p.stop(t)
+		})
+	}
+}
