@@ -21,11 +21,17 @@ import (
 // all written, none lost; the quota file is reloaded on change and on
 // SIGHUP; past the cap new series are refused and counted, also after a
 // restart that counts the stored series again.
+//
+// The other series-limit tests run under it as subtests, so the binary is
+// built once.
 func TestSeriesLimitsEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	for _, backend := range []string{"pebble", "whisper"} {
 		t.Run(backend, func(t *testing.T) { testSeriesLimits(t, bin, backend) })
 	}
+	t.Run("churn", func(t *testing.T) { testChurnLoadtestStaysUnderTheCap(t, bin) })
+	t.Run("selfmetrics", func(t *testing.T) { testSelfMetricsCountRefusedCreates(t, bin) })
+	t.Run("updates", func(t *testing.T) { testMaxUpdatesPerSecond(t, bin) })
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -167,13 +173,12 @@ func jsonFloat(v float64) string {
 	return s
 }
 
-// TestChurnLoadtestStaysUnderTheCap is the short CI version of the churn
+// testChurnLoadtestStaysUnderTheCap is the short CI version of the churn
 // load test (docs/benchmarks.md, "New-series bursts"): `plumbago loadtest
 // --scenario churn` sends 10,000 distinct names against a server capped at
 // 2,000 series; the write buffer and the index hold 2,000, every other
 // point is refused and counted.
-func TestChurnLoadtestStaysUnderTheCap(t *testing.T) {
-	bin := buildBinary(t)
+func testChurnLoadtestStaysUnderTheCap(t *testing.T, bin string) {
 	for _, backend := range []string{"pebble", "whisper"} {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
@@ -221,10 +226,9 @@ func TestChurnLoadtestStaysUnderTheCap(t *testing.T) {
 	}
 }
 
-// TestSelfMetricsCountRefusedCreates: carbon's droppedCreates self-metric
+// testSelfMetricsCountRefusedCreates: carbon's droppedCreates self-metric
 // counts the series a quota refused.
-func TestSelfMetricsCountRefusedCreates(t *testing.T) {
-	bin := buildBinary(t)
+func testSelfMetricsCountRefusedCreates(t *testing.T, bin string) {
 	dir := t.TempDir()
 	quota := filepath.Join(dir, "quotas.conf")
 	cfg := filepath.Join(dir, "plumbago.toml")
@@ -261,11 +265,10 @@ func TestSelfMetricsCountRefusedCreates(t *testing.T) {
 	p.stop(t)
 }
 
-// TestMaxUpdatesPerSecond: on whisper, --max-updates-per-second (carbon's
+// testMaxUpdatesPerSecond: on whisper, --max-updates-per-second (carbon's
 // MAX_UPDATES_PER_SECOND) writes at most that many series a second and
 // the others wait, none lost; on pebble it has no effect and says so.
-func TestMaxUpdatesPerSecond(t *testing.T) {
-	bin := buildBinary(t)
+func testMaxUpdatesPerSecond(t *testing.T, bin string) {
 	for _, backend := range []string{"whisper", "pebble"} {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
