@@ -31,7 +31,8 @@ func TestLimitsRejectNewSeriesWhileExistingFlow(t *testing.T) {
 	idx := index.New()
 	idx.Add("old.a") // stored before this process
 	lim := limits.New(limits.Config{MaxSeries: 2, Walk: idx.Walk, Logger: quiet})
-	c, err := New(rec, idx, Options{Shards: 2, FlushInterval: time.Hour, Step: step10, Limits: lim})
+	// One shard: names meet the limits in the order they were sent.
+	c, err := New(rec, idx, Options{Shards: 1, FlushInterval: time.Hour, Step: step10, Limits: lim})
 	if err != nil {
 		t.Fatal(err)
 	}
