@@ -88,7 +88,11 @@ func readQuotaFile(path string, log *slog.Logger) ([]limits.Rule, time.Time, err
 	return rules, st.ModTime(), nil
 }
 
-func newSeriesLimits(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, log *slog.Logger) (*seriesLimits, error) {
+// scanner is a backend that finds its stored series in the background
+// (whisper's startup scan).
+type scanner interface{ ScanDone() <-chan struct{} }
+
+func newSeriesLimits(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, store storage.Store, log *slog.Logger) (*seriesLimits, error) {
 	qr, mtime, err := readQuotaFile(cfg.QuotaFile, log)
 	if err != nil {
 		return nil, err
@@ -104,6 +108,15 @@ func newSeriesLimits(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *ind
 		Walk:             idx.Walk,
 		Logger:           log,
 	})
+	if sc, ok := store.(scanner); ok {
+		select {
+		case <-sc.ScanDone():
+		default:
+			// Until the scan is done a stored series looks new: count,
+			// refuse nothing (watch recounts and ends this).
+			sl.lim.SetCounting(true)
+		}
+	}
 	return sl, nil
 }
 
@@ -138,10 +151,11 @@ func (sl *seriesLimits) recount() {
 // watch reloads the quota file within every of its change, and recounts
 // usage once the backend's startup scan is done.
 func (sl *seriesLimits) watch(ctx context.Context, store storage.Store, every time.Duration) {
-	if sc, ok := store.(interface{ ScanDone() <-chan struct{} }); ok {
+	if sc, ok := store.(scanner); ok {
 		select {
 		case <-sc.ScanDone():
 			sl.recount()
+			sl.lim.SetCounting(false)
 		case <-ctx.Done():
 			return
 		}

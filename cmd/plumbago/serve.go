@@ -201,7 +201,7 @@ func (s *server) openStorage() error {
 	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
 		return fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
-	if s.limits, err = newSeriesLimits(cfg, s.plan, s.rules, s.index, log); err != nil {
+	if s.limits, err = newSeriesLimits(cfg, s.plan, s.rules, s.index, s.store, log); err != nil {
 		s.store.Close()
 		return err
 	}

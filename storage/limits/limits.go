@@ -155,6 +155,9 @@ type Limits struct {
 	cfg Config
 	set atomic.Pointer[ruleSet]
 	gen atomic.Uint32
+	// counting: the stored series are not all known yet (whisper's
+	// startup scan); new names are counted, not refused (SetCounting).
+	counting atomic.Bool
 
 	mu     sync.Mutex // guards the fields below and the rule sets' usage maps
 	series int64
@@ -241,6 +244,12 @@ func (l *Limits) SetRules(rules []Rule) {
 	l.mu.Unlock()
 }
 
+// SetCounting says whether the stored series are still being found (a
+// backend's startup scan): meanwhile a stored series would look new, so
+// AdmitNew admits every name (counting it) instead of refusing or
+// deferring. SetRules after the scan counts usage afresh.
+func (l *Limits) SetCounting(on bool) { l.counting.Store(on) }
+
 // Gen is the rules' generation: a series bound under another generation
 // binds again (Bind).
 func (l *Limits) Gen() uint32 { return l.set.Load().gen }
@@ -293,11 +302,16 @@ func (l *Limits) charge(rs *ruleSet, us []*usage, name string) {
 	if rs.sized && l.cfg.SizeOf != nil && len(us) > 0 {
 		sz = l.cfg.SizeOf(name)
 	}
+	addUsage(us, sz, 1)
+}
+
+// addUsage adds (sign 1) or takes back (-1) one series of size sz.
+func addUsage(us []*usage, sz Size, sign int64) {
 	for _, u := range us {
-		u.series.Add(1)
-		u.points.Add(sz.DataPoints)
-		u.logical.Add(sz.Logical)
-		u.physical.Add(sz.Physical)
+		u.series.Add(sign)
+		u.points.Add(sign * sz.DataPoints)
+		u.logical.Add(sign * sz.Logical)
+		u.physical.Add(sign * sz.Physical)
 	}
 }
 
@@ -326,6 +340,12 @@ func (l *Limits) AdmitNew(name string, ignoreRate bool) (Verdict, Reason) {
 	rs := l.set.Load()
 	var buf [8]*usage
 	l.mu.Lock()
+	if l.counting.Load() {
+		l.series++
+		l.charge(rs, l.matchInto(rs, metricPart(name), buf[:0], true), name)
+		l.mu.Unlock()
+		return Admit, None
+	}
 	if l.cfg.MaxSeries > 0 && l.series >= l.cfg.MaxSeries {
 		l.mu.Unlock()
 		l.reject(MaxSeries, "/", name)
@@ -360,13 +380,7 @@ func (l *Limits) AdmitNew(name string, ignoreRate bool) (Verdict, Reason) {
 	}
 	l.series++
 	// Charge: the namespaces without usage yet get theirs now.
-	us = l.matchInto(rs, metricPart(name), us[:0], true)
-	for _, u := range us {
-		u.series.Add(1)
-		u.points.Add(sz.DataPoints)
-		u.logical.Add(sz.Logical)
-		u.physical.Add(sz.Physical)
-	}
+	addUsage(l.matchInto(rs, metricPart(name), us[:0], true), sz, 1)
 	l.mu.Unlock()
 	return Admit, None
 }
@@ -384,12 +398,13 @@ func (l *Limits) Forget(name string) {
 	if l.series > 0 {
 		l.series--
 	}
+	var live []*usage
 	for _, u := range l.matchInto(rs, metricPart(name), buf[:0], false) {
-		u.series.Add(-1)
-		u.points.Add(-sz.DataPoints)
-		u.logical.Add(-sz.Logical)
-		u.physical.Add(-sz.Physical)
+		if u.series.Load() > 0 {
+			live = append(live, u)
+		}
 	}
+	addUsage(live, sz, -1)
 }
 
 // Bind returns the throughput binding of an admitted or existing series,

@@ -322,3 +322,20 @@ func BenchmarkAdmitNewRejected(b *testing.B) {
 type devNull struct{}
 
 func (devNull) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestCountingAdmitsUntilTheStoredSeriesAreKnown(t *testing.T) {
+	l := New(Config{MaxSeries: 1, MaxCreates: 1, Rules: mustRules(t, "[a]\nmetrics = 1\n"), Logger: slog.New(slog.NewTextHandler(devNull{}, nil))})
+	l.SetCounting(true)
+	for _, n := range []string{"a.1", "a.2", "b.1"} {
+		if v, why := l.AdmitNew(n, false); v != Admit {
+			t.Fatalf("%s while counting: %v %v", n, v, why)
+		}
+	}
+	if l.Series() != 3 {
+		t.Fatalf("series = %d; want 3 counted", l.Series())
+	}
+	l.SetCounting(false)
+	if v, why := l.AdmitNew("c.1", false); v != Reject || why != MaxSeries {
+		t.Fatalf("after counting: %v %v; want the cap", v, why)
+	}
+}
