@@ -5,33 +5,36 @@ import (
 	"math/bits"
 )
 
-// rleZlib is a zlib stream writer made for filtered picture rows: one
-// deflate block with the fixed Huffman codes whose only matches repeat
-// the previous byte (distance 1). The Sub-filtered rows of a graph are
-// long runs of zeros between short literal stretches, which this encodes
-// several times faster than compress/flate's fastest level, at a somewhat
-// larger size.
+// rleZlib is a zlib stream writer made for Sub-filtered picture rows:
+// one deflate block with the fixed Huffman codes whose only matches
+// repeat the previous byte (distance 1). The filtered rows of a graph
+// are long runs of zeros between short literal stretches, which this
+// encodes several times faster than compress/flate's fastest level, at a
+// somewhat larger size.
 type rleZlib struct {
 	out   []byte
-	acc   uint64
-	nbits uint
-	// the Adler-32 sums and the bytes added since they were reduced
-	s1, s2  uint32
-	pending int
-	prev    int // previous byte of the stream, -1 at the start
+	acc   uint64 // bits not yet written, LSB first
+	nbits uint   // < 32 between calls
+	// the Adler-32 sums, reduced at the end of every row: a row is at
+	// most 8192×4+1 bytes, so they stay far below 2^64 within one
+	s1, s2 uint64
 }
 
 // Fixed Huffman codes, bit-reversed for the LSB-first stream.
 var (
-	fixedLitCode [288]uint16
-	fixedLitLen  [288]uint8
-	lenSym       [259]uint16 // length 3..258 -> symbol 257..285
-	lenExtra     [259]uint8  // extra bits
-	lenBase      [259]uint16 // extra value = length - base
+	// litCode: a literal byte's code in the low 16 bits, its length
+	// above
+	litCode [256]uint32
+	eobCode uint32 // end of block, same layout
+	// matchCode: a run of length l (3..258) at distance 1, the length
+	// symbol, its extra bits and the 5-bit distance code 0, as one code
+	// of matchLen bits
+	matchCode [259]uint32
+	matchLen  [259]uint8
 )
 
 func init() {
-	for s := 0; s < 288; s++ {
+	fixed := func(s int) (uint32, uint) {
 		var code, n int
 		switch {
 		case s < 144:
@@ -43,9 +46,14 @@ func init() {
 		default:
 			code, n = 0xc0+s-280, 8
 		}
-		fixedLitCode[s] = uint16(bits.Reverse16(uint16(code)) >> (16 - n))
-		fixedLitLen[s] = uint8(n)
+		return uint32(bits.Reverse16(uint16(code)) >> (16 - n)), uint(n)
 	}
+	for s := 0; s < 256; s++ {
+		c, n := fixed(s)
+		litCode[s] = c | uint32(n)<<16
+	}
+	c, n := fixed(256)
+	eobCode = c | uint32(n)<<16
 	bases := []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
 	extras := []int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
 	for i, b := range bases {
@@ -57,135 +65,169 @@ func init() {
 			end = 258 // 227..257
 		}
 		for l := b; l < end && l <= 258; l++ {
-			lenSym[l], lenExtra[l], lenBase[l] = uint16(257+i), uint8(extras[i]), uint16(b)
+			c, n := fixed(257 + i)
+			c |= uint32(l-b) << n // extra bits
+			n += uint(extras[i])
+			// then distance code 0 in 5 bits: zeros
+			matchCode[l], matchLen[l] = c, uint8(n+5)
 		}
 	}
 }
 
 func (z *rleZlib) reset(dst []byte) {
-	*z = rleZlib{out: append(dst[:0], 0x78, 0x01), s1: 1, prev: -1}
-	z.put(1, 1) // BFINAL
-	z.put(1, 2) // BTYPE 01: fixed codes
-}
-
-// put appends the n low bits of v (n ≤ 16) to the stream.
-func (z *rleZlib) put(v uint64, n uint) {
-	z.acc |= v << z.nbits
-	z.nbits += n
-	if z.nbits >= 32 {
-		z.out = binary.LittleEndian.AppendUint32(z.out, uint32(z.acc))
-		z.acc >>= 32
-		z.nbits -= 32
-	}
-}
-
-func (z *rleZlib) sym(s int) { z.put(uint64(fixedLitCode[s]), uint(fixedLitLen[s])) }
-
-// match emits a run of length l (3..258) at distance 1.
-func (z *rleZlib) match(l int) {
-	z.sym(int(lenSym[l]))
-	if e := lenExtra[l]; e > 0 {
-		z.put(uint64(l-int(lenBase[l])), uint(e))
-	}
-	z.put(0, 5) // distance code 0 (distance 1), no extra bits
+	*z = rleZlib{out: append(dst[:0], 0x78, 0x01), s1: 1}
+	z.acc, z.nbits = 1|1<<1, 3 // BFINAL, BTYPE 01: fixed codes
 }
 
 const adlerMod = 65521
 
-// adlerByte adds c to the Adler-32 sums, reducing them every 5,552
-// bytes (the most that cannot overflow 32 bits).
-func (z *rleZlib) adlerByte(c byte) {
-	z.s1 += uint32(c)
-	z.s2 += z.s1
-	if z.pending++; z.pending >= 5552 {
-		z.s1 %= adlerMod
-		z.s2 %= adlerMod
-		z.pending = 0
-	}
-}
-
-// write emits p, repeats of the previous byte as runs.
-func (z *rleZlib) write(p []byte) {
-	i := 0
-	for i < len(p) {
-		b := p[i]
-		if int(b) == z.prev {
-			j := i + 1
-			for j < len(p) && p[j] == b && j-i < 258 {
-				j++
-			}
-			if n := j - i; n >= 3 {
-				for _, c := range p[i:j] {
-					z.adlerByte(c)
-				}
-				z.match(n)
-				i = j
-				continue
-			}
-		}
-		z.adlerByte(b)
-		z.sym(int(b))
-		z.prev = int(b)
-		i++
-	}
-}
-
-// literals emits p as literal codes (no runs), for the few changed
-// bytes of a pixel.
-func (z *rleZlib) literals(p []byte) {
-	acc, nbits := z.acc, z.nbits
+// row emits one picture row, src as premultiplied RGBA, with the Sub
+// filter: bpp 3 (the picture is opaque: RGB) or 4 (RGBA, straight
+// alpha). A pixel equal to its left neighbour is bpp zero bytes, added
+// to a run without looking at the bytes; the Adler-32 sums move over a
+// run by arithmetic (a zero leaves s1 and adds s1 to s2).
+func (z *rleZlib) row(src []byte, bpp int) {
+	acc, nbits, out := z.acc, z.nbits, z.out
 	s1, s2 := z.s1, z.s2
-	for _, c := range p {
-		s1 += uint32(c)
+	// the filter byte
+	acc |= uint64(litCode[1]&0xffff) << nbits
+	nbits += uint(litCode[1] >> 16)
+	s1++
+	s2 += s1
+	if nbits >= 32 {
+		out = binary.LittleEndian.AppendUint32(out, uint32(acc))
+		acc >>= 32
+		nbits -= 32
+	}
+	last := byte(1)         // the previous byte of the stream
+	var l0, l1, l2, l3 byte // the left pixel, straight alpha
+	prev := uint32(0)       // the left pixel as stored; 0 before the row
+	zeros := 0
+	w := len(src) / 4
+	for x := 0; x < w; x++ {
+		p := binary.LittleEndian.Uint32(src[x*4:])
+		if p == prev {
+			zeros += bpp
+			// the rest of a run eight, then two pixels at a time
+			pp := uint64(p) | uint64(p)<<32
+			for x+8 < w {
+				q := src[x*4+4 : x*4+36]
+				if (binary.LittleEndian.Uint64(q)^pp)|(binary.LittleEndian.Uint64(q[8:])^pp)|
+					(binary.LittleEndian.Uint64(q[16:])^pp)|(binary.LittleEndian.Uint64(q[24:])^pp) != 0 {
+					break
+				}
+				x += 8
+				zeros += 8 * bpp
+			}
+			for x+2 < w && binary.LittleEndian.Uint64(src[x*4+4:]) == pp {
+				x += 2
+				zeros += 2 * bpp
+			}
+			continue
+		}
+		if zeros > 0 {
+			s2 += uint64(zeros) * s1
+			acc, nbits, out = zeroRun(acc, nbits, out, zeros, last)
+			last, zeros = 0, 0
+		}
+		prev = p
+		var c0, c1, c2, c3 byte
+		switch a := byte(p >> 24); a {
+		case 255:
+			c0, c1, c2, c3 = byte(p), byte(p>>8), byte(p>>16), 255
+		case 0:
+		default: // un-premultiply
+			c0, c1, c2, c3 = unpre(byte(p), a), unpre(byte(p>>8), a), unpre(byte(p>>16), a), a
+		}
+		d0, d1, d2 := c0-l0, c1-l1, c2-l2
+		l0, l1, l2 = c0, c1, c2
+		s1 += uint64(d0)
 		s2 += s1
-		acc |= uint64(fixedLitCode[c]) << nbits
-		nbits += uint(fixedLitLen[c])
+		s1 += uint64(d1)
+		s2 += s1
+		s1 += uint64(d2)
+		s2 += s1
+		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
+		acc |= uint64(k0&0xffff) << nbits
+		nbits += uint(k0 >> 16)
+		acc |= uint64(k1&0xffff) << nbits
+		nbits += uint(k1 >> 16)
+		acc |= uint64(k2&0xffff) << nbits
+		nbits += uint(k2 >> 16)
+		last = d2
 		if nbits >= 32 {
-			z.out = binary.LittleEndian.AppendUint32(z.out, uint32(acc))
+			out = binary.LittleEndian.AppendUint32(out, uint32(acc))
 			acc >>= 32
 			nbits -= 32
 		}
+		if bpp == 4 {
+			d3 := c3 - l3
+			l3 = c3
+			s1 += uint64(d3)
+			s2 += s1
+			k3 := litCode[d3]
+			acc |= uint64(k3&0xffff) << nbits
+			nbits += uint(k3 >> 16)
+			last = d3
+			if nbits >= 32 {
+				out = binary.LittleEndian.AppendUint32(out, uint32(acc))
+				acc >>= 32
+				nbits -= 32
+			}
+		}
 	}
-	z.acc, z.nbits, z.s1, z.s2 = acc, nbits, s1, s2
-	if len(p) > 0 {
-		z.prev = int(p[len(p)-1])
+	if zeros > 0 {
+		s2 += uint64(zeros) * s1
+		acc, nbits, out = zeroRun(acc, nbits, out, zeros, last)
 	}
-	if z.pending += len(p); z.pending >= 5552-8 {
-		z.s1 %= adlerMod
-		z.s2 %= adlerMod
-		z.pending = 0
-	}
+	z.acc, z.nbits, z.out = acc, nbits, out
+	z.s1, z.s2 = s1%adlerMod, s2%adlerMod
 }
 
-// zeros emits n zero bytes: zeros leave the Adler-32 s1 as it is and add
-// s1 to s2 each, so the sums move by arithmetic, not by byte.
-func (z *rleZlib) zeros(n int) {
-	z.s1 %= adlerMod
-	z.s2 = uint32((uint64(z.s2) + uint64(n)*uint64(z.s1)) % adlerMod)
-	z.pending = 0
-	if z.prev != 0 {
-		z.sym(0)
-		z.prev = 0
+// zeroRun codes n zero bytes after the byte last: runs of 3..258 at
+// distance 1, which need the previous byte to be a zero too.
+func zeroRun(acc uint64, nbits uint, out []byte, n int, last byte) (uint64, uint, []byte) {
+	const zero = 0x0c // the fixed code of literal 0 (0x30, 8 bits, reversed)
+	if last != 0 {
+		acc |= zero << nbits
+		nbits += 8
 		n--
 	}
-	for n >= 3 {
+	for {
+		if nbits >= 32 {
+			out = binary.LittleEndian.AppendUint32(out, uint32(acc))
+			acc >>= 32
+			nbits -= 32
+		}
+		if n < 3 {
+			break
+		}
 		l := min(n, 258)
-		z.match(l)
+		acc |= uint64(matchCode[l]) << nbits
+		nbits += uint(matchLen[l])
 		n -= l
 	}
-	for ; n > 0; n-- {
-		z.sym(0)
+	for ; n > 0; n-- { // at most two: 16 bits
+		acc |= zero << nbits
+		nbits += 8
 	}
+	if nbits >= 32 {
+		out = binary.LittleEndian.AppendUint32(out, uint32(acc))
+		acc >>= 32
+		nbits -= 32
+	}
+	return acc, nbits, out
 }
 
+// finish ends the block and appends the Adler-32 checksum.
 func (z *rleZlib) finish() []byte {
-	z.sym(256)
+	z.acc |= uint64(eobCode&0xffff) << z.nbits
+	z.nbits += uint(eobCode >> 16)
 	for z.nbits > 0 {
 		z.out = append(z.out, byte(z.acc))
 		z.acc >>= 8
 		z.nbits = max(z.nbits, 8) - 8
 	}
-	z.s1 %= adlerMod
-	z.s2 %= adlerMod
-	return append(z.out, byte(z.s2>>8), byte(z.s2), byte(z.s1>>8), byte(z.s1))
+	s1, s2 := z.s1%adlerMod, z.s2%adlerMod
+	return append(z.out, byte(s2>>8), byte(s2), byte(s1>>8), byte(s1))
 }

@@ -40,47 +40,8 @@ func encodePNG(r *raster) ([]byte, error) {
 	}
 	pb := &r.png
 	pb.z.reset(pb.zbuf)
-	var lit [8]byte
 	for y := 0; y < h; y++ {
-		src := img.Pix[y*img.Stride : y*img.Stride+w*4]
-		pb.z.write(subFilter[:]) // the Sub filter
-		var left [4]byte         // the previous pixel, straight alpha
-		prev := uint32(0)        // the previous pixel as stored, 0 before the row
-		zeros := 0
-		for x := 0; x < w; x++ {
-			p := binary.LittleEndian.Uint32(src[x*4:])
-			if p == prev && x > 0 {
-				zeros += bpp
-				// the rest of a run two pixels at a time
-				pp := uint64(p) | uint64(p)<<32
-				for x+2 < w && binary.LittleEndian.Uint64(src[x*4+4:]) == pp {
-					x += 2
-					zeros += 2 * bpp
-				}
-				continue
-			}
-			if zeros > 0 {
-				pb.z.zeros(zeros)
-				zeros = 0
-			}
-			prev = p
-			var cur [4]byte
-			switch a := byte(p >> 24); {
-			case a == 255:
-				cur = [4]byte{byte(p), byte(p >> 8), byte(p >> 16), 255}
-			case a == 0:
-			default: // un-premultiply
-				cur = [4]byte{unpre(byte(p), a), unpre(byte(p>>8), a), unpre(byte(p>>16), a), a}
-			}
-			for i := 0; i < bpp; i++ {
-				lit[i] = cur[i] - left[i]
-			}
-			left = cur
-			pb.z.literals(lit[:bpp])
-		}
-		if zeros > 0 {
-			pb.z.zeros(zeros)
-		}
+		pb.z.row(img.Pix[y*img.Stride:y*img.Stride+w*4], bpp)
 	}
 	pb.zbuf = pb.z.finish()
 	out := bytes.NewBuffer(make([]byte, 0, len(pb.zbuf)+64))
@@ -109,5 +70,3 @@ func writeChunk(out *bytes.Buffer, typ string, data []byte) {
 	binary.BigEndian.PutUint32(n[:], crc.Sum32())
 	out.Write(n[:])
 }
-
-var subFilter = [1]byte{1}
