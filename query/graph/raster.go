@@ -364,6 +364,7 @@ func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, mask []uint8
 	sr := uint32(math.Round(c.r * c.a * 255))
 	sg := uint32(math.Round(c.g * c.a * 255))
 	sb := uint32(math.Round(c.b * c.a * 255))
+	solid := sr | sg<<8 | sb<<16 | 255<<24 // the pixel when a8 and k are 255
 	for y := 0; y < bh; y++ {
 		crow := cov[y*bw : y*bw+bw]
 		drow := r.img.Pix[(b.y0+y)*r.img.Stride+b.x0*4:]
@@ -389,15 +390,16 @@ func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, mask []uint8
 			}
 			d := drow[x*4 : x*4+4 : x*4+4]
 			if k == 255 && a8 == 255 {
-				d[0], d[1], d[2], d[3] = uint8(sr), uint8(sg), uint8(sb), 255
+				binary.LittleEndian.PutUint32(d, solid)
 				continue
 			}
-			ka := (a8*k + 127) / 255
-			inv := 255 - ka
-			d[0] = uint8((sr*k + uint32(d[0])*inv + 127) / 255)
-			d[1] = uint8((sg*k + uint32(d[1])*inv + 127) / 255)
-			d[2] = uint8((sb*k + uint32(d[2])*inv + 127) / 255)
-			d[3] = uint8((a8*k + uint32(d[3])*inv + 127) / 255)
+			// one load and one store of the pixel
+			dp := binary.LittleEndian.Uint32(d)
+			inv := 255 - (a8*k+127)/255
+			binary.LittleEndian.PutUint32(d, (sr*k+(dp&0xff)*inv+127)/255|
+				(sg*k+(dp>>8&0xff)*inv+127)/255<<8|
+				(sb*k+(dp>>16&0xff)*inv+127)/255<<16|
+				(a8*k+(dp>>24)*inv+127)/255<<24)
 		}
 	}
 }
