@@ -463,12 +463,17 @@ func (r *raster) fillPixelRect(p *path, c rgba) bool {
 	} else {
 		r.clearOnce()
 	}
-	px := [4]uint8{uint8(math.Round(c.r * 255)), uint8(math.Round(c.g * 255)), uint8(math.Round(c.b * 255)), 255}
-	for y := iy0; y < iy1; y++ {
-		row := r.img.Pix[y*r.img.Stride:]
-		for x := ix0; x < ix1; x++ {
-			copy(row[x*4:x*4+4], px[:])
-		}
+	if ix0 >= ix1 || iy0 >= iy1 {
+		return true
+	}
+	px := uint32(math.Round(c.r*255)) | uint32(math.Round(c.g*255))<<8 | uint32(math.Round(c.b*255))<<16 | 255<<24
+	// the first row pixel by pixel, the others copied from it
+	first := r.img.Pix[iy0*r.img.Stride+ix0*4 : iy0*r.img.Stride+ix1*4]
+	for i := 0; i+4 <= len(first); i += 4 {
+		binary.LittleEndian.PutUint32(first[i:], px)
+	}
+	for y := iy0 + 1; y < iy1; y++ {
+		copy(r.img.Pix[y*r.img.Stride+ix0*4:], first)
 	}
 	return true
 }
