@@ -199,41 +199,10 @@ func build(s buildSpec, c int) (*connPayload, error) {
 		for i := c; i < s.Shape.Metrics; i += s.Conns {
 			name = s.Shape.name(name[:0], s.Shape.seriesID(i, p))
 			lineStart := len(pl.buf)
-			switch s.Proto {
-			case CarbonTCP, CarbonUDP:
-				pl.buf = append(pl.buf, name...)
-				pl.buf = append(pl.buf, ' ')
-				pl.buf = strconv.AppendInt(pl.buf, int64(value(i, p)), 10)
-				pl.buf = append(pl.buf, ' ')
-				if s.Realtime {
-					pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)))
-				}
-				pl.buf = strconv.AppendInt(pl.buf, ts, 10)
-				pl.buf = append(pl.buf, '\n')
-			case Pickle:
-				if pts == 0 {
-					pickleHdr = len(pl.buf)
-					pl.buf = append(pl.buf, 0, 0, 0, 0) // frame length, set when the frame ends
-					pl.buf = pickleenc.AppendMark(pickleenc.AppendEmptyList(pickleenc.AppendProto(pl.buf)))
-				}
-				// (name, (ts, value)); ts is a fixed-width BININT the real-time
-				// mode rewrites in place.
-				pl.buf = pickleenc.AppendStringBytes(pl.buf, name)
-				if s.Realtime {
-					pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)+1))
-				}
-				pl.buf = pickleenc.AppendInt32(pl.buf, int32(ts))
-				pl.buf = pickleenc.AppendInt(pl.buf, int64(value(i, p)))
-				pl.buf = pickleenc.AppendTuple2(pickleenc.AppendTuple2(pl.buf))
-			case StatsdUDP, StatsdTCP:
-				if s.Proto == StatsdUDP && pts > 0 {
-					pl.buf = append(pl.buf, '\n')
-				}
-				pl.buf = appendStatsd(pl.buf, name, i, p, &s.Mix)
-				if s.Proto == StatsdTCP {
-					pl.buf = append(pl.buf, '\n')
-				}
+			if s.Proto == Pickle && pts == 0 {
+				pickleHdr = len(pl.buf)
 			}
+			s.appendPoint(pl, name, i, p, ts, pts)
 			pts++
 			lastI, lastP = i, p
 			switch s.Proto {
@@ -273,6 +242,46 @@ func build(s buildSpec, c int) (*connPayload, error) {
 		return nil, fmt.Errorf("building payload: %d bytes for connection %d is over 2 GiB; use more connections", len(pl.buf), c)
 	}
 	return pl, nil
+}
+
+// appendPoint appends metric i's value at step p (timestamp ts) to pl in
+// s.Proto's wire format; pts is the number of points already in the
+// current chunk (a pickle frame starts at 0).
+func (s *buildSpec) appendPoint(pl *connPayload, name []byte, i, p int, ts int64, pts int) {
+	switch s.Proto {
+	case CarbonTCP, CarbonUDP:
+		pl.buf = append(pl.buf, name...)
+		pl.buf = append(pl.buf, ' ')
+		pl.buf = strconv.AppendInt(pl.buf, int64(value(i, p)), 10)
+		pl.buf = append(pl.buf, ' ')
+		if s.Realtime {
+			pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)))
+		}
+		pl.buf = strconv.AppendInt(pl.buf, ts, 10)
+		pl.buf = append(pl.buf, '\n')
+	case Pickle:
+		if pts == 0 { // a new frame: build sets its length prefix when it ends
+			pl.buf = append(pl.buf, 0, 0, 0, 0)
+			pl.buf = pickleenc.AppendMark(pickleenc.AppendEmptyList(pickleenc.AppendProto(pl.buf)))
+		}
+		// (name, (ts, value)); ts is a fixed-width BININT the real-time
+		// mode rewrites in place.
+		pl.buf = pickleenc.AppendStringBytes(pl.buf, name)
+		if s.Realtime {
+			pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)+1))
+		}
+		pl.buf = pickleenc.AppendInt32(pl.buf, int32(ts))
+		pl.buf = pickleenc.AppendInt(pl.buf, int64(value(i, p)))
+		pl.buf = pickleenc.AppendTuple2(pickleenc.AppendTuple2(pl.buf))
+	case StatsdUDP, StatsdTCP:
+		if s.Proto == StatsdUDP && pts > 0 {
+			pl.buf = append(pl.buf, '\n')
+		}
+		pl.buf = appendStatsd(pl.buf, name, i, p, &s.Mix)
+		if s.Proto == StatsdTCP {
+			pl.buf = append(pl.buf, '\n')
+		}
+	}
 }
 
 func appendStatsd(dst, name []byte, i, p int, m *StatsdMix) []byte {
