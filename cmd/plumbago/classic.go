@@ -47,6 +47,13 @@ type classic struct {
 	notes    []classicNote
 	errs     []string
 	setBy    map[string]classicNote // flag -> the classic key that set it
+	// confDir, when set, is where carbon's other files are read from
+	// whatever carbon.conf's CONF_DIR says (migrate reads a copied tree).
+	confDir string
+	// carbonKeys are the [carbon] table keys the files set, in order;
+	// statsdTable is the [statsd] table config.js became (migrate writes both).
+	carbonKeys  []string
+	statsdTable map[string]any
 }
 
 func (a *classic) note(where, key, value, effect, detail string) {
@@ -64,7 +71,7 @@ func (a *classic) set(flagName, value, where, key, raw string) {
 		a.note(where, key, raw, "no effect", fmt.Sprintf("--%s %q given explicitly wins", flagName, f.Value.String()))
 		return
 	}
-	if prev, ok := a.setBy[flagName]; ok && a.fs.Lookup(flagName).Value.String() != value {
+	if prev, ok := a.setBy[flagName]; ok && !sameSetting(flagName, a.fs.Lookup(flagName).Value.String(), value) {
 		a.refuse(where, key, raw, fmt.Sprintf("disagrees with %s: %s (both set --%s)", prev.Where, prev.Key, flagName))
 		return
 	}
@@ -76,23 +83,22 @@ func (a *classic) set(flagName, value, where, key, raw string) {
 	a.note(where, key, raw, "honoured", fmt.Sprintf("--%s %s", flagName, value))
 }
 
+// sameSetting reports whether two files give a flag the same value (a
+// directory with or without its trailing slash is the same).
+func sameSetting(flagName, a, b string) bool {
+	if a == b {
+		return true
+	}
+	if flagName == "whisper-dir" && a != "" && b != "" {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return false
+}
+
 func applyClassic(c *Config, explicit map[string]bool) ([]classicNote, error) {
-	fs, _ := flagSet("classic", c)
-	a := &classic{c: c, explicit: explicit, fs: fs, setBy: map[string]classicNote{}}
-	if c.CarbonConfig != "" {
-		if err := a.carbon(c.CarbonConfig); err != nil {
-			return nil, err
-		}
-	}
-	if c.StatsdConfig != "" {
-		if err := a.statsdJS(c.StatsdConfig); err != nil {
-			return nil, err
-		}
-	}
-	if c.GraphiteAPIConfig != "" {
-		if err := a.graphiteAPI(c.GraphiteAPIConfig); err != nil {
-			return nil, err
-		}
+	a := newClassic(c, explicit)
+	if err := a.read(); err != nil {
+		return nil, err
 	}
 	if len(a.errs) > 0 {
 		return a.notes, fmt.Errorf("settings Plumbago cannot honour (remove them or change them to what Plumbago does):\n  %s", strings.Join(a.errs, "\n  "))
@@ -100,50 +106,105 @@ func applyClassic(c *Config, explicit map[string]bool) ([]classicNote, error) {
 	return a.notes, nil
 }
 
+func newClassic(c *Config, explicit map[string]bool) *classic {
+	fs, _ := flagSet("classic", c)
+	return &classic{c: c, explicit: explicit, fs: fs, setBy: map[string]classicNote{}}
+}
+
+// read applies the files c names. It fails on a file it cannot read; the
+// settings it cannot honour are collected in a.errs.
+func (a *classic) read() error {
+	if a.c.CarbonConfig != "" {
+		if err := a.carbon(a.c.CarbonConfig); err != nil {
+			return err
+		}
+	}
+	if a.c.StatsdConfig != "" {
+		if err := a.statsdJS(a.c.StatsdConfig); err != nil {
+			return err
+		}
+	}
+	if a.c.GraphiteAPIConfig != "" {
+		if err := a.graphiteAPI(a.c.GraphiteAPIConfig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ---- carbon.conf ----
 
 // carbonIgnored are carbon.conf keys with no effect here, and why.
 var carbonIgnored = map[string]string{
-	"STORAGE_DIR":                 "Plumbago keeps its own state under --data-dir; LOCAL_DATA_DIR (the whisper tree) is honoured",
-	"LOG_DIR":                     "Plumbago logs to stderr (journald, docker logs)",
-	"PID_DIR":                     "no pid file; systemd or docker track the process",
-	"USER":                        "the systemd unit or container sets the user",
-	"ENABLE_LOGROTATION":          "Plumbago logs to stderr",
-	"LOG_UPDATES":                 "per-update logs are not written; /metrics counts updates",
-	"LOG_CREATES":                 "per-create logs are not written; /metrics counts series",
-	"LOG_CACHE_HITS":              "carbonlink hits are not logged",
-	"LOG_CACHE_QUEUE_SORTS":       "there is no cache queue sort",
-	"LOG_LISTENER_CONNECTIONS":    "connections are counted in /metrics, not logged",
-	"LOG_AGGREGATOR_MISSES":       "misses are not logged",
-	"CACHE_WRITE_STRATEGY":        "the write buffer writes every series each flush interval (no queue ordering to choose)",
-	"WHISPER_AUTOFLUSH":           "durability is the write-ahead log synced every --sync-interval",
-	"WHISPER_FALLOCATE_CREATE":    "whisper files are written in full at creation",
-	"WHISPER_SPARSE_CREATE":       "whisper files are written in full at creation",
-	"WHISPER_LOCK_WRITES":         "one process owns the tree; writes are serialised per file",
-	"WHISPER_FADVISE_RANDOM":      "left to the kernel",
-	"USE_FLOW_CONTROL":            "Plumbago always applies flow control: a full write buffer pauses TCP reads, never drops",
-	"MIN_TIMESTAMP_RESOLUTION":    "points land on the schema's step as whisper does",
-	"USE_INSECURE_UNPICKLER":      "only the safe unpickler exists (carbon's default)",
-	"CACHE_SIZE_LOW_WATERMARK":    "the write buffer resumes reads as soon as it has room",
-	"MAX_RECEIVER_CONNECTIONS":    "connection limits are Plumbago's own",
-	"ENABLE_MANHOLE":              "no manhole",
-	"MANHOLE_INTERFACE":           "no manhole",
-	"MANHOLE_PORT":                "no manhole",
-	"MANHOLE_USER":                "no manhole",
-	"MANHOLE_PUBLIC_KEY":          "no manhole",
-	"ENABLE_AMQP":                 "no AMQP receiver",
-	"BIND_PATTERNS":               "no AMQP receiver",
-	"CARBON_METRIC_PREFIX_SERVER": "self-metrics use --[carbon] metric-prefix",
-	"ENABLE_TAGS":                 "tags are always on (carbon's default)",
-	"TAG_UPDATE_INTERVAL":         "tags are indexed as series are created",
-	"TAG_HASH_FILENAMES":          "tagged whisper files use carbon's default hashed layout",
-	"TAG_BATCH_SIZE":              "tags are indexed in process",
-	"TAG_QUEUE_SIZE":              "tags are indexed in process",
-	"TAG_RELAY_NORMALIZED":        "tags are normalised as carbon does",
-	"GRAPHITE_URL":                "tags are indexed in process, not posted to graphite-web",
-	"DATABASE":                    "",
-	"LOCAL_DATA_DIR":              "",
-	"CONF_DIR":                    "",
+	"STORAGE_DIR":                  "Plumbago keeps its own state under --data-dir; LOCAL_DATA_DIR (the whisper tree) is honoured",
+	"LOG_DIR":                      "Plumbago logs to stderr (journald, docker logs)",
+	"PID_DIR":                      "no pid file; systemd or docker track the process",
+	"USER":                         "the systemd unit or container sets the user",
+	"ENABLE_LOGROTATION":           "Plumbago logs to stderr",
+	"LOG_UPDATES":                  "per-update logs are not written; /metrics counts updates",
+	"LOG_CREATES":                  "per-create logs are not written; /metrics counts series",
+	"LOG_CACHE_HITS":               "carbonlink hits are not logged",
+	"LOG_CACHE_QUEUE_SORTS":        "there is no cache queue sort",
+	"LOG_LISTENER_CONNECTIONS":     "connections are counted in /metrics, not logged",
+	"LOG_AGGREGATOR_MISSES":        "misses are not logged",
+	"CACHE_WRITE_STRATEGY":         "the write buffer writes every series each flush interval (no queue ordering to choose)",
+	"WHISPER_AUTOFLUSH":            "durability is the write-ahead log synced every --sync-interval",
+	"WHISPER_FALLOCATE_CREATE":     "whisper files are written in full at creation",
+	"WHISPER_SPARSE_CREATE":        "whisper files are written in full at creation",
+	"WHISPER_LOCK_WRITES":          "one process owns the tree; writes are serialised per file",
+	"WHISPER_FADVISE_RANDOM":       "left to the kernel",
+	"USE_FLOW_CONTROL":             "Plumbago always applies flow control: a full write buffer pauses TCP reads, never drops",
+	"MIN_TIMESTAMP_RESOLUTION":     "points land on the schema's step as whisper does",
+	"USE_INSECURE_UNPICKLER":       "only the safe unpickler exists (carbon's default)",
+	"CACHE_SIZE_LOW_WATERMARK":     "the write buffer resumes reads as soon as it has room",
+	"MAX_RECEIVER_CONNECTIONS":     "connection limits are Plumbago's own",
+	"ENABLE_MANHOLE":               "no manhole",
+	"MANHOLE_INTERFACE":            "no manhole",
+	"MANHOLE_PORT":                 "no manhole",
+	"MANHOLE_USER":                 "no manhole",
+	"MANHOLE_PUBLIC_KEY":           "no manhole",
+	"ENABLE_AMQP":                  "no AMQP receiver",
+	"BIND_PATTERNS":                "no AMQP receiver",
+	"CARBON_METRIC_PREFIX_SERVER":  "self-metrics use --[carbon] metric-prefix",
+	"ENABLE_TAGS":                  "tags are always on (carbon's default)",
+	"TAG_UPDATE_INTERVAL":          "tags are indexed as series are created",
+	"TAG_HASH_FILENAMES":           "tagged whisper files use carbon's default hashed layout",
+	"TAG_BATCH_SIZE":               "tags are indexed in process",
+	"TAG_QUEUE_SIZE":               "tags are indexed in process",
+	"TAG_RELAY_NORMALIZED":         "tags are normalised as carbon does",
+	"GRAPHITE_URL":                 "tags are indexed in process, not posted to graphite-web",
+	"LOG_LISTENER_CONN_SUCCESS":    "connections are counted in /metrics, not logged",
+	"MIN_TIMESTAMP_LAG":            "points are written as they arrive; the write buffer batches them per series",
+	"CERES_MAX_SLICE_GAP":          "no ceres database",
+	"CERES_NODE_CACHING_BEHAVIOR":  "no ceres database",
+	"CERES_SLICE_CACHING_BEHAVIOR": "no ceres database",
+	"CERES_LOCK_WRITES":            "no ceres database",
+	"AMQP_HOST":                    "no AMQP receiver",
+	"AMQP_PORT":                    "no AMQP receiver",
+	"AMQP_VHOST":                   "no AMQP receiver",
+	"AMQP_USER":                    "no AMQP receiver",
+	"AMQP_PASSWORD":                "no AMQP receiver",
+	"AMQP_EXCHANGE":                "no AMQP receiver",
+	"AMQP_METRIC_NAME_IN_BODY":     "no AMQP receiver",
+	"AMQP_VERBOSE":                 "no AMQP receiver",
+	"AMQP_SPEC":                    "no AMQP receiver",
+	"MANHOLE_HOST_KEY_DIR":         "no manhole",
+	"TCP_KEEPALIVE":                "ingest connections use TCP keep-alive with a 1-minute period, and --ingest-idle-timeout closes silent ones",
+	"TCP_KEEPIDLE":                 "ingest connections use TCP keep-alive with a 1-minute period, and --ingest-idle-timeout closes silent ones",
+	"TCP_KEEPINTVL":                "ingest connections use TCP keep-alive with a 1-minute period, and --ingest-idle-timeout closes silent ones",
+	"TCP_KEEPCNT":                  "ingest connections use TCP keep-alive with a 1-minute period, and --ingest-idle-timeout closes silent ones",
+	"CACHE_METRIC_NAMES_MAX":       "names are indexed in memory, all of them",
+	"CACHE_METRIC_NAMES_TTL":       "names are indexed in memory, all of them",
+	"WRITE_BACK_FREQUENCY":         "the write buffer flushes every --flush-interval",
+	"RAVEN_DSN":                    "errors are logged, not sent to Sentry",
+	"RELAY_RULES":                  "carbon-relay's rules: put carbon-c-relay in front (docs/scale-out.md)",
+	"DATABASE":                     "",
+	"LOCAL_DATA_DIR":               "",
+	"CONF_DIR":                     "",
+	"USE_WHITELIST":                "",
+	"AGGREGATION_RULES":            "",
+	"REWRITE_RULES":                "",
+	"METRIC_CLIENT_IDLE_TIMEOUT":   "",
 }
 
 // hostPort joins a carbon interface and port as an address.
@@ -241,16 +302,59 @@ func (a *classic) carbon(path string) error {
 	confDir := filepath.Dir(path)
 	if s, ok := get("CONF_DIR"); ok {
 		done[s.Key] = true
-		confDir = s.Value
-		a.note(s.Where(), s.Key, s.Value, "honoured", "carbon's other files are read from it when present")
+		if a.confDir == "" {
+			confDir = s.Value
+			a.note(s.Where(), s.Key, s.Value, "honoured", "carbon's other files are read from it when present")
+		} else {
+			a.note(s.Where(), s.Key, s.Value, "no effect", "carbon's other files are read from "+a.confDir+", the directory given to migrate")
+		}
+	}
+	if a.confDir != "" {
+		confDir = a.confDir
+	}
+	// AGGREGATION_RULES and REWRITE_RULES name the files, relative to
+	// CONF_DIR (carbon's defaults below).
+	ruleFile := func(key, def string) string {
+		s, ok := get(key)
+		if !ok {
+			return def
+		}
+		done[key] = true
+		a.note(s.Where(), s.Key, s.Value, "honoured", "the file is read from CONF_DIR when present")
+		return s.Value
 	}
 	for _, cf := range []struct{ flag, file string }{
 		{"schemas", "storage-schemas.conf"}, {"aggregation", "storage-aggregation.conf"},
-		{"aggregation-rules", "aggregation-rules.conf"}, {"rewrite-rules", "rewrite-rules.conf"},
+		{"aggregation-rules", ruleFile("AGGREGATION_RULES", "aggregation-rules.conf")},
+		{"rewrite-rules", ruleFile("REWRITE_RULES", "rewrite-rules.conf")},
 	} {
-		p := filepath.Join(confDir, cf.file)
+		p := cf.file
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(confDir, cf.file)
+		}
 		if _, err := os.Stat(p); err == nil {
-			a.set(cf.flag, p, path, "CONF_DIR/"+cf.file, p)
+			a.set(cf.flag, p, path, "CONF_DIR/"+filepath.Base(cf.file), p)
+		}
+	}
+	// whitelist.conf and blacklist.conf are read only with USE_WHITELIST.
+	useLists := false
+	if s, ok := get("USE_WHITELIST"); ok {
+		done[s.Key] = true
+		if useLists, err = carbonconf.Bool(s); err != nil {
+			a.errs = append(a.errs, err.Error())
+		} else if useLists {
+			a.note(s.Where(), s.Key, s.Value, "honoured", "CONF_DIR's whitelist.conf and blacklist.conf filter names")
+		} else {
+			a.note(s.Where(), s.Key, s.Value, "honoured", "no white/blacklist (carbon's default)")
+		}
+	}
+	if s, ok := get("METRIC_CLIENT_IDLE_TIMEOUT"); ok {
+		done[s.Key] = true
+		n, err := carbonconf.Number(s)
+		if err != nil || n <= 0 || math.IsInf(n, 0) || n > 1e9 {
+			a.refuse(s.Where(), s.Key, s.Value, "want seconds")
+		} else {
+			a.set("ingest-idle-timeout", (time.Duration(n * float64(time.Second))).String(), s.Where(), s.Key, s.Value)
 		}
 	}
 	for _, lf := range []struct {
@@ -261,9 +365,12 @@ func (a *classic) carbon(path string) error {
 		{"blacklist.conf", func(cc *carbonConfig, p string) { cc.Blacklist = p }},
 	} {
 		p := filepath.Join(confDir, lf.file)
-		if _, err := os.Stat(p); err == nil {
+		if _, err := os.Stat(p); err == nil && !useLists {
+			a.note(path, "CONF_DIR/"+lf.file, p, "no effect", "carbon reads it only with USE_WHITELIST = True")
+		} else if err == nil {
 			set := lf.set
 			a.c.classicCarbon = append(a.c.classicCarbon, func(cc *carbonConfig) { set(cc, p) })
+			a.carbonKeys = append(a.carbonKeys, strings.TrimSuffix(lf.file, ".conf"))
 			a.note(path, "CONF_DIR/"+lf.file, p, "honoured", "[carbon] "+strings.TrimSuffix(lf.file, ".conf"))
 		}
 	}
@@ -278,6 +385,7 @@ func (a *classic) carbon(path string) error {
 			return
 		}
 		a.c.classicCarbon = append(a.c.classicCarbon, func(cc *carbonConfig) { _ = apply(cc, s) })
+		a.carbonKeys = append(a.carbonKeys, tomlKey)
 		a.note(s.Where(), key, s.Value, "honoured", "[carbon] "+tomlKey)
 	}
 	carbonTable("PICKLE_RECEIVER_MAX_LENGTH", "pickle-max-frame", func(cc *carbonConfig, s carbonconf.Setting) error {
@@ -364,6 +472,7 @@ func (a *classic) carbon(path string) error {
 				continue
 			}
 			a.c.classicCarbon = append(a.c.classicCarbon, func(cc *carbonConfig) { cc.ForwardAll = v })
+			a.carbonKeys = append(a.carbonKeys, "forward-all")
 			a.note(s.Where(), s.Key, s.Value, "honoured", fmt.Sprintf("[carbon] forward-all = %v", v))
 		case "MAX_AGGREGATION_INTERVALS":
 			n, err := carbonconf.Number(s)
@@ -372,6 +481,7 @@ func (a *classic) carbon(path string) error {
 				continue
 			}
 			a.c.classicCarbon = append(a.c.classicCarbon, func(cc *carbonConfig) { cc.MaxAggregationIntervals = int(n) })
+			a.carbonKeys = append(a.carbonKeys, "max-aggregation-intervals")
 			a.note(s.Where(), s.Key, s.Value, "honoured", "[carbon] max-aggregation-intervals")
 		default:
 			a.note(s.Where(), s.Key, s.Value, "no effect", "carbon-aggregator's own receivers and relay: Plumbago applies the aggregation rules to every point it receives and stores the result itself")
@@ -539,6 +649,7 @@ func (a *classic) statsdJS(path string) error {
 		return fmt.Errorf("--statsd-config %s: %w", path, err)
 	}
 	a.c.classicStatsd = &base
+	a.statsdTable = tbl
 	return nil
 }
 

@@ -21,7 +21,7 @@ func debianCarbonConf(t *testing.T, dir string) string {
 	if err != nil {
 		testenv.Missing(t, "/etc/carbon/carbon.conf missing (apt graphite-carbon): %v", err)
 	}
-	s := strings.Replace(string(b), "CONF_DIR       = /etc/carbon/", "CONF_DIR       = "+dir, 1)
+	s := strings.Replace(string(b), "\nCONF_DIR       = /etc/carbon/", "\nCONF_DIR       = "+dir, 1) // not the commented one above it
 	if s == string(b) {
 		t.Fatal("Debian's carbon.conf has no CONF_DIR line to point at the test directory")
 	}

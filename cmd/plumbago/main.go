@@ -9,6 +9,7 @@
 //	plumbago tune [flags]         print the sizes derived for this machine
 //	plumbago loadtest [flags]     generate load and measure a server
 //	plumbago import-whisper       migrate a carbon whisper tree into pebble
+//	plumbago migrate              write a config from a classic installation's files
 //	plumbago checkpoint           back up a stopped server's pebble store
 //	plumbago version
 package main
@@ -38,6 +39,9 @@ func commands() []command {
 		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
 		{"import-whisper", "migrate a carbon whisper tree into the pebble backend (--from DIR --data-dir D)", func(a []string, out, _ io.Writer) error {
 			return runImportWhisper(a, out)
+		}},
+		{"migrate", "read a classic installation's files (carbon conf dir, statsd config.js, graphite-api.yaml, htpasswd, whisper tree) and write one Plumbago config plus a report", func(a []string, out, _ io.Writer) error {
+			return runMigrate(a, out)
 		}},
 		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
 			return runCheckpoint(a, out)
