@@ -305,7 +305,7 @@ func (m *migration) configTOML() (string, error) {
 			b.WriteString(line + "\n")
 		}
 	}
-	if m.a.statsdTable != nil && len(m.a.statsdTable) > 0 {
+	if len(m.a.statsdTable) > 0 {
 		var sb bytes.Buffer
 		if err := toml.NewEncoder(&sb).Encode(map[string]any{"statsd": m.a.statsdTable}); err != nil {
 			return "", fmt.Errorf("encoding [statsd]: %w", err)
