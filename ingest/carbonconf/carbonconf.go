@@ -39,13 +39,17 @@ type Section struct {
 	Line     int
 	Settings []Setting
 	index    map[string]int // lower-cased key -> Settings index
+	// defaults are [DEFAULT]'s keys this section does not set, each
+	// interpolated in this section, as configparser's items(section) gives
+	// them.
+	defaults []Setting
 }
 
 // File is a parsed carbon.conf.
 type File struct {
 	Name     string
 	Sections []*Section // in file order, DEFAULT excluded
-	Defaults *Section   // [DEFAULT], empty when absent
+	Defaults *Section   // [DEFAULT], empty when absent; values as read in no section
 	byName   map[string]*Section
 }
 
@@ -167,9 +171,21 @@ func Parse(name string, r io.Reader) (*File, error) {
 
 // interpolateAll sets every setting's Value: its Raw text with %(name)s
 // references resolved against its own section and [DEFAULT], as Python's
-// configparser does.
+// configparser does; each section also gets [DEFAULT]'s keys it does not
+// set, resolved in that section (what configparser's items(section) gives).
 func (f *File) interpolateAll() error {
-	for _, s := range append([]*Section{f.Defaults}, f.Sections...) {
+	// [DEFAULT]'s own values are only read through a section (below); as
+	// they stand they may refer to keys only sections set.
+	for i := range f.Defaults.Settings {
+		budget := maxInterpRefs
+		d := &f.Defaults.Settings[i]
+		if v, err := f.interpolate(f.Defaults, d.Raw, 1, &budget); err == nil {
+			d.Value = v
+		} else {
+			d.Value = d.Raw
+		}
+	}
+	for _, s := range f.Sections {
 		for i := range s.Settings {
 			budget := maxInterpRefs
 			v, err := f.interpolate(s, s.Settings[i].Raw, 1, &budget)
@@ -177,6 +193,20 @@ func (f *File) interpolateAll() error {
 				return &Error{File: f.Name, Line: s.Settings[i].Line, Msg: fmt.Sprintf("%s: %v", s.Settings[i].Key, err)}
 			}
 			s.Settings[i].Value = v
+		}
+	}
+	for _, s := range f.Sections {
+		for _, d := range f.Defaults.Settings {
+			if _, own := s.index[strings.ToLower(d.Key)]; own {
+				continue
+			}
+			budget := maxInterpRefs
+			v, err := f.interpolate(s, d.Raw, 1, &budget)
+			if err != nil {
+				return &Error{File: f.Name, Line: d.Line, Msg: fmt.Sprintf("%s (read in [%s]): %v", d.Key, s.Name, err)}
+			}
+			d.Value = v
+			s.defaults = append(s.defaults, d)
 		}
 	}
 	return nil
@@ -255,9 +285,13 @@ func (f *File) Section(name string) (*Section, bool) {
 }
 
 // Program returns the settings carbon's program (cache, relay, aggregator)
-// reads, for an instance ("" for none): [DEFAULT], then [program], then
-// [program:instance], a later one replacing an earlier one's key. The
-// result is in file order of the section each comes from.
+// reads, for an instance ("" for none), as carbon's Settings.readFrom
+// reads them: configparser's items([program]), then items([program:instance]),
+// a later one replacing an earlier one's key. Each items() holds
+// [DEFAULT]'s keys interpolated in that section, so with an instance a
+// [DEFAULT] key replaces [program]'s value unless [program:instance] sets
+// it, as in carbon. The result is in file order of the section each comes
+// from.
 func (f *File) Program(program, instance string) []Setting {
 	var out []Setting
 	pos := map[string]int{}
@@ -273,17 +307,13 @@ func (f *File) Program(program, instance string) []Setting {
 	if instance != "" {
 		names = append(names, program+":"+instance)
 	}
-	found := false
 	for _, n := range names {
 		s, ok := f.byName[n]
 		if !ok {
 			continue
 		}
-		if !found {
-			for _, d := range f.Defaults.Settings {
-				add(d)
-			}
-			found = true
+		for _, d := range s.defaults {
+			add(d)
 		}
 		for _, st := range s.Settings {
 			add(st)

@@ -118,6 +118,10 @@ func TestAgainstPython(t *testing.T) {
 		"missing-ref":  "[cache]\nA = %(nope)s\n",
 		"no-delim":     "[cache]\njust words\n",
 		"crlf":         "[cache]\r\nA = 1\r\n B\r\n",
+		// [DEFAULT] values are interpolated in each section's context.
+		"default-ctx":  "[DEFAULT]\nroot = /a\ndir = %(root)s/x\nboth = %(dir)s:%(port)s\n[cache]\nroot = /b\nport = 1\n[relay]\nport = 2\nROOT = /c/%(port)s\n",
+		"default-miss": "[DEFAULT]\nx = %(only_in_cache)s\n[cache]\nonly_in_cache = 1\n[relay]\n",
+		"default-pct":  "[DEFAULT]\nfmt = 100%%\n[cache]\nfmt = %(fmt)s\n",
 	}
 	cases["debian"] = ""
 	paths := map[string]string{}
@@ -169,6 +173,19 @@ func TestInstanceOverlay(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("Program(cache, b) = %s; want %s", strings.Join(got, " "), want)
 	}
+	// carbon reads [cache] then [cache:b], each with [DEFAULT]'s keys: a
+	// default replaces [cache]'s value unless [cache:b] sets the key.
+	f, err = Parse("d.conf", strings.NewReader("[DEFAULT]\nX = d\nY = %(Z)s-y\n[cache]\nX = 1\nZ = c\n[cache:b]\nZ = b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, s := range f.Program("cache", "b") {
+		got = append(got, s.Key+"="+s.Value+"@"+s.Where())
+	}
+	if want := "Y=b-y@d.conf:3 X=d@d.conf:2 Z=b@d.conf:8"; strings.Join(got, " ") != want {
+		t.Fatalf("Program(cache, b) with defaults = %s; want %s", strings.Join(got, " "), want)
+	}
 	if len(f.Program("relay", "")) != 0 {
 		t.Fatal("a program without a section has settings")
 	}
@@ -190,6 +207,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("[DEFAULT]\nr = %(r)s\n[cache]\nA=%(r)s\n")
 	f.Add("[DEFAULT]\na = %(b)s%(b)s%(b)s%(b)s\nb = %(c)s%(c)s%(c)s%(c)s\nc=%(d)s%(d)s%(d)s\nd=xxxxxxxxxxxxxxxxxxxxxxxx\n[x]\n")
 	f.Add("[cache:a]\nA=1\n[]\n")
+	f.Add("[DEFAULT]\nroot = /a\ndir = %(root)s/x\n[cache]\nroot = /b\n[cache:x]\nY = %(dir)s\n")
+	f.Add("[DEFAULT]\nx = %(only_in_cache)s\n[cache]\nonly_in_cache = 1\n[relay]\n")
 	if b, err := os.ReadFile(debianCarbonConf); err == nil {
 		f.Add(string(b))
 	}
