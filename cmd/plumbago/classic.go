@@ -535,7 +535,7 @@ var statsdIgnored = map[string]string{
 	"mgmt_port":             "",
 	"address":               "",
 	"port":                  "",
-	"server":                "",
+	"server":                "Plumbago opens UDP and TCP on --statsd-addr, whichever of statsd's servers was chosen",
 	"servers":               "",
 	"flushInterval":         "",
 	"backends":              "",
