@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Schema is one section of storage-schemas.conf.
@@ -34,10 +35,25 @@ const (
 	DefaultXFilesFactor = 0.5
 )
 
-// Rules is a loaded pair of configuration files.
+// Rules is a loaded pair of configuration files. A running server swaps
+// in re-read files with Replace (they apply to series created afterwards);
+// Match may run meanwhile. Read the fields directly only where no Replace
+// can run (start-up, check-config, tests).
 type Rules struct {
 	Schemas      []Schema
 	Aggregations []Aggregation
+	mu           sync.RWMutex
+}
+
+// Replace makes n's schemas and aggregations the ones Match uses from now
+// on. n is not used afterwards.
+func (r *Rules) Replace(n *Rules) {
+	n.mu.RLock()
+	s, a := n.Schemas, n.Aggregations
+	n.mu.RUnlock()
+	r.mu.Lock()
+	r.Schemas, r.Aggregations = s, a
+	r.mu.Unlock()
 }
 
 // Bounds on configuration input.
@@ -334,6 +350,8 @@ var ErrNoSchema = errors.New("no storage schema matched")
 // (wrapped); no matching aggregation yields whisper's default (average, 0.5)
 // named "default".
 func (r *Rules) Match(name string) (Schema, Aggregation, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	agg := Aggregation{Name: "default", Method: DefaultMethod, XFilesFactor: DefaultXFilesFactor}
 	for _, a := range r.Aggregations {
 		if a.Pattern.MatchString(name) {

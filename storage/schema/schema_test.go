@@ -405,3 +405,33 @@ func TestArchiveFor(t *testing.T) {
 		t.Errorf("StepFor(nil) = %d; want 0", got)
 	}
 }
+
+// TestReplace swaps the rules under concurrent Match calls (run with
+// -race): a name matches the new files' schema afterwards.
+func TestReplace(t *testing.T) {
+	r := Default()
+	n, err := ParseSchemas(strings.NewReader("[fine]\npattern = ^fine\\.\nretentions = 1s:1h\n[rest]\npattern = .*\nretentions = 1m:1d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ParseAggregations(strings.NewReader("[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = max\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 1000; i++ {
+			if _, _, err := r.Match("fine.x"); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	r.Replace(&Rules{Schemas: n, Aggregations: a})
+	<-done
+	s, g, err := r.Match("fine.x")
+	if err != nil || s.Name != "fine" || s.Retentions[0] != (Retention{SecondsPerPoint: 1, Points: 3600}) || g.Name != "all" || g.Method != Max {
+		t.Fatalf("after Replace: %+v %+v %v", s, g, err)
+	}
+}
