@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -69,6 +70,74 @@ type server struct {
 	httpStats    httpStats
 	auth         *httpAuth   // nil: no --http-auth-file
 	cors         *corsPolicy // nil: no --http-allowed-origins
+
+	schemaMu     sync.Mutex           // serialises schema reloads
+	schemaMtimes map[string]time.Time // --schemas and --aggregation as last read
+	watchStop    chan struct{}        // closed by shutdown
+}
+
+// schemaWatchEvery is how often the schema files' modification times are
+// checked (carbon re-reads them every 60 s).
+const schemaWatchEvery = 10 * time.Second
+
+// reloadSchemas re-reads --schemas and --aggregation for series created
+// from now on (existing series keep their archives, as in carbon). A file
+// that fails to load keeps the old rules; the error says why.
+func (s *server) reloadSchemas() error {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	mt := map[string]time.Time{}
+	for _, p := range []string{s.cfg.Schemas, s.cfg.Aggregation} {
+		if p != "" {
+			mt[p] = mtime(p)
+		}
+	}
+	n, err := schema.Load(s.cfg.Schemas, s.cfg.Aggregation)
+	if err != nil {
+		return err
+	}
+	s.rules.Replace(n)
+	s.schemaMtimes = mt
+	return nil
+}
+
+// schemasChanged reports whether a schema file changed since it was read.
+func (s *server) schemasChanged() bool {
+	s.schemaMu.Lock()
+	defer s.schemaMu.Unlock()
+	for p, t := range s.schemaMtimes {
+		if !mtime(p).Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// watchSchemas re-reads the schema files within schemaWatchEvery of a
+// change. A failed read is logged once per change.
+func (s *server) watchSchemas() {
+	t := time.NewTicker(schemaWatchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.watchStop:
+			return
+		case <-t.C:
+			if !s.schemasChanged() {
+				continue
+			}
+			if err := s.reloadSchemas(); err != nil {
+				s.log.Error("re-reading changed storage schemas or aggregation; keeping the old ones", "err", err)
+				s.schemaMu.Lock()
+				for p := range s.schemaMtimes {
+					s.schemaMtimes[p] = mtime(p) // say it once, until the next change
+				}
+				s.schemaMu.Unlock()
+			} else {
+				s.log.Info("re-read changed storage schemas and aggregation (for new series)", "schemas", s.cfg.Schemas, "aggregation", s.cfg.Aggregation)
+			}
+		}
+	}
 }
 
 // bytesPerBufferedPoint is what one buffered point costs in the write
@@ -134,6 +203,12 @@ func startServer(cfg Config) (*server, error) {
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
 		return nil, err
 	}
+	s.schemaMtimes = map[string]time.Time{}
+	for _, p := range []string{cfg.Schemas, cfg.Aggregation} {
+		if p != "" {
+			s.schemaMtimes[p] = mtime(p)
+		}
+	}
 	if s.carbon, err = loadCarbonFiles(cfg, log); err != nil {
 		return nil, err
 	}
@@ -167,6 +242,8 @@ func startServer(cfg Config) (*server, error) {
 	if cfg.CarbonConfig == "" && cfg.CarbonUDPAddr == "" && cfg.CarbonAddr != "" {
 		log.Info("carbon plaintext UDP is on with TCP (--carbon-udp-addr off turns it off; carbon's default is off, which --carbon-config follows)")
 	}
+	s.watchStop = make(chan struct{})
+	go s.watchSchemas()
 	s.ready.Store(true)
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
 		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
@@ -407,6 +484,9 @@ func (s *server) closeStorage() {
 func (s *server) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if s.watchStop != nil {
+		close(s.watchStop)
+	}
 	var errs []error
 	if err := s.ingest.Stop(ctx); err != nil {
 		errs = append(errs, err)
@@ -450,6 +530,13 @@ func (s *server) reload() {
 			s.log.Info("reloaded", "file", s.cfg.QuotaFile)
 		}
 	}
+	if s.cfg.Schemas != "" || s.cfg.Aggregation != "" {
+		if err := s.reloadSchemas(); err != nil {
+			s.log.Error("reload failed; keeping the old storage schemas and aggregation", "err", err)
+		} else {
+			s.log.Info("reloaded storage schemas and aggregation (for new series)", "schemas", s.cfg.Schemas, "aggregation", s.cfg.Aggregation)
+		}
+	}
 	for _, c := range s.components {
 		r, ok := c.(interface{ reload() error })
 		if !ok {
@@ -461,7 +548,7 @@ func (s *server) reload() {
 			s.log.Info("reloaded rewrite rules and white/blacklists")
 		}
 	}
-	s.log.Info("not reloaded (restart to change): schemas, storage-aggregation, aggregation rules, addresses")
+	s.log.Info("not reloaded (restart to change): aggregation rules, addresses")
 }
 
 func serve(args []string) error {
