@@ -95,21 +95,34 @@ type carbonFiles struct {
 	lossy []string
 }
 
-// rewriteSet is what the rewrite-rules, whitelist and blacklist files say,
-// with the modification times they had when read; the chain gets it whole
-// when they change (every 10 s check, and SIGHUP).
+// rewriteSet is what the rewrite-rules, whitelist, blacklist and
+// aggregation-rules files say, with the modification times they had when
+// read; the chain gets it whole when they change (every 10 s check, and
+// SIGHUP).
 type rewriteSet struct {
-	rewrite *rewrite.Rules // nil: no rewriting
-	filter  rewrite.Filter
-	mtimes  map[string]time.Time
+	rewrite     *rewrite.Rules // nil: no rewriting
+	filter      rewrite.Filter
+	aggregation *aggregator.Rules // nil: no aggregation
+	mtimes      map[string]time.Time
 }
 
-// loadRewriteSet reads the rewrite and list files; invalid lines that
-// carbon would skip are skipped and returned.
+// loadRewriteSet reads the rewrite, list and aggregation-rules files;
+// invalid rewrite and list lines that carbon would skip are skipped and
+// returned, a bad aggregation rule is an error.
 func loadRewriteSet(cfg Config, cc carbonConfig) (*rewriteSet, []string, error) {
 	rs := &rewriteSet{mtimes: map[string]time.Time{}}
 	var lossy []string
 	var err error
+	if cfg.AggregationRules != "" {
+		rs.mtimes[cfg.AggregationRules] = mtime(cfg.AggregationRules)
+		if rs.aggregation, err = aggregator.ParseFile(cfg.AggregationRules); err != nil {
+			return nil, nil, err
+		}
+		rs.aggregation.ForwardAll = cc.ForwardAll
+		if cc.MaxAggregationIntervals > 0 {
+			rs.aggregation.MaxIntervals = int64(cc.MaxAggregationIntervals)
+		}
+	}
 	if cfg.RewriteRules != "" {
 		rs.rewrite, err = rewrite.ParseFile(cfg.RewriteRules)
 		if rs.rewrite == nil {
@@ -173,18 +186,10 @@ func loadCarbonFiles(cfg Config, log *slog.Logger) (carbonFiles, error) {
 		}
 	}
 	var err error
-	if cfg.AggregationRules != "" {
-		if f.rules, err = aggregator.ParseFile(cfg.AggregationRules); err != nil {
-			return f, err
-		}
-		f.rules.ForwardAll = f.cc.ForwardAll
-		if f.cc.MaxAggregationIntervals > 0 {
-			f.rules.MaxIntervals = int64(f.cc.MaxAggregationIntervals)
-		}
-	}
 	if f.rw, f.lossy, err = loadRewriteSet(cfg, f.cc); err != nil {
 		return f, err
 	}
+	f.rules = f.rw.aggregation
 	for _, l := range f.lossy {
 		log.Warn("rewrite rules or white/blacklist: skipped invalid lines", "err", l)
 	}
@@ -199,25 +204,36 @@ func (f carbonFiles) chainConfig() pipeline.Config {
 	}
 }
 
-// reload re-reads the rewrite and list files and hands the chain the new
-// rule set (its aggregation rules stay); on error the old ones stay.
+// reload re-reads the rewrite, list and aggregation-rules files and hands
+// the chain the new rule set (what loops aggregated under the old rules is
+// emitted by them); on error the old ones stay.
 func (c *carbonComponent) reload() error {
 	c.reloadMu.Lock()
 	defer c.reloadMu.Unlock()
 	rs, lossy, err := loadRewriteSet(c.s.cfg, c.cc)
 	if err != nil {
-		return fmt.Errorf("rewrite rules or white/blacklist: %w", err)
+		// Seen: the watcher says it once, not every 2 s until the next change.
+		if old := c.watched.Load(); old != nil {
+			seen := *old
+			seen.mtimes = map[string]time.Time{}
+			for p := range old.mtimes {
+				seen.mtimes[p] = mtime(p)
+			}
+			c.watched.Store(&seen)
+		}
+		return fmt.Errorf("rewrite rules, white/blacklist or aggregation rules: %w", err)
 	}
 	for _, l := range lossy {
 		c.s.log.Warn("rewrite rules or white/blacklist: skipped invalid lines", "err", l)
 	}
 	c.watched.Store(rs)
 	chain := c.s.chain
-	chain.SetRules(&pipeline.Rules{Filter: rs.filter, Rewrite: rs.rewrite, Aggregation: chain.Rules().Aggregation})
+	chain.SetRules(&pipeline.Rules{Filter: rs.filter, Rewrite: rs.rewrite, Aggregation: rs.aggregation})
 	return nil
 }
 
-// watchFiles re-reads the rewrite and list files within 10 s of a change,
+// watchFiles re-reads the rewrite, list and aggregation-rules files within
+// 10 s of a change,
 // as carbon re-reads its rule files.
 func (c *carbonComponent) watchFiles(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
@@ -233,7 +249,7 @@ func (c *carbonComponent) watchFiles(ctx context.Context, every time.Duration) {
 			if err := c.reload(); err != nil {
 				c.s.log.Error("re-reading changed files; keeping the old ones", "err", err)
 			} else {
-				c.s.log.Info("re-read changed rewrite rules and white/blacklists")
+				c.s.log.Info("re-read changed rewrite rules, white/blacklists and aggregation rules")
 			}
 		}
 	}

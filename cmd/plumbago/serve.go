@@ -545,10 +545,10 @@ func (s *server) reload() {
 		if err := r.reload(); err != nil {
 			s.log.Error("reload failed; keeping the old settings", "err", err)
 		} else {
-			s.log.Info("reloaded rewrite rules and white/blacklists")
+			s.log.Info("reloaded rewrite rules, white/blacklists and aggregation rules")
 		}
 	}
-	s.log.Info("not reloaded (restart to change): aggregation rules, addresses")
+	s.log.Info("not reloaded (restart to change): addresses and sizes")
 }
 
 func serve(args []string) error {

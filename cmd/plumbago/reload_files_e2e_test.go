@@ -126,3 +126,117 @@ func TestSchemasReload(t *testing.T) {
 		t.Errorf("the failed reload does not say why:\n%s", p.log)
 	}
 }
+
+// TestAggregationRulesReload streams over one TCP connection while
+// aggregation-rules.conf changes (SIGHUP, then a broken file): every raw
+// point is stored (FORWARD_ALL), what was aggregated under the old rules is
+// emitted by them, the new rules aggregate the points after the reload, and
+// a broken file keeps the rules in force.
+func TestAggregationRulesReload(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "aggregation-rules.conf")
+	schemas := writeFile(t, dir, "storage-schemas.conf", "[all]\npattern = .*\nretentions = 1s:3h\n")
+	writeFile(t, dir, "aggregation-rules.conf", "agg.old (10) = sum app.*.hits\n")
+	p := startPlumbago(t, bin, "--data-dir", dir, "--schemas", schemas, "--aggregation-rules", rules)
+	defer p.stop(t)
+	conn, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	w := bufio.NewWriter(conn)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s:\n%s", what, p.log)
+			}
+		}
+	}
+	// Each phase sends 30 s of points, one a second per name, in three
+	// whole 10-second intervals just ended: each interval sums to 20.
+	type phase struct{ start int64 }
+	send := func(names ...string) phase {
+		t.Helper()
+		now := time.Now().Unix()
+		ph := phase{now - now%10 - 30}
+		for i := int64(0); i < 30; i++ {
+			for _, n := range names {
+				fmt.Fprintf(w, "%s 1 %d\n", n, ph.start+i)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatalf("connection dropped: %v", err)
+		}
+		return ph
+	}
+	points := func(target string, from, until int64) map[int64]float64 {
+		t.Helper()
+		body := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, from-1, until))
+		var out []struct {
+			Datapoints [][2]*float64 `json:"datapoints"`
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatalf("render %s: %v %.200s", target, err, body)
+		}
+		m := map[int64]float64{}
+		for _, s := range out {
+			for _, dp := range s.Datapoints {
+				if dp[0] != nil {
+					m[int64(*dp[1])] = *dp[0]
+				}
+			}
+		}
+		return m
+	}
+	// intervals is what a rule summing the phases' points leaves: 20 an
+	// interval and phase (two phases may share intervals on a fast run).
+	intervals := func(phs ...phase) map[int64]float64 {
+		m := map[int64]float64{}
+		for _, ph := range phs {
+			for i := int64(0); i < 3; i++ {
+				m[ph.start+10*i] += 20
+			}
+		}
+		return m
+	}
+	aggregated := func(target string, phs ...phase) func() bool {
+		return func() bool {
+			return fmt.Sprint(points(target, phs[0].start, phs[len(phs)-1].start+30)) == fmt.Sprint(intervals(phs...))
+		}
+	}
+	p1 := send("app.a.hits", "app.b.hits")
+	waitFor("agg.old from the first rules", aggregated("agg.old", p1))
+
+	writeFile(t, dir, "aggregation-rules.conf", "agg.new (10) = sum app.*.hits\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the reload", func() bool {
+		return strings.Contains(p.log.String(), "reloaded rewrite rules, white/blacklists and aggregation rules")
+	})
+	p2 := send("app.c.hits", "app.d.hits") // the same connection
+	waitFor("agg.new from the new rules", aggregated("agg.new", p2))
+
+	writeFile(t, dir, "aggregation-rules.conf", "agg.<bad (10) = sum app.*.hits\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the failed reload", func() bool { return strings.Contains(p.log.String(), "reload failed; keeping the old settings") })
+	p3 := send("app.e.hits", "app.f.hits")
+	waitFor("agg.new still in force", aggregated("agg.new", p2, p3))
+
+	// No raw point lost; the old rules saw nothing after the reload.
+	for _, c := range []struct {
+		name string
+		ph   phase
+	}{{"app.a.hits", p1}, {"app.b.hits", p1}, {"app.c.hits", p2}, {"app.d.hits", p2}, {"app.e.hits", p3}, {"app.f.hits", p3}} {
+		if got := len(points(c.name, c.ph.start, c.ph.start+30)); got != 30 {
+			t.Errorf("%s: %d points stored; want 30", c.name, got)
+		}
+	}
+	if got := points("agg.old", p1.start, p3.start+30); fmt.Sprint(got) != fmt.Sprint(intervals(p1)) {
+		t.Errorf("agg.old after the reload: %v; want only the first phase's %v", got, intervals(p1))
+	}
+}
