@@ -449,9 +449,13 @@ func (a *classic) carbon(path string) error {
 		done[s.Key] = true
 		a.note(s.Where(), s.Key, s.Value, "no effect", "at shutdown everything accepted is written at once, past both rate limits (SIGTERM loses nothing)")
 	}
+	_, hasAggregator := f.Section("aggregator")
 	for _, s := range settings {
 		if done[s.Key] {
 			continue
+		}
+		if s.Section == "DEFAULT" && hasAggregator && (s.Key == "FORWARD_ALL" || s.Key == "MAX_AGGREGATION_INTERVALS") {
+			continue // [aggregator] reads it (below)
 		}
 		why, known := carbonIgnored[s.Key]
 		if !known {
@@ -461,8 +465,8 @@ func (a *classic) carbon(path string) error {
 	}
 	// [aggregator]: Plumbago aggregates in process, on every receiver.
 	for _, s := range f.Program("aggregator", "") {
-		if s.Section == "DEFAULT" {
-			continue
+		if s.Section == "DEFAULT" && s.Key != "FORWARD_ALL" && s.Key != "MAX_AGGREGATION_INTERVALS" {
+			continue // reported with [cache]
 		}
 		switch s.Key {
 		case "FORWARD_ALL":
@@ -581,12 +585,17 @@ func (a *classic) statsdJS(path string) error {
 	}
 	if ms, ok := num("flushInterval"); ok {
 		a.set("statsd-flush-interval", (time.Duration(ms) * time.Millisecond).String(), f.Where("flushInterval"), "flushInterval", str(r["flushInterval"]))
+	} else if v, ok := r["flushInterval"]; ok {
+		a.refuse(f.Where("flushInterval"), "flushInterval", str(v), "want milliseconds as a number")
 	}
 	if v, ok := r["servers"]; ok {
 		a.refuse(f.Where("servers"), "servers", str(v), "give the statsd listener with port/address (Plumbago opens UDP and TCP on it)")
 	}
 	if v, ok := r["backends"]; ok {
-		list, _ := v.([]any)
+		list, isList := v.([]any)
+		if !isList {
+			a.refuse(f.Where("backends"), "backends", str(v), "want a list of backends")
+		}
 		for _, b := range list {
 			switch str(b) {
 			case "./backends/graphite":

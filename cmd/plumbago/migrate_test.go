@@ -171,3 +171,41 @@ func TestMigrateUnsupported(t *testing.T) {
 		t.Errorf("migrate without inputs: %v", err)
 	}
 }
+
+// TestClassicDefaultsAndRefusals: a [DEFAULT] FORWARD_ALL reaches
+// [aggregator] as in carbon (reported there, not as an unknown [cache]
+// key); ENABLE_UDP_LISTENER = True opens UDP on UDP_RECEIVER_*; a
+// config.js flushInterval or backends of the wrong type is refused.
+func TestClassicDefaultsAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "carbon.conf", "[DEFAULT]\nFORWARD_ALL = False\n[cache]\nENABLE_UDP_LISTENER = True\nUDP_RECEIVER_INTERFACE = 127.0.0.1\nUDP_RECEIVER_PORT = 2103\n[aggregator]\nMAX_AGGREGATION_INTERVALS = 3\n")
+	c, err := loadConfig("serve", []string{"--carbon-config", conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := loadCarbonFiles(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.cc.ForwardAll || cf.cc.MaxAggregationIntervals != 3 || c.CarbonUDPAddr != "127.0.0.1:2103" {
+		t.Errorf("forward-all %v, max intervals %d, udp %q; want false, 3, 127.0.0.1:2103", cf.cc.ForwardAll, cf.cc.MaxAggregationIntervals, c.CarbonUDPAddr)
+	}
+	var fwd []string
+	for _, n := range c.classicNotes {
+		if n.Key == "FORWARD_ALL" {
+			fwd = append(fwd, n.String())
+		}
+	}
+	if want := conf + `:2: FORWARD_ALL = "False": honoured: [carbon] forward-all = false`; len(fwd) != 1 || fwd[0] != want {
+		t.Errorf("FORWARD_ALL notes %q; want [%q]", fwd, want)
+	}
+	for body, want := range map[string]string{
+		"{ flushInterval: '10s' }": `flushInterval = "10s": want milliseconds as a number`,
+		"{ backends: 'graphite' }": `backends = "graphite": want a list of backends`,
+	} {
+		js := writeFile(t, dir, "c.js", body)
+		if _, err := loadConfig("serve", []string{"--statsd-config", js}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v; want %q", body, err, want)
+		}
+	}
+}
