@@ -26,7 +26,8 @@ import (
 // /etc/nginx/basic_auth, /opt/graphite/storage/whisper) under root, from
 // real artefacts: Debian's carbon.conf and storage-schemas.conf (its paths,
 // user and ports pointed at root and free loopback ports so carbon-cache can
-// run on it), carbon's storage-aggregation.conf example, and a
+// run on it), carbon's storage-aggregation.conf example (its sections as
+// the example documents them), and a
 // graphite-api.yaml as graphite-api's documentation shows it.
 type seedTree struct {
 	root, conf, whisper, statsdJS, apiYAML, htpasswd string
@@ -35,8 +36,7 @@ type seedTree struct {
 
 func newSeedTree(t *testing.T, root string) *seedTree {
 	t.Helper()
-	testenv.Files(t, "apt graphite-carbon", "/etc/carbon/carbon.conf", "/etc/carbon/storage-schemas.conf",
-		"/usr/share/doc/graphite-carbon/examples/storage-aggregation.conf.example")
+	testenv.Files(t, "apt graphite-carbon", "/etc/carbon/carbon.conf", "/etc/carbon/storage-schemas.conf")
 	s := &seedTree{root: root, conf: filepath.Join(root, "opt/graphite/conf"), whisper: filepath.Join(root, "opt/graphite/storage/whisper"),
 		statsdJS: filepath.Join(root, "etc/statsd/config.js"), apiYAML: filepath.Join(root, "etc/graphite-api.yaml"),
 		htpasswd: filepath.Join(root, "etc/nginx/basic_auth"), linePort: ingesttest.FreePort(t)}
@@ -77,7 +77,7 @@ func newSeedTree(t *testing.T, root string) *seedTree {
 	}
 	writeFile(t, s.conf, "carbon.conf", conf)
 	copyFile("/etc/carbon/storage-schemas.conf", filepath.Join(s.conf, "storage-schemas.conf"))
-	copyFile("/usr/share/doc/graphite-carbon/examples/storage-aggregation.conf.example", filepath.Join(s.conf, "storage-aggregation.conf"))
+	writeFile(t, s.conf, "storage-aggregation.conf", carbonAggregationExample)
 	// graphite-api's documented configuration (its docs, "Configuration").
 	writeFile(t, filepath.Dir(s.apiYAML), "graphite-api.yaml", `search_index: /srv/graphite/index
 finders:
@@ -97,6 +97,32 @@ cache:
 `)
 	return s
 }
+
+// carbonAggregationExample is carbon's documented storage-aggregation.conf
+// example (storage-aggregation.conf.example, shipped in
+// /usr/share/doc/graphite-carbon/examples/, which slim images leave out).
+const carbonAggregationExample = `# Aggregation methods for whisper files. Entries are scanned in order,
+# and first match wins. This file is scanned for changes every 60 seconds
+[min]
+pattern = \.min$
+xFilesFactor = 0.1
+aggregationMethod = min
+
+[max]
+pattern = \.max$
+xFilesFactor = 0.1
+aggregationMethod = max
+
+[sum]
+pattern = \.count$
+xFilesFactor = 0
+aggregationMethod = max
+
+[default_average]
+pattern = .*
+xFilesFactor = 0.5
+aggregationMethod = average
+`
 
 // carbonCacheWrites runs Debian's carbon-cache on the tree's carbon.conf,
 // sends it lines and waits until its whisper files hold every point, then
