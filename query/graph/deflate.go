@@ -20,40 +20,42 @@ type rleZlib struct {
 	s1, s2 uint64
 }
 
-// Fixed Huffman codes, bit-reversed for the LSB-first stream.
-var (
-	// litCode: a literal byte's code in the low 16 bits, its length
-	// above
-	litCode [256]uint32
-	eobCode uint32 // end of block, same layout
-	// matchCode: a run of length l (3..258) at distance 1, the length
-	// symbol, its extra bits and the 5-bit distance code 0, as one code
-	// of matchLen bits
-	matchCode [259]uint32
-	matchLen  [259]uint8
-)
+// Fixed Huffman codes, bit-reversed for the LSB-first stream, built
+// once by fixedHuffmanTables when the package's variables are
+// initialised.
+//
+// litCode: a literal byte's code in the low 16 bits, its length above;
+// eobCode: end of block, same layout; matchCode: a run of length l
+// (3..258) at distance 1, the length symbol, its extra bits and the
+// 5-bit distance code 0, as one code of matchLen bits.
+var litCode, eobCode, matchCode, matchLen = fixedHuffmanTables()
 
-func init() {
-	fixed := func(s int) (uint32, uint) {
-		var code, n int
-		switch {
-		case s < 144:
-			code, n = 0x30+s, 8
-		case s < 256:
-			code, n = 0x190+s-144, 9
-		case s < 280:
-			code, n = s-256, 7
-		default:
-			code, n = 0xc0+s-280, 8
-		}
-		return uint32(bits.Reverse16(uint16(code)) >> (16 - n)), uint(n)
+// fixedCode is fixed-Huffman symbol s's code (RFC 1951 3.2.6),
+// bit-reversed, and its length.
+func fixedCode(s int) (uint32, uint) {
+	var code, n int
+	switch {
+	case s < 144:
+		code, n = 0x30+s, 8
+	case s < 256:
+		code, n = 0x190+s-144, 9
+	case s < 280:
+		code, n = s-256, 7
+	default:
+		code, n = 0xc0+s-280, 8
 	}
+	return uint32(bits.Reverse16(uint16(code)) >> (16 - n)), uint(n)
+}
+
+// fixedHuffmanTables builds the literal, end-of-block and
+// distance-1 match codes the encoder writes.
+func fixedHuffmanTables() (lit [256]uint32, eob uint32, match [259]uint32, matchBits [259]uint8) {
 	for s := 0; s < 256; s++ {
-		c, n := fixed(s)
-		litCode[s] = c | uint32(n)<<16
+		c, n := fixedCode(s)
+		lit[s] = c | uint32(n)<<16
 	}
-	c, n := fixed(256)
-	eobCode = c | uint32(n)<<16
+	c, n := fixedCode(256)
+	eob = c | uint32(n)<<16
 	bases := []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
 	extras := []int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
 	for i, b := range bases {
@@ -65,13 +67,14 @@ func init() {
 			end = 258 // 227..257
 		}
 		for l := b; l < end && l <= 258; l++ {
-			c, n := fixed(257 + i)
+			c, n := fixedCode(257 + i)
 			c |= uint32(l-b) << n // extra bits
 			n += uint(extras[i])
 			// then distance code 0 in 5 bits: zeros
-			matchCode[l], matchLen[l] = c, uint8(n+5)
+			match[l], matchBits[l] = c, uint8(n+5)
 		}
 	}
+	return lit, eob, match, matchBits
 }
 
 func (z *rleZlib) reset(dst []byte) {
