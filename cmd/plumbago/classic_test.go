@@ -99,6 +99,48 @@ func TestClassicFilesMapped(t *testing.T) {
 	}
 }
 
+// TestCarbonRateLimitsMapped: carbon's MAX_CREATES_PER_MINUTE and
+// MAX_UPDATES_PER_SECOND become the rate-limit flags; inf is no limit; the
+// update limit has no effect on pebble; a flag given wins.
+func TestCarbonRateLimitsMapped(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "carbon.conf")
+	if err := os.WriteFile(conf, []byte("[cache]\nMAX_CREATES_PER_MINUTE = 120\nMAX_UPDATES_PER_SECOND = inf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args             []string
+		creates, updates int
+		note             string
+	}{
+		{[]string{"--backend", "whisper"}, 120, 0, `MAX_UPDATES_PER_SECOND = "inf": honoured: no limit (--max-updates-per-second 0)`},
+		{[]string{"--backend", "whisper", "--max-creates-per-minute", "7"}, 7, 0, `MAX_CREATES_PER_MINUTE = "120": no effect: --max-creates-per-minute "7" given explicitly wins`},
+	} {
+		c, err := loadConfig("serve", append([]string{"--carbon-config", conf, "--whisper-dir", dir}, tc.args...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notes []string
+		for _, n := range c.classicNotes {
+			notes = append(notes, n.String())
+		}
+		if c.MaxCreatesPerMinute != tc.creates || c.MaxUpdatesPerSecond != tc.updates || !strings.Contains(strings.Join(notes, "\n"), tc.note) {
+			t.Errorf("%v: creates %d updates %d, notes:\n%s\nwant %d, %d and %q", tc.args, c.MaxCreatesPerMinute, c.MaxUpdatesPerSecond,
+				strings.Join(notes, "\n"), tc.creates, tc.updates, tc.note)
+		}
+	}
+	if err := os.WriteFile(conf, []byte("[cache]\nMAX_UPDATES_PER_SECOND = 500\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig("serve", []string{"--carbon-config", conf, "--whisper-dir", dir, "--backend", "pebble"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxUpdatesPerSecond != 0 || len(c.classicNotes) == 0 || !strings.Contains(c.classicNotes[len(c.classicNotes)-1].String(), "no effect: the pebble backend batches writes") {
+		t.Errorf("pebble: updates %d, notes %v", c.MaxUpdatesPerSecond, c.classicNotes)
+	}
+}
+
 func TestClassicFilesRefused(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -115,6 +157,7 @@ func TestClassicFilesRefused(t *testing.T) {
 		{[]string{"--carbon-config", write("a.conf", "[cache]\nDATABASE = ceres\n")}, `a.conf:2: DATABASE = "ceres": only whisper`},
 		{[]string{"--carbon-config", write("b.conf", "[cache]\nENABLE_UDP_LISTENER = sometimes\n")}, `b.conf:2: ENABLE_UDP_LISTENER = "sometimes": not a boolean`},
 		{[]string{"--carbon-config", write("c.conf", "[cache]\nA = 1\nA = 2\n")}, `c.conf:3: A set twice in [cache]`},
+		{[]string{"--carbon-config", write("d.conf", "[cache]\nMAX_CREATES_PER_MINUTE = 1.5\n")}, `d.conf:2: MAX_CREATES_PER_MINUTE = "1.5": want a whole number from 1, or inf`},
 		{[]string{"--statsd-config", write("r.js", "{ backends: ['./backends/repeater'], repeater: [{host: 'x', port: 8125}] }")}, `r.js:1: backends = "./backends/repeater": only the graphite backend`},
 		{[]string{"--statsd-config", write("q.js", "{ port: require('x') }")}, `require is not defined`},
 		{[]string{"--graphite-api-config", write("g.yaml", "finders:\n  - graphite_influxdb.InfluxdbFinder\n")}, `g.yaml:1: finders = "graphite_influxdb.InfluxdbFinder": only whisper data`},
