@@ -118,6 +118,15 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	waitFor(t, "the quota reload on change", func() bool { return strings.Count(p.log.String(), "msg=reloaded file="+quota) >= 1 })
 	sendLines(t, p.carbon, fmt.Sprintf("app.c 30 %d", base+10))
 	waitFor(t, "app.c after the reload", has("app.c", 30, base+10))
+	// A quota file that does not load keeps the quotas in force.
+	writeFile(quota, "[app]\nmetrix = 9\n")
+	later := time.Now().Add(4 * time.Second)
+	os.Chtimes(quota, later, later)
+	waitFor(t, "the failed reload", func() bool {
+		return strings.Contains(p.log.String(), "quota file changed but does not load; keeping the old quotas")
+	})
+	sendLines(t, p.carbon, fmt.Sprintf("app.d 50 %d", base+10))
+	waitFor(t, "app.d refused under the quota in force", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 2))
 	// SIGHUP reloads too: app may have 4.
 	writeFile(quota, "[app]\nmetrics = 4\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
