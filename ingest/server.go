@@ -237,9 +237,8 @@ func NewServer(cfg Config, listeners []Listener) (*Server, error) {
 		s.listeners = append(s.listeners, l)
 		s.lhIndex = append(s.lhIndex, hi)
 	}
-	if len(s.listeners) == 0 {
-		return nil, errors.New("ingest: no listeners configured")
-	}
+	// No listener is allowed: a read-only node serves queries only, and
+	// its engine (see Start) reads nothing.
 	return s, nil
 }
 

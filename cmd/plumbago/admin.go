@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 
 	"github.com/valyala/fasthttp"
@@ -12,14 +11,17 @@ import (
 	"github.com/plumbago/plumbago/storage/pebble"
 )
 
-// The admin endpoints of a running server. They change or copy stored data,
-// so they answer only requests from the machine itself (loopback), whatever
-// --http-addr binds to.
+// The admin endpoints of a running server. They change or copy stored data:
+// the access guard (access.go, requiredAccess and authorize) gives every
+// path under /admin/ the admin role, which users get with --http-admin-users;
+// with no admin user configured they answer only requests from the machine
+// itself (loopback), whatever --http-addr binds to. On a read-only node every
+// admin path answers 403.
 //
 //	POST /admin/checkpoint  dest=/abs/path  consistent online copy of the
-//	                        pebble store (dest must not exist); restore by
-//	                        pointing --data-dir at a directory whose pebble/
-//	                        is the copy.
+//	                        pebble store and the events (dest must not
+//	                        exist); restore by pointing --data-dir at dest
+//	                        (its pebble/ and events/ are the copy).
 
 type adminComponent struct{}
 
@@ -27,10 +29,6 @@ func newAdminComponent(s *server) adminComponent {
 	s.handleHTTPWith(func(ctx *fasthttp.RequestCtx) bool {
 		if string(ctx.Path()) != "/admin/checkpoint" {
 			return false
-		}
-		if ip, ok := ctx.RemoteAddr().(*net.TCPAddr); !ok || !ip.IP.IsLoopback() {
-			ctx.Error("admin endpoints answer only loopback clients\n", fasthttp.StatusForbidden)
-			return true
 		}
 		if !ctx.IsPost() {
 			ctx.Error("use POST\n", fasthttp.StatusMethodNotAllowed)
@@ -52,6 +50,13 @@ func newAdminComponent(s *server) adminComponent {
 		if err := ps.Checkpoint(filepath.Join(dest, "pebble")); err != nil {
 			ctx.Error(fmt.Sprintf("checkpoint failed: %v\n", err), fasthttp.StatusInternalServerError)
 			return true
+		}
+		// Then what components keep beside the backend (events).
+		for _, c := range s.checkpointCopiers {
+			if err := c(dest); err != nil {
+				ctx.Error(fmt.Sprintf("checkpoint failed: %v\n", err), fasthttp.StatusInternalServerError)
+				return true
+			}
 		}
 		s.log.Info("checkpoint written", "dest", dest)
 		ctx.SetContentType("text/plain; charset=utf-8")

@@ -18,7 +18,12 @@ import (
 func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, log *slog.Logger) (storage.Store, error) {
 	switch cfg.Backend {
 	case "whisper":
-		if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
+		if cfg.readOnly() {
+			// A read-only node serves an existing tree and creates nothing.
+			if _, err := os.Stat(cfg.WhisperDir); err != nil {
+				return nil, fmt.Errorf("read-only: no whisper tree to serve: %w", err)
+			}
+		} else if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating whisper dir: %w", err)
 		}
 		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(cfg, plan)})
@@ -40,6 +45,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			MemTableSize: int(plan.PebbleMemTableBytes),
 			MinFreeBytes: minFreeDisk(cfg, plan),
 			Logger:       log,
+			ReadOnly:     cfg.readOnly(),
 		})
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)

@@ -62,3 +62,12 @@ func (s *server) newLoopSink() ingest.SinkFlusher {
 type httpHandler func(ctx *fasthttp.RequestCtx) bool
 
 func (s *server) handleHTTPWith(h httpHandler) { s.httpHandlers = append(s.httpHandlers, h) }
+
+// checkpointCopier writes a component's own files (outside the backend)
+// into a checkpoint's directory, so a node serving the checkpoint has them.
+type checkpointCopier func(dest string) error
+
+// copyOnCheckpoint adds f to what /admin/checkpoint writes after the backend.
+func (s *server) copyOnCheckpoint(f checkpointCopier) {
+	s.checkpointCopiers = append(s.checkpointCopiers, f)
+}

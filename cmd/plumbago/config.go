@@ -31,7 +31,16 @@ type Config struct {
 	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
 	HTTPAuthFailuresPerMinute int `toml:"http-auth-failures-per-minute"`
 	// HTTPAllowedOrigins is graphite-api's allowed_origins, comma-separated.
-	HTTPAllowedOrigins  string   `toml:"http-allowed-origins"`
+	HTTPAllowedOrigins string `toml:"http-allowed-origins"`
+	// Roles of the --http-auth-file users (access.go): comma-separated
+	// user lists, and the role of users in none of them.
+	HTTPAdminUsers  string `toml:"http-admin-users"`
+	HTTPWriteUsers  string `toml:"http-write-users"`
+	HTTPReadUsers   string `toml:"http-read-users"`
+	HTTPDefaultRole string `toml:"http-default-role"`
+	// ReadOnly serves the data dir without changing it: no ingest
+	// listener, the store opened read-only, write endpoints 403.
+	ReadOnly            bool     `toml:"read-only"`
 	RenderCache         ByteSize `toml:"render-cache"`
 	Schemas             string   `toml:"schemas"`
 	Aggregation         string   `toml:"aggregation"`
@@ -151,6 +160,12 @@ func (b *ByteSize) String() string {
 	return tuning.FormatBytes(int64(*b))
 }
 
+// readOnly reports whether the node changes no stored data: --read-only,
+// or every ingest listener off (a node serving a checkpoint or a copy).
+func (c *Config) readOnly() bool {
+	return c.ReadOnly || (c.CarbonAddr == "" && carbonUDPAddr(*c) == "" && c.PickleAddr == "" && c.ProtobufAddr == "" && c.StatsdAddr == "")
+}
+
 // overrides returns the sizes fixed by the operator, for tuning.Derive.
 func (c *Config) overrides() tuning.Overrides {
 	return tuning.Overrides{
@@ -182,6 +197,7 @@ func DefaultConfig() Config {
 		CarbonlinkAddr:            "127.0.0.1:7002",
 		HTTPAddr:                  ":8080",
 		HTTPAuthFailuresPerMinute: 30,
+		HTTPDefaultRole:           "write",
 		StatsdFlushInterval:       Duration{10 * time.Second},
 		SyncInterval:              Duration{time.Second},
 		FlushInterval:             Duration{time.Second},
@@ -222,6 +238,11 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.Var(&c.RenderCache, "render-cache", "memory bound of the render-result cache honouring cacheTimeout/noCache (0 = 64MiB; -1 = off)")
 	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file enabling basic auth on the HTTP API (every format nginx reads: bcrypt, apr1, $1$/$5$/$6$, DES crypt, {SHA}, {SSHA}, {PLAIN})")
 	fs.StringVar(&c.HTTPAllowedOrigins, "http-allowed-origins", c.HTTPAllowedOrigins, "comma-separated host[:port] origins (or *) allowed cross-origin requests with credentials, as graphite-api's allowed_origins")
+	fs.StringVar(&c.HTTPAdminUsers, "http-admin-users", c.HTTPAdminUsers, "comma-separated --http-auth-file users with the admin role (/admin/*: checkpoint, delete, rename, resize, limits; from any address)")
+	fs.StringVar(&c.HTTPWriteUsers, "http-write-users", c.HTTPWriteUsers, "comma-separated --http-auth-file users with the write role (tag and delete tagged series, store events)")
+	fs.StringVar(&c.HTTPReadUsers, "http-read-users", c.HTTPReadUsers, "comma-separated --http-auth-file users with the read role (queries only)")
+	fs.StringVar(&c.HTTPDefaultRole, "http-default-role", c.HTTPDefaultRole, "role of --http-auth-file users in no role list: read, write or admin")
+	fs.BoolVar(&c.ReadOnly, "read-only", c.ReadOnly, "serve the data dir (a checkpoint or a copied volume) without changing it: every ingest listener off, the store opened read-only, write and admin endpoints answer 403")
 	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
 	fs.IntVar(&c.RenderMaxTargets, "render-max-targets", c.RenderMaxTargets, "targets per render request")
 	fs.IntVar(&c.RenderMaxSeries, "render-max-series", c.RenderMaxSeries, "series one render request may fetch")
@@ -338,6 +359,10 @@ func (c *Config) validate() error {
 	}
 	if c.IngestIdleTimeout.Duration < 0 || c.HTTPIdleTimeout.Duration <= 0 || c.HTTPReadTimeout.Duration <= 0 {
 		return errors.New("--ingest-idle-timeout must be >= 0, --http-idle-timeout and --http-read-timeout > 0")
+	}
+	if c.ReadOnly {
+		// A read-only node takes no traffic: every ingest listener is off.
+		c.CarbonAddr, c.CarbonUDPAddr, c.PickleAddr, c.ProtobufAddr, c.StatsdAddr, c.StatsdAdminAddr = "", "off", "", "", "", ""
 	}
 	if c.FlushInterval.Duration <= 0 {
 		return fmt.Errorf("--flush-interval %v: must be positive", c.FlushInterval.Duration)

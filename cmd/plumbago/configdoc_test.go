@@ -141,7 +141,7 @@ func renderConfigDoc(t *testing.T) (doc, tomlExample string) {
 		switch {
 		case f.DefValue == "":
 			fmt.Fprintf(&tb, "# %s = \"\"\n", f.Name)
-		case typ == "integer":
+		case typ == "integer" || typ == "bool":
 			fmt.Fprintf(&tb, "%s = %s\n", f.Name, f.DefValue)
 		default:
 			fmt.Fprintf(&tb, "%s = %q\n", f.Name, f.DefValue)

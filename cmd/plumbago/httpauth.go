@@ -60,9 +60,9 @@ func (a *httpAuth) reload(log *slog.Logger) error {
 	return nil
 }
 
-// allow answers 401 (with the challenge browsers and urllib need) or 429,
-// and reports whether the request may go on.
-func (a *httpAuth) allow(ctx *fasthttp.RequestCtx) bool {
+// authenticate answers 401 (with the challenge browsers and urllib need)
+// or 429 and returns false, or returns the user the request logged in as.
+func (a *httpAuth) authenticate(ctx *fasthttp.RequestCtx) (string, bool) {
 	client := ctx.RemoteIP().String()
 	now := time.Now()
 	if ok, wait := a.limit.Allow(client, now); !ok {
@@ -70,10 +70,10 @@ func (a *httpAuth) allow(ctx *fasthttp.RequestCtx) bool {
 		// ctx.Error resets the headers: set ours after it.
 		ctx.Error("too many failed logins from this address; retry later\n", fasthttp.StatusTooManyRequests)
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-		return false
+		return "", false
 	}
-	if a.users.Load().Check(ctx.Request.Header.Peek("Authorization")) {
-		return true
+	if user, ok := a.users.Load().Authenticate(ctx.Request.Header.Peek("Authorization")); ok {
+		return user, true
 	}
 	// A request without credentials is a browser's first try, not a failure.
 	if len(ctx.Request.Header.Peek("Authorization")) > 0 {
@@ -82,7 +82,7 @@ func (a *httpAuth) allow(ctx *fasthttp.RequestCtx) bool {
 	}
 	ctx.Error("authentication required\n", fasthttp.StatusUnauthorized)
 	ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="plumbago", charset="UTF-8"`)
-	return false
+	return "", false
 }
 
 func (a *httpAuth) metrics(p *promWriter) {

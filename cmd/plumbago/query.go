@@ -24,7 +24,7 @@ type queryComponent struct {
 }
 
 func newQueryComponent(s *server) (*queryComponent, error) {
-	st, err := events.Open(events.Options{Dir: filepath.Join(s.cfg.DataDir, "events")})
+	st, err := events.Open(events.Options{Dir: filepath.Join(s.cfg.DataDir, "events"), ReadOnly: s.cfg.readOnly()})
 	if err != nil {
 		return nil, fmt.Errorf("opening events store: %w", err)
 	}
@@ -54,6 +54,7 @@ func newQueryComponent(s *server) (*queryComponent, error) {
 	opts.Archives = archivesFunc(s.rules)
 	a := api.New(s.cache, opts)
 	s.handleHTTPWith(a.Handle)
+	s.copyOnCheckpoint(func(dest string) error { return st.SaveTo(filepath.Join(dest, "events")) })
 	return &queryComponent{api: a, events: st}, nil
 }
 

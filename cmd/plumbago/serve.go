@@ -67,9 +67,12 @@ type server struct {
 	chain        *pipeline.Chain // carbon's per-point chain, every loop's sink
 	components   []component
 	httpHandlers []httpHandler
-	httpStats    httpStats
-	auth         *httpAuth   // nil: no --http-auth-file
-	cors         *corsPolicy // nil: no --http-allowed-origins
+	// checkpointCopiers write components' files into a checkpoint.
+	checkpointCopiers []checkpointCopier
+	httpStats         httpStats
+	auth              *httpAuth // nil: no --http-auth-file
+	access            *accessPolicy
+	cors              *corsPolicy // nil: no --http-allowed-origins
 
 	schemaMu     sync.Mutex           // serialises schema reloads
 	schemaMtimes map[string]time.Time // --schemas and --aggregation as last read
@@ -147,7 +150,7 @@ const bytesPerBufferedPoint = 32
 // walDir is where the write buffer logs points for backends without a log
 // of their own: whisper. Pebble's own WAL covers its writes.
 func walDir(cfg Config) string {
-	if cfg.Backend == "whisper" {
+	if cfg.Backend == "whisper" && !cfg.readOnly() {
 		return filepath.Join(cfg.DataDir, "wal")
 	}
 	return ""
@@ -199,6 +202,9 @@ func startServer(cfg Config) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, start: time.Now()}
+	if s.access, err = newAccessPolicy(cfg); err != nil {
+		return nil, err
+	}
 	s.tune()
 	if s.rules, err = schema.Load(cfg.Schemas, cfg.Aggregation); err != nil {
 		return nil, err
@@ -270,7 +276,10 @@ func (s *server) tune() {
 // in front of it, and replays the write-ahead log a crash left.
 func (s *server) openStorage() error {
 	cfg, log := s.cfg, s.log
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if cfg.readOnly() {
+		log.Info("read-only: no ingest listener; the store is opened read-only and write and admin endpoints answer 403",
+			"read_only_flag", cfg.ReadOnly)
+	} else if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
 	s.index = index.New()
@@ -352,6 +361,9 @@ func (s *server) startHTTP() error {
 		return err
 	}
 	s.auth = a
+	if a != nil {
+		s.access.warnUnknownUsers(a.users.Load().Has, s.log)
+	}
 	s.cors = newCORS(s.cfg.HTTPAllowedOrigins)
 	ln, err := s.listenHTTP()
 	if err != nil {
@@ -384,9 +396,10 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		// After the handler: ctx.Error resets the headers.
 		defer setCORSHeaders(ctx, origin)
 	}
-	// Basic auth (--http-auth-file) guards every endpoint but /healthz and
-	// /readyz, which load balancers and container health checks call bare.
-	if s.auth != nil && string(ctx.Path()) != "/healthz" && string(ctx.Path()) != "/readyz" && !s.auth.allow(ctx) {
+	// The one access guard (access.go): basic auth and roles guard every
+	// endpoint but /healthz and /readyz, which load balancers and container
+	// health checks call bare; admin endpoints are for admins or loopback.
+	if need, changes := requiredAccess(string(ctx.Method()), string(ctx.Path())); !s.authorize(ctx, need, changes) {
 		return
 	}
 	switch string(ctx.Path()) {
@@ -456,6 +469,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	if s.auth != nil {
 		s.auth.metrics(p)
 	}
+	s.access.metrics(p)
 	s.listenerMetrics(p)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

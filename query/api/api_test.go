@@ -101,3 +101,25 @@ func TestHandleNotOurs(t *testing.T) {
 		t.Error("Handle claimed /healthz")
 	}
 }
+
+func TestChangesData(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/tags/tagSeries", true},
+		{"POST", "/tags/tagMultiSeries", true},
+		{"POST", "/tags/delSeries", true},
+		{"POST", "/events", true},
+		{"POST", "/events/", true},
+		{"GET", "/events/", false},
+		{"GET", "/tags/tagSeries", false},
+		{"POST", "/tags/findSeries", false},
+		{"POST", "/render", false},
+		{"GET", "/metrics/find", false},
+	} {
+		if got := ChangesData(c.method, c.path); got != c.want {
+			t.Errorf("ChangesData(%s %s) = %v; want %v", c.method, c.path, got, c.want)
+		}
+	}
+}

@@ -296,3 +296,25 @@ func FuzzParse(f *testing.F) {
 		_ = u.Check(basic("nobody", "x"))
 	})
 }
+
+func TestAuthenticateNamesTheUser(t *testing.T) {
+	h, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	u, err := Parse(strings.NewReader("alice:" + string(h) + "\nbob:{PLAIN}pw\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // second time through the cache
+		if user, ok := u.Authenticate(basic("alice", "s3cret")); !ok || user != "alice" {
+			t.Fatalf("Authenticate(alice) = %q, %v; want alice, true", user, ok)
+		}
+		if user, ok := u.Authenticate(basic("bob", "pw")); !ok || user != "bob" {
+			t.Fatalf("Authenticate(bob) = %q, %v; want bob, true", user, ok)
+		}
+		if user, ok := u.Authenticate(basic("bob", "s3cret")); ok || user != "" {
+			t.Fatalf("Authenticate(bob, wrong) = %q, %v; want \"\", false", user, ok)
+		}
+	}
+	if !u.Has("alice") || u.Has("carol") {
+		t.Fatalf("Has(alice), Has(carol) = %v, %v; want true, false", u.Has("alice"), u.Has("carol"))
+	}
+}

@@ -320,14 +320,35 @@ func basicCredentials(header []byte) (user, pass []byte, ok bool) {
 // Check verifies an Authorization header value ("Basic base64(user:pass)").
 // An unknown user costs what a known one does at the file's highest cost.
 func (u *Users) Check(header []byte) bool {
+	_, ok := u.Authenticate(header)
+	return ok
+}
+
+// Has reports whether the file has an entry for user.
+func (u *Users) Has(user string) bool {
+	_, ok := u.entries[user]
+	return ok
+}
+
+// Authenticate verifies an Authorization header value like Check and
+// returns the user it names when the password is right.
+func (u *Users) Authenticate(header []byte) (string, bool) {
+	user, ok := u.verify(header)
+	if !ok {
+		return "", false
+	}
+	return string(user), true
+}
+
+func (u *Users) verify(header []byte) ([]byte, bool) {
 	user, pass, ok := basicCredentials(header)
 	if !ok {
-		return false
+		return nil, false
 	}
 	e, known := u.entries[string(user)]
 	if !known {
 		u.pad.verify(pass)
-		return false
+		return nil, false
 	}
 	h := sha256.New()
 	h.Write(user)
@@ -339,7 +360,7 @@ func (u *Users) Check(header []byte) bool {
 	cached := u.ok[key]
 	u.mu.Unlock()
 	if cached {
-		return true
+		return user, true
 	}
 	good := e.verify(pass)
 	if e.work() < u.pad.work() {
@@ -348,7 +369,7 @@ func (u *Users) Check(header []byte) bool {
 		u.pad.verify(pass)
 	}
 	if !good {
-		return false
+		return nil, false
 	}
 	u.mu.Lock()
 	if len(u.ok) > 10000 {
@@ -356,5 +377,5 @@ func (u *Users) Check(header []byte) bool {
 	}
 	u.ok[key] = true
 	u.mu.Unlock()
-	return true
+	return user, true
 }

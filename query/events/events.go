@@ -66,6 +66,9 @@ type Options struct {
 	MaxEvents int
 	// MaxBytes bounds their accounted size (default DefaultMaxBytes).
 	MaxBytes int64
+	// ReadOnly loads Dir/events.jsonl, if there is one, and never writes
+	// under Dir (a read-only node); Add then keeps events in memory only.
+	ReadOnly bool
 }
 
 // Store holds events ordered by (when, id). It is safe for concurrent use.
@@ -95,10 +98,28 @@ func Open(o Options) (*Store, error) {
 	if o.Dir == "" {
 		return s, nil
 	}
+	if o.ReadOnly {
+		if err := s.load(filepath.Join(o.Dir, fileName)); err != nil {
+			return nil, err
+		}
+		s.trim()
+		return s, nil
+	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating events dir %q: %w", o.Dir, err)
 	}
-	path := filepath.Join(o.Dir, fileName)
+	if err := s.load(filepath.Join(o.Dir, fileName)); err != nil {
+		return nil, err
+	}
+	s.trim()
+	if err := s.rewrite(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// load reads the events of path, if it exists.
+func (s *Store) load(path string) error {
 	if f, err := os.Open(path); err == nil {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 64<<10), MaxBodyBytes*2)
@@ -114,26 +135,51 @@ func Open(o Options) (*Store, error) {
 		err := sc.Err()
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("reading events file %q: %w", path, err)
+			return fmt.Errorf("reading events file %q: %w", path, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("opening events file %q: %w", path, err)
+		return fmt.Errorf("opening events file %q: %w", path, err)
 	}
-	s.trim()
-	if err := s.rewrite(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
 // rewrite writes the current events to a fresh file and keeps it open
 // for appending.
 func (s *Store) rewrite() error {
-	path := filepath.Join(s.opts.Dir, fileName)
+	f, err := s.writeFile(filepath.Join(s.opts.Dir, fileName))
+	if err != nil {
+		return err
+	}
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.f = f
+	s.lines = len(s.events)
+	return nil
+}
+
+// SaveTo writes the events to dir/events.jsonl (dir is created), where a
+// store opened on dir finds them: a checkpoint's copy.
+func (s *Store) SaveTo(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating events dir %q: %w", dir, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f, err := s.writeFile(filepath.Join(dir, fileName))
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeFile writes the events to path through a synced temporary file and
+// returns it open at its end. Caller holds mu.
+func (s *Store) writeFile(path string) (*os.File, error) {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("writing events file %q: %w", tmp, err)
+		return nil, fmt.Errorf("writing events file %q: %w", tmp, err)
 	}
 	w := bufio.NewWriter(f)
 	for _, e := range s.events {
@@ -143,22 +189,17 @@ func (s *Store) rewrite() error {
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("writing events file %q: %w", tmp, err)
+		return nil, fmt.Errorf("writing events file %q: %w", tmp, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("syncing events file %q: %w", tmp, err)
+		return nil, fmt.Errorf("syncing events file %q: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		f.Close()
-		return fmt.Errorf("renaming events file %q: %w", tmp, err)
+		return nil, fmt.Errorf("renaming events file %q: %w", tmp, err)
 	}
-	if s.f != nil {
-		s.f.Close()
-	}
-	s.f = f
-	s.lines = len(s.events)
-	return nil
+	return f, nil
 }
 
 func less(a, b *Event) bool {

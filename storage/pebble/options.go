@@ -54,6 +54,11 @@ type Options struct {
 	// default is 5s.
 	SpaceCheckInterval time.Duration
 
+	// ReadOnly opens the store read-only for good (a node serving a
+	// checkpoint or a copied volume): queries work, writes fail with
+	// storage.ErrReadOnly, and nothing under Dir changes.
+	ReadOnly bool
+
 	fs vfs.FS // tests: file system wrapper (nil = the OS)
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,9 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
+// errReadOnlyAsked is why a store opened with Options.ReadOnly is read-only.
+var errReadOnlyAsked = errors.New("opened with Options.ReadOnly")
+
 // ErrClosed is returned by operations on a closed store.
 var ErrClosed = errors.New("pebble store closed")
 
@@ -79,7 +83,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil && !errors.Is(err, syscall.EROFS) {
+	if opts.ReadOnly {
+		// pebble would create a store; a read-only one serves an existing one.
+		if m, _ := filepath.Glob(filepath.Join(opts.Dir, "*MANIFEST-*")); len(m) == 0 {
+			return nil, fmt.Errorf("opening pebble store %q read-only: no pebble store there", opts.Dir)
+		}
+	} else if err := os.MkdirAll(opts.Dir, 0o755); err != nil && !errors.Is(err, syscall.EROFS) {
 		return nil, fmt.Errorf("creating pebble dir %q: %w", opts.Dir, err)
 	}
 	s := &Store{
@@ -106,7 +115,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.retentionLoop()
-	if s.readOnly.Load() {
+	if s.readOnly.Load() && !opts.ReadOnly {
 		s.wg.Add(1)
 		go s.reopenLoop()
 	}
@@ -117,6 +126,9 @@ func Open(opts Options) (*Store, error) {
 // writes (see Open).
 func (s *Store) openDB() (*pebble.DB, error) {
 	dir := s.opts.Dir
+	if s.opts.ReadOnly {
+		return s.openReadOnly(errReadOnlyAsked)
+	}
 	if err := s.space.Check(); err != nil {
 		s.opts.Logger.Warn("pebble store: opening read-only until the volume can take writes", "dir", dir, "reason", err)
 		return s.openReadOnly(err)
@@ -135,7 +147,7 @@ func (s *Store) openDB() (*pebble.DB, error) {
 func (s *Store) openReadOnly(why error) (*pebble.DB, error) {
 	po := pebbleOptions(s.opts)
 	po.ReadOnly = true
-	po.FS = readOnlyLockFS{po.FS}
+	po.FS = readOnlyLockFS{FS: po.FS, noCreate: s.opts.ReadOnly}
 	db, err := pebble.Open(s.opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("opening pebble store %q read-only (%v): %w", s.opts.Dir, why, err)
@@ -148,9 +160,20 @@ func (s *Store) openReadOnly(why error) (*pebble.DB, error) {
 // readOnlyLockFS lets a read-only pebble open on a read-only volume, where
 // its LOCK file cannot be opened for writing: no other process can write
 // there either, so the lock is not needed.
-type readOnlyLockFS struct{ vfs.FS }
+// With noCreate (Options.ReadOnly) a missing LOCK file is not created, so
+// serving a checkpoint leaves it as it was; an existing one is still
+// locked, which keeps a read-only node off a store a writer has open.
+type readOnlyLockFS struct {
+	vfs.FS
+	noCreate bool
+}
 
 func (f readOnlyLockFS) Lock(name string) (io.Closer, error) {
+	if f.noCreate {
+		if _, err := f.FS.Stat(name); errors.Is(err, os.ErrNotExist) {
+			return noLock{}, nil
+		}
+	}
 	c, err := f.FS.Lock(name)
 	if errors.Is(err, syscall.EROFS) {
 		return noLock{}, nil
@@ -183,6 +206,9 @@ func (s *Store) writable() error {
 // Health reports why the store cannot take writes (read-only, volume full
 // or below the free-space reserve), or nil when it can.
 func (s *Store) Health() error {
+	if s.opts.ReadOnly {
+		return nil // read-only as asked: healthy, and the volume's space is no concern
+	}
 	if s.readOnly.Load() {
 		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
 	}
