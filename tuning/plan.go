@@ -62,6 +62,11 @@ type Overrides struct {
 	MaxIngestConns      int
 	MaxHTTPConns        int
 	QueryMemoryBytes    int64
+	MinFreeDiskBytes    int64
+
+	// VolumeBytes is the size of the data volume (0 = unknown): pebble's
+	// memtable, and so its WAL and flushes, stay a small share of it.
+	VolumeBytes int64
 }
 
 // Plan is the set of runtime sizes serve uses. Reasons holds one line per
@@ -90,6 +95,12 @@ type Plan struct {
 	// memtable; both are 0 for the whisper backend.
 	PebbleCacheBytes    int64
 	PebbleMemTableBytes int64
+	// PebbleWALPreallocBytes is the largest chunk pebble's write-ahead log
+	// is preallocated by ahead of its writes (0 for whisper).
+	PebbleWALPreallocBytes int64
+	// MinFreeDiskBytes is the data volume's free-space reserve: at or
+	// below it writes stop and wait (--min-free-disk-space).
+	MinFreeDiskBytes int64
 	// StatsdTimerSamples is the number of statsd timer samples all event
 	// loops keep in one flush interval (StatsdTimerSampleBudget).
 	StatsdTimerSamples int
@@ -204,13 +215,33 @@ func Derive(m Machine, o Overrides) Plan {
 		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
 		why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
 		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
-		why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]: larger memtables mean fewer, larger flushes")
+		volume := ""
+		if o.VolumeBytes > 0 {
+			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
+			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
+		}
+		why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes; memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes
 	}
 	if o.PebbleMemTableBytes > 0 {
 		p.PebbleMemTableBytes = o.PebbleMemTableBytes
+	}
+	// Disk reserved ahead of the data.
+	if whisper {
+		why("pebble WAL prealloc", false, "not used by the whisper backend")
+		p.MinFreeDiskBytes = 64 * MiB
+		why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB kept free: at or below it writes stop and wait (points stay in the write buffer and its WAL)")
+	} else {
+		p.PebbleWALPreallocBytes = roundDown(clamp64(p.PebbleMemTableBytes/16, MiB, 16*MiB), MiB)
+		why("pebble WAL prealloc", false, "the WAL file is reserved on disk ahead of its writes in chunks from 1 MiB doubling up to this (1/16 of the memtable in [1 MiB, 16 MiB]); pebble alone reserves 1.1x the memtable (%s) at a file's second write",
+			FormatBytes(p.PebbleMemTableBytes+p.PebbleMemTableBytes/10))
+		p.MinFreeDiskBytes = 64*MiB + p.PebbleMemTableBytes*5/2
+		why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB + 2.5 memtables kept free: at or below it writes stop and wait, leaving pebble room for a memtable flush and compactions (not reserved: only checked)")
+	}
+	if o.MinFreeDiskBytes > 0 {
+		p.MinFreeDiskBytes = o.MinFreeDiskBytes
 	}
 
 	// GOMEMLIMIT: 85% of the memory limit leaves room for goroutine stacks,

@@ -16,45 +16,50 @@ func TestDeriveMachineShapes(t *testing.T) {
 		{"c5.large pebble", Profiles["c5.large"].Machine(), Overrides{},
 			Plan{Backend: "pebble", EventLoops: 2, StorageShards: 2, QueueChunks: 512, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 8 * MiB, MinFreeDiskBytes: 384 * MiB}},
 		{"c3.xlarge whisper", Profiles["c3.xlarge"].Machine(), Overrides{Backend: "whisper"},
 			Plan{Backend: "whisper", EventLoops: 4, StorageShards: 8, QueueChunks: 64, WriteBufferBytes: int(1920 * MiB),
 				GoMemLimit: 6528 * MiB, SocketRecvBuffer: int(32 * MiB),
-				MemoryBudget: 7680 * MiB, StatsdTimerSamples: 3932160, QueryMemoryBytes: 1920 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 7680 * MiB, StatsdTimerSamples: 3932160, QueryMemoryBytes: 1920 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, MinFreeDiskBytes: 64 * MiB}},
 		{"c7i.xlarge pebble", Profiles["c7i.xlarge"].Machine(), Overrides{Backend: "pebble"},
 			Plan{Backend: "pebble", EventLoops: 4, StorageShards: 4, QueueChunks: 256, WriteBufferBytes: int(1 * GiB),
 				GoMemLimit: 6963 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 2 * GiB, PebbleMemTableBytes: 256 * MiB,
-				MemoryBudget: 8 * GiB, StatsdTimerSamples: 4194304, QueryMemoryBytes: 2 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 8 * GiB, StatsdTimerSamples: 4194304, QueryMemoryBytes: 2 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 16 * MiB, MinFreeDiskBytes: 704 * MiB}},
+		{"a small volume caps the memtable", Profiles["c7i.xlarge"].Machine(), Overrides{VolumeBytes: 4 * GiB},
+			Plan{Backend: "pebble", EventLoops: 4, StorageShards: 4, QueueChunks: 256, WriteBufferBytes: int(1 * GiB),
+				GoMemLimit: 6963 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 2 * GiB, PebbleMemTableBytes: 64 * MiB,
+				MemoryBudget: 8 * GiB, StatsdTimerSamples: 4194304, QueryMemoryBytes: 2 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360,
+				PebbleWALPreallocBytes: 4 * MiB, MinFreeDiskBytes: 224 * MiB}},
 		{"1 cpu 512MiB whisper", Machine{CPUs: 1, MemoryBytes: 512 * MiB}, Overrides{Backend: "whisper"},
 			Plan{Backend: "whisper", EventLoops: 1, StorageShards: 2, QueueChunks: 128, WriteBufferBytes: int(128 * MiB),
 				GoMemLimit: 435 * MiB, SocketRecvBuffer: int(2 * MiB),
-				MemoryBudget: 512 * MiB, StatsdTimerSamples: 262144, QueryMemoryBytes: 128 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 512 * MiB, StatsdTimerSamples: 262144, QueryMemoryBytes: 128 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, MinFreeDiskBytes: 64 * MiB}},
 		{"64 cpu 256GiB pebble (clamps)", Machine{CPUs: 64, MemoryBytes: 256 * GiB}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 64, StorageShards: 64, QueueChunks: 32, WriteBufferBytes: int(4 * GiB),
 				GoMemLimit: 222822 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 8 * GiB, PebbleMemTableBytes: 256 * MiB,
-				MemoryBudget: 256 * GiB, StatsdTimerSamples: 67108864, QueryMemoryBytes: 16 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 256 * GiB, StatsdTimerSamples: 67108864, QueryMemoryBytes: 16 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 16 * MiB, MinFreeDiskBytes: 704 * MiB}},
 		{"3 cpus rounds shards up", Machine{CPUs: 3, MemoryBytes: 6 * GiB}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 3, StorageShards: 4, QueueChunks: 256, WriteBufferBytes: int(768 * MiB),
 				GoMemLimit: 5222 * MiB, SocketRecvBuffer: int(32 * MiB), PebbleCacheBytes: 1536 * MiB, PebbleMemTableBytes: 192 * MiB,
-				MemoryBudget: 6 * GiB, StatsdTimerSamples: 3145728, QueryMemoryBytes: 1536 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 6 * GiB, StatsdTimerSamples: 3145728, QueryMemoryBytes: 1536 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 12 * MiB, MinFreeDiskBytes: 544 * MiB}},
 		{"unknown machine falls back to 1 CPU 1 GiB", Machine{}, Overrides{},
 			Plan{Backend: "pebble", EventLoops: 1, StorageShards: 1, QueueChunks: 512, WriteBufferBytes: int(128 * MiB),
 				GoMemLimit: 870 * MiB, SocketRecvBuffer: int(4 * MiB), PebbleCacheBytes: 256 * MiB, PebbleMemTableBytes: 32 * MiB,
-				MemoryBudget: 1 * GiB, StatsdTimerSamples: 524288, QueryMemoryBytes: 256 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 1 * GiB, StatsdTimerSamples: 524288, QueryMemoryBytes: 256 * MiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 2 * MiB, MinFreeDiskBytes: 144 * MiB}},
 		{"overrides win", Profiles["c5.large"].Machine(),
 			Overrides{EventLoops: 8, StorageShards: 16, QueueChunks: 3, WriteBufferBytes: 1000, GoMemLimit: 2000,
 				SocketRecvBuffer: 3000, PebbleCacheBytes: 4000, PebbleMemTableBytes: 5000, MaxIngestConns: 7, MaxHTTPConns: 9, QueryMemoryBytes: 6000},
 			Plan{Backend: "pebble", EventLoops: 8, StorageShards: 16, QueueChunks: 3, WriteBufferBytes: 1000,
 				GoMemLimit: 2000, SocketRecvBuffer: 3000, PebbleCacheBytes: 4000, PebbleMemTableBytes: 5000,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 6000, MaxIngestConns: 7, MaxHTTPConns: 9}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 6000, MaxIngestConns: 7, MaxHTTPConns: 9, PebbleWALPreallocBytes: 1 * MiB, MinFreeDiskBytes: 64*MiB + 12500}},
 		{"memory budget scales every size", Profiles["c7i.xlarge"].Machine(), Overrides{MemoryBudget: 4 * GiB},
 			Plan{Backend: "pebble", EventLoops: 4, StorageShards: 4, QueueChunks: 128, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 8 * MiB, MinFreeDiskBytes: 384 * MiB}},
 		{"loops override feeds queue sizing", Profiles["c5.large"].Machine(), Overrides{EventLoops: 8},
 			Plan{Backend: "pebble", EventLoops: 8, StorageShards: 2, QueueChunks: 128, WriteBufferBytes: int(512 * MiB),
 				GoMemLimit: 3481 * MiB, SocketRecvBuffer: int(16 * MiB), PebbleCacheBytes: 1 * GiB, PebbleMemTableBytes: 128 * MiB,
-				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360}},
+				MemoryBudget: 4 * GiB, StatsdTimerSamples: 2097152, QueryMemoryBytes: 1 * GiB, MaxIngestConns: 46080, MaxHTTPConns: 15360, PebbleWALPreallocBytes: 8 * MiB, MinFreeDiskBytes: 384 * MiB}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,8 +69,8 @@ func TestDeriveMachineShapes(t *testing.T) {
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("Derive:\n got %+v\nwant %+v", got, c.want)
 			}
-			if len(reasons) != 13 {
-				t.Fatalf("got %d reasons, want 13: %q", len(reasons), reasons)
+			if len(reasons) != 15 {
+				t.Fatalf("got %d reasons, want 15: %q", len(reasons), reasons)
 			}
 		})
 	}

@@ -45,6 +45,9 @@ func Report(stdout io.Writer, r Request) error {
 		m.MemoryBytes, m.MemorySource = r.Memory, "--memory"
 	}
 	env := ReadEnvironment(r.DataDir)
+	if env.Volume != nil && o.VolumeBytes == 0 {
+		o.VolumeBytes = env.Volume.TotalBytes
+	}
 	if r.Profile == "" {
 		if v, err := env.Sysctl("net.core.rmem_max"); err == nil {
 			m.RmemMax = v
@@ -77,6 +80,8 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 		{"write buffer", "--write-buffer", FormatBytes(int64(p.WriteBufferBytes))},
 		{"pebble cache", "--pebble-cache", FormatBytes(p.PebbleCacheBytes)},
 		{"pebble memtable", "--pebble-memtable", FormatBytes(p.PebbleMemTableBytes)},
+		{"pebble WAL prealloc", "-", FormatBytes(p.PebbleWALPreallocBytes)},
+		{"free-disk reserve", "--min-free-disk-space", FormatBytes(p.MinFreeDiskBytes)},
 		{"GOMEMLIMIT", "--gomemlimit", FormatBytes(p.GoMemLimit)},
 		{"socket recv buffer", "--socket-recv-buffer", FormatBytes(int64(p.SocketRecvBuffer))},
 		{"statsd timer samples", "timerSampleBudget", fmt.Sprint(p.StatsdTimerSamples)},

@@ -26,7 +26,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		} else if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating whisper dir: %w", err)
 		}
-		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(cfg, plan)})
+		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(plan)})
 		if err != nil {
 			return nil, err
 		}
@@ -43,9 +43,11 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			SyncInterval: pebbleSyncInterval(cfg),
 			CacheSize:    plan.PebbleCacheBytes,
 			MemTableSize: int(plan.PebbleMemTableBytes),
-			MinFreeBytes: minFreeDisk(cfg, plan),
-			Logger:       log,
-			ReadOnly:     cfg.readOnly(),
+			// The WAL is reserved on disk as it grows, not 1.1 memtables at once.
+			WALPreallocateBytes: plan.PebbleWALPreallocBytes,
+			MinFreeBytes:        minFreeDisk(plan),
+			Logger:              log,
+			ReadOnly:            cfg.readOnly(),
 		})
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
@@ -53,18 +55,10 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 }
 
 // minFreeDisk is the data volume's free-space reserve: --min-free-disk-space,
-// or 64 MiB, plus for pebble what it writes on its own once writes stop: a
-// memtable flush and the next WAL file, which pebble preallocates at 1.1×
-// the memtable size.
-func minFreeDisk(cfg Config, plan tuning.Plan) uint64 {
-	if cfg.MinFreeDisk > 0 {
-		return uint64(cfg.MinFreeDisk)
-	}
-	r := uint64(64 << 20)
-	if cfg.Backend == "pebble" {
-		r += uint64(plan.PebbleMemTableBytes) * 5 / 2
-	}
-	return r
+// or what tuning derives (64 MiB, plus 2.5 pebble memtables with pebble:
+// room for a memtable flush and compactions once writes stop).
+func minFreeDisk(plan tuning.Plan) uint64 {
+	return uint64(max(plan.MinFreeDiskBytes, 0))
 }
 
 // backendMetrics adds the backend's own counters to /metrics and the

@@ -38,6 +38,9 @@ type Config struct {
 	HTTPWriteUsers  string `toml:"http-write-users"`
 	HTTPReadUsers   string `toml:"http-read-users"`
 	HTTPDefaultRole string `toml:"http-default-role"`
+	// TLS of the HTTP API (httptls.go): PEM files, re-read on SIGHUP.
+	HTTPTLSCert string `toml:"http-tls-cert"`
+	HTTPTLSKey  string `toml:"http-tls-key"`
 	// ReadOnly serves the data dir without changing it: no ingest
 	// listener, the store opened read-only, write endpoints 403.
 	ReadOnly            bool     `toml:"read-only"`
@@ -182,6 +185,7 @@ func (c *Config) overrides() tuning.Overrides {
 		MaxIngestConns:      max(c.MaxIngestConns, 0),
 		MaxHTTPConns:        max(c.MaxHTTPConns, 0),
 		QueryMemoryBytes:    int64(c.QueryMemoryBudget),
+		MinFreeDiskBytes:    max(int64(c.MinFreeDisk), 0),
 	}
 }
 
@@ -242,6 +246,8 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.HTTPWriteUsers, "http-write-users", c.HTTPWriteUsers, "comma-separated --http-auth-file users with the write role (tag and delete tagged series, store events)")
 	fs.StringVar(&c.HTTPReadUsers, "http-read-users", c.HTTPReadUsers, "comma-separated --http-auth-file users with the read role (queries only)")
 	fs.StringVar(&c.HTTPDefaultRole, "http-default-role", c.HTTPDefaultRole, "role of --http-auth-file users in no role list: read, write or admin")
+	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate (chain) serving the HTTP API over TLS (https) with --http-tls-key; re-read on SIGHUP")
+	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM private key of --http-tls-cert")
 	fs.BoolVar(&c.ReadOnly, "read-only", c.ReadOnly, "serve the data dir (a checkpoint or a copied volume) without changing it: every ingest listener off, the store opened read-only, write and admin endpoints answer 403")
 	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
 	fs.IntVar(&c.RenderMaxTargets, "render-max-targets", c.RenderMaxTargets, "targets per render request")
@@ -364,6 +370,9 @@ func (c *Config) validate() error {
 		// A read-only node takes no traffic: every ingest listener is off.
 		c.CarbonAddr, c.CarbonUDPAddr, c.PickleAddr, c.ProtobufAddr, c.StatsdAddr, c.StatsdAdminAddr = "", "off", "", "", "", ""
 	}
+	if err := validateTLS(c); err != nil {
+		return err
+	}
 	if c.FlushInterval.Duration <= 0 {
 		return fmt.Errorf("--flush-interval %v: must be positive", c.FlushInterval.Duration)
 	}
@@ -376,6 +385,7 @@ func (c *Config) validate() error {
 	for _, f := range []struct{ flag, path string }{
 		{"schemas", c.Schemas}, {"aggregation", c.Aggregation}, {"aggregation-rules", c.AggregationRules},
 		{"rewrite-rules", c.RewriteRules}, {"http-auth-file", c.HTTPAuthFile},
+		{"http-tls-cert", c.HTTPTLSCert}, {"http-tls-key", c.HTTPTLSKey},
 		{"carbon-config", c.CarbonConfig}, {"quota-file", c.QuotaFile}, {"statsd-config", c.StatsdConfig}, {"graphite-api-config", c.GraphiteAPIConfig},
 	} {
 		if f.path == "" {

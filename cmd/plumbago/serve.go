@@ -72,6 +72,7 @@ type server struct {
 	httpStats         httpStats
 	auth              *httpAuth // nil: no --http-auth-file
 	access            *accessPolicy
+	tls               *httpTLS    // nil: no --http-tls-cert
 	cors              *corsPolicy // nil: no --http-allowed-origins
 
 	schemaMu     sync.Mutex           // serialises schema reloads
@@ -263,7 +264,11 @@ func (s *server) tune() {
 	if err != nil {
 		s.log.Warn("detecting the machine; using defaults", "err", err)
 	}
-	s.plan = tuning.Derive(m, s.cfg.overrides())
+	o := s.cfg.overrides()
+	if v, err := tuning.StatVolume(s.cfg.DataDir); err == nil {
+		o.VolumeBytes = v.TotalBytes // pebble's memtable stays a small share of the volume
+	}
+	s.plan = tuning.Derive(m, o)
 	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
 		debug.SetMemoryLimit(s.plan.GoMemLimit)
 	}
@@ -365,11 +370,17 @@ func (s *server) startHTTP() error {
 		s.access.warnUnknownUsers(a.users.Load().Has, s.log)
 	}
 	s.cors = newCORS(s.cfg.HTTPAllowedOrigins)
+	if s.tls, err = newHTTPTLS(s.cfg, s.log); err != nil {
+		return err
+	}
 	ln, err := s.listenHTTP()
 	if err != nil {
 		return err
 	}
 	s.httpLn = ln
+	if s.tls != nil {
+		ln = s.tls.listener(ln)
+	}
 	s.http = &fasthttp.Server{
 		Handler:            s.handleHTTP,
 		Name:               "plumbago",
@@ -551,6 +562,13 @@ func (s *server) reload() {
 			s.log.Info("reloaded storage schemas and aggregation (for new series)", "schemas", s.cfg.Schemas, "aggregation", s.cfg.Aggregation)
 		}
 	}
+	if s.tls != nil {
+		if c, err := s.tls.reload(); err != nil {
+			s.log.Error("reload failed; keeping the old certificate", "err", err)
+		} else {
+			s.log.Info("reloaded", "file", s.cfg.HTTPTLSCert, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}
 	for _, c := range s.components {
 		r, ok := c.(interface{ reload() error })
 		if !ok {
@@ -616,6 +634,11 @@ func checkConfig(args []string, stdout, _ io.Writer) error {
 	}
 	if _, _, err := readQuotaFile(cfg.QuotaFile, log); err != nil {
 		return err
+	}
+	if cfg.HTTPTLSCert != "" {
+		if _, err := loadKeyPair(cfg.HTTPTLSCert, cfg.HTTPTLSKey); err != nil {
+			return err
+		}
 	}
 	for _, n := range cfg.classicNotes {
 		fmt.Fprintln(stdout, n)

@@ -27,6 +27,11 @@ type Options struct {
 	// loses at most this much; Close loses nothing. Zero or negative syncs
 	// every Write. The default is 1s.
 	SyncInterval time.Duration
+	// WALPreallocateBytes is the largest chunk a write-ahead log file is
+	// preallocated by ahead of its writes (chunks start at 1 MiB and
+	// double as the file grows). The default is 16 MiB; pebble alone
+	// would reserve 1.1× MemTableSize at a file's second write.
+	WALPreallocateBytes int64
 	// CacheSize is pebble's block cache in bytes. The default is 64 MiB.
 	CacheSize int64
 	// MemTableSize is the size of one pebble memtable in bytes. The default
@@ -65,13 +70,14 @@ type Options struct {
 // DefaultOptions returns Options with every default filled in except Dir.
 func DefaultOptions() Options {
 	return Options{
-		Rules:             schema.Default(),
-		SyncInterval:      time.Second,
-		CacheSize:         64 << 20,
-		MemTableSize:      64 << 20,
-		RetentionInterval: time.Minute,
-		Now:               func() int64 { return time.Now().Unix() },
-		Logger:            slog.Default(),
+		Rules:               schema.Default(),
+		SyncInterval:        time.Second,
+		CacheSize:           64 << 20,
+		MemTableSize:        64 << 20,
+		WALPreallocateBytes: 16 << 20,
+		RetentionInterval:   time.Minute,
+		Now:                 func() int64 { return time.Now().Unix() },
+		Logger:              slog.Default(),
 	}
 }
 
@@ -89,6 +95,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MemTableSize <= 0 {
 		o.MemTableSize = d.MemTableSize
+	}
+	if o.WALPreallocateBytes <= 0 {
+		o.WALPreallocateBytes = d.WALPreallocateBytes
 	}
 	if o.RetentionInterval <= 0 {
 		o.RetentionInterval = d.RetentionInterval

@@ -288,6 +288,7 @@ func pebbleOptions(o Options) *pebble.Options {
 		po.FS = o.fs
 	}
 	po.EnsureDefaults()
+	po.FS = walPreallocFS{FS: po.FS, max: max(o.WALPreallocateBytes, minPreallocChunk)}
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionBalanced })
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
