@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
@@ -26,6 +27,16 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		} else if err := os.MkdirAll(cfg.WhisperDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating whisper dir: %w", err)
 		}
+		if cfg.ResizeOnStart && !cfg.readOnly() {
+			res := resizeWhisperTree(cfg.WhisperDir, rules, false, time.Now().Unix())
+			for _, r := range res.changed {
+				log.Info("resized", "series", r.name, "from", r.from, "to", r.to, "bytes_before", r.oldSize, "bytes_after", r.newSize)
+			}
+			for _, err := range res.errs {
+				log.Error("resize failed; the file keeps its old shape", "err", err)
+			}
+			log.Info("resize on start", "series", res.seen, "resized", len(res.changed), "bytes_before", res.before, "bytes_after", res.after)
+		}
 		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(plan)})
 		if err != nil {
 			return nil, err
@@ -36,6 +47,9 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		}()
 		return st, nil
 	case "pebble":
+		if cfg.ResizeOnStart {
+			log.Warn("--resize-on-start: the pebble backend keeps the schema each series was created with; only whisper files are re-shaped")
+		}
 		return pebble.Open(pebble.Options{
 			Dir:          filepath.Join(cfg.DataDir, "pebble"),
 			Rules:        rules,

@@ -46,6 +46,9 @@ func commands() []command {
 		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
 			return runCheckpoint(a, out)
 		}},
+		{"resize", "re-shape the series of a stopped whisper tree whose schema or aggregation changed, as whisper-resize does (--data-dir D [--schemas F] [--aggregation F] [--dry-run])", func(a []string, out, _ io.Writer) error {
+			return runResize(a, out)
+		}},
 		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {
 			return runTune(a, out)
