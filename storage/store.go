@@ -61,6 +61,10 @@ type Node struct {
 // ErrNotFound is returned by Fetch for a metric the store does not hold.
 var ErrNotFound = errors.New("metric not found")
 
+// ErrExists is returned by operations that would overwrite a stored series
+// (a rename onto an existing name without a merge).
+var ErrExists = errors.New("series already exists")
+
 // ErrNoSpace is wrapped by write errors when the volume is full, or its free
 // space is below the configured reserve. Nothing was written; the same write
 // succeeds once space returns.

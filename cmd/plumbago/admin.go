@@ -22,6 +22,7 @@ import (
 //	                        pebble store and the events (dest must not
 //	                        exist); restore by pointing --data-dir at dest
 //	                        (its pebble/ and events/ are the copy).
+//	/admin/series/...       delete, rename, stale and prune (seriesadmin.go)
 
 type adminComponent struct{}
 
@@ -63,6 +64,7 @@ func newAdminComponent(s *server) adminComponent {
 		fmt.Fprintf(ctx, "checkpoint written to %s (serve it with --data-dir %s)\n", dest, dest)
 		return true
 	})
+	s.handleHTTPWith(s.handleSeriesAdmin)
 	return adminComponent{}
 }
 

@@ -37,7 +37,8 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			}
 			log.Info("resize on start", "series", res.seen, "resized", len(res.changed), "bytes_before", res.before, "bytes_after", res.after)
 		}
-		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(plan)})
+		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(plan),
+			Watch: cfg.WhisperWatch, RescanInterval: cfg.WhisperRescanInterval.Duration, Logger: log})
 		if err != nil {
 			return nil, err
 		}
@@ -68,6 +69,18 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 	}
 }
 
+// keepBuffered tells the whisper backend's tree watcher to keep indexed a
+// series whose file was removed by hand while the write buffer holds
+// points for it (the next write creates the file again).
+func keepBuffered(s *server) {
+	if ws, ok := s.store.(*whisper.Store); ok {
+		ws.SetKeep(func(name string) bool {
+			var tmp [1]storage.Point
+			return len(s.cache.Buffered(name, tmp[:0])) > 0
+		})
+	}
+}
+
 // minFreeDisk is the data volume's free-space reserve: --min-free-disk-space,
 // or what tuning derives (64 MiB, plus 2.5 pebble memtables with pebble:
 // room for a memtable flush and compactions once writes stop).
@@ -89,6 +102,12 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		p.counter("plumbago_whisper_points_written_total", "Points written into whisper archives.", w.PointsWritten)
 		p.counter("plumbago_whisper_errors_total", "Series whose write failed.", w.Errors)
 		p.counter("plumbago_whisper_scanned_files_total", "Metrics found by the startup scan of the whisper tree.", w.ScannedFiles)
+		ws := s.WatchStats()
+		p.counter("plumbago_whisper_tree_names_added_total", "Names indexed because another tool created or moved a file into the whisper tree (inotify or rescan).", ws.Added)
+		p.counter("plumbago_whisper_tree_names_removed_total", "Names dropped because another tool removed or moved a file out of the whisper tree (inotify or rescan).", ws.Removed)
+		p.counter("plumbago_whisper_tree_rescans_total", "Full rescans of the whisper tree (periodic, or after an inotify queue overflow).", ws.Rescans)
+		p.counter("plumbago_whisper_tree_watch_errors_total", "Directories of the whisper tree that could not be watched (fs.inotify.max_user_watches).", ws.WatchErrors)
+		p.gauge("plumbago_whisper_tree_watched_dirs", "Directories of the whisper tree watched with inotify.", float64(ws.Watches))
 	case *pebble.Store:
 		ps := s.Stats()
 		drops["out_of_retention"] += uint64(ps.PointsDroppedTooOld)

@@ -17,17 +17,21 @@ import (
 // Config is everything `plumbago serve` can be told, by flag or by the TOML
 // file given with --config (flags win). TOML keys are the flag names.
 type Config struct {
-	DataDir         string `toml:"data-dir"`
-	Backend         string `toml:"backend"`
-	WhisperDir      string `toml:"whisper-dir"`
-	CarbonAddr      string `toml:"carbon-addr"`
-	PickleAddr      string `toml:"pickle-addr"`
-	ProtobufAddr    string `toml:"protobuf-addr"`
-	StatsdAddr      string `toml:"statsd-addr"`
-	StatsdAdminAddr string `toml:"statsd-admin-addr"`
-	CarbonlinkAddr  string `toml:"carbonlink-addr"`
-	HTTPAddr        string `toml:"http-addr"`
-	HTTPAuthFile    string `toml:"http-auth-file"`
+	DataDir    string `toml:"data-dir"`
+	Backend    string `toml:"backend"`
+	WhisperDir string `toml:"whisper-dir"`
+	// WhisperWatch follows files other tools change under the whisper
+	// tree (inotify); WhisperRescanInterval rescans it as a fallback.
+	WhisperWatch          bool     `toml:"whisper-watch"`
+	WhisperRescanInterval Duration `toml:"whisper-rescan-interval"`
+	CarbonAddr            string   `toml:"carbon-addr"`
+	PickleAddr            string   `toml:"pickle-addr"`
+	ProtobufAddr          string   `toml:"protobuf-addr"`
+	StatsdAddr            string   `toml:"statsd-addr"`
+	StatsdAdminAddr       string   `toml:"statsd-admin-addr"`
+	CarbonlinkAddr        string   `toml:"carbonlink-addr"`
+	HTTPAddr              string   `toml:"http-addr"`
+	HTTPAuthFile          string   `toml:"http-auth-file"`
 	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
 	HTTPAuthFailuresPerMinute int `toml:"http-auth-failures-per-minute"`
 	// HTTPAllowedOrigins is graphite-api's allowed_origins, comma-separated.
@@ -197,6 +201,8 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir:                   "./data",
 		Backend:                   "pebble",
+		WhisperWatch:              true,
+		WhisperRescanInterval:     Duration{5 * time.Minute},
 		CarbonAddr:                ":2003",
 		PickleAddr:                ":2004",
 		StatsdAddr:                ":8125",
@@ -235,6 +241,8 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "root of all stored data (pebble under pebble/, whisper under whisper/)")
 	fs.StringVar(&c.Backend, "backend", c.Backend, "storage backend: pebble or whisper")
 	fs.StringVar(&c.WhisperDir, "whisper-dir", c.WhisperDir, "whisper tree to use in place (default <data-dir>/whisper)")
+	fs.BoolVar(&c.WhisperWatch, "whisper-watch", c.WhisperWatch, "whisper backend: follow files other tools create, remove or move under the tree (inotify), so find sees them within a second")
+	fs.DurationVar(&c.WhisperRescanInterval.Duration, "whisper-rescan-interval", c.WhisperRescanInterval.Duration, "whisper backend: rescan the whole tree this often, the fallback for what inotify misses (0 = never)")
 	fs.StringVar(&c.CarbonAddr, "carbon-addr", c.CarbonAddr, "carbon plaintext address, TCP and UDP (empty = off)")
 	fs.StringVar(&c.PickleAddr, "pickle-addr", c.PickleAddr, "carbon pickle address, TCP (empty = off)")
 	fs.StringVar(&c.ProtobufAddr, "protobuf-addr", c.ProtobufAddr, "carbon protobuf address, TCP (empty = off)")

@@ -11,6 +11,9 @@
 //	plumbago import-whisper       migrate a carbon whisper tree into pebble
 //	plumbago migrate              write a config from a classic installation's files
 //	plumbago checkpoint           back up a stopped server's pebble store
+//	plumbago delete               delete series of a stopped store
+//	plumbago rename               rename or merge series of a stopped store
+//	plumbago stale                list or prune series with no recent point
 //	plumbago version
 package main
 
@@ -48,6 +51,15 @@ func commands() []command {
 		}},
 		{"resize", "re-shape the series of a stopped whisper tree whose schema or aggregation changed, as whisper-resize does (--data-dir D [--schemas F] [--aggregation F] [--dry-run])", func(a []string, out, _ io.Writer) error {
 			return runResize(a, out)
+		}},
+		{"delete", "delete series of a stopped store by glob, --tag expression or --name (--dry-run lists them); a running server: POST /admin/series/delete", func(a []string, out, _ io.Writer) error {
+			return runDelete(a, out)
+		}},
+		{"rename", "rename series of a stopped store, one or by a glob rewrite (\\1...), --merge fills existing ones as whisper-fill does; a running server: POST /admin/series/rename", func(a []string, out, _ io.Writer) error {
+			return runRename(a, out)
+		}},
+		{"stale", "list (--prune: delete) series of a stopped store with no point since --since; a running server: /admin/series/stale and /admin/series/prune", func(a []string, out, _ io.Writer) error {
+			return runStale(a, out)
 		}},
 		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {

@@ -43,7 +43,7 @@ func newQueryComponent(s *server) (*queryComponent, error) {
 	} else {
 		opts.CacheBytes = int64(s.cfg.RenderCache)
 	}
-	opts.Tags = s.index.Tags()
+	opts.Tags = tagDB(s) // registrations persist (tagreg.go)
 	opts.Limits = query.Limits{
 		MaxSeries: s.cfg.RenderMaxSeries, MaxPoints: s.cfg.RenderMaxPoints, Timeout: s.cfg.RenderTimeout.Duration,
 		MaxTargets: s.cfg.RenderMaxTargets, MaxCallsPerReq: s.cfg.RenderMaxCalls,
@@ -55,6 +55,7 @@ func newQueryComponent(s *server) (*queryComponent, error) {
 	a := api.New(s.cache, opts)
 	s.handleHTTPWith(a.Handle)
 	s.copyOnCheckpoint(func(dest string) error { return st.SaveTo(filepath.Join(dest, "events")) })
+	s.onSeriesChanged(a.PurgeCache)
 	return &queryComponent{api: a, events: st}, nil
 }
 

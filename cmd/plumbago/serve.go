@@ -63,10 +63,11 @@ type server struct {
 	ready      atomic.Bool // started; /readyz
 	stopping   atomic.Bool // shutting down; /readyz
 
-	carbon       carbonFiles     // [carbon], rule files and lists
-	chain        *pipeline.Chain // carbon's per-point chain, every loop's sink
-	components   []component
-	httpHandlers []httpHandler
+	carbon        carbonFiles     // [carbon], rule files and lists
+	chain         *pipeline.Chain // carbon's per-point chain, every loop's sink
+	components    []component
+	seriesChanged []func() // run after series were deleted or renamed (seriesadmin.go)
+	httpHandlers  []httpHandler
 	// checkpointCopiers write components' files into a checkpoint.
 	checkpointCopiers []checkpointCopier
 	httpStats         httpStats
@@ -321,6 +322,12 @@ func (s *server) openStorage() error {
 	var watchCtx context.Context
 	watchCtx, s.stopWatch = context.WithCancel(context.Background())
 	go s.limits.watch(watchCtx, s.store, cfg.QuotaReloadInterval.Duration)
+	keepBuffered(s)
+	if err := loadRegisteredTags(s); err != nil {
+		s.cache.Close()
+		s.store.Close()
+		return err
+	}
 	if n, err := s.cache.Replay(); err != nil {
 		log.Error("replaying the write-ahead log", "err", err, "points", n)
 	} else if n > 0 {

@@ -71,6 +71,31 @@ type renderCache struct {
 	// identical requests arriving meanwhile wait for it.
 	inflight map[string]chan struct{}
 	waiters  int
+	// gen counts purges; a render started before the last one does not
+	// store its (possibly stale) answer.
+	gen uint64
+}
+
+// PurgeCache empties the render cache, so no answer computed before now is
+// served again (after series were deleted or renamed). Renders running
+// meanwhile do not store theirs.
+func (a *API) PurgeCache() {
+	c := a.cache
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.tail != nil {
+		c.remove(c.tail)
+	}
+	c.gen++
+}
+
+func (c *renderCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
 func newRenderCache(max int64) *renderCache {
@@ -133,7 +158,7 @@ func (c *renderCache) get(key []byte, now int64, ctx *fasthttp.RequestCtx) (expi
 
 // add stores a response; bodies larger than an eighth of the bound are
 // not cached, so one response cannot flush the whole cache.
-func (c *renderCache) add(key []byte, ct string, body []byte, expires int64) {
+func (c *renderCache) add(key []byte, ct string, body []byte, expires int64, gen uint64) {
 	size := int64(len(key)+len(ct)+len(body)) + entryOverhead
 	if size > c.max/8 {
 		return
@@ -141,6 +166,9 @@ func (c *renderCache) add(key []byte, ct string, body []byte, expires int64) {
 	e := &cacheEntry{key: string(key), ct: ct, body: append([]byte(nil), body...), expires: expires, size: size}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // purged while this render ran
+	}
 	if old := c.m[e.key]; old != nil {
 		c.remove(old)
 	}
@@ -317,11 +345,12 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer c.leave(key, ch)
+	gen := c.generation()
 	a.render(ctx)
 	if ctx.Response.StatusCode() != fasthttp.StatusOK {
 		return
 	}
-	c.add(key, string(ctx.Response.Header.ContentType()), ctx.Response.Body(), now+timeout)
+	c.add(key, string(ctx.Response.Header.ContentType()), ctx.Response.Body(), now+timeout, gen)
 	cacheFor(ctx, wall, timeout)
 }
 

@@ -195,6 +195,7 @@ type lane struct {
 type shard struct {
 	c        *Cache
 	mu       sync.Mutex
+	writeMu  sync.Mutex // held by writeOnce; Pause holds it to keep the shard from writing
 	series   map[string]*series
 	dirty    []*series
 	spare    []*series

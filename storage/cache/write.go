@@ -21,6 +21,8 @@ type Syncer interface {
 // in order before any newer ones, and are retried; the WAL is trimmed only
 // past the oldest point still unwritten, and only after the backend synced.
 func (sh *shard) writeOnce(force, final bool) {
+	sh.writeMu.Lock()
+	defer sh.writeMu.Unlock()
 	c := sh.c
 	now := time.Now()
 	if !force && now.Before(sh.blockedUntil) {

@@ -40,3 +40,7 @@ func (x *Index) deleteTagged(name string) bool { return x.tags.Delete(name) }
 // stringBytes views s as bytes for a call that does not retain or modify
 // them (the tag index copies what it stores).
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// FindTagged returns the sorted tagged names matching every seriesByTag
+// expression (see tagged.TagIndex.FindSeries).
+func (x *Index) FindTagged(exprs []string) ([]string, error) { return x.tags.FindSeries(exprs) }

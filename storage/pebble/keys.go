@@ -11,6 +11,7 @@ import "encoding/binary"
 //	'R' ring:u16                            -> uvarint step, uvarint points
 //	'V'                                     -> format version (one byte)
 //	'C'                                     -> uvarint next series id (= series count; a sizing hint)
+//	'T' name                                -> empty: a tagged name registered through the API (tagreg.go)
 //
 // A ring is one distinct archive shape (step, points) shared by every series
 // whose schema contains it. Putting the block start before the series id
@@ -23,6 +24,7 @@ const (
 	prefixRing    = 'R'
 	prefixVersion = 'V'
 	prefixCount   = 'C'
+	prefixTagReg  = 'T'
 
 	dataKeyLen    = 1 + 2 + 4 + 4
 	formatVersion = 1

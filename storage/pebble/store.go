@@ -48,6 +48,9 @@ type Store struct {
 	w       writer
 	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
 
+	compactMu sync.Mutex
+	toCompact map[uint16][2]int64 // ring -> block starts DeleteSeries left tombstones in (series.go)
+
 	space    diskspace.Guard
 	readOnly atomic.Bool           // opened read-only (volume full or read-only)
 	roReason atomic.Pointer[error] // why, while readOnly

@@ -70,6 +70,7 @@ func (s *Store) scan(workers int) {
 }
 
 func (s *Store) scanOne(d scanDir, subdirs []scanDir) []scanDir {
+	s.addWatch(d.path) // before reading: nothing created meanwhile is missed
 	f, err := os.Open(d.path)
 	if err != nil {
 		return subdirs

@@ -3,6 +3,7 @@ package whisper
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,6 +28,8 @@ type NameIndex interface {
 	Add(name string) bool
 	// Find expands a graphite glob against the indexed names.
 	Find(pattern string) ([]storage.Node, error)
+	// Delete removes name; it reports whether it was present.
+	Delete(name string) bool
 }
 
 // Options configure a Store.
@@ -56,6 +59,19 @@ type Options struct {
 	// Files is the file layer of the write path; nil = the operating
 	// system. Tests inject faults here.
 	Files FileIO
+	// Watch follows files other tools create, remove or move under Dir
+	// (inotify; see watch.go), so Find lists new names and forgets removed
+	// ones within a second.
+	Watch bool
+	// RescanInterval, when positive, rescans the whole tree that often
+	// (the fallback for what inotify cannot report), with or without Watch.
+	RescanInterval time.Duration
+	// Keep, for Watch and rescans: a name whose file is gone stays indexed
+	// while Keep(name) is true (the write buffer holds points for it).
+	// SetKeep installs it after Open.
+	Keep func(name string) bool
+	// Logger receives the watcher's warnings; nil = slog.Default().
+	Logger *slog.Logger
 	// MinFreeBytes is the free-space reserve of the volume holding Dir:
 	// at or below it, series that need space (a new file, a sparse file)
 	// fail with storage.ErrNoSpace, while the fully allocated files of
@@ -136,6 +152,12 @@ type Store struct {
 	closed   atomic.Bool
 	stop     chan struct{}
 	scanDone chan struct{}
+	bg       sync.WaitGroup // the watcher's goroutines
+
+	log    *slog.Logger
+	watch  *watcher // nil in Walk's scanner
+	keepFn atomic.Pointer[func(string) bool]
+	tagReg tagRegistry // tagreg.go
 
 	created, updateOps, written, dropped, errs, invalid, noSchema, scanned, scannedHashed, emptyFixed atomic.Uint64
 }
@@ -197,6 +219,22 @@ func Open(opts Options) (*Store, error) {
 	if workers <= 0 {
 		workers = 4 * runtime.GOMAXPROCS(0)
 	}
+	s.log = opts.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if opts.Keep != nil {
+		s.SetKeep(opts.Keep)
+	}
+	s.startWatch(opts.Watch)
+	if s.watch.fd >= 0 {
+		s.bg.Add(1)
+		go s.watchLoop()
+	}
+	if opts.Watch || opts.RescanInterval > 0 {
+		s.bg.Add(1)
+		go s.rescanLoop(opts.RescanInterval)
+	}
 	go s.scan(workers)
 	return s, nil
 }
@@ -231,6 +269,7 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	<-s.scanDone
+	s.bg.Wait()
 	if s.dirFD < 0 {
 		return nil
 	}
