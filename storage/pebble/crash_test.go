@@ -99,6 +99,7 @@ func runCrashChild(t *testing.T, dir string, d time.Duration, sig syscall.Signal
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
+	first := make(chan struct{}) // closed at the first step: the child's signal handler is installed
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stdout)
@@ -106,10 +107,21 @@ func runCrashChild(t *testing.T, dir string, d time.Duration, sig syscall.Signal
 			f := strings.Fields(sc.Text())
 			k, _ := strconv.Atoi(f[0])
 			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			if len(steps) == 0 {
+				close(first)
+			}
 			steps = append(steps, k)
 			times = append(times, time.Unix(0, ns))
 		}
 	}()
+	// The writing time counts from the child's first committed step, not
+	// from its start: on a loaded machine starting the test binary and
+	// opening the store can take longer than d, and a SIGTERM sent before
+	// signal.Notify ends the child with the default action.
+	select {
+	case <-first:
+	case <-done:
+	}
 	time.Sleep(d)
 	sent = time.Now()
 	if err := cmd.Process.Signal(sig); err != nil {
