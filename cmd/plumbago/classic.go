@@ -229,24 +229,75 @@ func (a *classic) carbon(path string) error {
 			return fmt.Errorf("--carbon-instance %q: %s has no [cache:%s] section", a.c.CarbonInstance, path, a.c.CarbonInstance)
 		}
 	}
-	byKey := map[string]carbonconf.Setting{}
+	cs := &carbonSettings{path: path, byKey: map[string]carbonconf.Setting{}, done: map[string]bool{}}
 	for _, s := range settings {
-		byKey[s.Key] = s
+		cs.byKey[s.Key] = s
 	}
-	get := func(k string) (carbonconf.Setting, bool) { s, ok := byKey[k]; return s, ok }
-	done := map[string]bool{}
+	a.carbonListeners(cs)
+	a.carbonStorage(cs)
+	confDir := a.carbonConfDir(cs)
+	a.carbonRuleFiles(cs, confDir)
+	useLists := a.carbonUseLists(cs)
+	if s, ok := cs.get("METRIC_CLIENT_IDLE_TIMEOUT"); ok {
+		cs.done[s.Key] = true
+		n, err := carbonconf.Number(s)
+		if err != nil || n <= 0 || math.IsInf(n, 0) || n > 1e9 {
+			a.refuse(s.Where(), s.Key, s.Value, "want seconds")
+		} else {
+			a.set("ingest-idle-timeout", (time.Duration(n * float64(time.Second))).String(), s.Where(), s.Key, s.Value)
+		}
+	}
+	a.carbonListFiles(cs, confDir, useLists)
+	a.carbonTables(cs)
+	a.carbonLimits(cs)
+	_, hasAggregator := f.Section("aggregator")
+	a.carbonUnread(cs, settings, hasAggregator)
+	a.carbonAggregator(f)
+	for _, s := range f.Program("relay", "") {
+		if s.Section == "DEFAULT" {
+			continue
+		}
+		a.note(s.Where(), s.Key, s.Value, "no effect", "carbon-relay's settings: Plumbago stores what it receives; to shard across nodes put carbon-c-relay in front (docs/scale-out.md)")
+	}
+	for _, sec := range f.Sections {
+		if sec.Name == "cache" || sec.Name == "relay" || sec.Name == "aggregator" || sec.Name == "cache:"+a.c.CarbonInstance {
+			continue
+		}
+		a.note(fmt.Sprintf("%s:%d", cs.path, sec.Line), "["+sec.Name+"]", "", "no effect", "another program's or instance's section (--carbon-instance picks a [cache:NAME])")
+	}
+	return nil
+}
+
+// carbonSettings are the [cache] settings of one carbon.conf by key;
+// done marks those a step has read, so that the rest are reported as
+// having no effect.
+type carbonSettings struct {
+	path  string
+	byKey map[string]carbonconf.Setting
+	done  map[string]bool
+}
+
+func (cs *carbonSettings) get(k string) (carbonconf.Setting, bool) {
+	s, ok := cs.byKey[k]
+	return s, ok
+}
+
+// carbonListeners maps the line, pickle, carbonlink and UDP receivers'
+// interfaces and ports to the listen addresses.
+func (a *classic) carbonListeners(cs *carbonSettings) {
+	var err error
 	addr := func(flagName, ifaceKey, portKey, defIface string) {
-		p, ok := get(portKey)
+		p, ok := cs.get(portKey)
 		if !ok {
 			return
 		}
 		iface := defIface
-		if i, ok := get(ifaceKey); ok {
+		if i, ok := cs.get(ifaceKey); ok {
 			iface = i.Value
-			done[ifaceKey] = true
+			cs.done[ifaceKey] = true
 			a.note(i.Where(), ifaceKey, i.Value, "honoured", "with "+portKey)
 		}
-		done[portKey] = true
+		cs.done[portKey] = true
 		a.set(flagName, hostPort(iface, p.Value), p.Where(), portKey, p.Value)
 	}
 	addr("carbon-addr", "LINE_RECEIVER_INTERFACE", "LINE_RECEIVER_PORT", "0.0.0.0")
@@ -254,54 +305,64 @@ func (a *classic) carbon(path string) error {
 	addr("carbonlink-addr", "CACHE_QUERY_INTERFACE", "CACHE_QUERY_PORT", "0.0.0.0")
 	// UDP is off in carbon unless ENABLE_UDP_LISTENER says otherwise.
 	udpOn := false
-	if s, ok := get("ENABLE_UDP_LISTENER"); ok {
-		done[s.Key] = true
+	if s, ok := cs.get("ENABLE_UDP_LISTENER"); ok {
+		cs.done[s.Key] = true
 		if udpOn, err = carbonconf.Bool(s); err != nil {
 			a.errs = append(a.errs, err.Error())
 		}
 	}
 	if udpOn {
 		iface, port := "0.0.0.0", "2003"
-		if s, ok := get("UDP_RECEIVER_INTERFACE"); ok {
+		if s, ok := cs.get("UDP_RECEIVER_INTERFACE"); ok {
 			iface = s.Value
 		}
-		if s, ok := get("UDP_RECEIVER_PORT"); ok {
+		if s, ok := cs.get("UDP_RECEIVER_PORT"); ok {
 			port = s.Value
 		}
-		where := path
-		if s, ok := get("ENABLE_UDP_LISTENER"); ok {
+		where := cs.path
+		if s, ok := cs.get("ENABLE_UDP_LISTENER"); ok {
 			where = s.Where()
 		}
 		a.set("carbon-udp-addr", hostPort(iface, port), where, "ENABLE_UDP_LISTENER", "True")
 	} else {
-		where := path
-		if s, ok := get("ENABLE_UDP_LISTENER"); ok {
+		where := cs.path
+		if s, ok := cs.get("ENABLE_UDP_LISTENER"); ok {
 			where = s.Where()
 		}
 		a.set("carbon-udp-addr", "off", where, "ENABLE_UDP_LISTENER", "False")
 	}
 	for _, k := range []string{"UDP_RECEIVER_INTERFACE", "UDP_RECEIVER_PORT"} {
-		if s, ok := get(k); ok {
-			done[k] = true
+		if s, ok := cs.get(k); ok {
+			cs.done[k] = true
 			a.note(s.Where(), k, s.Value, "honoured", "with ENABLE_UDP_LISTENER")
 		}
 	}
-	if s, ok := get("DATABASE"); ok {
-		done[s.Key] = true
+}
+
+// carbonStorage maps DATABASE and LOCAL_DATA_DIR to the backend and the
+// whisper tree.
+func (a *classic) carbonStorage(cs *carbonSettings) {
+	if s, ok := cs.get("DATABASE"); ok {
+		cs.done[s.Key] = true
 		if s.Value != "whisper" {
 			a.refuse(s.Where(), s.Key, s.Value, "only whisper (or Plumbago's pebble) is supported")
 		} else {
 			a.set("backend", "whisper", s.Where(), s.Key, s.Value)
 		}
 	}
-	if s, ok := get("LOCAL_DATA_DIR"); ok {
-		done[s.Key] = true
+	if s, ok := cs.get("LOCAL_DATA_DIR"); ok {
+		cs.done[s.Key] = true
 		a.set("whisper-dir", s.Value, s.Where(), s.Key, s.Value)
 	}
+}
+
+// carbonConfDir is the directory carbon's other files are read from:
+// migrate's copied tree, else CONF_DIR, else carbon.conf's own.
+func (a *classic) carbonConfDir(cs *carbonSettings) string {
 	// CONF_DIR holds the files carbon reads by name.
-	confDir := filepath.Dir(path)
-	if s, ok := get("CONF_DIR"); ok {
-		done[s.Key] = true
+	confDir := filepath.Dir(cs.path)
+	if s, ok := cs.get("CONF_DIR"); ok {
+		cs.done[s.Key] = true
 		if a.confDir == "" {
 			confDir = s.Value
 			a.note(s.Where(), s.Key, s.Value, "honoured", "carbon's other files are read from it when present")
@@ -312,14 +373,20 @@ func (a *classic) carbon(path string) error {
 	if a.confDir != "" {
 		confDir = a.confDir
 	}
+	return confDir
+}
+
+// carbonRuleFiles points the schemas, aggregation, aggregation-rules and
+// rewrite-rules files at those present in confDir.
+func (a *classic) carbonRuleFiles(cs *carbonSettings, confDir string) {
 	// AGGREGATION_RULES and REWRITE_RULES name the files, relative to
 	// CONF_DIR (carbon's defaults below).
 	ruleFile := func(key, def string) string {
-		s, ok := get(key)
+		s, ok := cs.get(key)
 		if !ok {
 			return def
 		}
-		done[key] = true
+		cs.done[key] = true
 		a.note(s.Where(), s.Key, s.Value, "honoured", "the file is read from CONF_DIR when present")
 		return s.Value
 	}
@@ -333,13 +400,18 @@ func (a *classic) carbon(path string) error {
 			p = filepath.Join(confDir, cf.file)
 		}
 		if _, err := os.Stat(p); err == nil {
-			a.set(cf.flag, p, path, "CONF_DIR/"+filepath.Base(cf.file), p)
+			a.set(cf.flag, p, cs.path, "CONF_DIR/"+filepath.Base(cf.file), p)
 		}
 	}
+}
+
+// carbonUseLists reports USE_WHITELIST (false when absent).
+func (a *classic) carbonUseLists(cs *carbonSettings) bool {
+	var err error
 	// whitelist.conf and blacklist.conf are read only with USE_WHITELIST.
 	useLists := false
-	if s, ok := get("USE_WHITELIST"); ok {
-		done[s.Key] = true
+	if s, ok := cs.get("USE_WHITELIST"); ok {
+		cs.done[s.Key] = true
 		if useLists, err = carbonconf.Bool(s); err != nil {
 			a.errs = append(a.errs, err.Error())
 		} else if useLists {
@@ -348,15 +420,12 @@ func (a *classic) carbon(path string) error {
 			a.note(s.Where(), s.Key, s.Value, "honoured", "no white/blacklist (carbon's default)")
 		}
 	}
-	if s, ok := get("METRIC_CLIENT_IDLE_TIMEOUT"); ok {
-		done[s.Key] = true
-		n, err := carbonconf.Number(s)
-		if err != nil || n <= 0 || math.IsInf(n, 0) || n > 1e9 {
-			a.refuse(s.Where(), s.Key, s.Value, "want seconds")
-		} else {
-			a.set("ingest-idle-timeout", (time.Duration(n * float64(time.Second))).String(), s.Where(), s.Key, s.Value)
-		}
-	}
+	return useLists
+}
+
+// carbonListFiles applies confDir's whitelist.conf and blacklist.conf
+// when useLists, and notes them as having no effect otherwise.
+func (a *classic) carbonListFiles(cs *carbonSettings, confDir string, useLists bool) {
 	for _, lf := range []struct {
 		file string
 		set  func(*carbonConfig, string)
@@ -366,20 +435,24 @@ func (a *classic) carbon(path string) error {
 	} {
 		p := filepath.Join(confDir, lf.file)
 		if _, err := os.Stat(p); err == nil && !useLists {
-			a.note(path, "CONF_DIR/"+lf.file, p, "no effect", "carbon reads it only with USE_WHITELIST = True")
+			a.note(cs.path, "CONF_DIR/"+lf.file, p, "no effect", "carbon reads it only with USE_WHITELIST = True")
 		} else if err == nil {
 			set := lf.set
 			a.c.classicCarbon = append(a.c.classicCarbon, func(cc *carbonConfig) { set(cc, p) })
 			a.carbonKeys = append(a.carbonKeys, strings.TrimSuffix(lf.file, ".conf"))
-			a.note(path, "CONF_DIR/"+lf.file, p, "honoured", "[carbon] "+strings.TrimSuffix(lf.file, ".conf"))
+			a.note(cs.path, "CONF_DIR/"+lf.file, p, "honoured", "[carbon] "+strings.TrimSuffix(lf.file, ".conf"))
 		}
 	}
+}
+
+// carbonTables maps the settings that become [carbon] table keys.
+func (a *classic) carbonTables(cs *carbonSettings) {
 	carbonTable := func(key, tomlKey string, apply func(*carbonConfig, carbonconf.Setting) error) {
-		s, ok := get(key)
+		s, ok := cs.get(key)
 		if !ok {
 			return
 		}
-		done[key] = true
+		cs.done[key] = true
 		if err := apply(&carbonConfig{}, s); err != nil {
 			a.errs = append(a.errs, err.Error())
 			return
@@ -408,8 +481,12 @@ func (a *classic) carbon(path string) error {
 		cc.MetricPrefix = s.Value
 		return nil
 	})
-	if s, ok := get("MAX_CACHE_SIZE"); ok {
-		done[s.Key] = true
+}
+
+// carbonLimits maps MAX_CACHE_SIZE and carbon's rate limits.
+func (a *classic) carbonLimits(cs *carbonSettings) {
+	if s, ok := cs.get("MAX_CACHE_SIZE"); ok {
+		cs.done[s.Key] = true
 		n, err := carbonconf.Number(s)
 		switch {
 		case err != nil:
@@ -426,11 +503,11 @@ func (a *classic) carbon(path string) error {
 		{"MAX_CREATES_PER_MINUTE", "max-creates-per-minute"},
 		{"MAX_UPDATES_PER_SECOND", "max-updates-per-second"},
 	} {
-		s, ok := get(k.key)
+		s, ok := cs.get(k.key)
 		if !ok {
 			continue
 		}
-		done[k.key] = true
+		cs.done[k.key] = true
 		n, err := carbonconf.Number(s)
 		switch {
 		case err != nil:
@@ -445,13 +522,17 @@ func (a *classic) carbon(path string) error {
 			a.set(k.flag, strconv.Itoa(int(n)), s.Where(), s.Key, s.Value)
 		}
 	}
-	if s, ok := get("MAX_UPDATES_PER_SECOND_ON_SHUTDOWN"); ok {
-		done[s.Key] = true
+	if s, ok := cs.get("MAX_UPDATES_PER_SECOND_ON_SHUTDOWN"); ok {
+		cs.done[s.Key] = true
 		a.note(s.Where(), s.Key, s.Value, "no effect", "at shutdown everything accepted is written at once, past both rate limits (SIGTERM loses nothing)")
 	}
-	_, hasAggregator := f.Section("aggregator")
+}
+
+// carbonUnread notes every [cache] setting no step read as having no
+// effect, with carbon's reason when known.
+func (a *classic) carbonUnread(cs *carbonSettings, settings []carbonconf.Setting, hasAggregator bool) {
 	for _, s := range settings {
-		if done[s.Key] {
+		if cs.done[s.Key] {
 			continue
 		}
 		if s.Section == "DEFAULT" && hasAggregator && (s.Key == "FORWARD_ALL" || s.Key == "MAX_AGGREGATION_INTERVALS") {
@@ -463,6 +544,11 @@ func (a *classic) carbon(path string) error {
 		}
 		a.note(s.Where(), s.Key, s.Value, "no effect", why)
 	}
+}
+
+// carbonAggregator maps the [aggregator] settings: Plumbago aggregates
+// in process, on every receiver.
+func (a *classic) carbonAggregator(f *carbonconf.File) {
 	// [aggregator]: Plumbago aggregates in process, on every receiver.
 	for _, s := range f.Program("aggregator", "") {
 		if s.Section == "DEFAULT" && s.Key != "FORWARD_ALL" && s.Key != "MAX_AGGREGATION_INTERVALS" {
@@ -491,19 +577,6 @@ func (a *classic) carbon(path string) error {
 			a.note(s.Where(), s.Key, s.Value, "no effect", "carbon-aggregator's own receivers and relay: Plumbago applies the aggregation rules to every point it receives and stores the result itself")
 		}
 	}
-	for _, s := range f.Program("relay", "") {
-		if s.Section == "DEFAULT" {
-			continue
-		}
-		a.note(s.Where(), s.Key, s.Value, "no effect", "carbon-relay's settings: Plumbago stores what it receives; to shard across nodes put carbon-c-relay in front (docs/scale-out.md)")
-	}
-	for _, sec := range f.Sections {
-		if sec.Name == "cache" || sec.Name == "relay" || sec.Name == "aggregator" || sec.Name == "cache:"+a.c.CarbonInstance {
-			continue
-		}
-		a.note(fmt.Sprintf("%s:%d", path, sec.Line), "["+sec.Name+"]", "", "no effect", "another program's or instance's section (--carbon-instance picks a [cache:NAME])")
-	}
-	return nil
 }
 
 // ---- statsd config.js ----
@@ -551,6 +624,24 @@ func (a *classic) statsdJS(path string) error {
 	if err != nil {
 		return fmt.Errorf("--statsd-config: %w", err)
 	}
+	a.statsdListeners(f)
+	tbl := a.statsdTableOf(f)
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(tbl); err != nil {
+		return fmt.Errorf("--statsd-config %s: %w", path, err)
+	}
+	base := statsd.DefaultConfig()
+	if _, err := toml.Decode(buf.String(), &base); err != nil {
+		return fmt.Errorf("--statsd-config %s: %w", path, err)
+	}
+	a.c.classicStatsd = &base
+	a.statsdTable = tbl
+	return nil
+}
+
+// statsdListeners maps the statsd and management listeners, the flush
+// interval, servers and backends.
+func (a *classic) statsdListeners(f *statsdconf.File) {
 	r := f.Root
 	str := func(v any) string { return fmt.Sprint(v) }
 	num := func(k string) (float64, bool) {
@@ -607,7 +698,14 @@ func (a *classic) statsdJS(path string) error {
 			}
 		}
 	}
-	// The [statsd] table keys: re-encoded as TOML and decoded as the table is.
+}
+
+// statsdTableOf is the [statsd] table config.js's keys become (the
+// keys re-encoded as TOML are decoded as the table is); every other key
+// is noted or refused.
+func (a *classic) statsdTableOf(f *statsdconf.File) map[string]any {
+	r := f.Root
+	str := func(v any) string { return fmt.Sprint(v) }
 	tbl := map[string]any{}
 	keys := make([]string, 0, len(r))
 	for k := range r {
@@ -649,17 +747,7 @@ func (a *classic) statsdJS(path string) error {
 			a.note(f.Where(k), k, str(v), "no effect", why)
 		}
 	}
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(tbl); err != nil {
-		return fmt.Errorf("--statsd-config %s: %w", path, err)
-	}
-	base := statsd.DefaultConfig()
-	if _, err := toml.Decode(buf.String(), &base); err != nil {
-		return fmt.Errorf("--statsd-config %s: %w", path, err)
-	}
-	a.c.classicStatsd = &base
-	a.statsdTable = tbl
-	return nil
+	return tbl
 }
 
 // tomlValue makes a config.js value decodable as the [statsd] key's type.
