@@ -33,8 +33,6 @@ var longFuncsNotYetSplit = map[string]bool{
 	"query/api API.find":                true,
 	"query/graph lineGraph.draw":        true,
 	"query/graph lineGraph.drawLines":   true,
-	"query/graph raster.paintTiles":     true,
-	"query/graph lineGraph.metadata":    true,
 	"storage/whisper Store.writeSeries": true,
 	"tuning Derive":                     true,
 }

@@ -261,40 +261,48 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 		if len(idx) == 0 {
 			continue
 		}
-		x0, y0 := float32(math.MaxFloat32), float32(math.MaxFloat32)
-		x1, y1 := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
-		for _, i := range idx {
-			p := &ps.polys[i]
-			x0, y0 = min(x0, p.x0), min(y0, p.y0)
-			x1, y1 = max(x1, p.x1), max(y1, p.y1)
-		}
-		// the tile, trimmed to its pieces' bounds
 		tx, ty := b.x0+t%nx*tw, b.y0+t/nx*th
-		sb := bbox{max(tx, floorClamp(x0, 0, r.w)), max(ty, floorClamp(y0, 0, r.h)),
-			min(tx+tw, b.x1, floorClamp(x1, 0, r.w)+2), min(ty+th, b.y1, floorClamp(y1, 0, r.h)+2)}
-		if sb.x0 >= sb.x1 || sb.y0 >= sb.y1 {
-			continue
-		}
-		sw, sh := sb.x1-sb.x0, sb.y1-sb.y0
-		r.rz.Reset(sw, sh)
-		r.rz.DrawOp = draw.Src
-		ox, oy := float32(sb.x0), float32(sb.y0)
-		for _, i := range idx {
-			pts := ps.pts[ps.polys[i].off:ps.polys[i].end]
-			r.rz.MoveTo(pts[0]-ox, pts[1]-oy)
-			for k := 2; k+1 < len(pts); k += 2 {
-				r.rz.LineTo(pts[k]-ox, pts[k+1]-oy)
-			}
-			r.rz.ClosePath()
-		}
-		if cap(r.covBuf) < sw*sh {
-			r.covBuf = make([]uint8, r.w*r.h)
-		}
-		cov := &r.tileCov
-		*cov = image.Alpha{Pix: r.covBuf[:sw*sh], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
-		r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
-		r.composite(c, cov.Pix, sw, sh, sb, mask)
+		r.paintTile(c, idx, bbox{tx, ty, min(tx+tw, b.x1), min(ty+th, b.y1)}, mask)
 	}
+}
+
+// paintTile rasterises the pieces idx of r.polys that touch tile, within
+// the tile trimmed to their bounds, and composites colour c through
+// the coverage (and mask, when clipped).
+func (r *raster) paintTile(c rgba, idx []int32, tile bbox, mask []uint8) {
+	ps := &r.polys
+	x0, y0 := float32(math.MaxFloat32), float32(math.MaxFloat32)
+	x1, y1 := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+	for _, i := range idx {
+		p := &ps.polys[i]
+		x0, y0 = min(x0, p.x0), min(y0, p.y0)
+		x1, y1 = max(x1, p.x1), max(y1, p.y1)
+	}
+	// the tile, trimmed to its pieces' bounds
+	sb := bbox{max(tile.x0, floorClamp(x0, 0, r.w)), max(tile.y0, floorClamp(y0, 0, r.h)),
+		min(tile.x1, floorClamp(x1, 0, r.w)+2), min(tile.y1, floorClamp(y1, 0, r.h)+2)}
+	if sb.x0 >= sb.x1 || sb.y0 >= sb.y1 {
+		return
+	}
+	sw, sh := sb.x1-sb.x0, sb.y1-sb.y0
+	r.rz.Reset(sw, sh)
+	r.rz.DrawOp = draw.Src
+	ox, oy := float32(sb.x0), float32(sb.y0)
+	for _, i := range idx {
+		pts := ps.pts[ps.polys[i].off:ps.polys[i].end]
+		r.rz.MoveTo(pts[0]-ox, pts[1]-oy)
+		for k := 2; k+1 < len(pts); k += 2 {
+			r.rz.LineTo(pts[k]-ox, pts[k+1]-oy)
+		}
+		r.rz.ClosePath()
+	}
+	if cap(r.covBuf) < sw*sh {
+		r.covBuf = make([]uint8, r.w*r.h)
+	}
+	cov := &r.tileCov
+	*cov = image.Alpha{Pix: r.covBuf[:sw*sh], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
+	r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
+	r.composite(c, cov.Pix, sw, sh, sb, mask)
 }
 
 // floorClamp is floor(v) within [lo, hi].

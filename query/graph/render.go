@@ -135,6 +135,17 @@ func (g *lineGraph) metadata() []byte {
 	j.num(g.area.ymax)
 	j.raw("}")
 	j.key("series", false)
+	g.seriesJSON(j)
+	if !g.secondYAxis {
+		g.yAxisJSON(j)
+	}
+	j.raw("}")
+	return j.b
+}
+
+// seriesJSON writes the metadata's series list: every series drawn but
+// the stacked ones, with its consolidated values.
+func (g *lineGraph) seriesJSON(j *jsonw) {
 	j.raw("[")
 	first := true
 	for _, s := range g.data {
@@ -176,41 +187,41 @@ func (g *lineGraph) metadata() []byte {
 		j.raw("}")
 	}
 	j.raw("]")
-	if !g.secondYAxis {
-		j.key("y", false)
-		j.raw("{")
-		j.key("top", true)
-		j.num(g.yTop)
-		j.key("bottom", false)
-		j.num(g.yBottom)
-		j.key("step", false)
-		if g.yStepSet {
-			j.num(g.yStep)
-		} else {
-			j.raw("null")
-		}
-		j.key("labels", false)
-		j.raw("[")
-		for i, l := range g.yLabels {
-			if i > 0 {
-				j.raw(", ")
-			}
-			j.str(l)
-		}
-		j.raw("]")
-		j.key("labelValues", false)
-		j.raw("[")
-		for i, v := range g.yLabelValues {
-			if i > 0 {
-				j.raw(", ")
-			}
-			j.num(v)
-		}
-		j.raw("]")
-		j.raw("}")
+}
+
+// yAxisJSON writes the metadata's y axis: its bounds, step and labels.
+func (g *lineGraph) yAxisJSON(j *jsonw) {
+	j.key("y", false)
+	j.raw("{")
+	j.key("top", true)
+	j.num(g.yTop)
+	j.key("bottom", false)
+	j.num(g.yBottom)
+	j.key("step", false)
+	if g.yStepSet {
+		j.num(g.yStep)
+	} else {
+		j.raw("null")
 	}
+	j.key("labels", false)
+	j.raw("[")
+	for i, l := range g.yLabels {
+		if i > 0 {
+			j.raw(", ")
+		}
+		j.str(l)
+	}
+	j.raw("]")
+	j.key("labelValues", false)
+	j.raw("[")
+	for i, v := range g.yLabelValues {
+		if i > 0 {
+			j.raw(", ")
+		}
+		j.num(v)
+	}
+	j.raw("]")
 	j.raw("}")
-	return j.b
 }
 
 func (o *seriesOpts) appendJSON(j *jsonw) {
