@@ -85,94 +85,22 @@ func Main(args []string, stdout, stderr io.Writer) error {
 
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: plumbago loadtest [--scenario NAME] [flags]\n\nscenarios:\n")
-		for _, n := range ScenarioNames() {
-			fmt.Fprintf(stderr, "  %-10s %s\n", n, Scenarios[n].Description)
-		}
-		fmt.Fprintf(stderr, "  %-10s %s (its own flags: --scenario soak -h)\n", SoakScenario, soakDescription)
-		fmt.Fprintf(stderr, "\nflags (defaults are the chosen scenario's):\n")
-		fs.PrintDefaults()
-	}
-	fs.String("scenario", name, "named workload: "+strings.Join(ScenarioNames(), ", "))
-	proto := fs.String("protocol", string(cfg.Proto), "carbon-tcp, carbon-udp, pickle, statsd-udp or statsd-tcp")
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "target listener host:port")
-	fs.IntVar(&cfg.Conns, "connections", cfg.Conns, "TCP connections or UDP sockets")
-	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "target points/s over all connections (0 = as fast as the target takes)")
-	fs.IntVar(&cfg.Shape.Metrics, "metrics", cfg.Shape.Metrics, "distinct series (cardinality)")
-	fs.IntVar(&cfg.Points, "points", cfg.Points, "points per series (rounds for statsd and realtime)")
-	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "send for this long, replaying the payload (overrides --points)")
-	fs.BoolVar(&cfg.Realtime, "realtime", cfg.Realtime, "stamp each round with the wall clock, one round per --step (default: back-fill the --points steps ending now)")
-	fs.DurationVar(&cfg.Step, "step", cfg.Step, "seconds between a series' points")
-	fs.StringVar(&cfg.Shape.Prefix, "prefix", cfg.Shape.Prefix, "metric name prefix")
-	shape := "flat"
-	if cfg.Shape.Tree {
-		shape = "tree"
-	}
-	fs.StringVar(&shape, "shape", shape, "flat (prefix.m000042) or tree (prefix.n00.m42, --fanout children per node)")
-	fs.IntVar(&cfg.Shape.Fanout, "fanout", max(cfg.Shape.Fanout, 100), "children per tree node")
-	fs.Float64Var(&cfg.Shape.Churn, "churn", cfg.Shape.Churn, "fraction of series renamed at every step (new series)")
-	fs.IntVar(&cfg.PerDatagram, "per-datagram", cfg.PerDatagram, "statsd metrics per UDP datagram")
-	fs.IntVar(&cfg.DatagramBytes, "datagram-bytes", 1432, "max carbon-udp datagram size")
-	fs.IntVar(&cfg.ChunkPoints, "batch", cfg.ChunkPoints, "max points per stream write (pickle: per frame; 0 = 64 KiB writes, 500 per pickle frame)")
-	mix := fmt.Sprintf("c=%d,ms=%d,g=%d,s=%d", cfg.Mix.Counter, cfg.Mix.Timer, cfg.Mix.Gauge, cfg.Mix.Set)
-	if cfg.Mix == (StatsdMix{}) {
-		mix = "c=60,ms=20,g=15,s=5"
-	}
-	fs.StringVar(&mix, "mix", mix, "statsd type weights")
-	fs.Float64Var(&cfg.Mix.SampleRate, "sample-rate", cfg.Mix.SampleRate, "sample rate claimed on c and ms lines (|@r); 0 or 1 = none")
-	fs.IntVar(&cfg.Mix.Tags, "tags", cfg.Mix.Tags, "DogStatsD tags per statsd line")
-	plumbago := fs.String("plumbago", "", "Plumbago HTTP base URL (http://127.0.0.1:8080): sets --committed, --received, --dropped and --render-url")
-	carbonRender := fs.String("carbon-render", "", "graphite-web /render URL of a carbon-cache: --committed sums carbon.agents.*.committedPoints")
-	carbonWhisper := fs.String("carbon-whisper", "", "whisper directory of a carbon-cache: --committed sums carbon.agents.*.committedPoints from its files")
-	fs.StringVar(&cfg.Committed, "committed", "", "counter of points stored: prom:URL#name, render:URL#target, sink:ADDR#name or whisper:DIR#name")
-	fs.StringVar(&cfg.Received, "received", "", "counter of points received (same syntax)")
-	fs.StringVar(&cfg.Dropped, "dropped", "", "counter of points dropped (same syntax)")
-	fs.StringVar(&cfg.RenderURL, "render-url", "", "target's /render URL for visibility probes and query load")
-	fs.DurationVar(&cfg.VisibilityEvery, "visibility-every", cfg.VisibilityEvery, "probe visibility latency this often (0 = off)")
-	fs.Float64Var(&cfg.QueryRate, "query-rate", cfg.QueryRate, "Grafana-style render requests per second alongside ingest")
-	var targets multiFlag
-	fs.Var(&targets, "query-target", "render target for query load (repeatable; default: derived from the names)")
-	fs.StringVar(&cfg.QueryFrom, "query-from", "-15min", "render 'from' for query load")
-	fs.DurationVar(&cfg.Wait, "wait", 10*time.Minute, "max wait for the committed count after the last byte")
-	fs.DurationVar(&cfg.Settle, "settle", 15*time.Second, "stop waiting when the committed count has not moved this long")
-	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
-	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
-	fs.StringVar(&cfg.VerifyWhisperDir, "verify-whisper", "", "target's whisper root: at the end, count the points stored under the prefix")
-	jsonPath := fs.String("json", "", "write the report as JSON to this file")
-	plotPath := fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
-	quiet := fs.Bool("quiet", false, "no live progress")
-	compare := fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
+	fs.Usage = func() { runUsage(fs, stderr) }
+	rf := bindRunFlags(fs, &cfg, name)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadtest: unexpected arguments %q", fs.Args())
 	}
-	if *compare != "" {
-		if err := compareMain(*compare, *plotPath, stdout); err != nil {
+	if *rf.compare != "" {
+		if err := compareMain(*rf.compare, *rf.plotPath, stdout); err != nil {
 			return fmt.Errorf("loadtest: %w", err)
 		}
 		return nil
 	}
-	cfg.Proto = Protocol(*proto)
-	cfg.Shape.Tree = shape == "tree"
-	if shape != "flat" && shape != "tree" {
-		return fmt.Errorf("loadtest: unknown shape %q (want flat or tree)", shape)
-	}
-	var err error
-	if cfg.Mix.Counter, cfg.Mix.Timer, cfg.Mix.Gauge, cfg.Mix.Set, err = parseMix(mix); err != nil {
-		return fmt.Errorf("loadtest: %w", err)
-	}
-	cfg.QueryTargets = targets
-	cfg.counterSources(*plumbago, *carbonRender, *carbonWhisper)
-	if !*quiet {
-		cfg.Progress = stderr
-	}
-	if cfg.RenderURL == "" && (cfg.QueryRate > 0 || cfg.VisibilityEvery > 0) {
-		fmt.Fprintln(stderr, "loadtest: no --render-url (or --plumbago): query load and visibility probes are off")
-		cfg.QueryRate, cfg.VisibilityEvery = 0, 0
+	if err := rf.apply(&cfg, stderr); err != nil {
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -184,15 +112,116 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if err := rep.WriteSummary(stdout); err != nil {
 		return err
 	}
-	if *jsonPath != "" {
-		if err := rep.WriteJSON(*jsonPath); err != nil {
+	if *rf.jsonPath != "" {
+		if err := rep.WriteJSON(*rf.jsonPath); err != nil {
 			return err
 		}
 	}
-	if *plotPath != "" {
-		if err := rep.WriteSVG(*plotPath); err != nil {
+	if *rf.plotPath != "" {
+		if err := rep.WriteSVG(*rf.plotPath); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// runUsage prints the usage of a run: the scenarios, then the flags.
+func runUsage(fs *flag.FlagSet, stderr io.Writer) {
+	fmt.Fprintf(stderr, "usage: plumbago loadtest [--scenario NAME] [flags]\n\nscenarios:\n")
+	for _, n := range ScenarioNames() {
+		fmt.Fprintf(stderr, "  %-10s %s\n", n, Scenarios[n].Description)
+	}
+	fmt.Fprintf(stderr, "  %-10s %s (its own flags: --scenario soak -h)\n", SoakScenario, soakDescription)
+	fmt.Fprintf(stderr, "\nflags (defaults are the chosen scenario's):\n")
+	fs.PrintDefaults()
+}
+
+// runFlags are the flags of a run that are not fields of Config, or
+// that Config holds in another form.
+type runFlags struct {
+	proto, plumbago, carbonRender, carbonWhisper *string
+	jsonPath, plotPath, compare                  *string
+	quiet                                        *bool
+	shape, mix                                   string
+	targets                                      multiFlag
+}
+
+// bindRunFlags defines a run's flags on fs, their defaults the
+// scenario's cfg; the flags that are Config fields write to cfg.
+func bindRunFlags(fs *flag.FlagSet, cfg *Config, name string) *runFlags {
+	rf := &runFlags{}
+	fs.String("scenario", name, "named workload: "+strings.Join(ScenarioNames(), ", "))
+	rf.proto = fs.String("protocol", string(cfg.Proto), "carbon-tcp, carbon-udp, pickle, statsd-udp or statsd-tcp")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "target listener host:port")
+	fs.IntVar(&cfg.Conns, "connections", cfg.Conns, "TCP connections or UDP sockets")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "target points/s over all connections (0 = as fast as the target takes)")
+	fs.IntVar(&cfg.Shape.Metrics, "metrics", cfg.Shape.Metrics, "distinct series (cardinality)")
+	fs.IntVar(&cfg.Points, "points", cfg.Points, "points per series (rounds for statsd and realtime)")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "send for this long, replaying the payload (overrides --points)")
+	fs.BoolVar(&cfg.Realtime, "realtime", cfg.Realtime, "stamp each round with the wall clock, one round per --step (default: back-fill the --points steps ending now)")
+	fs.DurationVar(&cfg.Step, "step", cfg.Step, "seconds between a series' points")
+	fs.StringVar(&cfg.Shape.Prefix, "prefix", cfg.Shape.Prefix, "metric name prefix")
+	rf.shape = "flat"
+	if cfg.Shape.Tree {
+		rf.shape = "tree"
+	}
+	fs.StringVar(&rf.shape, "shape", rf.shape, "flat (prefix.m000042) or tree (prefix.n00.m42, --fanout children per node)")
+	fs.IntVar(&cfg.Shape.Fanout, "fanout", max(cfg.Shape.Fanout, 100), "children per tree node")
+	fs.Float64Var(&cfg.Shape.Churn, "churn", cfg.Shape.Churn, "fraction of series renamed at every step (new series)")
+	fs.IntVar(&cfg.PerDatagram, "per-datagram", cfg.PerDatagram, "statsd metrics per UDP datagram")
+	fs.IntVar(&cfg.DatagramBytes, "datagram-bytes", 1432, "max carbon-udp datagram size")
+	fs.IntVar(&cfg.ChunkPoints, "batch", cfg.ChunkPoints, "max points per stream write (pickle: per frame; 0 = 64 KiB writes, 500 per pickle frame)")
+	rf.mix = fmt.Sprintf("c=%d,ms=%d,g=%d,s=%d", cfg.Mix.Counter, cfg.Mix.Timer, cfg.Mix.Gauge, cfg.Mix.Set)
+	if cfg.Mix == (StatsdMix{}) {
+		rf.mix = "c=60,ms=20,g=15,s=5"
+	}
+	fs.StringVar(&rf.mix, "mix", rf.mix, "statsd type weights")
+	fs.Float64Var(&cfg.Mix.SampleRate, "sample-rate", cfg.Mix.SampleRate, "sample rate claimed on c and ms lines (|@r); 0 or 1 = none")
+	fs.IntVar(&cfg.Mix.Tags, "tags", cfg.Mix.Tags, "DogStatsD tags per statsd line")
+	rf.plumbago = fs.String("plumbago", "", "Plumbago HTTP base URL (http://127.0.0.1:8080): sets --committed, --received, --dropped and --render-url")
+	rf.carbonRender = fs.String("carbon-render", "", "graphite-web /render URL of a carbon-cache: --committed sums carbon.agents.*.committedPoints")
+	rf.carbonWhisper = fs.String("carbon-whisper", "", "whisper directory of a carbon-cache: --committed sums carbon.agents.*.committedPoints from its files")
+	fs.StringVar(&cfg.Committed, "committed", "", "counter of points stored: prom:URL#name, render:URL#target, sink:ADDR#name or whisper:DIR#name")
+	fs.StringVar(&cfg.Received, "received", "", "counter of points received (same syntax)")
+	fs.StringVar(&cfg.Dropped, "dropped", "", "counter of points dropped (same syntax)")
+	fs.StringVar(&cfg.RenderURL, "render-url", "", "target's /render URL for visibility probes and query load")
+	fs.DurationVar(&cfg.VisibilityEvery, "visibility-every", cfg.VisibilityEvery, "probe visibility latency this often (0 = off)")
+	fs.Float64Var(&cfg.QueryRate, "query-rate", cfg.QueryRate, "Grafana-style render requests per second alongside ingest")
+	fs.Var(&rf.targets, "query-target", "render target for query load (repeatable; default: derived from the names)")
+	fs.StringVar(&cfg.QueryFrom, "query-from", "-15min", "render 'from' for query load")
+	fs.DurationVar(&cfg.Wait, "wait", 10*time.Minute, "max wait for the committed count after the last byte")
+	fs.DurationVar(&cfg.Settle, "settle", 15*time.Second, "stop waiting when the committed count has not moved this long")
+	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
+	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
+	fs.StringVar(&cfg.VerifyWhisperDir, "verify-whisper", "", "target's whisper root: at the end, count the points stored under the prefix")
+	rf.jsonPath = fs.String("json", "", "write the report as JSON to this file")
+	rf.plotPath = fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
+	rf.quiet = fs.Bool("quiet", false, "no live progress")
+	rf.compare = fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
+	return rf
+}
+
+// apply completes cfg from the parsed flags: protocol, shape, statsd
+// mix, query targets, counter sources and progress output.
+func (rf *runFlags) apply(cfg *Config, stderr io.Writer) error {
+	cfg.Proto = Protocol(*rf.proto)
+	cfg.Shape.Tree = rf.shape == "tree"
+	if rf.shape != "flat" && rf.shape != "tree" {
+		return fmt.Errorf("loadtest: unknown shape %q (want flat or tree)", rf.shape)
+	}
+	var err error
+	if cfg.Mix.Counter, cfg.Mix.Timer, cfg.Mix.Gauge, cfg.Mix.Set, err = parseMix(rf.mix); err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+	cfg.QueryTargets = rf.targets
+	cfg.counterSources(*rf.plumbago, *rf.carbonRender, *rf.carbonWhisper)
+	if !*rf.quiet {
+		cfg.Progress = stderr
+	}
+	if cfg.RenderURL == "" && (cfg.QueryRate > 0 || cfg.VisibilityEvery > 0) {
+		fmt.Fprintln(stderr, "loadtest: no --render-url (or --plumbago): query load and visibility probes are off")
+		cfg.QueryRate, cfg.VisibilityEvery = 0, 0
 	}
 	return nil
 }
