@@ -158,18 +158,10 @@ func Derive(m Machine, o Overrides) Plan {
 		p.Backend = "pebble"
 	}
 	whisper := p.Backend == "whisper"
-	why := func(field string, overridden bool, format string, args ...any) {
-		if overridden {
-			p.Reasons = append(p.Reasons, field+": set by override")
-			return
-		}
-		p.Reasons = append(p.Reasons, field+": "+fmt.Sprintf(format, args...))
-	}
-
 	// Event loops: one per usable CPU. gnet loops never block, so more loops
 	// than CPUs only adds context switches.
 	p.EventLoops = cpus
-	why("event loops", o.EventLoops > 0, "one per usable CPU (%d, %s)", cpus, orDefault(m.CPUSource, "given"))
+	p.why("event loops", o.EventLoops > 0, "one per usable CPU (%d, %s)", cpus, orDefault(m.CPUSource, "given"))
 	if o.EventLoops > 0 {
 		p.EventLoops = o.EventLoops
 	}
@@ -177,10 +169,10 @@ func Derive(m Machine, o Overrides) Plan {
 	// Storage shards.
 	if whisper {
 		p.StorageShards = clampInt(nextPow2(2*cpus), 2, 64)
-		why("storage shards", o.StorageShards > 0, "2 per CPU rounded up to a power of two: whisper writes block in file syscalls, so a second shard per CPU keeps the CPU busy while one waits on the disk")
+		p.why("storage shards", o.StorageShards > 0, "2 per CPU rounded up to a power of two: whisper writes block in file syscalls, so a second shard per CPU keeps the CPU busy while one waits on the disk")
 	} else {
 		p.StorageShards = clampInt(nextPow2(cpus), 1, 64)
-		why("storage shards", o.StorageShards > 0, "one per CPU rounded up to a power of two: pebble batches are CPU-bound")
+		p.why("storage shards", o.StorageShards > 0, "one per CPU rounded up to a power of two: pebble batches are CPU-bound")
 	}
 	if o.StorageShards > 0 {
 		p.StorageShards = o.StorageShards
@@ -190,64 +182,17 @@ func Derive(m Machine, o Overrides) Plan {
 	queues := int64(p.EventLoops) * int64(p.StorageShards)
 	chunks := mem / 64 / queues / QueueChunkBytes
 	p.QueueChunks = clampInt(prevPow2(int(min(chunks, 1<<20))), 8, 1024)
-	why("queue chunks", o.QueueChunks > 0, "1/64 of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", queues, QueueChunkBytes/KiB)
+	p.why("queue chunks", o.QueueChunks > 0, "1/64 of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", queues, QueueChunkBytes/KiB)
 	if o.QueueChunks > 0 {
 		p.QueueChunks = o.QueueChunks
 	}
 
-	// Write buffer.
-	if whisper {
-		p.WriteBufferBytes = int(clamp64(mem/4, 32*MiB, 16*GiB))
-		why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
-	} else {
-		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
-		why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts")
-	}
-	if o.WriteBufferBytes > 0 {
-		p.WriteBufferBytes = o.WriteBufferBytes
-	}
-
-	// Pebble.
-	if whisper {
-		why("pebble cache", o.PebbleCacheBytes > 0, "not used by the whisper backend")
-		why("pebble memtable", o.PebbleMemTableBytes > 0, "not used by the whisper backend")
-	} else {
-		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
-		why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
-		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
-		volume := ""
-		if o.VolumeBytes > 0 {
-			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
-			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
-		}
-		why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes; memory only, its disk is the WAL below", volume)
-	}
-	if o.PebbleCacheBytes > 0 {
-		p.PebbleCacheBytes = o.PebbleCacheBytes
-	}
-	if o.PebbleMemTableBytes > 0 {
-		p.PebbleMemTableBytes = o.PebbleMemTableBytes
-	}
-	// Disk reserved ahead of the data.
-	if whisper {
-		why("pebble WAL prealloc", false, "not used by the whisper backend")
-		p.MinFreeDiskBytes = 64 * MiB
-		why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB kept free: at or below it writes stop and wait (points stay in the write buffer and its WAL)")
-	} else {
-		p.PebbleWALPreallocBytes = roundDown(clamp64(p.PebbleMemTableBytes/16, MiB, 16*MiB), MiB)
-		why("pebble WAL prealloc", false, "the WAL file is reserved on disk ahead of its writes in chunks from 1 MiB doubling up to this (1/16 of the memtable in [1 MiB, 16 MiB]); pebble alone reserves 1.1x the memtable (%s) at a file's second write",
-			FormatBytes(p.PebbleMemTableBytes+p.PebbleMemTableBytes/10))
-		p.MinFreeDiskBytes = 64*MiB + p.PebbleMemTableBytes*5/2
-		why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB + 2.5 memtables kept free: at or below it writes stop and wait, leaving pebble room for a memtable flush and compactions (not reserved: only checked)")
-	}
-	if o.MinFreeDiskBytes > 0 {
-		p.MinFreeDiskBytes = o.MinFreeDiskBytes
-	}
+	p.deriveStorage(mem, whisper, o)
 
 	// GOMEMLIMIT: 85% of the memory limit leaves room for goroutine stacks,
 	// the kernel's socket buffers charged to the cgroup and slack.
 	p.GoMemLimit = roundDown(mem*85/100, MiB)
-	why("GOMEMLIMIT", o.GoMemLimit > 0, "85%% of the memory budget (%s, from %s), so the GC works harder before the cgroup OOM-kills", FormatBytes(mem), memSource)
+	p.why("GOMEMLIMIT", o.GoMemLimit > 0, "85%% of the memory budget (%s, from %s), so the GC works harder before the cgroup OOM-kills", FormatBytes(mem), memSource)
 	if o.GoMemLimit > 0 {
 		p.GoMemLimit = o.GoMemLimit
 	}
@@ -261,11 +206,89 @@ func Derive(m Machine, o Overrides) Plan {
 	if m.RmemMax > 0 && m.RmemMax < int64(p.SocketRecvBuffer) {
 		note = fmt.Sprintf("; the kernel caps it at net.core.rmem_max=%d until you raise it", m.RmemMax)
 	}
-	why("socket recv buffer", o.SocketRecvBuffer > 0, "1/256 of memory in [1 MiB, 32 MiB]: absorbs UDP bursts while a loop is busy%s", note)
+	p.why("socket recv buffer", o.SocketRecvBuffer > 0, "1/256 of memory in [1 MiB, 32 MiB]: absorbs UDP bursts while a loop is busy%s", note)
 	if o.SocketRecvBuffer > 0 {
 		p.SocketRecvBuffer = o.SocketRecvBuffer
 	}
 
+	p.deriveConns(m, o)
+	p.StatsdTimerSamples = StatsdTimerSampleBudget(mem)
+	p.why("statsd timer samples", false, "1/32 of the memory budget at %d bytes a sample, in [64Ki, 64Mi] (timerSampleBudget in [statsd] overrides)", StatsdSampleBytes)
+	p.QueryMemoryBytes = QueryMemoryBudget(mem)
+	p.why("query memory", o.QueryMemoryBytes > 0, "1/4 of the memory budget in [64 MiB, 16 GiB]")
+	if o.QueryMemoryBytes > 0 {
+		p.QueryMemoryBytes = o.QueryMemoryBytes
+	}
+	p.why("memory budget", o.MemoryBudget > 0, "all of the memory the machine gives the process (%s); every size above is a share of it", memSource)
+	return p
+}
+
+// why records the reason for one field of the plan: the rule that sized
+// it, or that an override set it.
+func (p *Plan) why(field string, overridden bool, format string, args ...any) {
+	if overridden {
+		p.Reasons = append(p.Reasons, field+": set by override")
+		return
+	}
+	p.Reasons = append(p.Reasons, field+": "+fmt.Sprintf(format, args...))
+}
+
+// deriveStorage sizes the write buffer, pebble's cache and memtable and
+// the disk kept ahead of the data from the memory budget mem.
+func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
+	// Write buffer.
+	if whisper {
+		p.WriteBufferBytes = int(clamp64(mem/4, 32*MiB, 16*GiB))
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
+	} else {
+		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts")
+	}
+	if o.WriteBufferBytes > 0 {
+		p.WriteBufferBytes = o.WriteBufferBytes
+	}
+
+	// Pebble.
+	if whisper {
+		p.why("pebble cache", o.PebbleCacheBytes > 0, "not used by the whisper backend")
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "not used by the whisper backend")
+	} else {
+		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
+		p.why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
+		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
+		volume := ""
+		if o.VolumeBytes > 0 {
+			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
+			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
+		}
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes; memory only, its disk is the WAL below", volume)
+	}
+	if o.PebbleCacheBytes > 0 {
+		p.PebbleCacheBytes = o.PebbleCacheBytes
+	}
+	if o.PebbleMemTableBytes > 0 {
+		p.PebbleMemTableBytes = o.PebbleMemTableBytes
+	}
+	// Disk reserved ahead of the data.
+	if whisper {
+		p.why("pebble WAL prealloc", false, "not used by the whisper backend")
+		p.MinFreeDiskBytes = 64 * MiB
+		p.why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB kept free: at or below it writes stop and wait (points stay in the write buffer and its WAL)")
+	} else {
+		p.PebbleWALPreallocBytes = roundDown(clamp64(p.PebbleMemTableBytes/16, MiB, 16*MiB), MiB)
+		p.why("pebble WAL prealloc", false, "the WAL file is reserved on disk ahead of its writes in chunks from 1 MiB doubling up to this (1/16 of the memtable in [1 MiB, 16 MiB]); pebble alone reserves 1.1x the memtable (%s) at a file's second write",
+			FormatBytes(p.PebbleMemTableBytes+p.PebbleMemTableBytes/10))
+		p.MinFreeDiskBytes = 64*MiB + p.PebbleMemTableBytes*5/2
+		p.why("free-disk reserve", o.MinFreeDiskBytes > 0, "64 MiB + 2.5 memtables kept free: at or below it writes stop and wait, leaving pebble room for a memtable flush and compactions (not reserved: only checked)")
+	}
+	if o.MinFreeDiskBytes > 0 {
+		p.MinFreeDiskBytes = o.MinFreeDiskBytes
+	}
+}
+
+// deriveConns shares what RLIMIT_NOFILE allows between ingest and HTTP
+// connections.
+func (p *Plan) deriveConns(m Machine, o Overrides) {
 	// Connections: what RLIMIT_NOFILE leaves after a reserve for storage
 	// (pebble keeps up to 1000 tables open), logs and the process, 3/4 to
 	// ingest and 1/4 to HTTP.
@@ -277,23 +300,14 @@ func Derive(m Machine, o Overrides) Plan {
 	rest := max(nofile-reserve, 2)
 	p.MaxIngestConns = int(rest * 3 / 4)
 	p.MaxHTTPConns = int(rest - rest*3/4)
-	why("ingest connections", o.MaxIngestConns > 0, "3/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
+	p.why("ingest connections", o.MaxIngestConns > 0, "3/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
 	if o.MaxIngestConns > 0 {
 		p.MaxIngestConns = o.MaxIngestConns
 	}
-	why("http connections", o.MaxHTTPConns > 0, "1/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
+	p.why("http connections", o.MaxHTTPConns > 0, "1/4 of the %s %d less %d kept for storage and the process", src, nofile, reserve)
 	if o.MaxHTTPConns > 0 {
 		p.MaxHTTPConns = o.MaxHTTPConns
 	}
-	p.StatsdTimerSamples = StatsdTimerSampleBudget(mem)
-	why("statsd timer samples", false, "1/32 of the memory budget at %d bytes a sample, in [64Ki, 64Mi] (timerSampleBudget in [statsd] overrides)", StatsdSampleBytes)
-	p.QueryMemoryBytes = QueryMemoryBudget(mem)
-	why("query memory", o.QueryMemoryBytes > 0, "1/4 of the memory budget in [64 MiB, 16 GiB]")
-	if o.QueryMemoryBytes > 0 {
-		p.QueryMemoryBytes = o.QueryMemoryBytes
-	}
-	why("memory budget", o.MemoryBudget > 0, "all of the memory the machine gives the process (%s); every size above is a share of it", memSource)
-	return p
 }
 
 func orDefault(s, d string) string {

@@ -33,7 +33,6 @@ var longFuncsNotYetSplit = map[string]bool{
 	"query/graph lineGraph.draw":        true,
 	"query/graph lineGraph.drawLines":   true,
 	"storage/whisper Store.writeSeries": true,
-	"tuning Derive":                     true,
 }
 
 // TestFunctionLength lists the module's non-test functions over
