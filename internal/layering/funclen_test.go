@@ -31,7 +31,6 @@ var longFuncsNotYetSplit = map[string]bool{
 	"query/api API.carbonapiRender":     true,
 	"query/api API.find":                true,
 	"query/graph lineGraph.draw":        true,
-	"query/graph lineGraph.drawLines":   true,
 	"storage/whisper Store.writeSeries": true,
 }
 

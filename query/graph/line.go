@@ -673,6 +673,27 @@ func (g *lineGraph) drawLines() {
 	width := g.lineWidth
 	c.setLineWidth(width)
 	c.setDash(nil, 0)
+	g.stackSeries()
+	c.setLineWidth(1)
+	c.rectangle(g.area.xmin, g.area.ymin, g.area.xmax-g.area.xmin, g.area.ymax-g.area.ymin)
+	c.clip()
+	c.setLineWidth(width)
+	c.save()
+	restored := false
+	for _, s := range g.data {
+		if !s.opts.stacked && !restored {
+			restored = true
+			c.restore()
+		}
+		g.setSeriesStyle(s)
+		g.drawSeries(s, width)
+	}
+}
+
+// stackSeries orders the stacked series first, stacks them as areaMode
+// says and, with areaAlpha, adds each area's outline as a series of
+// its own.
+func (g *lineGraph) stackSeries() {
 	single := false
 	for _, s := range g.data {
 		if s.opts.stacked {
@@ -733,120 +754,120 @@ func (g *lineGraph) drawLines() {
 		}
 		g.data = append(g.data, strokes...)
 	}
-	c.setLineWidth(1)
-	c.rectangle(g.area.xmin, g.area.ymin, g.area.xmax-g.area.xmin, g.area.ymax-g.area.ymin)
-	c.clip()
-	c.setLineWidth(width)
-	c.save()
-	restored := false
-	for _, s := range g.data {
-		if !s.opts.stacked && !restored {
-			restored = true
-			c.restore()
-		}
-		if s.opts.lineWidth.set {
-			c.setLineWidth(s.opts.lineWidth.v)
-		}
-		if s.opts.dashed.set && s.opts.dashed.v > 0 {
-			c.setDash([]float64{s.opts.dashed.v}, 1)
-		} else {
-			c.setDash(nil, 0)
-		}
-		missing := float64(s.start-g.startTime) / float64(s.step)
-		shift := s.xStep * (missing / float64(s.vpp))
-		x := g.area.xmin + shift + g.lineWidth/2
-		y := g.area.ymin
-		startX := x
-		if s.opts.invisible {
-			c.setColor(mustColor(s.color, 0, true))
-		} else {
-			a := 1.0
-			if s.opts.alpha.set && s.opts.alpha.v != 0 {
-				a = s.opts.alpha.v
-			}
-			c.setColor(mustColor(s.color, a, false))
-		}
-		side := g.seriesSide(s)
-		nones := 0
-		for idx, v := range s.consolidated() {
-			if math.IsNaN(v) && g.p.DrawNullAsZero {
-				v = 0
-			}
-			if math.IsNaN(v) {
-				if nones == 0 {
-					c.lineTo(x, y)
-					if s.opts.stacked {
-						y0, ok := g.yCoord(0, side)
-						if !ok {
-							y0 = 0
-						}
-						g.fillAreaAndClip(x, y, startX, y0)
-					}
-				}
-				x += s.xStep
-				nones++
-				continue
-			}
-			yy, ok := g.yCoord(v, side)
-			if !ok {
-				// no place on a log scale: a gap
-				if nones == 0 {
-					c.lineTo(x, y)
-				}
-				x += s.xStep
-				nones++
-				continue
-			}
-			y = math.Max(yy, 0)
-			if s.opts.drawAsInfinite && v > 0 {
-				c.moveTo(x, g.area.ymax)
-				c.lineTo(x, g.area.ymin)
-				c.stroke()
-				x += s.xStep
-				continue
-			}
-			if nones > 0 {
-				startX = x
-			}
-			switch g.lineMode {
-			case "staircase":
-				if nones > 0 {
-					c.moveTo(x, y)
-				} else {
-					c.lineTo(x, y)
-				}
-				x += s.xStep
-				c.lineTo(x, y)
-			case "slope":
-				if nones > 0 {
-					c.moveTo(x, y)
-				}
-				c.lineTo(x, y)
-				x += s.xStep
-			case "connected":
-				if float64(nones) > g.p.ConnectedLimit || nones == idx {
-					c.moveTo(x, y)
-				}
-				c.lineTo(x, y)
-				x += s.xStep
-			}
-			nones = 0
-		}
-		if s.opts.stacked {
-			xPos := x
-			if g.lineMode != "staircase" {
-				xPos = x - s.xStep
-			}
-			y0, ok := g.yCoord(0, side)
-			if !ok {
-				y0 = 0
-			}
-			g.fillAreaAndClip(xPos, y, startX, y0)
-		} else {
-			c.stroke()
-		}
-		c.setLineWidth(width)
+}
+
+// setSeriesStyle sets the line width, dash and colour of series s.
+func (g *lineGraph) setSeriesStyle(s *gseries) {
+	c := g.c
+	if s.opts.lineWidth.set {
+		c.setLineWidth(s.opts.lineWidth.v)
 	}
+	if s.opts.dashed.set && s.opts.dashed.v > 0 {
+		c.setDash([]float64{s.opts.dashed.v}, 1)
+	} else {
+		c.setDash(nil, 0)
+	}
+	if s.opts.invisible {
+		c.setColor(mustColor(s.color, 0, true))
+	} else {
+		a := 1.0
+		if s.opts.alpha.set && s.opts.alpha.v != 0 {
+			a = s.opts.alpha.v
+		}
+		c.setColor(mustColor(s.color, a, false))
+	}
+}
+
+// drawSeries draws series s as a line (its gaps where values are missing
+// or have no place on the scale) or, stacked, as a filled area; the line
+// width is width again afterwards.
+func (g *lineGraph) drawSeries(s *gseries, width float64) {
+	c := g.c
+	missing := float64(s.start-g.startTime) / float64(s.step)
+	shift := s.xStep * (missing / float64(s.vpp))
+	x := g.area.xmin + shift + g.lineWidth/2
+	y := g.area.ymin
+	startX := x
+	side := g.seriesSide(s)
+	nones := 0
+	for idx, v := range s.consolidated() {
+		if math.IsNaN(v) && g.p.DrawNullAsZero {
+			v = 0
+		}
+		if math.IsNaN(v) {
+			if nones == 0 {
+				c.lineTo(x, y)
+				if s.opts.stacked {
+					y0, ok := g.yCoord(0, side)
+					if !ok {
+						y0 = 0
+					}
+					g.fillAreaAndClip(x, y, startX, y0)
+				}
+			}
+			x += s.xStep
+			nones++
+			continue
+		}
+		yy, ok := g.yCoord(v, side)
+		if !ok {
+			// no place on a log scale: a gap
+			if nones == 0 {
+				c.lineTo(x, y)
+			}
+			x += s.xStep
+			nones++
+			continue
+		}
+		y = math.Max(yy, 0)
+		if s.opts.drawAsInfinite && v > 0 {
+			c.moveTo(x, g.area.ymax)
+			c.lineTo(x, g.area.ymin)
+			c.stroke()
+			x += s.xStep
+			continue
+		}
+		if nones > 0 {
+			startX = x
+		}
+		switch g.lineMode {
+		case "staircase":
+			if nones > 0 {
+				c.moveTo(x, y)
+			} else {
+				c.lineTo(x, y)
+			}
+			x += s.xStep
+			c.lineTo(x, y)
+		case "slope":
+			if nones > 0 {
+				c.moveTo(x, y)
+			}
+			c.lineTo(x, y)
+			x += s.xStep
+		case "connected":
+			if float64(nones) > g.p.ConnectedLimit || nones == idx {
+				c.moveTo(x, y)
+			}
+			c.lineTo(x, y)
+			x += s.xStep
+		}
+		nones = 0
+	}
+	if s.opts.stacked {
+		xPos := x
+		if g.lineMode != "staircase" {
+			xPos = x - s.xStep
+		}
+		y0, ok := g.yCoord(0, side)
+		if !ok {
+			y0 = 0
+		}
+		g.fillAreaAndClip(xPos, y, startX, y0)
+	} else {
+		c.stroke()
+	}
+	c.setLineWidth(width)
 }
 
 // fillAreaAndClip fills the area under the current path down to
