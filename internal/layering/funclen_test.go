@@ -30,7 +30,6 @@ var longFuncTables = map[string]string{
 var longFuncsNotYetSplit = map[string]bool{
 	"query/api API.carbonapiRender":     true,
 	"query/api API.find":                true,
-	"query/graph lineGraph.draw":        true,
 	"storage/whisper Store.writeSeries": true,
 }
 

@@ -82,29 +82,8 @@ type lineGraph struct {
 
 func (g *lineGraph) draw(list []*query.Series) error {
 	p := g.p
-	for _, s := range list {
-		gs := &gseries{src: s, name: s.Name, start: s.Start, end: s.End, step: s.Step,
-			values: append([]float64(nil), s.Values...), vpp: max(s.ValuesPerPoint, 1), color: s.Color}
-		o := s.Graph
-		gs.opts = seriesOpts{stacked: o.Stacked, invisible: o.Invisible, secondYAxis: o.SecondYAxis, drawAsInfinite: o.DrawAsInfinite}
-		if o.HasAlpha {
-			gs.opts.alpha = optFloat{o.Alpha, true}
-		}
-		if o.HasLineWidth {
-			gs.opts.lineWidth = optFloat{o.LineWidth, true}
-		}
-		if o.Dashed != 0 {
-			gs.opts.dashed = optFloat{o.Dashed, true}
-		}
-		if gs.color != "" {
-			if _, err := parseColor(gs.color, 1, false); err != nil {
-				return perr("color", "%s", err.Error())
-			}
-		}
-		if gs.step <= 0 {
-			gs.step = 1
-		}
-		g.data = append(g.data, gs)
+	if err := g.addSeries(list); err != nil {
+		return err
 	}
 	if len(g.data) > 0 {
 		st, en := g.data[0].start, g.data[0].end
@@ -160,6 +139,47 @@ func (g *lineGraph) draw(list []*query.Series) error {
 			}
 		}
 	}
+	g.styleSeries()
+	g.drawTitles(title, vtitle)
+
+	if !hideLegend {
+		g.drawSeriesLegend()
+	}
+	if !hideAxes && !hideXAxis {
+		g.area.ymax -= g.cur.extents().ascent * 2
+	}
+	g.setTimeRange()
+	g.drawn = true
+	if g.timeRange <= 0 {
+		return graphErr("the time range holds a single point in lineMode %s", g.lineMode)
+	}
+	if err := g.consolidate(); err != nil {
+		return err
+	}
+	if err := g.fitAxes(); err != nil {
+		return err
+	}
+	g.setupXAxis()
+	if n := max(len(g.yLabelValues), len(g.yLabelValuesL)) * max(g.p.MinorY, 0); !hideAxes && !hideGrid && n > maxMinorLines {
+		return graphErr("%d minor grid lines, at most %d (fewer y labels or a smaller minorY)", n, maxMinorLines)
+	}
+	if !hideAxes {
+		g.drawLabels()
+		if !hideGrid {
+			g.c.header("grid")
+			g.drawGridLines()
+		}
+	}
+	g.c.header("lines")
+	g.drawLines()
+	return nil
+}
+
+// styleSeries gives each series the line width, dash and colour of its
+// axis (leftWidth, rightColor... when there are two y axes), then a
+// colour from the palette to those still without one.
+func (g *lineGraph) styleSeries() {
+	p := g.p
 	if g.secondYAxis {
 		for _, s := range g.data {
 			w, d, c := p.leftWidth, p.leftDashed, p.leftColor
@@ -183,6 +203,41 @@ func (g *lineGraph) draw(list []*query.Series) error {
 			s.color = g.nextColor()
 		}
 	}
+}
+
+// addSeries adds the series of list to g.data with their graph options,
+// refusing a colour that does not parse.
+func (g *lineGraph) addSeries(list []*query.Series) error {
+	for _, s := range list {
+		gs := &gseries{src: s, name: s.Name, start: s.Start, end: s.End, step: s.Step,
+			values: append([]float64(nil), s.Values...), vpp: max(s.ValuesPerPoint, 1), color: s.Color}
+		o := s.Graph
+		gs.opts = seriesOpts{stacked: o.Stacked, invisible: o.Invisible, secondYAxis: o.SecondYAxis, drawAsInfinite: o.DrawAsInfinite}
+		if o.HasAlpha {
+			gs.opts.alpha = optFloat{o.Alpha, true}
+		}
+		if o.HasLineWidth {
+			gs.opts.lineWidth = optFloat{o.LineWidth, true}
+		}
+		if o.Dashed != 0 {
+			gs.opts.dashed = optFloat{o.Dashed, true}
+		}
+		if gs.color != "" {
+			if _, err := parseColor(gs.color, 1, false); err != nil {
+				return perr("color", "%s", err.Error())
+			}
+		}
+		if gs.step <= 0 {
+			gs.step = 1
+		}
+		g.data = append(g.data, gs)
+	}
+	return nil
+}
+
+// drawTitles draws the title and the vertical titles in the title font.
+func (g *lineGraph) drawTitles(title, vtitle string) {
+	p := g.p
 	titleFont := g.font
 	titleFont.size = g.font.size + math.Floor(math.Log(g.font.size))
 	g.cur = titleFont
@@ -197,25 +252,29 @@ func (g *lineGraph) draw(list []*query.Series) error {
 		g.drawVTitle(unquotePlus(p.VTitleRight), true)
 	}
 	g.cur = g.font
+}
 
-	if !hideLegend {
-		var elems []legendElem
-		for _, s := range g.data {
-			if s.name == "" {
-				continue
-			}
-			if p.HideNullFromLegend && allNaN(s.consolidated()) {
-				continue
-			}
-			elems = append(elems, legendElem{unquotePlus(s.name), s.color, s.opts.secondYAxis})
+// drawSeriesLegend draws the legend of the named series.
+func (g *lineGraph) drawSeriesLegend() {
+	p := g.p
+	var elems []legendElem
+	for _, s := range g.data {
+		if s.name == "" {
+			continue
 		}
-		if len(elems) > 0 {
-			g.drawLegend(elems, p.UniqueLegend, g.secondYAxis)
+		if p.HideNullFromLegend && allNaN(s.consolidated()) {
+			continue
 		}
+		elems = append(elems, legendElem{unquotePlus(s.name), s.color, s.opts.secondYAxis})
 	}
-	if !hideAxes && !hideXAxis {
-		g.area.ymax -= g.cur.extents().ascent * 2
+	if len(elems) > 0 {
+		g.drawLegend(elems, p.UniqueLegend, g.secondYAxis)
 	}
+}
+
+// setTimeRange sets the time range the series span (to the last point
+// in the slope and connected modes, past it in staircase).
+func (g *lineGraph) setTimeRange() {
 	g.startTime = g.data[0].start
 	g.endTime = math.MinInt64
 	for _, s := range g.data {
@@ -227,13 +286,11 @@ func (g *lineGraph) draw(list []*query.Series) error {
 		}
 	}
 	g.timeRange = g.endTime - g.startTime
-	g.drawn = true
-	if g.timeRange <= 0 {
-		return graphErr("the time range holds a single point in lineMode %s", g.lineMode)
-	}
-	if err := g.consolidate(); err != nil {
-		return err
-	}
+}
+
+// fitAxes sets the y axes up, again after each consolidation while the
+// labels change the plot's width.
+func (g *lineGraph) fitAxes() error {
 	g.c.header("axes")
 	curMin, curMax := g.area.xmin, g.area.xmax
 	if err := g.setupYAxes(); err != nil {
@@ -251,19 +308,6 @@ func (g *lineGraph) draw(list []*query.Series) error {
 			return err
 		}
 	}
-	g.setupXAxis()
-	if n := max(len(g.yLabelValues), len(g.yLabelValuesL)) * max(g.p.MinorY, 0); !hideAxes && !hideGrid && n > maxMinorLines {
-		return graphErr("%d minor grid lines, at most %d (fewer y labels or a smaller minorY)", n, maxMinorLines)
-	}
-	if !hideAxes {
-		g.drawLabels()
-		if !hideGrid {
-			g.c.header("grid")
-			g.drawGridLines()
-		}
-	}
-	g.c.header("lines")
-	g.drawLines()
 	return nil
 }
 
