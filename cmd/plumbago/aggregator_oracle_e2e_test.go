@@ -182,7 +182,7 @@ MAX_AGGREGATION_INTERVALS = 5
 			}()
 			p := startPlumbago(t, bin, "--carbon-config", conf, "--data-dir", filepath.Join(dir, "plumbago"))
 			defer p.stop(t)
-			if !strings.Contains(p.log.String(), fmt.Sprintf("key=FORWARD_ALL value=%s effect=honoured", forwardAll)) {
+			if !p.waitLog(fmt.Sprintf("key=FORWARD_ALL value=%s effect=honoured", forwardAll)) {
 				t.Fatalf("plumbago did not take FORWARD_ALL from carbon.conf:\n%s", p.log)
 			}
 

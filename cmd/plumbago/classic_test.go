@@ -201,7 +201,7 @@ func TestCarbonConfUDPOff(t *testing.T) {
 	if got := readAll(t, "http://"+p.http+"/metrics/find?query=*&format=completer"); strings.Contains(got, "udp") || !strings.Contains(got, "tcp") {
 		t.Fatalf("find: %s", got)
 	}
-	if !strings.Contains(p.log.String(), `key=ENABLE_UDP_LISTENER value=False effect=honoured`) {
+	if !p.waitLog(`key=ENABLE_UDP_LISTENER value=False effect=honoured`) {
 		t.Fatalf("start log lacks the ENABLE_UDP_LISTENER note:\n%s", p.log)
 	}
 	// check-config prints the same report and passes.

@@ -68,7 +68,39 @@ type proc struct {
 	cmd    *exec.Cmd
 	http   string
 	carbon string
-	log    *strings.Builder
+	log    *procLog
+}
+
+// procLog holds a child's combined output. exec copies the output in from
+// its own goroutine while a test reads it, so both go through a lock.
+type procLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *procLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *procLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitLog reports whether the child's output contains s within 30 s: a line
+// logged before /healthz answered may still be on its way through the pipe.
+func (p *proc) waitLog(s string) bool {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.log.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // startPlumbago runs the binary with loopback ports and waits for /healthz.
@@ -96,7 +128,7 @@ func launchPlumbago(t *testing.T, bin string, extra ...string) *proc {
 	p := &proc{
 		http:   fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
 		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
-		log:    &strings.Builder{},
+		log:    &procLog{},
 	}
 	args := append([]string{"serve",
 		"--http-addr", p.http, "--carbon-addr", p.carbon,

@@ -165,7 +165,7 @@ func TestBasicAuthFailureLimit(t *testing.T) {
 	if c := readAll(t, "http://"+p.http+"/healthz"); c != "ok\n" {
 		t.Fatalf("/healthz while limited: %q", c)
 	}
-	if !strings.Contains(p.log.String(), "basic auth on the HTTP API") {
+	if !p.waitLog("basic auth on the HTTP API") {
 		t.Fatalf("no start-up line:\n%s", p.log)
 	}
 }

@@ -122,7 +122,7 @@ func TestSchemasReload(t *testing.T) {
 	if got := p.metric(t, "plumbago_points_committed_total"); got != float64(sent) {
 		t.Errorf("committed %v points; sent %d", got, sent)
 	}
-	if !strings.Contains(p.log.String(), `section [all]: parsing retention \"banana\"`) {
+	if !p.waitLog(`section [all]: parsing retention \"banana\"`) {
 		t.Errorf("the failed reload does not say why:\n%s", p.log)
 	}
 }

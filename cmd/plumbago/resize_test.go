@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -169,7 +168,7 @@ whisper.update_many(sys.argv[1], [(int(sys.argv[2]), 4.0), (int(sys.argv[2]) + 1
 	if fmt.Sprint(in.Archives) != "[60:1440]" || in.Method.String() != "sum" || in.XFilesFactor != 0 {
 		t.Errorf("after resize on start the header says %v %s %g; want [60:1440] sum 0", in.Archives, in.Method, in.XFilesFactor)
 	}
-	if !strings.Contains(p.log.String(), "msg=\"resize on start\" series=1 resized=1") {
+	if !p.waitLog("msg=\"resize on start\" series=1 resized=1") {
 		t.Errorf("log lacks the resize summary:\n%s", p.log)
 	}
 }

@@ -144,7 +144,7 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	if got := p.metric(t, "plumbago_series_counted"); got != 8 {
 		t.Fatalf("series counted = %v; want 8", got)
 	}
-	if !strings.Contains(p.log.String(), "series limit: rejected") {
+	if !p.waitLog("series limit: rejected") {
 		t.Fatalf("no rejection logged:\n%s", p.log)
 	}
 	p.stop(t)
@@ -293,7 +293,7 @@ func testMaxUpdatesPerSecond(t *testing.T, bin string) {
 			if backend == "whisper" && throttled == 0 {
 				t.Error("40 series at 10 updates a second were never put off")
 			}
-			if backend == "pebble" && (throttled != 0 || !strings.Contains(p.log.String(), "--max-updates-per-second has no effect with pebble")) {
+			if backend == "pebble" && (throttled != 0 || !p.waitLog("--max-updates-per-second has no effect with pebble")) {
 				t.Errorf("pebble: throttled %v; log:\n%s", throttled, p.log)
 			}
 			p.stop(t)
