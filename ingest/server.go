@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,6 +87,11 @@ type Listener struct {
 	Network string // "tcp" or "udp"
 	Addr    string // host:port; the port must be fixed (not 0)
 	Handler Handler
+	// Shed (UDP only): drop this listener's datagrams while
+	// Config.ShedUDP reports true, for a handler whose sink would block the
+	// event loop then (carbon plaintext; statsd aggregates in memory and
+	// need not).
+	Shed bool
 }
 
 // Config sizes the network core.
@@ -109,6 +115,12 @@ type Config struct {
 	// IdleTimeout closes a TCP connection that sent nothing for this long
 	// (counted in ListenerStats). 0 means never.
 	IdleTimeout time.Duration
+	// ShedUDP, when set, is asked before each datagram of a Shed listener:
+	// while it reports true (storage takes no writes and the write buffer
+	// is full, so the sink would block the event loop) the datagram is
+	// dropped unread and its lines are counted in Server.UDPShedLines.
+	// It must be cheap: it runs per datagram.
+	ShedUDP func() bool
 	// NewSink creates the sink of one event loop. Required.
 	NewSink func() SinkFlusher
 	// Logger. Default slog.Default().
@@ -168,6 +180,9 @@ type Server struct {
 	// own read); UDPBatched those read by the recvmmsg drain that follows
 	// each of them (Linux).
 	UDPDatagrams, UDPBatched atomic.Uint64
+	// UDPShedLines counts the lines of UDP datagrams dropped because
+	// Config.ShedUDP reported that storage could not take them.
+	UDPShedLines atomic.Uint64
 }
 
 // NewServer validates the listeners. Start runs it.
@@ -459,7 +474,11 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	l := s.loopFast(c.EventLoop())
 	h := l.handlers[s.lhIndex[li]]
 	data, _ := c.Next(-1)
-	h.Datagram(data, c.RemoteAddr())
+	handle := h.Datagram
+	if s.listeners[li].Shed && s.cfg.ShedUDP != nil && s.cfg.ShedUDP() {
+		handle = s.shedDatagram
+	}
+	handle(data, c.RemoteAddr())
 	s.UDPDatagrams.Add(1)
 	if l.udp == nil {
 		l.udp = newUDPBatch(s.cfg.ReadBufferCap)
@@ -475,12 +494,21 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 		}
 	}
 	if !s.cfg.NoRecvmmsg {
-		if n := l.udp.drain(c.Fd(), h.Datagram); n > 0 {
+		if n := l.udp.drain(c.Fd(), handle); n > 0 {
 			s.UDPBatched.Add(uint64(n))
 		}
 	}
 	l.sink.Flush()
 	return gnet.None
+}
+
+// shedDatagram drops a datagram storage cannot take, counting its lines.
+func (s *Server) shedDatagram(data []byte, _ net.Addr) {
+	n := bytes.Count(data, []byte{'\n'})
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	s.UDPShedLines.Add(uint64(n))
 }
 
 func (s *Server) loopFast(el gnet.EventLoop) *Loop {

@@ -346,7 +346,7 @@ func (s *server) startIngest() error {
 		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "tcp", Addr: cfg.CarbonAddr, Handler: s.line})
 	}
 	if udp := carbonUDPAddr(cfg); udp != "" {
-		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line})
+		listeners = append(listeners, ingest.Listener{Name: "carbon", Network: "udp", Addr: udp, Handler: s.line, Shed: true})
 	}
 	for _, c := range s.components {
 		listeners = append(listeners, c.listeners()...)
@@ -358,6 +358,7 @@ func (s *server) startIngest() error {
 		SocketRecvBuffer: s.plan.SocketRecvBuffer,
 		MaxConns:         maxConns,
 		IdleTimeout:      idle,
+		ShedUDP:          s.cache.Stalled,
 		NewSink:          s.newLoopSink,
 		Logger:           s.log,
 	}, listeners)
@@ -454,7 +455,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	st := s.cache.Stats()
 	p.counter("plumbago_points_received_total", "Points accepted from every source.", st.Received)
 	p.counter("plumbago_points_committed_total", "Points written to the storage backend (queryable from disk).", st.Committed)
-	drops := map[string]uint64{"store_error": st.WriteErrors}
+	drops := map[string]uint64{"store_error": st.WriteErrors, "udp_storage_unavailable": s.ingest.UDPShedLines.Load()}
 	for _, r := range line.Reasons() {
 		drops[r.String()] = s.line.Rejected(r)
 	}
@@ -520,6 +521,12 @@ func (s *server) shutdown() error {
 		close(s.watchStop)
 	}
 	var errs []error
+	if s.storageRefuses() {
+		// Storage takes no writes: event loops blocked on the full buffer
+		// would hold the listeners' stop for its whole timeout.
+		s.log.Warn("storage takes no writes: letting ingest stop without waiting for room in the write buffer")
+		s.cache.LiftBackPressure()
+	}
 	if err := s.ingest.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -541,6 +548,16 @@ func (s *server) shutdown() error {
 	st := s.cache.Stats()
 	s.log.Info("plumbago stopped", "received", st.Received, "committed", st.Committed)
 	return errors.Join(errs...)
+}
+
+// storageRefuses reports whether the write buffer or the backend says
+// storage takes no writes now (no space, read-only).
+func (s *server) storageRefuses() bool {
+	if s.cache.Health() != nil {
+		return true
+	}
+	h, ok := s.store.(healthReporter)
+	return ok && h.Health() != nil
 }
 
 // reload re-reads the file-based settings that can change under a running

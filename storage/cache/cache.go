@@ -152,10 +152,14 @@ type Cache struct {
 	updates      updateBucket
 	throttled    atomic.Uint64
 
-	mu        sync.Mutex // guards producers registration
-	closed    atomic.Bool
-	consumers sync.WaitGroup
-	writers   sync.WaitGroup
+	mu      sync.Mutex // guards producers registration
+	closed  atomic.Bool
+	unpaced atomic.Bool // LiftBackPressure: take chunks past MaxBufferedPoints
+	// walLogAt (unix ns) and walLogQuiet rate-limit WAL failure logs.
+	walLogAt    atomic.Int64
+	walLogQuiet atomic.Uint64
+	consumers   sync.WaitGroup
+	writers     sync.WaitGroup
 }
 
 // maxRecycledPoints bounds the buffer a series keeps between writes.
@@ -327,7 +331,7 @@ func (c *Cache) syncLoop() {
 			if err := sh.wal.sync(); err != nil {
 				ok = false
 				c.walFailed(err)
-				c.opts.Logger.Error("syncing write-ahead log", "err", err)
+				c.logWALError("syncing write-ahead log", err)
 			}
 		}
 		if ok {
@@ -511,7 +515,7 @@ func (sh *shard) consume() {
 				if ch == nil {
 					break
 				}
-				for c.buffered.Load() >= maxBuffered && !c.closed.Load() {
+				for c.buffered.Load() >= maxBuffered && !c.closed.Load() && !c.unpaced.Load() {
 					select {
 					case sh.flushNow <- struct{}{}:
 					default:

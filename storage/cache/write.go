@@ -65,7 +65,7 @@ func (sh *shard) writeOnce(force, final bool) {
 		seq, err := sh.wal.rotate()
 		if err != nil {
 			c.walFailed(err)
-			c.opts.Logger.Error("rotating write-ahead log", "err", err)
+			c.logWALError("rotating write-ahead log", err)
 		} else {
 			walSeq, rotated = seq, true
 		}
@@ -297,6 +297,23 @@ func (sh *shard) trimBound(walSeq uint64) (uint64, bool) {
 	return bound, true
 }
 
+// walLogEvery is the least time between two logged WAL failures: on a
+// failed volume every sync and rotation of every shard fails.
+const walLogEvery = 10 * time.Second
+
+// logWALError logs a WAL failure, at most once per walLogEvery; the line
+// says how many were not logged since the last one (all are counted in
+// Stats.WALErrors).
+func (c *Cache) logWALError(msg string, err error) {
+	now := time.Now().UnixNano()
+	last := c.walLogAt.Load()
+	if now-last < int64(walLogEvery) || !c.walLogAt.CompareAndSwap(last, now) {
+		c.walLogQuiet.Add(1)
+		return
+	}
+	c.opts.Logger.Error(msg, "err", err, "not_logged_since_last", c.walLogQuiet.Swap(0))
+}
+
 // walFailed records a WAL failure for Health.
 func (c *Cache) walFailed(err error) {
 	c.walErrors.Add(1)
@@ -324,6 +341,28 @@ func (c *Cache) Health() error {
 		errs = append(errs, fmt.Errorf("write-ahead log: %w", *p))
 	}
 	return errors.Join(errs...)
+}
+
+// LiftBackPressure lets producers blocked on a full buffer through: the
+// shards take their chunks past MaxBufferedPoints from now on. For
+// shutdown while the store takes no writes, so that ingest stops at once
+// instead of waiting for room that will not come; the memory it adds is
+// what the stopping listeners still hand over.
+func (c *Cache) LiftBackPressure() {
+	c.unpaced.Store(true)
+	for _, sh := range c.shards {
+		select {
+		case sh.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stalled reports whether the write buffer is full while the store takes
+// no writes (series wait for it): a producer adding points now would block
+// until storage comes back. It is cheap enough to ask per UDP datagram.
+func (c *Cache) Stalled() bool {
+	return c.buffered.Load() >= int64(c.opts.MaxBufferedPoints) && c.waitingSeries() > 0
 }
 
 func (c *Cache) waitingSeries() int64 {

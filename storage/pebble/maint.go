@@ -19,7 +19,7 @@ func (s *Store) retentionLoop() {
 		case <-s.closed:
 			return
 		case <-t.C:
-			if s.readOnly.Load() {
+			if s.readOnly.Load() || s.stall.err() != nil {
 				continue
 			}
 			if _, err := s.EnforceRetention(); err != nil {

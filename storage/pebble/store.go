@@ -54,6 +54,7 @@ type Store struct {
 	space    diskspace.Guard
 	readOnly atomic.Bool           // opened read-only (volume full or read-only)
 	roReason atomic.Pointer[error] // why, while readOnly
+	stall    stall                 // holds pebble's writes the volume refuses (stallfs.go)
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
@@ -100,6 +101,7 @@ func Open(opts Options) (*Store, error) {
 		space:  diskspace.Guard{Dir: opts.Dir, Reserve: opts.MinFreeBytes},
 		closed: make(chan struct{}),
 	}
+	s.stall = stall{check: s.space.Check, interval: opts.SpaceCheckInterval, log: opts.Logger}
 	s.w.init(s)
 	db, err := s.openDB()
 	if err != nil {
@@ -136,7 +138,7 @@ func (s *Store) openDB() (*pebble.DB, error) {
 		s.opts.Logger.Warn("pebble store: opening read-only until the volume can take writes", "dir", dir, "reason", err)
 		return s.openReadOnly(err)
 	}
-	db, err := pebble.Open(dir, pebbleOptions(s.opts))
+	db, err := pebble.Open(dir, s.writableOptions())
 	if err == nil {
 		return db, nil
 	}
@@ -197,25 +199,33 @@ func (s *Store) resetMaps() {
 	s.nextID, s.nextSch = 0, 0
 }
 
-// writable reports why the store cannot take a write now, or nil. Caller
-// holds writeMu.
+// writableOptions are pebble's options for a read-write open: its file
+// system holds the writes the volume refuses (stallfs.go).
+func (s *Store) writableOptions() *pebble.Options {
+	po := pebbleOptions(s.opts)
+	po.FS = stallFS{FS: po.FS, st: &s.stall}
+	return po
+}
+
+// writable reports why the store cannot take a write now, or nil.
 func (s *Store) writable() error {
 	if s.readOnly.Load() {
 		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
+	}
+	if err := s.stall.err(); err != nil {
+		return err
 	}
 	return s.space.Check()
 }
 
 // Health reports why the store cannot take writes (read-only, volume full
-// or below the free-space reserve), or nil when it can.
+// or below the free-space reserve, or pebble's own writes held because the
+// volume refused one), or nil when it can.
 func (s *Store) Health() error {
 	if s.opts.ReadOnly {
 		return nil // read-only as asked: healthy, and the volume's space is no concern
 	}
-	if s.readOnly.Load() {
-		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
-	}
-	return s.space.Check()
+	return s.writable()
 }
 
 // reopenLoop waits, in a store opened read-only, for the volume to be
@@ -255,7 +265,7 @@ func (s *Store) reopenWritable() error {
 	if err := s.db.Close(); err != nil {
 		s.opts.Logger.Warn("pebble store: closing the read-only store", "err", err)
 	}
-	db, err := pebble.Open(s.opts.Dir, pebbleOptions(s.opts))
+	db, err := pebble.Open(s.opts.Dir, s.writableOptions())
 	if err != nil {
 		why := *s.roReason.Load()
 		ro, rerr := s.openReadOnly(why)
@@ -581,23 +591,46 @@ func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.closed)
-		s.wg.Wait()
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
-		s.dbMu.Lock()
-		defer s.dbMu.Unlock()
-		if s.db == nil {
-			return
+		// Pebble's goroutines may be held in stallFS (the volume refuses
+		// writes) and would hold Close with them: give up on a clean
+		// close then. What was committed stays in pebble's log on disk.
+		done := make(chan error, 1)
+		go func() { done <- s.closeDB() }()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case err = <-done:
+				return
+			case <-t.C:
+				if serr := s.stall.err(); serr != nil {
+					err = fmt.Errorf("pebble store %q not closed cleanly: %w; its log is replayed at the next start", s.opts.Dir, serr)
+					return
+				}
+			}
 		}
-		// Flushing the memtables makes the next Open fast (no WAL replay)
-		// and leaves everything in sstables. Not on a volume without room:
-		// the WAL already holds everything, and a failed flush is fatal.
-		if !s.readOnly.Load() && s.space.Check() == nil {
-			err = s.db.Flush()
-		}
-		err = errors.Join(err, s.db.Close())
-		s.db = nil
 	})
+	return err
+}
+
+func (s *Store) closeDB() error {
+	s.wg.Wait()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	// Flushing the memtables makes the next Open fast (no WAL replay)
+	// and leaves everything in sstables. Not on a volume without room:
+	// the WAL already holds everything.
+	var err error
+	if s.writable() == nil {
+		err = s.db.Flush()
+	}
+	err = errors.Join(err, s.db.Close())
+	s.db = nil
 	return err
 }
 
@@ -624,7 +657,7 @@ func (s *Store) syncLoop() {
 		case <-s.closed:
 			return
 		case <-t.C:
-			if s.readOnly.Load() || !s.readDB() {
+			if s.readOnly.Load() || s.stall.err() != nil || !s.readDB() {
 				continue
 			}
 			if err := s.db.LogData(nil, pebble.Sync); err != nil {

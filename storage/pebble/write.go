@@ -81,6 +81,9 @@ func (w *writer) init(s *Store) { w.s = s }
 // ever getting there. A series whose stored blocks cannot be read is listed
 // in a *storage.WriteError; the others are written.
 func (s *Store) Write(b *storage.Batch) error {
+	if err := s.stall.err(); err != nil {
+		return err // not behind a Write held in pebble
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.db == nil {

@@ -140,8 +140,13 @@ type Store struct {
 	onFile func(name, path string) // Walk: scan results go here instead of the index
 
 	space diskspace.Guard
-	files FileIO
-	dirFD int // the tree's root, for syncfs
+	// refused is the last write the volume refused (EROFS, ENOSPC,
+	// EDQUOT), until a batch is written without such a refusal: a volume
+	// that turned read-only after an error is not always flagged so in
+	// statfs, which is all space checks.
+	refused atomic.Pointer[error]
+	files   FileIO
+	dirFD   int // the tree's root, for syncfs
 
 	syncReq    atomic.Uint64 // Sync calls so far
 	syncMu     sync.Mutex    // one syncfs at a time; guards the two below
@@ -444,6 +449,7 @@ func (s *Store) Write(b *storage.Batch) error {
 	now := s.now()
 	sc.lowSpace = s.space.Check()
 	var failed []storage.SeriesError
+	var refused error
 	for i := range b.Series {
 		sp := &b.Series[i]
 		if len(sp.Points) == 0 {
@@ -459,8 +465,17 @@ func (s *Store) Write(b *storage.Batch) error {
 				continue
 			}
 			s.errs.Add(1)
-			failed = append(failed, storage.SeriesError{Index: i, Name: sp.Name, Err: classify(err)})
+			err = classify(err)
+			if storage.Unavailable(err) {
+				refused = err
+			}
+			failed = append(failed, storage.SeriesError{Index: i, Name: sp.Name, Err: err})
 		}
+	}
+	if refused != nil {
+		s.refused.Store(&refused)
+	} else if len(failed) < len(b.Series) {
+		s.refused.Store(nil)
 	}
 	if len(failed) > 0 {
 		return &storage.WriteError{Failed: failed}
@@ -711,6 +726,14 @@ func (s *Store) Find(pattern string) ([]storage.Node, error) {
 // Health reports why the store cannot take every write now: the volume is
 // read-only, or its free space is at or below Options.MinFreeBytes (new
 // series then wait; existing fully allocated files are still updated).
+// The last write the volume refused is reported too, until a write
+// succeeds again.
 func (s *Store) Health() error {
-	return s.space.Check()
+	if err := s.space.Check(); err != nil {
+		return err
+	}
+	if p := s.refused.Load(); p != nil {
+		return fmt.Errorf("the last write failed: %w", *p)
+	}
+	return nil
 }
