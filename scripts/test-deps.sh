@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool outside Go that a test uses, on a fresh Debian machine:
 # Python whisper, graphite-web and carbon (the real Graphite stack),
-# carbon-c-relay, htpasswd (apache2-utils), openssl, systemd-analyze (systemd), poppler's
+# carbon-c-relay, htpasswd (apache2-utils), openssl, e2fsprogs and mount (the ext4 read-only volume test), systemd-analyze (systemd), poppler's
 # pdftoppm and pdfinfo (poppler-utils: the graph PDF oracle), the DejaVu italic and
 # oblique faces graphite-web draws the graph oracle's text with (fonts-dejavu-extra), Node.js
 # and etsy statsd (npm package statsd). Tests find them through
@@ -18,6 +18,9 @@ command -v carbon-cache >/dev/null 2>&1 || need+=(graphite-carbon)
 command -v carbon-c-relay >/dev/null 2>&1 || need+=(carbon-c-relay)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# mkfs.ext4 and e2fsck: the read-only volume test's ext4 loop volume.
+{ command -v mkfs.ext4 && command -v e2fsck; } >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf ] || need+=(fonts-dejavu-extra)
