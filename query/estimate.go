@@ -9,6 +9,7 @@ import (
 
 	"github.com/plumbago/plumbago/query/budget"
 	"github.com/plumbago/plumbago/query/target"
+	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/tagged"
 )
@@ -226,7 +227,13 @@ func (e *Env) leaves(pattern string) ([]string, error) {
 			names = append(names, string(norm))
 		}
 	} else {
-		nodes, err := e.ev.src.Find(pattern)
+		// Bounded before it is spent: branches count too, so the walk
+		// stops past render-max-series + find-max-results nodes.
+		lim := e.ev.limits.MaxSeries + e.ev.limits.MaxFindResults
+		nodes, err := FindAtMost(e.ev.src, pattern, lim)
+		if errors.Is(err, storage.ErrTooManyResults) {
+			return nil, fmt.Errorf("%q matches more than %d nodes, the limit of render-max-series + find-max-results: %w", pattern, lim, ErrLimit)
+		}
 		if err != nil {
 			// The index fails only on hostile patterns (too long, too many
 			// alternatives): the client's fault.

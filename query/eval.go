@@ -23,6 +23,36 @@ type Source interface {
 	Fetch(name string, from, until, now int64) (*storage.Series, error)
 }
 
+// LimitedFinder is a Source whose find stops walking once it has matched
+// more than limit nodes (storage/cache.Cache), so a find's memory is
+// bounded before it is spent. FindAtMost uses it when the Source has it.
+type LimitedFinder interface {
+	// FindLimit is Find keeping at most limit nodes (limit > 0); past it
+	// the error wraps storage.ErrTooManyResults.
+	FindLimit(pattern string, limit int) ([]storage.Node, error)
+}
+
+// FindAtMost finds pattern in src keeping at most limit nodes (0: none);
+// more fails with an error wrapping storage.ErrTooManyResults. Through a
+// LimitedFinder the walk stops there; another Source finds everything
+// first.
+func FindAtMost(src Source, pattern string, limit int) ([]storage.Node, error) {
+	var nodes []storage.Node
+	var err error
+	if lf, ok := src.(LimitedFinder); ok {
+		nodes, err = lf.FindLimit(pattern, max(limit, 1))
+	} else {
+		nodes, err = src.Find(pattern)
+	}
+	if err == nil && len(nodes) > limit {
+		err = fmt.Errorf("more than %d: %w", limit, storage.ErrTooManyResults)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nodes, nil
+}
+
 // Limits bound one request, and the query memory budget every request
 // shares.
 type Limits struct {
@@ -50,6 +80,25 @@ type Limits struct {
 	// MaxIndexResults bounds the names of /metrics/index.json
 	// (0 = 5,000,000).
 	MaxIndexResults int
+	// MaxTargetLen bounds the bytes of one target (0 = 64 KiB).
+	MaxTargetLen int
+	// MaxCallDepth bounds the nesting of calls in one target (0 = 64).
+	MaxCallDepth int
+	// MaxFindQueryLen bounds the bytes of one find, expand or carbonapi
+	// glob pattern (0 = 4096).
+	MaxFindQueryLen int
+	// MaxTagParams bounds the expressions or paths of one tags request
+	// (0 = 10,000).
+	MaxTagParams int
+	// MaxGeneratedPoints bounds the points one function may create for
+	// one series (generators, summarize, hitcount, smartSummarize,
+	// nPercentile, events) (0 = 5,000,000).
+	MaxGeneratedPoints int
+}
+
+// TargetBounds are the parse bounds of a target under these limits.
+func (l Limits) TargetBounds() target.Bounds {
+	return target.Bounds{MaxLen: l.MaxTargetLen, MaxDepth: l.MaxCallDepth}
 }
 
 // BytesPerPoint is what one point of a request is charged against the
@@ -93,6 +142,21 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxIndexResults <= 0 {
 		l.MaxIndexResults = 5_000_000
+	}
+	if l.MaxTargetLen <= 0 {
+		l.MaxTargetLen = target.MaxLen
+	}
+	if l.MaxCallDepth <= 0 {
+		l.MaxCallDepth = target.MaxDepth
+	}
+	if l.MaxFindQueryLen <= 0 {
+		l.MaxFindQueryLen = 4096
+	}
+	if l.MaxTagParams <= 0 {
+		l.MaxTagParams = 10_000
+	}
+	if l.MaxGeneratedPoints <= 0 {
+		l.MaxGeneratedPoints = 5_000_000
 	}
 	return l
 }
@@ -228,7 +292,7 @@ func (ev *Evaluator) EvalReserved(ctx context.Context, req Request, targets []st
 		if isBlank(t) {
 			continue
 		}
-		n, err := target.Parse(t)
+		n, err := target.ParseBounded(t, ev.limits.TargetBounds())
 		if err != nil {
 			return nil, release, &InputError{Msg: err.Error()}
 		}

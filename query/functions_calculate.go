@@ -198,7 +198,7 @@ func fnNPercentile(e *Env, a *Args) ([]*Series, error) {
 		s.Tags.Set("nPercentile", ns)
 		var count int64
 		if s.Step > 0 {
-			count = min((s.End-s.Start)/s.Step, maxGeneratedPoints)
+			count = min((s.End-s.Start)/s.Step, e.maxGenerated())
 		}
 		vals := make([]float64, count)
 		for i := range vals {

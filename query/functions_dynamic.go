@@ -10,7 +10,7 @@ import (
 
 // evalString evaluates a target built at run time in the request's window.
 func (e *Env) evalString(t string) ([]*Series, error) {
-	n, err := target.Parse(t)
+	n, err := target.ParseBounded(t, e.ev.limits.TargetBounds())
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}

@@ -20,8 +20,8 @@ func generatorSteps(e *Env, step int) ([]int64, error) {
 		return nil, nil
 	}
 	n := (e.Until - e.From + int64(step) - 1) / int64(step)
-	if n > maxGeneratedPoints {
-		return nil, inputErrorf("too many points")
+	if n > e.maxGenerated() {
+		return nil, inputErrorf("the generator would make %d points, more than the limit of %d per series (render-max-generated-points)", n, e.maxGenerated())
 	}
 	if err := e.chargePoints(n); err != nil {
 		return nil, err
@@ -129,8 +129,8 @@ func fnEvents(e *Env, a *Args) ([]*Series, error) {
 	}
 	name := "events(\"" + strings.Join(tags, "\", \"") + "\")"
 	n := e.Until - e.From
-	if n > maxGeneratedPoints {
-		return nil, inputErrorf("events: range too long")
+	if n > e.maxGenerated() {
+		return nil, inputErrorf("events: range too long (%d points, more than the limit of %d per series, render-max-generated-points)", n, e.maxGenerated())
 	}
 	if err := e.chargePoints(max(n, 0)); err != nil {
 		return nil, err

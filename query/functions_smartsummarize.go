@@ -55,8 +55,8 @@ func fnSmartSummarize(e *Env, a *Args) ([]*Series, error) {
 	}
 	var out []*Series
 	for _, s := range list {
-		if (s.End-s.Start)/interval > maxGeneratedPoints {
-			return nil, inputErrorf("smartSummarize produces too many points")
+		if (s.End-s.Start)/interval > e.maxGenerated() {
+			return nil, inputErrorf("smartSummarize produces more than %d points per series (render-max-generated-points)", e.maxGenerated())
 		}
 		vals, alignedEnd := summarizeValues(s, agg, interval, s.Start, s.End)
 		s.Tags.Set("smartSummarize", ivs)

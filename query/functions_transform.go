@@ -635,8 +635,8 @@ func fnSummarize(e *Env, a *Args) ([]*Series, error) {
 			newStart = s.Start - pyMod(s.Start, interval)
 			newEnd = s.End - pyMod(s.End, interval) + interval
 		}
-		if (newEnd-newStart)/interval > maxGeneratedPoints {
-			return nil, inputErrorf("summarize produces too many points")
+		if (newEnd-newStart)/interval > e.maxGenerated() {
+			return nil, inputErrorf("summarize produces more than %d points per series (render-max-generated-points)", e.maxGenerated())
 		}
 		vals, alignedEnd := summarizeValues(s, agg, interval, newStart, newEnd)
 		if alignToFrom {
@@ -724,8 +724,8 @@ func fnHitcount(e *Env, a *Args) ([]*Series, error) {
 	for _, s := range list {
 		step := s.Step
 		bucketCount := int64(math.Ceil(float64(s.End-s.Start) / float64(interval)))
-		if bucketCount > maxGeneratedPoints || bucketCount < 0 {
-			return nil, inputErrorf("hitcount produces too many points")
+		if bucketCount > e.maxGenerated() || bucketCount < 0 {
+			return nil, inputErrorf("hitcount produces more than %d points per series (render-max-generated-points)", e.maxGenerated())
 		}
 		buckets := make([]float64, bucketCount)
 		used := make([]bool, bucketCount)

@@ -227,6 +227,6 @@ func safeMul2(a, b float64) float64 {
 	return a * b
 }
 
-// maxGeneratedPoints bounds the points one function may create for one
-// series (summarize/hitcount with a tiny interval over a long range).
-const maxGeneratedPoints = 5_000_000
+// maxGenerated is Limits.MaxGeneratedPoints: the points one function may
+// create for one series.
+func (e *Env) maxGenerated() int64 { return int64(e.ev.limits.MaxGeneratedPoints) }

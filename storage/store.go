@@ -76,6 +76,10 @@ var ErrNoSpace = errors.New("storage volume full (free space below the reserve)"
 // writable again.
 var ErrReadOnly = errors.New("storage is read-only")
 
+// ErrTooManyResults is wrapped by a bounded find or expand that matched
+// more than its limit: the walk stopped there, nothing past it was kept.
+var ErrTooManyResults = errors.New("too many results")
+
 // Unavailable reports whether err means the whole store cannot take writes
 // for now (no space, read-only) rather than that something is wrong with
 // the data: a caller keeps such points and retries without a limit.

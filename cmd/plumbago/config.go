@@ -103,6 +103,12 @@ type Config struct {
 	IndexMaxResults   int      `toml:"index-max-results"`
 	TagsMaxResults    int      `toml:"tags-max-results"`
 	EventsMaxResults  int      `toml:"events-max-results"`
+	// Bounds on one request's input (docs/operations.md, "Queries").
+	RenderMaxTargetLen       int `toml:"render-max-target-len"`
+	RenderMaxCallDepth       int `toml:"render-max-call-depth"`
+	RenderMaxGeneratedPoints int `toml:"render-max-generated-points"`
+	FindMaxQueryLen          int `toml:"find-max-query-len"`
+	TagsMaxParams            int `toml:"tags-max-params"`
 
 	// Series limits and quotas (docs/operations.md, "Limits and quotas").
 	MaxSeries             int64    `toml:"max-series"`
@@ -231,6 +237,11 @@ func DefaultConfig() Config {
 		MaxCreatesWindow:          Duration{time.Minute},
 		QuotaThroughputWindow:     Duration{time.Minute},
 		QuotaReloadInterval:       Duration{5 * time.Second},
+		RenderMaxTargetLen:        64 << 10,
+		RenderMaxCallDepth:        64,
+		RenderMaxGeneratedPoints:  5_000_000,
+		FindMaxQueryLen:           4096,
+		TagsMaxParams:             10_000,
 	}
 }
 
@@ -281,6 +292,11 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.QuotaFile, "quota-file", c.QuotaFile, "per-namespace quotas in go-carbon's storage-quotas.conf syntax (metrics, data-points, logical-size, physical-size, throughput); reloaded on SIGHUP and on change")
 	fs.DurationVar(&c.QuotaThroughputWindow.Duration, "quota-throughput-window", c.QuotaThroughputWindow.Duration, "the window a quota's throughput counts points over (go-carbon's quota-usage-report-frequency)")
 	fs.DurationVar(&c.QuotaReloadInterval.Duration, "quota-reload-interval", c.QuotaReloadInterval.Duration, "how often --quota-file is checked for a change (0 = only on SIGHUP)")
+	fs.IntVar(&c.RenderMaxTargetLen, "render-max-target-len", c.RenderMaxTargetLen, "bytes of one render target; past it 400")
+	fs.IntVar(&c.RenderMaxCallDepth, "render-max-call-depth", c.RenderMaxCallDepth, "nesting of function calls in one render target; past it 400")
+	fs.IntVar(&c.RenderMaxGeneratedPoints, "render-max-generated-points", c.RenderMaxGeneratedPoints, "points one function may create for one series (generators, summarize, hitcount, smartSummarize, nPercentile, events); past it 400")
+	fs.IntVar(&c.FindMaxQueryLen, "find-max-query-len", c.FindMaxQueryLen, "bytes of one /metrics/find, /metrics/expand or carbonapi find pattern; past it 400")
+	fs.IntVar(&c.TagsMaxParams, "tags-max-params", c.TagsMaxParams, "expressions or paths of one /tags request; past it 400")
 	fs.StringVar(&c.Schemas, "schemas", c.Schemas, "storage-schemas.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.Aggregation, "aggregation", c.Aggregation, "storage-aggregation.conf (carbon syntax; default built in)")
 	fs.StringVar(&c.AggregationRules, "aggregation-rules", c.AggregationRules, "carbon-aggregator aggregation-rules.conf")

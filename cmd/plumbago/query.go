@@ -50,6 +50,9 @@ func newQueryComponent(s *server) (*queryComponent, error) {
 		MemoryBudget: s.plan.QueryMemoryBytes, QueueWait: s.cfg.QueryQueueWait.Duration,
 		MaxFindResults: s.cfg.FindMaxResults, MaxIndexResults: s.cfg.IndexMaxResults,
 		MaxTagResults: s.cfg.TagsMaxResults, MaxEvents: s.cfg.EventsMaxResults,
+		MaxTargetLen: s.cfg.RenderMaxTargetLen, MaxCallDepth: s.cfg.RenderMaxCallDepth,
+		MaxGeneratedPoints: s.cfg.RenderMaxGeneratedPoints, MaxFindQueryLen: s.cfg.FindMaxQueryLen,
+		MaxTagParams: s.cfg.TagsMaxParams,
 	}
 	opts.Archives = archivesFunc(s.rules)
 	a := api.New(s.cache, opts)

@@ -107,12 +107,13 @@ func (a *API) capabilities(ctx *fasthttp.RequestCtx, _ int) {
 
 // globMatches expands one glob into carbonapi matches; a node that is both
 // a leaf and a branch is listed twice, once as each.
-func (a *API) globMatches(q string) (carbonapipb.GlobResponse, error) {
+// It keeps at most limit nodes (the walk stops past it).
+func (a *API) globMatches(q string, limit int) (carbonapipb.GlobResponse, error) {
 	g := carbonapipb.GlobResponse{Name: q}
-	if len(q) > maxQueryLen {
-		return g, fmt.Errorf("query %.40q... longer than %d bytes", q, maxQueryLen)
+	if lim := a.ev.Limits().MaxFindQueryLen; len(q) > lim {
+		return g, fmt.Errorf("query %.40q... longer than %d bytes (find-max-query-len)", q, lim)
 	}
-	nodes, err := a.src.Find(q)
+	nodes, err := query.FindAtMost(a.src, q, limit)
 	if err != nil {
 		return g, fmt.Errorf("finding %q: %w", q, err)
 	}
@@ -147,7 +148,11 @@ func (a *API) carbonapiFind(ctx *fasthttp.RequestCtx, v int) {
 	var out []carbonapipb.GlobResponse
 	total := 0
 	for _, q := range queries {
-		g, err := a.globMatches(q)
+		g, err := a.globMatches(q, limit-total)
+		if errors.Is(err, storage.ErrTooManyResults) {
+			badRequest(ctx, "find matches more than "+strconv.Itoa(limit)+" nodes")
+			return
+		}
 		if err != nil {
 			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
 			return
@@ -198,7 +203,7 @@ func (a *API) globLeaves(glob string, budget *int) ([]string, error) {
 		}
 		return []string{string(norm)}, nil
 	}
-	g, err := a.globMatches(glob)
+	g, err := a.globMatches(glob, a.ev.Limits().MaxFindResults)
 	if err != nil {
 		return nil, err
 	}

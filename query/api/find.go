@@ -1,16 +1,21 @@
 package api
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/valyala/fasthttp"
 )
 
-// maxQueryLen bounds find/expand patterns.
-const maxQueryLen = 4096
+// queryTooLong is the answer to a find or expand pattern over
+// find-max-query-len.
+func queryTooLong(lim int) string {
+	return "Invalid parameters (query longer than " + strconv.Itoa(lim) + " bytes, the limit of find-max-query-len)"
+}
 
 func nodeName(path string) string {
 	if i := strings.LastIndexByte(path, '.'); i >= 0 {
@@ -67,8 +72,8 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, "Invalid parameters (Required parameter 'query' is empty)")
 		return
 	}
-	if len(q) > maxQueryLen {
-		badRequest(ctx, "Invalid parameters (query longer than 4096 bytes)")
+	if lim := a.ev.Limits().MaxFindQueryLen; len(q) > lim {
+		badRequest(ctx, queryTooLong(lim))
 		return
 	}
 	base := ""
@@ -96,13 +101,14 @@ func (a *API) find(ctx *fasthttp.RequestCtx) {
 		badRequest(ctx, "Invalid value for 'format' parameter")
 		return
 	}
-	nodes, err := a.src.Find(q)
-	if err != nil {
-		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
+	lim := a.ev.Limits().MaxFindResults
+	nodes, err := query.FindAtMost(a.src, q, lim)
+	if errors.Is(err, storage.ErrTooManyResults) {
+		badRequest(ctx, tooManyNodes(q, lim))
 		return
 	}
-	if lim := a.ev.Limits().MaxFindResults; len(nodes) > lim {
-		badRequest(ctx, tooManyNodes(q, lim))
+	if err != nil {
+		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 		return
 	}
 	if leavesOnly != 0 {

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 
+	"github.com/plumbago/plumbago/query"
+	"github.com/plumbago/plumbago/storage"
 	"github.com/valyala/fasthttp"
 )
 
@@ -51,23 +54,25 @@ func (a *API) expand(ctx *fasthttp.RequestCtx) {
 	total := 0
 	byQuery := map[string]map[string]bool{}
 	for _, q := range p.List("query") {
-		if len(q) > maxQueryLen {
-			badRequest(ctx, "Invalid parameters (query longer than 4096 bytes)")
+		if lim := a.ev.Limits().MaxFindQueryLen; len(q) > lim {
+			badRequest(ctx, queryTooLong(lim))
 			return
 		}
 		if _, dup := byQuery[q]; !dup {
 			order = append(order, q)
 		}
 		set := map[string]bool{}
-		nodes, err := a.src.Find(q)
+		lim := a.ev.Limits().MaxFindResults
+		nodes, err := query.FindAtMost(a.src, q, lim-total)
+		if errors.Is(err, storage.ErrTooManyResults) {
+			badRequest(ctx, tooManyNodes(q, lim))
+			return
+		}
 		if err != nil {
 			badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
 			return
 		}
-		if total += len(nodes); total > a.ev.Limits().MaxFindResults {
-			badRequest(ctx, tooManyNodes(q, a.ev.Limits().MaxFindResults))
-			return
-		}
+		total += len(nodes)
 		for _, n := range nodes {
 			if n.Leaf || leavesOnly == 0 {
 				set[n.Path] = true

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/storage/tagged"
@@ -27,9 +28,6 @@ type TagDB interface {
 
 var _ TagDB = (*tagged.TagIndex)(nil)
 
-// maxTagParams bounds the expressions or paths of one tags request.
-const maxTagParams = 10000
-
 // tags serves graphite-web 1.1's /tags views with its LocalDatabaseTagDB's
 // responses: JSON as Python's json.dumps writes it (indent=2 and sorted
 // keys with pretty=1), errors as {"error": "..."} with 400 for invalid
@@ -38,7 +36,7 @@ const maxTagParams = 10000
 // /tags (graphite-web routes /tags/<anything else> to the tag details).
 func (a *API) tags(ctx *fasthttp.RequestCtx) bool {
 	idx, _ := a.opts.Tags.(TagDB)
-	t := &tagReq{ctx: ctx, idx: idx, max: a.ev.Limits().MaxTagResults}
+	t := &tagReq{ctx: ctx, idx: idx, max: a.ev.Limits().MaxTagResults, maxParams: a.ev.Limits().MaxTagParams}
 	if idx == nil {
 		t.idx = tagged.NewTagIndex() // graphite-web's DummyTagDB: nothing tagged
 	}
@@ -103,10 +101,11 @@ func (t *tagReq) serve(dummy bool) {
 }
 
 type tagReq struct {
-	ctx *fasthttp.RequestCtx
-	idx TagDB
-	p   *params
-	max int // results of one answer (tags-max-results)
+	ctx       *fasthttp.RequestCtx
+	idx       TagDB
+	p         *params
+	max       int // results of one answer (tags-max-results)
+	maxParams int // expressions or paths of one request (tags-max-params)
 }
 
 // overMax fails the request when the index found more than the results
@@ -174,8 +173,8 @@ func (t *tagReq) multi(name string) ([]string, error) {
 	if len(l) == 0 {
 		l = t.p.List(name + "[]")
 	}
-	if len(l) > maxTagParams {
-		return nil, &pyTagError{400, "too many " + name + " parameters"}
+	if len(l) > t.maxParams {
+		return nil, &pyTagError{400, "too many " + name + " parameters (more than " + strconv.Itoa(t.maxParams) + ", the limit of tags-max-params)"}
 	}
 	return l, nil
 }

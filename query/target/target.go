@@ -64,21 +64,45 @@ type Kwarg struct {
 	Value *Node
 }
 
-// Limits on hostile input.
+// Default limits on hostile input (Bounds' zero values).
 const (
 	MaxLen   = 64 << 10 // bytes of one target
 	MaxDepth = 64       // nesting of calls
 )
 
+// Bounds are the limits of one parse; a zero field is its default
+// (MaxLen, MaxDepth).
+type Bounds struct {
+	MaxLen   int // bytes of one target
+	MaxDepth int // nesting of calls
+}
+
+func (b Bounds) withDefaults() Bounds {
+	if b.MaxLen <= 0 {
+		b.MaxLen = MaxLen
+	}
+	if b.MaxDepth <= 0 {
+		b.MaxDepth = MaxDepth
+	}
+	return b
+}
+
 // ErrSyntax is wrapped by every parse error.
 var ErrSyntax = errors.New("syntax error")
 
-// Parse parses one target.
+// Parse parses one target within the default Bounds.
 func Parse(s string) (*Node, error) {
-	if len(s) > MaxLen {
-		return nil, fmt.Errorf("target longer than %d bytes: %w", MaxLen, ErrSyntax)
+	return ParseBounded(s, Bounds{})
+}
+
+// ParseBounded parses one target within b: a longer target or deeper
+// nesting is a syntax error naming the bound.
+func ParseBounded(s string, b Bounds) (*Node, error) {
+	b = b.withDefaults()
+	if len(s) > b.MaxLen {
+		return nil, fmt.Errorf("target longer than %d bytes: %w", b.MaxLen, ErrSyntax)
 	}
-	p := parser{s: s}
+	p := parser{s: s, maxDepth: b.MaxDepth}
 	n, err := p.expression(0)
 	if err != nil {
 		return nil, err
@@ -91,8 +115,9 @@ func Parse(s string) (*Node, error) {
 }
 
 type parser struct {
-	s string
-	i int
+	s        string
+	i        int
+	maxDepth int
 }
 
 func (p *parser) rest() string {
@@ -157,8 +182,8 @@ func (p *parser) nextNonWS(i int) int {
 
 // expression = (call | path) { '|' call }
 func (p *parser) expression(depth int) (*Node, error) {
-	if depth > MaxDepth {
-		return nil, p.errf("nesting deeper than %d", MaxDepth)
+	if depth > p.maxDepth {
+		return nil, p.errf("nesting deeper than %d", p.maxDepth)
 	}
 	p.ws()
 	var n *Node
@@ -570,6 +595,6 @@ func ParsePrefix(s string) (*Node, error) {
 	if len(s) > MaxLen {
 		return nil, fmt.Errorf("target longer than %d bytes: %w", MaxLen, ErrSyntax)
 	}
-	p := parser{s: s}
+	p := parser{s: s, maxDepth: MaxDepth}
 	return p.expression(0)
 }

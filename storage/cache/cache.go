@@ -27,6 +27,9 @@ type Index interface {
 	// not retained.
 	Has(name string) bool
 	Find(pattern string) ([]storage.Node, error)
+	// FindLimit is Find stopping past limit nodes (limit > 0) with an
+	// error wrapping storage.ErrTooManyResults.
+	FindLimit(pattern string, limit int) ([]storage.Node, error)
 }
 
 // Options sizes the cache. DefaultOptions gives working values; tuning
@@ -785,6 +788,19 @@ func (c *Cache) Find(pattern string) ([]storage.Node, error) {
 		return c.index.Find(pattern)
 	}
 	return c.store.Find(pattern)
+}
+
+// FindLimit is Find keeping at most limit nodes (limit > 0): past it the
+// index's walk stops and the error wraps storage.ErrTooManyResults.
+func (c *Cache) FindLimit(pattern string, limit int) ([]storage.Node, error) {
+	if c.index != nil {
+		return c.index.FindLimit(pattern, limit)
+	}
+	nodes, err := c.store.Find(pattern)
+	if err == nil && limit > 0 && len(nodes) > limit {
+		return nil, fmt.Errorf("more than %d: %w", limit, storage.ErrTooManyResults)
+	}
+	return nodes, err
 }
 
 // Stats returns the counters.

@@ -110,6 +110,9 @@ type finder struct {
 	visited    map[visitKey]struct{} // only with globstars
 	err        error
 	arena      []byte // backing store of result strings
+	limit      int    // results kept at most (0: no limit); one more stops the walk
+	results    int    // results emitted (duplicates from overlapping variants included)
+	steps      int    // tree nodes looked at (tests: the walk stops at the limit)
 }
 
 // maxVisited bounds the (node, segment) states a pattern with several
@@ -129,6 +132,13 @@ func appendSeg(buf []byte, seg string) []byte {
 }
 
 func (f *finder) emit(n *node, path []byte) {
+	if f.leavesOnly && !n.isLeaf() {
+		return
+	}
+	if f.results++; f.limit > 0 && f.results > f.limit {
+		f.err = fmt.Errorf("more than %d: %w", f.limit, storage.ErrTooManyResults)
+		return
+	}
 	if f.leavesOnly {
 		if n.isLeaf() {
 			f.names = append(f.names, f.str(path))
@@ -159,9 +169,12 @@ func (f *finder) str(b []byte) string {
 
 // visit matches segs[i:] against the children of n, whose path is path.
 func (f *finder) visit(n *node, i int, path []byte) {
+	if f.err != nil {
+		return
+	}
 	if f.visited != nil {
 		k := visitKey{n, i}
-		if _, dup := f.visited[k]; dup || f.err != nil {
+		if _, dup := f.visited[k]; dup {
 			return
 		}
 		if len(f.visited) >= maxVisited {
@@ -188,6 +201,10 @@ func (f *finder) visit(n *node, i int, path []byte) {
 	}
 	if !m.all && len(m.globs) == 0 {
 		for _, l := range m.lits {
+			if f.err != nil {
+				return
+			}
+			f.steps++
 			if c := n.child(l); c != nil {
 				step(c)
 			}
@@ -195,6 +212,10 @@ func (f *finder) visit(n *node, i int, path []byte) {
 		return
 	}
 	for _, c := range n.kids.list {
+		if f.err != nil {
+			return
+		}
+		f.steps++
 		if m.matchName(c.seg) {
 			step(c)
 		}
@@ -217,6 +238,10 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 			return
 		}
 		for _, c := range d.kids.list {
+			if f.err != nil {
+				return
+			}
+			f.steps++
 			if c.branch() {
 				rec(c, appendSeg(path, c.seg))
 			}
@@ -231,18 +256,22 @@ func (f *finder) all(n *node, path []byte) {
 		return
 	}
 	for _, c := range n.kids.list {
+		if f.err != nil {
+			return
+		}
+		f.steps++
 		p := appendSeg(path, c.seg)
 		f.emit(c, p)
 		f.all(c, p)
 	}
 }
 
-func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
+func (x *Index) run(pattern string, leavesOnly bool, limit int) (*finder, error) {
 	segs, ok, err := compilePattern(pattern)
 	if err != nil || !ok {
 		return nil, err
 	}
-	f := &finder{segs: segs, leavesOnly: leavesOnly}
+	f := &finder{segs: segs, leavesOnly: leavesOnly, limit: limit}
 	// With a single globstar every (node, segment) state is reached at most
 	// once; with several, the same state is reachable along many paths and
 	// is memoised (and bounded).
@@ -278,6 +307,14 @@ func (x *Index) run(pattern string, leavesOnly bool) (*finder, error) {
 // Result paths share a few backing blocks (up to 32 KiB each), so keeping
 // one result string alive keeps its block alive.
 func (x *Index) Find(pattern string) ([]storage.Node, error) {
+	return x.FindLimit(pattern, 0)
+}
+
+// FindLimit is Find keeping at most limit results (0: no limit): past it
+// the walk stops and the error wraps storage.ErrTooManyResults, so the
+// memory a find takes is bounded before it is spent. A node reached twice
+// through overlapping brace variants counts twice.
+func (x *Index) FindLimit(pattern string, limit int) ([]storage.Node, error) {
 	if !hasMeta(pattern) {
 		if len(pattern) > MaxPatternLen {
 			return nil, fmt.Errorf("finding pattern of %d bytes: %w", len(pattern), errPatternTooLong)
@@ -297,7 +334,7 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 		}
 		return []storage.Node{nd}, nil
 	}
-	f, err := x.run(pattern, false)
+	f, err := x.run(pattern, false, limit)
 	if f == nil {
 		return nil, err
 	}
@@ -310,6 +347,12 @@ func (x *Index) Find(pattern string) ([]storage.Node, error) {
 // for the syntax and the sharing of result strings). render uses it to turn
 // a path expression into series.
 func (x *Index) Expand(pattern string) ([]string, error) {
+	return x.ExpandLimit(pattern, 0)
+}
+
+// ExpandLimit is Expand keeping at most limit names (0: no limit), with
+// FindLimit's error past it.
+func (x *Index) ExpandLimit(pattern string, limit int) ([]string, error) {
 	if !hasMeta(pattern) {
 		if x.Has(pattern) {
 			return []string{pattern}, nil
@@ -319,7 +362,7 @@ func (x *Index) Expand(pattern string) ([]string, error) {
 		}
 		return nil, nil
 	}
-	f, err := x.run(pattern, true)
+	f, err := x.run(pattern, true, limit)
 	if f == nil {
 		return nil, err
 	}
