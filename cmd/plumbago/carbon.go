@@ -267,6 +267,7 @@ func newCarbonComponent(s *server) *carbonComponent {
 		Cache: s.cache, Names: s.index.Len, Chain: s.chain, Merger: c.merger, Link: c.link,
 		Connections:    func() int64 { return s.ingest.Connections.Load() },
 		DroppedCreates: s.limits.lim.RefusedCreates,
+		UDPDropped:     func() uint64 { return s.ingest.UDPShedLines.Load() },
 	}
 	return c
 }

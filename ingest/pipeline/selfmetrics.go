@@ -24,6 +24,9 @@ type SelfMetrics struct {
 	// DroppedCreates counts new series refused or deferred by the series
 	// limits (carbon's droppedCreates); nil: not reported.
 	DroppedCreates func() uint64
+	// UDPDropped counts carbon UDP lines dropped while storage took no
+	// writes (nil: not reported).
+	UDPDropped func() uint64
 }
 
 // Run reports until ctx is done. Like carbon's LoopingCall(now=False), the
@@ -81,6 +84,9 @@ func (m *SelfMetrics) snapshot(baseNames int) selfmetrics.Snapshot {
 		snap.Gauges[selfmetrics.BufferedDatapoints] = float64(vals)
 	}
 	snap.Counters[selfmetrics.AggregateDatapointsSent] = sent
+	if m.UDPDropped != nil {
+		snap.Counters[selfmetrics.DroppedUDP] = m.UDPDropped()
+	}
 	var q, bq, bm uint64
 	if m.Link != nil {
 		q, bq, bm = m.Link.Stats.Queries.Load(), m.Link.Stats.BulkQueries.Load(), m.Link.Stats.BulkMetrics.Load()

@@ -11,11 +11,14 @@ import (
 
 // Carbon's names for the counters and gauges a Snapshot may carry.
 const (
-	MetricsReceived   = "metricsReceived"
-	CommittedPoints   = "committedPoints"
-	UpdateOperations  = "updateOperations"
-	Creates           = "creates"
-	DroppedCreates    = "droppedCreates"
+	MetricsReceived  = "metricsReceived"
+	CommittedPoints  = "committedPoints"
+	UpdateOperations = "updateOperations"
+	Creates          = "creates"
+	DroppedCreates   = "droppedCreates"
+	// DroppedUDP is Plumbago's, not carbon's: carbon plaintext UDP lines
+	// dropped while storage took no writes and the write buffer was full.
+	DroppedUDP        = "droppedUDP"
 	Errors            = "errors"
 	BlacklistMatches  = "blacklistMatches"
 	WhitelistRejects  = "whitelistRejects"
