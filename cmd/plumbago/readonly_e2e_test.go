@@ -140,3 +140,71 @@ func testReadOnlyAtRunTime(t *testing.T, bin, backend string) {
 		t.Fatalf("render c.s0009 after the repair: %d values; want 10", got)
 	}
 }
+
+// TestStartsOnReadOnlyVolume: the binary, for each backend, started on a
+// data volume mounted read-only (a tmpfs remounted while the server was
+// stopped) starts, answers /healthz 503 naming the read-only storage,
+// serves what is stored, accepts points into its buffer, and once the
+// volume is remounted writable writes them and answers 200 by itself.
+// (It used to exit at start: the write-ahead log's and the events file's
+// creation failed.)
+func TestStartsOnReadOnlyVolume(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"whisper", "pebble"} {
+		t.Run(backend, func(t *testing.T) { testStartsOnReadOnly(t, bin, backend) })
+	}
+}
+
+func testStartsOnReadOnly(t *testing.T, bin, backend string) {
+	vol := storetest.SmallVolume(t, 128<<20)
+	schemas := filepath.Join(t.TempDir(), "schemas.conf")
+	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 1s:10m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--backend", backend, "--data-dir", filepath.Join(vol, "data"), "--schemas", schemas,
+		"--min-free-disk-space", "8MiB", "--pebble-memtable", "1MiB", "--pebble-cache", "1MiB", "--sync-interval", "100ms"}
+	now := time.Now().Unix()
+	send := func(addr, lines string) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte(lines)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startPlumbago(t, bin, args...)
+	send(p.carbon, fmt.Sprintf("a.x 1 %d\na.x 2 %d\na.x 3 %d\n", now-3, now-2, now-1))
+	waitMetric(t, p, "plumbago_points_committed_total", 3)
+	p.stop(t)
+
+	storetest.Remount(t, vol, true)
+	p = startAnyHealth(t, bin, args...)
+	defer p.stop(t)
+	code, body := healthz(t, p.http, 30*time.Second, 503)
+	if code != 503 || !strings.Contains(body, "storage: ") || !strings.Contains(body, "read-only") {
+		storetest.Remount(t, vol, false)
+		t.Fatalf("/healthz on a read-only volume = %d %q; want 503 naming read-only storage", code, body)
+	}
+	if got := renderCount(t, p.http, "a.x"); got != 3 {
+		storetest.Remount(t, vol, false)
+		t.Fatalf("render a.x on a read-only volume: %d values; want 3", got)
+	}
+	send(p.carbon, fmt.Sprintf("b.x 5 %d\n", now))
+	waitMetric(t, p, "plumbago_points_received_total", 1)
+	if got := renderCount(t, p.http, "b.x"); got != 1 {
+		storetest.Remount(t, vol, false)
+		t.Fatalf("render b.x (buffered) on a read-only volume: %d values; want 1", got)
+	}
+	storetest.Remount(t, vol, false)
+	waitMetric(t, p, "plumbago_points_committed_total", 1)
+	// The writer's error window (30 s) must pass before /healthz is 200.
+	if code, body := healthz(t, p.http, 90*time.Second, 200); code != 200 {
+		t.Fatalf("/healthz after the volume was remounted writable = %d %q; want 200", code, body)
+	}
+	if got := renderCount(t, p.http, "b.x"); got != 1 {
+		t.Fatalf("render b.x after resuming: %d values; want 1", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"unicode"
 )
 
@@ -83,6 +84,9 @@ type Store struct {
 	f       *os.File
 	lines   int // lines in the file
 	dropped uint64
+	// refused is why the file could not be written at Open (a read-only
+	// or full volume): the events read are served, Add retries the file.
+	refused error
 }
 
 // Open returns a store, loading Dir/events.jsonl when Dir is set (lines
@@ -105,7 +109,7 @@ func Open(o Options) (*Store, error) {
 		s.trim()
 		return s, nil
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil && !volumeRefused(err) {
 		return nil, fmt.Errorf("creating events dir %q: %w", o.Dir, err)
 	}
 	if err := s.load(filepath.Join(o.Dir, fileName)); err != nil {
@@ -113,7 +117,10 @@ func Open(o Options) (*Store, error) {
 	}
 	s.trim()
 	if err := s.rewrite(); err != nil {
-		return nil, err
+		if !volumeRefused(err) {
+			return nil, err
+		}
+		s.refused = err
 	}
 	return s, nil
 }
@@ -141,6 +148,12 @@ func (s *Store) load(path string) error {
 		return fmt.Errorf("opening events file %q: %w", path, err)
 	}
 	return nil
+}
+
+// volumeRefused reports a write the volume refused for now: it is
+// read-only or full.
+func volumeRefused(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // rewrite writes the current events to a fresh file and keeps it open
@@ -244,6 +257,16 @@ func (s *Store) trim() {
 func (s *Store) Add(when int64, what, data, tags string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.refused != nil {
+		// Refused at Open: try the file again.
+		if err := os.MkdirAll(s.opts.Dir, 0o755); err != nil {
+			return 0, fmt.Errorf("events file not writable: %w", err)
+		}
+		if err := s.rewrite(); err != nil {
+			return 0, fmt.Errorf("events file not writable: %w", err)
+		}
+		s.refused = nil
+	}
 	e := &Event{ID: s.nextID, When: when, What: what, Data: data, Tags: tags}
 	if s.f != nil {
 		b, _ := json.Marshal(e)

@@ -273,11 +273,11 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	c.updates.init(opts.MaxUpdatesPerSecond)
 	var nextSeq uint64
 	if opts.WALDir != "" {
-		if err := os.MkdirAll(opts.WALDir, 0o755); err != nil {
+		if err := os.MkdirAll(opts.WALDir, 0o755); err != nil && !volumeRefused(err) {
 			return nil, fmt.Errorf("creating wal dir: %w", err)
 		}
 		segs, err := listSegments(opts.WALDir)
-		if err != nil {
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 		c.replaySegs = segs
@@ -298,8 +298,15 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 		}
 		if opts.WALDir != "" {
 			w, err := openWAL(opts.WALDir, i, nextSeq)
-			if err != nil {
+			if err != nil && !volumeRefused(err) {
 				return nil, err
+			}
+			if err != nil {
+				// A full or read-only volume: start without a segment
+				// (Health says so; points are not logged) and open one at
+				// the first rotation the volume takes.
+				c.walFailed(err)
+				c.logWALError("opening the write-ahead log; running without it until the volume takes writes", err)
 			}
 			sh.wal = w
 		}

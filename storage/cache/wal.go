@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // The write-ahead log makes buffered points survive a crash for backends
@@ -75,13 +76,28 @@ func parseSegment(name string) (shard int, seq uint64, ok bool) {
 	return sh, sq, true
 }
 
+// openWAL opens the shard's first segment. On a volume that refuses it
+// (volumeRefused) it returns the wal without a segment, and the error:
+// appends and syncs fail until a rotation opens one.
 func openWAL(dir string, shard int, firstSeq uint64) (*wal, error) {
 	w := &wal{dir: dir, shard: shard, seq: firstSeq, first: firstSeq}
 	if err := w.openSegment(); err != nil {
+		if volumeRefused(err) {
+			return w, err
+		}
 		return nil, err
 	}
 	return w, nil
 }
+
+// volumeRefused reports a failure the volume may lift by itself: it is
+// read-only or full.
+func volumeRefused(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// errNoSegment is returned by appends and syncs while no segment is open.
+var errNoSegment = errors.New("no write-ahead log segment open (the volume refused one)")
 
 func (w *wal) openSegment() error {
 	f, err := os.OpenFile(filepath.Join(w.dir, segmentName(w.shard, w.seq)), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -113,8 +129,11 @@ func (w *wal) append(ch *chunk) error {
 	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(b[8:], crcTable))
 	w.buf = b
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return errNoSegment
+	}
 	_, err := w.w.Write(b)
-	w.mu.Unlock()
 	return err
 }
 
@@ -133,17 +152,29 @@ func (w *wal) rotate() (uint64, error) {
 }
 
 func (w *wal) closeLocked(sync bool) error {
+	if w.f == nil {
+		return nil
+	}
 	err := w.w.Flush()
 	if sync {
 		err = errors.Join(err, w.f.Sync())
 	}
-	return errors.Join(err, w.f.Close())
+	err = errors.Join(err, w.f.Close())
+	w.f = nil // until openSegment succeeds: appends fail instead of buffering
+	return err
 }
 
 // sync makes everything appended so far durable.
 func (w *wal) sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.f == nil {
+		// The volume refused the segment: try again (every sync
+		// interval), so logging resumes once it takes writes.
+		if err := w.openSegment(); err != nil {
+			return fmt.Errorf("%w: %w", errNoSegment, err)
+		}
+	}
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("flushing wal: %w", err)
 	}
