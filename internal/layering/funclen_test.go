@@ -25,14 +25,10 @@ var longFuncTables = map[string]string{
 	"query/graph ParseParams":  "the render parameters read one after the other, one or two lines each",
 }
 
-// longFuncsNotYetSplit are functions over maxFuncLines still to be split
-// (issue #15 item 6: their files were being changed by other branches
-// when the rest were split); an entry goes when its function is split.
-var longFuncsNotYetSplit = map[string]bool{
-	"query/api API.carbonapiRender":     true,
-	"query/api API.find":                true,
-	"storage/whisper Store.writeSeries": true,
-}
+// longFuncsNotYetSplit are functions over maxFuncLines still to be split;
+// an entry goes when its function is split. Empty: a new long function
+// is split before it lands, or named here with the reason.
+var longFuncsNotYetSplit = map[string]bool{}
 
 // TestFunctionLength lists the module's non-test functions over
 // maxFuncLines lines and fails on any not named above.

@@ -243,30 +243,54 @@ func (a *API) fetchLeaves(glob string, names []string, from, until, now int64) (
 	return out, nil
 }
 
-func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
+// carbonapiRequests reads a carbonapi render request: a protobuf
+// MultiFetchRequest body (v3) or graphite's target/from/until parameters.
+// It returns the fetches, the request's now, and the 400 message if any.
+func (a *API) carbonapiRequests(ctx *fasthttp.RequestCtx, v int) ([]carbonapipb.FetchRequest, int64, string) {
 	now := a.opts.Now().Unix()
-	var reqs []carbonapipb.FetchRequest
 	if body := ctx.PostBody(); v == 3 && len(body) > 0 {
-		var err error
-		if reqs, err = carbonapipb.DecodeMultiFetchRequest(body); err != nil {
-			badRequest(ctx, "invalid MultiFetchRequest: "+err.Error())
-			return
-		}
-	} else {
-		p := readParams(ctx)
-		from, until, n, err := a.timeRange(p, time.UTC)
+		reqs, err := carbonapipb.DecodeMultiFetchRequest(body)
 		if err != nil {
-			badRequest(ctx, "Invalid parameters ("+err.Error()+")")
-			return
+			return nil, now, "invalid MultiFetchRequest: " + err.Error()
 		}
-		now = n.Unix()
-		targets := p.List("target")
-		if len(targets) == 0 {
-			targets = p.List("target[]")
+		return reqs, now, ""
+	}
+	p := readParams(ctx)
+	from, until, n, err := a.timeRange(p, time.UTC)
+	if err != nil {
+		return nil, now, "Invalid parameters (" + err.Error() + ")"
+	}
+	targets := p.List("target")
+	if len(targets) == 0 {
+		targets = p.List("target[]")
+	}
+	var reqs []carbonapipb.FetchRequest
+	for _, t := range targets {
+		reqs = append(reqs, carbonapipb.FetchRequest{Name: t, StartTime: from.Unix(), StopTime: until.Unix()})
+	}
+	return reqs, n.Unix(), ""
+}
+
+// fetchResponseV2 is s in carbonapi's v2 form: absent points flagged
+// beside zeros.
+func fetchResponseV2(s *storage.Series, stop int64) carbonapipb.FetchResponseV2 {
+	f := carbonapipb.FetchResponseV2{Name: s.Name, StartTime: int32(s.Start), StopTime: int32(stop), StepTime: int32(s.Step),
+		Values: make([]float64, len(s.Values)), IsAbsent: make([]bool, len(s.Values))}
+	for i, x := range s.Values {
+		if x != x {
+			f.IsAbsent[i] = true
+		} else {
+			f.Values[i] = x
 		}
-		for _, t := range targets {
-			reqs = append(reqs, carbonapipb.FetchRequest{Name: t, StartTime: from.Unix(), StopTime: until.Unix()})
-		}
+	}
+	return f
+}
+
+func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
+	reqs, now, msg := a.carbonapiRequests(ctx, v)
+	if msg != "" {
+		badRequest(ctx, msg)
+		return
 	}
 	if len(reqs) == 0 {
 		badRequest(ctx, "Invalid parameters (no target)")
@@ -318,16 +342,7 @@ func (a *API) carbonapiRender(ctx *fasthttp.RequestCtx, v int) {
 			}
 			stop := s.Start + int64(len(s.Values))*s.Step
 			if v == 2 {
-				f := carbonapipb.FetchResponseV2{Name: s.Name, StartTime: int32(s.Start), StopTime: int32(stop), StepTime: int32(s.Step),
-					Values: make([]float64, len(s.Values)), IsAbsent: make([]bool, len(s.Values))}
-				for i, x := range s.Values {
-					if x != x {
-						f.IsAbsent[i] = true
-					} else {
-						f.Values[i] = x
-					}
-				}
-				v2 = append(v2, f)
+				v2 = append(v2, fetchResponseV2(s, stop))
 				continue
 			}
 			v3 = append(v3, carbonapipb.FetchResponseV3{Name: s.Name, PathExpression: pathExpr, ConsolidationFunc: "average",

@@ -37,120 +37,146 @@ func intParam(p *params, name string) (int, string) {
 
 func (a *API) find(ctx *fasthttp.RequestCtx) {
 	p := readParams(ctx)
-	format := "treejson"
+	r, msg := a.findRequestOf(p)
+	if msg != "" {
+		badRequest(ctx, msg)
+		return
+	}
+	lim := a.ev.Limits().MaxFindResults
+	nodes, err := query.FindAtMost(a.src, r.query, lim)
+	if errors.Is(err, storage.ErrTooManyResults) {
+		badRequest(ctx, tooManyNodes(r.query, lim))
+		return
+	}
+	if err != nil {
+		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(r.query)+": "+err.Error()+")")
+		return
+	}
+	if r.leavesOnly {
+		nodes = leavesOf(nodes)
+	}
+	sort.SliceStable(nodes, func(i, j int) bool { return nodeName(nodes[i].Path) < nodeName(nodes[j].Path) })
+	a.writeFind(ctx, p, r, nodes)
+}
+
+// findRequest is a /metrics/find request's parameters, checked.
+type findRequest struct {
+	format     string
+	query      string // the glob to expand (completer's rewriting applied)
+	base       string // the query up to its last dot, for treejson ids
+	leavesOnly bool
+	wildcards  bool
+	position   int // nodelist's node position, -1 for none
+}
+
+// findRequestOf reads and checks the parameters in graphite-web's order;
+// a non-empty message is the 400 to answer.
+func (a *API) findRequestOf(p *params) (findRequest, string) {
+	r := findRequest{format: "treejson", position: -1}
 	if p.Has("format") {
-		format = p.Get("format")
+		r.format = p.Get("format")
 	}
 	leavesOnly, msg := intParam(p, "leavesOnly")
 	if msg != "" {
-		badRequest(ctx, msg)
-		return
+		return r, msg
 	}
 	wildcards, msg := intParam(p, "wildcards")
 	if msg != "" {
-		badRequest(ctx, msg)
-		return
+		return r, msg
 	}
-	position := -1
 	if p.Has("position") {
-		if position, msg = intParam(p, "position"); msg != "" {
-			badRequest(ctx, msg)
-			return
+		if r.position, msg = intParam(p, "position"); msg != "" {
+			return r, msg
 		}
 	}
 	automatic, msg := intParam(p, "automatic_variants")
 	if msg != "" {
-		badRequest(ctx, msg)
-		return
+		return r, msg
 	}
+	r.leavesOnly, r.wildcards = leavesOnly != 0, wildcards != 0
 	if !p.Has("query") {
-		badRequest(ctx, "Invalid parameters (Missing required parameter 'query')")
-		return
+		return r, "Invalid parameters (Missing required parameter 'query')"
 	}
 	q := p.Get("query")
 	if q == "" {
-		badRequest(ctx, "Invalid parameters (Required parameter 'query' is empty)")
-		return
+		return r, "Invalid parameters (Required parameter 'query' is empty)"
 	}
 	if lim := a.ev.Limits().MaxFindQueryLen; len(q) > lim {
-		badRequest(ctx, queryTooLong(lim))
-		return
+		return r, queryTooLong(lim)
 	}
-	base := ""
 	if i := strings.LastIndexByte(q, '.'); i >= 0 {
-		base = q[:i+1]
+		r.base = q[:i+1]
 	}
-	if format == "completer" {
-		q = strings.ReplaceAll(q, "..", "*.")
-		if !strings.HasSuffix(q, "*") {
-			q += "*"
-		}
-		if automatic != 0 {
-			parts := strings.Split(q, ".")
-			for i, part := range parts {
-				if strings.Contains(part, ",") && !strings.Contains(part, "{") {
-					parts[i] = "{" + part + "}"
-				}
-			}
-			q = strings.Join(parts, ".")
-		}
+	if r.format == "completer" {
+		q = completerQuery(q, automatic != 0)
 	}
-	switch format {
+	switch r.format {
 	case "treejson", "completer", "json", "pickle", "msgpack", "nodelist":
 	default:
-		badRequest(ctx, "Invalid value for 'format' parameter")
-		return
+		return r, "Invalid value for 'format' parameter"
 	}
-	lim := a.ev.Limits().MaxFindResults
-	nodes, err := query.FindAtMost(a.src, q, lim)
-	if errors.Is(err, storage.ErrTooManyResults) {
-		badRequest(ctx, tooManyNodes(q, lim))
-		return
+	r.query = q
+	return r, ""
+}
+
+// completerQuery rewrites a completer's query as graphite-web does: ".."
+// matches any node, a trailing * is implied, and with automatic variants a
+// node listing alternatives with commas becomes a {…} group.
+func completerQuery(q string, automatic bool) string {
+	q = strings.ReplaceAll(q, "..", "*.")
+	if !strings.HasSuffix(q, "*") {
+		q += "*"
 	}
-	if err != nil {
-		badRequest(ctx, "Invalid parameters (finding "+strconv.Quote(q)+": "+err.Error()+")")
-		return
-	}
-	if leavesOnly != 0 {
-		kept := nodes[:0]
-		for _, n := range nodes {
-			if n.Leaf {
-				kept = append(kept, n)
+	if automatic {
+		parts := strings.Split(q, ".")
+		for i, part := range parts {
+			if strings.Contains(part, ",") && !strings.Contains(part, "{") {
+				parts[i] = "{" + part + "}"
 			}
 		}
-		nodes = kept
+		q = strings.Join(parts, ".")
 	}
-	sort.SliceStable(nodes, func(i, j int) bool { return nodeName(nodes[i].Path) < nodeName(nodes[j].Path) })
-	switch format {
+	return q
+}
+
+// leavesOf keeps the leaves of nodes, in place.
+func leavesOf(nodes []storage.Node) []storage.Node {
+	kept := nodes[:0]
+	for _, n := range nodes {
+		if n.Leaf {
+			kept = append(kept, n)
+		}
+	}
+	return kept
+}
+
+// writeFind answers with nodes in the request's format.
+func (a *API) writeFind(ctx *fasthttp.RequestCtx, p *params, r findRequest, nodes []storage.Node) {
+	switch r.format {
 	case "pickle":
 		ctx.SetContentType("application/pickle")
 		ctx.SetBody(appendPickle(nil, nodesInfo(nodes, a.opts.Now().Unix())))
-		ctx.Response.Header.Set("Pragma", "no-cache")
-		ctx.Response.Header.Set("Cache-Control", "no-cache")
-		return
 	case "msgpack":
 		ctx.SetContentType("application/x-msgpack")
 		ctx.SetBody(appendMsgpack(nil, nodesInfo(nodes, a.opts.Now().Unix())))
-		ctx.Response.Header.Set("Pragma", "no-cache")
-		ctx.Response.Header.Set("Cache-Control", "no-cache")
-		return
-	}
-	var out any
-	switch format {
-	case "treejson":
-		out = treeJSON(nodes, base, wildcards != 0)
-	case "completer":
-		out = completerJSON(nodes, wildcards != 0)
-	case "json":
-		out = nodesJSON(nodes)
-	case "nodelist":
-		out, msg = nodeList(nodes, position)
-		if msg != "" {
-			badRequest(ctx, msg)
-			return
+	default:
+		var out any
+		switch r.format {
+		case "treejson":
+			out = treeJSON(nodes, r.base, r.wildcards)
+		case "completer":
+			out = completerJSON(nodes, r.wildcards)
+		case "json":
+			out = nodesJSON(nodes)
+		case "nodelist":
+			var msg string
+			if out, msg = nodeList(nodes, r.position); msg != "" {
+				badRequest(ctx, msg)
+				return
+			}
 		}
+		jsonResponseFor(ctx, p, out)
 	}
-	jsonResponseFor(ctx, p, out)
 	ctx.Response.Header.Set("Pragma", "no-cache")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 }

@@ -500,86 +500,20 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 	if err := validName(name); err != nil {
 		return err
 	}
-	// Copy, drop what a u32 timestamp cannot hold, and sort by time (stable:
-	// among equal timestamps the later arrival wins, as carbon's cache does).
-	sc.pts = sc.pts[:0]
-	var outside int64
-	sorted := true
-	for _, p := range sp.Points {
-		if p.Timestamp < 0 || p.Timestamp > math.MaxUint32 {
-			outside++
-			continue
-		}
-		if n := len(sc.pts); n > 0 && sc.pts[n-1].ts > p.Timestamp {
-			sorted = false
-		}
-		sc.pts = append(sc.pts, point{ts: p.Timestamp, v: p.Value})
-	}
-	if outside > 0 {
-		s.dropped.Add(uint64(outside))
-	}
-	if len(sc.pts) == 0 {
+	if s.takePoints(sc, sp.Points); len(sc.pts) == 0 {
 		return nil
 	}
-	if !sorted {
-		slices.SortStableFunc(sc.pts, func(a, b point) int {
-			switch {
-			case a.ts < b.ts:
-				return -1
-			case a.ts > b.ts:
-				return 1
-			}
-			return 0
-		})
-	}
 	sc.path = s.cPath(sc.path, name)
-	cpath := sc.path
 
 	mu := s.lock(name)
 	mu.Lock()
 	defer mu.Unlock()
 
-	fd, err := s.files.Open(cpath, syscall.O_RDWR, 0)
-	if err == syscall.ENOENT && isTagged(name) {
-		// carbon with TAG_HASH_FILENAMES = True (its default): keep writing its file
-		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
-			sc.alt = append(alt, 0)
-			if afd, aerr := s.files.Open(sc.alt, syscall.O_RDWR, 0); aerr == nil {
-				fd, err, cpath = afd, nil, sc.alt
-			}
-		}
-	}
-	if err == syscall.ENOENT {
-		if sc.lowSpace != nil {
-			return fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
-		}
-		fd, err = s.create(sc, name, cpath)
-	}
+	fd, cpath, size, allocated, err := s.openForWrite(sc, name, sc.path)
 	if err != nil {
-		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
-	}
-	size, allocated, err := fileSize(fd)
-	if err == nil && size == 0 {
-		// An empty file is what a crash or a full disk leaves behind in the
-		// middle of a create (ours or carbon's); it holds no data, so make it
-		// again instead of failing on it forever.
-		closeFile(fd)
-		if err := syscall.Unlink(goPath(cpath)); err != nil && err != syscall.ENOENT {
-			return fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
-		}
-		s.emptyFixed.Add(1)
-		if sc.lowSpace != nil {
-			return fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
-		}
-		if fd, err = s.create(sc, name, cpath); err != nil {
-			return fmt.Errorf("opening %q: %w", goPath(cpath), err)
-		}
-		size, allocated, err = fileSize(fd)
+		return err
 	}
 	defer closeFile(fd)
-	if err != nil {
-		return fmt.Errorf("opening %q: %w", goPath(cpath), err)
-	}
 	if sc.lowSpace != nil && !allocated {
 		// Writing into a hole takes blocks the volume has no room for.
 		return fmt.Errorf("updating sparse %q: %w", goPath(cpath), sc.lowSpace)
@@ -598,6 +532,90 @@ func (s *Store) writeSeries(sc *scratch, sp *storage.SeriesPoints, now int64) er
 		return fmt.Errorf("updating %q: %w", goPath(cpath), err)
 	}
 	return nil
+}
+
+// takePoints copies pts into sc.pts, drops (and counts) what a u32
+// timestamp cannot hold, and sorts by time (stable: among equal timestamps
+// the later arrival wins, as carbon's cache does).
+func (s *Store) takePoints(sc *scratch, pts []storage.Point) {
+	sc.pts = sc.pts[:0]
+	var outside int64
+	sorted := true
+	for _, p := range pts {
+		if p.Timestamp < 0 || p.Timestamp > math.MaxUint32 {
+			outside++
+			continue
+		}
+		if n := len(sc.pts); n > 0 && sc.pts[n-1].ts > p.Timestamp {
+			sorted = false
+		}
+		sc.pts = append(sc.pts, point{ts: p.Timestamp, v: p.Value})
+	}
+	if outside > 0 {
+		s.dropped.Add(uint64(outside))
+	}
+	if !sorted {
+		slices.SortStableFunc(sc.pts, func(a, b point) int {
+			switch {
+			case a.ts < b.ts:
+				return -1
+			case a.ts > b.ts:
+				return 1
+			}
+			return 0
+		})
+	}
+}
+
+// openForWrite opens name's file at cpath for writing (carbon's hashed
+// file for a tagged name when that is the one on disk), creating it from
+// the rules when missing and re-creating it when a crashed create left it
+// empty. It returns the open file, the path it was found at, its size and
+// whether its blocks are allocated; the caller holds name's lock and
+// closes the file.
+func (s *Store) openForWrite(sc *scratch, name string, cpath []byte) (fd int, path []byte, size int64, allocated bool, err error) {
+	fd, err = s.files.Open(cpath, syscall.O_RDWR, 0)
+	if err == syscall.ENOENT && isTagged(name) {
+		// carbon with TAG_HASH_FILENAMES = True (its default): keep writing its file
+		if alt, ok := s.taggedAltPath(sc.alt[:0], name); ok {
+			sc.alt = append(alt, 0)
+			if afd, aerr := s.files.Open(sc.alt, syscall.O_RDWR, 0); aerr == nil {
+				fd, err, cpath = afd, nil, sc.alt
+			}
+		}
+	}
+	if err == syscall.ENOENT {
+		if sc.lowSpace != nil {
+			return -1, cpath, 0, false, fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
+		}
+		fd, err = s.create(sc, name, cpath)
+	}
+	if err != nil {
+		return -1, cpath, 0, false, fmt.Errorf("opening %q: %w", goPath(cpath), err)
+	}
+	size, allocated, err = fileSize(fd)
+	if err == nil && size == 0 {
+		// An empty file is what a crash or a full disk leaves behind in the
+		// middle of a create (ours or carbon's); it holds no data, so make it
+		// again instead of failing on it forever.
+		closeFile(fd)
+		if err := syscall.Unlink(goPath(cpath)); err != nil && err != syscall.ENOENT {
+			return -1, cpath, 0, false, fmt.Errorf("removing empty %q: %w", goPath(cpath), err)
+		}
+		s.emptyFixed.Add(1)
+		if sc.lowSpace != nil {
+			return -1, cpath, 0, false, fmt.Errorf("creating %q: %w", goPath(cpath), sc.lowSpace)
+		}
+		if fd, err = s.create(sc, name, cpath); err != nil {
+			return -1, cpath, 0, false, fmt.Errorf("opening %q: %w", goPath(cpath), err)
+		}
+		size, allocated, err = fileSize(fd)
+	}
+	if err != nil {
+		closeFile(fd)
+		return -1, cpath, 0, false, fmt.Errorf("opening %q: %w", goPath(cpath), err)
+	}
+	return fd, cpath, size, allocated, nil
 }
 
 // create makes name's file from the rules and returns it open for writing.
