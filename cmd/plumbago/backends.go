@@ -28,14 +28,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			return nil, fmt.Errorf("creating whisper dir: %w", err)
 		}
 		if cfg.ResizeOnStart && !cfg.readOnly() {
-			res := resizeWhisperTree(cfg.WhisperDir, rules, false, time.Now().Unix())
-			for _, r := range res.changed {
-				log.Info("resized", "series", r.name, "from", r.from, "to", r.to, "bytes_before", r.oldSize, "bytes_after", r.newSize)
-			}
-			for _, err := range res.errs {
-				log.Error("resize failed; the file keeps its old shape", "err", err)
-			}
-			log.Info("resize on start", "series", res.seen, "resized", len(res.changed), "bytes_before", res.before, "bytes_after", res.after)
+			logResize(log, resizeWhisperTree(cfg.WhisperDir, rules, false, time.Now().Unix()))
 		}
 		st, err := whisper.Open(whisper.Options{Dir: cfg.WhisperDir, Rules: rules, Index: idx, MinFreeBytes: minFreeDisk(plan),
 			Watch: cfg.WhisperWatch, RescanInterval: cfg.WhisperRescanInterval.Duration, Logger: log})
@@ -48,10 +41,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		}()
 		return st, nil
 	case "pebble":
-		if cfg.ResizeOnStart {
-			log.Warn("--resize-on-start: the pebble backend keeps the schema each series was created with; only whisper files are re-shaped")
-		}
-		return pebble.Open(pebble.Options{
+		st, err := pebble.Open(pebble.Options{
 			Dir:          filepath.Join(cfg.DataDir, "pebble"),
 			Rules:        rules,
 			Index:        idx,
@@ -64,6 +54,12 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			Logger:              log,
 			ReadOnly:            cfg.readOnly(),
 		})
+		if err != nil || !cfg.ResizeOnStart || cfg.readOnly() {
+			return st, err
+		}
+		res := resizePebbleStore(st, rules, false, time.Now().Unix())
+		logResize(log, res)
+		return st, nil
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
@@ -125,4 +121,15 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		p.gauge("plumbago_pebble_read_amplification", "Pebble read amplification.", float64(ps.ReadAmp))
 		p.counter("plumbago_pebble_wal_bytes_written_total", "Bytes written to pebble's WAL.", ps.WALBytesWritten)
 	}
+}
+
+// logResize logs what --resize-on-start did.
+func logResize(log *slog.Logger, res resizeResult) {
+	for _, r := range res.changed {
+		log.Info("resized", "series", r.name, "from", r.from, "to", r.to, "bytes_before", r.oldSize, "bytes_after", r.newSize)
+	}
+	for _, err := range res.errs {
+		log.Error("resize failed (see docs/operations.md, Resize)", "err", err)
+	}
+	log.Info("resize on start", "series", res.seen, "resized", len(res.changed), "bytes_before", res.before, "bytes_after", res.after)
 }

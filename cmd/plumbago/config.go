@@ -48,8 +48,8 @@ type Config struct {
 	// ReadOnly serves the data dir without changing it: no ingest
 	// listener, the store opened read-only, write endpoints 403.
 	ReadOnly bool `toml:"read-only"`
-	// ResizeOnStart re-shapes, before serving, every whisper file whose
-	// header differs from the schemas and aggregation (resize.go).
+	// ResizeOnStart re-shapes, before serving, every series (either
+	// backend) whose stored layout differs from the schemas and aggregation (resize.go).
 	ResizeOnStart       bool     `toml:"resize-on-start"`
 	RenderCache         ByteSize `toml:"render-cache"`
 	Schemas             string   `toml:"schemas"`
@@ -270,7 +270,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.HTTPDefaultRole, "http-default-role", c.HTTPDefaultRole, "role of --http-auth-file users in no role list: read, write or admin")
 	fs.StringVar(&c.HTTPTLSCert, "http-tls-cert", c.HTTPTLSCert, "PEM certificate (chain) serving the HTTP API over TLS (https) with --http-tls-key; re-read on SIGHUP")
 	fs.StringVar(&c.HTTPTLSKey, "http-tls-key", c.HTTPTLSKey, "PEM private key of --http-tls-cert")
-	fs.BoolVar(&c.ResizeOnStart, "resize-on-start", c.ResizeOnStart, "whisper backend: before serving, re-shape every file whose archives, aggregation method or xFilesFactor differ from --schemas/--aggregation, as plumbago resize (whisper-resize) does")
+	fs.BoolVar(&c.ResizeOnStart, "resize-on-start", c.ResizeOnStart, "before serving, re-shape every series (whisper file or pebble series) whose archives, aggregation method or xFilesFactor differ from --schemas/--aggregation, as plumbago resize (whisper-resize) does")
 	fs.BoolVar(&c.ReadOnly, "read-only", c.ReadOnly, "serve the data dir (a checkpoint or a copied volume) without changing it: every ingest listener off, the store opened read-only, write and admin endpoints answer 403")
 	fs.IntVar(&c.HTTPAuthFailuresPerMinute, "http-auth-failures-per-minute", c.HTTPAuthFailuresPerMinute, "failed logins a client may make a minute before it is answered 429 (0 = no limit)")
 	fs.IntVar(&c.RenderMaxTargets, "render-max-targets", c.RenderMaxTargets, "targets per render request")

@@ -5,17 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/storage/schema"
 	"github.com/plumbago/plumbago/storage/whisper"
 )
 
-// runResize is `plumbago resize`: every series of a stopped whisper tree
+// runResize is `plumbago resize`: every series of a stopped whisper tree or pebble store
 // whose stored archives, aggregation method or xFilesFactor differ from
 // what the storage schemas and storage-aggregation give its name now is
 // re-shaped as whisper-resize does (storage/whisper.Resize). --dry-run
@@ -25,7 +27,7 @@ func runResize(args []string, stdout io.Writer) error {
 	fl.SetOutput(stdout)
 	dataDir := fl.String("data-dir", "./data", "plumbago data directory")
 	whisperDir := fl.String("whisper-dir", "", "whisper tree (default <data-dir>/whisper)")
-	backend := fl.String("backend", "whisper", "storage backend of the data directory (whisper; pebble is not supported yet)")
+	backend := fl.String("backend", "whisper", "storage backend of the data directory: whisper or pebble")
 	schemas := fl.String("schemas", "", "storage-schemas.conf to re-shape to (default built in)")
 	aggregation := fl.String("aggregation", "", "storage-aggregation.conf to re-shape to (default built in)")
 	dryRun := fl.Bool("dry-run", false, "list the series that would be re-shaped, with the bytes before and after; change nothing")
@@ -35,18 +37,35 @@ func runResize(args []string, stdout io.Writer) error {
 	if fl.NArg() > 0 {
 		return fmt.Errorf("resize: unexpected arguments %v", fl.Args())
 	}
-	if *backend != "whisper" {
-		return errors.New("resize: only the whisper backend is supported (pebble keeps the schema a series was created with; see docs/operations.md)")
+	if *backend != "whisper" && *backend != "pebble" {
+		return fmt.Errorf("resize: unknown backend %q", *backend)
 	}
 	rules, err := schema.Load(*schemas, *aggregation)
 	if err != nil {
 		return fmt.Errorf("resize: %w", err)
 	}
-	dir := *whisperDir
-	if dir == "" {
-		dir = filepath.Join(*dataDir, "whisper")
+	var res resizeResult
+	if *backend == "pebble" {
+		opts := pebble.DefaultOptions()
+		opts.Dir = filepath.Join(*dataDir, "pebble")
+		opts.Rules = rules
+		opts.ReadOnly = *dryRun
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		st, err := pebble.Open(opts)
+		if err != nil {
+			return fmt.Errorf("resize: %w", err)
+		}
+		res = resizePebbleStore(st, rules, *dryRun, time.Now().Unix())
+		if err := st.Close(); err != nil {
+			res.errs = append(res.errs, fmt.Errorf("resize: closing the store: %w", err))
+		}
+	} else {
+		dir := *whisperDir
+		if dir == "" {
+			dir = filepath.Join(*dataDir, "whisper")
+		}
+		res = resizeWhisperTree(dir, rules, *dryRun, time.Now().Unix())
 	}
-	res := resizeWhisperTree(dir, rules, *dryRun, time.Now().Unix())
 	for _, r := range res.changed {
 		fmt.Fprintf(stdout, "%s: %s -> %s (%d -> %d bytes)\n", r.name, r.from, r.to, r.oldSize, r.newSize)
 	}
@@ -124,5 +143,47 @@ func resizeWhisperTree(dir string, rules *schema.Rules, dryRun bool, now int64) 
 		res.after += r.newSize
 	})
 	sort.Slice(res.changed, func(i, j int) bool { return res.changed[i].name < res.changed[j].name })
+	return res
+}
+
+// resizePebbleStore compares every series of st with the rules and
+// re-shapes the ones that differ (all of them at time now, with
+// whisper-resize's semantics: pebble.Store.ResizeSeries), unless dryRun.
+// The byte counts are the whisper file sizes of the old and new layouts:
+// the most a series' slots take uncompressed (pebble stores only the slots
+// written, compressed).
+func resizePebbleStore(st *pebble.Store, rules *schema.Rules, dryRun bool, now int64) resizeResult {
+	var res resizeResult
+	names := st.Names()
+	sort.Strings(names)
+	for _, name := range names {
+		in, ok := st.SeriesLayout(name)
+		if !ok {
+			continue
+		}
+		res.seen++
+		sch, agg, err := rules.Match(name)
+		if err != nil {
+			res.errs = append(res.errs, fmt.Errorf("resize %q: %w", name, err))
+			continue
+		}
+		rs := slices.Clone(sch.Retentions)
+		schema.SortRetentions(rs)
+		l := pebble.Layout{Archives: rs, Method: agg.Method, XFilesFactor: agg.XFilesFactor}
+		if !l.Differs(in) {
+			continue
+		}
+		r := resizedSeries{name: name, from: layoutString(in.Archives, in.Method, in.XFilesFactor),
+			to: layoutString(rs, agg.Method, agg.XFilesFactor), oldSize: schema.FileSize(in.Archives), newSize: schema.FileSize(rs)}
+		if !dryRun {
+			if err := st.ResizeSeries(name, l, now); err != nil {
+				res.errs = append(res.errs, err)
+				continue
+			}
+		}
+		res.changed = append(res.changed, r)
+		res.before += r.oldSize
+		res.after += r.newSize
+	}
 	return res
 }

@@ -172,3 +172,53 @@ whisper.update_many(sys.argv[1], [(int(sys.argv[2]), 4.0), (int(sys.argv[2]) + 1
 		t.Errorf("log lacks the resize summary:\n%s", p.log)
 	}
 }
+
+// TestResizePebble runs the pebble side on the binary: points written over
+// carbon under one schema; `plumbago resize --backend pebble --dry-run`
+// lists the series and changes nothing; serve --resize-on-start with new
+// schemas re-shapes it before serving, as whisper-resize would (the two
+// points of one new slot: the later wins, storage/pebble's
+// TestResizeMatchesWhisper compares whole archives with whisper.Resize).
+func TestResizePebble(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	oldSchemas, oldAggregation := filepath.Join(dir, "old-schemas.conf"), filepath.Join(dir, "old-aggregation.conf")
+	os.WriteFile(oldSchemas, []byte("[res]\npattern = ^res\\.\nretentions = 10s:1h\n"), 0o644)
+	os.WriteFile(oldAggregation, []byte("[res]\npattern = ^res\\.\nxFilesFactor = 0.5\naggregationMethod = average\n"), 0o644)
+	schemas, aggregation := filepath.Join(dir, "schemas.conf"), filepath.Join(dir, "aggregation.conf")
+	os.WriteFile(schemas, []byte("[res]\npattern = ^res\\.\nretentions = 60s:1d\n"), 0o644)
+	os.WriteFile(aggregation, []byte("[res]\npattern = ^res\\.\nxFilesFactor = 0\naggregationMethod = sum\n"), 0o644)
+
+	now := time.Now().Unix()
+	ts := now - now%60 - 600
+	p := startPlumbago(t, bin, "--backend", "pebble", "--data-dir", data, "--schemas", oldSchemas, "--aggregation", oldAggregation)
+	sendLines(t, p.carbon, fmt.Sprintf("res.b 4 %d", ts), fmt.Sprintf("res.b 6 %d", ts+10))
+	url := fmt.Sprintf("http://%s/render?noCache=1&format=json&target=res.b&from=%d&until=%d", p.http, ts-1, ts+10)
+	want := fmt.Sprintf(`[{"target": "res.b", "tags": {"name": "res.b"}, "datapoints": [[4.0, %d], [6.0, %d]]}]`, ts, ts+10)
+	waitFor(t, "both points rendered", func() bool { return readAll(t, url) == want })
+	p.stop(t)
+
+	out, err := exec.Command(bin, "resize", "--backend", "pebble", "--data-dir", data, "--schemas", schemas, "--aggregation", aggregation, "--dry-run").CombinedOutput()
+	wantOut := "res.b: 10:360 average xff=0.5 -> 60:1440 sum xff=0 (4348 -> 17308 bytes)\n" +
+		"1 of 1 series would be re-shaped (dry run): 4348 bytes before, 17308 after\n"
+	if err != nil || string(out) != wantOut {
+		t.Fatalf("resize --dry-run: %v\n%s\nwant\n%s", err, out, wantOut)
+	}
+
+	p = startPlumbago(t, bin, "--backend", "pebble", "--data-dir", data, "--schemas", schemas, "--aggregation", aggregation, "--resize-on-start")
+	got := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&format=json&target=res.b&from=%d&until=%d", p.http, ts-60, ts))
+	want = fmt.Sprintf(`[{"target": "res.b", "tags": {"name": "res.b"}, "datapoints": [[6.0, %d]]}]`, ts)
+	if got != want {
+		t.Errorf("render after resize on start = %s; want %s", got, want)
+	}
+	p.stop(t)
+	if !p.waitLog("msg=\"resize on start\" series=1 resized=1") {
+		t.Errorf("log lacks the resize summary:\n%s", p.log)
+	}
+	// Nothing left to do.
+	out, err = exec.Command(bin, "resize", "--backend", "pebble", "--data-dir", data, "--schemas", schemas, "--aggregation", aggregation).CombinedOutput()
+	if want := "0 of 1 series re-shaped: 0 bytes before, 0 after\n"; err != nil || string(out) != want {
+		t.Fatalf("second resize: %v %q; want %q", err, out, want)
+	}
+}
