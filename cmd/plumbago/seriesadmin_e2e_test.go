@@ -128,10 +128,7 @@ func TestSeriesDeleteEndToEnd(t *testing.T) {
 
 func testSeriesDelete(t *testing.T, bin, backend string) {
 	dir := t.TempDir()
-	schemas := filepath.Join(dir, "schemas.conf")
-	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n")
 	args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas}
 	now := time.Now().Unix()
 	base := now - now%10 - 120
@@ -472,10 +469,7 @@ func TestSeriesStaleEndToEnd(t *testing.T) {
 
 func testSeriesStale(t *testing.T, bin, backend string) {
 	dir := t.TempDir()
-	schemas := filepath.Join(dir, "schemas.conf")
-	if err := os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1h,1m:1d\n")
 	args := []string{"--backend", backend, "--data-dir", dir, "--schemas", schemas}
 	now := time.Now().Unix()
 	old, recent := now-now%10-1800, now-now%10-60
