@@ -4,7 +4,8 @@
 # carbon-c-relay, htpasswd (apache2-utils), openssl, e2fsprogs and mount (the ext4 read-only volume test), systemd-analyze (systemd), poppler's
 # pdftoppm and pdfinfo (poppler-utils: the graph PDF oracle), the DejaVu italic and
 # oblique faces graphite-web draws the graph oracle's text with (fonts-dejavu-extra), Node.js
-# and etsy statsd (npm package statsd). Tests find them through
+# and etsy statsd (npm package statsd), Debian's ClickHouse server (the clickhouse backend's
+# tests start their own on loopback) and ZooKeeper (zookeeperd, for replicated tables). Tests find them through
 # internal/testenv, which fails a test under CI=true when its tool is missing.
 # (terraform, used by deploy/check's TestTerraformWithTerraform, is in neither
 # Debian nor npm; the machine image provides it.) Idempotent and quiet when
@@ -24,6 +25,8 @@ command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf ] || need+=(fonts-dejavu-extra)
+{ command -v clickhouse-server || [ -x /usr/sbin/clickhouse-server ]; } >/dev/null 2>&1 || need+=(clickhouse-server)
+[ -d /usr/share/doc/zookeeperd ] || need+=(zookeeperd)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

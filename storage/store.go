@@ -76,15 +76,20 @@ var ErrNoSpace = errors.New("storage volume full (free space below the reserve)"
 // writable again.
 var ErrReadOnly = errors.New("storage is read-only")
 
+// ErrUnreachable is wrapped by write errors of a backend on the network
+// (ClickHouse) that could not be reached or did not acknowledge the write.
+// Nothing is known to be written; the same write is retried.
+var ErrUnreachable = errors.New("storage backend unreachable")
+
 // ErrTooManyResults is wrapped by a bounded find or expand that matched
 // more than its limit: the walk stopped there, nothing past it was kept.
 var ErrTooManyResults = errors.New("too many results")
 
 // Unavailable reports whether err means the whole store cannot take writes
-// for now (no space, read-only) rather than that something is wrong with
+// for now (no space, read-only, unreachable) rather than that something is wrong with
 // the data: a caller keeps such points and retries without a limit.
 func Unavailable(err error) bool {
-	return errors.Is(err, ErrNoSpace) || errors.Is(err, ErrReadOnly)
+	return errors.Is(err, ErrNoSpace) || errors.Is(err, ErrReadOnly) || errors.Is(err, ErrUnreachable)
 }
 
 // SeriesError is one series of a batch that could not be written.
