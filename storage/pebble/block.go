@@ -14,9 +14,11 @@ import (
 // encode".
 //
 //	block   = header:u8 first:uvarint span:uvarint [bitmap] values
-//	header  = bits 0-1 value encoding (0 xor, 1 for, 2 delta)
+//	header  = bits 0-1 value encoding (0 xor, 1 for, 2 delta, 3 dod)
 //	          bit 2    dense: every slot in [first, first+span) is present
-//	          bits 3-7 zero (format version 0)
+//	          bit 3    scaled (decimal.go): bits 0-1 are zero and values
+//	                   are integers over a divisor
+//	          bits 4-7 zero
 //	bitmap  = ceil(span/8) bytes, bit i (MSB first) = slot first+i present
 //	values  = one value per present slot, in slot order:
 //	  xor:   float64 bits of the first value (8 bytes, big-endian), then
@@ -28,9 +30,14 @@ import (
 //	         d = (v[i]-v[i-1]) - (v[i-1]-v[i-2]) (the first delta counts
 //	         against 0) as '0' (d=0), '10'+7 bits, '110'+12 bits,
 //	         '1110'+20 bits or '1111'+64 bits of zigzag(d)
+//	  scaled: see decimal.go (integers coded by for, delta, dod or the
+//	         bucketed Huffman coder of huffman.go)
 //
 // Integer encodings apply when every value is an integer with |v| <= 2^53
-// (not -0), which is typical for Graphite counters and gauges.
+// (not -0), which is typical for Graphite counters and gauges; decimals and
+// averages of decimals are scaled to integers; anything else is XOR coded.
+// Blocks written before the scaled form existed (bit 3 clear) decode as
+// they always did.
 const (
 	blockSlots = 1024 // slots per block; a power of two
 
@@ -55,7 +62,6 @@ type slotBuf struct {
 	present [blockSlots / 64]uint64
 	vals    [blockSlots]float64
 	lo, hi  int // touched slot range; lo > hi when empty
-	ints    []int64
 }
 
 func (s *slotBuf) reset() {
@@ -103,13 +109,19 @@ func (s *slotBuf) apply(b []byte) error {
 		return err
 	}
 	cur := slotCursor{first: h.first, span: h.span, bitmap: h.bitmap}
-	switch h.enc {
-	case encXOR:
+	switch {
+	case h.scaled:
+		err = s.decodeScaled(&cur, h.values, h.count)
+	case h.enc == encXOR:
 		err = s.applyXOR(&cur, h.values, h.count)
-	case encDoD:
-		err = s.applyDoD(&cur, h.values, h.count)
 	default:
-		err = s.applyInts(&cur, h.values, h.count, h.enc)
+		c := codecPool.Get().(*codec)
+		if _, err = c.decodeInts(h.enc, h.values, h.count); err == nil {
+			for _, v := range c.ints {
+				s.set(cur.slot(), float64(v))
+			}
+		}
+		codecPool.Put(c)
 	}
 	if err != nil {
 		return fmt.Errorf("decoding block: %w: %w", errBadBlock, err)
@@ -121,6 +133,7 @@ func (s *slotBuf) apply(b []byte) error {
 // their values start.
 type blockHeader struct {
 	enc    byte
+	scaled bool
 	first  int
 	span   int
 	bitmap []byte // nil for a dense block
@@ -136,10 +149,11 @@ func parseBlockHeader(b []byte) (blockHeader, error) {
 		return h, fmt.Errorf("decoding block: %w: empty", errBadBlock)
 	}
 	hdr := b[0]
-	if hdr>>3 != 0 {
+	if hdr>>4 != 0 || (hdr&flagScaled != 0 && hdr&3 != 0) {
 		return h, fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
 	}
 	h.enc = hdr & 3
+	h.scaled = hdr&flagScaled != 0
 	p := 1
 	first, n := binary.Uvarint(b[p:])
 	if n <= 0 {
@@ -241,73 +255,6 @@ func (s *slotBuf) applyXOR(cur *slotCursor, rest []byte, k int) error {
 	return nil
 }
 
-// applyDoD decodes k delta-of-delta coded integers.
-func (s *slotBuf) applyDoD(cur *slotCursor, rest []byte, k int) error {
-	v, n := binary.Varint(rest)
-	if n <= 0 {
-		return errors.New("dod head")
-	}
-	r := bitReader{b: rest[n:]}
-	s.set(cur.slot(), float64(v))
-	var delta int64
-	for i := 1; i < k; i++ {
-		var z uint64
-		switch {
-		case !r.readBit():
-		case !r.readBit():
-			z = r.read(7)
-		case !r.readBit():
-			z = r.read(12)
-		case !r.readBit():
-			z = r.read(20)
-		default:
-			z = r.read(64)
-		}
-		if r.err != nil {
-			return r.err
-		}
-		delta += unzigzag(z)
-		v += delta
-		s.set(cur.slot(), float64(v))
-	}
-	return nil
-}
-
-// applyInts decodes k frame-of-reference (encFOR) or delta (encDelta)
-// coded integers.
-func (s *slotBuf) applyInts(cur *slotCursor, rest []byte, k int, enc byte) error {
-	base, n := binary.Varint(rest)
-	if n <= 0 || len(rest) < n+1 {
-		return errors.New("int head")
-	}
-	width := uint(rest[n])
-	if width > 64 {
-		return fmt.Errorf("width %d", width)
-	}
-	r := bitReader{b: rest[n+1:]}
-	if enc == encFOR {
-		for i := 0; i < k; i++ {
-			v := base + int64(r.read(width))
-			if r.err != nil {
-				return r.err
-			}
-			s.set(cur.slot(), float64(v))
-		}
-		return nil
-	}
-	v := base
-	s.set(cur.slot(), float64(v))
-	for i := 1; i < k; i++ {
-		d := r.read(width)
-		if r.err != nil {
-			return r.err
-		}
-		v += unzigzag(d)
-		s.set(cur.slot(), float64(v))
-	}
-	return nil
-}
-
 // dodCost is the number of bits the dod encoding spends on zigzag value z.
 func dodCost(z uint64) uint {
 	switch {
@@ -328,27 +275,32 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func widthOf(v uint64) uint { return uint(64 - bits.LeadingZeros64(v)) }
 
-// appendEncode appends the encoding of s's present slots to dst.
+// appendEncode appends the encoding of s's present slots to dst: integer
+// values with the smallest integer coder, decimals (and averages or sums
+// of decimals) scaled to integers, anything else XOR coded.
 func (s *slotBuf) appendEncode(dst []byte) []byte {
 	if s.empty() {
 		return append(dst, encXOR, 0, 0)
 	}
+	c := codecPool.Get().(*codec)
+	defer codecPool.Put(c)
 	f, l := s.lo, s.hi
 	span := l - f + 1
-	k := 0
+	c.vals = c.vals[:0]
 	allInt := true
 	for i := f; i <= l; i++ {
 		if !s.has(i) {
 			continue
 		}
-		k++
 		v := s.vals[i]
+		c.vals = append(c.vals, v)
 		if allInt && !(v == math.Trunc(v) && v >= -maxExactInt && v <= maxExactInt && !(v == 0 && math.Signbit(v))) {
 			allInt = false
 		}
 	}
+	k := len(c.vals)
 	hdrPos := len(dst)
-	var hdr byte = encXOR
+	var hdr byte
 	dense := k == span
 	if dense {
 		hdr |= flagDense
@@ -360,13 +312,44 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 		dst = s.appendBitmap(dst)
 	}
 	if allInt {
-		var enc byte
-		dst, enc = s.appendInts(dst, k)
-		hdr |= enc
-	} else {
-		dst = s.appendFloats(dst)
+		c.ints = c.ints[:0]
+		for _, v := range c.vals {
+			c.ints = append(c.ints, int64(v))
+		}
+		enc, _ := c.bestIntCoder(false)
+		if enc == encHuff {
+			dst = c.appendScaled(dst, 1, false, encHuff)
+			hdr |= flagScaled
+		} else {
+			dst = c.appendInts(dst, enc)
+			hdr |= enc
+		}
+		dst[hdrPos] = hdr
+		return dst
 	}
-	dst[hdrPos] = hdr
+	body := len(dst)
+	if div, corrected, ok := c.findScale(); ok {
+		enc, _ := c.bestIntCoder(true)
+		dst = c.appendScaled(dst, div, corrected, enc)
+		if !corrected {
+			dst[hdrPos] = hdr | flagScaled
+			return dst
+		}
+		// An average may still code smaller as XOR (few values, big
+		// corrections): keep the smaller.
+		n := len(dst)
+		dst = s.appendFloats(dst)
+		if len(dst)-n < n-body {
+			dst = append(dst[:body], dst[n:]...)
+			dst[hdrPos] = hdr | encXOR
+			return dst
+		}
+		dst = dst[:n]
+		dst[hdrPos] = hdr | flagScaled
+		return dst
+	}
+	dst = s.appendFloats(dst)
+	dst[hdrPos] = hdr | encXOR
 	return dst
 }
 
@@ -389,40 +372,139 @@ func (s *slotBuf) appendBitmap(dst []byte) []byte {
 	return dst
 }
 
-// appendInts appends the k present values, all exact integers, in the
-// smallest of three codings (delta-of-delta, delta, frame of reference),
-// and returns the coding's header bits.
-func (s *slotBuf) appendInts(dst []byte, k int) ([]byte, byte) {
-	f, l := s.lo, s.hi
-	var enc byte
-	ints := s.ints[:0]
-	minV, maxV := int64(math.MaxInt64), int64(math.MinInt64)
+// minHuffValues is the fewest values the Huffman coder is tried on: its
+// table costs 2-9 bytes, so tiny merge operands never gain from it.
+const minHuffValues = 16
+
+// bestIntCoder returns the coder that codes c.ints in the fewest bits
+// (about: headers counted in whole bytes), and that size. Among for, delta
+// and dod it chooses as the format always has; huff wins only when smaller
+// than all three, counting the scaled form's coder and divisor bytes
+// against it unless the block is scaled anyway.
+func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
+	ints := c.ints
+	k := len(ints)
+	minV, maxV := ints[0], ints[0]
 	var maxZ uint64
 	var dodBits uint
 	var prevDelta int64
-	for i := f; i <= l; i++ {
-		if s.has(i) {
-			v := int64(s.vals[i])
-			if len(ints) > 0 {
-				d := v - ints[len(ints)-1]
-				if z := zigzag(d); z > maxZ {
-					maxZ = z
-				}
-				dodBits += dodCost(zigzag(d - prevDelta))
-				prevDelta = d
-			}
-			ints = append(ints, v)
-			minV = min(minV, v)
-			maxV = max(maxV, v)
+	for i := 1; i < k; i++ {
+		v := ints[i]
+		d := v - ints[i-1]
+		if z := zigzag(d); z > maxZ {
+			maxZ = z
 		}
+		dodBits += dodCost(zigzag(d - prevDelta))
+		prevDelta = d
+		minV = min(minV, v)
+		maxV = max(maxV, v)
 	}
-	s.ints = ints
+	head := uint(varintLen(ints[0]))*8 + 8
 	wFOR := widthOf(uint64(maxV - minV))
 	wDelta := widthOf(maxZ)
 	// Delta codes k-1 values, frame-of-reference k.
-	w := &bitWriter{}
+	var enc byte
+	var cost uint
 	if dodBits < uint(k-1)*wDelta && dodBits < uint(k)*wFOR {
-		enc = encDoD
+		enc, cost = encDoD, head-8+dodBits
+	} else if uint(k-1)*wDelta < uint(k)*wFOR {
+		enc, cost = encDelta, head+uint(k-1)*wDelta
+	} else {
+		enc, cost = encFOR, uint(varintLen(minV))*8+8+uint(k)*wFOR
+	}
+	c.huffReady = false
+	if k >= minHuffValues {
+		base := c.deltaBase()
+		c.deltaZs(base)
+		c.huffFreq(c.zs)
+		c.huff2.build(&c.freq)
+		c.huffBase, c.huffReady = base, true
+		h := uint(varintLen(ints[0])+varintLen(base))*8 + c.huff2.cost(&c.freq)
+		if !scaled {
+			h += 16 + 7 // a coder byte, a divisor byte, a byte's rounding
+		}
+		if h < cost {
+			return encHuff, h
+		}
+	}
+	return enc, cost
+}
+
+func varintLen(v int64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutVarint(b[:], v)
+}
+
+// deltaBase returns the median of c.ints' successive differences: the
+// Huffman coder codes each difference minus it, so a counter's steady rate
+// costs nothing.
+func (c *codec) deltaBase() int64 {
+	c.tmp = c.tmp[:0]
+	for i := 1; i < len(c.ints); i++ {
+		c.tmp = append(c.tmp, c.ints[i]-c.ints[i-1])
+	}
+	if len(c.tmp) == 0 {
+		return 0
+	}
+	return quickselect(c.tmp, len(c.tmp)/2)
+}
+
+// deltaZs sets c.zs to zigzag(m[i] - m[i-1] - base) for i >= 1.
+func (c *codec) deltaZs(base int64) {
+	c.zs = c.zs[:0]
+	for i := 1; i < len(c.ints); i++ {
+		c.zs = append(c.zs, zigzag(c.ints[i]-c.ints[i-1]-base))
+	}
+}
+
+// quickselect returns the n-th smallest of a (reordering it).
+func quickselect(a []int64, n int) int64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// median of three as the pivot
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		p := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return a[n]
+		}
+	}
+	return a[n]
+}
+
+// appendInts appends c.ints coded with enc (for, delta, dod or huff).
+func (c *codec) appendInts(dst []byte, enc byte) []byte {
+	ints := c.ints
+	w := &bitWriter{}
+	switch enc {
+	case encDoD:
 		w.b = binary.AppendVarint(dst, ints[0])
 		var prev int64
 		for i := 1; i < len(ints); i++ {
@@ -446,24 +528,136 @@ func (s *slotBuf) appendInts(dst []byte, k int) ([]byte, byte) {
 				w.write(z, 64)
 			}
 		}
-	} else if uint(k-1)*wDelta < uint(k)*wFOR {
-		enc = encDelta
-		dst = binary.AppendVarint(dst, ints[0])
-		dst = append(dst, byte(wDelta))
-		w.b = dst
+	case encDelta:
+		var maxZ uint64
 		for i := 1; i < len(ints); i++ {
-			w.write(zigzag(ints[i]-ints[i-1]), wDelta)
+			maxZ = max(maxZ, zigzag(ints[i]-ints[i-1]))
 		}
-	} else {
-		enc = encFOR
-		dst = binary.AppendVarint(dst, minV)
-		dst = append(dst, byte(wFOR))
-		w.b = dst
+		wd := widthOf(maxZ)
+		dst = binary.AppendVarint(dst, ints[0])
+		w.b = append(dst, byte(wd))
+		for i := 1; i < len(ints); i++ {
+			w.write(zigzag(ints[i]-ints[i-1]), wd)
+		}
+	case encFOR:
+		minV, maxV := ints[0], ints[0]
 		for _, v := range ints {
-			w.write(uint64(v-minV), wFOR)
+			minV, maxV = min(minV, v), max(maxV, v)
+		}
+		wf := widthOf(uint64(maxV - minV))
+		dst = binary.AppendVarint(dst, minV)
+		w.b = append(dst, byte(wf))
+		for _, v := range ints {
+			w.write(uint64(v-minV), wf)
+		}
+	case encHuff:
+		if !c.huffReady { // bestIntCoder did not build the code
+			c.huffBase = c.deltaBase()
+			c.deltaZs(c.huffBase)
+			c.huffFreq(c.zs)
+			c.huff2.build(&c.freq)
+		}
+		c.huffReady = false
+		dst = binary.AppendVarint(dst, ints[0])
+		w.b = binary.AppendVarint(dst, c.huffBase)
+		if len(c.zs) > 0 {
+			c.huff2.writeTable(w)
+			for _, z := range c.zs {
+				c.huff2.put(w, z)
+			}
 		}
 	}
-	return w.flush(), enc
+	return w.flush()
+}
+
+// decodeInts decodes k integers coded with enc into c.ints and returns the
+// bytes of b they took.
+func (c *codec) decodeInts(enc byte, b []byte, k int) (int, error) {
+	ints := c.ints[:0]
+	defer func() { c.ints = ints }()
+	switch enc {
+	case encDoD:
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return 0, errors.New("dod head")
+		}
+		r := bitReader{b: b[n:]}
+		ints = append(ints, v)
+		var delta int64
+		for i := 1; i < k; i++ {
+			var z uint64
+			switch {
+			case !r.readBit():
+			case !r.readBit():
+				z = r.read(7)
+			case !r.readBit():
+				z = r.read(12)
+			case !r.readBit():
+				z = r.read(20)
+			default:
+				z = r.read(64)
+			}
+			if r.err != nil {
+				return 0, r.err
+			}
+			delta += unzigzag(z)
+			v += delta
+			ints = append(ints, v)
+		}
+		return n + int(r.pos+7)/8, nil
+	case encFOR, encDelta:
+		base, n := binary.Varint(b)
+		if n <= 0 || len(b) < n+1 {
+			return 0, errors.New("int head")
+		}
+		width := uint(b[n])
+		if width > 64 {
+			return 0, fmt.Errorf("width %d", width)
+		}
+		r := bitReader{b: b[n+1:]}
+		if enc == encFOR {
+			for i := 0; i < k; i++ {
+				ints = append(ints, base+int64(r.read(width)))
+			}
+		} else {
+			v := base
+			ints = append(ints, v)
+			for i := 1; i < k; i++ {
+				v += unzigzag(r.read(width))
+				ints = append(ints, v)
+			}
+		}
+		if r.err != nil {
+			return 0, r.err
+		}
+		return n + 1 + int(r.pos+7)/8, nil
+	case encHuff:
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return 0, errors.New("huff head")
+		}
+		base, n2 := binary.Varint(b[n:])
+		if n2 <= 0 {
+			return 0, errors.New("huff base")
+		}
+		n += n2
+		r := bitReader{b: b[n:]}
+		ints = append(ints, v)
+		if k > 1 {
+			if err := c.huff.readTable(&r); err != nil {
+				return 0, err
+			}
+			for i := 1; i < k; i++ {
+				v += unzigzag(c.huff.get(&r)) + base
+				ints = append(ints, v)
+				if r.err != nil {
+					return 0, r.err
+				}
+			}
+		}
+		return n + int(r.pos+7)/8, nil
+	}
+	return 0, fmt.Errorf("integer coder %d", enc)
 }
 
 // appendFloats appends the present values XOR-coded (Gorilla's float

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/plumbago/plumbago/storage/schema"
 )
 
 // blockOf builds a slotBuf holding the given slot -> value pairs.
@@ -84,10 +86,12 @@ func TestBlockSizes(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		ctr[i] = float64(1000 + 3*i)
 	}
-	// Counter: delta-of-delta, first value 2 bytes, 9 bits for the first
-	// delta, then 1 bit per point: 107 bits = 14 bytes.
-	if enc := checkRoundTrip(t, ctr); len(enc) != 3+2+14 {
-		t.Errorf("counter: %d bytes, want %d", len(enc), 3+2+14)
+	// Counter: scaled with divisor 1 and the Huffman coder (coder byte,
+	// divisor byte, first value 2 bytes, base 3 one byte, a one-bucket
+	// table of 18 bits = 3 bytes, then nothing per point): 8 bytes after
+	// the slot header (delta-of-delta took 16: 2 + 107 bits).
+	if enc := checkRoundTrip(t, ctr); len(enc) != 3+1+1+2+1+3 {
+		t.Errorf("counter: %d bytes, want %d", len(enc), 3+1+1+2+1+3)
 	}
 	// W1's sawtooth (i+p)%100 with one wrap: 9 + 15 + 15 + 96 bits.
 	saw := map[int]float64{}
@@ -147,6 +151,19 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Add(blockOf(map[int]float64{0: 1, 5: 200, 1000: -3}).appendEncode(nil))
 	f.Add([]byte{0, 0, 0})
 	f.Add(blockOf(map[int]float64{0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 0}).appendEncode(nil))
+	// Scaled blocks: decimals (Huffman-coded deltas), averages of decimals
+	// (with corrections), a counter (divisor 1), a decimal -0 (a big
+	// correction for m = 0).
+	dec, avg, ctr := map[int]float64{}, map[int]float64{}, map[int]float64{}
+	for i := 0; i < 40; i++ {
+		dec[i] = float64(1234+(i*i*7)%91-45) / 100
+		avg[2*i] = (float64(1234+(i*13)%17)/100 + float64(1200+(i*7)%31)/100 + 0.07) / 3
+		ctr[i] = float64(1000 + 3*i + i%2)
+	}
+	dec[41] = math.Copysign(0, -1)
+	for _, m := range []map[int]float64{dec, avg, ctr} {
+		f.Add(blockOf(m).appendEncode(nil))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()
@@ -172,27 +189,81 @@ func FuzzDecodeBlock(f *testing.F) {
 	})
 }
 
-// BenchmarkApplyBlock decodes full blocks of each encoding.
-func BenchmarkApplyBlock(b *testing.B) {
-	for _, tc := range []struct {
+// benchBlocks are full blocks of each encoding: xor (arbitrary floats),
+// ints (dod), decimals (a noisy two-decimal gauge: scaled, Huffman) and avg
+// (its averages of 6: scaled with corrections).
+func benchBlocks() []struct {
+	name string
+	src  *slotBuf
+} {
+	r := rand.New(rand.NewPCG(7, 8))
+	level := 50.0
+	var dec [blockSlots]float64
+	for i := range dec {
+		level += r.NormFloat64() * 0.5
+		dec[i] = math.Round((level+2*r.NormFloat64())*100) / 100
+	}
+	vals := map[string]func(i int) float64{
+		"xor":      func(i int) float64 { return float64(i) * 1.37 },
+		"ints":     func(i int) float64 { return float64(1000 + i%7) },
+		"decimals": func(i int) float64 { return dec[i] },
+		"avg": func(i int) float64 {
+			j := i % (blockSlots / 6)
+			return schema.Average.Aggregate(dec[6*j:6*j+6], 6)
+		},
+	}
+	var out []struct {
 		name string
-		val  func(i int) float64
-	}{
-		{"xor", func(i int) float64 { return float64(i) * 1.37 }},
-		{"ints", func(i int) float64 { return float64(1000 + i%7) }},
-	} {
-		var src, dst slotBuf
+		src  *slotBuf
+	}
+	for _, name := range []string{"xor", "ints", "decimals", "avg"} {
+		src := new(slotBuf)
 		src.reset()
-		dst.reset()
 		for i := 0; i < blockSlots; i++ {
-			src.set(i, tc.val(i))
+			src.set(i, vals[name](i))
 		}
-		enc := src.appendEncode(nil)
-		b.Run(tc.name, func(b *testing.B) {
-			for b.Loop() {
-				if err := dst.apply(enc); err != nil {
-					b.Fatal(err)
+		out = append(out, struct {
+			name string
+			src  *slotBuf
+		}{name, src})
+	}
+	return out
+}
+
+// BenchmarkApplyBlock decodes full blocks of each encoding (what a Fetch
+// pays per block).
+func BenchmarkApplyBlock(b *testing.B) {
+	for _, tc := range benchBlocks() {
+		var dst slotBuf
+		dst.reset()
+		enc := tc.src.appendEncode(nil)
+		run := func(name string, enc []byte) {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := dst.apply(enc); err != nil {
+						b.Fatal(err)
+					}
 				}
+				b.ReportMetric(float64(len(enc)*8)/blockSlots, "bits/value")
+			})
+		}
+		run(tc.name, enc)
+		if tc.name == "decimals" || tc.name == "avg" {
+			run(tc.name+"-as-xor", xorBlock(tc.src)) // the format before scaling
+		}
+	}
+}
+
+// BenchmarkEncodeBlock encodes full blocks of each kind (what a merge or a
+// write pays per block).
+func BenchmarkEncodeBlock(b *testing.B) {
+	for _, tc := range benchBlocks() {
+		var enc []byte
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				enc = tc.src.appendEncode(enc[:0])
 			}
 		})
 	}

@@ -15,8 +15,11 @@
 // with pebble merge operands, so writes never read back what they append
 // to; a per-series tail of the interval being filled gives propagation its
 // input without reads either. Blocks encode slot presence as a bitmap and
-// values as delta-of-delta / frame-of-reference integers or Gorilla XOR
-// floats: about half a byte per point on regular integer data. Names,
+// values as delta-of-delta / frame-of-reference integers, decimals (and
+// averages of decimals) scaled to integers with Huffman-coded deltas, or
+// Gorilla XOR floats: about half a byte per point on regular integer data,
+// a few tenths of a bit above the deltas' entropy on noisy decimal gauges;
+// Reencode rewrites blocks of older formats. Names,
 // schemas and archive shapes are persisted beside the data and loaded into
 // the name index at Open. Key layout and block format: docs/pebble.md and
 // keys.go / block.go.

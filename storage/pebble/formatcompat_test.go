@@ -117,3 +117,100 @@ func copyDir(t *testing.T, src string) string {
 	}
 	return dst
 }
+
+// TestFormatV0StoreReads opens a copy of the store the previous block
+// format wrote and checks that every archive of every series reads exactly
+// as a store written now with the same points, that writes on top of it
+// merge, and that Reencode rewrites its blocks in today's format (smaller)
+// without changing a value.
+func TestFormatV0StoreReads(t *testing.T) {
+	rules := testRules(t, formatSchemas, formatAggregation)
+	clock := func() int64 { return formatNow }
+	opts := DefaultOptions()
+	opts.Dir = copyDir(t, filepath.Join("testdata", "formatv0"))
+	opts.Rules = rules
+	opts.Now = clock
+	old, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	fresh := openTest(t, rules, clock)
+	defer fresh.Close()
+	for _, b := range formatBatches() {
+		if err := fresh.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, sp := range formatBatches()[0].Series {
+		if !seen[sp.Name] {
+			seen[sp.Name] = true
+			names = append(names, sp.Name)
+		}
+	}
+	if len(names) != 41 {
+		t.Fatalf("%d series in the first batch, want 41", len(names))
+	}
+	compare := func(what string) {
+		t.Helper()
+		for _, n := range names {
+			for _, from := range []int64{formatNow - 6*3600 + 10, formatNow - 86400 + 60} {
+				want, err := fresh.Fetch(n, from, formatNow, formatNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := old.Fetch(n, from, formatNow, formatNow)
+				if err != nil {
+					t.Fatalf("%s: %s: %v", what, n, err)
+				}
+				if got.Start != want.Start || got.Step != want.Step || len(got.Values) != len(want.Values) {
+					t.Fatalf("%s: %s: %d values from %d step %d, want %d from %d step %d", what, n,
+						len(got.Values), got.Start, got.Step, len(want.Values), want.Start, want.Step)
+				}
+				known := 0
+				for i, v := range want.Values {
+					if math.Float64bits(v) != math.Float64bits(got.Values[i]) && !(math.IsNaN(v) && math.IsNaN(got.Values[i])) {
+						t.Fatalf("%s: %s step %d: %v, want %v", what, n, got.Start+int64(i)*got.Step, got.Values[i], v)
+					}
+					if !math.IsNaN(v) {
+						known++
+					}
+				}
+				if known == 0 {
+					t.Fatalf("%s: %s: nothing stored", what, n)
+				}
+			}
+		}
+	}
+	compare("as written by the old format")
+	before := old.Stats().TableBytes
+	rewritten, err := old.Reencode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rewritten < 41 {
+		t.Errorf("Reencode rewrote %d blocks, want at least one a series", rewritten)
+	}
+	if err := old.Flush(true); err != nil {
+		t.Fatal(err)
+	}
+	after := old.Stats().TableBytes
+	t.Logf("%d blocks rewritten; sstables %d -> %d bytes", rewritten, before, after)
+	if after*2 > before {
+		t.Errorf("sstables %d bytes after Reencode, %d before: want at most half", after, before)
+	}
+	compare("after Reencode")
+	if again, err := old.Reencode(); err != nil || again != 0 {
+		t.Errorf("second Reencode rewrote %d blocks (%v), want 0", again, err)
+	}
+	// New points merge into the rewritten blocks as into fresh ones.
+	more := storage.Batch{Series: []storage.SeriesPoints{{Name: names[0], Points: []storage.Point{{Timestamp: formatNow - 5, Value: 12.5}}}}}
+	for _, s := range []*Store{old, fresh} {
+		if err := s.Write(&more); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare("after a write")
+}

@@ -13,7 +13,7 @@ import (
 	"github.com/plumbago/plumbago/storage/whisper"
 )
 
-func testRules(t *testing.T, schemas, aggregation string) *schema.Rules {
+func testRules(t testing.TB, schemas, aggregation string) *schema.Rules {
 	t.Helper()
 	s, err := schema.ParseSchemas(strings.NewReader(schemas))
 	if err != nil {

@@ -1,0 +1,217 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Scaled blocks (header bit 3, see block.go and docs/pebble.md): every
+// value is v = fl(m / div) for an integer m, possibly moved by a few units
+// in the last place (the correction c, added to the float's bits). A value
+// written as "12.34" is fl(1234/100) exactly (division is correctly
+// rounded, as strconv's parsing is), so a two-decimal gauge becomes the
+// integers 1234, 1236, ... with div 100 and no corrections. An average of
+// six such values, Python-summed then divided, is within an ulp or two of
+// fl(S / 600) for the integer S = 100 x (exact sum): div 600 and a small
+// correction stream. The integers then go through the same coders as
+// integer blocks (for, delta, dod) or the bucketed Huffman coder
+// (huffman.go), whichever is smallest.
+//
+//	scaled  = coder:u8 div:uvarint ints [corrections]
+//	coder   = bits 0-2 integer coder (1 for, 2 delta, 3 dod, 4 huff),
+//	          bit 3 corrections follow, bits 4-7 zero
+//	huff    = zigzag-varint first, zigzag-varint base, then a bit stream:
+//	          the code (huffman.go) and, per next value, the code of
+//	          zigzag(m[i] - m[i-1] - base)
+//	corrections = a bit stream starting on the next byte: a code and, per
+//	          value, the code of zigzag(c)
+//
+// The encoder checks every value by the decoder's own arithmetic, bit for
+// bit, so -0, NaN, infinities and values beyond 2^53 x div never take this
+// form; a block with any such value is XOR coded.
+const (
+	encHuff = 4
+
+	flagScaled   = 1 << 3
+	coderCorrect = 1 << 3
+
+	maxScaleDigits  = 10      // decimals tried for plain decimal values
+	maxCorrection   = 1 << 16 // ulps a correction may move a value (m != 0)
+	smallCorrection = 8       // ulps most corrections stay within
+)
+
+// scaleFactors are the divisors tried, times 10^k for k in 0..maxRollupDigits,
+// with corrections, when some value is not a short decimal: 1 for sums of
+// decimals, and the point counts whisper-style averages divide by (10s->1m
+// is 6, 1m->5m 5, 5m->1h 12, 1m->1h 60, ...).
+var scaleFactors = [...]uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 16, 20, 24, 30, 60}
+
+const maxRollupDigits = 4
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14}
+
+// codec is the scratch space of one block encode or decode.
+type codec struct {
+	vals  []float64
+	ints  []int64
+	corr  []int64
+	zs    []uint64
+	tmp   []int64
+	huff  huffCode // corrections
+	huff2 huffCode // integers
+	freq  [huffBuckets]uint32
+
+	// bestIntCoder leaves the integers' Huffman code (huff2, zs) built
+	// for appendInts.
+	huffBase  int64
+	huffReady bool
+}
+
+var codecPool = sync.Pool{New: func() any { return new(codec) }}
+
+// scaled computes m (and corrections, when allowed) for every value of
+// c.vals at divisor div. With corrections, a divisor fits when no
+// correction exceeds maxCorrection ulps (except for m = 0, a sum that
+// cancelled to float noise) and at most one value in 8 needs more than
+// smallCorrection: a wrong divisor spreads corrections over thousands of
+// ulps, the right one leaves float rounding noise.
+func (c *codec) scaled(div float64, withCorr bool) (corrected, ok bool) {
+	c.ints, c.corr = c.ints[:0], c.corr[:0]
+	big := 0
+	for _, v := range c.vals {
+		m := math.Round(v * div)
+		if !(m >= -maxExactInt && m <= maxExactInt) {
+			return false, false
+		}
+		p := float64(int64(m)) / div // as decoded: -0 comes back as 0
+		d := int64(math.Float64bits(v)) - int64(math.Float64bits(p))
+		if d != 0 {
+			if !withCorr {
+				return false, false
+			}
+			if d < -smallCorrection || d > smallCorrection {
+				if big++; big > len(c.vals)/8 || (m != 0 && (d < -maxCorrection || d > maxCorrection)) {
+					return false, false
+				}
+			}
+			corrected = true
+		}
+		c.ints = append(c.ints, int64(m))
+		c.corr = append(c.corr, d)
+	}
+	return corrected, true
+}
+
+// findScale finds the smallest divisor at which every value of c.vals is
+// fl(m/div) exactly (a decimal with up to maxScaleDigits digits), or else
+// within maxCorrection ulps (an average of decimals). It leaves the
+// integers in c.ints and the corrections in c.corr.
+func (c *codec) findScale() (div uint64, corrected, ok bool) {
+	k := 0
+	for _, v := range c.vals {
+		for ; k <= maxScaleDigits; k++ {
+			m := math.Round(v * pow10[k])
+			if m >= -maxExactInt && m <= maxExactInt && math.Float64bits(float64(int64(m))/pow10[k]) == math.Float64bits(v) {
+				break
+			}
+		}
+		if k > maxScaleDigits {
+			break
+		}
+	}
+	if k <= maxScaleDigits {
+		if _, ok := c.scaled(pow10[k], false); ok {
+			return uint64(pow10[k]), false, true
+		}
+	}
+	for d := 0; d <= maxRollupDigits; d++ {
+		for _, f := range scaleFactors {
+			div := f * uint64(pow10[d])
+			if corrected, ok := c.scaled(float64(div), true); ok {
+				return div, corrected, true
+			}
+		}
+	}
+	return 0, false, false
+}
+
+// appendScaled appends a scaled block's values (after the header, slot
+// range and bitmap) for the integers in c.ints at divisor div, with the
+// corrections in c.corr when corrected, using coder enc.
+func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) []byte {
+	coder := enc
+	if corrected {
+		coder |= coderCorrect
+	}
+	dst = append(dst, coder)
+	dst = binary.AppendUvarint(dst, div)
+	dst = c.appendInts(dst, enc)
+	if corrected {
+		c.zs = c.zs[:0]
+		for _, d := range c.corr {
+			c.zs = append(c.zs, zigzag(d))
+		}
+		w := bitWriter{b: dst}
+		c.huffFreq(c.zs)
+		c.huff.build(&c.freq)
+		c.huff.writeTable(&w)
+		for _, z := range c.zs {
+			c.huff.put(&w, z)
+		}
+		dst = w.flush()
+	}
+	return dst
+}
+
+// huffFreq counts the buckets of zs into c.freq.
+func (c *codec) huffFreq(zs []uint64) {
+	c.freq = [huffBuckets]uint32{}
+	for _, z := range zs {
+		c.freq[bucketOf(z)]++
+	}
+}
+
+// decodeScaled decodes a scaled block's k values into s.
+func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
+	if len(b) < 1 {
+		return errors.New("scaled head")
+	}
+	coder := b[0]
+	enc := coder & 7
+	if coder>>4 != 0 || enc < encFOR || enc > encHuff {
+		return fmt.Errorf("scaled coder %#x", coder)
+	}
+	div, n := binary.Uvarint(b[1:])
+	if n <= 0 || div == 0 || div > maxExactInt {
+		return errors.New("scaled divisor")
+	}
+	c := codecPool.Get().(*codec)
+	defer codecPool.Put(c)
+	used, err := c.decodeInts(enc, b[1+n:], k)
+	if err != nil {
+		return err
+	}
+	fdiv := float64(div)
+	if coder&coderCorrect == 0 {
+		for _, m := range c.ints {
+			s.set(cur.slot(), float64(m)/fdiv)
+		}
+		return nil
+	}
+	r := bitReader{b: b[1+n+used:]}
+	if err := c.huff.readTable(&r); err != nil {
+		return err
+	}
+	for _, m := range c.ints {
+		d := unzigzag(c.huff.get(&r))
+		if r.err != nil {
+			return r.err
+		}
+		p := math.Float64bits(float64(m) / fdiv)
+		s.set(cur.slot(), math.Float64frombits(uint64(int64(p)+d)))
+	}
+	return nil
+}
