@@ -76,9 +76,12 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if name == SoakScenario {
 		return soakMain(args, stdout, stderr)
 	}
+	if name == QueryVsScenario {
+		return queryVsMain(args, stdout, stderr)
+	}
 	sc, ok := Scenarios[name]
 	if !ok {
-		return fmt.Errorf("loadtest: unknown scenario %q (have %s, %s)", name, strings.Join(ScenarioNames(), ", "), SoakScenario)
+		return fmt.Errorf("loadtest: unknown scenario %q (have %s, %s, %s)", name, strings.Join(ScenarioNames(), ", "), SoakScenario, QueryVsScenario)
 	}
 	cfg := sc.Config
 	cfg.Scenario = sc.Name
@@ -132,6 +135,7 @@ func runUsage(fs *flag.FlagSet, stderr io.Writer) {
 		fmt.Fprintf(stderr, "  %-10s %s\n", n, Scenarios[n].Description)
 	}
 	fmt.Fprintf(stderr, "  %-10s %s (its own flags: --scenario soak -h)\n", SoakScenario, soakDescription)
+	fmt.Fprintf(stderr, "  %-10s %s (its own flags: --scenario query-vs -h)\n", QueryVsScenario, queryVsDescription)
 	fmt.Fprintf(stderr, "\nflags (defaults are the chosen scenario's):\n")
 	fs.PrintDefaults()
 }
