@@ -481,7 +481,11 @@ func WriteQueryVsTable(w io.Writer, cfg QueryVsConfig, stats []QueryStat) error 
 		var series []string
 		for i, srv := range cfg.Servers {
 			s := by[[2]string{srv.Name, q.Name}]
-			row += fmt.Sprintf(" %s ms | %s / %s ms | %.1f |", fmtMs(s.SeqP50), fmtMs(s.ConcP50), fmtMs(s.ConcP99), s.ReqPerSec)
+			if s.ReqPerSec > 0 {
+				row += fmt.Sprintf(" %s ms | %s / %s ms | %.1f |", fmtMs(s.SeqP50), fmtMs(s.ConcP50), fmtMs(s.ConcP99), s.ReqPerSec)
+			} else {
+				row += fmt.Sprintf(" %s ms | – | – |", fmtMs(s.SeqP50))
+			}
 			if i > 0 {
 				row += fmt.Sprintf(" %s | %s |", ratio(s.SeqP50, r.SeqP50), ratio(s.ReqPerSec, r.ReqPerSec))
 			}
@@ -509,7 +513,7 @@ func fmtMs(v float64) string {
 }
 
 func ratio(a, b float64) string {
-	if b == 0 || math.IsNaN(a) || math.IsNaN(b) {
+	if a == 0 || b == 0 || math.IsNaN(a) || math.IsNaN(b) {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", a/b)

@@ -17,6 +17,8 @@
 #        SEQ       sequential requests per query and server (default 30)
 #        CLIENTS   concurrent clients (default 8); DURATION their run per query (default 10s)
 #        RUNS      "fresh settled" (default) or one of them
+#        BEFORE    a second plumbago binary (e.g. built from an older commit): run as a third
+#                  server, "Plumbago-before", loaded and timed in the same run (before/after tables)
 # Output: OUTDIR/machine.txt, OUTDIR/<run>.md (the table), OUTDIR/<run>.json.
 set -euo pipefail
 
@@ -49,19 +51,31 @@ P_HTTP=$(freeport)
 P_CARBON=$(freeport)
 V_HTTP=$(freeport)
 V_GRAPHITE=$(freeport)
+B_HTTP=$(freeport)
+B_CARBON=$(freeport)
 
 printf '[app]\npattern = ^app\\.\nretentions = 10s:1d\n\n[default]\npattern = .*\nretentions = 10s:1d\n' >"$WORK/schemas.conf"
 printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n' >"$WORK/aggregation.conf"
 
 PPID_=
 VPID=
-start_plumbago() {
-	"$PLUMBAGO" serve --backend pebble --data-dir "$WORK/plumbago-data" \
-		--http-addr "127.0.0.1:$P_HTTP" --carbon-addr "127.0.0.1:$P_CARBON" --carbon-udp-addr off \
+BPID=
+run_plumbago() { # binary name http-port carbon-port
+	"$1" serve --backend pebble --data-dir "$WORK/$2-data" \
+		--http-addr "127.0.0.1:$3" --carbon-addr "127.0.0.1:$4" --carbon-udp-addr off \
 		--pickle-addr "" --statsd-addr "" --statsd-admin-addr "" --carbonlink-addr "" \
 		--schemas "$WORK/schemas.conf" --aggregation "$WORK/aggregation.conf" \
-		--render-cache -1 --max-series -1 >>"$WORK/plumbago.log" 2>&1 &
+		--render-cache -1 --max-series -1 >>"$WORK/$2.log" 2>&1 &
+}
+start_plumbago() {
+	run_plumbago "$PLUMBAGO" plumbago "$P_HTTP" "$P_CARBON"
 	PPID_=$!
+	if [ -n "${BEFORE:-}" ]; then
+		run_plumbago "$BEFORE" plumbago-before "$B_HTTP" "$B_CARBON"
+		BPID=$!
+		wait_http "http://127.0.0.1:$B_HTTP/healthz"
+	fi
+	wait_http "http://127.0.0.1:$P_HTTP/healthz"
 }
 start_vm() {
 	"$VM" -storageDataPath "$WORK/vm-data" -retentionPeriod 2d \
@@ -70,9 +84,9 @@ start_vm() {
 	VPID=$!
 }
 stop_all() {
-	for p in $PPID_ $VPID; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $PPID_ $VPID; do wait "$p" 2>/dev/null || true; done
-	PPID_= VPID=
+	for p in $PPID_ $VPID $BPID; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $PPID_ $VPID $BPID; do wait "$p" 2>/dev/null || true; done
+	PPID_= VPID= BPID=
 }
 wait_http() { # url
 	for _ in $(seq 1 600); do
@@ -96,11 +110,13 @@ trap cleanup EXIT
 cat "$OUT/machine.txt"
 
 SERVERS="VictoriaMetrics=http://127.0.0.1:$V_HTTP;carbon=127.0.0.1:$V_GRAPHITE;counter=vm_rows_inserted_total;flush=/internal/force_flush"
+if [ -n "${BEFORE:-}" ]; then
+	SERVERS="$SERVERS,Plumbago-before=http://127.0.0.1:$B_HTTP;carbon=127.0.0.1:$B_CARBON;counter=plumbago_points_committed_total"
+fi
 SERVERS="$SERVERS,Plumbago=http://127.0.0.1:$P_HTTP;carbon=127.0.0.1:$P_CARBON;counter=plumbago_points_committed_total"
 
 start_plumbago
 start_vm
-wait_http "http://127.0.0.1:$P_HTTP/healthz"
 wait_http "http://127.0.0.1:$V_HTTP/health"
 load=--load
 for run in fresh settled; do
@@ -115,7 +131,6 @@ for run in fresh settled; do
 		stop_all
 		start_plumbago
 		start_vm
-		wait_http "http://127.0.0.1:$P_HTTP/healthz"
 		wait_http "http://127.0.0.1:$V_HTTP/health"
 	fi
 	echo "$run: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
