@@ -122,6 +122,9 @@ func (e *Env) estimate(n *target.Node, from, until int64) (int64, error) {
 	}
 	switch n.Kind {
 	case target.KindPath:
+		e.st.mu.Lock()
+		e.st.uses[n.Str]++
+		e.st.mu.Unlock()
 		names, err := e.leaves(n.Str)
 		if err != nil {
 			return 0, err

@@ -19,7 +19,8 @@ type Source interface {
 	Find(pattern string) ([]storage.Node, error)
 	// Fetch returns name's values over (from, until] at time now with
 	// whisper's semantics; storage.ErrNotFound (or a nil series) for
-	// unknown or out-of-retention metrics.
+	// unknown or out-of-retention metrics. The caller owns the returned
+	// series and its Values (the evaluator computes in them).
 	Fetch(name string, from, until, now int64) (*storage.Series, error)
 }
 
@@ -231,6 +232,8 @@ type Env struct {
 type reqState struct {
 	mu     sync.Mutex
 	cache  map[fetchKey][]*Series
+	lent   map[fetchKey]bool   // fetched series handed out without a copy (fetch)
+	uses   map[string]int      // path expressions' uses seen by the estimate
 	finds  map[string][]string // leaves per pattern (estimate, then fetch)
 	series int
 	points int64 // charged: fetched, copied and generated
@@ -256,7 +259,8 @@ func (ev *Evaluator) NewEnv(ctx context.Context, req Request) (*Env, context.Can
 	if req.Loc == nil {
 		req.Loc = time.UTC
 	}
-	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}, finds: map[string][]string{}}}, cancel
+	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}, lent: map[fetchKey]bool{},
+		uses: map[string]int{}, finds: map[string][]string{}}}, cancel
 }
 
 // Eval evaluates targets in order and concatenates their series, as

@@ -12,13 +12,18 @@ import (
 // fetch expands pattern and fetches every leaf, returning private copies
 // sorted by name (graphite-web's fetchData). Results are cached per
 // request, so a pattern used twice is read once; every use is charged
-// (chargePoints) before its copies are made.
+// (chargePoints) before its copies are made. A pattern the request's
+// estimate saw once (the common case) is not copied: its first use gets
+// the fetched series themselves (lent), and a use the estimate did not
+// foresee reads the store again.
 func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 	key := fetchKey{pattern, from, until, e.Now}
 	e.st.mu.Lock()
 	cached, ok := e.st.cache[key]
+	lent := e.st.lent[key]
+	once := e.st.uses[pattern] <= 1
 	e.st.mu.Unlock()
-	if ok {
+	if ok && !lent {
 		return e.copies(cached)
 	}
 	names, err := e.leaves(pattern)
@@ -36,6 +41,13 @@ func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 		for _, s := range cached {
 			s.Name, s.PathExpression = pattern, pattern
 		}
+	}
+	if lent || once {
+		e.st.mu.Lock()
+		e.st.lent[key] = true
+		e.st.cache[key] = nil
+		e.st.mu.Unlock()
+		return cached, nil
 	}
 	e.st.mu.Lock()
 	e.st.cache[key] = cached
@@ -171,8 +183,8 @@ func (e *Env) fetchOne(name, pattern string, from, until int64, fc *fetchCharge)
 	if err := e.chargeFetched(fc, int64(len(ss.Values))); err != nil {
 		return nil, err
 	}
-	vals := append([]float64(nil), ss.Values...)
-	s := NewSeries(name, ss.Start, ss.End(), ss.Step, vals, e.XFilesFactor)
+	// The Source hands over its values (Source.Fetch): no copy.
+	s := NewSeries(name, ss.Start, ss.End(), ss.Step, ss.Values, e.XFilesFactor)
 	s.PathExpression = pattern
 	return s, nil
 }

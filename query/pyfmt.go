@@ -20,6 +20,11 @@ func AppendFloatRepr(b []byte, f float64) []byte {
 		return append(b, "-inf"...)
 	}
 	if a := math.Abs(f); a < 1e16 && a >= 1e-4 {
+		if a < 1e14 {
+			if out, ok := appendFewDecimals(b, f); ok {
+				return out
+			}
+		}
 		// Shortest round-trip digits in fixed notation, as Python's repr.
 		n := len(b)
 		b = strconv.AppendFloat(b, f, 'f', -1, 64)
@@ -94,6 +99,50 @@ func AppendFloatRepr(b []byte, f float64) []byte {
 	b = append(b, digits[:ip]...)
 	b = append(b, '.')
 	return append(b, digits[ip:]...)
+}
+
+var pow10 = [...]float64{1, 10, 100, 1000, 10000}
+
+// appendFewDecimals appends repr(f) for 1e-4 <= |f| < 1e14 when f is the
+// double nearest to k/10^d for an integer k and d <= 4 (integers and
+// values with a few decimals: most metrics): the shortest round-trip
+// digits are then k's with a point d digits from the right, found without
+// strconv's general shortest-digits search. |f|*10^d < 2^50 keeps f's
+// spacing below half of 10^-d, so no other d-decimal number rounds to f
+// and no shorter one does (it would have been found at a smaller d).
+func appendFewDecimals(b []byte, f float64) ([]byte, bool) {
+	for d, p := range pow10 {
+		x := f * p
+		if math.Abs(x) >= 1<<50 {
+			return b, false
+		}
+		k := math.Round(x)
+		if k/p != f {
+			continue
+		}
+		ki := int64(k)
+		if ki < 0 {
+			b = append(b, '-')
+			ki = -ki
+		}
+		if d == 0 {
+			b = strconv.AppendInt(b, ki, 10)
+			return append(b, '.', '0'), true
+		}
+		var tmp [24]byte
+		digits := strconv.AppendInt(tmp[:0], ki, 10)
+		if len(digits) <= d {
+			b = append(b, '0', '.')
+			for i := len(digits); i < d; i++ {
+				b = append(b, '0')
+			}
+			return append(b, digits...), true
+		}
+		b = append(b, digits[:len(digits)-d]...)
+		b = append(b, '.')
+		return append(b, digits[len(digits)-d:]...), true
+	}
+	return b, false
 }
 
 // FloatRepr returns Python's repr() of f.

@@ -120,8 +120,28 @@ func aggregate(e *Env, lists [][]*Series, fn, rawFn string, xff float64) ([]*Ser
 		rows = max(rows, len(cols[i]))
 	}
 	values := make([]float64, rows)
-	row := make([]float64, len(all))
-	for r := 0; r < rows; r++ {
+	if fn == "sum" || fn == "average" {
+		foldSumAvg(values, cols, fn == "average", xff)
+	} else {
+		aggregateRows(values, cols, agg, xff)
+	}
+	name := fn + "Series(" + formatPathExpressions(all) + ")"
+	tags := commonTags(all)
+	if _, ok := tags.Get("name"); !ok {
+		tags.Set("name", name)
+	}
+	tags.Set("aggregatedBy", fn)
+	s := NewSeries(name, start, end, step, values, xff)
+	s.Tags = tags
+	s.IntValues = fn == "count"
+	return []*Series{s}, nil
+}
+
+// aggregateRows sets values[r] to agg of row r of cols (a missing value
+// is NaN), or NaN where the row's non-null share fails xff.
+func aggregateRows(values []float64, cols [][]float64, agg AggFunc, xff float64) {
+	row := make([]float64, len(cols))
+	for r := range values {
 		nonNull := 0
 		for i, c := range cols {
 			if r < len(c) {
@@ -139,16 +159,33 @@ func aggregate(e *Env, lists [][]*Series, fn, rawFn string, xff float64) ([]*Ser
 			values[r] = math.NaN()
 		}
 	}
-	name := fn + "Series(" + formatPathExpressions(all) + ")"
-	tags := commonTags(all)
-	if _, ok := tags.Get("name"); !ok {
-		tags.Set("name", name)
+}
+
+// foldSumAvg is aggregateRows for safeSum (avg false) and safeAvg (avg
+// true) series by series instead of row by row: each row's sum is the
+// same additions in the same order (0.0, then every non-null value in
+// series order), so the results are bit for bit those of the row-wise
+// functions, while each series is read once, in order.
+func foldSumAvg(values []float64, cols [][]float64, avg bool, xff float64) {
+	counts := make([]int32, len(values))
+	clear(values)
+	for _, c := range cols {
+		c = c[:min(len(c), len(values))]
+		for r, x := range c {
+			if x == x { // not NaN
+				values[r] += x
+				counts[r]++
+			}
+		}
 	}
-	tags.Set("aggregatedBy", fn)
-	s := NewSeries(name, start, end, step, values, xff)
-	s.Tags = tags
-	s.IntValues = fn == "count"
-	return []*Series{s}, nil
+	for r, n := range counts {
+		switch {
+		case !xffOK(int(n), len(cols), xff):
+			values[r] = math.NaN()
+		case avg:
+			values[r] /= float64(n)
+		}
+	}
 }
 
 // percentile is graphite-web's _getPercentile.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -68,12 +69,17 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 }
 
 // readRange fills vals[i] with the slot at from+i*step of archive a, for
-// slots in [from, until) that are stored.
+// slots in [from, until) that are stored. Blocks read before with the same
+// encoding come from the decoded-block cache (blockcache.go).
 func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []float64) error {
 	step := a.step
 	span := step * blockSlots
-	buf := slotPool.Get().(*slotBuf)
-	defer slotPool.Put(buf)
+	var buf *slotBuf
+	defer func() {
+		if buf != nil {
+			slotPool.Put(buf)
+		}
+	}()
 	for bs := from - floorMod(from, span); bs < until; bs += span {
 		if bs < 0 || bs > math.MaxUint32 {
 			continue
@@ -86,22 +92,51 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		if err != nil {
 			return err
 		}
+		lo := max(from, bs)
+		hi := min(until, bs+span)
+		first, last := int((lo-bs)/step), int((hi-bs)/step) // slots [first, last)
+		out := vals[(lo-from)/step:]
+		if cb := s.decoded.get(&key, v); cb != nil {
+			closer.Close()
+			copyPresent(out, first, last, &cb.present, cb.vals, cb.lo)
+			continue
+		}
+		if buf == nil {
+			buf = slotPool.Get().(*slotBuf)
+		}
 		buf.reset()
 		err = buf.apply(v)
+		if err == nil {
+			s.decoded.put(&key, v, buf)
+		}
 		closer.Close()
 		if err != nil {
 			return fmt.Errorf("block %x: %w", key, err)
 		}
-		lo := max(from, bs)
-		hi := min(until, bs+span)
-		for t := lo; t < hi; t += step {
-			slot := int((t - bs) / step)
-			if buf.has(slot) {
-				vals[(t-from)/step] = buf.vals[slot]
-			}
+		if !buf.empty() {
+			copyPresent(out, first, last, &buf.present, buf.vals[buf.lo:buf.hi+1], buf.lo)
 		}
 	}
 	return nil
+}
+
+// copyPresent copies the present slots of [first, last) into out (slot
+// first at out[0]); vals holds the slots from vlo on.
+func copyPresent(out []float64, first, last int, present *[blockSlots / 64]uint64, vals []float64, vlo int) {
+	end := min(last, vlo+len(vals))
+	for slot := max(first, vlo); slot < end; {
+		w := present[slot>>6] >> (uint(slot) & 63)
+		if w == 0 {
+			slot = (slot | 63) + 1
+			continue
+		}
+		slot += bits.TrailingZeros64(w)
+		if slot >= end {
+			break
+		}
+		out[slot-first] = vals[slot-vlo]
+		slot++
+	}
 }
 
 func floorMod(a, b int64) int64 {

@@ -31,6 +31,8 @@ type Store struct {
 	db    *pebble.DB
 	opts  Options
 	index *index.Index
+	// decoded caches recently read blocks decoded (blockcache.go).
+	decoded *decodedCache
 
 	lastNoSchemaLog atomic.Int64 // unix second of the last "no schema" log line
 
@@ -100,6 +102,9 @@ func Open(opts Options) (*Store, error) {
 		index:  opts.Index,
 		space:  diskspace.Guard{Dir: opts.Dir, Reserve: opts.MinFreeBytes},
 		closed: make(chan struct{}),
+		// The decoded-block cache takes its share of CacheSize from
+		// pebble's block cache (openDB).
+		decoded: newDecodedCache(decodedCacheBytes(opts.CacheSize)),
 	}
 	s.stall = stall{check: s.space.Check, interval: opts.SpaceCheckInterval, log: opts.Logger}
 	s.w.init(s)
@@ -289,7 +294,7 @@ func pebbleOptions(o Options) *pebble.Options {
 	po := &pebble.Options{
 		FormatMajorVersion:          pebble.FormatNewest,
 		Merger:                      blockMerger,
-		CacheSize:                   o.CacheSize,
+		CacheSize:                   o.CacheSize - decodedCacheBytes(o.CacheSize),
 		MemTableSize:                uint64(o.MemTableSize),
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,

@@ -1,0 +1,151 @@
+package pebble
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/storetest"
+)
+
+// TestDecodedCacheFollowsWrites reads a series (its blocks cached
+// decoded), then rewrites, extends and deletes and re-creates it: every
+// fetch answers what was written last, never a cached block.
+func TestDecodedCacheFollowsWrites(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	write := func(name string, pts ...storage.Point) {
+		t.Helper()
+		if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: pts}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(name string, want map[int64]float64) {
+		t.Helper()
+		for range 2 { // the second fetch is answered from the cache
+			got, err := s.Fetch(name, testNow-1000, testNow, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got.Values {
+				ts := got.Start + int64(i)*got.Step
+				w, ok := want[ts]
+				if !ok {
+					w = math.NaN()
+				}
+				if math.Float64bits(v) != math.Float64bits(w) && !(math.IsNaN(v) && math.IsNaN(w)) {
+					t.Fatalf("%s at %d: %v, want %v", name, ts, v, w)
+				}
+			}
+		}
+	}
+	want := map[int64]float64{}
+	var pts []storage.Point
+	for i := int64(0); i < 50; i++ {
+		ts := testNow - 990 + 10*i
+		ts -= ts % 10
+		pts = append(pts, storage.Point{Timestamp: ts, Value: float64(i) + 0.5})
+		want[ts] = float64(i) + 0.5
+	}
+	write("bc.x", pts...)
+	check("bc.x", want)
+	if hits := s.decodedEntries(); hits == 0 {
+		t.Fatal("nothing cached after two fetches")
+	}
+	// Overwrite one slot and add another: the block's bytes change.
+	write("bc.x", storage.Point{Timestamp: pts[10].Timestamp, Value: -7}, storage.Point{Timestamp: pts[49].Timestamp + 10, Value: 99})
+	want[pts[10].Timestamp] = -7
+	want[pts[49].Timestamp+10] = 99
+	check("bc.x", want)
+	// Delete it and create it again with other values (the id may be reused).
+	if _, _, err := s.DeleteSeries([]string{"bc.x"}); err != nil {
+		t.Fatal(err)
+	}
+	write("bc.x", storage.Point{Timestamp: pts[3].Timestamp, Value: 3.25})
+	check("bc.x", map[int64]float64{pts[3].Timestamp: 3.25})
+}
+
+// decodedEntries counts the blocks in the decoded-block cache.
+func (s *Store) decodedEntries() int {
+	n := 0
+	for i := range s.decoded.shards {
+		sh := &s.decoded.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// TestDecodedCacheBounded fills a small cache past its bound: every shard
+// stays within its share.
+func TestDecodedCacheBounded(t *testing.T) {
+	c := newDecodedCache(decodedShards * 64 << 10) // 64 KiB a shard
+	var buf slotBuf
+	buf.reset()
+	for i := range blockSlots {
+		buf.set(i, float64(i))
+	}
+	enc := buf.appendEncode(nil)
+	for i := range 1000 {
+		k := makeDataKey(1, uint32(i)*1024, uint32(i))
+		c.put(&k, enc, &buf)
+		if b := c.get(&k, enc); b == nil {
+			t.Fatalf("block %d not cached right after put", i)
+		}
+	}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		if sh.bytes > sh.maxBytes {
+			t.Errorf("shard %d holds %d bytes, bound %d", i, sh.bytes, sh.maxBytes)
+		}
+		var sum int64
+		for _, b := range sh.m {
+			sum += b.size()
+		}
+		if sum != sh.bytes {
+			t.Errorf("shard %d counts %d bytes, holds %d", i, sh.bytes, sum)
+		}
+	}
+	k := makeDataKey(1, 999*1024, 999)
+	if c.get(&k, append(enc[:len(enc):len(enc)], 0)) != nil {
+		t.Error("a block with other bytes was answered from the cache")
+	}
+}
+
+// TestCopyPresent compares copyPresent with a slot-by-slot copy on random
+// presence bitmaps and ranges.
+func TestCopyPresent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		var s slotBuf
+		s.reset()
+		density := r.Float64()
+		for i := range blockSlots {
+			if r.Float64() < density {
+				s.set(i, float64(i)+0.25)
+			}
+		}
+		first := r.IntN(blockSlots)
+		last := first + r.IntN(blockSlots-first+1)
+		got := make([]float64, last-first)
+		want := make([]float64, last-first)
+		for i := range got {
+			got[i], want[i] = -1, -1
+		}
+		for slot := first; slot < last; slot++ {
+			if s.has(slot) {
+				want[slot-first] = s.vals[slot]
+			}
+		}
+		if !s.empty() {
+			copyPresent(got, first, last, &s.present, s.vals[s.lo:s.hi+1], s.lo)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("density %.2f [%d, %d): slot %d = %v, want %v", density, first, last, first+i, got[i], want[i])
+			}
+		}
+	}
+}
