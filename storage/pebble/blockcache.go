@@ -100,7 +100,3 @@ func (c *decodedCache) put(key *dataKey, enc []byte, s *slotBuf) {
 	sh.m[*key] = b
 	sh.bytes += size
 }
-
-func (b *decodedBlock) has(slot int) bool {
-	return b.present[slot>>6]&(1<<(uint(slot)&63)) != 0
-}
