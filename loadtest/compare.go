@@ -76,7 +76,9 @@ func WriteComparisonSVG(w io.Writer, paths []string, reports []*Report) error {
 	return WritePlotSVG(w, []PlotPanel{rate, share}, "seconds since first byte")
 }
 
-// compareMain implements `plumbago loadtest --compare a.json,b.json [--plot f.svg]`.
+// compareMain implements `plumbago loadtest --compare a.json,b.json [--plot f.svg|f.png]`:
+// an SVG of committed points/s and committed share, or a PNG graph of
+// committed points/s drawn by query/graph.
 func compareMain(list, plot string, stdout io.Writer) error {
 	paths := strings.Split(list, ",")
 	var reports []*Report
@@ -92,6 +94,9 @@ func compareMain(list, plot string, stdout io.Writer) error {
 	}
 	if plot == "" {
 		return nil
+	}
+	if strings.HasSuffix(strings.ToLower(plot), ".png") {
+		return WriteComparisonPNG(plot, comparisonTitle(reports), paths, reports)
 	}
 	f, err := os.Create(plot)
 	if err != nil {

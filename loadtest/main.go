@@ -202,7 +202,7 @@ func bindRunFlags(fs *flag.FlagSet, cfg *Config, name string) *runFlags {
 	rf.jsonPath = fs.String("json", "", "write the report as JSON to this file")
 	rf.plotPath = fs.String("plot", "", "write an SVG plot of throughput and latency to this file")
 	rf.quiet = fs.Bool("quiet", false, "no live progress")
-	rf.compare = fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot, plot them together")
+	rf.compare = fs.String("compare", "", "instead of a run: print a markdown table of these --json reports (comma-separated) and, with --plot (.svg or .png), plot them together")
 	return rf
 }
 
