@@ -35,7 +35,7 @@
 #   --dry-run    print the steps and exit
 # env: PLUMBAGO (binary; default built from this checkout), VICTORIA_METRICS
 #      (binary; default the cache below, built with go install if missing),
-#      ETSY_STATSD_DIR, BENCH_PORT_BASE (default 46100), BENCH_CACHE.
+#      ETSY_STATSD_DIR, BENCH_PORT_BASE (default 26100), BENCH_CACHE.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -184,13 +184,15 @@ if want statsd; then
 fi
 
 # --- ports ---------------------------------------------------------------------
-BASE=${BENCH_PORT_BASE:-46100}
+# Below the ephemeral range (net.ipv4.ip_local_port_range 32768-60999), where no client socket lands.
+BASE=${BENCH_PORT_BASE:-26100}
 P_CARBON=$((BASE + 3)) P_CARBON_PICKLE=$((BASE + 4)) P_CARBON_CACHEQ=$((BASE + 2))
 P_VM_HTTP=$((BASE + 28)) P_VM_GRAPHITE=$((BASE + 13))
 P_PL_HTTP=$((BASE + 80)) P_PL_CARBON=$((BASE + 23)) P_PL_PICKLE=$((BASE + 24)) P_PL_STATSD=$((BASE + 25))
 P_PL_ADMIN=$((BASE + 26)) P_PL_LINK=$((BASE + 22))
 P_ETSY=$((BASE + 35)) P_ETSY_MGMT=$((BASE + 36)) P_ETSY_SINK=$((BASE + 37)) P_COLLECTD=$((BASE + 45))
-for p in $(seq "$BASE" $((BASE + 90))); do
+for p in $P_CARBON $P_CARBON_PICKLE $P_CARBON_CACHEQ $P_VM_HTTP $P_VM_GRAPHITE $P_PL_HTTP $P_PL_CARBON $P_PL_PICKLE \
+	$P_PL_STATSD $P_PL_ADMIN $P_PL_LINK $P_ETSY $P_ETSY_MGMT $P_ETSY_SINK $P_COLLECTD; do
 	if ss -Htuln "sport = :$p" | grep -q .; then echo "bench-record: port $p is in use; set BENCH_PORT_BASE" >&2; exit 1; fi
 done
 
