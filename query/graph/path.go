@@ -179,6 +179,27 @@ func (p *path) appendTransformed(q *path, a, b, c, d, e, f float64) {
 	}
 }
 
+// axisRect reports whether p is one axis-aligned rectangle (a move,
+// three lines and a close, as rectangle makes), and its corners.
+func (p *path) axisRect() (x0, y0, x1, y1 float64, ok bool) {
+	n := len(p.cmds)
+	if n < 5 || n > 6 || p.cmds[0] != cmdMove || p.cmds[1] != cmdLine || p.cmds[2] != cmdLine || p.cmds[3] != cmdLine || p.cmds[4] != cmdClose ||
+		(n == 6 && p.cmds[5] != cmdMove) {
+		return 0, 0, 0, 0, false
+	}
+	pts := p.pts[:8]
+	if !(pts[2] == pts[4] && pts[3] == pts[1] && pts[6] == pts[0] && pts[7] == pts[5]) &&
+		!(pts[2] == pts[0] && pts[3] == pts[5] && pts[6] == pts[4] && pts[7] == pts[1]) {
+		return 0, 0, 0, 0, false
+	}
+	x0, y0 = min(pts[0], pts[4]), min(pts[1], pts[5])
+	x1, y1 = max(pts[0], pts[4]), max(pts[1], pts[5])
+	if !(x0 <= x1 && y0 <= y1) { // NaN
+		return 0, 0, 0, 0, false
+	}
+	return x0, y0, x1, y1, true
+}
+
 // copyPath returns a copy of p (cairo's copy_path).
 func (p *path) copyPath() path {
 	q := *p

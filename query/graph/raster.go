@@ -122,6 +122,8 @@ func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
 	lines := r.lines
 	if len(st.dash) > 0 {
 		lines = dashPolylines(lines, st.dash, st.dashOffset)
+	} else if r.strokeAxisLine(lines, st.width, c, clip) {
+		return
 	}
 	r.polys.reset()
 	strokePolylines(lines, st.width, r.polys.add)
@@ -305,6 +307,80 @@ func (r *raster) paintTile(c rgba, idx []int32, tile bbox, mask []uint8) {
 	r.composite(c, cov.Pix, sw, sh, sb, mask)
 }
 
+// strokeAxisLine strokes a path that is one horizontal or vertical
+// segment (a grid line, an axis) as the rectangle it covers, with each
+// pixel's coverage the area of the pixel inside it, as the rasteriser
+// would compute (up to the last bit of its sums). It reports false,
+// drawing nothing, for any other path.
+func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *clipState) bool {
+	if len(lines) != 1 || lines[0].closed || len(lines[0].pts) != 4 || !(width > 0) {
+		return false
+	}
+	pts := lines[0].pts
+	hw := width / 2
+	var x0, y0, x1, y1 float64
+	switch {
+	case pts[1] == pts[3] && pts[0] != pts[2]:
+		x0, x1 = min(pts[0], pts[2]), max(pts[0], pts[2])
+		y0, y1 = pts[1]-hw, pts[1]+hw
+	case pts[0] == pts[2] && pts[1] != pts[3]:
+		y0, y1 = min(pts[1], pts[3]), max(pts[1], pts[3])
+		x0, x1 = pts[0]-hw, pts[0]+hw
+	default:
+		return false
+	}
+	if !(x1-x0 < 1<<24 && y1-y0 < 1<<24) { // also NaN
+		return false
+	}
+	var mask []uint8
+	if clip != nil {
+		mask = r.clipMask(clip)
+	}
+	b := r.rectBox(x0, y0, x1, y1)
+	if b.x0 >= b.x1 || b.y0 >= b.y1 {
+		return true
+	}
+	bw, bh := b.x1-b.x0, b.y1-b.y0
+	if cap(r.covBuf) < bw*bh {
+		r.covBuf = make([]uint8, r.w*r.h)
+	}
+	rectCoverage(r.covBuf[:bw*bh], bw, b, x0, y0, x1, y1)
+	r.composite(c, r.covBuf, bw, bh, b, mask)
+	return true
+}
+
+// rectBox is the box of pixels the rectangle (x0, y0)-(x1, y1) touches
+// within the picture (empty when it misses it).
+func (r *raster) rectBox(x0, y0, x1, y1 float64) bbox {
+	return bbox{int(math.Floor(max(x0, 0))), int(math.Floor(max(y0, 0))), int(math.Ceil(min(x1, float64(r.w)))), int(math.Ceil(min(y1, float64(r.h))))}
+}
+
+// rectCoverage writes the coverage of the axis-aligned rectangle (x0,
+// y0)-(x1, y1) over the pixels of box b into dst (rows stride apart):
+// the area of each pixel inside the rectangle, the product of its
+// overlaps in x and y.
+func rectCoverage(dst []uint8, stride int, b bbox, x0, y0, x1, y1 float64) {
+	bw, bh := b.x1-b.x0, b.y1-b.y0
+	overlap := func(p, lo, hi float64) float32 { return float32(min(p+1, hi) - max(p, lo)) }
+	row := dst[:bw]
+	for y := 0; y < bh; y++ {
+		oy := overlap(float64(b.y0+y), y0, y1)
+		drow := dst[y*stride : y*stride+bw]
+		if y > 0 && oy == overlap(float64(b.y0+y-1), y0, y1) {
+			copy(drow, row)
+			continue
+		}
+		row = drow
+		for x := range drow {
+			drow[x] = uint8(almost256 * min(overlap(float64(b.x0+x), x0, x1)*oy, 1))
+		}
+	}
+}
+
+// almost256 turns a coverage in [0, 1] into a byte as x/image/vector's
+// floating-point accumulation does.
+const almost256 = 255.99998
+
 // floorClamp is floor(v) within [lo, hi].
 func floorClamp(v float32, lo, hi int) int {
 	f := math.Floor(float64(v))
@@ -423,6 +499,16 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 		parent = r.clipMask(c.parent)
 	}
 	m := r.newMask()
+	if x0, y0, x1, y1, ok := c.p.axisRect(); ok {
+		if b := r.rectBox(x0, y0, x1, y1); b.x0 < b.x1 && b.y0 < b.y1 {
+			rectCoverage(m[b.y0*r.w+b.x0:], r.w, b, x0, y0, x1, y1)
+		}
+		if parent != nil {
+			intersectMask(m, parent)
+		}
+		c.mask = m
+		return m
+	}
 	r.rz.Reset(r.w, r.h)
 	r.rz.DrawOp = draw.Src
 	r.lines, r.flatBuf = c.p.flatten(0.1, r.lines[:0], r.flatBuf)
@@ -448,24 +534,13 @@ func (r *raster) clipMask(c *clipState) []uint8 {
 // fillPixelRect fills p directly when it is one rectangle on whole pixels
 // (the background), skipping the rasteriser.
 func (r *raster) fillPixelRect(p *path, c rgba) bool {
-	n := len(p.cmds)
-	if n < 5 || n > 6 || p.cmds[0] != cmdMove || p.cmds[1] != cmdLine || p.cmds[2] != cmdLine || p.cmds[3] != cmdLine || p.cmds[4] != cmdClose {
+	x0, y0, x1, y1, ok := p.axisRect()
+	if !ok || x0 != math.Trunc(x0) || y0 != math.Trunc(y0) || x1 != math.Trunc(x1) || y1 != math.Trunc(y1) ||
+		!(x1-x0 < 1<<30 && y1-y0 < 1<<30) {
 		return false
 	}
-	pts := p.pts[:8]
-	for _, v := range pts {
-		if v != math.Trunc(v) {
-			return false
-		}
-	}
-	x0, y0 := math.Min(pts[0], pts[4]), math.Min(pts[1], pts[5])
-	x1, y1 := math.Max(pts[0], pts[4]), math.Max(pts[1], pts[5])
-	if !(pts[2] == pts[4] && pts[3] == pts[1] && pts[6] == pts[0] && pts[7] == pts[5]) &&
-		!(pts[2] == pts[0] && pts[3] == pts[5] && pts[6] == pts[4] && pts[7] == pts[1]) {
-		return false
-	}
-	ix0, iy0 := max(int(x0), 0), max(int(y0), 0)
-	ix1, iy1 := min(int(x1), r.w), min(int(y1), r.h)
+	ix0, iy0 := int(max(x0, 0)), int(max(y0, 0))
+	ix1, iy1 := int(min(x1, float64(r.w))), int(min(y1, float64(r.h)))
 	if ix0 == 0 && iy0 == 0 && ix1 == r.w && iy1 == r.h {
 		r.cleared, r.opaque = true, true
 	} else {

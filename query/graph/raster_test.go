@@ -1,8 +1,12 @@
 package graph
 
 import (
+	"image"
+	"image/draw"
 	"math"
 	"testing"
+
+	"golang.org/x/image/vector"
 )
 
 // TestTilesMatchWholeBounds: a stroke rasterised tile by tile (and, with
@@ -46,5 +50,77 @@ func TestTilesMatchWholeBounds(t *testing.T) {
 		if covered < 1000 {
 			t.Fatalf("width %g: only %d pixels covered", width, covered)
 		}
+	}
+}
+
+// TestAxisLineMatchesRasteriser: a horizontal or vertical one-segment
+// stroke (grid lines, axes), drawn as the rectangle it covers, has the
+// rasteriser's coverage: every byte within 1 of the general stroke path,
+// at fractional positions and widths, partly off the picture too.
+func TestAxisLineMatchesRasteriser(t *testing.T) {
+	c := rgba{0.3, 0.6, 0.9, 0.8}
+	for _, tc := range []struct{ x0, y0, x1, y1, width float64 }{
+		{10.3, 20.5, 290.7, 20.5, 0.4},
+		{10, 20, 290, 20, 1},
+		{33.25, 5.5, 33.25, 190.1, 0.25},
+		{-20, 99.9, 400, 99.9, 3.3},
+		{150.5, -10, 150.5, 250, 0.33},
+		{299.8, 10, 299.8, 60, 2},
+	} {
+		var p path
+		p.moveTo(tc.x0, tc.y0)
+		p.lineTo(tc.x1, tc.y1)
+		fast := newRaster(300, 200)
+		fast.stroke(&p, &strokeStyle{width: tc.width}, c, nil)
+		got := append([]byte(nil), fast.img.Pix...)
+		fast.release()
+
+		slow := newRaster(300, 200)
+		slow.clearOnce()
+		slow.lines, slow.flatBuf = p.flatten(0.1, slow.lines[:0], slow.flatBuf)
+		slow.polys.reset()
+		strokePolylines(slow.lines, tc.width, slow.polys.add)
+		slow.paintTiles(c, nil)
+		want := slow.img.Pix
+		covered := 0
+		for i := range want {
+			if d := int(got[i]) - int(want[i]); d < -1 || d > 1 {
+				t.Fatalf("%+v: byte %d (pixel %d,%d) is %d, the rasteriser gives %d", tc, i, i/4%300, i/4/300, got[i], want[i])
+			}
+			if i%4 == 3 && want[i] != 0 {
+				covered++
+			}
+		}
+		slow.release()
+		if covered == 0 {
+			t.Fatalf("%+v: nothing drawn", tc)
+		}
+	}
+}
+
+// TestRectClipMatchesRasteriser: a rectangular clip's mask, computed as
+// the rectangle's area per pixel, is the rasteriser's within 1.
+func TestRectClipMatchesRasteriser(t *testing.T) {
+	for _, rc := range [][4]float64{{10.5, 20.25, 250.75, 180.5}, {0, 0, 300, 200}, {-5, 7.7, 120, 400}, {42, 42, 42, 80}} {
+		var p path
+		p.rectangle(rc[0], rc[1], rc[2]-rc[0], rc[3]-rc[1])
+		r := newRaster(300, 200)
+		got := r.clipMask(&clipState{p: p})
+		var rz vector.Rasterizer
+		rz.Reset(300, 200)
+		rz.DrawOp = draw.Src
+		rz.MoveTo(float32(rc[0]), float32(rc[1]))
+		rz.LineTo(float32(rc[2]), float32(rc[1]))
+		rz.LineTo(float32(rc[2]), float32(rc[3]))
+		rz.LineTo(float32(rc[0]), float32(rc[3]))
+		rz.ClosePath()
+		want := image.NewAlpha(image.Rect(0, 0, 300, 200))
+		rz.Draw(want, want.Rect, image.Opaque, image.Point{})
+		for i := range want.Pix {
+			if d := int(got[i]) - int(want.Pix[i]); d < -1 || d > 1 {
+				t.Fatalf("%v: pixel %d,%d is %d, the rasteriser gives %d", rc, i%300, i/300, got[i], want.Pix[i])
+			}
+		}
+		r.release()
 	}
 }
