@@ -12,9 +12,13 @@ import (
 // encodes several times faster than compress/flate's fastest level, at a
 // somewhat larger size.
 type rleZlib struct {
+	// out is sized by reset for the worst case (every byte a 9-bit
+	// literal) with 8 bytes to spare, so that bits are stored 8 bytes at
+	// a time without a capacity check; n bytes of it are written
 	out   []byte
+	n     int
 	acc   uint64 // bits not yet written, LSB first
-	nbits uint   // < 32 between calls
+	nbits uint   // < 8 between calls
 	// the Adler-32 sums, reduced at the end of every row: a row is at
 	// most 8192×4+1 bytes, so they stay far below 2^64 within one
 	s1, s2 uint64
@@ -77,8 +81,16 @@ func fixedHuffmanTables() (lit [256]uint32, eob uint32, match [259]uint32, match
 	return lit, eob, match, matchBits
 }
 
-func (z *rleZlib) reset(dst []byte) {
-	*z = rleZlib{out: append(dst[:0], 0x78, 0x01), s1: 1}
+// reset starts a stream of at most raw bytes (filter bytes included)
+// in dst's memory when it is large enough.
+func (z *rleZlib) reset(dst []byte, raw int) {
+	need := 2 + (3+9*raw+7+7)/8 + 4 + 8
+	if cap(dst) < need {
+		dst = make([]byte, need)
+	}
+	*z = rleZlib{out: dst[:need], s1: 1}
+	z.out[0], z.out[1] = 0x78, 0x01
+	z.n = 2
 	z.acc, z.nbits = 1|1<<1, 3 // BFINAL, BTYPE 01: fixed codes
 }
 
@@ -88,20 +100,18 @@ const adlerMod = 65521
 // filter: bpp 3 (the picture is opaque: RGB) or 4 (RGBA, straight
 // alpha). A pixel equal to its left neighbour is bpp zero bytes, added
 // to a run without looking at the bytes; the Adler-32 sums move over a
-// run by arithmetic (a zero leaves s1 and adds s1 to s2).
+// run by arithmetic (a zero leaves s1 and adds s1 to s2), and over a
+// pixel's bytes d0..d(bpp-1) at once (s2 gains bpp·s1 + bpp·d0 + ... +
+// 1·d(bpp-1)). Bits are stored 8 bytes at a time and the pointer
+// moved by the whole bytes among them.
 func (z *rleZlib) row(src []byte, bpp int) {
-	acc, nbits, out := z.acc, z.nbits, z.out
+	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
 	s1, s2 := z.s1, z.s2
 	// the filter byte
 	acc |= uint64(litCode[1]&0xffff) << nbits
 	nbits += uint(litCode[1] >> 16)
 	s1++
 	s2 += s1
-	if nbits >= 32 {
-		out = binary.LittleEndian.AppendUint32(out, uint32(acc))
-		acc >>= 32
-		nbits -= 32
-	}
 	last := byte(1)         // the previous byte of the stream
 	var l0, l1, l2, l3 byte // the left pixel, straight alpha
 	prev := uint32(0)       // the left pixel as stored; 0 before the row
@@ -130,7 +140,7 @@ func (z *rleZlib) row(src []byte, bpp int) {
 		}
 		if zeros > 0 {
 			s2 += uint64(zeros) * s1
-			acc, nbits, out = zeroRun(acc, nbits, out, zeros, last)
+			acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
 			last, zeros = 0, 0
 		}
 		prev = p
@@ -144,93 +154,85 @@ func (z *rleZlib) row(src []byte, bpp int) {
 		}
 		d0, d1, d2 := c0-l0, c1-l1, c2-l2
 		l0, l1, l2 = c0, c1, c2
-		s1 += uint64(d0)
-		s2 += s1
-		s1 += uint64(d1)
-		s2 += s1
-		s1 += uint64(d2)
-		s2 += s1
 		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-		acc |= uint64(k0&0xffff) << nbits
-		nbits += uint(k0 >> 16)
-		acc |= uint64(k1&0xffff) << nbits
-		nbits += uint(k1 >> 16)
-		acc |= uint64(k2&0xffff) << nbits
-		nbits += uint(k2 >> 16)
+		n0, n1 := k0>>16, k1>>16
+		code := uint64(k0&0xffff) | uint64(k1&0xffff)<<n0 | uint64(k2&0xffff)<<(n0+n1)
+		bits := uint(n0 + n1 + k2>>16)
 		last = d2
-		if nbits >= 32 {
-			out = binary.LittleEndian.AppendUint32(out, uint32(acc))
-			acc >>= 32
-			nbits -= 32
-		}
-		if bpp == 4 {
+		if bpp == 3 {
+			s2 += 3*s1 + 3*uint64(d0) + 2*uint64(d1) + uint64(d2)
+			s1 += uint64(d0) + uint64(d1) + uint64(d2)
+		} else {
 			d3 := c3 - l3
 			l3 = c3
-			s1 += uint64(d3)
-			s2 += s1
+			s2 += 4*s1 + 4*uint64(d0) + 3*uint64(d1) + 2*uint64(d2) + uint64(d3)
+			s1 += uint64(d0) + uint64(d1) + uint64(d2) + uint64(d3)
 			k3 := litCode[d3]
-			acc |= uint64(k3&0xffff) << nbits
-			nbits += uint(k3 >> 16)
+			code |= uint64(k3&0xffff) << bits
+			bits += uint(k3 >> 16)
 			last = d3
-			if nbits >= 32 {
-				out = binary.LittleEndian.AppendUint32(out, uint32(acc))
-				acc >>= 32
-				nbits -= 32
-			}
 		}
+		acc |= code << nbits
+		nbits += bits
+		binary.LittleEndian.PutUint64(out[n:], acc)
+		n += int(nbits >> 3)
+		acc >>= nbits &^ 7
+		nbits &= 7
 	}
 	if zeros > 0 {
 		s2 += uint64(zeros) * s1
-		acc, nbits, out = zeroRun(acc, nbits, out, zeros, last)
+		acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
 	}
-	z.acc, z.nbits, z.out = acc, nbits, out
+	binary.LittleEndian.PutUint64(out[n:], acc)
+	n += int(nbits >> 3)
+	acc >>= nbits &^ 7
+	nbits &= 7
+	z.acc, z.nbits, z.n = acc, nbits, n
 	z.s1, z.s2 = s1%adlerMod, s2%adlerMod
 }
 
 // zeroRun codes n zero bytes after the byte last: runs of 3..258 at
-// distance 1, which need the previous byte to be a zero too.
-func zeroRun(acc uint64, nbits uint, out []byte, n int, last byte) (uint64, uint, []byte) {
+// distance 1, which need the previous byte to be a zero too. It returns
+// the bits left (fewer than 8) and the new output length.
+func zeroRun(acc uint64, nbits uint, out []byte, pos int, n int, last byte) (uint64, uint, int) {
 	const zero = 0x0c // the fixed code of literal 0 (0x30, 8 bits, reversed)
 	if last != 0 {
 		acc |= zero << nbits
 		nbits += 8
 		n--
 	}
-	for {
-		if nbits >= 32 {
-			out = binary.LittleEndian.AppendUint32(out, uint32(acc))
-			acc >>= 32
-			nbits -= 32
-		}
-		if n < 3 {
-			break
-		}
+	for n >= 3 {
 		l := min(n, 258)
 		acc |= uint64(matchCode[l]) << nbits
 		nbits += uint(matchLen[l])
 		n -= l
+		binary.LittleEndian.PutUint64(out[pos:], acc)
+		pos += int(nbits >> 3)
+		acc >>= nbits &^ 7
+		nbits &= 7
 	}
 	for ; n > 0; n-- { // at most two: 16 bits
 		acc |= zero << nbits
 		nbits += 8
 	}
-	if nbits >= 32 {
-		out = binary.LittleEndian.AppendUint32(out, uint32(acc))
-		acc >>= 32
-		nbits -= 32
-	}
-	return acc, nbits, out
+	binary.LittleEndian.PutUint64(out[pos:], acc)
+	pos += int(nbits >> 3)
+	acc >>= nbits &^ 7
+	nbits &= 7
+	return acc, nbits, pos
 }
 
-// finish ends the block and appends the Adler-32 checksum.
+// finish ends the block and appends the Adler-32 checksum, returning
+// the stream.
 func (z *rleZlib) finish() []byte {
 	z.acc |= uint64(eobCode&0xffff) << z.nbits
 	z.nbits += uint(eobCode >> 16)
+	out := z.out[:z.n]
 	for z.nbits > 0 {
-		z.out = append(z.out, byte(z.acc))
+		out = append(out, byte(z.acc))
 		z.acc >>= 8
 		z.nbits = max(z.nbits, 8) - 8
 	}
 	s1, s2 := z.s1%adlerMod, z.s2%adlerMod
-	return append(z.out, byte(s2>>8), byte(s2), byte(s1>>8), byte(s1))
+	return append(out, byte(s2>>8), byte(s2), byte(s1>>8), byte(s1))
 }

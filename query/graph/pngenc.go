@@ -39,7 +39,7 @@ func encodePNG(r *raster) ([]byte, error) {
 		bpp, ctype = 3, 2
 	}
 	pb := &r.png
-	pb.z.reset(pb.zbuf)
+	pb.z.reset(pb.zbuf, h*(w*bpp+1))
 	for y := 0; y < h; y++ {
 		pb.z.row(img.Pix[y*img.Stride:y*img.Stride+w*4], bpp)
 	}
