@@ -10,6 +10,9 @@ type clipState struct {
 	p      path
 	mask   []uint8
 	id     int
+	// inner: the pixels wholly inside (raster backend), when innerSet
+	inner    bbox
+	innerSet bool
 }
 
 // backend is one output format's drawing surface.

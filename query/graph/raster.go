@@ -202,10 +202,6 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 	if b.x0 >= b.x1 || b.y0 >= b.y1 {
 		return
 	}
-	var mask []uint8
-	if clip != nil {
-		mask = r.clipMask(clip)
-	}
 	// pieces larger than a few tiles (a wide line, a tall stroke) would
 	// be binned into many tiles each: then the whole bounds are one tile,
 	// which bounds the bins by the number of pieces
@@ -264,14 +260,14 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 			continue
 		}
 		tx, ty := b.x0+t%nx*tw, b.y0+t/nx*th
-		r.paintTile(c, idx, bbox{tx, ty, min(tx+tw, b.x1), min(ty+th, b.y1)}, mask)
+		r.paintTile(c, idx, bbox{tx, ty, min(tx+tw, b.x1), min(ty+th, b.y1)}, clip)
 	}
 }
 
 // paintTile rasterises the pieces idx of r.polys that touch tile, within
 // the tile trimmed to their bounds, and composites colour c through
 // the coverage (and mask, when clipped).
-func (r *raster) paintTile(c rgba, idx []int32, tile bbox, mask []uint8) {
+func (r *raster) paintTile(c rgba, idx []int32, tile bbox, clip *clipState) {
 	ps := &r.polys
 	x0, y0 := float32(math.MaxFloat32), float32(math.MaxFloat32)
 	x1, y1 := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
@@ -304,7 +300,7 @@ func (r *raster) paintTile(c rgba, idx []int32, tile bbox, mask []uint8) {
 	cov := &r.tileCov
 	*cov = image.Alpha{Pix: r.covBuf[:sw*sh], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
 	r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
-	r.composite(c, cov.Pix, sw, sh, sb, mask)
+	r.composite(c, cov.Pix, sw, sh, sb, clip)
 }
 
 // strokeAxisLine strokes a path that is one horizontal or vertical
@@ -332,10 +328,6 @@ func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *c
 	if !(x1-x0 < 1<<24 && y1-y0 < 1<<24) { // also NaN
 		return false
 	}
-	var mask []uint8
-	if clip != nil {
-		mask = r.clipMask(clip)
-	}
 	b := r.rectBox(x0, y0, x1, y1)
 	if b.x0 >= b.x1 || b.y0 >= b.y1 {
 		return true
@@ -345,7 +337,7 @@ func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *c
 		r.covBuf = make([]uint8, r.w*r.h)
 	}
 	rectCoverage(r.covBuf[:bw*bh], bw, b, x0, y0, x1, y1)
-	r.composite(c, r.covBuf, bw, bh, b, mask)
+	r.composite(c, r.covBuf, bw, bh, b, clip)
 	return true
 }
 
@@ -430,17 +422,63 @@ func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
 	}
 	cov := &image.Alpha{Pix: r.covBuf[:bw*bh], Stride: bw, Rect: image.Rect(0, 0, bw, bh)}
 	r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
-	var mask []uint8
-	if clip != nil {
-		mask = r.clipMask(clip)
-	}
-	r.composite(c, cov.Pix, bw, bh, b, mask)
+	r.composite(c, cov.Pix, bw, bh, b, clip)
 }
 
 // composite paints colour c (straight alpha) over the image through the
-// coverage of box b and the clip mask (cairo's OVER on premultiplied
-// 8-bit pixels), in integer arithmetic.
-func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, mask []uint8) {
+// coverage of box b (bw × bh bytes) and the clip. The part of b inside
+// a rectangular clip's whole pixels is painted without the mask: a
+// clip to the plot area then costs nothing but near its edges, and its
+// mask stays out of the cache.
+func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, clip *clipState) {
+	if clip == nil {
+		r.compositeBox(c, cov, bw, b, b, nil)
+		return
+	}
+	in := r.clipInner(clip)
+	ib := bbox{max(b.x0, in.x0), max(b.y0, in.y0), min(b.x1, in.x1), min(b.y1, in.y1)}
+	if ib.x0 >= ib.x1 || ib.y0 >= ib.y1 {
+		r.compositeBox(c, cov, bw, b, b, r.clipMask(clip))
+		return
+	}
+	r.compositeBox(c, cov, bw, b, ib, nil)
+	for _, part := range [4]bbox{
+		{b.x0, b.y0, b.x1, ib.y0}, {b.x0, ib.y1, b.x1, b.y1}, // above, below
+		{b.x0, ib.y0, ib.x0, ib.y1}, {ib.x1, ib.y0, b.x1, ib.y1}, // left, right
+	} {
+		if part.x0 < part.x1 && part.y0 < part.y1 {
+			r.compositeBox(c, cov, bw, b, part, r.clipMask(clip))
+		}
+	}
+}
+
+// clipInner is the box of pixels wholly inside clip (where its mask is
+// 255) when clip and its parents are rectangles, else an empty box;
+// cached on the clip state.
+func (r *raster) clipInner(c *clipState) bbox {
+	if c.innerSet {
+		return c.inner
+	}
+	c.innerSet = true
+	x0, y0, x1, y1, ok := c.p.axisRect()
+	if !ok || !(x1-x0 < 1<<30 && y1-y0 < 1<<30) {
+		return c.inner // empty
+	}
+	in := bbox{int(math.Ceil(max(x0, 0))), int(math.Ceil(max(y0, 0))), int(math.Floor(min(x1, float64(r.w)))), int(math.Floor(min(y1, float64(r.h))))}
+	if c.parent != nil {
+		p := r.clipInner(c.parent)
+		in = bbox{max(in.x0, p.x0), max(in.y0, p.y0), min(in.x1, p.x1), min(in.y1, p.y1)}
+	}
+	if in.x0 < in.x1 && in.y0 < in.y1 {
+		c.inner = in
+	}
+	return c.inner
+}
+
+// compositeBox composites the part sub of box b, whose coverage is cov
+// (rows stride apart), through mask when not nil, in integer
+// arithmetic: cairo's OVER on premultiplied 8-bit pixels.
+func (r *raster) compositeBox(c rgba, cov []uint8, stride int, b, sub bbox, mask []uint8) {
 	a8 := uint32(math.Round(c.a * 255))
 	if a8 == 0 {
 		return
@@ -449,12 +487,14 @@ func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, mask []uint8
 	sg := uint32(math.Round(c.g * c.a * 255))
 	sb := uint32(math.Round(c.b * c.a * 255))
 	solid := sr | sg<<8 | sb<<16 | 255<<24 // the pixel when a8 and k are 255
-	for y := 0; y < bh; y++ {
-		crow := cov[y*bw : y*bw+bw]
-		drow := r.img.Pix[(b.y0+y)*r.img.Stride+b.x0*4:]
+	sw := sub.x1 - sub.x0
+	for y := sub.y0; y < sub.y1; y++ {
+		off := (y-b.y0)*stride + sub.x0 - b.x0
+		crow := cov[off : off+sw]
+		drow := r.img.Pix[y*r.img.Stride+sub.x0*4:]
 		var mrow []uint8
 		if mask != nil {
-			mrow = mask[(b.y0+y)*r.w+b.x0:]
+			mrow = mask[y*r.w+sub.x0:]
 		}
 		for x := 0; x < len(crow); x++ {
 			cv := crow[x]
