@@ -48,6 +48,7 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			SyncInterval: pebbleSyncInterval(cfg),
 			CacheSize:    plan.PebbleCacheBytes,
 			MemTableSize: int(plan.PebbleMemTableBytes),
+			IdleFlush:    pebbleIdleFlush(cfg),
 			// The WAL is reserved on disk as it grows, not 1.1 memtables at once.
 			WALPreallocateBytes: plan.PebbleWALPreallocBytes,
 			MinFreeBytes:        minFreeDisk(plan),
@@ -63,6 +64,15 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
+}
+
+// pebbleIdleFlush is --pebble-idle-flush as pebble.Options takes it
+// (negative = never).
+func pebbleIdleFlush(cfg Config) time.Duration {
+	if cfg.PebbleIdleFlush.Duration <= 0 {
+		return -1
+	}
+	return cfg.PebbleIdleFlush.Duration
 }
 
 // keepBuffered tells the whisper backend's tree watcher to keep indexed a
@@ -115,10 +125,19 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		p.gauge("plumbago_pebble_block_cache_bytes", "Pebble block cache size.", float64(ps.BlockCacheBytes))
 		p.counter("plumbago_pebble_block_cache_hits_total", "Pebble block cache hits.", uint64(ps.BlockCacheHits))
 		p.counter("plumbago_pebble_block_cache_misses_total", "Pebble block cache misses.", uint64(ps.BlockCacheMisses))
-		p.counter("plumbago_pebble_compactions_total", "Pebble compactions.", uint64(ps.Compactions))
-		p.gauge("plumbago_pebble_compaction_debt_bytes", "Estimated bytes pebble still has to compact.", float64(ps.CompactionDebtBytes))
+		p.counter("plumbago_pebble_compactions_total", "Pebble compactions completed.", uint64(ps.Compactions))
+		p.gauge("plumbago_pebble_compactions_running", "Pebble compactions running now.", float64(ps.CompactionsInProgress))
+		p.gauge("plumbago_pebble_compaction_debt_bytes", "Estimated bytes pebble still has to compact (0 once settled).", float64(ps.CompactionDebtBytes))
+		p.counter("plumbago_pebble_flushes_total", "Pebble memtable flushes (full, idle or asked).", uint64(ps.Flushes))
+		p.counter("plumbago_pebble_idle_flushes_total", "Pebble memtable flushes after --pebble-idle-flush without a write.", uint64(ps.IdleFlushes))
+		p.gauge("plumbago_pebble_memtables", "Pebble memtables holding data or waiting to be flushed.", float64(ps.MemTables))
 		p.gauge("plumbago_pebble_l0_files", "Files in pebble's level 0.", float64(ps.L0Files))
+		p.gauge("plumbago_pebble_l0_sublevels", "Sublevels of pebble's level 0 (overlapping files stacked; each adds to read amplification).", float64(ps.L0Sublevels))
 		p.gauge("plumbago_pebble_read_amplification", "Pebble read amplification.", float64(ps.ReadAmp))
+		p.gauge("plumbago_pebble_wal_files", "Live pebble WAL files (of memtables not yet flushed).", float64(ps.WALFiles))
+		p.gauge("plumbago_pebble_wal_live_bytes", "Pebble WAL data not yet flushed to sstables.", float64(ps.WALLiveBytes))
+		p.gauge("plumbago_pebble_wal_obsolete_files", "Flushed pebble WAL files kept for reuse or awaiting deletion.", float64(ps.WALObsoleteFiles))
+		p.gauge("plumbago_pebble_wal_disk_bytes", "Disk used by every pebble WAL file, live and obsolete.", float64(ps.WALDiskBytes))
 		p.counter("plumbago_pebble_wal_bytes_written_total", "Bytes written to pebble's WAL.", ps.WALBytesWritten)
 	}
 }

@@ -69,6 +69,7 @@ type Config struct {
 	GoMemLimit       ByteSize `toml:"gomemlimit"`
 	PebbleCache      ByteSize `toml:"pebble-cache"`
 	PebbleMemtable   ByteSize `toml:"pebble-memtable"`
+	PebbleIdleFlush  Duration `toml:"pebble-idle-flush"`
 	MinFreeDisk      ByteSize `toml:"min-free-disk-space"`
 	LogLevel         string   `toml:"log-level"`
 	// Connection limits (0 = derived from RLIMIT_NOFILE, -1 = none) and
@@ -220,6 +221,7 @@ func DefaultConfig() Config {
 		StatsdFlushInterval:       Duration{10 * time.Second},
 		SyncInterval:              Duration{time.Second},
 		FlushInterval:             Duration{time.Second},
+		PebbleIdleFlush:           Duration{30 * time.Second},
 		LogLevel:                  "info",
 		TimeZone:                  "UTC",
 		IngestIdleTimeout:         Duration{10 * time.Minute},
@@ -331,6 +333,7 @@ func tuningFlags(fs *flag.FlagSet, c *Config) {
 	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
 	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")
 	fs.Var(&c.PebbleMemtable, "pebble-memtable", "pebble memtable size (0 = derived)")
+	fs.DurationVar(&c.PebbleIdleFlush.Duration, "pebble-idle-flush", c.PebbleIdleFlush.Duration, "after this long without a write, flush pebble's memtable so its WAL is released and level 0 drains (0 = never)")
 	fs.IntVar(&c.MaxIngestConns, "max-ingest-conns", c.MaxIngestConns, "open ingest TCP connections, all listeners together; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
 	fs.IntVar(&c.MaxHTTPConns, "max-http-conns", c.MaxHTTPConns, "open HTTP API connections; more are closed at once (0 = derived from RLIMIT_NOFILE, -1 = no limit)")
 	fs.Var(&c.QueryMemoryBudget, "query-memory-budget", "memory concurrent renders may hold (estimated points x 64 bytes); past it a render waits query-queue-wait, then 503 (0 = derived; see plumbago tune)")

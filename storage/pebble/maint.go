@@ -60,6 +60,7 @@ func (s *Store) EnforceRetention() (int, error) {
 		if err := s.db.DeleteRange(ringBound(r.id, 0), ringBound(r.id, uint32(hi)), pebble.NoSync); err != nil {
 			return n, fmt.Errorf("deleting ring %d before %d: %w", r.id, cut, err)
 		}
+		s.noteWrite()
 		r.cut = cut
 		n++
 	}
@@ -109,10 +110,19 @@ type Stats struct {
 	BlockCacheBytes       int64
 	BlockCacheHits        int64
 	BlockCacheMisses      int64
-	Compactions           int64
+	Compactions           int64 // completed
+	CompactionsInProgress int64
 	CompactionDebtBytes   uint64
+	Flushes               int64 // memtable flushes (full, idle, or asked)
+	IdleFlushes           int64 // flushes after Options.IdleFlush without writes
 	L0Files               int64
+	L0Sublevels           int
 	ReadAmp               int
+	MemTables             int64  // memtables holding data or queued for flush
+	WALFiles              int64  // live WAL files (of memtables not yet flushed)
+	WALLiveBytes          uint64 // log data not yet flushed to sstables
+	WALObsoleteFiles      int64  // flushed WAL files kept for reuse (recycled) or to delete
+	WALDiskBytes          uint64 // every WAL file's size on disk, live and obsolete
 	WALBytesWritten       uint64
 }
 
@@ -137,9 +147,18 @@ func (s *Store) Stats() Stats {
 	st.BlockCacheHits = m.BlockCache.Hits
 	st.BlockCacheMisses = m.BlockCache.Misses
 	st.Compactions = m.Compact.Count
+	st.CompactionsInProgress = m.Compact.NumInProgress
 	st.CompactionDebtBytes = m.Compact.EstimatedDebt
+	st.Flushes = m.Flush.Count
+	st.IdleFlushes = s.stats.idleFlushes.Load()
 	st.L0Files = m.Levels[0].TablesCount
+	st.L0Sublevels = int(m.Levels[0].Sublevels)
 	st.ReadAmp = m.ReadAmp()
+	st.MemTables = m.MemTable.Count
+	st.WALFiles = m.WAL.Files
+	st.WALLiveBytes = m.WAL.Size
+	st.WALObsoleteFiles = m.WAL.ObsoleteFiles
+	st.WALDiskBytes = m.WAL.PhysicalSize + m.WAL.ObsoletePhysicalSize
 	st.WALBytesWritten = m.WAL.BytesWritten
 	return st
 }

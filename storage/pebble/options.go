@@ -37,6 +37,13 @@ type Options struct {
 	// MemTableSize is the size of one pebble memtable in bytes. The default
 	// is 64 MiB.
 	MemTableSize int
+	// IdleFlush is how long the store waits without a write before it
+	// flushes a memtable holding data to an sstable: the write-ahead log
+	// file that memtable pins is then released (recycled for the next
+	// memtable), and the data joins compaction, which drains level 0
+	// (see docs/pebble.md, Compaction). The default is 30s; negative
+	// never flushes on idleness (pebble flushes a memtable when full).
+	IdleFlush time.Duration
 	// RetentionInterval is how often data older than each archive's
 	// retention is range-deleted. The default is 1m.
 	RetentionInterval time.Duration
@@ -75,6 +82,7 @@ func DefaultOptions() Options {
 		CacheSize:           64 << 20,
 		MemTableSize:        64 << 20,
 		WALPreallocateBytes: 16 << 20,
+		IdleFlush:           30 * time.Second,
 		RetentionInterval:   time.Minute,
 		Now:                 func() int64 { return time.Now().Unix() },
 		Logger:              slog.Default(),
@@ -98,6 +106,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WALPreallocateBytes <= 0 {
 		o.WALPreallocateBytes = d.WALPreallocateBytes
+	}
+	if o.IdleFlush == 0 {
+		o.IdleFlush = d.IdleFlush
 	}
 	if o.RetentionInterval <= 0 {
 		o.RetentionInterval = d.RetentionInterval

@@ -146,6 +146,7 @@ func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, er
 	if err := b.Commit(pebble.Sync); err != nil {
 		return nil, nil, fmt.Errorf("deleting series: %w", err)
 	}
+	s.noteWrite()
 	s.mu.Lock()
 	for _, name := range deleted {
 		delete(s.names, name)
@@ -195,6 +196,7 @@ func (s *Store) RenameSeries(from, to string) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("renaming %q to %q: %w", from, to, err)
 	}
+	s.noteWrite()
 	s.mu.Lock()
 	delete(s.names, from)
 	s.names[to] = ser

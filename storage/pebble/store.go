@@ -60,7 +60,14 @@ type Store struct {
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
+		idleFlushes                                           atomic.Int64
 	}
+
+	// writes counts commits that reached pebble's memtable (noteWrite);
+	// lastWrite is the monotonic time of the latest, for the idle flush
+	// and the sync loop (settle.go).
+	writes    atomic.Uint64
+	lastWrite atomic.Int64
 
 	// dbMu is held shared by readers of db outside writeMu (Fetch, Stats,
 	// Checkpoint, EnforceRetention) and exclusively by Close.
@@ -125,6 +132,10 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.retentionLoop()
+	if opts.IdleFlush > 0 && !opts.ReadOnly {
+		s.wg.Add(1)
+		go s.idleFlushLoop()
+	}
 	if s.readOnly.Load() && !opts.ReadOnly {
 		s.wg.Add(1)
 		go s.reopenLoop()
@@ -297,10 +308,19 @@ func pebbleOptions(o Options) *pebble.Options {
 		CacheSize:                   o.CacheSize - decodedCacheBytes(o.CacheSize),
 		MemTableSize:                uint64(o.MemTableSize),
 		MemTableStopWritesThreshold: 4,
-		L0CompactionThreshold:       4,
-		L0StopWritesThreshold:       24,
-		Logger:                      quietLogger{o.Logger},
-		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		// One level-0 sublevel is already worth a compaction into Lbase
+		// (pebble's default, 4, waits for two): otherwise the file an idle
+		// flush leaves, or a run of flushes that do not overlap, stays in
+		// level 0, and pebble's compaction debt (which counts level 0 and
+		// Lbase whenever level 0 holds a file) never reaches zero.
+		L0CompactionThreshold: 2,
+		// Non-overlapping level-0 files also score by count, files /
+		// threshold: with pebble's default, 500, 499 of them score below 1
+		// and sit in level 0 for good once writes stop.
+		L0CompactionFileThreshold:  100,
+		L0StopWritesThreshold:      24,
+		Logger:                     quietLogger{o.Logger},
+		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
 	}
 	if o.fs != nil {
 		po.FS = o.fs
@@ -657,16 +677,22 @@ func (s *Store) syncLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.SyncInterval)
 	defer t.Stop()
+	var synced uint64 // writes counted at the last successful sync
 	for {
 		select {
 		case <-s.closed:
 			return
 		case <-t.C:
-			if s.readOnly.Load() || s.stall.err() != nil || !s.readDB() {
+			// An idle store has nothing to sync: no fsync, and no log
+			// record that would keep the WAL growing.
+			n := s.writes.Load()
+			if n == synced || s.readOnly.Load() || s.stall.err() != nil || !s.readDB() {
 				continue
 			}
 			if err := s.db.LogData(nil, pebble.Sync); err != nil {
 				s.opts.Logger.Error("pebble store: syncing WAL", "err", err)
+			} else {
+				synced = n
 			}
 			s.doneDB()
 		}

@@ -86,11 +86,26 @@ func TestSyncInterval(t *testing.T) {
 	s.Close()
 
 	s, fs = open(40 * time.Millisecond)
-	write(s, 5)
 	base = fs.syncs.Load()
-	time.Sleep(300 * time.Millisecond)
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; time.Sleep(5 * time.Millisecond) {
+		write(s, 1)
+	}
 	if n := fs.syncs.Load() - base; n < 3 {
-		t.Errorf("300 ms with a 40 ms sync interval: %d WAL fsyncs, want at least 3", n)
+		t.Errorf("300 ms of writes with a 40 ms sync interval: %d WAL fsyncs, want at least 3", n)
+	}
+	// Idle, the loop has nothing to sync: once the last writes are synced,
+	// no more fsyncs.
+	deadline := time.Now().Add(time.Minute)
+	for prev := int64(-1); ; {
+		time.Sleep(200 * time.Millisecond) // five intervals
+		n := fs.syncs.Load()
+		if n == prev {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an idle store kept fsyncing its WAL for a minute (%d fsyncs)", n-base)
+		}
+		prev = n
 	}
 	s.Close()
 

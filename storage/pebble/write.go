@@ -238,6 +238,7 @@ func (w *writer) commit() error {
 		w.countID = 0 // stage the count again with the next batch
 		return fmt.Errorf("committing batch: %w", err)
 	}
+	w.s.noteWrite()
 	w.createdNames = w.createdNames[:0]
 	w.createdSchemas = w.createdSchemas[:0]
 	w.ringMark = len(w.s.ringList)
