@@ -54,6 +54,9 @@ var Scenarios = map[string]Scenario{
 	"churn": {"churn", "a new-series burst: 1,000,000 distinct names (10,000 metrics renamed at every one of 100 steps, one point each), carbon plaintext over 4 TCP connections; run it against --max-series to see RSS stay bounded and rejections counted (--dropped)",
 		Config{Proto: CarbonTCP, Addr: "127.0.0.1:2003", Conns: 4, Points: 100, Step: time.Second,
 			Shape: Shape{Prefix: "loadtest.churn", Metrics: 10_000, Churn: 1}}},
+	"realistic": {"realistic", "realistic data (internal/realdata): a collectd tree of 1,000 hosts (38,000 series: gauges with decimals, counters with resets, sparse series) x 360 points at 10 s, back-filled, carbon plaintext over 4 TCP connections; with --server-data-dir the store's bytes per point, measured --store-settle after the last commit, beside the data's entropy (--data gauges for issue 19's noisy two-decimal gauges)",
+		Config{Proto: CarbonTCP, Addr: "127.0.0.1:2003", Conns: 4, Points: 360, Step: 10 * time.Second, StoreSettle: 45 * time.Second,
+			Shape: Shape{Prefix: "loadtest.real", Metrics: 38_000, Data: DataCollectd, Decimals: 2, Seed: 1}}},
 	"query": {"query", "10,000 metrics in real time (one point each per second, 2 TCP connections) for 60 s with 20 Grafana-style renders/s and a visibility probe every second",
 		Config{Proto: CarbonTCP, Addr: "127.0.0.1:2003", Conns: 2, Points: 60, Realtime: true, Step: time.Second,
 			Shape:     Shape{Prefix: "loadtest.q", Metrics: 10_000, Tree: true, Fanout: 100},
@@ -172,6 +175,10 @@ func bindRunFlags(fs *flag.FlagSet, cfg *Config, name string) *runFlags {
 	fs.StringVar(&rf.shape, "shape", rf.shape, "flat (prefix.m000042) or tree (prefix.n00.m42, --fanout children per node)")
 	fs.IntVar(&cfg.Shape.Fanout, "fanout", max(cfg.Shape.Fanout, 100), "children per tree node")
 	fs.Float64Var(&cfg.Shape.Churn, "churn", cfg.Shape.Churn, "fraction of series renamed at every step (new series)")
+	fs.StringVar(&cfg.Shape.Data, "data", cfg.Shape.Data, "realistic values and names: gauges (noisy, --decimals decimals) or collectd (a tree of 38 series a host; --metrics rounds up to whole hosts); empty = small integers")
+	fs.IntVar(&cfg.Shape.Decimals, "decimals", cfg.Shape.Decimals, "decimals of --data gauges")
+	fs.Uint64Var(&cfg.Shape.Seed, "seed", cfg.Shape.Seed, "seed of --data")
+	fs.DurationVar(&cfg.StoreSettle, "store-settle", cfg.StoreSettle, "with --server-data-dir: wait this long after the last commit before measuring disk use (the store flushes and compacts when idle)")
 	fs.IntVar(&cfg.PerDatagram, "per-datagram", cfg.PerDatagram, "statsd metrics per UDP datagram")
 	fs.IntVar(&cfg.DatagramBytes, "datagram-bytes", 1432, "max carbon-udp datagram size")
 	fs.IntVar(&cfg.ChunkPoints, "batch", cfg.ChunkPoints, "max points per stream write (pickle: per frame; 0 = 64 KiB writes, 500 per pickle frame)")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/plumbago/plumbago/internal/realdata"
 	"github.com/plumbago/plumbago/query/pickleenc"
 )
 
@@ -36,11 +37,23 @@ type Shape struct {
 	// Churn is the fraction (0..1) of the metrics that get a new name at
 	// every step, as short-lived series (containers, request ids) do.
 	Churn float64
+	// Data, when set (DataGauges, DataCollectd), names the series and
+	// gives their values from internal/realdata (seeded with Seed; gauges
+	// with Decimals decimals) instead of W1's small integers; sparse
+	// series skip the steps that are gaps.
+	Data     string
+	Decimals int
+	Seed     uint64
+	names    *realdata.Dataset // set by the run when Data is
 }
 
 // name appends the name of series id (ids past Metrics are churned names).
 func (s *Shape) name(dst []byte, id int) []byte {
 	dst = append(dst, s.Prefix...)
+	if s.names != nil {
+		dst = append(dst, '.')
+		return append(dst, s.names.Name(id)...)
+	}
 	if !s.Tree {
 		dst = append(dst, ".m"...)
 		return appendPadded(dst, id, digits(s.Metrics-1))
@@ -160,6 +173,9 @@ type buildSpec struct {
 	ChunkBytes  int   // max bytes per stream chunk / datagram
 	PerDatagram int   // statsd lines per datagram
 	Realtime    bool  // record timestamp offsets for patching
+	// Data generates realistic values (Shape.Data); shared by the
+	// connections' builders, each advancing only its own series.
+	Data *realdata.Dataset
 }
 
 // value is the small integer value metric i carries at step p.
@@ -197,12 +213,19 @@ func build(s buildSpec, c int) (*connPayload, error) {
 	for p := 0; p < s.Steps; p++ {
 		ts := s.BaseTS + int64(p)*s.Step
 		for i := c; i < s.Shape.Metrics; i += s.Conns {
+			v := float64(value(i, p))
+			if s.Data != nil {
+				var ok bool
+				if v, ok = s.Data.Next(i); !ok {
+					continue // a gap of a sparse series
+				}
+			}
 			name = s.Shape.name(name[:0], s.Shape.seriesID(i, p))
 			lineStart := len(pl.buf)
 			if s.Proto == Pickle && pts == 0 {
 				pickleHdr = len(pl.buf)
 			}
-			s.appendPoint(pl, name, i, p, ts, pts)
+			s.appendPoint(pl, name, i, p, ts, v, pts)
 			pts++
 			lastI, lastP = i, p
 			switch s.Proto {
@@ -244,15 +267,21 @@ func build(s buildSpec, c int) (*connPayload, error) {
 	return pl, nil
 }
 
-// appendPoint appends metric i's value at step p (timestamp ts) to pl in
+// appendPoint appends metric i's value v at step p (timestamp ts) to pl in
 // s.Proto's wire format; pts is the number of points already in the
-// current chunk (a pickle frame starts at 0).
-func (s *buildSpec) appendPoint(pl *connPayload, name []byte, i, p int, ts int64, pts int) {
+// current chunk (a pickle frame starts at 0). Integral values are written
+// as integers, others in the shortest form that parses back to v.
+func (s *buildSpec) appendPoint(pl *connPayload, name []byte, i, p int, ts int64, v float64, pts int) {
+	integral := v == float64(int64(v))
 	switch s.Proto {
 	case CarbonTCP, CarbonUDP:
 		pl.buf = append(pl.buf, name...)
 		pl.buf = append(pl.buf, ' ')
-		pl.buf = strconv.AppendInt(pl.buf, int64(value(i, p)), 10)
+		if integral {
+			pl.buf = strconv.AppendInt(pl.buf, int64(v), 10)
+		} else {
+			pl.buf = strconv.AppendFloat(pl.buf, v, 'f', -1, 64)
+		}
 		pl.buf = append(pl.buf, ' ')
 		if s.Realtime {
 			pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)))
@@ -271,7 +300,11 @@ func (s *buildSpec) appendPoint(pl *connPayload, name []byte, i, p int, ts int64
 			pl.tsOffs = append(pl.tsOffs, int32(len(pl.buf)+1))
 		}
 		pl.buf = pickleenc.AppendInt32(pl.buf, int32(ts))
-		pl.buf = pickleenc.AppendInt(pl.buf, int64(value(i, p)))
+		if integral {
+			pl.buf = pickleenc.AppendInt(pl.buf, int64(v))
+		} else {
+			pl.buf = pickleenc.AppendFloat(pl.buf, v)
+		}
 		pl.buf = pickleenc.AppendTuple2(pickleenc.AppendTuple2(pl.buf))
 	case StatsdUDP, StatsdTCP:
 		if s.Proto == StatsdUDP && pts > 0 {

@@ -53,7 +53,18 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		row("server rss", "%s now, %s peak", humanBytes(r.ServerRSSBytes), humanBytes(r.ServerPeakRSS))
 	}
 	if r.DiskBytes != 0 {
-		row("disk", "%s added, %.2f bytes per point sent", humanBytes(r.DiskBytes), r.DiskBytesPerPoint)
+		settled := ""
+		if r.StoreSettleSeconds > 0 {
+			settled = fmt.Sprintf(" (measured %.0fs after the last commit)", r.StoreSettleSeconds)
+		}
+		row("disk", "%s added, %.2f bytes per point sent%s", humanBytes(r.DiskBytes), r.DiskBytesPerPoint, settled)
+	}
+	if r.Data != "" {
+		ratio := ""
+		if r.DiskBytesPerPoint > 0 && r.EntropyBytesPerPoint > 0 {
+			ratio = fmt.Sprintf("; the store takes %.2fx that", r.DiskBytesPerPoint/r.EntropyBytesPerPoint)
+		}
+		row("data entropy", "%.3f bytes per point (%s data, values given the previous value)%s", r.EntropyBytesPerPoint, r.Data, ratio)
 	}
 	row("loader cpu", "%.2fs (%.0f%% of one core)", r.LoaderCPUSeconds, r.LoaderCPUPercent)
 	for _, e := range r.Errors {

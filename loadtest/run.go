@@ -65,6 +65,11 @@ type Config struct {
 	// growth of its disk usage is reported per point.
 	ServerPID     int
 	ServerDataDir string
+	// StoreSettle is how long to wait, once every point is committed,
+	// before the data directory's disk use is measured, so a store that
+	// flushes and compacts when idle (pebble: --pebble-idle-flush, 30 s)
+	// is measured settled. 0 measures at once.
+	StoreSettle time.Duration
 	// VerifyWhisperDir, when set, is the target's whisper root: at the end
 	// the points stored in the files under the scenario's prefix are
 	// counted, an exact check of loss for whisper-based targets.
@@ -145,6 +150,12 @@ type Report struct {
 	StoredFiles       int64   `json:"stored_files,omitempty"`  // --verify-whisper
 	StoredPoints      int64   `json:"stored_points,omitempty"` // --verify-whisper
 	DiskBytesPerPoint float64 `json:"disk_bytes_per_point,omitempty"`
+	// With realistic data (Config.Shape.Data): the dataset, and the
+	// entropy estimate of the points sent (realdata.Entropy), the limit
+	// to hold DiskBytesPerPoint against.
+	Data                 string  `json:"data,omitempty"`
+	EntropyBytesPerPoint float64 `json:"entropy_bytes_per_point,omitempty"`
+	StoreSettleSeconds   float64 `json:"store_settle_seconds,omitempty"`
 
 	LoaderCPUSeconds float64  `json:"loader_cpu_seconds"`
 	LoaderCPUPercent float64  `json:"loader_cpu_percent"` // of one core, over the run
@@ -216,7 +227,10 @@ func (c *Config) defaults() error {
 	if c.Realtime && c.Duration == 0 && c.Rate > 0 {
 		return errors.New("realtime sends one round per step; set --duration or drop --rate")
 	}
-	return nil
+	if c.StoreSettle < 0 {
+		return fmt.Errorf("store settle %v is negative", c.StoreSettle)
+	}
+	return c.checkData()
 }
 
 // replayed reports whether the payload holds one round that is sent again
@@ -315,6 +329,14 @@ func (r *run) buildPayloads() error {
 	}
 	if cfg.replayed() {
 		r.spec.Steps = 1
+	}
+	if cfg.Shape.Data != "" {
+		r.spec.Data = cfg.Shape.dataset()
+		cfg.Shape.names = r.spec.Data
+		r.spec.Shape.names = r.spec.Data
+		r.rep.Data = cfg.Shape.Data
+		r.rep.Metrics = cfg.Shape.Metrics
+		r.rep.EntropyBytesPerPoint = dataEntropy(&cfg.Shape, cfg.Points).BytesPerPoint()
 	}
 	// Back-filled steps end at the last whole step before now.
 	now := time.Now().Unix()
@@ -791,6 +813,12 @@ func (r *run) finishServer(end time.Time) {
 		}
 	}
 	if cfg.ServerDataDir != "" {
+		if cfg.StoreSettle > 0 {
+			// A measurement policy, not synchronisation: the store's own
+			// idle flush and compactions run meanwhile.
+			time.Sleep(cfg.StoreSettle)
+			rep.StoreSettleSeconds = cfg.StoreSettle.Seconds()
+		}
 		if d, err := diskUsage(cfg.ServerDataDir); err == nil {
 			rep.DiskBytes = d - r.disk0
 			if rep.PointsSent > 0 {
