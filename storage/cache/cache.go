@@ -168,6 +168,13 @@ type Cache struct {
 // maxRecycledPoints bounds the buffer a series keeps between writes.
 const maxRecycledPoints = 1024
 
+// idleKeepPoints is the largest buffer a series keeps once all its points
+// are written and none wait: a series taking a few points per write cycle
+// (every steady source) reuses its buffers without allocating, while the
+// buffers a burst grew (a back-fill, a bulk load: tens of points per
+// series, a million series) are released instead of pinned for good.
+const idleKeepPoints = 4
+
 type series struct {
 	name     string
 	pending  []storage.Point
@@ -180,8 +187,8 @@ type series struct {
 	since     uint64
 	// After a failed write: how many writes failed in a row (those that
 	// count towards MaxWriteRetries) and when to try again.
-	failures int
-	retryAt  time.Time
+	failures int32
+	retryAt  int64 // unix nanoseconds
 	// waiting: the store refused the series as unavailable (no space,
 	// read-only); counted in shard.waiting for Health.
 	waiting bool

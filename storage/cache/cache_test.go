@@ -164,3 +164,52 @@ func TestCacheFetchOverlaysBufferedPoints(t *testing.T) {
 		t.Fatalf("fetch of unknown metric: err = %v; want ErrNotFound", err)
 	}
 }
+
+// TestCacheReleasesBurstBuffers: once a series' points are written and
+// none wait, the buffers a burst grew are released (memory comes back
+// after a bulk load), while a series taking a point at a time keeps its
+// small ones.
+func TestCacheReleasesBurstBuffers(t *testing.T) {
+	rec := newRecorder()
+	c, err := New(rec, nil, Options{Shards: 2, LaneChunks: 4, ChunkPoints: 256, FlushInterval: 5 * time.Millisecond, Step: step10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pr := c.NewProducer()
+	for i := 0; i < 200; i++ {
+		pr.AddPoint([]byte("burst"), int64(1000+10*i), float64(i))
+	}
+	pr.AddPoint([]byte("steady"), 1000, 0)
+	pr.Flush()
+	waitCommitted := func(n uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); c.Stats().Committed < n || c.Stats().Buffered != 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stats %+v: want %d committed", c.Stats(), n)
+			}
+		}
+	}
+	waitCommitted(201)
+	for i := 1; i <= 5; i++ {
+		pr.AddPoint([]byte("steady"), int64(1000+10*i), float64(i))
+		pr.Flush()
+		waitCommitted(uint64(201 + i))
+	}
+	buffers := func(name string) (int, int) {
+		sh := c.shardOfString(name)
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		s := sh.series[name]
+		return cap(s.pending), cap(s.flushing)
+	}
+	if p, f := buffers("burst"); p+f != 0 {
+		t.Errorf("burst series keeps buffers of %d and %d points after its 200 points were written; want none", p, f)
+	}
+	if p, f := buffers("steady"); p+f == 0 || p > idleKeepPoints || f > idleKeepPoints {
+		t.Errorf("steady series keeps buffers of %d and %d points; want small ones kept (at most %d)", p, f, idleKeepPoints)
+	}
+	if got := len(rec.points["burst"]); got != 200 {
+		t.Fatalf("burst: %d points written, want 200", got)
+	}
+}

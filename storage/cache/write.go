@@ -40,7 +40,7 @@ func (sh *shard) writeOnce(force, final bool) {
 		allowed = c.updates.take(len(dirty), now)
 	}
 	for _, s := range dirty {
-		if !force && now.Before(s.retryAt) {
+		if !force && now.UnixNano() < s.retryAt {
 			sh.dirty = append(sh.dirty, s) // still backing off: stays dirty
 			continue
 		}
@@ -195,7 +195,7 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 			sh.waiting.Add(1)
 			sh.keep(s, now.Add(c.backoff(sh.blocked+1)))
 			sh.kept += int(n)
-		case s.failures >= c.opts.MaxWriteRetries:
+		case int(s.failures) >= c.opts.MaxWriteRetries:
 			dropped += n
 			c.opts.Logger.Error("dropping points of a series that failed every write",
 				"series", s.name, "points", n, "attempts", s.failures+1, "err", serr)
@@ -207,7 +207,7 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 			if s.failures == 1 {
 				c.opts.Logger.Warn("writing a series failed; keeping its points to retry", "series", s.name, "points", n, "err", serr)
 			}
-			sh.keep(s, now.Add(c.backoff(s.failures)))
+			sh.keep(s, now.Add(c.backoff(int(s.failures))))
 			sh.kept += int(n)
 		}
 	}
@@ -225,7 +225,7 @@ func (sh *shard) keep(s *series, retryAt time.Time) {
 		s.pending = append(s.flushing, s.pending...)
 		s.flushing = nil
 	}
-	s.retryAt = retryAt
+	s.retryAt = retryAt.UnixNano()
 	if !s.dirty {
 		s.dirty = true
 		sh.dirty = append(sh.dirty, s)
@@ -251,6 +251,13 @@ func (sh *shard) written(s *series, walSeq uint64) {
 	}
 	if len(s.pending) == 0 {
 		s.unwritten = false
+		// Nothing waits: keep only small buffers (idleKeepPoints).
+		if cap(s.flushing) > idleKeepPoints {
+			s.flushing = nil
+		}
+		if cap(s.pending) > idleKeepPoints {
+			s.pending = nil
+		}
 	} else {
 		s.since = walSeq + 1
 	}
