@@ -25,6 +25,7 @@ type raster struct {
 	polys     polygons
 	tileFill  []int32
 	flatBuf   []float64
+	axisRects [][4]float64 // strokeAxisLine's rectangles
 	tileCov   image.Alpha
 	// cleared: the picture has been cleared (or wholly painted over);
 	// opaque: an opaque fill covered it all, so every pixel stays opaque
@@ -52,7 +53,7 @@ func newRaster(w, h int) *raster {
 	select {
 	case r = <-rasters:
 	default:
-		r = &raster{}
+		r = &raster{axisRects: make([][4]float64, 0, 8)}
 	}
 	n := w * h * 4
 	if cap(r.pix) < n {
@@ -213,10 +214,22 @@ func (r *raster) paintTiles(c rgba, clip *clipState) {
 		ty1 = (floorClamp(p.y1, b.y0, b.y1-1) - b.y0) / th
 		return
 	}
-	total := 0
-	for i := range ps.polys {
-		tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
-		total += (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
+	count := func() int {
+		total := 0
+		for i := range ps.polys {
+			tx0, tx1, ty0, ty1 := tiles(&ps.polys[i])
+			total += (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
+		}
+		return total
+	}
+	// large pieces (long straight lines, wide strokes) get tiles four and
+	// then sixteen times larger each way, and past those the whole bounds
+	// as one: a few long lines far apart then cost the tiles along them,
+	// not the area between them
+	total := count()
+	for k := 0; k < 2 && total > maxTilesPerPiece*len(ps.polys); k++ {
+		tw, th = tw*4, th*4
+		total = count()
 	}
 	if total > maxTilesPerPiece*len(ps.polys) {
 		tw, th = b.x1-b.x0, b.y1-b.y0
@@ -303,41 +316,57 @@ func (r *raster) paintTile(c rgba, idx []int32, tile bbox, clip *clipState) {
 	r.composite(c, cov.Pix, sw, sh, sb, clip)
 }
 
-// strokeAxisLine strokes a path that is one horizontal or vertical
-// segment (a grid line, an axis) as the rectangle it covers, with each
-// pixel's coverage the area of the pixel inside it, as the rasteriser
-// would compute (up to the last bit of its sums). It reports false,
-// drawing nothing, for any other path.
+// strokeAxisLine strokes a path of horizontal or vertical segments
+// (grid lines, axes, the plot's borders) that share no pixel, each as
+// the rectangle it covers, with each pixel's coverage the area of the
+// pixel inside it, as the rasteriser would compute (up to the last bit
+// of its sums). It reports false, drawing nothing, for any other path.
 func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *clipState) bool {
-	if len(lines) != 1 || lines[0].closed || len(lines[0].pts) != 4 || !(width > 0) {
+	if len(lines) == 0 || len(lines) > cap(r.axisRects) || !(width > 0) {
 		return false
 	}
-	pts := lines[0].pts
 	hw := width / 2
-	var x0, y0, x1, y1 float64
-	switch {
-	case pts[1] == pts[3] && pts[0] != pts[2]:
-		x0, x1 = min(pts[0], pts[2]), max(pts[0], pts[2])
-		y0, y1 = pts[1]-hw, pts[1]+hw
-	case pts[0] == pts[2] && pts[1] != pts[3]:
-		y0, y1 = min(pts[1], pts[3]), max(pts[1], pts[3])
-		x0, x1 = pts[0]-hw, pts[0]+hw
-	default:
-		return false
+	rects := r.axisRects[:0]
+	for _, pl := range lines {
+		if pl.closed || len(pl.pts) != 4 {
+			return false
+		}
+		pts := pl.pts
+		var q [4]float64 // x0, y0, x1, y1
+		switch {
+		case pts[1] == pts[3] && pts[0] != pts[2]:
+			q = [4]float64{min(pts[0], pts[2]), pts[1] - hw, max(pts[0], pts[2]), pts[1] + hw}
+		case pts[0] == pts[2] && pts[1] != pts[3]:
+			q = [4]float64{pts[0] - hw, min(pts[1], pts[3]), pts[0] + hw, max(pts[1], pts[3])}
+		default:
+			return false
+		}
+		if !(q[2]-q[0] < 1<<24 && q[3]-q[1] < 1<<24) { // also NaN
+			return false
+		}
+		// rectangles that share a pixel would add up there first: those
+		// go through the rasteriser
+		b := r.rectBox(q[0], q[1], q[2], q[3])
+		for _, o := range rects {
+			ob := r.rectBox(o[0], o[1], o[2], o[3])
+			if b.x0 < ob.x1 && ob.x0 < b.x1 && b.y0 < ob.y1 && ob.y0 < b.y1 {
+				return false
+			}
+		}
+		rects = append(rects, q)
 	}
-	if !(x1-x0 < 1<<24 && y1-y0 < 1<<24) { // also NaN
-		return false
+	for _, q := range rects {
+		b := r.rectBox(q[0], q[1], q[2], q[3])
+		if b.x0 >= b.x1 || b.y0 >= b.y1 {
+			continue
+		}
+		bw, bh := b.x1-b.x0, b.y1-b.y0
+		if cap(r.covBuf) < bw*bh {
+			r.covBuf = make([]uint8, r.w*r.h)
+		}
+		rectCoverage(r.covBuf[:bw*bh], bw, b, q[0], q[1], q[2], q[3])
+		r.composite(c, r.covBuf, bw, bh, b, clip)
 	}
-	b := r.rectBox(x0, y0, x1, y1)
-	if b.x0 >= b.x1 || b.y0 >= b.y1 {
-		return true
-	}
-	bw, bh := b.x1-b.x0, b.y1-b.y0
-	if cap(r.covBuf) < bw*bh {
-		r.covBuf = make([]uint8, r.w*r.h)
-	}
-	rectCoverage(r.covBuf[:bw*bh], bw, b, x0, y0, x1, y1)
-	r.composite(c, r.covBuf, bw, bh, b, clip)
 	return true
 }
 

@@ -124,3 +124,37 @@ func TestRectClipMatchesRasteriser(t *testing.T) {
 		r.release()
 	}
 }
+
+// TestAxisLinesShareNoPixel: a path of two vertical segments far apart
+// (the plot's borders) is drawn as two rectangles, and one of two
+// crossing segments through the rasteriser (their coverage adds up where
+// they cross): both within 1 of the general stroke path.
+func TestAxisLinesShareNoPixel(t *testing.T) {
+	c := rgba{0.5, 0.5, 0.5, 1}
+	for _, segs := range [][]float64{
+		{20.5, 190, 20.5, 10, 280.25, 190, 280.25, 10},
+		{20, 100.5, 280, 100.5, 150.5, 10, 150.5, 190},
+	} {
+		var p path
+		for i := 0; i < len(segs); i += 4 {
+			p.moveTo(segs[i], segs[i+1])
+			p.lineTo(segs[i+2], segs[i+3])
+		}
+		fast := newRaster(300, 200)
+		fast.stroke(&p, &strokeStyle{width: 0.5}, c, nil)
+		got := append([]byte(nil), fast.img.Pix...)
+		fast.release()
+		slow := newRaster(300, 200)
+		slow.clearOnce()
+		slow.lines, slow.flatBuf = p.flatten(0.1, slow.lines[:0], slow.flatBuf)
+		slow.polys.reset()
+		strokePolylines(slow.lines, 0.5, slow.polys.add)
+		slow.paintTiles(c, nil)
+		for i, want := range slow.img.Pix {
+			if d := int(got[i]) - int(want); d < -1 || d > 1 {
+				t.Fatalf("%v: byte %d (pixel %d,%d) is %d, the rasteriser gives %d", segs, i, i/4%300, i/4/300, got[i], want)
+			}
+		}
+		slow.release()
+	}
+}
