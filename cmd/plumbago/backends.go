@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/clickhouse"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/pebble"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -61,6 +62,8 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		res := resizePebbleStore(st, rules, false, time.Now().Unix())
 		logResize(log, res)
 		return st, nil
+	case "clickhouse":
+		return openClickHouse(cfg, rules, idx, log)
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
@@ -114,6 +117,8 @@ func backendMetrics(p *promWriter, st storage.Store, drops map[string]uint64) {
 		p.counter("plumbago_whisper_tree_rescans_total", "Full rescans of the whisper tree (periodic, or after an inotify queue overflow).", ws.Rescans)
 		p.counter("plumbago_whisper_tree_watch_errors_total", "Directories of the whisper tree that could not be watched (fs.inotify.max_user_watches).", ws.WatchErrors)
 		p.gauge("plumbago_whisper_tree_watched_dirs", "Directories of the whisper tree watched with inotify.", float64(ws.Watches))
+	case *clickhouse.Store:
+		clickhouseMetrics(p, s, drops)
 	case *pebble.Store:
 		ps := s.Stats()
 		drops["out_of_retention"] += uint64(ps.PointsDroppedTooOld)

@@ -24,14 +24,29 @@ type Config struct {
 	// tree (inotify); WhisperRescanInterval rescans it as a fallback.
 	WhisperWatch          bool     `toml:"whisper-watch"`
 	WhisperRescanInterval Duration `toml:"whisper-rescan-interval"`
-	CarbonAddr            string   `toml:"carbon-addr"`
-	PickleAddr            string   `toml:"pickle-addr"`
-	ProtobufAddr          string   `toml:"protobuf-addr"`
-	StatsdAddr            string   `toml:"statsd-addr"`
-	StatsdAdminAddr       string   `toml:"statsd-admin-addr"`
-	CarbonlinkAddr        string   `toml:"carbonlink-addr"`
-	HTTPAddr              string   `toml:"http-addr"`
-	HTTPAuthFile          string   `toml:"http-auth-file"`
+	// The clickhouse backend (clickhousecfg.go, docs/clickhouse.md).
+	ClickHouseURL          string   `toml:"clickhouse-url"`
+	ClickHouseDatabase     string   `toml:"clickhouse-database"`
+	ClickHousePointsTable  string   `toml:"clickhouse-points-table"`
+	ClickHouseIndexTable   string   `toml:"clickhouse-index-table"`
+	ClickHouseTaggedTable  string   `toml:"clickhouse-tagged-table"`
+	ClickHouseUser         string   `toml:"clickhouse-user"`
+	ClickHousePassword     string   `toml:"clickhouse-password"`
+	ClickHouseTLSCA        string   `toml:"clickhouse-tls-ca"`
+	ClickHouseTLSCert      string   `toml:"clickhouse-tls-cert"`
+	ClickHouseTLSKey       string   `toml:"clickhouse-tls-key"`
+	ClickHouseTLSInsecure  bool     `toml:"clickhouse-tls-insecure-skip-verify"`
+	ClickHouseTimeout      Duration `toml:"clickhouse-timeout"`
+	ClickHouseIndexRefresh Duration `toml:"clickhouse-index-refresh"`
+	ClickHouseCreateTables bool     `toml:"clickhouse-create-tables"`
+	CarbonAddr             string   `toml:"carbon-addr"`
+	PickleAddr             string   `toml:"pickle-addr"`
+	ProtobufAddr           string   `toml:"protobuf-addr"`
+	StatsdAddr             string   `toml:"statsd-addr"`
+	StatsdAdminAddr        string   `toml:"statsd-admin-addr"`
+	CarbonlinkAddr         string   `toml:"carbonlink-addr"`
+	HTTPAddr               string   `toml:"http-addr"`
+	HTTPAuthFile           string   `toml:"http-auth-file"`
 	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
 	HTTPAuthFailuresPerMinute int `toml:"http-auth-failures-per-minute"`
 	// HTTPAllowedOrigins is graphite-api's allowed_origins, comma-separated.
@@ -210,6 +225,13 @@ func DefaultConfig() Config {
 		Backend:                   "pebble",
 		WhisperWatch:              true,
 		WhisperRescanInterval:     Duration{5 * time.Minute},
+		ClickHouseURL:             "http://127.0.0.1:8123/",
+		ClickHouseDatabase:        "default",
+		ClickHousePointsTable:     "graphite",
+		ClickHouseIndexTable:      "graphite_index",
+		ClickHouseTaggedTable:     "graphite_tagged",
+		ClickHouseTimeout:         Duration{time.Minute},
+		ClickHouseIndexRefresh:    Duration{time.Minute},
 		CarbonAddr:                ":2003",
 		PickleAddr:                ":2004",
 		StatsdAddr:                ":8125",
@@ -252,10 +274,11 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	configPath := fs.String("config", "", "TOML config file; its keys are these flags' names (flags win)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "root of all stored data (pebble under pebble/, whisper under whisper/)")
-	fs.StringVar(&c.Backend, "backend", c.Backend, "storage backend: pebble or whisper")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "storage backend: pebble, whisper or clickhouse")
 	fs.StringVar(&c.WhisperDir, "whisper-dir", c.WhisperDir, "whisper tree to use in place (default <data-dir>/whisper)")
 	fs.BoolVar(&c.WhisperWatch, "whisper-watch", c.WhisperWatch, "whisper backend: follow files other tools create, remove or move under the tree (inotify), so find sees them within a second")
 	fs.DurationVar(&c.WhisperRescanInterval.Duration, "whisper-rescan-interval", c.WhisperRescanInterval.Duration, "whisper backend: rescan the whole tree this often, the fallback for what inotify misses (0 = never)")
+	clickhouseFlags(fs, c)
 	fs.StringVar(&c.CarbonAddr, "carbon-addr", c.CarbonAddr, "carbon plaintext address, TCP and UDP (empty = off)")
 	fs.StringVar(&c.PickleAddr, "pickle-addr", c.PickleAddr, "carbon pickle address, TCP (empty = off)")
 	fs.StringVar(&c.ProtobufAddr, "protobuf-addr", c.ProtobufAddr, "carbon protobuf address, TCP (empty = off)")
@@ -382,8 +405,12 @@ func loadConfig(name string, args []string) (Config, error) {
 func (c *Config) validate() error {
 	switch c.Backend {
 	case "pebble", "whisper":
+	case "clickhouse":
+		if err := c.validateClickHouse(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("--backend %q: must be pebble or whisper", c.Backend)
+		return fmt.Errorf("--backend %q: must be pebble, whisper or clickhouse", c.Backend)
 	}
 	if c.DataDir == "" {
 		return errors.New("--data-dir must not be empty")

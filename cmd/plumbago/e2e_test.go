@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
+	"github.com/plumbago/plumbago/storage/clickhouse/chtest"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -58,6 +59,7 @@ func buildBinary(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	chtest.StopShared() // the clickhouse tests' server, if they started it
 	if builtBinary.dir != "" {
 		os.RemoveAll(builtBinary.dir)
 	}

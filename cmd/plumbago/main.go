@@ -9,6 +9,7 @@
 //	plumbago tune [flags]         print the sizes derived for this machine
 //	plumbago loadtest [flags]     generate load and measure a server
 //	plumbago import-whisper       migrate a carbon whisper tree into pebble
+//	plumbago clickhouse schema   print the ClickHouse backend's DDL and rollup
 //	plumbago migrate              write a config from a classic installation's files
 //	plumbago checkpoint           back up a stopped server's pebble store
 //	plumbago delete               delete series of a stopped store
@@ -60,6 +61,9 @@ func commands() []command {
 		}},
 		{"stale", "list (--prune: delete) series of a stopped store with no point since --since; a running server: /admin/series/stale and /admin/series/prune", func(a []string, out, _ io.Writer) error {
 			return runStale(a, out)
+		}},
+		{"clickhouse", "clickhouse schema: print the ClickHouse tables' DDL (one server or --cluster NAME) and the graphite_rollup section generated from --schemas and --aggregation", func(a []string, out, _ io.Writer) error {
+			return runClickHouse(a, out)
 		}},
 		{"loadtest", "drive load at any Graphite-compatible server and measure it (plumbago loadtest -h)", loadtest.Main},
 		{"tune", "print the runtime sizes derived for this machine and the kernel settings to apply", func(a []string, out, _ io.Writer) error {

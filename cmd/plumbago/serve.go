@@ -150,9 +150,11 @@ func (s *server) watchSchemas() {
 const bytesPerBufferedPoint = 32
 
 // walDir is where the write buffer logs points for backends without a log
-// of their own: whisper. Pebble's own WAL covers its writes.
+// of their own: whisper, and clickhouse (a point is trimmed from the log
+// once ClickHouse acknowledged its insert). Pebble's own WAL covers its
+// writes.
 func walDir(cfg Config) string {
-	if cfg.Backend == "whisper" && !cfg.readOnly() {
+	if (cfg.Backend == "whisper" || cfg.Backend == "clickhouse") && !cfg.readOnly() {
 		return filepath.Join(cfg.DataDir, "wal")
 	}
 	return ""

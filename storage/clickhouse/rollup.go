@@ -41,15 +41,49 @@ func catchAll(re *regexp.Regexp) bool {
 	return false
 }
 
+// topLevelAlt reports whether s has a | outside every group.
+func topLevelAlt(s string) bool {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '|':
+			if depth == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// literalPrefix returns p when re is exactly ^ and the literal p.
+func literalPrefix(re *regexp.Regexp) (string, bool) {
+	s := re.String()
+	if !strings.HasPrefix(s, "^") {
+		return "", false
+	}
+	lit, err := regexp.Compile(s[1:])
+	if err != nil {
+		return "", false
+	}
+	p, complete := lit.LiteralPrefix()
+	return p, complete
+}
+
 // prefixOnly reports whether re is anchored at the start only, with no
 // alternation at its top: "^stats\." and the like.
 func prefixOnly(s string) bool {
-	return strings.HasPrefix(s, "^") && !strings.HasSuffix(s, "$") && !strings.Contains(s, "|")
+	return strings.HasPrefix(s, "^") && !strings.HasSuffix(s, "$") && !topLevelAlt(s)
 }
 
 // suffixOnly reports whether re is anchored at the end only: "\.count$".
 func suffixOnly(s string) bool {
-	return strings.HasSuffix(s, "$") && !strings.HasPrefix(s, "^") && !strings.Contains(s, "|")
+	return strings.HasSuffix(s, "$") && !strings.HasPrefix(s, "^") && !topLevelAlt(s)
 }
 
 // rollupPattern is one <pattern> (or the <default>) of graphite_rollup.
@@ -62,9 +96,21 @@ type rollupPattern struct {
 
 // conjoin returns a regexp matching what both a schema pattern and an
 // aggregation pattern match, when it can be written without lookahead
-// (ClickHouse's re2 has none): one of them matches everything, or the
-// schema is anchored at the start and the aggregation at the end.
-func conjoin(s, a *regexp.Regexp) (string, bool) {
+// (ClickHouse's re2 has none): one of them matches everything, both are
+// literal prefixes (the longer, or nothing when neither extends the
+// other: empty is true), or the schema is anchored at the start and the
+// aggregation at the end.
+func conjoin(s, a *regexp.Regexp) (re string, ok bool) {
+	ps, oks := literalPrefix(s)
+	pa, oka := literalPrefix(a)
+	switch {
+	case oks && oka && strings.HasPrefix(ps, pa):
+		return s.String(), true
+	case oks && oka && strings.HasPrefix(pa, ps):
+		return a.String(), true
+	case oks && oka:
+		return "", true // no name matches both
+	}
 	switch {
 	case catchAll(a):
 		return s.String(), true
@@ -104,6 +150,9 @@ func rollupPatterns(rules *schema.Rules) []rollupPattern {
 				continue // the <default>
 			}
 			re, ok := conjoin(s.Pattern, a.Pattern)
+			if ok && re == "" {
+				continue
+			}
 			if !ok {
 				out = append(out, rollupPattern{comment: fmt.Sprintf("schema [%s] and aggregation [%s] cannot be combined in one re2 pattern; names they both match roll up by a later pattern", s.Name, a.Name)})
 				continue

@@ -37,6 +37,7 @@ type writer struct {
 	marks   []*series // series whose index rows are in this write
 	markDay []uint16
 	rev     []string
+	nIndex  int // rows in index and tagged
 }
 
 // qpoint is a point with its slot's time (the finest archive's step that
@@ -59,7 +60,7 @@ func (s *Store) Write(b *storage.Batch) error {
 	w := s.pool.Get().(*writer)
 	defer s.pool.Put(w)
 	w.points, w.index, w.tagged = w.points[:0], w.index[:0], w.tagged[:0]
-	w.marks, w.markDay = w.marks[:0], w.markDay[:0]
+	w.marks, w.markDay, w.nIndex = w.marks[:0], w.markDay[:0], 0
 	now := s.opts.Now()
 	wall := time.Now().Unix()
 	ver := uint32(wall)
@@ -136,6 +137,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		}
 	}
 	s.pointsW.Add(written)
+	s.idxRows.Add(uint64(w.nIndex))
 	return nil
 }
 
@@ -197,6 +199,7 @@ func (w *writer) indexRows(name string, day uint16, v uint32) {
 		tags = append(tags, "__name__="+name[:i])
 		slices.Sort(tags)
 		for _, tag := range tags {
+			w.nIndex++
 			w.tagged = appendU16(w.tagged, day)
 			w.tagged = appendString(w.tagged, tag)
 			w.tagged = appendString(w.tagged, name)
@@ -211,6 +214,7 @@ func (w *writer) indexRows(name string, day uint16, v uint32) {
 	depth := uint32(strings.Count(name, ".") + 1)
 	rev := reversePath(name, &w.rev)
 	row := func(d uint16, level uint32, p string) {
+		w.nIndex++
 		w.index = appendU16(w.index, d)
 		w.index = appendU32(w.index, level)
 		w.index = appendString(w.index, p)

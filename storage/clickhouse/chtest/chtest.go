@@ -230,15 +230,23 @@ func Shared(t testing.TB, o Options) *Server {
 // Main runs the tests and stops the shared server; call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// StopShared stops the shared server, if one was started, and removes its
+// directory: for a TestMain that does more than Main.
+func StopShared() {
 	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	if shared != nil {
 		shared.Stop()
+		shared = nil
 	}
 	if sharedDir != "" {
 		os.RemoveAll(sharedDir)
+		sharedDir = ""
 	}
-	sharedMu.Unlock()
-	os.Exit(code)
 }
 
 // WaitQuery polls q until its answer is want (trimmed), for up to d.

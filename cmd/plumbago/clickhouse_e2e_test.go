@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/storage/clickhouse/chtest"
+)
+
+// The schema and aggregation files the clickhouse tests' server rolls up
+// by and both backends store with.
+const (
+	chSchemas = `[all]
+pattern = .*
+retentions = 10s:1h,1m:1d,5m:7d
+`
+	chAggregation = `[sum]
+pattern = \.sum$
+xFilesFactor = 0
+aggregationMethod = sum
+[max]
+pattern = \.max$
+xFilesFactor = 0.3
+aggregationMethod = max
+[default]
+pattern = .*
+xFilesFactor = 0.5
+aggregationMethod = average
+`
+)
+
+// chFiles writes chSchemas and chAggregation into a temporary directory.
+func chFiles(t *testing.T) (schemas, aggregation string) {
+	dir := t.TempDir()
+	return writeFile(t, dir, "storage-schemas.conf", chSchemas), writeFile(t, dir, "storage-aggregation.conf", chAggregation)
+}
+
+// clickhouseServer is the package's ClickHouse, its graphite_rollup the
+// one `plumbago clickhouse schema --only rollup` prints for chFiles.
+func clickhouseServer(t *testing.T, bin string) *chtest.Server {
+	t.Helper()
+	chtest.Binary(t)
+	schemas, aggregation := chFiles(t)
+	rollup := runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation)
+	return chtest.Shared(t, chtest.Options{ConfigD: map[string]string{"graphite_rollup.xml": rollup}})
+}
+
+// checkGolden compares got with testdata/clickhouse/name (-update writes it).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "clickhouse", name)
+	if updateDocs() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -run TestClickHouseSchema -update rewrites it):\n%s", name, got)
+	}
+}
+
+// TestClickHouseSchema checks `plumbago clickhouse schema` against golden
+// files (built-in rules; chFiles; a cluster) and applies the single-node
+// DDL to a real server started with the printed rollup section.
+func TestClickHouseSchema(t *testing.T) {
+	bin := buildBinary(t)
+	checkGolden(t, "default.golden", runBin(t, bin, "clickhouse", "schema"))
+	schemas, aggregation := chFiles(t)
+	checkGolden(t, "rollup.golden", runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation))
+	checkGolden(t, "cluster.golden", runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--cluster", "plumbago", "--clickhouse-database", "metrics"))
+
+	srv := clickhouseServer(t, bin)
+	ddl := runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--clickhouse-database", "schema_test")
+	n := 0
+	for _, stmt := range strings.Split(ddl, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(stmt, "\n") {
+			if !strings.HasPrefix(l, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if q := strings.TrimSpace(strings.Join(lines, "\n")); q != "" {
+			srv.Query(t, q)
+			n++
+		}
+	}
+	if n != 4 {
+		t.Fatalf("%d statements applied, want 4", n)
+	}
+	got := srv.Query(t, "SELECT name, engine FROM system.tables WHERE database = 'schema_test' ORDER BY name FORMAT TabSeparated")
+	want := "graphite\tGraphiteMergeTree\ngraphite_index\tReplacingMergeTree\ngraphite_tagged\tReplacingMergeTree\n"
+	if got != want {
+		t.Errorf("tables:\n%s\nwant\n%s", got, want)
+	}
+	// The rollup section is read when a GraphiteMergeTree merges: a merge
+	// of two versions of one slot keeps the newer.
+	srv.Query(t, "INSERT INTO schema_test.graphite VALUES ('a.b', 1, 1000000000, '2001-09-09', 1), ('a.b', 2, 1000000000, '2001-09-09', 2)")
+	srv.Query(t, "OPTIMIZE TABLE schema_test.graphite FINAL")
+	if got := srv.Query(t, "SELECT Value FROM schema_test.graphite FORMAT TabSeparated"); got != "2\n" {
+		t.Errorf("after a merge: %q, want the newer version's 2", got)
+	}
+}
+
+// chLines makes carbon lines for a few series: 10 s points over the last
+// 50 minutes with gaps, some late rewrites, points 2-20 h old (written
+// into the 1 m archive) and 2-5 days old (5 m archive).
+func chLines(now int64) []string {
+	r := rand.New(rand.NewPCG(17, 4))
+	var lines []string
+	for _, name := range []string{"e.a.avg", "e.a.sum", "e.a.max", "e.b.avg", "e.b.sum", "e.c.max"} {
+		for ts := now - 3000; ts < now-20; ts += 10 {
+			if r.IntN(10) < 7 {
+				lines = append(lines, fmt.Sprintf("%s %d %d", name, r.IntN(100), ts-int64(r.IntN(10))))
+			}
+		}
+		for i := 0; i < 30; i++ {
+			lines = append(lines, fmt.Sprintf("%s %d %d", name, r.IntN(100), now-7200-r.Int64N(18*3600)))
+		}
+		for i := 0; i < 10; i++ {
+			lines = append(lines, fmt.Sprintf("%s %d %d", name, r.IntN(100), now-2*86400-r.Int64N(3*86400)))
+		}
+	}
+	return lines
+}
+
+// TestClickHouseMatchesPebble sends the same carbon lines to a pebble
+// server and a clickhouse server and compares their renders and finds over
+// every archive, then again after the clickhouse server restarts on an
+// empty data dir (what it answers comes from ClickHouse alone).
+func TestClickHouseMatchesPebble(t *testing.T) {
+	bin := buildBinary(t)
+	srv := clickhouseServer(t, bin)
+	schemas, aggregation := chFiles(t)
+	common := []string{"--schemas", schemas, "--aggregation", aggregation}
+	ch := func() []string {
+		return append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", srv.URL,
+			"--clickhouse-database", "e2e", "--clickhouse-create-tables"}, common...)
+	}
+	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, common...)...)
+	cp := startPlumbago(t, bin, ch()...)
+	now := time.Now().Unix()
+	lines := chLines(now)
+	sendCarbon(t, pb.carbon, lines...)
+	sendCarbon(t, cp.carbon, lines...)
+	pb.waitMetric(t, "plumbago_points_committed_total", float64(len(lines)))
+	cp.waitMetric(t, "plumbago_points_committed_total", float64(len(lines)))
+	if got := cp.metric(t, "plumbago_clickhouse_insert_errors_total"); got != 0 {
+		t.Errorf("insert errors: %v", got)
+	}
+	if got := srv.Query(t, "SELECT uniqExact(Path) FROM e2e.graphite FORMAT TabSeparated"); got != "6\n" {
+		t.Errorf("paths in the points table: %q, want 6", got)
+	}
+	compare := func(phase string) {
+		t.Helper()
+		for _, from := range []int64{now - 1800, now - 3*3600, now - 2*86400, now - 6*86400} {
+			q := fmt.Sprintf("/render?target=e.*.*&from=%d&until=%d&now=%d&format=json&noCache=1", from, now, now)
+			want := readAll(t, "http://"+pb.http+q)
+			if !strings.Contains(want, `"e.c.max"`) {
+				t.Fatalf("pebble render %s: %s", q, want)
+			}
+			if got := readAll(t, "http://"+cp.http+q); got != want {
+				t.Errorf("%s: render %s differs:\nclickhouse %s\npebble     %s", phase, q, got, want)
+			}
+		}
+		for _, q := range []string{"/metrics/find?query=e.*", "/metrics/find?query=e.*.*", "/metrics/find?query=e.{a,c}.m*"} {
+			want := readAll(t, "http://"+pb.http+q)
+			if got := readAll(t, "http://"+cp.http+q); got != want {
+				t.Errorf("%s: find %s: clickhouse %s, pebble %s", phase, q, got, want)
+			}
+		}
+	}
+	compare("running")
+	cp.stop(t)
+	cp = startPlumbago(t, bin, ch()...)
+	compare("restarted on an empty data dir")
+	cp.stop(t)
+	pb.stop(t)
+}
