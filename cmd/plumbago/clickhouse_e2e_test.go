@@ -188,3 +188,57 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	cp.stop(t)
 	pb.stop(t)
 }
+
+// TestClickHouseKeepsPointsWhileDown takes the points table away while
+// points arrive: the inserts fail and are counted, nothing is committed or
+// dropped; the server is then killed (-9) and restarted with the table
+// back, and every point reaches ClickHouse from the write buffer's WAL.
+func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
+	bin := buildBinary(t)
+	srv := clickhouseServer(t, bin)
+	schemas, aggregation := chFiles(t)
+	dir := t.TempDir()
+	args := []string{"--backend", "clickhouse", "--data-dir", dir, "--clickhouse-url", srv.URL, "--clickhouse-database", "down_e2e",
+		"--clickhouse-create-tables", "--clickhouse-timeout", "5s", "--sync-interval", "100ms", "--schemas", schemas, "--aggregation", aggregation}
+	p := startPlumbago(t, bin, args...)
+	now := time.Now().Unix()
+	base := now - now%10 - 300
+	var first, second []string
+	for i := 0; i < 10; i++ {
+		first = append(first, fmt.Sprintf("down.a %d %d", i, base+int64(10*i)))
+		second = append(second, fmt.Sprintf("down.b %d %d", 100+i, base+int64(10*i)))
+	}
+	sendCarbon(t, p.carbon, first...)
+	p.waitMetric(t, "plumbago_points_committed_total", 10)
+	srv.Query(t, "RENAME TABLE down_e2e.graphite TO down_e2e.graphite_away")
+	sendCarbon(t, p.carbon, second...)
+	p.waitMetric(t, "plumbago_points_received_total", 20)
+	for end := time.Now().Add(30 * time.Second); p.metric(t, "plumbago_clickhouse_insert_errors_total") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("no failed insert counted:\n%s", p.log)
+		}
+	}
+	if c, d := p.metric(t, "plumbago_points_committed_total"), p.metric(t, `plumbago_points_dropped_total{reason="store_error"}`); c != 10 || d != 0 {
+		t.Fatalf("while the table is away: committed %v (want 10), dropped %v (want 0)", c, d)
+	}
+	time.Sleep(500 * time.Millisecond) // five sync intervals: the WAL holds the points on disk
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	srv.Query(t, "RENAME TABLE down_e2e.graphite_away TO down_e2e.graphite")
+	p = startPlumbago(t, bin, args...)
+	srv.WaitQuery(t, "SELECT count(), sum(Value) FROM down_e2e.graphite WHERE Path = 'down.b' FORMAT TabSeparated", "10\t1045", 30*time.Second)
+	want := `[{"target": "down.b", "tags": {"name": "down.b"}, "datapoints": [`
+	for i := 0; i < 10; i++ {
+		if i > 0 {
+			want += ", "
+		}
+		want += fmt.Sprintf("[%d.0, %d]", 100+i, base+int64(10*i))
+	}
+	want += "]}]"
+	if got := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=down.b&from=%d&until=%d&format=json", p.http, base-10, base+90)); got != want {
+		t.Errorf("render after the restart:\n%s\nwant\n%s", got, want)
+	}
+	p.stop(t)
+}
