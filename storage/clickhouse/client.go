@@ -118,6 +118,9 @@ func (c *client) doOne(ctx context.Context, base *url.URL, query string, body []
 		body = []byte(query)
 	} else {
 		q.Set("query", query)
+		// Into a Distributed table: acknowledged once the shards have
+		// the rows, not when they are queued on this server.
+		q.Set("insert_distributed_sync", "1")
 	}
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))

@@ -59,6 +59,9 @@ type Options struct {
 	// Extra is more XML put inside <yandex> of config.xml (remote_servers,
 	// zookeeper, macros).
 	Extra string
+	// HTTPPort and TCPPort, when set, are used instead of free ports
+	// (a cluster's servers name each other's ports in Extra).
+	HTTPPort, TCPPort int
 	// Users is the <users> section (default: user default, no password,
 	// from loopback).
 	Users string
@@ -71,7 +74,13 @@ const defaultUsers = `<default><password></password><networks><ip>127.0.0.1</ip>
 func Start(t testing.TB, dir string, o Options) *Server {
 	t.Helper()
 	bin := Binary(t)
-	s := &Server{Dir: dir, HTTPPort: ingesttest.FreePort(t), TCPPort: ingesttest.FreePort(t), log: new(bytes.Buffer), exited: make(chan struct{})}
+	s := &Server{Dir: dir, HTTPPort: o.HTTPPort, TCPPort: o.TCPPort, log: new(bytes.Buffer), exited: make(chan struct{})}
+	if s.HTTPPort == 0 {
+		s.HTTPPort = ingesttest.FreePort(t)
+	}
+	if s.TCPPort == 0 {
+		s.TCPPort = ingesttest.FreePort(t)
+	}
 	inter := ingesttest.FreePort(t)
 	for _, d := range []string{"data", "tmp", "log", "user_files", "config.d"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
