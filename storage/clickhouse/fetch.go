@@ -115,6 +115,12 @@ func (s *Store) readRows(ctx context.Context, name string, from, until int64) ([
 	if err != nil {
 		return nil, err
 	}
+	return decodeRows(out)
+}
+
+// decodeRows decodes a RowBinary answer of (Time UInt32, Value Float64)
+// rows, at most maxFetchRows of them.
+func decodeRows(out []byte) ([]qpoint, error) {
 	if len(out)%12 != 0 {
 		return nil, errShortRow
 	}

@@ -211,27 +211,33 @@ func (s *Store) loadNames(ctx context.Context, since uint32) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		r := reader{b: out}
-		for r.more() {
-			p, v := r.str(), r.u32()
-			if r.err != nil {
-				break
-			}
+		err = decodePaths(out, func(p string, v uint32) {
 			if v > s.maxVer.Load() {
 				s.maxVer.Store(v)
 			}
-			if strings.HasSuffix(p, ".") {
-				continue // a branch
-			}
-			if s.opts.Index.Add(p) {
+			if !strings.HasSuffix(p, ".") && s.opts.Index.Add(p) { // not a branch
 				n++
 			}
-		}
-		if r.err != nil {
-			return n, r.err
+		})
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil
+}
+
+// decodePaths decodes a RowBinary answer of (Path String, Version UInt32)
+// rows, calling fn for each.
+func decodePaths(out []byte, fn func(path string, ver uint32)) error {
+	r := reader{b: out}
+	for r.more() {
+		p, v := r.str(), r.u32()
+		if r.err != nil {
+			break
+		}
+		fn(p, v)
+	}
+	return r.err
 }
 
 // info returns what the store keeps of name, matching the rules for a
