@@ -15,8 +15,9 @@ import (
 // clickhouse-server as 2 shards x 2 replicas with ZooKeeper, the tables
 // from `plumbago clickhouse schema --cluster`, two Plumbago ingest nodes
 // behind carbon-c-relay and one query node. A replica is killed (-9)
-// during ingest: every accepted point is stored and reads answer; brought
-// back, it catches up with its shard.
+// during ingest: every point is committed (the nodes fail over) and reads
+// answer; brought back, it catches up with its shard and every point and
+// name is served.
 func TestClickHouseCluster(t *testing.T) {
 	bin := buildBinary(t)
 	chtest.Binary(t)
@@ -77,9 +78,9 @@ func TestClickHouseCluster(t *testing.T) {
 		}
 		return strings.Join(u, ",")
 	}
-	node := func(urls string) *proc {
-		return startPlumbago(t, bin, "--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", urls,
-			"--clickhouse-database", "cl", "--clickhouse-timeout", "10s", "--schemas", schemas, "--aggregation", aggregation)
+	node := func(urls string, extra ...string) *proc {
+		return startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", urls,
+			"--clickhouse-database", "cl", "--clickhouse-timeout", "10s", "--schemas", schemas, "--aggregation", aggregation}, extra...)...)
 	}
 	// Node b writes to replica 2 of shard 2 first: the one killed.
 	a, b := node(url(0, 1)), node(url(3, 2))
@@ -122,10 +123,29 @@ func TestClickHouseCluster(t *testing.T) {
 			t.Fatalf("committed %v of %d points with a replica down:\nnode a:\n%s\nnode b:\n%s", got, sent, a.log, b.log)
 		}
 	}
-	// Every point is in the cluster, read through a live replica of each shard.
+	// Reads keep answering through the live replicas. (What only the
+	// killed replica had acknowledged and not yet replicated comes back
+	// with it: without insert_quorum a replica acknowledges alone.)
+	q := node(url(1, 2), "--clickhouse-index-refresh", "500ms")
+	if got := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=cl.*&from=%d&until=%d&format=json", q.http, base-10, now)); !strings.Contains(got, `"target": "cl.m`) {
+		t.Errorf("query node with a replica down: %s", got)
+	}
+	// The killed replica comes back and its shard is whole again.
+	srv[3] = chtest.Start(t, dirs[3], opts(3))
+	t.Cleanup(srv[3].Stop)
 	want := fmt.Sprint(sent)
-	srv[1].WaitQuery(t, "SELECT count() FROM (SELECT Path, Time FROM cl.graphite GROUP BY Path, Time) FORMAT TabSeparated", want, 30*time.Second)
-	q := node(url(1, 2))
+	srv[1].WaitQuery(t, "SELECT count() FROM (SELECT Path, Time FROM cl.graphite GROUP BY Path, Time) FORMAT TabSeparated", want, 120*time.Second)
+	const local = "SELECT count() FROM cl.graphite_local FORMAT TabSeparated"
+	var shard2 string
+	for end := time.Now().Add(120 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		shard2 = strings.TrimSpace(srv[2].Query(t, local))
+		if strings.TrimSpace(srv[3].Query(t, local)) == shard2 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("replica 2 of shard 2 did not catch up: %s rows, replica 1 %s", srv[3].Query(t, local), shard2)
+		}
+	}
 	for _, m := range []int{0, 7, 39} {
 		var sb strings.Builder
 		fmt.Fprintf(&sb, `[{"target": "cl.m%02d", "tags": {"name": "cl.m%02d"}, "datapoints": [`, m, m)
@@ -141,14 +161,16 @@ func TestClickHouseCluster(t *testing.T) {
 			t.Errorf("query node, cl.m%02d:\n%s\nwant\n%s", m, got, sb.String())
 		}
 	}
-	if got := readAll(t, "http://"+q.http+"/metrics/find?query=cl.*&format=completer"); strings.Count(got, `"is_leaf": "1"`) != metrics {
-		t.Errorf("query node finds %d leaves, want %d: %s", strings.Count(got, `"is_leaf": "1"`), metrics, got)
+	var leaves int
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got := readAll(t, "http://"+q.http+"/metrics/find?query=cl.*&format=completer")
+		if leaves = strings.Count(got, `"is_leaf": "1"`); leaves == metrics {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("query node finds %d leaves, want %d: %s", leaves, metrics, got)
+		}
 	}
-	// The killed replica comes back and fetches what its shard took meanwhile.
-	srv[3] = chtest.Start(t, dirs[3], opts(3))
-	t.Cleanup(srv[3].Stop)
-	shard2 := strings.TrimSpace(srv[2].Query(t, "SELECT count() FROM cl.graphite_local FORMAT TabSeparated"))
-	srv[3].WaitQuery(t, "SELECT count() FROM cl.graphite_local FORMAT TabSeparated", shard2, 120*time.Second)
 	t.Logf("points %d; shard 2 rows %s; insert errors a %v b %v", sent, shard2,
 		a.metric(t, "plumbago_clickhouse_insert_errors_total"), b.metric(t, "plumbago_clickhouse_insert_errors_total"))
 	for _, p := range []*proc{a, b, q} {
