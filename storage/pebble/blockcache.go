@@ -1,19 +1,21 @@
 package pebble
 
 import (
-	"bytes"
 	"hash/maphash"
 	"sync"
 )
 
 // decodedCache keeps recently read blocks decoded, so a render that reads
 // the same blocks again (dashboards refresh the same panels) copies their
-// values instead of decoding them again. An entry is keyed by the block's
-// data key and holds the encoded bytes it was decoded from: a read uses it
-// only when pebble returns exactly those bytes, so a written, merged,
-// deleted or re-created block is never answered from the cache and the
-// writer needs no hook. Memory is bounded (maxBytes in all); a full shard
-// drops entries at random (Go's map order).
+// values instead of reading and decoding them again. An entry is keyed by
+// the block's data key and remembers the series object it was read for,
+// that series' written count then (bumped after every commit that staged
+// its blocks) and the encoded bytes: a read takes it without asking pebble
+// while the series is the same object with the same count, and otherwise
+// only if pebble returns exactly those bytes. A deleted, resized or
+// re-created series is a new object, so its blocks are read again.
+// Memory is bounded (maxBytes in all); a full shard drops entries at
+// random (Go's map order).
 type decodedCache struct {
 	seed   maphash.Seed
 	shards [decodedShards]decodedShard
@@ -28,8 +30,13 @@ type decodedShard struct {
 	maxBytes int64
 }
 
-// decodedBlock is one cached block: its encoding and its slots.
+// decodedBlock is one cached block: its encoding and its slots, and the
+// series (and its written count) it was read for. Entries are never
+// changed once cached (a refreshed one is a new entry sharing enc and
+// vals).
 type decodedBlock struct {
+	ser     *series
+	written uint64
 	enc     []byte
 	present [blockSlots / 64]uint64
 	lo, hi  int // present slots are in [lo, hi]
@@ -58,26 +65,44 @@ func (c *decodedCache) shard(key *dataKey) *decodedShard {
 
 func (b *decodedBlock) size() int64 { return int64(cap(b.enc) + 8*cap(b.vals) + 192) }
 
-// get returns the cached block of key if it was decoded from enc.
-func (c *decodedCache) get(key *dataKey, enc []byte) *decodedBlock {
+// get returns the cached block of key, if any.
+func (c *decodedCache) get(key *dataKey) *decodedBlock {
 	sh := c.shard(key)
 	sh.mu.Lock()
 	b := sh.m[*key]
 	sh.mu.Unlock()
-	if b == nil || !bytes.Equal(b.enc, enc) {
-		return nil
-	}
 	return b
 }
 
-// put caches the decoded slots s of key, decoded from enc.
-func (c *decodedCache) put(key *dataKey, enc []byte, s *slotBuf) {
+// current reports whether b can answer a read of ser at written count
+// written without reading the block: no commit staged blocks of ser since
+// b was read (a commit bumps the count only after it is done, so b was
+// read after every commit counted in written).
+func (b *decodedBlock) current(ser *series, written uint64) bool {
+	return b != nil && b.ser == ser && b.written == written
+}
+
+// refresh re-caches b (its bytes found unchanged) under ser's written
+// count.
+func (c *decodedCache) refresh(key *dataKey, b *decodedBlock, ser *series, written uint64) {
+	nb := *b
+	nb.ser, nb.written = ser, written
+	c.store(key, &nb)
+}
+
+// put caches the decoded slots s of key, decoded from enc, read for ser
+// at written count written (loaded before the block was read).
+func (c *decodedCache) put(key *dataKey, enc []byte, s *slotBuf, ser *series, written uint64) {
 	if s.empty() {
 		return
 	}
-	b := &decodedBlock{enc: append([]byte(nil), enc...), lo: s.lo, hi: s.hi}
+	b := &decodedBlock{ser: ser, written: written, enc: append([]byte(nil), enc...), lo: s.lo, hi: s.hi}
 	b.present = s.present
 	b.vals = append([]float64(nil), s.vals[s.lo:s.hi+1]...)
+	c.store(key, b)
+}
+
+func (c *decodedCache) store(key *dataKey, b *decodedBlock) {
 	size := b.size()
 	sh := c.shard(key)
 	if size > sh.maxBytes {

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -69,11 +70,13 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 }
 
 // readRange fills vals[i] with the slot at from+i*step of archive a, for
-// slots in [from, until) that are stored. Blocks read before with the same
-// encoding come from the decoded-block cache (blockcache.go).
+// slots in [from, until) that are stored. Blocks come from the
+// decoded-block cache when they are current there or pebble returns the
+// bytes they were cached from (blockcache.go).
 func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []float64) error {
 	step := a.step
 	span := step * blockSlots
+	written := ser.written.Load() // before any block is read
 	var buf *slotBuf
 	defer func() {
 		if buf != nil {
@@ -84,7 +87,16 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		if bs < 0 || bs > math.MaxUint32 {
 			continue
 		}
+		lo := max(from, bs)
+		hi := min(until, bs+span)
+		first, last := int((lo-bs)/step), int((hi-bs)/step) // slots [first, last)
+		out := vals[(lo-from)/step:]
 		key := makeDataKey(a.ring.id, uint32(bs), ser.id)
+		cb := s.decoded.get(&key)
+		if cb.current(ser, written) {
+			copyPresent(out, first, last, &cb.present, cb.vals, cb.lo)
+			continue
+		}
 		v, closer, err := s.db.Get(key[:])
 		if errors.Is(err, pebble.ErrNotFound) {
 			continue
@@ -92,12 +104,9 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		if err != nil {
 			return err
 		}
-		lo := max(from, bs)
-		hi := min(until, bs+span)
-		first, last := int((lo-bs)/step), int((hi-bs)/step) // slots [first, last)
-		out := vals[(lo-from)/step:]
-		if cb := s.decoded.get(&key, v); cb != nil {
+		if cb != nil && bytes.Equal(cb.enc, v) {
 			closer.Close()
+			s.decoded.refresh(&key, cb, ser, written)
 			copyPresent(out, first, last, &cb.present, cb.vals, cb.lo)
 			continue
 		}
@@ -107,7 +116,7 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		buf.reset()
 		err = buf.apply(v)
 		if err == nil {
-			s.decoded.put(&key, v, buf)
+			s.decoded.put(&key, v, buf, ser, written)
 		}
 		closer.Close()
 		if err != nil {
@@ -130,12 +139,15 @@ func copyPresent(out []float64, first, last int, present *[blockSlots / 64]uint6
 			slot = (slot | 63) + 1
 			continue
 		}
-		slot += bits.TrailingZeros64(w)
+		tz := bits.TrailingZeros64(w)
+		slot += tz
 		if slot >= end {
 			break
 		}
-		out[slot-first] = vals[slot-vlo]
-		slot++
+		// The run of present slots from slot on, within this word.
+		n := min(bits.TrailingZeros64(^(w >> uint(tz))), end-slot)
+		copy(out[slot-first:slot-first+n], vals[slot-vlo:slot-vlo+n])
+		slot += n
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -56,6 +57,11 @@ type series struct {
 	// tails[h] is the writer's knowledge of archive h's current interval
 	// (see tail); nil until the series is first written.
 	tails []tail
+	// written counts the writer's commits that staged blocks of this
+	// series, bumped after each (writer.commit): the decoded-block cache
+	// answers a block without reading it only while the count is the one
+	// it was cached under (blockcache.go).
+	written atomic.Uint64
 }
 
 // encodeSchema encodes a schema record: method:u8 xff:f32 n:uvarint then

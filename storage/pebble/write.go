@@ -61,6 +61,9 @@ type writer struct {
 	createdSchemas []*seriesSchema
 	ringMark       int
 	failed         []storage.SeriesError
+	// flushed are the series whose blocks the batch stages; commit bumps
+	// their written counts once the batch is committed (or failed).
+	flushed []*series
 
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
@@ -234,6 +237,11 @@ func (w *writer) commit() error {
 	}
 	err := w.batch.Commit(opts)
 	w.batch.Reset()
+	for _, ser := range w.flushed {
+		ser.written.Add(1)
+	}
+	clear(w.flushed)
+	w.flushed = w.flushed[:0]
 	if err != nil {
 		w.countID = 0 // stage the count again with the next batch
 		return fmt.Errorf("committing batch: %w", err)
@@ -477,6 +485,7 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 
 // flushSeries stages one merge operand per dirty block.
 func (w *writer) flushSeries() error {
+	w.flushed = append(w.flushed, w.ser)
 	for _, b := range w.blocks {
 		if b.dirty.empty() {
 			continue
