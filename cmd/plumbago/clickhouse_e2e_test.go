@@ -119,7 +119,7 @@ func TestClickHouseSchema(t *testing.T) {
 func chLines(now int64) []string {
 	r := rand.New(rand.NewPCG(17, 4))
 	var lines []string
-	for _, name := range []string{"e.a.avg", "e.a.sum", "e.a.max", "e.b.avg", "e.b.sum", "e.c.max"} {
+	for _, name := range []string{"e.a.avg", "e.a.sum", "e.a.max", "e.b.avg", "e.b.sum", "e.c.max", "e.t.sum;host=h1;dc=x", "e.t.sum;host=h2;dc=x"} {
 		for ts := now - 3000; ts < now-20; ts += 10 {
 			if r.IntN(10) < 7 {
 				lines = append(lines, fmt.Sprintf("%s %d %d", name, r.IntN(100), ts-int64(r.IntN(10))))
@@ -159,22 +159,25 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	if got := cp.metric(t, "plumbago_clickhouse_insert_errors_total"); got != 0 {
 		t.Errorf("insert errors: %v", got)
 	}
-	if got := srv.Query(t, "SELECT uniqExact(Path) FROM e2e.graphite FORMAT TabSeparated"); got != "6\n" {
-		t.Errorf("paths in the points table: %q, want 6", got)
+	if got := srv.Query(t, "SELECT uniqExact(Path) FROM e2e.graphite FORMAT TabSeparated"); got != "8\n" {
+		t.Errorf("paths in the points table: %q, want 8", got)
+	}
+	if got := srv.Query(t, "SELECT Tag1, Path FROM e2e.graphite_tagged WHERE Path LIKE '%h1%' ORDER BY Tag1 FORMAT TabSeparated"); got != "__name__=e.t.sum\te.t.sum;dc=x;host=h1\ndc=x\te.t.sum;dc=x;host=h1\nhost=h1\te.t.sum;dc=x;host=h1\n" {
+		t.Errorf("tagged table rows of e.t.sum;dc=x;host=h1:\n%s", got)
 	}
 	compare := func(phase string) {
 		t.Helper()
 		for _, from := range []int64{now - 1800, now - 3*3600, now - 2*86400, now - 6*86400} {
-			q := fmt.Sprintf("/render?target=e.*.*&from=%d&until=%d&now=%d&format=json&noCache=1", from, now, now)
+			q := fmt.Sprintf("/render?target=e.*.*&target=seriesByTag('dc=x')&from=%d&until=%d&now=%d&format=json&noCache=1", from, now, now)
 			want := readAll(t, "http://"+pb.http+q)
-			if !strings.Contains(want, `"e.c.max"`) {
+			if !strings.Contains(want, `"e.c.max"`) || !strings.Contains(want, `"e.t.sum;dc=x;host=h2"`) {
 				t.Fatalf("pebble render %s: %s", q, want)
 			}
 			if got := readAll(t, "http://"+cp.http+q); got != want {
 				t.Errorf("%s: render %s differs:\nclickhouse %s\npebble     %s", phase, q, got, want)
 			}
 		}
-		for _, q := range []string{"/metrics/find?query=e.*", "/metrics/find?query=e.*.*", "/metrics/find?query=e.{a,c}.m*"} {
+		for _, q := range []string{"/metrics/find?query=e.*", "/metrics/find?query=e.*.*", "/metrics/find?query=e.{a,c}.m*", "/tags/findSeries?expr=dc=x", "/tags/host"} {
 			want := readAll(t, "http://"+pb.http+q)
 			if got := readAll(t, "http://"+cp.http+q); got != want {
 				t.Errorf("%s: find %s: clickhouse %s, pebble %s", phase, q, got, want)

@@ -202,9 +202,9 @@ func (s *Store) refresh() {
 func (s *Store) loadNames(ctx context.Context, since uint32) (int, error) {
 	n := 0
 	for _, q := range []string{
-		fmt.Sprintf("SELECT Path, max(Version) FROM %s.%s WHERE Level > %d AND Level < %d AND Version >= %d GROUP BY Path FORMAT RowBinary",
+		fmt.Sprintf("SELECT Path, max(Version) FROM %s.%s WHERE Level > %d AND Level < %d AND Version >= %d GROUP BY Path ORDER BY Path FORMAT RowBinary",
 			s.t.Database, s.t.Index, treeLevel, reverseTreeLevel, since),
-		fmt.Sprintf("SELECT Path, max(Version) FROM %s.%s WHERE Version >= %d GROUP BY Path FORMAT RowBinary",
+		fmt.Sprintf("SELECT Path, max(Version) FROM %s.%s WHERE Version >= %d GROUP BY Path ORDER BY Path FORMAT RowBinary",
 			s.t.Database, s.t.Tagged, since),
 	} {
 		out, err := s.cl.query(ctx, q)
