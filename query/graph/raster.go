@@ -341,9 +341,13 @@ func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *c
 		default:
 			return false
 		}
-		if !(q[2]-q[0] < 1<<24 && q[3]-q[1] < 1<<24) { // also NaN
+		if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsNaN(q[2]) || math.IsNaN(q[3]) {
 			return false
 		}
+		// far-off (or infinite) ends: the part beyond the picture's
+		// border pixels changes no pixel
+		w, h := float64(r.w), float64(r.h)
+		q = [4]float64{clampF(q[0], -1, w+1), clampF(q[1], -1, h+1), clampF(q[2], -1, w+1), clampF(q[3], -1, h+1)}
 		// rectangles that share a pixel would add up there first: those
 		// go through the rasteriser
 		b := r.rectBox(q[0], q[1], q[2], q[3])
@@ -373,7 +377,17 @@ func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *c
 // rectBox is the box of pixels the rectangle (x0, y0)-(x1, y1) touches
 // within the picture (empty when it misses it).
 func (r *raster) rectBox(x0, y0, x1, y1 float64) bbox {
-	return bbox{int(math.Floor(max(x0, 0))), int(math.Floor(max(y0, 0))), int(math.Ceil(min(x1, float64(r.w)))), int(math.Ceil(min(y1, float64(r.h))))}
+	w, h := float64(r.w), float64(r.h)
+	return bbox{int(math.Floor(clampF(x0, 0, w))), int(math.Floor(clampF(y0, 0, h))), int(math.Ceil(clampF(x1, 0, w))), int(math.Ceil(clampF(y1, 0, h)))}
+}
+
+// clampF is v within [lo, hi] (lo for NaN), so that far-off coordinates
+// convert to ints safely.
+func clampF(v, lo, hi float64) float64 {
+	if !(v > lo) {
+		return lo
+	}
+	return min(v, hi)
 }
 
 // rectCoverage writes the coverage of the axis-aligned rectangle (x0,
@@ -493,7 +507,8 @@ func (r *raster) clipInner(c *clipState) bbox {
 	if !ok || !(x1-x0 < 1<<30 && y1-y0 < 1<<30) {
 		return c.inner // empty
 	}
-	in := bbox{int(math.Ceil(max(x0, 0))), int(math.Ceil(max(y0, 0))), int(math.Floor(min(x1, float64(r.w)))), int(math.Floor(min(y1, float64(r.h))))}
+	w, h := float64(r.w), float64(r.h)
+	in := bbox{int(math.Ceil(clampF(x0, 0, w))), int(math.Ceil(clampF(y0, 0, h))), int(math.Floor(clampF(x1, 0, w))), int(math.Floor(clampF(y1, 0, h)))}
 	if c.parent != nil {
 		p := r.clipInner(c.parent)
 		in = bbox{max(in.x0, p.x0), max(in.y0, p.y0), min(in.x1, p.x1), min(in.y1, p.y1)}

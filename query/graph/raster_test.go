@@ -158,3 +158,36 @@ func TestAxisLinesShareNoPixel(t *testing.T) {
 		slow.release()
 	}
 }
+
+// TestAxisLineFarOff: horizontal and vertical strokes and rectangular
+// clips with far-off or infinite ends (a value far beyond yMax) draw
+// what of them is in the picture, without panicking.
+func TestAxisLineFarOff(t *testing.T) {
+	for _, v := range []float64{1e300, -1e300, math.Inf(1), math.Inf(-1), 1e18} {
+		r := newRaster(50, 40)
+		for _, seg := range [][4]float64{{0, v, 50, v}, {v, 0, v, 40}, {10, 20, 10, v}, {v, 20, 5, 20}} {
+			var p path
+			p.moveTo(seg[0], seg[1])
+			p.lineTo(seg[2], seg[3])
+			r.stroke(&p, &strokeStyle{width: 1}, rgba{1, 0, 0, 1}, nil)
+			var q path
+			q.rectangle(5, 5, v-5, v-5)
+			cl := &clipState{p: q}
+			r.clipMask(cl)
+			r.clipInner(cl)
+		}
+		r.release()
+	}
+	r := newRaster(50, 40)
+	var p path
+	p.moveTo(10, 20)
+	p.lineTo(10, 1e300)
+	r.stroke(&p, &strokeStyle{width: 2}, rgba{0, 0, 0, 1}, nil)
+	// the column from y 20 down is covered: pixels 9 and 10 wholly
+	for _, c := range []struct{ x, y, a int }{{9, 39, 255}, {10, 25, 255}, {9, 19, 0}, {11, 30, 0}} {
+		if a := int(r.img.Pix[(c.y*50+c.x)*4+3]); a != c.a {
+			t.Fatalf("pixel %d,%d alpha %d, want %d", c.x, c.y, a, c.a)
+		}
+	}
+	r.release()
+}
