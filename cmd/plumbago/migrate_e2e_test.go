@@ -32,6 +32,9 @@ import (
 type seedTree struct {
 	root, conf, whisper, statsdJS, apiYAML, htpasswd string
 	linePort                                         int
+	// carbonConf is Debian's carbon.conf with the tree's paths; its three
+	// ports are filled in by writeCarbonConf.
+	carbonConf string
 }
 
 func newSeedTree(t *testing.T, root string) *seedTree {
@@ -57,15 +60,16 @@ func newSeedTree(t *testing.T, root string) *seedTree {
 		{"LOG_DIR        = /var/log/carbon/", "LOG_DIR        = " + filepath.Join(root, "var/log/carbon") + "/"},
 		{"PID_DIR        = /var/run/", "PID_DIR        = " + root + "/"},
 		{"USER = _graphite", "USER ="},
-		{"LINE_RECEIVER_PORT = 2003", fmt.Sprintf("LINE_RECEIVER_PORT = %d", s.linePort)},
-		{"PICKLE_RECEIVER_PORT = 2004", fmt.Sprintf("PICKLE_RECEIVER_PORT = %d", ingesttest.FreePort(t))},
-		{"CACHE_QUERY_PORT = 7002", fmt.Sprintf("CACHE_QUERY_PORT = %d", ingesttest.FreePort(t))},
+		{"LINE_RECEIVER_PORT = 2003", "LINE_RECEIVER_PORT = {line}"},
+		{"PICKLE_RECEIVER_PORT = 2004", "PICKLE_RECEIVER_PORT = {pickle}"},
+		{"CACHE_QUERY_PORT = 7002", "CACHE_QUERY_PORT = {query}"},
 	} {
 		if !strings.Contains(conf, r[0]) {
 			t.Fatalf("Debian's carbon.conf has no line %q", r[0])
 		}
 		conf = strings.Replace(conf, r[0], r[1], 1) // the first is [cache]'s
 	}
+	s.carbonConf = conf
 	copyFile := func(from, to string) {
 		b, err := os.ReadFile(from)
 		if err != nil {
@@ -75,7 +79,7 @@ func newSeedTree(t *testing.T, root string) *seedTree {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, s.conf, "carbon.conf", conf)
+	s.writeCarbonConf(t)
 	copyFile("/etc/carbon/storage-schemas.conf", filepath.Join(s.conf, "storage-schemas.conf"))
 	writeFile(t, s.conf, "storage-aggregation.conf", carbonAggregationExample)
 	// graphite-api's documented configuration (its docs, "Configuration").
@@ -96,6 +100,15 @@ cache:
   dir: '/tmp/graphite-api-cache'
 `)
 	return s
+}
+
+// writeCarbonConf writes the tree's carbon.conf with free loopback ports:
+// s.linePort for the line receiver, fresh ones for pickle and cache queries.
+func (s *seedTree) writeCarbonConf(t *testing.T) {
+	t.Helper()
+	conf := strings.NewReplacer("{line}", fmt.Sprint(s.linePort), "{pickle}", fmt.Sprint(ingesttest.FreePort(t)),
+		"{query}", fmt.Sprint(ingesttest.FreePort(t))).Replace(s.carbonConf)
+	writeFile(t, s.conf, "carbon.conf", conf)
 }
 
 // carbonAggregationExample is carbon's documented storage-aggregation.conf
@@ -129,31 +142,12 @@ aggregationMethod = average
 // stops it.
 func (s *seedTree) carbonCacheWrites(t *testing.T, lines []string, want map[string]int) {
 	t.Helper()
-	bin := testenv.Command(t, "carbon-cache", "apt graphite-carbon")
 	py := testenv.Python(t, "apt python3-whisper", "whisper")
-	cmd := exec.Command(bin, "--config="+filepath.Join(s.conf, "carbon.conf"), "--pidfile="+filepath.Join(s.root, "carbon-cache.pid"),
-		"--logdir="+filepath.Join(s.root, "var/log/carbon"), "--nodaemon", "start")
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, exited, conn, log := s.startCarbonCache(t)
 	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
+		cmd.Process.Kill()
+		<-exited
 	}()
-	var conn net.Conn
-	var err error
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.linePort)); err == nil {
-			break
-		}
-	}
-	if conn == nil {
-		t.Fatalf("carbon-cache did not listen: %v\n%s", err, log.String())
-	}
 	if _, err := io.WriteString(conn, strings.Join(lines, "\n")+"\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +187,51 @@ print(json.dumps(out))`
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	<-exited
+}
+
+// startCarbonCache starts Debian's carbon-cache on the tree's carbon.conf
+// and returns it, a channel closed when it has exited, and a connection to
+// its line receiver. A free port can be
+// taken by another process between FreePort and carbon-cache's bind: when
+// carbon-cache exits with "Address already in use", the ports are chosen
+// again and it is started again (three tries).
+func (s *seedTree) startCarbonCache(t *testing.T) (*exec.Cmd, <-chan struct{}, net.Conn, *procLog) {
+	t.Helper()
+	bin := testenv.Command(t, "carbon-cache", "apt graphite-carbon")
+	for try := 1; ; try++ {
+		cmd := exec.Command(bin, "--config="+filepath.Join(s.conf, "carbon.conf"), "--pidfile="+filepath.Join(s.root, "carbon-cache.pid"),
+			"--logdir="+filepath.Join(s.root, "var/log/carbon"), "--nodaemon", "start")
+		log := &procLog{}
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		var err error
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			var conn net.Conn
+			if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.linePort)); err == nil {
+				return cmd, exited, conn, log
+			}
+			select {
+			case <-exited:
+				err = fmt.Errorf("carbon-cache exited: %v", cmd.ProcessState)
+			default:
+				continue
+			}
+			break
+		}
+		cmd.Process.Kill()
+		<-exited
+		if try == 3 || !strings.Contains(log.String(), "Address already in use") {
+			t.Fatalf("carbon-cache did not listen: %v\n%s", err, log.String())
+		}
+		t.Logf("carbon-cache found a port taken (try %d); choosing ports again", try)
+		s.linePort = ingesttest.FreePort(t)
+		s.writeCarbonConf(t)
+	}
 }
 
 // oracleRender answers render requests with Debian's graphite-web reading
