@@ -15,9 +15,18 @@ import (
 // the error names exactly the failing one.
 func TestWriteReportsFailedSeries(t *testing.T) {
 	now := int64(1_000_000)
-	s := openTest(t, nil, func() int64 { return now })
+	opts := DefaultOptions()
+	opts.Dir = t.TempDir()
+	opts.Now = func() int64 { return now }
 	// No Close: pebble's flush would merge the corrupt block and fail for
-	// good (the merge operator refuses it), so the store is left open.
+	// good (the merge operator refuses it), so the store is left open, and
+	// it must never flush on idleness either (a flush after the test, its
+	// directory removed, panics the test binary).
+	opts.IdleFlush = -1
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const n = 1001
 	b := &storage.Batch{}
 	for i := 0; i < n; i++ {
@@ -38,7 +47,7 @@ func TestWriteReportsFailedSeries(t *testing.T) {
 	for i := range b.Series {
 		b.Series[i].Points = []storage.Point{{Timestamp: now - 50, Value: 2}}
 	}
-	err := s.Write(b)
+	err = s.Write(b)
 	var we *storage.WriteError
 	if !errors.As(err, &we) || len(we.Failed) != 1 || we.Failed[0].Index != 500 || we.Failed[0].Name != "m.s0500" || !errors.Is(err, errBadBlock) {
 		t.Fatalf("Write = %v; want a WriteError naming only series 500 (m.s0500), wrapping errBadBlock", err)
