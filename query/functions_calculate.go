@@ -162,9 +162,32 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 		if wp < 0 {
 			wp = 0
 		}
+		if n := len(vals) - int(wp); n > 0 {
+			ns.Values = make([]float64, 0, n)
+		}
+		sumAvg := fn == "sum" || fn == "average"
 		for i := int(wp); i < len(vals); i++ {
 			if err := e.spend(&work, int(wp)+1); err != nil {
 				return nil, err
+			}
+			if sumAvg {
+				// safeSum / safeAvg over the window without collecting it:
+				// the same additions in the same order.
+				sum, n := 0.0, 0
+				for _, v := range vals[i-int(wp) : i] {
+					if v == v { // not NaN
+						sum += v
+						n++
+					}
+				}
+				switch {
+				case n == 0 || !xffOK(n, int(wp), x):
+					sum = math.NaN()
+				case fn == "average":
+					sum /= float64(n)
+				}
+				ns.Values = append(ns.Values, sum)
+				continue
 			}
 			buf = buf[:0]
 			for _, v := range vals[i-int(wp) : i] {

@@ -109,40 +109,64 @@ var pow10 = [...]float64{1, 10, 100, 1000, 10000}
 // digits are then k's with a point d digits from the right, found without
 // strconv's general shortest-digits search. |f|*10^d < 2^50 keeps f's
 // spacing below half of 10^-d, so no other d-decimal number rounds to f
-// and no shorter one does (it would have been found at a smaller d).
+// and no shorter one does. A number of fewer decimals is also one of 4
+// (k*10^(4-d)/10^4 is the same number), so below 2^50/10^4 one test at
+// d = 4 decides, and trailing zeros give the shortest d.
 func appendFewDecimals(b []byte, f float64) ([]byte, bool) {
+	x := f * 1e4
+	if math.Abs(x) >= 1<<50 {
+		return appendFewDecimalsLarge(b, f)
+	}
+	k := math.Round(x)
+	if k/1e4 != f {
+		return b, false
+	}
+	ki, d := int64(k), 4
+	for d > 0 && ki%10 == 0 {
+		ki /= 10
+		d--
+	}
+	return appendDecimal(b, ki, d), true
+}
+
+// appendFewDecimalsLarge is appendFewDecimals for |f|*10^4 >= 2^50: each
+// d tried from 0 while |f|*10^d < 2^50.
+func appendFewDecimalsLarge(b []byte, f float64) ([]byte, bool) {
 	for d, p := range pow10 {
 		x := f * p
 		if math.Abs(x) >= 1<<50 {
 			return b, false
 		}
 		k := math.Round(x)
-		if k/p != f {
-			continue
+		if k/p == f {
+			return appendDecimal(b, int64(k), d), true
 		}
-		ki := int64(k)
-		if ki < 0 {
-			b = append(b, '-')
-			ki = -ki
-		}
-		if d == 0 {
-			b = strconv.AppendInt(b, ki, 10)
-			return append(b, '.', '0'), true
-		}
-		var tmp [24]byte
-		digits := strconv.AppendInt(tmp[:0], ki, 10)
-		if len(digits) <= d {
-			b = append(b, '0', '.')
-			for i := len(digits); i < d; i++ {
-				b = append(b, '0')
-			}
-			return append(b, digits...), true
-		}
-		b = append(b, digits[:len(digits)-d]...)
-		b = append(b, '.')
-		return append(b, digits[len(digits)-d:]...), true
 	}
 	return b, false
+}
+
+// appendDecimal appends ki/10^d with exactly d decimals (".0" for d = 0).
+func appendDecimal(b []byte, ki int64, d int) []byte {
+	if ki < 0 {
+		b = append(b, '-')
+		ki = -ki
+	}
+	if d == 0 {
+		b = strconv.AppendInt(b, ki, 10)
+		return append(b, '.', '0')
+	}
+	var tmp [24]byte
+	digits := strconv.AppendInt(tmp[:0], ki, 10)
+	if len(digits) <= d {
+		b = append(b, '0', '.')
+		for i := len(digits); i < d; i++ {
+			b = append(b, '0')
+		}
+		return append(b, digits...)
+	}
+	b = append(b, digits[:len(digits)-d]...)
+	b = append(b, '.')
+	return append(b, digits[len(digits)-d:]...)
 }
 
 // FloatRepr returns Python's repr() of f.

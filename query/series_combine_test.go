@@ -1,8 +1,10 @@
 package query
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +50,62 @@ func TestFoldSumAvgMatchesRows(t *testing.T) {
 				if math.Float64bits(got[i]) != math.Float64bits(want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
 					t.Fatalf("iteration %d %s xff %v row %d: %v (%x), want %v (%x)", iter, fn, xff, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
 				}
+			}
+		}
+	}
+}
+
+// TestMovingSumAvgMatchesAggFuncs checks movingSum and movingAverage,
+// which add up each window without collecting it, against safeSum and
+// safeAvg over the same windows (NULLs, -0.0 and xFilesFactor included).
+func TestMovingSumAvgMatchesAggFuncs(t *testing.T) {
+	m := newMemSource()
+	val := func(ts int64) float64 {
+		switch h := (ts / 10 * 2654435761) % 17; {
+		case h < 5:
+			return math.NaN()
+		case h == 5:
+			return math.Copysign(0, -1)
+		default:
+			return float64(ts%1013)/7 - 50
+		}
+	}
+	m.add("mv.a", 10, val)
+	ev := NewEvaluator(m, Limits{})
+	req := Request{From: 1_700_000_000 - 3600, Until: 1_700_000_000, Now: 1_700_000_000}
+	for _, c := range []struct {
+		target string
+		agg    AggFunc
+		xff    float64
+	}{
+		{"movingSum(mv.a,'2min')", safeSum, 0},
+		{"movingAverage(mv.a,'2min')", safeAvg, 0},
+		{"movingAverage(mv.a,12,0.6)", safeAvg, 0.6},
+		{"movingSum(mv.a,5,0.9)", safeSum, 0.9},
+	} {
+		list, err := ev.Eval(context.Background(), req, []string{c.target})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("%s: %v %d", c.target, err, len(list))
+		}
+		s := list[0]
+		wp := int64(12)
+		if strings.HasPrefix(c.target, "movingSum(mv.a,5") {
+			wp = 5
+		}
+		for i, got := range s.Values {
+			ts := s.Start + int64(i)*s.Step
+			var win []float64
+			for j := wp; j >= 1; j-- {
+				if v := val(ts - j*10); !math.IsNaN(v) {
+					win = append(win, v)
+				}
+			}
+			want := math.NaN()
+			if len(win) > 0 && float64(len(win))/float64(wp) >= c.xff {
+				want = c.agg(win)
+			}
+			if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Fatalf("%s at %d: %v, want %v", c.target, ts, got, want)
 			}
 		}
 	}
