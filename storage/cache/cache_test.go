@@ -33,6 +33,12 @@ func (r *recorder) Write(b *storage.Batch) error {
 	return nil
 }
 
+func (r *recorder) writesDone() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writes
+}
+
 func (r *recorder) Fetch(name string, from, until, now int64) (*storage.Series, error) {
 	return nil, storage.ErrNotFound
 }
@@ -211,5 +217,45 @@ func TestCacheReleasesBurstBuffers(t *testing.T) {
 	}
 	if got := len(rec.points["burst"]); got != 200 {
 		t.Fatalf("burst: %d points written, want 200", got)
+	}
+}
+
+// TestCacheBatchForgetsWrittenSeries: a write cycle split into several
+// batches (MaxWritePoints) leaves no series' buffer referenced from the
+// shard's batch once it is over, whatever the last batch's length.
+func TestCacheBatchForgetsWrittenSeries(t *testing.T) {
+	rec := newRecorder()
+	c, err := New(rec, nil, Options{Shards: 1, LaneChunks: 4, ChunkPoints: 256, FlushInterval: 5 * time.Millisecond, MaxWritePoints: 30, Step: step10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pr := c.NewProducer()
+	for i := 0; i < 100; i++ { // 100 series: batches of 30, 30, 30, 10 series
+		pr.AddPoint([]byte("s"+strconv.Itoa(i)), 1000, float64(i))
+	}
+	pr.Flush()
+	for deadline := time.Now().Add(30 * time.Second); c.Stats().Committed < 100; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: want 100 committed", c.Stats())
+		}
+	}
+	sh := c.shards[0]
+	// The writer clears the batch after settling the cycle; poll for it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		sh.mu.Lock()
+		stale := 0
+		for _, sp := range sh.batch.Series[:cap(sh.batch.Series)] {
+			if sp.Points != nil || sp.Name != "" {
+				stale++
+			}
+		}
+		sh.mu.Unlock()
+		if stale == 0 && rec.writesDone() >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d series still referenced by the shard's batch after the cycle (%d writes)", stale, rec.writesDone())
+		}
 	}
 }

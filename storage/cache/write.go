@@ -98,9 +98,9 @@ func (sh *shard) writeOnce(force, final bool) {
 	if clean && len(due) > 0 {
 		sh.blocked = 0
 	}
-	for i := range sh.batch.Series {
-		sh.batch.Series[i] = storage.SeriesPoints{}
-	}
+	// Forget every series of the cycle's batches, not only the last
+	// (shorter) one's: stale entries would pin their point buffers.
+	clear(sh.batch.Series[:cap(sh.batch.Series)])
 	clear(dirty)
 	sh.mu.Lock()
 	sh.spare = dirty[:0]
