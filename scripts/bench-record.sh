@@ -12,8 +12,8 @@
 #   bytes/point    noisy two-decimal gauges (TODO: needs the realistic-data
 #                  scenario of internal/realdata; the step says so until then).
 #   queries        issue 18's query set against VictoriaMetrics
-#                  (`plumbago loadtest --scenario query-vs`, when the binary
-#                  has it).
+#                  (loadtest/scripts/bench-query-vs-vm.sh and the query-vs
+#                  scenario, when the checkout has them).
 #   statsd         1 and 20 metrics per datagram against etsy statsd (npm) and
 #                  collectd's statsd plugin (Debian collectd-core), every
 #                  server on the OS default UDP receive buffer, loss counted
@@ -77,7 +77,7 @@ if [ "$MODE" = quick ]; then
 	STATSD_SECS=3
 	RATES_1_etsy="20000" RATES_1_collectd="100000" RATES_1_plumbago="200000 0"
 	RATES_20_etsy="200000" RATES_20_collectd="1000000" RATES_20_plumbago="2000000 0"
-	QUERY_ARGS=(--series 6000 --points 360 --seq 5 --clients 8 --duration 2s --warmup 1)
+	QUERY_ENV=(SERIES=6000 SEQ=5 CLIENTS=8 DURATION=2s)
 else
 	W1_METRICS=100000 W1_POINTS=100 M1_METRICS=1000000 M1_POINTS=20
 	STATSD_SECS=10
@@ -86,7 +86,7 @@ else
 	RATES_1_plumbago="50000 100000 200000 400000 600000 0"
 	RATES_20_etsy="50000 100000 200000 400000" RATES_20_collectd="250000 500000 1000000 2000000"
 	RATES_20_plumbago="500000 1000000 2000000 4000000 0"
-	QUERY_ARGS=(--series 100000 --points 2160 --seq 30 --clients 8 --duration 10s)
+	QUERY_ENV=(SERIES=100000 SEQ=30 CLIENTS=8 DURATION=10s)
 fi
 
 # --- steps --------------------------------------------------------------------
@@ -463,27 +463,27 @@ bytes_noisy() {
 	echo "TODO: bytes per point on noisy data needs the realistic-data scenario (not in this binary); no figure" >"$OUT/bytes-noisy.txt"
 }
 query_vs() {
-	if ! "${LOADTEST[@]}" --scenario query-vs -h 2>&1 | grep -q -- '-servers'; then
-		log "  TODO: this binary has no 'plumbago loadtest --scenario query-vs' (issue 18 item 1's harness): no query figures"
-		echo "TODO: the query-vs harness is not in this binary; no figure" >"$OUT/query.md"
+	# The query helper's harness: loadtest/scripts/bench-query-vs-vm.sh (the
+	# query-vs scenario, VictoriaMetrics and Plumbago loaded with the same
+	# points, caches off on both, fresh and settled runs).
+	local qs=$ROOT/loadtest/scripts/bench-query-vs-vm.sh
+	if [ ! -x "$qs" ] || ! "${LOADTEST[@]}" --scenario query-vs -h 2>&1 | grep -q -- '-servers'; then
+		log "  TODO: no loadtest/scripts/bench-query-vs-vm.sh and query-vs scenario in this checkout (issue 18 item 1's harness): no query figures"
+		echo "TODO: the query-vs harness is not in this checkout; no figure" >"$OUT/query.md"
 		return 0
 	fi
-	start_vm "$WORK/data-query-vm"
-	local vpid=$SPID
-	start_plumbago pebble "$WORK/data-query-pl"
-	local ppid=$SPID
-	local servers="VictoriaMetrics=http://127.0.0.1:$P_VM_HTTP;carbon=127.0.0.1:$P_VM_GRAPHITE;counter=vm_rows_inserted_total;flush=/internal/force_flush,Plumbago=http://127.0.0.1:$P_PL_HTTP;carbon=127.0.0.1:$P_PL_CARBON;counter=plumbago_points_committed_total"
-	log "  loading the query dataset into both and timing right after (fresh)"
-	cmd query-fresh "${LOADTEST[@]}" --scenario query-vs --servers "$servers" --load --label fresh "${QUERY_ARGS[@]}" \
-		--json "$OUT/query-fresh.json" >"$OUT/query-fresh.md" 2>"$OUT/query-fresh.log" || log "  query-vs fresh failed: $(tail -1 "$OUT/query-fresh.log")"
-	log "  settling 60 s, then timing again (settled)"
-	sleep 60
-	cmd query-settled "${LOADTEST[@]}" --scenario query-vs --servers "$servers" --label settled "${QUERY_ARGS[@]}" \
-		--json "$OUT/query-settled.json" >"$OUT/query-settled.md" 2>"$OUT/query-settled.log" || log "  query-vs settled failed: $(tail -1 "$OUT/query-settled.log")"
-	cat "$OUT/query-fresh.md" "$OUT/query-settled.md" >"$OUT/query.md"
-	stop "$vpid"
-	stop "$ppid"
-	rm -rf "$WORK/data-query-vm" "$WORK/data-query-pl"
+	log "  $qs with ${QUERY_ENV[*]} (loads both servers, then times the queries fresh and settled)"
+	cmd query env "${QUERY_ENV[@]}" PLUMBAGO="$PLUMBAGO" VM="$VICTORIA_METRICS" "$qs" "$OUT/query" 2>&1 | tee "$OUT/query.log" >&2
+	{
+		for r in fresh settled; do
+			[ -f "$OUT/query/$r.md" ] || continue
+			echo "Run \"$r\" ($(grep "^$r: load average before" "$OUT/query/machine.txt" | cut -d: -f3- | sed 's/^ //') → $(grep "^$r: load average after" "$OUT/query/machine.txt" | cut -d: -f3- | sed 's/^ //')):"
+			echo
+			cat "$OUT/query/$r.md"
+			echo
+		done
+	} >"$OUT/query.md"
+	[ -s "$OUT/query.md" ] || echo "TODO: the query harness wrote no table (see query.log)" >"$OUT/query.md"
 }
 
 # --- run ------------------------------------------------------------------------------------------
