@@ -10,6 +10,11 @@ PLUMBAGO=${PLUMBAGO:-plumbago}
 command -v "$PLUMBAGO" >/dev/null 2>&1 || PLUMBAGO=$(ls /tmp/bench-record.*/plumbago 2>/dev/null | head -1)
 
 num() { jq -r "$2 // empty" "$1" 2>/dev/null; }
+# e2etext NAME: the end-to-end rate, or why there is none.
+e2etext() {
+	[ -f "$1.json" ] || { echo "–"; return; }
+	jq -r 'if .all_committed then "" else "not all committed: \(.committed|floor) of \(.points_sent) counted when the loader stopped waiting (\(.commit_seconds|floor) s; accepted at \(.send_rate|floor)/s)" end' "$1.json"
+}
 rate() { awk -v r="$1" 'BEGIN { if (r == "") print "–"; else if (r >= 1e6) printf "%.2f M/s", r / 1e6; else if (r >= 1e3) printf "%.1f k/s", r / 1e3; else printf "%.0f/s", r }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f×", a / b }'; }
 mib() { awk -v b="$1" 'BEGIN { if (b == "") print "–"; else printf "%.0f MiB", b / 1048576 }'; }
@@ -63,10 +68,12 @@ for wl in W1-new W1-existing 1M-new; do
 		echo "| $wl ingest, end to end: pebble vs VictoriaMetrics | $(rate "$pe") | $(rate "$vm") | **$(ratio "$pe" "$vm")** | $(load "$wl-plumbago-pebble"), $(load "$wl-victoriametrics") |"
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl peak RSS: pebble vs VictoriaMetrics | $(mib "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)") | $(mib "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | $(ratio "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)" "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | |"
+	cct=$(rate "$cc")
+	[ -n "$cc" ] || cct=$(e2etext "$wl-carbon-cache")
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-carbon-cache.json" ] &&
-		echo "| $wl ingest, end to end: pebble vs carbon-cache | $(rate "$pe") | $(rate "$cc") | **$(ratio "$pe" "$cc")** | $(load "$wl-carbon-cache") |"
+		echo "| $wl ingest, end to end: pebble vs carbon-cache | $(rate "$pe") | $cct | **$(ratio "$pe" "$cc")** | $(load "$wl-carbon-cache") |"
 	[ -f "$wl-plumbago-whisper.json" ] && [ -f "$wl-carbon-cache.json" ] &&
-		echo "| $wl ingest, end to end: whisper vs carbon-cache | $(rate "$pw") | $(rate "$cc") | **$(ratio "$pw" "$cc")** | $(load "$wl-plumbago-whisper") |"
+		echo "| $wl ingest, end to end: whisper vs carbon-cache | $(rate "$pw") | $cct | **$(ratio "$pw" "$cc")** | $(load "$wl-plumbago-whisper") |"
 done
 for wl in W1 1M; do
 	[ -f "$wl-plumbago-pebble.disk" ] && [ -f "$wl-victoriametrics.disk" ] || continue

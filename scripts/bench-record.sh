@@ -329,7 +329,10 @@ ingest() {
 	carbon-cache)
 		start_carbon_cache "$d"
 		addr=127.0.0.1:$P_CARBON datadir=$d/storage/whisper
-		extra=(--carbon-whisper "$d/storage/whisper" --settle 60s)
+		# carbon-cache writes its own committedPoints only when its writer reaches
+		# them (after the biggest series, CACHE_WRITE_STRATEGY sorted): on a loaded
+		# box the count stays 0 for minutes, so wait long for it to move.
+		extra=(--carbon-whisper "$d/storage/whisper" --settle 600s --wait 60m)
 		;;
 	victoriametrics)
 		start_vm "$d"
