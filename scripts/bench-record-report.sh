@@ -13,7 +13,7 @@ num() { jq -r "$2 // empty" "$1" 2>/dev/null; }
 # e2etext NAME: the end-to-end rate, or why there is none.
 e2etext() {
 	[ -f "$1.json" ] || { echo "–"; return; }
-	jq -r 'if .all_committed then "" else "not all committed: \(.committed|floor) of \(.points_sent) counted when the loader stopped waiting (\(.commit_seconds|floor) s; accepted at \(.send_rate|floor)/s)" end' "$1.json"
+	jq -r 'if .all_committed then "" else "not all committed: \(.committed|floor) of \(.points_sent) counted when the loader stopped waiting (\(.commit_seconds|floor) s; accepted at \(.send_rate|floor)/s\(if (.stored_points // 0) > 0 then "; \(.stored_points) points in its files then" else "" end))" end' "$1.json"
 }
 rate() { awk -v r="$1" 'BEGIN { if (r == "") print "–"; else if (r >= 1e6) printf "%.2f M/s", r / 1e6; else if (r >= 1e3) printf "%.1f k/s", r / 1e3; else printf "%.0f/s", r }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f×", a / b }'; }
@@ -66,6 +66,11 @@ for wl in W1-new W1-existing 1M-new; do
 	cc=$(e2e "$wl-carbon-cache" || true)
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl ingest, end to end: pebble vs VictoriaMetrics | $(rate "$pe") | $(rate "$vm") | **$(ratio "$pe" "$vm")** | $(load "$wl-plumbago-pebble"), $(load "$wl-victoriametrics") |"
+	cpu() { awk -v c="$(num "$1.json" .server_cpu_seconds)" -v n="$(num "$1.json" .points_sent)" 'BEGIN { if (c == "" || n == "") print ""; else printf "%.3f", 1e6 * c / n }'; }
+	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
+		echo "| $wl server CPU per point (µs; less is better, and steadier than wall time on a loaded box): pebble vs VictoriaMetrics | $(cpu "$wl-plumbago-pebble") | $(cpu "$wl-victoriametrics") | $(ratio "$(cpu "$wl-plumbago-pebble")" "$(cpu "$wl-victoriametrics")") | |"
+	[ -f "$wl-plumbago-whisper.json" ] && [ -f "$wl-carbon-cache.json" ] &&
+		echo "| $wl server CPU per point sent (µs): whisper vs carbon-cache | $(cpu "$wl-plumbago-whisper") | $(cpu "$wl-carbon-cache") | $(ratio "$(cpu "$wl-plumbago-whisper")" "$(cpu "$wl-carbon-cache")") | |"
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl peak RSS: pebble vs VictoriaMetrics | $(mib "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)") | $(mib "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | $(ratio "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)" "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | |"
 	cct=$(rate "$cc")
