@@ -69,7 +69,7 @@ for wl in W1-new W1-existing 1M-new; do
 	cpu() { awk -v c="$(num "$1.json" .server_cpu_seconds)" -v n="$(num "$1.json" .points_sent)" 'BEGIN { if (c == "" || n == "") print ""; else printf "%.3f", 1e6 * c / n }'; }
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl server CPU per point (µs; less is better, and steadier than wall time on a loaded box): pebble vs VictoriaMetrics | $(cpu "$wl-plumbago-pebble") | $(cpu "$wl-victoriametrics") | $(ratio "$(cpu "$wl-plumbago-pebble")" "$(cpu "$wl-victoriametrics")") | |"
-	[ -f "$wl-plumbago-whisper.json" ] && [ -f "$wl-carbon-cache.json" ] &&
+	[ -f "$wl-plumbago-whisper.json" ] && [ -n "$cc" ] &&
 		echo "| $wl server CPU per point sent (µs): whisper vs carbon-cache | $(cpu "$wl-plumbago-whisper") | $(cpu "$wl-carbon-cache") | $(ratio "$(cpu "$wl-plumbago-whisper")" "$(cpu "$wl-carbon-cache")") | |"
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl peak RSS: pebble vs VictoriaMetrics | $(mib "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)") | $(mib "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | $(ratio "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)" "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | |"
