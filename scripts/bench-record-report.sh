@@ -87,6 +87,14 @@ for wl in W1 1M; do
 	echo "| $wl data directory at rest (after stop), bytes per point: pebble vs VictoriaMetrics | $(awk -v b="$(cat "$wl-plumbago-pebble.disk")" -v p="$pts" 'BEGIN{printf "%.2f", b/p}') | $(awk -v b="$(cat "$wl-victoriametrics.disk")" -v p="$pts" 'BEGIN{printf "%.2f", b/p}') | $(ratio "$(cat "$wl-plumbago-pebble.disk")" "$(cat "$wl-victoriametrics.disk")") | |"
 done
 [ -f bytes-noisy.txt ] && echo "| bytes per point, noisy two-decimal gauges | $(cat bytes-noisy.txt) | | | |"
+if [ -f bytes-noisy-plumbago-pebble.json ] && [ -f bytes-noisy-victoriametrics.json ]; then
+	bp() { num "$1.json" .disk_bytes_per_point; }
+	rest() { awk -v b="$(cat "$1.disk")" -v p="$(num "$1.json" .points_sent)" 'BEGIN { printf "%.2f", b / p }'; }
+	ent=$(num bytes-noisy-plumbago-pebble.json .entropy_bytes_per_point)
+	pts=$(num bytes-noisy-plumbago-pebble.json .points_sent)
+	echo "| bytes per point, noisy two-decimal gauges ($pts points; the data's entropy $(awk -v e="$ent" 'BEGIN{printf "%.2f", e}') B/point), $(num bytes-noisy-plumbago-pebble.json .store_settle_seconds) s after the last commit: pebble vs VictoriaMetrics | $(awk -v x="$(bp bytes-noisy-plumbago-pebble)" 'BEGIN{printf "%.2f", x}') | $(awk -v x="$(bp bytes-noisy-victoriametrics)" 'BEGIN{printf "%.2f", x}') | $(ratio "$(bp bytes-noisy-plumbago-pebble)" "$(bp bytes-noisy-victoriametrics)") | $(load bytes-noisy-plumbago-pebble), $(load bytes-noisy-victoriametrics) |"
+	echo "| the same, data directory at rest after a stop | $(rest bytes-noisy-plumbago-pebble) | $(rest bytes-noisy-victoriametrics) | $(ratio "$(rest bytes-noisy-plumbago-pebble)" "$(rest bytes-noisy-victoriametrics)") | |"
+fi
 [ -f query.md ] && grep -q TODO query.md && echo "| issue 18's query set vs VictoriaMetrics | $(cat query.md) | | | |"
 
 # statsd: one row per run, then the highest rate each server took with loss under 1 % and at 0.

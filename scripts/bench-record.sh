@@ -9,8 +9,10 @@
 #                  (v1.151.0 from the Go module proxy) and Debian's
 #                  carbon-cache, same schema, same durability window where the
 #                  peer has one (stated in record.md), same socket rules.
-#   bytes/point    noisy two-decimal gauges (TODO: needs the realistic-data
-#                  scenario of internal/realdata; the step says so until then).
+#   bytes/point    issue 19's noisy two-decimal gauges (10,000 x 2,160 at
+#                  10 s, internal/realdata via `plumbago loadtest --data
+#                  gauges`) into Plumbago (pebble) and VictoriaMetrics, the
+#                  data's entropy beside the bytes per point.
 #   queries        issue 18's query set against VictoriaMetrics
 #                  (loadtest/scripts/bench-query-vs-vm.sh and the query-vs
 #                  scenario, when the checkout has them).
@@ -73,13 +75,13 @@ want() { # section-or-target: not skipped, and in --only when that is given (tar
 
 # --- sizes ------------------------------------------------------------------
 if [ "$MODE" = quick ]; then
-	W1_METRICS=10000 W1_POINTS=20 M1_METRICS=50000 M1_POINTS=20
+	W1_METRICS=10000 W1_POINTS=20 M1_METRICS=50000 M1_POINTS=20 BYTES_METRICS=1000 BYTES_POINTS=360
 	STATSD_SECS=3
 	RATES_1_etsy="20000" RATES_1_collectd="100000" RATES_1_plumbago="200000 0"
 	RATES_20_etsy="200000" RATES_20_collectd="1000000" RATES_20_plumbago="2000000 0"
 	QUERY_ENV=(SERIES=6000 SEQ=5 CLIENTS=8 DURATION=2s)
 else
-	W1_METRICS=100000 W1_POINTS=100 M1_METRICS=1000000 M1_POINTS=20
+	W1_METRICS=100000 W1_POINTS=100 M1_METRICS=1000000 M1_POINTS=20 BYTES_METRICS=10000 BYTES_POINTS=2160
 	STATSD_SECS=10
 	# Ladders from well below each server's loss-free rate on a quiet box to past it; 0 = flat out.
 	RATES_1_etsy="5000 10000 20000 40000 60000" RATES_1_collectd="25000 50000 100000 200000 300000"
@@ -234,7 +236,14 @@ stop() { # pid
 		echo "etsy statsd: $(node -p "require('$ETSY_STATSD_DIR/node_modules/statsd/package.json').version") on node $(node --version)"
 	for k in net.core.rmem_default net.core.rmem_max net.ipv4.tcp_rmem net.core.netdev_max_backlog; do echo "$k: $(sysctl -n $k | tr '\t' ' ')"; done
 	echo "load average at start: $(loadavg)"
-} >"$OUT/machine.txt"
+} >"$OUT/machine.new"
+if [ -f "$OUT/machine.txt" ]; then
+	# Steps added to an earlier run's directory (--only): its header stays, this run's is noted.
+	echo "added $(sed -n 's/^date: //p' "$OUT/machine.new") ($MODE, --only ${ONLY:-all}): plumbago $(sed -n 's/^plumbago: //p' "$OUT/machine.new"), load average at start $(loadavg)" >>"$OUT/machine.txt"
+	rm "$OUT/machine.new"
+else
+	mv "$OUT/machine.new" "$OUT/machine.txt"
+fi
 cat "$OUT/machine.txt" >&2
 
 # Same schema for every carbon target: W1's 1s:15m,1m:1d, average, xFilesFactor 0.
@@ -303,7 +312,7 @@ start_plumbago() { # backend dir [flags]
 		--carbon-addr "127.0.0.1:$P_PL_CARBON" --pickle-addr "127.0.0.1:$P_PL_PICKLE"
 		--statsd-addr "127.0.0.1:$P_PL_STATSD" --statsd-admin-addr "127.0.0.1:$P_PL_ADMIN"
 		--carbonlink-addr "127.0.0.1:$P_PL_LINK" --protobuf-addr "" --http-addr "127.0.0.1:$P_PL_HTTP"
-		--schemas "$WORK/schemas.conf" --aggregation "$WORK/aggregation.conf" --log-level warn "$@")
+		--schemas "${SCHEMAS:-$WORK/schemas.conf}" --aggregation "$WORK/aggregation.conf" --log-level warn "$@")
 	server "plumbago-$b" plumbago "${args[@]}"
 	"$PLUMBAGO" "${args[@]}" >>"$OUT/serve-plumbago-$b.log" 2>&1 &
 	SPID=$!
@@ -455,15 +464,48 @@ statsd_run() { # per server rate
 }
 
 # --- bytes per point and queries ----------------------------------------------------------------
+# bytes_noisy: issue 19's noisy two-decimal gauges (internal/realdata through
+# `plumbago loadtest --data gauges`), the same points into VictoriaMetrics and
+# Plumbago (pebble, schema 10s:12h,1m:7d: its rollup archive is stored too),
+# disk measured --store-settle after the last commit and again at rest after a
+# stop, the data's own entropy beside it.
 bytes_noisy() {
-	if "${LOADTEST[@]}" -h 2>&1 | grep -q '^  realistic'; then
-		# TODO(record): wire the realistic-data scenario here against Plumbago and
-		# VictoriaMetrics once its flags are settled.
-		log "  the realistic scenario exists but is not wired into this script yet: no figure"
-	else
-		log "  TODO: no realistic-data scenario in this binary (internal/realdata, 'plumbago loadtest --scenario realistic'): no bytes-per-point figure"
+	if ! "${LOADTEST[@]}" -h 2>&1 | grep -q -- '-store-settle'; then
+		log "  TODO: this binary has no realistic data (--data gauges, --store-settle): no bytes-per-point figure"
+		echo "TODO: bytes per point on noisy data needs the realistic-data scenario (not in this binary); no figure" >"$OUT/bytes-noisy.txt"
+		return 0
 	fi
-	echo "TODO: bytes per point on noisy data needs the realistic-data scenario (not in this binary); no figure" >"$OUT/bytes-noisy.txt"
+	rm -f "$OUT/bytes-noisy.txt"
+	printf '[carbon]\npattern = ^carbon\\.\nretentions = 10s:1d\n\n[noisy]\npattern = .*\nretentions = 10s:12h,1m:7d\n' >"$WORK/schemas-noisy.conf"
+	cp "$WORK/schemas-noisy.conf" "$OUT/conf/"
+	local t d addr extra name
+	for t in victoriametrics plumbago-pebble; do
+		want "$t" || continue
+		d=$WORK/bytes-$t
+		rm -rf "$d"
+		mkdir -p "$d"
+		case $t in
+		victoriametrics)
+			start_vm "$d"
+			addr=127.0.0.1:$P_VM_GRAPHITE
+			extra=(--committed "prom:http://127.0.0.1:$P_VM_HTTP/metrics#vm_rows_added_to_storage_total")
+			;;
+		plumbago-pebble)
+			SCHEMAS=$WORK/schemas-noisy.conf start_plumbago pebble "$d"
+			addr=127.0.0.1:$P_PL_CARBON
+			extra=(--plumbago "http://127.0.0.1:$P_PL_HTTP")
+			;;
+		esac
+		name=bytes-noisy-$t
+		log "  $name: $BYTES_METRICS noisy two-decimal gauges x $BYTES_POINTS points at 10 s"
+		cmd "$name" "${LOADTEST[@]}" --scenario realistic --data gauges --decimals 2 --metrics "$BYTES_METRICS" \
+			--points "$BYTES_POINTS" --step 10s --addr "$addr" --server-pid "$SPID" --server-data-dir "$d" \
+			--store-settle 45s --interval 1s "${extra[@]}" --json "$OUT/$name.json" 2>&1 | tee "$OUT/$name.txt" >&2
+		stop "$SPID"
+		du -sb "$d" | cut -f1 >"$OUT/$name.disk"
+		log "  $t stopped; data at rest $(cat "$OUT/$name.disk") bytes"
+		rm -rf "$d"
+	done
 }
 query_vs() {
 	# The query helper's harness: loadtest/scripts/bench-query-vs-vm.sh (the
