@@ -37,7 +37,9 @@
 #   --dry-run    print the steps and exit
 # env: PLUMBAGO (binary; default built from this checkout), VICTORIA_METRICS
 #      (binary; default the cache below, built with go install if missing),
-#      ETSY_STATSD_DIR, BENCH_PORT_BASE (default 26100), BENCH_CACHE.
+#      ETSY_STATSD_DIR, BENCH_PORT_BASE (default 26100), BENCH_CACHE;
+#      RATES_1_etsy, RATES_1_collectd, RATES_1_plumbago, RATES_20_... replace
+#      the statsd ladders (offered metrics/s, 0 = flat out).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,19 +79,23 @@ want() { # section-or-target: not skipped, and in --only when that is given (tar
 if [ "$MODE" = quick ]; then
 	W1_METRICS=10000 W1_POINTS=20 M1_METRICS=50000 M1_POINTS=20 BYTES_METRICS=1000 BYTES_POINTS=360
 	STATSD_SECS=3
-	RATES_1_etsy="20000" RATES_1_collectd="100000" RATES_1_plumbago="200000 0"
-	RATES_20_etsy="200000" RATES_20_collectd="1000000" RATES_20_plumbago="2000000 0"
+	R1E="20000" R1C="100000" R1P="200000 0"
+	R20E="200000" R20C="1000000" R20P="2000000 0"
 	QUERY_ENV=(SERIES=6000 SEQ=5 CLIENTS=8 DURATION=2s)
 else
 	W1_METRICS=100000 W1_POINTS=100 M1_METRICS=1000000 M1_POINTS=20 BYTES_METRICS=10000 BYTES_POINTS=2160
 	STATSD_SECS=10
 	# Ladders from well below each server's loss-free rate on a quiet box to past it; 0 = flat out.
-	RATES_1_etsy="5000 10000 20000 40000 60000" RATES_1_collectd="25000 50000 100000 200000 300000"
-	RATES_1_plumbago="50000 100000 200000 400000 600000 0"
-	RATES_20_etsy="50000 100000 200000 400000" RATES_20_collectd="250000 500000 1000000 2000000"
-	RATES_20_plumbago="500000 1000000 2000000 4000000 0"
+	R1E="5000 10000 20000 40000 60000" R1C="25000 50000 100000 200000 300000"
+	R1P="50000 100000 200000 400000 600000 0"
+	R20E="50000 100000 200000 400000" R20C="250000 500000 1000000 2000000"
+	R20P="500000 1000000 2000000 4000000 0"
 	QUERY_ENV=(SERIES=100000 SEQ=30 CLIENTS=8 DURATION=10s)
 fi
+
+# The ladders can be replaced from the environment (" " skips a server).
+RATES_1_etsy=${RATES_1_etsy:-$R1E} RATES_1_collectd=${RATES_1_collectd:-$R1C} RATES_1_plumbago=${RATES_1_plumbago:-$R1P}
+RATES_20_etsy=${RATES_20_etsy:-$R20E} RATES_20_collectd=${RATES_20_collectd:-$R20C} RATES_20_plumbago=${RATES_20_plumbago:-$R20P}
 
 # --- steps --------------------------------------------------------------------
 STEPS=()
