@@ -115,7 +115,8 @@ statsd_rows() {
 			   $sd * ($per | tonumber), $sn, (if $sent - $lost > 0 then 1e6 * (.server_cpu_seconds // 0) / ($sent - $lost) else 0 end),
 			   (if .send_seconds > 0 then 100 * .loader_cpu_seconds / .send_seconds else 0 end),
 			   (if .send_seconds > 0 and $sent > 0 then 1e6 * .loader_cpu_seconds / $sent else 0 end),
-			   (($r | tonumber) == 0 or .send_rate < 0.97 * ($r | tonumber))] | @tsv' "$f"
+			   (($r | tonumber) == 0 or .send_rate < 0.97 * ($r | tonumber)),
+			   (if .send_seconds > 0 then ($sent - $lost) / .send_seconds else 0 end)] | @tsv' "$f"
 	done | sort -t$'\t' -k2,2n -k1,1 -k3,3n
 }
 ROWS=$(statsd_rows)
@@ -136,6 +137,12 @@ if [ -n "$ROWS" ]; then
 			[ -n "$pl" ] || plt=$(lowest "$per" plumbago)
 			[ -n "$pr" ] || prt=$(lowest "$per" "$peer")
 			echo "| statsd, $per per datagram: highest rate with < 1% loss, Plumbago vs $peer | $plt$bound | $prt | **$(ratio "$pl" "$pr")**$([ -n "$bound" ] && echo ' (a lower bound)') | see the statsd table |"
+		done
+		most() { awk -F'\t' -v per="$1" -v s="$2" '$1 == s && $2 == per && $14 > b { b = $14 } END { if (b > 0) print b }' <<<"$ROWS"; }
+		pm=$(most "$per" plumbago)
+		for peer in etsy collectd; do
+			em=$(most "$per" "$peer")
+			[ -n "$em" ] && echo "| statsd, $per per datagram: most lines received per second at any rung of the ladder (lines sent minus lost, over the sending time), Plumbago vs $peer | $(rate "$pm") | $(rate "$em") | **$(ratio "$pm" "$em")** | see the statsd table |"
 		done
 		for srv in plumbago etsy collectd; do
 			cpu=$(awk -F'\t' -v per="$per" -v s="$srv" '$1 == s && $2 == per && $10 > 0 { printf "%s%.3f at %s", sep, $10, ($3 == 0 ? "flat out" : $3 "/s"); sep = "; " }' <<<"$ROWS")
@@ -180,9 +187,9 @@ if [ -n "$ROWS" ]; then
 	echo "the flushes. Loader CPU is the loader's own user+system time over its sending time (of one core); the rate is"
 	echo "\"loader-bound\" where the loader sent less than offered (or the run was flat out, offered 0)."
 	echo
-	echo "| server | per datagram | offered/s | sent/s | lines sent | counted | loss | socket drops (lines) | softnet drops | server CPU µs/metric | loader CPU % | loader CPU µs/metric | loader-bound |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-	awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %d | %s | %.3f%% | %d | %d | %.3f | %.0f | %.3f | %s |\n", $1, $2, ($3 == 0 ? "flat out" : $3), $4, $5, ($6 == "" ? "–" : $6), $7, $8, $9, $10, $11, $12, ($13 == "true" ? "**yes**" : "no") }' <<<"$ROWS"
+	echo "| server | per datagram | offered/s | sent/s | lines sent | counted | loss | received/s | socket drops (lines) | softnet drops | server CPU µs/metric | loader CPU % | loader CPU µs/metric | loader-bound |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %d | %s | %.3f%% | %.0f | %d | %d | %.3f | %.0f | %.3f | %s |\n", $1, $2, ($3 == 0 ? "flat out" : $3), $4, $5, ($6 == "" ? "–" : $6), $7, $14, $8, $9, $10, $11, $12, ($13 == "true" ? "**yes**" : "no") }' <<<"$ROWS"
 fi
 
 if [ -f query.md ]; then
