@@ -131,6 +131,7 @@ func Start(t testing.TB, dir string, o Options) *Server {
 	}
 	s.cmd = exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
 	s.cmd.Dir = dir
+	s.cmd.SysProcAttr = dieWithParent()
 	s.cmd.Stdout, s.cmd.Stderr = &lockedWriter{w: s.log}, &lockedWriter{w: s.log}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting clickhouse-server: %v", err)

@@ -40,6 +40,7 @@ func StartZooKeeper(t testing.TB, dir string) *ZooKeeper {
 	z.cmd = exec.Command("/usr/bin/java", "-Xmx256m", "-cp", jar+":/usr/share/java/*", "-Dzookeeper.log.dir="+dir,
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
 	z.cmd.Stdout, z.cmd.Stderr = &lockedWriter{w: z.log}, &lockedWriter{w: z.log}
+	z.cmd.SysProcAttr = dieWithParent()
 	if err := z.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
