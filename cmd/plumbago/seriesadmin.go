@@ -32,7 +32,11 @@ func (s *server) seriesOps() (*seriesops.Ops, error) {
 	if !ok {
 		return nil, fmt.Errorf("the %s backend cannot delete or rename series", s.cfg.Backend)
 	}
-	return &seriesops.Ops{Store: st, Index: s.index, Buffer: s.cache, Changed: s.notifySeriesChanged}, nil
+	ops := &seriesops.Ops{Store: st, Index: s.index, Buffer: s.cache, Changed: s.notifySeriesChanged}
+	if s.limits != nil {
+		ops.Forget = s.limits.lim.Forget
+	}
+	return ops, nil
 }
 
 // onSeriesChanged registers fn to run after series were deleted or renamed

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,59 @@ func TestSeriesLimitsEndToEnd(t *testing.T) {
 	t.Run("churn", func(t *testing.T) { testChurnLoadtestStaysUnderTheCap(t, bin) })
 	t.Run("selfmetrics", func(t *testing.T) { testSelfMetricsCountRefusedCreates(t, bin) })
 	t.Run("updates", func(t *testing.T) { testMaxUpdatesPerSecond(t, bin) })
+	for _, backend := range []string{"pebble", "whisper"} {
+		t.Run("delete-"+backend, func(t *testing.T) { testDeleteGivesBackItsPlace(t, bin, backend) })
+	}
+}
+
+// testDeleteGivesBackItsPlace fills --max-series and a quota, deletes
+// series through /admin/series/delete and sees new series take their
+// place: a deleted series no longer counts under the cap or the quota.
+func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string) {
+	dir := t.TempDir()
+	schemas, quota := filepath.Join(dir, "schemas.conf"), filepath.Join(dir, "quotas.conf")
+	os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h\n"), 0o644)
+	os.WriteFile(quota, []byte("[app]\nmetrics = 1\n"), 0o644)
+	p := startPlumbago(t, bin, "--backend", backend, "--data-dir", dir, "--schemas", schemas,
+		"--max-series", "3", "--quota-file", quota)
+	now := time.Now().Unix()
+	base := now - now%10 - 60
+	has := func(target string, v float64) func() bool {
+		return func() bool {
+			url := fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base-10, base+30)
+			return strings.Contains(readAll(t, url), fmt.Sprintf("[%s, %d]", jsonFloat(v), base))
+		}
+	}
+	metricIs := func(name string, want float64) func() bool {
+		return func() bool { return metricOr0(t, p.http, name) == want }
+	}
+	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("other.x 2 %d", base))
+	waitFor(t, "app.a and other.x", func() bool { return has("app.a", 1)() && has("other.x", 2)() })
+	// The quota is full; then the cap (other.x, other.y, app.a).
+	sendLines(t, p.carbon, fmt.Sprintf("app.b 3 %d", base))
+	waitFor(t, "the quota rejection", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 1))
+	sendLines(t, p.carbon, fmt.Sprintf("other.y 4 %d", base))
+	waitFor(t, "other.y", has("other.y", 4))
+	sendLines(t, p.carbon, fmt.Sprintf("other.z 5 %d", base))
+	waitFor(t, "the cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
+
+	// Deleting app.a frees its place under the quota and the cap.
+	if code, body := postAdmin(t, p.http, "/admin/series/delete", url.Values{"name": {"app.a"}}); code != 200 || !strings.Contains(body, `"app.a"`) {
+		t.Fatalf("delete app.a: %d %s", code, body)
+	}
+	sendLines(t, p.carbon, fmt.Sprintf("app.b 6 %d", base))
+	waitFor(t, "app.b in the freed place", has("app.b", 6))
+	waitFor(t, "app's usage", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 1))
+	// The cap is full again until other.x goes.
+	sendLines(t, p.carbon, fmt.Sprintf("other.z 7 %d", base))
+	waitFor(t, "the second cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 2))
+	if code, body := postAdmin(t, p.http, "/admin/series/delete", url.Values{"name": {"other.x"}}); code != 200 || !strings.Contains(body, `"other.x"`) {
+		t.Fatalf("delete other.x: %d %s", code, body)
+	}
+	sendLines(t, p.carbon, fmt.Sprintf("other.z 8 %d", base))
+	waitFor(t, "other.z in the freed place", has("other.z", 8))
+	waitFor(t, "3 series counted", metricIs("plumbago_series_counted", 3))
+	p.stop(t)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

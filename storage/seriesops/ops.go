@@ -70,6 +70,10 @@ type Ops struct {
 	// Changed is called after series were deleted or renamed (a running
 	// server drops its render cache). Optional.
 	Changed func()
+	// Forget is called with every series deleted (by delete, stale or a
+	// merging rename): a running server gives its place back under
+	// --max-series and the quotas (storage/limits). Optional.
+	Forget func(name string)
 	// MaxSeries bounds the series one request selects (0 = 1,000,000); a
 	// selection over it fails before anything is done.
 	MaxSeries int
@@ -160,6 +164,16 @@ func (o *Ops) take(name string) []storage.Point {
 	return o.Buffer.Take(name)
 }
 
+// forget reports deleted series to Forget.
+func (o *Ops) forget(deleted []string) {
+	if o.Forget == nil {
+		return
+	}
+	for _, n := range deleted {
+		o.Forget(n)
+	}
+}
+
 func (o *Ops) changed() {
 	if o.Changed != nil {
 		o.Changed()
@@ -197,11 +211,12 @@ func (o *Ops) DeleteNames(names []string, dry bool) (DeleteResult, error) {
 		for _, n := range names {
 			o.take(n)
 		}
-		_, freed, err := o.Store.DeleteSeries(names)
+		deleted, freed, err := o.Store.DeleteSeries(names)
 		res.FreedBytes = freed
 		for _, n := range names {
 			o.Index.Delete(n)
 		}
+		o.forget(deleted)
 		return err
 	})
 	o.changed()

@@ -263,7 +263,9 @@ func (o *Ops) renameOne(from, to string) (merged bool, err error) {
 		if err := o.fill(from, to); err != nil {
 			return false, fmt.Errorf("merging %q into %q: %w", from, to, err)
 		}
-		if _, _, err := o.Store.DeleteSeries([]string{from}); err != nil {
+		deleted, _, err := o.Store.DeleteSeries([]string{from})
+		o.forget(deleted)
+		if err != nil {
 			return true, fmt.Errorf("deleting %q after merging it into %q: %w", from, to, err)
 		}
 		merged = true

@@ -116,11 +116,12 @@ func (o *Ops) Prune(sel Selector, since int64, dry bool) (StaleResult, error) {
 				o.take(s.Name)
 			}
 		}
-		_, freed, err := o.Store.DeleteSeries(names)
+		deleted, freed, err := o.Store.DeleteSeries(names)
 		res.FreedBytes = freed
 		for _, n := range names {
 			o.Index.Delete(n)
 		}
+		o.forget(deleted)
 		return err
 	})
 	o.changed()
