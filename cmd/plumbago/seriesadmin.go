@@ -34,7 +34,7 @@ func (s *server) seriesOps() (*seriesops.Ops, error) {
 	}
 	ops := &seriesops.Ops{Store: st, Index: s.index, Buffer: s.cache, Changed: s.notifySeriesChanged}
 	if s.limits != nil {
-		ops.Forget = s.limits.lim.Forget
+		ops.Forget, ops.Count = s.limits.lim.Forget, s.limits.lim.Count
 	}
 	return ops, nil
 }

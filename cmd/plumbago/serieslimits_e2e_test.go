@@ -34,20 +34,28 @@ func TestSeriesLimitsEndToEnd(t *testing.T) {
 	t.Run("selfmetrics", func(t *testing.T) { testSelfMetricsCountRefusedCreates(t, bin) })
 	t.Run("updates", func(t *testing.T) { testMaxUpdatesPerSecond(t, bin) })
 	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run("delete-"+backend, func(t *testing.T) { testDeleteGivesBackItsPlace(t, bin, backend) })
+		// stored: every point is written before a delete; buffered: the
+		// write buffer holds them all (flushed hourly), so the deleted
+		// series exist only there and in the index.
+		t.Run("delete-"+backend, func(t *testing.T) { testDeleteGivesBackItsPlace(t, bin, backend, false) })
+		t.Run("delete-buffered-"+backend, func(t *testing.T) { testDeleteGivesBackItsPlace(t, bin, backend, true) })
 	}
 }
 
 // testDeleteGivesBackItsPlace fills --max-series and a quota, deletes
 // series through /admin/series/delete and sees new series take their
-// place: a deleted series no longer counts under the cap or the quota.
-func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string) {
+// place: a deleted series no longer counts under the cap or the quota,
+// whether it was stored or still only in the write buffer. A rename moves
+// a series' usage to its new namespace.
+func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string, buffered bool) {
 	dir := t.TempDir()
-	schemas, quota := filepath.Join(dir, "schemas.conf"), filepath.Join(dir, "quotas.conf")
-	os.WriteFile(schemas, []byte("[all]\npattern = .*\nretentions = 10s:1h\n"), 0o644)
-	os.WriteFile(quota, []byte("[app]\nmetrics = 1\n"), 0o644)
-	p := startPlumbago(t, bin, "--backend", backend, "--data-dir", dir, "--schemas", schemas,
-		"--max-series", "3", "--quota-file", quota)
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1h\n")
+	quota := writeFile(t, dir, "quotas.conf", "[app]\nmetrics = 1\n")
+	args := []string{"--backend", backend, "--data-dir", filepath.Join(dir, "data"), "--schemas", schemas, "--max-series", "3", "--quota-file", quota}
+	if buffered {
+		args = append(args, "--flush-interval", "1h", "--sync-interval", "1h") // pebble flushes every sync-interval/2
+	}
+	p := startPlumbago(t, bin, args...)
 	now := time.Now().Unix()
 	base := now - now%10 - 60
 	has := func(target string, v float64) func() bool {
@@ -58,6 +66,18 @@ func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string) {
 	}
 	metricIs := func(name string, want float64) func() bool {
 		return func() bool { return metricOr0(t, p.http, name) == want }
+	}
+	// settled waits until the admitted points are where the case wants
+	// them: all written (stored) or none (buffered).
+	settled := func(admitted float64) {
+		t.Helper()
+		if buffered {
+			if got := metricOr0(t, p.http, "plumbago_points_committed_total"); got != 0 {
+				t.Fatalf("%v points committed with an hourly flush; want 0", got)
+			}
+			return
+		}
+		waitFor(t, fmt.Sprintf("%v points committed", admitted), metricIs("plumbago_points_committed_total", admitted))
 	}
 	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("other.x 2 %d", base))
 	waitFor(t, "app.a and other.x", func() bool { return has("app.a", 1)() && has("other.x", 2)() })
@@ -70,21 +90,36 @@ func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string) {
 	waitFor(t, "the cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
 
 	// Deleting app.a frees its place under the quota and the cap.
+	settled(3)
 	if code, body := postAdmin(t, p.http, "/admin/series/delete", url.Values{"name": {"app.a"}}); code != 200 || !strings.Contains(body, `"app.a"`) {
 		t.Fatalf("delete app.a: %d %s", code, body)
 	}
+	waitFor(t, "app's usage 0", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 0))
 	sendLines(t, p.carbon, fmt.Sprintf("app.b 6 %d", base))
 	waitFor(t, "app.b in the freed place", has("app.b", 6))
-	waitFor(t, "app's usage", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 1))
+	waitFor(t, "app's usage 1", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 1))
 	// The cap is full again until other.x goes.
 	sendLines(t, p.carbon, fmt.Sprintf("other.z 7 %d", base))
 	waitFor(t, "the second cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 2))
+	settled(4)
 	if code, body := postAdmin(t, p.http, "/admin/series/delete", url.Values{"name": {"other.x"}}); code != 200 || !strings.Contains(body, `"other.x"`) {
 		t.Fatalf("delete other.x: %d %s", code, body)
 	}
 	sendLines(t, p.carbon, fmt.Sprintf("other.z 8 %d", base))
 	waitFor(t, "other.z in the freed place", has("other.z", 8))
 	waitFor(t, "3 series counted", metricIs("plumbago_series_counted", 3))
+
+	// A rename is an operator's act: other.y → app.c is counted under app
+	// past its quota, and the cap still holds 3 series.
+	settled(5)
+	if code, body := postAdmin(t, p.http, "/admin/series/rename", url.Values{"from": {"other.y"}, "to": {"app.c"}}); code != 200 || !strings.Contains(body, `"app.c"`) {
+		t.Fatalf("rename other.y: %d %s", code, body)
+	}
+	waitFor(t, "app's usage 2 after the rename", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 2))
+	waitFor(t, "app.c", has("app.c", 4))
+	if got := metricOr0(t, p.http, "plumbago_series_counted"); got != 3 {
+		t.Errorf("series counted after the rename = %v; want 3", got)
+	}
 	p.stop(t)
 }
 

@@ -407,6 +407,18 @@ func (l *Limits) Forget(name string) {
 	addUsage(live, sz, -1)
 }
 
+// Count counts a series that exists without being admitted (the new name
+// of a renamed series: an operator's act, never refused) against the cap
+// and its namespaces' quotas.
+func (l *Limits) Count(name string) {
+	rs := l.set.Load()
+	var buf [8]*usage
+	l.mu.Lock()
+	l.series++
+	l.charge(rs, l.matchInto(rs, metricPart(name), buf[:0], true), name)
+	l.mu.Unlock()
+}
+
 // Bind returns the throughput binding of an admitted or existing series,
 // nil when no throughput quota governs it. It allocates only when one does.
 func (l *Limits) Bind(name string) Binding {

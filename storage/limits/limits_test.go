@@ -339,3 +339,44 @@ func TestCountingAdmitsUntilTheStoredSeriesAreKnown(t *testing.T) {
 		t.Fatalf("after counting: %v %v; want the cap", v, why)
 	}
 }
+
+// TestForgetAndCountMoveUsage: a deleted series gives its place back under
+// the cap and its namespace's quota; a renamed one (Forget the old name,
+// Count the new) moves its usage to the new namespace, never refused.
+func TestForgetAndCountMoveUsage(t *testing.T) {
+	l := New(Config{MaxSeries: 3, Rules: mustRules(t, "[app]\nmetrics = 1\n[db]\nmetrics = 1\n"), Walk: walkOf("app.a", "db.a", "other.x"),
+		Logger: slog.New(slog.NewTextHandler(devNull{}, nil))})
+	if v, why := l.AdmitNew("other.y", false); v != Reject || why != MaxSeries {
+		t.Fatalf("other.y: %v %v; want reject max_series", v, why)
+	}
+	l.Forget("app.a")
+	if got := l.Series(); got != 2 {
+		t.Fatalf("series after Forget = %d; want 2", got)
+	}
+	if v, why := l.AdmitNew("app.b", false); v != Admit {
+		t.Fatalf("app.b after app.a was forgotten: %v %v", v, why)
+	}
+	// Rename db.a → app.c: counted even though app is at its quota.
+	l.Forget("db.a")
+	l.Count("app.c")
+	if got := l.Series(); got != 3 {
+		t.Fatalf("series after the rename = %d; want 3", got)
+	}
+	usage := map[string]int64{}
+	for _, u := range l.Usages() {
+		usage[u.Namespace] = u.Series
+	}
+	if usage["app"] != 2 || usage["db"] != 0 {
+		t.Errorf("usage after the rename = %v; want app 2, db 0", usage)
+	}
+	if v, why := l.AdmitNew("db.b", false); v != Reject || why != MaxSeries {
+		t.Errorf("db.b with the cap full: %v %v; want reject max_series", v, why)
+	}
+	// Forgetting more than was counted never goes below zero.
+	for range 5 {
+		l.Forget("db.a")
+	}
+	if got := l.Series(); got != 0 {
+		t.Errorf("series after five more Forgets = %d; want 0", got)
+	}
+}

@@ -70,10 +70,15 @@ type Ops struct {
 	// Changed is called after series were deleted or renamed (a running
 	// server drops its render cache). Optional.
 	Changed func()
-	// Forget is called with every series deleted (by delete, stale or a
-	// merging rename): a running server gives its place back under
-	// --max-series and the quotas (storage/limits). Optional.
+	// Forget is called with every series that leaves the index (delete,
+	// stale, either side of a rename), Count with every name a rename adds
+	// to it: a running server gives a deleted series' place back under
+	// --max-series and the quotas, and moves a renamed one's to its new
+	// namespace (storage/limits). The index is what the limits count: a
+	// series still only in the write buffer is in it, a deferred one (not
+	// yet admitted) is not. Optional.
 	Forget func(name string)
+	Count  func(name string)
 	// MaxSeries bounds the series one request selects (0 = 1,000,000); a
 	// selection over it fails before anything is done.
 	MaxSeries int
@@ -164,12 +169,24 @@ func (o *Ops) take(name string) []storage.Point {
 	return o.Buffer.Take(name)
 }
 
-// forget reports deleted series to Forget.
-func (o *Ops) forget(deleted []string) {
+// indexed lists the names the index holds (before the store removes them
+// from it: the stores keep the index in step with their own deletes).
+func (o *Ops) indexed(names []string) []string {
+	var held []string
+	for _, n := range names {
+		if o.Index.Has(n) {
+			held = append(held, n)
+		}
+	}
+	return held
+}
+
+// forget reports the series that left the index to Forget.
+func (o *Ops) forget(held []string) {
 	if o.Forget == nil {
 		return
 	}
-	for _, n := range deleted {
+	for _, n := range held {
 		o.Forget(n)
 	}
 }
@@ -208,15 +225,16 @@ func (o *Ops) DeleteNames(names []string, dry bool) (DeleteResult, error) {
 		return res, nil
 	}
 	err := o.pause(func() error {
+		held := o.indexed(names)
 		for _, n := range names {
 			o.take(n)
 		}
-		deleted, freed, err := o.Store.DeleteSeries(names)
+		_, freed, err := o.Store.DeleteSeries(names)
 		res.FreedBytes = freed
 		for _, n := range names {
 			o.Index.Delete(n)
 		}
-		o.forget(deleted)
+		o.forget(held)
 		return err
 	})
 	o.changed()

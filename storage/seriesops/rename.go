@@ -246,6 +246,7 @@ func (o *Ops) now() int64 {
 // renameOne moves or merges one series (inside pause) and reports whether
 // it merged.
 func (o *Ops) renameOne(from, to string) (merged bool, err error) {
+	fromHeld, toHeld := o.Index.Has(from), o.Index.Has(to)
 	srcPts := o.take(from)
 	dstPts := o.take(to)
 	_, srcErr := o.Store.SeriesRetentions(from)
@@ -263,9 +264,7 @@ func (o *Ops) renameOne(from, to string) (merged bool, err error) {
 		if err := o.fill(from, to); err != nil {
 			return false, fmt.Errorf("merging %q into %q: %w", from, to, err)
 		}
-		deleted, _, err := o.Store.DeleteSeries([]string{from})
-		o.forget(deleted)
-		if err != nil {
+		if _, _, err := o.Store.DeleteSeries([]string{from}); err != nil {
 			return true, fmt.Errorf("deleting %q after merging it into %q: %w", from, to, err)
 		}
 		merged = true
@@ -284,5 +283,11 @@ func (o *Ops) renameOne(from, to string) (merged bool, err error) {
 	}
 	o.Index.Delete(from)
 	o.Index.Add(to)
+	if fromHeld {
+		o.forget([]string{from})
+	}
+	if !toHeld && o.Count != nil {
+		o.Count(to)
+	}
 	return merged || (dstStored || len(dstPts) > 0), nil
 }

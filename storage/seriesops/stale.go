@@ -116,12 +116,13 @@ func (o *Ops) Prune(sel Selector, since int64, dry bool) (StaleResult, error) {
 				o.take(s.Name)
 			}
 		}
-		deleted, freed, err := o.Store.DeleteSeries(names)
+		held := o.indexed(names)
+		_, freed, err := o.Store.DeleteSeries(names)
 		res.FreedBytes = freed
 		for _, n := range names {
 			o.Index.Delete(n)
 		}
-		o.forget(deleted)
+		o.forget(held)
 		return err
 	})
 	o.changed()
