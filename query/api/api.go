@@ -164,8 +164,8 @@ func (a *API) fail(ctx *fasthttp.RequestCtx, err error) {
 	case errors.Is(err, query.ErrLimit):
 		ctx.Error(err.Error(), fasthttp.StatusBadRequest)
 	case errors.Is(err, query.ErrBusy):
-		ctx.Response.Header.Set("Retry-After", "1")
 		ctx.Error(err.Error(), fasthttp.StatusServiceUnavailable)
+		ctx.Response.Header.Set("Retry-After", "1") // after Error, which resets the headers
 	case errors.Is(err, context.DeadlineExceeded):
 		ctx.Error("query timed out: "+err.Error(), fasthttp.StatusServiceUnavailable)
 	default:
