@@ -26,6 +26,7 @@ import (
 	"github.com/plumbago/plumbago/ingest/line"
 	"github.com/plumbago/plumbago/ingest/pipeline"
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
+	"github.com/plumbago/plumbago/internal/memrelease"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
 	"github.com/plumbago/plumbago/storage/index"
@@ -59,6 +60,7 @@ type server struct {
 	httpAccept *accept.Listener
 	writer     writerHealth
 	limits     *seriesLimits
+	memory     *memrelease.Releaser // gives a spike's memory back (internal/memrelease)
 	stopWatch  context.CancelFunc
 	ready      atomic.Bool // started; /readyz
 	stopping   atomic.Bool // shutting down; /readyz
@@ -324,6 +326,8 @@ func (s *server) openStorage() error {
 	var watchCtx context.Context
 	watchCtx, s.stopWatch = context.WithCancel(context.Background())
 	go s.limits.watch(watchCtx, s.store, cfg.QuotaReloadInterval.Duration)
+	s.memory = memrelease.New(memrelease.Config{Logger: log})
+	go s.memory.Run(watchCtx)
 	keepBuffered(s)
 	if err := loadRegisteredTags(s); err != nil {
 		s.cache.Close()
@@ -495,6 +499,9 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
+	if s.memory != nil {
+		p.counter("plumbago_memory_releases_total", "Times the memory of a spike was collected and returned to the OS (no GC cycle for 5 s while the heap held over half again what the last cycle found live).", s.memory.Released())
+	}
 	p.gauge("plumbago_goroutines", "Goroutines.", float64(runtime.NumGoroutine()))
 	if rss, ok := selfmetrics.ResidentBytes(); ok {
 		p.gauge("plumbago_resident_memory_bytes", "Resident set size.", float64(rss))

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/ingest/ingesttest"
+)
+
+// rssSampler records a process's RSS every 20 ms until stopped.
+type rssSampler struct {
+	mu   sync.Mutex
+	peak int64
+	last int64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func sampleRSS(t *testing.T, pid int) *rssSampler {
+	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for {
+			rss := vmRSS(t, pid)
+			s.mu.Lock()
+			s.peak, s.last = max(s.peak, rss), rss
+			s.mu.Unlock()
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) end() int64 {
+	close(s.stop)
+	<-s.done
+	return s.peak
+}
+
+// statsdTimerFlood sends perKey samples of each of keys timers over TCP
+// (none lost), values 0..999 repeated.
+func statsdTimerFlood(t *testing.T, addr, prefix string, keys, perKey int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, keys)
+	for k := 0; k < keys; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			var chunk []byte
+			for v := 0; v < 1000; v++ {
+				chunk = fmt.Appendf(chunk, "%s.t%d:%d|ms\n", prefix, k, v)
+			}
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			buf := bytes.Repeat(chunk, 100)
+			for sent := 0; sent < perKey; sent += 100_000 {
+				if _, err := c.Write(buf); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// rssParts is the anonymous and file-backed parts of the RSS, for logs.
+func rssParts(t *testing.T, pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "RssAnon:") || strings.HasPrefix(line, "RssFile:") {
+			parts = append(parts, strings.Join(strings.Fields(line), " "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestMemoryReturnsAfterSpike (issue #16 item 4), both backends: the
+// binary under a 512 MiB memory budget, light steady traffic; its steady
+// RSS is measured; then a spike (a statsd timer flood, expensive renders
+// of 10-day series, a burst of points for the existing series); the peak
+// must stay under the budget and, once the spike is over, the RSS must
+// come back to within 1.5 × steady + 24 MiB within 60 s.
+func TestMemoryReturnsAfterSpike(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"pebble", "whisper"} {
+		t.Run(backend, func(t *testing.T) { testMemoryReturns(t, bin, backend) })
+	}
+}
+
+func testMemoryReturns(t *testing.T, bin, backend string) {
+	saddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	_, config := statsdFiles(t, "")
+	dir := t.TempDir()
+	schemas := writeFile(t, dir, "schemas.conf", "[big]\npattern = ^big\\.\nretentions = 1s:10d\n\n[all]\npattern = .*\nretentions = 1s:1h\n")
+	p := startPlumbago(t, bin, "--backend", backend, "--data-dir", filepath.Join(dir, "data"), "--statsd-addr", saddr,
+		"--schemas", schemas, "--config", config, "--memory-budget", "512MiB")
+	pid := p.cmd.Process.Pid
+	now := time.Now().Unix()
+	var lines []string
+	for i := 0; i < 100; i++ {
+		lines = append(lines, fmt.Sprintf("steady.s%03d %d %d", i, i, now-10))
+	}
+	lines = append(lines, fmt.Sprintf("big.a 1 %d", now-10), fmt.Sprintf("big.b 2 %d", now-10))
+	sendLines(t, p.carbon, lines...)
+	statsdTimerFlood(t, saddr, "steady", 2, 1000)
+	waitMetric(t, p, "plumbago_points_committed_total", 102)
+	// Steady: a few seconds of light traffic.
+	var steady int64
+	for i := 0; i < 10; i++ {
+		sendLines(t, p.carbon, fmt.Sprintf("steady.s000 %d %d", i, time.Now().Unix()))
+		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
+		steady = max(steady, vmRSS(t, pid))
+	}
+	steadyParts := rssParts(t, pid)
+	s := sampleRSS(t, pid)
+	var wg sync.WaitGroup
+	wg.Add(5)
+	go func() { defer wg.Done(); statsdTimerFlood(t, saddr, "flood", 4, 4_000_000) }()
+	for r := 0; r < 3; r++ {
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 4; i++ {
+				a := renderGet(t, p.http, "target=big.a&target=big.b&from=-10d")
+				if a.code != 200 {
+					t.Errorf("render: %d %q", a.code, a.body)
+				}
+			}
+		}()
+	}
+	go func() {
+		defer wg.Done()
+		c, err := net.Dial("tcp", p.carbon)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		var b []byte
+		for i := 0; i < 1000; i++ {
+			for k := 0; k < 100; k++ {
+				b = fmt.Appendf(b, "steady.s%03d %d %d\n", k, i, now-1000+int64(i))
+			}
+		}
+		if _, err := c.Write(b); err != nil {
+			t.Error(err)
+		}
+	}()
+	wg.Wait()
+	waitMetric(t, p, "plumbago_statsd_metrics_total", 4*4_000_000+2*1000)
+	peak := s.end()
+	bound := steady*3/2 + 24<<20
+	t.Logf("%s: steady %.1f MiB (%s), peak %.1f MiB, bound for the return %.1f MiB", backend,
+		float64(steady)/(1<<20), steadyParts, float64(peak)/(1<<20), float64(bound)/(1<<20))
+	if peak > 512<<20 {
+		t.Errorf("peak RSS %.1f MiB; want under the 512 MiB --memory-budget", float64(peak)/(1<<20))
+	}
+	if peak <= bound {
+		t.Fatalf("peak RSS %.1f MiB is within the bound for the return (%.1f MiB): the spike proves nothing", float64(peak)/(1<<20), float64(bound)/(1<<20))
+	}
+	start := time.Now()
+	deadline := start.Add(60 * time.Second)
+	for vmRSS(t, pid) > bound {
+		if time.Now().After(deadline) {
+			t.Fatalf("RSS %.1f MiB 60 s after the spike (%s; Go heap in use %.1f MiB, %v forced releases); want back under %.1f MiB (1.5 × steady + 24 MiB)",
+				float64(vmRSS(t, pid))/(1<<20), rssParts(t, pid), p.metric(t, "plumbago_go_heap_bytes")/(1<<20),
+				p.metric(t, "plumbago_memory_releases_total"), float64(bound)/(1<<20))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("%s: RSS back to %.1f MiB (%s) %v after the spike; %v forced releases", backend, float64(vmRSS(t, pid))/(1<<20),
+		rssParts(t, pid), time.Since(start).Round(100*time.Millisecond), p.metric(t, "plumbago_memory_releases_total"))
+	p.stop(t)
+}

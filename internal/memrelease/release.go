@@ -1,0 +1,161 @@
+package memrelease
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultEvery  = 5 * time.Second
+	DefaultMinGap = 30 * time.Second
+	DefaultFloor  = 32 << 20
+)
+
+// Config tunes a Releaser; zero fields take the defaults.
+type Config struct {
+	// Every is how often the heap is looked at (a read of runtime/metrics).
+	Every time.Duration
+	// MinGap is the least time between two forced releases.
+	MinGap time.Duration
+	// Floor is the least surplus, in bytes, worth a forced release: the
+	// heap must hold more than the last cycle's live bytes plus
+	// max(Floor, live/2). Below it the runtime's own pacing is left alone.
+	Floor  uint64
+	Logger *slog.Logger
+}
+
+// Heap is what a check reads from runtime/metrics, in bytes.
+type Heap struct {
+	Cycles   uint64 // completed GC cycles
+	Live     uint64 // heap the last cycle marked live (/gc/heap/live)
+	Retained uint64 // heap memory not returned to the OS: objects, unused and free spans
+	Free     uint64 // of which free spans (no object) the scavenger has not returned yet
+	// Baseline is the least Live of the last baselineChecks checks: the
+	// heap the server needed before the spike (the last cycle, run during
+	// the spike, saw the spike's data live).
+	Baseline uint64
+}
+
+// baselineChecks is how many checks Baseline looks back: 2 minutes at the
+// default interval, so a lasting growth (new series) becomes the baseline
+// within 2 minutes, and forced releases stop.
+const baselineChecks = 24
+
+// Releaser runs the checks; Released counts the forced releases.
+type Releaser struct {
+	cfg        Config
+	samples    []metrics.Sample
+	lastCycles uint64
+	lastForced time.Time
+	lives      [baselineChecks]uint64 // Live at the last checks, a ring
+	next       int
+	released   atomic.Uint64
+}
+
+// New returns a Releaser with cfg's zero fields defaulted.
+func New(cfg Config) *Releaser {
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
+	}
+	if cfg.MinGap <= 0 {
+		cfg.MinGap = DefaultMinGap
+	}
+	if cfg.Floor == 0 {
+		cfg.Floor = DefaultFloor
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Releaser{cfg: cfg, samples: []metrics.Sample{
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+	}}
+}
+
+// Released returns how many forced releases ran.
+func (r *Releaser) Released() uint64 { return r.released.Load() }
+
+// Run checks every cfg.Every until ctx ends.
+func (r *Releaser) Run(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Every)
+	defer t.Stop()
+	r.lastCycles = r.read().Cycles
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.check(now)
+		}
+	}
+}
+
+func (r *Releaser) read() Heap {
+	metrics.Read(r.samples)
+	u := func(i int) uint64 {
+		if r.samples[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return r.samples[i].Value.Uint64()
+	}
+	return Heap{Cycles: u(0), Live: u(1), Retained: u(2) + u(3) + u(4), Free: u(4)}
+}
+
+// check looks at the heap once and releases when Due says so.
+func (r *Releaser) check(now time.Time) {
+	h := r.read()
+	h.Baseline = r.baseline(h.Live)
+	quiet := h.Cycles == r.lastCycles
+	r.lastCycles = h.Cycles
+	if !Due(h, quiet, now.Sub(r.lastForced), r.cfg) {
+		return
+	}
+	debug.FreeOSMemory()
+	after := r.read()
+	r.lastCycles, r.lastForced = after.Cycles, now
+	r.lives[(r.next+baselineChecks-1)%baselineChecks] = after.Live
+	r.released.Add(1)
+	r.cfg.Logger.Info("returned the memory of a spike to the OS", "heap_retained_before", h.Retained,
+		"live_at_last_gc_before", h.Live, "heap_retained_after", after.Retained, "live_after", after.Live)
+}
+
+// baseline records live and returns the least of the recorded ones (the
+// zeros of checks not yet made do not count).
+func (r *Releaser) baseline(live uint64) uint64 {
+	r.lives[r.next] = live
+	r.next = (r.next + 1) % baselineChecks
+	least := live
+	for _, l := range r.lives {
+		if l != 0 {
+			least = min(least, l)
+		}
+	}
+	return least
+}
+
+// Due reports whether a forced release is worth it: the last one is at
+// least MinGap ago and either the free spans the scavenger has yet to
+// return exceed max(Floor, Live/2) (a cycle ran after the spike, but the
+// background scavenger returns its pages only slowly), or no GC cycle
+// completed since the previous check (quiet: the runtime will not collect
+// soon by itself) while the heap retains more than Baseline +
+// max(Floor, Baseline/2) (the garbage of the spike, uncollected: the
+// runtime waits for the heap to double what the last cycle, run during the
+// spike, found live).
+func Due(h Heap, quiet bool, sinceForced time.Duration, cfg Config) bool {
+	if sinceForced < cfg.MinGap {
+		return false
+	}
+	if h.Free > max(cfg.Floor, h.Live/2) {
+		return true
+	}
+	return quiet && h.Retained > h.Baseline+max(cfg.Floor, h.Baseline/2)
+}
