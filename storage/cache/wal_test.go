@@ -31,7 +31,16 @@ func TestWALReplayAfterCrash(t *testing.T) {
 	for c.ingested.Load() < 2000 {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond) // several sync intervals
+	// The sync loop (every 10 ms) writes the log's buffers out: wait
+	// until the segments on disk hold every point, as a crash would find
+	// them.
+	deadline := time.Now().Add(30 * time.Second)
+	for logged := pointsOnDisk(t, dir); logged < 2000; logged = pointsOnDisk(t, dir) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2000 points in the log's segments after 30 s", logged)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if len(rec.points) != 0 {
 		t.Fatal("points reached the store; the test needs them only in the buffer")
 	}
@@ -67,6 +76,27 @@ func TestWALReplayAfterCrash(t *testing.T) {
 	if len(left) != 0 {
 		t.Fatalf("segments left after a clean close: %v", left)
 	}
+}
+
+// pointsOnDisk counts the points the segments in dir hold now (a record
+// not yet complete on disk ends its segment's count).
+func pointsOnDisk(t *testing.T, dir string) int {
+	t.Helper()
+	segs, err := listSegments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, sg := range segs {
+		f, err := os.Open(filepath.Join(dir, sg.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := readSegment(f, func([]byte, int64, float64) {})
+		f.Close()
+		total += n
+	}
+	return total
 }
 
 // TestWALSegmentsDroppedAfterWrite checks the log does not grow while the
