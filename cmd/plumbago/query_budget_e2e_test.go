@@ -17,7 +17,7 @@ import (
 // its archives before anything is fetched) against a 56 MiB budget that
 // holds one of them at a time:
 //
-//   - queue: a render holding part of the budget (a slow movingAverage,
+//   - queue: a render holding part of the budget (a slow movingMedian,
 //     seconds of work) and three such renders sent at once behind it: all
 //     three wait, none is refused (query-queue-wait 60 s), each answers its
 //     exact points, and the budget is all given back;
@@ -102,9 +102,10 @@ func testQueryBudgetQueue(t *testing.T, bin, backend string) {
 	p, ts := budgetServer(t, bin, backend, "--query-queue-wait", "60s", "--render-timeout", "60s")
 	pid := p.cmd.Process.Pid
 	// The holder: 40,000 points estimated, 80,000 more charged when
-	// movingAverage reads its window; 40,000 × 40,000 window steps of work.
+	// movingMedian reads its window; 40,000 × 40,000 window steps of work
+	// (movingMedian walks each point's window: not the sum path others speed up).
 	const holderBytes = 120_000 * 64
-	holder := renderAsync(t, p.http, "target=movingAverage(q.a,40000)&from=-40000s")
+	holder := renderAsync(t, p.http, "target=movingMedian(q.a,40000)&from=-40000s")
 	waitFor(t, "the holder's whole reservation", func() bool {
 		return p.metric(t, "plumbago_query_memory_reserved_bytes") >= holderBytes
 	})
@@ -162,7 +163,7 @@ func testQueryBudgetRefusalAndTimeout(t *testing.T, bin, backend string) {
 	// 300,000 points estimated and 600,000 charged (900,000 of the 917,504
 	// the budget holds); 300,000 × 300,000 window steps of work: minutes.
 	const slowBytes = 900_000 * 64
-	slow := renderAsync(t, p.http, "target=movingAverage(q.a,300000)&from=-300000s")
+	slow := renderAsync(t, p.http, "target=movingMedian(q.a,300000)&from=-300000s")
 	waitFor(t, "the slow render's whole reservation", func() bool {
 		return p.metric(t, "plumbago_query_memory_reserved_bytes") >= slowBytes
 	})
