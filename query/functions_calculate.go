@@ -107,29 +107,10 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 	if !ok {
 		return nil, inputErrorf("Unsupported aggregation function: %s", fn)
 	}
-	var preview int64
 	isInterval := window.Kind == ValString
-	switch window.Kind {
-	case ValString:
-		sec, err := intervalSeconds(window.Str)
-		if err != nil {
-			return nil, err
-		}
-		preview = max(sec, -sec)
-	case ValNumber:
-		if math.IsInf(window.Num, 0) || math.Abs(window.Num) > 1e9 {
-			return nil, inputErrorf("invalid windowSize %s", window.PyStr())
-		}
-		var maxStep int64
-		for _, s := range list {
-			maxStep = max(maxStep, s.Step)
-		}
-		preview = maxStep * int64(window.Num)
-	default:
-		return nil, inputErrorf("invalid windowSize %s", window.PyStr())
-	}
-	if preview < 0 {
-		return nil, inputErrorf("invalid windowSize %s", window.PyStr())
+	preview, err := movingPreview(list, window)
+	if err != nil {
+		return nil, err
 	}
 	long, err := e.EvalRange(a.Value(0).Node, e.From-preview, e.Until)
 	if err != nil {
@@ -204,6 +185,36 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 		out = append(out, ns)
 	}
 	return out, nil
+}
+
+// movingPreview is how many seconds before 'from' movingWindow evaluates
+// its series again: the interval's length, or the window's point count
+// times the largest step of the list.
+func movingPreview(list []*Series, window Value) (int64, error) {
+	var preview int64
+	switch window.Kind {
+	case ValString:
+		sec, err := intervalSeconds(window.Str)
+		if err != nil {
+			return 0, err
+		}
+		preview = max(sec, -sec)
+	case ValNumber:
+		if math.IsInf(window.Num, 0) || math.Abs(window.Num) > 1e9 {
+			return 0, inputErrorf("invalid windowSize %s", window.PyStr())
+		}
+		var maxStep int64
+		for _, s := range list {
+			maxStep = max(maxStep, s.Step)
+		}
+		preview = maxStep * int64(window.Num)
+	default:
+		return 0, inputErrorf("invalid windowSize %s", window.PyStr())
+	}
+	if preview < 0 {
+		return 0, inputErrorf("invalid windowSize %s", window.PyStr())
+	}
+	return preview, nil
 }
 
 func fnNPercentile(e *Env, a *Args) ([]*Series, error) {
