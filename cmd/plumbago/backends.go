@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/plumbago/plumbago/storage"
@@ -50,6 +51,9 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			CacheSize:    plan.PebbleCacheBytes,
 			MemTableSize: int(plan.PebbleMemTableBytes),
 			IdleFlush:    pebbleIdleFlush(cfg),
+			// A burst is over: give the memory it took back to the OS now
+			// rather than over the next minutes (the Go scavenger's pace).
+			OnIdleFlush: debug.FreeOSMemory,
 			// The WAL is reserved on disk as it grows, not 1.1 memtables at once.
 			WALPreallocateBytes: plan.PebbleWALPreallocBytes,
 			MinFreeBytes:        minFreeDisk(plan),

@@ -12,8 +12,10 @@
 #   env: PLUMBAGO  plumbago binary (default: built from this checkout)
 #        VM        victoria-metrics binary (default /work/tools/victoria-metrics)
 #        RUNS      workloads (default "w1 1mx20")
-#        IDLE      seconds to wait after the load before the idle RSS (default 60)
+#        IDLE      seconds to wait after the load before the idle RSS (default 90:
+#                  Plumbago flushes pebble's memtable and frees memory after 30 s idle)
 #        EXTRA     extra flags for plumbago serve
+#        SERVERS   which servers (default "vm plumbago")
 set -euo pipefail
 
 OUT=${1:?usage: vm-compare.sh OUTDIR}
@@ -23,7 +25,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/plumbago-vm.XXXXXX)
 VM=${VM:-/work/tools/victoria-metrics}
 RUNS=${RUNS:-"w1 1mx20"}
-IDLE=${IDLE:-60}
+IDLE=${IDLE:-90}
+SERVERS=${SERVERS:-"vm plumbago"}
 EXTRA=${EXTRA:-}
 if [ -z "${PLUMBAGO:-}" ]; then
 	PLUMBAGO=$WORK/plumbago
@@ -50,6 +53,8 @@ wait_port() { # host port
 	return 1
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 
 args_of() { # run -> loadtest flags
@@ -61,35 +66,40 @@ args_of() { # run -> loadtest flags
 
 for run in $RUNS; do
 	# VictoriaMetrics.
+	if has vm; then
 	rm -rf "$WORK/vm"
-	"$VM" -storageDataPath "$WORK/vm" -httpListenAddr 127.0.0.1:42428 -graphiteListenAddr 127.0.0.1:42403 \
+	H=$(freeport) G=$(freeport)
+	"$VM" -storageDataPath "$WORK/vm" -httpListenAddr "127.0.0.1:$H" -graphiteListenAddr "127.0.0.1:$G" \
 		-retentionPeriod 2d -loggerLevel ERROR >"$OUT/vm-$run.log" 2>&1 &
 	VPID=$!
-	wait_port 127.0.0.1 42428
-	wait_port 127.0.0.1 42403
+	wait_port 127.0.0.1 "$H"
+	wait_port 127.0.0.1 "$G"
 	# shellcheck disable=SC2046
-	"$PLUMBAGO" loadtest $(args_of "$run") --addr 127.0.0.1:42403 \
-		--committed "prom:http://127.0.0.1:42428/metrics#vm_rows_added_to_storage_total" \
+	"$PLUMBAGO" loadtest $(args_of "$run") --addr "127.0.0.1:$G" \
+		--committed "prom:http://127.0.0.1:$H/metrics#vm_rows_added_to_storage_total" \
 		--server-pid "$VPID" --settle 30s --quiet --json "$OUT/$run-vm.json" | tee "$OUT/$run-vm.txt"
 	sleep "$IDLE"
 	echo "rss after ${IDLE}s idle: $(rss "$VPID") bytes" | tee -a "$OUT/$run-vm.txt"
 	stop "$VPID"
+	fi
+	has plumbago || continue
 
 	# Plumbago, pebble.
 	rm -rf "$WORK/data"
 	# shellcheck disable=SC2086
-	"$PLUMBAGO" serve --backend pebble --data-dir "$WORK/data" --carbon-addr 127.0.0.1:42103 --carbon-udp-addr off \
+	C=$(freeport) H=$(freeport)
+	"$PLUMBAGO" serve --backend pebble --data-dir "$WORK/data" --carbon-addr "127.0.0.1:$C" --carbon-udp-addr off \
 		--pickle-addr "" --statsd-addr "" --statsd-admin-addr "" --carbonlink-addr "" --protobuf-addr "" \
-		--http-addr 127.0.0.1:42180 --schemas "$WORK/schemas.conf" --aggregation "$WORK/aggregation.conf" \
+		--http-addr "127.0.0.1:$H" --schemas "$WORK/schemas.conf" --aggregation "$WORK/aggregation.conf" \
 		$EXTRA >"$OUT/plumbago-$run.log" 2>&1 &
 	SPID=$!
-	wait_port 127.0.0.1 42180
+	wait_port 127.0.0.1 "$H"
 	# shellcheck disable=SC2046
-	"$PLUMBAGO" loadtest $(args_of "$run") --addr 127.0.0.1:42103 --plumbago http://127.0.0.1:42180 \
+	"$PLUMBAGO" loadtest $(args_of "$run") --addr "127.0.0.1:$C" --plumbago "http://127.0.0.1:$H" \
 		--server-pid "$SPID" --settle 30s --quiet --json "$OUT/$run-plumbago.json" | tee "$OUT/$run-plumbago.txt"
 	sleep "$IDLE"
 	echo "rss after ${IDLE}s idle: $(rss "$SPID") bytes" | tee -a "$OUT/$run-plumbago.txt"
-	curl -s http://127.0.0.1:42180/metrics | grep -E '^plumbago_(pebble_(l0|compaction|wal|memtable|idle)|go_heap|resident)' >"$OUT/$run-plumbago-metrics.txt" || true
+	curl -s "http://127.0.0.1:$H/metrics" | grep -E '^plumbago_(pebble_(l0|compaction|wal|memtable|idle)|go_heap|resident)' >"$OUT/$run-plumbago-metrics.txt" || true
 	stop "$SPID"
 done
 rm -rf "$WORK"

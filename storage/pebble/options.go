@@ -44,6 +44,9 @@ type Options struct {
 	// (see docs/pebble.md, Compaction). The default is 30s; negative
 	// never flushes on idleness (pebble flushes a memtable when full).
 	IdleFlush time.Duration
+	// OnIdleFlush, when set, is called after each idle flush: the moment
+	// a burst is over (the server returns freed memory to the OS then).
+	OnIdleFlush func()
 	// RetentionInterval is how often data older than each archive's
 	// retention is range-deleted. The default is 1m.
 	RetentionInterval time.Duration

@@ -47,5 +47,8 @@ func (s *Store) idleFlushLoop() {
 		}
 		flushed = n
 		s.stats.idleFlushes.Add(1)
+		if s.opts.OnIdleFlush != nil {
+			s.opts.OnIdleFlush()
+		}
 	}
 }

@@ -3,6 +3,7 @@ package pebble
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,8 @@ func TestSettlesAfterBulkLoad(t *testing.T) {
 	opts.Now = func() int64 { return now }
 	opts.MemTableSize = 1 << 20
 	opts.IdleFlush = time.Second
+	var onIdle atomic.Int64
+	opts.OnIdleFlush = func() { onIdle.Add(1) }
 	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +93,9 @@ func TestSettlesAfterBulkLoad(t *testing.T) {
 	}
 	t.Logf("settled: %d flushes (%d idle), %d compactions, read amplification %d, WAL %d obsolete files, %d B on disk",
 		st.Flushes, st.IdleFlushes, st.Compactions, st.ReadAmp, st.WALObsoleteFiles, st.WALDiskBytes)
+	if n := onIdle.Load(); n != st.IdleFlushes {
+		t.Errorf("OnIdleFlush called %d times for %d idle flushes", n, st.IdleFlushes)
+	}
 	if st.Compactions <= loaded.Compactions {
 		t.Errorf("no compaction ran while idle (%d before, %d after)", loaded.Compactions, st.Compactions)
 	}
