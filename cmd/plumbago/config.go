@@ -46,6 +46,7 @@ type Config struct {
 	StatsdAdminAddr        string   `toml:"statsd-admin-addr"`
 	CarbonlinkAddr         string   `toml:"carbonlink-addr"`
 	HTTPAddr               string   `toml:"http-addr"`
+	PprofAddr              string   `toml:"pprof-addr"`
 	HTTPAuthFile           string   `toml:"http-auth-file"`
 	// HTTPAuthFailuresPerMinute bounds each client's failed logins.
 	HTTPAuthFailuresPerMinute int `toml:"http-auth-failures-per-minute"`
@@ -286,6 +287,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.StringVar(&c.StatsdAdminAddr, "statsd-admin-addr", c.StatsdAdminAddr, "statsd admin console address, TCP (empty = off)")
 	fs.StringVar(&c.CarbonlinkAddr, "carbonlink-addr", c.CarbonlinkAddr, "carbonlink cache-query address, TCP (empty = off)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "Graphite API for Grafana, /metrics and /healthz")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiles (/debug/pprof/: heap, CPU, goroutines) on this address, e.g. 127.0.0.1:6060; keep it on loopback (empty = off)")
 	fs.Var(&c.RenderCache, "render-cache", "memory bound of the render-result cache honouring cacheTimeout/noCache (0 = 64MiB; -1 = off)")
 	fs.StringVar(&c.HTTPAuthFile, "http-auth-file", c.HTTPAuthFile, "htpasswd file enabling basic auth on the HTTP API (every format nginx reads: bcrypt, apr1, $1$/$5$/$6$, DES crypt, {SHA}, {SSHA}, {PLAIN})")
 	fs.StringVar(&c.HTTPAllowedOrigins, "http-allowed-origins", c.HTTPAllowedOrigins, "comma-separated host[:port] origins (or *) allowed cross-origin requests with credentials, as graphite-api's allowed_origins")

@@ -625,6 +625,13 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PprofAddr != "" {
+		stop, err := startPprof(cfg.PprofAddr, s.log)
+		if err != nil {
+			return errors.Join(err, s.shutdown())
+		}
+		defer stop()
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	got := <-sig
