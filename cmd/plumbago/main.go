@@ -50,6 +50,9 @@ func commands() []command {
 		{"checkpoint", "write a consistent copy of a stopped server's pebble store (--data-dir D --dest DIR); a running server: POST /admin/checkpoint", func(a []string, out, _ io.Writer) error {
 			return runCheckpoint(a, out)
 		}},
+		{"reencode", "rewrite the blocks of a stopped pebble store written by an older release in today's smaller block format (--data-dir D)", func(a []string, out, _ io.Writer) error {
+			return runReencode(a, out)
+		}},
 		{"resize", "re-shape the series of a stopped whisper tree whose schema or aggregation changed, as whisper-resize does (--data-dir D [--schemas F] [--aggregation F] [--dry-run])", func(a []string, out, _ io.Writer) error {
 			return runResize(a, out)
 		}},

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +71,53 @@ func TestImportAndCheckpointCommands(t *testing.T) {
 	defer s.Close()
 	if nodes, _ := s.Find("a.*"); len(nodes) != 2 || nodes[0].Path != "a.b" || nodes[1].Path != "a.c" {
 		t.Errorf("checkpoint of the imported store: find a.* = %v", nodes)
+	}
+}
+
+// TestReencodeCommand runs `plumbago reencode` (the built binary) on a copy
+// of the store storage/pebble/testdata/formatv0, written by the block
+// format before scaled blocks: it rewrites the old blocks and compacts (at
+// least halving the sstables), and a second run has nothing to do. The
+// values themselves are compared in storage/pebble's
+// TestFormatV0StoreReads.
+func TestReencodeCommand(t *testing.T) {
+	bin := buildBinary(t)
+	data := t.TempDir()
+	dst := filepath.Join(data, "pebble")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join("..", "..", "storage", "pebble", "testdata", "formatv0")
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	re := regexp.MustCompile(`^re-encoded (\d+) blocks of .*/pebble: sstables (\d+) bytes before, (\d+) after\n$`)
+	out, err := exec.Command(bin, "reencode", "--data-dir", data).CombinedOutput()
+	m := re.FindStringSubmatch(string(out))
+	if err != nil || m == nil {
+		t.Fatalf("reencode: %v\n%s", err, out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	before, _ := strconv.Atoi(m[2])
+	after, _ := strconv.Atoi(m[3])
+	if n != 113 || before != 226247 || after*2 > before {
+		t.Errorf("reencode: %s; want 113 blocks rewritten, 226247 bytes before, at most half after", out)
+	}
+	out, err = exec.Command(bin, "reencode", "--data-dir", data).CombinedOutput()
+	if m := re.FindStringSubmatch(string(out)); err != nil || m == nil || m[1] != "0" || m[2] != m[3] {
+		t.Errorf("second reencode: %v %s; want 0 blocks and the same size", err, out)
+	}
+	if out, err := exec.Command(bin, "reencode", "--data-dir", t.TempDir()).CombinedOutput(); err == nil || !strings.Contains(string(out), "no store at") {
+		t.Errorf("reencode of an empty data dir: %v %s; want a 'no store at' error", err, out)
 	}
 }

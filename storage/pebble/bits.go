@@ -1,6 +1,9 @@
 package pebble
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 var errShortBits = errors.New("bit stream truncated")
 
@@ -64,6 +67,14 @@ func (r *bitReader) read(n uint) uint64 {
 		r.err = errShortBits
 		return 0
 	}
+	if i := r.pos >> 3; n <= 56 && i+8 <= uint(len(r.b)) {
+		// One load: the 8 bytes from the current one hold the n bits
+		// (offset <= 7, so offset + n <= 63).
+		w := binary.BigEndian.Uint64(r.b[i:])
+		v := (w << (r.pos & 7)) >> (64 - n)
+		r.pos += n
+		return v
+	}
 	var v uint64
 	for n > 0 {
 		byteIdx := r.pos >> 3
@@ -82,3 +93,23 @@ func (r *bitReader) read(n uint) uint64 {
 }
 
 func (r *bitReader) readBit() bool { return r.read(1) == 1 }
+
+// peek returns the next n bits (n <= 56) without consuming them, padded
+// with zeros past the end of the stream.
+func (r *bitReader) peek(n uint) uint64 {
+	i := r.pos >> 3
+	if i+8 <= uint(len(r.b)) {
+		return (binary.BigEndian.Uint64(r.b[i:]) << (r.pos & 7)) >> (64 - n)
+	}
+	var w uint64
+	for j := uint(0); j < 8; j++ {
+		w <<= 8
+		if i+j < uint(len(r.b)) {
+			w |= uint64(r.b[i+j])
+		}
+	}
+	return (w << (r.pos & 7)) >> (64 - n)
+}
+
+// left returns the number of unread bits.
+func (r *bitReader) left() uint { return uint(len(r.b))*8 - r.pos }

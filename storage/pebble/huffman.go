@@ -41,7 +41,12 @@ type huffCode struct {
 	// decoding, canonical order
 	count [huffMaxLen + 1]uint16
 	syms  [huffBuckets]uint8
+	// fast[p] decodes codes of up to huffFastBits bits from the next
+	// huffFastBits bits p: bucket<<4 | length, or 0 for a longer code.
+	fast [1 << huffFastBits]uint16
 }
+
+const huffFastBits = 8
 
 func bucketOf(z uint64) int { return bits.Len64(z) }
 
@@ -155,12 +160,20 @@ func (h *huffCode) canonical() bool {
 	for l := 2; l <= huffMaxLen; l++ {
 		off[l] = off[l-1] + int(h.count[l-1])
 	}
+	h.fast = [1 << huffFastBits]uint16{}
 	for b := h.lo; b < h.lo+h.n; b++ {
 		if l := h.lens[b]; l > 0 {
-			h.codes[b] = uint16(next[l])
+			code := next[l]
+			h.codes[b] = uint16(code)
 			next[l]++
 			h.syms[off[l]] = uint8(b)
 			off[l]++
+			if l <= huffFastBits && code < 1<<l {
+				sh := huffFastBits - uint(l)
+				for p := code << sh; p < (code+1)<<sh; p++ {
+					h.fast[p] = uint16(b)<<4 | uint16(l)
+				}
+			}
 		}
 	}
 	return kraft == 1<<huffMaxLen
@@ -231,6 +244,11 @@ func (h *huffCode) readTable(r *bitReader) error {
 func (h *huffCode) get(r *bitReader) uint64 {
 	b := h.lo
 	if !h.single {
+		if e := h.fast[r.peek(huffFastBits)]; e != 0 && uint(e&15) <= r.left() {
+			r.pos += uint(e & 15)
+			b = int(e >> 4)
+			goto value
+		}
 		code, first, index := 0, 0, 0
 		b = -1
 		for l := 1; l <= huffMaxLen; l++ {
@@ -251,6 +269,7 @@ func (h *huffCode) get(r *bitReader) uint64 {
 			return 0
 		}
 	}
+value:
 	if b < 2 {
 		return uint64(b)
 	}
