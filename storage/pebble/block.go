@@ -116,7 +116,7 @@ func (s *slotBuf) apply(b []byte) error {
 		err = s.applyXOR(&cur, h.values, h.count)
 	default:
 		c := codecPool.Get().(*codec)
-		if _, err = c.decodeInts(h.enc, h.values, h.count); err == nil {
+		if _, err = c.decodeInts(h.enc, predPrev, h.values, h.count); err == nil {
 			for _, v := range c.ints {
 				s.set(cur.slot(), float64(v))
 			}
@@ -414,47 +414,83 @@ func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
 	}
 	c.huffReady = false
 	if k >= minHuffValues {
-		base := c.deltaBase()
-		c.deltaZs(base)
-		c.huffFreq(c.zs)
-		c.huff2.build(&c.freq)
-		c.huffBase, c.huffReady = base, true
-		h := uint(varintLen(ints[0])+varintLen(base))*8 + c.huff2.cost(&c.freq)
-		if !scaled {
-			h += 16 + 7 // a coder byte, a divisor byte, a byte's rounding
+		// Try each predictor (the longer ones only on blocks long enough
+		// to pay for the choice) and keep the cheapest.
+		best, bestP, bestBase := ^uint(0), byte(0), int64(0)
+		preds := byte(1)
+		if k >= minPredValues {
+			preds = numPredictors
 		}
-		if h < cost {
-			return encHuff, h
+		for p := byte(0); p < preds; p++ {
+			base := c.predZs(p)
+			c.huffFreq(c.zs)
+			c.huff2.build(&c.freq)
+			if h := uint(varintLen(ints[0])+varintLen(base))*8 + c.huff2.cost(&c.freq); h < best {
+				best, bestP, bestBase = h, p, base
+			}
+		}
+		if bestP != preds-1 { // rebuild the winner's code
+			c.predZs(bestP)
+			c.huffFreq(c.zs)
+			c.huff2.build(&c.freq)
+		}
+		c.huffBase, c.huffPred, c.huffReady = bestBase, bestP, true
+		if !scaled {
+			best += 16 + 7 // a coder byte, a divisor byte, a byte's rounding
+		}
+		if best < cost {
+			return encHuff, best
 		}
 	}
 	return enc, cost
 }
 
-func varintLen(v int64) int {
-	var b [binary.MaxVarintLen64]byte
-	return binary.PutVarint(b[:], v)
+// Predictors of the Huffman coder (coder bits 4-5): value i is coded as
+// m[i] - predict(i) - base. Noisy gauges (a slow level plus white noise)
+// are predicted better by the mean of the last 2 or 4 values than by the
+// last one; a smooth series or a counter by the last one.
+const (
+	predPrev  = 0 // m[i-1]
+	predMean2 = 1 // floor((m[i-1] + m[i-2]) / 2), m[i-1] for i < 2
+	predMean4 = 2 // floor((m[i-1] + ... + m[i-4]) / 4), m[i-1] for i < 4
+
+	numPredictors = 3
+	minPredValues = 64
+)
+
+func predict(m []int64, i int, p byte) int64 {
+	switch {
+	case p == predMean2 && i >= 2:
+		return (m[i-1] + m[i-2]) >> 1
+	case p == predMean4 && i >= 4:
+		return (m[i-1] + m[i-2] + m[i-3] + m[i-4]) >> 2
+	}
+	return m[i-1]
 }
 
-// deltaBase returns the median of c.ints' successive differences: the
-// Huffman coder codes each difference minus it, so a counter's steady rate
-// costs nothing.
-func (c *codec) deltaBase() int64 {
-	c.tmp = c.tmp[:0]
+// predZs sets c.zs to zigzag(m[i] - predict(i) - base) for i >= 1, where
+// base is the median of m[i] - predict(i) (so a counter's steady rate is
+// not paid per value), and returns base.
+func (c *codec) predZs(p byte) int64 {
+	c.zs, c.tmp = c.zs[:0], c.tmp[:0]
 	for i := 1; i < len(c.ints); i++ {
-		c.tmp = append(c.tmp, c.ints[i]-c.ints[i-1])
+		r := c.ints[i] - predict(c.ints, i, p)
+		c.zs = append(c.zs, uint64(r))
+		c.tmp = append(c.tmp, r)
 	}
 	if len(c.tmp) == 0 {
 		return 0
 	}
-	return quickselect(c.tmp, len(c.tmp)/2)
+	base := quickselect(c.tmp, len(c.tmp)/2)
+	for i, r := range c.zs {
+		c.zs[i] = zigzag(int64(r) - base)
+	}
+	return base
 }
 
-// deltaZs sets c.zs to zigzag(m[i] - m[i-1] - base) for i >= 1.
-func (c *codec) deltaZs(base int64) {
-	c.zs = c.zs[:0]
-	for i := 1; i < len(c.ints); i++ {
-		c.zs = append(c.zs, zigzag(c.ints[i]-c.ints[i-1]-base))
-	}
+func varintLen(v int64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutVarint(b[:], v)
 }
 
 // quickselect returns the n-th smallest of a (reordering it).
@@ -552,8 +588,8 @@ func (c *codec) appendInts(dst []byte, enc byte) []byte {
 		}
 	case encHuff:
 		if !c.huffReady { // bestIntCoder did not build the code
-			c.huffBase = c.deltaBase()
-			c.deltaZs(c.huffBase)
+			c.huffPred = predPrev
+			c.huffBase = c.predZs(predPrev)
 			c.huffFreq(c.zs)
 			c.huff2.build(&c.freq)
 		}
@@ -570,9 +606,9 @@ func (c *codec) appendInts(dst []byte, enc byte) []byte {
 	return w.flush()
 }
 
-// decodeInts decodes k integers coded with enc into c.ints and returns the
-// bytes of b they took.
-func (c *codec) decodeInts(enc byte, b []byte, k int) (int, error) {
+// decodeInts decodes k integers coded with enc (and, for huff, predictor
+// pred) into c.ints and returns the bytes of b they took.
+func (c *codec) decodeInts(enc, pred byte, b []byte, k int) (int, error) {
 	ints := c.ints[:0]
 	defer func() { c.ints = ints }()
 	switch enc {
@@ -648,7 +684,7 @@ func (c *codec) decodeInts(enc byte, b []byte, k int) (int, error) {
 				return 0, err
 			}
 			for i := 1; i < k; i++ {
-				v += unzigzag(c.huff.get(&r)) + base
+				v = predict(ints, i, pred) + unzigzag(c.huff.get(&r)) + base
 				ints = append(ints, v)
 				if r.err != nil {
 					return 0, r.err

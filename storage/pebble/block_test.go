@@ -161,7 +161,12 @@ func FuzzDecodeBlock(f *testing.F) {
 		ctr[i] = float64(1000 + 3*i + i%2)
 	}
 	dec[41] = math.Copysign(0, -1)
-	for _, m := range []map[int]float64{dec, avg, ctr} {
+	// A noisy gauge long enough for the mean-of-2/4 predictors.
+	noisy := map[int]float64{}
+	for i := 0; i < 200; i++ {
+		noisy[i] = float64(5000+(i*7919)%301-150) / 100
+	}
+	for _, m := range []map[int]float64{dec, avg, ctr, noisy} {
 		f.Add(blockOf(m).appendEncode(nil))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

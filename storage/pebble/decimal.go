@@ -22,10 +22,12 @@ import (
 //
 //	scaled  = coder:u8 div:uvarint ints [corrections]
 //	coder   = bits 0-2 integer coder (1 for, 2 delta, 3 dod, 4 huff),
-//	          bit 3 corrections follow, bits 4-7 zero
+//	          bit 3 corrections follow, bits 4-5 the huff coder's predictor
+//	          (0 previous value, 1 mean of the last 2, 2 mean of the last 4;
+//	          see predict), bits 6-7 zero
 //	huff    = zigzag-varint first, zigzag-varint base, then a bit stream:
 //	          the code (huffman.go) and, per next value, the code of
-//	          zigzag(m[i] - m[i-1] - base)
+//	          zigzag(m[i] - predict(i) - base)
 //	corrections = a bit stream starting on the next byte: a code and, per
 //	          value, the code of zigzag(c)
 //
@@ -67,6 +69,7 @@ type codec struct {
 	// bestIntCoder leaves the integers' Huffman code (huff2, zs) built
 	// for appendInts.
 	huffBase  int64
+	huffPred  byte
 	huffReady bool
 }
 
@@ -146,6 +149,9 @@ func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) [
 	if corrected {
 		coder |= coderCorrect
 	}
+	if enc == encHuff && c.huffReady {
+		coder |= c.huffPred << 4
+	}
 	dst = append(dst, coder)
 	dst = binary.AppendUvarint(dst, div)
 	dst = c.appendInts(dst, enc)
@@ -180,8 +186,8 @@ func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 		return errors.New("scaled head")
 	}
 	coder := b[0]
-	enc := coder & 7
-	if coder>>4 != 0 || enc < encFOR || enc > encHuff {
+	enc, pred := coder&7, coder>>4
+	if coder>>6 != 0 || enc < encFOR || enc > encHuff || pred >= numPredictors || (pred != predPrev && enc != encHuff) {
 		return fmt.Errorf("scaled coder %#x", coder)
 	}
 	div, n := binary.Uvarint(b[1:])
@@ -190,7 +196,7 @@ func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 	}
 	c := codecPool.Get().(*codec)
 	defer codecPool.Put(c)
-	used, err := c.decodeInts(enc, b[1+n:], k)
+	used, err := c.decodeInts(enc, pred, b[1+n:], k)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func TestScaledForms(t *testing.T) {
 		}
 		div, _ := binaryUvarint(h.values[1:])
 		// Short rollup blocks may take the fixed-width delta coder.
-		if got := h.values[0]; (got != tc.coder && got != tc.coder&^7|encDelta) || div != tc.div {
+		if got := h.values[0] &^ (3 << 4); (got != tc.coder && got != tc.coder&^7|encDelta) || div != tc.div {
 			t.Errorf("%s: coder %#x divisor %d, want %#x %d", tc.name, h.values[0], div, tc.coder, tc.div)
 		}
 		if bits := float64(len(enc)*8) / float64(len(tc.vals)); bits > tc.maxBits {
@@ -251,5 +251,36 @@ func TestMergeOldAndNewEncodings(t *testing.T) {
 		}
 		sameSlots(t, "merged", want, decodeAll(t, out))
 		closer.Close()
+	}
+}
+
+// TestPredictors: a level plus white noise takes a mean predictor and
+// codes smaller than with the previous value; a random walk keeps the
+// previous value.
+func TestPredictors(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	noisy, walk := new(slotBuf), new(slotBuf)
+	noisy.reset()
+	walk.reset()
+	level := 0.0
+	for i := 0; i < blockSlots; i++ {
+		noisy.set(i, math.Round((50+3*r.NormFloat64())*100)/100)
+		level += r.NormFloat64()
+		walk.set(i, math.Round(level*100)/100)
+	}
+	for _, tc := range []struct {
+		name string
+		s    *slotBuf
+		pred byte
+	}{{"noise", noisy, predMean4}, {"walk", walk, predPrev}} {
+		enc := tc.s.appendEncode(nil)
+		sameSlots(t, tc.name, tc.s, decodeAll(t, enc))
+		h, err := parseBlockHeader(enc)
+		if err != nil || !h.scaled {
+			t.Fatalf("%s: not scaled: %v", tc.name, err)
+		}
+		if got := h.values[0] >> 4; got != tc.pred || h.values[0]&7 != encHuff {
+			t.Errorf("%s: coder %#x, want huff with predictor %d", tc.name, h.values[0], tc.pred)
+		}
 	}
 }
