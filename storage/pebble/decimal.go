@@ -32,8 +32,9 @@ import (
 //	          value, the code of zigzag(c)
 //
 // The encoder checks every value by the decoder's own arithmetic, bit for
-// bit, so -0, NaN, infinities and values beyond 2^53 x div never take this
-// form; a block with any such value is XOR coded.
+// bit: NaN, infinities and values beyond 2^53 / div never take this form
+// (a block with any of them is XOR coded), and -0 only as m = 0 with a
+// correction (0's bits moved to -0's).
 const (
 	encHuff = 4
 
