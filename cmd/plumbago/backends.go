@@ -59,6 +59,8 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			MinFreeBytes:        minFreeDisk(plan),
 			Logger:              log,
 			ReadOnly:            cfg.readOnly(),
+			// Served at once; requests that read names wait (namesload.go).
+			LoadNamesInBackground: true,
 		})
 		if err != nil || !cfg.ResizeOnStart || cfg.readOnly() {
 			return st, err

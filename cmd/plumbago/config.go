@@ -306,7 +306,7 @@ func flagSet(name string, c *Config) (*flag.FlagSet, *string) {
 	fs.IntVar(&c.RenderMaxCalls, "render-max-calls", c.RenderMaxCalls, "function calls one render request may evaluate")
 	fs.DurationVar(&c.RenderTimeout.Duration, "render-timeout", c.RenderTimeout.Duration, "evaluation time of one render request; past it 503")
 	tuningFlags(fs, c)
-	fs.DurationVar(&c.QueryQueueWait.Duration, "query-queue-wait", c.QueryQueueWait.Duration, "how long a render waits for the query memory budget before 503")
+	fs.DurationVar(&c.QueryQueueWait.Duration, "query-queue-wait", c.QueryQueueWait.Duration, "how long a render waits for the query memory budget before 503; also how long a request waits at start-up for a pebble store's series names to load")
 	fs.IntVar(&c.FindMaxResults, "find-max-results", c.FindMaxResults, "nodes one /metrics/find or /metrics/expand may answer; past it 400")
 	fs.IntVar(&c.IndexMaxResults, "index-max-results", c.IndexMaxResults, "metric names /metrics/index.json may answer; past it 400")
 	fs.IntVar(&c.TagsMaxResults, "tags-max-results", c.TagsMaxResults, "results of one /tags answer or seriesByTag; past it 400")

@@ -106,6 +106,8 @@ func (s *server) serveReadyz(ctx *fasthttp.RequestCtx) {
 		why = "shutting down"
 	case !s.ready.Load():
 		why = "starting"
+	case s.namesLoading():
+		why = "starting: storage is loading its series names"
 	default:
 		if err := s.ingest.Health(); err != nil {
 			why = "ingest: " + strings.ReplaceAll(err.Error(), "\n", "\ningest: ")

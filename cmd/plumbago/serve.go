@@ -63,6 +63,7 @@ type server struct {
 	memory     *memrelease.Releaser // gives a spike's memory back (internal/memrelease)
 	stopWatch  context.CancelFunc
 	ready      atomic.Bool // started; /readyz
+	loadFailed chan error  // the store's background name load failed (namesload.go)
 	stopping   atomic.Bool // shutting down; /readyz
 
 	carbon        carbonFiles     // [carbon], rule files and lists
@@ -207,7 +208,7 @@ func startServer(cfg Config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: log, start: time.Now()}
+	s := &server{cfg: cfg, log: log, start: time.Now(), loadFailed: make(chan error, 1)}
 	if s.access, err = newAccessPolicy(cfg); err != nil {
 		return nil, err
 	}
@@ -256,6 +257,7 @@ func startServer(cfg Config) (*server, error) {
 	}
 	s.watchStop = make(chan struct{})
 	go s.watchSchemas()
+	s.watchNamesLoad()
 	s.ready.Store(true)
 	log.Info("plumbago started", "version", version, "backend", cfg.Backend, "data_dir", cfg.DataDir,
 		"carbon", cfg.CarbonAddr, "http", s.httpLn.Addr().String(), "event_loops", s.plan.EventLoops, "shards", s.plan.StorageShards)
@@ -439,6 +441,9 @@ func (s *server) handleHTTP(ctx *fasthttp.RequestCtx) {
 		w := bufio.NewWriter(ctx)
 		s.writeMetrics(w)
 		w.Flush()
+		return
+	}
+	if !s.holdUntilLoaded(ctx) {
 		return
 	}
 	t0 := time.Now()
@@ -634,10 +639,18 @@ func serve(args []string) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	got := <-sig
-	for got == syscall.SIGHUP {
-		s.reload()
-		got = <-sig
+	var got os.Signal
+	for got == nil || got == syscall.SIGHUP {
+		if got != nil {
+			s.reload()
+		}
+		select {
+		case got = <-sig:
+		case err := <-s.loadFailed:
+			s.stopping.Store(true)
+			s.log.Error("stopping: the storage backend's series names failed to load", "err", err)
+			return errors.Join(err, s.shutdown())
+		}
 	}
 	s.stopping.Store(true)
 	s.log.Info("signal received, writing everything accepted before exit", "signal", got.String())

@@ -21,7 +21,8 @@
 // a few tenths of a bit above the deltas' entropy on noisy decimal gauges;
 // Reencode rewrites blocks of older formats. Names,
 // schemas and archive shapes are persisted beside the data and loaded into
-// the name index at Open. Key layout and block format: docs/pebble.md and
+// the name index at Open, or after it with Options.LoadNamesInBackground
+// (load.go). Key layout and block format: docs/pebble.md and
 // keys.go / block.go.
 //
 // Durability: writes are committed to pebble's WAL without fsync and the

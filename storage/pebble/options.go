@@ -74,6 +74,14 @@ type Options struct {
 	// storage.ErrReadOnly, and nothing under Dir changes.
 	ReadOnly bool
 
+	// LoadNamesInBackground makes Open return once the store is open and
+	// its schemas are read, before the series names (one record a series;
+	// seconds for millions) are loaded into the name map and Index. Until
+	// Loaded is closed, Write and every name lookup (Fetch, deletes,
+	// renames) wait, and Index is incomplete: the caller holds back what
+	// reads it (the server answers only /healthz, /readyz and /metrics).
+	LoadNamesInBackground bool
+
 	fs vfs.FS // tests: file system wrapper (nil = the OS)
 }
 

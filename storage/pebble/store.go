@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -58,6 +57,11 @@ type Store struct {
 	roReason atomic.Pointer[error] // why, while readOnly
 	stall    stall                 // holds pebble's writes the volume refuses (stallfs.go)
 
+	// loaded is closed once the names are loaded; loadErr is why that
+	// failed (set before loaded is closed). See load.go.
+	loaded  chan struct{}
+	loadErr error
+
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
 		idleFlushes                                           atomic.Int64
@@ -86,7 +90,8 @@ var errReadOnlyAsked = errors.New("opened with Options.ReadOnly")
 var ErrClosed = errors.New("pebble store closed")
 
 // Open opens (creating if needed) the store in opts.Dir and loads the name
-// index. On a read-only volume, or one whose free space is at or below
+// index: before it returns, or with Options.LoadNamesInBackground after
+// (Loaded). On a read-only volume, or one whose free space is at or below
 // Options.MinFreeBytes (where pebble could not complete the flush that
 // follows its log replay), it opens the store read-only instead: queries
 // work, writes fail with storage.ErrReadOnly, and a background check
@@ -121,11 +126,33 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.db = db
 	s.resetMaps()
-	if err := s.load(); err != nil {
+	byID, err := s.loadCatalogue()
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
 	}
 	s.w.ringMark = len(s.ringList)
+	s.loaded = make(chan struct{})
+	if opts.LoadNamesInBackground {
+		// Held until the names are in: writers and lookups wait (load.go).
+		s.writeMu.Lock()
+		s.mu.Lock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.finishLoad(s.loadNames(byID))
+			s.mu.Unlock()
+			s.writeMu.Unlock()
+			close(s.loaded)
+		}()
+	} else {
+		if err := s.loadNames(byID); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
+		}
+		s.finishLoad(nil)
+		close(s.loaded)
+	}
 	if opts.SyncInterval > 0 {
 		s.wg.Add(1)
 		go s.syncLoop()
@@ -225,6 +252,9 @@ func (s *Store) writableOptions() *pebble.Options {
 
 // writable reports why the store cannot take a write now, or nil.
 func (s *Store) writable() error {
+	if err := s.LoadErr(); err != nil {
+		return err
+	}
 	if s.readOnly.Load() {
 		return fmt.Errorf("%w: opened read-only: %v", storage.ErrReadOnly, *s.roReason.Load())
 	}
@@ -332,104 +362,6 @@ func pebbleOptions(o Options) *pebble.Options {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	return po
-}
-
-// load reads rings, schemas and names into memory and the index.
-func (s *Store) load() error {
-	if err := s.checkVersion(); err != nil {
-		return err
-	}
-	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
-		if n, k := binary.Uvarint(v); k > 0 && n < 1<<32 {
-			s.names = make(map[string]*series, n)
-		}
-		closer.Close()
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixName}, UpperBound: prefixEnd(prefixSchema)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	// Keys sort N < R < S: collect names first, resolve schemas after.
-	type pending struct {
-		name string
-		id   uint32
-		sch  uint32
-	}
-	var names []pending
-	rawSchemas := map[uint32][]byte{}
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
-		switch k[0] {
-		case prefixName:
-			id, n := binary.Uvarint(v)
-			sch, m := binary.Uvarint(v[max(n, 0):])
-			if n <= 0 || m <= 0 || id > math.MaxUint32 || sch > math.MaxUint32 {
-				return fmt.Errorf("decoding name record %q: bad value %x", k[1:], v)
-			}
-			names = append(names, pending{string(k[1:]), uint32(id), uint32(sch)})
-		case prefixRing:
-			if len(k) != 3 {
-				return fmt.Errorf("decoding ring key %x", k)
-			}
-			step, n := binary.Uvarint(v)
-			points, m := binary.Uvarint(v[max(n, 0):])
-			if n <= 0 || m <= 0 || step == 0 || points == 0 || step > math.MaxUint32 || points > math.MaxUint32 {
-				return fmt.Errorf("decoding ring record %x: bad value %x", k, v)
-			}
-			r := &ring{id: binary.BigEndian.Uint16(k[1:]), step: int64(step), points: int64(points)}
-			r.retention = r.step * r.points
-			s.rings[[2]int64{r.step, r.points}] = r
-			s.ringList = append(s.ringList, r)
-		case prefixSchema:
-			if len(k) != 5 {
-				return fmt.Errorf("decoding schema key %x", k)
-			}
-			rawSchemas[binary.BigEndian.Uint32(k[1:])] = bytes.Clone(v)
-		}
-	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	byRingID := map[uint16]*ring{}
-	for _, r := range s.ringList {
-		byRingID[r.id] = r
-	}
-	byID := map[uint32]*seriesSchema{}
-	for id, raw := range rawSchemas {
-		method, xff, ringIDs, err := decodeSchema(raw)
-		if err != nil {
-			return err
-		}
-		sc := &seriesSchema{id: id, method: method, xff: xff, key: string(raw)}
-		for _, rid := range ringIDs {
-			r := byRingID[rid]
-			if r == nil {
-				return fmt.Errorf("schema %d refers to unknown ring %d", id, rid)
-			}
-			sc.archives = append(sc.archives, archive{step: r.step, points: r.points, retention: r.retention, ring: r})
-			sc.maxRetention = max(sc.maxRetention, r.retention)
-		}
-		s.noteKeep(sc)
-		byID[id] = sc
-		s.schemas[sc.key] = sc
-		s.nextSch = max(s.nextSch, id+1)
-	}
-	for _, p := range names {
-		sc := byID[p.sch]
-		if sc == nil {
-			return fmt.Errorf("name %q refers to unknown schema %d", p.name, p.sch)
-		}
-		s.names[p.name] = &series{id: p.id, schema: sc}
-		s.index.Add(p.name)
-		s.nextID = max(s.nextID, p.id+1)
-	}
-	s.stats.series.Store(int64(len(s.names)))
-	return nil
 }
 
 func (s *Store) checkVersion() error {
