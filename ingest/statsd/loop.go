@@ -289,31 +289,45 @@ func (l *Loop) handleLine(s *Snapshot, line []byte) {
 	}
 	rest := line[c+1:]
 	for {
-		var piece []byte
-		if i := bytes.IndexByte(rest, ':'); i >= 0 {
-			piece, rest = rest[:i], rest[i+1:]
-		} else {
-			piece, rest = rest, nil
+		// One pass over the piece (value|type[|@rate], usually a dozen
+		// bytes): its end at the next ':' and its first two '|'. Cheaper
+		// than an IndexByte call for each.
+		end, bar1, bar2 := len(rest), -1, -1
+	scan:
+		for i := 0; i < len(rest); i++ {
+			switch rest[i] {
+			case '|':
+				if bar1 < 0 {
+					bar1 = i
+				} else if bar2 < 0 {
+					bar2 = i
+				}
+			case ':':
+				end = i
+				break scan
+			}
 		}
-		if !l.handleValue(s, key, piece) {
+		if !l.handleValue(s, key, rest[:end], bar1, bar2) {
 			s.bad++
 		}
-		if rest == nil {
+		if end == len(rest) {
 			return
 		}
+		rest = rest[end+1:]
 	}
 }
 
-// handleValue applies one value|type[|@rate] piece; false means a bad line.
-func (l *Loop) handleValue(s *Snapshot, key, piece []byte) bool {
-	i := bytes.IndexByte(piece, '|')
-	if i < 0 {
+// handleValue applies one value|type[|@rate] piece whose first two '|' are
+// at bar1 and bar2 (-1: none); false means a bad line.
+func (l *Loop) handleValue(s *Snapshot, key, piece []byte, bar1, bar2 int) bool {
+	if bar1 < 0 {
 		return false
 	}
-	val := piece[:i]
-	typ := piece[i+1:]
+	val := piece[:bar1]
+	typ := piece[bar1+1:]
 	rate := 1.0
-	if j := bytes.IndexByte(typ, '|'); j >= 0 {
+	if bar2 >= 0 {
+		j := bar2 - bar1 - 1
 		r := typ[j+1:]
 		typ = typ[:j]
 		if k := bytes.IndexByte(r, '|'); k >= 0 {
