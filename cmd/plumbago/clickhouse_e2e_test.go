@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,14 @@ xFilesFactor = 0.5
 aggregationMethod = average
 `
 )
+
+// chDBSeq numbers the databases of the package's ClickHouse tests: the
+// server is shared by every test (and every -count iteration), so each run
+// of a test writes into a database of its own.
+var chDBSeq atomic.Int64
+
+// chDatabase is a new database name starting with prefix.
+func chDatabase(prefix string) string { return fmt.Sprintf("%s_%d", prefix, chDBSeq.Add(1)) }
 
 // tagIDs matches the ids of /tags answers.
 var tagIDs = regexp.MustCompile(`"id": \d+`)
@@ -148,9 +157,10 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	srv := clickhouseServer(t, bin)
 	schemas, aggregation := chFiles(t)
 	common := []string{"--schemas", schemas, "--aggregation", aggregation}
+	db := chDatabase("e2e")
 	ch := func() []string {
 		return append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", srv.URL,
-			"--clickhouse-database", "e2e", "--clickhouse-create-tables"}, common...)
+			"--clickhouse-database", db, "--clickhouse-create-tables"}, common...)
 	}
 	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, common...)...)
 	cp := startPlumbago(t, bin, ch()...)
@@ -163,10 +173,10 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	if got := cp.metric(t, "plumbago_clickhouse_insert_errors_total"); got != 0 {
 		t.Errorf("insert errors: %v", got)
 	}
-	if got := srv.Query(t, "SELECT uniqExact(Path) FROM e2e.graphite FORMAT TabSeparated"); got != "8\n" {
+	if got := srv.Query(t, "SELECT uniqExact(Path) FROM "+db+".graphite FORMAT TabSeparated"); got != "8\n" {
 		t.Errorf("paths in the points table: %q, want 8", got)
 	}
-	if got := srv.Query(t, "SELECT Tag1, Path FROM e2e.graphite_tagged WHERE Path LIKE '%h1%' ORDER BY Tag1 FORMAT TabSeparated"); got != "__name__=e.t.sum\te.t.sum;dc=x;host=h1\ndc=x\te.t.sum;dc=x;host=h1\nhost=h1\te.t.sum;dc=x;host=h1\n" {
+	if got := srv.Query(t, "SELECT Tag1, Path FROM "+db+".graphite_tagged WHERE Path LIKE '%h1%' ORDER BY Tag1 FORMAT TabSeparated"); got != "__name__=e.t.sum\te.t.sum;dc=x;host=h1\ndc=x\te.t.sum;dc=x;host=h1\nhost=h1\te.t.sum;dc=x;host=h1\n" {
 		t.Errorf("tagged table rows of e.t.sum;dc=x;host=h1:\n%s", got)
 	}
 	compare := func(phase string) {
@@ -206,7 +216,8 @@ func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
 	srv := clickhouseServer(t, bin)
 	schemas, aggregation := chFiles(t)
 	dir := t.TempDir()
-	args := []string{"--backend", "clickhouse", "--data-dir", dir, "--clickhouse-url", srv.URL, "--clickhouse-database", "down_e2e",
+	db := chDatabase("down_e2e")
+	args := []string{"--backend", "clickhouse", "--data-dir", dir, "--clickhouse-url", srv.URL, "--clickhouse-database", db,
 		"--clickhouse-create-tables", "--clickhouse-timeout", "5s", "--sync-interval", "100ms", "--schemas", schemas, "--aggregation", aggregation}
 	p := startPlumbago(t, bin, args...)
 	now := time.Now().Unix()
@@ -218,7 +229,7 @@ func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
 	}
 	sendCarbon(t, p.carbon, first...)
 	p.waitMetric(t, "plumbago_points_committed_total", 10)
-	srv.Query(t, "RENAME TABLE down_e2e.graphite TO down_e2e.graphite_away")
+	srv.Query(t, "RENAME TABLE "+db+".graphite TO "+db+".graphite_away")
 	sendCarbon(t, p.carbon, second...)
 	p.waitMetric(t, "plumbago_points_received_total", 20)
 	for end := time.Now().Add(30 * time.Second); p.metric(t, "plumbago_clickhouse_insert_errors_total") < 2; time.Sleep(20 * time.Millisecond) {
@@ -234,9 +245,9 @@ func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Wait()
-	srv.Query(t, "RENAME TABLE down_e2e.graphite_away TO down_e2e.graphite")
+	srv.Query(t, "RENAME TABLE "+db+".graphite_away TO "+db+".graphite")
 	p = startPlumbago(t, bin, args...)
-	srv.WaitQuery(t, "SELECT count(), sum(Value) FROM down_e2e.graphite WHERE Path = 'down.b' FORMAT TabSeparated", "10\t1045", 30*time.Second)
+	srv.WaitQuery(t, "SELECT count(), sum(Value) FROM "+db+".graphite WHERE Path = 'down.b' FORMAT TabSeparated", "10\t1045", 30*time.Second)
 	want := `[{"target": "down.b", "tags": {"name": "down.b"}, "datapoints": [`
 	for i := 0; i < 10; i++ {
 		if i > 0 {
