@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,54 +63,8 @@ func TestStatsdTimerFloodMemory(t *testing.T) {
 	pid := p.cmd.Process.Pid
 
 	// Key k gets the values 0..999 repeated: sum per key = perKey/1000 · 499500.
-	var peak int64
-	var mu sync.Mutex
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			rss := vmRSS(t, pid)
-			mu.Lock()
-			peak = max(peak, rss)
-			mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	errs := make(chan error, keys)
-	for k := 0; k < keys; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			var chunk []byte
-			for v := 0; v < 1000; v++ {
-				chunk = fmt.Appendf(chunk, "flood.t%d:%d|ms\n", k, v)
-			}
-			c, err := net.Dial("tcp", saddr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			buf := bytes.Repeat(chunk, 100)
-			for sent := 0; sent < perKey; sent += 100_000 {
-				if _, err := c.Write(buf); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(k)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	rss := sampleRSS(t, pid)
+	statsdTimerFlood(t, saddr, "flood", keys, perKey)
 	// Every line is counted at the flush that carries it.
 	deadline := time.Now().Add(3 * time.Minute)
 	for p.metric(t, "plumbago_statsd_metrics_total") < keys*perKey {
@@ -121,8 +73,7 @@ func TestStatsdTimerFloodMemory(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	close(stop)
-	<-sampled
+	peak := rss.end()
 	if dropped := p.metric(t, "plumbago_statsd_timer_samples_dropped_total"); dropped < keys*perKey-2*keys*1000*3 {
 		t.Errorf("samples dropped from the reservoirs %v, want nearly all of %d", dropped, keys*perKey)
 	}
@@ -147,8 +98,6 @@ func TestStatsdTimerFloodMemory(t *testing.T) {
 			}
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	t.Logf("peak RSS %.1f MiB over %d timer samples", float64(peak)/(1<<20), keys*perKey)
 	if peak > rssBound {
 		t.Errorf("peak RSS %d MiB, want under %d MiB", peak>>20, rssBound>>20)
