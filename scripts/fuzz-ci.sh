@@ -87,7 +87,14 @@ fi
 
 echo "fuzz-ci: $n targets; rotation $rot: fuzzing $count for $fuzztime each"
 failed=()
+flaked=()
 skipped=0
+# corpus lists the files of a fuzz target's corpus directory (empty when none).
+corpus() {
+	if [ -d "$1" ]; then
+		find "$1" -type f | LC_ALL=C sort
+	fi
+}
 for t in "${picked[@]}"; do
 	if [ "$budget" -gt 0 ] && [ "$SECONDS" -ge "$budget" ]; then
 		echo "fuzz-ci: ${SECONDS}s spent (FUZZ_BUDGET=$budget): not starting $t"
@@ -100,9 +107,38 @@ for t in "${picked[@]}"; do
 	rel=${dir#"$mod"}
 	rel=${rel#/}
 	echo "== $dir $name"
-	if ! (cd "$root/$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./${rel:-.}"); then
+	tries=0
+	while :; do
+		tries=$((tries + 1))
+		before=$(corpus "$dir/testdata/fuzz/$name")
+		log=$(mktemp)
+		if (cd "$root/$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./${rel:-.}") 2>&1 | tee "$log"; then
+			rm -f "$log"
+			break
+		fi
+		after=$(corpus "$dir/testdata/fuzz/$name")
+		# Go 1.26's fuzz coordinator can fail a target at the -fuzztime
+		# boundary with a bare "context deadline exceeded" and no input
+		# written (go.dev/issue/75804, fixed in Go 1.27): a race between
+		# the deadline and its workers, most likely on a loaded machine.
+		# Such a run found nothing; it is run once more, and a second such
+		# run is reported as a toolchain flake, not a failure. Any run that
+		# writes a failing input, or fails any other way, fails.
+		if [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$log" &&
+			! grep -q -e '^panic:' -e 'Failing input written' "$log"; then
+			rm -f "$log"
+			if [ "$tries" -lt 2 ]; then
+				echo "fuzz-ci: $t: 'context deadline exceeded' with no failing input (go.dev/issue/75804); running it again"
+				continue
+			fi
+			echo "fuzz-ci: $t: toolchain deadline race twice, no failing input: counted as a flake"
+			flaked+=("$t")
+			break
+		fi
+		rm -f "$log"
 		failed+=("$t")
-	fi
+		break
+	done
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
@@ -111,4 +147,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
 	git status --porcelain --untracked-files=all -- '*testdata/fuzz/*' >&2 || true
 	exit 1
 fi
-echo "fuzz-ci: ok ($((count - skipped)) of $count targets fuzzed in ${SECONDS}s)"
+echo "fuzz-ci: ok ($((count - skipped)) of $count targets fuzzed in ${SECONDS}s; ${#flaked[@]} toolchain flakes${flaked:+: ${flaked[*]}})"
