@@ -21,6 +21,14 @@ func FuzzEval(f *testing.F) {
 	}
 	src := fixture()
 	ev := NewEvaluator(src, Limits{MaxCallsPerReq: 200})
+	// As query/api wires it: the fetch estimate charges the points of each
+	// series' archive before it is fetched.
+	ev.SetArchives(func(name string) []Archive {
+		if step, ok := src.step[name]; ok {
+			return []Archive{{Step: step, Retention: memRetention}}
+		}
+		return nil
+	})
 	f.Fuzz(func(t *testing.T, target string, mdp int) {
 		list, err := ev.Eval(context.Background(), Request{From: 1000, Until: 1100, Now: 2000}, []string{target})
 		if err != nil {

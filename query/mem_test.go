@@ -8,8 +8,14 @@ import (
 	"github.com/plumbago/plumbago/storage"
 )
 
+// memRetention is how far back a memSource series reaches, in seconds:
+// like a whisper file's longest archive, it bounds what one fetch returns
+// (a fuzzed movingAverage(x,'200y') once asked it for 631 M points).
+const memRetention = 1_000_000
+
 // memSource is an in-memory Source for unit tests and benchmarks: every
-// series covers (from, until] on its own step, values from a function.
+// series covers (from, until] on its own step, values from a function,
+// clipped as whisper clips a fetch: from to now-memRetention, until to now.
 type memSource struct {
 	step   map[string]int64
 	values map[string]func(ts int64) float64
@@ -67,11 +73,16 @@ func matchSegs(p, name string) bool {
 	return true
 }
 
-// Fetch mimics whisper: start = from - from%step + step, end likewise
+// Fetch mimics whisper: the range clipped to the retention and now, start = from - from%step + step, end likewise
 // from until.
 func (m *memSource) Fetch(name string, from, until, now int64) (*storage.Series, error) {
 	step, ok := m.step[name]
 	if !ok {
+		return nil, storage.ErrNotFound
+	}
+	from = max(from, now-memRetention)
+	until = min(until, now)
+	if from >= until {
 		return nil, storage.ErrNotFound
 	}
 	start := from - from%step + step
