@@ -145,28 +145,41 @@ func appendFewDecimalsLarge(b []byte, f float64) ([]byte, bool) {
 	return b, false
 }
 
-// appendDecimal appends ki/10^d with exactly d decimals (".0" for d = 0).
+// appendDecimal appends ki/10^d with exactly d decimals (".0" for d = 0),
+// the digits written right to left into a buffer of its own.
 func appendDecimal(b []byte, ki int64, d int) []byte {
+	var tmp [32]byte
+	u := uint64(ki)
 	if ki < 0 {
-		b = append(b, '-')
-		ki = -ki
+		u = -u
 	}
-	if d == 0 {
-		b = strconv.AppendInt(b, ki, 10)
-		return append(b, '.', '0')
+	i := len(tmp)
+	for range d {
+		i--
+		tmp[i] = byte('0' + u%10)
+		u /= 10
 	}
-	var tmp [24]byte
-	digits := strconv.AppendInt(tmp[:0], ki, 10)
-	if len(digits) <= d {
-		b = append(b, '0', '.')
-		for i := len(digits); i < d; i++ {
-			b = append(b, '0')
+	if d > 0 {
+		i--
+		tmp[i] = '.'
+	}
+	for {
+		i--
+		tmp[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
 		}
-		return append(b, digits...)
 	}
-	b = append(b, digits[:len(digits)-d]...)
-	b = append(b, '.')
-	return append(b, digits[len(digits)-d:]...)
+	if ki < 0 {
+		i--
+		tmp[i] = '-'
+	}
+	b = append(b, tmp[i:]...)
+	if d == 0 {
+		b = append(b, '.', '0')
+	}
+	return b
 }
 
 // FloatRepr returns Python's repr() of f.

@@ -206,7 +206,13 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 			ctx.SetBody(b)
 			return
 		}
-		body = make([]byte, 0, jsonSizeHint(list)+len(r.jsonp)+2)
+		// Into the response's pooled body buffer (fasthttp reuses it for
+		// later responses): no allocation once it has grown to the size
+		// of the answers asked for.
+		body = ctx.Response.SwapBody(nil)[:0]
+		if cap(body) < jsonSizeHint(list)+len(r.jsonp)+2 {
+			body = make([]byte, 0, jsonSizeHint(list)+len(r.jsonp)+2)
+		}
 		if r.hasJSONP {
 			ctx.SetContentType("text/javascript")
 			body = append(body, r.jsonp...)
@@ -217,19 +223,22 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 			ctx.SetContentType("application/json")
 			body = query.AppendJSON(body, list, r.noNullPoints)
 		}
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.Response.SwapBody(body) // back into the response, which owns it
+		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.SetBodyRaw(body) // body is not touched after this: no copy
 }
 
-// jsonSizeHint is about the bytes of list's json ("[123.4, 1700000000], "
-// a point), so the body is written into one allocation instead of a
+// jsonSizeHint is about the bytes of list's json (36 a point: "[12345.678901234567,
+// 1700000000], "), so the body is written into one allocation instead of a
 // doubling one; at most 256 MiB ahead of the writing.
 func jsonSizeHint(list []*query.Series) int {
 	n := 2
 	for _, s := range list {
 		vpp := max(s.ValuesPerPoint, 1)
-		n += 64 + 2*len(s.Name) + 24*((len(s.Values)+vpp-1)/vpp)
+		n += 64 + 2*len(s.Name) + 36*((len(s.Values)+vpp-1)/vpp)
 		for _, t := range s.Tags {
 			n += 8 + 2*(len(t.Key)+len(t.Value))
 		}
