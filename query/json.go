@@ -75,7 +75,7 @@ func appendJSONParallel(b []byte, list []*Series, points []int, total, w int, no
 		wg.Add(1)
 		go func(r *run) {
 			defer wg.Done()
-			r.buf, r.wrote = appendJSONRun(nil, list[r.lo:r.hi], points[r.lo:r.hi], noNullPoints)
+			r.buf, r.wrote = appendJSONRun(getRunBuf(), list[r.lo:r.hi], points[r.lo:r.hi], noNullPoints)
 		}(&runs[k])
 	}
 	var wrote bool
@@ -96,8 +96,33 @@ func appendJSONParallel(b []byte, list []*Series, points []int, total, w int, no
 		b = append(b, runs[k].buf...)
 		wrote = true
 	}
+	for k := 1; k < len(runs); k++ {
+		putRunBuf(runs[k].buf)
+	}
 	return b
 }
+
+// runBufs holds the buffers of appendJSONParallel's runs between answers
+// (the pool drops what no garbage collection cycle used), so a big
+// answer's runs write into memory already in use instead of fresh,
+// zeroed allocations.
+var runBufs sync.Pool
+
+func getRunBuf() []byte {
+	if p, ok := runBufs.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+func putRunBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxRunBuf {
+		runBufs.Put(&b)
+	}
+}
+
+// maxRunBuf is the largest run buffer kept for reuse.
+const maxRunBuf = 64 << 20
 
 // appendJSONRun appends list's series objects separated by ", " and
 // reports whether it wrote any (noNullPoints skips series without a

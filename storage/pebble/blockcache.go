@@ -13,7 +13,8 @@ import (
 // its blocks) and the encoded bytes: a read takes it without asking pebble
 // while the series is the same object with the same count, and otherwise
 // only if pebble returns exactly those bytes. A deleted, resized or
-// re-created series is a new object, so its blocks are read again.
+// re-created series is a new object, so its blocks are read again. A key
+// pebble had no block under is cached as absent on the same terms.
 // Memory is bounded (maxBytes in all); a full shard drops entries at
 // random (Go's map order).
 type decodedCache struct {
@@ -41,6 +42,7 @@ type decodedBlock struct {
 	present [blockSlots / 64]uint64
 	lo, hi  int // present slots are in [lo, hi]
 	vals    []float64
+	absent  bool // pebble had no block under the key (no slot present)
 }
 
 // decodedCacheShare is the share of Options.CacheSize the decoded-block
@@ -100,6 +102,13 @@ func (c *decodedCache) put(key *dataKey, enc []byte, s *slotBuf, ser *series, wr
 	b.present = s.present
 	b.vals = append([]float64(nil), s.vals[s.lo:s.hi+1]...)
 	c.store(key, b)
+}
+
+// putAbsent caches that key has no block, as read for ser at written
+// count written: current (answered without pebble, nothing present) until
+// ser's next commit.
+func (c *decodedCache) putAbsent(key *dataKey, ser *series, written uint64) {
+	c.store(key, &decodedBlock{ser: ser, written: written, absent: true})
 }
 
 func (c *decodedCache) store(key *dataKey, b *decodedBlock) {

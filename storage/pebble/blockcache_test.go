@@ -150,3 +150,69 @@ func TestCopyPresent(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodedCacheAbsentBlock reads a range whose newest block holds
+// nothing yet (cached as absent), then writes into that block: the next
+// fetch sees the point, and a series never written there stays empty.
+func TestDecodedCacheAbsentBlock(t *testing.T) {
+	s := openTest(t, storetest.SuiteRules(t), func() int64 { return testNow })
+	defer s.Close()
+	write := func(name string, pts ...storage.Point) {
+		t.Helper()
+		if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: pts}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 6.5 days: the 5m archive, blocks of 1024 x 5 min; a point 6 days
+	// back is in the block before the range's last, which stays empty.
+	// (.xff0: every point reaches the 5m archive.)
+	fetch := func(name string) *storage.Series {
+		t.Helper()
+		got, err := s.Fetch(name, testNow-6*86400-43200, testNow, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	old := int64(testNow - 6*86400)
+	write("ab.x.xff0", storage.Point{Timestamp: old, Value: 1.5})
+	write("ab.y.xff0", storage.Point{Timestamp: old, Value: 2.5})
+	for range 2 {
+		fetch("ab.x.xff0")
+		fetch("ab.y.xff0")
+	}
+	absent := 0
+	for i := range s.decoded.shards {
+		sh := &s.decoded.shards[i]
+		sh.mu.Lock()
+		for _, b := range sh.m {
+			if b.absent {
+				absent++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	if absent == 0 {
+		t.Fatal("no absent block cached")
+	}
+	recent := int64(testNow - 5)
+	write("ab.x.xff0", storage.Point{Timestamp: recent, Value: 42})
+	for _, name := range []string{"ab.x.xff0", "ab.y.xff0"} {
+		got := fetch(name)
+		n, last := 0, math.NaN()
+		for i, v := range got.Values {
+			if !math.IsNaN(v) {
+				n++
+				if got.Start+int64(i)*got.Step > testNow-got.Step*2 {
+					last = v
+				}
+			}
+		}
+		switch {
+		case name == "ab.x.xff0" && (n != 2 || last != 42):
+			t.Fatalf("%s: %d points, newest %v; want 2 and 42", name, n, last)
+		case name == "ab.y.xff0" && (n != 1 || !math.IsNaN(last)):
+			t.Fatalf("%s: %d points, newest %v; want 1 and none", name, n, last)
+		}
+	}
+}

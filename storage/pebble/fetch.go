@@ -114,12 +114,16 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		}
 		v, closer, err := s.db.Get(key[:])
 		if errors.Is(err, pebble.ErrNotFound) {
+			// Remembered as absent until the series' next commit: a
+			// range reaching past a series' last block (a window ending
+			// now) does not ask pebble for it on every render.
+			s.decoded.putAbsent(&key, ser, written)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if cb != nil && bytes.Equal(cb.enc, v) {
+		if cb != nil && !cb.absent && bytes.Equal(cb.enc, v) {
 			closer.Close()
 			s.decoded.refresh(&key, cb, ser, written)
 			copyPresent(out, first, last, &cb.present, cb.vals, cb.lo)
