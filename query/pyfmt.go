@@ -121,13 +121,54 @@ func appendFewDecimals(b []byte, f float64) ([]byte, bool) {
 	if k/1e4 != f {
 		return b, false
 	}
-	ki, d := int64(k), 4
-	for d > 0 && ki%10 == 0 {
-		ki /= 10
-		d--
+	// k's digits right to left: the 4 decimals less their trailing
+	// zeros (".0" if all are), then the integer part.
+	u := uint64(math.Abs(k))
+	ip, fp := u/10000, u%10000
+	var tmp [24]byte
+	i := len(tmp)
+	if fp == 0 {
+		i -= 2
+		tmp[i], tmp[i+1] = '.', '0'
+	} else {
+		d := 4
+		for fp%10 == 0 {
+			fp /= 10
+			d--
+		}
+		for range d {
+			i--
+			tmp[i] = byte('0' + fp%10)
+			fp /= 10
+		}
+		i--
+		tmp[i] = '.'
 	}
-	return appendDecimal(b, ki, d), true
+	for ip >= 10 {
+		q := ip / 100
+		r := ip - q*100
+		if q == 0 {
+			i -= 2
+			tmp[i], tmp[i+1] = twoDigits[2*r], twoDigits[2*r+1]
+			ip = 0
+			break
+		}
+		i -= 2
+		tmp[i], tmp[i+1] = twoDigits[2*r], twoDigits[2*r+1]
+		ip = q
+	}
+	if ip > 0 || tmp[i] == '.' { // at least one integer digit
+		i--
+		tmp[i] = byte('0' + ip)
+	}
+	if k < 0 {
+		i--
+		tmp[i] = '-'
+	}
+	return append(b, tmp[i:]...), true
 }
+
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // appendFewDecimalsLarge is appendFewDecimals for |f|*10^4 >= 2^50: each
 // d tried from 0 while |f|*10^d < 2^50.
