@@ -23,7 +23,7 @@ func TestTuneProfile(t *testing.T) {
 		"set by override",
 		"write buffer          1.9 GiB",
 		"memory budget         7.5 GiB  --memory-budget        all of the memory the machine gives the process (profile c3.xlarge)",
-		"statsd timer samples  3932160  timerSampleBudget",
+		"statsd timer samples  1048576  timerSampleBudget",
 		"query memory          1.9 GiB  --query-memory-budget  1/4 of the memory budget",
 	} {
 		if !strings.Contains(s, want) {

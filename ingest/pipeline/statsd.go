@@ -62,6 +62,19 @@ func (s *StatsdFlush) flush(snaps []*statsd.Snapshot, now time.Time) {
 	defer s.mu.Unlock()
 	s.flusher.Flush(snaps, now, s.sink)
 	s.sink.Flush()
+	logSampleDrops(s.log, s.flusher.Totals())
+}
+
+// logSampleDrops logs, once per flush, that timers went over their sample
+// bounds in the interval just flushed: their percentiles, median and
+// histograms are estimates from a uniform sample (count, sum, mean, upper
+// and lower stay exact). Nothing is logged for an interval within bounds.
+func logSampleDrops(log *slog.Logger, t statsd.Totals) {
+	if t.LastTimerSamplesDropped <= 0 {
+		return
+	}
+	log.Info("statsd timer samples over timerSampleCap or timerSampleBudget: percentiles estimated from a uniform sample",
+		"samples_not_kept", int64(t.LastTimerSamplesDropped), "samples_kept", t.TimerSamplesRetained)
 }
 
 // Stop ends the flush goroutine and flushes what the loops still hold

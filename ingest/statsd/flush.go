@@ -38,6 +38,7 @@ type Flusher struct {
 	totMetrics    float64
 	totDropped    float64
 	sampleDrops   float64
+	lastDrops     float64 // sampleDrops of the last flush
 	retained      int
 	flushes       uint64
 	health        string
@@ -245,6 +246,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	f.flushes++
 	f.merge(&f.st, snaps)
 	retained := 0
+	f.lastDrops = 0
 	if f.oldTS > 0 { // after the interval's gauges, as etsy inserts it
 		f.st.gauges.getS(f.lagName).v = float64(ts-f.oldTS) - f.intervalS
 	}
@@ -258,6 +260,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		f.totMetrics += s.metrics
 		f.totDropped += s.dropped
 		f.sampleDrops += s.sampleDrops
+		f.lastDrops += s.sampleDrops
 		retained += s.retained
 		if s.lastMsg > f.lastMsgSeen {
 			f.lastMsgSeen = s.lastMsg
@@ -588,6 +591,9 @@ type Totals struct {
 	// sum, sum of squares, mean, upper and lower stay exact, percentiles
 	// and median are estimated.
 	TimerSamplesDropped float64
+	// LastTimerSamplesDropped is TimerSamplesDropped's growth at the last
+	// flush: the samples of that interval that were not kept.
+	LastTimerSamplesDropped float64
 	// TimerSamplesRetained is the number of timer samples the last flush
 	// merged (what the caps bound).
 	TimerSamplesRetained int
@@ -599,5 +605,5 @@ func (f *Flusher) Totals() Totals {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return Totals{Packets: f.totPackets, Metrics: f.totMetrics, BadLines: f.badTotal, Dropped: f.totDropped,
-		TimerSamplesDropped: f.sampleDrops, TimerSamplesRetained: f.retained, Flushes: f.flushes}
+		TimerSamplesDropped: f.sampleDrops, LastTimerSamplesDropped: f.lastDrops, TimerSamplesRetained: f.retained, Flushes: f.flushes}
 }
