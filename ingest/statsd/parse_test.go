@@ -197,6 +197,42 @@ func BenchmarkHandlePacket(b *testing.B) {
 	}
 }
 
+// BenchmarkHandlePacket10kKeys is parse and aggregate as the loadtest
+// statsd-1/statsd-20 scenarios drive them: 10,000 names (60 % counters, 20 %
+// timers, 15 % gauges, 5 % sets, the loader's proportions), every name
+// once before any repeats, so the tables' lookups miss the CPU cache as in
+// the server. One op = one packet; ns/metric is the figure to compare.
+func BenchmarkHandlePacket10kKeys(b *testing.B) {
+	const keys = 10_000
+	for _, n := range []int{1, 20} {
+		b.Run(strconv.Itoa(n)+"PerPacket", func(b *testing.B) {
+			cfg := DefaultConfig()
+			l := NewLoop(&cfg)
+			var pkts [][]byte
+			var p []byte
+			for i := 0; i < keys; i++ {
+				p = fmt.Appendf(p, "loadtest.sd1.m%06d:%d|%s\n", i, i%100, [...]string{"c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "ms", "ms", "ms", "ms", "g", "g", "g", "s"}[i%20])
+				if (i+1)%n == 0 {
+					pkts = append(pkts, p)
+					p = nil
+				}
+			}
+			fl, _ := NewFlusher(cfg, time.Unix(0, 0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l.HandlePacket(pkts[i%len(pkts)])
+				if (i+1)%(100*len(pkts)) == 0 { // a flush every 100 rounds of the keys
+					b.StopTimer()
+					fl.Flush([]*Snapshot{l.Swap()}, time.Unix(int64(i), 0), ingest.SinkFunc(func([]byte, int64, float64) {}))
+					b.StartTimer()
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/metric")
+		})
+	}
+}
+
 func BenchmarkFlush100kTimers(b *testing.B) {
 	cfg := DefaultConfig()
 	l := NewLoop(&cfg)

@@ -242,3 +242,51 @@ func TestMemoryReleasedAfterSpike(t *testing.T) {
 		t.Errorf("flusher keeps cum cap %d, merged samples cap %d", cap(f.cum), cap(f.st.timers.ents[0].v.vals))
 	}
 }
+
+// TestTimerSamplesFlatWithRate: the samples held over an interval are the
+// same at 4 and at 16 times the budget's rate (2 loops, 200 timers, samples
+// round-robin over the timers as from a busy service): the loops keep their
+// shares of TimerSampleBudget, the slices' capacity is the same, and every
+// timer's count and sum stay exact. This is what keeps RSS flat with the
+// timer rate once the budget is reached.
+func TestTimerSamplesFlatWithRate(t *testing.T) {
+	const timers, budget = 200, 20_000
+	held := func(mult int) (retained, capacity int) {
+		cfg := DefaultConfig()
+		cfg.TimerSampleBudget = budget
+		cfg.EventLoops = 2
+		f, err := NewFlusher(cfg, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loops := []*Loop{timerLoop(&cfg, 11), timerLoop(&cfg, 12)}
+		var b []byte
+		perTimer := budget * mult / timers / len(loops)
+		for _, l := range loops {
+			for i := 0; i < perTimer; i++ {
+				for k := 0; k < timers; k++ {
+					b = fmt.Appendf(b[:0], "svc.t%d:%d|ms", k, i%1000)
+					l.HandlePacket(b)
+				}
+			}
+			retained += l.cur.retained
+			l.cur.timers.eachLive(func(e *entry[timerVal]) { capacity += cap(e.v.vals) })
+		}
+		got := flushOnce(t, f, t0.Add(10*time.Second), loops[0].Swap(), loops[1].Swap())
+		wantSum := 0.0
+		for i := 0; i < perTimer; i++ {
+			wantSum += float64(i % 1000)
+		}
+		for _, k := range []int{0, timers / 2, timers - 1} {
+			if c, s := got[fmt.Sprintf("stats.timers.svc.t%d.count", k)], got[fmt.Sprintf("stats.timers.svc.t%d.sum", k)]; c != float64(2*perTimer) || s != 2*wantSum {
+				t.Errorf("x%d: svc.t%d count %v sum %v, want %d %v", mult, k, c, s, 2*perTimer, 2*wantSum)
+			}
+		}
+		return retained, capacity
+	}
+	r4, c4 := held(4)
+	r16, c16 := held(16)
+	if r4 != budget || r16 != budget || c4 != c16 {
+		t.Fatalf("at 4x the budget: %d samples kept in %d capacity; at 16x: %d in %d; want %d kept and equal capacity", r4, c4, r16, c16, budget)
+	}
+}
