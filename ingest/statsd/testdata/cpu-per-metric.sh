@@ -1,0 +1,67 @@
+#!/bin/bash
+# Server CPU per statsd metric, peak RSS, and the kernel's floor, one run:
+# the loader (`plumbago loadtest --scenario statsd-1`) sends for SECS seconds
+# at RATE metrics/s, PER metrics per datagram, to either
+#   server  a fresh `plumbago serve` (BINARY), 32 MiB socket buffers, 10 s
+#           flushes: its user+system CPU from /proc over the run (flushes
+#           included) divided by the metrics it counted
+#           (plumbago_statsd_metrics_total, read after the next flush), and
+#           its peak RSS (VmHWM);
+#   floor   ingest/testdata/udpfloor: two SO_REUSEPORT sockets read by
+#           blocking recvmmsg, the datagrams counted and nothing else: the
+#           CPU per datagram any receiver on this kernel pays.
+# The loader's own CPU is printed too (it shares the cores).
+#
+# usage: ingest/statsd/testdata/cpu-per-metric.sh server|floor BINARY PER RATE SECS [MIX]
+#   e.g. ... server ./plumbago 1 300000 10; ... floor ./plumbago 20 3000000 10
+#   MIX is the loader's --mix (default c=60,ms=20,g=15,s=5).
+set -eu
+mode=$1 bin=$2 per=$3 rate=$4 secs=$5 mix=${6:-c=60,ms=20,g=15,s=5}
+cd "$(dirname "$0")/../../.."
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+base=$((40000 + RANDOM % 5000))
+tck=$(getconf CLK_TCK)
+load() {
+	/usr/bin/time -f "%U %S" -o "$work/loader.time" "$bin" loadtest --scenario statsd-1 --per-datagram "$per" \
+		--addr "127.0.0.1:$1" --rate "$rate" --duration "${secs}s" --mix "$mix" --quiet >"$work/load.out" 2>&1
+	sent=$(awk '/points sent/ {print $3}' "$work/load.out")
+	read -r lu ls <"$work/loader.time"
+}
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$mode" = floor ]; then
+	go build -o "$work/udpfloor" ./ingest/testdata/udpfloor
+	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 >"$work/floor.out" 2>&1 &
+	pid=$!
+	sleep 0.5
+	load $base
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid || true
+	pid=
+	echo "floor: sent $sent metrics, $(tail -1 "$work/floor.out")"
+else
+	hp=$base
+	"$bin" serve --data-dir "$work/data" --http-addr 127.0.0.1:$hp --carbon-addr "" --pickle-addr "" --carbonlink-addr "" \
+		--statsd-addr 127.0.0.1:$((hp + 1)) --statsd-admin-addr 127.0.0.1:$((hp + 2)) --statsd-flush-interval 10s \
+		--log-level warn --socket-recv-buffer 33554432 >"$work/serve.log" 2>&1 &
+	pid=$!
+	metrics() { curl -s http://127.0.0.1:$hp/metrics | awk '/^plumbago_statsd_metrics_total/ {print $2}'; }
+	for _ in $(seq 150); do curl -s -o /dev/null http://127.0.0.1:$hp/healthz && break; sleep 0.2; done
+	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
+	m0=$(metrics)
+	load $((hp + 1))
+	sleep 11 # plumbago_statsd_metrics_total counts as of the last flush
+	m1=$(metrics)
+	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
+	hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+	kill $pid
+	wait $pid || true
+	pid=
+	awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" -v n="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" \
+		-v sent="$sent" -v hwm="$hwm" -v secs="$secs" 'BEGIN {
+		printf "server: sent %d, counted %d (%.2f%% lost, %.0f/s received), CPU %.2f s (user %.2f, system %.2f) = %.3f us per metric, peak RSS %d MB\n",
+			sent, n, 100 * (sent - n) / sent, n / secs, (u + s) / t, u / t, s / t, 1e6 * (u + s) / t / n, hwm / 1024 }'
+fi
+echo "loader: user $lu s, system $ls s over ${secs} s"
