@@ -260,6 +260,7 @@ func TestGalleryOracle(t *testing.T) {
 			if c.maxDist > 0 {
 				limit = c.maxDist
 			}
+			t.Logf("png distance: worst block %.2f (limit %.1f), mean %.3f", worst, limit, mean)
 			if worst > limit {
 				t.Errorf("png distance: worst block %.2f > %.1f (mean %.3f)", worst, limit, mean)
 			}

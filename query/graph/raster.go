@@ -27,6 +27,7 @@ type raster struct {
 	flatBuf   []float64
 	axisRects [][4]float64 // strokeAxisLine's rectangles
 	tileCov   image.Alpha
+	thin      thinStroke
 	// cleared: the picture has been cleared (or wholly painted over);
 	// opaque: an opaque fill covered it all, so every pixel stays opaque
 	// (compositing OVER an opaque pixel leaves it opaque)
@@ -123,7 +124,7 @@ func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
 	lines := r.lines
 	if len(st.dash) > 0 {
 		lines = dashPolylines(lines, st.dash, st.dashOffset)
-	} else if r.strokeAxisLine(lines, st.width, c, clip) {
+	} else if r.strokeAxisLine(lines, st.width, c, clip) || thinStrokes && r.strokeThin(lines, st.width, c, clip) {
 		return
 	}
 	r.polys.reset()
