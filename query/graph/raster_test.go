@@ -14,6 +14,7 @@ import (
 // over its whole bounds: every channel of every pixel within 1 (the
 // float sums run in another order).
 func TestTilesMatchWholeBounds(t *testing.T) {
+	defer SetThinStrokes(false)() // the general path's tiles are tested
 	for _, width := range []float64{1.2, 3, 150} {
 		var p path
 		for i := 0; i <= 400; i++ {

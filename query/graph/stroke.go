@@ -136,16 +136,41 @@ func strokePolylines(in []polyline, w float64, sink polygonSink) {
 // (x1,y1)-(x2,y2) on the outer side: a miter when within the limit,
 // else a bevel.
 func join(x0, y0, x1, y1, x2, y2, hw float64, buf []float64, emit func([]float64)) {
+	kind, p1x, p1y, tx, ty, p2x, p2y := joinOuter(x0, y0, x1, y1, x2, y2, hw)
+	switch kind {
+	case joinMiter:
+		q := buf[:8]
+		q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7] = x1, y1, p1x, p1y, tx, ty, p2x, p2y
+		emit(q)
+	case joinBevel:
+		q := buf[:6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = x1, y1, p1x, p1y, p2x, p2y
+		emit(q)
+	}
+}
+
+// The kinds of join joinOuter finds.
+const (
+	joinNone = iota
+	joinBevel
+	joinMiter
+)
+
+// joinOuter is the outer side of the join at (x1,y1) between segments
+// (x0,y0)-(x1,y1) and (x1,y1)-(x2,y2): the ends p1 and p2 of the two
+// segments' offset edges there, and for a miter within the limit its tip
+// t. Straight on (or a zero-length segment) there is no join.
+func joinOuter(x0, y0, x1, y1, x2, y2, hw float64) (kind int, p1x, p1y, tx, ty, p2x, p2y float64) {
 	ax, ay := x1-x0, y1-y0
 	bx, by := x2-x1, y2-y1
 	la, lb := math.Hypot(ax, ay), math.Hypot(bx, by)
 	if la == 0 || lb == 0 {
-		return
+		return joinNone, 0, 0, 0, 0, 0, 0
 	}
 	ax, ay, bx, by = ax/la, ay/la, bx/lb, by/lb
 	cross := ax*by - ay*bx
 	if math.Abs(cross) < 1e-12 && ax*bx+ay*by > 0 {
-		return // straight on
+		return joinNone, 0, 0, 0, 0, 0, 0 // straight on
 	}
 	// outer side normal sign
 	sgn := 1.0
@@ -154,27 +179,20 @@ func join(x0, y0, x1, y1, x2, y2, hw float64, buf []float64, emit func([]float64
 	}
 	n1x, n1y := -ay*hw*sgn, ax*hw*sgn
 	n2x, n2y := -by*hw*sgn, bx*hw*sgn
-	p1x, p1y := x1+n1x, y1+n1y
-	p2x, p2y := x1+n2x, y1+n2y
+	p1x, p1y = x1+n1x, y1+n1y
+	p2x, p2y = x1+n2x, y1+n2y
 	cosT := ax*bx + ay*by // cos of the turn
 	// miter length ratio 1/sin(theta/2) with theta the inner angle
 	sinHalf := math.Sqrt(math.Max(0, (1+cosT)/2)) // cos(turn/2) = sin(inner/2)
 	if sinHalf > 1.0/miterLimit {
 		// miter tip: intersection of the offset lines
 		mx, my := n1x+n2x, n1y+n2y
-		ml := math.Hypot(mx, my)
-		if ml > 0 {
+		if ml := math.Hypot(mx, my); ml > 0 {
 			d := hw / sinHalf
-			tx, ty := x1+mx/ml*d, y1+my/ml*d
-			q := buf[:8]
-			q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7] = x1, y1, p1x, p1y, tx, ty, p2x, p2y
-			emit(q)
-			return
+			return joinMiter, p1x, p1y, x1 + mx/ml*d, y1 + my/ml*d, p2x, p2y
 		}
 	}
-	q := buf[:6]
-	q[0], q[1], q[2], q[3], q[4], q[5] = x1, y1, p1x, p1y, p2x, p2y
-	emit(q)
+	return joinBevel, p1x, p1y, 0, 0, p2x, p2y
 }
 
 // dedupe drops consecutive repeated points (they have no direction), in

@@ -18,7 +18,7 @@ import (
 // count once, as in cairo's nonzero fill of the stroke outline, where
 // the rasteriser sums them.
 const (
-	thinSamples  = 16  // samples per pixel column
+	thinSamples  = 8   // samples per pixel column
 	thinMaxWidth = 3.0 // widest stroke drawn this way
 	// thinMaxCoord bounds the coordinates this path accepts (the
 	// picture is at most a few thousand pixels; far points go the
@@ -35,7 +35,6 @@ type thinStroke struct {
 	k0, k1   int // samples touched (k0 > k1: none)
 	// per picture row: the column sweep's run and fractional sums
 	run, frac []float32
-	add       polygonSink
 	// the current polyline's pieces' x extent
 	plMin, plMax float64
 }
@@ -65,7 +64,7 @@ func (r *raster) strokeThin(lines []polyline, w float64, c rgba, clip *clipState
 	prevMax := math.Inf(-1)
 	for i := range lines {
 		ts.plMin, ts.plMax = math.Inf(1), math.Inf(-1)
-		strokePolylines(lines[i:i+1], w, ts.add)
+		ts.polyline(dedupe(lines[i].pts), w/2)
 		if ts.plMin <= prevMax {
 			ts.reset()
 			return false
@@ -92,9 +91,6 @@ func (ts *thinStroke) prepare(w, h int) {
 		ts.run, ts.frac = make([]float32, h+2), make([]float32, h+2)
 	}
 	ts.k0, ts.k1 = n, -1
-	if ts.add == nil {
-		ts.add = ts.piece
-	}
 }
 
 // reset empties the touched samples.
@@ -105,42 +101,68 @@ func (ts *thinStroke) reset() {
 	ts.k0, ts.k1 = len(ts.top), -1
 }
 
-// piece adds one convex piece (positively wound: its edges going right
-// bound it above, those going left below) to the cross-sections.
-func (ts *thinStroke) piece(pts []float64) {
+// polyline adds the pieces strokePolylines makes of the open polyline
+// pts at half width hw (the quad of each segment, the outer wedge of
+// each join) to the cross-sections, each edge bounding its piece above
+// or below as the piece's inner point lies below or above it.
+func (ts *thinStroke) polyline(pts []float64, hw float64) {
 	n := len(pts) / 2
-	last := len(ts.top) - 1
-	for i := 0; i < n; i++ {
-		j := (i + 1) % n
-		xa, ya, xb, yb := pts[2*i], pts[2*i+1], pts[2*j], pts[2*j+1]
-		ts.plMin, ts.plMax = min(ts.plMin, xa), max(ts.plMax, xa)
-		if xa == xb {
-			continue
-		}
-		lo, hi := min(xa, xb), max(xa, xb)
-		// samples at (k+0.5)/thinSamples within [lo, hi]
-		k0 := max(int(math.Ceil(lo*thinSamples-0.5)), 0)
-		k1 := min(int(math.Floor(hi*thinSamples-0.5)), last)
-		if k0 > k1 {
-			continue
-		}
-		ts.k0, ts.k1 = min(ts.k0, k0), max(ts.k1, k1)
-		m := (yb - ya) / (xb - xa)
-		y := float32(ya + ((float64(k0)+0.5)/thinSamples-xa)*m)
-		dy := float32(m / thinSamples)
-		if xb > xa {
-			top := ts.top[k0 : k1+1]
-			for k := range top {
-				top[k] = min(top[k], y)
-				y += dy
-			}
-		} else {
-			bot := ts.bot[k0 : k1+1]
-			for k := range bot {
-				bot[k] = max(bot[k], y)
-				y += dy
+	for s := 0; s+1 < n; s++ {
+		x0, y0, x1, y1 := pts[2*s], pts[2*s+1], pts[2*s+2], pts[2*s+3]
+		dx, dy := x1-x0, y1-y0
+		l := math.Hypot(dx, dy)
+		nx, ny := -dy/l*hw, dx/l*hw
+		mx, my := (x0+x1)/2, (y0+y1)/2
+		ts.edge(x0+nx, y0+ny, x1+nx, y1+ny, mx, my)
+		ts.edge(x1+nx, y1+ny, x1-nx, y1-ny, mx, my)
+		ts.edge(x1-nx, y1-ny, x0-nx, y0-ny, mx, my)
+		ts.edge(x0-nx, y0-ny, x0+nx, y0+ny, mx, my)
+		if s+2 < n {
+			kind, p1x, p1y, tx, ty, p2x, p2y := joinOuter(x0, y0, x1, y1, pts[2*s+4], pts[2*s+5], hw)
+			// the wedge's sides through (x1, y1) lie on the quads' ends
+			switch kind {
+			case joinMiter:
+				ts.edge(p1x, p1y, tx, ty, x1, y1)
+				ts.edge(tx, ty, p2x, p2y, x1, y1)
+			case joinBevel:
+				ts.edge(p1x, p1y, p2x, p2y, x1, y1)
 			}
 		}
+	}
+}
+
+// edge adds the edge (xa,ya)-(xb,yb) of a convex piece whose inner point
+// is (cx, cy) to the cross-sections at the sample abscissae it spans.
+func (ts *thinStroke) edge(xa, ya, xb, yb, cx, cy float64) {
+	ts.plMin, ts.plMax = min(ts.plMin, xa, xb), max(ts.plMax, xa, xb)
+	if xa == xb {
+		return
+	}
+	if xa > xb {
+		xa, ya, xb, yb = xb, yb, xa, ya
+	}
+	// samples at (k+0.5)/thinSamples within [xa, xb]
+	k0 := max(int(math.Ceil(xa*thinSamples-0.5)), 0)
+	k1 := min(int(math.Floor(xb*thinSamples-0.5)), len(ts.top)-1)
+	m := (yb - ya) / (xb - xa)
+	if k0 > k1 {
+		return
+	}
+	ts.k0, ts.k1 = min(ts.k0, k0), max(ts.k1, k1)
+	y := float32(ya + ((float64(k0)+0.5)/thinSamples-xa)*m)
+	dy := float32(m / thinSamples)
+	if cy > ya+(cx-xa)*m { // the piece is below: the edge is its top
+		top := ts.top[k0 : k1+1]
+		for k := range top {
+			top[k] = min(top[k], y)
+			y += dy
+		}
+		return
+	}
+	bot := ts.bot[k0 : k1+1]
+	for k := range bot {
+		bot[k] = max(bot[k], y)
+		y += dy
 	}
 }
 
