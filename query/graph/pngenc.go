@@ -13,8 +13,9 @@ type pngBuffers struct {
 }
 
 // encodePNG writes the picture as an 8-bit PNG: RGB when every pixel is
-// opaque, else RGBA (straight alpha), each row with the Sub filter and
-// compressed by rleZlib. graphite-web's pictures are mostly flat colour,
+// opaque, else RGBA (straight alpha), each row with the Sub filter (or,
+// opaque, the Up filter where upBetter finds it leaves fewer literals)
+// and compressed by rleZlib. graphite-web's pictures are mostly flat colour,
 // which Sub turns into runs of zeros: a pixel equal to its left
 // neighbour is bpp zero bytes, written as one run without looking at
 // the bytes.
@@ -41,7 +42,14 @@ func encodePNG(r *raster) ([]byte, error) {
 	pb := &r.png
 	pb.z.reset(pb.zbuf, h*(w*bpp+1))
 	for y := 0; y < h; y++ {
-		pb.z.row(img.Pix[y*img.Stride:y*img.Stride+w*4], bpp)
+		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
+		if opaque && y > 0 {
+			if above := img.Pix[(y-1)*img.Stride : (y-1)*img.Stride+w*4]; upBetter(row, above) {
+				pb.z.rowUp(row, above)
+				continue
+			}
+		}
+		pb.z.row(row, bpp)
 	}
 	pb.zbuf = pb.z.finish()
 	out := bytes.NewBuffer(make([]byte, 0, len(pb.zbuf)+64))

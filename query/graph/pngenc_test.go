@@ -2,9 +2,12 @@ package graph
 
 import (
 	"bytes"
+	"compress/zlib"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"math/rand"
 	"os"
 	"testing"
@@ -63,6 +66,98 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 				if got != want {
 					t.Fatalf("opaque %v pixel %d,%d: %v, want %v", opaque, x, y, got, want)
 				}
+			}
+		}
+	}
+}
+
+// TestEncodePNGUpFilter: an opaque picture whose rows repeat the row
+// above where vertical stripes cross them (a plot's grid) is written with
+// the Up filter on those rows and Sub on the others (the rows of a
+// horizontal line and the rows after them), and image/png
+// decodes it to exactly the pixels drawn (the dense graph picture too).
+func TestEncodePNGUpFilter(t *testing.T) {
+	const w, h = 203, 40
+	r := newRaster(w, h)
+	r.cleared, r.opaque = true, true
+	rnd := rand.New(rand.NewSource(2))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := r.img.Pix[(y*w+x)*4:]
+			p[0], p[1], p[2], p[3] = 250, 250, 250, 255
+			if x%9 < 2 { // a vertical stripe, in two shades
+				p[0], p[1] = byte(100+x%9*20), 90
+			}
+			if y%5 == 3 { // a horizontal line, dithered in places
+				p[0], p[1], p[2] = 30, 60, 200
+				if x > 50 && x < 60 {
+					p[0], p[1], p[2] = byte(rnd.Intn(256)), byte(rnd.Intn(256)), byte(rnd.Intn(256))
+				}
+			}
+		}
+	}
+	src := append([]byte(nil), r.img.Pix...)
+	b, err := encodePNG(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if g, want := img.At(x, y), (color.RGBA{src[(y*w+x)*4], src[(y*w+x)*4+1], src[(y*w+x)*4+2], 255}); g != want {
+				t.Fatalf("pixel %d,%d: %v, want %v", x, y, g, want)
+			}
+		}
+	}
+	// the filter byte of every row: IDAT (after the signature and IHDR)
+	zr, err := zlib.NewReader(bytes.NewReader(b[8+25+8 : len(b)-12-4]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filters []byte
+	for y := 0; y < h; y++ {
+		filters = append(filters, raw[y*(w*3+1)])
+	}
+	for y, f := range filters {
+		want := byte(2)
+		if y == 0 || y%5 == 3 || y%5 == 4 {
+			want = 1
+		}
+		if f != want {
+			t.Fatalf("row %d has filter %d, want %d (all rows: %v)", y, f, want, filters)
+		}
+	}
+
+	f, err := os.ReadFile("testdata/bench-10x1000.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := png.Decode(bytes.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dw, dh := dense.Bounds().Dx(), dense.Bounds().Dy()
+	r = newRaster(dw, dh)
+	draw.Draw(r.img, r.img.Rect, dense, image.Point{}, draw.Src)
+	r.cleared, r.opaque = true, true
+	if b, err = encodePNG(r); err != nil {
+		t.Fatal(err)
+	}
+	again, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < dh; y++ {
+		for x := 0; x < dw; x++ {
+			if g, want := color.NRGBAModel.Convert(again.At(x, y)), color.NRGBAModel.Convert(dense.At(x, y)); g != want {
+				t.Fatalf("dense picture pixel %d,%d: %v, want %v", x, y, g, want)
 			}
 		}
 	}
