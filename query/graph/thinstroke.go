@@ -18,7 +18,7 @@ import (
 // count once, as in cairo's nonzero fill of the stroke outline, where
 // the rasteriser sums them.
 const (
-	thinSamples  = 8   // samples per pixel column
+	thinSamples  = 16  // samples per pixel column
 	thinMaxWidth = 3.0 // widest stroke drawn this way
 	// thinMaxCoord bounds the coordinates this path accepts (the
 	// picture is at most a few thousand pixels; far points go the

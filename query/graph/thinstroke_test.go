@@ -101,8 +101,8 @@ func TestThinStrokeFlatExact(t *testing.T) {
 // rasteriser adds the pieces up. Pixel (9, 10) of the turn
 // (0,10)-(10,10)-(10,20) at width 1.2: the horizontal piece covers 0.6 of
 // it, the vertical piece 0.6, their overlap 0.36, their union 0.84 (215 as
-// a byte); with 8 samples per column the thin path sees 3 samples at 0.6
-// and 5 at 1: 0.85, 217. The rasteriser's sum is 1.2, clamped to 255.
+// a byte); with 16 samples per column the thin path sees 6 samples at 0.6
+// and 10 at 1: 0.85, 217. The rasteriser's sum is 1.2, clamped to 255.
 func TestThinStrokeUnion(t *testing.T) {
 	var p path
 	p.moveTo(0, 10)
