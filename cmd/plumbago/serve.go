@@ -148,6 +148,15 @@ func (s *server) watchSchemas() {
 	}
 }
 
+// freeAfterForget returns the memory of the series the write buffer
+// forgot to the OS when they were many (after a burst of new series): on an
+// idle server no allocation would run a GC to free them.
+func freeAfterForget(n int) {
+	if n >= 10000 {
+		debug.FreeOSMemory()
+	}
+}
+
 // bytesPerBufferedPoint is what one buffered point costs in the write
 // buffer: the point (16 B) plus its share of slice growth and series state.
 const bytesPerBufferedPoint = 32
@@ -317,6 +326,7 @@ func (s *server) openStorage() error {
 		// Pebble batches every write anyway, and its points wait in the
 		// buffer without a log of their own: no update limit there.
 		MaxUpdatesPerSecond: whisperOnly(cfg, cfg.MaxUpdatesPerSecond),
+		OnIdleForget:        freeAfterForget,
 	})
 	if err != nil {
 		s.store.Close()
@@ -480,7 +490,8 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	}
 	p.counter("plumbago_carbon_lines_total", "Carbon plaintext lines seen.", s.line.Lines())
 	p.gauge("plumbago_buffered_points", "Points accepted but not yet written to the backend.", float64(st.Buffered))
-	p.gauge("plumbago_series", "Series known to the write buffer.", float64(st.Series))
+	p.gauge("plumbago_series", "Series held by the write buffer (a series is forgotten 2-3 minutes after its last point).", float64(st.Series))
+	p.counter("plumbago_series_forgotten_total", "Series the write buffer forgot after 2 minutes without a point (a later point files them again).", st.IdleEvicted)
 	p.counter("plumbago_store_writes_total", "Batches written to the backend.", st.WriteOps)
 	p.gauge("plumbago_store_last_write_seconds", "Duration of the last batch write.", float64(st.LastWriteNanos)/1e9)
 	p.counter("plumbago_backpressure_waits_total", "Times ingest paused because the write buffer was full.", st.BlockedWaits)

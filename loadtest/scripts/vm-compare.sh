@@ -99,7 +99,7 @@ for run in $RUNS; do
 		--server-pid "$SPID" --settle 30s --quiet --json "$OUT/$run-plumbago.json" | tee "$OUT/$run-plumbago.txt"
 	sleep "$IDLE"
 	echo "rss after ${IDLE}s idle: $(rss "$SPID") bytes" | tee -a "$OUT/$run-plumbago.txt"
-	curl -s "http://127.0.0.1:$H/metrics" | grep -E '^plumbago_(pebble_(l0|compaction|wal|memtable|idle)|go_heap|resident)' >"$OUT/$run-plumbago-metrics.txt" || true
+	curl -s "http://127.0.0.1:$H/metrics" | grep -E '^plumbago_(pebble_(l0|compaction|wal|memtable|idle)|go_heap|resident|series |series_forgotten|backpressure)' >"$OUT/$run-plumbago-metrics.txt" || true
 	stop "$SPID"
 done
 rm -rf "$WORK"

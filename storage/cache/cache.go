@@ -88,6 +88,17 @@ type Options struct {
 	// cycle stay buffered for the next. Sync and Close write everything.
 	// 0 = no limit.
 	MaxUpdatesPerSecond int
+	// IdleSeriesAfter is how long a series with nothing buffered is kept
+	// after its last point: past it the shard forgets it (its struct, its
+	// map entry and its name, unless the store keeps the name) and a later
+	// point files it again, as carbon-cache drops a metric once written.
+	// Sources sending more often than this reuse their buffers without
+	// allocating. Default 2 minutes; negative: never.
+	IdleSeriesAfter time.Duration
+	// OnIdleForget, when set, is called by a shard's writer after a sweep
+	// forgot n > 0 idle series (the server returns the freed memory to the
+	// OS when n is large: nothing else may run a GC on an idle server).
+	OnIdleForget func(n int)
 }
 
 // DefaultOptions returns the defaults documented on Options.
@@ -104,6 +115,7 @@ func DefaultOptions() Options {
 		MaxWriteRetries:   8,
 		RetryBackoff:      time.Second,
 		MaxRetryBackoff:   10 * time.Second,
+		IdleSeriesAfter:   2 * time.Minute,
 	}
 }
 
@@ -119,7 +131,8 @@ type Stats struct {
 	DeferredPoints int64  // their points
 	Throttled      uint64 // series writes put off by MaxUpdatesPerSecond
 	Buffered       int64  // points accepted but not yet written
-	Series         int    // series known to the cache
+	Series         int    // series known to the cache (idle ones are forgotten: IdleSeriesAfter)
+	IdleEvicted    uint64 // series forgotten after IdleSeriesAfter without a point
 	WriteOps       uint64 // Store.Write calls
 	BlockedWaits   uint64 // times a producer waited for room (backpressure)
 	WALErrors      uint64 // write-ahead log appends, syncs or rotations that failed
@@ -199,6 +212,9 @@ type series struct {
 	// generation gen.
 	bind limits.Binding
 	gen  uint32
+	// touched is the shard's sweep epoch when the series last took a
+	// point (evict.go).
+	touched uint32
 }
 
 type lane struct {
@@ -230,6 +246,9 @@ type shard struct {
 	blockedUntil time.Time
 	blocked      int
 	kept         int                   // points the last settle kept buffered
+	lastSweep    time.Time             // writer-owned: when sweepIdle last ran
+	epoch        uint32                // sweeps so far; guarded by mu
+	evicted      uint64                // series forgotten while idle; guarded by mu
 	waiting      atomic.Int64          // series marked waiting
 	unavail      atomic.Pointer[error] // the last unavailable refusal
 }
@@ -275,6 +294,9 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	}
 	if opts.MaxDeferredPoints <= 0 {
 		opts.MaxDeferredPoints = max(opts.MaxBufferedPoints/4, 1)
+	}
+	if opts.IdleSeriesAfter == 0 {
+		opts.IdleSeriesAfter = def.IdleSeriesAfter
 	}
 	c := &Cache{opts: opts, store: store, index: index, seed: maphash.MakeSeed()}
 	c.updates.init(opts.MaxUpdatesPerSecond)
@@ -615,6 +637,7 @@ func (sh *shard) ingest(ch *chunk) {
 		} else {
 			buffered++
 		}
+		s.touched = sh.epoch
 		if !s.unwritten {
 			s.unwritten = true
 			if sh.wal != nil {
@@ -654,7 +677,7 @@ func (sh *shard) newSeries(name []byte) *series {
 			lim.CountDeferred()
 		}
 	}
-	s := &series{name: string(name), deferred: deferred}
+	s := &series{name: string(name), deferred: deferred, touched: sh.epoch}
 	sh.series[s.name] = s
 	if deferred {
 		sh.deferred = append(sh.deferred, s)
@@ -728,6 +751,9 @@ func (sh *shard) write() {
 			final = true
 		}
 		sh.writeOnce(final || done != nil, final)
+		if !final {
+			sh.maybeSweep(time.Now())
+		}
 		if done != nil {
 			close(done)
 		}
@@ -820,9 +846,11 @@ func (c *Cache) FindLimit(pattern string, limit int) ([]storage.Node, error) {
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
 	n := 0
+	var evicted uint64
 	for _, sh := range c.shards {
 		sh.mu.Lock()
 		n += len(sh.series)
+		evicted += sh.evicted
 		sh.mu.Unlock()
 	}
 	return Stats{
@@ -837,6 +865,7 @@ func (c *Cache) Stats() Stats {
 		Throttled:      c.throttled.Load(),
 		Buffered:       c.buffered.Load(),
 		Series:         n,
+		IdleEvicted:    evicted,
 		WriteOps:       c.writeOps.Load(),
 		BlockedWaits:   c.blockedWaits.Load(),
 		WALErrors:      c.walErrors.Load(),

@@ -1,0 +1,57 @@
+package cache
+
+import "time"
+
+// Forgetting idle series. A shard keeps a series (a struct, a map entry
+// and its name: about 170 bytes) only while it is in use: once it has
+// nothing buffered and took no point for Options.IdleSeriesAfter it is
+// dropped, and a later point files it again (newSeries). After a burst of
+// a million series that is what the write buffer would otherwise hold for
+// good. The shard sweeps every IdleSeriesAfter/2 and counts sweeps in
+// epoch; ingest stamps each series with the epoch of its last point, so a
+// series two epochs behind took no point for at least IdleSeriesAfter.
+
+// maybeSweep runs sweepIdle when half of IdleSeriesAfter passed since the
+// last sweep. Called by the shard's writer after each write cycle.
+func (sh *shard) maybeSweep(now time.Time) {
+	every := sh.c.opts.IdleSeriesAfter / 2
+	if every <= 0 {
+		return
+	}
+	if sh.lastSweep.IsZero() {
+		sh.lastSweep = now
+		return
+	}
+	if now.Sub(sh.lastSweep) < every {
+		return
+	}
+	sh.lastSweep = now
+	if n := sh.sweepIdle(); n > 0 && sh.c.opts.OnIdleForget != nil {
+		sh.c.opts.OnIdleForget(n)
+	}
+}
+
+// sweepIdle forgets the shard's series untouched for two epochs that hold
+// nothing: no point pending or being written, none waiting for the store,
+// the creation rate or a retry. It returns how many it forgot.
+func (sh *shard) sweepIdle() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	n := 0
+	for name, s := range sh.series {
+		if sh.epoch-s.touched >= 2 && idle(s) {
+			delete(sh.series, name)
+			n++
+		}
+	}
+	sh.epoch++
+	sh.evicted += uint64(n)
+	return n
+}
+
+// idle reports whether s holds nothing the shard still needs. Caller holds
+// sh.mu.
+func idle(s *series) bool {
+	return !s.dirty && !s.unwritten && !s.deferred && !s.waiting && s.failures == 0 &&
+		len(s.pending) == 0 && len(s.flushing) == 0
+}
