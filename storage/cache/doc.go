@@ -23,4 +23,9 @@
 // Health reports why. The write-ahead log is trimmed only up to the oldest
 // point still unwritten, and only after a backend that implements Syncer
 // (whisper) has made what was written durable.
+//
+// Idle series (evict.go): a series is kept while it is in use; once it has
+// nothing buffered and took no point for Options.IdleSeriesAfter (2
+// minutes) its shard forgets it, as carbon-cache drops a metric once its
+// points are written, and its next point files it again.
 package cache
