@@ -187,11 +187,18 @@ func Derive(m Machine, o Overrides) Plan {
 		p.StorageShards = o.StorageShards
 	}
 
-	// Queues: 1/64 of memory across every loop-to-shard queue.
+	// Queues: a share of memory across every loop-to-shard queue, 1/64
+	// for whisper, 1/512 for pebble (whose shards write faster: a queue's
+	// chunks stay allocated once a burst filled it, 128 MiB of them on a
+	// 23.5 GiB machine at 1/64).
 	queues := int64(p.EventLoops) * int64(p.StorageShards)
-	chunks := mem / 64 / queues / QueueChunkBytes
+	share := int64(512)
+	if whisper {
+		share = 64
+	}
+	chunks := mem / share / queues / QueueChunkBytes
 	p.QueueChunks = clampInt(prevPow2(int(min(chunks, 1<<20))), 8, 1024)
-	p.why("queue chunks", o.QueueChunks > 0, "1/64 of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", queues, QueueChunkBytes/KiB)
+	p.why("queue chunks", o.QueueChunks > 0, "1/%d of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", share, queues, QueueChunkBytes/KiB)
 	if o.QueueChunks > 0 {
 		p.QueueChunks = o.QueueChunks
 	}
@@ -250,8 +257,8 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 		p.WriteBufferBytes = int(clamp64(mem/4, 32*MiB, 16*GiB))
 		p.why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
 	} else {
-		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
-		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts")
+		p.WriteBufferBytes = int(clamp64(mem/128, 16*MiB, 256*MiB))
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/128 of memory in [16 MiB, 256 MiB]: pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total)")
 	}
 	if o.WriteBufferBytes > 0 {
 		p.WriteBufferBytes = o.WriteBufferBytes
@@ -264,13 +271,13 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 	} else {
 		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
 		p.why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
-		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
+		p.PebbleMemTableBytes = roundDown(clamp64(mem/128, 4*MiB, 64*MiB), MiB)
 		volume := ""
 		if o.VolumeBytes > 0 {
 			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
 			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
 		}
-		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes; memory only, its disk is the WAL below", volume)
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/128 of memory in [4 MiB, 64 MiB]%s: each memtable is touched in full and pebble holds up to 4 before it stops writes; memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes

@@ -1,6 +1,9 @@
 package cache
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Forgetting idle series. A shard keeps a series (a struct, a map entry
 // and its name: about 170 bytes) only while it is in use: once it has
@@ -26,10 +29,20 @@ func (sh *shard) maybeSweep(now time.Time) {
 		return
 	}
 	sh.lastSweep = now
-	if n := sh.sweepIdle(); n > 0 && sh.c.opts.OnIdleForget != nil {
+	n := sh.sweepIdle()
+	if n > 0 && cap(sh.batch.Series) > shrinkAbove && sh.c.buffered.Load() == 0 {
+		// The batch a burst grew (one entry per series written in a
+		// cycle): nothing is buffered, so the next cycle is small.
+		sh.batch.Series = nil
+	}
+	if n > 0 && sh.c.opts.OnIdleForget != nil {
 		sh.c.opts.OnIdleForget(n)
 	}
 }
+
+// shrinkAbove is the capacity past which a sweep that forgot series lets go
+// of the shard's per-cycle slices (the dirty list, its spare, the batch).
+const shrinkAbove = 4096
 
 // sweepIdle forgets the shard's series untouched for two epochs that hold
 // nothing: no point pending or being written, none waiting for the store,
@@ -46,6 +59,21 @@ func (sh *shard) sweepIdle() int {
 	}
 	sh.epoch++
 	sh.evicted += uint64(n)
+	if n > len(sh.series) {
+		// Most series went (a burst is over): a Go map keeps the table
+		// it grew to, about 60 bytes a slot, so build a new one.
+		m := make(map[string]*series, len(sh.series))
+		for name, s := range sh.series {
+			m[name] = s
+		}
+		sh.series = m
+	}
+	if n > 0 && cap(sh.spare) > shrinkAbove {
+		sh.spare = nil
+	}
+	if n > 0 && cap(sh.dirty) > shrinkAbove && len(sh.dirty) < cap(sh.dirty)/4 {
+		sh.dirty = slices.Clip(slices.Clone(sh.dirty))
+	}
 	return n
 }
 
