@@ -257,8 +257,8 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 		p.WriteBufferBytes = int(clamp64(mem/4, 32*MiB, 16*GiB))
 		p.why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
 	} else {
-		p.WriteBufferBytes = int(clamp64(mem/128, 16*MiB, 256*MiB))
-		p.why("write buffer", o.WriteBufferBytes > 0, "1/128 of memory in [16 MiB, 256 MiB]: pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total)")
+		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total)")
 	}
 	if o.WriteBufferBytes > 0 {
 		p.WriteBufferBytes = o.WriteBufferBytes
@@ -271,13 +271,13 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 	} else {
 		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
 		p.why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
-		p.PebbleMemTableBytes = roundDown(clamp64(mem/128, 4*MiB, 64*MiB), MiB)
+		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
 		volume := ""
 		if o.VolumeBytes > 0 {
 			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
 			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
 		}
-		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/128 of memory in [4 MiB, 64 MiB]%s: each memtable is touched in full and pebble holds up to 4 before it stops writes; memory only, its disk is the WAL below", volume)
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes (64 MiB cost about 40%% more server CPU at 1 M series, docs/benchmarks.md); memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes

@@ -56,7 +56,7 @@ func TestTuneMemoryBudget(t *testing.T) {
 	if err := run([]string{"tune", "--profile", "c5.large", "--memory-budget", "2GiB", "--data-dir", t.TempDir()}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"memory budget         2 GiB", "GOMEMLIMIT            1.7 GiB", "query memory          512 MiB", "write buffer          16 MiB"} {
+	for _, want := range []string{"memory budget         2 GiB", "GOMEMLIMIT            1.7 GiB", "query memory          512 MiB", "write buffer          256 MiB"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--memory-budget 2GiB: output lacks %q:\n%s", want, out.String())
 		}
