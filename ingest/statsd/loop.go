@@ -65,103 +65,6 @@ type gaugeVal struct {
 	deltas []float64
 }
 
-type entry[V any] struct {
-	name string
-	live bool
-	v    V
-}
-
-// table is a map from an interned name to a value. order lists the entries
-// in the order they became live in the current interval (snapshots only; the
-// Flusher's own tables are ordered by ents).
-type table[V any] struct {
-	idx   map[string]int32
-	ents  []entry[V]
-	order []int32
-	peak  int // most names held since the index was last rebuilt
-}
-
-// eachLive calls fn for every live entry in the order they became live.
-func (t *table[V]) eachLive(fn func(e *entry[V])) {
-	for _, i := range t.order {
-		if e := &t.ents[i]; e.live {
-			fn(e)
-		}
-	}
-}
-
-// getLim returns the value stored under name, making the entry live (and
-// recording the order); it refuses (returns nil) to make a name live when *live
-// already counts max live names (max 0: no limit).
-func (t *table[V]) getLim(name []byte, live *int, max int) *V {
-	if i, ok := t.idx[bstr(name)]; ok {
-		e := &t.ents[i]
-		if !e.live {
-			if live != nil {
-				if max > 0 && *live >= max {
-					return nil
-				}
-				*live++
-			}
-			e.live = true
-			t.order = append(t.order, i)
-		}
-		return &e.v
-	}
-	if live != nil {
-		if max > 0 && *live >= max {
-			return nil
-		}
-		*live++
-	}
-	if t.idx == nil {
-		t.idx = make(map[string]int32)
-	}
-	n := string(name)
-	t.idx[n] = int32(len(t.ents))
-	t.order = append(t.order, int32(len(t.ents)))
-	t.ents = append(t.ents, entry[V]{name: n, live: true})
-	if len(t.ents) > t.peak {
-		t.peak = len(t.ents)
-	}
-	return &t.ents[len(t.ents)-1].v
-}
-
-// recycle keeps (reset) the entries used in the last interval and drops the
-// others, so steady names are not copied again.
-func (t *table[V]) recycle(reset func(*V)) {
-	defer t.shrink()
-	j := 0
-	for i := range t.ents {
-		e := &t.ents[i]
-		if !e.live {
-			delete(t.idx, e.name)
-			continue
-		}
-		e.live = false
-		reset(&e.v)
-		if i != j {
-			t.ents[j] = *e
-			t.idx[e.name] = int32(j)
-		}
-		j++
-	}
-	clear(t.ents[j:])
-	t.ents = t.ents[:j]
-	t.order = t.order[:0]
-}
-
-func (t *table[V]) del(name string) {
-	if i, ok := t.idx[name]; ok {
-		t.ents[i].live = false
-		var zero V
-		t.ents[i].v = zero
-		if k := slices.Index(t.order, i); k >= 0 {
-			t.order = slices.Delete(t.order, k, k+1)
-		}
-	}
-}
-
 func newSnapshot(l *Loop) *Snapshot { return &Snapshot{loop: l} }
 
 func (s *Snapshot) recycle() {
@@ -277,12 +180,27 @@ func (l *Loop) handleLine(s *Snapshot, line []byte) {
 		}
 		line = line[:i]
 	}
-	c := bytes.IndexByte(line, ':')
+	// One pass finds the name's end and whether the name is already a
+	// clean key (no tags, nothing the sanitiser would change): then the key
+	// is the name itself, in place.
+	c, clean := -1, len(tags) == 0
+	for i := 0; i < len(line); i++ {
+		if k := nameClass[line[i]]; k != classKeep {
+			if k == classColon {
+				c = i
+				break
+			}
+			clean = false
+		}
+	}
 	if c < 0 {
 		s.bad++ // no value: etsy's default "1" has no type
 		return
 	}
-	key := l.buildKey(line[:c], tags)
+	key := line[:c]
+	if !clean {
+		key = l.buildKey(key, tags)
+	}
 	if len(key) == 0 || key[0] == ';' {
 		s.bad++ // empty name (etsy would emit "stats.")
 		return
@@ -458,6 +376,24 @@ var allowed = func() (t [256]bool) {
 	return
 }()
 
+// nameClass sorts the bytes of a name for handleLine's scan: kept as they
+// are by the sanitiser, the ':' that ends the name, or anything else.
+const (
+	classOther = iota
+	classKeep
+	classColon
+)
+
+var nameClass = func() (t [256]uint8) {
+	for c := range t {
+		if allowed[c] {
+			t[c] = classKeep
+		}
+	}
+	t[':'] = classColon
+	return
+}()
+
 // buildKey builds the aggregation key: the name, the |# tags as ;k=v, both
 // sanitised like etsy (when enabled) and the tags sorted by name.
 func (l *Loop) buildKey(name, tags []byte) []byte {
@@ -597,82 +533,4 @@ func tagLess(a, b []byte) bool {
 		return c < 0
 	}
 	return bytes.Compare(a, b) < 0
-}
-
-// find returns the live value stored under name.
-func (t *table[V]) find(name string) (*V, bool) {
-	if i, ok := t.idx[name]; ok && t.ents[i].live {
-		return &t.ents[i].v, true
-	}
-	return nil, false
-}
-
-// getS is get for a name that is already an immutable string (no copy).
-func (t *table[V]) getS(name string) *V {
-	if i, ok := t.idx[name]; ok {
-		e := &t.ents[i]
-		if !e.live {
-			e.live = true
-			t.order = append(t.order, i)
-		}
-		return &e.v
-	}
-	if t.idx == nil {
-		t.idx = make(map[string]int32)
-	}
-	t.order = append(t.order, int32(len(t.ents)))
-	t.idx[name] = int32(len(t.ents))
-	t.ents = append(t.ents, entry[V]{name: name, live: true})
-	if len(t.ents) > t.peak {
-		t.peak = len(t.ents)
-	}
-	return &t.ents[len(t.ents)-1].v
-}
-
-// compact drops deleted entries, keeping the others as they are.
-func (t *table[V]) compact() {
-	j := 0
-	for i := range t.ents {
-		e := &t.ents[i]
-		if !e.live {
-			delete(t.idx, e.name)
-			continue
-		}
-		if i != j {
-			t.ents[j] = *e
-			t.idx[e.name] = int32(j)
-		}
-		j++
-	}
-	clear(t.ents[j:])
-	t.ents = t.ents[:j]
-	t.order = t.order[:0] // the Flusher orders by ents
-	t.shrink()
-}
-
-// shrink gives back the memory of a burst of names once it is over: Go maps
-// never shrink, so when at most a quarter of a large table's peak is left,
-// the index and the slices are rebuilt at the current size.
-func (t *table[V]) shrink() {
-	if t.peak < 4096 || len(t.ents) > t.peak/4 {
-		return
-	}
-	idx := make(map[string]int32, len(t.ents))
-	for i := range t.ents {
-		idx[t.ents[i].name] = int32(i)
-	}
-	t.idx = idx
-	t.ents = slices.Clip(slices.Clone(t.ents))
-	t.order = nil
-	t.peak = len(t.ents)
-}
-
-func (t *table[V]) len() int {
-	n := 0
-	for i := range t.ents {
-		if t.ents[i].live {
-			n++
-		}
-	}
-	return n
 }
