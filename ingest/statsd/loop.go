@@ -140,6 +140,9 @@ func (l *Loop) Delete(kind byte, names []string) {
 func (l *Loop) HandlePacket(p []byte) {
 	s := l.cur
 	s.packets++
+	// Tags ("|#") are rare: one search of the packet for '#' spares each
+	// line its own.
+	tagged := bytes.IndexByte(p, '#') >= 0
 	for len(p) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(p, '\n'); i >= 0 {
@@ -151,7 +154,7 @@ func (l *Loop) HandlePacket(p []byte) {
 			continue
 		}
 		s.metrics++
-		l.handleLine(s, line)
+		l.handleLine(s, line, tagged)
 	}
 }
 
@@ -171,14 +174,16 @@ func indexTagSep(b []byte) int {
 	}
 }
 
-func (l *Loop) handleLine(s *Snapshot, line []byte) {
+func (l *Loop) handleLine(s *Snapshot, line []byte, tagged bool) {
 	var tags []byte
-	if i := indexTagSep(line); i >= 0 {
-		tags = line[i+2:]
-		if j := indexTagSep(tags); j >= 0 {
-			tags = tags[:j]
+	if tagged {
+		if i := indexTagSep(line); i >= 0 {
+			tags = line[i+2:]
+			if j := indexTagSep(tags); j >= 0 {
+				tags = tags[:j]
+			}
+			line = line[:i]
 		}
-		line = line[:i]
 	}
 	// One pass finds the name's end and whether the name is already a
 	// clean key (no tags, nothing the sanitiser would change): then the key
