@@ -41,9 +41,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server (default)", func(a []string, _, _ io.Writer) error { return serve(a) }},
 		{"check-config", "validate the config, schemas, aggregation and rule files", checkConfig},
-		{"import-whisper", "migrate a carbon whisper tree into the pebble backend (--from DIR --data-dir D)", func(a []string, out, _ io.Writer) error {
-			return runImportWhisper(a, out)
-		}},
+		{"import-whisper", "migrate a carbon whisper tree into the pebble backend (--from DIR --data-dir D), or into ClickHouse (--backend clickhouse --clickhouse-url U)", runImportWhisper},
+		{"copy", "copy series (every archive, names, tags) between stopped stores: pebble, whisper, clickhouse (--from-backend B --from-... --to-backend B --to-...; resumable)", runCopy},
 		{"migrate", "read a classic installation's files (carbon conf dir, statsd config.js, graphite-api.yaml, htpasswd, whisper tree) and write one Plumbago config plus a report", func(a []string, out, _ io.Writer) error {
 			return runMigrate(a, out)
 		}},

@@ -56,14 +56,22 @@ func (p *progressBar) done(points int64) {
 // runImportWhisper implements `plumbago import-whisper`: it parses its own
 // flags (--from DIR, --data-dir D, --schemas F, --aggregation F), opens the
 // pebble store under D/pebble (the server must not be running on it),
-// imports and prints the progress bar and a summary to stdout.
-func runImportWhisper(args []string, stdout io.Writer) error {
+// imports and prints the progress bar and a summary to stdout. With
+// --backend clickhouse it copies the tree into ClickHouse instead, as
+// `plumbago copy --from-backend whisper` does (copycmd.go).
+func runImportWhisper(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("import-whisper", flag.ContinueOnError)
 	fl.SetOutput(stdout)
 	from := fl.String("from", "", "root of the carbon whisper tree to import (required)")
 	dataDir := fl.String("data-dir", "./data", "plumbago data directory; the store is <data-dir>/pebble")
-	schemas := fl.String("schemas", "", "storage-schemas.conf for series created later by ingest (default built in)")
+	schemas := fl.String("schemas", "", "storage-schemas.conf for series created later by ingest (default built in); with clickhouse, the schema that decides which points are kept")
 	aggregation := fl.String("aggregation", "", "storage-aggregation.conf (default built in)")
+	backend := fl.String("backend", "pebble", "where to import: pebble (keeps each file's archives) or clickhouse (the --clickhouse-* flags, as serve takes them)")
+	ch := DefaultConfig()
+	clickhouseFlags(fl, &ch)
+	var o copyOptions
+	fl.StringVar(&o.state, "state", "", "clickhouse: resume log (default <data-dir>/copy.state; see plumbago copy)")
+	fl.DurationVar(&o.progressInterval, "progress-interval", 5*time.Second, "clickhouse: how often a progress line goes to stderr (0 = none)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -72,6 +80,23 @@ func runImportWhisper(args []string, stdout io.Writer) error {
 	}
 	if st, err := os.Stat(*from); err != nil || !st.IsDir() {
 		return fmt.Errorf("import-whisper: --from %q is not a directory", *from)
+	}
+	switch *backend {
+	case "pebble":
+	case "clickhouse":
+		src := DefaultConfig()
+		src.Backend, src.WhisperDir = "whisper", *from
+		ch.Backend, ch.DataDir, ch.Schemas, ch.Aggregation = "clickhouse", *dataDir, *schemas, *aggregation
+		if err := ch.validate(); err != nil {
+			return fmt.Errorf("import-whisper: %w", err)
+		}
+		o.batchPoints = 200_000
+		if err := copyStores(src, ch, o, stdout, stderr); err != nil {
+			return fmt.Errorf("import-whisper: %w", err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("import-whisper: --backend %q: must be pebble or clickhouse", *backend)
 	}
 	rules, err := schema.Load(*schemas, *aggregation)
 	if err != nil {
