@@ -88,7 +88,7 @@ func (s *copySide) resolve(outer *flag.FlagSet) (Config, error) {
 		}
 	}
 	if err := c.validate(); err != nil {
-		return c, fmt.Errorf("--%s...: %w", s.prefix, err)
+		return c, fmt.Errorf("(--%s* flags): %w", s.prefix, err)
 	}
 	return c, nil
 }
