@@ -110,7 +110,7 @@ func (o *copyOptions) register(fl *flag.FlagSet) {
 	fl.StringVar(&o.until, "until", "", "copy only points up to this graphite time (default: now)")
 	fl.StringVar(&o.state, "state", "", "resume log: the series copied, fsynced per batch; the same command run again skips them (default <destination data-dir>/copy.state; removed once every series is copied)")
 	fl.DurationVar(&o.progressInterval, "progress-interval", 5*time.Second, "how often a progress line (series, points, rate, ETA) goes to stderr (0 = none)")
-	fl.IntVar(&o.batchPoints, "batch-points", 200_000, "points per write to the destination (memory is about 16 bytes a point, plus the largest series' archives)")
+	fl.IntVar(&o.batchPoints, "batch-points", 200_000, "points per write to the destination (two batches are held, one read while the other is written: 16 bytes a point, plus the largest series' archives)")
 }
 
 func (o *copyOptions) resolve() error {

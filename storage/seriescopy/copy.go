@@ -82,7 +82,8 @@ var ErrNoArchives = errors.New("series has no archives")
 // is copied (Summary.Failed counts those the destination refused), or on the
 // first error that stops the copy (ctx done, a read failing, the
 // destination unavailable after the retries); what was acknowledged until
-// then is in the State.
+// then is in the State. One goroutine reads the next batch while the
+// current one is written.
 func Run(ctx context.Context, src Source, dst Dest, job Job) (Summary, error) {
 	c := newCopier(src, dst, job)
 	err := c.run(ctx)
@@ -97,9 +98,20 @@ type copier struct {
 	start time.Time
 	sum   Summary
 	batch storage.Batch
-	pts   []storage.Point
-	offs  []int // batch series i has pts[offs[i]:offs[i+1]]
-	names []string
+}
+
+// batch is the series read for one write.
+type batch struct {
+	names   []string
+	offs    []int // series i has pts[offs[i]:offs[i+1]]
+	pts     []storage.Point
+	resumed int // series skipped before these, as the State holds them
+	missing int // series not found in the source
+}
+
+func (b *batch) reset() {
+	b.names, b.offs, b.pts = b.names[:0], append(b.offs[:0], 0), b.pts[:0]
+	b.resumed, b.missing = 0, 0
 }
 
 func newCopier(src Source, dst Dest, job Job) *copier {
@@ -130,41 +142,71 @@ func (c *copier) progress() {
 	}
 }
 
+// run writes the batches readAll hands over, in order.
 func (c *copier) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full, free := make(chan *batch, 1), make(chan *batch, 2)
+	free <- new(batch)
+	free <- new(batch)
+	readErr := make(chan error, 1)
+	go func() { readErr <- c.readAll(ctx, full, free) }()
+	for b := range full {
+		c.sum.Resumed += b.resumed
+		c.sum.Missing += b.missing
+		if err := c.flush(ctx, b); err != nil {
+			cancel()
+			for range full {
+			}
+			<-readErr
+			return err
+		}
+		free <- b
+	}
+	if err := <-readErr; err != nil {
+		return err
+	}
+	c.progress()
+	return nil
+}
+
+// readAll reads the job's series into batches from free and hands each to
+// full, the last one too (it may hold no series); it closes full.
+func (c *copier) readAll(ctx context.Context, full, free chan *batch) error {
+	defer close(full)
+	b := <-free
+	b.reset()
 	for _, name := range c.job.Names {
 		if c.job.State != nil && c.job.State.Done(name) {
-			c.sum.Resumed++
+			b.resumed++
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n0 := len(c.pts)
 		var err error
-		c.pts, err = c.read(c.pts, name)
+		b.pts, err = c.read(b.pts, name)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			c.sum.Missing++
+			b.pts = b.pts[:b.offs[len(b.offs)-1]]
+			b.missing++
 			continue
 		case err != nil:
 			return fmt.Errorf("reading %q: %w", name, err)
 		}
-		if len(c.offs) == 0 {
-			c.offs = append(c.offs, n0)
-		}
-		c.offs = append(c.offs, len(c.pts))
-		c.names = append(c.names, name)
-		c.progress()
-		if len(c.pts) >= c.job.BatchPoints || len(c.names) >= c.job.BatchSeries {
-			if err := c.flush(ctx); err != nil {
-				return err
+		b.names = append(b.names, name)
+		b.offs = append(b.offs, len(b.pts))
+		if len(b.pts) >= c.job.BatchPoints || len(b.names) >= c.job.BatchSeries {
+			full <- b
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
+			b.reset()
 		}
 	}
-	if err := c.flush(ctx); err != nil {
-		return err
-	}
-	c.progress()
+	full <- b
 	return nil
 }
 
@@ -210,15 +252,15 @@ func (c *copier) read(dst []storage.Point, name string) ([]storage.Point, error)
 	return dst, nil
 }
 
-// flush writes the batch read so far, retrying while the destination is
-// unavailable, and records it in the State.
-func (c *copier) flush(ctx context.Context) error {
-	if len(c.names) == 0 {
+// flush writes b, retrying while the destination is unavailable, and
+// records it in the State.
+func (c *copier) flush(ctx context.Context, b *batch) error {
+	if len(b.names) == 0 {
 		return nil
 	}
 	c.batch.Reset()
-	for i, n := range c.names {
-		c.batch.Series = append(c.batch.Series, storage.SeriesPoints{Name: n, Points: c.pts[c.offs[i]:c.offs[i+1]]})
+	for i, n := range b.names {
+		c.batch.Series = append(c.batch.Series, storage.SeriesPoints{Name: n, Points: b.pts[b.offs[i]:b.offs[i+1]]})
 	}
 	failed, err := c.write(ctx)
 	if err != nil {
@@ -229,8 +271,8 @@ func (c *copier) flush(ctx context.Context) error {
 			return fmt.Errorf("syncing the destination: %w", err)
 		}
 	}
-	done := c.names[:0]
-	for i, n := range c.names {
+	done := b.names[:0]
+	for i, n := range b.names {
 		if e, ok := failed[i]; ok {
 			c.sum.Failed++
 			if len(c.sum.Errors) < maxErrors {
@@ -239,7 +281,7 @@ func (c *copier) flush(ctx context.Context) error {
 			continue
 		}
 		c.sum.Done++
-		c.sum.Points += int64(c.offs[i+1] - c.offs[i])
+		c.sum.Points += int64(b.offs[i+1] - b.offs[i])
 		done = append(done, n)
 	}
 	if c.job.State != nil && len(done) > 0 {
@@ -247,7 +289,6 @@ func (c *copier) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	c.names, c.offs, c.pts = c.names[:0], c.offs[:0], c.pts[:0]
 	c.batch.Reset()
 	c.progress()
 	return nil

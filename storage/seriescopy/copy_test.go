@@ -277,3 +277,31 @@ func FuzzParseState(f *testing.F) {
 		}
 	})
 }
+
+// TestCopyStopsOnWriteError: a destination that fails a write (a closed
+// store) stops the copy with that error, the reading goroutine ends, and
+// the state records nothing.
+func TestCopyStopsOnWriteError(t *testing.T) {
+	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
+	ws := openWhisper(t, rules)
+	testSeries(t, ws, "a.b", "a.c", "a.d")
+	ps := openPebble(t, rules)
+	ps.Close()
+	st, err := OpenState(filepath.Join(t.TempDir(), "state"), "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sum, err := Run(context.Background(), ws, ps, Job{Names: []string{"a.b", "a.c", "a.d"}, Retentions: retentionsOf(ws), Now: testNow, State: st, BatchSeries: 1})
+	if !errors.Is(err, pebble.ErrClosed) || sum.Done != 0 {
+		t.Fatalf("Run into a closed store: %v, %+v", err, sum)
+	}
+	st2, err := OpenState(filepath.Join(filepath.Dir(st.path), "state"), "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if st2.Len() != 0 {
+		t.Errorf("state holds %d names", st2.Len())
+	}
+}

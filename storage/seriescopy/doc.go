@@ -8,7 +8,7 @@
 // own schema then decides where each point lands (its finest archive that
 // covers the point's age) and computes its coarser archives as whisper's
 // propagation does. Series are read and written in batches bounded by a
-// point count; a State records, fsynced after each batch, the names whose
+// point count, the next batch read while one is written; a State records, fsynced after each batch, the names whose
 // points the destination has acknowledged, so a copy killed at any moment
 // is resumed by running it again.
 package seriescopy

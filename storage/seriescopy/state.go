@@ -139,13 +139,15 @@ func ParseState(r io.Reader) (job string, names []string, good int64, err error)
 	}
 }
 
-// Done reports whether name was copied by an earlier run.
+// Done reports whether name was copied by an earlier run (names Record
+// adds are not looked up again: each name is copied once a run). Done and
+// Record may be called concurrently.
 func (s *State) Done(name string) bool {
 	_, ok := s.done[name]
 	return ok
 }
 
-// Len returns the number of series recorded.
+// Len returns the number of series earlier runs recorded.
 func (s *State) Len() int { return len(s.done) }
 
 // Record appends names and fsyncs the log.
@@ -154,7 +156,6 @@ func (s *State) Record(names []string) error {
 	for _, n := range names {
 		s.buf = strconv.AppendQuote(s.buf, n)
 		s.buf = append(s.buf, '\n')
-		s.done[n] = struct{}{}
 	}
 	if _, err := s.f.Write(s.buf); err != nil {
 		return fmt.Errorf("writing %s: %w", s.path, err)
