@@ -447,22 +447,44 @@ func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
 
 // Predictors of the Huffman coder (coder bits 4-5): value i is coded as
 // m[i] - predict(i) - base. Noisy gauges (a slow level plus white noise)
-// are predicted better by the mean of the last 2 or 4 values than by the
-// last one; a smooth series or a counter by the last one.
+// are predicted better by a mean of the last values than by the last one
+// (best by the exponentially weighted mean, the steady-state Kalman
+// predictor of a random walk plus noise); a smooth series or a counter by
+// the last one.
 const (
 	predPrev  = 0 // m[i-1]
 	predMean2 = 1 // floor((m[i-1] + m[i-2]) / 2), m[i-1] for i < 2
 	predMean4 = 2 // floor((m[i-1] + ... + m[i-4]) / 4), m[i-1] for i < 4
+	// predEWMA is floor(e[i] / 2^ewmaFrac) for the fixed-point mean
+	// e[1] = m[0] << ewmaFrac, e[i] = e[i-1] + ((m[i-1] << ewmaFrac) -
+	// e[i-1]) >> 2 (arithmetic shifts, int64 wrapping): the weight 1/4 on
+	// the newest value.
+	predEWMA = 3
 
-	numPredictors = 3
+	ewmaFrac      = 8
+	numPredictors = 4
 	minPredValues = 64
 )
 
-func predict(m []int64, i int, p byte) int64 {
+// predictor computes predict(i) for i = 1, 2, ... in order (predEWMA
+// carries its mean from one value to the next).
+type predictor struct {
+	p byte
+	e int64
+}
+
+func (pr *predictor) predict(m []int64, i int) int64 {
 	switch {
-	case p == predMean2 && i >= 2:
+	case pr.p == predEWMA:
+		if i == 1 {
+			pr.e = m[0] << ewmaFrac
+		} else {
+			pr.e += ((m[i-1] << ewmaFrac) - pr.e) >> 2
+		}
+		return pr.e >> ewmaFrac
+	case pr.p == predMean2 && i >= 2:
 		return (m[i-1] + m[i-2]) >> 1
-	case p == predMean4 && i >= 4:
+	case pr.p == predMean4 && i >= 4:
 		return (m[i-1] + m[i-2] + m[i-3] + m[i-4]) >> 2
 	}
 	return m[i-1]
@@ -473,8 +495,9 @@ func predict(m []int64, i int, p byte) int64 {
 // not paid per value), and returns base.
 func (c *codec) predZs(p byte) int64 {
 	c.zs, c.tmp = c.zs[:0], c.tmp[:0]
+	pr := predictor{p: p}
 	for i := 1; i < len(c.ints); i++ {
-		r := c.ints[i] - predict(c.ints, i, p)
+		r := c.ints[i] - pr.predict(c.ints, i)
 		c.zs = append(c.zs, uint64(r))
 		c.tmp = append(c.tmp, r)
 	}
@@ -683,8 +706,9 @@ func (c *codec) decodeInts(enc, pred byte, b []byte, k int) (int, error) {
 			if err := c.huff.readTable(&r); err != nil {
 				return 0, err
 			}
+			pr := predictor{p: pred}
 			for i := 1; i < k; i++ {
-				v = predict(ints, i, pred) + unzigzag(c.huff.get(&r)) + base
+				v = pr.predict(ints, i) + unzigzag(c.huff.get(&r)) + base
 				ints = append(ints, v)
 				if r.err != nil {
 					return 0, r.err

@@ -169,6 +169,18 @@ func FuzzDecodeBlock(f *testing.F) {
 	for _, m := range []map[int]float64{dec, avg, ctr, noisy} {
 		f.Add(blockOf(m).appendEncode(nil))
 	}
+	// A random walk plus noise: the exponentially weighted mean predictor.
+	r := rand.New(rand.NewPCG(3, 4))
+	gauge, level := map[int]float64{}, 50.0
+	for i := 0; i < 300; i++ {
+		level += 0.5 * r.NormFloat64()
+		gauge[i] = math.Round((level+2*r.NormFloat64())*100) / 100
+	}
+	enc := blockOf(gauge).appendEncode(nil)
+	if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]>>4 != predEWMA {
+		f.Fatalf("walk+noise seed: not a scaled block with the EWMA predictor (%v)", err)
+	}
+	f.Add(enc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()

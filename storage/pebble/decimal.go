@@ -23,8 +23,8 @@ import (
 //	scaled  = coder:u8 div:uvarint ints [corrections]
 //	coder   = bits 0-2 integer coder (1 for, 2 delta, 3 dod, 4 huff),
 //	          bit 3 corrections follow, bits 4-5 the huff coder's predictor
-//	          (0 previous value, 1 mean of the last 2, 2 mean of the last 4;
-//	          see predict), bits 6-7 zero
+//	          (0 previous value, 1 mean of the last 2, 2 mean of the last 4,
+//	          3 exponentially weighted mean; see predictor), bits 6-7 zero
 //	huff    = zigzag-varint first, zigzag-varint base, then a bit stream:
 //	          the code (huffman.go) and, per next value, the code of
 //	          zigzag(m[i] - predict(i) - base)

@@ -254,25 +254,29 @@ func TestMergeOldAndNewEncodings(t *testing.T) {
 	}
 }
 
-// TestPredictors: a level plus white noise takes a mean predictor and
-// codes smaller than with the previous value; a random walk keeps the
-// previous value.
+// TestPredictors: a level plus white noise, and a random walk plus noise
+// (internal/realdata's gauges), take the exponentially weighted mean and
+// code smaller with it than with the mean of 4 or the previous value; a
+// random walk keeps the previous value.
 func TestPredictors(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	noisy, walk := new(slotBuf), new(slotBuf)
+	noisy, walk, gauge := new(slotBuf), new(slotBuf), new(slotBuf)
 	noisy.reset()
 	walk.reset()
-	level := 0.0
+	gauge.reset()
+	level, glevel := 0.0, 50.0
 	for i := 0; i < blockSlots; i++ {
 		noisy.set(i, math.Round((50+3*r.NormFloat64())*100)/100)
 		level += r.NormFloat64()
 		walk.set(i, math.Round(level*100)/100)
+		glevel += 0.5 * r.NormFloat64()
+		gauge.set(i, math.Round((glevel+2*r.NormFloat64())*100)/100)
 	}
 	for _, tc := range []struct {
 		name string
 		s    *slotBuf
 		pred byte
-	}{{"noise", noisy, predMean4}, {"walk", walk, predPrev}} {
+	}{{"noise", noisy, predEWMA}, {"walk", walk, predPrev}, {"walk+noise", gauge, predEWMA}} {
 		enc := tc.s.appendEncode(nil)
 		sameSlots(t, tc.name, tc.s, decodeAll(t, enc))
 		h, err := parseBlockHeader(enc)
@@ -282,5 +286,27 @@ func TestPredictors(t *testing.T) {
 		if got := h.values[0] >> 4; got != tc.pred || h.values[0]&7 != encHuff {
 			t.Errorf("%s: coder %#x, want huff with predictor %d", tc.name, h.values[0], tc.pred)
 		}
+		// The chosen predictor's code is the smallest of the four.
+		c := new(codec)
+		c.vals = c.vals[:0]
+		for i := 0; i < blockSlots; i++ {
+			c.vals = append(c.vals, tc.s.vals[i])
+		}
+		if _, _, ok := c.findScale(); !ok {
+			t.Fatalf("%s: no scale", tc.name)
+		}
+		var cost [numPredictors]uint
+		for p := byte(0); p < numPredictors; p++ {
+			c.predZs(p)
+			c.huffFreq(c.zs)
+			c.huff2.build(&c.freq)
+			cost[p] = c.huff2.cost(&c.freq)
+		}
+		for p := byte(0); p < numPredictors; p++ {
+			if cost[p] < cost[tc.pred] {
+				t.Errorf("%s: predictor %d codes %d bits, the chosen %d codes %d", tc.name, p, cost[p], tc.pred, cost[tc.pred])
+			}
+		}
+		t.Logf("%s: bits of the 1,023 codes and table by predictor %v", tc.name, cost)
 	}
 }
