@@ -1,11 +1,14 @@
 package pebble
 
 import (
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/plumbago/plumbago/internal/realdata"
 	"github.com/plumbago/plumbago/storage"
@@ -41,21 +44,85 @@ func BenchmarkRealdataBytes(b *testing.B) {
 }
 
 func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
-	const steps, perWrite = 2160, 360
-	const now = int64(1_700_000_000)
-	start := now - steps*10
-	opts := DefaultOptions()
-	opts.Dir = b.TempDir()
-	opts.Rules = testRules(b, "[all]\npattern = .*\nretentions = 10s:12h,1m:7d\n",
-		"[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n")
-	opts.Now = func() int64 { return now }
+	opts := realdataOptions(b)
 	s, err := Open(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	e := realdata.NewEntropy(d)
+	writeRealdata(b, s, d, e)
+	points := float64(e.Points())
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if s, err = Open(opts); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point")
+	// Settled: reopened and left idle until level 0 is empty, compaction
+	// debt 0 and no compaction runs (what a server does by itself after a
+	// load, docs/pebble.md "Compaction and settling"), then closed.
+	settleOpts := opts
+	settleOpts.IdleFlush = time.Second
+	if s, err = Open(settleOpts); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("reopened: %+v", s.Stats())
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		st := s.Stats()
+		if st.L0Files == 0 && st.CompactionDebtBytes == 0 && st.CompactionsInProgress == 0 {
+			b.Logf("settled: %+v", st)
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("not settled 5 minutes after the reopen: %+v", st)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point-settled")
+	if s, err = Open(opts); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Flush(true); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point-compacted")
+	b.ReportMetric(e.BytesPerPoint(), "entropy-B/point")
+	b.ReportMetric(points, "points")
+}
+
+const (
+	realdataSteps = 2160
+	realdataNow   = int64(1_700_000_000)
+)
+
+// realdataOptions are the options of the realdata benchmarks: a fresh
+// directory, schema 10s:12h,1m:7d, average, xFilesFactor 0, a fixed clock.
+func realdataOptions(b *testing.B) Options {
+	opts := DefaultOptions()
+	opts.Dir = b.TempDir()
+	opts.Rules = testRules(b, "[all]\npattern = .*\nretentions = 10s:12h,1m:7d\n",
+		"[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n")
+	opts.Now = func() int64 { return realdataNow }
+	return opts
+}
+
+// writeRealdata writes realdataSteps steps of every series of d ending at
+// realdataNow, time-major, 360 steps (an hour) per Write, counting them
+// into e.
+func writeRealdata(b *testing.B, s *Store, d *realdata.Dataset, e *realdata.Entropy) {
+	const perWrite = 360
+	start := realdataNow - realdataSteps*10
 	var batch storage.Batch
-	for s0 := 0; s0 < steps; s0 += perWrite {
+	for s0 := 0; s0 < realdataSteps; s0 += perWrite {
 		batch.Reset()
 		for i := 0; i < d.Len(); i++ {
 			var pts []storage.Point
@@ -74,29 +141,54 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 			b.Fatal(err)
 		}
 	}
-	points := float64(e.Points())
-	if err := s.Close(); err != nil {
+}
+
+// BenchmarkRealdataFetch measures a Fetch of one whole gauge series (its
+// 2,160 raw points, the last 6 hours) from a compacted store of
+// $PLUMBAGO_REALDATA_SERIES (2,000 by default) realdata gauges, series
+// taken in a random order: with the default 64 MiB of caches (warm after
+// the first pass) and with 1 MiB (nearly every block read from the
+// sstables, through the OS page cache): what the sstable block size and
+// the block encoding cost a read.
+func BenchmarkRealdataFetch(b *testing.B) {
+	n := 2_000
+	if v, err := strconv.Atoi(os.Getenv("PLUMBAGO_REALDATA_SERIES")); err == nil && v > 0 {
+		n = v
+	}
+	d := realdata.Gauges(1, n, 2)
+	opts := realdataOptions(b)
+	s, err := Open(opts)
+	if err != nil {
 		b.Fatal(err)
 	}
-	if s, err = Open(opts); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point")
-	if s, err = Open(opts); err != nil {
-		b.Fatal(err)
-	}
+	writeRealdata(b, s, d, realdata.NewEntropy(d))
 	if err := s.Flush(true); err != nil {
 		b.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point-compacted")
-	b.ReportMetric(e.BytesPerPoint(), "entropy-B/point")
-	b.ReportMetric(points, "points")
+	order := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	for _, cache := range []int64{64 << 20, 1 << 20} {
+		b.Run(fmt.Sprintf("cache=%dMiB", cache>>20), func(b *testing.B) {
+			o := opts
+			o.CacheSize = cache
+			s, err := Open(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				got, err := s.Fetch(d.Name(order[i%n]), realdataNow-realdataSteps*10, realdataNow, realdataNow)
+				if err != nil || len(got.Values) != realdataSteps {
+					b.Fatal(err, len(got.Values))
+				}
+				i++
+			}
+		})
+	}
 }
 
 // dirBytes is du -sb: the apparent size of every file under dir.
