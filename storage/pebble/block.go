@@ -703,6 +703,7 @@ func (c *codec) decodeInts(enc, pred byte, b []byte, k int) (int, error) {
 		r := bitReader{b: b[n:]}
 		ints = append(ints, v)
 		if k > 1 {
+			c.huff.direct = false // the codec may come from a block with direct corrections
 			if err := c.huff.readTable(&r); err != nil {
 				return 0, err
 			}

@@ -181,6 +181,20 @@ func FuzzDecodeBlock(f *testing.F) {
 		f.Fatalf("walk+noise seed: not a scaled block with the EWMA predictor (%v)", err)
 	}
 	f.Add(enc)
+	// Its averages of 6: ulp corrections coded by direct symbols.
+	avg6 := map[int]float64{}
+	for i := 0; i < 50; i++ {
+		six := make([]float64, 6)
+		for j := range six {
+			six[j] = gauge[6*i+j]
+		}
+		avg6[i] = schema.Average.Aggregate(six, 6)
+	}
+	enc = blockOf(avg6).appendEncode(nil)
+	if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]&coderDirect == 0 {
+		f.Fatalf("averages seed: not a scaled block with direct corrections (%v)", err)
+	}
+	f.Add(enc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()

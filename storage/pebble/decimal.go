@@ -40,6 +40,7 @@ const (
 
 	flagScaled   = 1 << 3
 	coderCorrect = 1 << 3
+	coderDirect  = 1 << 6 // corrections coded by direct symbols (huffman.go)
 
 	maxScaleDigits  = 10      // decimals tried for plain decimal values
 	maxCorrection   = 1 << 16 // ulps a correction may move a value (m != 0)
@@ -153,6 +154,7 @@ func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) [
 	if enc == encHuff && c.huffReady {
 		coder |= c.huffPred << 4
 	}
+	coderPos := len(dst)
 	dst = append(dst, coder)
 	dst = binary.AppendUvarint(dst, div)
 	dst = c.appendInts(dst, enc)
@@ -161,9 +163,22 @@ func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) [
 		for _, d := range c.corr {
 			c.zs = append(c.zs, zigzag(d))
 		}
-		w := bitWriter{b: dst}
-		c.huffFreq(c.zs)
+		// Buckets or direct symbols, whichever codes smaller.
+		c.huff.direct = false
+		c.corrFreq(c.zs)
 		c.huff.build(&c.freq)
+		bucketBits := c.huff.cost(&c.freq)
+		c.huff.direct = true
+		c.corrFreq(c.zs)
+		c.huff.build(&c.freq)
+		if c.huff.cost(&c.freq) < bucketBits {
+			dst[coderPos] |= coderDirect
+		} else {
+			c.huff.direct = false
+			c.corrFreq(c.zs)
+			c.huff.build(&c.freq)
+		}
+		w := bitWriter{b: dst}
 		c.huff.writeTable(&w)
 		for _, z := range c.zs {
 			c.huff.put(&w, z)
@@ -181,14 +196,22 @@ func (c *codec) huffFreq(zs []uint64) {
 	}
 }
 
+// corrFreq counts the symbols of zs under c.huff's mode into c.freq.
+func (c *codec) corrFreq(zs []uint64) {
+	c.freq = [huffBuckets]uint32{}
+	for _, z := range zs {
+		c.freq[c.huff.symbol(z)]++
+	}
+}
+
 // decodeScaled decodes a scaled block's k values into s.
 func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 	if len(b) < 1 {
 		return errors.New("scaled head")
 	}
 	coder := b[0]
-	enc, pred := coder&7, coder>>4
-	if coder>>6 != 0 || enc < encFOR || enc > encHuff || pred >= numPredictors || (pred != predPrev && enc != encHuff) {
+	enc, pred := coder&7, coder>>4&3
+	if coder>>7 != 0 || (coder&coderDirect != 0 && coder&coderCorrect == 0) || enc < encFOR || enc > encHuff || pred >= numPredictors || (pred != predPrev && enc != encHuff) {
 		return fmt.Errorf("scaled coder %#x", coder)
 	}
 	div, n := binary.Uvarint(b[1:])
@@ -209,6 +232,7 @@ func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 		return nil
 	}
 	r := bitReader{b: b[1+n+used:]}
+	c.huff.direct = coder&coderDirect != 0
 	if err := c.huff.readTable(&r); err != nil {
 		return err
 	}
