@@ -196,3 +196,107 @@ func testMemoryReturns(t *testing.T, bin, backend string) {
 		rssParts(t, pid), time.Since(start).Round(100*time.Millisecond), p.metric(t, "plumbago_memory_releases_total"))
 	p.stop(t)
 }
+
+// TestMemoryReturnsAfterSeriesBurst (issue #19 item 4: "RSS returns to
+// within 1.5× of its steady state after an ingest burst"), pebble: the
+// binary under a 512 MiB memory budget. A first burst creates 200,000 new
+// series (one point each, 4 connections, as fast as the server takes
+// them); once committed, the steady state of a server holding them is
+// measured under light traffic. Then the burst: 20 more points for each of
+// the 200,000 series (4 M points). Once every point is committed the RSS
+// must come back within 120 s to 1.5 × steady + 24 MiB; the burst must
+// have raised the RSS by 32 MiB or more over steady, or it proves nothing.
+func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
+	const series, perSeries = 200_000, 20
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas := writeFile(t, dir, "schemas.conf", "[all]\npattern = .*\nretentions = 10s:1h\n")
+	p := startPlumbago(t, bin, "--backend", "pebble", "--data-dir", filepath.Join(dir, "data"),
+		"--schemas", schemas, "--memory-budget", "512MiB", "--max-series", "-1", "--pebble-idle-flush", "2s")
+	pid := p.cmd.Process.Pid
+	now := time.Now().Unix()
+	created := time.Now()
+	burstSeries(t, p, series, 1, now-int64(perSeries+1)*10)
+	t.Logf("%d new series committed in %v; RSS %.1f MiB", series, time.Since(created).Round(100*time.Millisecond), float64(vmRSS(t, pid))/(1<<20))
+	var steady int64
+	for i := 0; i < 20; i++ {
+		sendLines(t, p.carbon, fmt.Sprintf("burst.b000.s000000 %d %d", i, time.Now().Unix()))
+		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
+		steady = max(steady, vmRSS(t, pid))
+	}
+	steadyParts := rssParts(t, pid)
+	s := sampleRSS(t, pid)
+	burstStart := time.Now()
+	burstSeries(t, p, series, perSeries, now-int64(perSeries)*10)
+	burst := time.Since(burstStart)
+	peak := s.end()
+	bound := steady*3/2 + 24<<20
+	t.Logf("steady %.1f MiB with %d series (%s), burst of %d points committed in %v, peak %.1f MiB, bound for the return %.1f MiB",
+		float64(steady)/(1<<20), series, steadyParts, series*perSeries, burst.Round(100*time.Millisecond), float64(peak)/(1<<20), float64(bound)/(1<<20))
+	if got := p.metric(t, "plumbago_pebble_series"); got != series {
+		t.Fatalf("plumbago_pebble_series = %v; want %d", got, series)
+	}
+	if peak < steady+32<<20 {
+		t.Fatalf("peak RSS %.1f MiB, less than 32 MiB over steady (%.1f MiB): the burst proves nothing", float64(peak)/(1<<20), float64(steady)/(1<<20))
+	}
+	start := time.Now()
+	deadline := start.Add(120 * time.Second)
+	for vmRSS(t, pid) > bound {
+		if time.Now().After(deadline) {
+			t.Fatalf("RSS %.1f MiB 120 s after the burst (%s; Go heap in use %.1f MiB, %v idle flushes); want back under %.1f MiB (1.5 × steady + 24 MiB)",
+				float64(vmRSS(t, pid))/(1<<20), rssParts(t, pid), p.metric(t, "plumbago_go_heap_bytes")/(1<<20),
+				p.metric(t, "plumbago_pebble_idle_flushes_total"), float64(bound)/(1<<20))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("RSS back to %.1f MiB (%s) %v after the burst; Go heap in use %.1f MiB", float64(vmRSS(t, pid))/(1<<20),
+		rssParts(t, pid), time.Since(start).Round(100*time.Millisecond), p.metric(t, "plumbago_go_heap_bytes")/(1<<20))
+	p.stop(t)
+}
+
+// burstSeries sends perSeries points (at 10 s steps from start) to each of
+// the series burst.bNNN.sNNNNNN over 4 connections as fast as the server
+// takes them, and waits (up to 5 minutes: minutes on a loaded 2-core box)
+// until all of them are committed.
+func burstSeries(t *testing.T, p *proc, series, perSeries int, start int64) {
+	t.Helper()
+	const conns = 4
+	committed := p.metric(t, "plumbago_points_committed_total")
+	var wg sync.WaitGroup
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", p.carbon)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			var b []byte
+			for j := 0; j < perSeries; j++ {
+				for i := c; i < series; i += conns {
+					b = fmt.Appendf(b, "burst.b%03d.s%06d %d.25 %d\n", i%1000, i, j, start+int64(j)*10)
+					if len(b) >= 1<<20 {
+						if _, err := conn.Write(b); err != nil {
+							t.Error(err)
+							return
+						}
+						b = b[:0]
+					}
+				}
+			}
+			if _, err := conn.Write(b); err != nil {
+				t.Error(err)
+			}
+		}(c)
+	}
+	wg.Wait()
+	want := committed + float64(series*perSeries)
+	for deadline := time.Now().Add(5 * time.Minute); p.metric(t, "plumbago_points_committed_total") < want; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plumbago_points_committed_total = %v 5 minutes after the burst started; want %v",
+				p.metric(t, "plumbago_points_committed_total"), want)
+		}
+	}
+}
