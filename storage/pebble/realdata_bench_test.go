@@ -61,7 +61,7 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point")
+	reportDirBytes(b, opts.Dir, points, "B/point")
 	// Settled: reopened and left idle until level 0 is empty, compaction
 	// debt 0 and no compaction runs (what a server does by itself after a
 	// load, docs/pebble.md "Compaction and settling"), then closed.
@@ -84,7 +84,7 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point-settled")
+	reportDirBytes(b, opts.Dir, points, "B/point-settled")
 	if s, err = Open(opts); err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(dirBytes(b, opts.Dir))/points, "B/point-compacted")
+	reportDirBytes(b, opts.Dir, points, "B/point-compacted")
 	b.ReportMetric(e.BytesPerPoint(), "entropy-B/point")
 	b.ReportMetric(points, "points")
 }
@@ -189,6 +189,14 @@ func BenchmarkRealdataFetch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// reportDirBytes reports dir's bytes per point as metric unit, and logs
+// the exact figures (a metric prints four digits).
+func reportDirBytes(b *testing.B, dir string, points float64, unit string) {
+	n := dirBytes(b, dir)
+	b.ReportMetric(float64(n)/points, unit)
+	b.Logf("%s: %d bytes / %.0f points = %.5f", unit, n, points, float64(n)/points)
 }
 
 // dirBytes is du -sb: the apparent size of every file under dir.
