@@ -5,7 +5,8 @@
 # pdftoppm and pdfinfo (poppler-utils: the graph PDF oracle), the DejaVu italic and
 # oblique faces graphite-web draws the graph oracle's text with (fonts-dejavu-extra), Node.js
 # and etsy statsd (npm package statsd), Debian's ClickHouse server (the clickhouse backend's
-# tests start their own on loopback) and ZooKeeper (zookeeperd, for replicated tables). Tests find them through
+# tests start their own on loopback), ZooKeeper (zookeeperd, for replicated tables), and carbon-clickhouse and
+# graphite-clickhouse (scripts/install-clickhouse-tools.sh builds them with Go). Tests find them through
 # internal/testenv, which fails a test under CI=true when its tool is missing.
 # (terraform, used by deploy/check's TestTerraformWithTerraform, is in neither
 # Debian nor npm; the machine image provides it.) Idempotent and quiet when
@@ -40,4 +41,10 @@ fi
 # etsy statsd for the differential test (npm; cached outside the tree).
 if command -v npm >/dev/null 2>&1; then
   sh ingest/statsd/testdata/install-etsy-statsd.sh || echo "warning: installing etsy statsd from npm failed"
+fi
+# carbon-clickhouse and graphite-clickhouse for the interoperability tests
+# (Go, built from the Go module proxy into ~/.cache/plumbago/bin; kept
+# there, so only a fresh machine builds them).
+if command -v go >/dev/null 2>&1; then
+  bash scripts/install-clickhouse-tools.sh
 fi

@@ -118,4 +118,5 @@ func clickhouseMetrics(p *promWriter, s *clickhouse.Store, drops map[string]uint
 	p.counter("plumbago_clickhouse_fetches_total", "Series fetched from ClickHouse.", st.Fetches)
 	p.counter("plumbago_clickhouse_fetch_errors_total", "Fetches that failed.", st.FetchErrors)
 	p.counter("plumbago_clickhouse_index_refresh_errors_total", "Index refreshes that failed.", st.IndexRefreshErr)
+	p.counter("plumbago_clickhouse_bad_tagged_paths_total", "Tagged paths of the tagged table that Plumbago cannot name, left out of the name index.", st.BadTaggedPaths)
 }

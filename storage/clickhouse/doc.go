@@ -14,6 +14,10 @@
 // storage.ErrUnreachable, which the write buffer answers by keeping the
 // points (and their write-ahead log) and retrying with back-off.
 //
+// Tagged series are "name;k=v" above the store and carbon-clickhouse's
+// "name?k=v&..." in every Path column (tagpath.go), so both programs'
+// tables are the same.
+//
 // Points are stored at the slot time of the finest archive that holds
 // them at write time (what a GraphiteMergeTree merge would round them
 // to), with the write's version in Timestamp so the newest write of a

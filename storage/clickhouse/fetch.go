@@ -69,7 +69,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	for i := range out.Values {
 		out.Values[i] = math.NaN()
 	}
-	rows, err := s.readRows(ctx, name, fromI, untilI)
+	rows, err := s.readRows(ctx, sc.path, fromI, untilI)
 	if err != nil {
 		s.fetchErr.Add(1)
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
@@ -103,14 +103,15 @@ func (s *Store) found(ctx context.Context, name string, out *storage.Series) (*s
 	return out, nil
 }
 
-// readRows reads name's rows in [from, until), one per Time (the newest
+// readRows reads the rows of path (a Path of the points table) in
+// [from, until), one per Time (the newest
 // version), sorted by Time. Date bounds (a day of margin either side) let
 // ClickHouse skip partitions.
-func (s *Store) readRows(ctx context.Context, name string, from, until int64) ([]qpoint, error) {
+func (s *Store) readRows(ctx context.Context, path string, from, until int64) ([]qpoint, error) {
 	d0 := time.Unix(max(from-86400, 0), 0).UTC().Format(time.DateOnly)
 	d1 := time.Unix(until+86400, 0).UTC().Format(time.DateOnly)
 	q := fmt.Sprintf("SELECT Time, argMax(Value, Timestamp) FROM %s.%s WHERE Path = %s AND Date >= toDate('%s') AND Date <= toDate('%s') AND Time >= %d AND Time < %d GROUP BY Time ORDER BY Time LIMIT %d FORMAT RowBinary",
-		s.t.Database, s.t.Points, quote(name), d0, d1, from, until, maxFetchRows+1)
+		s.t.Database, s.t.Points, quote(path), d0, d1, from, until, maxFetchRows+1)
 	out, err := s.cl.query(ctx, q)
 	if err != nil {
 		return nil, err

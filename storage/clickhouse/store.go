@@ -54,10 +54,15 @@ type Stats struct {
 	Fetches         uint64
 	FetchErrors     uint64
 	IndexRefreshErr uint64
+	// BadTaggedPaths are tagged paths of the tagged table that Plumbago
+	// cannot name (bad escapes, tags carbon rejects): left out of the
+	// name index, logged.
+	BadTaggedPaths uint64
 }
 
 // series is what the store keeps of a name it wrote.
 type series struct {
+	path    string // the name's Path in ClickHouse (chPath)
 	rets    []schema.Retention
 	method  schema.Method
 	xff     float64
@@ -89,6 +94,7 @@ type Store struct {
 	fetches  atomic.Uint64
 	fetchErr atomic.Uint64
 	refErr   atomic.Uint64
+	badPaths atomic.Uint64
 }
 
 // Open connects to ClickHouse, checks (or with CreateTables creates) the
@@ -152,7 +158,7 @@ func (s *Store) Stats() Stats {
 		PointsWritten: s.pointsW.Load(), PointsDropped: s.dropped.Load(), NoSchema: s.noSchema.Load(),
 		Inserts: s.inserts.Load(), InsertErrors: s.insErr.Load(), InsertBytes: s.insBytes.Load(),
 		IndexRows: s.idxRows.Load(), Fetches: s.fetches.Load(), FetchErrors: s.fetchErr.Load(),
-		IndexRefreshErr: s.refErr.Load(),
+		IndexRefreshErr: s.refErr.Load(), BadTaggedPaths: s.badPaths.Load(),
 	}
 }
 
@@ -215,7 +221,16 @@ func (s *Store) loadNames(ctx context.Context, since uint32) (int, error) {
 			if v > s.maxVer.Load() {
 				s.maxVer.Store(v)
 			}
-			if !strings.HasSuffix(p, ".") && s.opts.Index.Add(p) { // not a branch
+			if strings.HasSuffix(p, ".") { // a branch
+				return
+			}
+			name, err := plumbagoName(p)
+			if err != nil {
+				s.badPaths.Add(1)
+				s.log.Warn("skipping a tagged path of the clickhouse index", "err", err)
+				return
+			}
+			if s.opts.Index.Add(name) {
 				n++
 			}
 		})
@@ -251,7 +266,7 @@ func (s *Store) info(name string, keep bool) (*series, error) {
 	if err != nil {
 		return nil, err
 	}
-	ser := &series{rets: sch.Retentions, method: agg.Method, xff: float64(float32(agg.XFilesFactor))}
+	ser := &series{path: chPath(name), rets: sch.Retentions, method: agg.Method, xff: float64(float32(agg.XFilesFactor))}
 	if keep {
 		s.series[name] = ser
 	}
@@ -342,7 +357,7 @@ func (s *Store) exists(ctx context.Context, name string) (bool, error) {
 	}
 	var q string
 	if strings.IndexByte(name, ';') >= 0 {
-		q = fmt.Sprintf("SELECT count() FROM %s.%s WHERE Path = %s FORMAT RowBinary", s.t.Database, s.t.Tagged, quote(name))
+		q = fmt.Sprintf("SELECT count() FROM %s.%s WHERE Path = %s FORMAT RowBinary", s.t.Database, s.t.Tagged, quote(chPath(name)))
 	} else {
 		q = fmt.Sprintf("SELECT count() FROM %s.%s WHERE Level = %d AND Path = %s FORMAT RowBinary",
 			s.t.Database, s.t.Index, treeLevel+strings.Count(name, ".")+1, quote(name))

@@ -88,7 +88,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		v := max(ver, ser.lastVer+1)
 		ser.lastVer = v
 		for _, r := range rows {
-			w.points = appendString(w.points, sp.Name)
+			w.points = appendString(w.points, ser.path)
 			w.points = appendF64(w.points, r.v)
 			w.points = appendU32(w.points, uint32(r.t))
 			w.points = appendU16(w.points, uint16(r.t/86400))
@@ -96,7 +96,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		}
 		written += uint64(len(rows))
 		if ser.day != today {
-			w.indexRows(sp.Name, today, v)
+			w.indexRows(sp.Name, ser.path, today, v)
 			w.marks = append(w.marks, ser)
 			w.markDay = append(w.markDay, today)
 		}
@@ -190,19 +190,18 @@ func cmpTS(a, b storage.Point) int {
 	return 0
 }
 
-// indexRows appends name's rows: carbon-clickhouse's index rows for a
-// plain name, tagged-table rows (one per tag, Tag1 the tag) for a tagged
-// one ("name;k=v;..."), which the index table does not hold.
-func (w *writer) indexRows(name string, day uint16, v uint32) {
-	if i := strings.IndexByte(name, ';'); i >= 0 {
-		tags := strings.Split(name[i+1:], ";")
-		tags = append(tags, "__name__="+name[:i])
-		slices.Sort(tags)
+// indexRows appends name's rows (path: its Path in ClickHouse):
+// carbon-clickhouse's index rows for a plain name, tagged-table rows for a
+// tagged one (which the index table does not hold): one row per tag, Tag1
+// the tag, "__name__=metric" first, all of them in Tags.
+func (w *writer) indexRows(name, path string, day uint16, v uint32) {
+	if strings.IndexByte(name, ';') >= 0 {
+		tags := taggedRowTags(name)
 		for _, tag := range tags {
 			w.nIndex++
 			w.tagged = appendU16(w.tagged, day)
 			w.tagged = appendString(w.tagged, tag)
-			w.tagged = appendString(w.tagged, name)
+			w.tagged = appendString(w.tagged, path)
 			w.tagged = appendUvarintLen(w.tagged, len(tags))
 			for _, t := range tags {
 				w.tagged = appendString(w.tagged, t)
