@@ -46,16 +46,24 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
+// tool is a running carbon-clickhouse or graphite-clickhouse.
+type tool struct {
+	addr string // the port its config listens on
+	log  *procLog
+	cmd  *exec.Cmd
+}
+
 // startTool runs bin with the config config(port) writes (a fresh free port
 // each attempt) until the port accepts connections; a port another process
 // took first ("address already in use") makes it try again, up to 3 times.
-func startTool(t *testing.T, name, bin string, config func(port int) string) (addr string, log *procLog) {
+// It is killed when the test ends.
+func startTool(t *testing.T, name, bin string, config func(port int) string) tool {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
 		port := ingesttest.FreePort(t)
-		addr = fmt.Sprintf("127.0.0.1:%d", port)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		cfg := writeFile(t, t.TempDir(), name+".conf", config(port))
-		log = &procLog{}
+		log := &procLog{}
 		cmd := exec.Command(bin, "-config", cfg)
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
@@ -75,7 +83,7 @@ func startTool(t *testing.T, name, bin string, config func(port int) string) (ad
 			}
 			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 				c.Close()
-				return addr, log
+				return tool{addr, log, cmd}
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("%s did not listen on %s within 60 s:\n%s", name, addr, log)
@@ -250,8 +258,8 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 	n := len(lines)
 
 	// carbon-clickhouse writes cc.
-	ccAddr, _ := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), srv.URL, cc))
-	sendCarbon(t, ccAddr, lines...)
+	ccTool := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), srv.URL, cc))
+	sendCarbon(t, ccTool.addr, lines...)
 	srv.WaitQuery(t, "SELECT count() FROM "+cc+".graphite FORMAT TabSeparated", fmt.Sprint(n), 60*time.Second)
 	srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_tagged FORMAT TabSeparated", "3", 60*time.Second)
 	srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_index WHERE Level = 20003 FORMAT TabSeparated", "3", 60*time.Second)
@@ -319,16 +327,16 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 	}
 	wantRender := sortedLines(points)
 	for _, db := range []string{pb, cc} {
-		gcAddr, gcLog := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(srv.URL, db, rollup))
-		q := fmt.Sprintf("http://%s/render/?target=ix.*.*&target=seriesByTag('dc=x')&target=seriesByTag('path=/var/log')&from=%d&until=%d&format=pickle", gcAddr, from, until)
+		gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(srv.URL, db, rollup))
+		q := fmt.Sprintf("http://%s/render/?target=ix.*.*&target=seriesByTag('dc=x')&target=seriesByTag('path=/var/log')&from=%d&until=%d&format=pickle", gc.addr, from, until)
 		if got := unpickle(t, "render", readAll(t, q)); got != wantRender {
-			t.Errorf("graphite-clickhouse render on %s:\n%s\nwant\n%s\n%s", db, got, wantRender, gcLog)
+			t.Errorf("graphite-clickhouse render on %s:\n%s\nwant\n%s\n%s", db, got, wantRender, gc.log)
 		}
 		for q, want := range map[string]string{
 			"ix.*":   "ix.a branch\nix.b branch",
 			"ix.*.*": "ix.a.avg leaf\nix.a.sum leaf\nix.b.max leaf",
 		} {
-			if got := unpickle(t, "find", readAll(t, fmt.Sprintf("http://%s/metrics/find/?query=%s&format=pickle&from=%d&until=%d", gcAddr, q, from, until))); got != want {
+			if got := unpickle(t, "find", readAll(t, fmt.Sprintf("http://%s/metrics/find/?query=%s&format=pickle&from=%d&until=%d", gc.addr, q, from, until))); got != want {
 				t.Errorf("graphite-clickhouse find %s on %s:\n%s\nwant\n%s", q, db, got, want)
 			}
 		}
