@@ -273,11 +273,12 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 	oracle.waitMetric(t, "plumbago_points_committed_total", float64(n))
 	writer.waitMetric(t, "plumbago_points_committed_total", float64(n))
 
-	// The rows agree (versions and write dates aside).
+	// The rows agree (versions aside): points, index rows and tagged rows,
+	// dated by their points' days.
 	for _, q := range []string{
 		"SELECT Path, Time, Value FROM %s.graphite ORDER BY Path, Time FORMAT TabSeparated",
-		"SELECT Level, Path FROM %s.graphite_index GROUP BY Level, Path ORDER BY Level, Path FORMAT TabSeparated",
-		"SELECT Tag1, Path, arraySort(Tags) FROM %s.graphite_tagged GROUP BY Tag1, Path, Tags ORDER BY Tag1, Path FORMAT TabSeparated",
+		"SELECT Date, Level, Path FROM %s.graphite_index GROUP BY Date, Level, Path ORDER BY Date, Level, Path FORMAT TabSeparated",
+		"SELECT Date, Tag1, Path, arraySort(Tags) FROM %s.graphite_tagged GROUP BY Date, Tag1, Path, Tags ORDER BY Date, Tag1, Path FORMAT TabSeparated",
 	} {
 		want := srv.Query(t, fmt.Sprintf(q, cc))
 		if got := srv.Query(t, fmt.Sprintf(q, pb)); got != want {

@@ -67,7 +67,7 @@ type series struct {
 	method  schema.Method
 	xff     float64
 	lastVer uint32 // version (Timestamp column) of its last write
-	day     uint16 // UTC day its daily index rows were last written (0: never)
+	day     uint16 // newest UTC day of its points whose index rows were written (0: never)
 }
 
 // Store is the ClickHouse backend.

@@ -48,7 +48,8 @@ type qpoint struct {
 }
 
 // Write inserts the batch as one RowBinary INSERT into the points table
-// (after the index rows of names not indexed today), gzip-compressed. It
+// (after the index rows of names not indexed for their points' days),
+// gzip-compressed. It
 // returns only once ClickHouse acknowledged every insert; any failure is
 // an error wrapping storage.ErrUnreachable and nothing of the batch counts
 // as written (the write buffer keeps it and retries; rows a failed attempt
@@ -64,7 +65,6 @@ func (s *Store) Write(b *storage.Batch) error {
 	now := s.opts.Now()
 	wall := time.Now().Unix()
 	ver := uint32(wall)
-	today := uint16(wall / 86400)
 	var written, dropped, noSchema uint64
 	s.mu.Lock()
 	for i := range b.Series {
@@ -95,10 +95,24 @@ func (s *Store) Write(b *storage.Batch) error {
 			w.points = appendU32(w.points, v)
 		}
 		written += uint64(len(rows))
-		if ser.day != today {
-			w.indexRows(sp.Name, ser.path, today, v)
+		// Index rows are dated by the (UTC) days of their points, as
+		// carbon-clickhouse dates them: the rows are sorted, so each day
+		// is one run. The newest day is remembered; an older one
+		// (backfill) gets its rows again at each write.
+		newest := ser.day
+		for j := 0; j < len(rows); {
+			day := uint16(rows[j].t / 86400)
+			for j < len(rows) && uint16(rows[j].t/86400) == day {
+				j++
+			}
+			if day != ser.day {
+				w.indexRows(sp.Name, ser.path, day, v)
+				newest = max(newest, day)
+			}
+		}
+		if newest != ser.day {
 			w.marks = append(w.marks, ser)
-			w.markDay = append(w.markDay, today)
+			w.markDay = append(w.markDay, newest)
 		}
 	}
 	s.mu.Unlock()
