@@ -101,7 +101,7 @@ func plumbagoName(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %w", errTaggedPath, path, err)
 	}
-	if metric == "" || strings.ContainsAny(metric, ";?") {
+	if metric == "" || strings.IndexByte(metric, ';') >= 0 {
 		return "", fmt.Errorf("%w %q: bad metric name", errTaggedPath, path)
 	}
 	var b strings.Builder
