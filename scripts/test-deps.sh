@@ -46,5 +46,5 @@ fi
 # (Go, built from the Go module proxy into ~/.cache/plumbago/bin; kept
 # there, so only a fresh machine builds them).
 if command -v go >/dev/null 2>&1; then
-  bash scripts/install-clickhouse-tools.sh
+  bash scripts/install-clickhouse-tools.sh || echo "warning: building carbon-clickhouse and graphite-clickhouse failed (their tests fail under CI=true)"
 fi
