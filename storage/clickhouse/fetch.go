@@ -24,7 +24,8 @@ const maxFetchRows = 4_000_000
 // the rows in it as whisper's propagation would have: level by level from
 // the finest step, with the method and the xFilesFactor. Rows ClickHouse
 // already rolled up (one row at a slot's start, in the age range where
-// graphite_rollup rolls that step) are taken as the slot's value.
+// graphite_rollup rolls that step) are taken as the slot's value. For a
+// coarse archive, ClickHouse computes the first level (pushdown.go).
 func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
 	s.fetches.Add(1)
 	if now <= 0 {
@@ -69,6 +70,10 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	for i := range out.Values {
 		out.Values[i] = math.NaN()
 	}
+	r := rollup{rets: rets, method: sc.method, xff: sc.xff, now: now, known: make([][]float64, len(rets))}
+	if agg, ok := pushdownAgg(sc.method); ok && k >= 1 && !s.rawReads {
+		return s.fetchCells(ctx, sc.path, out, &r, k, agg)
+	}
 	rows, err := s.readRows(ctx, sc.path, fromI, untilI)
 	if err != nil {
 		s.fetchErr.Add(1)
@@ -77,7 +82,6 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if len(rows) == 0 {
 		return s.found(ctx, name, out)
 	}
-	r := rollup{rets: rets, method: sc.method, xff: sc.xff, now: now, known: make([][]float64, len(rets))}
 	for i := 0; i < len(rows); {
 		slot := rows[i].t - floorMod(rows[i].t, step)
 		j := i
@@ -85,6 +89,32 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 			j++
 		}
 		out.Values[(slot-fromI)/step] = r.value(k, slot, rows[i:j])
+		i = j
+	}
+	return out, nil
+}
+
+// fetchCells fills out (a range of archive k >= 1) from the level-1
+// cells ClickHouse aggregated (pushdown.go).
+func (s *Store) fetchCells(ctx context.Context, name string, out *storage.Series, r *rollup, k int, agg string) (*storage.Series, error) {
+	step := out.Step
+	fromI := out.Start
+	untilI := fromI + int64(len(out.Values))*step
+	cells, err := s.readCells(ctx, name, fromI, untilI, r.rets[0].SecondsPerPoint, r.rets[1].SecondsPerPoint, agg)
+	if err != nil {
+		s.fetchErr.Add(1)
+		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	}
+	if len(cells) == 0 {
+		return s.found(ctx, name, out)
+	}
+	for i := 0; i < len(cells); {
+		slot := cells[i].t - floorMod(cells[i].t, step)
+		j := i
+		for j < len(cells) && cells[j].t < slot+step {
+			j++
+		}
+		out.Values[(slot-fromI)/step] = r.cellValue(k, slot, cells[i:j])
 		i = j
 	}
 	return out, nil
@@ -116,7 +146,10 @@ func (s *Store) readRows(ctx context.Context, path string, from, until int64) ([
 	if err != nil {
 		return nil, err
 	}
-	return decodeRows(out)
+	s.fetchBytes.Add(uint64(len(out)))
+	rows, err := decodeRows(out)
+	s.fetchRows.Add(uint64(len(rows)))
+	return rows, err
 }
 
 // decodeRows decodes a RowBinary answer of (Time UInt32, Value Float64)

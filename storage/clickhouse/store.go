@@ -53,6 +53,8 @@ type Stats struct {
 	IndexRows       uint64 // rows inserted into the index and tagged tables
 	Fetches         uint64
 	FetchErrors     uint64
+	FetchRows       uint64 // rows of fetch answers (points, or level-1 cells of a coarse archive)
+	FetchBytes      uint64 // bytes of fetch answers (RowBinary, uncompressed)
 	IndexRefreshErr uint64
 	// BadTaggedPaths are tagged paths of the tagged table that Plumbago
 	// cannot name (bad escapes, tags carbon rejects): left out of the
@@ -95,6 +97,10 @@ type Store struct {
 	fetchErr atomic.Uint64
 	refErr   atomic.Uint64
 	badPaths atomic.Uint64
+
+	fetchRows  atomic.Uint64
+	fetchBytes atomic.Uint64
+	rawReads   bool // tests: aggregate every archive in Plumbago (no pushdown)
 }
 
 // Open connects to ClickHouse, checks (or with CreateTables creates) the
@@ -159,6 +165,7 @@ func (s *Store) Stats() Stats {
 		Inserts: s.inserts.Load(), InsertErrors: s.insErr.Load(), InsertBytes: s.insBytes.Load(),
 		IndexRows: s.idxRows.Load(), Fetches: s.fetches.Load(), FetchErrors: s.fetchErr.Load(),
 		IndexRefreshErr: s.refErr.Load(), BadTaggedPaths: s.badPaths.Load(),
+		FetchRows: s.fetchRows.Load(), FetchBytes: s.fetchBytes.Load(),
 	}
 }
 
