@@ -151,7 +151,8 @@ func chLines(now int64) []string {
 // TestClickHouseMatchesPebble sends the same carbon lines to a pebble
 // server and a clickhouse server and compares their renders and finds over
 // every archive, then again after the clickhouse server restarts on an
-// empty data dir (what it answers comes from ClickHouse alone).
+// empty data dir (what it answers comes from ClickHouse alone) with
+// --clickhouse-pushdown.
 func TestClickHouseMatchesPebble(t *testing.T) {
 	bin := buildBinary(t)
 	srv := clickhouseServer(t, bin)
@@ -201,8 +202,12 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	}
 	compare("running")
 	cp.stop(t)
-	cp = startPlumbago(t, bin, ch()...)
-	compare("restarted on an empty data dir")
+	// Restarted with the first rollup level computed in ClickHouse.
+	cp = startPlumbago(t, bin, append(ch(), "--clickhouse-pushdown")...)
+	compare("restarted on an empty data dir, with --clickhouse-pushdown")
+	if got := cp.metric(t, "plumbago_clickhouse_fetch_rows_total"); got == 0 {
+		t.Errorf("plumbago_clickhouse_fetch_rows_total 0 after renders")
+	}
 	cp.stop(t)
 	pb.stop(t)
 }

@@ -30,6 +30,7 @@ func clickhouseFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.ClickHouseTLSInsecure, "clickhouse-tls-insecure-skip-verify", c.ClickHouseTLSInsecure, "clickhouse backend: do not verify the server's certificate (testing only)")
 	fs.DurationVar(&c.ClickHouseTimeout.Duration, "clickhouse-timeout", c.ClickHouseTimeout.Duration, "clickhouse backend: the most one request (insert, fetch, find) may take")
 	fs.DurationVar(&c.ClickHouseIndexRefresh.Duration, "clickhouse-index-refresh", c.ClickHouseIndexRefresh.Duration, "clickhouse backend: how often names other writers added to the index tables are loaded (0 = only at start)")
+	fs.BoolVar(&c.ClickHousePushdown, "clickhouse-pushdown", c.ClickHousePushdown, "clickhouse backend: renders of a coarse archive have ClickHouse aggregate the finest rows into the second archive's slots (about 60x fewer rows sent for 1m -> 1h, for about 2.8x the server CPU on 18.16; docs/clickhouse.md)")
 	fs.BoolVar(&c.ClickHouseCreateTables, "clickhouse-create-tables", c.ClickHouseCreateTables, "clickhouse backend: create the database and tables (single node) at start if missing; the server needs the graphite_rollup section first (plumbago clickhouse schema)")
 }
 
@@ -102,6 +103,7 @@ func openClickHouse(cfg Config, rules *schema.Rules, idx *index.Index, log *slog
 		Tables: clickhouseTables(cfg), Timeout: cfg.ClickHouseTimeout.Duration,
 		CreateTables: cfg.ClickHouseCreateTables && !cfg.readOnly(),
 		Rules:        rules, Index: idx, IndexRefresh: cfg.ClickHouseIndexRefresh.Duration, Logger: log,
+		Pushdown: cfg.ClickHousePushdown,
 	})
 }
 

@@ -39,6 +39,7 @@ type Config struct {
 	ClickHouseTimeout      Duration `toml:"clickhouse-timeout"`
 	ClickHouseIndexRefresh Duration `toml:"clickhouse-index-refresh"`
 	ClickHouseCreateTables bool     `toml:"clickhouse-create-tables"`
+	ClickHousePushdown     bool     `toml:"clickhouse-pushdown"`
 	CarbonAddr             string   `toml:"carbon-addr"`
 	PickleAddr             string   `toml:"pickle-addr"`
 	ProtobufAddr           string   `toml:"protobuf-addr"`

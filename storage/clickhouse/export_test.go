@@ -1,5 +1,5 @@
 package clickhouse
 
-// SetRawReads makes s aggregate every archive in Plumbago from the points
-// (the reads before the pushdown), to compare the two.
-func SetRawReads(s *Store, raw bool) { s.rawReads = raw }
+// SetPushdown switches Options.Pushdown of an open store, to compare reads
+// with and without it on the same rows.
+func SetPushdown(s *Store, on bool) { s.opts.Pushdown = on }

@@ -25,7 +25,8 @@ const maxFetchRows = 4_000_000
 // the finest step, with the method and the xFilesFactor. Rows ClickHouse
 // already rolled up (one row at a slot's start, in the age range where
 // graphite_rollup rolls that step) are taken as the slot's value. For a
-// coarse archive, ClickHouse computes the first level (pushdown.go).
+// coarse archive with Options.Pushdown, ClickHouse computes the first
+// level (pushdown.go).
 func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
 	s.fetches.Add(1)
 	if now <= 0 {
@@ -71,7 +72,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 		out.Values[i] = math.NaN()
 	}
 	r := rollup{rets: rets, method: sc.method, xff: sc.xff, now: now, known: make([][]float64, len(rets))}
-	if agg, ok := pushdownAgg(sc.method); ok && k >= 1 && !s.rawReads {
+	if agg, ok := pushdownAgg(sc.method); ok && k >= 1 && s.opts.Pushdown {
 		return s.fetchCells(ctx, sc.path, out, &r, k, agg)
 	}
 	rows, err := s.readRows(ctx, sc.path, fromI, untilI)

@@ -115,11 +115,11 @@ func TestPushdownEqualsRawReads(t *testing.T) {
 	for _, m := range pushdownMethods {
 		name := m + ".s"
 		for _, r := range ranges {
-			clickhouse.SetRawReads(s, true)
+			clickhouse.SetPushdown(s, false)
 			before := s.Stats()
 			want, werr := s.Fetch(name, r.from, r.until, now)
 			mid := s.Stats()
-			clickhouse.SetRawReads(s, false)
+			clickhouse.SetPushdown(s, true)
 			got, gerr := s.Fetch(name, r.from, r.until, now)
 			after := s.Stats()
 			if werr != nil || gerr != nil {

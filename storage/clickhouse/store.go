@@ -39,6 +39,10 @@ type Options struct {
 	Index        *index.Index
 	IndexRefresh time.Duration
 	Now          func() int64 // clock for retention decisions (default time.Now)
+	// Pushdown makes reads of a coarse archive aggregate the first rollup
+	// level in ClickHouse (pushdown.go): far fewer rows and bytes cross the
+	// wire, for more CPU on the server (docs/clickhouse.md, "Pushdown").
+	Pushdown bool
 	Logger       *slog.Logger
 }
 
@@ -100,7 +104,6 @@ type Store struct {
 
 	fetchRows  atomic.Uint64
 	fetchBytes atomic.Uint64
-	rawReads   bool // tests: aggregate every archive in Plumbago (no pushdown)
 }
 
 // Open connects to ClickHouse, checks (or with CreateTables creates) the

@@ -52,6 +52,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformancePushdown runs storetest with the first rollup level of
+// coarse reads computed in ClickHouse.
+func TestConformancePushdown(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, rules *schema.Rules, now func() int64) storage.Store {
+		s := openStore(t, rules, now, nil)
+		clickhouse.SetPushdown(s, true)
+		return s
+	})
+}
+
 // TestUnreachable: with no server answering, Write fails with an error the
 // write buffer keeps the points for (storage.Unavailable) and counts it.
 func TestUnreachable(t *testing.T) {
