@@ -43,7 +43,7 @@ type Options struct {
 	// level in ClickHouse (pushdown.go): far fewer rows and bytes cross the
 	// wire, for more CPU on the server (docs/clickhouse.md, "Pushdown").
 	Pushdown bool
-	Logger       *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Stats are the store's counters.
