@@ -9,6 +9,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/storage/clickhouse"
+	"github.com/plumbago/plumbago/storage/clickhouse/chtest"
+	"github.com/plumbago/plumbago/storage/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated part of docs/operations.md")
@@ -20,7 +24,8 @@ const (
 
 // TestOperationsMetricsDoc keeps the self-metrics table in
 // docs/operations.md equal to what plumbago really serves on /metrics with
-// each backend: names, types, labels and HELP text. `cd deploy/check && go test .
+// each backend (clickhouse against a clickhouse-server of its own): names,
+// types, labels and HELP text. `cd deploy/check && go test .
 // -run TestOperationsMetricsDoc -update` rewrites it.
 func TestOperationsMetricsDoc(t *testing.T) {
 	type fam struct {
@@ -29,9 +34,13 @@ func TestOperationsMetricsDoc(t *testing.T) {
 		labels    map[string]map[string]bool
 	}
 	fams := map[string]*fam{}
-	backends := []string{"pebble", "whisper"}
+	backends := []string{"pebble", "whisper", "clickhouse"}
 	for _, backend := range backends {
-		p := startPlumbago(t, backend)
+		var extra []string
+		if backend == "clickhouse" {
+			extra = clickhouseFlags(t)
+		}
+		p := startPlumbago(t, backend, extra...)
 		e := p.scrape(t)
 		for name, typ := range e.typ {
 			f := fams[name]
@@ -102,4 +111,15 @@ func TestOperationsMetricsDoc(t *testing.T) {
 		return
 	}
 	t.Errorf("the self-metrics table in docs/operations.md is out of date; run: cd deploy/check && go test . -run TestOperationsMetricsDoc -update\n--- want\n%s", gen)
+}
+
+// clickhouseFlags starts a clickhouse-server with the built-in rules'
+// rollup and returns the serve flags that store into it.
+func clickhouseFlags(t *testing.T) []string {
+	t.Helper()
+	srv := chtest.Start(t, t.TempDir(), chtest.Options{ConfigD: map[string]string{
+		"rollup.xml": clickhouse.RollupXML(schema.Default(), ""),
+	}})
+	t.Cleanup(srv.Stop)
+	return []string{"--clickhouse-url=" + srv.URL, "--clickhouse-database=opsdoc", "--clickhouse-create-tables"}
 }
