@@ -44,7 +44,8 @@ const assumedNoFile = 65536
 // Overrides carries configuration that Derive takes into account and the
 // values an operator fixed. A zero field means "derive it".
 type Overrides struct {
-	// Backend is "pebble" (the default when empty) or "whisper".
+	// Backend is "pebble" (the default when empty), "whisper" or
+	// "clickhouse".
 	Backend string
 
 	// MemoryBudget is the memory Plumbago may use in all; every other size
@@ -167,6 +168,7 @@ func Derive(m Machine, o Overrides) Plan {
 		p.Backend = "pebble"
 	}
 	whisper := p.Backend == "whisper"
+	ch := p.Backend == "clickhouse"
 	// Event loops: one per usable CPU. gnet loops never block, so more loops
 	// than CPUs only adds context switches.
 	p.EventLoops = cpus
@@ -179,6 +181,9 @@ func Derive(m Machine, o Overrides) Plan {
 	if whisper {
 		p.StorageShards = clampInt(nextPow2(2*cpus), 2, 64)
 		p.why("storage shards", o.StorageShards > 0, "2 per CPU rounded up to a power of two: whisper writes block in file syscalls, so a second shard per CPU keeps the CPU busy while one waits on the disk")
+	} else if ch {
+		p.StorageShards = clampInt(nextPow2(cpus), 1, 64)
+		p.why("storage shards", o.StorageShards > 0, "one per CPU rounded up to a power of two: each shard sends one INSERT at a time, so this is the node's insert concurrency (and its inserts per flush interval)")
 	} else {
 		p.StorageShards = clampInt(nextPow2(cpus), 1, 64)
 		p.why("storage shards", o.StorageShards > 0, "one per CPU rounded up to a power of two: pebble batches are CPU-bound")
@@ -203,7 +208,11 @@ func Derive(m Machine, o Overrides) Plan {
 		p.QueueChunks = o.QueueChunks
 	}
 
-	p.deriveStorage(mem, whisper, o)
+	if ch {
+		p.deriveClickHouse(mem, o)
+	} else {
+		p.deriveStorage(mem, whisper, o)
+	}
 
 	// GOMEMLIMIT: 85% of the memory limit leaves room for goroutine stacks,
 	// the kernel's socket buffers charged to the cgroup and slack.

@@ -10,20 +10,23 @@ import (
 
 // Request is what `plumbago tune` asks for (cmd/plumbago parses its flags).
 type Request struct {
-	DataDir   string    // data directory whose volume is checked
-	Profile   string    // an instance type to size for instead of this machine ("" = detect)
-	CPUs      int       // size for this many CPUs instead of the detected count (0 = detected)
-	Memory    int64     // size for this much memory instead of the detected amount (0 = detected)
-	JSON      bool      // print the plan and checks as JSON
-	Overrides Overrides // the sizes fixed by the operator, and the backend
+	DataDir string // data directory whose volume is checked
+	Profile string // an instance type to size for instead of this machine ("" = detect)
+	CPUs    int    // size for this many CPUs instead of the detected count (0 = detected)
+	Memory  int64  // size for this much memory instead of the detected amount (0 = detected)
+	JSON    bool   // print the plan and checks as JSON
+	// FlushSeconds is serve's --flush-interval in seconds, for the
+	// clickhouse backend's insert rate (0 = the default, 1 s).
+	FlushSeconds float64
+	Overrides    Overrides // the sizes fixed by the operator, and the backend
 }
 
 // Report detects the machine (or takes a profile), derives the plan,
 // checks the kernel and prints what to apply.
 func Report(stdout io.Writer, r Request) error {
 	o := r.Overrides
-	if o.Backend != "pebble" && o.Backend != "whisper" {
-		return fmt.Errorf("tune: unknown backend %q (want pebble or whisper)", o.Backend)
+	if o.Backend != "pebble" && o.Backend != "whisper" && o.Backend != "clickhouse" {
+		return fmt.Errorf("tune: unknown backend %q (want pebble, whisper or clickhouse)", o.Backend)
 	}
 	var m Machine
 	if r.Profile != "" {
@@ -55,16 +58,24 @@ func Report(stdout io.Writer, r Request) error {
 	}
 	plan := Derive(m, o)
 	checks := CheckKernel(plan, env)
+	var server []ServerSetting
+	if plan.Backend == "clickhouse" {
+		server = ClickHouseServer(plan, r.FlushSeconds)
+	}
 	if r.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Machine Machine
-			Plan    Plan
-			Checks  []Check
-		}{m, plan, checks})
+			Machine          Machine
+			Plan             Plan
+			Checks           []Check
+			ClickHouseServer []ServerSetting `json:",omitempty"`
+		}{m, plan, checks, server})
 	}
-	return Print(stdout, m, plan, checks)
+	if err := Print(stdout, m, plan, checks); err != nil {
+		return err
+	}
+	return printServer(stdout, server)
 }
 
 // Print writes the human-readable tune report.
@@ -129,4 +140,18 @@ func Print(w io.Writer, m Machine, p Plan, checks []Check) error {
 		fmt.Fprintf(w, "\nnothing to change.\n")
 	}
 	return nil
+}
+
+// printServer writes the ClickHouse server settings the clickhouse
+// backend wants (not checked from here: they live on the servers).
+func printServer(w io.Writer, settings []ServerSetting) error {
+	if len(settings) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nClickHouse servers (set there; not checked from here):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range settings {
+		fmt.Fprintf(tw, "  %s\t%s\twant %s\t%s\n", s.Where, s.Name, s.Want, s.Why)
+	}
+	return tw.Flush()
 }

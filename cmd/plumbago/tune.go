@@ -18,7 +18,7 @@ func runTune(args []string, stdout io.Writer) error {
 	var mem ByteSize
 	r := tuning.Request{}
 	fs.StringVar(&r.DataDir, "data-dir", "./data", "data directory whose volume is checked")
-	fs.StringVar(&c.Backend, "backend", "pebble", "pebble or whisper")
+	fs.StringVar(&c.Backend, "backend", "pebble", "pebble, whisper or clickhouse")
 	fs.StringVar(&r.Profile, "profile", "", "size for an instance type instead of this machine: "+strings.Join(tuning.ProfileNames(), ", "))
 	fs.IntVar(&r.CPUs, "cpus", 0, "size for this many CPUs instead of the detected count")
 	fs.Var(&mem, "memory", "size for this much memory instead of the detected amount, e.g. 8GiB")

@@ -70,3 +70,18 @@ func TestTuneErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneClickHouse: tune --backend clickhouse sizes for it and names the
+// ClickHouse server settings.
+func TestTuneClickHouse(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"tune", "--backend", "clickhouse", "--profile", "c5.xlarge", "--data-dir", t.TempDir()}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"plan for the clickhouse backend", "write buffer          2 GiB", "not used by the clickhouse backend",
+		"each node makes up to 4.0 INSERTs a second (4 shards every 1s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
