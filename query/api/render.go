@@ -208,10 +208,18 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		}
 		// Into the response's pooled body buffer (fasthttp reuses it for
 		// later responses): no allocation once it has grown to the size
-		// of the answers asked for.
-		body = ctx.Response.SwapBody(nil)[:0]
-		if cap(body) < jsonSizeHint(list)+len(r.jsonp)+2 {
-			body = make([]byte, 0, jsonSizeHint(list)+len(r.jsonp)+2)
+		// of the answers asked for. Only answers up to pooledBodyMax: a
+		// keep-alive connection holds its response buffer while it is
+		// open, so a pooled buffer grown by one large answer stayed pinned
+		// (178 MB after twelve 10-day renders in TestMemoryReturnsAfterSpike);
+		// a larger answer gets a buffer of its own, freed once it is sent.
+		hint := jsonSizeHint(list) + len(r.jsonp) + 2
+		pooled := hint <= pooledBodyMax
+		if pooled {
+			body = ctx.Response.SwapBody(nil)[:0]
+		}
+		if cap(body) < hint {
+			body = make([]byte, 0, hint)
 		}
 		if r.hasJSONP {
 			ctx.SetContentType("text/javascript")
@@ -224,12 +232,20 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 			body = query.AppendJSON(body, list, r.noNullPoints)
 		}
 		ctx.SetStatusCode(fasthttp.StatusOK)
-		ctx.Response.SwapBody(body) // back into the response, which owns it
+		if pooled && cap(body) <= 2*pooledBodyMax {
+			ctx.Response.SwapBody(body) // back into the response, which owns it
+		} else {
+			ctx.Response.SetBodyRaw(body) // not touched after this: no copy
+		}
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.SetBodyRaw(body) // body is not touched after this: no copy
 }
+
+// pooledBodyMax is the largest json answer written into the response's
+// pooled body buffer (see render).
+const pooledBodyMax = 1 << 20
 
 // jsonSizeHint is about the bytes of list's json (36 a point: "[12345.678901234567,
 // 1700000000], "), so the body is written into one allocation instead of a
