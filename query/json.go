@@ -121,8 +121,11 @@ func putRunBuf(b []byte) {
 	}
 }
 
-// maxRunBuf is the largest run buffer kept for reuse.
-const maxRunBuf = 64 << 20
+// maxRunBuf is the largest run buffer kept for reuse: a sync.Pool keeps
+// what it holds through one garbage collection (its victim cache), so big
+// buffers kept here stayed live after a spike of large renders
+// (TestMemoryReturnsAfterSpike) until a second cycle ran.
+const maxRunBuf = 4 << 20
 
 // appendJSONRun appends list's series objects separated by ", " and
 // reports whether it wrote any (noNullPoints skips series without a
