@@ -188,26 +188,19 @@ const maxRecycledPoints = 1024
 // series, a million series) are released instead of pinned for good.
 const idleKeepPoints = 4
 
+// series is one buffered series: 120 bytes, so the runtime's 128-byte size
+// class holds it (the fields are ordered so; TestSeriesStructSize). A
+// million series in a burst cost their struct each until evict.go forgets
+// them.
 type series struct {
 	name     string
 	pending  []storage.Point
 	flushing []storage.Point
-	dirty    bool
-	// unwritten is set while the series holds points not yet written;
-	// since is then the WAL segment its oldest such point was logged in,
-	// which keeps that segment until the point is written.
-	unwritten bool
-	since     uint64
-	// After a failed write: how many writes failed in a row (those that
-	// count towards MaxWriteRetries) and when to try again.
-	failures int32
-	retryAt  int64 // unix nanoseconds
-	// waiting: the store refused the series as unavailable (no space,
-	// read-only); counted in shard.waiting for Health.
-	waiting bool
-	// deferred: over the creation rate; its points wait in pending, it is
-	// not dirty and not in the index (limits.go).
-	deferred bool
+	// since is, while unwritten, the WAL segment the series' oldest
+	// unwritten point was logged in, which keeps that segment until the
+	// point is written.
+	since   uint64
+	retryAt int64 // unix nanoseconds: after a failed write, when to try again
 	// bind is the series' throughput quotas, bound under limits
 	// generation gen.
 	bind limits.Binding
@@ -215,6 +208,18 @@ type series struct {
 	// touched is the shard's sweep epoch when the series last took a
 	// point (evict.go).
 	touched uint32
+	// failures counts the failed writes in a row (those that count
+	// towards MaxWriteRetries).
+	failures int32
+	dirty    bool
+	// unwritten is set while the series holds points not yet written.
+	unwritten bool
+	// waiting: the store refused the series as unavailable (no space,
+	// read-only); counted in shard.waiting for Health.
+	waiting bool
+	// deferred: over the creation rate; its points wait in pending, it is
+	// not dirty and not in the index (limits.go).
+	deferred bool
 }
 
 type lane struct {

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -97,5 +98,14 @@ func TestSweepKeepsSeriesInUse(t *testing.T) {
 	// One epoch later recent.idle is two behind too.
 	if n := sh.sweepIdle(); n != 1 {
 		t.Fatalf("second sweep forgot %d series, want 1 (recent.idle)", n)
+	}
+}
+
+// TestSeriesStructSize keeps a buffered series in the runtime's 128-byte
+// size class: after a burst of a million series each byte over it costs
+// 16 more (the next class is 144).
+func TestSeriesStructSize(t *testing.T) {
+	if got := unsafe.Sizeof(series{}); got != 120 {
+		t.Fatalf("series is %d bytes, want 120 (reorder its fields so it packs)", got)
 	}
 }

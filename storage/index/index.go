@@ -13,8 +13,9 @@ import (
 // rejected by Add.
 const MaxNameLen = 4096
 
-// bigThreshold is the number of children above which a node keeps a map
-// next to its child list (small nodes use a sorted slice and binary search).
+// bigThreshold is the number of children above which a node keeps a hash
+// table of its child list (bignode.go; small nodes use a sorted slice and
+// binary search).
 const bigThreshold = 128
 
 // internSize is the number of slots of the lossy segment intern table.
@@ -42,8 +43,8 @@ type node struct {
 }
 
 type children struct {
-	list []*node // sorted by seg while m == nil; unordered once m is built
-	m    map[string]*node
+	list []*node // sorted by seg while big == nil; unordered once big is built
+	big  *bigTable
 	leaf bool // the node owning this is also a leaf
 }
 
@@ -275,12 +276,7 @@ func (x *Index) internSeg(seg string) string {
 	if x.intern == nil {
 		x.intern = new([internSize]string)
 	}
-	h := uint32(2166136261)
-	for i := 0; i < len(seg); i++ {
-		h ^= uint32(seg[i])
-		h *= 16777619
-	}
-	slot := &x.intern[h&(internSize-1)]
+	slot := &x.intern[segHash(seg)&(internSize-1)]
 	if *slot == seg {
 		return *slot
 	}
@@ -294,8 +290,11 @@ func (n *node) child(seg string) *node {
 	if k == nil {
 		return nil
 	}
-	if k.m != nil {
-		return k.m[seg]
+	if k.big != nil {
+		if i := k.big.find(k.list, seg); i >= 0 {
+			return k.list[i]
+		}
+		return nil
 	}
 	l := k.list
 	lo, hi := 0, len(l)
@@ -319,35 +318,37 @@ func (n *node) addChild(c *node) {
 		n.kids = &children{list: []*node{c}, leaf: k != nil}
 		return
 	}
-	if k.m != nil {
-		k.m[c.seg] = c
+	if k.big != nil {
 		k.list = append(k.list, c)
+		k.big.add(k.list)
 		return
 	}
 	i, _ := slices.BinarySearchFunc(k.list, c.seg, func(a *node, s string) int { return strings.Compare(a.seg, s) })
 	k.list = slices.Insert(k.list, i, c)
 	if len(k.list) > bigThreshold {
-		k.m = make(map[string]*node, len(k.list)*2)
-		for _, e := range k.list {
-			k.m[e.seg] = e
-		}
+		k.big = newBigTable(k.list)
 	}
 }
 
 func (n *node) removeChild(c *node) {
 	k := n.kids
-	i := slices.Index(k.list, c)
+	var i int
+	if k.big != nil {
+		i = k.big.find(k.list, c.seg)
+	} else {
+		i = slices.Index(k.list, c)
+	}
 	if i < 0 {
 		return
 	}
-	if k.m != nil {
-		delete(k.m, c.seg)
+	if k.big != nil {
+		k.big.remove(k.list, i)
 		last := len(k.list) - 1
 		k.list[i] = k.list[last]
 		k.list[last] = nil
 		k.list = k.list[:last]
 		if len(k.list) <= bigThreshold/2 {
-			k.m = nil
+			k.big = nil
 			slices.SortFunc(k.list, func(a, b *node) int { return strings.Compare(a.seg, b.seg) })
 		}
 	} else {

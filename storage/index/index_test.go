@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -231,8 +232,8 @@ func TestBigNode(t *testing.T) {
 	for i := range n {
 		x.Add(fmt.Sprintf("m.k%04d", i))
 	}
-	if x.root.kids.list[0].kids.m == nil {
-		t.Fatal("big node has no map")
+	if x.root.kids.list[0].kids.big == nil {
+		t.Fatal("big node has no table")
 	}
 	got, _ := x.Find("m.k00[0-4]?")
 	if len(got) != 50 || got[0].Path != "m.k0000" || got[49].Path != "m.k0049" {
@@ -246,8 +247,8 @@ func TestBigNode(t *testing.T) {
 			t.Fatalf("Delete %d", i)
 		}
 	}
-	if x.root.kids.list[0].kids.m != nil {
-		t.Fatal("shrunk node kept its map")
+	if x.root.kids.list[0].kids.big != nil {
+		t.Fatal("shrunk node kept its table")
 	}
 	got, _ = x.Find("m.*")
 	if len(got) != 10 || got[0].Path != fmt.Sprintf("m.k%04d", n-10) {
@@ -348,5 +349,45 @@ func TestFindTotalVariantsBound(t *testing.T) {
 	p := strings.Repeat(seg+".", 4) + seg // 5 x 1024 > 4096 in total
 	if _, err := x.Find(p); !errors.Is(err, errTooManyVariants) {
 		t.Fatalf("Find(5 x 1024 variants) err = %v", err)
+	}
+}
+
+// TestBigNodeTableChurn adds and deletes children of one big node at
+// random against a plain map: every name added and not deleted since is
+// found, every other is not, through table growth, deleted slots and
+// rebuilds.
+func TestBigNodeTableChurn(t *testing.T) {
+	x := New()
+	model := map[string]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 40000 {
+		name := fmt.Sprintf("flat.h%05d", rng.IntN(6000))
+		if rng.IntN(3) == 0 {
+			if got := x.Delete(name); got != model[name] {
+				t.Fatalf("step %d: Delete(%s) = %v, want %v", step, name, got, model[name])
+			}
+			delete(model, name)
+		} else {
+			if got := x.Add(name); got == model[name] {
+				t.Fatalf("step %d: Add(%s) = %v with present=%v", step, name, got, model[name])
+			}
+			model[name] = true
+		}
+	}
+	if x.Len() != len(model) {
+		t.Fatalf("Len %d, want %d", x.Len(), len(model))
+	}
+	for i := range 6000 {
+		name := fmt.Sprintf("flat.h%05d", i)
+		if x.Has(name) != model[name] {
+			t.Fatalf("Has(%s) = %v, want %v", name, !model[name], model[name])
+		}
+	}
+	if x.root.kids.list[0].kids.big == nil {
+		t.Fatal("the node of 4000 children has no table")
+	}
+	got, err := x.Find("flat.*")
+	if err != nil || len(got) != len(model) {
+		t.Fatalf("Find flat.*: %d nodes (%v), want %d", len(got), err, len(model))
 	}
 }

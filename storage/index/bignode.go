@@ -1,0 +1,123 @@
+package index
+
+// The lookup table of a node with more than bigThreshold children: an
+// open-addressing hash table (linear probing) of positions in the node's
+// child list. A slot holds 0 (never used), 1 (deleted) or position+2. It
+// costs 4 bytes a slot at a load of at most 1/2 — 8 to 16 bytes a child —
+// where a Go map[string]*node took about 50 (the 24-byte key and value, its
+// control byte and its own slack), and it holds no pointers, so the
+// collector does not scan it. A flat node of a million series (one per
+// host or container under one parent) is where that matters.
+
+const (
+	slotEmpty   = 0
+	slotDeleted = 1
+	slotBase    = 2
+)
+
+// bigTable is the lookup table; list is the node's unordered child list.
+type bigTable struct {
+	slots []uint32 // len is a power of two
+	used  int      // live slots
+	dead  int      // deleted slots
+}
+
+// segHash is FNV-1a over seg.
+func segHash(seg string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(seg); i++ {
+		h ^= uint32(seg[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// newBigTable builds the table over list.
+func newBigTable(list []*node) *bigTable {
+	t := &bigTable{}
+	t.rebuild(list)
+	return t
+}
+
+// rebuild sizes the table for list (load at most 1/4 after it) and fills it.
+func (t *bigTable) rebuild(list []*node) {
+	size := 16
+	for size < 4*len(list) {
+		size *= 2
+	}
+	if cap(t.slots) >= size && cap(t.slots) <= 2*size {
+		t.slots = t.slots[:size]
+		clear(t.slots)
+	} else {
+		t.slots = make([]uint32, size)
+	}
+	t.used, t.dead = 0, 0
+	for i, c := range list {
+		t.put(c.seg, i)
+	}
+}
+
+// find returns the position in list of the child named seg, or -1.
+func (t *bigTable) find(list []*node, seg string) int {
+	mask := uint32(len(t.slots) - 1)
+	for i := segHash(seg) & mask; ; i = (i + 1) & mask {
+		switch v := t.slots[i]; v {
+		case slotEmpty:
+			return -1
+		case slotDeleted:
+		default:
+			if c := list[v-slotBase]; c.seg == seg {
+				return int(v - slotBase)
+			}
+		}
+	}
+}
+
+// put files position pos under seg (not present). Caller keeps the load
+// at most 1/2 (add).
+func (t *bigTable) put(seg string, pos int) {
+	mask := uint32(len(t.slots) - 1)
+	i := segHash(seg) & mask
+	for t.slots[i] >= slotBase {
+		i = (i + 1) & mask
+	}
+	if t.slots[i] == slotDeleted {
+		t.dead--
+	}
+	t.slots[i] = uint32(pos) + slotBase
+	t.used++
+}
+
+// add files list's last child, growing the table first past a load of 1/2
+// (counting deleted slots, which probes still walk).
+func (t *bigTable) add(list []*node) {
+	if 2*(t.used+t.dead+1) > len(t.slots) {
+		t.rebuild(list) // files the new child too
+		return
+	}
+	t.put(list[len(list)-1].seg, len(list)-1)
+}
+
+// slotOf returns the slot holding position pos of the child named seg.
+func (t *bigTable) slotOf(seg string, pos int) uint32 {
+	mask := uint32(len(t.slots) - 1)
+	want := uint32(pos) + slotBase
+	for i := segHash(seg) & mask; ; i = (i + 1) & mask {
+		if t.slots[i] == want {
+			return i
+		}
+	}
+}
+
+// remove drops the child at position i of list by moving the last child
+// into its place, as removeChild does to the list itself; list is the
+// list before that move.
+func (t *bigTable) remove(list []*node, i int) {
+	t.slots[t.slotOf(list[i].seg, i)] = slotDeleted
+	t.used--
+	t.dead++
+	last := len(list) - 1
+	if i != last {
+		t.slots[t.slotOf(list[last].seg, last)] = uint32(i) + slotBase
+	}
+}
