@@ -524,14 +524,10 @@ func (r *raster) clipInner(c *clipState) bbox {
 // (rows stride apart), through mask when not nil, in integer
 // arithmetic: cairo's OVER on premultiplied 8-bit pixels.
 func (r *raster) compositeBox(c rgba, cov []uint8, stride int, b, sub bbox, mask []uint8) {
-	a8 := uint32(math.Round(c.a * 255))
-	if a8 == 0 {
+	src, ok := newOverSource(c)
+	if !ok {
 		return
 	}
-	sr := uint32(math.Round(c.r * c.a * 255))
-	sg := uint32(math.Round(c.g * c.a * 255))
-	sb := uint32(math.Round(c.b * c.a * 255))
-	solid := sr | sg<<8 | sb<<16 | 255<<24 // the pixel when a8 and k are 255
 	sw := sub.x1 - sub.x0
 	for y := sub.y0; y < sub.y1; y++ {
 		off := (y-b.y0)*stride + sub.x0 - b.x0
@@ -558,19 +554,39 @@ func (r *raster) compositeBox(c rgba, cov []uint8, stride int, b, sub bbox, mask
 				k = (k*uint32(mrow[x]) + 127) / 255
 			}
 			d := drow[x*4 : x*4+4 : x*4+4]
-			if k == 255 && a8 == 255 {
-				binary.LittleEndian.PutUint32(d, solid)
-				continue
-			}
-			// one load and one store of the pixel
-			dp := binary.LittleEndian.Uint32(d)
-			inv := 255 - (a8*k+127)/255
-			binary.LittleEndian.PutUint32(d, (sr*k+(dp&0xff)*inv+127)/255|
-				(sg*k+(dp>>8&0xff)*inv+127)/255<<8|
-				(sb*k+(dp>>16&0xff)*inv+127)/255<<16|
-				(a8*k+(dp>>24)*inv+127)/255<<24)
+			binary.LittleEndian.PutUint32(d, src.over(binary.LittleEndian.Uint32(d), k))
 		}
 	}
+}
+
+// overSource is a colour ready for cairo's OVER onto premultiplied 8-bit
+// RGBA pixels (little-endian uint32s), the channels in two lanes of 16
+// bits each: red and blue, green and alpha.
+type overSource struct {
+	rb, ga uint32 // premultiplied channels, 0..255 each
+	a8     uint32
+}
+
+// newOverSource rounds c to 8 bits; false when it is fully transparent.
+func newOverSource(c rgba) (overSource, bool) {
+	a8 := uint32(math.Round(c.a * 255))
+	sr := uint32(math.Round(c.r * c.a * 255))
+	sg := uint32(math.Round(c.g * c.a * 255))
+	sb := uint32(math.Round(c.b * c.a * 255))
+	return overSource{rb: sr | sb<<16, ga: sg | a8<<16, a8: a8}, a8 != 0
+}
+
+// over composites the source at coverage k (1..255) onto pixel dp:
+// each channel (s·k + d·(255 − a·k/255))/255 rounded, both lanes at
+// once (the sums stay below 2^16: at most 255·255 + 127 + 128). An
+// opaque source at coverage 255 replaces the pixel.
+func (s *overSource) over(dp, k uint32) uint32 {
+	inv := 255 - (s.a8*k+127)/255
+	rb := s.rb*k + (dp&0x00ff00ff)*inv + 0x00800080
+	rb = (rb + rb>>8&0x00ff00ff) >> 8 & 0x00ff00ff
+	ga := s.ga*k + (dp>>8&0x00ff00ff)*inv + 0x00800080
+	ga = (ga + ga>>8&0x00ff00ff) & 0xff00ff00
+	return rb | ga
 }
 
 // clipMask is the full-image coverage of clip intersected with its

@@ -167,7 +167,12 @@ func joinOuter(x0, y0, x1, y1, x2, y2, hw float64) (kind int, p1x, p1y, tx, ty, 
 	if la == 0 || lb == 0 {
 		return joinNone, 0, 0, 0, 0, 0, 0
 	}
-	ax, ay, bx, by = ax/la, ay/la, bx/lb, by/lb
+	return joinOuterUnit(x1, y1, ax/la, ay/la, bx/lb, by/lb, hw)
+}
+
+// joinOuterUnit is joinOuter at (x1,y1) from the segments' unit
+// directions a and b.
+func joinOuterUnit(x1, y1, ax, ay, bx, by, hw float64) (kind int, p1x, p1y, tx, ty, p2x, p2y float64) {
 	cross := ax*by - ay*bx
 	if math.Abs(cross) < 1e-12 && ax*bx+ay*by > 0 {
 		return joinNone, 0, 0, 0, 0, 0, 0 // straight on
@@ -185,9 +190,10 @@ func joinOuter(x0, y0, x1, y1, x2, y2, hw float64) (kind int, p1x, p1y, tx, ty, 
 	// miter length ratio 1/sin(theta/2) with theta the inner angle
 	sinHalf := math.Sqrt(math.Max(0, (1+cosT)/2)) // cos(turn/2) = sin(inner/2)
 	if sinHalf > 1.0/miterLimit {
-		// miter tip: intersection of the offset lines
+		// miter tip: intersection of the offset lines (n1 + n2 is at most
+		// 2·hw long: no overflow in the square)
 		mx, my := n1x+n2x, n1y+n2y
-		if ml := math.Hypot(mx, my); ml > 0 {
+		if ml := math.Sqrt(mx*mx + my*my); ml > 0 {
 			d := hw / sinHalf
 			return joinMiter, p1x, p1y, x1 + mx/ml*d, y1 + my/ml*d, p2x, p2y
 		}

@@ -33,8 +33,9 @@ type thinStroke struct {
 	// cross-section [top, bot] (top > bot where nothing is there)
 	top, bot []float32
 	k0, k1   int // samples touched (k0 > k1: none)
-	// per picture row: the column sweep's run and fractional sums
-	run, frac []float32
+	// per picture row: the column sweep's run and fractional sums, in
+	// 1/256 pixel
+	run, frac []int32
 	// the current polyline's pieces' x extent
 	plMin, plMax float64
 }
@@ -88,7 +89,7 @@ func (ts *thinStroke) prepare(w, h int) {
 		}
 	}
 	if len(ts.run) != h+2 {
-		ts.run, ts.frac = make([]float32, h+2), make([]float32, h+2)
+		ts.run, ts.frac = make([]int32, h+2), make([]int32, h+2)
 	}
 	ts.k0, ts.k1 = n, -1
 }
@@ -107,18 +108,27 @@ func (ts *thinStroke) reset() {
 // or below as the piece's inner point lies below or above it.
 func (ts *thinStroke) polyline(pts []float64, hw float64) {
 	n := len(pts) / 2
+	if n < 2 {
+		return
+	}
+	// the first segment's unit direction (dedupe left no empty segment;
+	// coordinates are bounded, so the squares do not overflow)
+	ux, uy := pts[2]-pts[0], pts[3]-pts[1]
+	l := math.Sqrt(ux*ux + uy*uy)
+	ux, uy = ux/l, uy/l
 	for s := 0; s+1 < n; s++ {
 		x0, y0, x1, y1 := pts[2*s], pts[2*s+1], pts[2*s+2], pts[2*s+3]
-		dx, dy := x1-x0, y1-y0
-		l := math.Hypot(dx, dy)
-		nx, ny := -dy/l*hw, dx/l*hw
+		nx, ny := -uy*hw, ux*hw
 		mx, my := (x0+x1)/2, (y0+y1)/2
 		ts.edge(x0+nx, y0+ny, x1+nx, y1+ny, mx, my)
 		ts.edge(x1+nx, y1+ny, x1-nx, y1-ny, mx, my)
 		ts.edge(x1-nx, y1-ny, x0-nx, y0-ny, mx, my)
 		ts.edge(x0-nx, y0-ny, x0+nx, y0+ny, mx, my)
 		if s+2 < n {
-			kind, p1x, p1y, tx, ty, p2x, p2y := joinOuter(x0, y0, x1, y1, pts[2*s+4], pts[2*s+5], hw)
+			vx, vy := pts[2*s+4]-x1, pts[2*s+5]-y1
+			l := math.Sqrt(vx*vx + vy*vy)
+			vx, vy = vx/l, vy/l
+			kind, p1x, p1y, tx, ty, p2x, p2y := joinOuterUnit(x1, y1, ux, uy, vx, vy, hw)
 			// the wedge's sides through (x1, y1) lie on the quads' ends
 			switch kind {
 			case joinMiter:
@@ -127,6 +137,7 @@ func (ts *thinStroke) polyline(pts []float64, hw float64) {
 			case joinBevel:
 				ts.edge(p1x, p1y, p2x, p2y, x1, y1)
 			}
+			ux, uy = vx, vy
 		}
 	}
 }
@@ -168,54 +179,64 @@ func (ts *thinStroke) edge(xa, ya, xb, yb, cx, cy float64) {
 
 // compositeThin composites colour c through the cross-sections'
 // coverage, a pixel column at a time, and the clip (its mask read only
-// outside the clip's whole pixels, as composite does).
+// outside the clip's whole pixels, as composite does). A sample's
+// interval is taken in 1/256 pixel (fixed point): it adds 256 per whole
+// row it spans to the row sums' differences (run) and its ends'
+// fractions to frac; a pixel's coverage is the running sum plus its
+// fraction, at most thinSamples·256.
 func (r *raster) compositeThin(c rgba, clip *clipState) {
 	ts := &r.thin
 	if ts.k0 > ts.k1 {
 		return
 	}
-	a8 := uint32(math.Round(c.a * 255))
-	if a8 == 0 {
+	src, ok := newOverSource(c)
+	if !ok {
 		return
 	}
-	sr := uint32(math.Round(c.r * c.a * 255))
-	sg := uint32(math.Round(c.g * c.a * 255))
-	sb := uint32(math.Round(c.b * c.a * 255))
-	solid := sr | sg<<8 | sb<<16 | 255<<24
 	var mask []uint8
 	in := bbox{0, 0, r.w, r.h}
 	if clip != nil {
 		in = r.clipInner(clip)
 	}
 	h := float32(r.h)
-	const scale = almost256 / thinSamples
+	run, frac := ts.run, ts.frac
 	for px := ts.k0 / thinSamples; px <= ts.k1/thinSamples; px++ {
-		rmin, rmax := r.h+1, -1
-		for k := px * thinSamples; k < (px+1)*thinSamples; k++ {
-			t, b := max(ts.top[k], 0), min(ts.bot[k], h)
+		tops := ts.top[px*thinSamples : px*thinSamples+thinSamples]
+		bots := ts.bot[px*thinSamples : px*thinSamples+thinSamples]
+		rmin, rmax := int32(r.h+1), int32(-1)
+		for k, t := range tops {
+			b := bots[k]
+			if t < 0 {
+				t = 0
+			}
+			if b > h {
+				b = h
+			}
 			if !(t < b) {
 				continue
 			}
-			ft, fb := int(t), int(b)
-			ts.run[ft]++
-			ts.run[fb]--
-			ts.frac[fb] += b - float32(fb)
-			ts.frac[ft] -= t - float32(ft)
+			ti, bi := int32(t*256), int32(b*256)
+			ft, fb := ti>>8, bi>>8
+			run[ft] += 256
+			run[fb] -= 256
+			frac[fb] += bi & 255
+			frac[ft] -= ti & 255
 			rmin, rmax = min(rmin, ft), max(rmax, fb)
 		}
 		if rmax < 0 {
 			continue
 		}
-		var run float32
+		var acc int32
 		colInside := px >= in.x0 && px < in.x1
-		for y := rmin; y <= rmax; y++ {
-			run += ts.run[y]
-			v := (run + ts.frac[y]) * scale
-			ts.run[y], ts.frac[y] = 0, 0
-			if y >= r.h || v < 1 {
+		for y := int(rmin); y <= int(rmax); y++ {
+			acc += run[y]
+			v := acc + frac[y]
+			run[y], frac[y] = 0, 0
+			// v/thinSamples, a shade under 256 at full coverage
+			k := uint32(max(v, 0)) * (0xffff * 16 / thinSamples) >> 20
+			if k == 0 || y >= r.h {
 				continue
 			}
-			k := uint32(min(v, almost256))
 			if !colInside || y < in.y0 || y >= in.y1 {
 				if clip == nil {
 					continue
@@ -230,16 +251,7 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 				k = (k*m + 127) / 255
 			}
 			d := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
-			if k == 255 && a8 == 255 {
-				binary.LittleEndian.PutUint32(d, solid)
-				continue
-			}
-			dp := binary.LittleEndian.Uint32(d)
-			inv := 255 - (a8*k+127)/255
-			binary.LittleEndian.PutUint32(d, (sr*k+(dp&0xff)*inv+127)/255|
-				(sg*k+(dp>>8&0xff)*inv+127)/255<<8|
-				(sb*k+(dp>>16&0xff)*inv+127)/255<<16|
-				(a8*k+(dp>>24)*inv+127)/255<<24)
+			binary.LittleEndian.PutUint32(d, src.over(binary.LittleEndian.Uint32(d), k))
 		}
 	}
 }
