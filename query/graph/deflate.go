@@ -183,12 +183,7 @@ func (z *rleZlib) row(src []byte, bpp int) {
 		s2 += uint64(zeros) * s1
 		acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
 	}
-	binary.LittleEndian.PutUint64(out[n:], acc)
-	n += int(nbits >> 3)
-	acc >>= nbits &^ 7
-	nbits &= 7
-	z.acc, z.nbits, z.n = acc, nbits, n
-	z.s1, z.s2 = s1%adlerMod, s2%adlerMod
+	z.endRow(acc, nbits, n, s1, s2)
 }
 
 // zeroRun codes n zero bytes after the byte last: runs of 3..258 at
@@ -257,9 +252,10 @@ func upBetter(row, above []byte) bool {
 }
 
 // rowUp emits one row of an opaque picture (src and the row above as
-// premultiplied RGBA, all alpha 255) as RGB with the Up filter: a pixel
-// equal to the one above is three zero bytes, added to a run; the runs
-// and literals are coded as row codes them.
+// premultiplied RGBA, all alpha 255) as RGB with the Up filter: a run of
+// pixels equal to the ones above is three zero bytes each, found two
+// pixel pairs at a time (the first differing pixel by the XOR's trailing
+// zeros), and the literals between runs are coded as row codes them.
 func (z *rleZlib) rowUp(src, above []byte) {
 	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
 	s1, s2 := z.s1, z.s2
@@ -269,53 +265,64 @@ func (z *rleZlib) rowUp(src, above []byte) {
 	s1 += 2
 	s2 += s1
 	last := byte(2) // the previous byte of the stream
-	zeros := 0
 	w := len(src) / 4
 	above = above[:len(src)]
-	for x := 0; x < w; x++ {
-		p, q := binary.LittleEndian.Uint32(src[x*4:]), binary.LittleEndian.Uint32(above[x*4:])
-		if p == q {
-			zeros += 3
-			// the rest of a run eight pixels at a time
-			for x+8 < w {
-				s, a := src[x*4+4:x*4+36], above[x*4+4:x*4+36]
-				if (binary.LittleEndian.Uint64(s)^binary.LittleEndian.Uint64(a))|
-					(binary.LittleEndian.Uint64(s[8:])^binary.LittleEndian.Uint64(a[8:]))|
-					(binary.LittleEndian.Uint64(s[16:])^binary.LittleEndian.Uint64(a[16:]))|
-					(binary.LittleEndian.Uint64(s[24:])^binary.LittleEndian.Uint64(a[24:])) != 0 {
-					break
-				}
-				x += 8
-				zeros += 24
-			}
-			continue
-		}
-		if zeros > 0 {
+	for x := 0; x < w; {
+		e := upRunEnd(src, above, x)
+		if e > x {
+			zeros := 3 * (e - x)
 			s2 += uint64(zeros) * s1
 			acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
-			zeros = 0
+			last = 0
+			x = e
 		}
-		d0, d1, d2 := byte(p)-byte(q), byte(p>>8)-byte(q>>8), byte(p>>16)-byte(q>>16)
-		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-		n0, n1 := k0>>16, k1>>16
-		acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<n0 | uint64(k2&0xffff)<<(n0+n1)) << nbits
-		nbits += uint(n0 + n1 + k2>>16)
-		last = d2
-		s2 += 3*s1 + 3*uint64(d0) + 2*uint64(d1) + uint64(d2)
-		s1 += uint64(d0) + uint64(d1) + uint64(d2)
-		binary.LittleEndian.PutUint64(out[n:], acc)
-		n += int(nbits >> 3)
-		acc >>= nbits &^ 7
-		nbits &= 7
+		for ; x < w; x++ {
+			p, q := binary.LittleEndian.Uint32(src[x*4:]), binary.LittleEndian.Uint32(above[x*4:])
+			if p == q {
+				break
+			}
+			d0, d1, d2 := byte(p)-byte(q), byte(p>>8)-byte(q>>8), byte(p>>16)-byte(q>>16)
+			k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
+			n0, n1 := k0>>16, k1>>16
+			acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<n0 | uint64(k2&0xffff)<<(n0+n1)) << nbits
+			nbits += uint(n0 + n1 + k2>>16)
+			last = d2
+			s2 += 3*s1 + 3*uint64(d0) + 2*uint64(d1) + uint64(d2)
+			s1 += uint64(d0) + uint64(d1) + uint64(d2)
+			binary.LittleEndian.PutUint64(out[n:], acc)
+			n += int(nbits >> 3)
+			acc >>= nbits &^ 7
+			nbits &= 7
+		}
 	}
-	if zeros > 0 {
-		s2 += uint64(zeros) * s1
-		acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
+	z.endRow(acc, nbits, n, s1, s2)
+}
+
+// upRunEnd is the first pixel from x on that differs from the one above
+// (len(src)/4 when none does).
+func upRunEnd(src, above []byte, x int) int {
+	w := len(src) / 4
+	for ; x+4 <= w; x += 4 {
+		s, a := src[x*4:x*4+16], above[x*4:x*4+16]
+		d0 := binary.LittleEndian.Uint64(s) ^ binary.LittleEndian.Uint64(a)
+		d1 := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(a[8:])
+		if d0|d1 != 0 {
+			if d0 != 0 {
+				return x + bits.TrailingZeros64(d0)>>5
+			}
+			return x + 2 + bits.TrailingZeros64(d1)>>5
+		}
 	}
-	binary.LittleEndian.PutUint64(out[n:], acc)
+	for ; x < w && binary.LittleEndian.Uint32(src[x*4:]) == binary.LittleEndian.Uint32(above[x*4:]); x++ {
+	}
+	return x
+}
+
+// endRow stores the last whole bytes of a row's bits and the encoder's
+// state, the Adler-32 sums reduced.
+func (z *rleZlib) endRow(acc uint64, nbits uint, n int, s1, s2 uint64) {
+	binary.LittleEndian.PutUint64(z.out[n:], acc)
 	n += int(nbits >> 3)
-	acc >>= nbits &^ 7
-	nbits &= 7
-	z.acc, z.nbits, z.n = acc, nbits, n
+	z.acc, z.nbits, z.n = acc>>(nbits&^7), nbits&7, n
 	z.s1, z.s2 = s1%adlerMod, s2%adlerMod
 }
