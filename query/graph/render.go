@@ -203,25 +203,23 @@ func (g *lineGraph) yAxisJSON(j *jsonw) {
 	} else {
 		j.raw("null")
 	}
-	j.key("labels", false)
-	j.raw("[")
-	for i, l := range g.yLabels {
-		if i > 0 {
-			j.raw(", ")
-		}
-		j.str(l)
-	}
-	j.raw("]")
-	j.key("labelValues", false)
-	j.raw("[")
-	for i, v := range g.yLabelValues {
-		if i > 0 {
-			j.raw(", ")
-		}
-		j.num(v)
-	}
-	j.raw("]")
+	jsonList(j, "labels", g.yLabels, j.str)
+	jsonList(j, "labelValues", g.yLabelValues, j.num)
 	j.raw("}")
+}
+
+// jsonList writes the member key (not the object's first) with the
+// array of xs, each written by item.
+func jsonList[T any](j *jsonw, key string, xs []T, item func(T)) {
+	j.key(key, false)
+	j.raw("[")
+	for i, x := range xs {
+		if i > 0 {
+			j.raw(", ")
+		}
+		item(x)
+	}
+	j.raw("]")
 }
 
 func (o *seriesOpts) appendJSON(j *jsonw) {
