@@ -119,6 +119,9 @@ func (ts *thinStroke) polyline(pts []float64, hw float64) {
 	for s := 0; s+1 < n; s++ {
 		x0, y0, x1, y1 := pts[2*s], pts[2*s+1], pts[2*s+2], pts[2*s+3]
 		nx, ny := -uy*hw, ux*hw
+		// the quad's x extent (x0 <= x1): the pieces' extent but for
+		// miter tips
+		ts.extend(x0-math.Abs(nx), x1+math.Abs(nx))
 		mx, my := (x0+x1)/2, (y0+y1)/2
 		ts.edge(x0+nx, y0+ny, x1+nx, y1+ny, mx, my)
 		ts.edge(x1+nx, y1+ny, x1-nx, y1-ny, mx, my)
@@ -132,6 +135,7 @@ func (ts *thinStroke) polyline(pts []float64, hw float64) {
 			// the wedge's sides through (x1, y1) lie on the quads' ends
 			switch kind {
 			case joinMiter:
+				ts.extend(tx, tx)
 				ts.edge(p1x, p1y, tx, ty, x1, y1)
 				ts.edge(tx, ty, p2x, p2y, x1, y1)
 			case joinBevel:
@@ -142,10 +146,19 @@ func (ts *thinStroke) polyline(pts []float64, hw float64) {
 	}
 }
 
+// extend widens the current polyline's x extent to [x0, x1].
+func (ts *thinStroke) extend(x0, x1 float64) {
+	if x0 < ts.plMin {
+		ts.plMin = x0
+	}
+	if x1 > ts.plMax {
+		ts.plMax = x1
+	}
+}
+
 // edge adds the edge (xa,ya)-(xb,yb) of a convex piece whose inner point
 // is (cx, cy) to the cross-sections at the sample abscissae it spans.
 func (ts *thinStroke) edge(xa, ya, xb, yb, cx, cy float64) {
-	ts.plMin, ts.plMax = min(ts.plMin, xa, xb), max(ts.plMax, xa, xb)
 	if xa == xb {
 		return
 	}
