@@ -27,6 +27,10 @@ type gseries struct {
 	xStep  float64
 	color  string
 	opts   seriesOpts
+	// cons is consolidated's result for consVpp (nil: not made, or
+	// values changed since)
+	cons    []float64
+	consVpp int
 }
 
 // seriesOpts are graphite-web's series.options.
@@ -38,12 +42,18 @@ type seriesOpts struct {
 	dashedBool                                      bool
 }
 
+// consolidated is the values consolidated vpp to a point, made once
+// (the axes and the drawing both read them); the caller must not change
+// them, and whoever changes values drops them (cons = nil).
 func (s *gseries) consolidated() []float64 {
 	if s.vpp <= 1 {
 		return s.values
 	}
-	c := query.Series{Values: s.values, ValuesPerPoint: s.vpp, ConsolidationFunc: s.src.ConsolidationFunc, XFilesFactor: s.src.XFilesFactor}
-	return c.Consolidated()
+	if s.cons == nil || s.consVpp != s.vpp {
+		c := query.Series{Values: s.values, ValuesPerPoint: s.vpp, ConsolidationFunc: s.src.ConsolidationFunc, XFilesFactor: s.src.XFilesFactor}
+		s.cons, s.consVpp = c.Consolidated(), s.vpp
+	}
+	return s.cons
 }
 
 // area is the plot area.
@@ -763,6 +773,7 @@ func (g *lineGraph) stackSeries() {
 				continue
 			}
 			s.opts.stacked = true
+			s.cons = nil
 			for i := range s.values {
 				if len(total) <= i {
 					total = append(total, 0)
