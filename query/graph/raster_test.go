@@ -199,7 +199,7 @@ func TestAxisLineFarOff(t *testing.T) {
 func TestOverMatchesPerChannel(t *testing.T) {
 	ref := func(s, d, k, inv uint32) uint32 { return (s*k + d*inv + 127) / 255 }
 	for a8 := uint32(1); a8 < 256; a8++ {
-		src := overSource{rb: a8 | (a8/3)<<16, ga: (a8*2/3) | a8<<16, a8: a8}
+		src := overSource{rb: a8 | (a8/3)<<16, ga: (a8 * 2 / 3) | a8<<16, a8: a8}
 		for k := uint32(1); k < 256; k++ {
 			inv := 255 - (a8*k+127)/255
 			for d := uint32(0); d < 256; d++ {
