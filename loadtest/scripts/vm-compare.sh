@@ -102,5 +102,5 @@ for run in $RUNS; do
 	curl -s "http://127.0.0.1:$H/metrics" | grep -E '^plumbago_(pebble_(l0|compaction|wal|memtable|idle)|go_heap|resident|series |series_forgotten|backpressure)' >"$OUT/$run-plumbago-metrics.txt" || true
 	stop "$SPID"
 done
-rm -rf "$WORK"
 "$PLUMBAGO" loadtest --compare "$(ls "$OUT"/*.json | paste -sd, -)" | tee "$OUT/compare.md"
+rm -rf "$WORK" # after the compare: the binary built above lives in it
