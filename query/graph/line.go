@@ -562,7 +562,7 @@ func (g *lineGraph) yCoord(value float64, side int) (float64, bool) {
 	if len(vals) > 0 {
 		hi, lo = vals[0], vals[0]
 		for _, v := range vals {
-			hi, lo = math.Max(hi, v), math.Min(lo, v)
+			hi, lo = max(hi, v), min(lo, v) // as math.Max and Min, inline
 		}
 	}
 	pixelRange := g.area.ymax - g.area.ymin
@@ -874,7 +874,7 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 			nones++
 			continue
 		}
-		y = math.Max(yy, 0)
+		y = max(yy, 0)
 		if s.opts.drawAsInfinite && v > 0 {
 			c.moveTo(x, g.area.ymax)
 			c.lineTo(x, g.area.ymin)

@@ -33,9 +33,9 @@ type thinStroke struct {
 	// cross-section [top, bot] (top > bot where nothing is there)
 	top, bot []float32
 	k0, k1   int // samples touched (k0 > k1: none)
-	// per picture row: the column sweep's run and fractional sums, in
-	// 1/256 pixel
-	run, frac []int32
+	// per picture row y: the column sweep's run (rf[2y]) and fractional
+	// (rf[2y+1]) sums, in 1/256 pixel, side by side for the cache
+	rf []int32
 	// the current polyline's pieces' x extent
 	plMin, plMax float64
 }
@@ -88,8 +88,8 @@ func (ts *thinStroke) prepare(w, h int) {
 			ts.top[k], ts.bot[k] = math.MaxFloat32, -math.MaxFloat32
 		}
 	}
-	if len(ts.run) != h+2 {
-		ts.run, ts.frac = make([]int32, h+2), make([]int32, h+2)
+	if len(ts.rf) != 2*(h+2) {
+		ts.rf = make([]int32, 2*(h+2))
 	}
 	ts.k0, ts.k1 = n, -1
 }
@@ -195,8 +195,9 @@ func (ts *thinStroke) edge(xa, ya, xb, yb, cx, cy float64) {
 // outside the clip's whole pixels, as composite does). A sample's
 // interval is taken in 1/256 pixel (fixed point): it adds 256 per whole
 // row it spans to the row sums' differences (run) and its ends'
-// fractions to frac; a pixel's coverage is the running sum plus its
-// fraction, at most thinSamples·256.
+// fractions to the fractional sums; a pixel's coverage is the running sum
+// plus its fraction, at most thinSamples·256. The samples read are
+// emptied on the way (reset then has nothing left to do).
 func (r *raster) compositeThin(c rgba, clip *clipState) {
 	ts := &r.thin
 	if ts.k0 > ts.k1 {
@@ -212,13 +213,14 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 		in = r.clipInner(clip)
 	}
 	h := float32(r.h)
-	run, frac := ts.run, ts.frac
+	rf := ts.rf
 	for px := ts.k0 / thinSamples; px <= ts.k1/thinSamples; px++ {
 		tops := ts.top[px*thinSamples : px*thinSamples+thinSamples]
 		bots := ts.bot[px*thinSamples : px*thinSamples+thinSamples]
 		rmin, rmax := int32(r.h+1), int32(-1)
 		for k, t := range tops {
 			b := bots[k]
+			tops[k], bots[k] = math.MaxFloat32, -math.MaxFloat32
 			if t < 0 {
 				t = 0
 			}
@@ -230,10 +232,10 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 			}
 			ti, bi := int32(t*256), int32(b*256)
 			ft, fb := ti>>8, bi>>8
-			run[ft] += 256
-			run[fb] -= 256
-			frac[fb] += bi & 255
-			frac[ft] -= ti & 255
+			rf[2*ft] += 256
+			rf[2*ft+1] -= ti & 255
+			rf[2*fb] -= 256
+			rf[2*fb+1] += bi & 255
 			rmin, rmax = min(rmin, ft), max(rmax, fb)
 		}
 		if rmax < 0 {
@@ -242,9 +244,9 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 		var acc int32
 		colInside := px >= in.x0 && px < in.x1
 		for y := int(rmin); y <= int(rmax); y++ {
-			acc += run[y]
-			v := acc + frac[y]
-			run[y], frac[y] = 0, 0
+			acc += rf[2*y]
+			v := acc + rf[2*y+1]
+			rf[2*y], rf[2*y+1] = 0, 0
 			// v/thinSamples, a shade under 256 at full coverage
 			k := uint32(max(v, 0)) * (0xffff * 16 / thinSamples) >> 20
 			if k == 0 || y >= r.h {
@@ -267,6 +269,7 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 			binary.LittleEndian.PutUint32(d, src.over(binary.LittleEndian.Uint32(d), k))
 		}
 	}
+	ts.k0, ts.k1 = len(ts.top), -1
 }
 
 // thinStrokes turns the thin-stroke path on; the tests turn it off to
