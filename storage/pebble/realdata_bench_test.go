@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/plumbago/plumbago/internal/realdata"
 	"github.com/plumbago/plumbago/storage"
 )
@@ -62,6 +64,15 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 		b.Fatal(err)
 	}
 	reportDirBytes(b, opts.Dir, points, "B/point")
+	roOpts := opts
+	roOpts.ReadOnly = true
+	if s, err = Open(roOpts); err != nil {
+		b.Fatal(err)
+	}
+	logSplit(b, s, opts.Dir, points)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
 	// Settled: reopened and left idle until level 0 is empty, compaction
 	// debt 0 and no compaction runs (what a server does by itself after a
 	// load, docs/pebble.md "Compaction and settling"), then closed.
@@ -75,6 +86,7 @@ func runRealdataBytes(b *testing.B, d *realdata.Dataset) {
 		st := s.Stats()
 		if st.L0Files == 0 && st.CompactionDebtBytes == 0 && st.CompactionsInProgress == 0 {
 			b.Logf("settled: %+v", st)
+			logSplit(b, s, opts.Dir, points)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -216,4 +228,70 @@ func dirBytes(tb testing.TB, dir string) int64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// logSplit logs where a store's bytes are (issue 19): the values of each
+// ring's blocks (raw 10 s, 1-minute averages), the other records, and the
+// sstables' data blocks, index and filters beside the whole files, then
+// every other file of the directory.
+func logSplit(b *testing.B, s *Store, dir string, points float64) {
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	valBytes := map[string]int64{}
+	keys := map[string]int64{}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		what := string(k[:1])
+		if ring, _, _, ok := parseDataKey(k); ok && int(ring) < len(s.ringList) {
+			what = fmt.Sprintf("D ring step %ds", s.ringList[ring].step)
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			b.Fatal(err)
+		}
+		valBytes[what] += int64(len(v))
+		keys[what]++
+	}
+	if err := it.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for what, n := range valBytes {
+		b.Logf("split: %-16s %8d records, values %10d bytes, %.5f B/point", what, keys[what], n, float64(n)/points)
+	}
+	levels, err := s.db.SSTables(pebble.WithProperties())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var files, data, index, filter, rawKey, rawVal, entries uint64
+	for l, tables := range levels {
+		for _, t := range tables {
+			files += t.Size
+			data += t.Properties.DataSize
+			index += t.Properties.IndexSize
+			filter += t.Properties.FilterSize
+			rawKey += t.Properties.RawKeySize
+			rawVal += t.Properties.RawValueSize
+			entries += t.Properties.NumEntries
+		}
+		if len(tables) > 0 {
+			b.Logf("split: level %d: %d tables", l, len(tables))
+		}
+	}
+	b.Logf("split: sstables %d bytes (%.5f B/point): %d entries, data blocks %d (values %d, keys %d), index %d, filter %d, the rest %d",
+		files, float64(files)/points, entries, data, rawVal, rawKey, index, filter, files-data-index-filter)
+	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || filepath.Ext(p) == ".sst" {
+			return err
+		}
+		fi, err := e.Info()
+		if err == nil {
+			b.Logf("split: file %s %d bytes", filepath.Base(p), fi.Size())
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 }
