@@ -317,8 +317,8 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 			c.ints = append(c.ints, int64(v))
 		}
 		enc, _ := c.bestIntCoder(false)
-		if enc == encHuff {
-			dst = c.appendScaled(dst, 1, false, encHuff)
+		if enc == encHuff || enc == templateCoder {
+			dst = c.appendScaled(dst, 1, false, enc)
 			hdr |= flagScaled
 		} else {
 			dst = c.appendInts(dst, enc)
@@ -416,7 +416,7 @@ func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
 	if k >= minHuffValues {
 		// Try each predictor (the longer ones only on blocks long enough
 		// to pay for the choice) and keep the cheapest.
-		best, bestP, bestBase := ^uint(0), byte(0), int64(0)
+		best, bestP, bestBase, bestT := ^uint(0), byte(0), int64(0), -1
 		preds := byte(1)
 		if k >= minPredValues {
 			preds = numPredictors
@@ -425,8 +425,13 @@ func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
 			base := c.predZs(p)
 			c.huffFreq(c.zs)
 			c.huff2.build(&c.freq)
-			if h := uint(varintLen(ints[0])+varintLen(base))*8 + c.huff2.cost(&c.freq); h < best {
-				best, bestP, bestBase = h, p, base
+			head := uint(varintLen(ints[0])+varintLen(base)) * 8
+			if h := head + c.huff2.cost(&c.freq); h < best {
+				best, bestP, bestBase, bestT = h, p, base, -1
+			}
+			q, tc := bestTemplate(&c.tfreq, templateFreq(c.zs, &c.tfreq))
+			if h := head + templateQBits + tc; h < best {
+				best, bestP, bestBase, bestT = h, p, base, q
 			}
 		}
 		if bestP != preds-1 { // rebuild the winner's code
@@ -434,11 +439,14 @@ func (c *codec) bestIntCoder(scaled bool) (byte, uint) {
 			c.huffFreq(c.zs)
 			c.huff2.build(&c.freq)
 		}
-		c.huffBase, c.huffPred, c.huffReady = bestBase, bestP, true
+		c.huffBase, c.huffPred, c.huffTemplate, c.huffReady = bestBase, bestP, bestT, true
 		if !scaled {
 			best += 16 + 7 // a coder byte, a divisor byte, a byte's rounding
 		}
 		if best < cost {
+			if bestT >= 0 {
+				return templateCoder, best
+			}
 			return encHuff, best
 		}
 	}
@@ -609,20 +617,30 @@ func (c *codec) appendInts(dst []byte, enc byte) []byte {
 		for _, v := range ints {
 			w.write(uint64(v-minV), wf)
 		}
-	case encHuff:
+	case encHuff, templateCoder:
 		if !c.huffReady { // bestIntCoder did not build the code
 			c.huffPred = predPrev
 			c.huffBase = c.predZs(predPrev)
 			c.huffFreq(c.zs)
 			c.huff2.build(&c.freq)
+			c.huffTemplate = -1
+			if enc == templateCoder {
+				c.huffTemplate, _ = bestTemplate(&c.tfreq, templateFreq(c.zs, &c.tfreq))
+			}
 		}
 		c.huffReady = false
 		dst = binary.AppendVarint(dst, ints[0])
 		w.b = binary.AppendVarint(dst, c.huffBase)
 		if len(c.zs) > 0 {
-			c.huff2.writeTable(w)
+			h := &c.huff2
+			if enc == templateCoder {
+				w.write(uint64(c.huffTemplate), templateQBits)
+				h = templateCode(c.huffTemplate)
+			} else {
+				h.writeTable(w)
+			}
 			for _, z := range c.zs {
-				c.huff2.put(w, z)
+				h.put(w, z)
 			}
 		}
 	}
@@ -690,7 +708,7 @@ func (c *codec) decodeInts(enc, pred byte, b []byte, k int) (int, error) {
 			return 0, r.err
 		}
 		return n + 1 + int(r.pos+7)/8, nil
-	case encHuff:
+	case encHuff, templateCoder:
 		v, n := binary.Varint(b)
 		if n <= 0 {
 			return 0, errors.New("huff head")
@@ -703,13 +721,22 @@ func (c *codec) decodeInts(enc, pred byte, b []byte, k int) (int, error) {
 		r := bitReader{b: b[n:]}
 		ints = append(ints, v)
 		if k > 1 {
-			c.huff.direct = false // the codec may come from a block with direct corrections
-			if err := c.huff.readTable(&r); err != nil {
-				return 0, err
+			h := &c.huff
+			if enc == templateCoder {
+				q := int(r.read(templateQBits))
+				if r.err != nil || q >= numTemplates {
+					return 0, fmt.Errorf("template %d", q)
+				}
+				h = templateCode(q)
+			} else {
+				c.huff.direct = false // the codec may come from a block with direct corrections
+				if err := c.huff.readTable(&r); err != nil {
+					return 0, err
+				}
 			}
 			pr := predictor{p: pred}
 			for i := 1; i < k; i++ {
-				v = pr.predict(ints, i) + unzigzag(c.huff.get(&r)) + base
+				v = pr.predict(ints, i) + unzigzag(h.get(&r)) + base
 				ints = append(ints, v)
 				if r.err != nil {
 					return 0, r.err

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -177,24 +178,35 @@ func FuzzDecodeBlock(f *testing.F) {
 		gauge[i] = math.Round((level+2*r.NormFloat64())*100) / 100
 	}
 	enc := blockOf(gauge).appendEncode(nil)
-	if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]>>4 != predEWMA {
-		f.Fatalf("walk+noise seed: not a scaled block with the EWMA predictor (%v)", err)
+	if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]>>4 != predEWMA || h.values[0]&7 != templateCoder {
+		f.Fatalf("walk+noise seed: not a scaled block with the EWMA predictor and a template code (%v)", err)
 	}
 	f.Add(enc)
-	// Its averages of 6: ulp corrections coded by direct symbols.
-	avg6 := map[int]float64{}
+	// The same values with an explicit code table (what the encoder wrote
+	// before template codes, and still writes for other shapes).
+	f.Add(explicitHuffBlock(f, gauge, 100))
+	// Its averages and sums of 6: ulp corrections coded by a template code;
+	// corrections of 0 and +1 ulp only: by direct symbols.
+	avg6, sum6, skew := map[int]float64{}, map[int]float64{}, map[int]float64{}
 	for i := 0; i < 50; i++ {
 		six := make([]float64, 6)
 		for j := range six {
 			six[j] = gauge[6*i+j]
 		}
 		avg6[i] = schema.Average.Aggregate(six, 6)
+		sum6[i] = schema.Sum.Aggregate(six, 6)
+		skew[i] = math.Float64frombits(math.Float64bits(float64(29765+i*i%500)/600) + uint64(i%2))
 	}
-	enc = blockOf(avg6).appendEncode(nil)
-	if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]&coderDirect == 0 {
-		f.Fatalf("averages seed: not a scaled block with direct corrections (%v)", err)
+	for _, tc := range []struct {
+		vals map[int]float64
+		flag byte
+	}{{avg6, coderCorrTemplate}, {sum6, coderCorrTemplate}, {skew, coderDirect}} {
+		enc = blockOf(tc.vals).appendEncode(nil)
+		if h, err := parseBlockHeader(enc); err != nil || !h.scaled || h.values[0]&tc.flag == 0 {
+			f.Fatalf("rollup seed: coder %#x, not a scaled block with corrections flag %#x (%v)", h.values[0], tc.flag, err)
+		}
+		f.Add(enc)
 	}
-	f.Add(enc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()
@@ -298,4 +310,39 @@ func BenchmarkEncodeBlock(b *testing.B) {
 			}
 		})
 	}
+}
+
+// explicitHuffBlock encodes the dense block of vals (slots 0..n-1) as a
+// scaled block at divisor div with an explicit Huffman table and the
+// previous-value predictor, whatever the encoder would choose.
+func explicitHuffBlock(tb testing.TB, vals map[int]float64, div uint64) []byte {
+	c := new(codec)
+	for i := 0; i < len(vals); i++ {
+		v, ok := vals[i]
+		if !ok {
+			tb.Fatalf("slot %d missing: the block must be dense", i)
+		}
+		c.vals = append(c.vals, v)
+	}
+	if _, ok := c.scaled(float64(div), false); !ok {
+		tb.Fatalf("values are not decimals at divisor %d", div)
+	}
+	dst := []byte{flagScaled | flagDense}
+	dst = binary.AppendUvarint(dst, 0)
+	dst = binary.AppendUvarint(dst, uint64(len(vals)))
+	dst = c.appendScaled(dst, div, false, encHuff)
+	if h, err := parseBlockHeader(dst); err != nil || h.values[0] != encHuff {
+		tb.Fatalf("explicit block: %v", err)
+	}
+	s := new(slotBuf)
+	s.reset()
+	if err := s.apply(dst); err != nil {
+		tb.Fatal(err)
+	}
+	for i, v := range vals {
+		if !s.has(i) || s.vals[i] != v {
+			tb.Fatalf("explicit block: slot %d decodes wrong", i)
+		}
+	}
+	return dst
 }

@@ -41,6 +41,9 @@ const (
 	flagScaled   = 1 << 3
 	coderCorrect = 1 << 3
 	coderDirect  = 1 << 6 // corrections coded by direct symbols (huffman.go)
+	// coderCorrTemplate: corrections coded by a template code
+	// (huffman_template.go): 7 bits of q, then the codes; no table.
+	coderCorrTemplate = 1 << 7
 
 	maxScaleDigits  = 10      // decimals tried for plain decimal values
 	maxCorrection   = 1 << 16 // ulps a correction may move a value (m != 0)
@@ -70,9 +73,11 @@ type codec struct {
 
 	// bestIntCoder leaves the integers' Huffman code (huff2, zs) built
 	// for appendInts.
-	huffBase  int64
-	huffPred  byte
-	huffReady bool
+	huffBase     int64
+	huffPred     byte
+	huffTemplate int // the template code (huffman_template.go), or -1
+	huffReady    bool
+	tfreq        [templateSyms]uint32
 }
 
 var codecPool = sync.Pool{New: func() any { return new(codec) }}
@@ -151,7 +156,7 @@ func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) [
 	if corrected {
 		coder |= coderCorrect
 	}
-	if enc == encHuff && c.huffReady {
+	if (enc == encHuff || enc == templateCoder) && c.huffReady {
 		coder |= c.huffPred << 4
 	}
 	coderPos := len(dst)
@@ -171,17 +176,26 @@ func (c *codec) appendScaled(dst []byte, div uint64, corrected bool, enc byte) [
 		c.huff.direct = true
 		c.corrFreq(c.zs)
 		c.huff.build(&c.freq)
-		if c.huff.cost(&c.freq) < bucketBits {
+		directBits := c.huff.cost(&c.freq)
+		q, tc := bestTemplate(&c.tfreq, templateFreq(c.zs, &c.tfreq))
+		w := bitWriter{b: dst}
+		h := &c.huff
+		switch {
+		case templateQBits+tc < min(bucketBits, directBits):
+			dst[coderPos] |= coderCorrTemplate
+			w.write(uint64(q), templateQBits)
+			h = templateCode(q)
+		case directBits < bucketBits:
 			dst[coderPos] |= coderDirect
-		} else {
+			c.huff.writeTable(&w)
+		default:
 			c.huff.direct = false
 			c.corrFreq(c.zs)
 			c.huff.build(&c.freq)
+			c.huff.writeTable(&w)
 		}
-		w := bitWriter{b: dst}
-		c.huff.writeTable(&w)
 		for _, z := range c.zs {
-			c.huff.put(&w, z)
+			h.put(&w, z)
 		}
 		dst = w.flush()
 	}
@@ -211,7 +225,8 @@ func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 	}
 	coder := b[0]
 	enc, pred := coder&7, coder>>4&3
-	if coder>>7 != 0 || (coder&coderDirect != 0 && coder&coderCorrect == 0) || enc < encFOR || enc > encHuff || pred >= numPredictors || (pred != predPrev && enc != encHuff) {
+	corrFlags := coder & (coderDirect | coderCorrTemplate)
+	if (corrFlags != 0 && coder&coderCorrect == 0) || corrFlags == coderDirect|coderCorrTemplate || enc < encFOR || enc > templateCoder || pred >= numPredictors || (pred != predPrev && enc < encHuff) {
 		return fmt.Errorf("scaled coder %#x", coder)
 	}
 	div, n := binary.Uvarint(b[1:])
@@ -232,12 +247,21 @@ func (s *slotBuf) decodeScaled(cur *slotCursor, b []byte, k int) error {
 		return nil
 	}
 	r := bitReader{b: b[1+n+used:]}
-	c.huff.direct = coder&coderDirect != 0
-	if err := c.huff.readTable(&r); err != nil {
-		return err
+	h := &c.huff
+	if coder&coderCorrTemplate != 0 {
+		q := int(r.read(templateQBits))
+		if r.err != nil || q >= numTemplates {
+			return fmt.Errorf("corrections template %d", q)
+		}
+		h = templateCode(q)
+	} else {
+		c.huff.direct = coder&coderDirect != 0
+		if err := c.huff.readTable(&r); err != nil {
+			return err
+		}
 	}
 	for _, m := range c.ints {
-		d := unzigzag(c.huff.get(&r))
+		d := unzigzag(h.get(&r))
 		if r.err != nil {
 			return r.err
 		}

@@ -127,10 +127,12 @@ func TestScaledForms(t *testing.T) {
 		div     uint64
 		maxBits float64 // per value
 	}{
-		{"two decimals", raw[:], encHuff, 100, 10.8},
-		// Corrections of -1, 0, +1 ulp: direct symbols.
-		{"average of 6", avg[:blockSlots/6], encHuff | coderCorrect | coderDirect, 600, 15},
-		{"sum of 6", sum[:blockSlots/6], encHuff | coderCorrect | coderDirect, 100, 15},
+		// Gaussian-like residuals: a template code (huffman_template.go).
+		{"two decimals", raw[:], templateCoder, 100, 10.0},
+		// Corrections of mostly -1, 0, +1 ulp, spread like a narrow
+		// Gaussian: a template code; of a sum, direct symbols.
+		{"average of 6", avg[:blockSlots/6], templateCoder | coderCorrect | coderCorrTemplate, 600, 14.2},
+		{"sum of 6", sum[:blockSlots/6], templateCoder | coderCorrect | coderDirect, 100, 13.8},
 	} {
 		s := new(slotBuf)
 		s.reset()
@@ -260,7 +262,8 @@ func TestMergeOldAndNewEncodings(t *testing.T) {
 // TestPredictors: a level plus white noise, and a random walk plus noise
 // (internal/realdata's gauges), take the exponentially weighted mean and
 // code smaller with it than with the mean of 4 or the previous value; a
-// random walk keeps the previous value.
+// random walk keeps the previous value. All three are Gaussian, so they
+// take a template code (huffman_template.go) rather than a table.
 func TestPredictors(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	noisy, walk, gauge := new(slotBuf), new(slotBuf), new(slotBuf)
@@ -286,8 +289,8 @@ func TestPredictors(t *testing.T) {
 		if err != nil || !h.scaled {
 			t.Fatalf("%s: not scaled: %v", tc.name, err)
 		}
-		if got := h.values[0] >> 4; got != tc.pred || h.values[0]&7 != encHuff {
-			t.Errorf("%s: coder %#x, want huff with predictor %d", tc.name, h.values[0], tc.pred)
+		if got := h.values[0] >> 4; got != tc.pred || h.values[0]&7 != templateCoder {
+			t.Errorf("%s: coder %#x, want a template code with predictor %d", tc.name, h.values[0], tc.pred)
 		}
 		// The chosen predictor's code is the smallest of the four.
 		c := new(codec)
@@ -303,13 +306,14 @@ func TestPredictors(t *testing.T) {
 			c.predZs(p)
 			c.huffFreq(c.zs)
 			c.huff2.build(&c.freq)
-			cost[p] = c.huff2.cost(&c.freq)
+			_, tc := bestTemplate(&c.tfreq, templateFreq(c.zs, &c.tfreq))
+			cost[p] = min(c.huff2.cost(&c.freq), templateQBits+tc)
 		}
 		for p := byte(0); p < numPredictors; p++ {
 			if cost[p] < cost[tc.pred] {
 				t.Errorf("%s: predictor %d codes %d bits, the chosen %d codes %d", tc.name, p, cost[p], tc.pred, cost[tc.pred])
 			}
 		}
-		t.Logf("%s: bits of the 1,023 codes and table by predictor %v", tc.name, cost)
+		t.Logf("%s: bits of the 1,023 codes and table (or template) by predictor %v", tc.name, cost)
 	}
 }

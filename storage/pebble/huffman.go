@@ -28,6 +28,9 @@ import (
 const (
 	huffBuckets = 65
 	huffMaxLen  = 15
+	// huffSymCap is the most symbols a code has: a template code's
+	// (huffman_template.go); an explicit table describes buckets only.
+	huffSymCap = templateSyms
 )
 
 var errHuffTable = errors.New("bad huffman table")
@@ -42,15 +45,16 @@ const directEscape = 64
 
 // huffCode is one sequence's code.
 type huffCode struct {
-	direct bool // symbols are values (see directEscape), not buckets
+	direct   bool // symbols are values (see directEscape), not buckets
+	template bool // symbols are a template code's (huffman_template.go)
 
-	lens   [huffBuckets]uint8
-	codes  [huffBuckets]uint16
+	lens   [huffSymCap]uint8
+	codes  [huffSymCap]uint16
 	lo, n  int // buckets described
 	single bool
 	// decoding, canonical order
 	count [huffMaxLen + 1]uint16
-	syms  [huffBuckets]uint8
+	syms  [huffSymCap]uint8
 	// fast[p] decodes codes of up to huffFastBits bits from the next
 	// huffFastBits bits p: bucket<<4 | length, or 0 for a longer code.
 	fast [1 << huffFastBits]uint16
@@ -98,11 +102,12 @@ func (h *huffCode) build(freq *[huffBuckets]uint32) {
 }
 
 // huffLengths sets lens[syms[i]] to the Huffman code length of a symbol of
-// weight w[i] and returns the longest. m = len(syms) >= 2, at most 65.
-func huffLengths(syms []uint8, w []uint64, lens *[huffBuckets]uint8) int {
+// weight w[i] and returns the longest. m = len(syms) >= 2, at most
+// huffSymCap.
+func huffLengths(syms []uint8, w []uint64, lens *[huffSymCap]uint8) int {
 	m := len(syms)
 	// Leaves sorted by weight (insertion sort: m is small).
-	var order [huffBuckets]int
+	var order [huffSymCap]int
 	for i := 0; i < m; i++ {
 		j := i
 		for j > 0 && w[order[j-1]] > w[i] {
@@ -113,8 +118,8 @@ func huffLengths(syms []uint8, w []uint64, lens *[huffBuckets]uint8) int {
 	}
 	// Two-queue construction: nodes 0..m-1 are leaves (in weight order),
 	// m..2m-2 internal nodes, created in non-decreasing weight.
-	var weight [2 * huffBuckets]uint64
-	var parent [2 * huffBuckets]int
+	var weight [2 * huffSymCap]uint64
+	var parent [2 * huffSymCap]int
 	for i := 0; i < m; i++ {
 		weight[i] = w[order[i]]
 	}
@@ -133,7 +138,7 @@ func huffLengths(syms []uint8, w []uint64, lens *[huffBuckets]uint8) int {
 		parent[a], parent[b] = next, next
 		next++
 	}
-	var depth [2 * huffBuckets]int
+	var depth [2 * huffSymCap]int
 	maxLen := 0
 	for i := 2*m - 3; i >= 0; i-- { // parents come after children
 		depth[i] = depth[parent[i]] + 1
@@ -214,6 +219,12 @@ func (h *huffCode) writeTable(w *bitWriter) {
 }
 
 func (h *huffCode) put(w *bitWriter, z uint64) {
+	if h.template {
+		s, extra := templateSym(z)
+		w.write(uint64(h.codes[s]), uint(h.lens[s]))
+		w.write(z, extra) // write takes the low bits
+		return
+	}
 	b := h.symbol(z)
 	if !h.single {
 		w.write(uint64(h.codes[b]), uint(h.lens[b]))
@@ -249,7 +260,7 @@ func (h *huffCode) readTable(r *bitReader) error {
 	if h.lo+h.n > huffBuckets {
 		return errHuffTable
 	}
-	h.lens = [huffBuckets]uint8{}
+	h.lens = [huffSymCap]uint8{}
 	for b := h.lo; b < h.lo+h.n; b++ {
 		h.lens[b] = uint8(r.read(4))
 	}
@@ -299,6 +310,10 @@ func (h *huffCode) get(r *bitReader) uint64 {
 		}
 	}
 value:
+	if h.template {
+		z, extra := templateZ(b)
+		return z | r.read(extra)
+	}
 	if h.direct {
 		if b < directEscape {
 			return uint64(b)

@@ -280,7 +280,7 @@ func logSplit(b *testing.B, s *Store, dir string, points float64) {
 		}
 	}
 	b.Logf("split: sstables %d bytes (%.5f B/point): %d entries, data blocks %d (values %d, keys %d), index %d, filter %d, the rest %d",
-		files, float64(files)/points, entries, data, rawVal, rawKey, index, filter, files-data-index-filter)
+		files, float64(files)/points, entries, data, rawVal, rawKey, index, filter, int64(files)-int64(data+index+filter))
 	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() || filepath.Ext(p) == ".sst" {
 			return err
