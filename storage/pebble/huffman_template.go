@@ -110,15 +110,25 @@ func bestTemplate(freq *[templateSyms]uint32, mean float64) (int, uint) {
 		l := bits.Len64(uint64(mean)) - 1
 		q0 = templateQ0 + 4*l + int(4*(mean/float64(uint64(1)<<l)-1)) - 3
 	}
+	// The bits after the codes do not depend on the template; the codes
+	// are summed over the symbols present only.
+	var present [templateSyms]uint8
+	m := 0
+	var extraBits uint
+	for s, f := range freq {
+		if f != 0 {
+			present[m] = uint8(s)
+			m++
+			_, extra := templateZ(s)
+			extraBits += uint(f) * extra
+		}
+	}
 	best, bestQ := ^uint(0), 0
 	for q := max(q0-3, 0); q <= min(q0+3, numTemplates-1); q++ {
-		h := templateCode(q)
-		var c uint
-		for s, f := range freq {
-			if f != 0 {
-				_, extra := templateZ(s)
-				c += uint(f) * (uint(h.lens[s]) + extra)
-			}
+		lens := &templateCode(q).lens
+		c := extraBits
+		for _, s := range present[:m] {
+			c += uint(freq[s]) * uint(lens[s])
 		}
 		if c < best {
 			best, bestQ = c, q
