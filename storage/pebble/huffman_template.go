@@ -110,6 +110,9 @@ func bestTemplate(freq *[templateSyms]uint32, mean float64) (int, uint) {
 		l := bits.Len64(uint64(mean)) - 1
 		q0 = templateQ0 + 4*l + int(4*(mean/float64(uint64(1)<<l)-1)) - 3
 	}
+	// Residuals wider than the widest template still get a cost (a large
+	// one), never none.
+	q0 = min(q0, numTemplates-1)
 	// The bits after the codes do not depend on the template; the codes
 	// are summed over the symbols present only.
 	var present [templateSyms]uint8

@@ -77,3 +77,33 @@ func TestTemplateLens(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateWideResiduals: residuals far wider than the widest template
+// (deltas of about 2^40) are costed, not skipped, so the block keeps the
+// coder that is smaller (a release that skipped them took the template
+// code at 1,102 bytes for a block delta codes in 933, in
+// testdata/formatv0).
+func TestTemplateWideResiduals(t *testing.T) {
+	s := new(slotBuf)
+	s.reset()
+	v := int64(1) << 50
+	x := uint64(7)
+	for i := 0; i < 184; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		v += int64(x>>24) - 1<<39
+		s.set(i, float64(v))
+	}
+	enc := s.appendEncode(nil)
+	sameSlots(t, "wide", s, decodeAll(t, enc))
+	h, err := parseBlockHeader(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.scaled && h.values[0]&7 == templateCoder {
+		t.Errorf("wide residuals took a template code (%d bytes)", len(enc))
+	}
+	var freq [templateSyms]uint32
+	if q, bits := bestTemplate(&freq, templateFreq([]uint64{1 << 41, 1 << 42}, &freq)); q != numTemplates-1 || bits < 2*38 {
+		t.Errorf("bestTemplate of two values near 2^41: template %d, %d bits; want the widest, at least 76 bits", q, bits)
+	}
+}
