@@ -211,6 +211,11 @@ type Request struct {
 	// Template holds the request's template[name]=value parameters, which
 	// override template() arguments.
 	Template [][2]string
+	// RecycleValues says the caller of EvalReserved uses none of the
+	// series after calling release (it has encoded its answer): the
+	// fetched series' pooled buffers (storage.GetValues) are handed back
+	// then, for later fetches to reuse.
+	RecycleValues bool
 }
 
 // ErrLimit is wrapped by errors from exceeded limits (HTTP 400/413).
@@ -246,6 +251,9 @@ type reqState struct {
 	// evaluated afterwards); hasXFF says whether it was set.
 	xff    float64
 	hasXFF bool
+	// pooled holds the fetched values from storage.GetValues, handed
+	// back at release when the request says RecycleValues.
+	pooled [][]float64
 }
 
 type fetchKey struct {
@@ -288,8 +296,13 @@ func (ev *Evaluator) EvalReserved(ctx context.Context, req Request, targets []st
 		env.st.mu.Lock()
 		r := env.st.reserved
 		env.st.reserved = 0
+		pooled := env.st.pooled
+		env.st.pooled = nil
 		env.st.mu.Unlock()
 		ev.budget.Release(r)
+		for _, v := range pooled {
+			storage.PutValues(v)
+		}
 	}
 	nodes := make([]*target.Node, 0, len(targets))
 	for _, t := range targets {

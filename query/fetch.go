@@ -180,6 +180,11 @@ func (e *Env) fetchOne(name, pattern string, from, until int64, fc *fetchCharge)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}
+	if ss.Pooled && e.RecycleValues {
+		e.st.mu.Lock()
+		e.st.pooled = append(e.st.pooled, ss.Values)
+		e.st.mu.Unlock()
+	}
 	if err := e.chargeFetched(fc, int64(len(ss.Values))); err != nil {
 		return nil, err
 	}

@@ -52,35 +52,45 @@ func jsonPoints(s *Series) int {
 	return (len(s.Values) + vpp - 1) / vpp
 }
 
-// appendJSONParallel encodes list in w runs of whole series of about
-// equal points: the first into b, the others into buffers of their own
-// on goroutines, then appended to b in order.
-func appendJSONParallel(b []byte, list []*Series, points []int, total, w int, noNullPoints bool) []byte {
-	type run struct {
-		buf    []byte
-		wrote  bool
-		lo, hi int
-	}
-	runs := make([]run, 0, w)
+// jsonRun is one run of whole series of an answer encoded in parallel.
+type jsonRun struct {
+	buf    []byte
+	wrote  bool
+	lo, hi int
+}
+
+// encodeJSONRuns splits list into w runs of about equal points and
+// encodes them on goroutines: the first appended to first, the others
+// into pooled buffers (getRunBuf) the caller puts back.
+func encodeJSONRuns(first []byte, list []*Series, points []int, total, w int, noNullPoints bool) []jsonRun {
+	runs := make([]jsonRun, 0, w)
 	lo, acc := 0, 0
 	for i := range list {
 		acc += points[i]
 		if acc*w >= total*(len(runs)+1) || i == len(list)-1 {
-			runs = append(runs, run{lo: lo, hi: i + 1})
+			runs = append(runs, jsonRun{lo: lo, hi: i + 1})
 			lo = i + 1
 		}
 	}
 	var wg sync.WaitGroup
 	for k := 1; k < len(runs); k++ {
 		wg.Add(1)
-		go func(r *run) {
+		go func(r *jsonRun) {
 			defer wg.Done()
 			r.buf, r.wrote = appendJSONRun(getRunBuf(), list[r.lo:r.hi], points[r.lo:r.hi], noNullPoints)
 		}(&runs[k])
 	}
-	var wrote bool
-	b, wrote = appendJSONRun(b, list[runs[0].lo:runs[0].hi], points[runs[0].lo:runs[0].hi], noNullPoints)
+	runs[0].buf, runs[0].wrote = appendJSONRun(first, list[runs[0].lo:runs[0].hi], points[runs[0].lo:runs[0].hi], noNullPoints)
 	wg.Wait()
+	return runs
+}
+
+// appendJSONParallel encodes list in w runs of whole series of about
+// equal points: the first into b, the others into buffers of their own
+// on goroutines, then appended to b in order.
+func appendJSONParallel(b []byte, list []*Series, points []int, total, w int, noNullPoints bool) []byte {
+	runs := encodeJSONRuns(b, list, points, total, w, noNullPoints)
+	b, wrote := runs[0].buf, runs[0].wrote
 	rest := 0
 	for k := 1; k < len(runs); k++ {
 		rest += len(runs[k].buf) + 2

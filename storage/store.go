@@ -44,6 +44,10 @@ type Series struct {
 	Start  int64
 	Step   int64
 	Values []float64
+	// Pooled is set when Values came from GetValues: a reader that knows
+	// no reference to them outlives its use may hand them back with
+	// PutValues (query does at the end of a render).
+	Pooled bool
 }
 
 // End returns the exclusive end of the series' range.

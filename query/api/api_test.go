@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -120,6 +121,38 @@ func TestChangesData(t *testing.T) {
 	} {
 		if got := ChangesData(c.method, c.path); got != c.want {
 			t.Errorf("ChangesData(%s %s) = %v; want %v", c.method, c.path, got, c.want)
+		}
+	}
+}
+
+// TestRenderLargeJSONStreamed: a json answer over pooledBodyMax is sent
+// from its encoded parts (a body stream with its Content-Length); its
+// bytes are the ones the response cache's buffered render writes, with
+// and without a JSONP callback, over several keep-alive requests.
+func TestRenderLargeJSONStreamed(t *testing.T) {
+	now := time.Unix(3_000_000, 0)
+	src := newGenSource("a.b", "a.c", "a.d")
+	streamed := startServer(t, src, now)
+	buffered := startServerWith(t, src, Options{CacheBytes: 64 << 20}, now)
+	for _, q := range []string{"", "&jsonp=cb"} {
+		uri := "/render?target=a.*&from=0&until=1000000&format=json" + q
+		for range 2 {
+			code, ct, got := streamed.get(t, uri)
+			code2, ct2, want := buffered.get(t, uri)
+			if code != 200 || code2 != 200 || ct != ct2 {
+				t.Fatalf("%s: %d %q, buffered %d %q", uri, code, ct, code2, ct2)
+			}
+			if len(got) <= pooledBodyMax || !bytes.Equal(got, want) {
+				t.Fatalf("%s: %d bytes, buffered %d; equal %v", uri, len(got), len(want), bytes.Equal(got, want))
+			}
+			head := `[{"target": "a.b", "tags": {"name": "a.b"}, "datapoints": [[1.0, 10], [null, 20], [3.0, 30], `
+			tail := `[100000.0, 1000000]]}]`
+			if q != "" {
+				head, tail = "cb("+head, tail+")"
+			}
+			if !bytes.HasPrefix(got, []byte(head)) || !bytes.HasSuffix(got, []byte(tail)) {
+				t.Fatalf("%s: %.120q ... %.120q", uri, got, got[len(got)-120:])
+			}
 		}
 	}
 }

@@ -303,7 +303,7 @@ func appendCacheKey(b []byte, p *params, wall time.Time, timeout int64, def *tim
 func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 	c := a.cache
 	if c == nil {
-		a.render(ctx)
+		a.render(ctx, true)
 		return
 	}
 	p := readParams(ctx)
@@ -317,7 +317,7 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 		c.mu.Lock()
 		c.stats.Bypassed++
 		c.mu.Unlock()
-		a.render(ctx)
+		a.render(ctx, true)
 		neverCache(ctx, wall)
 		return
 	}
@@ -326,7 +326,7 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 	key, ok := appendCacheKey((*kb)[:0], p, wall, timeout, a.opts.TimeZone)
 	*kb = key[:0]
 	if !ok { // bad times: render answers the 400
-		a.render(ctx)
+		a.render(ctx, true)
 		return
 	}
 	now := wall.Unix()
@@ -341,12 +341,12 @@ func (a *API) renderCached(ctx *fasthttp.RequestCtx) {
 			cacheFor(ctx, wall, expires-now)
 			return
 		}
-		a.render(ctx) // the other render failed or was not cacheable
+		a.render(ctx, true) // the other render failed or was not cacheable
 		return
 	}
 	defer c.leave(key, ch)
 	gen := c.generation()
-	a.render(ctx)
+	a.render(ctx, false) // its body is kept: not streamed
 	if ctx.Response.StatusCode() != fasthttp.StatusOK {
 		return
 	}

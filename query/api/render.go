@@ -142,7 +142,10 @@ func (a *API) parseRender(p *params) (*renderRequest, string) {
 	return r, ""
 }
 
-func (a *API) render(ctx *fasthttp.RequestCtx) {
+// render answers /render. stream lets a large json answer be sent from
+// its encoded parts (a body stream) instead of one body buffer; the
+// response cache, which keeps the body, renders with stream false.
+func (a *API) render(ctx *fasthttp.RequestCtx, stream bool) {
 	p := readParams(ctx)
 	r, msg := a.parseRender(p)
 	if msg != "" {
@@ -162,7 +165,11 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 	}
 	// The request's share of the query memory budget is held until its
 	// response is encoded.
-	list, release, err := a.ev.EvalReserved(ctx, r.req, r.targets)
+	// Every format below encodes its answer before release: the fetched
+	// values' buffers go back to their pool then.
+	req := r.req
+	req.RecycleValues = true
+	list, release, err := a.ev.EvalReserved(ctx, req, r.targets)
 	defer release()
 	if err != nil {
 		a.fail(ctx, err)
@@ -215,6 +222,23 @@ func (a *API) render(ctx *fasthttp.RequestCtx) {
 		// a larger answer gets a buffer of its own, freed once it is sent.
 		hint := jsonSizeHint(list) + len(r.jsonp) + 2
 		pooled := hint <= pooledBodyMax
+		if !pooled && stream {
+			// A large answer is sent from the buffers its runs were
+			// encoded into (query.JSONParts, closed by fasthttp once
+			// written): no buffer of the whole answer is allocated,
+			// zeroed and copied into first.
+			var prefix, suffix []byte
+			if r.hasJSONP {
+				ctx.SetContentType("text/javascript")
+				prefix, suffix = append([]byte(r.jsonp), '('), []byte(")")
+			} else {
+				ctx.SetContentType("application/json")
+			}
+			parts := query.EncodeJSONParts(prefix, list, r.noNullPoints, suffix)
+			ctx.SetStatusCode(fasthttp.StatusOK)
+			ctx.Response.SetBodyStream(parts, parts.Len())
+			return
+		}
 		if pooled {
 			body = ctx.Response.SwapBody(nil)[:0]
 		}

@@ -59,7 +59,8 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	}
 	n := int((untilI - fromI) / step)
 	out.Start, out.Step = fromI, step
-	out.Values = make([]float64, n)
+	out.Values = storage.GetValues(n) // every value is written below
+	out.Pooled = true
 	fillNaN(out.Values)
 	if err := s.readRange(ser, a, fromI, untilI, out.Values); err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
