@@ -205,6 +205,7 @@ func appendJSONSeries(b []byte, s *Series, noNullPoints bool) []byte {
 		tsText.set(uint64(ts))
 	}
 	firstPoint := true
+	misses := 0 // values in a row appendFewDecimals could not print
 	for _, v := range vals {
 		if ts > s.End {
 			break
@@ -221,7 +222,7 @@ func appendJSONSeries(b []byte, s *Series, noNullPoints bool) []byte {
 		}
 		firstPoint = false
 		b = append(b, '[')
-		b = appendJSONValue(b, v, s.IntValues)
+		b = appendSeriesValue(b, v, s.IntValues, &misses)
 		b = append(b, ", "...)
 		if counted {
 			b = append(b, tsText.text()...)
@@ -281,6 +282,28 @@ func appendJSONValue(b []byte, v float64, isInt bool) []byte {
 		return append(b, "-1e9999"...)
 	}
 	return appendNumber(b, v, isInt)
+}
+
+// fewDecimalsTries is how many values of a series in a row
+// appendFewDecimals may fail to print before it is no longer tried for
+// the series' later values (averages and rates: 16-17 digits each).
+const fewDecimalsTries = 8
+
+// appendSeriesValue is appendJSONValue for the values of one series,
+// misses counting the values in a row appendFewDecimals could not print:
+// the same text, without a failing attempt per value.
+func appendSeriesValue(b []byte, v float64, isInt bool, misses *int) []byte {
+	if isInt || math.IsNaN(v) || math.IsInf(v, 0) {
+		return appendJSONValue(b, v, isInt)
+	}
+	b, few := appendFloatRepr(b, v, *misses < fewDecimalsTries)
+	switch {
+	case few:
+		*misses = 0
+	case *misses < fewDecimalsTries:
+		*misses++
+	}
+	return b
 }
 
 // appendNumber prints v as Python prints a float, or an int when isInt

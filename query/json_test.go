@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +119,37 @@ func TestAppendJSONPoint(t *testing.T) {
 	want := `[{"target": "x", "tags": {"name": "x"}, "datapoints": [[1.0, 9999999990], [-0.05, 10000000000], [12.5, 10000000010], [null, 10000000020], [0.30000000000000004, 10000000030]]}]`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestAppendJSONFewDecimalsGivenUp: once a series' values have failed
+// appendFewDecimals fewDecimalsTries times in a row they are printed
+// without it; the text is the same as value by value through
+// AppendFloatRepr, including few-decimal values after the misses.
+func TestAppendJSONFewDecimalsGivenUp(t *testing.T) {
+	third := 1.0 / 3
+	vals := []float64{}
+	for i := range 3 * fewDecimalsTries {
+		vals = append(vals, third*float64(i+1))
+	}
+	vals = append(vals, 2.5, 1e20, 0.00001, -7, math.NaN(), 12.25, third)
+	s := NewSeries("x", 10, 10+10*int64(len(vals)), 10, vals, 0)
+	want := `[{"target": "x", "tags": {"name": "x"}, "datapoints": [`
+	for i, v := range vals {
+		if i > 0 {
+			want += ", "
+		}
+		txt := "null"
+		if !math.IsNaN(v) {
+			txt = string(AppendFloatRepr(nil, v))
+		}
+		want += "[" + txt + ", " + strconv.Itoa(10+10*i) + "]"
+	}
+	want += "]}]"
+	if got := string(AppendJSON(nil, []*Series{s}, false)); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if !strings.Contains(want, "[2.5, ") || !strings.Contains(want, "[0.3333333333333333, 10]") {
+		t.Fatalf("unexpected reference text %s", want)
 	}
 }

@@ -11,18 +11,26 @@ import (
 // when the decimal exponent is < -4 or >= 16, always with a ".0" or an
 // exponent, and "nan", "inf", "-inf".
 func AppendFloatRepr(b []byte, f float64) []byte {
+	b, _ = appendFloatRepr(b, f, true)
+	return b
+}
+
+// appendFloatRepr is AppendFloatRepr; tryFew says whether to try
+// appendFewDecimals first (the same text either way), few whether it
+// printed f.
+func appendFloatRepr(b []byte, f float64, tryFew bool) (out []byte, few bool) {
 	switch {
 	case math.IsNaN(f):
-		return append(b, "nan"...)
+		return append(b, "nan"...), false
 	case math.IsInf(f, 1):
-		return append(b, "inf"...)
+		return append(b, "inf"...), false
 	case math.IsInf(f, -1):
-		return append(b, "-inf"...)
+		return append(b, "-inf"...), false
 	}
 	if a := math.Abs(f); a < 1e16 && a >= 1e-4 {
-		if a < 1e14 {
+		if tryFew && a < 1e14 {
 			if out, ok := appendFewDecimals(b, f); ok {
-				return out
+				return out, true
 			}
 		}
 		// Shortest round-trip digits in fixed notation, as Python's repr.
@@ -30,11 +38,16 @@ func AppendFloatRepr(b []byte, f float64) []byte {
 		b = strconv.AppendFloat(b, f, 'f', -1, 64)
 		for _, c := range b[n:] {
 			if c == '.' {
-				return b
+				return b, false
 			}
 		}
-		return append(b, '.', '0')
+		return append(b, '.', '0'), false
 	}
+	return appendFloatReprSci(b, f), false
+}
+
+// appendFloatReprSci is AppendFloatRepr outside [1e-4, 1e16) and for 0.
+func appendFloatReprSci(b []byte, f float64) []byte {
 	if f == 0 {
 		if math.Signbit(f) {
 			return append(b, "-0.0"...)
