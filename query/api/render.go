@@ -196,75 +196,82 @@ func (a *API) render(ctx *fasthttp.RequestCtx, stream bool) {
 		}
 		ctx.SetContentType(chartContentType(r))
 	default:
-		query.ApplyMaxDataPoints(list, r.maxDataPoints)
-		if p.Get("pretty") != "" {
-			var b []byte
-			if r.hasJSONP {
-				ctx.SetContentType("text/javascript")
-				b = append(append(b, r.jsonp...), '(')
-			} else {
-				ctx.SetContentType("application/json")
-			}
-			b = appendJSON(b, prettySeries(list, r.noNullPoints), true, 0)
-			if r.hasJSONP {
-				b = append(b, ')')
-			}
-			ctx.SetStatusCode(fasthttp.StatusOK)
-			ctx.SetBody(b)
-			return
-		}
-		// Into the response's pooled body buffer (fasthttp reuses it for
-		// later responses): no allocation once it has grown to the size
-		// of the answers asked for. Only answers up to pooledBodyMax: a
-		// keep-alive connection holds its response buffer while it is
-		// open, so a pooled buffer grown by one large answer stayed pinned
-		// (178 MB after twelve 10-day renders in TestMemoryReturnsAfterSpike);
-		// a larger answer gets a buffer of its own, freed once it is sent.
-		hint := jsonSizeHint(list) + len(r.jsonp) + 2
-		pooled := hint <= pooledBodyMax
-		if !pooled && stream {
-			// A large answer is sent from the buffers its runs were
-			// encoded into (query.JSONParts, closed by fasthttp once
-			// written): no buffer of the whole answer is allocated,
-			// zeroed and copied into first.
-			var prefix, suffix []byte
-			if r.hasJSONP {
-				ctx.SetContentType("text/javascript")
-				prefix, suffix = append([]byte(r.jsonp), '('), []byte(")")
-			} else {
-				ctx.SetContentType("application/json")
-			}
-			parts := query.EncodeJSONParts(prefix, list, r.noNullPoints, suffix)
-			ctx.SetStatusCode(fasthttp.StatusOK)
-			ctx.Response.SetBodyStream(parts, parts.Len())
-			return
-		}
-		if pooled {
-			body = ctx.Response.SwapBody(nil)[:0]
-		}
-		if cap(body) < hint {
-			body = make([]byte, 0, hint)
-		}
-		if r.hasJSONP {
-			ctx.SetContentType("text/javascript")
-			body = append(body, r.jsonp...)
-			body = append(body, '(')
-			body = query.AppendJSON(body, list, r.noNullPoints)
-			body = append(body, ')')
-		} else {
-			ctx.SetContentType("application/json")
-			body = query.AppendJSON(body, list, r.noNullPoints)
-		}
-		ctx.SetStatusCode(fasthttp.StatusOK)
-		if pooled && cap(body) <= 2*pooledBodyMax {
-			ctx.Response.SwapBody(body) // back into the response, which owns it
-		} else {
-			ctx.Response.SetBodyRaw(body) // not touched after this: no copy
-		}
+		a.writeJSON(ctx, p, r, list, stream)
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.SetBodyRaw(body) // body is not touched after this: no copy
+}
+
+// writeJSON answers list as json (format=json, the default), pretty or
+// JSONP as asked; stream as for render.
+func (a *API) writeJSON(ctx *fasthttp.RequestCtx, p *params, r *renderRequest, list []*query.Series, stream bool) {
+	var body []byte
+	query.ApplyMaxDataPoints(list, r.maxDataPoints)
+	if p.Get("pretty") != "" {
+		var b []byte
+		if r.hasJSONP {
+			ctx.SetContentType("text/javascript")
+			b = append(append(b, r.jsonp...), '(')
+		} else {
+			ctx.SetContentType("application/json")
+		}
+		b = appendJSON(b, prettySeries(list, r.noNullPoints), true, 0)
+		if r.hasJSONP {
+			b = append(b, ')')
+		}
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.SetBody(b)
+		return
+	}
+	// Into the response's pooled body buffer (fasthttp reuses it for
+	// later responses): no allocation once it has grown to the size
+	// of the answers asked for. Only answers up to pooledBodyMax: a
+	// keep-alive connection holds its response buffer while it is
+	// open, so a pooled buffer grown by one large answer stayed pinned
+	// (178 MB after twelve 10-day renders in TestMemoryReturnsAfterSpike);
+	// a larger answer gets a buffer of its own, freed once it is sent.
+	hint := jsonSizeHint(list) + len(r.jsonp) + 2
+	pooled := hint <= pooledBodyMax
+	if !pooled && stream {
+		// A large answer is sent from the buffers its runs were
+		// encoded into (query.JSONParts, closed by fasthttp once
+		// written): no buffer of the whole answer is allocated,
+		// zeroed and copied into first.
+		var prefix, suffix []byte
+		if r.hasJSONP {
+			ctx.SetContentType("text/javascript")
+			prefix, suffix = append([]byte(r.jsonp), '('), []byte(")")
+		} else {
+			ctx.SetContentType("application/json")
+		}
+		parts := query.EncodeJSONParts(prefix, list, r.noNullPoints, suffix)
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.Response.SetBodyStream(parts, parts.Len())
+		return
+	}
+	if pooled {
+		body = ctx.Response.SwapBody(nil)[:0]
+	}
+	if cap(body) < hint {
+		body = make([]byte, 0, hint)
+	}
+	if r.hasJSONP {
+		ctx.SetContentType("text/javascript")
+		body = append(body, r.jsonp...)
+		body = append(body, '(')
+		body = query.AppendJSON(body, list, r.noNullPoints)
+		body = append(body, ')')
+	} else {
+		ctx.SetContentType("application/json")
+		body = query.AppendJSON(body, list, r.noNullPoints)
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	if pooled && cap(body) <= 2*pooledBodyMax {
+		ctx.Response.SwapBody(body) // back into the response, which owns it
+	} else {
+		ctx.Response.SetBodyRaw(body) // not touched after this: no copy
+	}
 }
 
 // pooledBodyMax is the largest json answer written into the response's
