@@ -1,6 +1,9 @@
 // Package ingest is Plumbago's network core: one gnet engine serving every
 // ingest listener (carbon plaintext TCP/UDP, pickle, statsd UDP/TCP, statsd
-// admin, carbonlink). Each event loop parses its own traffic in place and
+// admin, carbonlink). On Linux the UDP listeners are served instead by
+// readers of their own: Config.EventLoops SO_REUSEPORT sockets per
+// listener, each read by a goroutine blocking in recvmmsg(2), which has a
+// Loop of its own (udpreader_linux.go). Each event loop parses its own traffic in place and
 // hands points to a Sink that routes them, by a hash of the metric name, to the
 // storage shards (storage/cache).
 //
@@ -15,7 +18,8 @@
 // connection's buffered bytes and returns how many it consumed (whole
 // messages only; the rest is offered again with more data; bound what you
 // leave unconsumed). Datagram gets one UDP datagram. Both run on the loop's
-// goroutine, so per-loop state needs no locks. Per-connection state goes in
+// goroutine (or, for a UDP reader's loop, under its lock), never
+// concurrently, so per-loop state needs no locks. Per-connection state goes in
 // Conn.State; replies go through Conn.Write. The server flushes the loop's
 // Sink after every event.
 //

@@ -171,6 +171,9 @@ func (c *idleConn) Read(p []byte) (int, error) {
 // nothing for Config.IdleTimeout.
 func (s *Server) sweepIdle(now, limit int64) {
 	for _, l := range s.Loops() {
+		if l.el == nil {
+			continue // a UDP reader's loop has no connections
+		}
 		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 			for cc := range l.conns {
 				if now-cc.lastRead > limit {
@@ -216,6 +219,9 @@ func (s *Server) Health() error {
 	var errs []error
 	if p := s.exited.Load(); p != nil && !s.stopped.Load() {
 		errs = append(errs, fmt.Errorf("ingest event loops stopped: %v", *p))
+	}
+	if p := s.readerDead.Load(); p != nil && !s.stopped.Load() {
+		errs = append(errs, *p)
 	}
 	for _, t := range s.tcp {
 		if p := t.dead.Load(); p != nil && !s.stopped.Load() {

@@ -31,8 +31,10 @@ type Handler interface {
 	NewLoop(sink Sink) LoopHandler
 }
 
-// LoopHandler is one event loop's instance of a protocol. Its methods run on
-// that loop's goroutine only.
+// LoopHandler is one event loop's instance of a protocol. Its methods are
+// never called concurrently: they run on that loop's goroutine (for a Linux
+// UDP reader's loop, the reader's goroutine, or OnLoops' caller while it
+// holds the loop).
 type LoopHandler interface {
 	// Stream handles bytes buffered on a TCP connection. It returns how many
 	// leading bytes it consumed (whole messages only: the rest is offered
@@ -104,9 +106,10 @@ type Config struct {
 	// SocketRecvBuffer is SO_RCVBUF asked for every socket (0 = kernel
 	// default). Default 8 MiB.
 	SocketRecvBuffer int
-	// NoRecvmmsg turns off the recvmmsg drain after gnet's own UDP read
-	// (one datagram per readiness event, as gnet alone does); for
-	// comparison benchmarks.
+	// NoRecvmmsg has gnet serve the UDP listeners, one datagram per
+	// readiness event, instead of the Linux UDP readers (blocking
+	// recvmmsg, see udpReader); for comparison benchmarks. Elsewhere than
+	// Linux gnet always serves them.
 	NoRecvmmsg bool
 	// MaxConns caps the TCP connections open at once across every
 	// listener; a connection over it is closed at once (counted in
@@ -127,15 +130,16 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Loop is one event loop's state.
+// Loop is one event loop's state: a gnet event loop's, or a UDP reader's
+// (Linux; see udpReader), which has no el and serves one listener.
 type Loop struct {
 	el       gnet.EventLoop
+	mu       *sync.Mutex        // UDP reader loops only: held while the reader or OnLoops runs the handler
 	conns    map[*Conn]struct{} // open TCP connections, for the idle sweep
 	sink     SinkFlusher
 	handlers []LoopHandler // by Server.handlers index
 	server   *Server
-	udp      *udpBatch // recvmmsg state, made on the loop's first datagram
-	udpFDs   []int     // UDP sockets this loop has read from
+	udpFDs   []int // UDP sockets this loop has read from (gnet's UDP)
 }
 
 // LoopHandler returns this loop's instance of h, or nil if h is not served.
@@ -170,15 +174,19 @@ type Server struct {
 	exited  atomic.Pointer[error] // the engine's end, once it ended
 	stopped atomic.Bool           // Stop was called
 
-	tcp     []*tcpListener
-	limit   *accept.Limit
-	clock   atomic.Int64 // unix milliseconds, set by OnTick
-	serving sync.WaitGroup
+	tcp   []*tcpListener
+	limit *accept.Limit
+
+	readers     []*udpReader // Linux: the UDP listeners' readers
+	readersDone sync.WaitGroup
+	readerDead  atomic.Pointer[error] // a reader that stopped on an error
+	clock       atomic.Int64          // unix milliseconds, set by OnTick
+	serving     sync.WaitGroup
 
 	Connections atomic.Int64
-	// UDPDatagrams counts datagrams read one per readiness event (gnet's
-	// own read); UDPBatched those read by the recvmmsg drain that follows
-	// each of them (Linux).
+	// UDPDatagrams counts datagrams read by gnet, one per readiness event
+	// (where gnet serves UDP: not Linux, or NoRecvmmsg); UDPBatched those
+	// read by the Linux UDP readers' recvmmsg.
 	UDPDatagrams, UDPBatched atomic.Uint64
 	// UDPShedLines counts the lines of UDP datagrams dropped because
 	// Config.ShedUDP reported that storage could not take them.
@@ -262,7 +270,17 @@ func NewServer(cfg Config, listeners []Listener) (*Server, error) {
 // listen.go); gnet serves the UDP sockets and every accepted connection.
 func (s *Server) Start() error {
 	var udpAddrs []string
+	readers := udpReadersSupported && !s.cfg.NoRecvmmsg
 	for i, l := range s.listeners {
+		if l.Network == "udp" && readers {
+			if err := s.startUDPReaders(i); err != nil {
+				s.stopped.Store(true)
+				s.stopUDPReaders()
+				s.closeTCP()
+				return err
+			}
+			continue
+		}
 		if l.Network == "udp" {
 			udpAddrs = append(udpAddrs, "udp://"+l.Addr)
 			continue
@@ -302,6 +320,8 @@ func (s *Server) Start() error {
 	select {
 	case <-s.running:
 	case err := <-s.done:
+		s.stopped.Store(true)
+		s.stopUDPReaders()
 		s.closeTCP()
 		if err == nil {
 			err = errors.New("engine stopped during start")
@@ -319,6 +339,7 @@ func (s *Server) Start() error {
 func (s *Server) Stop(ctx context.Context) error {
 	s.stopped.Store(true)
 	s.closeTCP()
+	s.stopUDPReaders()
 	if err := s.engine.Stop(ctx); err != nil {
 		return fmt.Errorf("stopping ingest engine: %w", err)
 	}
@@ -340,8 +361,9 @@ func (s *Server) Stop(ctx context.Context) error {
 // Loops returns the loops that have seen traffic so far.
 func (s *Server) Loops() []*Loop { return *s.loopSet.Load() }
 
-// OnLoops runs fn on every loop's own goroutine (so fn may touch the loop's
-// protocol state) and waits for all of them.
+// OnLoops runs fn on every loop's own goroutine (a UDP reader's loop: on a
+// goroutine holding the loop's lock, between two batches), so fn may touch
+// the loop's protocol state, and waits for all of them.
 func (s *Server) OnLoops(ctx context.Context, fn func(l *Loop)) error {
 	loops := s.Loops()
 	var wg sync.WaitGroup
@@ -349,6 +371,16 @@ func (s *Server) OnLoops(ctx context.Context, fn func(l *Loop)) error {
 	var mu sync.Mutex
 	for _, l := range loops {
 		wg.Add(1)
+		if l.el == nil { // a UDP reader's loop: run fn under its lock
+			go func() {
+				defer wg.Done()
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				fn(l)
+				l.sink.Flush()
+			}()
+			continue
+		}
 		err := l.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 			defer wg.Done()
 			fn(l)
@@ -385,10 +417,16 @@ func (s *Server) loop(el gnet.EventLoop) *Loop {
 		l.handlers = append(l.handlers, h.NewLoop(l.sink))
 	}
 	s.loops[el] = l
+	s.addLoop(l)
+	return l
+}
+
+// addLoop publishes l in Loops; the caller holds loopsMu or runs before
+// the engine starts.
+func (s *Server) addLoop(l *Loop) {
 	old := *s.loopSet.Load()
 	nl := append(append(make([]*Loop, 0, len(old)+1), old...), l)
 	s.loopSet.Store(&nl)
-	return l
 }
 
 // OnBoot implements gnet.EventHandler.
@@ -480,9 +518,6 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	handle(data, c.RemoteAddr())
 	s.UDPDatagrams.Add(1)
-	if l.udp == nil {
-		l.udp = newUDPBatch(s.cfg.ReadBufferCap)
-	}
 	if fd := c.Fd(); !slices.Contains(l.udpFDs, fd) {
 		// gnet asked for SO_RCVBUF when it made the socket; where the
 		// kernel capped it, this loop's socket may still get it forced.
@@ -491,11 +526,6 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 			if _, err := SetRecvBuffer(fd, s.cfg.SocketRecvBuffer); err != nil {
 				s.cfg.Logger.Warn("UDP receive buffer", "listener", s.listeners[li].Name, "err", err)
 			}
-		}
-	}
-	if !s.cfg.NoRecvmmsg {
-		if n := l.udp.drain(c.Fd(), handle); n > 0 {
-			s.UDPBatched.Add(uint64(n))
 		}
 	}
 	l.sink.Flush()

@@ -28,8 +28,9 @@ func (countSink) Flush()                            {}
 // BenchmarkUDPIngestOnePerDatagram sends one carbon line per UDP datagram
 // from one socket (32 per sendmmsg call, so the sender is cheap beside the
 // server) and waits until the core has parsed each of them; the sender keeps
-// at most 2,048 datagrams in flight so the socket never overflows. One op = one datagram. "recvmmsg" is the core as served,
-// "event" gnet's one datagram per readiness event.
+// at most 2,048 datagrams in flight so the socket never overflows. One op
+// = one datagram. "recvmmsg" is the core as served on Linux (the UDP
+// readers), "event" gnet's one datagram per readiness event.
 func BenchmarkUDPIngestOnePerDatagram(b *testing.B) {
 	for _, mode := range []string{"recvmmsg", "event"} {
 		b.Run(mode, func(b *testing.B) {

@@ -503,7 +503,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	p.counter("plumbago_store_updates_throttled_total", "Series writes put off by --max-updates-per-second.", st.Throttled)
 	p.counter("plumbago_store_syncs_total", "Backend syncs made before write-ahead log segments were deleted (whisper).", st.StoreSyncs)
 	p.gauge("plumbago_connections", "Open ingest TCP connections.", float64(s.ingest.Connections.Load()))
-	udpHelp := "UDP datagrams read, by how: one per readiness event, or drained in recvmmsg batches after it."
+	udpHelp := "UDP datagrams read, by how: by gnet one per readiness event, or by the Linux UDP readers' recvmmsg."
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPDatagrams.Load(), "read", "event")
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPBatched.Load(), "read", "recvmmsg")
 	s.httpStats.write(p)

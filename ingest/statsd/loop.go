@@ -9,7 +9,8 @@ import (
 )
 
 // Loop is one event loop's aggregation state. It is not safe for concurrent
-// use: HandlePacket, Swap and Clone must all run on the loop's goroutine.
+// use: HandlePacket, Swap and Clone must all run on the loop's goroutine (or
+// under its lock: ingest.Server.OnLoops).
 type Loop struct {
 	sanitize bool
 	maxKeys  int
