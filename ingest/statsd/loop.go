@@ -142,8 +142,18 @@ func (l *Loop) HandlePacket(p []byte) {
 	s := l.cur
 	s.packets++
 	// Tags ("|#") are rare: one search of the packet for '#' spares each
-	// line its own.
-	tagged := bytes.IndexByte(p, '#') >= 0
+	// line its own. Without them each line is read in one pass, its end
+	// found by the scans of its name and values.
+	if bytes.IndexByte(p, '#') < 0 {
+		for len(p) > 0 {
+			n := l.handleLine(s, p, nil)
+			if n >= len(p) {
+				return
+			}
+			p = p[n+1:]
+		}
+		return
+	}
 	for len(p) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(p, '\n'); i >= 0 {
@@ -154,8 +164,19 @@ func (l *Loop) HandlePacket(p []byte) {
 		if len(line) == 0 {
 			continue
 		}
-		s.metrics++
-		l.handleLine(s, line, tagged)
+		var tags []byte
+		if i := indexTagSep(line); i >= 0 {
+			tags = line[i+2:]
+			if j := indexTagSep(tags); j >= 0 {
+				tags = tags[:j]
+			}
+			if line = line[:i]; i == 0 {
+				s.metrics++
+				s.bad++ // nothing but tags
+				continue
+			}
+		}
+		l.handleLine(s, line, tags)
 	}
 }
 
@@ -175,48 +196,52 @@ func indexTagSep(b []byte) int {
 	}
 }
 
-func (l *Loop) handleLine(s *Snapshot, line []byte, tagged bool) {
-	var tags []byte
-	if tagged {
-		if i := indexTagSep(line); i >= 0 {
-			tags = line[i+2:]
-			if j := indexTagSep(tags); j >= 0 {
-				tags = tags[:j]
-			}
-			line = line[:i]
-		}
-	}
+// handleLine parses and aggregates the line at the start of p, which ends
+// at the first '\n' or at the end of p, and returns the line's length (the
+// index of its '\n'). tags are the line's |# tags, already cut off p.
+func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 	// One pass finds the name's end and whether the name is already a
 	// clean key (no tags, nothing the sanitiser would change): then the key
 	// is the name itself, in place.
 	c, clean := -1, len(tags) == 0
-	for i := 0; i < len(line); i++ {
-		if k := nameClass[line[i]]; k != classKeep {
+	i := 0
+	for ; i < len(p); i++ {
+		if k := nameClass[p[i]]; k != classKeep {
 			if k == classColon {
 				c = i
+				break
+			}
+			if k == classNewline {
 				break
 			}
 			clean = false
 		}
 	}
 	if c < 0 {
-		s.bad++ // no value: etsy's default "1" has no type
-		return
+		if i > 0 {
+			s.metrics++
+			s.bad++ // no value: etsy's default "1" has no type
+		}
+		return i
 	}
-	key := line[:c]
+	s.metrics++
+	key := p[:c]
 	if !clean {
 		key = l.buildKey(key, tags)
 	}
+	rest := p[c+1:]
 	if len(key) == 0 || key[0] == ';' {
 		s.bad++ // empty name (etsy would emit "stats.")
-		return
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			return c + 1 + i
+		}
+		return len(p)
 	}
-	rest := line[c+1:]
-	for {
+	for off := c + 1; ; {
 		// One pass over the piece (value|type[|@rate], usually a dozen
-		// bytes): its end at the next ':' and its first two '|'. Cheaper
-		// than an IndexByte call for each.
-		end, bar1, bar2 := len(rest), -1, -1
+		// bytes): its end at the next ':' or the line's end, and its first
+		// two '|'. Cheaper than an IndexByte call for each.
+		end, bar1, bar2, nl := len(rest), -1, -1, false
 	scan:
 		for i := 0; i < len(rest); i++ {
 			switch rest[i] {
@@ -229,14 +254,18 @@ func (l *Loop) handleLine(s *Snapshot, line []byte, tagged bool) {
 			case ':':
 				end = i
 				break scan
+			case '\n':
+				end, nl = i, true
+				break scan
 			}
 		}
 		if !l.handleValue(s, key, rest[:end], bar1, bar2) {
 			s.bad++
 		}
-		if end == len(rest) {
-			return
+		if nl || end == len(rest) {
+			return off + end
 		}
+		off += end + 1
 		rest = rest[end+1:]
 	}
 }
@@ -383,11 +412,13 @@ var allowed = func() (t [256]bool) {
 }()
 
 // nameClass sorts the bytes of a name for handleLine's scan: kept as they
-// are by the sanitiser, the ':' that ends the name, or anything else.
+// are by the sanitiser, the ':' that ends the name, the '\n' that ends a
+// line without a value, or anything else.
 const (
 	classOther = iota
 	classKeep
 	classColon
+	classNewline
 )
 
 var nameClass = func() (t [256]uint8) {
@@ -397,6 +428,7 @@ var nameClass = func() (t [256]uint8) {
 		}
 	}
 	t[':'] = classColon
+	t['\n'] = classNewline
 	return
 }()
 

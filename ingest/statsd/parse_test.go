@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -315,4 +317,42 @@ func TestMaxKeys(t *testing.T) {
 	if got["stats_counts.e"] != 1 {
 		t.Errorf("e in the next interval = %v", got["stats_counts.e"])
 	}
+}
+
+// FuzzPacketOnePass: a packet read in one pass (its lines' ends found by
+// the scans of names and values) aggregates exactly as its lines sent one
+// per packet.
+func FuzzPacketOnePass(f *testing.F) {
+	for _, s := range []string{
+		"a:1|c\nb:2|ms|@0.5\n\nc:3|g\nd:x|s", "k:1|c:2|c:3|ms\nnocolon\n:1|c\n", "a:1|c|@0.1|x\nb\n", "x:|c\n\n\ny:1|", "é\xff:1|c\nq:+1|g\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) > 1<<16 || bytes.IndexByte(p, '#') >= 0 {
+			return
+		}
+		cfg := DefaultConfig()
+		whole, split := NewLoop(&cfg), NewLoop(&cfg)
+		whole.HandlePacket(p)
+		for _, ln := range bytes.Split(p, []byte("\n")) {
+			split.HandlePacket(ln)
+		}
+		if a, b := dumpSnapshot(whole.Swap()), dumpSnapshot(split.Swap()); a != b {
+			t.Fatalf("%q\none pass:\n%s\nline by line:\n%s", p, a, b)
+		}
+	})
+}
+
+func dumpSnapshot(s *Snapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "metrics %v bad %v\n", s.metrics, s.bad)
+	s.counters.eachLive(func(e *entry[float64]) { fmt.Fprintf(&b, "c %q %v\n", e.name, e.v) })
+	s.timers.eachLive(func(e *entry[timerVal]) { fmt.Fprintf(&b, "ms %q %v %v\n", e.name, e.v.count, e.v.vals) })
+	s.gauges.eachLive(func(e *entry[gaugeVal]) { fmt.Fprintf(&b, "g %q %v\n", e.name, e.v) })
+	s.sets.eachLive(func(e *entry[map[string]struct{}]) {
+		keys := slices.Sorted(maps.Keys(e.v))
+		fmt.Fprintf(&b, "s %q %q\n", e.name, keys)
+	})
+	return b.String()
 }
