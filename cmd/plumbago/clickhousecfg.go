@@ -31,6 +31,7 @@ func clickhouseFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.ClickHouseTimeout.Duration, "clickhouse-timeout", c.ClickHouseTimeout.Duration, "clickhouse backend: the most one request (insert, fetch, find) may take")
 	fs.DurationVar(&c.ClickHouseIndexRefresh.Duration, "clickhouse-index-refresh", c.ClickHouseIndexRefresh.Duration, "clickhouse backend: how often names other writers added to the index tables are loaded (0 = only at start)")
 	fs.BoolVar(&c.ClickHousePushdown, "clickhouse-pushdown", c.ClickHousePushdown, "clickhouse backend: renders of a coarse archive have ClickHouse aggregate the finest rows into the second archive's slots (about 60x fewer rows sent for 1m -> 1h, for about 2.8x the server CPU on 18.16; docs/clickhouse.md)")
+	fs.IntVar(&c.ClickHouseInsertQuorum, "clickhouse-insert-quorum", c.ClickHouseInsertQuorum, "clickhouse backend: replicas of a shard that must have an insert's rows before it is acknowledged (ClickHouse's insert_quorum; 0 = one replica acknowledges alone); a shard with fewer live replicas takes no writes and the write buffer keeps its points")
 	fs.BoolVar(&c.ClickHouseCreateTables, "clickhouse-create-tables", c.ClickHouseCreateTables, "clickhouse backend: create the database and tables (single node) at start if missing; the server needs the graphite_rollup section first (plumbago clickhouse schema)")
 }
 
@@ -43,6 +44,9 @@ func (c *Config) validateClickHouse() error {
 	}
 	if c.ClickHouseTimeout.Duration <= 0 {
 		return errors.New("--clickhouse-timeout must be > 0")
+	}
+	if c.ClickHouseInsertQuorum < 0 {
+		return errors.New("--clickhouse-insert-quorum must be >= 0")
 	}
 	if c.ClickHouseIndexRefresh.Duration < 0 {
 		return errors.New("--clickhouse-index-refresh must be >= 0")
@@ -103,7 +107,7 @@ func openClickHouse(cfg Config, rules *schema.Rules, idx *index.Index, log *slog
 		Tables: clickhouseTables(cfg), Timeout: cfg.ClickHouseTimeout.Duration,
 		CreateTables: cfg.ClickHouseCreateTables && !cfg.readOnly(),
 		Rules:        rules, Index: idx, IndexRefresh: cfg.ClickHouseIndexRefresh.Duration, Logger: log,
-		Pushdown: cfg.ClickHousePushdown,
+		Pushdown: cfg.ClickHousePushdown, InsertQuorum: cfg.ClickHouseInsertQuorum,
 	})
 }
 

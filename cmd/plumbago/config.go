@@ -40,6 +40,7 @@ type Config struct {
 	ClickHouseIndexRefresh Duration `toml:"clickhouse-index-refresh"`
 	ClickHouseCreateTables bool     `toml:"clickhouse-create-tables"`
 	ClickHousePushdown     bool     `toml:"clickhouse-pushdown"`
+	ClickHouseInsertQuorum int      `toml:"clickhouse-insert-quorum"`
 	CarbonAddr             string   `toml:"carbon-addr"`
 	PickleAddr             string   `toml:"pickle-addr"`
 	ProtobufAddr           string   `toml:"protobuf-addr"`

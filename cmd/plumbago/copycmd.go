@@ -238,6 +238,7 @@ func openCopyStore(cfg Config, write bool, log *slog.Logger) (*copyStore, error)
 			URLs: clickhouseURLs(cfg), User: cfg.ClickHouseUser, Password: cfg.ClickHousePassword, TLS: tc,
 			Tables: clickhouseTables(cfg), Timeout: cfg.ClickHouseTimeout.Duration,
 			CreateTables: write && cfg.ClickHouseCreateTables, Rules: rules, Index: cs.idx, Logger: log,
+			InsertQuorum: cfg.ClickHouseInsertQuorum,
 		})
 		if err != nil {
 			return nil, err

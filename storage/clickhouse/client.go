@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type client struct {
 	password string
 	hc       *http.Client
 	next     atomic.Uint32 // index of the server to try first
+	// insertSettings are ClickHouse settings added to every INSERT's URL
+	// (insert_distributed_sync, and insert_quorum when asked for).
+	insertSettings url.Values
 
 	gzMu sync.Mutex
 	gz   *gzip.Writer
@@ -57,11 +61,21 @@ type TLSOptions struct {
 	InsecureSkipVerify bool
 }
 
-func newClient(rawURLs []string, user, password string, tc *tls.Config, timeout time.Duration) (*client, error) {
+func newClient(rawURLs []string, user, password string, tc *tls.Config, timeout time.Duration, insertQuorum int) (*client, error) {
 	if len(rawURLs) == 0 {
 		return nil, errors.New("clickhouse: no server URL")
 	}
-	c := &client{user: user, password: password}
+	// Into a Distributed table: acknowledged once the shards have the
+	// rows, not when they are queued on the server that took them.
+	settings := url.Values{"insert_distributed_sync": {"1"}}
+	if insertQuorum > 1 {
+		// Acknowledged once insertQuorum replicas of each shard have the
+		// rows. The server waits for them at most insert_quorum_timeout
+		// (its default is 10 min): no longer than this client waits.
+		settings.Set("insert_quorum", strconv.Itoa(insertQuorum))
+		settings.Set("insert_quorum_timeout", strconv.FormatInt(timeout.Milliseconds(), 10))
+	}
+	c := &client{user: user, password: password, insertSettings: settings}
 	for _, r := range rawURLs {
 		u, err := url.Parse(strings.TrimSpace(r))
 		if err != nil {
@@ -118,9 +132,9 @@ func (c *client) doOne(ctx context.Context, base *url.URL, query string, body []
 		body = []byte(query)
 	} else {
 		q.Set("query", query)
-		// Into a Distributed table: acknowledged once the shards have
-		// the rows, not when they are queued on this server.
-		q.Set("insert_distributed_sync", "1")
+		for k, v := range c.insertSettings {
+			q[k] = v
+		}
 	}
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))

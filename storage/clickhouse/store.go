@@ -43,7 +43,12 @@ type Options struct {
 	// level in ClickHouse (pushdown.go): far fewer rows and bytes cross the
 	// wire, for more CPU on the server (docs/clickhouse.md, "Pushdown").
 	Pushdown bool
-	Logger   *slog.Logger
+	// InsertQuorum > 1 makes every insert wait until that many replicas
+	// of each shard have its rows (ClickHouse's insert_quorum; 0 or 1:
+	// one replica acknowledges). A shard with fewer live replicas takes
+	// no writes: its inserts fail and the write buffer retries them.
+	InsertQuorum int
+	Logger       *slog.Logger
 }
 
 // Stats are the store's counters.
@@ -125,7 +130,7 @@ func Open(opts Options) (*Store, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
-	cl, err := newClient(opts.URLs, opts.User, opts.Password, opts.TLS, opts.Timeout)
+	cl, err := newClient(opts.URLs, opts.User, opts.Password, opts.TLS, opts.Timeout, opts.InsertQuorum)
 	if err != nil {
 		return nil, err
 	}
