@@ -148,16 +148,8 @@ func startCHCluster(t *testing.T, bin string) *chCluster {
 		t.Cleanup(cl.srv[i].Stop)
 	}
 	ddl := runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--cluster", "plumbago", "--clickhouse-database", "cl")
-	for _, stmt := range strings.Split(ddl, ";\n") {
-		var lines []string
-		for _, l := range strings.Split(stmt, "\n") {
-			if !strings.HasPrefix(l, "--") {
-				lines = append(lines, l)
-			}
-		}
-		if q := strings.TrimSpace(strings.Join(lines, "\n")); q != "" {
-			cl.srv[0].Query(t, q)
-		}
+	for _, q := range ddlStatements(ddl) {
+		cl.srv[0].Query(t, q)
 	}
 	for i := range n {
 		cl.srv[i].WaitQuery(t, "SELECT count() FROM system.tables WHERE database = 'cl' FORMAT TabSeparated", "6", 60*time.Second)

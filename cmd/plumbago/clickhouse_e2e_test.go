@@ -97,17 +97,9 @@ func TestClickHouseSchema(t *testing.T) {
 	srv := clickhouseServer(t, bin)
 	ddl := runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--clickhouse-database", "schema_test")
 	n := 0
-	for _, stmt := range strings.Split(ddl, ";\n") {
-		var lines []string
-		for _, l := range strings.Split(stmt, "\n") {
-			if !strings.HasPrefix(l, "--") {
-				lines = append(lines, l)
-			}
-		}
-		if q := strings.TrimSpace(strings.Join(lines, "\n")); q != "" {
-			srv.Query(t, q)
-			n++
-		}
+	for _, q := range ddlStatements(ddl) {
+		srv.Query(t, q)
+		n++
 	}
 	if n != 4 {
 		t.Fatalf("%d statements applied, want 4", n)

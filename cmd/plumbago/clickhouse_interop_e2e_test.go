@@ -171,11 +171,10 @@ level = "info"
 	}
 }
 
-// applyDDL runs the single-node DDL `plumbago clickhouse schema` prints for
-// db on srv.
-func applyDDL(t *testing.T, bin string, srv *chtest.Server, db string) {
-	t.Helper()
-	ddl := runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--clickhouse-database", db)
+// ddlStatements splits the DDL `plumbago clickhouse schema` prints into
+// statements, without comment lines or the final semicolons.
+func ddlStatements(ddl string) []string {
+	var out []string
 	for _, stmt := range strings.Split(ddl, ";\n") {
 		var lines []string
 		for _, l := range strings.Split(stmt, "\n") {
@@ -184,8 +183,19 @@ func applyDDL(t *testing.T, bin string, srv *chtest.Server, db string) {
 			}
 		}
 		if q := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";"); q != "" {
-			srv.Query(t, q)
+			out = append(out, q)
 		}
+	}
+	return out
+}
+
+// applyDDL runs the single-node DDL `plumbago clickhouse schema` prints for
+// db on srv.
+func applyDDL(t *testing.T, bin string, srv *chtest.Server, db string) {
+	t.Helper()
+	ddl := runBin(t, bin, "clickhouse", "schema", "--only", "ddl", "--clickhouse-database", db)
+	for _, q := range ddlStatements(ddl) {
+		srv.Query(t, q)
 	}
 }
 
