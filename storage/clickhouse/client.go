@@ -71,9 +71,10 @@ func newClient(rawURLs []string, user, password string, tc *tls.Config, timeout 
 	if insertQuorum > 1 {
 		// Acknowledged once insertQuorum replicas of each shard have the
 		// rows. The server waits for them at most insert_quorum_timeout
-		// (its default is 10 min): no longer than this client waits.
+		// (its default is 10 min): 80% of this client's wait, so that its
+		// answer (the quorum's error) arrives before the client gives up.
 		settings.Set("insert_quorum", strconv.Itoa(insertQuorum))
-		settings.Set("insert_quorum_timeout", strconv.FormatInt(timeout.Milliseconds(), 10))
+		settings.Set("insert_quorum_timeout", strconv.FormatInt(timeout.Milliseconds()*4/5, 10))
 	}
 	c := &client{user: user, password: password, insertSettings: settings}
 	for _, r := range rawURLs {
