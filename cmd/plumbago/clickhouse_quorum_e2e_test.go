@@ -94,6 +94,6 @@ func TestClickHouseClusterQuorum(t *testing.T) {
 		checkClusterSeries(t, a, m, base, 2*points, value)
 	}
 	cl.srv[1].WaitQuery(t, "SELECT count() FROM (SELECT Path, Time FROM cl.graphite GROUP BY Path, Time) FORMAT TabSeparated", fmt.Sprint(2*metrics*points), 60*time.Second)
-	t.Logf("insert errors while the replica was down: %v; shard 2 rows on each replica: %s; logged:\n%s", errs-errs0, rows, strings.Join(failures, "\n"))
+	t.Logf("insert errors with all replicas up: %v; while the replica was down: %v; shard 2 rows on each replica: %s; logged:\n%s", errs0, errs-errs0, rows, strings.Join(failures, "\n"))
 	a.stop(t)
 }

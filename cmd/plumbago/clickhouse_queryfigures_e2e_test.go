@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plumbago/plumbago/loadtest"
+	"github.com/plumbago/plumbago/storage/clickhouse/chtest"
+)
+
+// The query-vs dataset's schema (loadtest/scripts/bench-query-vs-vm.sh):
+// every point a row of its own for a day, so a 6 h render reads 2,160
+// points a series in every store.
+const (
+	qvsSchemas     = "[app]\npattern = ^app\\.\nretentions = 10s:1d\n\n[default]\npattern = .*\nretentions = 10s:1d\n"
+	qvsAggregation = "[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n"
+)
+
+// TestClickHouseQueryFigures measures docs/clickhouse.md's render table:
+// the query-vs scenario of docs/benchmarks.md (`plumbago loadtest
+// --scenario query-vs`: issue 18's six queries and the Grafana POST, with
+// graphite functions) on (a) Plumbago on pebble, (b) Plumbago on
+// ClickHouse and (c) carbonapi in front of graphite-clickhouse reading the
+// tables (b) wrote: the same points, one ClickHouse server. Response
+// caches are off everywhere. It prints the loadtest table and then
+// compares every query's JSON answer of (b) and (c) with (a)'s (the
+// same names, timestamps and values within 1e-9 relative). Opt-in
+// (PLUMBAGO_CH_FIGURES=1): a measurement of minutes, not a check for CI.
+// PLUMBAGO_QVS_SERIES (default 6000), PLUMBAGO_QVS_SEQ (20),
+// PLUMBAGO_QVS_CLIENTS (8) and PLUMBAGO_QVS_DURATION (10s) size it.
+func TestClickHouseQueryFigures(t *testing.T) {
+	if os.Getenv("PLUMBAGO_CH_FIGURES") == "" {
+		t.Skip("a measurement for docs/clickhouse.md: scripts/install-clickhouse-tools.sh --carbonapi; PLUMBAGO_CH_FIGURES=1 go test -run TestClickHouseQueryFigures -v -timeout 60m ./cmd/plumbago/")
+	}
+	gcBin, capiBin := chTool(t, "graphite-clickhouse"), chTool(t, "carbonapi")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	schemas, aggregation := writeFile(t, dir, "schemas.conf", qvsSchemas), writeFile(t, dir, "aggregation.conf", qvsAggregation)
+	common := []string{"--schemas", schemas, "--aggregation", aggregation, "--render-cache", "-1", "--max-series", "-1"}
+	rollupXML := runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation)
+	srv := chtest.Start(t, t.TempDir(), chtest.Options{ConfigD: map[string]string{"graphite_rollup.xml": rollupXML}})
+	t.Cleanup(srv.Stop)
+	const db = "qvs"
+	applyDDL(t, bin, srv, db)
+
+	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, common...)...)
+	ch := startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(),
+		"--clickhouse-url", srv.URL, "--clickhouse-database", db}, common...)...)
+	gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(srv.URL, db, writeFile(t, dir, "rollup.xml", rollupXML)))
+	capi := startTool(t, "carbonapi", capiBin, carbonapiConf("http://"+gc.addr))
+
+	cfg := loadtest.QueryVsConfig{
+		Servers: []loadtest.QueryServer{
+			{Name: "pebble", HTTP: "http://" + pb.http, Carbon: pb.carbon, Counter: "plumbago_points_committed_total"},
+			{Name: "Plumbago CH", HTTP: "http://" + ch.http, Carbon: ch.carbon, Counter: "plumbago_points_committed_total"},
+			{Name: "carbonapi+g-ch", HTTP: "http://" + capi.addr},
+		},
+		Series: envInt(t, "PLUMBAGO_QVS_SERIES", 6000), Points: 2160, Step: 10 * time.Second, Conns: 4, Load: true,
+		Warmup: 2, Seq: envInt(t, "PLUMBAGO_QVS_SEQ", 20), Clients: envInt(t, "PLUMBAGO_QVS_CLIENTS", 8), Duration: 10 * time.Second,
+		Queries: loadtest.DefaultQueryCases(),
+	}
+	if d := os.Getenv("PLUMBAGO_QVS_DURATION"); d != "" {
+		var err error
+		if cfg.Duration, err = time.ParseDuration(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Progress goes to stderr as it happens (the run takes minutes).
+	stats, err := loadtest.RunQueryVs(context.Background(), cfg, os.Stderr)
+	if err != nil {
+		t.Fatalf("query-vs: %v\ncarbonapi:\n%s\ngraphite-clickhouse:\n%s", err, capi.log, gc.log)
+	}
+	var table strings.Builder
+	if err := loadtest.WriteQueryVsTable(&table, cfg, stats); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("load average %s\n%s", loadAverage(), table.String())
+	// The answers are compared over one fixed window: "-6h" to "now"
+	// moves by a step between two servers' renders.
+	now := time.Now().Unix()
+	for _, q := range cfg.Queries {
+		q.Form = maps.Clone(q.Form)
+		q.Form.Set("from", strconv.FormatInt(now-6*3600, 10))
+		q.Form.Set("until", strconv.FormatInt(now, 10))
+		ref := renderSeries(t, cfg.Servers[0], q)
+		for _, s := range cfg.Servers[1:] {
+			t.Logf("%s vs pebble, %s: %s", s.Name, q.Name, compareSeries(ref, renderSeries(t, s, q)))
+		}
+	}
+	for _, p := range []*proc{pb, ch} {
+		var errs []string
+		for _, l := range strings.Split(p.log.String(), "\n") {
+			if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=WARN") {
+				errs = append(errs, l)
+			}
+		}
+		if len(errs) > 0 {
+			t.Logf("%d errors and warnings of %s, the first:\n%s", len(errs), p.http, strings.Join(errs[:min(len(errs), 3)], "\n"))
+		}
+	}
+}
+
+// sameName compares a series' names as graphite-web and carbonapi write
+// them: carbonapi keeps the query's quotes and spacing ('5min'),
+// graphite-web writes its own ("5min", a space after each comma).
+func sameName(a, b string) bool {
+	norm := func(s string) string { return strings.NewReplacer("'", `"`, " ", "").Replace(s) }
+	return norm(a) == norm(b)
+}
+
+// carbonapiConf is carbonapi's configuration (YAML): HTTP on port, one
+// graphite-clickhouse backend (carbonapi_v3_pb: one request for all the
+// names of a target), no response cache.
+func carbonapiConf(backend string) func(int) string {
+	return func(port int) string {
+		return fmt.Sprintf(`listen: "127.0.0.1:%d"
+concurency: 1000
+cache:
+  type: "null"
+backendCache:
+  type: "null"
+cpus: 0
+maxBatchSize: 0
+idleConnections: 100
+notFoundStatusCode: 200
+upstreams:
+  buckets: 10
+  timeouts:
+    find: "60s"
+    render: "120s"
+    connect: "1s"
+  concurrencyLimitPerServer: 0
+  keepAliveInterval: "30s"
+  maxIdleConnsPerHost: 100
+  backendsv2:
+    backends:
+      - groupName: "graphite-clickhouse"
+        protocol: "carbonapi_v3_pb"
+        lbMethod: "rr"
+        maxTries: 1
+        maxBatchSize: 0
+        timeouts:
+          find: "60s"
+          render: "120s"
+          connect: "1s"
+        servers:
+          - %q
+logger:
+  - logger: ""
+    file: "stderr"
+    level: "warn"
+    encoding: "console"
+`, port, backend)
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// renderedSeries is one series of a JSON render answer.
+type renderedSeries struct {
+	Target     string        `json:"target"`
+	Datapoints [][2]*float64 `json:"datapoints"`
+}
+
+// renderSeries is server s's JSON answer to q, sorted by target.
+func renderSeries(t *testing.T, s loadtest.QueryServer, q loadtest.QueryCase) []renderedSeries {
+	t.Helper()
+	var r *http.Response
+	var err error
+	if q.Post {
+		r, err = http.PostForm(s.HTTP+"/render", q.Form)
+	} else {
+		r, err = http.Get(s.HTTP + "/render?" + q.Form.Encode())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	var out []renderedSeries
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: %v: %.300s", s.Name, url.QueryEscape(q.Name), err, b)
+	}
+	norm := strings.NewReplacer("'", `"`, " ", "")
+	slices.SortFunc(out, func(a, b renderedSeries) int { return strings.Compare(norm.Replace(a.Target), norm.Replace(b.Target)) })
+	return out
+}
+
+// compareSeries describes how got differs from want: "equal" when the
+// names (sameName), the timestamps and the values (within 1e-9 relative)
+// are.
+func compareSeries(want, got []renderedSeries) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("%d series, want %d", len(got), len(want))
+	}
+	var diffs []string
+	points, differ, maxRel := 0, 0, 0.0
+	for i := range want {
+		w, g := want[i], got[i]
+		if !sameName(w.Target, g.Target) {
+			diffs = append(diffs, fmt.Sprintf("name %q, want %q", g.Target, w.Target))
+			continue
+		}
+		if len(w.Datapoints) != len(g.Datapoints) {
+			diffs = append(diffs, fmt.Sprintf("%s: %d points, want %d (first %v, want %v)", g.Target, len(g.Datapoints), len(w.Datapoints), pointString(g.Datapoints), pointString(w.Datapoints)))
+			continue
+		}
+		for j := range w.Datapoints {
+			points++
+			wp, gp := w.Datapoints[j], g.Datapoints[j]
+			if *wp[1] != *gp[1] {
+				diffs = append(diffs, fmt.Sprintf("%s: point %d at %v, want %v", g.Target, j, *gp[1], *wp[1]))
+				break
+			}
+			if (wp[0] == nil) != (gp[0] == nil) {
+				differ++
+				continue
+			}
+			if wp[0] != nil && *wp[0] != *gp[0] {
+				rel := math.Abs(*wp[0]-*gp[0]) / max(math.Abs(*wp[0]), 1e-300)
+				maxRel = max(maxRel, rel)
+				if rel > 1e-9 {
+					differ++
+				}
+			}
+		}
+	}
+	if len(diffs) > 3 {
+		diffs = append(diffs[:3], fmt.Sprintf("... %d more", len(diffs)-3))
+	}
+	if len(diffs) == 0 && differ == 0 {
+		return fmt.Sprintf("equal (%d series, %d points, largest relative difference %.1e)", len(want), points, maxRel)
+	}
+	return fmt.Sprintf("%d of %d points differ (largest relative %.1e); %s", differ, points, maxRel, strings.Join(diffs, "; "))
+}
+
+func pointString(p [][2]*float64) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	v := "null"
+	if p[0][0] != nil {
+		v = fmt.Sprint(*p[0][0])
+	}
+	return fmt.Sprintf("[%s %v]", v, *p[0][1])
+}
