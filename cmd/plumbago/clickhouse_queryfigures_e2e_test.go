@@ -214,52 +214,59 @@ func renderSeries(t *testing.T, s loadtest.QueryServer, q loadtest.QueryCase) []
 	return out
 }
 
-// compareSeries describes how got differs from want: "equal" when the
-// names (sameName), the timestamps and the values (within 1e-9 relative)
-// are.
+// compareSeries describes how got differs from want: the names
+// (sameName), then the values at the timestamps both have (equal within
+// 1e-9 relative), and the points only one of them has.
 func compareSeries(want, got []renderedSeries) string {
 	if len(want) != len(got) {
 		return fmt.Sprintf("%d series, want %d", len(got), len(want))
 	}
-	var diffs []string
-	points, differ, maxRel := 0, 0, 0.0
+	var names []string
+	common, differ, extra, missing, maxRel := 0, 0, 0, 0, 0.0
 	for i := range want {
 		w, g := want[i], got[i]
 		if !sameName(w.Target, g.Target) {
-			diffs = append(diffs, fmt.Sprintf("name %q, want %q", g.Target, w.Target))
+			names = append(names, fmt.Sprintf("name %q, want %q", g.Target, w.Target))
 			continue
 		}
-		if len(w.Datapoints) != len(g.Datapoints) {
-			diffs = append(diffs, fmt.Sprintf("%s: %d points, want %d (first %v, want %v)", g.Target, len(g.Datapoints), len(w.Datapoints), pointString(g.Datapoints), pointString(w.Datapoints)))
-			continue
+		at := make(map[float64]*float64, len(w.Datapoints))
+		for _, p := range w.Datapoints {
+			at[*p[1]] = p[0]
 		}
-		for j := range w.Datapoints {
-			points++
-			wp, gp := w.Datapoints[j], g.Datapoints[j]
-			if *wp[1] != *gp[1] {
-				diffs = append(diffs, fmt.Sprintf("%s: point %d at %v, want %v", g.Target, j, *gp[1], *wp[1]))
-				break
-			}
-			if (wp[0] == nil) != (gp[0] == nil) {
-				differ++
+		matched := 0
+		for _, p := range g.Datapoints {
+			wv, ok := at[*p[1]]
+			if !ok {
+				extra++
 				continue
 			}
-			if wp[0] != nil && *wp[0] != *gp[0] {
-				rel := math.Abs(*wp[0]-*gp[0]) / max(math.Abs(*wp[0]), 1e-300)
+			matched++
+			common++
+			switch {
+			case (wv == nil) != (p[0] == nil):
+				differ++
+			case wv != nil && *wv != *p[0]:
+				rel := math.Abs(*wv-*p[0]) / max(math.Abs(*wv), 1e-300)
 				maxRel = max(maxRel, rel)
 				if rel > 1e-9 {
 					differ++
 				}
 			}
 		}
+		missing += len(w.Datapoints) - matched
 	}
-	if len(diffs) > 3 {
-		diffs = append(diffs[:3], fmt.Sprintf("... %d more", len(diffs)-3))
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("... %d more", len(names)-3))
 	}
-	if len(diffs) == 0 && differ == 0 {
-		return fmt.Sprintf("equal (%d series, %d points, largest relative difference %.1e)", len(want), points, maxRel)
+	out := fmt.Sprintf("%d series; %d of %d points at common timestamps differ (largest relative difference %.1e)", len(want), differ, common, maxRel)
+	if extra > 0 || missing > 0 {
+		out += fmt.Sprintf("; %d points only here, %d only in pebble's answer (first here %s, first in pebble's %s)",
+			extra, missing, pointString(got[0].Datapoints), pointString(want[0].Datapoints))
 	}
-	return fmt.Sprintf("%d of %d points differ (largest relative %.1e); %s", differ, points, maxRel, strings.Join(diffs, "; "))
+	if len(names) > 0 {
+		out += "; " + strings.Join(names, "; ")
+	}
+	return out
 }
 
 func pointString(p [][2]*float64) string {
