@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -20,7 +21,9 @@ import (
 // /metrics/find are polled side by side: /readyz goes from 503 "starting"
 // to 200 and never back, a find answered 200 is always complete (the 100
 // names of one host, never a part), and once ready, find and a sumSeries
-// render give the exact stored names and values.
+// render give the exact stored names and values. Then a new series and a
+// new point of a stored one are written, the server restarted, and find
+// and render answer exactly from the reloaded names.
 func TestStartLoadsNamesInBackground(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
@@ -137,8 +140,49 @@ func TestStartLoadsNamesInBackground(t *testing.T) {
 	if code != 200 || !strings.Contains(body, want) {
 		t.Fatalf("render: %d %s, want the point %s", code, body, want)
 	}
-	if !p.waitLog("series names loaded") {
-		t.Fatalf("no 'series names loaded' log line:\n%s", p.log)
+	for _, l := range []string{"series names indexed", "series names loaded"} {
+		if !p.waitLog(l) {
+			t.Fatalf("no %q log line:\n%s", l, p.log)
+		}
+	}
+
+	// Written once loaded (a new series and a new point of a stored one),
+	// then a restart: find and render answer exactly from the reloaded names.
+	c, err := net.Dial("tcp", p.carbon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "big.new.m00 7 %d\nbig.h0001.m01 9.5 %d\n", ts, ts+10)
+	c.Close()
+	for deadline := time.Now().Add(30 * time.Second); p.metric(t, "plumbago_points_received_total") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the two points were not received:\n%s", p.log)
+		}
+	}
+	p.stop(t)
+	p = launchPlumbago(t, bin, "--data-dir", dir, "--backend", "pebble")
+	for deadline := time.Now().Add(120 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no find after the restart within 120 s:\n%s", p.log)
+		}
+		code, body := get("/metrics/find?query=big.new.*")
+		if code != 200 {
+			continue
+		}
+		if got, want := findIDs(body), []string{"big.new.m00"}; !slices.Equal(got, want) {
+			t.Fatalf("find after the restart = %v, want %v", got, want)
+		}
+		break
+	}
+	for target, want := range map[string]string{
+		"sumSeries(big.h0777.*)": fmt.Sprintf("[[%d.0, %d], [null, %d]]", 77700*100+4950, ts, ts+10),
+		"big.new.m00":            fmt.Sprintf("[[7.0, %d], [null, %d]]", ts, ts+10),
+		"big.h0001.m01":          fmt.Sprintf("[[101.0, %d], [9.5, %d]]", ts, ts+10),
+	} {
+		code, body := get(fmt.Sprintf("/render?target=%s&from=%d&until=%d&format=json", target, ts-1, ts+10))
+		if code != 200 || !strings.Contains(body, `"datapoints": `+want) {
+			t.Errorf("render %s after the restart: %d %s, want %s", target, code, body, want)
+		}
 	}
 	p.stop(t)
 }

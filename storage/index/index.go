@@ -366,15 +366,28 @@ func (n *node) removeChild(c *node) {
 // new. The untagged ones are inserted under one hold of the write lock,
 // which makes loading millions of stored names at start-up several times
 // cheaper than one Add each; readers wait for the whole batch.
+//
+// Names that share a prefix with the one before them (a sorted batch, as
+// names read in key order at start-up) reuse the nodes of that prefix
+// rather than looking its segments up again.
 func (x *Index) AddBatch(names []string) int {
 	added := 0
+	var p prefixInserter
 	x.mu.Lock()
+	p.reset(x)
+	prev := ""
 	for _, name := range names {
 		if IsTagged(name) || !validName(name) {
 			continue
 		}
-		if x.insert(name) {
+		shared := 0
+		for shared < len(prev) && shared < len(name) && prev[shared] == name[shared] {
+			shared++
+		}
+		prev = name
+		if p.insert(name, shared) {
 			added++
+			x.n.Add(1)
 		}
 	}
 	x.mu.Unlock()
@@ -384,4 +397,56 @@ func (x *Index) AddBatch(names []string) int {
 		}
 	}
 	return added
+}
+
+// prefixInserter inserts a run of valid names under one hold of the write
+// lock, keeping the nodes of the previous name's path: a name sharing its
+// first bytes with the previous one starts below the last segment they
+// share whole.
+type prefixInserter struct {
+	x     *Index
+	stack []*node // the root, then the node of each segment of the previous name
+}
+
+// reset starts again from the root (the tree may have changed).
+func (p *prefixInserter) reset(x *Index) {
+	p.x = x
+	p.stack = append(p.stack[:0], &x.root)
+}
+
+// insert adds the valid name, whose first shared bytes equal the previous
+// name's, and reports whether its leaf is new. The caller counts it.
+func (p *prefixInserter) insert(name string, shared int) bool {
+	d, last := 0, -1
+	for j := 0; j < shared; j++ {
+		if name[j] == '.' {
+			d++
+			last = j
+		}
+	}
+	if d > len(p.stack)-1 {
+		d, last = 0, -1
+	}
+	p.stack = p.stack[:d+1]
+	return p.x.insertUnder(p.stack[d], name[last+1:], &p.stack)
+}
+
+// insertUnder adds the relative name rest below n, appending the nodes it
+// passes to *stack, and reports whether the leaf is new. Caller holds the
+// write lock and counts the leaf.
+func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
+	for seg := range segments(rest) {
+		c := n.child(seg)
+		if c == nil {
+			c = x.newNode(seg)
+			n.addChild(c)
+		}
+		*stack = append(*stack, c)
+		n = c
+	}
+	if n.isLeaf() {
+		return false
+	}
+	n.setLeaf(true)
+	return true
 }

@@ -108,9 +108,9 @@ func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 	// instead of being looked up again.
 	const batch = 4096
 	i := 0
-	stack := make([]*node, 1, 32)
+	var p prefixInserter
 	x.mu.Lock()
-	stack[0] = &x.root
+	p.reset(x)
 	_, err = decodeSnapshot(recs, func(name []byte, shared int) {
 		i++
 		if i%batch == 0 {
@@ -118,47 +118,15 @@ func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 			// Delete, so restart from the root.
 			x.mu.Unlock()
 			x.mu.Lock()
+			p.reset(x)
 			shared = 0
 		}
-		d := 0
-		last := -1
-		for j := 0; j < shared; j++ {
-			if name[j] == '.' {
-				d++
-				last = j
-			}
-		}
-		if d > len(stack)-1 {
-			d, last = 0, -1
-		}
-		stack = stack[:d+1]
-		rest := unsafe.String(&name[last+1], len(name)-last-1) // insert copies what it keeps
-		if x.insertUnder(stack[d], rest, &stack) {
+		if p.insert(unsafe.String(&name[0], len(name)), shared) { // insert copies what it keeps
 			x.n.Add(1)
 		}
 	})
 	x.mu.Unlock()
 	return n, err
-}
-
-// insertUnder adds the relative name rest below n, appending the nodes it
-// passes to *stack, and reports whether the leaf is new. Caller holds the
-// write lock and counts the leaf.
-func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
-	for seg := range segments(rest) {
-		c := n.child(seg)
-		if c == nil {
-			c = x.newNode(seg)
-			n.addChild(c)
-		}
-		*stack = append(*stack, c)
-		n = c
-	}
-	if n.isLeaf() {
-		return false
-	}
-	n.setLeaf(true)
-	return true
 }
 
 // decodeSnapshot decodes the records, calling fn (when non-nil) with each

@@ -3,6 +3,7 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -207,4 +208,88 @@ func TestLoadNamesBadRecord(t *testing.T) {
 	if err := s.Write(&b); err == nil || !errors.Is(err, s.LoadErr()) {
 		t.Fatalf("Write after a failed load: %v, want the load error", err)
 	}
+}
+
+// TestLoadSortedLookups: the first step of the load reads the names in
+// strictly increasing order (what the binary search between the steps
+// relies on, names with bytes above '.' and below it included), and
+// lookups and Names answered from those entries give what the name map
+// gives afterwards.
+func TestLoadSortedLookups(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(loadTestOptions(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"a.b", "a.b.c", "a-b.c", "a.b-c", "a.bc", "a", "z", "A.x", "é.ü", "a.b~", "tagged;dc=a;h=1", "tagged;dc=a"}
+	for i := range 3000 {
+		names = append(names, fmt.Sprintf("m.h%d.x%d", i%37, i))
+	}
+	writeNames(t, s, names)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(loadTestOptions(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	select {
+	case <-s.Indexed():
+	default:
+		t.Fatal("Indexed not closed after a synchronous Open")
+	}
+	s.writeMu.Lock()
+	s.mu.Lock()
+	entries, err := s.readNames(map[uint32]*seriesSchema{})
+	s.mu.Unlock()
+	s.writeMu.Unlock()
+	if err == nil {
+		t.Fatal("readNames without the schemas succeeded")
+	}
+	byID := map[uint32]*seriesSchema{}
+	for _, sc := range s.schemas {
+		byID[sc.id] = sc
+	}
+	entries, err = s.readNames(byID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(names) {
+		t.Fatalf("read %d names, want %d", len(entries), len(names))
+	}
+	for i := 1; i < len(entries); i++ {
+		if entries[i-1].name >= entries[i].name {
+			t.Fatalf("%q before %q", entries[i-1].name, entries[i].name)
+		}
+	}
+	want := map[string]uint32{}
+	for _, n := range names {
+		want[n] = s.names[n].id
+	}
+	s.mu.Lock()
+	s.sorted = entries
+	s.mu.Unlock()
+	for n, id := range want {
+		if ser := s.lookup(n); ser == nil || ser.id != id {
+			t.Fatalf("lookup %q between the steps: %v, want id %d", n, ser, id)
+		}
+	}
+	for _, n := range []string{"", "a.b.", "a.b.c.d", "m.h1", "tagged", "zz", "0"} {
+		if ser := s.lookup(n); ser != nil {
+			t.Fatalf("lookup %q between the steps: id %d, want none", n, ser.id)
+		}
+	}
+	got := s.Names()
+	slices.Sort(got)
+	sortedNames := slices.Sorted(maps.Keys(want))
+	if !slices.Equal(got, sortedNames) {
+		t.Fatalf("Names between the steps: %d names, want %d", len(got), len(sortedNames))
+	}
+	if got := lastValue(t, s, "a.b~"); got != 9 {
+		t.Fatalf("a.b~ between the steps = %v, want 9", got)
+	}
+	s.mu.Lock()
+	s.sorted = nil
+	s.mu.Unlock()
 }

@@ -76,10 +76,12 @@ type Options struct {
 
 	// LoadNamesInBackground makes Open return once the store is open and
 	// its schemas are read, before the series names (one record a series;
-	// seconds for millions) are loaded into the name map and Index. Until
-	// Loaded is closed, Write and every name lookup (Fetch, deletes,
-	// renames) wait, and Index is incomplete: the caller holds back what
-	// reads it (the server answers only /healthz, /readyz and /metrics).
+	// seconds for millions) are loaded into Index and the name map. Until
+	// Indexed is closed, every name lookup (Fetch, Names) waits and Index
+	// is incomplete: the caller holds back what reads it (the server
+	// answers only /healthz, /readyz and /metrics). Until Loaded is closed
+	// (the name map is built, after Indexed), Write, deletes and renames
+	// wait.
 	LoadNamesInBackground bool
 
 	fs vfs.FS // tests: file system wrapper (nil = the OS)

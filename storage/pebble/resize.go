@@ -44,6 +44,13 @@ func (s *Store) SeriesLayout(name string) (l Layout, ok bool) {
 func (s *Store) Names() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.sorted != nil {
+		out := make([]string, len(s.sorted))
+		for i, e := range s.sorted {
+			out[i] = e.name
+		}
+		return out
+	}
 	out := make([]string, 0, len(s.names))
 	for name := range s.names {
 		out = append(out, name)

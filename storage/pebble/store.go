@@ -58,9 +58,14 @@ type Store struct {
 	stall    stall                 // holds pebble's writes the volume refuses (stallfs.go)
 
 	// loaded is closed once the names are loaded; loadErr is why that
-	// failed (set before loaded is closed). See load.go.
+	// failed (set before loaded is closed). indexed is closed once the
+	// index holds every name and lookups answer, before loaded (after it
+	// when the load failed); sorted holds the names by then, until the
+	// name map is built. See load.go.
 	loaded  chan struct{}
+	indexed chan struct{}
 	loadErr error
+	sorted  []nameEntry // guarded by mu
 
 	stats struct {
 		written, dropped, droppedOld, droppedNoSchema, series atomic.Int64
@@ -132,7 +137,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
 	}
 	s.w.ringMark = len(s.ringList)
-	s.loaded = make(chan struct{})
+	s.loaded, s.indexed = make(chan struct{}), make(chan struct{})
 	if opts.LoadNamesInBackground {
 		// Held until the names are in: writers and lookups wait (load.go).
 		s.writeMu.Lock()
@@ -141,17 +146,17 @@ func Open(opts Options) (*Store, error) {
 		go func() {
 			defer s.wg.Done()
 			s.finishLoad(s.loadNames(byID))
-			s.mu.Unlock()
 			s.writeMu.Unlock()
-			close(s.loaded)
+			s.closeLoad()
 		}()
 	} else {
+		s.mu.Lock()
 		if err := s.loadNames(byID); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("loading pebble store %q: %w", opts.Dir, err)
 		}
 		s.finishLoad(nil)
-		close(s.loaded)
+		s.closeLoad()
 	}
 	if opts.SyncInterval > 0 {
 		s.wg.Add(1)
@@ -542,7 +547,12 @@ func (s *Store) forgetStaged() {
 
 func (s *Store) lookup(name string) *series {
 	s.mu.RLock()
-	ser := s.names[name]
+	var ser *series
+	if s.sorted != nil {
+		ser = s.lookupSorted(name)
+	} else {
+		ser = s.names[name]
+	}
 	s.mu.RUnlock()
 	return ser
 }
