@@ -240,19 +240,9 @@ func (x *Index) lookup(name string) *node {
 
 // insert adds a valid name. Caller holds the write lock.
 func (x *Index) insert(name string) bool {
-	n := &x.root
-	for seg := range segments(name) {
-		c := n.child(seg)
-		if c == nil {
-			c = x.newNode(seg)
-			n.addChild(c)
-		}
-		n = c
-	}
-	if n.isLeaf() {
+	if !x.insertUnder(&x.root, name, nil) {
 		return false
 	}
-	n.setLeaf(true)
 	x.n.Add(1)
 	return true
 }
@@ -432,8 +422,8 @@ func (p *prefixInserter) insert(name string, shared int) bool {
 }
 
 // insertUnder adds the relative name rest below n, appending the nodes it
-// passes to *stack, and reports whether the leaf is new. Caller holds the
-// write lock and counts the leaf.
+// passes to *stack (when stack is not nil), and reports whether the leaf
+// is new. Caller holds the write lock and counts the leaf.
 func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
 	for seg := range segments(rest) {
 		c := n.child(seg)
@@ -441,7 +431,9 @@ func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
 			c = x.newNode(seg)
 			n.addChild(c)
 		}
-		*stack = append(*stack, c)
+		if stack != nil {
+			*stack = append(*stack, c)
+		}
 		n = c
 	}
 	if n.isLeaf() {
