@@ -241,7 +241,7 @@ func TestLoadSortedLookups(t *testing.T) {
 	}
 	s.writeMu.Lock()
 	s.mu.Lock()
-	entries, err := s.readNames(map[uint32]*seriesSchema{})
+	_, err = s.readNames(map[uint32]*seriesSchema{})
 	s.mu.Unlock()
 	s.writeMu.Unlock()
 	if err == nil {
@@ -251,7 +251,7 @@ func TestLoadSortedLookups(t *testing.T) {
 	for _, sc := range s.schemas {
 		byID[sc.id] = sc
 	}
-	entries, err = s.readNames(byID)
+	entries, err := s.readNames(byID)
 	if err != nil {
 		t.Fatal(err)
 	}
