@@ -36,6 +36,11 @@ import (
 // nameChunk is how many names the loader hands the index goroutine at once.
 const nameChunk = 4096
 
+// maxNamesHint bounds the entries allocated ahead from the stored series
+// count (a bad count record must not allocate gigabytes); a store with
+// more names grows the slice as it reads them.
+const maxNamesHint = 1 << 24
+
 // errLoadStopped is why a load ended early: the store was closed.
 var errLoadStopped = errors.New("store closed while loading names")
 
@@ -215,8 +220,8 @@ func (s *Store) loadCatalogue() (map[uint32]*seriesSchema, error) {
 func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 	var entries []nameEntry
 	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
-		if n, k := binary.Uvarint(v); k > 0 && n < 1<<32 {
-			entries = make([]nameEntry, 0, n)
+		if n, k := binary.Uvarint(v); k > 0 {
+			entries = make([]nameEntry, 0, min(n, maxNamesHint))
 		}
 		closer.Close()
 	}
@@ -225,7 +230,10 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 		return nil, err
 	}
 	defer it.Close()
-	chunks := make(chan []string, 4)
+	// The index goroutine is handed the entries read since the last chunk;
+	// a slice sent stays valid if append moves entries (its elements are
+	// not written again).
+	chunks := make(chan []nameEntry, 4)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -235,9 +243,9 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 	defer wg.Wait()
 	defer close(chunks)
 	var (
-		text  []byte   // slab the names' bytes are carved from
-		slab  []series // slab the series are carved from
-		chunk = make([]string, 0, nameChunk)
+		text []byte   // slab the names' bytes are carved from
+		slab []series // slab the series are carved from
+		sent int      // entries handed to the index goroutine
 	)
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
@@ -272,10 +280,9 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 		ser.id, ser.schema = uint32(id), sc
 		entries = append(entries, nameEntry{name, ser})
 		s.nextID = max(s.nextID, uint32(id)+1)
-		chunk = append(chunk, name)
-		if len(chunk) == nameChunk {
-			chunks <- chunk
-			chunk = make([]string, 0, nameChunk)
+		if len(entries)-sent == nameChunk {
+			chunks <- entries[sent:]
+			sent = len(entries)
 			select {
 			case <-s.closed:
 				return nil, errLoadStopped
@@ -283,15 +290,20 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 			}
 		}
 	}
-	if len(chunk) > 0 {
-		chunks <- chunk
+	if len(entries) > sent {
+		chunks <- entries[sent:]
 	}
 	return entries, it.Error()
 }
 
-// addToIndex adds every chunk of names to idx.
-func addToIndex(idx *index.Index, chunks <-chan []string) {
+// addToIndex adds the names of every chunk of entries to idx.
+func addToIndex(idx *index.Index, chunks <-chan []nameEntry) {
+	names := make([]string, 0, nameChunk)
 	for c := range chunks {
-		idx.AddBatch(c)
+		names = names[:0]
+		for _, e := range c {
+			names = append(names, e.name)
+		}
+		idx.AddBatch(names)
 	}
 }
