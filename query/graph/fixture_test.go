@@ -78,13 +78,41 @@ func fixture(t testing.TB) (string, *api.API) {
 	return fixDir, fixAPI
 }
 
+// fixtureCleanups close the fixtures' stores and remove their
+// directories when the test binary ends (TestMain).
+var (
+	fixtureCleanupMu sync.Mutex
+	fixtureCleanups  []func()
+)
+
+// TestMain runs the tests and then removes the fixture directories, so a
+// run leaves nothing in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fixtureCleanupMu.Lock()
+	for _, f := range fixtureCleanups {
+		f()
+	}
+	fixtureCleanupMu.Unlock()
+	os.Exit(code)
+}
+
 // makeFixture writes metrics as whisper files (one minute steps kept for
-// a day) at fixtureNow in a new directory.
+// a day) at fixtureNow in a new directory, removed when the tests end.
 func makeFixture(metrics map[string][]storage.Point) (string, *api.API, error) {
 	dir, err := os.MkdirTemp("", "plumbago-graph")
 	if err != nil {
 		return "", nil, err
 	}
+	var st *whisper.Store
+	fixtureCleanupMu.Lock()
+	fixtureCleanups = append(fixtureCleanups, func() {
+		if st != nil {
+			st.Close()
+		}
+		os.RemoveAll(dir)
+	})
+	fixtureCleanupMu.Unlock()
 	ss, err := schema.ParseSchemas(strings.NewReader("[all]\npattern = .*\nretentions = 60s:1d\n"))
 	if err != nil {
 		return "", nil, err
@@ -93,7 +121,7 @@ func makeFixture(metrics map[string][]storage.Point) (string, *api.API, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	st, err := whisper.Open(whisper.Options{Dir: filepath.Join(dir, "whisper"), Index: index.New(), Rules: &schema.Rules{Schemas: ss, Aggregations: as},
+	st, err = whisper.Open(whisper.Options{Dir: filepath.Join(dir, "whisper"), Index: index.New(), Rules: &schema.Rules{Schemas: ss, Aggregations: as},
 		Now: func() int64 { return fixtureNow }})
 	if err != nil {
 		return "", nil, err
