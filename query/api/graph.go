@@ -77,5 +77,7 @@ func (a *API) renderGraph(ctx *fasthttp.RequestCtx, p *params, r *renderRequest)
 	}
 	ctx.SetContentType(graph.ContentType(gp.Format))
 	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetBody(body)
+	// Render's result is a fresh slice nothing else holds: hand it over
+	// without the copy SetBody would make (~400 KB for an 800×600 PNG)
+	ctx.Response.SetBodyRaw(body)
 }
