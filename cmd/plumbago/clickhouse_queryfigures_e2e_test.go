@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -210,7 +211,13 @@ func renderSeries(t *testing.T, s loadtest.QueryServer, q loadtest.QueryCase) []
 		t.Fatalf("%s %s: %v: %.300s", s.Name, url.QueryEscape(q.Name), err, b)
 	}
 	norm := strings.NewReplacer("'", `"`, " ", "")
-	slices.SortFunc(out, func(a, b renderedSeries) int { return strings.Compare(norm.Replace(a.Target), norm.Replace(b.Target)) })
+	// Names can repeat (aliasByNode): those sort by their values.
+	slices.SortFunc(out, func(a, b renderedSeries) int {
+		if c := strings.Compare(norm.Replace(a.Target), norm.Replace(b.Target)); c != 0 {
+			return c
+		}
+		return cmp.Compare(valueSum(a), valueSum(b))
+	})
 	return out
 }
 
@@ -267,6 +274,16 @@ func compareSeries(want, got []renderedSeries) string {
 		out += "; " + strings.Join(names, "; ")
 	}
 	return out
+}
+
+func valueSum(s renderedSeries) float64 {
+	sum := 0.0
+	for _, p := range s.Datapoints {
+		if p[0] != nil {
+			sum += *p[0]
+		}
+	}
+	return sum
 }
 
 func pointString(p [][2]*float64) string {
