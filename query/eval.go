@@ -24,6 +24,21 @@ type Source interface {
 	Fetch(name string, from, until, now int64) (*storage.Series, error)
 }
 
+// ManyFetcher is a Source that reads many series in one request
+// (storage/cache.Cache over storage/clickhouse): the evaluator fetches a
+// pattern's names with it, FetchBatch names at a time, when the Source has
+// it and FetchBatch is above 0.
+type ManyFetcher interface {
+	// FetchBatch is how many names one FetchMany should carry; 0 when the
+	// Source reads series one by one (the evaluator then fetches them in
+	// parallel with Fetch).
+	FetchBatch() int
+	// FetchMany is Fetch for each of names at time now: the series in
+	// names' order, nil for a name Fetch answers storage.ErrNotFound. The
+	// caller owns the series.
+	FetchMany(names []string, from, until, now int64) ([]*storage.Series, error)
+}
+
 // LimitedFinder is a Source whose find stops walking once it has matched
 // more than limit nodes (storage/cache.Cache), so a find's memory is
 // bounded before it is spent. FindAtMost uses it when the Source has it.

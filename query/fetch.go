@@ -134,25 +134,38 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 	if err := e.chargePoints(fc.prepaid); err != nil {
 		return nil, err
 	}
+	mf, _ := e.ev.src.(ManyFetcher)
+	batch := 1
+	if mf != nil && mf.FetchBatch() > 0 {
+		batch = mf.FetchBatch()
+	} else {
+		mf = nil
+	}
+	// One job per name, or per batch of names through mf; a job's error
+	// is at its first index.
 	results := make([]*Series, len(names))
 	errs := make([]error, len(names))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	workers := min(lim.FetchParallel, len(names))
+	workers := min(lim.FetchParallel, (len(names)+batch-1)/batch)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				if e.Ctx.Err() != nil {
+				switch {
+				case e.Ctx.Err() != nil:
 					errs[i] = e.Ctx.Err()
-					continue
+				case mf != nil:
+					j := min(i+batch, len(names))
+					errs[i] = e.fetchBatch(mf, names[i:j], results[i:j], pattern, from, until, fc)
+				default:
+					results[i], errs[i] = e.fetchOne(names[i], pattern, from, until, fc)
 				}
-				results[i], errs[i] = e.fetchOne(names[i], pattern, from, until, fc)
 			}
 		}()
 	}
-	for i := range names {
+	for i := 0; i < len(names); i += batch {
 		work <- i
 	}
 	close(work)
@@ -180,6 +193,33 @@ func (e *Env) fetchOne(name, pattern string, from, until int64, fc *fetchCharge)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}
+	return e.adopt(name, pattern, ss, fc)
+}
+
+// fetchBatch fetches names with one FetchMany into into (nil for names
+// not found).
+func (e *Env) fetchBatch(mf ManyFetcher, names []string, into []*Series, pattern string, from, until int64, fc *fetchCharge) error {
+	sers, err := mf.FetchMany(names, from, until, e.Now)
+	if err == nil && len(sers) != len(names) {
+		err = fmt.Errorf("%d series answered for %d names", len(sers), len(names))
+	}
+	if err != nil {
+		return fmt.Errorf("fetching %d series (%q, …): %w", len(names), names[0], err)
+	}
+	for i, ss := range sers {
+		if ss == nil {
+			continue
+		}
+		if into[i], err = e.adopt(names[i], pattern, ss, fc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt charges the points of ss, fetched for name, and makes it a Series
+// of the request.
+func (e *Env) adopt(name, pattern string, ss *storage.Series, fc *fetchCharge) (*Series, error) {
 	if ss.Pooled && e.RecycleValues {
 		e.st.mu.Lock()
 		e.st.pooled = append(e.st.pooled, ss.Values)

@@ -792,6 +792,61 @@ func (c *Cache) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
 	}
+	return c.merge(name, ser, from, until, now)
+}
+
+// manyFetcher is a backend that reads many series in one request
+// (storage/clickhouse).
+type manyFetcher interface {
+	FetchBatch() int
+	FetchMany(names []string, from, until, now int64) ([]*storage.Series, error)
+}
+
+// FetchBatch is how many names one FetchMany should carry: the backend's
+// batch, or 0 when the backend reads series one by one (the caller then
+// fetches them in parallel with Fetch).
+func (c *Cache) FetchBatch() int {
+	if m, ok := c.store.(manyFetcher); ok {
+		return m.FetchBatch()
+	}
+	return 0
+}
+
+// FetchMany is Fetch for each of names, in names' order, nil for a name
+// Fetch answers storage.ErrNotFound: the backend reads them together when
+// it can (manyFetcher), and each series gets its buffered points as Fetch
+// merges them.
+func (c *Cache) FetchMany(names []string, from, until, now int64) ([]*storage.Series, error) {
+	var sers []*storage.Series
+	if m, ok := c.store.(manyFetcher); ok {
+		var err error
+		if sers, err = m.FetchMany(names, from, until, now); err != nil {
+			return nil, fmt.Errorf("fetching %d series: %w", len(names), err)
+		}
+	} else {
+		sers = make([]*storage.Series, len(names))
+		for i, name := range names {
+			ser, err := c.store.Fetch(name, from, until, now)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return nil, fmt.Errorf("fetching %q: %w", name, err)
+			}
+			sers[i] = ser
+		}
+	}
+	for i, name := range names {
+		ser, err := c.merge(name, sers[i], from, until, now)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		sers[i] = ser
+	}
+	return sers, nil
+}
+
+// merge overlays name's buffered points on ser, what the backend answered
+// (nil: not found), as graphite-web merges carbon-cache's points over
+// whisper's.
+func (c *Cache) merge(name string, ser *storage.Series, from, until, now int64) (*storage.Series, error) {
 	var tmp [64]storage.Point
 	pts := c.Buffered(name, tmp[:0])
 	if ser == nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/plumbago/plumbago/storage"
 )
 
 // ClickHouse 18.16 (Debian's) speaks an older native protocol than the
@@ -104,19 +106,19 @@ func newClient(rawURLs []string, user, password string, tc *tls.Config, timeout 
 // do sends one statement: query in the URL, body (already gzip-compressed
 // when gzipped) as the POST body, and returns the answer's body. It tries
 // each server once, starting with the one that answered last.
-func (c *client) do(ctx context.Context, query string, body []byte, gzipped bool) ([]byte, error) {
+func (c *client) do(ctx context.Context, query string, body []byte, gzipped bool, limit int64) ([]byte, error) {
 	var lastErr error
 	start := int(c.next.Load())
 	for i := range c.urls {
 		k := (start + i) % len(c.urls)
-		out, err := c.doOne(ctx, c.urls[k], query, body, gzipped)
+		out, err := c.doOne(ctx, c.urls[k], query, body, gzipped, limit)
 		if err == nil {
 			c.next.Store(uint32(k))
 			return out, nil
 		}
 		lastErr = err
 		var he *HTTPError
-		if errors.As(err, &he) && he.Status < 500 {
+		if (errors.As(err, &he) && he.Status < 500) || errors.Is(err, storage.ErrTooManyResults) {
 			return nil, err // the statement is wrong: another server says the same
 		}
 		if ctx.Err() != nil {
@@ -126,7 +128,7 @@ func (c *client) do(ctx context.Context, query string, body []byte, gzipped bool
 	return nil, lastErr
 }
 
-func (c *client) doOne(ctx context.Context, base *url.URL, query string, body []byte, gzipped bool) ([]byte, error) {
+func (c *client) doOne(ctx context.Context, base *url.URL, query string, body []byte, gzipped bool, limit int64) ([]byte, error) {
 	u := *base
 	q := u.Query()
 	if body == nil {
@@ -157,22 +159,35 @@ func (c *client) doOne(ctx context.Context, base *url.URL, query string, body []
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return nil, fmt.Errorf("clickhouse %s: %w", base.Host, &HTTPError{Status: resp.StatusCode, Body: string(msg)})
 	}
-	out, err := io.ReadAll(resp.Body)
+	var r io.Reader = resp.Body
+	if limit > 0 {
+		r = io.LimitReader(resp.Body, limit+1)
+	}
+	out, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: reading the answer: %w", base.Host, err)
+	}
+	if limit > 0 && int64(len(out)) > limit {
+		return nil, fmt.Errorf("clickhouse %s: answer over %d bytes: %w", base.Host, limit, storage.ErrTooManyResults)
 	}
 	return out, nil
 }
 
 // exec runs a statement without data.
 func (c *client) exec(ctx context.Context, query string) error {
-	_, err := c.do(ctx, query, nil, false)
+	_, err := c.do(ctx, query, nil, false, 0)
 	return err
 }
 
 // query runs a SELECT and returns its answer (in the FORMAT it names).
 func (c *client) query(ctx context.Context, query string) ([]byte, error) {
-	return c.do(ctx, query, nil, false)
+	return c.do(ctx, query, nil, false, 0)
+}
+
+// queryLimit is query reading at most limit bytes of the answer; a longer
+// one is an error wrapping storage.ErrTooManyResults.
+func (c *client) queryLimit(ctx context.Context, query string, limit int64) ([]byte, error) {
+	return c.do(ctx, query, nil, false, limit)
 }
 
 // insert sends rows (RowBinary) gzip-compressed with the INSERT statement
@@ -189,7 +204,7 @@ func (c *client) insert(ctx context.Context, query string, rows []byte, gz *byte
 	if err != nil {
 		return fmt.Errorf("compressing the insert: %w", err)
 	}
-	_, err = c.do(ctx, query, gz.Bytes(), true)
+	_, err = c.do(ctx, query, gz.Bytes(), true, 0)
 	return err
 }
 

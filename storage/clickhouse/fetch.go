@@ -1,11 +1,9 @@
 package clickhouse
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -14,7 +12,7 @@ import (
 // ErrInvalidInterval is whisper's InvalidTimeInterval: from is after until.
 var ErrInvalidInterval = errors.New("invalid time interval: from is after until")
 
-// maxFetchRows bounds the rows one Fetch reads (about 12 bytes each).
+// maxFetchRows bounds the rows one query of a fetch reads.
 const maxFetchRows = 4_000_000
 
 // Fetch returns name's values over (from, until] with whisper's
@@ -26,36 +24,42 @@ const maxFetchRows = 4_000_000
 // already rolled up (one row at a slot's start, in the age range where
 // graphite_rollup rolls that step) are taken as the slot's value. For a
 // coarse archive with Options.Pushdown, ClickHouse computes the first
-// level (pushdown.go).
+// level (pushdown.go). It is FetchMany of one name.
 func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, error) {
-	s.fetches.Add(1)
-	if now <= 0 {
-		now = s.opts.Now()
-	}
-	if from > until {
-		return nil, fmt.Errorf("fetching %q from %d until %d: %w", name, from, until, ErrInvalidInterval)
-	}
-	s.mu.Lock()
-	ser, err := s.info(name, false)
-	var sc series
-	if ser != nil {
-		sc = *ser
-	}
-	s.mu.Unlock()
-	if err != nil {
-		if errors.Is(err, schema.ErrNoSchema) {
-			return nil, storage.ErrNotFound
-		}
+	var out [1]*storage.Series
+	if err := s.fetchInto([]string{name}, from, until, now, out[:]); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
-	defer cancel()
+	if out[0] == nil {
+		return nil, storage.ErrNotFound
+	}
+	return out[0], nil
+}
+
+// plan is one name's read: the archive, the aligned range, and the series
+// it fills.
+type plan struct {
+	name  string
+	path  string // Path in the points table
+	out   *storage.Series
+	r     rollup
+	k     int    // the archive read
+	agg   string // ClickHouse's aggregate of a pushed-down coarse read; "" reads every row
+	empty bool   // the range is outside retention: nothing to read
+	rows  bool   // the answer held rows of it
+	slot  int    // its index in the caller's names
+	key   string // what its query depends on besides the path (fetchmany.go)
+}
+
+// newPlan plans the read of name (series sc) over (from, until] at now
+// (from <= until).
+func newPlan(name string, sc *series, from, until, now int64, pushdown bool) plan {
 	rets := sc.rets
-	out := &storage.Series{Name: name, Start: from, Step: rets[0].SecondsPerPoint}
-	maxRet := rets[len(rets)-1].MaxRetention()
-	oldest := now - maxRet
+	p := plan{name: name, path: sc.path, out: &storage.Series{Name: name, Start: from, Step: rets[0].SecondsPerPoint}}
+	oldest := now - rets[len(rets)-1].MaxRetention()
 	if from > now || until < oldest {
-		return s.found(ctx, name, out)
+		p.empty = true
+		return p
 	}
 	from = max(from, oldest)
 	until = min(until, now)
@@ -66,110 +70,53 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if fromI == untilI {
 		untilI += step
 	}
-	out.Start, out.Step = fromI, step
-	out.Values = make([]float64, (untilI-fromI)/step)
-	for i := range out.Values {
-		out.Values[i] = math.NaN()
+	p.out.Start, p.out.Step = fromI, step
+	p.out.Values = make([]float64, (untilI-fromI)/step)
+	for i := range p.out.Values {
+		p.out.Values[i] = math.NaN()
 	}
-	r := rollup{rets: rets, method: sc.method, xff: sc.xff, now: now, known: make([][]float64, len(rets))}
-	if agg, ok := pushdownAgg(sc.method); ok && k >= 1 && s.opts.Pushdown {
-		return s.fetchCells(ctx, sc.path, out, &r, k, agg)
+	p.k = k
+	p.r = rollup{rets: rets, method: sc.method, xff: sc.xff, now: now, known: make([][]float64, len(rets))}
+	if agg, ok := pushdownAgg(sc.method); ok && k >= 1 && pushdown {
+		p.agg = agg
 	}
-	rows, err := s.readRows(ctx, sc.path, fromI, untilI)
-	if err != nil {
-		s.fetchErr.Add(1)
-		return nil, fmt.Errorf("fetching %q: %w", name, err)
+	return p
+}
+
+// until is the end of the plan's aligned range (exclusive).
+func (p *plan) until() int64 { return p.out.Start + int64(len(p.out.Values))*p.out.Step }
+
+// timed is a row or a cell of an answer: it has a time.
+type timed interface{ at() int64 }
+
+func (q qpoint) at() int64 { return q.t }
+func (c cell) at() int64   { return c.t }
+
+// nextSlot returns the start of the step-aligned slot of xs[i] and the end
+// of the run of xs (sorted by time) from i that lies in it.
+func nextSlot[T timed](xs []T, i int, step int64) (int64, int) {
+	slot := xs[i].at() - floorMod(xs[i].at(), step)
+	j := i + 1
+	for j < len(xs) && xs[j].at() < slot+step {
+		j++
 	}
-	if len(rows) == 0 {
-		return s.found(ctx, name, out)
-	}
-	for i := 0; i < len(rows); {
-		slot := rows[i].t - floorMod(rows[i].t, step)
-		j := i
-		for j < len(rows) && rows[j].t < slot+step {
-			j++
+	return slot, j
+}
+
+// fill sets each slot of p's range from its run of xs (sorted by time)
+// with val: (*rollup).value for rows, (*rollup).cellValue for cells.
+func fill[T timed](p *plan, xs []T, val func(*rollup, int, int64, []T) float64) error {
+	step := p.out.Step
+	for i := 0; i < len(xs); {
+		slot, j := nextSlot(xs, i, step)
+		k := (slot - p.out.Start) / step
+		if slot < p.out.Start || k >= int64(len(p.out.Values)) {
+			return fmt.Errorf("clickhouse answered a row of %q at %d, outside [%d, %d)", p.name, slot, p.out.Start, p.until())
 		}
-		out.Values[(slot-fromI)/step] = r.value(k, slot, rows[i:j])
+		p.out.Values[k] = val(&p.r, p.k, slot, xs[i:j])
 		i = j
 	}
-	return out, nil
-}
-
-// fetchCells fills out (a range of archive k >= 1) from the level-1
-// cells ClickHouse aggregated (pushdown.go).
-func (s *Store) fetchCells(ctx context.Context, name string, out *storage.Series, r *rollup, k int, agg string) (*storage.Series, error) {
-	step := out.Step
-	fromI := out.Start
-	untilI := fromI + int64(len(out.Values))*step
-	cells, err := s.readCells(ctx, name, fromI, untilI, r.rets[0].SecondsPerPoint, r.rets[1].SecondsPerPoint, agg)
-	if err != nil {
-		s.fetchErr.Add(1)
-		return nil, fmt.Errorf("fetching %q: %w", name, err)
-	}
-	if len(cells) == 0 {
-		return s.found(ctx, name, out)
-	}
-	for i := 0; i < len(cells); {
-		slot := cells[i].t - floorMod(cells[i].t, step)
-		j := i
-		for j < len(cells) && cells[j].t < slot+step {
-			j++
-		}
-		out.Values[(slot-fromI)/step] = r.cellValue(k, slot, cells[i:j])
-		i = j
-	}
-	return out, nil
-}
-
-// found returns out for a name the index knows, ErrNotFound otherwise.
-func (s *Store) found(ctx context.Context, name string, out *storage.Series) (*storage.Series, error) {
-	ok, err := s.exists(ctx, name)
-	if err != nil {
-		s.fetchErr.Add(1)
-		return nil, fmt.Errorf("fetching %q: %w", name, err)
-	}
-	if !ok {
-		return nil, storage.ErrNotFound
-	}
-	return out, nil
-}
-
-// readRows reads the rows of path (a Path of the points table) in
-// [from, until), one per Time (the newest
-// version), sorted by Time. Date bounds (a day of margin either side) let
-// ClickHouse skip partitions.
-func (s *Store) readRows(ctx context.Context, path string, from, until int64) ([]qpoint, error) {
-	d0 := time.Unix(max(from-86400, 0), 0).UTC().Format(time.DateOnly)
-	d1 := time.Unix(until+86400, 0).UTC().Format(time.DateOnly)
-	q := fmt.Sprintf("SELECT Time, argMax(Value, Timestamp) FROM %s.%s WHERE Path = %s AND Date >= toDate('%s') AND Date <= toDate('%s') AND Time >= %d AND Time < %d GROUP BY Time ORDER BY Time LIMIT %d FORMAT RowBinary",
-		s.t.Database, s.t.Points, quote(path), d0, d1, from, until, maxFetchRows+1)
-	out, err := s.cl.query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	s.fetchBytes.Add(uint64(len(out)))
-	rows, err := decodeRows(out)
-	s.fetchRows.Add(uint64(len(rows)))
-	return rows, err
-}
-
-// decodeRows decodes a RowBinary answer of (Time UInt32, Value Float64)
-// rows, at most maxFetchRows of them.
-func decodeRows(out []byte) ([]qpoint, error) {
-	if len(out)%12 != 0 {
-		return nil, errShortRow
-	}
-	if len(out)/12 > maxFetchRows {
-		return nil, fmt.Errorf("more than %d rows in the range: %w", maxFetchRows, storage.ErrTooManyResults)
-	}
-	rows := make([]qpoint, 0, len(out)/12)
-	r := reader{b: out}
-	for r.more() {
-		t := r.u32()
-		v := r.f64()
-		rows = append(rows, qpoint{int64(t), v})
-	}
-	return rows, r.err
+	return nil
 }
 
 // rollup computes coarse slots from rows as whisper's propagation does.
@@ -196,16 +143,20 @@ func (r *rollup) value(j int, start int64, rows []qpoint) float64 {
 	if r.now-start >= r.rets[j-1].MaxRetention() && len(rows) == 1 && rows[0].t == start {
 		return rows[0].v
 	}
-	sub := r.rets[j-1].SecondsPerPoint
-	total := int(r.rets[j].SecondsPerPoint / sub)
+	return fold(r, j, rows, (*rollup).value)
+}
+
+// fold is whisper's propagation into level j's slot from xs (sorted, all
+// in the slot): sub gives the value of each level j-1 slot from its run
+// of xs, and the known ones are aggregated with the method when they are
+// at least the xFilesFactor of the slot's sub-slots.
+func fold[T timed](r *rollup, j int, xs []T, sub func(*rollup, int, int64, []T) float64) float64 {
+	step := r.rets[j-1].SecondsPerPoint
+	total := int(r.rets[j].SecondsPerPoint / step)
 	known := r.known[j][:0]
-	for i := 0; i < len(rows); {
-		ss := start + (rows[i].t-start)/sub*sub
-		k := i
-		for k < len(rows) && rows[k].t < ss+sub {
-			k++
-		}
-		if v := r.value(j-1, ss, rows[i:k]); !math.IsNaN(v) {
+	for i := 0; i < len(xs); {
+		ss, k := nextSlot(xs, i, step)
+		if v := sub(r, j-1, ss, xs[i:k]); !math.IsNaN(v) {
 			known = append(known, v)
 		}
 		i = k

@@ -1,10 +1,7 @@
 package clickhouse
 
 import (
-	"context"
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -49,44 +46,6 @@ func pushdownAgg(m schema.Method) (string, bool) {
 	return "", false
 }
 
-// readCells reads name's level-1 cells in [from, until) (both aligned to
-// step1), sorted by time, for finest step step0.
-func (s *Store) readCells(ctx context.Context, name string, from, until, step0, step1 int64, agg string) ([]cell, error) {
-	d0 := time.Unix(max(from-86400, 0), 0).UTC().Format(time.DateOnly)
-	d1 := time.Unix(until+86400, 0).UTC().Format(time.DateOnly)
-	q := fmt.Sprintf("SELECT toUInt32(intDiv(t0, %[7]d) * %[7]d) AS t1, %[8]s, toUInt32(countIf(NOT isNaN(v0))), toUInt32(sum(c)), toUInt32(min(m)) FROM ("+
-		"SELECT intDiv(Time, %[6]d) * %[6]d AS t0, argMax(v, Time) AS v0, count() AS c, min(Time) AS m FROM ("+
-		"SELECT Time, argMax(Value, Timestamp) AS v FROM %[1]s.%[2]s WHERE Path = %[3]s AND Date >= toDate('%[4]s') AND Date <= toDate('%[5]s') AND Time >= %[9]d AND Time < %[10]d GROUP BY Time"+
-		") GROUP BY t0 ORDER BY t0) GROUP BY t1 ORDER BY t1 FORMAT RowBinary",
-		s.t.Database, s.t.Points, quote(name), d0, d1, step0, step1, agg, from, until)
-	out, err := s.cl.query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	s.fetchBytes.Add(uint64(len(out)))
-	cells, err := decodeCells(out, int((until-from)/step1))
-	s.fetchRows.Add(uint64(len(cells)))
-	return cells, err
-}
-
-// decodeCells decodes a RowBinary answer of cells, at most limit of them.
-func decodeCells(out []byte, limit int) ([]cell, error) {
-	if len(out)%cellBytes != 0 {
-		return nil, errShortRow
-	}
-	if len(out)/cellBytes > limit {
-		return nil, fmt.Errorf("clickhouse answered %d cells for %d slots", len(out)/cellBytes, limit)
-	}
-	cells := make([]cell, 0, len(out)/cellBytes)
-	r := reader{b: out}
-	for r.more() {
-		c := cell{t: int64(r.u32()), agg: r.f64(), n: r.u32(), raw: r.u32()}
-		c.tmin = int64(r.u32())
-		cells = append(cells, c)
-	}
-	return cells, r.err
-}
-
 // one is the value of a slot holding one row: that row's value.
 func (c *cell) one() float64 {
 	if c.n == 0 {
@@ -127,23 +86,5 @@ func (r *rollup) cellValue(j int, start int64, cells []cell) float64 {
 	if r.now-start >= r.rets[j-1].MaxRetention() && len(cells) == 1 && cells[0].raw == 1 && cells[0].tmin == start {
 		return cells[0].one()
 	}
-	sub := r.rets[j-1].SecondsPerPoint
-	total := int(r.rets[j].SecondsPerPoint / sub)
-	known := r.known[j][:0]
-	for i := 0; i < len(cells); {
-		ss := start + (cells[i].t-start)/sub*sub
-		k := i
-		for k < len(cells) && cells[k].t < ss+sub {
-			k++
-		}
-		if v := r.cellValue(j-1, ss, cells[i:k]); !math.IsNaN(v) {
-			known = append(known, v)
-		}
-		i = k
-	}
-	r.known[j] = known
-	if len(known) == 0 || float64(len(known))/float64(total) < r.xff {
-		return math.NaN()
-	}
-	return r.method.Aggregate(known, total)
+	return fold(r, j, cells, (*rollup).cellValue)
 }

@@ -55,16 +55,19 @@ func (r *reader) f64() float64 {
 	return v
 }
 
-func (r *reader) str() string {
+func (r *reader) str() string { return string(r.bytes()) }
+
+// bytes reads a string without copying it: the bytes are the answer's.
+func (r *reader) bytes() []byte {
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	n, k := binary.Uvarint(r.b)
 	if k <= 0 || n > maxStringLen || uint64(len(r.b)-k) < n {
 		r.fail()
-		return ""
+		return nil
 	}
-	s := string(r.b[k : k+int(n)])
+	s := r.b[k : k+int(n)]
 	r.b = r.b[k+int(n):]
 	return s
 }

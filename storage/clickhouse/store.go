@@ -64,6 +64,7 @@ type Stats struct {
 	FetchErrors     uint64
 	FetchRows       uint64 // rows of fetch answers (points, or level-1 cells of a coarse archive)
 	FetchBytes      uint64 // bytes of fetch answers (RowBinary, uncompressed)
+	FetchQueries    uint64 // SELECTs sent for fetches: one per group of series a FetchMany reads together
 	IndexRefreshErr uint64
 	// BadTaggedPaths are tagged paths of the tagged table that Plumbago
 	// cannot name (bad escapes, tags carbon rejects): left out of the
@@ -107,8 +108,9 @@ type Store struct {
 	refErr   atomic.Uint64
 	badPaths atomic.Uint64
 
-	fetchRows  atomic.Uint64
-	fetchBytes atomic.Uint64
+	fetchRows    atomic.Uint64
+	fetchBytes   atomic.Uint64
+	fetchQueries atomic.Uint64
 }
 
 // Open connects to ClickHouse, checks (or with CreateTables creates) the
@@ -173,7 +175,7 @@ func (s *Store) Stats() Stats {
 		Inserts: s.inserts.Load(), InsertErrors: s.insErr.Load(), InsertBytes: s.insBytes.Load(),
 		IndexRows: s.idxRows.Load(), Fetches: s.fetches.Load(), FetchErrors: s.fetchErr.Load(),
 		IndexRefreshErr: s.refErr.Load(), BadTaggedPaths: s.badPaths.Load(),
-		FetchRows: s.fetchRows.Load(), FetchBytes: s.fetchBytes.Load(),
+		FetchRows: s.fetchRows.Load(), FetchBytes: s.fetchBytes.Load(), FetchQueries: s.fetchQueries.Load(),
 	}
 }
 

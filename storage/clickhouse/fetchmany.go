@@ -1,0 +1,372 @@
+package clickhouse
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/schema"
+)
+
+// Many series are read with one query per group of names that share the
+// aligned range and the kind of read (every row, or the cells of a
+// pushed-down coarse read): `Path IN (...)` over the points table's
+// primary key, the answer sorted by Path and time and split by path. The
+// list travels in the POST body with the statement: 18.16 has no query
+// parameters, and the statement stays under max_query_size (256 KiB by
+// default) because a query carries at most maxInBytes of paths.
+
+// FetchBatch is how many names the query engine hands to one FetchMany:
+// enough to make a 1,000-series render a few queries (run in parallel),
+// few enough that each answer stays small (docs/clickhouse.md).
+func (s *Store) FetchBatch() int { return fetchBatch }
+
+const (
+	fetchBatch = 250
+	// maxInBytes bounds the quoted paths of one query's IN list.
+	maxInBytes = 128 << 10
+	// batchRows bounds the rows a query's names can hold at one row per
+	// finest slot (or per cell); a group past it is split.
+	batchRows = 1 << 20
+)
+
+// FetchMany is Fetch for each of names, at time now: the result holds, in
+// names' order, each name's series exactly as Fetch returns it, or nil for
+// a name Fetch answers storage.ErrNotFound. It sends one query per group
+// of names (see above) rather than one per name.
+func (s *Store) FetchMany(names []string, from, until, now int64) ([]*storage.Series, error) {
+	out := make([]*storage.Series, len(names))
+	if err := s.fetchInto(names, from, until, now, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fetchInto fetches names into out (nil for unknown names).
+func (s *Store) fetchInto(names []string, from, until, now int64, out []*storage.Series) error {
+	if len(names) == 0 {
+		return nil
+	}
+	s.fetches.Add(uint64(len(names)))
+	if now <= 0 {
+		now = s.opts.Now()
+	}
+	if from > until {
+		return fmt.Errorf("fetching %q from %d until %d: %w", names[0], from, until, ErrInvalidInterval)
+	}
+	plans, err := s.plans(names, from, until, now)
+	if err != nil {
+		return err
+	}
+	ptrs := make([]*plan, 0, len(plans))
+	for i := range plans {
+		ptrs = append(ptrs, &plans[i])
+	}
+	slices.SortFunc(ptrs, comparePlans)
+	for len(ptrs) > 0 {
+		n := batchLen(ptrs)
+		if err := s.readBatch(ptrs[:n]); err != nil {
+			s.fetchErr.Add(1)
+			return err
+		}
+		ptrs = ptrs[n:]
+	}
+	for i := range plans {
+		out[plans[i].slot] = plans[i].out
+	}
+	return nil
+}
+
+// plans plans the read of every name a schema matches.
+func (s *Store) plans(names []string, from, until, now int64) ([]plan, error) {
+	plans := make([]plan, 0, len(names))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, name := range names {
+		ser, err := s.info(name, false)
+		if errors.Is(err, schema.ErrNoSchema) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p := newPlan(name, ser, from, until, now, s.opts.Pushdown)
+		p.slot, p.key = i, key(&p)
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// comparePlans orders plans by the query that reads them, then by path.
+func comparePlans(a, b *plan) int {
+	if c := cmp.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return strings.Compare(a.path, b.path)
+}
+
+// key is what a plan's query depends on besides the path; plans that
+// agree share a query. Plans with nothing to read sort first, apart.
+func key(p *plan) string {
+	if p.empty {
+		return ""
+	}
+	return fmt.Sprintf("%s|%d|%d|%d|%d", p.agg, p.out.Start, p.until(), p.r.rets[0].SecondsPerPoint, step1(p))
+}
+
+// step1 is the second-finest step of a pushed-down plan (0 otherwise).
+func step1(p *plan) int64 {
+	if p.agg == "" {
+		return 0
+	}
+	return p.r.rets[1].SecondsPerPoint
+}
+
+// batchLen returns how many plans from the start of ps (sorted) one query
+// reads: those of the same key, within maxInBytes of paths and batchRows
+// of rows. Plans with nothing to read go together.
+func batchLen(ps []*plan) int {
+	k := ps[0].key
+	bytes, rows := 0, int64(0)
+	for i, p := range ps {
+		if i > 0 && p.key != k {
+			return i
+		}
+		if p.empty {
+			continue
+		}
+		bytes += len(p.path) + 4
+		rows += estimateRows(p)
+		if i > 0 && (bytes > maxInBytes || rows > batchRows) {
+			return i
+		}
+	}
+	return len(ps)
+}
+
+// estimateRows is how many rows p's read answers at one per finest slot
+// (points) or one per second-finest slot (cells).
+func estimateRows(p *plan) int64 {
+	span := p.until() - p.out.Start
+	if p.agg != "" {
+		return span / step1(p)
+	}
+	return span / p.r.rets[0].SecondsPerPoint
+}
+
+// readBatch reads the plans of one batch (same key) with one query; a
+// batch whose answer is past the row bound is split in two, down to one
+// name, which then fails as Fetch of it fails.
+func (s *Store) readBatch(b []*plan) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+	defer cancel()
+	var err error
+	if !b[0].empty {
+		if b[0].agg != "" {
+			err = s.readCells(ctx, b)
+		} else {
+			err = s.readRows(ctx, b)
+		}
+	}
+	if errors.Is(err, storage.ErrTooManyResults) && len(b) > 1 {
+		if err = s.readBatch(b[:len(b)/2]); err == nil {
+			err = s.readBatch(b[len(b)/2:])
+		}
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("fetching %s: %w", names(b), err)
+	}
+	for _, p := range b {
+		if p.rows {
+			continue
+		}
+		ok, err := s.exists(ctx, p.name)
+		if err != nil {
+			return fmt.Errorf("fetching %q: %w", p.name, err)
+		}
+		if !ok {
+			p.out = nil
+		}
+	}
+	return nil
+}
+
+// names describes a batch's names for an error.
+func names(b []*plan) string {
+	if len(b) == 1 {
+		return fmt.Sprintf("%q", b[0].name)
+	}
+	return fmt.Sprintf("%d series (%q, …)", len(b), b[0].name)
+}
+
+// pathFilter is the WHERE clause of a batch's points: its paths, and its
+// range, with Date bounds (a day of margin either side) that let
+// ClickHouse skip partitions.
+func pathFilter(b []*plan) string {
+	from, until := b[0].out.Start, b[0].until()
+	var in strings.Builder
+	for i, p := range b {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		in.WriteString(quote(p.path))
+	}
+	d0 := time.Unix(max(from-86400, 0), 0).UTC().Format(time.DateOnly)
+	d1 := time.Unix(until+86400, 0).UTC().Format(time.DateOnly)
+	return fmt.Sprintf("Path IN (%s) AND Date >= toDate('%s') AND Date <= toDate('%s') AND Time >= %d AND Time < %d",
+		in.String(), d0, d1, from, until)
+}
+
+// maxAnswer bounds the bytes of an answer of at most rows rows of size
+// bytes after the path, for batch b's paths.
+func maxAnswer(b []*plan, rows, size int) int64 {
+	longest := 0
+	for _, p := range b {
+		longest = max(longest, len(p.path))
+	}
+	return int64(rows) * int64(size+binary.MaxVarintLen64+longest)
+}
+
+// readRows reads every row of b's paths in the batch's range: one per
+// Time (the newest version), sorted by path and Time.
+func (s *Store) readRows(ctx context.Context, b []*plan) error {
+	q := fmt.Sprintf("SELECT Path, Time, argMax(Value, Timestamp) FROM %s.%s WHERE %s GROUP BY Path, Time ORDER BY Path, Time LIMIT %d FORMAT RowBinary",
+		s.t.Database, s.t.Points, pathFilter(b), maxFetchRows+1)
+	out, err := s.read(ctx, q, maxAnswer(b, maxFetchRows+1, 12))
+	if err != nil {
+		return err
+	}
+	rows, runs, err := decodeByPath(out, maxFetchRows, decodeRow)
+	s.fetchRows.Add(uint64(len(rows)))
+	if errors.Is(err, errRowLimit) {
+		return fmt.Errorf("more than %d rows in the range: %w", maxFetchRows, storage.ErrTooManyResults)
+	}
+	if err != nil {
+		return err
+	}
+	return fillRuns(b, rows, runs, (*rollup).value)
+}
+
+// readCells reads the level-1 cells (pushdown.go) of b's paths in the
+// batch's range, sorted by path and time.
+func (s *Store) readCells(ctx context.Context, b []*plan) error {
+	p := b[0]
+	step0, step1 := p.r.rets[0].SecondsPerPoint, step1(p)
+	limit := 0
+	for _, p := range b {
+		limit += int(estimateRows(p))
+	}
+	q := fmt.Sprintf("SELECT Path, toUInt32(intDiv(t0, %[4]d) * %[4]d) AS t1, %[5]s, toUInt32(countIf(NOT isNaN(v0))), toUInt32(sum(c)), toUInt32(min(m)) FROM ("+
+		"SELECT Path, intDiv(Time, %[3]d) * %[3]d AS t0, argMax(v, Time) AS v0, count() AS c, min(Time) AS m FROM ("+
+		"SELECT Path, Time, argMax(Value, Timestamp) AS v FROM %[1]s.%[2]s WHERE %[6]s GROUP BY Path, Time"+
+		") GROUP BY Path, t0 ORDER BY Path, t0) GROUP BY Path, t1 ORDER BY Path, t1 LIMIT %[7]d FORMAT RowBinary",
+		s.t.Database, s.t.Points, step0, step1, p.agg, pathFilter(b), limit+1)
+	out, err := s.read(ctx, q, maxAnswer(b, limit+1, cellBytes))
+	if err != nil {
+		return err
+	}
+	cells, runs, err := decodeByPath(out, limit, decodeCell)
+	s.fetchRows.Add(uint64(len(cells)))
+	if errors.Is(err, errRowLimit) {
+		return fmt.Errorf("clickhouse answered more than %d cells for %d slots", limit, limit)
+	}
+	if err != nil {
+		return err
+	}
+	return fillRuns(b, cells, runs, (*rollup).cellValue)
+}
+
+// read sends one fetch query, reading at most limit bytes of its answer.
+func (s *Store) read(ctx context.Context, q string, limit int64) ([]byte, error) {
+	s.fetchQueries.Add(1)
+	out, err := s.cl.queryLimit(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	s.fetchBytes.Add(uint64(len(out)))
+	return out, nil
+}
+
+// fillRuns fills each plan of b (sorted by path) from its run of xs; both
+// are in ClickHouse's order of Path (bytewise). Several plans may share a
+// path.
+func fillRuns[T timed](b []*plan, xs []T, runs []pathRun, val func(*rollup, int, int64, []T) float64) error {
+	i := 0
+	for _, run := range runs {
+		for i < len(b) && b[i].path < run.path {
+			i++
+		}
+		if i == len(b) || b[i].path != run.path {
+			return fmt.Errorf("clickhouse answered rows of %q, which was not asked for or not in order", run.path)
+		}
+		for j := i; j < len(b) && b[j].path == run.path; j++ {
+			if b[j].rows {
+				return fmt.Errorf("clickhouse answered rows of %q twice", run.path)
+			}
+			b[j].rows = true
+			if err := fill(b[j], xs[run.lo:run.hi], val); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pathRun is one path's rows of a path-sorted answer: items lo to hi.
+type pathRun struct {
+	path   string
+	lo, hi int
+}
+
+// errRowLimit is an answer with more rows than the caller allows.
+var errRowLimit = errors.New("too many rows")
+
+// decodeByPath decodes a RowBinary answer of (Path String, columns...)
+// rows sorted by Path, at most limit of them, dec reading each row's
+// columns after the path; it returns the rows and the runs of each path.
+func decodeByPath[T any](out []byte, limit int, dec func(*reader) T) ([]T, []pathRun, error) {
+	var items []T
+	var runs []pathRun
+	r := reader{b: out}
+	for r.more() {
+		p := r.bytes()
+		x := dec(&r)
+		if r.err != nil {
+			break
+		}
+		if len(items) == limit {
+			return nil, nil, errRowLimit
+		}
+		if n := len(runs); n == 0 || runs[n-1].path != string(p) {
+			if n > 0 {
+				runs[n-1].hi = len(items)
+			}
+			runs = append(runs, pathRun{path: string(p), lo: len(items)})
+		}
+		items = append(items, x)
+	}
+	if n := len(runs); n > 0 {
+		runs[n-1].hi = len(items)
+	}
+	return items, runs, r.err
+}
+
+// decodeRow reads a (Time UInt32, Value Float64) row.
+func decodeRow(r *reader) qpoint {
+	t := r.u32()
+	return qpoint{int64(t), r.f64()}
+}
+
+// decodeCell reads a cell: Time, Float64, 3 × UInt32.
+func decodeCell(r *reader) cell {
+	c := cell{t: int64(r.u32()), agg: r.f64(), n: r.u32(), raw: r.u32()}
+	c.tmin = int64(r.u32())
+	return c
+}
