@@ -125,6 +125,7 @@ func clickhouseMetrics(p *promWriter, s *clickhouse.Store, drops map[string]uint
 	p.counter("plumbago_clickhouse_fetch_errors_total", "Fetches that failed.", st.FetchErrors)
 	p.counter("plumbago_clickhouse_fetch_rows_total", "Rows of fetch answers: points, or for a coarse archive the second-finest archive's slots ClickHouse aggregated.", st.FetchRows)
 	p.counter("plumbago_clickhouse_fetch_bytes_total", "Bytes of fetch answers (RowBinary).", st.FetchBytes)
+	p.counter("plumbago_clickhouse_fetch_queries_total", "SELECTs sent for fetches: one per series fetched alone, one per group of series a render reads together (docs/clickhouse.md, Reads).", st.FetchQueries)
 	p.counter("plumbago_clickhouse_index_refresh_errors_total", "Index refreshes that failed.", st.IndexRefreshErr)
 	p.counter("plumbago_clickhouse_bad_tagged_paths_total", "Tagged paths of the tagged table that Plumbago cannot name, left out of the name index.", st.BadTaggedPaths)
 }

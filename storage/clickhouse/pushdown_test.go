@@ -11,6 +11,7 @@ import (
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/clickhouse"
+	"github.com/plumbago/plumbago/storage/clickhouse/chtest"
 	"github.com/plumbago/plumbago/storage/schema"
 )
 
@@ -60,49 +61,7 @@ func TestPushdownEqualsRawReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rng := rand.New(rand.NewPCG(17, 6))
-	// Lone rows at slot starts, as GraphiteMergeTree leaves them, with no
-	// other row within 20 minutes.
-	lones := []int64{now - 3*3600 - (now-3*3600)%60, now - 30*3600 - (now-30*3600)%600}
-	for _, m := range pushdownMethods {
-		var rows []string
-		add := func(t int64, v float64, ver int) {
-			for _, l := range lones {
-				if t >= l-1200 && t < l+1200 && ver != 3 {
-					return
-				}
-			}
-			val := fmt.Sprintf("%v", v)
-			if math.IsNaN(v) {
-				val = "nan"
-			}
-			rows = append(rows, fmt.Sprintf("('%s.s',%s,%d,'%s',%d)", m, val, t, time.Unix(t, 0).UTC().Format(time.DateOnly), ver))
-		}
-		for t := int64(now - 2*86400); t < now; {
-			switch r := rng.IntN(1000); {
-			case r < 2: // a gap of up to 20 minutes
-				t += rng.Int64N(1200)
-			case r < 30:
-				add(t, math.NaN(), 1)
-			default:
-				v := math.Round(rng.NormFloat64()*1e6) / 1e3 // not exact in binary
-				add(t, v, 1)
-				if rng.IntN(20) == 0 { // a newer version of the same Time
-					add(t, v*3+0.1, 2)
-				}
-			}
-			if now-t > 6*3600 {
-				t += 1 + rng.Int64N(14)
-			} else {
-				t += 1 + rng.Int64N(9)
-			}
-		}
-		// Lone rows at slot starts, as GraphiteMergeTree leaves them.
-		for _, l := range lones {
-			add(l, 42.5, 3)
-		}
-		srv.Query(t, fmt.Sprintf("INSERT INTO %s.graphite (Path, Value, Time, Date, Timestamp) VALUES %s", db, strings.Join(rows, ",")))
-	}
+	writeForeignRows(t, srv, db, now)
 	// Every coarse read: ranges in the 1m and the 10m archive, aligned or
 	// not, from an hour to the whole retention.
 	type rng2 struct{ from, until int64 }
@@ -149,5 +108,57 @@ func TestPushdownEqualsRawReads(t *testing.T) {
 				t.Errorf("%s %v: pushdown read %d rows, raw %d: want fewer", name, r, cellRows, rawRows)
 			}
 		}
+	}
+}
+
+// writeForeignRows writes a series "<method>.s" of every pushdownMethods
+// into db's points table as another writer (carbon-clickhouse) would,
+// over the two days before now: unaligned times, several rows per finest
+// slot, duplicate versions of a Time, NaN values, gaps of every length,
+// lone rows at coarse slot starts in the rolled-up age range.
+func writeForeignRows(t *testing.T, srv *chtest.Server, db string, now int64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(17, 6))
+	// Lone rows at slot starts, as GraphiteMergeTree leaves them, with no
+	// other row within 20 minutes.
+	lones := []int64{now - 3*3600 - (now-3*3600)%60, now - 30*3600 - (now-30*3600)%600}
+	for _, m := range pushdownMethods {
+		var rows []string
+		add := func(t int64, v float64, ver int) {
+			for _, l := range lones {
+				if t >= l-1200 && t < l+1200 && ver != 3 {
+					return
+				}
+			}
+			val := fmt.Sprintf("%v", v)
+			if math.IsNaN(v) {
+				val = "nan"
+			}
+			rows = append(rows, fmt.Sprintf("('%s.s',%s,%d,'%s',%d)", m, val, t, time.Unix(t, 0).UTC().Format(time.DateOnly), ver))
+		}
+		for t := now - 2*86400; t < now; {
+			switch r := rng.IntN(1000); {
+			case r < 2: // a gap of up to 20 minutes
+				t += rng.Int64N(1200)
+			case r < 30:
+				add(t, math.NaN(), 1)
+			default:
+				v := math.Round(rng.NormFloat64()*1e6) / 1e3 // not exact in binary
+				add(t, v, 1)
+				if rng.IntN(20) == 0 { // a newer version of the same Time
+					add(t, v*3+0.1, 2)
+				}
+			}
+			if now-t > 6*3600 {
+				t += 1 + rng.Int64N(14)
+			} else {
+				t += 1 + rng.Int64N(9)
+			}
+		}
+		// Lone rows at slot starts, as GraphiteMergeTree leaves them.
+		for _, l := range lones {
+			add(l, 42.5, 3)
+		}
+		srv.Query(t, fmt.Sprintf("INSERT INTO %s.graphite (Path, Value, Time, Date, Timestamp) VALUES %s", db, strings.Join(rows, ",")))
 	}
 }

@@ -102,6 +102,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("OldPoints", func(t *testing.T) { testOldPoints(t, open) })
 	t.Run("FetchBounds", func(t *testing.T) { testFetchBounds(t, open) })
 	t.Run("Find", func(t *testing.T) { testFind(t, open) })
+	t.Run("FetchMany", func(t *testing.T) { testFetchMany(t, open) })
 	t.Run("PythonWhisperOracle", func(t *testing.T) { testOracle(t, open) })
 	t.Run("PythonWhisperOracleStream", func(t *testing.T) { testOracleStream(t, open) })
 }
