@@ -69,7 +69,7 @@ func TestFetchManyEqualsFetch(t *testing.T) {
 	names = append(names, "sum.own", "last.fresh", "no.schema", "max.norows")
 	ranges := [][2]int64{
 		{now - 600, now}, {now - 3500, now - 7}, {now - 5000, now}, {now - 4*3600 - 17, now - 3600},
-		{now - 40 * 3600, now}, {now - 2 * 86400, now}, {now - 9 * 86400, now - 8*86400}, {now + 10, now + 60},
+		{now - 40*3600, now}, {now - 2*86400, now}, {now - 9*86400, now - 8*86400}, {now + 10, now + 60},
 	}
 	for _, pushdown := range []bool{false, true} {
 		clickhouse.SetPushdown(s, pushdown)
