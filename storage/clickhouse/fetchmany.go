@@ -234,12 +234,15 @@ func maxAnswer(b []*plan, rows, size int) int64 {
 	return int64(rows) * int64(size+binary.MaxVarintLen64+longest)
 }
 
-// readRows reads every row of b's paths in the batch's range: one per
-// Time (the newest version), sorted by path and Time.
+// readRows reads every row of b's paths in the batch's range, sorted by
+// path, Time and version, and keeps the newest version of each Time. The
+// versions are resolved here, not with argMax in ClickHouse: on 18.16 a
+// `GROUP BY Path, Time` costs about ten times the sorted read
+// (docs/clickhouse.md, "Reads").
 func (s *Store) readRows(ctx context.Context, b []*plan) error {
-	q := fmt.Sprintf("SELECT Path, Time, argMax(Value, Timestamp) FROM %s.%s WHERE %s GROUP BY Path, Time ORDER BY Path, Time LIMIT %d FORMAT RowBinary",
+	q := fmt.Sprintf("SELECT Path, Time, Timestamp, Value FROM %s.%s WHERE %s ORDER BY Path, Time, Timestamp LIMIT %d FORMAT RowBinary",
 		s.t.Database, s.t.Points, pathFilter(b), maxFetchRows+1)
-	out, err := s.read(ctx, q, maxAnswer(b, maxFetchRows+1, 12))
+	out, err := s.read(ctx, q, maxAnswer(b, maxFetchRows+1, rowBytes))
 	if err != nil {
 		return err
 	}
@@ -251,7 +254,36 @@ func (s *Store) readRows(ctx context.Context, b []*plan) error {
 	if err != nil {
 		return err
 	}
-	return fillRuns(b, rows, runs, (*rollup).value)
+	return fillRuns(b, newest(rows, runs), runs, (*rollup).value)
+}
+
+// vrow is a row of the points table as read: time, version, value.
+type vrow struct {
+	t   int64
+	v   float64
+	ver uint32
+}
+
+// rowBytes is the RowBinary size of a vrow: Time, Timestamp, Value.
+const rowBytes = 4 + 4 + 8
+
+// newest keeps the newest version of each Time of each run of rows
+// (sorted by path, Time and version: the last one), and moves the runs
+// onto the points it returns.
+func newest(rows []vrow, runs []pathRun) []qpoint {
+	out := make([]qpoint, 0, len(rows))
+	for k := range runs {
+		run := rows[runs[k].lo:runs[k].hi]
+		runs[k].lo = len(out)
+		for i, x := range run {
+			if i+1 < len(run) && run[i+1].t == x.t {
+				continue
+			}
+			out = append(out, qpoint{x.t, x.v})
+		}
+		runs[k].hi = len(out)
+	}
+	return out
 }
 
 // readCells reads the level-1 cells (pushdown.go) of b's paths in the
@@ -358,10 +390,11 @@ func decodeByPath[T any](out []byte, limit int, dec func(*reader) T) ([]T, []pat
 	return items, runs, r.err
 }
 
-// decodeRow reads a (Time UInt32, Value Float64) row.
-func decodeRow(r *reader) qpoint {
+// decodeRow reads a (Time UInt32, Timestamp UInt32, Value Float64) row.
+func decodeRow(r *reader) vrow {
 	t := r.u32()
-	return qpoint{int64(t), r.f64()}
+	ver := r.u32()
+	return vrow{t: int64(t), ver: ver, v: r.f64()}
 }
 
 // decodeCell reads a cell: Time, Float64, 3 × UInt32.

@@ -15,6 +15,7 @@ func FuzzDecode(f *testing.F) {
 	for _, p := range []string{"a.b", "a.b", "a.c"} {
 		rows = appendString(rows, p)
 		rows = appendU32(rows, 1_700_000_000)
+		rows = appendU32(rows, 3)
 		rows = appendF64(rows, 1.5)
 	}
 	f.Add(rows)
@@ -33,7 +34,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add(binary.AppendUvarint(nil, math.MaxUint64))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		encRow := func(b []byte, r qpoint) []byte { return appendF64(appendU32(b, uint32(r.t)), r.v) }
+		encRow := func(b []byte, r vrow) []byte { return appendF64(appendU32(appendU32(b, uint32(r.t)), r.ver), r.v) }
 		roundTrip(t, b, decodeRow, encRow)
 		roundTrip(t, b, decodeCell, func(b []byte, c cell) []byte {
 			b = appendF64(appendU32(b, uint32(c.t)), c.agg)
