@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/plumbago/plumbago/storage"
+	"github.com/plumbago/plumbago/storage/storetest"
 )
 
 // batchSource is memSource read through ManyFetcher, batch names at a
@@ -26,18 +27,7 @@ func (b *batchSource) FetchMany(names []string, from, until, now int64) ([]*stor
 	b.mu.Lock()
 	b.calls = append(b.calls, slices.Clone(names))
 	b.mu.Unlock()
-	out := make([]*storage.Series, len(names))
-	for i, n := range names {
-		s, err := b.Fetch(n, from, until, now)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[i] = s
-	}
-	return out, nil
+	return storetest.FetchEach(b.memSource, names, from, until, now)
 }
 
 // TestFetchManyBatches: a Source with FetchMany gets a pattern's names in

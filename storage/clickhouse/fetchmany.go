@@ -242,12 +242,7 @@ func maxAnswer(b []*plan, rows, size int) int64 {
 func (s *Store) readRows(ctx context.Context, b []*plan) error {
 	q := fmt.Sprintf("SELECT Path, Time, Timestamp, Value FROM %s.%s WHERE %s ORDER BY Path, Time, Timestamp LIMIT %d FORMAT RowBinary",
 		s.t.Database, s.t.Points, pathFilter(b), maxFetchRows+1)
-	out, err := s.read(ctx, q, maxAnswer(b, maxFetchRows+1, rowBytes))
-	if err != nil {
-		return err
-	}
-	rows, runs, err := decodeByPath(out, maxFetchRows, decodeRow)
-	s.fetchRows.Add(uint64(len(rows)))
+	rows, runs, err := readRuns(ctx, s, q, b, maxFetchRows, rowBytes, decodeRow)
 	if errors.Is(err, errRowLimit) {
 		return fmt.Errorf("more than %d rows in the range: %w", maxFetchRows, storage.ErrTooManyResults)
 	}
@@ -300,12 +295,7 @@ func (s *Store) readCells(ctx context.Context, b []*plan) error {
 		"SELECT Path, Time, argMax(Value, Timestamp) AS v FROM %[1]s.%[2]s WHERE %[6]s GROUP BY Path, Time"+
 		") GROUP BY Path, t0 ORDER BY Path, t0) GROUP BY Path, t1 ORDER BY Path, t1 LIMIT %[7]d FORMAT RowBinary",
 		s.t.Database, s.t.Points, step0, step1, p.agg, pathFilter(b), limit+1)
-	out, err := s.read(ctx, q, maxAnswer(b, limit+1, cellBytes))
-	if err != nil {
-		return err
-	}
-	cells, runs, err := decodeByPath(out, limit, decodeCell)
-	s.fetchRows.Add(uint64(len(cells)))
+	cells, runs, err := readRuns(ctx, s, q, b, limit, cellBytes, decodeCell)
 	if errors.Is(err, errRowLimit) {
 		return fmt.Errorf("clickhouse answered more than %d cells for %d slots", limit, limit)
 	}
@@ -315,15 +305,20 @@ func (s *Store) readCells(ctx context.Context, b []*plan) error {
 	return fillRuns(b, cells, runs, (*rollup).cellValue)
 }
 
-// read sends one fetch query, reading at most limit bytes of its answer.
-func (s *Store) read(ctx context.Context, q string, limit int64) ([]byte, error) {
+// readRuns sends the fetch query q of batch b, which answers at most
+// limit+1 rows of size bytes after the path, reads at most that many bytes
+// of the answer, and decodes it by path with dec (errRowLimit past limit
+// rows).
+func readRuns[T any](ctx context.Context, s *Store, q string, b []*plan, limit, size int, dec func(*reader) T) ([]T, []pathRun, error) {
 	s.fetchQueries.Add(1)
-	out, err := s.cl.queryLimit(ctx, q, limit)
+	out, err := s.cl.queryLimit(ctx, q, maxAnswer(b, limit+1, size))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.fetchBytes.Add(uint64(len(out)))
-	return out, nil
+	items, runs, err := decodeByPath(out, limit, dec)
+	s.fetchRows.Add(uint64(len(items)))
+	return items, runs, err
 }
 
 // fillRuns fills each plan of b (sorted by path) from its run of xs; both

@@ -16,9 +16,15 @@ type ManyFetcher interface {
 	FetchMany(names []string, from, until, now int64) ([]*storage.Series, error)
 }
 
-// FetchEach is FetchMany for a store without it: Fetch of each name, nil
+// Fetcher is what FetchEach reads: a Store, or any other source with
+// Store's Fetch.
+type Fetcher interface {
+	Fetch(name string, from, until, now int64) (*storage.Series, error)
+}
+
+// FetchEach is FetchMany for a source without it: Fetch of each name, nil
 // for storage.ErrNotFound.
-func FetchEach(s storage.Store, names []string, from, until, now int64) ([]*storage.Series, error) {
+func FetchEach(s Fetcher, names []string, from, until, now int64) ([]*storage.Series, error) {
 	out := make([]*storage.Series, len(names))
 	for i, n := range names {
 		ser, err := s.Fetch(n, from, until, now)
