@@ -23,12 +23,13 @@ import (
 // default) because a query carries at most maxInBytes of paths.
 
 // FetchBatch is how many names the query engine hands to one FetchMany:
-// enough to make a 1,000-series render a few queries (run in parallel),
-// few enough that each answer stays small (docs/clickhouse.md).
+// a 1,000-series render is one query, a larger one several in parallel;
+// the answer of one stays a few megabytes at the figures' ranges
+// (docs/clickhouse.md, "Reads").
 func (s *Store) FetchBatch() int { return fetchBatch }
 
 const (
-	fetchBatch = 250
+	fetchBatch = 1000
 	// maxInBytes bounds the quoted paths of one query's IN list.
 	maxInBytes = 128 << 10
 	// batchRows bounds the rows a query's names can hold at one row per
