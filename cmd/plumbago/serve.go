@@ -637,16 +637,22 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.PprofAddr != "" {
+		// Listening before the server starts: start-up can be profiled,
+		// and the profiles answer by the time /readyz does.
+		log, err := newLogger(cfg.LogLevel)
+		if err != nil {
+			return err
+		}
+		stop, err := startPprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := startServer(cfg)
 	if err != nil {
 		return err
-	}
-	if cfg.PprofAddr != "" {
-		stop, err := startPprof(cfg.PprofAddr, s.log)
-		if err != nil {
-			return errors.Join(err, s.shutdown())
-		}
-		defer stop()
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
