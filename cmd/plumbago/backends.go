@@ -44,13 +44,15 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 		return st, nil
 	case "pebble":
 		st, err := pebble.Open(pebble.Options{
-			Dir:          filepath.Join(cfg.DataDir, "pebble"),
-			Rules:        rules,
-			Index:        idx,
-			SyncInterval: pebbleSyncInterval(cfg),
-			CacheSize:    plan.PebbleCacheBytes,
-			MemTableSize: int(plan.PebbleMemTableBytes),
-			IdleFlush:    pebbleIdleFlush(cfg),
+			Dir:   filepath.Join(cfg.DataDir, "pebble"),
+			Rules: rules,
+			Index: idx,
+			// The write buffer adds each name before it writes it.
+			WritesIndexed: true,
+			SyncInterval:  pebbleSyncInterval(cfg),
+			CacheSize:     plan.PebbleCacheBytes,
+			MemTableSize:  int(plan.PebbleMemTableBytes),
+			IdleFlush:     pebbleIdleFlush(cfg),
 			// A burst is over: give the memory it took back to the OS now
 			// rather than over the next minutes (the Go scavenger's pace).
 			OnIdleFlush: debug.FreeOSMemory,

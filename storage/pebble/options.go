@@ -22,6 +22,13 @@ type Options struct {
 	// Index receives every stored name (shared with the query path). The
 	// default is a new, private index.
 	Index *index.Index
+	// WritesIndexed says that whoever calls Write has already added every
+	// name it writes to Index (the write buffer adds a name when it first
+	// sees it, so find sees it before it is stored): creating a series
+	// then skips adding its name a second time, a lookup of every segment
+	// per new series. Import, resize and copy paths add their names
+	// themselves either way.
+	WritesIndexed bool
 	// SyncInterval is how often the write-ahead log is fsynced. Writes are
 	// committed without waiting for the disk, so a kill -9 or power loss
 	// loses at most this much; Close loses nothing. Zero or negative syncs

@@ -245,6 +245,7 @@ func (s *Store) resetMaps() {
 	s.rings = make(map[[2]int64]*ring)
 	s.ringList = nil
 	s.nextID, s.nextSch = 0, 0
+	s.w.memo = schemaMemo{}
 }
 
 // writableOptions are pebble's options for a read-write open: its file
@@ -468,8 +469,18 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 	return sc, nil
 }
 
-// createSeries stages a new series into b. Caller holds writeMu.
+// createSeries stages a new series into b and adds its name to the index.
+// Caller holds writeMu.
 func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*series, error) {
+	ser, err := s.stageSeries(b, name, sc)
+	if err == nil {
+		s.index.Add(name)
+	}
+	return ser, err
+}
+
+// stageSeries is createSeries leaving the index alone.
+func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*series, error) {
 	if s.nextID == math.MaxUint32 {
 		return nil, errors.New("series id space exhausted")
 	}
@@ -485,7 +496,6 @@ func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*s
 	s.names[name] = ser
 	s.mu.Unlock()
 	s.w.createdNames = append(s.w.createdNames, name)
-	s.index.Add(name)
 	s.stats.series.Add(1)
 	return ser, nil
 }
@@ -502,7 +512,43 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
 	}
+	sc, err := s.schemaOfRule(b, name, sch, agg)
+	if err != nil {
+		return nil, err
+	}
+	var ser *series
+	if s.opts.WritesIndexed {
+		ser, err = s.stageSeries(b, name, sc) // the caller indexed name
+	} else {
+		ser, err = s.createSeries(b, name, sc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ser.fresh = true
+	return ser, nil
+}
+
+// schemaMemo is the schema the last new series' rules resolved to, keyed
+// by the identity of the rule's retention list (the rules hold it; a
+// reload makes new ones) and its aggregation: a burst of new series under
+// one rule validates and looks its schema up once, not once a series.
+type schemaMemo struct {
+	rets   *schema.Retention
+	n      int
+	method schema.Method
+	xff    float64
+	sc     *seriesSchema
+}
+
+// schemaOfRule returns the stored schema for a new series matched to sch
+// and agg, creating it (staged into b) if needed. Caller holds writeMu.
+func (s *Store) schemaOfRule(b *pebble.Batch, name string, sch schema.Schema, agg schema.Aggregation) (*seriesSchema, error) {
 	rs := sch.Retentions
+	m := &s.w.memo
+	if m.sc != nil && len(rs) > 0 && m.rets == &rs[0] && m.n == len(rs) && m.method == agg.Method && m.xff == agg.XFilesFactor {
+		return m.sc, nil
+	}
 	if !slices.IsSortedFunc(rs, func(a, b schema.Retention) int { return cmp.Compare(a.SecondsPerPoint, b.SecondsPerPoint) }) {
 		rs = slices.Clone(rs) // hand-built rules: archives go finest first
 		schema.SortRetentions(rs)
@@ -514,12 +560,8 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating schema for %q: %w", name, err)
 	}
-	ser, err := s.createSeries(b, name, sc)
-	if err != nil {
-		return nil, err
-	}
-	ser.fresh = true
-	return ser, nil
+	*m = schemaMemo{rets: &sch.Retentions[0], n: len(sch.Retentions), method: agg.Method, xff: agg.XFilesFactor, sc: sc}
+	return sc, nil
 }
 
 // forgetStaged drops from memory the names, schemas and rings created since
@@ -528,6 +570,7 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 // holds writeMu.
 func (s *Store) forgetStaged() {
 	w := &s.w
+	w.memo = schemaMemo{} // its schema may be one of those lost
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, name := range w.createdNames {

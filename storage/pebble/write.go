@@ -64,6 +64,8 @@ type writer struct {
 	// flushed are the series whose blocks the batch stages; commit bumps
 	// their written counts once the batch is committed (or failed).
 	flushed []*series
+	// memo skips resolving the schema of every new series (store.go).
+	memo schemaMemo
 
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
