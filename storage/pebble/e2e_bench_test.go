@@ -29,15 +29,7 @@ func BenchmarkCacheW1(b *testing.B) {
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
 		now := time.Now().Unix()
-		s := benchStore(b, now)
-		idx := index.New()
-		s.index = idx
-		copts := cache.DefaultOptions()
-		copts.Step = func(string, int64, int64) int64 { return 1 }
-		c, err := cache.New(s, idx, copts)
-		if err != nil {
-			b.Fatal(err)
-		}
+		s, _, c := benchCachedStore(b, now, false)
 		base := now - steps
 		b.StartTimer()
 		start := time.Now()
@@ -73,6 +65,22 @@ func BenchmarkCacheW1(b *testing.B) {
 		s.Close()
 	}
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}
+
+// benchCachedStore opens a W1-ruled store and a write buffer with default
+// options in front of it, both feeding one index.
+func benchCachedStore(b *testing.B, now int64, writesIndexed bool) (*Store, *index.Index, *cache.Cache) {
+	s := benchStore(b, now)
+	idx := index.New()
+	s.index = idx
+	s.opts.WritesIndexed = writesIndexed
+	copts := cache.DefaultOptions()
+	copts.Step = func(string, int64, int64) int64 { return 1 }
+	c, err := cache.New(s, idx, copts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, idx, c
 }
 
 // peakRSSMB returns the process's peak resident set (VmHWM) in MiB.
@@ -120,16 +128,7 @@ func benchCacheNewSeries(b *testing.B, writesIndexed bool) {
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
 		now := time.Now().Unix()
-		s := benchStore(b, now)
-		idx := index.New()
-		s.index = idx
-		s.opts.WritesIndexed = writesIndexed
-		copts := cache.DefaultOptions()
-		copts.Step = func(string, int64, int64) int64 { return 1 }
-		c, err := cache.New(s, idx, copts)
-		if err != nil {
-			b.Fatal(err)
-		}
+		s, idx, c := benchCachedStore(b, now, writesIndexed)
 		b.StartTimer()
 		cpu0 := processCPU()
 		p := c.NewProducer()
