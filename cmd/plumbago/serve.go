@@ -212,11 +212,8 @@ func stepFunc(rules *schema.Rules) func(name string, from, now int64) int64 {
 // buffer with its WAL replayed), carbon's per-point chain, the components,
 // the ingest engine with every listener, the components' background work,
 // the HTTP API.
-func startServer(cfg Config) (*server, error) {
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return nil, err
-	}
+func startServer(cfg Config, log *slog.Logger) (*server, error) {
+	var err error
 	s := &server{cfg: cfg, log: log, start: time.Now(), loadFailed: make(chan error, 1)}
 	if s.access, err = newAccessPolicy(cfg); err != nil {
 		return nil, err
@@ -637,20 +634,20 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
 	if cfg.PprofAddr != "" {
 		// Listening before the server starts: start-up can be profiled,
 		// and the profiles answer by the time /readyz does.
-		log, err := newLogger(cfg.LogLevel)
-		if err != nil {
-			return err
-		}
 		stop, err := startPprof(cfg.PprofAddr, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	s, err := startServer(cfg)
+	s, err := startServer(cfg, log)
 	if err != nil {
 		return err
 	}
