@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/plumbago/plumbago/query/floatfmt"
 )
 
 // AppendFloatRepr appends Python's repr() of f (what json.dumps, str() and
@@ -27,21 +29,14 @@ func appendFloatRepr(b []byte, f float64, tryFew bool) (out []byte, few bool) {
 	case math.IsInf(f, -1):
 		return append(b, "-inf"...), false
 	}
-	if a := math.Abs(f); a < 1e16 && a >= 1e-4 {
-		if tryFew && a < 1e14 {
+	if floatfmt.InRange(f) {
+		if tryFew && math.Abs(f) < 1e14 {
 			if out, ok := appendFewDecimals(b, f); ok {
 				return out, true
 			}
 		}
 		// Shortest round-trip digits in fixed notation, as Python's repr.
-		n := len(b)
-		b = strconv.AppendFloat(b, f, 'f', -1, 64)
-		for _, c := range b[n:] {
-			if c == '.' {
-				return b, false
-			}
-		}
-		return append(b, '.', '0'), false
+		return floatfmt.AppendFixed(b, f), false
 	}
 	return appendFloatReprSci(b, f), false
 }
