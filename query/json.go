@@ -52,17 +52,19 @@ func jsonPoints(s *Series) int {
 	return (len(s.Values) + vpp - 1) / vpp
 }
 
-// jsonRun is one run of whole series of an answer encoded in parallel.
+// jsonRun is one run of whole series of an answer encoded in parallel,
+// held in chunks (appendJSONChunks).
 type jsonRun struct {
-	buf    []byte
+	chunks [][]byte
 	wrote  bool
 	lo, hi int
 }
 
 // encodeJSONRuns splits list into w runs of about equal points and
-// encodes them on goroutines: the first appended to first, the others
-// into pooled buffers (getRunBuf) the caller puts back.
-func encodeJSONRuns(first []byte, list []*Series, points []int, total, w int, noNullPoints bool) []jsonRun {
+// encodes them, the first on the calling goroutine and the others on
+// goroutines of their own, each into pooled chunks the caller puts back
+// (putRunBuf).
+func encodeJSONRuns(list []*Series, points []int, total, w int, noNullPoints bool) []jsonRun {
 	runs := make([]jsonRun, 0, w)
 	lo, acc := 0, 0
 	for i := range list {
@@ -72,70 +74,127 @@ func encodeJSONRuns(first []byte, list []*Series, points []int, total, w int, no
 			lo = i + 1
 		}
 	}
+	encode := func(r *jsonRun) {
+		r.chunks, r.wrote = appendJSONChunks(list[r.lo:r.hi], points[r.lo:r.hi], noNullPoints)
+	}
 	var wg sync.WaitGroup
 	for k := 1; k < len(runs); k++ {
 		wg.Add(1)
 		go func(r *jsonRun) {
 			defer wg.Done()
-			r.buf, r.wrote = appendJSONRun(getRunBuf(), list[r.lo:r.hi], points[r.lo:r.hi], noNullPoints)
+			encode(r)
 		}(&runs[k])
 	}
-	runs[0].buf, runs[0].wrote = appendJSONRun(first, list[runs[0].lo:runs[0].hi], points[runs[0].lo:runs[0].hi], noNullPoints)
+	encode(&runs[0])
 	wg.Wait()
 	return runs
 }
 
 // appendJSONParallel encodes list in w runs of whole series of about
-// equal points: the first into b, the others into buffers of their own
-// on goroutines, then appended to b in order.
+// equal points on goroutines, then appends them to b in order.
 func appendJSONParallel(b []byte, list []*Series, points []int, total, w int, noNullPoints bool) []byte {
-	runs := encodeJSONRuns(b, list, points, total, w, noNullPoints)
-	b, wrote := runs[0].buf, runs[0].wrote
-	rest := 0
-	for k := 1; k < len(runs); k++ {
-		rest += len(runs[k].buf) + 2
-	}
-	b = slices.Grow(b, rest)
-	for k := 1; k < len(runs); k++ {
-		if !runs[k].wrote {
-			continue
+	runs := encodeJSONRuns(list, points, total, w, noNullPoints)
+	n := 0
+	for _, r := range runs {
+		for _, c := range r.chunks {
+			n += len(c) + 2
 		}
-		if wrote {
-			b = append(b, ", "...)
-		}
-		b = append(b, runs[k].buf...)
-		wrote = true
 	}
-	for k := 1; k < len(runs); k++ {
-		putRunBuf(runs[k].buf)
+	b = slices.Grow(b, n)
+	wrote := false
+	for _, r := range runs {
+		if r.wrote {
+			if wrote {
+				b = append(b, ", "...)
+			}
+			wrote = true
+			for _, c := range r.chunks {
+				b = append(b, c...)
+			}
+		}
+		for _, c := range r.chunks {
+			putRunBuf(c)
+		}
 	}
 	return b
 }
 
-// runBufs holds the buffers of appendJSONParallel's runs between answers
-// (the pool drops what no garbage collection cycle used), so a big
-// answer's runs write into memory already in use instead of fresh,
-// zeroed allocations.
+// runBufs holds the chunks of encoded answers between answers (the pool
+// drops what no garbage collection cycle used), so a big answer is
+// written into memory already in use instead of fresh, zeroed
+// allocations.
 var runBufs sync.Pool
 
+// getRunBuf returns an empty chunk of jsonChunkBytes or more.
 func getRunBuf() []byte {
 	if p, ok := runBufs.Get().(*[]byte); ok {
 		return (*p)[:0]
 	}
-	return nil
+	return make([]byte, 0, jsonChunkBytes)
 }
 
 func putRunBuf(b []byte) {
-	if cap(b) > 0 && cap(b) <= maxRunBuf {
+	if cap(b) >= jsonChunkBytes && cap(b) <= maxRunBuf {
 		runBufs.Put(&b)
 	}
 }
 
-// maxRunBuf is the largest run buffer kept for reuse: a sync.Pool keeps
-// what it holds through one garbage collection (its victim cache), so big
-// buffers kept here stayed live after a spike of large renders
-// (TestMemoryReturnsAfterSpike) until a second cycle ran.
-const maxRunBuf = 4 << 20
+const (
+	// jsonChunkBytes is the size of the chunks a large answer is
+	// encoded into: each sent as it is, none copied into a buffer of
+	// the whole answer.
+	jsonChunkBytes = 1 << 20
+	// maxRunBuf is the largest chunk kept for reuse (one grown past
+	// jsonChunkBytes by a series bigger than its estimate): a sync.Pool
+	// keeps what it holds through one garbage collection (its victim
+	// cache), so big buffers kept here stayed live after a spike of
+	// large renders (TestMemoryReturnsAfterSpike) until a second cycle
+	// ran.
+	maxRunBuf = 4 << 20
+)
+
+// appendJSONChunks encodes list's series objects separated by ", " into
+// pooled chunks (getRunBuf), a series started in a new chunk when the
+// room left in the current one is less than its estimate (the bytes per
+// point written so far), and reports whether it wrote any (noNullPoints
+// skips series without a value). A series larger than a chunk gets a
+// buffer of its own.
+func appendJSONChunks(list []*Series, points []int, noNullPoints bool) ([][]byte, bool) {
+	var chunks [][]byte
+	cur := getRunBuf()
+	wrote := false
+	per := jsonPointBytes
+	for i, s := range list {
+		if noNullPoints && !hasValue(s) {
+			continue
+		}
+		if need := 128 + 2*len(s.Name) + per*points[i] + per*points[i]/8; cap(cur)-len(cur) < need {
+			if len(cur) > 0 {
+				chunks = append(chunks, cur)
+				cur = getRunBuf()
+			}
+			if cap(cur) < need {
+				putRunBuf(cur)
+				cur = make([]byte, 0, need)
+			}
+		}
+		if wrote {
+			cur = append(cur, ", "...)
+		}
+		wrote = true
+		start := len(cur)
+		cur = appendJSONSeries(cur, s, noNullPoints)
+		if points[i] > 0 {
+			per = (len(cur)-start)/points[i] + 2
+		}
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	} else {
+		putRunBuf(cur)
+	}
+	return chunks, wrote
+}
 
 // appendJSONRun appends list's series objects separated by ", " and
 // reports whether it wrote any (noNullPoints skips series without a

@@ -6,8 +6,8 @@ import (
 )
 
 // JSONParts is a json answer (AppendJSON's bytes) held as parts to be
-// written in order: a large answer's runs stay in the pooled buffers
-// they were encoded into, so sending it needs no buffer of the whole
+// written in order: a large answer stays in the pooled chunks it was
+// encoded into (about 1 MiB each), so sending it needs no buffer of the whole
 // answer (allocated, zeroed and copied into) before it is written. It is
 // an io.Reader and io.WriterTo for one pass; Close puts the buffers back.
 type JSONParts struct {
@@ -37,15 +37,17 @@ func EncodeJSONParts(prefix []byte, list []*Series, noNullPoints bool, suffix []
 			w = max(1, min(runtime.GOMAXPROCS(0), len(list), maxJSONWorkers))
 		}
 		wrote := false
-		for _, r := range encodeJSONRuns(getRunBuf(), list, points, total, w, noNullPoints) {
-			p.owned = append(p.owned, r.buf)
+		for _, r := range encodeJSONRuns(list, points, total, w, noNullPoints) {
+			p.owned = append(p.owned, r.chunks...)
 			if !r.wrote {
 				continue
 			}
 			if wrote {
 				p.add(jsonComma)
 			}
-			p.add(r.buf)
+			for _, c := range r.chunks {
+				p.add(c)
+			}
 			wrote = true
 		}
 	}
