@@ -74,7 +74,14 @@ type Args struct {
 	Call   *target.Node
 	params []Value
 	rest   []Value // values of a multiple last parameter
+	// preview is the seconds before 'from' the first argument was
+	// evaluated from (FuncMeta.Preview), -1 if it was not.
+	preview int64
 }
+
+// Preview returns the seconds before 'from' the first argument was
+// evaluated from, and whether FuncMeta.Preview had it so.
+func (a *Args) Preview() (int64, bool) { return a.preview, a.preview >= 0 }
 
 // Len is the number of bound (non-missing) values for parameter i,
 // counting every value of a multiple parameter.
@@ -163,7 +170,7 @@ func inputErrorf(format string, args ...any) error {
 // graphite-web's validateParams rules and validates every value.
 func bind(f *Function, call *target.Node, pos []Value, kw map[string]Value, kwOrder []string) (*Args, error) {
 	params := f.Meta.Params
-	a := &Args{Func: f, Call: call, params: make([]Value, len(params))}
+	a := &Args{Func: f, Call: call, params: make([]Value, len(params)), preview: -1}
 	var argParams, kwParams []Param
 	if len(pos)+len(kw) > len(params) {
 		if len(params) == 0 || !params[len(params)-1].Multiple {

@@ -428,9 +428,19 @@ func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
 	if !ok {
 		return nil, inputErrorf("Received request for unknown function: %s", n.Str)
 	}
+	preview := int64(-1)
+	if f.Meta.Preview != nil && from < until {
+		if p, ok := f.Meta.Preview(n); ok {
+			preview = p
+		}
+	}
 	pos := make([]Value, len(n.Args))
 	for i, a := range n.Args {
-		v, err := e.evalValue(a, from, until)
+		lo := from
+		if i == 0 && preview >= 0 {
+			lo = from - preview
+		}
+		v, err := e.evalValue(a, lo, until)
 		if err != nil {
 			return nil, err
 		}
@@ -455,6 +465,7 @@ func (e *Env) call(n *target.Node, from, until int64) ([]*Series, error) {
 	if err != nil {
 		return nil, err
 	}
+	args.preview = preview
 	e.st.mu.Lock()
 	if e.st.hasXFF {
 		e.XFilesFactor = e.st.xff

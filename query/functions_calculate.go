@@ -2,8 +2,11 @@ package query
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/plumbago/plumbago/query/target"
 )
 
 // calculateFunctions is graphite-web's "Calculate" function group.
@@ -29,6 +32,7 @@ func calculateFunctions() []Function {
 			Params: []Param{seriesListParam(), {Name: "startSourceAt", Type: TypeDate}, {Name: "endSourceAt", Type: TypeDate}}}},
 		{"movingWindow", fnMovingWindow, FuncMeta{
 			Description: "Aggregates the preceding windowSize points or interval with func (an aggregation function), like movingAverage.",
+			Preview:     movingPathPreview,
 			Params: []Param{
 				seriesListParam(),
 				{Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions},
@@ -55,6 +59,7 @@ func calculateFunctions() []Function {
 			return movingWindow(e, a, a.Value(1), fn, a.Float(2, math.NaN()))
 		}, FuncMeta{
 			Description: m.desc,
+			Preview:     movingPathPreview,
 			Params: []Param{
 				seriesListParam(),
 				{Name: "windowSize", Type: TypeIntOrInterval, Required: true, Suggestions: intOrIntervalSuggestions},
@@ -112,9 +117,11 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 	if err != nil {
 		return nil, err
 	}
-	long, err := e.EvalRange(a.Value(0).Node, e.From-preview, e.Until)
-	if err != nil {
-		return nil, err
+	long := list // evaluated from from-preview already (movingPathPreview)
+	if p, ok := a.Preview(); !ok || p != preview {
+		if long, err = e.EvalRange(a.Value(0).Node, e.From-preview, e.Until); err != nil {
+			return nil, err
+		}
 	}
 	tag := "moving" + pyCapitalize(fn)
 	out := make([]*Series, 0, len(long))
@@ -195,11 +202,12 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 }
 
 // movingSumAvg appends to ns.Values graphite-web's safeSum (average:
-// safeAvg) of each window of wp values of vals, four windows at a time:
-// each sum adds its window's values in order, as safeSum does, so the
-// results are the same doubles; the four independent sums keep the
-// processor's adders busy where one sum waits on each addition. It
-// returns the index of the first window left (fewer than four remain).
+// safeAvg) of each window of wp values of vals, four windows at a time
+// (eight, without a test per value, when no value is None): each sum
+// adds its window's values in order, as safeSum does, so the results are
+// the same doubles; the independent sums keep the processor's adders
+// busy where one sum waits on each addition. It returns the index of the
+// first window left (fewer than four remain).
 func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff float64, average bool) (int, error) {
 	finish := func(sum float64, n int) float64 {
 		switch {
@@ -211,6 +219,30 @@ func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff flo
 		return sum
 	}
 	i := wp
+	if wp > 0 && !slices.ContainsFunc(vals, math.IsNaN) {
+		// No value is None: eight windows at a time, no test per value
+		// (the same additions in the same order).
+		for ; i+8 <= len(vals); i += 8 {
+			if err := e.spend(work, 8*(wp+1)); err != nil {
+				return i, err
+			}
+			var s0, s1, s2, s3, s4, s5, s6, s7 float64
+			win := vals[i-wp : i+7]
+			for k := range wp {
+				w := win[k : k+8 : k+8]
+				s0 += w[0]
+				s1 += w[1]
+				s2 += w[2]
+				s3 += w[3]
+				s4 += w[4]
+				s5 += w[5]
+				s6 += w[6]
+				s7 += w[7]
+			}
+			ns.Values = append(ns.Values, finish(s0, wp), finish(s1, wp), finish(s2, wp), finish(s3, wp),
+				finish(s4, wp), finish(s5, wp), finish(s6, wp), finish(s7, wp))
+		}
+	}
 	for ; i+4 <= len(vals); i += 4 {
 		if err := e.spend(work, 4*(wp+1)); err != nil {
 			return i, err
@@ -240,6 +272,31 @@ func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff flo
 		ns.Values = append(ns.Values, finish(s0, n0), finish(s1, n1), finish(s2, n2), finish(s3, n3))
 	}
 	return i, nil
+}
+
+// movingPathPreview is the moving functions' FuncMeta.Preview: when the
+// series are a path expression and the window an interval string, the
+// series are fetched once, from 'from' minus the window, instead of over
+// the request's time frame and then again from there (graphite-web's
+// two evaluations). The first evaluation only tells whether there are
+// series at all, and a path's series are the same over any time frame
+// (a store answers a series outside its data with no values, not with
+// none). A window of points needs the first evaluation's steps: not
+// for it.
+func movingPathPreview(call *target.Node) (int64, bool) {
+	if len(call.Args) < 2 || call.Args[0].Kind != target.KindPath || call.Args[1].Kind != target.KindString {
+		return 0, false
+	}
+	for _, kw := range call.Kwargs {
+		if kw.Name == "seriesList" || kw.Name == "windowSize" {
+			return 0, false // bind reports the duplicate
+		}
+	}
+	sec, err := intervalSeconds(call.Args[1].Str)
+	if err != nil {
+		return 0, false
+	}
+	return max(sec, -sec), true
 }
 
 // movingPreview is how many seconds before 'from' movingWindow evaluates

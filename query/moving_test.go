@@ -2,12 +2,18 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/plumbago/plumbago/storage"
 )
 
-// TestMovingSumAvgSameDoubles checks movingSumAvg's four-at-a-time sums
+// TestMovingSumAvgSameDoubles checks movingSumAvg's four- and eight-at-a-time sums
 // against one window at a time added in order (graphite-web's safeSum /
 // safeAvg), bit for bit, over random values with NaN runs, several window
 // lengths and xFilesFactors.
@@ -26,39 +32,108 @@ func TestMovingSumAvgSameDoubles(t *testing.T) {
 				vals[i] = float64(r.IntN(1000)) / 10
 			}
 		}
-		for _, wp := range []int{0, 1, 2, 3, 4, 7, 30} {
-			for _, xff := range []float64{0, 0.5, 1} {
-				for _, average := range []bool{false, true} {
-					ns := &Series{}
-					work := 0
-					i, err := movingSumAvg(e, &work, ns, vals, wp, xff, average)
-					if err != nil {
-						t.Fatal(err)
+		// And the same values without None (the eight-window path).
+		full := slices.Clone(vals)
+		for i, v := range full {
+			if math.IsNaN(v) {
+				full[i] = float64(i)
+			}
+		}
+		for _, vals := range [][]float64{vals, full} {
+			checkMovingSumAvg(t, e, vals)
+		}
+	}
+}
+
+// checkMovingSumAvg is TestMovingSumAvgSameDoubles for one series.
+func checkMovingSumAvg(t *testing.T, e *Env, vals []float64) {
+	t.Helper()
+	n := len(vals)
+	for _, wp := range []int{0, 1, 2, 3, 4, 7, 30} {
+		for _, xff := range []float64{0, 0.5, 1} {
+			for _, average := range []bool{false, true} {
+				ns := &Series{}
+				work := 0
+				i, err := movingSumAvg(e, &work, ns, vals, wp, xff, average)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(vals)-i >= 4 || (i < wp && len(vals) > wp) {
+					t.Fatalf("n %d wp %d: stopped at %d", n, wp, i)
+				}
+				for k := wp; k < i; k++ {
+					sum, cnt := 0.0, 0
+					for _, v := range vals[k-wp : k] {
+						if !math.IsNaN(v) {
+							sum += v
+							cnt++
+						}
 					}
-					if len(vals)-i >= 4 || (i < wp && len(vals) > wp) {
-						t.Fatalf("n %d wp %d: stopped at %d", n, wp, i)
+					want := sum
+					switch {
+					case cnt == 0 || !xffOK(cnt, wp, xff):
+						want = math.NaN()
+					case average:
+						want = sum / float64(cnt)
 					}
-					for k := wp; k < i; k++ {
-						sum, cnt := 0.0, 0
-						for _, v := range vals[k-wp : k] {
-							if !math.IsNaN(v) {
-								sum += v
-								cnt++
-							}
-						}
-						want := sum
-						switch {
-						case cnt == 0 || !xffOK(cnt, wp, xff):
-							want = math.NaN()
-						case average:
-							want = sum / float64(cnt)
-						}
-						got := ns.Values[k-wp]
-						if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
-							t.Fatalf("n %d wp %d xff %v avg %v window %d: %v, want %v", n, wp, xff, average, k, got, want)
-						}
+					got := ns.Values[k-wp]
+					if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+						t.Fatalf("n %d wp %d xff %v avg %v window %d: %v, want %v", n, wp, xff, average, k, got, want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// fetchLog is memSource recording each Fetch's name and range.
+type fetchLog struct {
+	*memSource
+	mu      sync.Mutex
+	fetches []string
+}
+
+func (f *fetchLog) Fetch(name string, from, until, now int64) (*storage.Series, error) {
+	f.mu.Lock()
+	f.fetches = append(f.fetches, fmt.Sprintf("%s %d..%d", name, from, until))
+	f.mu.Unlock()
+	return f.memSource.Fetch(name, from, until, now)
+}
+
+// TestMovingIntervalOfPathFetchesOnce: a moving function of a path
+// expression and an interval fetches each series once, from 'from' minus
+// the interval, and answers what graphite-web's two evaluations answer
+// (the same call over group(), which is evaluated twice); a window of
+// points, and a series list that is not a path, still evaluate twice.
+func TestMovingIntervalOfPathFetchesOnce(t *testing.T) {
+	mem := newMemSource()
+	for i := range 3 {
+		mem.add(fmt.Sprintf("m.s%d", i), 10, func(ts int64) float64 { return float64(ts%70+int64(i)) / 10 })
+	}
+	req := Request{From: 10000, Until: 10600, Now: 20000}
+	for _, c := range []struct {
+		target, twice string
+		fetches       []string
+	}{
+		{"movingAverage(m.*,'5min')", "movingAverage(group(m.*),'5min')",
+			[]string{"m.s0 9700..10600", "m.s1 9700..10600", "m.s2 9700..10600"}},
+		{"movingWindow(m.s1,'-1min','median')", "movingWindow(group(m.s1),'-1min','median')",
+			[]string{"m.s1 9940..10600"}},
+		{"movingSum(m.s0,6)", "", []string{"m.s0 10000..10600", "m.s0 9940..10600"}},
+		{"movingMax(group(m.s0),'1min')", "", []string{"m.s0 10000..10600", "m.s0 9940..10600"}},
+	} {
+		src := &fetchLog{memSource: mem}
+		got := evalJSON(t, src, req, 0, c.target)
+		slices.Sort(src.fetches)
+		if fmt.Sprint(src.fetches) != fmt.Sprint(c.fetches) {
+			t.Errorf("%s fetched %q, want %q", c.target, src.fetches, c.fetches)
+		}
+		if !strings.Contains(got, `"datapoints": [[`) {
+			t.Errorf("%s: %.200s", c.target, got)
+		}
+		if c.twice != "" {
+			if want := evalJSON(t, mem, req, 0, c.twice); got != want {
+				t.Errorf("%s:\n%s\nwant (as %s)\n%s", c.target, got, c.twice, want)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/plumbago/plumbago/query/target"
 )
 
 // ParamType is a graphite-web parameter type name (functions/params.py).
@@ -59,6 +61,11 @@ type FuncMeta struct {
 	// Signature overrides the argument list /functions shows in
 	// "function" (default: built from Params, optional ones "=default").
 	Signature string
+	// Preview, when set and ok for a call, has the call's first argument
+	// evaluated once from 'from' minus the seconds it returns (the data
+	// before 'from' a moving window reads) instead of over the call's
+	// time frame; the function finds the seconds in Args.Preview.
+	Preview func(call *target.Node) (seconds int64, ok bool)
 }
 
 // Func is a render function. Args are already bound to Params and
