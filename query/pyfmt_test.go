@@ -4,8 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/plumbago/plumbago/query/floatfmt"
 )
 
 func TestFloatRepr(t *testing.T) {
@@ -31,15 +32,10 @@ func TestFormatG(t *testing.T) {
 	}
 }
 
-// reprFixed is repr(f) for 1e-4 <= |f| < 1e16 by strconv's shortest
-// digits alone (what AppendFloatRepr did before its few-decimals path).
-func reprFixed(f float64) string {
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
+// reprFixed is repr(f) for 1e-4 <= |f| < 1e16 by the shortest digits
+// alone (floatfmt, itself checked against strconv): what AppendFloatRepr
+// writes without its few-decimals path.
+func reprFixed(f float64) string { return string(floatfmt.AppendFixed(nil, f)) }
 
 func checkFewDecimals(t *testing.T, f float64) {
 	t.Helper()
