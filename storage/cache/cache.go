@@ -23,6 +23,9 @@ import (
 // written.
 type Index interface {
 	Add(name string) bool
+	// AddBatch adds names as Add would, under one hold of its write lock
+	// (the names a chunk of points brought in for the first time).
+	AddBatch(names []string) int
 	// Has reports whether name is known (stored or buffered); name is
 	// not retained.
 	Has(name string) bool
@@ -245,6 +248,9 @@ type shard struct {
 	syncReq  chan chan struct{}
 	batch    storage.Batch
 	wal      *wal // nil without WALDir
+	// fresh collects the names ingest filed during one chunk, to be
+	// indexed together before the shard's lock is released; guarded by mu.
+	fresh []string
 
 	// Writer-owned retry state. blockedUntil: the store refused a whole
 	// batch as unavailable (no space, read-only), the blocked-th time in a
@@ -656,6 +662,13 @@ func (sh *shard) ingest(ch *chunk) {
 			sh.dirty = append(sh.dirty, s)
 		}
 	}
+	if len(sh.fresh) > 0 {
+		// Indexed before the lock is released: find sees a name before
+		// a write cycle can take its points.
+		c.index.AddBatch(sh.fresh)
+		clear(sh.fresh)
+		sh.fresh = sh.fresh[:0]
+	}
 	sh.mu.Unlock()
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
@@ -664,7 +677,8 @@ func (sh *shard) ingest(ch *chunk) {
 // newSeries files a name the shard has not seen, asking the limits when
 // the index does not hold it either: nil when it is rejected (its point is
 // counted as dropped). A deferred series is kept, out of the index, on the
-// shard's deferred list. Caller holds sh.mu.
+// shard's deferred list; an admitted one joins sh.fresh, which ingest
+// indexes in one batch. Caller holds sh.mu.
 func (sh *shard) newSeries(name []byte) *series {
 	c := sh.c
 	deferred := false
@@ -689,7 +703,7 @@ func (sh *shard) newSeries(name []byte) *series {
 		sh.deferred = append(sh.deferred, s)
 		c.deferredSer.Add(1)
 	} else if c.index != nil {
-		c.index.Add(s.name)
+		sh.fresh = append(sh.fresh, s.name)
 	}
 	return s
 }

@@ -356,11 +356,24 @@ func TestFindTotalVariantsBound(t *testing.T) {
 // random against a plain map: every name added and not deleted since is
 // found, every other is not, through table growth, deleted slots and
 // rebuilds.
+// The untagged variant turns the hash tags off (as past maxTagged
+// children) once the table exists.
 func TestBigNodeTableChurn(t *testing.T) {
+	for _, untagged := range []bool{false, true} {
+		t.Run(fmt.Sprintf("untagged=%v", untagged), func(t *testing.T) { bigNodeChurn(t, untagged) })
+	}
+}
+
+func bigNodeChurn(t *testing.T, untagged bool) {
 	x := New()
 	model := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for step := range 40000 {
+		if k := x.root.kids; untagged && k != nil && k.list[0].kids.big != nil && !k.list[0].kids.big.untagged {
+			big := k.list[0].kids
+			big.big.untagged = true
+			big.big.rebuild(big.list)
+		}
 		name := fmt.Sprintf("flat.h%05d", rng.IntN(6000))
 		if rng.IntN(3) == 0 {
 			if got := x.Delete(name); got != model[name] {
@@ -383,8 +396,8 @@ func TestBigNodeTableChurn(t *testing.T) {
 			t.Fatalf("Has(%s) = %v, want %v", name, !model[name], model[name])
 		}
 	}
-	if x.root.kids.list[0].kids.big == nil {
-		t.Fatal("the node of 4000 children has no table")
+	if big := x.root.kids.list[0].kids.big; big == nil || big.untagged != untagged {
+		t.Fatalf("the node of 4000 children: table %v, want one with untagged=%v", big != nil, untagged)
 	}
 	got, err := x.Find("flat.*")
 	if err != nil || len(got) != len(model) {

@@ -484,7 +484,8 @@ func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*se
 	if s.nextID == math.MaxUint32 {
 		return nil, errors.New("series id space exhausted")
 	}
-	ser := &series{id: s.nextID, schema: sc}
+	ser := s.w.newSeries()
+	ser.id, ser.schema = s.nextID, sc
 	v := binary.AppendUvarint(s.w.scratch[:0], uint64(ser.id))
 	v = binary.AppendUvarint(v, uint64(sc.id))
 	s.w.keyBuf = nameKey(s.w.keyBuf, name)

@@ -66,6 +66,10 @@ type writer struct {
 	flushed []*series
 	// memo skips resolving the schema of every new series (store.go).
 	memo schemaMemo
+	// slab is where new series structs are carved from: one allocation
+	// for seriesSlab of them, as load.go does at open. Series are dropped
+	// only by deletes, rare enough to let a slab live on for a few.
+	slab []series
 
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
@@ -75,6 +79,19 @@ type writer struct {
 }
 
 func (w *writer) init(s *Store) { w.s = s }
+
+// seriesSlab is the number of series structs the writer allocates at once.
+const seriesSlab = 256
+
+// newSeries returns a zero series carved from the writer's slab.
+func (w *writer) newSeries() *series {
+	if len(w.slab) == 0 {
+		w.slab = make([]series, seriesSlab)
+	}
+	ser := &w.slab[0]
+	w.slab = w.slab[1:]
+	return ser
+}
 
 // Write persists b as whisper's update_many would, series by series, in one
 // pebble batch committed without waiting for fsync (see SyncInterval).

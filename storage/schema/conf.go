@@ -345,6 +345,19 @@ func Default() *Rules {
 // ErrNoSchema is returned by Match when no schema pattern matches a name.
 var ErrNoSchema = errors.New("no storage schema matched")
 
+// patternMatches reports whether re matches name, answering the catch-all
+// patterns of the stock configurations (".*" and the like: an unanchored
+// search for them matches every string, empty at worst) without running
+// the regexp. Every new series is matched; a server fed a million of them
+// spent 2 % of its CPU in these regexps.
+func patternMatches(re *regexp.Regexp, name string) bool {
+	switch re.String() {
+	case "", "^", ".*", "^.*", ".*$":
+		return true
+	}
+	return re.MatchString(name)
+}
+
 // Match returns the first schema and the first aggregation whose patterns
 // match name (regexp search, as carbon). No matching schema is ErrNoSchema
 // (wrapped); no matching aggregation yields whisper's default (average, 0.5)
@@ -354,13 +367,13 @@ func (r *Rules) Match(name string) (Schema, Aggregation, error) {
 	defer r.mu.RUnlock()
 	agg := Aggregation{Name: "default", Method: DefaultMethod, XFilesFactor: DefaultXFilesFactor}
 	for _, a := range r.Aggregations {
-		if a.Pattern.MatchString(name) {
+		if patternMatches(a.Pattern, name) {
 			agg = a
 			break
 		}
 	}
 	for _, s := range r.Schemas {
-		if s.Pattern.MatchString(name) {
+		if patternMatches(s.Pattern, name) {
 			return s, agg, nil
 		}
 	}

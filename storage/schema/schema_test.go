@@ -435,3 +435,25 @@ func TestReplace(t *testing.T) {
 		t.Fatalf("after Replace: %+v %+v %v", s, g, err)
 	}
 }
+
+// TestPatternMatchesCatchAll: the catch-all patterns answered without the
+// regexp give what the regexp gives, on names with and without newlines,
+// and other patterns still run it.
+func TestPatternMatchesCatchAll(t *testing.T) {
+	names := []string{"", "a", "carbon.agents.x", "a\nb", "\n", "x.y\n"}
+	for _, pat := range []string{"", "^", ".*", "^.*", ".*$", "^.*$", "^carbon\\.", "x$"} {
+		re, err := CompilePattern(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if got, want := patternMatches(re, name), re.MatchString(name); got != want {
+				t.Errorf("patternMatches(%q, %q) = %v, regexp says %v", pat, name, got, want)
+			}
+		}
+	}
+	re, _ := CompilePattern("^carbon\\.")
+	if patternMatches(re, "other.name") {
+		t.Error(`"^carbon\." matched "other.name"`)
+	}
+}
