@@ -251,6 +251,7 @@ type shard struct {
 	// fresh collects the names ingest filed during one chunk, to be
 	// indexed together before the shard's lock is released; guarded by mu.
 	fresh []string
+	look  []*series // ingest's scratch: the series of a chunk's points
 
 	// Writer-owned retry state. blockedUntil: the store refused a whole
 	// batch as unavailable (no space, read-only), the blocked-th time in a
@@ -622,12 +623,24 @@ func (sh *shard) ingest(ch *chunk) {
 			c.walFailed(err)
 		}
 	}
+	// The chunk's series are looked up first, all of them, then given their
+	// points: lookups that miss the CPU caches (a map of a million series)
+	// then overlap, where each one waited for the point before it to be
+	// appended (in a Go benchmark of a 250,000-series map on this box at
+	// load ~20, two passes took 0.5-0.85x the time of one).
+	look := sh.look[:0]
 	for _, e := range ch.entries {
+		look = append(look, sh.series[string(ch.names[e.off:e.off+e.n])])
+	}
+	for i, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
-		s := sh.series[string(name)]
+		s := look[i]
 		if s == nil {
-			if s = sh.newSeries(name); s == nil {
-				continue // rejected, counted
+			// New, or filed by a point before it in this chunk.
+			if s = sh.series[string(name)]; s == nil {
+				if s = sh.newSeries(name); s == nil {
+					continue // rejected, counted
+				}
 			}
 		}
 		if lim != nil {
@@ -662,6 +675,8 @@ func (sh *shard) ingest(ch *chunk) {
 			sh.dirty = append(sh.dirty, s)
 		}
 	}
+	clear(look) // holds no series past the chunk (evict.go frees them)
+	sh.look = look[:0]
 	if len(sh.fresh) > 0 {
 		// Indexed before the lock is released: find sees a name before
 		// a write cycle can take its points.
