@@ -206,7 +206,7 @@ func TestCacheReleasesBurstBuffers(t *testing.T) {
 		sh := c.shardOfString(name)
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		s := sh.series[name]
+		s := sh.series.get(name)
 		return cap(s.pending), cap(s.flushing)
 	}
 	if p, f := buffers("burst"); p+f != 0 {

@@ -50,24 +50,9 @@ const shrinkAbove = 4096
 func (sh *shard) sweepIdle() int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	n := 0
-	for name, s := range sh.series {
-		if sh.epoch-s.touched >= 2 && idle(s) {
-			delete(sh.series, name)
-			n++
-		}
-	}
+	n := sh.series.sweep(func(s *series) bool { return sh.epoch-s.touched >= 2 && idle(s) })
 	sh.epoch++
 	sh.evicted += uint64(n)
-	if n > len(sh.series) {
-		// Most series went (a burst is over): a Go map keeps the table
-		// it grew to, about 60 bytes a slot, so build a new one.
-		m := make(map[string]*series, len(sh.series))
-		for name, s := range sh.series {
-			m[name] = s
-		}
-		sh.series = m
-	}
 	if n > 0 && cap(sh.spare) > shrinkAbove {
 		sh.spare = nil
 	}

@@ -70,7 +70,7 @@ func TestIdleSeriesForgotten(t *testing.T) {
 // holding nothing; points pending or being written, a series waiting for
 // the store, for the creation rate or for a retry keep theirs.
 func TestSweepKeepsSeriesInUse(t *testing.T) {
-	sh := &shard{series: map[string]*series{}, epoch: 5}
+	sh := &shard{series: newSeriesMap(), epoch: 5}
 	pt := []storage.Point{{Timestamp: 1, Value: 1}}
 	cases := map[string]*series{
 		"old.idle":      {touched: 3},
@@ -84,16 +84,16 @@ func TestSweepKeepsSeriesInUse(t *testing.T) {
 	}
 	for name, s := range cases {
 		s.name = name
-		sh.series[name] = s
+		sh.series.put(s)
 	}
 	if n := sh.sweepIdle(); n != 1 {
 		t.Fatalf("sweep forgot %d series, want 1", n)
 	}
-	if _, ok := sh.series["old.idle"]; ok {
+	if sh.series.get("old.idle") != nil {
 		t.Fatal("old.idle kept")
 	}
-	if len(sh.series) != len(cases)-1 || sh.epoch != 6 || sh.evicted != 1 {
-		t.Fatalf("kept %d series, epoch %d, evicted %d; want %d, 6, 1", len(sh.series), sh.epoch, sh.evicted, len(cases)-1)
+	if sh.series.len() != len(cases)-1 || sh.epoch != 6 || sh.evicted != 1 {
+		t.Fatalf("kept %d series, epoch %d, evicted %d; want %d, 6, 1", sh.series.len(), sh.epoch, sh.evicted, len(cases)-1)
 	}
 	// One epoch later recent.idle is two behind too.
 	if n := sh.sweepIdle(); n != 1 {

@@ -33,11 +33,11 @@ func (c *Cache) Take(name string) []storage.Point {
 	sh := c.shardOfString(name)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s := sh.series[name]
+	s := sh.series.get(name)
 	if s == nil {
 		return nil
 	}
-	delete(sh.series, name)
+	sh.series.del(s)
 	pts := append(slices.Clip(s.flushing), s.pending...)
 	if s.dirty {
 		if i := slices.Index(sh.dirty, s); i >= 0 {
