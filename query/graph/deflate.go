@@ -18,7 +18,7 @@ type rleZlib struct {
 	out   []byte
 	n     int
 	acc   uint64 // bits not yet written, LSB first
-	nbits uint   // < 8 between calls
+	nbits uint   // < 8 between rows, at most 36 within one
 	// the Adler-32 sums, reduced at the end of every row: a row is at
 	// most 8192×4+1 bytes, so they stay far below 2^64 within one
 	s1, s2 uint64
@@ -33,6 +33,38 @@ type rleZlib struct {
 // (3..258) at distance 1, the length symbol, its extra bits and the
 // 5-bit distance code 0, as one code of matchLen bits.
 var litCode, eobCode, matchCode, matchLen = fixedHuffmanTables()
+
+// zeroRunCode[z][n] codes n (0..258) zero bytes as one piece: the code
+// in the low 32 bits, its length above. z is 1 when the byte before
+// is a zero, which a distance-1 match can repeat at once; z 0 starts
+// with a literal zero. Runs of fewer than 3 bytes (after the literal)
+// are literal zeros. At most 8 + 18 bits.
+var zeroRunCode = zeroRunTable()
+
+func zeroRunTable() (t [2][259]uint64) {
+	const zero = 0x0c // literal 0: 0x30 in 8 bits, reversed
+	for z := 0; z < 2; z++ {
+		for n := 1; n <= 258; n++ {
+			var code uint64
+			var nb uint
+			m := n
+			if z == 0 {
+				code, nb, m = zero, 8, n-1
+			}
+			if m >= 3 {
+				code |= uint64(matchCode[m]) << nb
+				nb += uint(matchLen[m])
+			} else {
+				for ; m > 0; m-- {
+					code |= zero << nb
+					nb += 8
+				}
+			}
+			t[z][n] = code | uint64(nb)<<32
+		}
+	}
+	return t
+}
 
 // fixedCode is fixed-Huffman symbol s's code (RFC 1951 3.2.6),
 // bit-reversed, and its length.
@@ -186,30 +218,26 @@ func (z *rleZlib) row(src []byte, bpp int) {
 	z.endRow(acc, nbits, n, s1, s2)
 }
 
-// zeroRun codes n zero bytes after the byte last: runs of 3..258 at
-// distance 1, which need the previous byte to be a zero too. It returns
-// the bits left (fewer than 8) and the new output length.
+// zeroRun codes n zero bytes after the byte last, with at most 36 bits
+// pending in acc: runs of up to 258 at distance 1, each one table entry
+// (zeroRunCode). It returns the bits left (fewer than 8) and the new
+// output length.
 func zeroRun(acc uint64, nbits uint, out []byte, pos int, n int, last byte) (uint64, uint, int) {
-	const zero = 0x0c // the fixed code of literal 0 (0x30, 8 bits, reversed)
-	if last != 0 {
-		acc |= zero << nbits
-		nbits += 8
-		n--
-	}
-	for n >= 3 {
-		l := min(n, 258)
-		acc |= uint64(matchCode[l]) << nbits
-		nbits += uint(matchLen[l])
-		n -= l
+	z := 1 - (uint(last)+255)>>8 // 1 when last is 0
+	for n > 258 {                // runs longer than 86 pixels
+		c := zeroRunCode[z][258]
+		acc |= (c & 0xffffffff) << nbits
+		nbits += uint(c >> 32)
 		binary.LittleEndian.PutUint64(out[pos:], acc)
 		pos += int(nbits >> 3)
 		acc >>= nbits &^ 7
 		nbits &= 7
+		n -= 258
+		z = 1
 	}
-	for ; n > 0; n-- { // at most two: 16 bits
-		acc |= zero << nbits
-		nbits += 8
-	}
+	c := zeroRunCode[z][n]
+	acc |= (c & 0xffffffff) << nbits
+	nbits += uint(c >> 32)
 	binary.LittleEndian.PutUint64(out[pos:], acc)
 	pos += int(nbits >> 3)
 	acc >>= nbits &^ 7
@@ -238,84 +266,136 @@ func (z *rleZlib) finish() []byte {
 // pixel pair (8 bytes), those that differ from the row above and from
 // the pair one pixel to the left.
 func upBetter(row, above []byte) bool {
-	up, sub := 0, 0
+	up, sub := uint64(0), uint64(0)
+	above = above[:len(row)]
 	for i := 8; i+8 <= len(row); i += 16 {
 		p := binary.LittleEndian.Uint64(row[i:])
-		if p != binary.LittleEndian.Uint64(above[i:]) {
-			up++
-		}
-		if p != binary.LittleEndian.Uint64(row[i-4:]) {
-			sub++
-		}
+		// (d|-d)>>63 is 1 when d is not 0: no branch to mispredict
+		u := p ^ binary.LittleEndian.Uint64(above[i:])
+		s := p ^ binary.LittleEndian.Uint64(row[i-4:])
+		up += (u | -u) >> 63
+		sub += (s | -s) >> 63
 	}
 	return up < sub
 }
 
 // rowUp emits one row of an opaque picture (src and the row above as
-// premultiplied RGBA, all alpha 255) as RGB with the Up filter: a run of
-// pixels equal to the ones above is three zero bytes each, found two
-// pixel pairs at a time (the first differing pixel by the XOR's trailing
-// zeros), and the literals between runs are coded as row codes them.
-func (z *rleZlib) rowUp(src, above []byte) {
-	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
-	s1, s2 := z.s1, z.s2
+// premultiplied RGBA, all alpha 255) as RGB with the Up filter, masks
+// holding upMasks of the two rows: a run of pixels equal to the ones
+// above is three zero bytes each (coded by zeroRun), the others
+// literals (upLiterals). The runs and literal stretches are found in the
+// masks by counting trailing zeros: one branch per stretch instead of
+// one per pixel.
+func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
 	// the filter byte
-	acc |= uint64(litCode[2]&0xffff) << nbits
-	nbits += uint(litCode[2] >> 16)
-	s1 += 2
-	s2 += s1
+	z.acc |= uint64(litCode[2]&0xffff) << (z.nbits & 63)
+	z.nbits += uint(litCode[2] >> 16)
+	z.s1 += 2
+	z.s2 += z.s1
 	last := byte(2) // the previous byte of the stream
 	w := len(src) / 4
-	above = above[:len(src)]
-	for x := 0; x < w; {
-		e := upRunEnd(src, above, x)
-		if e > x {
-			zeros := 3 * (e - x)
-			s2 += uint64(zeros) * s1
-			acc, nbits, n = zeroRun(acc, nbits, out, n, zeros, last)
-			last = 0
-			x = e
-		}
-		for ; x < w; x++ {
-			p, q := binary.LittleEndian.Uint32(src[x*4:]), binary.LittleEndian.Uint32(above[x*4:])
-			if p == q {
-				break
+	src = src[:w*4]
+	above = above[:w*4]
+	run := 0 // pixels equal to the ones above, not yet coded
+	for c, m := range masks {
+		x := c * 64
+		for m != 0 {
+			r := bits.TrailingZeros64(m)
+			l := bits.TrailingZeros64(^(m >> r)) // 64 when all 64 differ
+			m = m >> r >> l
+			x += r
+			run += r
+			if run > 0 {
+				z.zeros(3*run, last)
+				run = 0
 			}
-			d0, d1, d2 := byte(p)-byte(q), byte(p>>8)-byte(q>>8), byte(p>>16)-byte(q>>16)
-			k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-			n0, n1 := k0>>16, k1>>16
-			acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<n0 | uint64(k2&0xffff)<<(n0+n1)) << nbits
-			nbits += uint(n0 + n1 + k2>>16)
-			last = d2
-			s2 += 3*s1 + 3*uint64(d0) + 2*uint64(d1) + uint64(d2)
-			s1 += uint64(d0) + uint64(d1) + uint64(d2)
+			last = z.upLiterals(src[x*4:(x+l)*4], above[x*4:(x+l)*4])
+			x += l
+		}
+		run += min(c*64+64, w) - x
+	}
+	if run > 0 {
+		z.zeros(3*run, last)
+	}
+	z.endRow(z.acc, z.nbits, z.n, z.s1, z.s2)
+}
+
+// zeros codes n zero bytes after the byte last (zeroRun) and moves the
+// Adler-32 sums over them.
+func (z *rleZlib) zeros(n int, last byte) {
+	z.s2 += uint64(n) * z.s1
+	z.acc, z.nbits, z.n = zeroRun(z.acc, z.nbits, z.out, z.n, n, last)
+}
+
+// upLiterals codes the pixels of src as their differences from the
+// ones above (three literal bytes each) and returns the last byte. The
+// bits of two pixels (at most 2·27) are stored at once: at most 36 are
+// pending between pixels and after.
+func (z *rleZlib) upLiterals(src, above []byte) byte {
+	acc, nbits, out, n, s1, s2 := z.acc, z.nbits, z.out, z.n, z.s1, z.s2
+	above = above[:len(src)]
+	var d uint32
+	for i := 0; i+4 <= len(src); i += 4 {
+		p, q := binary.LittleEndian.Uint32(src[i:]), binary.LittleEndian.Uint32(above[i:])
+		// the byte-wise differences, all at once
+		d = ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
+		d0, d1, d2 := uint64(byte(d)), uint64(byte(d>>8)), uint64(byte(d>>16))
+		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
+		n0, n1 := k0>>16, k1>>16
+		acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<(n0&31) | uint64(k2&0xffff)<<((n0+n1)&31)) << (nbits & 63)
+		nbits += uint(n0 + n1 + k2>>16)
+		s2 += 3*s1 + 3*d0 + 2*d1 + d2
+		s1 += d0 + d1 + d2
+		if nbits >= 37 { // after every second pixel
 			binary.LittleEndian.PutUint64(out[n:], acc)
 			n += int(nbits >> 3)
-			acc >>= nbits &^ 7
+			acc >>= nbits &^ 7 & 63
 			nbits &= 7
 		}
 	}
-	z.endRow(acc, nbits, n, s1, s2)
+	z.acc, z.nbits, z.n, z.s1, z.s2 = acc, nbits, n, s1, s2
+	return byte(d >> 16)
 }
 
-// upRunEnd is the first pixel from x on that differs from the one above
-// (len(src)/4 when none does).
-func upRunEnd(src, above []byte, x int) int {
-	w := len(src) / 4
-	for ; x+4 <= w; x += 4 {
-		s, a := src[x*4:x*4+16], above[x*4:x*4+16]
+// upMasks fills masks (one per 64 pixels) with diffMask of row
+// against the row above and returns how many pixels differ.
+func upMasks(row, above []byte, masks []uint64) int {
+	n := 0
+	for c := range masks {
+		lo, hi := c*256, min(c*256+256, len(row))
+		masks[c] = diffMask(row[lo:hi], above[lo:hi])
+		n += bits.OnesCount64(masks[c])
+	}
+	return n
+}
+
+// diffMask has bit i set when pixel i of src (at most 64 pixels)
+// differs from the one above, eight pixels at a time without branches:
+// in t = ((d & 0x7fffffff…) + 0x7fffffff…) | d, bits 31 and 63 are set
+// when the low and high 32 bits of d are not 0.
+func diffMask(src, above []byte) uint64 {
+	const lo31 = 0x7fffffff7fffffff
+	var m uint64
+	above = above[:len(src)]
+	i := 0
+	for ; i+32 <= len(src); i += 32 {
+		s, a := src[i:i+32], above[i:i+32]
 		d0 := binary.LittleEndian.Uint64(s) ^ binary.LittleEndian.Uint64(a)
 		d1 := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(a[8:])
-		if d0|d1 != 0 {
-			if d0 != 0 {
-				return x + bits.TrailingZeros64(d0)>>5
-			}
-			return x + 2 + bits.TrailingZeros64(d1)>>5
-		}
+		d2 := binary.LittleEndian.Uint64(s[16:]) ^ binary.LittleEndian.Uint64(a[16:])
+		d3 := binary.LittleEndian.Uint64(s[24:]) ^ binary.LittleEndian.Uint64(a[24:])
+		t0 := (d0&lo31 + lo31) | d0
+		t1 := (d1&lo31 + lo31) | d1
+		t2 := (d2&lo31 + lo31) | d2
+		t3 := (d3&lo31 + lo31) | d3
+		g := t0>>31&1 | t0>>62&2 | t1>>29&4 | t1>>60&8 | t2>>27&16 | t2>>58&32 | t3>>25&64 | t3>>56&128
+		m |= g << (i / 4)
 	}
-	for ; x < w && binary.LittleEndian.Uint32(src[x*4:]) == binary.LittleEndian.Uint32(above[x*4:]); x++ {
+	for ; i+4 <= len(src); i += 4 {
+		d := uint64(binary.LittleEndian.Uint32(src[i:]) ^ binary.LittleEndian.Uint32(above[i:]))
+		m |= (d + 0xffffffff) >> 32 << (i / 4)
 	}
-	return x
+	return m
 }
 
 // endRow stores the last whole bytes of a row's bits and the encoder's

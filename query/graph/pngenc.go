@@ -8,13 +8,15 @@ import (
 
 // pngBuffers are the encoder's reusable buffers.
 type pngBuffers struct {
-	z    rleZlib
-	zbuf []byte
+	z     rleZlib
+	zbuf  []byte
+	masks []uint64 // a row's diffMask, 64 pixels each
 }
 
 // encodePNG writes the picture as an 8-bit PNG: RGB when every pixel is
 // opaque, else RGBA (straight alpha), each row with the Sub filter (or,
-// opaque, the Up filter where upBetter finds it leaves fewer literals)
+// opaque, the Up filter unless more than half its pixels differ from
+// the row above and upBetter finds Sub leaves fewer literals)
 // and compressed by rleZlib. graphite-web's pictures are mostly flat colour,
 // which Sub turns into runs of zeros: a pixel equal to its left
 // neighbour is bpp zero bytes, written as one run without looking at
@@ -41,11 +43,18 @@ func encodePNG(r *raster) ([]byte, error) {
 	}
 	pb := &r.png
 	pb.z.reset(pb.zbuf, h*(w*bpp+1))
+	if nm := (w + 63) / 64; cap(pb.masks) < nm {
+		pb.masks = make([]uint64, nm)
+	}
+	masks := pb.masks[:(w+63)/64]
 	for y := 0; y < h; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
 		if opaque && y > 0 {
-			if above := img.Pix[(y-1)*img.Stride : (y-1)*img.Stride+w*4]; upBetter(row, above) {
-				pb.z.rowUp(row, above)
+			// Up unless more than half the pixels differ from the row
+			// above (a horizontal line) and upBetter prefers Sub
+			above := img.Pix[(y-1)*img.Stride : (y-1)*img.Stride+w*4]
+			if d := upMasks(row, above, masks); 2*d <= w || upBetter(row, above) {
+				pb.z.rowUp(row, above, masks)
 				continue
 			}
 		}
