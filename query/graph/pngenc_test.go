@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/png"
 	"io"
@@ -36,41 +35,51 @@ func TestEncodePNGRoundTrip(t *testing.T) {
 				r.img.Pix[i-k] = min(r.img.Pix[i-k], r.img.Pix[i])
 			}
 		}
-		src := append([]byte(nil), r.img.Pix...)
-		b, err := encodePNG(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for y := 0; y < 45; y++ {
-			for x := 0; x < 301; x++ {
-				p := src[(y*301+x)*4:]
-				var want [4]uint8
-				switch a := p[3]; a {
-				case 0:
-				case 255:
-					want = [4]uint8{p[0], p[1], p[2], 255}
-				default:
-					want = [4]uint8{unpre(p[0], a), unpre(p[1], a), unpre(p[2], a), a}
-				}
-				var got [4]uint8
-				switch m := img.(type) {
-				case *image.RGBA:
-					copy(got[:], m.Pix[m.PixOffset(x, y):])
-				case *image.NRGBA:
-					copy(got[:], m.Pix[m.PixOffset(x, y):])
-				default:
-					t.Fatalf("decoded %T", img)
-				}
-				if got != want {
-					t.Fatalf("opaque %v pixel %d,%d: %v, want %v", opaque, x, y, got, want)
-				}
+		encodeDecodes(t, r)
+	}
+}
+
+// encodeDecodes encodes r and checks that image/png decodes the PNG to
+// exactly r's pixels, un-premultiplied; it returns the PNG.
+func encodeDecodes(t *testing.T, r *raster) []byte {
+	t.Helper()
+	w, h := r.w, r.h
+	src := append([]byte(nil), r.img.Pix...)
+	opaque := r.opaque
+	b, err := encodePNG(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := src[(y*w+x)*4:]
+			var want [4]uint8
+			switch a := p[3]; a {
+			case 0:
+			case 255:
+				want = [4]uint8{p[0], p[1], p[2], 255}
+			default:
+				want = [4]uint8{unpre(p[0], a), unpre(p[1], a), unpre(p[2], a), a}
+			}
+			var got [4]uint8
+			switch m := img.(type) {
+			case *image.RGBA:
+				copy(got[:], m.Pix[m.PixOffset(x, y):])
+			case *image.NRGBA:
+				copy(got[:], m.Pix[m.PixOffset(x, y):])
+			default:
+				t.Fatalf("decoded %T", img)
+			}
+			if got != want {
+				t.Fatalf("%dx%d (opaque %v) pixel %d,%d: %v, want %v", w, h, opaque, x, y, got, want)
 			}
 		}
 	}
+	return b
 }
 
 // TestEncodePNGUpFilter: an opaque picture whose rows repeat the row
@@ -98,22 +107,7 @@ func TestEncodePNGUpFilter(t *testing.T) {
 			}
 		}
 	}
-	src := append([]byte(nil), r.img.Pix...)
-	b, err := encodePNG(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if g, want := img.At(x, y), (color.RGBA{src[(y*w+x)*4], src[(y*w+x)*4+1], src[(y*w+x)*4+2], 255}); g != want {
-				t.Fatalf("pixel %d,%d: %v, want %v", x, y, g, want)
-			}
-		}
-	}
+	b := encodeDecodes(t, r)
 	// the filter byte of every row: IDAT (after the signature and IHDR)
 	zr, err := zlib.NewReader(bytes.NewReader(b[8+25+8 : len(b)-12-4]))
 	if err != nil {
@@ -149,20 +143,7 @@ func TestEncodePNGUpFilter(t *testing.T) {
 	r = newRaster(dw, dh)
 	draw.Draw(r.img, r.img.Rect, dense, image.Point{}, draw.Src)
 	r.cleared, r.opaque = true, true
-	if b, err = encodePNG(r); err != nil {
-		t.Fatal(err)
-	}
-	again, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for y := 0; y < dh; y++ {
-		for x := 0; x < dw; x++ {
-			if g, want := color.NRGBAModel.Convert(again.At(x, y)), color.NRGBAModel.Convert(dense.At(x, y)); g != want {
-				t.Fatalf("dense picture pixel %d,%d: %v, want %v", x, y, g, want)
-			}
-		}
-	}
+	encodeDecodes(t, r)
 }
 
 // BenchmarkEncodePNG: the PNG writer alone on a dense 800×600 line graph
@@ -225,39 +206,6 @@ func FuzzEncodePNG(f *testing.F) {
 				px[0], px[1], px[2] = min(px[0], v), min(px[1], v), min(px[2], v)
 			}
 		}
-		src := append([]byte(nil), r.img.Pix...)
-		b, err := encodePNG(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				p := src[(y*w+x)*4:]
-				want := color.NRGBA{}
-				switch a := p[3]; a {
-				case 0:
-				case 255:
-					want = color.NRGBA{p[0], p[1], p[2], 255}
-				default:
-					want = color.NRGBA{unpre(p[0], a), unpre(p[1], a), unpre(p[2], a), a}
-				}
-				var got color.NRGBA
-				switch m := img.(type) {
-				case *image.RGBA:
-					got = color.NRGBA(m.RGBAAt(x, y))
-				case *image.NRGBA:
-					got = m.NRGBAAt(x, y)
-				default:
-					t.Fatalf("decoded %T", img)
-				}
-				if got != want {
-					t.Fatalf("%dx%d opaque %v pixel %d,%d: %v, want %v", w, h, opaque, x, y, got, want)
-				}
-			}
-		}
+		encodeDecodes(t, r)
 	})
 }
