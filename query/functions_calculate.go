@@ -2,9 +2,11 @@ package query
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/plumbago/plumbago/query/target"
 )
@@ -123,82 +125,155 @@ func movingWindow(e *Env, a *Args, window Value, fn string, xff float64) ([]*Ser
 			return nil, err
 		}
 	}
-	tag := "moving" + pyCapitalize(fn)
-	out := make([]*Series, 0, len(long))
-	buf := make([]float64, 0, 64)
+	m := movingJob{e: e, window: window, fn: fn, agg: agg, tag: "moving" + pyCapitalize(fn), isInterval: isInterval, preview: preview, xff: xff}
+	out := make([]*Series, len(long))
 	work := 0
 	for _, s := range long {
-		var name string
-		var wp int64
-		if isInterval {
-			name = tag + "(" + s.Name + ",\"" + window.Str + "\")"
-			if s.Step > 0 {
-				wp = preview / s.Step
-			}
-		} else {
-			name = tag + "(" + s.Name + "," + window.PyStr() + ")"
-			wp = int64(window.Num)
-		}
-		s.Tags.Set(tag, window.PyStr())
-		ns := s.copyWith(name, nil)
-		ns.Start = s.Start + preview
-		x := xff
-		if math.IsNaN(x) {
-			x = s.XFilesFactor
-		}
-		vals := s.Values
-		if wp < 0 {
-			wp = 0
-		}
-		if n := len(vals) - int(wp); n > 0 {
-			ns.Values = make([]float64, 0, n)
-		}
-		i := int(wp)
-		if fn == "sum" || fn == "average" {
-			var err error
-			if i, err = movingSumAvg(e, &work, ns, vals, int(wp), x, fn == "average"); err != nil {
-				return nil, err
+		work += len(s.Values) * int(max(1, movingPoints(s, window, isInterval, preview)))
+	}
+	w := min(runtime.GOMAXPROCS(0), len(long), maxMovingWorkers)
+	if work < parallelMovingWork || w < 2 || !distinctSeries(long) {
+		w = 1
+	}
+	// w runs, each the series i ≡ k (mod w), on goroutines of their own
+	// but the first: the same series and results as one run, in order.
+	errs := make([]error, w)
+	run := func(k int) {
+		var work int
+		buf := make([]float64, 0, 64)
+		for i := k; i < len(long); i += w {
+			if out[i], errs[k] = m.one(long[i], &work, &buf); errs[k] != nil {
+				return
 			}
 		}
-		sumAvg := fn == "sum" || fn == "average"
-		for ; i < len(vals); i++ {
-			if err := e.spend(&work, int(wp)+1); err != nil {
-				return nil, err
-			}
-			if sumAvg {
-				// safeSum / safeAvg over the window without collecting it:
-				// the same additions in the same order.
-				sum, n := 0.0, 0
-				for _, v := range vals[i-int(wp) : i] {
-					if v == v { // not NaN
-						sum += v
-						n++
-					}
-				}
-				switch {
-				case n == 0 || !xffOK(n, int(wp), x):
-					sum = math.NaN()
-				case fn == "average":
-					sum /= float64(n)
-				}
-				ns.Values = append(ns.Values, sum)
-				continue
-			}
-			buf = buf[:0]
-			for _, v := range vals[i-int(wp) : i] {
-				if !math.IsNaN(v) {
-					buf = append(buf, v)
-				}
-			}
-			if len(buf) > 0 && xffOK(len(buf), int(wp), x) {
-				ns.Values = append(ns.Values, agg(buf))
-			} else {
-				ns.Values = append(ns.Values, math.NaN())
-			}
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(k)
+		}()
+	}
+	run(0)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, ns)
 	}
 	return out, nil
+}
+
+// distinctSeries reports whether no series is in list twice (movingJob.one
+// changes its series' tags: one series twice cannot be shared out).
+func distinctSeries(list []*Series) bool {
+	seen := make(map[*Series]bool, len(list))
+	for _, s := range list {
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+	}
+	return true
+}
+
+const (
+	// parallelMovingWork is the least window additions a moving window
+	// shares among goroutines (about a millisecond of them).
+	parallelMovingWork = 1 << 20
+	maxMovingWorkers   = 8
+)
+
+// movingJob is one movingWindow call's settings, for each series.
+type movingJob struct {
+	e          *Env
+	window     Value
+	fn, tag    string
+	agg        AggFunc
+	isInterval bool
+	preview    int64
+	xff        float64
+}
+
+// movingPoints is the window's length in s's points.
+func movingPoints(s *Series, window Value, isInterval bool, preview int64) int64 {
+	if !isInterval {
+		return max(0, int64(window.Num))
+	}
+	if s.Step > 0 {
+		return max(0, preview/s.Step)
+	}
+	return 0
+}
+
+// one is movingWindow's answer for one series s of the longer
+// evaluation; work counts its additions (Env.spend), buf is scratch.
+func (m *movingJob) one(s *Series, work *int, buf *[]float64) (*Series, error) {
+	e, window, fn := m.e, m.window, m.fn
+	var name string
+	if m.isInterval {
+		name = m.tag + "(" + s.Name + ",\"" + window.Str + "\")"
+	} else {
+		name = m.tag + "(" + s.Name + "," + window.PyStr() + ")"
+	}
+	wp := movingPoints(s, window, m.isInterval, m.preview)
+	s.Tags.Set(m.tag, window.PyStr())
+	ns := s.copyWith(name, nil)
+	ns.Start = s.Start + m.preview
+	x := m.xff
+	if math.IsNaN(x) {
+		x = s.XFilesFactor
+	}
+	vals := s.Values
+	if n := len(vals) - int(wp); n > 0 {
+		ns.Values = make([]float64, 0, n)
+	}
+	i := int(wp)
+	sumAvg := fn == "sum" || fn == "average"
+	if sumAvg {
+		var err error
+		if i, err = movingSumAvg(e, work, ns, vals, int(wp), x, fn == "average"); err != nil {
+			return nil, err
+		}
+	}
+	for ; i < len(vals); i++ {
+		if err := e.spend(work, int(wp)+1); err != nil {
+			return nil, err
+		}
+		if sumAvg {
+			// safeSum / safeAvg over the window without collecting it:
+			// the same additions in the same order.
+			sum, n := 0.0, 0
+			for _, v := range vals[i-int(wp) : i] {
+				if v == v { // not NaN
+					sum += v
+					n++
+				}
+			}
+			switch {
+			case n == 0 || !xffOK(n, int(wp), x):
+				sum = math.NaN()
+			case fn == "average":
+				sum /= float64(n)
+			}
+			ns.Values = append(ns.Values, sum)
+			continue
+		}
+		b := (*buf)[:0]
+		for _, v := range vals[i-int(wp) : i] {
+			if !math.IsNaN(v) {
+				b = append(b, v)
+			}
+		}
+		*buf = b
+		if len(b) > 0 && xffOK(len(b), int(wp), x) {
+			ns.Values = append(ns.Values, m.agg(b))
+		} else {
+			ns.Values = append(ns.Values, math.NaN())
+		}
+	}
+	return ns, nil
 }
 
 // movingSumAvg appends to ns.Values graphite-web's safeSum (average:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -136,5 +137,35 @@ func TestMovingIntervalOfPathFetchesOnce(t *testing.T) {
 				t.Errorf("%s:\n%s\nwant (as %s)\n%s", c.target, got, c.twice, want)
 			}
 		}
+	}
+}
+
+// TestMovingWindowParallelSameAnswer: a moving window over enough points
+// to be shared among goroutines (parallelMovingWork) answers what one
+// goroutine answers (GOMAXPROCS 1), for sums, averages with None and an
+// aggregation that collects its window (median).
+func TestMovingWindowParallelSameAnswer(t *testing.T) {
+	mem := newMemSource()
+	for i := range 40 {
+		mem.add(fmt.Sprintf("p.s%02d", i), 10, func(ts int64) float64 {
+			if i%3 == 0 && ts%70 == 0 {
+				return math.NaN()
+			}
+			return float64((ts*int64(i+7))%1000) / 10
+		})
+	}
+	req := Request{From: 100000, Until: 130000, Now: 200000}
+	targets := []string{"movingAverage(p.*,'5min')", "movingSum(p.*,30)", "movingMedian(p.*,'2min')"}
+	if work := 40 * 3000 * 13; work < parallelMovingWork {
+		t.Fatalf("%d additions: not enough to run in parallel", work)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	want := evalJSON(t, mem, req, 0, targets...)
+	runtime.GOMAXPROCS(4)
+	if got := evalJSON(t, mem, req, 0, targets...); got != want {
+		t.Fatalf("parallel answer differs: %d bytes, want %d", len(got), len(want))
+	}
+	if !strings.Contains(want, `"target": "movingMedian(p.s39,\"2min\")"`) || strings.Count(want, `"target"`) != 120 {
+		t.Fatalf("answer: %.300s", want)
 	}
 }
