@@ -161,6 +161,16 @@ func freeAfterForget(n int) {
 // buffer: the point (16 B) plus its share of slice growth and series state.
 const bytesPerBufferedPoint = 32
 
+// bufferedBytes is the write buffer's bound for what the shards hold
+// (storage/cache Options.MaxBufferedBytes): the budget (--write-buffer or
+// derived) less the loop-to-shard queues' chunks, which are allocated on
+// the first burst that fills them and kept. At least a quarter of the
+// budget is left to the shards.
+func bufferedBytes(p tuning.Plan) int64 {
+	queues := int64(p.EventLoops) * int64(p.StorageShards) * int64(p.QueueChunks) * tuning.QueueChunkBytes
+	return max(int64(p.WriteBufferBytes)-queues, int64(p.WriteBufferBytes)/4)
+}
+
 // walDir is where the write buffer logs points for backends without a log
 // of their own: whisper, and clickhouse (a point is trimmed from the log
 // once ClickHouse acknowledged its insert). Pebble's own WAL covers its
@@ -314,6 +324,7 @@ func (s *server) openStorage() error {
 		LaneChunks:        s.plan.QueueChunks,
 		FlushInterval:     flushInterval(cfg),
 		MaxBufferedPoints: s.plan.WriteBufferBytes / bytesPerBufferedPoint,
+		MaxBufferedBytes:  bufferedBytes(s.plan),
 		Step:              stepFunc(s.rules),
 		Logger:            log,
 		WALDir:            walDir(cfg),
@@ -487,6 +498,8 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	}
 	p.counter("plumbago_carbon_lines_total", "Carbon plaintext lines seen.", s.line.Lines())
 	p.gauge("plumbago_buffered_points", "Points accepted but not yet written to the backend.", float64(st.Buffered))
+	p.gauge("plumbago_write_buffer_bytes", "Memory the write buffer holds for points not yet written (their slices, and the series holding them); past plumbago_write_buffer_limit_bytes ingest pauses.", float64(st.BufferedBytes))
+	p.gauge("plumbago_write_buffer_limit_bytes", "Bound of plumbago_write_buffer_bytes: --write-buffer (or derived) less the loop-to-shard queues' chunks.", float64(bufferedBytes(s.plan)))
 	p.gauge("plumbago_series", "Series held by the write buffer (a series is forgotten 2-3 minutes after its last point).", float64(st.Series))
 	p.counter("plumbago_series_forgotten_total", "Series the write buffer forgot after 2 minutes without a point (a later point files them again).", st.IdleEvicted)
 	p.counter("plumbago_store_writes_total", "Batches written to the backend.", st.WriteOps)

@@ -49,6 +49,11 @@ type Options struct {
 	// MaxBufferedPoints bounds the points buffered (not yet written) across
 	// all shards; past it producers block. Default 20,000,000.
 	MaxBufferedPoints int
+	// MaxBufferedBytes bounds the write buffer's memory that writing gives
+	// back (memory.go: point slices with their slack, and the series
+	// holding unwritten points); past it producers block, as past
+	// MaxBufferedPoints. 0: no byte bound.
+	MaxBufferedBytes int64
 	// FlushInterval is how often each shard hands its buffered points to the
 	// backend. Default 1s.
 	FlushInterval time.Duration
@@ -134,6 +139,7 @@ type Stats struct {
 	DeferredPoints int64  // their points
 	Throttled      uint64 // series writes put off by MaxUpdatesPerSecond
 	Buffered       int64  // points accepted but not yet written
+	BufferedBytes  int64  // memory the buffer holds for them (memory.go; bounded by MaxBufferedBytes)
 	Series         int    // series known to the cache (idle ones are forgotten: IdleSeriesAfter)
 	IdleEvicted    uint64 // series forgotten after IdleSeriesAfter without a point
 	WriteOps       uint64 // Store.Write calls
@@ -166,6 +172,7 @@ type Cache struct {
 	blockedWaits atomic.Uint64
 	lastWrite    atomic.Int64
 	buffered     atomic.Int64
+	heldBytes    atomic.Int64 // memory.go: what the buffer holds that writing gives back
 	deferredPts  atomic.Int64
 	deferredSer  atomic.Int64
 	updates      updateBucket
@@ -173,7 +180,7 @@ type Cache struct {
 
 	mu      sync.Mutex // guards producers registration
 	closed  atomic.Bool
-	unpaced atomic.Bool // LiftBackPressure: take chunks past MaxBufferedPoints
+	unpaced atomic.Bool // LiftBackPressure: take chunks past the buffer's bounds
 	// walLogAt (unix ns) and walLogQuiet rate-limit WAL failure logs.
 	walLogAt    atomic.Int64
 	walLogQuiet atomic.Uint64
@@ -558,7 +565,6 @@ func (sh *shard) consume() {
 	defer close(sh.consDone)
 	defer sh.c.consumers.Done()
 	c := sh.c
-	maxBuffered := int64(c.opts.MaxBufferedPoints)
 	for {
 		did := false
 		for _, ln := range *sh.lanes.Load() {
@@ -567,7 +573,7 @@ func (sh *shard) consume() {
 				if ch == nil {
 					break
 				}
-				for c.buffered.Load() >= maxBuffered && !c.closed.Load() && !c.unpaced.Load() {
+				for c.full() && !c.closed.Load() && !c.unpaced.Load() {
 					select {
 					case sh.flushNow <- struct{}{}:
 					default:
@@ -615,6 +621,7 @@ func (sh *shard) ingest(ch *chunk) {
 		gen, window = lim.Gen(), lim.Window(time.Now())
 	}
 	buffered, deferred := 0, 0
+	var grown int64 // bytes the chunk adds to heldBytes (memory.go)
 	sh.mu.Lock()
 	if sh.wal != nil {
 		// Logged under the shard lock, so a chunk is in the segment that the
@@ -666,11 +673,17 @@ func (sh *shard) ingest(ch *chunk) {
 		s.touched = sh.epoch
 		if !s.unwritten {
 			s.unwritten = true
+			grown += held(s) // the buffers it kept, and its charge
 			if sh.wal != nil {
 				s.since = sh.wal.seq
 			}
 		}
-		s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
+		if oldCap := cap(s.pending); len(s.pending) == oldCap {
+			s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
+			grown += int64(cap(s.pending)-oldCap) * pointSize
+		} else {
+			s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
+		}
 		if !s.dirty && !s.deferred {
 			s.dirty = true
 			sh.dirty = append(sh.dirty, s)
@@ -686,6 +699,7 @@ func (sh *shard) ingest(ch *chunk) {
 		sh.fresh = sh.fresh[:0]
 	}
 	sh.mu.Unlock()
+	c.heldBytes.Add(grown)
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
 }
@@ -768,6 +782,7 @@ func (sh *shard) admitDeferred(final bool) {
 // ingestedDropped forgets a rejected deferred series' points: they no
 // longer hold its WAL segments.
 func (c *Cache) ingestedDropped(s *series) {
+	c.heldBytes.Add(-held(s))
 	s.pending = nil
 	s.unwritten = false
 }
@@ -957,6 +972,7 @@ func (c *Cache) Stats() Stats {
 		DeferredPoints: c.deferredPts.Load(),
 		Throttled:      c.throttled.Load(),
 		Buffered:       c.buffered.Load(),
+		BufferedBytes:  c.heldBytes.Load(),
 		Series:         n,
 		IdleEvicted:    evicted,
 		WriteOps:       c.writeOps.Load(),

@@ -50,7 +50,7 @@ const shrinkAbove = 4096
 func (sh *shard) sweepIdle() int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	n := sh.series.sweep(func(s *series) bool { return sh.epoch-s.touched >= 2 && idle(s) })
+	n := sh.series.sweep(func(s *series) bool { return sh.epoch-s.touched >= 2 && idle(s) }) // idle: charged nothing (memory.go)
 	sh.epoch++
 	sh.evicted += uint64(n)
 	if n > 0 && cap(sh.spare) > shrinkAbove {

@@ -219,6 +219,8 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 // keep puts a failed series' points back in front of any newer ones and
 // marks it dirty for a retry at retryAt. Caller holds sh.mu.
 func (sh *shard) keep(s *series, retryAt time.Time) {
+	before := held(s)
+	defer func() { sh.c.heldBytes.Add(held(s) - before) }()
 	if len(s.pending) == 0 {
 		s.pending, s.flushing = s.flushing, s.pending[:0]
 	} else {
@@ -244,10 +246,14 @@ func (sh *shard) unwait(s *series) {
 // (or dropped). Points that arrived meanwhile were logged after the cycle's
 // WAL rotation, in segments past walSeq. Caller holds sh.mu.
 func (sh *shard) written(s *series, walSeq uint64) {
-	if cap(s.flushing) <= maxRecycledPoints {
+	before := held(s)
+	if cap(s.flushing) <= max(idleKeepPoints, min(cap(s.pending), maxRecycledPoints)) {
 		s.flushing = s.flushing[:0]
 	} else {
-		s.flushing = nil // do not pin a burst's memory for good
+		// Do not pin a burst's memory for good, nor keep a second buffer
+		// larger than the one taking the points now (during a burst the
+		// emptied one would sit beside a growing pending).
+		s.flushing = nil
 	}
 	if len(s.pending) == 0 {
 		s.unwritten = false
@@ -261,6 +267,7 @@ func (sh *shard) written(s *series, walSeq uint64) {
 	} else {
 		s.since = walSeq + 1
 	}
+	sh.c.heldBytes.Add(held(s) - before)
 }
 
 // trimWAL deletes the shard's WAL segments up to walSeq that hold no point
@@ -351,7 +358,7 @@ func (c *Cache) Health() error {
 }
 
 // LiftBackPressure lets producers blocked on a full buffer through: the
-// shards take their chunks past MaxBufferedPoints from now on. For
+// shards take their chunks past the buffer's bounds from now on. For
 // shutdown while the store takes no writes, so that ingest stops at once
 // instead of waiting for room that will not come; the memory it adds is
 // what the stopping listeners still hand over.
@@ -369,7 +376,7 @@ func (c *Cache) LiftBackPressure() {
 // no writes (series wait for it): a producer adding points now would block
 // until storage comes back. It is cheap enough to ask per UDP datagram.
 func (c *Cache) Stalled() bool {
-	return c.buffered.Load() >= int64(c.opts.MaxBufferedPoints) && c.waitingSeries() > 0
+	return c.full() && c.waitingSeries() > 0
 }
 
 func (c *Cache) waitingSeries() int64 {
