@@ -192,15 +192,8 @@ func Derive(m Machine, o Overrides) Plan {
 		p.StorageShards = o.StorageShards
 	}
 
-	// Queues: a share of memory across every loop-to-shard queue, 1/64
-	// for whisper, 1/512 for pebble (whose shards write faster: a queue's
-	// chunks stay allocated once a burst filled it, 128 MiB of them on a
-	// 23.5 GiB machine at 1/64).
 	queues := int64(p.EventLoops) * int64(p.StorageShards)
-	share := int64(512)
-	if whisper {
-		share = 64
-	}
+	share := queueShare(p.Backend)
 	chunks := mem / share / queues / QueueChunkBytes
 	p.QueueChunks = clampInt(prevPow2(int(min(chunks, 1<<20))), 8, 1024)
 	p.why("queue chunks", o.QueueChunks > 0, "1/%d of memory over %d loop-to-shard queues in %d KiB chunks, power of two in [8, 1024]", share, queues, QueueChunkBytes/KiB)
@@ -248,6 +241,22 @@ func Derive(m Machine, o Overrides) Plan {
 	return p
 }
 
+// queueShare is the share of memory (1/share) Derive gives all the
+// loop-to-shard queues: 1/64 for whisper, 1/512 for clickhouse, 1/1024
+// for pebble, whose shards write faster. A queue's chunks stay allocated
+// once a burst filled it: 128 MiB of them on a 23.5 GiB machine at 1/64,
+// 32 MiB at 1/512, 16 MiB at 1/1024; the write buffer behind them holds
+// the backlog.
+func queueShare(backend string) int64 {
+	switch backend {
+	case "whisper":
+		return 64
+	case "clickhouse":
+		return 512
+	}
+	return 1024
+}
+
 // why records the reason for one field of the plan: the rule that sized
 // it, or that an override set it.
 func (p *Plan) why(field string, overridden bool, format string, args ...any) {
@@ -267,7 +276,7 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 		p.why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
 	} else {
 		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
-		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB]: pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total)")
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB], counted in real bytes (the queues' chunks, and the point slices, struct and name of every series holding unwritten points): pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total). Smaller bounds cost CPU at many series: each series is written more often with fewer points (256 MiB took 2.2x the server CPU at 1 M series x 20 points, docs/benchmarks.md)")
 	}
 	if o.WriteBufferBytes > 0 {
 		p.WriteBufferBytes = o.WriteBufferBytes
