@@ -188,6 +188,9 @@ type Server struct {
 	// (where gnet serves UDP: not Linux, or NoRecvmmsg); UDPBatched those
 	// read by the Linux UDP readers' recvmmsg.
 	UDPDatagrams, UDPBatched atomic.Uint64
+	// UDPPaced counts the sleeps of the Linux UDP readers between two
+	// reads (see udpReader).
+	UDPPaced atomic.Uint64
 	// UDPShedLines counts the lines of UDP datagrams dropped because
 	// Config.ShedUDP reported that storage could not take them.
 	UDPShedLines atomic.Uint64

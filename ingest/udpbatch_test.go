@@ -33,6 +33,12 @@ func (r *datagramRecorder) Datagram(data []byte, from net.Addr) {
 	r.mu.Unlock()
 }
 
+func (r *datagramRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.data)
+}
+
 func (r *datagramRecorder) take(t *testing.T, n int) ([][]byte, []string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -147,6 +153,69 @@ func TestUDPReaderBatches(t *testing.T) {
 		}
 		if ev, b := srv.UDPDatagrams.Load()-ev0, srv.UDPBatched.Load()-b0; ev != 0 || b != uint64(n) {
 			t.Fatalf("burst of %d: %d read by gnet, %d by recvmmsg; want 0 and %d", n, ev, b, n)
+		}
+	}
+}
+
+// TestUDPReaderPacedStream streams 20,000 datagrams (at most 1,000 unread
+// at a time, well inside the socket buffer) while OnLoops runs again and
+// again, as statsd's flush does: every datagram arrives once, in order, and
+// every OnLoops call returns, whether or not the reader is asleep between
+// reads (udppace) when it comes.
+func TestUDPReaderPacedStream(t *testing.T) {
+	const total, window = 20000, 1000
+	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	rec := &datagramRecorder{}
+	srv := ingesttest.StartServer(t, ingest.Config{
+		EventLoops:       1,
+		SocketRecvBuffer: 8 << 20,
+		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
+	}, ingest.Listener{Name: "rec", Network: "udp", Addr: addr, Handler: rec})
+	u, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+
+	stop := make(chan struct{})
+	calls := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { calls <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := srv.OnLoops(ctx, func(*ingest.Loop) {})
+			cancel()
+			if err != nil {
+				t.Errorf("OnLoops during the stream: %v", err)
+				return
+			}
+			n++
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; i < total; i++ {
+		for i-rec.count() >= window {
+			if time.Now().After(deadline) {
+				t.Fatalf("sent %d, received %d after 60 s", i, rec.count())
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		if _, err := fmt.Fprintf(u, "datagram %d", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := rec.take(t, total)
+	close(stop)
+	t.Logf("%d OnLoops calls during the stream; %d reader sleeps", <-calls, srv.UDPPaced.Load())
+	for i, d := range data {
+		if want := fmt.Sprintf("datagram %d", i); string(d) != want {
+			t.Fatalf("datagram %d is %q; want %q", i, d, want)
 		}
 	}
 }

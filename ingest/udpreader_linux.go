@@ -8,9 +8,12 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plumbago/plumbago/ingest/udppace"
 )
 
 // udpReadersSupported: on Linux every UDP listener is served by readers of
@@ -28,12 +31,21 @@ const udpReadersSupported = true
 // loop's mutex is held while a batch is handled and while OnLoops runs a
 // function on the loop, so the handler is never entered concurrently:
 // one uncontended lock per batch, not per datagram.
+//
+// After a batch that did not fill the slots the reader sleeps as its pacer
+// says (up to udppace.MaxWait, bounded by the socket buffer's fill time at
+// the measured rate) before blocking again, so that at tens of thousands of
+// datagrams per second one wake-up reads dozens of them instead of one.
+// It sleeps without the loop's lock: a flush or admin command is not held
+// up, and Stop waits for at most one sleep. It sleeps in an ordinary system
+// call (udppace.Sleep), giving its P up meanwhile.
 type udpReader struct {
 	fd    int
 	li    int
 	loop  *Loop
 	h     LoopHandler
 	batch *udpBatch
+	pace  *udppace.Pacer
 }
 
 // startUDPReaders binds EventLoops SO_REUSEPORT sockets on listener li and
@@ -50,7 +62,13 @@ func (s *Server) startUDPReaders(li int) error {
 		h := l.Handler.NewLoop(lp.sink)
 		lp.handlers[s.lhIndex[li]] = h
 		s.addLoop(lp)
-		r := &udpReader{fd: fd, li: li, loop: lp, h: h, batch: newUDPBatch(s.cfg.ReadBufferCap)}
+		rcvbuf, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+		if err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("listener %s: SO_RCVBUF: %w", l.Name, err)
+		}
+		r := &udpReader{fd: fd, li: li, loop: lp, h: h, batch: newUDPBatch(s.cfg.ReadBufferCap),
+			pace: udppace.New(udpBatchSlots, rcvbuf)}
 		s.readers = append(s.readers, r)
 		s.readersDone.Add(1)
 		go s.readUDP(r)
@@ -105,8 +123,11 @@ func (s *Server) readUDP(r *udpReader) {
 	defer runtime.UnlockOSThread()
 	shed := s.listeners[r.li].Shed && s.cfg.ShedUDP != nil
 	b := r.batch
+	start := time.Now()
+	slept := false
 	for {
-		n, errno := b.wait(r.fd)
+		n, errno := b.wait(r.fd, slept)
+		slept = false
 		if s.stopped.Load() {
 			return
 		}
@@ -121,8 +142,10 @@ func (s *Server) readUDP(r *udpReader) {
 			return
 		}
 		r.loop.mu.Lock()
+		size := 0
 		for i := 0; i < n; i++ {
 			data := b.buf[i*b.slot : i*b.slot+int(b.hdrs[i].n)]
+			size += len(data)
 			if shed && s.cfg.ShedUDP() {
 				s.shedDatagram(data, nil)
 				continue
@@ -132,15 +155,30 @@ func (s *Server) readUDP(r *udpReader) {
 		r.loop.sink.Flush()
 		r.loop.mu.Unlock()
 		s.UDPBatched.Add(uint64(n))
+		if d := r.pace.Wait(int64(time.Since(start)), n, size); d > 0 {
+			udppace.Sleep(d)
+			s.UDPPaced.Add(1)
+			slept = true
+		}
 	}
 }
 
-// wait blocks until datagrams are queued on fd (a blocking descriptor) and
-// reads up to udpBatchSlots of them in one recvmmsg call.
-func (b *udpBatch) wait(fd int) (int, syscall.Errno) {
+// wait reads up to udpBatchSlots datagrams from fd (a blocking descriptor)
+// in one recvmmsg call, blocking until at least one is queued. After a
+// paced sleep (queued) it first reads without blocking, in a raw system
+// call: it returns at once, so the runtime need not be told (no P hand-off
+// to retake); only if that finds nothing does it block in an ordinary one.
+func (b *udpBatch) wait(fd int, queued bool) (int, syscall.Errno) {
 	for i := range b.hdrs {
 		b.hdrs[i].hdr.Namelen = uint32(unsafe.Sizeof(b.addrs[i].sa))
 		b.hdrs[i].hdr.Flags = 0
+	}
+	if queued {
+		r, _, errno := syscall.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
+			uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+		if errno != unix.EAGAIN {
+			return int(r), errno
+		}
 	}
 	r, _, errno := syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
 		uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), unix.MSG_WAITFORONE, 0, 0)

@@ -9,10 +9,12 @@
 #           its peak RSS (VmHWM);
 #   floor   ingest/testdata/udpfloor: two SO_REUSEPORT sockets read by
 #           blocking recvmmsg, the datagrams counted and nothing else: the
-#           CPU per datagram any receiver on this kernel pays.
+#           CPU per datagram any receiver on this kernel pays;
+#   floor-paced  the same with udpfloor --pace: each reader sleeps between
+#           reads as the server's do (ingest/udppace), the batched floor.
 # The loader's own CPU is printed too (it shares the cores).
 #
-# usage: ingest/statsd/testdata/cpu-per-metric.sh server|floor BINARY PER RATE SECS [MIX]
+# usage: ingest/statsd/testdata/cpu-per-metric.sh server|floor|floor-paced BINARY PER RATE SECS [MIX]
 #   e.g. ... server ./plumbago 1 300000 10; ... floor ./plumbago 20 3000000 10
 #   MIX is the loader's --mix (default c=60,ms=20,g=15,s=5).
 set -eu
@@ -30,9 +32,11 @@ load() {
 	read -r lu ls <"$work/loader.time"
 }
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ "$mode" = floor ]; then
+if [ "$mode" = floor ] || [ "$mode" = floor-paced ]; then
 	go build -o "$work/udpfloor" ./ingest/testdata/udpfloor
-	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 >"$work/floor.out" 2>&1 &
+	pace=false
+	[ "$mode" = floor-paced ] && pace=true
+	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 --pace=$pace >"$work/floor.out" 2>&1 &
 	pid=$!
 	sleep 0.5
 	load $base
@@ -40,7 +44,7 @@ if [ "$mode" = floor ]; then
 	kill -TERM $pid
 	wait $pid || true
 	pid=
-	echo "floor: sent $sent metrics, $(tail -1 "$work/floor.out")"
+	echo "$mode: sent $sent metrics, $(tail -1 "$work/floor.out")"
 else
 	hp=$base
 	"$bin" serve --data-dir "$work/data" --http-addr 127.0.0.1:$hp --carbon-addr "" --pickle-addr "" --carbonlink-addr "" \
@@ -49,19 +53,23 @@ else
 	pid=$!
 	metrics() { curl -s http://127.0.0.1:$hp/metrics | awk '/^plumbago_statsd_metrics_total/ {print $2}'; }
 	for _ in $(seq 150); do curl -s -o /dev/null http://127.0.0.1:$hp/healthz && break; sleep 0.2; done
+	# context switches of every thread: a blocked reader's wake-up is one
+	csw() { cat /proc/$pid/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
 	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
+	c0=$(csw)
 	m0=$(metrics)
 	load $((hp + 1))
 	sleep 11 # plumbago_statsd_metrics_total counts as of the last flush
 	m1=$(metrics)
 	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
+	c1=$(csw)
 	hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 	kill $pid
 	wait $pid || true
 	pid=
 	awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" -v n="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" \
-		-v sent="$sent" -v hwm="$hwm" -v secs="$secs" 'BEGIN {
-		printf "server: sent %d, counted %d (%.2f%% lost, %.0f/s received), CPU %.2f s (user %.2f, system %.2f) = %.3f us per metric, peak RSS %d MB\n",
-			sent, n, 100 * (sent - n) / sent, n / secs, (u + s) / t, u / t, s / t, 1e6 * (u + s) / t / n, hwm / 1024 }'
+		-v sent="$sent" -v hwm="$hwm" -v secs="$secs" -v per="$per" -v csw=$((c1 - c0)) 'BEGIN {
+		printf "server: sent %d, counted %d (%.2f%% lost, %.0f/s received), CPU %.2f s (user %.2f, system %.2f) = %.3f us per metric (system %.3f us per datagram), %d context switches (%.1f datagrams each), peak RSS %d MB\n",
+			sent, n, 100 * (sent - n) / sent, n / secs, (u + s) / t, u / t, s / t, 1e6 * (u + s) / t / n, 1e6 * s / t / (n / per), csw, n / per / csw, hwm / 1024 }'
 fi
 echo "loader: user $lu s, system $ls s over ${secs} s"

@@ -9,6 +9,9 @@
 // prints the datagrams, the lines ('\n'-separated, as statsd counts metrics)
 // and its user and system CPU, then exits.
 //
+// With --pace each reader sleeps between reads as Plumbago's UDP readers do
+// (ingest/udppace): the batched floor, against the blocking one without it.
+//
 //	go run ./ingest/testdata/udpfloor --addr 127.0.0.1:48125 --sockets 2
 package main
 
@@ -22,9 +25,12 @@ import (
 	"runtime"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plumbago/plumbago/ingest/udppace"
 )
 
 const (
@@ -43,22 +49,32 @@ func main() {
 	sockets := flag.Int("sockets", 2, "SO_REUSEPORT sockets, one reader thread each")
 	rcvbuf := flag.Int("rcvbuf", 32<<20, "SO_RCVBUF asked (forced with CAP_NET_ADMIN)")
 	countLines := flag.Bool("lines", true, "count the lines of each datagram (touches the data, as a parser would)")
+	pace := flag.Bool("pace", false, "sleep between reads as Plumbago's UDP readers do (ingest/udppace): the batched floor")
 	flag.Parse()
 	ap, err := netip.ParseAddrPort(*addr)
 	if err != nil || !ap.Addr().Is4() {
 		fmt.Fprintln(os.Stderr, "udpfloor: --addr must be IPv4 host:port:", *addr)
 		os.Exit(2)
 	}
-	var datagrams, lines atomic.Uint64
+	var datagrams, lines, reads atomic.Uint64
 	for i := 0; i < *sockets; i++ {
 		fd, err := listen(ap, *rcvbuf)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "udpfloor:", err)
 			os.Exit(1)
 		}
-		go read(fd, *countLines, &datagrams, &lines)
+		var p *udppace.Pacer
+		if *pace {
+			got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "udpfloor: SO_RCVBUF:", err)
+				os.Exit(1)
+			}
+			p = udppace.New(slots, got)
+		}
+		go read(fd, *countLines, p, &datagrams, &lines, &reads)
 	}
-	fmt.Printf("udpfloor pid %d reading %s with %d sockets\n", os.Getpid(), *addr, *sockets)
+	fmt.Printf("udpfloor pid %d reading %s with %d sockets (paced: %v)\n", os.Getpid(), *addr, *sockets, *pace)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	<-sig
@@ -67,7 +83,7 @@ func main() {
 	user := float64(ru.Utime.Sec) + float64(ru.Utime.Usec)/1e6
 	sys := float64(ru.Stime.Sec) + float64(ru.Stime.Usec)/1e6
 	d, l := datagrams.Load(), lines.Load()
-	fmt.Printf("datagrams %d lines %d user %.3f s system %.3f s", d, l, user, sys)
+	fmt.Printf("datagrams %d lines %d reads %d user %.3f s system %.3f s", d, l, reads.Load(), user, sys)
 	if d > 0 {
 		fmt.Printf(" = %.3f us per datagram, %.3f us per line", (user+sys)*1e6/float64(d), (user+sys)*1e6/float64(max(l, 1)))
 	}
@@ -91,8 +107,10 @@ func listen(ap netip.AddrPort, rcvbuf int) (int, error) {
 	return fd, nil
 }
 
-// read is the whole receiver: one blocking recvmmsg per wake-up.
-func read(fd int, countLines bool, datagrams, lines *atomic.Uint64) {
+// read is the whole receiver: one blocking recvmmsg per wake-up, and with a
+// pacer the sleep it asks for after each read, then a raw non-blocking
+// recvmmsg first, as the server's readers do (ingest/udpreader_linux.go).
+func read(fd int, countLines bool, pace *udppace.Pacer, datagrams, lines, reads *atomic.Uint64) {
 	runtime.LockOSThread()
 	hdrs := make([]mmsghdr, slots)
 	iovs := make([]unix.Iovec, slots)
@@ -103,9 +121,20 @@ func read(fd int, countLines bool, datagrams, lines *atomic.Uint64) {
 		hdrs[i].hdr.Iov = &iovs[i]
 		hdrs[i].hdr.SetIovlen(1)
 	}
+	start := time.Now()
+	slept := false
 	for {
-		r, _, errno := syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
-			uintptr(unsafe.Pointer(&hdrs[0])), slots, unix.MSG_WAITFORONE, 0, 0)
+		var r uintptr
+		errno := syscall.EAGAIN
+		if slept {
+			r, _, errno = syscall.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
+				uintptr(unsafe.Pointer(&hdrs[0])), slots, unix.MSG_DONTWAIT, 0, 0)
+			slept = false
+		}
+		if errno == syscall.EAGAIN {
+			r, _, errno = syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
+				uintptr(unsafe.Pointer(&hdrs[0])), slots, unix.MSG_WAITFORONE, 0, 0)
+		}
 		if errno == syscall.EINTR {
 			continue
 		}
@@ -126,5 +155,16 @@ func read(fd int, countLines bool, datagrams, lines *atomic.Uint64) {
 			lines.Add(uint64(l))
 		}
 		datagrams.Add(uint64(n))
+		reads.Add(1)
+		if pace != nil {
+			size := 0
+			for i := 0; i < n; i++ {
+				size += int(hdrs[i].n)
+			}
+			if d := pace.Wait(int64(time.Since(start)), n, size); d > 0 {
+				udppace.Sleep(d)
+				slept = true
+			}
+		}
 	}
 }

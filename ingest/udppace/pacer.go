@@ -1,0 +1,67 @@
+package udppace
+
+import "time"
+
+// MaxWait is the longest sleep a Pacer asks for: it bounds the latency a
+// datagram gains and how long a stopping reader takes to notice.
+const MaxWait = time.Millisecond
+
+// minWait: a shorter sleep than this saves less than it costs.
+const minWait = 50 * time.Microsecond
+
+// Pacer is one reader's pacing state. It is not safe for concurrent use.
+type Pacer struct {
+	slots    int     // datagrams one read can return
+	bufBytes float64 // the socket's receive buffer as the kernel accounts it (getsockopt SO_RCVBUF)
+	last     int64   // monotonic nanoseconds at the previous read's return (0: none yet)
+	rate     float64 // datagrams per nanosecond, smoothed
+	size     float64 // bytes per datagram, smoothed
+}
+
+// New returns a Pacer for a reader whose reads return up to slots
+// datagrams from a socket whose SO_RCVBUF (as getsockopt reports it, the
+// limit on the kernel's accounting of queued datagrams) is bufBytes.
+func New(slots, bufBytes int) *Pacer {
+	return &Pacer{slots: max(slots, 1), bufBytes: float64(bufBytes)}
+}
+
+// Wait is called after each read that returned n datagrams of total bytes
+// between them, at now (monotonic nanoseconds, e.g. time.Since of a fixed
+// start); it returns how long to sleep before the next blocking read (0:
+// read at once).
+func (p *Pacer) Wait(now int64, n, bytes int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	last := p.last
+	p.last = now
+	if last == 0 || now <= last {
+		return 0
+	}
+	// The n datagrams queued since the previous read returned: while it
+	// was handled, during the sleep and while the read blocked.
+	r := float64(n) / float64(now-last)
+	sz := float64(bytes) / float64(n)
+	if p.rate == 0 {
+		p.rate, p.size = r, sz
+	} else {
+		p.rate += (r - p.rate) / 4
+		p.size += (sz - p.size) / 4
+	}
+	if n >= p.slots {
+		return 0 // a full batch: more may be waiting
+	}
+	if p.rate*float64(MaxWait) < 4 {
+		return 0 // too slow for a sleep to gather a batch
+	}
+	d := float64(p.slots) * 3 / 4 / p.rate
+	// The kernel charges a queued datagram its buffer's true size: on
+	// Linux 6 about 2× the payload plus ~800 bytes for small datagrams,
+	// so 2× + 1 KiB overestimates it (fewer fit, the sleep is shorter).
+	fill := p.bufBytes / ((2*p.size + 1024) * p.rate)
+	d = min(d, fill/4, float64(MaxWait))
+	if d < float64(minWait) {
+		return 0
+	}
+	return time.Duration(d)
+}
