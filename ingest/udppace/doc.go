@@ -11,7 +11,9 @@
 // rate measured so far, never longer than MaxWait, never longer than a
 // quarter of the time the socket's receive buffer takes to fill at that
 // rate (so a late wake-up on a loaded box still has room to spare), and not
-// at all after a full batch (more may be queued) or when the rate is too low
-// for sleeping to gather more than a couple of datagrams. The reader then
+// at all after a batch of a quarter of the slots or more (the wake-up is
+// shared already; near saturation a sleep would only lose reading time) or
+// when the rate is too low for sleeping to gather more than a couple of
+// datagrams. The reader then
 // blocks as before, so an idle socket costs nothing.
 package udppace

@@ -48,8 +48,11 @@ func (p *Pacer) Wait(now int64, n, bytes int) time.Duration {
 		p.rate += (r - p.rate) / 4
 		p.size += (sz - p.size) / 4
 	}
-	if n >= p.slots {
-		return 0 // a full batch: more may be waiting
+	if n*4 >= p.slots {
+		// A quarter of the slots or more: the wake-up is already shared
+		// by enough datagrams, and near saturation (batches full or
+		// nearly) a sleep only loses time the reader needs.
+		return 0
 	}
 	if p.rate*float64(MaxWait) < 4 {
 		return 0 // too slow for a sleep to gather a batch

@@ -39,6 +39,13 @@ func TestPacerWait(t *testing.T) {
 			[]read{{1 * ms, 1, 600, 0}, {1*ms + 64*20_000, 64, 64 * 600, 0}},
 		},
 		{
+			// 15 datagrams in 300 µs (50 k/s): sleep; 16: a quarter of the
+			// slots, no sleep.
+			"a batch of a quarter of the slots does not sleep", 32 << 20,
+			[]read{{1 * ms, 1, 600, 0}, {1*ms + 300_000, 15, 15 * 600, 960 * time.Microsecond},
+				{1*ms + 300_000 + 320_000, 16, 16 * 600, 0}},
+		},
+		{
 			// 50 k/s of 600-byte datagrams charged 2,224 bytes each: a
 			// 212,992-byte buffer fills in 1.915 ms; a quarter is 478.8 µs.
 			"a small buffer bounds the sleep to a quarter of its fill time", 212992,
@@ -66,17 +73,17 @@ func TestPacerWait(t *testing.T) {
 }
 
 // TestPacerSmoothsRate: the rate is an average over reads (1/4 of each new
-// measure), so one slow gap shortens the next sleep, not cancels it.
+// measure), so one slow gap lengthens the next sleep, not sets it.
 func TestPacerSmoothsRate(t *testing.T) {
 	p := New(64, 32<<20)
 	at := int64(time.Millisecond)
 	p.Wait(at, 1, 100)
-	at += 20_000 // 50 k/s
-	if got := p.Wait(at, 1, 100); got != 960*time.Microsecond {
-		t.Fatalf("after a 20 µs gap: %v", got)
+	at += 10_000 // 100 k/s: 48 datagrams take 480 µs
+	if got := p.Wait(at, 1, 100); got != 480*time.Microsecond {
+		t.Fatalf("after a 10 µs gap: %v", got)
 	}
-	at += 980_000 // 48 datagrams in 980 µs: the rate moves a quarter of the way to 48,980/s, 49,744/s: 48 take 964.9 µs
-	if got, want := p.Wait(at, 48, 4800), time.Duration(964923); got != want {
-		t.Fatalf("after a batch of 48: %v; want %v", got, want)
+	at += 160_000 // 8 in 160 µs, 50 k/s: the rate moves a quarter of the way, to 87.5 k/s
+	if got, want := p.Wait(at, 8, 800), time.Duration(548571); got != want {
+		t.Fatalf("after 8 in 160 µs: %v; want %v", got, want)
 	}
 }

@@ -2,7 +2,7 @@
 # Server CPU per statsd metric, peak RSS, and the kernel's floor, one run:
 # the loader (`plumbago loadtest --scenario statsd-1`) sends for SECS seconds
 # at RATE metrics/s, PER metrics per datagram, to either
-#   server  a fresh `plumbago serve` (BINARY), 32 MiB socket buffers, 10 s
+#   server  a fresh `plumbago serve` (BINARY), 32 MiB socket buffers (RCVBUF), 10 s
 #           flushes: its user+system CPU from /proc over the run (flushes
 #           included) divided by the metrics it counted
 #           (plumbago_statsd_metrics_total, read after the next flush), and
@@ -17,6 +17,8 @@
 # usage: ingest/statsd/testdata/cpu-per-metric.sh server|floor|floor-paced BINARY PER RATE SECS [MIX]
 #   e.g. ... server ./plumbago 1 300000 10; ... floor ./plumbago 20 3000000 10
 #   MIX is the loader's --mix (default c=60,ms=20,g=15,s=5).
+#   RCVBUF (environment) is the server's --socket-recv-buffer (default 32 MiB;
+#   106496 gives the OS default 212,992 that Linux doubles it to).
 set -eu
 mode=$1 bin=$2 per=$3 rate=$4 secs=$5 mix=${6:-c=60,ms=20,g=15,s=5}
 cd "$(dirname "$0")/../../.."
@@ -49,7 +51,7 @@ else
 	hp=$base
 	"$bin" serve --data-dir "$work/data" --http-addr 127.0.0.1:$hp --carbon-addr "" --pickle-addr "" --carbonlink-addr "" \
 		--statsd-addr 127.0.0.1:$((hp + 1)) --statsd-admin-addr 127.0.0.1:$((hp + 2)) --statsd-flush-interval 10s \
-		--log-level warn --socket-recv-buffer 33554432 >"$work/serve.log" 2>&1 &
+		--log-level warn --socket-recv-buffer "${RCVBUF:-33554432}" >"$work/serve.log" 2>&1 &
 	pid=$!
 	metrics() { curl -s http://127.0.0.1:$hp/metrics | awk '/^plumbago_statsd_metrics_total/ {print $2}'; }
 	for _ in $(seq 150); do curl -s -o /dev/null http://127.0.0.1:$hp/healthz && break; sleep 0.2; done
