@@ -70,8 +70,7 @@ func (b *base) drawText(text string, x, y float64, align, valign string, rotate 
 	sn, cs := math.Sin(a), math.Cos(a)
 	ox := x + sn*-v - cs*h
 	oy := y + cs*v - sn*h
-	b.cur.appendText(&b.c.p, text, ox, oy, a)
-	b.c.fill()
+	b.c.fillText(textKey{spec: b.cur, text: text, x: ox, y: oy, angle: a})
 }
 
 func (b *base) drawTitle(text string, rightSide bool) {

@@ -71,6 +71,23 @@ func (c *canvas) fill() {
 	c.p = path{cmds: c.p.cmds[:0], pts: c.p.pts[:0]}
 }
 
+// textFiller is a backend that draws text from a cache of its coverage
+// (raster.fillText).
+type textFiller interface {
+	fillText(k textKey, c rgba, clip *clipState)
+}
+
+// fillText fills k's text (its outlines from the pen at k.x, k.y) as
+// fill would, through the backend's text cache where it has one.
+func (c *canvas) fillText(k textKey) {
+	if tf, ok := c.be.(textFiller); ok && c.p.empty() {
+		tf.fillText(k, c.gs.color, c.gs.clip)
+		return
+	}
+	k.spec.appendText(&c.p, k.text, k.x, k.y, k.angle)
+	c.fill()
+}
+
 func (c *canvas) stroke() {
 	if !c.p.empty() {
 		st := c.gs.style

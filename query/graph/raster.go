@@ -28,6 +28,7 @@ type raster struct {
 	axisRects [][4]float64 // strokeAxisLine's rectangles
 	tileCov   image.Alpha
 	thin      thinStroke
+	textPath  path // fillText's outlines
 	// cleared: the picture has been cleared (or wholly painted over);
 	// opaque: an opaque fill covered it all, so every pixel stays opaque
 	// (compositing OVER an opaque pixel leaves it opaque)
@@ -111,11 +112,14 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 	}
 	r.clearOnce()
 	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
-	r.paint(c, clip, func(add func([]float64)) {
-		for _, pl := range r.lines {
-			add(pl.pts)
-		}
-	})
+	r.paint(c, clip, r.linesGen)
+}
+
+// linesGen hands r.lines to paint or coverage.
+func (r *raster) linesGen(add func([]float64)) {
+	for _, pl := range r.lines {
+		add(pl.pts)
+	}
 }
 
 func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
@@ -432,6 +436,15 @@ func floorClamp(v float32, lo, hi int) int {
 // paint rasterises the polygons that gen produces (two passes: bounds,
 // then coverage) and composites colour c through coverage and clip.
 func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
+	if cov, b, ok := r.coverage(gen); ok {
+		r.composite(c, cov, b.x1-b.x0, b.y1-b.y0, b, clip)
+	}
+}
+
+// coverage rasterises the polygons gen adds over their bounds cut to the
+// picture, b; cov (in r.covBuf) holds (b.x1−b.x0) × (b.y1−b.y0) bytes.
+// ok is false when they cover no pixel of the picture.
+func (r *raster) coverage(gen func(add func([]float64))) (cov []uint8, b bbox, ok bool) {
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	gen(func(pts []float64) {
 		for i := 0; i+1 < len(pts); i += 2 {
@@ -439,11 +452,11 @@ func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
 			minY, maxY = math.Min(minY, pts[i+1]), math.Max(maxY, pts[i+1])
 		}
 	})
-	b := bbox{int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)) + 1, int(math.Ceil(maxY)) + 1}
+	b = bbox{int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)) + 1, int(math.Ceil(maxY)) + 1}
 	b.x0, b.y0 = max(b.x0, 0), max(b.y0, 0)
 	b.x1, b.y1 = min(b.x1, r.w), min(b.y1, r.h)
 	if b.x0 >= b.x1 || b.y0 >= b.y1 || math.IsNaN(minX) || math.IsNaN(minY) {
-		return
+		return nil, b, false
 	}
 	bw, bh := b.x1-b.x0, b.y1-b.y0
 	r.rz.Reset(bw, bh)
@@ -464,9 +477,9 @@ func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
 	if cap(r.covBuf) < bw*bh {
 		r.covBuf = make([]uint8, r.w*r.h)
 	}
-	cov := &image.Alpha{Pix: r.covBuf[:bw*bh], Stride: bw, Rect: image.Rect(0, 0, bw, bh)}
-	r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
-	r.composite(c, cov.Pix, bw, bh, b, clip)
+	a := &image.Alpha{Pix: r.covBuf[:bw*bh], Stride: bw, Rect: image.Rect(0, 0, bw, bh)}
+	r.rz.Draw(a, a.Rect, image.Opaque, image.Point{})
+	return a.Pix, b, true
 }
 
 // composite paints colour c (straight alpha) over the image through the
