@@ -38,6 +38,13 @@ type thinStroke struct {
 	rf []int32
 	// the current polyline's pieces' x extent
 	plMin, plMax float64
+	// the exact form (thinenvelope.go): the top and bottom chains'
+	// pieces, left to right; per picture row the swept column's area
+	// differences; the picture's height; the rows the column touched
+	upper, lower []float64
+	area         []float64
+	hf           float64
+	rmin, rmax   int
 }
 
 // strokeThin draws the solid stroke of width w along lines when they
@@ -61,6 +68,10 @@ func (r *raster) strokeThin(lines []polyline, w float64, c rgba, clip *clipState
 		}
 	}
 	ts := &r.thin
+	if ts.envelope(lines, w/2) {
+		r.sweepEnvelope(c, clip)
+		return true
+	}
 	ts.prepare(r.w, r.h)
 	prevMax := math.Inf(-1)
 	for i := range lines {
@@ -203,15 +214,11 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 	if ts.k0 > ts.k1 {
 		return
 	}
-	src, ok := newOverSource(c)
+	src, in, ok := r.thinSource(c, clip)
 	if !ok {
 		return
 	}
 	var mask []uint8
-	in := bbox{0, 0, r.w, r.h}
-	if clip != nil {
-		in = r.clipInner(clip)
-	}
 	h := float32(r.h)
 	rf := ts.rf
 	for px := ts.k0 / thinSamples; px <= ts.k1/thinSamples; px++ {
@@ -253,23 +260,39 @@ func (r *raster) compositeThin(c rgba, clip *clipState) {
 				continue
 			}
 			if !colInside || y < in.y0 || y >= in.y1 {
-				if clip == nil {
+				if k = r.clipCoverage(clip, &mask, px, y, k); k == 0 {
 					continue
 				}
-				if mask == nil {
-					mask = r.clipMask(clip)
-				}
-				m := uint32(mask[y*r.w+px])
-				if m == 0 {
-					continue
-				}
-				k = (k*m + 127) / 255
 			}
-			d := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
-			binary.LittleEndian.PutUint32(d, src.over(binary.LittleEndian.Uint32(d), k))
+			p := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
+			binary.LittleEndian.PutUint32(p, src.over(binary.LittleEndian.Uint32(p), k))
 		}
 	}
 	ts.k0, ts.k1 = len(ts.top), -1
+}
+
+// clipCoverage is coverage k of pixel (x, y) through the clip's mask
+// (made on first use into *mask); 0 without a clip.
+func (r *raster) clipCoverage(clip *clipState, mask *[]uint8, x, y int, k uint32) uint32 {
+	if clip == nil {
+		return 0
+	}
+	if *mask == nil {
+		*mask = r.clipMask(clip)
+	}
+	return (k*uint32((*mask)[y*r.w+x]) + 127) / 255
+}
+
+// thinSource is colour c ready for compositing and the box of the
+// clip's whole pixels (the picture without a clip); false when c is
+// transparent.
+func (r *raster) thinSource(c rgba, clip *clipState) (overSource, bbox, bool) {
+	src, ok := newOverSource(c)
+	in := bbox{0, 0, r.w, r.h}
+	if ok && clip != nil {
+		in = r.clipInner(clip)
+	}
+	return src, in, ok
 }
 
 // thinStrokes turns the thin-stroke path on; the tests turn it off to

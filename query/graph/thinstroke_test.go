@@ -6,15 +6,16 @@ import (
 	"testing"
 )
 
-// benchLines are ten 1,000-point lines shaped like the speed benchmark's
-// series (sines of growing frequency across a 760-pixel plot).
-func benchLines() []path {
+// sineLines are ten n-point lines from x0, dx apart: sines about y0 of
+// amplitude amp and frequency (k+1)·f per point for line k, offset
+// off·(k%7).
+func sineLines(n int, x0, dx, y0, amp, f, off float64) []path {
 	var ps []path
 	for k := 0; k < 10; k++ {
 		var p path
-		for i := 0; i < 1000; i++ {
-			x := 20 + float64(i)*0.76
-			y := 300 - 75*math.Sin(float64(i*(k+1))/97) - 15*float64(k%7)
+		for i := 0; i < n; i++ {
+			x := x0 + float64(i)*dx
+			y := y0 - amp*math.Sin(float64(i*(k+1))*f) - off*float64(k%7)
 			if i == 0 {
 				p.moveTo(x, y)
 			} else {
@@ -26,9 +27,18 @@ func benchLines() []path {
 	return ps
 }
 
-func benchmarkStrokes(b *testing.B, thin bool) {
+// benchLines are ten 1,000-point lines shaped like the speed benchmark's
+// series (sines of growing frequency across a 760-pixel plot).
+func benchLines() []path { return sineLines(1000, 20, 0.76, 300, 75, 1.0/97, 15) }
+
+// graphLines are the ten lines BenchmarkGraph10x1000PNG strokes: its
+// 1,000-point series consolidated two points a pixel step into 500
+// points 1.508 pixels apart, 132 pixels of amplitude (steep: the stroke
+// covers about 15 rows of a pixel column on average).
+func graphLines() []path { return sineLines(500, 35.08, 1.508, 406, 132, 2.0/97, 26.4) }
+
+func benchmarkStrokes(b *testing.B, ps []path, thin bool) {
 	defer SetThinStrokes(thin)()
-	ps := benchLines()
 	st := &strokeStyle{width: 1.2}
 	var clip clipState
 	clip.p.rectangle(10, 10, 780, 580)
@@ -44,8 +54,11 @@ func benchmarkStrokes(b *testing.B, thin bool) {
 
 // BenchmarkStrokesThin and BenchmarkStrokesGeneral draw benchLines with
 // and without the thin-stroke path.
-func BenchmarkStrokesThin(b *testing.B)    { benchmarkStrokes(b, true) }
-func BenchmarkStrokesGeneral(b *testing.B) { benchmarkStrokes(b, false) }
+func BenchmarkStrokesThin(b *testing.B)    { benchmarkStrokes(b, benchLines(), true) }
+func BenchmarkStrokesGeneral(b *testing.B) { benchmarkStrokes(b, benchLines(), false) }
+
+// BenchmarkStrokesGraph draws graphLines with the thin-stroke path.
+func BenchmarkStrokesGraph(b *testing.B) { benchmarkStrokes(b, graphLines(), true) }
 
 // strokeBoth draws p with and without the thin-stroke path into w × h
 // pictures and returns both pictures' bytes and whether the thin path
@@ -100,9 +113,9 @@ func TestThinStrokeFlatExact(t *testing.T) {
 // overlap once, as cairo's nonzero fill of the outline does; the
 // rasteriser adds the pieces up. Pixel (9, 10) of the turn
 // (0,10)-(10,10)-(10,20) at width 1.2: the horizontal piece covers 0.6 of
-// it, the vertical piece 0.6, their overlap 0.36, their union 0.84 (215 as
-// a byte); with 16 samples per column the thin path sees 6 samples at 0.6
-// and 10 at 1: 0.85, 217. The rasteriser's sum is 1.2, clamped to 255.
+// it, the vertical piece 0.6, their overlap 0.36, their union 0.84: 214
+// as a byte (0.84·255 rounded), the thin path's exact area. The
+// rasteriser's sum is 1.2, clamped to 255.
 func TestThinStrokeUnion(t *testing.T) {
 	var p path
 	p.moveTo(0, 10)
@@ -113,8 +126,8 @@ func TestThinStrokeUnion(t *testing.T) {
 		t.Fatal("the thin path declined the turn")
 	}
 	a := (10*30+9)*4 + 3
-	if thin[a] != 217 || general[a] != 255 {
-		t.Fatalf("alpha of pixel (9,10): thin %d (want 217), rasteriser %d (want 255)", thin[a], general[a])
+	if thin[a] != 214 || general[a] != 255 {
+		t.Fatalf("alpha of pixel (9,10): thin %d (want 214), rasteriser %d (want 255)", thin[a], general[a])
 	}
 }
 

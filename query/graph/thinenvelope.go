@@ -1,0 +1,355 @@
+package graph
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// The thin-stroke path's exact form. Where a stroke's polyline is made
+// of segments no shorter than half the stroke's width, its outline is
+// the polyline's two offset chains: on each side the segments' offset
+// edges, cut where two of them cross on the inner side of a turn and
+// joined by the miter or bevel wedge on the outer side, with the end
+// caps at the polyline's ends. The caps and quads between (the pieces
+// strokePolylines makes) lie inside that outline, so at each abscissa
+// the stroke's cross-section is [top(x), bot(x)] with top and bot those
+// two chains, piecewise linear functions of x. A pixel's coverage is
+// then the exact area between them within the pixel (exact in x and y,
+// cairo's scan converter being exact in x and 15 samples in y):
+// swept a pixel column at a time, each chain piece adds, per row it
+// crosses, the area of the cell below it (top, positive) or the cell
+// below it (bot, negative) as differences down the column, and a
+// running sum down the rows gives each pixel's coverage. A steep piece
+// costs one addition per row it crosses, a flat one two: no samples.
+//
+// Where the chains cannot be built this way (a segment shorter than half
+// the width, a cut past a segment's end, a chain going back in x) the
+// sampled form in thinstroke.go draws the stroke.
+
+// envelope builds the chains of lines (each open, x never decreasing,
+// coordinates bounded) at half width hw into ts.upper and ts.lower; false
+// when one of them cannot be built or two polylines overlap in x.
+func (ts *thinStroke) envelope(lines []polyline, hw float64) bool {
+	up := chainSide{chainBuilder: chainBuilder{dst: ts.upper[:0]}}
+	lo := chainSide{chainBuilder: chainBuilder{dst: ts.lower[:0]}}
+	defer func() { ts.upper, ts.lower = up.dst, lo.dst }()
+	prevMax := math.Inf(-1)
+	for i := range lines {
+		pts := dedupe(lines[i].pts)
+		if len(pts) < 4 {
+			continue
+		}
+		nu, nl := len(up.dst), len(lo.dst)
+		if !chains(&up, &lo, pts, hw) {
+			return false
+		}
+		if len(up.dst) == nu {
+			continue // no extent in x: nothing to draw
+		}
+		// both chains span the same x (they meet at the ends); the
+		// polylines must lie side by side
+		first, last := up.dst[nu], up.dst[len(up.dst)-pieceLen+2]
+		if len(lo.dst) == nl || first < prevMax || lo.dst[nl] != first || lo.dst[len(lo.dst)-pieceLen+2] != last {
+			return false
+		}
+		prevMax = last
+	}
+	return true
+}
+
+// pieceLen is the length of a chain piece: x0, y0, x1, y1 (x0 < x1),
+// its slope dy/dx and |dx/dy|.
+const pieceLen = 6
+
+// chainBuilder appends a chain's pieces from its points; a point a hair
+// left of the previous one (rounding) counts as straight below or above
+// it, one further left fails the chain.
+type chainBuilder struct {
+	dst    []float64
+	lx, ly float64
+	ok     bool
+}
+
+func (c *chainBuilder) add(x, y float64) {
+	switch {
+	case x > c.lx:
+		m := (y - c.ly) / (x - c.lx)
+		c.dst = append(c.dst, c.lx, c.ly, x, y, m, 1/math.Abs(m))
+	case !(x >= c.lx-1e-9):
+		c.ok = false
+	}
+	c.lx, c.ly = max(x, c.lx), y
+}
+
+// chainSide is one side's chain being built.
+type chainSide struct {
+	chainBuilder
+	sx, sy float64 // where the current segment's offset edge starts
+}
+
+// start starts the chain at (x, y).
+func (c *chainSide) start(x, y float64) {
+	c.lx, c.ly, c.ok = x, y, true
+}
+
+// edgeTo ends the current segment's offset edge (the segment's direction
+// ux, uy) at (x, y): it fails the chain when that is before the edge's
+// start (cut away from both ends).
+func (c *chainSide) edgeTo(x, y, ux, uy float64) {
+	if !((x-c.sx)*ux+(y-c.sy)*uy >= -1e-9) {
+		c.ok = false
+	}
+	c.add(x, y)
+}
+
+// chains appends the pieces of the top (smaller y) and bottom chains of
+// the stroke of the open polyline pts (deduplicated, x never
+// decreasing, two points at least) at half width hw to up and lo; false
+// when they are not the stroke's outline (see the top of this file).
+func chains(up, lo *chainSide, pts []float64, hw float64) bool {
+	n := len(pts) / 2
+	ux, uy, l := unitVector(pts[0], pts[1], pts[2], pts[3])
+	if n > 2 && !(l >= hw) {
+		return false
+	}
+	// the offset edges start at the point ± hw·(-uy, ux); a side starts
+	// with the start cap when the segment moves away from it
+	up.sx, up.sy = pts[0]+hw*uy, pts[1]-hw*ux
+	lo.sx, lo.sy = pts[0]-hw*uy, pts[1]+hw*ux
+	up.start(up.sx, up.sy)
+	lo.start(lo.sx, lo.sy)
+	if uy > 0 {
+		up.start(lo.sx, lo.sy)
+		up.add(up.sx, up.sy)
+	} else if uy < 0 {
+		lo.start(up.sx, up.sy)
+		lo.add(lo.sx, lo.sy)
+	}
+	for s := 0; s+2 < n; s++ {
+		x1, y1 := pts[2*s+2], pts[2*s+3]
+		vx, vy, lv := unitVector(x1, y1, pts[2*s+4], pts[2*s+5])
+		if !(lv >= hw) {
+			return false
+		}
+		kind, p1x, p1y, tx, ty, p2x, p2y := joinOuterUnit(x1, y1, ux, uy, vx, vy, hw)
+		// the outer side (joinOuterUnit's: the top when cross > 0) gets
+		// the wedge; on the inner side (both, straight on) the offset
+		// lines cross at hw from both, on the bisector of the normals
+		outer := up
+		if ux*vy-uy*vx <= 0 {
+			outer = lo
+		}
+		if kind == joinNone {
+			outer = nil
+		}
+		dot := 1 + ux*vx + uy*vy
+		if !(dot > 1e-9) {
+			return false
+		}
+		ix, iy := hw*(-uy-vy)/dot, hw*(ux+vx)/dot
+		for _, c := range [2]*chainSide{up, lo} {
+			if c == outer {
+				c.edgeTo(p1x, p1y, ux, uy)
+				if kind == joinMiter {
+					c.add(tx, ty)
+				}
+				c.add(p2x, p2y)
+				c.sx, c.sy = p2x, p2y
+				continue
+			}
+			px, py := x1+ix, y1+iy // the top one is x1 - (ix, iy)
+			if c == up {
+				px, py = x1-ix, y1-iy
+			}
+			c.edgeTo(px, py, ux, uy)
+			c.sx, c.sy = px, py
+		}
+		ux, uy = vx, vy
+	}
+	x1, y1 := pts[2*n-2], pts[2*n-1]
+	up.edgeTo(x1+hw*uy, y1-hw*ux, ux, uy)
+	lo.edgeTo(x1-hw*uy, y1+hw*ux, ux, uy)
+	// the end cap on the side the segment moves towards
+	if uy < 0 {
+		up.add(lo.lx, lo.ly)
+	} else if uy > 0 {
+		lo.add(up.lx, up.ly)
+	}
+	return up.ok && lo.ok
+}
+
+// unitVector is the unit direction from (x0, y0) to (x1, y1) and the
+// distance (coordinates are bounded: the squares do not overflow).
+func unitVector(x0, y0, x1, y1 float64) (ux, uy, l float64) {
+	ux, uy = x1-x0, y1-y0
+	l = math.Sqrt(ux*ux + uy*uy)
+	return ux / l, uy / l, l
+}
+
+// sweepEnvelope composites colour c through the coverage between
+// ts.upper and ts.lower, a pixel column at a time, and the clip (its
+// mask read only outside the clip's whole pixels, as composite does).
+func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
+	ts := &r.thin
+	up, lo := ts.upper, ts.lower
+	if len(up) == 0 {
+		return
+	}
+	src, in, ok := r.thinSource(c, clip)
+	if !ok {
+		return
+	}
+	var mask []uint8
+	if len(ts.area) != r.h+2 {
+		ts.area = make([]float64, r.h+2)
+	}
+	ts.hf = float64(r.h)
+	d := ts.area
+	ui, li := 0, 0
+	px := max(int(math.Floor(min(up[0], lo[0]))), 0)
+	for px < r.w && (ui < len(up) || li < len(lo)) {
+		ts.rmin, ts.rmax = r.h+2, -1
+		ui = ts.column(up, ui, px, 1)
+		li = ts.column(lo, li, px, -1)
+		if ts.rmax >= 0 {
+			acc := 0.0
+			colInside := px >= in.x0 && px < in.x1
+			last := min(ts.rmax, r.h-1)
+			for y := last + 1; y <= ts.rmax; y++ {
+				d[y] = 0
+			}
+			for y := ts.rmin; y <= last; y++ {
+				acc += d[y]
+				d[y] = 0
+				kf := acc*255 + 0.5
+				if kf < 1 {
+					continue
+				}
+				k := uint32(min(kf, 255))
+				if !colInside || y < in.y0 || y >= in.y1 {
+					if k = r.clipCoverage(clip, &mask, px, y, k); k == 0 {
+						continue
+					}
+				}
+				p := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
+				binary.LittleEndian.PutUint32(p, src.over(binary.LittleEndian.Uint32(p), k))
+			}
+		}
+		// the next column with a piece in it
+		next := math.Inf(1)
+		if ui < len(up) {
+			next = up[ui]
+		}
+		if li < len(lo) {
+			next = min(next, lo[li])
+		}
+		if next == math.Inf(1) {
+			break
+		}
+		px = max(px+1, int(math.Floor(next)))
+	}
+}
+
+// column adds the area differences of the pieces of one chain (from
+// index i on) within pixel column px, with sign +1 for the top chain and
+// -1 for the bottom one, and returns the index of the first piece that
+// reaches past the column.
+func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
+	c0, c1 := float64(px), float64(px+1)
+	for ; i+pieceLen <= len(pieces); i += pieceLen {
+		p := pieces[i : i+pieceLen : i+pieceLen]
+		x0, x1 := p[0], p[2]
+		if x0 >= c1 {
+			return i
+		}
+		if x1 <= c0 {
+			continue
+		}
+		xa, ya, xb, yb := x0, p[1], x1, p[3]
+		if x0 < c0 {
+			xa, ya = c0, p[1]+(c0-x0)*p[4]
+		}
+		if x1 > c1 {
+			xb, yb = c1, p[1]+(c1-x0)*p[4]
+		}
+		ts.deposit((xb-xa)*sign, ya, yb, p[5]*sign)
+		if x1 > c1 {
+			return i
+		}
+	}
+	return len(pieces)
+}
+
+// deposit adds to ts.area the differences down the column of the area
+// below a straight piece of signed width w from height ya to yb, dxdy
+// its signed width per unit of height: in each
+// row j the area of the cell below the piece, less that in row j-1. Rows
+// above the picture fold into row 0; below it, they are dropped, the
+// column's running sum then going on to the picture's last row.
+func (ts *thinStroke) deposit(w, ya, yb, dxdy float64) {
+	if ya > yb {
+		ya, yb = yb, ya
+	}
+	if !(ya >= 0 && yb <= ts.hf) {
+		if w, ya, yb = ts.depositOutside(w, ya, yb, dxdy); w == 0 {
+			return
+		}
+	}
+	r0, r1 := int(ya), int(yb)
+	ts.rmin, ts.rmax = min(ts.rmin, r0), max(ts.rmax, r1+1)
+	d := ts.area[r0 : r1+2 : r1+2]
+	if r0 == r1 || yb-ya < 1e-12 {
+		m := (ya+yb)/2 - float64(r0)
+		d[0] += w * (1 - m)
+		d[1] += w * m
+		return
+	}
+	// the first row, from ya down to its bottom
+	f := float64(r0+1) - ya
+	a := f * dxdy
+	d[0] += a * f / 2
+	d[1] += a * (1 - f/2)
+	// the rows crossed whole: half in the row, half below
+	n := r1 - r0
+	if n > 1 {
+		h := dxdy / 2
+		d[1] += h
+		for r := 2; r < n; r++ {
+			d[r] += dxdy
+		}
+		d[n] += h
+	}
+	// the last row, from its top down to yb
+	g := yb - float64(r1)
+	b := g * dxdy
+	d[n] += b * (1 - g/2)
+	d[n+1] += b * g / 2
+}
+
+// depositOutside deposits the parts of a piece (ya <= yb) above the
+// picture into row 0 and drops those below it, and returns what is left
+// within it (w 0 when nothing).
+func (ts *thinStroke) depositOutside(w, ya, yb, dxdy float64) (float64, float64, float64) {
+	if yb <= 0 {
+		ts.area[0] += w
+		ts.rmin, ts.rmax = 0, max(ts.rmax, 0)
+		return 0, 0, 0
+	}
+	if yb > ts.hf {
+		// below the picture: the running sum reaches its last row
+		ts.rmax = max(ts.rmax, int(ts.hf))
+	}
+	if ya >= ts.hf {
+		return 0, 0, 0
+	}
+	if ya < 0 {
+		wa := -ya * dxdy
+		ts.area[0] += wa
+		ts.rmin = 0
+		w, ya = w-wa, 0
+	}
+	if yb > ts.hf {
+		w, yb = w-(yb-ts.hf)*dxdy, ts.hf
+	}
+	return w, ya, yb
+}
