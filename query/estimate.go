@@ -123,7 +123,8 @@ func (e *Env) estimate(n *target.Node, from, until int64) (int64, error) {
 	switch n.Kind {
 	case target.KindPath:
 		e.st.mu.Lock()
-		e.st.uses[n.Str]++
+		u, _ := e.st.uses.get(n.Str)
+		e.st.uses.set(n.Str, u+1)
 		e.st.mu.Unlock()
 		names, err := e.leaves(n.Str)
 		if err != nil {
@@ -217,7 +218,7 @@ func isTaggedPattern(p string) bool {
 // finders do; globs in it are literal.
 func (e *Env) leaves(pattern string) ([]string, error) {
 	e.st.mu.Lock()
-	names, ok := e.st.finds[pattern]
+	names, ok := e.st.finds.get(pattern)
 	e.st.mu.Unlock()
 	if ok {
 		return names, nil
@@ -256,7 +257,7 @@ func (e *Env) leaves(pattern string) ([]string, error) {
 			pattern, len(names), e.ev.limits.MaxSeries, ErrLimit)
 	}
 	e.st.mu.Lock()
-	e.st.finds[pattern] = names
+	e.st.finds.set(pattern, names)
 	e.st.mu.Unlock()
 	return names, nil
 }
@@ -266,7 +267,7 @@ func (e *Env) leaves(pattern string) ([]string, error) {
 func (e *Env) findTagged(exprs []string) ([]string, error) {
 	key := "\x00" + strings.Join(exprs, "\x00")
 	e.st.mu.Lock()
-	names, ok := e.st.finds[key]
+	names, ok := e.st.finds.get(key)
 	e.st.mu.Unlock()
 	if ok {
 		return names, nil
@@ -279,7 +280,7 @@ func (e *Env) findTagged(exprs []string) ([]string, error) {
 		return nil, fmt.Errorf("seriesByTag matches %d series, more than the limit of %d (tags-max-results): %w", len(names), lim, ErrLimit)
 	}
 	e.st.mu.Lock()
-	e.st.finds[key] = names
+	e.st.finds.set(key, names)
 	e.st.mu.Unlock()
 	return names, nil
 }

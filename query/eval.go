@@ -251,10 +251,10 @@ type Env struct {
 // reqState is shared by every Env of one request.
 type reqState struct {
 	mu     sync.Mutex
-	cache  map[fetchKey][]*Series
-	lent   map[fetchKey]bool   // fetched series handed out without a copy (fetch)
-	uses   map[string]int      // path expressions' uses seen by the estimate
-	finds  map[string][]string // leaves per pattern (estimate, then fetch)
+	cache  smallMap[fetchKey, []*Series]
+	lent   smallMap[fetchKey, bool]   // fetched series handed out without a copy (fetch)
+	uses   smallMap[string, int]      // path expressions' uses seen by the estimate
+	finds  smallMap[string, []string] // leaves per pattern (estimate, then fetch)
 	series int
 	points int64 // charged: fetched, copied and generated
 	// reserved is the bytes held in the evaluator's budget.
@@ -282,8 +282,13 @@ func (ev *Evaluator) NewEnv(ctx context.Context, req Request) (*Env, context.Can
 	if req.Loc == nil {
 		req.Loc = time.UTC
 	}
-	return &Env{Ctx: ctx, Request: req, ev: ev, st: &reqState{cache: map[fetchKey][]*Series{}, lent: map[fetchKey]bool{},
-		uses: map[string]int{}, finds: map[string][]string{}}}, cancel
+	// The Env and its state in one allocation.
+	es := &struct {
+		env Env
+		st  reqState
+	}{env: Env{Ctx: ctx, Request: req, ev: ev}}
+	es.env.st = &es.st
+	return &es.env, cancel
 }
 
 // Eval evaluates targets in order and concatenates their series, as

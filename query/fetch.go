@@ -19,9 +19,10 @@ import (
 func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 	key := fetchKey{pattern, from, until, e.Now}
 	e.st.mu.Lock()
-	cached, ok := e.st.cache[key]
-	lent := e.st.lent[key]
-	once := e.st.uses[pattern] <= 1
+	cached, ok := e.st.cache.get(key)
+	lent, _ := e.st.lent.get(key)
+	uses, _ := e.st.uses.get(pattern)
+	once := uses <= 1
 	e.st.mu.Unlock()
 	if ok && !lent {
 		return e.copies(cached)
@@ -44,13 +45,13 @@ func (e *Env) fetch(pattern string, from, until int64) ([]*Series, error) {
 	}
 	if lent || once {
 		e.st.mu.Lock()
-		e.st.lent[key] = true
-		e.st.cache[key] = nil
+		e.st.lent.set(key, true)
+		e.st.cache.set(key, nil)
 		e.st.mu.Unlock()
 		return cached, nil
 	}
 	e.st.mu.Lock()
-	e.st.cache[key] = cached
+	e.st.cache.set(key, cached)
 	e.st.mu.Unlock()
 	return cloneAll(cached), nil
 }
@@ -80,7 +81,7 @@ func cloneAll(list []*Series) []*Series {
 func (e *Env) fetchNamesCached(key string, names []string, pathExpression string) ([]*Series, error) {
 	k := fetchKey{"\x00" + key, e.From, e.Until, e.Now}
 	e.st.mu.Lock()
-	cached, ok := e.st.cache[k]
+	cached, ok := e.st.cache.get(k)
 	e.st.mu.Unlock()
 	if ok {
 		return e.copies(cached)
@@ -90,7 +91,7 @@ func (e *Env) fetchNamesCached(key string, names []string, pathExpression string
 		return nil, err
 	}
 	e.st.mu.Lock()
-	e.st.cache[k] = cached
+	e.st.cache.set(k, cached)
 	e.st.mu.Unlock()
 	return cloneAll(cached), nil
 }
@@ -120,8 +121,10 @@ func (e *Env) chargeFetched(fc *fetchCharge, n int64) error {
 // series sorted by name. The points the names' archives hold over the
 // time frame are charged before anything is fetched.
 func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*Series, error) {
-	names = append([]string(nil), names...)
-	sort.Strings(names)
+	if len(names) > 1 {
+		names = append([]string(nil), names...) // names may be cached
+		sort.Strings(names)
+	}
 	lim := e.ev.limits
 	e.st.mu.Lock()
 	e.st.series += len(names)
@@ -145,31 +148,41 @@ func (e *Env) fetchNames(names []string, pattern string, from, until int64) ([]*
 	// is at its first index.
 	results := make([]*Series, len(names))
 	errs := make([]error, len(names))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(lim.FetchParallel, (len(names)+batch-1)/batch)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				switch {
-				case e.Ctx.Err() != nil:
-					errs[i] = e.Ctx.Err()
-				case mf != nil:
-					j := min(i+batch, len(names))
-					errs[i] = e.fetchBatch(mf, names[i:j], results[i:j], pattern, from, until, fc)
-				default:
-					results[i], errs[i] = e.fetchOne(names[i], pattern, from, until, fc)
+	job := func(i int) {
+		switch {
+		case e.Ctx.Err() != nil:
+			errs[i] = e.Ctx.Err()
+		case mf != nil:
+			j := min(i+batch, len(names))
+			errs[i] = e.fetchBatch(mf, names[i:j], results[i:j], pattern, from, until, fc)
+		default:
+			results[i], errs[i] = e.fetchOne(names[i], pattern, from, until, fc)
+		}
+	}
+	if workers := min(lim.FetchParallel, (len(names)+batch-1)/batch); workers <= 1 {
+		// One job (a single name, the commonest render): done here,
+		// without a goroutine and a channel to hand it over.
+		for i := 0; i < len(names); i += batch {
+			job(i)
+		}
+	} else {
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					job(i)
 				}
-			}
-		}()
+			}()
+		}
+		for i := 0; i < len(names); i += batch {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
 	}
-	for i := 0; i < len(names); i += batch {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
 	if refund := fc.prepaid - fc.used; refund > 0 {
 		_ = e.chargePoints(-refund) // a refund never fails
 	}

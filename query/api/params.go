@@ -16,8 +16,11 @@ type params struct {
 
 func readParams(ctx *fasthttp.RequestCtx) *params {
 	p := &params{}
+	if n := ctx.QueryArgs().Len(); n > 0 {
+		p.kv = make([][2]string, 0, n)
+	}
 	for k, v := range ctx.QueryArgs().All() {
-		p.kv = append(p.kv, [2]string{string(k), string(v)})
+		p.kv = append(p.kv, [2]string{paramName(k), string(v)})
 	}
 	if ctx.IsPost() {
 		ct := ctx.Request.Header.ContentType()
@@ -38,6 +41,20 @@ func readParams(ctx *fasthttp.RequestCtx) *params {
 		}
 	}
 	return p
+}
+
+// commonParams are the parameter names a render or find request sends
+// most: paramName returns them without copying.
+var commonParams = [...]string{"target", "from", "until", "format", "maxDataPoints", "query", "now", "tz", "noNullPoints", "jsonp"}
+
+// paramName is string(k), without an allocation for commonParams.
+func paramName(k []byte) string {
+	for _, s := range commonParams {
+		if string(k) == s {
+			return s
+		}
+	}
+	return string(k)
 }
 
 func (p *params) Has(k string) bool {

@@ -438,6 +438,10 @@ func (p *parser) partial(b *strings.Builder) bool {
 // partial elements and {a,b} lists.
 func (p *parser) path() (*Node, error) {
 	var b strings.Builder
+	// A name's usual length, at most the rest of the target (not more:
+	// a target of many paths would pay its length squared): one
+	// allocation for most paths instead of a doubling series of them.
+	b.Grow(min(len(p.s)-p.i, 128))
 	for {
 		elemStart := p.i
 		for {

@@ -94,6 +94,7 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 	span := step * blockSlots
 	written := ser.written.Load() // before any block is read
 	var buf *slotBuf
+	var key dataKey // one for every block: it escapes (pebble's Get)
 	defer func() {
 		if buf != nil {
 			slotPool.Put(buf)
@@ -107,7 +108,7 @@ func (s *Store) readRange(ser *series, a *archive, from, until int64, vals []flo
 		hi := min(until, bs+span)
 		first, last := int((lo-bs)/step), int((hi-bs)/step) // slots [first, last)
 		out := vals[(lo-from)/step:]
-		key := makeDataKey(a.ring.id, uint32(bs), ser.id)
+		key = makeDataKey(a.ring.id, uint32(bs), ser.id)
 		cb := s.decoded.get(&key)
 		if cb.current(ser, written) {
 			copyPresent(out, first, last, &cb.present, cb.vals, cb.lo)
