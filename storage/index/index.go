@@ -32,6 +32,7 @@ type Index struct {
 	n      atomic.Int64
 	intern *[internSize]string // lossy intern table for segment strings (write lock)
 	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
+	bytes  []byte              // segment bytes are carved from this chunk (write lock)
 	tags   *tagged.TagIndex    // tagged series names, outside the tree (tagged.go)
 }
 
@@ -270,9 +271,32 @@ func (x *Index) internSeg(seg string) string {
 	if *slot == seg {
 		return *slot
 	}
-	s := strings.Clone(seg)
+	s := x.copySeg(seg)
 	*slot = s
 	return s
+}
+
+// segChunk is the size of the chunks segment bytes are carved from.
+const segChunk = 16 << 10
+
+// copySeg copies seg into the current chunk of segment bytes: one
+// allocation per 16 KiB of new segments, not one per segment (the leaf of
+// every new series is one), and chunks the collector does not scan. A
+// chunk stays alive while any of its segments does; deletes are rare
+// enough for that, as for the node slabs. Caller holds the write lock.
+func (x *Index) copySeg(seg string) string {
+	if len(seg) == 0 {
+		return ""
+	}
+	if len(seg) > cap(x.bytes)-len(x.bytes) {
+		if len(seg) > segChunk/16 {
+			return strings.Clone(seg) // a long one alone: no chunk left mostly empty
+		}
+		x.bytes = make([]byte, 0, segChunk)
+	}
+	off := len(x.bytes)
+	x.bytes = append(x.bytes, seg...)
+	return unsafe.String(&x.bytes[off], len(seg))
 }
 
 func (n *node) child(seg string) *node {

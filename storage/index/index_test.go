@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -402,5 +403,33 @@ func bigNodeChurn(t *testing.T, untagged bool) {
 	got, err := x.Find("flat.*")
 	if err != nil || len(got) != len(model) {
 		t.Fatalf("Find flat.*: %d nodes (%v), want %d", len(got), err, len(model))
+	}
+}
+
+// TestSegmentBytesChunks: names whose new segments fill several chunks of
+// segment bytes (and long segments copied alone) come back whole from Walk
+// and Has, after the chunks they were carved from moved on.
+func TestSegmentBytesChunks(t *testing.T) {
+	x := New()
+	want := map[string]bool{}
+	for i := range 3000 {
+		name := fmt.Sprintf("chunks.h%d.%s", i%7, strings.Repeat(string(rune('a'+i%26)), 1+i%40)+strconv.Itoa(i))
+		if i%500 == 0 {
+			name += "." + strings.Repeat("L", 1500+i) // longer than a chunk's 1/16
+		}
+		if !x.Add(name) {
+			t.Fatalf("Add(%.40s...) = false", name)
+		}
+		want[name] = true
+	}
+	got := map[string]bool{}
+	x.Walk(func(name string) bool { got[strings.Clone(name)] = true; return true })
+	if len(got) != len(want) {
+		t.Fatalf("Walk gave %d names, want %d", len(got), len(want))
+	}
+	for name := range want {
+		if !got[name] || !x.Has(name) {
+			t.Fatalf("%.60s... lost (walk %v)", name, got[name])
+		}
 	}
 }
