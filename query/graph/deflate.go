@@ -282,16 +282,21 @@ func upBetter(row, above []byte) bool {
 // rowUp emits one row of an opaque picture (src and the row above as
 // premultiplied RGBA, all alpha 255) as RGB with the Up filter, masks
 // holding upMasks of the two rows: a run of pixels equal to the ones
-// above is three zero bytes each (coded by zeroRun), the others
-// literals (upLiterals). The runs and literal stretches are found in the
-// masks by counting trailing zeros: one branch per stretch instead of
-// one per pixel.
+// above is three zero bytes each (coded by zeroRun), the others three
+// literal bytes each, their differences from the pixels above. The runs
+// and literal stretches are found in the masks by counting trailing
+// zeros: one branch per stretch instead of one per pixel. A graph's
+// literal stretches are short (three pixels on average in the benchmark
+// picture), so the whole row is coded here with the encoder's state in
+// local variables, the bits stored after every pixel (fewer than 8 are
+// then pending, at most 7+27 before the store).
 func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
+	acc, nbits, out, n, s1, s2 := z.acc, z.nbits, z.out, z.n, z.s1, z.s2
 	// the filter byte
-	z.acc |= uint64(litCode[2]&0xffff) << (z.nbits & 63)
-	z.nbits += uint(litCode[2] >> 16)
-	z.s1 += 2
-	z.s2 += z.s1
+	acc |= uint64(litCode[2]&0xffff) << (nbits & 63)
+	nbits += uint(litCode[2] >> 16)
+	s1 += 2
+	s2 += s1
 	last := byte(2) // the previous byte of the stream
 	w := len(src) / 4
 	src = src[:w*4]
@@ -306,55 +311,36 @@ func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
 			x += r
 			run += r
 			if run > 0 {
-				z.zeros(3*run, last)
+				s2 += uint64(3*run) * s1
+				acc, nbits, n = zeroRun(acc, nbits, out, n, 3*run, last)
 				run = 0
 			}
-			last = z.upLiterals(src[x*4:(x+l)*4], above[x*4:(x+l)*4])
-			x += l
+			var d uint32
+			for e := x + l; x < e; x++ {
+				p, q := binary.LittleEndian.Uint32(src[x*4:]), binary.LittleEndian.Uint32(above[x*4:])
+				// the byte-wise differences, all at once
+				d = ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
+				d0, d1, d2 := uint64(byte(d)), uint64(byte(d>>8)), uint64(byte(d>>16))
+				k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
+				n0, n1 := k0>>16, k1>>16
+				acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<(n0&31) | uint64(k2&0xffff)<<((n0+n1)&31)) << (nbits & 63)
+				nbits += uint(n0 + n1 + k2>>16)
+				s2 += 3*s1 + 3*d0 + 2*d1 + d2
+				s1 += d0 + d1 + d2
+				binary.LittleEndian.PutUint64(out[n:], acc)
+				n += int(nbits >> 3)
+				acc >>= nbits &^ 7 & 63
+				nbits &= 7
+			}
+			last = byte(d >> 16)
 		}
 		run += min(c*64+64, w) - x
 	}
 	if run > 0 {
-		z.zeros(3*run, last)
+		s2 += uint64(3*run) * s1
+		acc, nbits, n = zeroRun(acc, nbits, out, n, 3*run, last)
 	}
-	z.endRow(z.acc, z.nbits, z.n, z.s1, z.s2)
-}
-
-// zeros codes n zero bytes after the byte last (zeroRun) and moves the
-// Adler-32 sums over them.
-func (z *rleZlib) zeros(n int, last byte) {
-	z.s2 += uint64(n) * z.s1
-	z.acc, z.nbits, z.n = zeroRun(z.acc, z.nbits, z.out, z.n, n, last)
-}
-
-// upLiterals codes the pixels of src as their differences from the
-// ones above (three literal bytes each) and returns the last byte. The
-// bits of two pixels (at most 2·27) are stored at once: at most 36 are
-// pending between pixels and after.
-func (z *rleZlib) upLiterals(src, above []byte) byte {
-	acc, nbits, out, n, s1, s2 := z.acc, z.nbits, z.out, z.n, z.s1, z.s2
-	above = above[:len(src)]
-	var d uint32
-	for i := 0; i+4 <= len(src); i += 4 {
-		p, q := binary.LittleEndian.Uint32(src[i:]), binary.LittleEndian.Uint32(above[i:])
-		// the byte-wise differences, all at once
-		d = ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
-		d0, d1, d2 := uint64(byte(d)), uint64(byte(d>>8)), uint64(byte(d>>16))
-		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-		n0, n1 := k0>>16, k1>>16
-		acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<(n0&31) | uint64(k2&0xffff)<<((n0+n1)&31)) << (nbits & 63)
-		nbits += uint(n0 + n1 + k2>>16)
-		s2 += 3*s1 + 3*d0 + 2*d1 + d2
-		s1 += d0 + d1 + d2
-		if nbits >= 37 { // after every second pixel
-			binary.LittleEndian.PutUint64(out[n:], acc)
-			n += int(nbits >> 3)
-			acc >>= nbits &^ 7 & 63
-			nbits &= 7
-		}
-	}
-	z.acc, z.nbits, z.n, z.s1, z.s2 = acc, nbits, n, s1, s2
-	return byte(d >> 16)
+	z.endRow(acc, nbits, n, s1, s2)
 }
 
 // upMasks fills masks (one per 64 pixels) with diffMask of row
