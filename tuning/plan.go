@@ -276,7 +276,7 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 		p.why("write buffer", o.WriteBufferBytes > 0, "1/4 of memory in [32 MiB, 16 GiB]: whisper cost is per file update, so the buffer gathers many points per metric before each write")
 	} else {
 		p.WriteBufferBytes = int(clamp64(mem/8, 16*MiB, 4*GiB))
-		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB], counted in real bytes (the queues' chunks, and the point slices, struct and name of every series holding unwritten points): pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total). Smaller bounds cost CPU at many series: each series is written more often with fewer points (256 MiB took 2.2x the server CPU at 1 M series x 20 points, docs/benchmarks.md)")
+		p.why("write buffer", o.WriteBufferBytes > 0, "1/8 of memory in [16 MiB, 4 GiB], counted in real bytes (the queues' chunks, and the point slices, struct and name of every series holding unwritten points): pebble's memtable does the batching, the buffer only smooths bursts; past it ingest connections stop being read (plumbago_backpressure_waits_total). Smaller bounds cost CPU at many series: each series is written more often with fewer points (256 MiB took 2.1x the server CPU at 1 M series x 20 points, docs/benchmarks.md)")
 	}
 	if o.WriteBufferBytes > 0 {
 		p.WriteBufferBytes = o.WriteBufferBytes
