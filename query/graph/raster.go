@@ -594,7 +594,12 @@ func newOverSource(c rgba) (overSource, bool) {
 // once (the sums stay below 2^16: at most 255·255 + 127 + 128). An
 // opaque source at coverage 255 replaces the pixel.
 func (s *overSource) over(dp, k uint32) uint32 {
-	inv := 255 - (s.a8*k+127)/255
+	return s.blend(dp, k, 255-(s.a8*k+127)/255)
+}
+
+// blend is over with the destination's weight inv given: 255 − k for
+// an opaque source, whose a·k/255 rounded is k itself.
+func (s *overSource) blend(dp, k, inv uint32) uint32 {
 	rb := s.rb*k + (dp&0x00ff00ff)*inv + 0x00800080
 	rb = (rb + rb>>8&0x00ff00ff) >> 8 & 0x00ff00ff
 	ga := s.ga*k + (dp>>8&0x00ff00ff)*inv + 0x00800080

@@ -200,6 +200,7 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 		return
 	}
 	var mask []uint8
+	opaque := src.a8 == 255
 	if len(ts.area) != r.h+2 {
 		ts.area = make([]float64, r.h+2)
 	}
@@ -225,14 +226,21 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 				if kf < 1 {
 					continue
 				}
-				k := uint32(min(kf, 255))
+				if kf > 255 {
+					kf = 255
+				}
+				k := uint32(kf)
 				if !colInside || y < in.y0 || y >= in.y1 {
 					if k = r.clipCoverage(clip, &mask, px, y, k); k == 0 {
 						continue
 					}
 				}
 				p := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
-				binary.LittleEndian.PutUint32(p, src.over(binary.LittleEndian.Uint32(p), k))
+				inv := 255 - k
+				if !opaque {
+					inv = 255 - (src.a8*k+127)/255
+				}
+				binary.LittleEndian.PutUint32(p, src.blend(binary.LittleEndian.Uint32(p), k, inv))
 			}
 		}
 		// the next column with a piece in it
