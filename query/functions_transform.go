@@ -382,12 +382,19 @@ func fnRound(e *Env, a *Args) ([]*Series, error) {
 	return list, nil
 }
 
-func fnTimeStack(e *Env, a *Args) ([]*Series, error) {
-	unit := a.String(1, "1d")
-	if unit != "" && unit[0] >= '0' && unit[0] <= '9' {
-		unit = "-" + unit
+// pastInterval reads the interval of timeShift and timeStack: one without a
+// sign goes back in time (graphite-web puts a "-" before a leading digit). It
+// returns the interval as written with that sign, and its seconds.
+func pastInterval(s string) (string, int64, error) {
+	if s != "" && s[0] >= '0' && s[0] <= '9' {
+		s = "-" + s
 	}
-	delta, err := intervalSeconds(unit)
+	d, err := intervalSeconds(s)
+	return s, d, err
+}
+
+func fnTimeStack(e *Env, a *Args) ([]*Series, error) {
+	unit, delta, err := pastInterval(a.String(1, "1d"))
 	if err != nil {
 		return nil, err
 	}
@@ -783,11 +790,7 @@ func fnHitcount(e *Env, a *Args) ([]*Series, error) {
 }
 
 func fnTimeShift(e *Env, a *Args) ([]*Series, error) {
-	shift := a.String(1, "")
-	if shift != "" && shift[0] >= '0' && shift[0] <= '9' {
-		shift = "-" + shift
-	}
-	delta, err := intervalSeconds(shift)
+	shift, delta, err := pastInterval(a.String(1, ""))
 	if err != nil {
 		return nil, err
 	}
