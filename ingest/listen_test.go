@@ -38,7 +38,7 @@ func TestBindErrorNamesAddress(t *testing.T) {
 			defer holder.Close()
 			h := &line.Handler{}
 			srv, err := ingest.NewServer(ingest.Config{
-				NewSink: func() ingest.SinkFlusher { return &loopSink{c: &collector{}} },
+				NewSink: (&ingesttest.Collector{}).NewSink,
 				Logger:  quietLogger(),
 			}, []ingest.Listener{{Name: "carbon", Network: "tcp", Addr: addr, Handler: h}, {Name: "carbon", Network: "udp", Addr: addr, Handler: h}})
 			if err != nil {
@@ -56,13 +56,13 @@ func TestBindErrorNamesAddress(t *testing.T) {
 	}
 }
 
-func startCarbon(t *testing.T, cfg ingest.Config) (*ingest.Server, string, *collector) {
+func startCarbon(t *testing.T, cfg ingest.Config) (*ingest.Server, string, *ingesttest.Collector) {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
-	col := &collector{}
+	col := &ingesttest.Collector{}
 	h := &line.Handler{}
 	cfg.EventLoops = 2
-	cfg.NewSink = func() ingest.SinkFlusher { return &loopSink{c: col} }
+	cfg.NewSink = col.NewSink
 	cfg.Logger = quietLogger()
 	srv := ingesttest.StartServer(t, cfg, ingest.Listener{Name: "carbon", Network: "tcp", Addr: addr, Handler: h})
 	return srv, addr, col
@@ -99,8 +99,8 @@ func TestConnectionLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := col.wait(t, 2)
-	if fmt.Sprint(got) != fmt.Sprint([]point{{"m0", 100, 1}, {"m1", 100, 1}}) {
+	got := wait(t, col, 2)
+	if fmt.Sprint(got) != fmt.Sprint([]point{{Name: "m0", TS: 100, V: 1}, {Name: "m1", TS: 100, V: 1}}) {
 		t.Fatalf("points %v", got)
 	}
 	st := srv.ListenerStats()
@@ -124,7 +124,7 @@ func TestConnectionLimit(t *testing.T) {
 	if _, err := fmt.Fprintf(c, "m2 1 100\n"); err != nil {
 		t.Fatal(err)
 	}
-	col.wait(t, 1)
+	wait(t, col, 1)
 }
 
 // TestIdleTimeout: a connection that sends nothing is closed after
@@ -166,7 +166,7 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatalf("busy connection closed: %v", err)
 	}
 	sent++
-	col.wait(t, sent)
+	wait(t, col, sent)
 	if st := srv.ListenerStats(); st[0].IdleClosed != 1 {
 		t.Fatalf("idle closed %d; want 1", st[0].IdleClosed)
 	}

@@ -17,55 +17,15 @@ import (
 	"github.com/plumbago/plumbago/ingest/line"
 )
 
-type point struct {
-	name string
-	ts   int64
-	v    float64
-}
+type point = ingesttest.Point
 
-// collector is the per-loop sink: it records what the core delivers.
-type collector struct {
-	mu  sync.Mutex
-	pts []point
-}
-
-type loopSink struct {
-	c   *collector
-	buf []point
-}
-
-func (s *loopSink) AddPoint(name []byte, ts int64, v float64) {
-	s.buf = append(s.buf, point{string(name), ts, v})
-}
-
-func (s *loopSink) Flush() {
-	s.c.mu.Lock()
-	s.c.pts = append(s.c.pts, s.buf...)
-	s.c.mu.Unlock()
-	s.buf = s.buf[:0]
-}
-
-func (c *collector) wait(t *testing.T, n int) []point {
+// wait takes the n points col has received (failing the test if it gets
+// another count), sorted by name and timestamp.
+func wait(t *testing.T, col *ingesttest.Collector, n int) []point {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		got := len(c.pts)
-		c.mu.Unlock()
-		if got >= n {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.pts) != n {
-		t.Fatalf("received %d points; want %d: %v", len(c.pts), n, c.pts)
-	}
-	out := append([]point(nil), c.pts...)
-	c.pts = nil
+	out := col.Wait(t, n)
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].name < out[j].name || out[i].name == out[j].name && out[i].ts < out[j].ts
+		return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].TS < out[j].TS
 	})
 	return out
 }
@@ -73,11 +33,11 @@ func (c *collector) wait(t *testing.T, n int) []point {
 func TestCarbonLineOverTCPAndUDP(t *testing.T) {
 	port := ingesttest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	col := &collector{}
+	col := &ingesttest.Collector{}
 	h := &line.Handler{MaxLineLen: 100, Now: func() time.Time { return time.Unix(1700000000, 0) }}
 	srv, err := ingest.NewServer(ingest.Config{
 		EventLoops: 2,
-		NewSink:    func() ingest.SinkFlusher { return &loopSink{c: col} },
+		NewSink:    col.NewSink,
 	}, []ingest.Listener{
 		{Name: "carbon", Network: "tcp", Addr: addr, Handler: h},
 		{Name: "carbon", Network: "udp", Addr: addr, Handler: h},
@@ -109,8 +69,8 @@ func TestCarbonLineOverTCPAndUDP(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	got := col.wait(t, 4)
-	want := []point{{"a.b", 1000, 1}, {"a.b", 1010, 2}, {"c.d", 1700000000, 3.5}, {"e.f", 1020, 4}}
+	got := wait(t, col, 4)
+	want := []point{{Name: "a.b", TS: 1000, V: 1}, {Name: "a.b", TS: 1010, V: 2}, {Name: "c.d", TS: 1700000000, V: 3.5}, {Name: "e.f", TS: 1020, V: 4}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("tcp points = %v; want %v", got, want)
 	}
@@ -127,8 +87,8 @@ func TestCarbonLineOverTCPAndUDP(t *testing.T) {
 	if _, err := u.Write([]byte("u.a 1 100\nu.b nan 100\nu.c 2 200")); err != nil {
 		t.Fatal(err)
 	}
-	got = col.wait(t, 2)
-	want = []point{{"u.a", 100, 1}, {"u.c", 200, 2}}
+	got = wait(t, col, 2)
+	want = []point{{Name: "u.a", TS: 100, V: 1}, {Name: "u.c", TS: 200, V: 2}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("udp points = %v; want %v", got, want)
 	}

@@ -19,14 +19,14 @@ import (
 func TestShedUDPWhileStorageStalled(t *testing.T) {
 	shedAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	keepAddr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
-	col := &collector{}
+	col := &ingesttest.Collector{}
 	h := &line.Handler{}
 	var stalled atomic.Bool
 	stalled.Store(true)
 	srv := ingesttest.StartServer(t, ingest.Config{
 		EventLoops: 1,
 		ShedUDP:    stalled.Load,
-		NewSink:    func() ingest.SinkFlusher { return &loopSink{c: col} },
+		NewSink:    col.NewSink,
 	},
 		ingest.Listener{Name: "carbon", Network: "udp", Addr: shedAddr, Handler: h, Shed: true},
 		ingest.Listener{Name: "other", Network: "udp", Addr: keepAddr, Handler: h},
@@ -47,7 +47,7 @@ func TestShedUDPWhileStorageStalled(t *testing.T) {
 	// The unshed listener's point is delivered; the shed lines are
 	// counted (polled: the datagrams may be read in either order).
 	send(keepAddr, "k.a 5 100\n")
-	if got := col.wait(t, 1); fmt.Sprint(got) != fmt.Sprint([]point{{"k.a", 100, 5}}) {
+	if got := wait(t, col, 1); fmt.Sprint(got) != fmt.Sprint([]point{{Name: "k.a", TS: 100, V: 5}}) {
 		t.Fatalf("unshed listener delivered %v; want k.a", got)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -59,7 +59,7 @@ func TestShedUDPWhileStorageStalled(t *testing.T) {
 	}
 	stalled.Store(false)
 	send(shedAddr, "s.e 6 100\n")
-	if got := col.wait(t, 1); fmt.Sprint(got) != fmt.Sprint([]point{{"s.e", 100, 6}}) {
+	if got := wait(t, col, 1); fmt.Sprint(got) != fmt.Sprint([]point{{Name: "s.e", TS: 100, V: 6}}) {
 		t.Fatalf("after the stall the listener delivered %v; want s.e", got)
 	}
 	if n := srv.UDPShedLines.Load(); n != 4 {

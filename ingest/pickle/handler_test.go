@@ -6,54 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 	"github.com/plumbago/plumbago/ingest/pickle"
 )
 
-type point struct {
-	name string
-	ts   int64
-	v    float64
-}
-
-type collector struct {
-	mu  sync.Mutex
-	pts []point
-}
-
-type loopSink struct {
-	c   *collector
-	buf []point
-}
-
-func (s *loopSink) AddPoint(name []byte, ts int64, v float64) {
-	s.buf = append(s.buf, point{string(name), ts, v})
-}
-
-func (s *loopSink) Flush() {
-	s.c.mu.Lock()
-	s.c.pts = append(s.c.pts, s.buf...)
-	s.c.mu.Unlock()
-	s.buf = s.buf[:0]
-}
-
-func (c *collector) wait(n int) []point {
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		c.mu.Lock()
-		got := len(c.pts)
-		c.mu.Unlock()
-		if got >= n {
-			break
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]point(nil), c.pts...)
-}
+type point = ingesttest.Point
 
 func frame(body string) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
@@ -70,11 +31,11 @@ func TestHandlerOverTheCore(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	col := &collector{}
+	col := &ingesttest.Collector{}
 	h := &pickle.Handler{MaxFrame: 1000, Now: func() time.Time { return time.Unix(1700000000, 0) }}
 	srv, err := ingest.NewServer(ingest.Config{
 		EventLoops: 2,
-		NewSink:    func() ingest.SinkFlusher { return &loopSink{c: col} },
+		NewSink:    col.NewSink,
 	}, []ingest.Listener{{Name: "pickle", Network: "tcp", Addr: addr, Handler: h}})
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +61,8 @@ func TestHandlerOverTheCore(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	got := col.wait(5)
-	want := []point{{"a.b", 1700000000, 1.5}, {"c.d", 1700000000, 7}, {"z", 1700000000, 9}, {"a.b", 1700000000, 1.5}, {"c.d", 1700000000, 7}}
+	got := col.Wait(t, 5)
+	want := []point{{Name: "a.b", TS: 1700000000, V: 1.5}, {Name: "c.d", TS: 1700000000, V: 7}, {Name: "z", TS: 1700000000, V: 9}, {Name: "a.b", TS: 1700000000, V: 1.5}, {Name: "c.d", TS: 1700000000, V: 7}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("points %v\nwant   %v", got, want)
 	}
