@@ -29,19 +29,6 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-func python3(t *testing.T, script string, args ...string) string {
-	t.Helper()
-	py := testenv.Command(t, "python3", "apt python3")
-	var stderr bytes.Buffer
-	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3: %v\n%s", err, stderr.String())
-	}
-	return string(out)
-}
-
 // pbFrame builds a framed carbon.Payload with one metric and one point.
 func pbFrame(name string, ts uint32, v float64) []byte {
 	var pt []byte
@@ -86,26 +73,7 @@ send([
 print("sent")
 `
 
-const pyCarbonlink = `
-import pickle, socket, struct, sys, io
-class Safe(pickle.Unpickler):
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError("global %s.%s" % (module, name))
-def recv_exactly(conn, n):
-    buf = b''
-    while len(buf) < n:
-        data = conn.recv(n - len(buf))
-        if not data:
-            raise Exception("Connection lost")
-        buf += data
-    return buf
-host, port = sys.argv[1].rsplit(":", 1)
-conn = socket.create_connection((host, int(port)), 2.0)
-def query(req):
-    body = pickle.dumps(req, protocol=-1)
-    conn.sendall(struct.pack("!L", len(body)) + body)
-    size = struct.unpack("!L", recv_exactly(conn, 4))[0]
-    return Safe(io.BytesIO(recv_exactly(conn, size))).load()
+const pyCarbonlink = ingesttest.PyCarbonlinkClient + `
 for m in sys.argv[2:]:
     print(m, sorted(query(dict(type='cache-query', metric=m))['datapoints']))
 print(sorted((k, sorted(v)) for k, v in query(dict(type='cache-query-bulk', metrics=['pk.p2', 'nope']))['datapointsByMetric'].items()))
@@ -133,7 +101,7 @@ func TestCarbonIngestEndToEnd(t *testing.T) {
 	now := time.Now().Unix()
 	slot := now - now%10 - 30
 
-	python3(t, pyCarbon, pickleAddr, fmt.Sprint(now))
+	testenv.RunPython(t, pyCarbon, pickleAddr, fmt.Sprint(now))
 	c, err := net.Dial("tcp", pbAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +123,7 @@ func TestCarbonIngestEndToEnd(t *testing.T) {
 	for p.metric(t, "plumbago_aggregate_points_total") < 2 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	out := python3(t, pyCarbonlink, linkAddr, "pk.p2", "pk.p5;a=2;z=1", "new.renamed", "old.renamed", "secret.x",
+	out := testenv.RunPython(t, pyCarbonlink, linkAddr, "pk.p2", "pk.p5;a=2;z=1", "new.renamed", "old.renamed", "secret.x",
 		"pb.metric", "agg.prod.total", "agg.dev.total", "agg.prod.a.hits", "aggregated.prod.a.hits", "aggregated.prod.total")
 	want := fmt.Sprintf(`pk.p2 [(%[1]d, 1.5), (%[2]d, 2.0)]
 pk.p5;a=2;z=1 [(%[1]d, 7.0)]
@@ -256,7 +224,7 @@ listen type linemode 127.0.0.1:%[2]d proto tcp;
 	for p.metric(t, "plumbago_points_received_total") < 4 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	out := python3(t, pyCarbonlink, linkAddr, "relay.tcp.a", "relay.udp.b", "relay.ring.c;a=2;z=1")
+	out := testenv.RunPython(t, pyCarbonlink, linkAddr, "relay.tcp.a", "relay.udp.b", "relay.ring.c;a=2;z=1")
 	want := fmt.Sprintf(`relay.tcp.a [(%[1]d, 1.0), (%[2]d, 4.0)]
 relay.udp.b [(%[1]d, 2.5)]
 relay.ring.c;a=2;z=1 [(%[1]d, -3.0)]
@@ -336,7 +304,7 @@ PID_DIR = %[1]s
 	for p.metric(t, "plumbago_points_received_total") < 3 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	out := python3(t, pyCarbonlink, linkAddr, "crelay.a", "crelay.t;a=2;z=1")
+	out := testenv.RunPython(t, pyCarbonlink, linkAddr, "crelay.a", "crelay.t;a=2;z=1")
 	want := fmt.Sprintf(`crelay.a [(%[1]d, 1.0), (%[2]d, 2.25)]
 crelay.t;a=2;z=1 [(%[1]d, -7.0)]
 [('nope', []), ('pk.p2', [])]

@@ -1,16 +1,15 @@
 package carbonlink
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/plumbago/plumbago/ingest/ingesttest"
 	"github.com/plumbago/plumbago/ingest/pickle"
 	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/query/pickleenc"
@@ -82,42 +81,9 @@ func serve(t *testing.T, c Cache, md Metadata, st *Stats) string {
 	return ln.Addr().String()
 }
 
-func python(t *testing.T, script string, args ...string) string {
-	t.Helper()
-	py := testenv.Command(t, "python3", "apt python3")
-	var stderr bytes.Buffer
-	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3: %v\n%s", err, stderr.String())
-	}
-	return string(out)
-}
-
-// pyClient speaks carbonlink exactly as graphite-web's CarbonLinkPool does
-// (struct.pack("!L") + pickle.dumps(request, protocol)), reading replies
-// with an unpickler that refuses every global, like graphite's unpickle.
-const pyClient = `
-import pickle, socket, struct, sys, io
-class Safe(pickle.Unpickler):
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError("global %s.%s" % (module, name))
-def recv_exactly(conn, n):
-    buf = b''
-    while len(buf) < n:
-        data = conn.recv(n - len(buf))
-        if not data:
-            raise Exception("Connection lost")
-        buf += data
-    return buf
-host, port = sys.argv[1].rsplit(":", 1)
-conn = socket.create_connection((host, int(port)), 1.0)
-def query(req, proto):
-    body = pickle.dumps(req, protocol=proto)
-    conn.sendall(struct.pack("!L", len(body)) + body)
-    size = struct.unpack("!L", recv_exactly(conn, 4))[0]
-    return Safe(io.BytesIO(recv_exactly(conn, size))).load()
+// pyClient asks every request type in both pickle protocols, as
+// graphite-web's CarbonLinkPool would.
+const pyClient = ingesttest.PyCarbonlinkClient + `
 for proto in (2, -1):
     r = query(dict(type='cache-query', metric='a.b.c'), proto)
     print(sorted(r['datapoints']))
@@ -136,7 +102,7 @@ func TestPythonCarbonlinkClient(t *testing.T) {
 	}}
 	var st Stats
 	addr := serve(t, c, methods{"a.b.c": "sum"}, &st)
-	got := python(t, pyClient, addr)
+	got := testenv.RunPython(t, pyClient, addr)
 	once := `[(1700000000, -1.0), (1700000060, 2.5)]
 {'datapoints': []}
 [('a.b.c', [(1700000000, -1.0), (1700000060, 2.5)]), ('missing', []), ('x;t=1', [(1700000010, 1e+300)])]

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,4 +58,19 @@ func Python(t testing.TB, install string, modules ...string) string {
 		}
 	}
 	return py
+}
+
+// RunPython runs script with python3 -c and args, and returns its standard
+// output; a failure ends the test with the script's standard error.
+func RunPython(t testing.TB, script string, args ...string) string {
+	t.Helper()
+	py := Command(t, "python3", "apt python3")
+	var stderr bytes.Buffer
+	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s", err, stderr.String())
+	}
+	return string(out)
 }
