@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,14 +8,11 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
-	"github.com/plumbago/plumbago/ingest/pickle"
 	"github.com/plumbago/plumbago/internal/testenv"
 )
 
@@ -28,55 +24,7 @@ const (
 	sideBySideRewrite  = "[pre]\n^old\\. = prod.\n[post]\n^prod\\.app\\. = post.app.\n^agg\\. = postagg.\n^other\\. = renamed.\n"
 )
 
-type pointKey struct {
-	name string
-	ts   int64
-}
-
-// collectPickle accepts carbon-aggregator's relay connections and keeps the
-// last value it sent for each (name, timestamp).
-func collectPickle(t *testing.T, ln net.Listener) (snapshot func() map[pointKey]float64) {
-	var mu sync.Mutex
-	got := map[pointKey]float64{}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				var d pickle.Decoder
-				for {
-					var hdr [4]byte
-					if _, err := io.ReadFull(r, hdr[:]); err != nil {
-						return
-					}
-					n, _ := pickle.FrameLen(hdr[:], pickle.DefaultMaxFrame)
-					body := make([]byte, n-4)
-					if _, err := io.ReadFull(r, body); err != nil {
-						return
-					}
-					_, _, _ = d.Points(body, func(name []byte, ts, v float64) {
-						mu.Lock()
-						got[pointKey{string(name), int64(ts)}] = v
-						mu.Unlock()
-					})
-				}
-			}()
-		}
-	}()
-	return func() map[pointKey]float64 {
-		mu.Lock()
-		defer mu.Unlock()
-		out := make(map[pointKey]float64, len(got))
-		for k, v := range got {
-			out[k] = v
-		}
-		return out
-	}
-}
+type pointKey = ingesttest.NameTS
 
 // storedPoints renders every series Plumbago holds (but its own
 // carbon.* self-metrics) and returns the non-null points.
@@ -102,28 +50,12 @@ func storedPoints(t *testing.T, p *proc, from, until int64) map[pointKey]float64
 		for _, s := range series {
 			for _, dp := range s.Datapoints {
 				if dp[0] != nil {
-					out[pointKey{s.Target, int64(*dp[1])}] = *dp[0]
+					out[pointKey{Name: s.Target, TS: int64(*dp[1])}] = *dp[0]
 				}
 			}
 		}
 	}
 	return out
-}
-
-func diffPoints(carbon, ours map[pointKey]float64) []string {
-	var d []string
-	for k, v := range carbon {
-		if ov, ok := ours[k]; !ok || ov != v {
-			d = append(d, fmt.Sprintf("%s@%d carbon-aggregator=%v plumbago=%v (stored %v)", k.name, k.ts, v, ov, ok))
-		}
-	}
-	for k, v := range ours {
-		if _, ok := carbon[k]; !ok {
-			d = append(d, fmt.Sprintf("%s@%d only plumbago stored %v", k.name, k.ts, v))
-		}
-	}
-	sort.Strings(d)
-	return d
 }
 
 // TestAggregatorSideBySide runs Debian's carbon-aggregator and Plumbago on
@@ -145,7 +77,7 @@ func TestAggregatorSideBySide(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer dest.Close()
-			carbonOut := collectPickle(t, dest)
+			carbonOut := ingesttest.CollectPickle(t, dest)
 			conf := writeFile(t, dir, "carbon.conf", fmt.Sprintf(`[DEFAULT]
 CONF_DIR = %[1]s
 STORAGE_DIR = %[1]s/storage
@@ -228,13 +160,13 @@ MAX_AGGREGATION_INTERVALS = 5
 				unmatched := 0
 				if forwardAll == "False" {
 					for k := range ours {
-						if _, inCarbon := carbon[k]; !inCarbon && (k.name == "prod.db.x" || k.name == "renamed.metric") {
+						if _, inCarbon := carbon[k]; !inCarbon && (k.Name == "prod.db.x" || k.Name == "renamed.metric") {
 							delete(ours, k)
 							unmatched++
 						}
 					}
 				}
-				diff = diffPoints(carbon, ours)
+				diff = ingesttest.DiffPoints(carbon, ours, "carbon-aggregator", "plumbago")
 				if forwardAll == "False" && unmatched != 20 {
 					diff = append(diff, fmt.Sprintf("%d unmatched points stored; want the 20 sent (prod.db.x, other.metric renamed by [post])", unmatched))
 				}
@@ -249,7 +181,7 @@ MAX_AGGREGATION_INTERVALS = 5
 			// renamed the raw inputs it saw, aggregates exist.
 			stages := map[string]bool{}
 			for k := range carbon {
-				stages[strings.SplitN(k.name, ".", 3)[0]+"."+strings.SplitN(k.name, ".", 3)[1]] = true
+				stages[strings.SplitN(k.Name, ".", 3)[0]+"."+strings.SplitN(k.Name, ".", 3)[1]] = true
 			}
 			t.Logf("FORWARD_ALL=%s: %d points agree; names seen: %v", forwardAll, len(carbon), stages)
 		})

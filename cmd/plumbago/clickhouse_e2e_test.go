@@ -59,8 +59,33 @@ func clickhouseServer(t *testing.T, bin string) *chtest.Server {
 	t.Helper()
 	chtest.Binary(t)
 	schemas, aggregation := chFiles(t)
-	rollup := runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation)
-	return chtest.Shared(t, chtest.Options{ConfigD: map[string]string{"graphite_rollup.xml": rollup}})
+	return chtest.Shared(t, chtest.Options{ConfigD: map[string]string{"graphite_rollup.xml": chRollup(t, bin, schemas, aggregation)}})
+}
+
+// chRollup returns the graphite_rollup XML that `plumbago clickhouse schema
+// --only rollup` prints for the schemas and aggregation files.
+func chRollup(t *testing.T, bin, schemas, aggregation string) string {
+	t.Helper()
+	return runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation)
+}
+
+// chEnv is what the ClickHouse end-to-end tests start from: the built
+// binary, the package's ClickHouse (clickhouseServer), chFiles' schemas and
+// aggregation files, and common, the flags that give those files to a node.
+type chEnv struct {
+	bin                  string
+	srv                  *chtest.Server
+	schemas, aggregation string
+	common               []string
+}
+
+func newCHEnv(t *testing.T) chEnv {
+	t.Helper()
+	bin := buildBinary(t)
+	srv := clickhouseServer(t, bin)
+	schemas, aggregation := chFiles(t)
+	return chEnv{bin: bin, srv: srv, schemas: schemas, aggregation: aggregation,
+		common: []string{"--schemas", schemas, "--aggregation", aggregation}}
 }
 
 // checkGolden compares got with testdata/clickhouse/name (-update writes it).
@@ -146,17 +171,14 @@ func chLines(now int64) []string {
 // empty data dir (what it answers comes from ClickHouse alone) with
 // --clickhouse-pushdown.
 func TestClickHouseMatchesPebble(t *testing.T) {
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
-	common := []string{"--schemas", schemas, "--aggregation", aggregation}
+	e := newCHEnv(t)
 	db := chDatabase("e2e")
 	ch := func() []string {
-		return append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", srv.URL,
-			"--clickhouse-database", db, "--clickhouse-create-tables"}, common...)
+		return append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", e.srv.URL,
+			"--clickhouse-database", db, "--clickhouse-create-tables"}, e.common...)
 	}
-	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, common...)...)
-	cp := startPlumbago(t, bin, ch()...)
+	pb := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, e.common...)...)
+	cp := startPlumbago(t, e.bin, ch()...)
 	now := time.Now().Unix()
 	lines := chLines(now)
 	sendCarbon(t, pb.carbon, lines...)
@@ -166,10 +188,10 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	if got := cp.metric(t, "plumbago_clickhouse_insert_errors_total"); got != 0 {
 		t.Errorf("insert errors: %v", got)
 	}
-	if got := srv.Query(t, "SELECT uniqExact(Path) FROM "+db+".graphite FORMAT TabSeparated"); got != "8\n" {
+	if got := e.srv.Query(t, "SELECT uniqExact(Path) FROM "+db+".graphite FORMAT TabSeparated"); got != "8\n" {
 		t.Errorf("paths in the points table: %q, want 8", got)
 	}
-	if got := srv.Query(t, "SELECT Tag1, Path FROM "+db+".graphite_tagged WHERE Path LIKE '%h1%' GROUP BY Tag1, Path ORDER BY Tag1 FORMAT TabSeparated"); got != "__name__=e.t.sum\te.t.sum?dc=x&host=h1\ndc=x\te.t.sum?dc=x&host=h1\nhost=h1\te.t.sum?dc=x&host=h1\n" {
+	if got := e.srv.Query(t, "SELECT Tag1, Path FROM "+db+".graphite_tagged WHERE Path LIKE '%h1%' GROUP BY Tag1, Path ORDER BY Tag1 FORMAT TabSeparated"); got != "__name__=e.t.sum\te.t.sum?dc=x&host=h1\ndc=x\te.t.sum?dc=x&host=h1\nhost=h1\te.t.sum?dc=x&host=h1\n" {
 		t.Errorf("tagged table rows of e.t.sum;dc=x;host=h1 (carbon-clickhouse's form):\n%s", got)
 	}
 	compare := func(phase string) {
@@ -195,7 +217,7 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 	compare("running")
 	cp.stop(t)
 	// Restarted with the first rollup level computed in ClickHouse.
-	cp = startPlumbago(t, bin, append(ch(), "--clickhouse-pushdown")...)
+	cp = startPlumbago(t, e.bin, append(ch(), "--clickhouse-pushdown")...)
 	compare("restarted on an empty data dir, with --clickhouse-pushdown")
 	if got := cp.metric(t, "plumbago_clickhouse_fetch_rows_total"); got == 0 {
 		t.Errorf("plumbago_clickhouse_fetch_rows_total 0 after renders")
@@ -209,14 +231,12 @@ func TestClickHouseMatchesPebble(t *testing.T) {
 // dropped; the server is then killed (-9) and restarted with the table
 // back, and every point reaches ClickHouse from the write buffer's WAL.
 func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
+	e := newCHEnv(t)
 	dir := t.TempDir()
 	db := chDatabase("down_e2e")
-	args := []string{"--backend", "clickhouse", "--data-dir", dir, "--clickhouse-url", srv.URL, "--clickhouse-database", db,
-		"--clickhouse-create-tables", "--clickhouse-timeout", "5s", "--sync-interval", "100ms", "--schemas", schemas, "--aggregation", aggregation}
-	p := startPlumbago(t, bin, args...)
+	args := []string{"--backend", "clickhouse", "--data-dir", dir, "--clickhouse-url", e.srv.URL, "--clickhouse-database", db,
+		"--clickhouse-create-tables", "--clickhouse-timeout", "5s", "--sync-interval", "100ms", "--schemas", e.schemas, "--aggregation", e.aggregation}
+	p := startPlumbago(t, e.bin, args...)
 	now := time.Now().Unix()
 	base := now - now%10 - 300
 	var first, second []string
@@ -226,7 +246,7 @@ func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
 	}
 	sendCarbon(t, p.carbon, first...)
 	p.waitMetric(t, "plumbago_points_committed_total", 10)
-	srv.Query(t, "RENAME TABLE "+db+".graphite TO "+db+".graphite_away")
+	e.srv.Query(t, "RENAME TABLE "+db+".graphite TO "+db+".graphite_away")
 	sendCarbon(t, p.carbon, second...)
 	p.waitMetric(t, "plumbago_points_received_total", 20)
 	for end := time.Now().Add(30 * time.Second); p.metric(t, "plumbago_clickhouse_insert_errors_total") < 2; time.Sleep(20 * time.Millisecond) {
@@ -242,9 +262,9 @@ func TestClickHouseKeepsPointsWhileDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Wait()
-	srv.Query(t, "RENAME TABLE "+db+".graphite_away TO "+db+".graphite")
-	p = startPlumbago(t, bin, args...)
-	srv.WaitQuery(t, "SELECT count(), sum(Value) FROM "+db+".graphite WHERE Path = 'down.b' FORMAT TabSeparated", "10\t1045", 30*time.Second)
+	e.srv.Query(t, "RENAME TABLE "+db+".graphite_away TO "+db+".graphite")
+	p = startPlumbago(t, e.bin, args...)
+	e.srv.WaitQuery(t, "SELECT count(), sum(Value) FROM "+db+".graphite WHERE Path = 'down.b' FORMAT TabSeparated", "10\t1045", 30*time.Second)
 	want := `[{"target": "down.b", "tags": {"name": "down.b"}, "datapoints": [`
 	for i := 0; i < 10; i++ {
 		if i > 0 {

@@ -52,15 +52,12 @@ func TestClickHouseFigures(t *testing.T) {
 		t.Skip("a measurement for docs/clickhouse.md: PLUMBAGO_CH_FIGURES=1 go test -run TestClickHouseFigures -v ./cmd/plumbago/")
 	}
 	ccBin, gcBin := chTool(t, "carbon-clickhouse"), chTool(t, "graphite-clickhouse")
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
-	common := []string{"--schemas", schemas, "--aggregation", aggregation}
-	rollup := writeFile(t, t.TempDir(), "rollup.xml", runBin(t, bin, append([]string{"clickhouse", "schema", "--only", "rollup"}, common...)...))
+	e := newCHEnv(t)
+	rollup := writeFile(t, t.TempDir(), "rollup.xml", chRollup(t, e.bin, e.schemas, e.aggregation))
 	total := int64(figuresMetrics * figuresPoints)
 
 	plumbago := func(name string, args ...string) figuresTarget {
-		p := startPlumbago(t, bin, append(args, common...)...)
+		p := startPlumbago(t, e.bin, append(args, e.common...)...)
 		return figuresTarget{name: name, carbon: p.carbon, render: "http://" + p.http + "/render",
 			stored: func() int64 { return int64(p.metric(t, "plumbago_points_committed_total")) },
 			cpu:    func() float64 { return procCPU(t, p.cmd.Process.Pid) },
@@ -72,17 +69,17 @@ func TestClickHouseFigures(t *testing.T) {
 		},
 		"Plumbago clickhouse": func() figuresTarget {
 			db := chDatabase("fig_pb")
-			applyDDL(t, bin, srv, db)
-			return plumbago("Plumbago clickhouse", "--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", srv.URL, "--clickhouse-database", db)
+			applyDDL(t, e.bin, e.srv, db)
+			return plumbago("Plumbago clickhouse", "--backend", "clickhouse", "--data-dir", t.TempDir(), "--clickhouse-url", e.srv.URL, "--clickhouse-database", db)
 		},
 		"carbon-clickhouse + graphite-clickhouse": func() figuresTarget {
 			db := chDatabase("fig_cc")
-			applyDDL(t, bin, srv, db)
-			cc := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), srv.URL, db))
-			gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(srv.URL, db, rollup))
+			applyDDL(t, e.bin, e.srv, db)
+			cc := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), e.srv.URL, db))
+			gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(e.srv.URL, db, rollup))
 			return figuresTarget{name: "carbon-clickhouse + graphite-clickhouse", carbon: cc.addr, render: "http://" + gc.addr + "/render/",
 				stored: func() int64 {
-					n, _ := strconv.ParseInt(strings.TrimSpace(srv.Query(t, "SELECT count() FROM "+db+".graphite FORMAT TabSeparated")), 10, 64)
+					n, _ := strconv.ParseInt(strings.TrimSpace(e.srv.Query(t, "SELECT count() FROM "+db+".graphite FORMAT TabSeparated")), 10, 64)
 					return n
 				},
 				cpu: func() float64 { return procCPU(t, cc.cmd.Process.Pid) },
@@ -97,10 +94,10 @@ func TestClickHouseFigures(t *testing.T) {
 	for round, names := range [][]string{order, reversed(order)} {
 		for _, name := range names {
 			tg := starts[name]()
-			chCPU0 := chCPUSeconds(t, srv.Query)
+			chCPU0 := chCPUSeconds(t, e.srv.Query)
 			cpu0 := tg.cpu()
 			start := time.Now()
-			out, err := exec.Command(bin, "loadtest", "--scenario", "W1", "--metrics", fmt.Sprint(figuresMetrics), "--points", fmt.Sprint(figuresPoints),
+			out, err := exec.Command(e.bin, "loadtest", "--scenario", "W1", "--metrics", fmt.Sprint(figuresMetrics), "--points", fmt.Sprint(figuresPoints),
 				"--step", "10s", "--addr", tg.carbon, "--quiet").CombinedOutput()
 			if err != nil {
 				t.Fatalf("loadtest: %v\n%s", err, out)
@@ -112,7 +109,7 @@ func TestClickHouseFigures(t *testing.T) {
 			}
 			took := time.Since(start)
 			cpu := tg.cpu() - cpu0
-			chCPU := chCPUSeconds(t, srv.Query) - chCPU0
+			chCPU := chCPUSeconds(t, e.srv.Query) - chCPU0
 			if n := tg.stored(); n != total {
 				t.Errorf("%s: %d points stored, want %d", name, n, total)
 			}

@@ -253,14 +253,11 @@ print("\n".join(sorted(out)))
 // cc, equal to the lines sent.
 func TestCarbonClickHouseInterop(t *testing.T) {
 	ccBin, gcBin := chTool(t, "carbon-clickhouse"), chTool(t, "graphite-clickhouse")
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
-	common := []string{"--schemas", schemas, "--aggregation", aggregation}
-	rollup := writeFile(t, t.TempDir(), "rollup.xml", runBin(t, bin, append([]string{"clickhouse", "schema", "--only", "rollup"}, common...)...))
+	e := newCHEnv(t)
+	rollup := writeFile(t, t.TempDir(), "rollup.xml", chRollup(t, e.bin, e.schemas, e.aggregation))
 	cc, pb := chDatabase("cc"), chDatabase("pb")
-	applyDDL(t, bin, srv, cc)
-	applyDDL(t, bin, srv, pb)
+	applyDDL(t, e.bin, e.srv, cc)
+	applyDDL(t, e.bin, e.srv, pb)
 
 	now := time.Now().Unix()
 	base := now - now%60 - 600
@@ -268,16 +265,16 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 	n := len(lines)
 
 	// carbon-clickhouse writes cc.
-	ccTool := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), srv.URL, cc))
+	ccTool := startTool(t, "carbon-clickhouse", ccBin, carbonClickHouseConf(t.TempDir(), e.srv.URL, cc))
 	sendCarbon(t, ccTool.addr, lines...)
-	srv.WaitQuery(t, "SELECT count() FROM "+cc+".graphite FORMAT TabSeparated", fmt.Sprint(n), 60*time.Second)
-	srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_tagged FORMAT TabSeparated", "3", 60*time.Second)
-	srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_index WHERE Level = 20003 FORMAT TabSeparated", "3", 60*time.Second)
+	e.srv.WaitQuery(t, "SELECT count() FROM "+cc+".graphite FORMAT TabSeparated", fmt.Sprint(n), 60*time.Second)
+	e.srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_tagged FORMAT TabSeparated", "3", 60*time.Second)
+	e.srv.WaitQuery(t, "SELECT uniqExact(Path) FROM "+cc+".graphite_index WHERE Level = 20003 FORMAT TabSeparated", "3", 60*time.Second)
 
 	// Plumbago writes pb; a pebble node is the oracle.
-	oracle := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, common...)...)
-	writer := startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(),
-		"--clickhouse-url", srv.URL, "--clickhouse-database", pb}, common...)...)
+	oracle := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", t.TempDir()}, e.common...)...)
+	writer := startPlumbago(t, e.bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(),
+		"--clickhouse-url", e.srv.URL, "--clickhouse-database", pb}, e.common...)...)
 	sendCarbon(t, oracle.carbon, lines...)
 	sendCarbon(t, writer.carbon, lines...)
 	oracle.waitMetric(t, "plumbago_points_committed_total", float64(n))
@@ -290,19 +287,19 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 		"SELECT Date, Level, Path FROM %s.graphite_index GROUP BY Date, Level, Path ORDER BY Date, Level, Path FORMAT TabSeparated",
 		"SELECT Date, Tag1, Path, arraySort(Tags) FROM %s.graphite_tagged GROUP BY Date, Tag1, Path, Tags ORDER BY Date, Tag1, Path FORMAT TabSeparated",
 	} {
-		want := srv.Query(t, fmt.Sprintf(q, cc))
-		if got := srv.Query(t, fmt.Sprintf(q, pb)); got != want {
+		want := e.srv.Query(t, fmt.Sprintf(q, cc))
+		if got := e.srv.Query(t, fmt.Sprintf(q, pb)); got != want {
 			t.Errorf("%s:\nPlumbago wrote\n%s\ncarbon-clickhouse wrote\n%s", fmt.Sprintf(q, "*"), got, want)
 		}
 	}
-	if got, want := srv.Query(t, "SELECT DISTINCT Path FROM "+pb+".graphite_tagged ORDER BY Path FORMAT TabSeparated"),
+	if got, want := e.srv.Query(t, "SELECT DISTINCT Path FROM "+pb+".graphite_tagged ORDER BY Path FORMAT TabSeparated"),
 		"ix.d?path=%2Fvar%2Flog&q=a%26b%3Dc%2Bd\nix.t?dc=x&host=h1\nix.t?dc=x&host=h2\n"; got != want {
 		t.Errorf("tagged paths:\n%s\nwant\n%s", got, want)
 	}
 
 	// (a) Plumbago serves what carbon-clickhouse wrote.
-	reader := startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(),
-		"--clickhouse-url", srv.URL, "--clickhouse-database", cc}, common...)...)
+	reader := startPlumbago(t, e.bin, append([]string{"--backend", "clickhouse", "--data-dir", t.TempDir(),
+		"--clickhouse-url", e.srv.URL, "--clickhouse-database", cc}, e.common...)...)
 	from, until := base-10, base+100
 	render := fmt.Sprintf("/render?target=ix.*.*&target=seriesByTag('dc=x')&target=seriesByTag('path=/var/log')&from=%d&until=%d&now=%d&format=json&noCache=1", from, until, now)
 	for _, q := range []string{render, "/metrics/find?query=ix.*", "/metrics/find?query=ix.*.*",
@@ -338,7 +335,7 @@ func TestCarbonClickHouseInterop(t *testing.T) {
 	}
 	wantRender := sortedLines(points)
 	for _, db := range []string{pb, cc} {
-		gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(srv.URL, db, rollup))
+		gc := startTool(t, "graphite-clickhouse", gcBin, graphiteClickHouseConf(e.srv.URL, db, rollup))
 		q := fmt.Sprintf("http://%s/render/?target=ix.*.*&target=seriesByTag('dc=x')&target=seriesByTag('path=/var/log')&from=%d&until=%d&format=pickle", gc.addr, from, until)
 		if got := unpickle(t, "render", readAll(t, q)); got != wantRender {
 			t.Errorf("graphite-clickhouse render on %s:\n%s\nwant\n%s\n%s", db, got, wantRender, gc.log)

@@ -50,7 +50,7 @@ func TestClickHouseQueryFigures(t *testing.T) {
 	dir := t.TempDir()
 	schemas, aggregation := writeFile(t, dir, "schemas.conf", qvsSchemas), writeFile(t, dir, "aggregation.conf", qvsAggregation)
 	common := []string{"--schemas", schemas, "--aggregation", aggregation, "--render-cache", "-1", "--max-series", "-1"}
-	rollupXML := runBin(t, bin, "clickhouse", "schema", "--only", "rollup", "--schemas", schemas, "--aggregation", aggregation)
+	rollupXML := chRollup(t, bin, schemas, aggregation)
 	srv := chtest.Start(t, t.TempDir(), chtest.Options{ConfigD: map[string]string{"graphite_rollup.xml": rollupXML}})
 	t.Cleanup(srv.Stop)
 	const db = "qvs"

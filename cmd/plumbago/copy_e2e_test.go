@@ -55,50 +55,47 @@ func waitCommitted(t *testing.T, p *proc, want int) {
 // Read-only nodes on every copy answer the same renders and finds as the
 // source, over every archive.
 func TestCopyBetweenStores(t *testing.T) {
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
-	common := []string{"--schemas", schemas, "--aggregation", aggregation}
+	e := newCHEnv(t)
 	pdir := t.TempDir()
-	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, common...)...)
+	pb := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, e.common...)...)
 	now := time.Now().Unix()
 	lines := chLines(now)
 	sendCarbon(t, pb.carbon, lines...)
 	waitCommitted(t, pb, len(lines))
 	pb.stop(t)
 
-	toSide := []string{"--to-schemas", schemas, "--to-aggregation", aggregation}
+	toSide := []string{"--to-schemas", e.schemas, "--to-aggregation", e.aggregation}
 	wdir, p2dir, w2dir := t.TempDir(), t.TempDir(), t.TempDir()
-	out := runBin(t, bin, append([]string{"copy", "--from-backend", "pebble", "--from-data-dir", pdir, "--to-backend", "whisper", "--to-data-dir", wdir}, toSide...)...)
+	out := runBin(t, e.bin, append([]string{"copy", "--from-backend", "pebble", "--from-data-dir", pdir, "--to-backend", "whisper", "--to-data-dir", wdir}, toSide...)...)
 	if !strings.Contains(out, "copied 8 of 8 series (0 by an earlier run, 0 not in the source, 0 failed)") {
 		t.Fatalf("pebble → whisper:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(wdir, "copy.state")); !os.IsNotExist(err) {
 		t.Errorf("the finished copy's resume log is still there: %v", err)
 	}
-	runBin(t, bin, append([]string{"copy", "--from-backend", "whisper", "--from-data-dir", wdir, "--to-backend", "pebble", "--to-data-dir", p2dir}, toSide...)...)
+	runBin(t, e.bin, append([]string{"copy", "--from-backend", "whisper", "--from-data-dir", wdir, "--to-backend", "pebble", "--to-data-dir", p2dir}, toSide...)...)
 	db, db2 := chDatabase("copy_e2e"), chDatabase("import_e2e")
 	chConf := writeFile(t, t.TempDir(), "ch.toml", fmt.Sprintf("backend = %q\nclickhouse-url = %q\nclickhouse-database = %q\nclickhouse-create-tables = true\ndata-dir = %q\nschemas = %q\naggregation = %q\n",
-		"clickhouse", srv.URL, db, t.TempDir(), schemas, aggregation))
-	out = runBin(t, bin, "copy", "--from-backend", "pebble", "--from-data-dir", pdir, "--to-config", chConf)
+		"clickhouse", e.srv.URL, db, t.TempDir(), e.schemas, e.aggregation))
+	out = runBin(t, e.bin, "copy", "--from-backend", "pebble", "--from-data-dir", pdir, "--to-config", chConf)
 	if !strings.Contains(out, "copied 8 of 8 series") {
 		t.Fatalf("pebble → clickhouse:\n%s", out)
 	}
-	runBin(t, bin, append([]string{"copy", "--from-config", chConf, "--to-backend", "whisper", "--to-data-dir", w2dir}, toSide...)...)
-	out = runBin(t, bin, append([]string{"import-whisper", "--from", filepath.Join(wdir, "whisper"), "--backend", "clickhouse", "--clickhouse-url", srv.URL,
-		"--clickhouse-database", db2, "--clickhouse-create-tables", "--data-dir", t.TempDir()}, common...)...)
+	runBin(t, e.bin, append([]string{"copy", "--from-config", chConf, "--to-backend", "whisper", "--to-data-dir", w2dir}, toSide...)...)
+	out = runBin(t, e.bin, append([]string{"import-whisper", "--from", filepath.Join(wdir, "whisper"), "--backend", "clickhouse", "--clickhouse-url", e.srv.URL,
+		"--clickhouse-database", db2, "--clickhouse-create-tables", "--data-dir", t.TempDir()}, e.common...)...)
 	if !strings.Contains(out, "copied 8 of 8 series") {
 		t.Fatalf("import-whisper into clickhouse:\n%s", out)
 	}
 
-	ro := append([]string{"--read-only"}, common...)
-	src := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, ro...)...)
+	ro := append([]string{"--read-only"}, e.common...)
+	src := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, ro...)...)
 	copies := map[string]*proc{
-		"pebble → whisper":             startPlumbago(t, bin, append([]string{"--backend", "whisper", "--data-dir", wdir}, ro...)...),
-		"whisper → pebble":             startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", p2dir}, ro...)...),
-		"pebble → clickhouse":          startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", srv.URL, "--clickhouse-database", db, "--data-dir", t.TempDir()}, ro...)...),
-		"clickhouse → whisper":         startPlumbago(t, bin, append([]string{"--backend", "whisper", "--data-dir", w2dir}, ro...)...),
-		"import-whisper to clickhouse": startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", srv.URL, "--clickhouse-database", db2, "--data-dir", t.TempDir()}, ro...)...),
+		"pebble → whisper":             startPlumbago(t, e.bin, append([]string{"--backend", "whisper", "--data-dir", wdir}, ro...)...),
+		"whisper → pebble":             startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", p2dir}, ro...)...),
+		"pebble → clickhouse":          startPlumbago(t, e.bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", e.srv.URL, "--clickhouse-database", db, "--data-dir", t.TempDir()}, ro...)...),
+		"clickhouse → whisper":         startPlumbago(t, e.bin, append([]string{"--backend", "whisper", "--data-dir", w2dir}, ro...)...),
+		"import-whisper to clickhouse": startPlumbago(t, e.bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", e.srv.URL, "--clickhouse-database", db2, "--data-dir", t.TempDir()}, ro...)...),
 	}
 	renderSame(t, now, src, copies, "target=e.*.*&target=seriesByTag('dc=x')")
 	for _, p := range copies {
@@ -114,12 +111,9 @@ func TestCopyBetweenStores(t *testing.T) {
 // (reads take one row per slot before a merge; after OPTIMIZE FINAL no
 // (Path, Time) has two rows). A node on ClickHouse renders as the source.
 func TestCopyResumesAfterKill(t *testing.T) {
-	bin := buildBinary(t)
-	srv := clickhouseServer(t, bin)
-	schemas, aggregation := chFiles(t)
-	common := []string{"--schemas", schemas, "--aggregation", aggregation}
+	e := newCHEnv(t)
 	pdir := t.TempDir()
-	pb := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, common...)...)
+	pb := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", pdir}, e.common...)...)
 	now := time.Now().Unix()
 	base := now - now%10 - 1200
 	const series, points = 1000, 100
@@ -136,9 +130,9 @@ func TestCopyResumesAfterKill(t *testing.T) {
 	db := chDatabase("resume_e2e")
 	state := filepath.Join(t.TempDir(), "copy.state")
 	args := []string{"copy", "--from-backend", "pebble", "--from-data-dir", pdir,
-		"--to-backend", "clickhouse", "--to-clickhouse-url", srv.URL, "--to-clickhouse-database", db, "--to-clickhouse-create-tables",
-		"--to-schemas", schemas, "--to-aggregation", aggregation, "--state", state, "--batch-points", "1000", "--progress-interval", "100ms"}
-	first := exec.Command(bin, args...)
+		"--to-backend", "clickhouse", "--to-clickhouse-url", e.srv.URL, "--to-clickhouse-database", db, "--to-clickhouse-create-tables",
+		"--to-schemas", e.schemas, "--to-aggregation", e.aggregation, "--state", state, "--batch-points", "1000", "--progress-interval", "100ms"}
+	first := exec.Command(e.bin, args...)
 	var firstOut bytes.Buffer
 	first.Stdout, first.Stderr = &firstOut, &firstOut
 	if err := first.Start(); err != nil {
@@ -171,7 +165,7 @@ func TestCopyResumesAfterKill(t *testing.T) {
 		t.Fatalf("the copy finished before the kill (%d series recorded)", recorded)
 	}
 
-	again := exec.Command(bin, args...)
+	again := exec.Command(e.bin, args...)
 	var stdout, stderr bytes.Buffer
 	again.Stdout, again.Stderr = &stdout, &stderr
 	if err := again.Run(); err != nil {
@@ -191,17 +185,17 @@ func TestCopyResumesAfterKill(t *testing.T) {
 	if _, err := os.Stat(state); !os.IsNotExist(err) {
 		t.Errorf("resume log left after the finished copy: %v", err)
 	}
-	q := func(sql string) string { return strings.TrimSpace(srv.Query(t, sql+" FORMAT TabSeparated")) }
+	q := func(sql string) string { return strings.TrimSpace(e.srv.Query(t, sql+" FORMAT TabSeparated")) }
 	if got := q("SELECT uniqExact(Path, Time), sum(Value) FROM (SELECT Path, Time, argMax(Value, Timestamp) AS Value FROM " + db + ".graphite GROUP BY Path, Time)"); got != fmt.Sprintf("%d\t%d", series*points, wantSum(series, points)) {
 		t.Errorf("one row per slot: distinct (Path, Time) and their sum: %s, want %d and %d", got, series*points, wantSum(series, points))
 	}
-	src := startPlumbago(t, bin, append([]string{"--backend", "pebble", "--data-dir", pdir, "--read-only"}, common...)...)
-	dst := startPlumbago(t, bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", srv.URL, "--clickhouse-database", db, "--data-dir", t.TempDir(), "--read-only"}, common...)...)
+	src := startPlumbago(t, e.bin, append([]string{"--backend", "pebble", "--data-dir", pdir, "--read-only"}, e.common...)...)
+	dst := startPlumbago(t, e.bin, append([]string{"--backend", "clickhouse", "--clickhouse-url", e.srv.URL, "--clickhouse-database", db, "--data-dir", t.TempDir(), "--read-only"}, e.common...)...)
 	qr := fmt.Sprintf("/render?target=sumSeries(r.s00*.avg)&target=r.s00{0,1}*.avg&from=%d&until=%d&now=%d&format=json&noCache=1", now-1800, now, now)
 	if got, want := readAll(t, "http://"+dst.http+qr), readAll(t, "http://"+src.http+qr); got != want || !strings.Contains(want, "r.s0019.avg") {
 		t.Errorf("render before a merge:\nclickhouse %.1500s\npebble     %.1500s", got, want)
 	}
-	srv.Query(t, "OPTIMIZE TABLE "+db+".graphite FINAL")
+	e.srv.Query(t, "OPTIMIZE TABLE "+db+".graphite FINAL")
 	if got := q("SELECT count() FROM " + db + ".graphite"); got != fmt.Sprint(series*points) {
 		t.Errorf("rows after OPTIMIZE FINAL: %s, want %d", got, series*points)
 	}

@@ -1,7 +1,6 @@
 package aggregator
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math/rand"
@@ -9,17 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plumbago/plumbago/ingest/ingesttest"
 	"github.com/plumbago/plumbago/internal/testenv"
-
-	"github.com/plumbago/plumbago/ingest/pickle"
 )
 
 const oracleRules = `# every method, both capture kinds, * nodes and regex fragments
@@ -40,10 +35,7 @@ hosts.<dc>.cpu (3) = avg srv-<dc>-*.cpu
 web.all (3) = sum web(0[1-3]|10).hits
 `
 
-type key struct {
-	name string
-	ts   int64
-}
+type key = ingesttest.NameTS
 
 // TestAgainstCarbonAggregator feeds the same lines to Debian's
 // carbon-aggregator and to two Loops + a Merger, and compares the last value
@@ -86,40 +78,7 @@ PID_DIR = %[1]s
 	dest, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", destPort))
 	must(err)
 	defer dest.Close()
-	var mu sync.Mutex
-	carbon := map[key]float64{}
-	go func() {
-		for {
-			c, err := dest.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				var d pickle.Decoder
-				for {
-					var hdr [4]byte
-					if _, err := io.ReadFull(r, hdr[:]); err != nil {
-						return
-					}
-					n, _ := pickle.FrameLen(hdr[:], pickle.DefaultMaxFrame)
-					body := make([]byte, n-4)
-					if _, err := io.ReadFull(r, body); err != nil {
-						return
-					}
-					_, _, err := d.Points(body, func(name []byte, ts, v float64) {
-						mu.Lock()
-						carbon[key{string(name), int64(ts)}] = v
-						mu.Unlock()
-					})
-					if err != nil {
-						t.Errorf("decoding carbon's output: %v", err)
-					}
-				}
-			}()
-		}
-	}()
+	carbonOut := ingesttest.CollectPickle(t, dest)
 
 	cmd := exec.Command(bin, "--config="+filepath.Join(dir, "carbon.conf"), "--rules="+filepath.Join(dir, "rules.conf"),
 		"--pidfile="+filepath.Join(dir, "agg.pid"), "--logdir="+filepath.Join(dir, "log"), "--nodaemon", "start")
@@ -173,39 +132,26 @@ PID_DIR = %[1]s
 		m.Merge(l.Swap())
 	}
 	ours := map[key]float64{}
-	m.Emit(time.Now().Unix(), func(name string, ts int64, v float64) { ours[key{name, ts}] = v })
+	m.Emit(time.Now().Unix(), func(name string, ts int64, v float64) { ours[key{Name: name, TS: ts}] = v })
 
 	// carbon emits 6 s after the first point at the latest (largest
 	// frequency); wait until it has sent as many aggregates as we have.
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(carbon)
-		mu.Unlock()
-		if n >= len(ours) {
+	var carbon map[key]float64
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if carbon = carbonOut(); len(carbon) >= len(ours) {
 			time.Sleep(300 * time.Millisecond)
+			carbon = carbonOut()
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		if time.Now().After(deadline) {
+			break
+		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	t.Logf("%d aggregates from carbon, %d ours", len(carbon), len(ours))
 	if len(ours) < 40 {
 		t.Fatalf("only %d aggregates: test input too thin", len(ours))
 	}
-	var diffs []string
-	for k, v := range carbon {
-		if ov, ok := ours[k]; !ok || ov != v {
-			diffs = append(diffs, fmt.Sprintf("%s@%d carbon=%v ours=%v (have %v)", k.name, k.ts, v, ov, ok))
-		}
-	}
-	for k, v := range ours {
-		if _, ok := carbon[k]; !ok {
-			diffs = append(diffs, fmt.Sprintf("%s@%d only ours=%v", k.name, k.ts, v))
-		}
-	}
-	sort.Strings(diffs)
+	diffs := ingesttest.DiffPoints(carbon, ours, "carbon", "ours")
 	if len(diffs) > 0 {
 		t.Errorf("%d differences (of %d carbon, %d ours):\n%s\ncarbon log:\n%s", len(diffs), len(carbon), len(ours), strings.Join(diffs, "\n"), log.String())
 	}
