@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -117,8 +115,8 @@ func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, series
 	var before int64
 	if warm {
 		p, n := w1Payloads(conns, conns*seriesPerConn, seriesPerConn, t0-1)
-		sendAll(b, addr, p)
-		waitWritten(b, written, int64(n))
+		ingesttest.SendAll(b, addr, p)
+		ingesttest.WaitStored(b, written, int64(n))
 		before = int64(n)
 	}
 	// Build the payload before the clock starts: per connection, its share
@@ -132,8 +130,8 @@ func benchTCPIngest(b *testing.B, st storage.Store, written func() int64, series
 	b.ReportAllocs()
 	allocs := ingesttest.StartAllocs()
 	b.ResetTimer()
-	sendAll(b, addr, payloads)
-	waitWritten(b, written, before+int64(total))
+	ingesttest.SendAll(b, addr, payloads)
+	ingesttest.WaitStored(b, written, before+int64(total))
 	b.StopTimer()
 	perPoint := allocs.PerOp(total)
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
@@ -168,36 +166,4 @@ func w1Payloads(conns, n, seriesPerConn int, t0 int64) ([][]byte, int) {
 		payloads[k] = buf.Bytes()
 	}
 	return payloads, total
-}
-
-// sendAll writes each payload on a connection of its own, concurrently.
-func sendAll(b *testing.B, addr string, payloads [][]byte) {
-	var wg sync.WaitGroup
-	for _, p := range payloads {
-		wg.Add(1)
-		go func(p []byte) {
-			defer wg.Done()
-			cn, err := net.Dial("tcp", addr)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			defer cn.Close()
-			if _, err := cn.Write(p); err != nil {
-				b.Error(err)
-			}
-		}(p)
-	}
-	wg.Wait()
-}
-
-// waitWritten polls until written() reaches want (5 minutes at most).
-func waitWritten(b *testing.B, written func() int64, want int64) {
-	deadline := time.Now().Add(5 * time.Minute)
-	for written() < want && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if got := written(); got != want {
-		b.Fatalf("storage got %d points; want %d", got, want)
-	}
 }

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,32 +156,10 @@ func benchTCPChain(b *testing.B, tagged bool) {
 	b.ReportAllocs()
 	allocs := ingesttest.StartAllocs()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	for _, p := range payloads {
-		wg.Add(1)
-		go func(p []byte) {
-			defer wg.Done()
-			cn, err := net.Dial("tcp", addr)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			defer cn.Close()
-			if _, err := cn.Write(p); err != nil {
-				b.Error(err)
-			}
-		}(p)
-	}
-	wg.Wait()
-	deadline := time.Now().Add(5 * time.Minute)
-	for st.n.Load() < int64(total) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	ingesttest.SendAll(b, addr, payloads)
+	ingesttest.WaitStored(b, st.n.Load, int64(total))
 	b.StopTimer()
 	perPoint := allocs.PerOp(total)
-	if got := st.n.Load(); got != int64(total) {
-		b.Fatalf("storage got %d points; want %d", got, total)
-	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "points/s")
 	b.ReportMetric(perPoint, "allocs/point")
 	if cnt := chain.Counts(); cnt != (Counts{}) {
