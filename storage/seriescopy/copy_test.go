@@ -83,6 +83,17 @@ func testSeries(t *testing.T, dst Dest, names ...string) {
 	}
 }
 
+// whisperAndPebble opens a whisper store holding testSeries for names and an
+// empty pebble store, both under the rules 10s:1h,1m:1d,5m:7d, which it
+// returns too.
+func whisperAndPebble(t *testing.T, names ...string) (*schema.Rules, *whisper.Store, *pebble.Store) {
+	t.Helper()
+	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
+	ws := openWhisper(t, rules)
+	testSeries(t, ws, names...)
+	return rules, ws, openPebble(t, rules)
+}
+
 func retentionsOf(st interface {
 	SeriesRetentions(string) ([]schema.Retention, error)
 }) func(string) ([]schema.Retention, error) {
@@ -120,11 +131,8 @@ func sameFetch(t *testing.T, a, b Source, name string, from int64) {
 // TestCopyEveryArchive copies whisper into pebble and pebble into whisper:
 // every archive's fetch of the copy equals the source's.
 func TestCopyEveryArchive(t *testing.T) {
-	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
 	names := []string{"a.b", "a.c", "t.x;dc=eu;host=h1"}
-	ws := openWhisper(t, rules)
-	testSeries(t, ws, names...)
-	ps := openPebble(t, rules)
+	rules, ws, ps := whisperAndPebble(t, names...)
 	sum, err := Run(context.Background(), ws, ps, Job{Names: names, Retentions: retentionsOf(ws), Now: testNow, BatchSeries: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -146,10 +154,7 @@ func TestCopyEveryArchive(t *testing.T) {
 
 // TestCopyTimeBounds copies only the points in (From, Until].
 func TestCopyTimeBounds(t *testing.T) {
-	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
-	ws := openWhisper(t, rules)
-	testSeries(t, ws, "a.b")
-	ps := openPebble(t, rules)
+	_, ws, ps := whisperAndPebble(t, "a.b")
 	from, until := int64(testNow-3*86400), int64(testNow-600)
 	sum, err := Run(context.Background(), ws, ps, Job{Names: []string{"a.b"}, Retentions: retentionsOf(ws), Now: testNow, From: from, Until: until})
 	if err != nil {
@@ -178,10 +183,7 @@ func TestCopyTimeBounds(t *testing.T) {
 // copied and recorded; the state survives a reopen; another job's state is
 // refused.
 func TestCopyResumes(t *testing.T) {
-	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
-	ws := openWhisper(t, rules)
-	testSeries(t, ws, "a.b", "a.c", "a.d")
-	ps := openPebble(t, rules)
+	_, ws, ps := whisperAndPebble(t, "a.b", "a.c", "a.d")
 	path := filepath.Join(t.TempDir(), "state")
 	st, err := OpenState(path, "job 1")
 	if err != nil {
@@ -282,10 +284,7 @@ func FuzzParseState(f *testing.F) {
 // store) stops the copy with that error, the reading goroutine ends, and
 // the state records nothing.
 func TestCopyStopsOnWriteError(t *testing.T) {
-	rules := testRules(t, "10s:1h,1m:1d,5m:7d")
-	ws := openWhisper(t, rules)
-	testSeries(t, ws, "a.b", "a.c", "a.d")
-	ps := openPebble(t, rules)
+	_, ws, ps := whisperAndPebble(t, "a.b", "a.c", "a.d")
 	ps.Close()
 	st, err := OpenState(filepath.Join(t.TempDir(), "state"), "job")
 	if err != nil {
