@@ -71,7 +71,8 @@ func newPlan(name string, sc *series, from, until, now int64, pushdown bool) pla
 		untilI += step
 	}
 	p.out.Start, p.out.Step = fromI, step
-	p.out.Values = make([]float64, (untilI-fromI)/step)
+	p.out.Values = storage.GetValues(int((untilI - fromI) / step))
+	p.out.Pooled = true
 	for i := range p.out.Values {
 		p.out.Values[i] = math.NaN()
 	}

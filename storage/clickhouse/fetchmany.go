@@ -74,6 +74,7 @@ func (s *Store) fetchInto(names []string, from, until, now int64, out []*storage
 		n := batchLen(ptrs)
 		if err := s.readBatch(ptrs[:n]); err != nil {
 			s.fetchErr.Add(1)
+			release(plans)
 			return err
 		}
 		ptrs = ptrs[n:]
@@ -84,9 +85,31 @@ func (s *Store) fetchInto(names []string, from, until, now int64, out []*storage
 	return nil
 }
 
-// plans plans the read of every name a schema matches.
+// plans plans the read of every name a schema matches. Only the look-up of
+// the names' series holds the writers' lock: a series' path, retentions,
+// method and xFilesFactor do not change once it exists, and each plan's
+// values (from the storage value pool) are made after the lock is let go.
 func (s *Store) plans(names []string, from, until, now int64) ([]plan, error) {
+	found, err := s.lookup(names)
+	if err != nil {
+		return nil, err
+	}
 	plans := make([]plan, 0, len(names))
+	for i, ser := range found {
+		if ser == nil {
+			continue
+		}
+		p := newPlan(names[i], ser, from, until, now, s.opts.Pushdown)
+		p.slot, p.key = i, key(&p)
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// lookup returns the series of each name, nil for a name no schema
+// matches, under the writers' lock.
+func (s *Store) lookup(names []string) ([]*series, error) {
+	found := make([]*series, len(names))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, name := range names {
@@ -97,11 +120,19 @@ func (s *Store) plans(names []string, from, until, now int64) ([]plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := newPlan(name, ser, from, until, now, s.opts.Pushdown)
-		p.slot, p.key = i, key(&p)
-		plans = append(plans, p)
+		found[i] = ser
 	}
-	return plans, nil
+	return found, nil
+}
+
+// release hands the values of plans back to the pool (the fetch failed).
+func release(plans []plan) {
+	for i := range plans {
+		if p := &plans[i]; p.out != nil && p.out.Pooled {
+			storage.PutValues(p.out.Values)
+			p.out.Values, p.out.Pooled = nil, false
+		}
+	}
 }
 
 // comparePlans orders plans by the query that reads them, then by path.
@@ -193,6 +224,9 @@ func (s *Store) readBatch(b []*plan) error {
 			return fmt.Errorf("fetching %q: %w", p.name, err)
 		}
 		if !ok {
+			if p.out.Pooled {
+				storage.PutValues(p.out.Values)
+			}
 			p.out = nil
 		}
 	}
