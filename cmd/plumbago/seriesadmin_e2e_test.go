@@ -24,29 +24,10 @@ import (
 // prints them.
 func carbonlinkQuery(t *testing.T, addr, metric string) string {
 	t.Helper()
-	py := testenv.Command(t, "python3", "apt python3")
-	const script = `
-import pickle, socket, struct, sys
-host, port = sys.argv[1].rsplit(":", 1)
-conn = socket.create_connection((host, int(port)), 5.0)
-body = pickle.dumps(dict(type='cache-query', metric=sys.argv[2]), protocol=2)
-conn.sendall(struct.pack("!L", len(body)) + body)
-def recv(n):
-    buf = b''
-    while len(buf) < n:
-        d = conn.recv(n - len(buf))
-        if not d:
-            raise Exception("connection lost")
-        buf += d
-    return buf
-size = struct.unpack("!L", recv(4))[0]
-print(sorted(pickle.loads(recv(size))['datapoints']))
+	const script = ingesttest.PyCarbonlinkClient + `
+print(sorted(query(dict(type='cache-query', metric=sys.argv[2]), 2)['datapoints']))
 `
-	out, err := exec.Command(py, "-c", script, addr, metric).CombinedOutput()
-	if err != nil {
-		t.Fatalf("carbonlink query: %v\n%s", err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(testenv.RunPython(t, script, addr, metric))
 }
 
 // waitBody polls url until its body is want (10 s), and reports the last

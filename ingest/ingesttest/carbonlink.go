@@ -21,7 +21,7 @@ def recv_exactly(conn, n):
         buf += data
     return buf
 host, port = sys.argv[1].rsplit(":", 1)
-conn = socket.create_connection((host, int(port)), 2.0)
+conn = socket.create_connection((host, int(port)), 5.0)
 def query(req, proto=-1):
     body = pickle.dumps(req, protocol=proto)
     conn.sendall(struct.pack("!L", len(body)) + body)
