@@ -7,15 +7,9 @@ import (
 )
 
 func fnSmartSummarize(e *Env, a *Args) ([]*Series, error) {
-	ivs := a.String(1, "")
-	interval, err := positiveInterval(ivs)
+	ivs, interval, fn, agg, err := summarizeArgs(a)
 	if err != nil {
 		return nil, err
-	}
-	fn := a.String(2, "sum")
-	agg, ok := GetAggFunc(fn)
-	if !ok {
-		return nil, inputErrorf("Unsupported aggregation function: %s", fn)
 	}
 	list := a.SeriesList(0)
 	if v := a.Value(3); v.Kind == ValString {

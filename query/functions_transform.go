@@ -621,16 +621,26 @@ func positiveInterval(s string) (int64, error) {
 	return iv, nil
 }
 
-func fnSummarize(e *Env, a *Args) ([]*Series, error) {
-	ivs := a.String(1, "")
-	interval, err := positiveInterval(ivs)
-	if err != nil {
-		return nil, err
+// summarizeArgs reads the arguments summarize and smartSummarize share: the
+// interval (positive) as written and in seconds, and the aggregation
+// function (default sum) by name and as a function.
+func summarizeArgs(a *Args) (ivs string, interval int64, fn string, agg AggFunc, err error) {
+	ivs = a.String(1, "")
+	if interval, err = positiveInterval(ivs); err != nil {
+		return "", 0, "", nil, err
 	}
-	fn := a.String(2, "sum")
+	fn = a.String(2, "sum")
 	agg, ok := GetAggFunc(fn)
 	if !ok {
-		return nil, inputErrorf("Unsupported aggregation function: %s", fn)
+		return "", 0, "", nil, inputErrorf("Unsupported aggregation function: %s", fn)
+	}
+	return ivs, interval, fn, agg, nil
+}
+
+func fnSummarize(e *Env, a *Args) ([]*Series, error) {
+	ivs, interval, fn, agg, err := summarizeArgs(a)
+	if err != nil {
+		return nil, err
 	}
 	alignToFrom := a.Bool(3, false)
 	var out []*Series
