@@ -200,15 +200,7 @@ func WritePlotSVG(w io.Writer, panels []PlotPanel, xLabel string) error {
 		y0 := pi * ph
 		x1, x2 := float64(left), float64(width-right)
 		yTop, yBot := float64(y0+top), float64(y0+ph-bottom)
-		maxX, maxY := 0.0, 0.0
-		for _, s := range p.Series {
-			for _, pt := range s.Points {
-				if !math.IsNaN(pt[1]) && !math.IsInf(pt[1], 0) {
-					maxX, maxY = math.Max(maxX, pt[0]), math.Max(maxY, pt[1])
-				}
-			}
-		}
-		maxX, maxY = niceCeil(maxX), niceCeil(maxY)
+		maxX, maxY := p.axisMax()
 		fmt.Fprintf(&b, `<text x="%g" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", x1, y0+18, escape(p.Title))
 		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#888"/>`+"\n", x1, yTop, x2-x1, yBot-yTop)
 		for k := 0; k <= 4; k++ {
@@ -254,6 +246,19 @@ func WritePlotSVG(w io.Writer, panels []PlotPanel, xLabel string) error {
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten (1 for v <= 0).
+// axisMax returns the ends of p's axes: the largest x and y of its finite
+// points, each rounded up by niceCeil.
+func (p PlotPanel) axisMax() (maxX, maxY float64) {
+	for _, s := range p.Series {
+		for _, pt := range s.Points {
+			if !math.IsNaN(pt[1]) && !math.IsInf(pt[1], 0) {
+				maxX, maxY = math.Max(maxX, pt[0]), math.Max(maxY, pt[1])
+			}
+		}
+	}
+	return niceCeil(maxX), niceCeil(maxY)
+}
+
 func niceCeil(v float64) float64 {
 	if v <= 0 || math.IsNaN(v) {
 		return 1

@@ -114,15 +114,7 @@ func WritePlotPNG(w io.Writer, panels []PlotPanel) error {
 	for pi, p := range panels {
 		x1, x2 := float64(left), float64(width-right)
 		yTop, yBot := float64(pi*ph+top), float64(pi*ph+ph-bottom)
-		maxX, maxY := 0.0, 0.0
-		for _, s := range p.Series {
-			for _, pt := range s.Points {
-				if !math.IsNaN(pt[1]) && !math.IsInf(pt[1], 0) {
-					maxX, maxY = math.Max(maxX, pt[0]), math.Max(maxY, pt[1])
-				}
-			}
-		}
-		maxX, maxY = niceCeil(maxX), niceCeil(maxY)
+		maxX, maxY := p.axisMax()
 		for k := 1; k < 4; k++ {
 			y := yBot - (yBot-yTop)*float64(k)/4
 			drawLine(img, x1, y, x2, y, grid)
