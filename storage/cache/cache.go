@@ -270,6 +270,7 @@ type shard struct {
 	epoch        uint32                // sweeps so far; guarded by mu
 	evicted      uint64                // series forgotten while idle; guarded by mu
 	waiting      atomic.Int64          // series marked waiting
+	held         atomic.Int64          // this shard's part of Cache.heldBytes (memory.go)
 	unavail      atomic.Pointer[error] // the last unavailable refusal
 }
 
@@ -573,7 +574,7 @@ func (sh *shard) consume() {
 				if ch == nil {
 					break
 				}
-				for c.full() && !c.closed.Load() && !c.unpaced.Load() {
+				for sh.mustWait() && !c.closed.Load() && !c.unpaced.Load() {
 					select {
 					case sh.flushNow <- struct{}{}:
 					default:
@@ -699,7 +700,7 @@ func (sh *shard) ingest(ch *chunk) {
 		sh.fresh = sh.fresh[:0]
 	}
 	sh.mu.Unlock()
-	c.heldBytes.Add(grown)
+	sh.addHeld(grown)
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
 }
@@ -759,7 +760,7 @@ func (sh *shard) admitDeferred(final bool) {
 		s.deferred = false
 		if v == limits.Reject {
 			lim.PointsDropped(why, uint64(n))
-			c.ingestedDropped(s)
+			sh.ingestedDropped(s)
 			sh.series.del(s)
 			continue
 		}
@@ -781,8 +782,8 @@ func (sh *shard) admitDeferred(final bool) {
 
 // ingestedDropped forgets a rejected deferred series' points: they no
 // longer hold its WAL segments.
-func (c *Cache) ingestedDropped(s *series) {
-	c.heldBytes.Add(-held(s))
+func (sh *shard) ingestedDropped(s *series) {
+	sh.addHeld(-held(s))
 	s.pending = nil
 	s.unwritten = false
 }

@@ -64,3 +64,19 @@ func (c *Cache) full() bool {
 	return c.opts.MaxBufferedBytes > 0 &&
 		c.heldBytes.Load()-c.deferredPts.Load()*pointSize >= c.opts.MaxBufferedBytes
 }
+
+// addHeld adds d to the shard's and the cache's held bytes.
+func (sh *shard) addHeld(d int64) {
+	sh.held.Add(d)
+	sh.c.heldBytes.Add(d)
+}
+
+// mustWait reports whether the shard's consumer must wait before taking
+// another chunk: the buffer is full and this shard holds something the
+// writers can give back. A shard holding nothing always takes a chunk, so
+// one shard filling the shared bound cannot keep another's first points
+// (new series among them) queued out of sight of queries and writers; the
+// overshoot is at most one chunk per shard.
+func (sh *shard) mustWait() bool {
+	return sh.held.Load() > 0 && sh.c.full()
+}

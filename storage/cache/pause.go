@@ -38,7 +38,7 @@ func (c *Cache) Take(name string) []storage.Point {
 		return nil
 	}
 	sh.series.del(s)
-	c.heldBytes.Add(-held(s))
+	sh.addHeld(-held(s))
 	pts := append(slices.Clip(s.flushing), s.pending...)
 	if s.dirty {
 		if i := slices.Index(sh.dirty, s); i >= 0 {

@@ -220,7 +220,7 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 // marks it dirty for a retry at retryAt. Caller holds sh.mu.
 func (sh *shard) keep(s *series, retryAt time.Time) {
 	before := held(s)
-	defer func() { sh.c.heldBytes.Add(held(s) - before) }()
+	defer func() { sh.addHeld(held(s) - before) }()
 	if len(s.pending) == 0 {
 		s.pending, s.flushing = s.flushing, s.pending[:0]
 	} else {
@@ -267,7 +267,7 @@ func (sh *shard) written(s *series, walSeq uint64) {
 	} else {
 		s.since = walSeq + 1
 	}
-	sh.c.heldBytes.Add(held(s) - before)
+	sh.addHeld(held(s) - before)
 }
 
 // trimWAL deletes the shard's WAL segments up to walSeq that hold no point
