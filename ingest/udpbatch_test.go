@@ -69,19 +69,7 @@ func (nopSink) Flush()                          {}
 // and with their source, every one read by its recvmmsg (none by gnet).
 func TestUDPReaderBatches(t *testing.T) {
 	const asked = 8 << 20
-	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
-	rec := &datagramRecorder{}
-	srv := ingesttest.StartServer(t, ingest.Config{
-		EventLoops:       1,
-		SocketRecvBuffer: asked,
-		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
-	}, ingest.Listener{Name: "rec", Network: "udp", Addr: addr, Handler: rec})
-
-	u, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
+	srv, rec, u := startUDPRecorder(t, asked)
 	src := u.LocalAddr().String()
 	if _, err := u.Write([]byte("first")); err != nil {
 		t.Fatal(err)
@@ -164,18 +152,7 @@ func TestUDPReaderBatches(t *testing.T) {
 // reads (udppace) when it comes.
 func TestUDPReaderPacedStream(t *testing.T) {
 	const total, window = 20000, 1000
-	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
-	rec := &datagramRecorder{}
-	srv := ingesttest.StartServer(t, ingest.Config{
-		EventLoops:       1,
-		SocketRecvBuffer: 8 << 20,
-		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
-	}, ingest.Listener{Name: "rec", Network: "udp", Addr: addr, Handler: rec})
-	u, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
+	srv, rec, u := startUDPRecorder(t, 8<<20)
 
 	stop := make(chan struct{})
 	calls := make(chan int, 1)
@@ -238,4 +215,24 @@ func TestSetRecvBuffer(t *testing.T) {
 	if got != 128<<10 {
 		t.Fatalf("SO_RCVBUF for a 64 KiB ask = %d; want %d", got, 128<<10)
 	}
+}
+
+// startUDPRecorder starts a one-loop server whose UDP listener (recvBuf
+// bytes of socket buffer) records every datagram, and dials it; the
+// connection is closed when the test ends.
+func startUDPRecorder(t *testing.T, recvBuf int) (*ingest.Server, *datagramRecorder, net.Conn) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	rec := &datagramRecorder{}
+	srv := ingesttest.StartServer(t, ingest.Config{
+		EventLoops:       1,
+		SocketRecvBuffer: recvBuf,
+		NewSink:          func() ingest.SinkFlusher { return nopSink{} },
+	}, ingest.Listener{Name: "rec", Network: "udp", Addr: addr, Handler: rec})
+	u, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { u.Close() })
+	return srv, rec, u
 }
