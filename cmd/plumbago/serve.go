@@ -516,6 +516,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	udpHelp := "UDP datagrams read, by how: by gnet one per readiness event, or by the Linux UDP readers' recvmmsg."
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPDatagrams.Load(), "read", "event")
 	p.counter("plumbago_udp_datagrams_total", udpHelp, s.ingest.UDPBatched.Load(), "read", "recvmmsg")
+	p.counter("plumbago_udp_reader_sleeps_total", "Sleeps of the Linux UDP readers after a short batch (ingest/udppace), so the next read takes many datagrams at once.", s.ingest.UDPPaced.Load())
 	s.httpStats.write(p)
 	if s.auth != nil {
 		s.auth.metrics(p)

@@ -134,6 +134,8 @@ func TestStatsdEndToEnd(t *testing.T) {
 	if ev != wantEv || mm != wantMM {
 		t.Errorf("UDP datagrams read: %v by events + %v by recvmmsg; want %v + %v", ev, mm, wantEv, wantMM)
 	}
+	// The readers' pacing sleeps are exposed (how many depends on timing).
+	t.Logf("UDP reader sleeps: %v", p.metric(t, "plumbago_udp_reader_sleeps_total"))
 	p.stop(t)
 }
 
