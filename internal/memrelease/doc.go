@@ -12,7 +12,10 @@
 // scavenger returns the freed pages only slowly. A Releaser watches
 // runtime/metrics and, when no cycle ran for a check interval while the
 // heap holds much more than the last cycle found live, or when free pages
-// not yet returned exceed half the live heap (at least Floor), runs
+// not yet returned exceed half the live heap (at least Floor), or when no
+// cycle ran for three checks in a row while the heap holds much more than
+// the last forced release found live (a spike from the server's first
+// seconds, before any check saw the heap it needs at rest), runs
 // debug.FreeOSMemory (a collection, then every free page returned). Forced releases are rate-limited, so a busy server
 // with a large live heap pays at most one extra collection per MinGap.
 package memrelease

@@ -39,6 +39,11 @@ type Heap struct {
 	// heap the server needed before the spike (the last cycle, run during
 	// the spike, saw the spike's data live).
 	Baseline uint64
+	// QuietChecks is how many checks in a row, this one included, saw no
+	// cycle complete; ForcedLive is what the last forced release found
+	// live (0 before the first).
+	QuietChecks int
+	ForcedLive  uint64
 }
 
 // baselineChecks is how many checks Baseline looks back: 2 minutes at the
@@ -46,12 +51,21 @@ type Heap struct {
 // within 2 minutes, and forced releases stop.
 const baselineChecks = 24
 
+// staleChecks is how many checks in a row without a cycle (15 s at the
+// default interval) make the heap be compared with what the last forced
+// release found live instead of Baseline: a spike that began before the
+// first checks (a server busy from its first seconds) leaves no Live below
+// it to compare with.
+const staleChecks = 3
+
 // Releaser runs the checks; Released counts the forced releases.
 type Releaser struct {
 	cfg        Config
 	samples    []metrics.Sample
 	lastCycles uint64
 	lastForced time.Time
+	quietRun   int                    // checks in a row without a cycle
+	forcedLive uint64                 // Live after the last forced release
 	lives      [baselineChecks]uint64 // Live at the last checks, a ring
 	next       int
 	released   atomic.Uint64
@@ -115,12 +129,19 @@ func (r *Releaser) check(now time.Time) {
 	h.Baseline = r.baseline(h.Live)
 	quiet := h.Cycles == r.lastCycles
 	r.lastCycles = h.Cycles
+	if quiet {
+		r.quietRun++
+	} else {
+		r.quietRun = 0
+	}
+	h.QuietChecks, h.ForcedLive = r.quietRun, r.forcedLive
 	if !Due(h, quiet, now.Sub(r.lastForced), r.cfg) {
 		return
 	}
 	debug.FreeOSMemory()
 	after := r.read()
 	r.lastCycles, r.lastForced = after.Cycles, now
+	r.quietRun, r.forcedLive = 0, after.Live
 	r.lives[(r.next+baselineChecks-1)%baselineChecks] = after.Live
 	r.released.Add(1)
 	r.cfg.Logger.Info("returned the memory of a spike to the OS", "heap_retained_before", h.Retained,
@@ -149,7 +170,11 @@ func (r *Releaser) baseline(live uint64) uint64 {
 // soon by itself) while the heap retains more than Baseline +
 // max(Floor, Baseline/2) (the garbage of the spike, uncollected: the
 // runtime waits for the heap to double what the last cycle, run during the
-// spike, found live).
+// spike, found live), or no cycle completed for staleChecks checks while
+// the heap retains more than ForcedLive + max(Floor, ForcedLive/2) (the
+// spike began before the checks that make up Baseline; once a forced
+// release measured the live heap it is the reference, so an idle server
+// whose heap is all live pays one extra collection, not one per MinGap).
 func Due(h Heap, quiet bool, sinceForced time.Duration, cfg Config) bool {
 	if sinceForced < cfg.MinGap {
 		return false
@@ -157,5 +182,11 @@ func Due(h Heap, quiet bool, sinceForced time.Duration, cfg Config) bool {
 	if h.Free > max(cfg.Floor, h.Live/2) {
 		return true
 	}
-	return quiet && h.Retained > h.Baseline+max(cfg.Floor, h.Baseline/2)
+	if !quiet {
+		return false
+	}
+	if h.Retained > h.Baseline+max(cfg.Floor, h.Baseline/2) {
+		return true
+	}
+	return h.QuietChecks >= staleChecks && h.Retained > h.ForcedLive+max(cfg.Floor, h.ForcedLive/2)
 }

@@ -33,6 +33,10 @@ func TestDue(t *testing.T) {
 		{"a cycle ran, free spans under the floor", Heap{Live: 10 * mib, Baseline: 10 * mib, Retained: 80 * mib, Free: 30 * mib}, false, time.Hour, false},
 		{"free spans, released 10 s ago", Heap{Live: 10 * mib, Baseline: 10 * mib, Retained: 80 * mib, Free: 40 * mib}, true, 10 * time.Second, false},
 		{"large heap, free spans within half its live size", Heap{Live: 4096 * mib, Baseline: 4096 * mib, Retained: 8192 * mib, Free: 2048 * mib}, false, time.Hour, false},
+		{"spike before the first checks, quiet 10 s", Heap{Live: 137 * mib, Baseline: 100 * mib, Retained: 146 * mib, QuietChecks: 2}, true, time.Hour, false},
+		{"spike before the first checks, quiet 15 s", Heap{Live: 137 * mib, Baseline: 100 * mib, Retained: 146 * mib, QuietChecks: 3}, true, time.Hour, true},
+		{"quiet 15 s, all of it live at the last forced release", Heap{Live: 137 * mib, Baseline: 100 * mib, Retained: 146 * mib, QuietChecks: 3, ForcedLive: 137 * mib}, true, time.Hour, false},
+		{"quiet 15 s, grown past the last forced release's live heap", Heap{Live: 20 * mib, Baseline: 20 * mib, Retained: 60 * mib, QuietChecks: 5, ForcedLive: 20 * mib}, true, 40 * time.Second, true},
 	} {
 		if got := Due(c.h, c.quiet, c.since, cfg); got != c.want {
 			t.Errorf("%s: Due(%+v, quiet %v, %v) = %v; want %v", c.name, c.h, c.quiet, c.since, got, c.want)
