@@ -172,7 +172,6 @@ type Cache struct {
 	blockedWaits atomic.Uint64
 	lastWrite    atomic.Int64
 	buffered     atomic.Int64
-	heldBytes    atomic.Int64 // memory.go: what the buffer holds that writing gives back
 	deferredPts  atomic.Int64
 	deferredSer  atomic.Int64
 	updates      updateBucket
@@ -270,7 +269,7 @@ type shard struct {
 	epoch        uint32                // sweeps so far; guarded by mu
 	evicted      uint64                // series forgotten while idle; guarded by mu
 	waiting      atomic.Int64          // series marked waiting
-	held         atomic.Int64          // this shard's part of Cache.heldBytes (memory.go)
+	held         atomic.Int64          // what the shard holds that writing gives back (memory.go)
 	unavail      atomic.Pointer[error] // the last unavailable refusal
 }
 
@@ -363,17 +362,25 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 		empty := []*lane{}
 		sh.lanes.Store(&empty)
 		c.shards = append(c.shards, sh)
-		c.consumers.Add(1)
-		go sh.consume()
-		c.writers.Add(1)
-		go sh.write()
 	}
+	c.startShards()
 	if opts.WALDir != "" {
 		c.stopSync = make(chan struct{})
 		c.syncDone = make(chan struct{})
 		go c.syncLoop()
 	}
 	return c, nil
+}
+
+// startShards starts each shard's consumer and writer, once every shard
+// exists: consumers read c.shards (heldBytes).
+func (c *Cache) startShards() {
+	for _, sh := range c.shards {
+		c.consumers.Add(1)
+		go sh.consume()
+		c.writers.Add(1)
+		go sh.write()
+	}
 }
 
 func (c *Cache) syncLoop() {
@@ -622,7 +629,7 @@ func (sh *shard) ingest(ch *chunk) {
 		gen, window = lim.Gen(), lim.Window(time.Now())
 	}
 	buffered, deferred := 0, 0
-	var grown int64 // bytes the chunk adds to heldBytes (memory.go)
+	var grown int64 // bytes the chunk adds to the shard's held bytes (memory.go)
 	sh.mu.Lock()
 	if sh.wal != nil {
 		// Logged under the shard lock, so a chunk is in the segment that the
@@ -973,7 +980,7 @@ func (c *Cache) Stats() Stats {
 		DeferredPoints: c.deferredPts.Load(),
 		Throttled:      c.throttled.Load(),
 		Buffered:       c.buffered.Load(),
-		BufferedBytes:  c.heldBytes.Load(),
+		BufferedBytes:  c.heldBytes(),
 		Series:         n,
 		IdleEvicted:    evicted,
 		WriteOps:       c.writeOps.Load(),

@@ -62,13 +62,20 @@ func (c *Cache) full() bool {
 		return true
 	}
 	return c.opts.MaxBufferedBytes > 0 &&
-		c.heldBytes.Load()-c.deferredPts.Load()*pointSize >= c.opts.MaxBufferedBytes
+		c.heldBytes()-c.deferredPts.Load()*pointSize >= c.opts.MaxBufferedBytes
 }
 
-// addHeld adds d to the shard's and the cache's held bytes.
-func (sh *shard) addHeld(d int64) {
-	sh.held.Add(d)
-	sh.c.heldBytes.Add(d)
+// addHeld adds d to the shard's held bytes.
+func (sh *shard) addHeld(d int64) { sh.held.Add(d) }
+
+// heldBytes is what the buffer holds that writing gives back: the sum of
+// the shards' held bytes.
+func (c *Cache) heldBytes() int64 {
+	var n int64
+	for _, sh := range c.shards {
+		n += sh.held.Load()
+	}
+	return n
 }
 
 // mustWait reports whether the shard's consumer must wait before taking
