@@ -64,8 +64,7 @@ func Normalize(dst, name []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		dst = dst[:0]
-		return format(dst, metric, tags)
+		return formatChecked(dst[:0], name, metric, tags)
 	}
 	semi := bytes.IndexByte(name, ';')
 	if semi < 0 {
@@ -110,7 +109,22 @@ func Normalize(dst, name []byte) ([]byte, error) {
 	if metric[0] != '~' && isCanonical(tags) {
 		return name, nil
 	}
-	return format(dst[:0], metric, canonical(tags))
+	return formatChecked(dst[:0], name, metric, canonical(tags))
+}
+
+// formatChecked formats a canonical name and refuses one that would not read
+// back as itself: a result shaped like OpenMetrics (ending in `"}` with a '{'
+// in it, which can come from sorting tags or from a value holding those
+// characters) would be parsed as OpenMetrics the next time it is seen.
+func formatChecked(dst, name, metric []byte, tags []kv) ([]byte, error) {
+	out, err := format(dst, metric, tags)
+	if err != nil {
+		return nil, err
+	}
+	if isOpenMetrics(out) {
+		return nil, invalid("canonical form of %q would read as OpenMetrics", name)
+	}
+	return out, nil
 }
 
 // canonical drops the name tag and earlier duplicates (Python dict: last
@@ -204,6 +218,10 @@ func parseOpenMetrics(path []byte, tags []kv) ([]byte, []kv, error) {
 	}
 	if len(metric) == 0 {
 		return nil, nil, invalid("cannot parse path %q, no metric found", path)
+	}
+	if bytes.IndexByte(metric, ';') >= 0 {
+		// metric;tag=value would read back as carbon's form with other tags.
+		return nil, nil, invalid("character ';' is not allowed in metric name of %q", path)
 	}
 	for len(raw) > 0 {
 		// ([^=]+)="((?:[\\]["\\]|[^"\\])+)"(:?,|$)

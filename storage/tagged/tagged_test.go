@@ -310,3 +310,26 @@ func BenchmarkValidatePath(b *testing.B) {
 		}
 	}
 }
+
+// TestNormalizeRefusesUnreadableForms covers names carbon accepts although
+// its canonical form of them cannot be parsed again (carbon 1.1:
+// ';{0="0"}' -> ';;0=0', "no metric found"; 'm;b="};a={' -> 'm;a={;b="}',
+// "invalid segment"). Plumbago refuses them, so a stored name always
+// normalizes to itself (found by FuzzNormalize).
+func TestNormalizeRefusesUnreadableForms(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`;{0="0"}`, `invalid tagged series: character ';' is not allowed in metric name of ";{0=\"0\"}"`},
+		{`a;b{c="1"}`, `invalid tagged series: character ';' is not allowed in metric name of "a;b{c=\"1\"}"`},
+		{`m;b="};a={`, `invalid tagged series: canonical form of "m;b=\"};a={" would read as OpenMetrics`},
+	} {
+		got, err := Normalize(nil, []byte(c.in))
+		if err == nil || err.Error() != c.want || !errors.Is(err, ErrInvalid) {
+			t.Errorf("Normalize(%q) = %q, %v; want error %s", c.in, got, err, c.want)
+		}
+	}
+	// The same characters in a form that reads back are still accepted.
+	got, err := Normalize(nil, []byte(`m;b=x";a={`))
+	if err != nil || string(got) != `m;a={;b=x"` {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
