@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/plumbago/plumbago/ingest/pickle"
@@ -120,7 +121,7 @@ func (s *Server) answer(body []byte, out []byte) []byte {
 			b = pickleenc.AppendMark(b)
 			for _, m := range r.Metrics {
 				s.pts = s.Cache.Points(view(m), s.pts[:0])
-				b = pickleenc.AppendStringBytes(b, m)
+				b = appendName(b, m)
 				b = appendPoints(b, s.pts)
 			}
 			b = pickleenc.AppendSetItems(b)
@@ -158,6 +159,16 @@ func (s *Server) count(f func(*Stats)) {
 	if s.Stats != nil {
 		f(s.Stats)
 	}
+}
+
+// appendName writes a requested metric name back as the answer's key: a str
+// when it is UTF-8, else (a client sent bytes that are not) the same bytes,
+// as carbon's Python answer keeps a bytes key.
+func appendName(b, name []byte) []byte {
+	if utf8.Valid(name) {
+		return pickleenc.AppendStringBytes(b, name)
+	}
+	return pickleenc.AppendBytes(b, name)
 }
 
 func appendPoints(b []byte, pts []storage.Point) []byte {

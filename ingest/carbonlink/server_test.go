@@ -162,3 +162,27 @@ func TestHandleStream(t *testing.T) {
 		t.Fatalf("huge prefix: %v", err)
 	}
 }
+
+// TestBulkAnswerKeepsBytesNames: a bulk request may name a metric with a
+// pickle bytes object that is not UTF-8 (fuzzing found b'\xca'); the answer
+// holds it back as bytes, as carbon's does, not as a str no unpickler reads
+// (the fuzz input is testdata/fuzz/FuzzHandle/ee918222d0ac9fdb).
+func TestBulkAnswerKeepsBytesNames(t *testing.T) {
+	c := &memCache{m: map[string][]storage.Point{"\xca": {{Timestamp: 10, Value: 1}}, "m": nil}}
+	s := &Server{Cache: c}
+	req := pickleenc.AppendFrame(nil, func(b []byte) []byte {
+		return append(b, "\x80\x02}(X\x04\x00\x00\x00typeX\x10\x00\x00\x00cache-query-bulk"+
+			"X\x07\x00\x00\x00metrics](C\x01\xcaX\x01\x00\x00\x00meu."...)
+	})
+	used, out, err := s.Handle(req, nil)
+	if err != nil || used != len(req) {
+		t.Fatalf("used %d of %d, err %v", used, len(req), err)
+	}
+	want := "\x00\x00\x00\x39\x80\x02}(X\x12\x00\x00\x00datapointsByMetric}(" +
+		"C\x01\xca](K\x0aG\x3f\xf0\x00\x00\x00\x00\x00\x00\x86e" + // b'\xca': [(10, 1.0)]
+		"X\x01\x00\x00\x00m]" + // 'm': []
+		"uu."
+	if string(out) != want {
+		t.Fatalf("answer %q\nwant   %q", out, want)
+	}
+}

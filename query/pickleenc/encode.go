@@ -68,6 +68,19 @@ func AppendStringBytes(dst []byte, s []byte) []byte {
 	return append(dst, s...)
 }
 
+// AppendBytes writes a Python bytes object (SHORT_BINBYTES, or BINBYTES
+// past 255 bytes): the protocol-3 opcodes CPython reads whatever the PROTO
+// header says. For byte strings that are not UTF-8, which a str cannot hold.
+func AppendBytes(dst []byte, s []byte) []byte {
+	if len(s) < 256 {
+		dst = append(dst, 'C', byte(len(s)))
+	} else {
+		dst = append(dst, 'B')
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+	}
+	return append(dst, s...)
+}
+
 // AppendInt32 writes a Python int as BININT, always 5 bytes, so the value
 // can be patched in place later (the load generator's real-time timestamps).
 func AppendInt32(dst []byte, i int32) []byte {

@@ -21,6 +21,8 @@ func TestAppendExact(t *testing.T) {
 		{AppendFloat(nil, 1.5), []byte{'G', 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}},
 		{AppendString(nil, "ab"), []byte{'X', 2, 0, 0, 0, 'a', 'b'}},
 		{AppendBool(AppendBool(nil, true), false), []byte{0x88, 0x89}},
+		{AppendBytes(nil, []byte{0xca}), []byte{'C', 1, 0xca}},
+		{AppendBytes(nil, bytes.Repeat([]byte{0xca}, 300))[:5], []byte{'B', 0x2c, 0x01, 0, 0}},
 		// [("a", (1, 2))] in carbon's framing.
 		{AppendFrame(nil, func(b []byte) []byte {
 			b = AppendMark(AppendEmptyList(AppendProto(b)))
