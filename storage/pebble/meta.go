@@ -46,14 +46,18 @@ type seriesSchema struct {
 }
 
 // series is one stored metric.
+//
+// Its fields are ordered so that it takes 56 bytes (id and fresh share a
+// word): one of these lives for every stored series.
 type series struct {
-	id     uint32
+	id uint32
+	// fresh tells the series was created in generation gen (so there is
+	// nothing to read back).
+	fresh  bool
 	schema *seriesSchema
 	// gen is the Write generation that last staged this series in the
-	// current pebble batch, and fresh tells it was created in that
-	// generation (so there is nothing to read back).
-	gen   uint64
-	fresh bool
+	// current pebble batch.
+	gen uint64
 	// tails[h] is the writer's knowledge of archive h's current interval
 	// (see tail); nil until the series is first written.
 	tails []tail

@@ -18,15 +18,28 @@ import (
 // nothing in [curL+lstep, end). Anything the writer cannot prove keeps the
 // invariant (an out-of-order slot, a jump past end) clears ok, and the next
 // propagation reads the blocks instead and re-establishes the tail.
+//
+// It takes 40 bytes, one per lower archive of every series written since
+// the store opened: the newest slot's timestamp is kept as its offset from
+// curL (it lies in [curL, curL+lstep), and stored timestamps fit in 32
+// bits), and n = -1 stands for "not ok".
 type tail struct {
 	curL    int64
 	end     int64
-	lastTs  int64
 	lastVal float64
 	acc     float64
+	lastOff uint32
 	n       int32
-	ok      bool
 }
+
+// tailNotOK is n of a tail whose invariant does not hold.
+const tailNotOK = -1
+
+// ok tells whether the tail's invariant holds.
+func (t *tail) ok() bool { return t.n != tailNotOK }
+
+// lastTs is the timestamp of the interval's newest known slot (n > 0).
+func (t *tail) lastTs() int64 { return t.curL + int64(t.lastOff) }
 
 // closedTail is a tail the writer moved past during the current series
 // write; its interval is complete and is propagated from it.
@@ -85,11 +98,30 @@ func (t *tail) value(m schema.Method, total int) float64 {
 }
 
 // freshTails returns the tails of a series with nothing stored.
-func freshTails(n int) []tail {
-	ts := make([]tail, n)
+func (w *writer) freshTails(n int) []tail {
+	ts := w.newTails(n)
 	for i := range ts {
-		ts[i] = tail{curL: math.MinInt64, end: math.MaxInt64, ok: true}
+		ts[i] = tail{curL: math.MinInt64, end: math.MaxInt64}
 	}
+	return ts
+}
+
+// tailSlab is the number of tails the writer allocates at once.
+const tailSlab = 1024
+
+// newTails returns n zero tails carved from the writer's slab (one
+// allocation for many series, and no rounding up to a size class). A
+// slab lives while any series keeps tails from it; tails are replaced only
+// after a failed commit or an import.
+func (w *writer) newTails(n int) []tail {
+	if n > tailSlab/4 {
+		return make([]tail, n)
+	}
+	if len(w.tailSlab) < n {
+		w.tailSlab = make([]tail, tailSlab)
+	}
+	ts := w.tailSlab[:n:n]
+	w.tailSlab = w.tailSlab[n:]
 	return ts
 }
 
@@ -100,7 +132,7 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 		return
 	}
 	tl := &ser.tails[h]
-	if !tl.ok {
+	if !tl.ok() {
 		return
 	}
 	m := ser.schema.method
@@ -110,19 +142,19 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 	case l == tl.curL:
 		switch {
 		case tl.n == 0:
-			tl.n, tl.lastTs, tl.lastVal = 1, t, v
-		case t > tl.lastTs:
+			tl.n, tl.lastOff, tl.lastVal = 1, uint32(t-l), v
+		case t > tl.lastTs():
 			tl.acc = fold(m, tl.acc, tl.n-1, tl.lastVal)
 			tl.n++
-			tl.lastTs, tl.lastVal = t, v
-		case t == tl.lastTs:
+			tl.lastOff, tl.lastVal = uint32(t-l), v
+		case t == tl.lastTs():
 			tl.lastVal = v
 		default:
 			w.dropTails(h)
 		}
 	case l > tl.curL && l+lstep <= tl.end:
 		w.closed = append(w.closed, closedTail{h: h, t: *tl})
-		*tl = tail{curL: l, end: tl.end, n: 1, lastTs: t, lastVal: v, ok: true}
+		*tl = tail{curL: l, end: tl.end, n: 1, lastOff: uint32(t - l), lastVal: v}
 	default:
 		w.dropTails(h)
 	}
@@ -130,7 +162,7 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 
 // dropTails forgets everything known about archive h's intervals.
 func (w *writer) dropTails(h int) {
-	w.ser.tails[h].ok = false
+	w.ser.tails[h].n = tailNotOK
 	out := w.closed[:0]
 	for _, c := range w.closed {
 		if c.h != h {
@@ -145,7 +177,7 @@ func (w *writer) tailFor(h int, l int64) *tail {
 	if h >= len(w.ser.tails) {
 		return nil
 	}
-	if tl := &w.ser.tails[h]; tl.ok && tl.curL == l {
+	if tl := &w.ser.tails[h]; tl.ok() && tl.curL == l {
 		return tl
 	}
 	for i := range w.closed {

@@ -70,6 +70,8 @@ type writer struct {
 	// for seriesSlab of them, as load.go does at open. Series are dropped
 	// only by deletes, rare enough to let a slab live on for a few.
 	slab []series
+	// tailSlab is where series' tails are carved from (tail.go).
+	tailSlab []tail
 
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
@@ -283,7 +285,7 @@ func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error 
 	w.closed = w.closed[:0]
 	sc := ser.schema
 	if ser.fresh {
-		ser.tails = freshTails(len(sc.archives) - 1)
+		ser.tails = w.freshTails(len(sc.archives) - 1)
 	}
 	// Stable sort by timestamp unless already sorted (the common case).
 	sorted := true
@@ -471,10 +473,13 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 		return
 	}
 	if ser.tails == nil {
-		ser.tails = make([]tail, len(ser.schema.archives)-1)
+		ser.tails = w.newTails(len(ser.schema.archives) - 1)
+		for i := range ser.tails {
+			ser.tails[i].n = tailNotOK // nothing known of the others yet
+		}
 	}
 	tl := &ser.tails[h]
-	if tl.ok && tl.curL > l {
+	if tl.ok() && tl.curL > l {
 		return // a newer interval is already tracked
 	}
 	hstep := ser.schema.archives[h].step
@@ -491,13 +496,13 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 	if end < l+lstep {
 		end = l + lstep
 	}
-	nt := tail{curL: l, end: end, ok: true}
+	nt := tail{curL: l, end: end}
 	for i, v := range w.known {
 		if nt.n > 0 {
 			nt.acc = fold(ser.schema.method, nt.acc, nt.n-1, nt.lastVal)
 		}
 		nt.n++
-		nt.lastTs, nt.lastVal = w.knownT[i], v
+		nt.lastOff, nt.lastVal = uint32(w.knownT[i]-l), v
 	}
 	*tl = nt
 }
