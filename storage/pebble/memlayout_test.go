@@ -10,8 +10,8 @@ import (
 // writer's structs (docs/pebble.md, "Memory"): a field added or reordered
 // without a thought shows here.
 func TestPerSeriesStructSizes(t *testing.T) {
-	if got := unsafe.Sizeof(series{}); got != 56 {
-		t.Errorf("series is %d bytes, want 56", got)
+	if got := unsafe.Sizeof(series{}); got != 40 {
+		t.Errorf("series is %d bytes, want 40", got)
 	}
 	if got := unsafe.Sizeof(tail{}); got != 40 {
 		t.Errorf("tail is %d bytes, want 40", got)
@@ -48,4 +48,32 @@ func TestTailsFromSlab(t *testing.T) {
 	if len(big) != tailSlab/4+1 || len(w.tailSlab) != tailSlab-5 {
 		t.Fatalf("big tails %d, slab left %d, want %d and %d", len(big), len(w.tailSlab), tailSlab/4+1, tailSlab-5)
 	}
+}
+
+// TestSeriesTailList checks the tails a series points at are the ones set,
+// one per lower archive, and that a single-archive series has none.
+func TestSeriesTailList(t *testing.T) {
+	var w writer
+	three := &seriesSchema{archives: make([]archive, 3)}
+	ser := &series{schema: three}
+	if ser.tailList() != nil {
+		t.Fatal("tails before any were set")
+	}
+	ts := w.freshTails(2)
+	ser.setTails(ts)
+	got := ser.tailList()
+	if len(got) != 2 || &got[0] != &ts[0] || &got[1] != &ts[1] {
+		t.Fatalf("tailList %p len %d, want %p len 2", got, len(got), ts)
+	}
+	one := &series{schema: &seriesSchema{archives: make([]archive, 1)}}
+	one.setTails(w.freshTails(0))
+	if one.tails != nil || one.tailList() != nil {
+		t.Fatal("a single-archive series got tails")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("setTails took tails of the wrong count")
+		}
+	}()
+	ser.setTails(w.freshTails(1))
 }

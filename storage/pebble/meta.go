@@ -47,8 +47,9 @@ type seriesSchema struct {
 
 // series is one stored metric.
 //
-// Its fields are ordered so that it takes 56 bytes (id and fresh share a
-// word): one of these lives for every stored series.
+// Its fields are ordered so that it takes 40 bytes (id and fresh share a
+// word, and the tails are one pointer): one of these lives for every
+// stored series.
 type series struct {
 	id uint32
 	// fresh tells the series was created in generation gen (so there is
@@ -58,9 +59,10 @@ type series struct {
 	// gen is the Write generation that last staged this series in the
 	// current pebble batch.
 	gen uint64
-	// tails[h] is the writer's knowledge of archive h's current interval
-	// (see tail); nil until the series is first written.
-	tails []tail
+	// tails points at the first of the writer's tails of this series, one
+	// per lower archive (tail.go, tailList); nil until the series is first
+	// written. A series' schema never changes, so its count is known.
+	tails *tail
 	// written counts the writer's commits that staged blocks of this
 	// series, bumped after each (writer.commit): the decoded-block cache
 	// answers a block without reading it only while the count is the one

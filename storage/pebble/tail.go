@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -30,6 +31,26 @@ type tail struct {
 	acc     float64
 	lastOff uint32
 	n       int32
+}
+
+// tailList returns the series' tails (nil if it has none yet): archive h's
+// is tailList()[h].
+func (s *series) tailList() []tail {
+	if s.tails == nil {
+		return nil
+	}
+	return unsafe.Slice(s.tails, len(s.schema.archives)-1)
+}
+
+// setTails makes ts, one tail per lower archive, the series' tails.
+func (s *series) setTails(ts []tail) {
+	if len(ts) != len(s.schema.archives)-1 {
+		panic("pebble: tails do not match the series' archives")
+	}
+	s.tails = nil
+	if len(ts) > 0 {
+		s.tails = &ts[0]
+	}
 }
 
 // tailNotOK is n of a tail whose invariant does not hold.
@@ -128,10 +149,11 @@ func (w *writer) newTails(n int) []tail {
 // noteSet updates the tail of archive h for a slot written at t.
 func (w *writer) noteSet(h int, t int64, v float64) {
 	ser := w.ser
-	if h >= len(ser.tails) {
+	tails := ser.tailList()
+	if h >= len(tails) {
 		return
 	}
-	tl := &ser.tails[h]
+	tl := &tails[h]
 	if !tl.ok() {
 		return
 	}
@@ -162,7 +184,7 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 
 // dropTails forgets everything known about archive h's intervals.
 func (w *writer) dropTails(h int) {
-	w.ser.tails[h].n = tailNotOK
+	w.ser.tailList()[h].n = tailNotOK
 	out := w.closed[:0]
 	for _, c := range w.closed {
 		if c.h != h {
@@ -174,10 +196,11 @@ func (w *writer) dropTails(h int) {
 
 // tailFor returns the tail describing interval l of archive h, if any.
 func (w *writer) tailFor(h int, l int64) *tail {
-	if h >= len(w.ser.tails) {
+	tails := w.ser.tailList()
+	if h >= len(tails) {
 		return nil
 	}
-	if tl := &w.ser.tails[h]; tl.ok() && tl.curL == l {
+	if tl := &tails[h]; tl.ok() && tl.curL == l {
 		return tl
 	}
 	for i := range w.closed {

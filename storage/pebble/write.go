@@ -285,7 +285,7 @@ func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error 
 	w.closed = w.closed[:0]
 	sc := ser.schema
 	if ser.fresh {
-		ser.tails = w.freshTails(len(sc.archives) - 1)
+		ser.setTails(w.freshTails(len(sc.archives) - 1))
 	}
 	// Stable sort by timestamp unless already sorted (the common case).
 	sorted := true
@@ -473,12 +473,13 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 		return
 	}
 	if ser.tails == nil {
-		ser.tails = w.newTails(len(ser.schema.archives) - 1)
-		for i := range ser.tails {
-			ser.tails[i].n = tailNotOK // nothing known of the others yet
+		ts := w.newTails(len(ser.schema.archives) - 1)
+		for i := range ts {
+			ts[i].n = tailNotOK // nothing known of the others yet
 		}
+		ser.setTails(ts)
 	}
-	tl := &ser.tails[h]
+	tl := &ser.tailList()[h]
 	if tl.ok() && tl.curL > l {
 		return // a newer interval is already tracked
 	}
