@@ -19,8 +19,10 @@ type Loop struct {
 	sampleCap    int
 	sampleBudget int
 	rng          rng
-	cur          *Snapshot
-	spare        atomic.Pointer[Snapshot]
+	// slowOnly turns off the fast paths (fastpath.go; tests compare).
+	slowOnly bool
+	cur      *Snapshot
+	spare    atomic.Pointer[Snapshot]
 
 	keyBuf  []byte
 	sortBuf []byte
@@ -236,6 +238,12 @@ func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 			return c + 1 + i
 		}
 		return len(p)
+	}
+	if !l.slowOnly {
+		if v, typ, n := parseFast(rest); n >= 0 {
+			l.applyFast(s, key, hashName(key), v, typ)
+			return c + 1 + n
+		}
 	}
 	for off := c + 1; ; {
 		// One pass over the piece (value|type[|@rate], usually a dozen

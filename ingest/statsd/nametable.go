@@ -1,7 +1,6 @@
 package statsd
 
 import (
-	"hash/maphash"
 	"slices"
 )
 
@@ -17,9 +16,10 @@ type entry[V any] struct {
 //
 // The index is open addressing with linear probing over slots of one word:
 // the name's hash in the high 32 bits, the entry number + 1 in the low 32
-// (0: empty slot). A lookup hashes the name once (maphash, seeded per
+// (0: empty slot). A lookup hashes the name once (nameHash, seeded per
 // process), reads the slot's cache line and compares the name's bytes only
-// when the 32-bit hash matches; a hit then touches the entry and the name.
+// when the 32-bit hash matches, so a miss never touches an entry; a hit
+// then touches the entry and the name.
 // Entries are never removed from the index one at a time (del only clears
 // live); recycle, compact and shrink rebuild it when they drop entries.
 type table[V any] struct {
@@ -29,11 +29,7 @@ type table[V any] struct {
 	peak  int // most names held since the index was last rebuilt
 }
 
-// nameSeed seeds the name hash: fixed for the process (the tables of a
-// snapshot and of the Flusher never exchange slots, only names).
-var nameSeed = maphash.MakeSeed()
-
-func nameHash(name string) uint64 { return maphash.String(nameSeed, name) }
+func nameHash(name string) uint64 { return hashName(sbytes(name)) }
 
 // lookup returns the entry number of name (or -1) and the slot where name
 // is, or where it goes if absent; h is nameHash(name). The table must have
@@ -120,7 +116,11 @@ func (t *table[V]) eachLive(fn func(e *entry[V])) {
 // recording the order); it refuses (returns nil) to make a name live when *live
 // already counts max live names (max 0: no limit).
 func (t *table[V]) getLim(name []byte, live *int, max int) *V {
-	h := nameHash(bstr(name))
+	return t.getLimH(name, hashName(name), live, max)
+}
+
+// getLimH is getLim for a name whose hashName is h.
+func (t *table[V]) getLimH(name []byte, h uint64, live *int, max int) *V {
 	if len(t.slots) > 0 {
 		if i, _ := t.lookup(bstr(name), h); i >= 0 {
 			e := &t.ents[i]

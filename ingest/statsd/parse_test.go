@@ -173,68 +173,6 @@ func benchPacket(n int) []byte {
 	return []byte(b.String())
 }
 
-func BenchmarkHandlePacket(b *testing.B) {
-	for _, n := range []int{1, 20} {
-		b.Run(strconv.Itoa(n)+"PerPacket", func(b *testing.B) {
-			cfg := DefaultConfig()
-			l := NewLoop(&cfg)
-			pkts := make([][]byte, 64)
-			for i := range pkts {
-				// 64 packets with different names, as from 64 hosts
-				pkts[i] = bytes.ReplaceAll(benchPacket(n), []byte("app."), []byte("h"+strconv.Itoa(i)+"."))
-			}
-			fl, _ := NewFlusher(cfg, time.Unix(0, 0))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				l.HandlePacket(pkts[i&63])
-				if i&0xffff == 0xffff { // keep timer slices bounded like a real flush would
-					b.StopTimer()
-					fl.Flush([]*Snapshot{l.Swap()}, time.Unix(int64(i), 0), ingest.SinkFunc(func([]byte, int64, float64) {}))
-					b.StartTimer()
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/metric")
-		})
-	}
-}
-
-// BenchmarkHandlePacket10kKeys is parse and aggregate as the loadtest
-// statsd-1/statsd-20 scenarios drive them: 10,000 names (60 % counters, 20 %
-// timers, 15 % gauges, 5 % sets, the loader's proportions), every name
-// once before any repeats, so the tables' lookups miss the CPU cache as in
-// the server. One op = one packet; ns/metric is the figure to compare.
-func BenchmarkHandlePacket10kKeys(b *testing.B) {
-	const keys = 10_000
-	for _, n := range []int{1, 20} {
-		b.Run(strconv.Itoa(n)+"PerPacket", func(b *testing.B) {
-			cfg := DefaultConfig()
-			l := NewLoop(&cfg)
-			var pkts [][]byte
-			var p []byte
-			for i := 0; i < keys; i++ {
-				p = fmt.Appendf(p, "loadtest.sd1.m%06d:%d|%s\n", i, i%100, [...]string{"c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "c", "ms", "ms", "ms", "ms", "g", "g", "g", "s"}[i%20])
-				if (i+1)%n == 0 {
-					pkts = append(pkts, p)
-					p = nil
-				}
-			}
-			fl, _ := NewFlusher(cfg, time.Unix(0, 0))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				l.HandlePacket(pkts[i%len(pkts)])
-				if (i+1)%(100*len(pkts)) == 0 { // a flush every 100 rounds of the keys
-					b.StopTimer()
-					fl.Flush([]*Snapshot{l.Swap()}, time.Unix(int64(i), 0), ingest.SinkFunc(func([]byte, int64, float64) {}))
-					b.StartTimer()
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/metric")
-		})
-	}
-}
-
 func BenchmarkFlush100kTimers(b *testing.B) {
 	cfg := DefaultConfig()
 	l := NewLoop(&cfg)
@@ -355,4 +293,41 @@ func dumpSnapshot(s *Snapshot) string {
 		fmt.Fprintf(&b, "s %q %q\n", e.name, keys)
 	})
 	return b.String()
+}
+
+// FuzzFastValue: the fast path for small integers (fastValue) aggregates
+// every packet exactly as the general path does.
+func FuzzFastValue(f *testing.F) {
+	for _, s := range []string{
+		"a:1|c\nb:22|ms\nc:333|g\nd:4|h\ne:5|s", "a:1|cx\nb:2|ms|@0.5\nc:3|g:4|c\nd:012|c", "a:999999999999999|c\nb:9999999999999999|c",
+		"a:1|m\nb:1|\nc:|c\nd:1|c\r\ne:1|c ", "t:1|c|#k:v\nt:2|g\n", "g:+1|g\ng:2|g\ng:-1|g",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) > 1<<16 {
+			return
+		}
+		cfg := DefaultConfig()
+		cfg.MaxKeys = 8
+		fast, slow := NewLoop(&cfg), NewLoop(&cfg)
+		slow.slowOnly = true
+		fast.HandlePacket(p)
+		slow.HandlePacket(p)
+		sf, ss := fast.Swap(), slow.Swap()
+		if a, b := dumpSnapshot(sf), dumpSnapshot(ss); a != b || sf.dropped != ss.dropped {
+			t.Fatalf("%q\nfast:\n%s dropped %v\nslow:\n%s dropped %v", p, a, sf.dropped, b, ss.dropped)
+		}
+	})
+}
+
+func TestFastValue(t *testing.T) {
+	cfg := DefaultConfig()
+	l := NewLoop(&cfg)
+	l.HandlePacket([]byte("a:1|c\na:41|c\nb:7|g\nb:9|g\nm:5|ms\nm:0|ms\nh:3|h\nx:12|cx\ny:1|c|@0.5")) // an unknown type ("cx") is a counter, as in etsy
+	got := dumpSnapshot(l.Swap())
+	want := "metrics 9 bad 0\nc \"a\" 42\nc \"x\" 12\nc \"y\" 2\nms \"m\" 2 [5 0]\nms \"h\" 1 [3]\ng \"b\" {true 9 []}\n"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
 }

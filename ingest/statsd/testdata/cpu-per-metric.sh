@@ -19,6 +19,8 @@
 #   MIX is the loader's --mix (default c=60,ms=20,g=15,s=5).
 #   RCVBUF (environment) is the server's --socket-recv-buffer (default 32 MiB;
 #   106496 gives the OS default 212,992 that Linux doubles it to).
+#   FLOORFLAGS (environment) are more udpfloor flags for the floor modes,
+#   e.g. "--slots 256 --max-wait 4ms" (bigger batches per recvmmsg).
 set -eu
 mode=$1 bin=$2 per=$3 rate=$4 secs=$5 mix=${6:-c=60,ms=20,g=15,s=5}
 cd "$(dirname "$0")/../../.."
@@ -38,7 +40,8 @@ if [ "$mode" = floor ] || [ "$mode" = floor-paced ]; then
 	go build -o "$work/udpfloor" ./ingest/testdata/udpfloor
 	pace=false
 	[ "$mode" = floor-paced ] && pace=true
-	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 --pace=$pace >"$work/floor.out" 2>&1 &
+	# shellcheck disable=SC2086 # FLOORFLAGS is a list of flags
+	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 --pace=$pace ${FLOORFLAGS:-} >"$work/floor.out" 2>&1 &
 	pid=$!
 	sleep 0.5
 	load $base
