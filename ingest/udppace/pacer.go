@@ -16,13 +16,18 @@ type Pacer struct {
 	last     int64   // monotonic nanoseconds at the previous read's return (0: none yet)
 	rate     float64 // datagrams per nanosecond, smoothed
 	size     float64 // bytes per datagram, smoothed
+	maxWait  time.Duration
 }
 
 // New returns a Pacer for a reader whose reads return up to slots
 // datagrams from a socket whose SO_RCVBUF (as getsockopt reports it, the
 // limit on the kernel's accounting of queued datagrams) is bufBytes.
-func New(slots, bufBytes int) *Pacer {
-	return &Pacer{slots: max(slots, 1), bufBytes: float64(bufBytes)}
+func New(slots, bufBytes int) *Pacer { return NewMax(slots, bufBytes, MaxWait) }
+
+// NewMax is New with another bound than MaxWait on one sleep (udpfloor's
+// experiments with longer sleeps and bigger batches).
+func NewMax(slots, bufBytes int, maxWait time.Duration) *Pacer {
+	return &Pacer{slots: max(slots, 1), bufBytes: float64(bufBytes), maxWait: max(maxWait, minWait)}
 }
 
 // Wait is called after each read that returned n datagrams of total bytes
@@ -54,7 +59,7 @@ func (p *Pacer) Wait(now int64, n, bytes int) time.Duration {
 		// nearly) a sleep only loses time the reader needs.
 		return 0
 	}
-	if p.rate*float64(MaxWait) < 4 {
+	if p.rate*float64(p.maxWait) < 4 {
 		return 0 // too slow for a sleep to gather a batch
 	}
 	d := float64(p.slots) * 3 / 4 / p.rate
@@ -62,7 +67,7 @@ func (p *Pacer) Wait(now int64, n, bytes int) time.Duration {
 	// Linux 6 about 2× the payload plus ~800 bytes for small datagrams,
 	// so 2× + 1 KiB overestimates it (fewer fit, the sleep is shorter).
 	fill := p.bufBytes / ((2*p.size + 1024) * p.rate)
-	d = min(d, fill/4, float64(MaxWait))
+	d = min(d, fill/4, float64(p.maxWait))
 	if d < float64(minWait) {
 		return 0
 	}

@@ -34,8 +34,8 @@ import (
 )
 
 const (
-	slots    = 64
-	slotSize = 64 << 10
+	defaultSlots = 64
+	slotSize     = 64 << 10
 )
 
 type mmsghdr struct {
@@ -49,6 +49,8 @@ func main() {
 	sockets := flag.Int("sockets", 2, "SO_REUSEPORT sockets, one reader thread each")
 	rcvbuf := flag.Int("rcvbuf", 32<<20, "SO_RCVBUF asked (forced with CAP_NET_ADMIN)")
 	countLines := flag.Bool("lines", true, "count the lines of each datagram (touches the data, as a parser would)")
+	slots := flag.Int("slots", defaultSlots, "datagrams one recvmmsg can return")
+	maxWait := flag.Duration("max-wait", udppace.MaxWait, "with --pace, the longest sleep between reads")
 	pace := flag.Bool("pace", false, "sleep between reads as Plumbago's UDP readers do (ingest/udppace): the batched floor")
 	flag.Parse()
 	ap, err := netip.ParseAddrPort(*addr)
@@ -70,9 +72,9 @@ func main() {
 				fmt.Fprintln(os.Stderr, "udpfloor: SO_RCVBUF:", err)
 				os.Exit(1)
 			}
-			p = udppace.New(slots, got)
+			p = udppace.NewMax(*slots, got, *maxWait)
 		}
-		go read(fd, *countLines, p, &datagrams, &lines, &reads)
+		go read(fd, *slots, *countLines, p, &datagrams, &lines, &reads)
 	}
 	fmt.Printf("udpfloor pid %d reading %s with %d sockets (paced: %v)\n", os.Getpid(), *addr, *sockets, *pace)
 	sig := make(chan os.Signal, 1)
@@ -110,7 +112,7 @@ func listen(ap netip.AddrPort, rcvbuf int) (int, error) {
 // read is the whole receiver: one blocking recvmmsg per wake-up, and with a
 // pacer the sleep it asks for after each read, then a raw non-blocking
 // recvmmsg first, as the server's readers do (ingest/udpreader_linux.go).
-func read(fd int, countLines bool, pace *udppace.Pacer, datagrams, lines, reads *atomic.Uint64) {
+func read(fd, slots int, countLines bool, pace *udppace.Pacer, datagrams, lines, reads *atomic.Uint64) {
 	runtime.LockOSThread()
 	hdrs := make([]mmsghdr, slots)
 	iovs := make([]unix.Iovec, slots)
@@ -128,12 +130,12 @@ func read(fd int, countLines bool, pace *udppace.Pacer, datagrams, lines, reads 
 		errno := syscall.EAGAIN
 		if slept {
 			r, _, errno = syscall.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
-				uintptr(unsafe.Pointer(&hdrs[0])), slots, unix.MSG_DONTWAIT, 0, 0)
+				uintptr(unsafe.Pointer(&hdrs[0])), uintptr(slots), unix.MSG_DONTWAIT, 0, 0)
 			slept = false
 		}
 		if errno == syscall.EAGAIN {
 			r, _, errno = syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
-				uintptr(unsafe.Pointer(&hdrs[0])), slots, unix.MSG_WAITFORONE, 0, 0)
+				uintptr(unsafe.Pointer(&hdrs[0])), uintptr(slots), unix.MSG_WAITFORONE, 0, 0)
 		}
 		if errno == syscall.EINTR {
 			continue
