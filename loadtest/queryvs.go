@@ -222,10 +222,14 @@ func RunQueryVs(ctx context.Context, cfg QueryVsConfig, log io.Writer) ([]QueryS
 			return nil, err
 		}
 	}
+	rc, err := newRenderClient(cfg.Servers, cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
 	var stats []QueryStat
 	for _, q := range cfg.Queries {
 		for _, srv := range cfg.Servers {
-			st, err := timeQuery(ctx, cfg, client, srv, q)
+			st, err := timeQuery(ctx, cfg, rc, srv, q)
 			if err != nil {
 				return nil, err
 			}
@@ -361,41 +365,11 @@ func sendQueryVsShare(ctx context.Context, cfg QueryVsConfig, lo, hi int, start,
 	return nil
 }
 
-// renderOnce runs q once on srv, returning the answer's series and bytes.
-func renderOnce(ctx context.Context, client *http.Client, srv QueryServer, q QueryCase) (int, int, error) {
-	var req *http.Request
-	var err error
-	if q.Post {
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, srv.HTTP+"/render", strings.NewReader(q.Form.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, srv.HTTP+"/render?"+q.Form.Encode(), nil)
-	}
-	if err != nil {
-		return 0, 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%s %s: %w", srv.Name, q.Name, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
-	if err != nil {
-		return 0, 0, fmt.Errorf("%s %s: %w", srv.Name, q.Name, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, 0, fmt.Errorf("%s %s: status %d: %.300s", srv.Name, q.Name, resp.StatusCode, body)
-	}
-	// Count the series without decoding the points: each has one "target".
-	return strings.Count(string(body), `"target"`), len(body), nil
-}
-
-func timeQuery(ctx context.Context, cfg QueryVsConfig, client *http.Client, srv QueryServer, q QueryCase) (QueryStat, error) {
+func timeQuery(ctx context.Context, cfg QueryVsConfig, rc *renderClient, srv QueryServer, q QueryCase) (QueryStat, error) {
 	st := QueryStat{Server: srv.Name, Query: q.Name}
+	call := rc.call(srv, q)
 	for i := 0; i < cfg.Warmup; i++ {
-		n, b, err := renderOnce(ctx, client, srv, q)
+		n, b, err := call.do()
 		if err != nil {
 			return st, err
 		}
@@ -404,7 +378,7 @@ func timeQuery(ctx context.Context, cfg QueryVsConfig, client *http.Client, srv 
 	seq := make([]float64, 0, cfg.Seq)
 	for i := 0; i < cfg.Seq; i++ {
 		t := time.Now()
-		n, b, err := renderOnce(ctx, client, srv, q)
+		n, b, err := call.do()
 		if err != nil {
 			return st, err
 		}
@@ -427,9 +401,10 @@ func timeQuery(ctx context.Context, cfg QueryVsConfig, client *http.Client, srv 
 			defer wg.Done()
 			var mine []float64
 			errs := 0
+			call := rc.call(srv, q)
 			for time.Now().Before(stopAt) && ctx.Err() == nil {
 				t := time.Now()
-				if _, _, err := renderOnce(ctx, client, srv, q); err != nil {
+				if _, _, err := call.do(); err != nil {
 					errs++
 					continue
 				}
