@@ -3,7 +3,6 @@ package query
 import (
 	"math"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,12 +276,15 @@ func (m *movingJob) one(s *Series, work *int, buf *[]float64) (*Series, error) {
 }
 
 // movingSumAvg appends to ns.Values graphite-web's safeSum (average:
-// safeAvg) of each window of wp values of vals, four windows at a time
-// (eight, without a test per value, when no value is None): each sum
-// adds its window's values in order, as safeSum does, so the results are
-// the same doubles; the independent sums keep the processor's adders
-// busy where one sum waits on each addition. It returns the index of the
-// first window left (fewer than four remain).
+// safeAvg) of each window of wp values of vals, eight windows at a time
+// without a test per value where none of their values is None, else four
+// at a time with the tests: each sum adds its window's values in order, as
+// safeSum does, so the results are the same doubles; the independent sums
+// keep the processor's adders busy where one sum waits on each addition.
+// The test for None is made per eight windows, not per series, so the
+// None of the newest points (data not yet sent: the end of most dashboard
+// ranges) does not send the whole series down the slow path. It returns
+// the index of the first window left (fewer than four remain).
 func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff float64, average bool) (int, error) {
 	finish := func(sum float64, n int) float64 {
 		switch {
@@ -294,31 +296,36 @@ func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff flo
 		return sum
 	}
 	i := wp
-	if wp > 0 && !slices.ContainsFunc(vals, math.IsNaN) {
-		// No value is None: eight windows at a time, no test per value
-		// (the same additions in the same order).
-		for ; i+8 <= len(vals); i += 8 {
-			if err := e.spend(work, 8*(wp+1)); err != nil {
-				return i, err
+	nan := -1 // the first None at or after the current block's first value (len(vals): none)
+	for i+4 <= len(vals) {
+		if wp > 0 && i+8 <= len(vals) {
+			if nan < i-wp {
+				nan = i - wp + nextNaN(vals[i-wp:])
 			}
-			var s0, s1, s2, s3, s4, s5, s6, s7 float64
-			win := vals[i-wp : i+7]
-			for k := range wp {
-				w := win[k : k+8 : k+8]
-				s0 += w[0]
-				s1 += w[1]
-				s2 += w[2]
-				s3 += w[3]
-				s4 += w[4]
-				s5 += w[5]
-				s6 += w[6]
-				s7 += w[7]
+			if nan >= i+7 {
+				// The eight windows' values vals[i-wp:i+7] hold no None.
+				if err := e.spend(work, 8*(wp+1)); err != nil {
+					return i, err
+				}
+				var s0, s1, s2, s3, s4, s5, s6, s7 float64
+				win := vals[i-wp : i+7]
+				for k := range wp {
+					w := win[k : k+8 : k+8]
+					s0 += w[0]
+					s1 += w[1]
+					s2 += w[2]
+					s3 += w[3]
+					s4 += w[4]
+					s5 += w[5]
+					s6 += w[6]
+					s7 += w[7]
+				}
+				ns.Values = append(ns.Values, finish(s0, wp), finish(s1, wp), finish(s2, wp), finish(s3, wp),
+					finish(s4, wp), finish(s5, wp), finish(s6, wp), finish(s7, wp))
+				i += 8
+				continue
 			}
-			ns.Values = append(ns.Values, finish(s0, wp), finish(s1, wp), finish(s2, wp), finish(s3, wp),
-				finish(s4, wp), finish(s5, wp), finish(s6, wp), finish(s7, wp))
 		}
-	}
-	for ; i+4 <= len(vals); i += 4 {
 		if err := e.spend(work, 4*(wp+1)); err != nil {
 			return i, err
 		}
@@ -345,8 +352,19 @@ func movingSumAvg(e *Env, work *int, ns *Series, vals []float64, wp int, xff flo
 			}
 		}
 		ns.Values = append(ns.Values, finish(s0, n0), finish(s1, n1), finish(s2, n2), finish(s3, n3))
+		i += 4
 	}
 	return i, nil
+}
+
+// nextNaN is the index of vals' first NaN, len(vals) if none.
+func nextNaN(vals []float64) int {
+	for i, v := range vals {
+		if v != v {
+			return i
+		}
+	}
+	return len(vals)
 }
 
 // movingPathPreview is the moving functions' FuncMeta.Preview: when the

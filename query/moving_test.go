@@ -40,7 +40,15 @@ func TestMovingSumAvgSameDoubles(t *testing.T) {
 				full[i] = float64(i)
 			}
 		}
-		for _, vals := range [][]float64{vals, full} {
+		// And a few None among them (blocks of windows with and
+		// without one): one early, and the newest points' run.
+		sparse := slices.Clone(full)
+		for i := range sparse {
+			if i == n/3 || i >= n-n/10 {
+				sparse[i] = math.NaN()
+			}
+		}
+		for _, vals := range [][]float64{vals, full, sparse} {
 			checkMovingSumAvg(t, e, vals)
 		}
 	}
@@ -167,5 +175,28 @@ func TestMovingWindowParallelSameAnswer(t *testing.T) {
 	}
 	if !strings.Contains(want, `"target": "movingMedian(p.s39,\"2min\")"`) || strings.Count(want, `"target"`) != 120 {
 		t.Fatalf("answer: %.300s", want)
+	}
+}
+
+// BenchmarkMovingSumAvgRecentGap is movingAverage's window sums over one
+// series of issue 18's shape (2,190 one-decimal values, 30-point window)
+// whose newest 30 values are None.
+func BenchmarkMovingSumAvgRecentGap(b *testing.B) {
+	vals := make([]float64, 2190)
+	for i := range vals {
+		vals[i] = float64(i*7919%1000) / 10
+		if i >= len(vals)-30 {
+			vals[i] = math.NaN()
+		}
+	}
+	e := &Env{Ctx: context.Background()}
+	ns := &Series{Values: make([]float64, 0, len(vals))}
+	b.ReportAllocs()
+	for b.Loop() {
+		ns.Values = ns.Values[:0]
+		work := 0
+		if _, err := movingSumAvg(e, &work, ns, vals, 30, 0, true); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
