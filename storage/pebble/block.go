@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Block format (see docs/pebble.md, "Block format"). A block holds the slots
@@ -505,26 +506,113 @@ func (pr *predictor) predict(m []int64, i int) int64 {
 // base is the median of m[i] - predict(i) (so a counter's steady rate is
 // not paid per value), and returns base.
 func (c *codec) predZs(p byte) int64 {
-	c.zs, c.tmp = c.zs[:0], c.tmp[:0]
-	pr := predictor{p: p}
-	for i := 1; i < len(c.ints); i++ {
-		r := c.ints[i] - pr.predict(c.ints, i)
-		c.zs = append(c.zs, uint64(r))
-		c.tmp = append(c.tmp, r)
-	}
-	if len(c.tmp) == 0 {
+	n := len(c.ints) - 1
+	if n <= 0 {
+		c.zs, c.tmp = c.zs[:0], c.tmp[:0]
 		return 0
 	}
-	base := quickselect(c.tmp, len(c.tmp)/2)
+	c.zs = slices.Grow(c.zs[:0], n)[:n]
+	c.tmp = slices.Grow(c.tmp[:0], n)[:n]
+	predResiduals(p, c.ints, c.tmp)
+	for i, r := range c.tmp {
+		c.zs[i] = uint64(r)
+	}
+	base := selectNth(c.tmp, n/2)
 	for i, r := range c.zs {
 		c.zs[i] = zigzag(int64(r) - base)
 	}
 	return base
 }
 
+// predResiduals sets r[i-1] = m[i] - predict(i) for i >= 1 (len(r) =
+// len(m) - 1 >= 1): predictor's arithmetic in one loop per predictor, what
+// the encoder runs for every predictor it tries.
+func predResiduals(p byte, m, r []int64) {
+	r = r[:len(m)-1]
+	switch p {
+	case predMean2:
+		r[0] = m[1] - m[0]
+		for i := 2; i < len(m); i++ {
+			r[i-1] = m[i] - (m[i-1]+m[i-2])>>1
+		}
+	case predMean4:
+		for i := 1; i < len(m); i++ {
+			if i < 4 {
+				r[i-1] = m[i] - m[i-1]
+				continue
+			}
+			r[i-1] = m[i] - (m[i-1]+m[i-2]+m[i-3]+m[i-4])>>2
+		}
+	case predEWMA:
+		e := m[0] << ewmaFrac
+		r[0] = m[1] - e>>ewmaFrac
+		for i := 2; i < len(m); i++ {
+			e += ((m[i-1] << ewmaFrac) - e) >> 2
+			r[i-1] = m[i] - e>>ewmaFrac
+		}
+	default:
+		for i := 1; i < len(m); i++ {
+			r[i-1] = m[i] - m[i-1]
+		}
+	}
+}
+
 func varintLen(v int64) int {
 	var b [binary.MaxVarintLen64]byte
 	return binary.PutVarint(b[:], v)
+}
+
+// selectRadixMin is the fewest values selectNth narrows by a histogram;
+// below it quickselect's few comparisons are cheaper.
+const selectRadixMin = 48
+
+// selectNth returns the n-th smallest of a (0 <= n < len(a)), reordering
+// it: quickselect's answer without its data-dependent branches, which
+// mispredict on noisy residuals (a third of a merge's CPU on the query
+// benchmark's values). While a holds many values it counts them into 256
+// bins of (v - min) >> shift, keeps the values of the bin holding the n-th
+// and goes on within it; each round narrows the range by 2^8.
+func selectNth(a []int64, n int) int64 {
+	for len(a) > selectRadixMin {
+		lo, hi := a[0], a[0]
+		for _, v := range a {
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
+		}
+		span := uint64(hi) - uint64(lo)
+		if span == 0 {
+			return lo
+		}
+		shift := uint(0)
+		if l := bits.Len64(span); l > 8 {
+			shift = uint(l-8) & 63 // (the mask spares the shifts' >= 64 checks)
+		}
+		var hist [256]uint32
+		for _, v := range a {
+			hist[uint8((uint64(v)-uint64(lo))>>shift)]++
+		}
+		b, below := 0, 0
+		for below+int(hist[b]) <= n {
+			below += int(hist[b])
+			b++
+		}
+		if shift == 0 {
+			return lo + int64(b)
+		}
+		k := 0
+		for _, v := range a {
+			if (uint64(v)-uint64(lo))>>shift == uint64(b) {
+				a[k] = v
+				k++
+			}
+		}
+		a, n = a[:k], n-below
+	}
+	return quickselect(a, n)
 }
 
 // quickselect returns the n-th smallest of a (reordering it).

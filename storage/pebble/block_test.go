@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/plumbago/plumbago/storage/schema"
@@ -345,4 +346,43 @@ func explicitHuffBlock(tb testing.TB, vals map[int]float64, div uint64) []byte {
 		}
 	}
 	return dst
+}
+
+// TestSelectNth: selectNth returns the n-th smallest value, as sorting
+// gives it, on uniform, clustered, duplicated, constant, extreme and
+// outlier-laden inputs of every size around the histogram's threshold.
+func TestSelectNth(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	gens := map[string]func(i int) int64{
+		"uniform":  func(int) int64 { return r.Int64N(2000) - 1000 },
+		"wide":     func(int) int64 { return int64(r.Uint64()) },
+		"constant": func(int) int64 { return 42 },
+		"few":      func(int) int64 { return r.Int64N(3) },
+		"counter":  func(i int) int64 { return 60 + r.Int64N(2) },
+		"outliers": func(i int) int64 {
+			if i%97 == 0 {
+				return math.MinInt64 + r.Int64N(5)
+			}
+			if i%89 == 0 {
+				return math.MaxInt64 - r.Int64N(5)
+			}
+			return 7 + r.Int64N(1<<20)
+		},
+		"sorted": func(i int) int64 { return int64(i) * 3 },
+	}
+	for name, gen := range gens {
+		for _, size := range []int{1, 2, 47, 48, 49, 50, 255, 256, 257, 1023} {
+			a := make([]int64, size)
+			for i := range a {
+				a[i] = gen(i)
+			}
+			sorted := slices.Clone(a)
+			slices.Sort(sorted)
+			for _, n := range []int{0, size / 2, size - 1, size / 3} {
+				if got := selectNth(slices.Clone(a), n); got != sorted[n] {
+					t.Fatalf("%s, %d values: selectNth(n=%d) = %d; want %d", name, size, n, got, sorted[n])
+				}
+			}
+		}
+	}
 }

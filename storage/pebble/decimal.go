@@ -120,10 +120,17 @@ func (c *codec) scaled(div float64, withCorr bool) (corrected, ok bool) {
 // within maxCorrection ulps (an average of decimals). It leaves the
 // integers in c.ints and the corrections in c.corr.
 func (c *codec) findScale() (div uint64, corrected, ok bool) {
+	// The integers are kept as found while the digits needed stay those of
+	// the first value (the common case): each passed the very check
+	// scaled makes, at the same divisor, so scaled need not run again.
 	k := 0
-	for _, v := range c.vals {
+	stable := true
+	c.ints, c.corr = c.ints[:0], c.corr[:0]
+	for i, v := range c.vals {
+		k0 := k
+		var m float64
 		for ; k <= maxScaleDigits; k++ {
-			m := math.Round(v * pow10[k])
+			m = math.Round(v * pow10[k])
 			if m >= -maxExactInt && m <= maxExactInt && math.Float64bits(float64(int64(m))/pow10[k]) == math.Float64bits(v) {
 				break
 			}
@@ -131,8 +138,17 @@ func (c *codec) findScale() (div uint64, corrected, ok bool) {
 		if k > maxScaleDigits {
 			break
 		}
+		if k != k0 && i > 0 {
+			stable = false
+		}
+		if stable {
+			c.ints = append(c.ints, int64(m))
+		}
 	}
 	if k <= maxScaleDigits {
+		if stable {
+			return uint64(pow10[k]), false, true
+		}
 		if _, ok := c.scaled(pow10[k], false); ok {
 			return uint64(pow10[k]), false, true
 		}
