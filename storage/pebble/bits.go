@@ -8,44 +8,44 @@ import (
 var errShortBits = errors.New("bit stream truncated")
 
 // bitWriter appends a big-endian bit stream to a byte slice. Bits are
-// collected in a 64-bit accumulator and spilled a byte at a time.
+// collected in a 64-bit accumulator and spilled eight bytes at a time.
 type bitWriter struct {
 	b     []byte
-	acc   uint64 // pending bits, right-aligned
-	nbits uint   // number of pending bits in acc (< 8 after each write)
+	acc   uint64 // pending bits, right-aligned (none above nbits)
+	nbits uint   // number of pending bits in acc (< 64 after each write)
 }
 
 // write appends the low n bits of v (n <= 64), most significant first.
 func (w *bitWriter) write(v uint64, n uint) {
-	for n > 0 {
-		// Take up to 56 - nbits bits at a time so acc never overflows.
-		take := n
-		if room := 56 - w.nbits; take > room {
-			take = room
-		}
-		n -= take
-		chunk := v >> n
-		if take < 64 {
-			chunk &= (uint64(1) << take) - 1
-		}
-		w.acc = w.acc<<take | chunk
-		w.nbits += take
-		for w.nbits >= 8 {
-			w.nbits -= 8
-			w.b = append(w.b, byte(w.acc>>w.nbits))
-		}
-		if w.nbits < 64 {
-			w.acc &= (uint64(1) << w.nbits) - 1
-		}
+	if n == 0 {
+		return
 	}
+	if n < 64 {
+		v &= 1<<n - 1
+	}
+	free := 64 - w.nbits
+	if n < free {
+		w.acc = w.acc<<n | v
+		w.nbits += n
+		return
+	}
+	rest := n - free // < 64: free >= 1
+	// free&63: free is 64 only with nothing pending (acc is 0).
+	w.b = binary.BigEndian.AppendUint64(w.b, w.acc<<(free&63)|v>>rest)
+	w.acc = v & (1<<rest - 1)
+	w.nbits = rest
 }
 
 // flush pads the final partial byte with zero bits and returns the slice.
 func (w *bitWriter) flush() []byte {
+	for w.nbits >= 8 {
+		w.nbits -= 8
+		w.b = append(w.b, byte(w.acc>>w.nbits))
+	}
 	if w.nbits > 0 {
 		w.b = append(w.b, byte(w.acc<<(8-w.nbits)))
-		w.acc, w.nbits = 0, 0
 	}
+	w.acc, w.nbits = 0, 0
 	return w.b
 }
 
