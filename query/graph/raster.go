@@ -318,7 +318,7 @@ func (r *raster) paintTile(c rgba, idx []int32, tile bbox, clip *clipState) {
 	cov := &r.tileCov
 	*cov = image.Alpha{Pix: r.covBuf[:sw*sh], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
 	r.rz.Draw(cov, cov.Rect, image.Opaque, image.Point{})
-	r.composite(c, cov.Pix, sw, sh, sb, clip)
+	r.composite(c, cov.Pix, sw, sb, clip)
 }
 
 // strokeAxisLine strokes a path of horizontal or vertical segments
@@ -369,14 +369,34 @@ func (r *raster) strokeAxisLine(lines []polyline, width float64, c rgba, clip *c
 		if b.x0 >= b.x1 || b.y0 >= b.y1 {
 			continue
 		}
-		bw, bh := b.x1-b.x0, b.y1-b.y0
-		if cap(r.covBuf) < bw*bh {
-			r.covBuf = make([]uint8, r.w*r.h)
-		}
-		rectCoverage(r.covBuf[:bw*bh], bw, b, q[0], q[1], q[2], q[3])
-		r.composite(c, r.covBuf, bw, bh, b, clip)
+		r.compositeRect(c, q, b, clip)
 	}
 	return true
+}
+
+// compositeRect composites colour c through the coverage of the
+// rectangle q (x0, y0, x1, y1) over the pixels of box b, those it
+// touches, and the clip. The rows between the first and the last lie
+// wholly inside the rectangle (their overlap in y is 1): they share one
+// coverage row, composited with stride 0 (a vertical line then costs
+// its pixels, not a coverage row each).
+func (r *raster) compositeRect(c rgba, q [4]float64, b bbox, clip *clipState) {
+	bw := b.x1 - b.x0
+	if cap(r.covBuf) < bw {
+		r.covBuf = make([]uint8, r.w*r.h)
+	}
+	for _, band := range [3]bbox{
+		{b.x0, b.y0, b.x1, b.y0 + 1},            // the first row
+		{b.x0, b.y0 + 1, b.x1, b.y1 - 1},        // those between
+		{b.x0, max(b.y1-1, b.y0+1), b.x1, b.y1}, // the last, unless it is the first
+	} {
+		if band.y0 >= band.y1 {
+			continue
+		}
+		cov := r.covBuf[:bw]
+		rectCoverage(cov, bw, bbox{b.x0, band.y0, b.x1, band.y0 + 1}, q[0], q[1], q[2], q[3])
+		r.composite(c, cov, 0, band, clip)
+	}
 }
 
 // rectBox is the box of pixels the rectangle (x0, y0)-(x1, y1) touches
@@ -437,7 +457,7 @@ func floorClamp(v float32, lo, hi int) int {
 // then coverage) and composites colour c through coverage and clip.
 func (r *raster) paint(c rgba, clip *clipState, gen func(add func([]float64))) {
 	if cov, b, ok := r.coverage(gen); ok {
-		r.composite(c, cov, b.x1-b.x0, b.y1-b.y0, b, clip)
+		r.composite(c, cov, b.x1-b.x0, b, clip)
 	}
 }
 
@@ -483,28 +503,29 @@ func (r *raster) coverage(gen func(add func([]float64))) (cov []uint8, b bbox, o
 }
 
 // composite paints colour c (straight alpha) over the image through the
-// coverage of box b (bw × bh bytes) and the clip. The part of b inside
+// coverage of box b (its rows stride bytes apart; stride 0: one row for
+// all) and the clip. The part of b inside
 // a rectangular clip's whole pixels is painted without the mask: a
 // clip to the plot area then costs nothing but near its edges, and its
 // mask stays out of the cache.
-func (r *raster) composite(c rgba, cov []uint8, bw, bh int, b bbox, clip *clipState) {
+func (r *raster) composite(c rgba, cov []uint8, stride int, b bbox, clip *clipState) {
 	if clip == nil {
-		r.compositeBox(c, cov, bw, b, b, nil)
+		r.compositeBox(c, cov, stride, b, b, nil)
 		return
 	}
 	in := r.clipInner(clip)
 	ib := bbox{max(b.x0, in.x0), max(b.y0, in.y0), min(b.x1, in.x1), min(b.y1, in.y1)}
 	if ib.x0 >= ib.x1 || ib.y0 >= ib.y1 {
-		r.compositeBox(c, cov, bw, b, b, r.clipMask(clip))
+		r.compositeBox(c, cov, stride, b, b, r.clipMask(clip))
 		return
 	}
-	r.compositeBox(c, cov, bw, b, ib, nil)
+	r.compositeBox(c, cov, stride, b, ib, nil)
 	for _, part := range [4]bbox{
 		{b.x0, b.y0, b.x1, ib.y0}, {b.x0, ib.y1, b.x1, b.y1}, // above, below
 		{b.x0, ib.y0, ib.x0, ib.y1}, {ib.x1, ib.y0, b.x1, ib.y1}, // left, right
 	} {
 		if part.x0 < part.x1 && part.y0 < part.y1 {
-			r.compositeBox(c, cov, bw, b, part, r.clipMask(clip))
+			r.compositeBox(c, cov, stride, b, part, r.clipMask(clip))
 		}
 	}
 }

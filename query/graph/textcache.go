@@ -80,7 +80,7 @@ func (r *raster) fillText(k textKey, c rgba, clip *clipState) {
 	if cacheable {
 		if v, ok := textRasters.get(k); ok {
 			if v.cov != nil {
-				r.composite(c, v.cov, v.b.x1-v.b.x0, v.b.y1-v.b.y0, v.b, clip)
+				r.composite(c, v.cov, v.b.x1-v.b.x0, v.b, clip)
 			}
 			return
 		}
@@ -90,7 +90,7 @@ func (r *raster) fillText(k textKey, c rgba, clip *clipState) {
 	r.lines, r.flatBuf = r.textPath.flatten(0.1, r.lines[:0], r.flatBuf)
 	cov, b, ok := r.coverage(r.linesGen)
 	if ok {
-		r.composite(c, cov, b.x1-b.x0, b.y1-b.y0, b, clip)
+		r.composite(c, cov, b.x1-b.x0, b, clip)
 	}
 	if cacheable {
 		v := textCoverage{}

@@ -200,7 +200,6 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 		return
 	}
 	var mask []uint8
-	opaque := src.a8 == 255
 	if len(ts.area) != r.h+2 {
 		ts.area = make([]float64, r.h+2)
 	}
@@ -213,35 +212,19 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 		ui = ts.column(up, ui, px, 1)
 		li = ts.column(lo, li, px, -1)
 		if ts.rmax >= 0 {
-			acc := 0.0
-			colInside := px >= in.x0 && px < in.x1
 			last := min(ts.rmax, r.h-1)
-			for y := last + 1; y <= ts.rmax; y++ {
-				d[y] = 0
+			clear(d[last+1 : ts.rmax+1])
+			// rows [fa, fb) lie inside the clip's whole pixels: those
+			// go the fast way, the others through the clip's mask
+			fa, fb := ts.rmin, ts.rmin
+			if px >= in.x0 && px < in.x1 {
+				if a, b := max(ts.rmin, in.y0), min(last+1, in.y1); a < b {
+					fa, fb = a, b
+				}
 			}
-			for y := ts.rmin; y <= last; y++ {
-				acc += d[y]
-				d[y] = 0
-				kf := acc*255 + 0.5
-				if kf < 1 {
-					continue
-				}
-				if kf > 255 {
-					kf = 255
-				}
-				k := uint32(kf)
-				if !colInside || y < in.y0 || y >= in.y1 {
-					if k = r.clipCoverage(clip, &mask, px, y, k); k == 0 {
-						continue
-					}
-				}
-				p := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
-				inv := 255 - k
-				if !opaque {
-					inv = 255 - (src.a8*k+127)/255
-				}
-				binary.LittleEndian.PutUint32(p, src.blend(binary.LittleEndian.Uint32(p), k, inv))
-			}
+			acc := r.sweepMasked(src, clip, &mask, px, ts.rmin, fa, 0)
+			acc = sweepRows(r.img.Pix, fa*r.img.Stride+px*4, r.img.Stride, d[fa:fb], acc, src)
+			r.sweepMasked(src, clip, &mask, px, fb, last+1, acc)
 		}
 		// the next column with a piece in it
 		next := math.Inf(1)
@@ -256,6 +239,56 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 		}
 		px = max(px+1, int(math.Floor(next)))
 	}
+}
+
+// sweepRows composites src over the pixel column from byte offset off
+// down (rows stride bytes apart) through the coverage of the area
+// differences d, the running sum going on from acc, and empties d; it
+// returns the sum. No clip: the rows lie inside its whole pixels.
+func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, src overSource) float64 {
+	opaque := src.a8 == 255
+	for i := range d {
+		acc += d[i]
+		d[i] = 0
+		kf := acc*255 + 0.5
+		if kf < 1 {
+			continue
+		}
+		if kf > 255 {
+			kf = 255
+		}
+		k := uint32(kf)
+		o := off + i*stride
+		p := pix[o : o+4 : o+4]
+		inv := 255 - k
+		if !opaque {
+			inv = 255 - (src.a8*k+127)/255
+		}
+		binary.LittleEndian.PutUint32(p, src.blend(binary.LittleEndian.Uint32(p), k, inv))
+	}
+	return acc
+}
+
+// sweepMasked is sweepRows for the rows y0..y1-1 of column px through
+// the clip's mask (made on first use into *mask); nothing is drawn
+// without a clip.
+func (r *raster) sweepMasked(src overSource, clip *clipState, mask *[]uint8, px, y0, y1 int, acc float64) float64 {
+	d := r.thin.area
+	for y := y0; y < y1; y++ {
+		acc += d[y]
+		d[y] = 0
+		kf := acc*255 + 0.5
+		if kf < 1 {
+			continue
+		}
+		k := r.clipCoverage(clip, mask, px, y, uint32(min(kf, 255)))
+		if k == 0 {
+			continue
+		}
+		p := r.img.Pix[y*r.img.Stride+px*4 : y*r.img.Stride+px*4+4 : y*r.img.Stride+px*4+4]
+		binary.LittleEndian.PutUint32(p, src.over(binary.LittleEndian.Uint32(p), k))
+	}
+	return acc
 }
 
 // column adds the area differences of the pieces of one chain (from
