@@ -594,11 +594,11 @@ func (r *raster) compositeBox(c rgba, cov []uint8, stride int, b, sub bbox, mask
 }
 
 // overSource is a colour ready for cairo's OVER onto premultiplied 8-bit
-// RGBA pixels (little-endian uint32s), the channels in two lanes of 16
-// bits each: red and blue, green and alpha.
+// RGBA pixels (little-endian uint32s), the channels in four lanes of 16
+// bits of one uint64: red, blue, green, alpha from the bottom.
 type overSource struct {
-	rb, ga uint32 // premultiplied channels, 0..255 each
-	a8     uint32
+	lanes uint64 // premultiplied channels, 0..255 each
+	a8    uint32
 }
 
 // newOverSource rounds c to 8 bits; false when it is fully transparent.
@@ -607,11 +607,23 @@ func newOverSource(c rgba) (overSource, bool) {
 	sr := uint32(math.Round(c.r * c.a * 255))
 	sg := uint32(math.Round(c.g * c.a * 255))
 	sb := uint32(math.Round(c.b * c.a * 255))
-	return overSource{rb: sr | sb<<16, ga: sg | a8<<16, a8: a8}, a8 != 0
+	return premultiplied(sr, sg, sb, a8), a8 != 0
+}
+
+// premultiplied is the source of premultiplied channels r, g, b and
+// alpha a (0..255 each).
+func premultiplied(r, g, b, a uint32) overSource {
+	return overSource{lanes: spreadLanes(r | g<<8 | b<<16 | a<<24), a8: a}
+}
+
+// spreadLanes moves the bytes of pixel p (red, green, blue, alpha from
+// the bottom) into overSource's lanes: red, blue, green, alpha.
+func spreadLanes(p uint32) uint64 {
+	return uint64(p&0x00ff00ff) | uint64(p&0xff00ff00)<<24
 }
 
 // over composites the source at coverage k (1..255) onto pixel dp:
-// each channel (s·k + d·(255 − a·k/255))/255 rounded, both lanes at
+// each channel (s·k + d·(255 − a·k/255))/255 rounded, the four lanes at
 // once (the sums stay below 2^16: at most 255·255 + 127 + 128). An
 // opaque source at coverage 255 replaces the pixel.
 func (s *overSource) over(dp, k uint32) uint32 {
@@ -621,11 +633,10 @@ func (s *overSource) over(dp, k uint32) uint32 {
 // blend is over with the destination's weight inv given: 255 − k for
 // an opaque source, whose a·k/255 rounded is k itself.
 func (s *overSource) blend(dp, k, inv uint32) uint32 {
-	rb := s.rb*k + (dp&0x00ff00ff)*inv + 0x00800080
-	rb = (rb + rb>>8&0x00ff00ff) >> 8 & 0x00ff00ff
-	ga := s.ga*k + (dp>>8&0x00ff00ff)*inv + 0x00800080
-	ga = (ga + ga>>8&0x00ff00ff) & 0xff00ff00
-	return rb | ga
+	const low = 0x00ff00ff00ff00ff // each lane's low byte
+	v := s.lanes*uint64(k) + spreadLanes(dp)*uint64(inv) + 0x0080008000800080
+	v = (v + v>>8&low) >> 8 & low
+	return uint32(v) | uint32(v>>24)
 }
 
 // clipMask is the full-image coverage of clip intersected with its

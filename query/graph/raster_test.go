@@ -193,13 +193,13 @@ func TestAxisLineFarOff(t *testing.T) {
 	r.release()
 }
 
-// TestOverMatchesPerChannel: the two-lane OVER gives, for every source
+// TestOverMatchesPerChannel: the four-lane OVER gives, for every source
 // alpha, coverage and destination byte, the per-channel formula's
 // (s·k + d·(255 − round(a·k/255)) + 127)/255.
 func TestOverMatchesPerChannel(t *testing.T) {
 	ref := func(s, d, k, inv uint32) uint32 { return (s*k + d*inv + 127) / 255 }
 	for a8 := uint32(1); a8 < 256; a8++ {
-		src := overSource{rb: a8 | (a8/3)<<16, ga: (a8 * 2 / 3) | a8<<16, a8: a8}
+		src := premultiplied(a8, a8*2/3, a8/3, a8)
 		for k := uint32(1); k < 256; k++ {
 			inv := 255 - (a8*k+127)/255
 			for d := uint32(0); d < 256; d++ {
