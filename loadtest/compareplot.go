@@ -66,7 +66,7 @@ func WriteComparisonPNG(path, title string, paths []string, reports []*Report) e
 	if err != nil {
 		return fmt.Errorf("writing plot %q: %w", path, err)
 	}
-	png, err := graph.Render(comparisonSeries(paths, reports), p)
+	png, err := graph.Render(nil, comparisonSeries(paths, reports), p)
 	if err != nil {
 		return fmt.Errorf("writing plot %q: %w", path, err)
 	}

@@ -59,7 +59,7 @@ func FuzzParams(f *testing.F) {
 		b.Graph.SecondYAxis = true
 		c := query.NewSeries("d", 1000, 1600, 60, []float64{3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, 0)
 		c.Graph.Stacked, c.Color = true, "aa00bb80"
-		_, err = Render([]*query.Series{a, b, c}, p)
+		_, err = Render(nil, []*query.Series{a, b, c}, p)
 		if err != nil && !IsDataError(err) {
 			if _, ok := err.(*ParamError); !ok {
 				t.Fatalf("Render(%q): %T %v", q, err, err)

@@ -157,7 +157,7 @@ func (g *pieGraph) drawLabels() {
 	}
 }
 
-func renderPie(list []*query.Series, p *Params) ([]byte, error) {
+func renderPie(dst []byte, list []*query.Series, p *Params) ([]byte, error) {
 	w, h := float64(p.Width), float64(p.Height)
 	switch p.Format {
 	case "svg":
@@ -167,7 +167,7 @@ func renderPie(list []*query.Series, p *Params) ([]byte, error) {
 		if err := g.draw(list); err != nil {
 			return nil, err
 		}
-		return sv.finish([]byte("{}")), nil
+		return appendOut(dst, sv.finish([]byte("{}"))), nil
 	case "pdf":
 		w, h = w/300*72, h/300*72
 		pd := newPDF(w, h)
@@ -175,12 +175,12 @@ func renderPie(list []*query.Series, p *Params) ([]byte, error) {
 		if err := g.draw(list); err != nil {
 			return nil, err
 		}
-		return pd.finish(), nil
+		return appendOut(dst, pd.finish()), nil
 	}
 	r := newRaster(p.Width, p.Height)
 	g := &pieGraph{base: newBase(p, r, w, h)}
 	if err := g.draw(list); err != nil {
 		return nil, err
 	}
-	return encodePNG(r)
+	return encodePNG(r, dst)
 }

@@ -46,9 +46,23 @@ func encodeDecodes(t *testing.T, r *raster) []byte {
 	w, h := r.w, r.h
 	src := append([]byte(nil), r.img.Pix...)
 	opaque := r.opaque
-	b, err := encodePNG(r)
+	// appended after a caller's bytes in a buffer too small for it
+	// (the stream grows it), then in its own
+	prefix := make([]byte, 3, 40)
+	copy(prefix, "abc")
+	r2 := newRaster(w, h)
+	copy(r2.img.Pix, src)
+	r2.cleared, r2.opaque = true, opaque
+	after, err := encodePNG(r2, prefix)
 	if err != nil {
 		t.Fatal(err)
+	}
+	b, err := encodePNG(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after[:3]) != "abc" || !bytes.Equal(after[3:], b) {
+		t.Fatalf("%dx%d: the PNG appended to 3 bytes differs from the PNG alone", w, h)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -164,11 +178,12 @@ func BenchmarkEncodePNG(b *testing.B) {
 	b.ResetTimer()
 	var cpu0, cpu1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)
+	var out []byte // reused, as query/api reuses the response's buffer
 	for i := 0; i < b.N; i++ {
 		r := newRaster(w, h)
 		r.img.Pix = pix.Pix              // read only: encodePNG does not write the picture
 		r.cleared, r.opaque = true, true // as a graph's background fill leaves it
-		if _, err := encodePNG(r); err != nil {
+		if out, err = encodePNG(r, out[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,15 +18,18 @@ func ContentType(format string) string {
 	return "image/png"
 }
 
-// Render draws the series as p asks. Errors are *ParamError (a bad
+// Render draws the series as p asks and appends the picture to dst,
+// returning the extended buffer: a PNG is written straight into dst's
+// memory when it has room (pass a reused buffer to spare the copy and
+// the fresh memory of a picture). Errors are *ParamError (a bad
 // parameter or series colour) or a data error (IsDataError: glyph.py's
 // GraphError, e.g. a log scale over values ≤ 0).
-func Render(list []*query.Series, p *Params) ([]byte, error) {
+func Render(dst []byte, list []*query.Series, p *Params) ([]byte, error) {
 	if err := loadFaces(); err != nil {
 		return nil, err
 	}
 	if p.GraphType == "pie" {
-		return renderPie(list, p)
+		return renderPie(dst, list, p)
 	}
 	w, h := float64(p.Width), float64(p.Height)
 	switch p.Format {
@@ -36,7 +39,7 @@ func Render(list []*query.Series, p *Params) ([]byte, error) {
 		if err := g.draw(list); err != nil {
 			return nil, err
 		}
-		return sv.finish(g.metadata()), nil
+		return appendOut(dst, sv.finish(g.metadata())), nil
 	case "pdf":
 		w, h = w/300*72, h/300*72
 		pd := newPDF(w, h)
@@ -44,14 +47,23 @@ func Render(list []*query.Series, p *Params) ([]byte, error) {
 		if err := g.draw(list); err != nil {
 			return nil, err
 		}
-		return pd.finish(), nil
+		return appendOut(dst, pd.finish()), nil
 	}
 	r := newRaster(p.Width, p.Height)
 	g := &lineGraph{base: newBase(p, r, w, h)}
 	if err := g.draw(list); err != nil {
 		return nil, err
 	}
-	return encodePNG(r)
+	return encodePNG(r, dst)
+}
+
+// appendOut appends a finished picture b to dst, or returns b itself
+// when dst is empty and could not hold it.
+func appendOut(dst, b []byte) []byte {
+	if len(dst) == 0 && cap(dst) < len(b) {
+		return b
+	}
+	return append(dst, b...)
 }
 
 // jsonw appends Python json.dumps-style JSON.
