@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"net"
@@ -14,7 +15,10 @@ import (
 
 // TestGraphsEndToEnd: the built binary draws /render as graphite-web
 // does: PNG without a format (330×250), SVG ending with the metadata
-// script, PDF, and 400 naming a bad graph parameter.
+// script, PDF, and 400 naming a bad graph parameter. The requests share
+// one keep-alive connection, whose response buffer the pictures are
+// written into: a larger PNG, JSON and the first PNG again after them
+// come out whole and unchanged.
 func TestGraphsEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	p := startPlumbago(t, bin, "--data-dir", t.TempDir())
@@ -67,4 +71,38 @@ func TestGraphsEndToEnd(t *testing.T) {
 	if status != 400 || !strings.Contains(string(body), "lineMode") {
 		t.Fatalf("bad lineMode: %d %s", status, body)
 	}
+	pin := fmt.Sprintf("&now=%d", now) // the same picture each time
+	status, _, body = get(pin)
+	first, err := png.Decode(bytes.NewReader(body))
+	if status != 200 || err != nil {
+		t.Fatalf("png: %d %v", status, err)
+	}
+	status, _, body = get(pin + "&width=800&height=600")
+	if img, err := png.Decode(bytes.NewReader(body)); status != 200 || err != nil || img.Bounds().Dx() != 800 {
+		t.Fatalf("800×600 png: %d %v", status, err)
+	}
+	status, _, body = get("&format=json")
+	if status != 200 || !bytes.HasPrefix(body, []byte(`[{"target": "g.e2e.a"`)) || !bytes.HasSuffix(body, []byte("}]")) {
+		t.Fatalf("json after a png: %d %.200q", status, body)
+	}
+	status, _, body = get(pin)
+	again, err := png.Decode(bytes.NewReader(body))
+	if status != 200 || err != nil || !samePixels(first, again) {
+		t.Fatalf("the same png again: %d %v", status, err)
+	}
+}
+
+// samePixels reports whether two pictures have the same size and pixels.
+func samePixels(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }
