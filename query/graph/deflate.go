@@ -414,6 +414,9 @@ func diffMask(src, above []byte) uint64 {
 		d1 := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(a[8:])
 		d2 := binary.LittleEndian.Uint64(s[16:]) ^ binary.LittleEndian.Uint64(a[16:])
 		d3 := binary.LittleEndian.Uint64(s[24:]) ^ binary.LittleEndian.Uint64(a[24:])
+		if d0|d1|d2|d3 == 0 { // most of a graph's rows repeat the row above
+			continue
+		}
 		t0 := (d0&lo31 + lo31) | d0
 		t1 := (d1&lo31 + lo31) | d1
 		t2 := (d2&lo31 + lo31) | d2
