@@ -173,9 +173,12 @@ type Cache struct {
 	lastWrite    atomic.Int64
 	buffered     atomic.Int64
 	deferredPts  atomic.Int64
-	deferredSer  atomic.Int64
-	updates      updateBucket
-	throttled    atomic.Uint64
+	// deferredBytes is the capacity of the deferred series' point
+	// buffers (memory.go).
+	deferredBytes atomic.Int64
+	deferredSer   atomic.Int64
+	updates       updateBucket
+	throttled     atomic.Uint64
 
 	mu      sync.Mutex // guards producers registration
 	closed  atomic.Bool
@@ -187,48 +190,80 @@ type Cache struct {
 	writers     sync.WaitGroup
 }
 
-// maxRecycledPoints bounds the buffer a series keeps between writes.
-const maxRecycledPoints = 1024
+// idleKeepBytes is the largest point buffer a series keeps once all its
+// points are written and none wait: a series taking a few points per
+// write cycle (every steady source) reuses its buffer without allocating,
+// while the buffers a burst grew (a back-fill, a bulk load: tens of points
+// per series, a million series) are released instead of pinned for good.
+const idleKeepBytes = 64
 
-// idleKeepPoints is the largest buffer a series keeps once all its points
-// are written and none wait: a series taking a few points per write cycle
-// (every steady source) reuses its buffers without allocating, while the
-// buffers a burst grew (a back-fill, a bulk load: tens of points per
-// series, a million series) are released instead of pinned for good.
-const idleKeepPoints = 4
-
-// series is one buffered series: 120 bytes, so the runtime's 128-byte size
-// class holds it (the fields are ordered so; TestSeriesStructSize). A
-// million series in a burst cost their struct each until evict.go forgets
-// them.
+// series is one buffered series: 64 bytes, the runtime's 64-byte size
+// class (TestSeriesStructSize). A million series in a burst cost their
+// struct each until evict.go forgets them, so what only some series need
+// (write retries, throughput quotas) lives out of line in rare.
 type series struct {
-	name     string
-	pending  []storage.Point
-	flushing []storage.Point
+	name string
+	// buf holds the buffered points, packed (points.go): those being
+	// written in buf[bufHeader:split], the pending ones after.
+	buf []byte
 	// since is, while unwritten, the WAL segment the series' oldest
 	// unwritten point was logged in, which keeps that segment until the
 	// point is written.
-	since   uint64
+	since uint64
+	x     *seriesRare
+	split uint32
+	// touched is the shard's sweep epoch when the series last took a
+	// point (evict.go; compared modulo 2^16).
+	touched uint16
+	flags   seriesFlags
+}
+
+// seriesRare is what a series needs only after a failed write or under
+// throughput quotas.
+type seriesRare struct {
 	retryAt int64 // unix nanoseconds: after a failed write, when to try again
 	// bind is the series' throughput quotas, bound under limits
 	// generation gen.
 	bind limits.Binding
 	gen  uint32
-	// touched is the shard's sweep epoch when the series last took a
-	// point (evict.go).
-	touched uint32
 	// failures counts the failed writes in a row (those that count
 	// towards MaxWriteRetries).
 	failures int32
-	dirty    bool
-	// unwritten is set while the series holds points not yet written.
-	unwritten bool
+}
+
+type seriesFlags uint8
+
+const (
+	// dirty: on the shard's dirty list, to be written.
+	dirty seriesFlags = 1 << iota
+	// unwritten: the series holds points not yet written.
+	unwritten
 	// waiting: the store refused the series as unavailable (no space,
 	// read-only); counted in shard.waiting for Health.
-	waiting bool
-	// deferred: over the creation rate; its points wait in pending, it is
-	// not dirty and not in the index (limits.go).
-	deferred bool
+	waiting
+	// deferred: over the creation rate; its points wait in the pending
+	// part, it is not dirty and not in the index (limits.go).
+	deferred
+)
+
+func (s *series) is(f seriesFlags) bool { return s.flags&f != 0 }
+func (s *series) set(f seriesFlags)     { s.flags |= f }
+func (s *series) unset(f seriesFlags)   { s.flags &^= f }
+
+// rare returns s's out-of-line state, creating it.
+func (s *series) rare() *seriesRare {
+	if s.x == nil {
+		s.x = &seriesRare{}
+	}
+	return s.x
+}
+
+// failures is s's count of failed writes in a row.
+func (s *series) failures() int32 {
+	if s.x == nil {
+		return 0
+	}
+	return s.x.failures
 }
 
 type lane struct {
@@ -258,6 +293,9 @@ type shard struct {
 	// indexed together before the shard's lock is released; guarded by mu.
 	fresh []string
 	look  []*series // ingest's scratch: the series of a chunk's points
+	// pts is the writer's scratch: the points of the batch being
+	// written, decoded from their series' buffers (writer-owned).
+	pts []storage.Point
 
 	// Writer-owned retry state. blockedUntil: the store refused a whole
 	// batch as unavailable (no space, read-only), the blocked-th time in a
@@ -266,7 +304,7 @@ type shard struct {
 	blocked      int
 	kept         int                   // points the last settle kept buffered
 	lastSweep    time.Time             // writer-owned: when sweepIdle last ran
-	epoch        uint32                // sweeps so far; guarded by mu
+	epoch        uint16                // sweeps so far, modulo 2^16; guarded by mu
 	evicted      uint64                // series forgotten while idle; guarded by mu
 	waiting      atomic.Int64          // series marked waiting
 	held         atomic.Int64          // what the shard holds that writing gives back (memory.go)
@@ -628,8 +666,10 @@ func (sh *shard) ingest(ch *chunk) {
 	if lim != nil {
 		gen, window = lim.Gen(), lim.Window(time.Now())
 	}
-	buffered, deferred := 0, 0
-	var grown int64 // bytes the chunk adds to the shard's held bytes (memory.go)
+	buffered := 0
+	// grown is what the chunk adds to the shard's held bytes, deferGrown
+	// what of it deferred series' buffers took (memory.go).
+	var grown, deferGrown int64
 	sh.mu.Lock()
 	if sh.wal != nil {
 		// Logged under the shard lock, so a chunk is in the segment that the
@@ -660,40 +700,40 @@ func (sh *shard) ingest(ch *chunk) {
 			}
 		}
 		if lim != nil {
-			if s.gen != gen {
-				s.bind, s.gen = lim.Bind(s.name), gen
+			r := s.rare()
+			if r.gen != gen {
+				r.bind, r.gen = lim.Bind(s.name), gen
 			}
-			if s.bind != nil && !s.bind.Take(window) {
-				lim.Throttled(s.bind.Namespace(), s.name)
+			if r.bind != nil && !r.bind.Take(window) {
+				lim.Throttled(r.bind.Namespace(), s.name)
 				continue
 			}
 		}
-		if s.deferred {
+		if s.is(deferred) {
 			if c.deferredPts.Load() >= int64(c.opts.MaxDeferredPoints) {
 				lim.DeferredFull(s.name)
 				continue
 			}
 			c.deferredPts.Add(1)
-			deferred++
 		} else {
 			buffered++
 		}
 		s.touched = sh.epoch
-		if !s.unwritten {
-			s.unwritten = true
-			grown += held(s) // the buffers it kept, and its charge
+		if !s.is(unwritten) {
+			s.set(unwritten)
+			grown += held(s) // the buffer it kept, and its charge
 			if sh.wal != nil {
 				s.since = sh.wal.seq
 			}
 		}
-		if oldCap := cap(s.pending); len(s.pending) == oldCap {
-			s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
-			grown += int64(cap(s.pending)-oldCap) * pointSize
-		} else {
-			s.pending = append(s.pending, storage.Point{Timestamp: e.ts, Value: e.v})
+		oldCap := cap(s.buf)
+		s.appendPoint(e.ts, e.v)
+		grown += int64(cap(s.buf) - oldCap)
+		if s.is(deferred) {
+			deferGrown += int64(cap(s.buf) - oldCap)
 		}
-		if !s.dirty && !s.deferred {
-			s.dirty = true
+		if s.flags&(dirty|deferred) == 0 {
+			s.set(dirty)
 			sh.dirty = append(sh.dirty, s)
 		}
 	}
@@ -708,6 +748,9 @@ func (sh *shard) ingest(ch *chunk) {
 	}
 	sh.mu.Unlock()
 	sh.addHeld(grown)
+	if deferGrown != 0 {
+		c.deferredBytes.Add(deferGrown)
+	}
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
 }
@@ -719,7 +762,7 @@ func (sh *shard) ingest(ch *chunk) {
 // indexes in one batch. Caller holds sh.mu.
 func (sh *shard) newSeries(name []byte) *series {
 	c := sh.c
-	deferred := false
+	var flags seriesFlags
 	if lim := c.opts.Limits; lim != nil && (c.index == nil || !c.index.Has(unsafe.String(unsafe.SliceData(name), len(name)))) {
 		v, why := lim.AdmitNew(unsafe.String(unsafe.SliceData(name), len(name)), false)
 		switch v {
@@ -731,13 +774,13 @@ func (sh *shard) newSeries(name []byte) *series {
 				lim.DeferredFull(string(name))
 				return nil
 			}
-			deferred = true
+			flags = deferred
 			lim.CountDeferred()
 		}
 	}
-	s := &series{name: string(name), deferred: deferred, touched: sh.epoch}
+	s := &series{name: string(name), touched: sh.epoch, flags: flags}
 	sh.series.put(s)
-	if deferred {
+	if s.is(deferred) {
 		sh.deferred = append(sh.deferred, s)
 		c.deferredSer.Add(1)
 	} else if c.index != nil {
@@ -761,10 +804,11 @@ func (sh *shard) admitDeferred(final bool) {
 		if v == limits.Defer {
 			break
 		}
-		n := int64(len(s.pending))
+		n := int64(countPoints(s.pendingPart()))
 		c.deferredPts.Add(-n)
 		c.deferredSer.Add(-1)
-		s.deferred = false
+		c.deferredBytes.Add(-int64(cap(s.buf)))
+		s.unset(deferred)
 		if v == limits.Reject {
 			lim.PointsDropped(why, uint64(n))
 			sh.ingestedDropped(s)
@@ -775,8 +819,8 @@ func (sh *shard) admitDeferred(final bool) {
 			c.index.Add(s.name)
 		}
 		c.buffered.Add(n)
-		if n > 0 && !s.dirty {
-			s.dirty = true
+		if n > 0 && !s.is(dirty) {
+			s.set(dirty)
 			sh.dirty = append(sh.dirty, s)
 		}
 	}
@@ -791,8 +835,8 @@ func (sh *shard) admitDeferred(final bool) {
 // longer hold its WAL segments.
 func (sh *shard) ingestedDropped(s *series) {
 	sh.addHeld(-held(s))
-	s.pending = nil
-	s.unwritten = false
+	s.buf, s.split = nil, 0
+	s.unset(unwritten)
 }
 
 func (sh *shard) write() {
@@ -834,8 +878,7 @@ func (c *Cache) Buffered(name string, dst []storage.Point) []storage.Point {
 	if s == nil {
 		return dst
 	}
-	dst = append(dst, s.flushing...)
-	return append(dst, s.pending...)
+	return s.points(dst)
 }
 
 // Fetch reads name from the backend and overlays the points still buffered,

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,4 +89,62 @@ func BenchmarkProducerToStoreWithLimits(b *testing.B) {
 		b.Fatalf("store got %d points; want %d", got, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkBufferedPoints measures what the write buffer holds for points
+// not yet written: one producer adds 20 points to each of 100,000 series
+// (timestamps 10 s apart) with no write cycle in between, as at the peak
+// of a burst of new series. Values are loadtest's small integers or
+// two-decimal gauges. It reports the time per point, the heap the buffer
+// holds per point (series included) after a GC, and Stats.BufferedBytes
+// per point. One op is the whole run; use -benchtime=1x.
+func BenchmarkBufferedPoints(b *testing.B) {
+	b.Run("integers", func(b *testing.B) {
+		benchBufferedPoints(b, func(i, k int) float64 { return float64((i + k) % 100) })
+	})
+	b.Run("decimals", func(b *testing.B) {
+		benchBufferedPoints(b, func(i, k int) float64 { return float64((i*7+k*13)%10000) / 100 })
+	})
+}
+
+func benchBufferedPoints(b *testing.B, value func(i, k int) float64) {
+	const metrics, points = 100_000, 20
+	names := make([][]byte, metrics)
+	for i := range names {
+		names[i] = []byte("loadtest.buf.host" + strconv.Itoa(i%1000) + ".metric" + strconv.Itoa(i))
+	}
+	var heap, held float64
+	b.ReportAllocs()
+	for n := 0; n < b.N; n++ {
+		b.StopTimer()
+		d := &discard{}
+		c, err := New(d, nil, Options{Shards: 4, FlushInterval: time.Hour, IdleSeriesAfter: -1, Step: func(string, int64, int64) int64 { return 10 }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := c.NewProducer()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		for k := range points {
+			for i, name := range names {
+				p.AddPoint(name, int64(1_700_000_000+10*k), value(i, k))
+			}
+			p.Flush()
+		}
+		for c.Stats().Buffered < metrics*points {
+			time.Sleep(time.Millisecond)
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		held += float64(c.Stats().BufferedBytes)
+		c.Close()
+	}
+	total := float64(b.N * metrics * points)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/point")
+	b.ReportMetric(heap/total, "heap-B/point")
+	b.ReportMetric(held/total, "held-B/point")
 }

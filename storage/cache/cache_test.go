@@ -202,18 +202,17 @@ func TestCacheReleasesBurstBuffers(t *testing.T) {
 		pr.Flush()
 		waitCommitted(uint64(201 + i))
 	}
-	buffers := func(name string) (int, int) {
+	buffer := func(name string) int {
 		sh := c.shardOfString(name)
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		s := sh.series.get(name)
-		return cap(s.pending), cap(s.flushing)
+		return cap(sh.series.get(name).buf)
 	}
-	if p, f := buffers("burst"); p+f != 0 {
-		t.Errorf("burst series keeps buffers of %d and %d points after its 200 points were written; want none", p, f)
+	if n := buffer("burst"); n != 0 {
+		t.Errorf("burst series keeps a buffer of %d bytes after its 200 points were written; want none", n)
 	}
-	if p, f := buffers("steady"); p+f == 0 || p > idleKeepPoints || f > idleKeepPoints {
-		t.Errorf("steady series keeps buffers of %d and %d points; want small ones kept (at most %d)", p, f, idleKeepPoints)
+	if n := buffer("steady"); n != firstBufBytes {
+		t.Errorf("steady series keeps a buffer of %d bytes; want its first one (%d) kept", n, firstBufBytes)
 	}
 	if got := len(rec.points["burst"]); got != 200 {
 		t.Fatalf("burst: %d points written, want 200", got)

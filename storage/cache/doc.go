@@ -6,7 +6,10 @@
 // all points of a series meet in one shard. Each shard has a consumer that
 // files points per series and a writer that hands whole batches to the
 // backend. Fetch reads the backend and overlays whatever is still buffered, so
-// a point is visible to queries as soon as it is accepted.
+// a point is visible to queries as soon as it is accepted. A series'
+// buffered points are packed in one byte slice (points.go: a timestamp
+// delta and the value's XOR with the previous one, 3-10 bytes a point)
+// and decoded for a write, a query or Take.
 //
 // Backpressure: lanes hold a bounded number of chunks and each shard a bounded
 // number of buffered points. When they are full, AddPoint blocks, which stops

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Forgetting idle series. A shard keeps a series (a struct, a map entry
-// and its name: about 170 bytes) only while it is in use: once it has
+// Forgetting idle series. A shard keeps a series (a 64-byte struct, a map
+// entry and its name: about 120 bytes) only while it is in use: once it has
 // nothing buffered and took no point for Options.IdleSeriesAfter it is
 // dropped, and a later point files it again (newSeries). After a burst of
 // a million series that is what the write buffer would otherwise hold for
@@ -34,6 +34,10 @@ func (sh *shard) maybeSweep(now time.Time) {
 		// The batch a burst grew (one entry per series written in a
 		// cycle): nothing is buffered, so the next cycle is small.
 		sh.batch.Series = nil
+	}
+	if cap(sh.pts) > shrinkAbove && sh.c.buffered.Load() == 0 {
+		// The decoded points of a burst's batches (up to MaxWritePoints).
+		sh.pts = nil
 	}
 	if n > 0 && sh.c.opts.OnIdleForget != nil {
 		sh.c.opts.OnIdleForget(n)
@@ -65,6 +69,5 @@ func (sh *shard) sweepIdle() int {
 // idle reports whether s holds nothing the shard still needs. Caller holds
 // sh.mu.
 func idle(s *series) bool {
-	return !s.dirty && !s.unwritten && !s.deferred && !s.waiting && s.failures == 0 &&
-		len(s.pending) == 0 && len(s.flushing) == 0
+	return s.flags&(dirty|unwritten|deferred|waiting) == 0 && s.failures() == 0 && len(s.buf) == 0
 }

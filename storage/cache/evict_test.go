@@ -71,16 +71,19 @@ func TestIdleSeriesForgotten(t *testing.T) {
 // the store, for the creation rate or for a retry keep theirs.
 func TestSweepKeepsSeriesInUse(t *testing.T) {
 	sh := &shard{series: newSeriesMap(), epoch: 5}
-	pt := []storage.Point{{Timestamp: 1, Value: 1}}
+	pending, flushing := &series{}, &series{}
+	pending.appendPoint(1, 1)
+	flushing.appendPoint(1, 1)
+	flushing.startFlush()
 	cases := map[string]*series{
 		"old.idle":      {touched: 3},
 		"recent.idle":   {touched: 4},
-		"old.pending":   {touched: 3, pending: pt, dirty: true, unwritten: true},
-		"old.flushing":  {touched: 3, flushing: pt, unwritten: true},
-		"old.waiting":   {touched: 3, waiting: true},
-		"old.deferred":  {touched: 3, deferred: true},
-		"old.retrying":  {touched: 3, failures: 1},
-		"old.unwritten": {touched: 3, unwritten: true},
+		"old.pending":   {touched: 3, buf: pending.buf, split: pending.split, flags: dirty | unwritten},
+		"old.flushing":  {touched: 3, buf: flushing.buf, split: flushing.split, flags: unwritten},
+		"old.waiting":   {touched: 3, flags: waiting},
+		"old.deferred":  {touched: 3, flags: deferred},
+		"old.retrying":  {touched: 3, x: &seriesRare{failures: 1}},
+		"old.unwritten": {touched: 3, flags: unwritten},
 	}
 	for name, s := range cases {
 		s.name = name
@@ -101,11 +104,11 @@ func TestSweepKeepsSeriesInUse(t *testing.T) {
 	}
 }
 
-// TestSeriesStructSize keeps a buffered series in the runtime's 128-byte
+// TestSeriesStructSize keeps a buffered series in the runtime's 64-byte
 // size class: after a burst of a million series each byte over it costs
-// 16 more (the next class is 144).
+// 16 more (the next class is 80).
 func TestSeriesStructSize(t *testing.T) {
-	if got := unsafe.Sizeof(series{}); got != 120 {
-		t.Fatalf("series is %d bytes, want 120 (reorder its fields so it packs)", got)
+	if got := unsafe.Sizeof(series{}); got != seriesStructBytes {
+		t.Fatalf("series is %d bytes, want %d (reorder its fields so it packs)", got, seriesStructBytes)
 	}
 }

@@ -1,27 +1,18 @@
 package cache
 
-import (
-	"unsafe"
-
-	"github.com/plumbago/plumbago/storage"
-)
-
 // The write buffer's memory bound. Options.MaxBufferedBytes bounds what the
 // buffer holds that writing gives back: for each series holding points not
-// yet written, the capacity of its point slices (pending and flushing,
-// slack included: a slice grown by doubling holds up to twice its points),
-// its struct, its name and its map slot. Past the bound a shard's consumer
+// yet written, the capacity of its point buffer (points.go, slack
+// included: a buffer grows by half its length), its struct, its name and
+// its map slot. Past the bound a shard's consumer
 // stops taking chunks from the loops' queues, the loops block on a full
 // queue and stop reading their TCP connections, as carbon-cache's
 // MAX_CACHE_SIZE with USE_FLOW_CONTROL does; the writer catches up and
 // ingest goes on. A series that wrote everything is not charged: what it
-// keeps (its struct until evict.go forgets it, buffers of at most
-// idleKeepPoints) is not given back by writing, and charging it would
+// keeps (its struct until evict.go forgets it, a buffer of at most
+// idleKeepBytes) is not given back by writing, and charging it would
 // stall ingest for good under a steady set of series larger than the
 // bound.
-
-// pointSize is the bytes of one buffered point.
-const pointSize = int64(unsafe.Sizeof(storage.Point{}))
 
 // mapSlotBytes is what one entry of a shard's series map costs: a 16-byte
 // slot (the name's hash and the pointer, seriesmap.go), its control byte
@@ -29,8 +20,9 @@ const pointSize = int64(unsafe.Sizeof(storage.Point{}))
 const mapSlotBytes = 32
 
 // seriesStructBytes is the size class of the series struct
-// (TestSeriesStructSize).
-const seriesStructBytes = 128
+// (TestSeriesStructSize). Its out-of-line part (seriesRare: write
+// retries, quotas) is not charged.
+const seriesStructBytes = 64
 
 // seriesCharge is what a series holding unwritten points is charged beside
 // its points.
@@ -39,20 +31,20 @@ func seriesCharge(s *series) int64 {
 }
 
 // held is what s is charged now: while it holds unwritten points, its
-// point slices' capacity and its seriesCharge; else nothing. Caller holds
+// point buffer's capacity and its seriesCharge; else nothing. Caller holds
 // sh.mu.
 func held(s *series) int64 {
-	if !s.unwritten {
+	if !s.is(unwritten) {
 		return 0
 	}
-	return int64(cap(s.pending)+cap(s.flushing))*pointSize + seriesCharge(s)
+	return int64(cap(s.buf)) + seriesCharge(s)
 }
 
 // full reports whether the buffer is at a bound (points or bytes) with
 // something the writers can write: a shard's consumer then waits. Points
 // of deferred series (limits) are charged in bytes but cannot be written
-// before the creation rate admits them, so their points' bytes are left
-// out, and an empty buffer is never full.
+// before the creation rate admits them, so their buffers' bytes
+// (deferredBytes) are left out, and an empty buffer is never full.
 func (c *Cache) full() bool {
 	buffered := c.buffered.Load()
 	if buffered <= 0 {
@@ -62,7 +54,7 @@ func (c *Cache) full() bool {
 		return true
 	}
 	return c.opts.MaxBufferedBytes > 0 &&
-		c.heldBytes()-c.deferredPts.Load()*pointSize >= c.opts.MaxBufferedBytes
+		c.heldBytes()-c.deferredBytes.Load() >= c.opts.MaxBufferedBytes
 }
 
 // addHeld adds d to the shard's held bytes.

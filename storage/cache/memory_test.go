@@ -28,8 +28,8 @@ func sumHeld(c *Cache) int64 {
 
 // TestBufferedBytesAccounting follows Stats.BufferedBytes through
 // buffering, a write, a Take and the idle sweep: at each step it equals
-// the sum over the series of their slices' capacity and, for those
-// holding unwritten points, their struct, name and map slot.
+// the sum over the series holding unwritten points of their buffer's
+// capacity, struct, name and map slot.
 func TestBufferedBytesAccounting(t *testing.T) {
 	rec := newRecorder()
 	c, err := New(rec, nil, Options{Shards: 2, FlushInterval: time.Hour, IdleSeriesAfter: -1, Step: step10})
@@ -38,8 +38,11 @@ func TestBufferedBytesAccounting(t *testing.T) {
 	}
 	defer c.Close()
 	p := c.NewProducer()
-	// 7 points each: the pending slice grows 1, 2, 4, 8 (the runtime's
-	// size classes for 16-byte elements), so 8 points of capacity.
+	// 7 points each, values 0..6 every 10 s from 100 (points.go): the
+	// header (16 bytes), then 3 (tag, zigzag 100 in two bytes, value 0
+	// equal to the run's start), 4 (tag, delta, two XOR bytes for 1.0 and
+	// again for 2.0), 4, then 3 each for 3.0 to 6.0 (one XOR byte): 39
+	// bytes, within the first buffer of 48.
 	for i := range 7 {
 		for m := range 10 {
 			p.AddPoint([]byte("mem.series"+strconv.Itoa(m)), int64(100+10*i), float64(i))
@@ -49,20 +52,20 @@ func TestBufferedBytesAccounting(t *testing.T) {
 	for end := time.Now().Add(30 * time.Second); c.Stats().Buffered != 70 && time.Now().Before(end); {
 		time.Sleep(time.Millisecond)
 	}
-	// 10 series: 8 points of capacity each plus the charge for a
-	// series holding unwritten points (name "mem.seriesN" is 11 bytes).
-	want := int64(10 * (8*16 + seriesStructBytes + mapSlotBytes + 11))
+	// 10 series: a 48-byte buffer each plus the charge for a series
+	// holding unwritten points (name "mem.seriesN" is 11 bytes).
+	want := int64(10 * (48 + 64 + 32 + 11))
 	if st := c.Stats(); st.Buffered != 70 || st.BufferedBytes != want || sumHeld(c) != want {
 		t.Fatalf("buffered %d points, %d bytes (series sum %d); want 70 points, %d bytes", st.Buffered, st.BufferedBytes, sumHeld(c), want)
 	}
 	c.Sync()
-	// Written and nothing pending: every buffer over idleKeepPoints is
-	// let go, and no series is charged any more.
+	// Written and nothing pending: the 48-byte buffers are kept (at most
+	// idleKeepBytes), and no series is charged any more.
 	if st := c.Stats(); st.Buffered != 0 || st.BufferedBytes != 0 || sumHeld(c) != 0 {
 		t.Fatalf("after Sync: buffered %d points, %d bytes (series sum %d); want 0, 0", st.Buffered, st.BufferedBytes, sumHeld(c))
 	}
-	// One point each, then written: the 1-point buffers are kept for the
-	// next cycle (idleKeepPoints) but not charged.
+	// One point each, then written: the buffers are kept for the next
+	// cycle but not charged.
 	for m := range 10 {
 		p.AddPoint([]byte("mem.series"+strconv.Itoa(m)), 200, 1)
 	}
@@ -71,15 +74,17 @@ func TestBufferedBytesAccounting(t *testing.T) {
 	if st := c.Stats(); st.BufferedBytes != 0 || sumHeld(c) != 0 {
 		t.Fatalf("after a one-point cycle: %d bytes (series sum %d); want 0", st.BufferedBytes, sumHeld(c))
 	}
-	// Two more points on a series that kept two 1-point buffers: charged
-	// both (one grew to 2 points) and the series.
+	// Two more points on a series that kept its buffer: 16 + 5 (a run's
+	// first point: tag, zigzag 210 in two bytes, two XOR bytes for 1.0) +
+	// 2 (tag, delta, the same value) = 23 bytes in the kept 48; charged
+	// that and the series.
 	p.AddPoint([]byte("mem.series0"), 210, 1)
 	p.AddPoint([]byte("mem.series0"), 220, 1)
 	p.Flush()
 	for end := time.Now().Add(30 * time.Second); c.Stats().Buffered != 2 && time.Now().Before(end); {
 		time.Sleep(time.Millisecond)
 	}
-	want = 3*16 + seriesStructBytes + mapSlotBytes + 11 // both kept buffers: 1 + 2 points
+	want = 48 + 64 + 32 + 11
 	if st, s := c.Stats(), sumHeld(c); st.BufferedBytes != want || s != want {
 		t.Fatalf("after two more points: %d bytes (series sum %d); want %d", st.BufferedBytes, s, want)
 	}
@@ -144,8 +149,8 @@ func TestBackpressureBoundsBytes(t *testing.T) {
 		}
 	}
 	// One chunk is taken while under the bound: at most chunkPoints new
-	// series (charge + a 1-point slice each) past it.
-	perNew := int64(seriesStructBytes + mapSlotBytes + len("bp.s499") + 16)
+	// series (charge + a first buffer each) past it.
+	perNew := int64(seriesStructBytes + mapSlotBytes + len("bp.s499") + firstBufBytes)
 	if limit := bound + chunkPoints*perNew; maxSeen.Load() > limit {
 		t.Fatalf("buffer held %d bytes; bound %d plus one chunk = %d", maxSeen.Load(), bound, limit)
 	}

@@ -39,15 +39,16 @@ func (c *Cache) Take(name string) []storage.Point {
 	}
 	sh.series.del(s)
 	sh.addHeld(-held(s))
-	pts := append(slices.Clip(s.flushing), s.pending...)
-	if s.dirty {
+	pts := s.points(nil)
+	if s.is(dirty) {
 		if i := slices.Index(sh.dirty, s); i >= 0 {
 			sh.dirty = slices.Delete(sh.dirty, i, i+1)
 		}
 	}
 	sh.unwait(s)
-	if s.deferred {
+	if s.is(deferred) {
 		// Waiting for the creation rate (limits): counted apart.
+		c.deferredBytes.Add(-int64(cap(s.buf)))
 		if i := slices.Index(sh.deferred, s); i >= 0 {
 			sh.deferred = slices.Delete(sh.deferred, i, i+1)
 		}

@@ -32,15 +32,15 @@ func (sh *shard) writeOnce(force, final bool) {
 	if len(sh.deferred) > 0 {
 		sh.admitDeferred(final)
 	}
-	dirty := sh.dirty
+	marked := sh.dirty
 	sh.dirty = sh.spare[:0]
-	due := dirty[:0]
-	allowed := len(dirty)
+	due := marked[:0]
+	allowed := len(marked)
 	if !force {
-		allowed = c.updates.take(len(dirty), now)
+		allowed = c.updates.take(len(marked), now)
 	}
-	for _, s := range dirty {
-		if !force && now.UnixNano() < s.retryAt {
+	for _, s := range marked {
+		if !force && s.x != nil && now.UnixNano() < s.x.retryAt {
 			sh.dirty = append(sh.dirty, s) // still backing off: stays dirty
 			continue
 		}
@@ -50,10 +50,10 @@ func (sh *shard) writeOnce(force, final bool) {
 			c.throttled.Add(1)
 			continue
 		}
-		// Double buffering: the buffer written last time (emptied, capacity
-		// kept) takes the new points, so steady ingest does not allocate.
-		s.flushing, s.pending = s.pending, s.flushing[:0]
-		s.dirty = false
+		// The pending points become the flushing part; new ones go
+		// after them in the same buffer (points.go).
+		s.startFlush()
+		s.unset(dirty)
 		due = append(due, s)
 	}
 	// Every point taken above was logged before this rotation (both under
@@ -101,9 +101,9 @@ func (sh *shard) writeOnce(force, final bool) {
 	// Forget every series of the cycle's batches, not only the last
 	// (shorter) one's: stale entries would pin their point buffers.
 	clear(sh.batch.Series[:cap(sh.batch.Series)])
-	clear(dirty)
+	clear(marked)
 	sh.mu.Lock()
-	sh.spare = dirty[:0]
+	sh.spare = marked[:0]
 	sh.mu.Unlock()
 	if rotated {
 		sh.trimWAL(walSeq)
@@ -111,16 +111,33 @@ func (sh *shard) writeOnce(force, final bool) {
 }
 
 // fillBatch puts due[start:end] into the shard's batch, bounded by
-// MaxWritePoints, and returns end and the number of points.
+// MaxWritePoints, and returns end and the number of points. The points
+// are decoded into the shard's scratch (sh.pts) under the read lock:
+// ingest appends to the same buffers meanwhile.
 func (sh *shard) fillBatch(due []*series, start int) (end, n int) {
 	sh.batch.Reset()
-	end = start
-	for end < len(due) && (n == 0 || n+len(due[end].flushing) <= sh.c.opts.MaxWritePoints) {
+	pts := sh.pts[:0]
+	sh.mu.RLock()
+	for end = start; end < len(due); end++ {
 		s := due[end]
-		sh.batch.Series = append(sh.batch.Series, storage.SeriesPoints{Name: s.name, Points: s.flushing})
-		n += len(s.flushing)
-		end++
+		pts = decodePoints(pts, s.flushingPart())
+		if n > 0 && len(pts) > sh.c.opts.MaxWritePoints {
+			pts = pts[:n] // for the next batch
+			break
+		}
+		// Points is set below, once pts stopped growing; its length
+		// says where this series' points end.
+		sh.batch.Series = append(sh.batch.Series, storage.SeriesPoints{Name: s.name, Points: pts[n:len(pts):len(pts)]})
+		n = len(pts)
 	}
+	sh.mu.RUnlock()
+	off := 0
+	for i := range sh.batch.Series {
+		k := len(sh.batch.Series[i].Points)
+		sh.batch.Series[i].Points = pts[off : off+k : off+k]
+		off += k
+	}
+	sh.pts = pts
 	return end, n
 }
 
@@ -178,12 +195,16 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 				failed = failed[1:]
 			}
 		}
-		n := uint64(len(s.flushing))
+		var n uint64
+		if batch != nil {
+			n = uint64(len(batch.Series[i].Points))
+		} else {
+			n = uint64(countPoints(s.flushingPart()))
+		}
 		sh.unwait(s)
 		switch {
 		case serr == nil:
 			committed += n
-			s.failures = 0
 			sh.written(s, walSeq)
 		case storage.Unavailable(serr):
 			clean = false
@@ -191,23 +212,22 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 			// every series of every write (1 allocation per series).
 			unavail := serr
 			sh.unavail.Store(&unavail)
-			s.waiting = true
+			s.set(waiting)
 			sh.waiting.Add(1)
 			sh.keep(s, now.Add(c.backoff(sh.blocked+1)))
 			sh.kept += int(n)
-		case int(s.failures) >= c.opts.MaxWriteRetries:
+		case int(s.failures()) >= c.opts.MaxWriteRetries:
 			dropped += n
 			c.opts.Logger.Error("dropping points of a series that failed every write",
-				"series", s.name, "points", n, "attempts", s.failures+1, "err", serr)
-			s.failures = 0
+				"series", s.name, "points", n, "attempts", s.failures()+1, "err", serr)
 			sh.written(s, walSeq)
 		default:
-			s.failures++
+			s.rare().failures++
 			c.writeRetries.Add(1)
-			if s.failures == 1 {
+			if s.x.failures == 1 {
 				c.opts.Logger.Warn("writing a series failed; keeping its points to retry", "series", s.name, "points", n, "err", serr)
 			}
-			sh.keep(s, now.Add(c.backoff(int(s.failures))))
+			sh.keep(s, now.Add(c.backoff(int(s.x.failures))))
 			sh.kept += int(n)
 		}
 	}
@@ -219,51 +239,37 @@ func (sh *shard) settle(ss []*series, batch *storage.Batch, err error, walSeq ui
 // keep puts a failed series' points back in front of any newer ones and
 // marks it dirty for a retry at retryAt. Caller holds sh.mu.
 func (sh *shard) keep(s *series, retryAt time.Time) {
-	before := held(s)
-	defer func() { sh.addHeld(held(s) - before) }()
-	if len(s.pending) == 0 {
-		s.pending, s.flushing = s.flushing, s.pending[:0]
-	} else {
-		s.pending = append(s.flushing, s.pending...)
-		s.flushing = nil
-	}
-	s.retryAt = retryAt.UnixNano()
-	if !s.dirty {
-		s.dirty = true
+	s.unflush()
+	s.rare().retryAt = retryAt.UnixNano()
+	if !s.is(dirty) {
+		s.set(dirty)
 		sh.dirty = append(sh.dirty, s)
 	}
 }
 
 // unwait clears a series' "waiting for the store" mark. Caller holds sh.mu.
 func (sh *shard) unwait(s *series) {
-	if s.waiting {
-		s.waiting = false
+	if s.is(waiting) {
+		s.unset(waiting)
 		sh.waiting.Add(-1)
 	}
 }
 
-// written retires a series' flushing buffer after its points were written
-// (or dropped). Points that arrived meanwhile were logged after the cycle's
-// WAL rotation, in segments past walSeq. Caller holds sh.mu.
+// written retires a series' flushing part after its points were written
+// (or dropped), and its write failures. Points that arrived meanwhile
+// were logged after the cycle's WAL rotation, in segments past walSeq.
+// Caller holds sh.mu.
 func (sh *shard) written(s *series, walSeq uint64) {
 	before := held(s)
-	if cap(s.flushing) <= max(idleKeepPoints, min(cap(s.pending), maxRecycledPoints)) {
-		s.flushing = s.flushing[:0]
-	} else {
-		// Do not pin a burst's memory for good, nor keep a second buffer
-		// larger than the one taking the points now (during a burst the
-		// emptied one would sit beside a growing pending).
-		s.flushing = nil
+	s.dropFlushing()
+	if s.x != nil {
+		s.x.failures = 0
+		if sh.c.opts.Limits == nil {
+			s.x = nil // nothing else lives there
+		}
 	}
-	if len(s.pending) == 0 {
-		s.unwritten = false
-		// Nothing waits: keep only small buffers (idleKeepPoints).
-		if cap(s.flushing) > idleKeepPoints {
-			s.flushing = nil
-		}
-		if cap(s.pending) > idleKeepPoints {
-			s.pending = nil
-		}
+	if len(s.buf) == 0 {
+		s.unset(unwritten)
 	} else {
 		s.since = walSeq + 1
 	}
@@ -300,7 +306,7 @@ func (sh *shard) trimBound(walSeq uint64) (uint64, bool) {
 	bound := walSeq
 	for _, list := range [2][]*series{sh.dirty, sh.deferred} {
 		for _, s := range list {
-			if s.unwritten && s.since <= bound {
+			if s.is(unwritten) && s.since <= bound {
 				if s.since == 0 {
 					return 0, false
 				}

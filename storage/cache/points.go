@@ -1,0 +1,197 @@
+package cache
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+
+	"github.com/plumbago/plumbago/storage"
+)
+
+// A series' buffered points live in one byte slice, packed (a million new
+// series × 20 points held 20 bytes a point as 16-byte storage.Point slices
+// grown by doubling; packed they take 3-5 bytes for small integers and
+// two-decimal gauges, at most maxPointBytes):
+//
+//	buf[0:8]       the timestamp of the last point appended (little endian)
+//	buf[8:16]      the bits of its value
+//	buf[16:split]  the points being written (the flushing part)
+//	buf[split:]    the points that arrived since (the pending part)
+//
+// An empty buffer (len 0) holds no point and has no header. Each point is
+//
+//	tag        1 byte: bit 7 set = the point starts a run (decode it against
+//	           timestamp 0 and value bits 0); bits 4-6 = t, the trailing
+//	           zero bytes of the value's XOR with the previous value; bits
+//	           0-3 = n, its significant bytes (0: the same value)
+//	timestamp  zigzag uvarint of the difference from the previous point's
+//	xor        n bytes, little endian, of (value bits XOR previous bits)>>(8t)
+//
+// A point appended while the pending part is empty starts a run, so the
+// flushing and the pending part decode apart (the writer decodes the first
+// while ingest appends to the second) and together (queries, Take). A
+// point costs at most 1+10+8 bytes; the header lets an append skip
+// decoding the points before it.
+
+const (
+	bufHeader     = 16
+	maxPointBytes = 1 + binary.MaxVarintLen64 + 8
+	runStart      = 0x80
+	// firstBufBytes is the first buffer a series gets: the header, a run's
+	// first point and a few more.
+	firstBufBytes = 48
+)
+
+// encodePoint writes the point (ts, v) after the point (prevTS, prevBits)
+// into dst, which has room for maxPointBytes, and returns its length.
+func encodePoint(dst []byte, start bool, prevTS int64, prevBits uint64, ts int64, v float64) int {
+	var tag byte
+	if start {
+		tag, prevTS, prevBits = runStart, 0, 0
+	}
+	x := math.Float64bits(v) ^ prevBits
+	t, n := 0, 0
+	if x != 0 {
+		t = bits.TrailingZeros64(x) / 8
+		n = 8 - bits.LeadingZeros64(x)/8 - t
+	}
+	dst[0] = tag | byte(t)<<4 | byte(n)
+	d := ts - prevTS
+	k := 1 + binary.PutUvarint(dst[1:], uint64(d<<1)^uint64(d>>63))
+	x >>= 8 * t
+	for i := 0; i < n; i++ {
+		dst[k+i] = byte(x >> (8 * i))
+	}
+	return k + n
+}
+
+// appendPoint adds (ts, v) to s's pending part, growing buf by about half
+// its length (the runtime's size class of that) when it has no room.
+func (s *series) appendPoint(ts int64, v float64) {
+	if len(s.buf) == 0 {
+		if cap(s.buf) < bufHeader+maxPointBytes {
+			s.buf = make([]byte, 0, firstBufBytes)
+		}
+		s.buf = s.buf[:bufHeader]
+		s.split = bufHeader
+	}
+	var tmp [maxPointBytes]byte
+	prevTS := int64(binary.LittleEndian.Uint64(s.buf[0:]))
+	prevBits := binary.LittleEndian.Uint64(s.buf[8:])
+	n := encodePoint(tmp[:], int(s.split) == len(s.buf), prevTS, prevBits, ts, v)
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = growBuf(s.buf, len(s.buf)+n+len(s.buf)/2)
+	}
+	s.buf = append(s.buf, tmp[:n]...)
+	binary.LittleEndian.PutUint64(s.buf[0:], uint64(ts))
+	binary.LittleEndian.PutUint64(s.buf[8:], math.Float64bits(v))
+}
+
+// growBuf returns a copy of b with a capacity of at least want, rounded up
+// to the runtime's size class (append of a fresh slice allocates that).
+func growBuf(b []byte, want int) []byte {
+	nb := append([]byte(nil), make([]byte, want)...)
+	return nb[:copy(nb, b)]
+}
+
+// decodePoints appends the points packed in p, a run of whole points whose
+// first one starts a run, to dst.
+func decodePoints(dst []storage.Point, p []byte) []storage.Point {
+	var ts int64
+	var prev uint64
+	for i := 0; i < len(p); {
+		tag := p[i]
+		i++
+		if tag&runStart != 0 {
+			ts, prev = 0, 0
+		}
+		u, k := binary.Uvarint(p[i:])
+		i += k
+		ts += int64(u>>1) ^ -int64(u&1)
+		t, n := int(tag>>4&7), int(tag&15)
+		var x uint64
+		for j := 0; j < n; j++ {
+			x |= uint64(p[i+j]) << (8 * j)
+		}
+		i += n
+		prev ^= x << (8 * t)
+		dst = append(dst, storage.Point{Timestamp: ts, Value: math.Float64frombits(prev)})
+	}
+	return dst
+}
+
+// countPoints is the number of points packed in p.
+func countPoints(p []byte) int {
+	c := 0
+	for i := 0; i < len(p); c++ {
+		tag := p[i]
+		i++
+		_, k := binary.Uvarint(p[i:])
+		i += k + int(tag&15)
+	}
+	return c
+}
+
+// flushingPart and pendingPart are s's points being written and those
+// that arrived since, packed.
+func (s *series) flushingPart() []byte {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	return s.buf[bufHeader:s.split]
+}
+
+func (s *series) pendingPart() []byte {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	return s.buf[s.split:]
+}
+
+// points appends all of s's buffered points, in arrival order, to dst.
+func (s *series) points(dst []storage.Point) []storage.Point {
+	if len(s.buf) == 0 {
+		return dst
+	}
+	return decodePoints(dst, s.buf[bufHeader:])
+}
+
+// startFlush makes every pending point a point being written (the
+// flushing part is empty).
+func (s *series) startFlush() {
+	if len(s.buf) > 0 {
+		s.split = uint32(len(s.buf))
+	}
+}
+
+// unflush puts the points being written back in front of the pending
+// ones, in order (a failed write keeps them for a retry).
+func (s *series) unflush() {
+	if len(s.buf) > 0 {
+		s.split = bufHeader
+	}
+}
+
+// dropFlushing forgets the points being written (written or dropped): the
+// pending ones move to the front of buf. A buffer left empty is let go
+// when over idleKeepBytes, and one whose pending points fill less than
+// half of it is copied into a fitting one: a burst's buffer is not pinned
+// for good.
+func (s *series) dropFlushing() {
+	if len(s.buf) == 0 {
+		return
+	}
+	rest := copy(s.buf[bufHeader:], s.buf[s.split:])
+	s.split = bufHeader
+	if rest == 0 {
+		s.buf = s.buf[:0]
+		if cap(s.buf) > idleKeepBytes {
+			s.buf = nil
+		}
+		return
+	}
+	s.buf = s.buf[:bufHeader+rest]
+	if cap(s.buf) > max(idleKeepBytes, 2*len(s.buf)) {
+		s.buf = growBuf(s.buf, len(s.buf)+len(s.buf)/2)
+	}
+}
