@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,7 +98,8 @@ func BenchmarkProducerToStoreWithLimits(b *testing.B) {
 // of a burst of new series. Values are loadtest's small integers or
 // two-decimal gauges. It reports the time per point, the heap the buffer
 // holds per point (series included) after a GC, and Stats.BufferedBytes
-// per point. One op is the whole run; use -benchtime=1x.
+// per point, and the process's CPU time per point (user and system: on a
+// shared machine wall time measures the load). One op is the whole run; use -benchtime=1x.
 func BenchmarkBufferedPoints(b *testing.B) {
 	b.Run("integers", func(b *testing.B) {
 		benchBufferedPoints(b, func(i, k int) float64 { return float64((i + k) % 100) })
@@ -114,6 +116,7 @@ func benchBufferedPoints(b *testing.B, value func(i, k int) float64) {
 		names[i] = []byte("loadtest.buf.host" + strconv.Itoa(i%1000) + ".metric" + strconv.Itoa(i))
 	}
 	var heap, held float64
+	var cpu time.Duration
 	b.ReportAllocs()
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
@@ -126,6 +129,7 @@ func benchBufferedPoints(b *testing.B, value func(i, k int) float64) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
+		cpu0 := processCPU()
 		b.StartTimer()
 		for k := range points {
 			for i, name := range names {
@@ -137,6 +141,7 @@ func benchBufferedPoints(b *testing.B, value func(i, k int) float64) {
 			time.Sleep(time.Millisecond)
 		}
 		b.StopTimer()
+		cpu += processCPU() - cpu0
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
@@ -145,6 +150,16 @@ func benchBufferedPoints(b *testing.B, value func(i, k int) float64) {
 	}
 	total := float64(b.N * metrics * points)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/point")
+	b.ReportMetric(float64(cpu.Nanoseconds())/total, "cpu-ns/point")
 	b.ReportMetric(heap/total, "heap-B/point")
 	b.ReportMetric(held/total, "held-B/point")
+}
+
+// processCPU is the CPU time (user and system) the process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
