@@ -57,7 +57,9 @@ type Options struct {
 	// FlushInterval is how often each shard hands its buffered points to the
 	// backend. Default 1s.
 	FlushInterval time.Duration
-	// MaxWritePoints bounds one Store.Write call. Default 262,144.
+	// MaxWritePoints bounds one Store.Write call. Default 262,144; the
+	// cache also keeps a call to 32,768 points unless one series holds
+	// more (write.go: writeScratchPoints).
 	MaxWritePoints int
 	// Step gives the step of the archive a fetch of name over (from, now]
 	// would use; it is only consulted for metrics the backend does not know
@@ -218,14 +220,13 @@ type series struct {
 	flags   seriesFlags
 }
 
-// seriesRare is what a series needs only after a failed write or under
-// throughput quotas.
+// seriesRare is what a series needs only after a failed write or when a
+// throughput quota applies to it.
 type seriesRare struct {
 	retryAt int64 // unix nanoseconds: after a failed write, when to try again
-	// bind is the series' throughput quotas, bound under limits
-	// generation gen.
+	// bind is the series' throughput quotas (nil: none applies), bound
+	// under the shard's quotaGen (the bound flag).
 	bind limits.Binding
-	gen  uint32
 	// failures counts the failed writes in a row (those that count
 	// towards MaxWriteRetries).
 	failures int32
@@ -244,6 +245,9 @@ const (
 	// deferred: over the creation rate; its points wait in the pending
 	// part, it is not dirty and not in the index (limits.go).
 	deferred
+	// bound: the limits were asked for the series' throughput quotas
+	// under the shard's quotaGen (a binding, if any, is in x.bind).
+	bound
 )
 
 func (s *series) is(f seriesFlags) bool { return s.flags&f != 0 }
@@ -293,6 +297,9 @@ type shard struct {
 	// indexed together before the shard's lock is released; guarded by mu.
 	fresh []string
 	look  []*series // ingest's scratch: the series of a chunk's points
+	// quotaGen is the limits generation the series' bound flags refer
+	// to; guarded by mu.
+	quotaGen uint32
 	// pts is the writer's scratch: the points of the batch being
 	// written, decoded from their series' buffers (writer-owned).
 	pts []storage.Point
@@ -671,6 +678,9 @@ func (sh *shard) ingest(ch *chunk) {
 	// what of it deferred series' buffers took (memory.go).
 	var grown, deferGrown int64
 	sh.mu.Lock()
+	if lim != nil && gen != sh.quotaGen {
+		sh.unbindAll(gen)
+	}
 	if sh.wal != nil {
 		// Logged under the shard lock, so a chunk is in the segment that the
 		// write cycle taking its points rotates out.
@@ -700,12 +710,11 @@ func (sh *shard) ingest(ch *chunk) {
 			}
 		}
 		if lim != nil {
-			r := s.rare()
-			if r.gen != gen {
-				r.bind, r.gen = lim.Bind(s.name), gen
+			if !s.is(bound) {
+				sh.bind(s)
 			}
-			if r.bind != nil && !r.bind.Take(window) {
-				lim.Throttled(r.bind.Namespace(), s.name)
+			if s.x != nil && s.x.bind != nil && !s.x.bind.Take(window) {
+				lim.Throttled(s.x.bind.Namespace(), s.name)
 				continue
 			}
 		}
@@ -753,6 +762,31 @@ func (sh *shard) ingest(ch *chunk) {
 	}
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
+}
+
+// bind asks the limits for s's throughput quotas under the shard's
+// quotaGen. Only a series a quota applies to gets seriesRare for it.
+// Caller holds sh.mu.
+func (sh *shard) bind(s *series) {
+	s.set(bound)
+	if b := sh.c.opts.Limits.Bind(s.name); b != nil {
+		s.rare().bind = b
+	} else if s.x != nil {
+		s.x.bind = nil
+	}
+}
+
+// unbindAll clears every series' bound flag after the limits' rules
+// changed (generation gen, a reload): each asks again at its next point.
+// Caller holds sh.mu.
+func (sh *shard) unbindAll(gen uint32) {
+	sh.quotaGen = gen
+	for _, s := range sh.series.byHash {
+		s.unset(bound)
+	}
+	for _, s := range sh.series.more {
+		s.unset(bound)
+	}
 }
 
 // newSeries files a name the shard has not seen, asking the limits when

@@ -152,6 +152,59 @@ func TestQuotaThroughputDropsPointsOfTheNamespace(t *testing.T) {
 	}
 }
 
+// TestQuotaBindsAgainAfterReload: series are bound to their throughput
+// quotas once per rules generation; only a series a quota applies to
+// keeps out-of-line state for it, and a reload that adds a quota reaches
+// series already bound to none.
+func TestQuotaBindsAgainAfterReload(t *testing.T) {
+	rec := newRecorder()
+	lim := limits.New(limits.Config{ThroughputWindow: time.Hour, Logger: quiet})
+	c, err := New(rec, index.New(), Options{Shards: 1, FlushInterval: time.Hour, IdleSeriesAfter: -1, Step: step10, Limits: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rare := func(name string) *seriesRare {
+		sh := c.shards[0]
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		s := sh.series.get(name)
+		if s == nil || !s.is(bound) {
+			t.Fatalf("%s: series %v not bound", name, s)
+		}
+		return s.x
+	}
+	addAll(c, []string{"busy.a", "calm.a"}, 3)
+	c.Sync()
+	if rare("busy.a") != nil || rare("calm.a") != nil {
+		t.Fatal("series without a quota keep out-of-line state")
+	}
+	rules, _, err := limits.ParseQuotas(strings.NewReader("[busy]\nthroughput = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim.SetRules(rules)
+	p := c.NewProducer()
+	for i := range 3 {
+		p.AddPoint([]byte("busy.a"), int64(2000+10*i), 1)
+		p.AddPoint([]byte("calm.a"), int64(2000+10*i), 1)
+	}
+	p.Flush()
+	c.Sync()
+	if got := lim.DroppedPoints(limits.QuotaThroughput); got != 1 {
+		t.Errorf("throughput drops after the reload = %d; want 1 (busy.a: 3 points, quota 2)", got)
+	}
+	if x := rare("busy.a"); x == nil || x.bind == nil {
+		t.Errorf("busy.a not bound to its quota after the reload")
+	}
+	if rare("calm.a") != nil {
+		t.Errorf("calm.a keeps out-of-line state without a quota")
+	}
+	if n := len(rec.points["busy.a"]); n != 3+2 {
+		t.Errorf("busy.a: %d points written; want 5", n)
+	}
+}
+
 func TestMaxUpdatesPerSecondPutsOffWrites(t *testing.T) {
 	rec := &seriesPerWrite{}
 	c, err := New(rec, nil, Options{Shards: 1, FlushInterval: 5 * time.Millisecond, Step: step10, MaxUpdatesPerSecond: 2})

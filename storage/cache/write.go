@@ -110,18 +110,26 @@ func (sh *shard) writeOnce(force, final bool) {
 	}
 }
 
+// writeScratchPoints bounds the points one Store.Write carries beside
+// MaxWritePoints: they are decoded into a scratch each shard keeps
+// (16 bytes a point: 512 KiB; 4 MiB at MaxWritePoints' default took a
+// quarter of the live heap at W1's peak).
+const writeScratchPoints = 1 << 15
+
 // fillBatch puts due[start:end] into the shard's batch, bounded by
-// MaxWritePoints, and returns end and the number of points. The points
-// are decoded into the shard's scratch (sh.pts) under the read lock:
-// ingest appends to the same buffers meanwhile.
+// MaxWritePoints and writeScratchPoints (a series with more points goes
+// alone), and returns end and the number of points. The points are
+// decoded into the shard's scratch (sh.pts) under the read lock: ingest
+// appends to the same buffers meanwhile.
 func (sh *shard) fillBatch(due []*series, start int) (end, n int) {
 	sh.batch.Reset()
 	pts := sh.pts[:0]
+	limit := min(sh.c.opts.MaxWritePoints, writeScratchPoints)
 	sh.mu.RLock()
 	for end = start; end < len(due); end++ {
 		s := due[end]
 		pts = decodePoints(pts, s.flushingPart())
-		if n > 0 && len(pts) > sh.c.opts.MaxWritePoints {
+		if n > 0 && len(pts) > limit {
 			pts = pts[:n] // for the next batch
 			break
 		}
@@ -264,7 +272,7 @@ func (sh *shard) written(s *series, walSeq uint64) {
 	s.dropFlushing()
 	if s.x != nil {
 		s.x.failures = 0
-		if sh.c.opts.Limits == nil {
+		if s.x.bind == nil {
 			s.x = nil // nothing else lives there
 		}
 	}
