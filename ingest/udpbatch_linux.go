@@ -8,8 +8,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// udpBatchSlots is the number of datagrams one recvmmsg call can return.
-const udpBatchSlots = 64
+// udpBatchSlots is the number of datagrams one recvmmsg call can return
+// when a slot is at most udpBatchBytes/udpBatchSlots bytes (the default 64
+// KiB read buffer: 256 slots, 16 MiB per reader, of which a datagram
+// touches only the pages it fills: about 1 MiB resident with statsd-sized
+// datagrams). With a larger read buffer the slots shrink to keep the 16
+// MiB, but never below udpBatchMinSlots (the count before bigger batches).
+// 256 slots and udppace's 4 ms sleeps cut the kernel's cost per datagram
+// to about 0.7× of 64 slots and 1 ms (docs/bench-statsd.md).
+const (
+	udpBatchSlots    = 256
+	udpBatchMinSlots = 64
+	udpBatchBytes    = 16 << 20
+)
+
+// udpSlots is the slot count of a reader whose slots are slot bytes each.
+func udpSlots(slot int) int {
+	return max(udpBatchMinSlots, min(udpBatchSlots, udpBatchBytes/max(slot, 1)))
+}
 
 // mmsghdr is struct mmsghdr: a msghdr and the length the kernel received.
 type mmsghdr struct {
@@ -19,22 +35,23 @@ type mmsghdr struct {
 }
 
 // udpBatch is one UDP reader's recvmmsg(2) state (only that reader touches
-// it): udpBatchSlots datagrams per system call, no allocation, the source
+// it): udpSlots datagrams per system call, no allocation, the source
 // address decoded only if a protocol asks for it.
 type udpBatch struct {
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	addrs []rawUDPAddr
-	buf   []byte // udpBatchSlots × slot bytes
+	buf   []byte // len(hdrs) × slot bytes
 	slot  int
 }
 
 func newUDPBatch(slot int) *udpBatch {
+	n := udpSlots(slot)
 	b := &udpBatch{
-		hdrs:  make([]mmsghdr, udpBatchSlots),
-		iovs:  make([]unix.Iovec, udpBatchSlots),
-		addrs: make([]rawUDPAddr, udpBatchSlots),
-		buf:   make([]byte, udpBatchSlots*slot),
+		hdrs:  make([]mmsghdr, n),
+		iovs:  make([]unix.Iovec, n),
+		addrs: make([]rawUDPAddr, n),
+		buf:   make([]byte, n*slot),
 		slot:  slot,
 	}
 	for i := range b.hdrs {

@@ -236,3 +236,62 @@ func startUDPRecorder(t *testing.T, recvBuf int) (*ingest.Server, *datagramRecor
 	t.Cleanup(func() { u.Close() })
 	return srv, rec, u
 }
+
+// TestUDPReaderStopWhilePaced stops a server whose reader is pacing a
+// stream (sleeping up to udppace.MaxWait, 4 ms, between reads): Stop wakes
+// the reader, which notices after at most one sleep, and returns. The 10 s
+// bound only catches a reader that never wakes (a loaded box can delay the
+// 4 ms by much more than 4 ms); every datagram read before Stop arrived
+// whole and in order.
+func TestUDPReaderStopWhilePaced(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
+	rec := &datagramRecorder{}
+	srv, err := ingest.NewServer(ingest.Config{
+		EventLoops: 1, SocketRecvBuffer: 8 << 20,
+		NewSink: func() ingest.SinkFlusher { return nopSink{} },
+	}, []ingest.Listener{{Name: "rec", Network: "udp", Addr: addr, Handler: rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	u, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	// About 10 k datagrams/s (fewer on a loaded box): the pacer sleeps
+	// between reads once it has measured the rate.
+	deadline := time.Now().Add(30 * time.Second)
+	sent := 0
+	for srv.UDPPaced.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no paced sleeps after %d datagrams in 30 s", sent)
+		}
+		if _, err := fmt.Fprintf(u, "datagram %d", sent); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+		if sent%10 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	began := time.Now()
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatalf("Stop while the reader paces: %v", err)
+	}
+	t.Logf("Stop took %v after %d datagrams, %d paced sleeps", time.Since(began), sent, srv.UDPPaced.Load())
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.data) == 0 || len(rec.data) > sent {
+		t.Fatalf("%d datagrams read of %d sent", len(rec.data), sent)
+	}
+	for i, d := range rec.data {
+		if want := fmt.Sprintf("datagram %d", i); string(d) != want {
+			t.Fatalf("datagram %d is %q; want %q", i, d, want)
+		}
+	}
+}

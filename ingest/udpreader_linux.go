@@ -22,7 +22,7 @@ const udpReadersSupported = true
 
 // udpReader serves one UDP socket: a goroutine on a locked OS thread blocks
 // in recvmmsg(2) with MSG_WAITFORONE, so one system call both waits for
-// traffic and returns all that is queued (up to udpBatchSlots datagrams).
+// traffic and returns all that is queued (up to udpSlots datagrams).
 // gnet's loop pays epoll_wait, recvfrom, a getsockopt and an allocation for
 // the first datagram of every wake-up, then the drain's recvmmsg; at 20
 // statsd metrics per datagram those were a quarter of the server's CPU.
@@ -33,7 +33,7 @@ const udpReadersSupported = true
 // one uncontended lock per batch, not per datagram.
 //
 // After a batch that did not fill the slots the reader sleeps as its pacer
-// says (up to udppace.MaxWait, bounded by the socket buffer's fill time at
+// says (up to udppace.MaxWait, 4 ms, bounded by the socket buffer's fill time at
 // the measured rate) before blocking again, so that at tens of thousands of
 // datagrams per second one wake-up reads dozens of them instead of one.
 // It sleeps without the loop's lock: a flush or admin command is not held
@@ -67,8 +67,8 @@ func (s *Server) startUDPReaders(li int) error {
 			unix.Close(fd)
 			return fmt.Errorf("listener %s: SO_RCVBUF: %w", l.Name, err)
 		}
-		r := &udpReader{fd: fd, li: li, loop: lp, h: h, batch: newUDPBatch(s.cfg.ReadBufferCap),
-			pace: udppace.New(udpBatchSlots, rcvbuf)}
+		b := newUDPBatch(s.cfg.ReadBufferCap)
+		r := &udpReader{fd: fd, li: li, loop: lp, h: h, batch: b, pace: udppace.New(len(b.hdrs), rcvbuf)}
 		s.readers = append(s.readers, r)
 		s.readersDone.Add(1)
 		go s.readUDP(r)
@@ -163,7 +163,7 @@ func (s *Server) readUDP(r *udpReader) {
 	}
 }
 
-// wait reads up to udpBatchSlots datagrams from fd (a blocking descriptor)
+// wait reads up to len(b.hdrs) datagrams from fd (a blocking descriptor)
 // in one recvmmsg call, blocking until at least one is queued. After a
 // paced sleep (queued) it first reads without blocking, in a raw system
 // call: it returns at once, so the runtime need not be told (no P hand-off

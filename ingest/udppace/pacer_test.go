@@ -25,14 +25,19 @@ func TestPacerWait(t *testing.T) {
 			[]read{{1 * ms, 1, 600, 0}, {1*ms + 20_000, 1, 600, 960 * time.Microsecond}},
 		},
 		{
-			// 10 k/s: 48 datagrams would take 4.8 ms; capped at MaxWait.
+			// 10 k/s: 48 datagrams would take 4.8 ms; capped at MaxWait (4 ms).
 			"slower rate is capped at MaxWait", 32 << 20,
 			[]read{{1 * ms, 1, 600, 0}, {1*ms + 100_000, 1, 600, MaxWait}},
 		},
 		{
-			// 2 k/s: a 1 ms sleep gathers 2 datagrams.
+			// 2 k/s: a 4 ms sleep gathers 8 datagrams, worth it.
+			"2k/s sleeps for MaxWait", 32 << 20,
+			[]read{{1 * ms, 1, 600, 0}, {1*ms + 500_000, 1, 600, MaxWait}},
+		},
+		{
+			// 500/s: a 4 ms sleep gathers 2 datagrams.
 			"low rate does not sleep", 32 << 20,
-			[]read{{1 * ms, 1, 600, 0}, {1*ms + 500_000, 1, 600, 0}},
+			[]read{{1 * ms, 1, 600, 0}, {1*ms + 2_000_000, 1, 600, 0}},
 		},
 		{
 			"a full batch does not sleep", 32 << 20,
