@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"unsafe"
@@ -10,12 +11,14 @@ import (
 
 // udpBatchSlots is the number of datagrams one recvmmsg call can return
 // when a slot is at most udpBatchBytes/udpBatchSlots bytes (the default 64
-// KiB read buffer: 256 slots, 16 MiB per reader, of which a datagram
-// touches only the pages it fills: about 1 MiB resident with statsd-sized
-// datagrams). With a larger read buffer the slots shrink to keep the 16
-// MiB, but never below udpBatchMinSlots (the count before bigger batches).
-// 256 slots and udppace's 4 ms sleeps cut the kernel's cost per datagram
-// to about 0.7× of 64 slots and 1 ms (docs/bench-statsd.md).
+// KiB read buffer: 256 slots, 16 MiB of address space per reader). The
+// slots are mapped outside the Go heap, so only the pages datagrams touch
+// are resident (about 1 MiB with statsd-sized datagrams) and the garbage
+// collector's heap goal does not grow by the whole 16 MiB. With a larger
+// read buffer the slots shrink to keep the 16 MiB, but never below
+// udpBatchMinSlots (the count before bigger batches). 256 slots and
+// udppace's 4 ms sleeps cut the kernel's cost per datagram to about 0.7×
+// of 64 slots and 1 ms (docs/bench-statsd.md, fifth round).
 const (
 	udpBatchSlots    = 256
 	udpBatchMinSlots = 64
@@ -41,17 +44,21 @@ type udpBatch struct {
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	addrs []rawUDPAddr
-	buf   []byte // len(hdrs) × slot bytes
+	buf   []byte // len(hdrs) × slot bytes, mapped (free unmaps it)
 	slot  int
 }
 
-func newUDPBatch(slot int) *udpBatch {
+func newUDPBatch(slot int) (*udpBatch, error) {
 	n := udpSlots(slot)
+	buf, err := unix.Mmap(-1, 0, n*slot, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %d UDP read slots of %d bytes: %w", n, slot, err)
+	}
 	b := &udpBatch{
 		hdrs:  make([]mmsghdr, n),
 		iovs:  make([]unix.Iovec, n),
 		addrs: make([]rawUDPAddr, n),
-		buf:   make([]byte, n*slot),
+		buf:   buf,
 		slot:  slot,
 	}
 	for i := range b.hdrs {
@@ -62,7 +69,15 @@ func newUDPBatch(slot int) *udpBatch {
 		h.SetIovlen(1)
 		h.Name = (*byte)(unsafe.Pointer(&b.addrs[i].sa))
 	}
-	return b
+	return b, nil
+}
+
+// free unmaps the slots; the batch must not be read into after.
+func (b *udpBatch) free() {
+	if b.buf != nil {
+		_ = unix.Munmap(b.buf)
+		b.buf = nil
+	}
 }
 
 // rawUDPAddr is a datagram's source as the kernel wrote it; String decodes

@@ -67,7 +67,11 @@ func (s *Server) startUDPReaders(li int) error {
 			unix.Close(fd)
 			return fmt.Errorf("listener %s: SO_RCVBUF: %w", l.Name, err)
 		}
-		b := newUDPBatch(s.cfg.ReadBufferCap)
+		b, err := newUDPBatch(s.cfg.ReadBufferCap)
+		if err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
 		r := &udpReader{fd: fd, li: li, loop: lp, h: h, batch: b, pace: udppace.New(len(b.hdrs), rcvbuf)}
 		s.readers = append(s.readers, r)
 		s.readersDone.Add(1)
@@ -194,6 +198,7 @@ func (s *Server) stopUDPReaders() {
 	s.readersDone.Wait()
 	for _, r := range s.readers {
 		unix.Close(r.fd)
+		r.batch.free()
 	}
 	s.readers = nil
 }

@@ -13,7 +13,11 @@ func TestUDPSlots(t *testing.T) {
 			t.Errorf("udpSlots(%d) = %d; want %d", tc.slot, got, tc.want)
 		}
 	}
-	b := newUDPBatch(64 << 10)
+	b, err := newUDPBatch(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.free()
 	if len(b.hdrs) != 256 || len(b.iovs) != 256 || len(b.addrs) != 256 || len(b.buf) != 16<<20 {
 		t.Fatalf("default batch: %d headers, %d iovecs, %d addresses, %d bytes; want 256, 256, 256 and %d",
 			len(b.hdrs), len(b.iovs), len(b.addrs), len(b.buf), 16<<20)
