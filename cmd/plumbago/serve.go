@@ -644,6 +644,13 @@ func (s *server) reload() {
 }
 
 func serve(args []string) error {
+	// Signals are caught from the start: /healthz answers before
+	// startServer returns, and a SIGTERM in that window would otherwise
+	// take Go's default action and kill the process without writing what
+	// it accepted. One arriving during start-up is handled once the server
+	// has started.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	cfg, err := loadConfig("serve", args)
 	if err != nil {
 		return err
@@ -665,8 +672,6 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	var got os.Signal
 	for got == nil || got == syscall.SIGHUP {
 		if got != nil {
