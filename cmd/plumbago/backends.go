@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/plumbago/plumbago/storage"
@@ -18,7 +17,8 @@ import (
 )
 
 // openStore opens the backend chosen by --backend.
-func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, log *slog.Logger) (storage.Store, error) {
+// onIdleFlush is called after each pebble idle flush.
+func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Index, onIdleFlush func(), log *slog.Logger) (storage.Store, error) {
 	switch cfg.Backend {
 	case "whisper":
 		if cfg.readOnly() {
@@ -53,9 +53,11 @@ func openStore(cfg Config, plan tuning.Plan, rules *schema.Rules, idx *index.Ind
 			CacheSize:     plan.PebbleCacheBytes,
 			MemTableSize:  int(plan.PebbleMemTableBytes),
 			IdleFlush:     pebbleIdleFlush(cfg),
-			// A burst is over: give the memory it took back to the OS now
-			// rather than over the next minutes (the Go scavenger's pace).
-			OnIdleFlush: debug.FreeOSMemory,
+			// A burst is over: give the memory it took back to the OS
+			// soon rather than over the next minutes (the Go scavenger's
+			// pace), but not in the middle of a burst of requests
+			// (memrelease.Releaser.Nudge).
+			OnIdleFlush: onIdleFlush,
 			// The WAL is reserved on disk as it grows, not 1.1 memtables at once.
 			WALPreallocateBytes: plan.PebbleWALPreallocBytes,
 			MinFreeBytes:        minFreeDisk(plan),

@@ -62,6 +62,15 @@ func (h *httpStats) observe(c endpointClass, d time.Duration, status int) {
 	}
 }
 
+// answered is how many requests were answered, all classes.
+func (h *httpStats) answered() uint64 {
+	var n uint64
+	for c := range numClasses {
+		n += h.classes[c].count.Load()
+	}
+	return n
+}
+
 func (h *httpStats) write(p *promWriter) {
 	for c := range numClasses {
 		cs := &h.classes[c]

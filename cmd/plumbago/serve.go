@@ -311,8 +311,10 @@ func (s *server) openStorage() error {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
 	s.index = index.New()
+	// The pebble store's idle flush asks it for a release (Nudge).
+	s.memory = memrelease.New(memrelease.Config{Logger: log, Activity: s.httpStats.answered})
 	var err error
-	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, log); err != nil {
+	if s.store, err = openStore(cfg, s.plan, s.rules, s.index, s.memory.Nudge, log); err != nil {
 		return fmt.Errorf("opening %s backend: %w", cfg.Backend, err)
 	}
 	if s.limits, err = newSeriesLimits(cfg, s.plan, s.rules, s.index, s.store, log); err != nil {
@@ -346,7 +348,6 @@ func (s *server) openStorage() error {
 	var watchCtx context.Context
 	watchCtx, s.stopWatch = context.WithCancel(context.Background())
 	go s.limits.watch(watchCtx, s.store, cfg.QuotaReloadInterval.Duration)
-	s.memory = memrelease.New(memrelease.Config{Logger: log})
 	go s.memory.Run(watchCtx)
 	keepBuffered(s)
 	if err := loadRegisteredTags(s); err != nil {

@@ -25,8 +25,13 @@ type Config struct {
 	// Floor is the least surplus, in bytes, worth a forced release: the
 	// heap must hold more than the last cycle's live bytes plus
 	// max(Floor, live/2). Below it the runtime's own pacing is left alone.
-	Floor  uint64
-	Logger *slog.Logger
+	Floor uint64
+	// Activity, when set, returns a count of requests answered so far. A
+	// release asked for with Nudge waits for a check that finds it
+	// unchanged since the previous check (no request answered for one
+	// interval), so its collection does not land in a burst of requests.
+	Activity func() uint64
+	Logger   *slog.Logger
 }
 
 // Heap is what a check reads from runtime/metrics, in bytes.
@@ -68,6 +73,8 @@ type Releaser struct {
 	forcedLive uint64                 // Live after the last forced release
 	lives      [baselineChecks]uint64 // Live at the last checks, a ring
 	next       int
+	activity   uint64 // Activity at the previous check
+	nudged     atomic.Bool
 	released   atomic.Uint64
 }
 
@@ -97,11 +104,18 @@ func New(cfg Config) *Releaser {
 // Released returns how many forced releases ran.
 func (r *Releaser) Released() uint64 { return r.released.Load() }
 
+// Nudge asks for one forced release, whatever Due says (after a write
+// burst, when the memory it freed is garbage): it runs at the first check
+// at least MinGap after the previous release that finds no request
+// answered since the check before (Config.Activity).
+func (r *Releaser) Nudge() { r.nudged.Store(true) }
+
 // Run checks every cfg.Every until ctx ends.
 func (r *Releaser) Run(ctx context.Context) {
 	t := time.NewTicker(r.cfg.Every)
 	defer t.Stop()
 	r.lastCycles = r.read().Cycles
+	r.activity = r.requests()
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,9 +149,15 @@ func (r *Releaser) check(now time.Time) {
 		r.quietRun = 0
 	}
 	h.QuietChecks, h.ForcedLive = r.quietRun, r.forcedLive
-	if !Due(h, quiet, now.Sub(r.lastForced), r.cfg) {
+	requests := r.requests()
+	idle := requests == r.activity
+	r.activity = requests
+	since := now.Sub(r.lastForced)
+	nudged := r.nudged.Load() && idle && since >= r.cfg.MinGap
+	if !nudged && !Due(h, quiet, since, r.cfg) {
 		return
 	}
+	r.nudged.Store(false)
 	debug.FreeOSMemory()
 	after := r.read()
 	r.lastCycles, r.lastForced = after.Cycles, now
@@ -146,6 +166,14 @@ func (r *Releaser) check(now time.Time) {
 	r.released.Add(1)
 	r.cfg.Logger.Info("returned the memory of a spike to the OS", "heap_retained_before", h.Retained,
 		"live_at_last_gc_before", h.Live, "heap_retained_after", after.Retained, "live_after", after.Live)
+}
+
+// requests is Config.Activity's count, 0 without it.
+func (r *Releaser) requests() uint64 {
+	if r.cfg.Activity == nil {
+		return 0
+	}
+	return r.cfg.Activity()
 }
 
 // baseline records live and returns the least of the recorded ones (the

@@ -112,3 +112,44 @@ func TestRunStopsWithItsContext(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// TestNudgeWaitsForNoRequests: a nudged release (the pebble idle flush's)
+// runs at the first check that saw no request answered since the check
+// before and at least MinGap after the last release, and only once per
+// nudge. Floor is out of reach, so Due never releases here.
+func TestNudgeWaitsForNoRequests(t *testing.T) {
+	var requests uint64
+	r := New(Config{Every: time.Hour, MinGap: 30 * time.Second, Floor: 1 << 62, Logger: slog.New(slog.DiscardHandler),
+		Activity: func() uint64 { return requests }})
+	t0 := time.Now()
+	r.check(t0)
+	if r.Released() != 0 {
+		t.Fatalf("Released() = %d before any nudge; want 0", r.Released())
+	}
+	r.Nudge()
+	steps := []struct {
+		requests uint64
+		at       time.Duration
+		want     uint64
+	}{
+		{3, 5 * time.Second, 0},   // requests answered since the last check: wait
+		{7, 10 * time.Second, 0},  // still busy
+		{7, 15 * time.Second, 1},  // one interval without a request: released
+		{7, 20 * time.Second, 1},  // once per nudge
+		{7, 25 * time.Second, 1},  // nudged again below, 10 s after the release
+		{7, 45 * time.Second, 2},  // MinGap after the release, still idle
+		{9, 80 * time.Second, 2},  // nudged, requests answered
+		{9, 85 * time.Second, 3},  // idle again
+		{9, 200 * time.Second, 3}, // no nudge, nothing due
+	}
+	for i, s := range steps {
+		requests = s.requests
+		if i == 4 || i == 6 {
+			r.Nudge()
+		}
+		r.check(t0.Add(s.at))
+		if r.Released() != s.want {
+			t.Fatalf("step %d (%d requests at +%v): Released() = %d; want %d", i, s.requests, s.at, r.Released(), s.want)
+		}
+	}
+}
