@@ -355,7 +355,7 @@ func tuningFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.EventLoops, "event-loops", c.EventLoops, "network event loops (0 = one per CPU; see plumbago tune)")
 	fs.IntVar(&c.StorageShards, "storage-shards", c.StorageShards, "storage shards (0 = derived; see plumbago tune)")
 	fs.IntVar(&c.QueueChunks, "queue-chunks", c.QueueChunks, "chunks per loop-to-shard queue (0 = derived)")
-	fs.Var(&c.WriteBuffer, "write-buffer", "write buffer memory budget, e.g. 512MiB: the loop-to-shard queues' chunks plus, for every series holding points not yet written, its point slices and its struct and name; when it is full the carbon listeners stop reading their TCP connections until the backend catches up (UDP datagrams are dropped and counted once the buffer is full and the store takes no writes) (0 = derived)")
+	fs.Var(&c.WriteBuffer, "write-buffer", "write buffer memory budget, e.g. 512MiB: the loop-to-shard queues' chunks plus, for every series holding points not yet written, its packed points and its struct and name; when it is full the carbon listeners stop reading their TCP connections until the backend catches up (UDP datagrams are dropped and counted once the buffer is full and the store takes no writes) (0 = derived)")
 	fs.Var(&c.SocketRecvBuffer, "socket-recv-buffer", "UDP SO_RCVBUF asked for, e.g. 16MiB (0 = derived)")
 	fs.Var(&c.GoMemLimit, "gomemlimit", "Go soft memory limit, e.g. 6GiB (0 = derived; the GOMEMLIMIT variable wins)")
 	fs.Var(&c.PebbleCache, "pebble-cache", "pebble block cache size (0 = derived)")

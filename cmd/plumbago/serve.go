@@ -528,7 +528,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
 	if s.memory != nil {
-		p.counter("plumbago_memory_releases_total", "Times the memory of a spike was collected and returned to the OS (no GC cycle for 5 s while the heap held over half again what the last cycle found live).", s.memory.Released())
+		p.counter("plumbago_memory_releases_total", "Times memory was collected and returned to the OS: after a spike (no GC cycle for 5 s while the heap held over half again what the last cycle found live), or after pebble's idle flush once no request was answered for a 5 s check.", s.memory.Released())
 	}
 	p.gauge("plumbago_goroutines", "Goroutines.", float64(runtime.NumGoroutine()))
 	if rss, ok := selfmetrics.ResidentBytes(); ok {
