@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,8 +188,24 @@ func (cl *chCluster) restart(t *testing.T, i int) {
 			break
 		}
 	}
+	// After kill -9 a replica can hold parts that ZooKeeper never recorded;
+	// past replicated_max_ratio_of_wrong_parts of its (here few) rows,
+	// clickhouse-server refuses to attach the table and exits (a
+	// fresh-clone CI run: StorageReplicatedMergeTree's constructor threw at
+	// start). The flag file is ClickHouse's documented recovery: the checks
+	// are skipped once and the replica fetches what it lacks.
+	flags := filepath.Join(cl.dirs[i], "data", "flags")
+	if err := os.MkdirAll(flags, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(flags, "force_restore_data"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cl.srv[i] = chtest.Start(t, cl.dirs[i], cl.opts(i))
 	t.Cleanup(cl.srv[i].Stop)
+	if _, err := os.Stat(filepath.Join(flags, "force_restore_data")); !os.IsNotExist(err) {
+		t.Errorf("clickhouse-server did not take the force_restore_data flag (stat: %v)", err)
+	}
 }
 
 // caughtUp waits until server i has as many points rows as the other
