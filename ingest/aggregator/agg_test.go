@@ -112,7 +112,7 @@ func TestMethodsExact(t *testing.T) {
 		for _, v := range vals {
 			a.add(v, m.NeedsValues())
 		}
-		if got := m.aggregate(&a); got != w {
+		if got, ok := m.aggregate(&a); !ok || got != w {
 			t.Errorf("%s = %v, want %v", m, got, w)
 		}
 	}
@@ -280,4 +280,24 @@ func BenchmarkLoopAdd(b *testing.B) {
 			l.Add(names[(i%500)*2+1], 1700000000, 1)
 		}
 	})
+}
+
+// TestPercentileRuleFirstInFileAfterSumCreatedOutput: the output "out" is
+// created by the sum rule's point (the file's second rule), then the p50
+// rule (the first) matches it too and becomes its method. The values kept
+// from the start give the exact median (FuzzParseRules: a panic on an
+// empty value list).
+func TestPercentileRuleFirstInFileAfterSumCreatedOutput(t *testing.T) {
+	rs := mustRules(t, "out (10) = p50 a.<x>\nout (10) = sum b.<x>\n")
+	l := NewLoop(rs)
+	l.Add([]byte("b.1"), 100, 5)
+	l.Add([]byte("a.1"), 101, 1)
+	l.Add([]byte("a.2"), 102, 3)
+	m := NewMerger(rs)
+	m.Merge(l.Swap())
+	var got []string
+	m.Emit(1000, func(name string, ts int64, v float64) { got = append(got, fmt.Sprintf("%s %d %v", name, ts, v)) })
+	if want := "[out 100 3]"; fmt.Sprint(got) != want {
+		t.Errorf("emitted %v, want %s (the median of 5, 1, 3)", got, want)
+	}
 }

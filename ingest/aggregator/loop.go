@@ -30,7 +30,8 @@ func (a *acc) add(v float64, keep bool) {
 	}
 }
 
-func (a *acc) merge(b *acc, keep bool) {
+// merge folds b into a, b's kept values included.
+func (a *acc) merge(b *acc) {
 	if b.n == 0 {
 		return
 	}
@@ -42,9 +43,7 @@ func (a *acc) merge(b *acc, keep bool) {
 	}
 	a.sum += b.sum
 	a.n += b.n
-	if keep {
-		a.vals = append(a.vals, b.vals...)
-	}
+	a.vals = append(a.vals, b.vals...)
 }
 
 // output is the buffers of one aggregate metric.
@@ -89,11 +88,22 @@ type Loop struct {
 	// is cleared when full.
 	MaxCachedNames int
 	buf            []byte
+	// keepValues: some rule's method needs every value (a percentile).
+	// Values are then kept for every output: an output's method is its
+	// first rule's, and a rule earlier in the file can match an output
+	// that a later rule's points created (FuzzParseRules: "0 (11) = p80
+	// 0" after "0 (1) = sum 0<0>0" matched first), so the values must be
+	// there already.
+	keepValues bool
 }
 
 // NewLoop returns a Loop for rules.
 func NewLoop(rules *Rules) *Loop {
-	return &Loop{rules: rules, st: newState(), cache: make(map[string][]match)}
+	l := &Loop{rules: rules, st: newState(), cache: make(map[string][]match)}
+	for _, r := range rules.Rules {
+		l.keepValues = l.keepValues || r.Method.NeedsValues()
+	}
+	return l
 }
 
 func newState() *State { return &State{outs: make(map[string]*output)} }
@@ -125,7 +135,7 @@ func (l *Loop) Add(name []byte, ts int64, v float64) (matched bool) {
 			o.rule, o.def = m.rule, l.rules.Rules[m.rule]
 		}
 		r := o.def
-		o.acc(ts-floorMod(ts, r.Frequency)).add(v, r.Method.NeedsValues())
+		o.acc(ts-floorMod(ts, r.Frequency)).add(v, l.keepValues)
 		l.st.points++
 	}
 	return true

@@ -41,7 +41,6 @@ func (m *Merger) Merge(st *State) {
 		} else if o.rule < mo.rule {
 			mo.rule, mo.def = o.rule, o.def
 		}
-		keep := mo.def.Method.NeedsValues()
 		for i := range o.accs {
 			a := &o.accs[i]
 			j := 0
@@ -54,7 +53,7 @@ func (m *Merger) Merge(st *State) {
 				mo.accs = append(mo.accs, acc{interval: a.interval})
 				mo.active = append(mo.active, false)
 			}
-			mo.accs[j].merge(a, keep)
+			mo.accs[j].merge(a)
 			mo.active[j] = true
 		}
 	}
@@ -100,8 +99,13 @@ func (m *Merger) emit(now int64, all bool, emit Emitter) {
 		for i := range o.accs {
 			a := &o.accs[i]
 			if o.active[i] && (all || a.interval < current) {
-				emit(name, a.interval, r.Method.aggregate(a))
-				m.Emitted++
+				// A percentile over no kept values: the buffer began under a
+				// rule set without percentiles and a reload gave its name to
+				// a percentile rule. Nothing exact to emit; skipped.
+				if v, ok := r.Method.aggregate(a); ok {
+					emit(name, a.interval, v)
+					m.Emitted++
+				}
 				o.active[i] = false
 			}
 			if all || a.interval < threshold {

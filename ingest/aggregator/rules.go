@@ -235,26 +235,30 @@ func (r *Rule) AppendOutput(dst []byte, input []byte) ([]byte, bool) {
 }
 
 // aggregate computes the method over an interval buffer, exactly as carbon's
-// functions do.
-func (m Method) aggregate(a *acc) float64 {
+// functions do. It reports false for a percentile over a buffer whose
+// values were not kept.
+func (m Method) aggregate(a *acc) (float64, bool) {
 	switch m {
 	case Sum:
-		return a.sum
+		return a.sum, true
 	case Avg:
-		return a.sum / float64(a.n)
+		return a.sum / float64(a.n), true
 	case Min:
-		return a.min
+		return a.min, true
 	case Max:
-		return a.max
+		return a.max, true
 	case Count:
-		return float64(a.n)
+		return float64(a.n), true
 	}
 	vals := a.vals
+	if len(vals) == 0 {
+		return 0, false
+	}
 	sort.Float64s(vals)
 	rank := percentileFactor[m] * float64(len(vals)-1)
 	l, r := math.Floor(rank), math.Ceil(rank)
 	if l == r {
-		return vals[int(l)]
+		return vals[int(l)], true
 	}
-	return vals[int(l)]*(r-rank) + vals[int(r)]*(rank-l)
+	return vals[int(l)]*(r-rank) + vals[int(r)]*(rank-l), true
 }
