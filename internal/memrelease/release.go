@@ -164,7 +164,11 @@ func (r *Releaser) check(now time.Time) {
 	r.quietRun, r.forcedLive = 0, after.Live
 	r.lives[(r.next+baselineChecks-1)%baselineChecks] = after.Live
 	r.released.Add(1)
-	r.cfg.Logger.Info("returned the memory of a spike to the OS", "heap_retained_before", h.Retained,
+	reason := "spike"
+	if nudged {
+		reason = "nudged" // Nudge: after pebble's idle flush, no request answered for a check
+	}
+	r.cfg.Logger.Info("returned memory to the OS", "reason", reason, "heap_retained_before", h.Retained,
 		"live_at_last_gc_before", h.Live, "heap_retained_after", after.Retained, "live_after", after.Live)
 }
 
