@@ -18,7 +18,7 @@ import (
 // read buffer the slots shrink to keep the 16 MiB, but never below
 // udpBatchMinSlots (the count before bigger batches). 256 slots and
 // udppace's 4 ms sleeps cut the kernel's cost per datagram to about 0.7×
-// of 64 slots and 1 ms in udpfloor (docs/bench-statsd.md, fifth round; the
+// of 64 slots and 1 ms in udpfloor (docs/bench-rounds.md, statsd, fifth round; the
 // server at load ~28 did not show it, sixth round).
 const (
 	udpBatchSlots    = 256

@@ -17,7 +17,7 @@ import (
 
 // bytesPerSeries is what one series costs in memory once known: its write
 // buffer entry and map slot, its index node and name, measured with the
-// churn load test (docs/benchmarks.md, "New-series bursts"). The default
+// churn load test (docs/bench-rounds.md, "New-series bursts"). The default
 // --max-series is a quarter of the memory budget at this cost.
 const bytesPerSeries = 1024
 

@@ -272,7 +272,7 @@ func jsonFloat(v float64) string {
 }
 
 // testChurnLoadtestStaysUnderTheCap is the short CI version of the churn
-// load test (docs/benchmarks.md, "New-series bursts"): `plumbago loadtest
+// load test (docs/bench-rounds.md, "New-series bursts"): `plumbago loadtest
 // --scenario churn` sends 10,000 distinct names against a server capped at
 // 2,000 series; the write buffer and the index hold 2,000, every other
 // point is refused and counted.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark behind docs/benchmarks.md ("End to end"): W1 against
+# Older side-by-side benchmark (not held to the record's equal settings, so its
+# figures are not comparisons: docs/benchmarks.md has the record): W1 against
 # Debian's carbon-cache and Plumbago (whisper and pebble backends), then the
 # statsd scenarios against etsy statsd (npm) and Plumbago, all on this machine
 # in one run, loader on the same box.

@@ -1,5 +1,5 @@
 // Command mkstore writes a pebble store of many series, one point each, for
-// start-up measurements (docs/benchmarks.md, "Start-up with 2 M series"),
+// start-up measurements (docs/bench-rounds.md, "Start-up with 2 M series"),
 // or times (and CPU-profiles) opening one: the time to Indexed (finds and
 // reads answer) and to Loaded (the name map is built, writes go on). Series i is
 // app<i/100000>.host<i/1000%100>.cpu<i/100%10>.m<i%100> with the value i at
