@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -19,23 +18,11 @@ import (
 // status and body.
 func call(t *testing.T, method, u, user, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := []func(*http.Request){basicAuth(user, "pw-"+user)}
 	if method == "POST" && strings.Contains(body, "=") {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		set = append(set, asForm)
 	}
-	if user != "" {
-		req.SetBasicAuth(user, "pw-"+user)
-	}
-	r, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, _ := io.ReadAll(r.Body)
-	return r.StatusCode, string(b)
+	return httpDo(t, method, u, body, set...)
 }
 
 // treeState lists every file under dir with its size and modification

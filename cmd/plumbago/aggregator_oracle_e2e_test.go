@@ -101,17 +101,8 @@ MAX_AGGREGATION_INTERVALS = 5
 			writeFile(t, dir, "rewrite-rules.conf", sideBySideRewrite)
 			writeFile(t, dir, "storage-schemas.conf", "[all]\npattern = .*\nretentions = 1s:1h\n")
 
-			cmd := exec.Command(aggBin, "--config="+conf, "--pidfile="+filepath.Join(dir, "agg.pid"),
-				"--logdir="+filepath.Join(dir, "log"), "--nodaemon", "start")
-			var log strings.Builder
-			cmd.Stdout, cmd.Stderr = &log, &log
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}()
+			conn, log := startListening(t, exec.Command(aggBin, "--config="+conf, "--pidfile="+filepath.Join(dir, "agg.pid"),
+				"--logdir="+filepath.Join(dir, "log"), "--nodaemon", "start"), fmt.Sprintf("127.0.0.1:%d", linePort), 60*time.Second)
 			p := startPlumbago(t, bin, "--carbon-config", conf, "--data-dir", filepath.Join(dir, "plumbago"))
 			defer p.stop(t)
 			if !p.waitLog(fmt.Sprintf("key=FORWARD_ALL value=%s effect=honoured", forwardAll)) {
@@ -128,15 +119,6 @@ MAX_AGGREGATION_INTERVALS = 5
 				lines = append(lines, fmt.Sprintf("%s %d %d", name, i*7%23-5, base+int64(i/len(names))))
 			}
 			payload := strings.Join(lines, "\n") + "\n"
-			var conn net.Conn
-			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-				if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", linePort)); err == nil {
-					break
-				}
-			}
-			if conn == nil {
-				t.Fatalf("carbon-aggregator did not listen: %v\n%s", err, log.String())
-			}
 			io.WriteString(conn, payload)
 			conn.Close()
 			c, err := net.Dial("tcp", p.carbon)

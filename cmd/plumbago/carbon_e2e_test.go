@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -19,15 +18,6 @@ import (
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
 	"github.com/plumbago/plumbago/storage/tagged"
 )
-
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // pbFrame builds a framed carbon.Payload with one metric and one point.
 func pbFrame(name string, ts uint32, v float64) []byte {
@@ -196,26 +186,8 @@ match ^relay\.udp\. send to udpc stop;
 match * send to ring;
 listen type linemode 127.0.0.1:%[2]d proto tcp;
 `, p.carbon, relayPort))
-	var rlog bytes.Buffer
-	cmd := exec.Command(relay, "-f", conf, "-w", "1", "-T", "2000")
-	cmd.Stdout, cmd.Stderr = &rlog, &rlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
-	var c net.Conn
-	var err error
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", relayPort)); err == nil {
-			break
-		}
-	}
-	if c == nil {
-		t.Fatalf("relay did not start: %v\n%s", err, rlog.String())
-	}
+	c, rlog := startListening(t, exec.Command(relay, "-f", conf, "-w", "1", "-T", "2000"),
+		fmt.Sprintf("127.0.0.1:%d", relayPort), 10*time.Second)
 	now := time.Now().Unix()
 	slot := now - now%10 - 30
 	fmt.Fprintf(c, "relay.tcp.a 1 %d\nrelay.udp.b 2.5 %d\nrelay.ring.c;z=1;a=2 -3 %d\nrelay.tcp.a 4 %d\n", slot, slot, slot, slot+10)
@@ -272,27 +244,8 @@ CARBON_METRIC_INTERVAL = 0
 LOG_DIR = %[1]s/log
 PID_DIR = %[1]s
 `, rdir, linePort, relayPicklePort, pickleAddr))
-	var rlog bytes.Buffer
-	cmd := exec.Command(relay, "--config="+conf, "--pidfile="+filepath.Join(rdir, "relay.pid"),
-		"--logdir="+filepath.Join(rdir, "log"), "--nodaemon", "start")
-	cmd.Stdout, cmd.Stderr = &rlog, &rlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
-	var c net.Conn
-	var err error
-	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", linePort)); err == nil {
-			break
-		}
-	}
-	if c == nil {
-		t.Fatalf("carbon-relay did not start: %v\n%s", err, rlog.String())
-	}
+	c, rlog := startListening(t, exec.Command(relay, "--config="+conf, "--pidfile="+filepath.Join(rdir, "relay.pid"),
+		"--logdir="+filepath.Join(rdir, "log"), "--nodaemon", "start"), fmt.Sprintf("127.0.0.1:%d", linePort), 15*time.Second)
 	now := time.Now().Unix()
 	slot := now - now%10 - 30
 	fmt.Fprintf(c, "crelay.a 1 %d\ncrelay.a 2.25 %d\ncrelay.t;z=1;a=2 -7 %d\n", slot, slot+10, slot)

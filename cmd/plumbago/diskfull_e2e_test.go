@@ -23,10 +23,7 @@ import (
 // freed every point is committed without a restart. Restarted on the full
 // volume it starts, serves what it holds, reports 503 and resumes by itself.
 func TestDiskFullBackPressuresAndResumes(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"whisper", "pebble"} {
-		t.Run(backend, func(t *testing.T) { testDiskFull(t, bin, backend) })
-	}
+	eachBackend(t, testDiskFull)
 }
 
 func testDiskFull(t *testing.T, bin, backend string) {

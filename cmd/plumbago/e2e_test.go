@@ -123,6 +123,17 @@ func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
 	return nil
 }
 
+// serveArgs are the arguments of `plumbago serve` on the given HTTP and
+// carbon addresses with every other listener off and a 100 ms flush
+// interval, then extra.
+func serveArgs(httpAddr, carbonAddr string, extra ...string) []string {
+	return append([]string{"serve",
+		"--http-addr", httpAddr, "--carbon-addr", carbonAddr,
+		"--pickle-addr", "", "--statsd-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
+		"--flush-interval", "100ms",
+	}, extra...)
+}
+
 // launchPlumbago starts the binary with loopback ports; it is killed when
 // the test ends if still running.
 func launchPlumbago(t *testing.T, bin string, extra ...string) *proc {
@@ -132,12 +143,7 @@ func launchPlumbago(t *testing.T, bin string, extra ...string) *proc {
 		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
 		log:    &procLog{},
 	}
-	args := append([]string{"serve",
-		"--http-addr", p.http, "--carbon-addr", p.carbon,
-		"--pickle-addr", "", "--statsd-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
-		"--flush-interval", "100ms",
-	}, extra...)
-	p.cmd = exec.Command(bin, args...)
+	p.cmd = exec.Command(bin, serveArgs(p.http, p.carbon, extra...)...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
@@ -179,20 +185,6 @@ func (p *proc) stop(t *testing.T) {
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("plumbago exited with %v:\n%s", err, p.log)
 	}
-}
-
-func readAll(t *testing.T, url string) string {
-	t.Helper()
-	r, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestSIGTERMWritesEverythingAccepted sends points over TCP and UDP, stops
@@ -282,10 +274,7 @@ func TestSIGTERMWritesEverythingAccepted(t *testing.T) {
 // /render and /metrics/find point by point, before the points reached disk
 // (flush interval of an hour) and again after a restart from disk.
 func TestRenderSeesPointsAsSoonAsAccepted(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"whisper", "pebble"} {
-		t.Run(backend, func(t *testing.T) { testRenderSeesPoints(t, bin, backend) })
-	}
+	eachBackend(t, testRenderSeesPoints)
 }
 
 func testRenderSeesPoints(t *testing.T, bin, backend string) {

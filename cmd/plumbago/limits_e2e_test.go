@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,28 +21,10 @@ import (
 // cannot raise it), clients take every descriptor, and the server must say
 // so on /healthz and serve again, by itself, once they leave.
 
-// lockedBuffer is a log sink the test may read while the child writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type limitedProc struct {
 	cmd          *exec.Cmd
 	http, carbon string
-	log          *lockedBuffer
+	log          *procLog
 	client       *http.Client
 }
 
@@ -54,16 +34,13 @@ func startLimited(t *testing.T, bin string, nofile int, extra ...string) *limite
 	p := &limitedProc{
 		http:   fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
 		carbon: fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t)),
-		log:    &lockedBuffer{},
+		log:    &procLog{},
 		// One request a connection: under exhaustion the server answers
 		// on its spare descriptor, one connection at a time.
 		client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
-	args := append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(nofile), bin, "serve",
-		"--http-addr", p.http, "--carbon-addr", p.carbon,
-		"--pickle-addr", "", "--statsd-addr", "", "--statsd-admin-addr", "", "--carbonlink-addr", "",
-		"--flush-interval", "100ms", "--event-loops", "2",
-	}, extra...)
+	args := append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(nofile), bin},
+		serveArgs(p.http, p.carbon, append([]string{"--event-loops", "2"}, extra...)...)...)
 	p.cmd = exec.Command("sh", args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -200,13 +177,6 @@ func (p *limitedProc) checkServes(t *testing.T, prefix string) {
 }
 
 const limitSchemas = "[all]\npattern = .*\nretentions = 10s:1h\n"
-
-func eachBackend(t *testing.T, f func(t *testing.T, bin, backend string)) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { f(t, bin, backend) })
-	}
-}
 
 // TestCarbonFloodExhaustsDescriptors: idle carbon connections take every
 // descriptor (no connection limit). /healthz says which listener cannot

@@ -106,10 +106,7 @@ func rssParts(t *testing.T, pid int) string {
 // must stay under the budget and, once the spike is over, the RSS must
 // come back to within 1.5 × steady + 24 MiB within 60 s.
 func TestMemoryReturnsAfterSpike(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { testMemoryReturns(t, bin, backend) })
-	}
+	eachBackend(t, testMemoryReturns)
 }
 
 func testMemoryReturns(t *testing.T, bin, backend string) {
@@ -135,13 +132,13 @@ func testMemoryReturns(t *testing.T, bin, backend string) {
 		lines = append(lines, fmt.Sprintf("steady.s%03d %d %d", i, i, now-10))
 	}
 	lines = append(lines, fmt.Sprintf("big.a 1 %d", now-10), fmt.Sprintf("big.b 2 %d", now-10))
-	sendLines(t, p.carbon, lines...)
+	sendCarbon(t, p.carbon, lines...)
 	statsdTimerFlood(t, saddr, "steady", 2, 1000)
 	waitMetric(t, p, "plumbago_points_committed_total", 102)
 	// Steady: a few seconds of light traffic.
 	var steady int64
 	for i := 0; i < 10; i++ {
-		sendLines(t, p.carbon, fmt.Sprintf("steady.s000 %d %d", i, time.Now().Unix()))
+		sendCarbon(t, p.carbon, fmt.Sprintf("steady.s000 %d %d", i, time.Now().Unix()))
 		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
 		steady = max(steady, vmRSS(t, pid))
 	}
@@ -242,7 +239,7 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	t.Logf("%d new series committed in %v; RSS %.1f MiB", series, time.Since(created).Round(100*time.Millisecond), float64(vmRSS(t, pid))/(1<<20))
 	var steady int64
 	for i := 0; i < 20; i++ {
-		sendLines(t, p.carbon, fmt.Sprintf("burst.b000.s000000 %d %d", i, time.Now().Unix()))
+		sendCarbon(t, p.carbon, fmt.Sprintf("burst.b000.s000000 %d %d", i, time.Now().Unix()))
 		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
 		steady = max(steady, vmRSS(t, pid))
 	}

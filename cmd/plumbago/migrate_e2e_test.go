@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -270,21 +269,6 @@ func oracleRender(t *testing.T, whisperDir string, reqs []string) []string {
 	return bodies
 }
 
-func getAuth(t *testing.T, u, user, pass string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	r, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, _ := io.ReadAll(r.Body)
-	return r.StatusCode, string(b)
-}
-
 // TestMigrateSeedStack is issue #12's migration test: a tree shaped like
 // the seed's Docker stack, built from real artefacts (Debian's carbon.conf
 // and storage-schemas.conf, carbon's storage-aggregation example, a
@@ -378,7 +362,7 @@ func TestMigrateSeedStack(t *testing.T) {
 	want := oracleRender(t, s.whisper, reqs)
 	t.Logf("graphite-web answered at %v", time.Since(t0))
 	for i, r := range reqs {
-		code, body := getAuth(t, "http://"+p.http+r, user, pass)
+		code, body := httpDo(t, "GET", "http://"+p.http+r, "", basicAuth(user, pass))
 		var g, w any
 		if code != 200 || json.Unmarshal([]byte(body), &g) != nil || json.Unmarshal([]byte(want[i]), &w) != nil || !reflect.DeepEqual(g, w) {
 			t.Errorf("%s: %d\n got  %s\n want %s (graphite-web)", r, code, body, want[i])
@@ -387,15 +371,15 @@ func TestMigrateSeedStack(t *testing.T) {
 	// The same users in and out as nginx.
 	find := "http://" + p.http + "/metrics/find?query=app.*"
 	for u, pw := range users {
-		if code, _ := getAuth(t, find, u, pw); code != 200 {
+		if code, _ := httpDo(t, "GET", find, "", basicAuth(u, pw)); code != 200 {
 			t.Errorf("%s with its password: %d; want 200", u, code)
 		}
 		// (DES crypt reads 8 characters, as nginx's crypt(3) does: change the first.)
-		if code, _ := getAuth(t, find, u, "x"+pw); code != 401 {
+		if code, _ := httpDo(t, "GET", find, "", basicAuth(u, "x"+pw)); code != 401 {
 			t.Errorf("%s with a wrong password: %d; want 401", u, code)
 		}
 	}
-	if code, _ := getAuth(t, find, "nobody", "x"); code != 401 {
+	if code, _ := httpDo(t, "GET", find, "", basicAuth("nobody", "x")); code != 401 {
 		t.Errorf("unknown user: %d; want 401", code)
 	}
 	t.Logf("users checked at %v", time.Since(t0))
@@ -411,7 +395,7 @@ func TestMigrateSeedStack(t *testing.T) {
 	target := url.QueryEscape("stats.prod.gauges.migrated.level")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		_, body := getAuth(t, "http://"+p.http+"/render?format=json&noCache=1&from=-5min&target="+target, user, pass)
+		_, body := httpDo(t, "GET", "http://"+p.http+"/render?format=json&noCache=1&from=-5min&target="+target, "", basicAuth(user, pass))
 		if strings.Contains(body, "[3.0, ") || strings.Contains(body, "[3, ") {
 			break
 		}

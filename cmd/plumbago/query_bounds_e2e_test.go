@@ -40,7 +40,7 @@ func TestInputBoundFlags(t *testing.T) {
 		{"/tags/findSeries?expr=a%3D1&expr=b%3D2&expr=c%3D3", 400, `{"error": "too many expr parameters (more than 2, the limit of tags-max-params)"}`},
 		{"/tags/findSeries?expr=a%3D1&expr=b%3D2", 200, "[]"},
 	} {
-		status, body := limitsDo(t, "GET", h+c.path, "")
+		status, body := httpDo(t, "GET", h+c.path, "")
 		body = strings.TrimSpace(body)
 		ok := status == c.status && (body == c.body || c.status == 200 && strings.HasPrefix(body, c.body))
 		if !ok {

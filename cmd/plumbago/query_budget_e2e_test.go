@@ -83,7 +83,7 @@ func budgetServer(t *testing.T, bin, backend string, extra ...string) (*proc, in
 		"--query-memory-budget", budgetFlag}, extra...)
 	p := startPlumbago(t, bin, args...)
 	ts := time.Now().Unix() - 100
-	sendLines(t, p.carbon, fmt.Sprintf("q.a 1 %d", ts), fmt.Sprintf("q.b 2 %d", ts), fmt.Sprintf("q.c 3 %d", ts), fmt.Sprintf("q.d 4 %d", ts))
+	sendCarbon(t, p.carbon, fmt.Sprintf("q.a 1 %d", ts), fmt.Sprintf("q.b 2 %d", ts), fmt.Sprintf("q.c 3 %d", ts), fmt.Sprintf("q.d 4 %d", ts))
 	for _, s := range []string{"a", "b", "c", "d"} {
 		waitFor(t, "q."+s+" queryable", func() bool {
 			a := renderGet(t, p.http, "target=q."+s+"&from=-5min")

@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,10 +19,7 @@ import (
 // refused with a 400 naming the limit, before the memory is spent (the
 // process's peak RSS stays small).
 func TestQueryLimitsEndToEnd(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { testQueryLimits(t, bin, backend) })
-	}
+	eachBackend(t, testQueryLimits)
 }
 
 // peakRSS returns the process's VmHWM (peak resident set) in bytes.
@@ -47,26 +42,6 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Fatal("no VmHWM")
 	return 0
-}
-
-func limitsDo(t *testing.T, method, u, form string) (int, string) {
-	t.Helper()
-	var r *http.Response
-	var err error
-	if method == "POST" {
-		r, err = http.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form))
-	} else {
-		r, err = http.Get(u)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.StatusCode, string(b)
 }
 
 func testQueryLimits(t *testing.T, bin, backend string) {
@@ -94,7 +69,7 @@ func testQueryLimits(t *testing.T, bin, backend string) {
 		t.Helper()
 		var got string
 		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-			if _, got = limitsDo(t, "GET", h+path, ""); got == want {
+			if _, got = httpDo(t, "GET", h+path, ""); got == want {
 				return
 			}
 		}
@@ -143,13 +118,13 @@ func testQueryLimits(t *testing.T, bin, backend string) {
 		{"GET", "/render?target=" + url.QueryEscape("seriesByTag('name=disk.used')") + rng, "", 400,
 			"seriesByTag matches 2 series, more than the limit of 1 (tags-max-results): query limit exceeded"},
 	} {
-		status, body := limitsDo(t, c.method, h+c.path, c.form)
+		status, body := httpDo(t, c.method, h+c.path, c.form, asForm)
 		if status != c.status || strings.TrimSpace(body) != c.body {
 			t.Errorf("%s %s %s = %d %s\nwant %d %s", c.method, c.path, c.form, status, body, c.status, c.body)
 		}
 	}
 	// Within the limits the same series render.
-	if status, body := limitsDo(t, "GET", fmt.Sprintf("%s/render?target=big.a&from=%d&until=%d&format=json", h, base-1, base), ""); status != 200 ||
+	if status, body := httpDo(t, "GET", fmt.Sprintf("%s/render?target=big.a&from=%d&until=%d&format=json", h, base-1, base), ""); status != 200 ||
 		body != fmt.Sprintf(`[{"target": "big.a", "tags": {"name": "big.a"}, "datapoints": [[1.0, %d]]}]`, base) {
 		t.Errorf("big.a over 1 s = %d %s", status, body)
 	}

@@ -24,10 +24,7 @@ import (
 // the operator's repair (unmount, e2fsck, mount) it starts again with
 // everything stored before the failure and takes writes.
 func TestVolumeTurnsReadOnlyAtRunTime(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"whisper", "pebble"} {
-		t.Run(backend, func(t *testing.T) { testReadOnlyAtRunTime(t, bin, backend) })
-	}
+	eachBackend(t, testReadOnlyAtRunTime)
 }
 
 func testReadOnlyAtRunTime(t *testing.T, bin, backend string) {
@@ -149,10 +146,7 @@ func testReadOnlyAtRunTime(t *testing.T, bin, backend string) {
 // (It used to exit at start: the write-ahead log's and the events file's
 // creation failed.)
 func TestStartsOnReadOnlyVolume(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"whisper", "pebble"} {
-		t.Run(backend, func(t *testing.T) { testStartsOnReadOnly(t, bin, backend) })
-	}
+	eachBackend(t, testStartsOnReadOnly)
 }
 
 func testStartsOnReadOnly(t *testing.T, bin, backend string) {

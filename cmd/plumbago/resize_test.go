@@ -193,7 +193,7 @@ func TestResizePebble(t *testing.T) {
 	now := time.Now().Unix()
 	ts := now - now%60 - 600
 	p := startPlumbago(t, bin, "--backend", "pebble", "--data-dir", data, "--schemas", oldSchemas, "--aggregation", oldAggregation)
-	sendLines(t, p.carbon, fmt.Sprintf("res.b 4 %d", ts), fmt.Sprintf("res.b 6 %d", ts+10))
+	sendCarbon(t, p.carbon, fmt.Sprintf("res.b 4 %d", ts), fmt.Sprintf("res.b 6 %d", ts+10))
 	url := fmt.Sprintf("http://%s/render?noCache=1&format=json&target=res.b&from=%d&until=%d", p.http, ts-1, ts+10)
 	want := fmt.Sprintf(`[{"target": "res.b", "tags": {"name": "res.b"}, "datapoints": [[4.0, %d], [6.0, %d]]}]`, ts, ts+10)
 	waitFor(t, "both points rendered", func() bool { return readAll(t, url) == want })

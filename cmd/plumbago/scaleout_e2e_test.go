@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -54,26 +51,10 @@ func startRelay(t *testing.T, hash string, replication int, members []string) st
 	addr := fmt.Sprintf("127.0.0.1:%d", ingesttest.FreePort(t))
 	conf := fmt.Sprintf("listen type linemode %s proto tcp;\ncluster plumbago %s replication %d\n    %s\n    ;\nmatch * send to plumbago stop;\n",
 		addr, hash, replication, strings.Join(members, "\n    "))
-	dir := t.TempDir()
-	path := filepath.Join(dir, "relay.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	cmd := exec.Command("/usr/bin/carbon-c-relay", "-f", path, "-s", "-w", "1")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-	}
-	t.Fatalf("carbon-c-relay did not listen on %s:\n%s\nconfig:\n%s", addr, log.String(), conf)
-	return ""
+	path := writeFile(t, t.TempDir(), "relay.conf", conf)
+	c, _ := startListening(t, exec.Command("/usr/bin/carbon-c-relay", "-f", path, "-s", "-w", "1"), addr, 10*time.Second)
+	c.Close()
+	return addr
 }
 
 type jsonSeries struct {
@@ -341,24 +322,6 @@ func testScaleOut(t *testing.T, bin, hash string, replication int) {
 	}
 }
 
-func httpDo(t *testing.T, method, url string, body []byte) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
-}
-
 // checkCarbonapiUnion does what carbonapi's broadcast backends do: ask
 // every node in carbonapi_v3_pb (MultiGlobRequest / MultiFetchRequest
 // bodies) and carbonapi_v2_pb, and merge. The union must be every metric
@@ -370,11 +333,11 @@ func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string,
 	v2vals := map[string]carbonapipb.FetchResponseV2{}
 	for _, p := range nodes {
 		status, body := httpDo(t, "GET", "http://"+p.http+"/metrics/find/?format=carbonapi_v3_pb",
-			carbonapipb.AppendMultiGlobRequest(nil, &carbonapipb.MultiGlobRequest{Metrics: []string{"scale.*.*"}}))
+			string(carbonapipb.AppendMultiGlobRequest(nil, &carbonapipb.MultiGlobRequest{Metrics: []string{"scale.*.*"}})))
 		if status != 200 {
 			t.Fatalf("v3 find: %d %s", status, body)
 		}
-		gs, err := carbonapipb.DecodeMultiGlobResponse(body)
+		gs, err := carbonapipb.DecodeMultiGlobResponse([]byte(body))
 		if err != nil || len(gs) != 1 || gs[0].Name != "scale.*.*" {
 			t.Fatalf("v3 find: %v %+v", err, gs)
 		}
@@ -384,11 +347,11 @@ func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string,
 			}
 		}
 		status, body = httpDo(t, "POST", "http://"+p.http+"/render/?format=carbonapi_v3_pb",
-			carbonapipb.AppendMultiFetchRequest(nil, []carbonapipb.FetchRequest{{Name: "scale.*.*", StartTime: ts0 - 10, StopTime: ts0 + 30}}))
+			string(carbonapipb.AppendMultiFetchRequest(nil, []carbonapipb.FetchRequest{{Name: "scale.*.*", StartTime: ts0 - 10, StopTime: ts0 + 30}})))
 		if status != 200 {
 			t.Fatalf("v3 render: %d %s", status, body)
 		}
-		rs, err := carbonapipb.DecodeMultiFetchV3(body)
+		rs, err := carbonapipb.DecodeMultiFetchV3([]byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,11 +361,11 @@ func checkCarbonapiUnion(t *testing.T, nodes map[string]*proc, metrics []string,
 			}
 			v3vals[r.Name] = r.Values
 		}
-		status, body = httpDo(t, "GET", fmt.Sprintf("http://%s/render/?format=protobuf&target=scale.*.*&from=%d&until=%d", p.http, ts0-10, ts0+30), nil)
+		status, body = httpDo(t, "GET", fmt.Sprintf("http://%s/render/?format=protobuf&target=scale.*.*&from=%d&until=%d", p.http, ts0-10, ts0+30), "")
 		if status != 200 {
 			t.Fatalf("v2 render: %d %s", status, body)
 		}
-		r2, err := carbonapipb.DecodeMultiFetchV2(body)
+		r2, err := carbonapipb.DecodeMultiFetchV2([]byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}

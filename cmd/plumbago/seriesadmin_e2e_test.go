@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,35 +41,6 @@ func waitBody(t *testing.T, url, want string) {
 	t.Errorf("GET %s =\n%s\nwant\n%s", url, got, want)
 }
 
-// postAdmin posts form to an admin endpoint and returns the status and body.
-func postAdmin(t *testing.T, addr, path string, form url.Values) (int, string) {
-	t.Helper()
-	r, err := http.PostForm("http://"+addr+path, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.StatusCode, strings.TrimSpace(string(b))
-}
-
-func sendCarbon(t *testing.T, addr string, lines ...string) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range lines {
-		fmt.Fprintln(c, l)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // waitMetric polls /metrics until name reaches want (10 s).
 func (p *proc) waitMetric(t *testing.T, name string, want float64) {
 	t.Helper()
@@ -101,10 +70,7 @@ func runBin(t *testing.T, bin string, args ...string) string {
 // whisper files and their empty directories are removed. Then the delete
 // subcommand removes a series from the stopped store.
 func TestSeriesDeleteEndToEnd(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { testSeriesDelete(t, bin, backend) })
-	}
+	eachBackend(t, testSeriesDelete)
 }
 
 func testSeriesDelete(t *testing.T, bin, backend string) {
@@ -442,10 +408,7 @@ func fmtPoints(ps [][2]*float64) string {
 // counts), then lists and prunes with the stale subcommand on the stopped
 // store.
 func TestSeriesStaleEndToEnd(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { testSeriesStale(t, bin, backend) })
-	}
+	eachBackend(t, testSeriesStale)
 }
 
 func testSeriesStale(t *testing.T, bin, backend string) {

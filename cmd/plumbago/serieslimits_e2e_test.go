@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -79,14 +78,14 @@ func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string, buffered boo
 		}
 		waitFor(t, fmt.Sprintf("%v points committed", admitted), metricIs("plumbago_points_committed_total", admitted))
 	}
-	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("other.x 2 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("other.x 2 %d", base))
 	waitFor(t, "app.a and other.x", func() bool { return has("app.a", 1)() && has("other.x", 2)() })
 	// The quota is full; then the cap (other.x, other.y, app.a).
-	sendLines(t, p.carbon, fmt.Sprintf("app.b 3 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.b 3 %d", base))
 	waitFor(t, "the quota rejection", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 1))
-	sendLines(t, p.carbon, fmt.Sprintf("other.y 4 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("other.y 4 %d", base))
 	waitFor(t, "other.y", has("other.y", 4))
-	sendLines(t, p.carbon, fmt.Sprintf("other.z 5 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("other.z 5 %d", base))
 	waitFor(t, "the cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
 
 	// Deleting app.a frees its place under the quota and the cap.
@@ -95,17 +94,17 @@ func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string, buffered boo
 		t.Fatalf("delete app.a: %d %s", code, body)
 	}
 	waitFor(t, "app's usage 0", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 0))
-	sendLines(t, p.carbon, fmt.Sprintf("app.b 6 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.b 6 %d", base))
 	waitFor(t, "app.b in the freed place", has("app.b", 6))
 	waitFor(t, "app's usage 1", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 1))
 	// The cap is full again until other.x goes.
-	sendLines(t, p.carbon, fmt.Sprintf("other.z 7 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("other.z 7 %d", base))
 	waitFor(t, "the second cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 2))
 	settled(4)
 	if code, body := postAdmin(t, p.http, "/admin/series/delete", url.Values{"name": {"other.x"}}); code != 200 || !strings.Contains(body, `"other.x"`) {
 		t.Fatalf("delete other.x: %d %s", code, body)
 	}
-	sendLines(t, p.carbon, fmt.Sprintf("other.z 8 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("other.z 8 %d", base))
 	waitFor(t, "other.z in the freed place", has("other.z", 8))
 	waitFor(t, "3 series counted", metricIs("plumbago_series_counted", 3))
 
@@ -121,27 +120,6 @@ func testDeleteGivesBackItsPlace(t *testing.T, bin, backend string, buffered boo
 		t.Errorf("series counted after the rename = %v; want 3", got)
 	}
 	p.stop(t)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-func sendLines(t *testing.T, addr string, lines ...string) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := fmt.Fprint(c, strings.Join(lines, "\n")+"\n"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func testSeriesLimits(t *testing.T, bin, backend string) {
@@ -173,10 +151,10 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	}
 
 	// Two series of app fill its quota (and the creation bucket).
-	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("app.b 2 %d", base))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.a 1 %d", base), fmt.Sprintf("app.b 2 %d", base))
 	waitFor(t, "app.a and app.b", func() bool { return has("app.a", 1, base)() && has("app.b", 2, base)() })
 	// A third is refused; the existing ones keep flowing.
-	sendLines(t, p.carbon, fmt.Sprintf("app.c 3 %d", base), fmt.Sprintf("app.a 10 %d", base+10))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.c 3 %d", base), fmt.Sprintf("app.a 10 %d", base+10))
 	waitFor(t, "the quota rejection", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 1))
 	waitFor(t, "app.a's new point", has("app.a", 10, base+10))
 	if got := p.metric(t, `plumbago_points_dropped_total{reason="quota_metrics"}`); got != 1 {
@@ -188,7 +166,7 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 
 	// Four new series at once: past the bucket (2 per 4 s) they wait, and
 	// every point is written in the end.
-	sendLines(t, p.carbon, fmt.Sprintf("sys.s1 11 %d", base), fmt.Sprintf("sys.s2 12 %d", base),
+	sendCarbon(t, p.carbon, fmt.Sprintf("sys.s1 11 %d", base), fmt.Sprintf("sys.s2 12 %d", base),
 		fmt.Sprintf("sys.s3 13 %d", base), fmt.Sprintf("sys.s4 14 %d", base))
 	for i := 1; i <= 4; i++ {
 		waitFor(t, fmt.Sprintf("sys.s%d", i), has(fmt.Sprintf("sys.s%d", i), float64(10+i), base))
@@ -205,7 +183,7 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	future := time.Now().Add(2 * time.Second)
 	os.Chtimes(quota, future, future)
 	waitFor(t, "the quota reload on change", func() bool { return strings.Count(p.log.String(), "msg=reloaded file="+quota) >= 1 })
-	sendLines(t, p.carbon, fmt.Sprintf("app.c 30 %d", base+10))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.c 30 %d", base+10))
 	waitFor(t, "app.c after the reload", has("app.c", 30, base+10))
 	// A quota file that does not load keeps the quotas in force.
 	writeFile(quota, "[app]\nmetrix = 9\n")
@@ -214,7 +192,7 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	waitFor(t, "the failed reload", func() bool {
 		return strings.Contains(p.log.String(), "quota file changed but does not load; keeping the old quotas")
 	})
-	sendLines(t, p.carbon, fmt.Sprintf("app.d 50 %d", base+10))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.d 50 %d", base+10))
 	waitFor(t, "app.d refused under the quota in force", metricIs(`plumbago_series_rejected_total{reason="quota_metrics",namespace="app"}`, 2))
 	// SIGHUP reloads too: app may have 4.
 	writeFile(quota, "[app]\nmetrics = 4\n")
@@ -222,12 +200,12 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the quota reload on SIGHUP", func() bool { return strings.Count(p.log.String(), "msg=reloaded file="+quota) >= 2 })
-	sendLines(t, p.carbon, fmt.Sprintf("app.d 40 %d", base+10))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.d 40 %d", base+10))
 	waitFor(t, "app.d after SIGHUP", has("app.d", 40, base+10))
 	waitFor(t, "app's usage", metricIs(`plumbago_quota_usage{pattern="app",namespace="app",resource="metrics"}`, 4))
 
 	// 8 series now: the cap. A new one is refused; existing ones flow.
-	sendLines(t, p.carbon, fmt.Sprintf("cap.a 1 %d", base), fmt.Sprintf("sys.s1 21 %d", base+20))
+	sendCarbon(t, p.carbon, fmt.Sprintf("cap.a 1 %d", base), fmt.Sprintf("sys.s1 21 %d", base+20))
 	waitFor(t, "the cap rejection", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
 	waitFor(t, "sys.s1's new point", has("sys.s1", 21, base+20))
 	if got := p.metric(t, "plumbago_series_counted"); got != 8 {
@@ -241,7 +219,7 @@ func testSeriesLimits(t *testing.T, bin, backend string) {
 	// After a restart the stored series count against the cap at once.
 	p = startPlumbago(t, bin, args...)
 	waitFor(t, "the stored series counted", metricIs("plumbago_series_counted", 8))
-	sendLines(t, p.carbon, fmt.Sprintf("cap.b 1 %d", base), fmt.Sprintf("app.b 22 %d", base+20))
+	sendCarbon(t, p.carbon, fmt.Sprintf("cap.b 1 %d", base), fmt.Sprintf("app.b 22 %d", base+20))
 	waitFor(t, "the cap rejection after restart", metricIs(`plumbago_series_rejected_total{reason="max_series",namespace="/"}`, 1))
 	waitFor(t, "app.b's new point after restart", has("app.b", 22, base+20))
 	p.stop(t)
@@ -343,7 +321,7 @@ func testSelfMetricsCountRefusedCreates(t *testing.T, bin string) {
 	}
 	p := startPlumbago(t, bin, "--data-dir", dir, "--quota-file", quota, "--config", cfg, "--schemas", schemas)
 	now := time.Now().Unix()
-	sendLines(t, p.carbon, fmt.Sprintf("app.a 1 %d", now), fmt.Sprintf("app.b 1 %d", now), fmt.Sprintf("app.c 1 %d", now))
+	sendCarbon(t, p.carbon, fmt.Sprintf("app.a 1 %d", now), fmt.Sprintf("app.b 1 %d", now), fmt.Sprintf("app.c 1 %d", now))
 	url := fmt.Sprintf("http://%s/render?noCache=1&target=sumSeries(carbon.agents.lim.droppedCreates)&from=-5min&format=json", p.http)
 	waitFor(t, "droppedCreates to sum to 2", func() bool {
 		var got []struct {
@@ -376,7 +354,7 @@ func testMaxUpdatesPerSecond(t *testing.T, bin string) {
 			for i := 0; i < 40; i++ {
 				lines = append(lines, fmt.Sprintf("upd.m%02d %d %d", i, i, now))
 			}
-			sendLines(t, p.carbon, lines...)
+			sendCarbon(t, p.carbon, lines...)
 			waitFor(t, "every point committed", func() bool { return metricOr0(t, p.http, "plumbago_points_committed_total") == 40 })
 			throttled := metricOr0(t, p.http, "plumbago_store_updates_throttled_total")
 			if backend == "whisper" && throttled == 0 {

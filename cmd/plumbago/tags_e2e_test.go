@@ -15,10 +15,7 @@ import (
 // and checks the tags survived (rebuilt from the backend), for both
 // backends.
 func TestTagsEndToEnd(t *testing.T) {
-	bin := buildBinary(t)
-	for _, backend := range []string{"pebble", "whisper"} {
-		t.Run(backend, func(t *testing.T) { testTagsEndToEnd(t, bin, backend) })
-	}
+	eachBackend(t, testTagsEndToEnd)
 }
 
 func testTagsEndToEnd(t *testing.T, bin, backend string) {
