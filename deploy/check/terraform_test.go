@@ -156,6 +156,26 @@ func TestTerraformReferences(t *testing.T) {
 			return tr.Filename == r.Filename && tr.Start.Byte <= r.Start.Byte && r.End.Byte <= tr.End.Byte
 		})
 	}
+	// A for expression's iterators are references inside it.
+	type forScope struct {
+		names []string
+		rng   hcl.Range
+	}
+	var forScopes []forScope
+	for _, body := range m.bodies {
+		hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+			if e, ok := n.(*hclsyntax.ForExpr); ok {
+				forScopes = append(forScopes, forScope{[]string{e.KeyVar, e.ValVar}, e.SrcRange})
+			}
+			return nil
+		})
+	}
+	iterator := func(name string, r hcl.Range) bool {
+		return slices.ContainsFunc(forScopes, func(f forScope) bool {
+			return slices.Contains(f.names, name) && f.rng.Filename == r.Filename &&
+				f.rng.Start.Byte <= r.Start.Byte && r.End.Byte <= f.rng.End.Byte
+		})
+	}
 	for _, body := range m.bodies {
 		hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 			if inTypeExpr(n.Range()) {
@@ -168,6 +188,9 @@ func TestTerraformReferences(t *testing.T) {
 				}
 			case *hclsyntax.ScopeTraversalExpr:
 				root, attrs := traversalRoot(e.Traversal)
+				if root != "" && iterator(root, e.SrcRange) {
+					return nil
+				}
 				need := func(n int) bool {
 					if len(attrs) < n {
 						t.Errorf("%s: incomplete reference %s", e.SrcRange, root)
@@ -295,17 +318,18 @@ func TestTerraformInstanceAndVolume(t *testing.T) {
 	if got := traversalString(attr(t, att, "instance_id")); got != instKey+".id" {
 		t.Errorf("attachment instance_id = %s", got)
 	}
-	// Security group rules for every listener.
+	// Security group rules for every listener, with one network allowed
+	// each: one rule a port.
 	var rules []string
-	for k, b := range m.resources {
-		if !strings.HasPrefix(k, "aws_vpc_security_group_ingress_rule.") {
-			continue
-		}
-		proto := constValue(t, attr(t, b, "ip_protocol")).AsString()
-		from, _ := constValue(t, attr(t, b, "from_port")).AsBigFloat().Int64()
-		to, _ := constValue(t, attr(t, b, "to_port")).AsBigFloat().Int64()
+	for k, rule := range ingressRules(t, m, cty.ListVal([]cty.Value{cty.StringVal("192.0.2.0/24")})) {
+		proto := rule["ip_protocol"].AsString()
+		from, _ := rule["from_port"].AsBigFloat().Int64()
+		to, _ := rule["to_port"].AsBigFloat().Int64()
 		if from != to {
 			t.Errorf("%s opens a port range %d-%d", k, from, to)
+		}
+		if cidr := rule["cidr_ipv4"]; cidr != cty.StringVal("192.0.2.0/24") {
+			t.Errorf("%s allows %#v, want the variable's 192.0.2.0/24", k, cidr)
 		}
 		rules = append(rules, fmt.Sprintf("%d/%s", from, proto))
 	}
@@ -325,6 +349,72 @@ func TestTerraformInstanceAndVolume(t *testing.T) {
 	if !addr {
 		t.Errorf("no output with %s.public_ip", instKey)
 	}
+}
+
+// ingressRules evaluates every aws_vpc_security_group_ingress_rule instance
+// as Terraform would plan it, with each *_cidrs variable set to cidrs:
+// the rule's address (with its for_each key) to its ip_protocol,
+// from_port, to_port and cidr_ipv4.
+func ingressRules(t *testing.T, m *tfModule, cidrs cty.Value) map[string]map[string]cty.Value {
+	t.Helper()
+	vars := map[string]cty.Value{}
+	for name := range m.variables {
+		if strings.HasSuffix(name, "_cidrs") {
+			vars[name] = cty.ListVal(cidrs.AsValueSlice())
+		}
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
+		Functions: map[string]function.Function{"merge": stdlib.MergeFunc},
+	}
+	// Locals in dependency order: each round evaluates those whose
+	// references are known; the ones naming resources never are.
+	locals := map[string]cty.Value{}
+	for progress := true; progress; {
+		progress = false
+		for name, e := range m.locals {
+			if _, done := locals[name]; done {
+				continue
+			}
+			ctx.Variables["local"] = cty.ObjectVal(locals)
+			if v, diags := e.Value(ctx); !diags.HasErrors() {
+				locals[name], progress = v, true
+			}
+		}
+	}
+	ctx.Variables["local"] = cty.ObjectVal(locals)
+	eval := func(b *hclsyntax.Body, ctx *hcl.EvalContext) map[string]cty.Value {
+		out := map[string]cty.Value{}
+		for _, a := range []string{"ip_protocol", "from_port", "to_port", "cidr_ipv4"} {
+			v, diags := attr(t, b, a).Value(ctx)
+			if diags.HasErrors() {
+				t.Fatalf("%s: %s", b.SrcRange, diags.Error())
+			}
+			out[a] = v
+		}
+		return out
+	}
+	rules := map[string]map[string]cty.Value{}
+	for k, b := range m.resources {
+		if !strings.HasPrefix(k, "aws_vpc_security_group_ingress_rule.") {
+			continue
+		}
+		fe, ok := b.Attributes["for_each"]
+		if !ok {
+			rules[k] = eval(b, ctx)
+			continue
+		}
+		each, diags := fe.Expr.Value(ctx)
+		if diags.HasErrors() {
+			t.Fatalf("%s for_each: %s", k, diags.Error())
+		}
+		for key, v := range each.AsValueMap() {
+			ectx := ctx.NewChild()
+			ectx.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": v})}
+			rules[fmt.Sprintf("%s[%q]", k, key)] = eval(b, ectx)
+		}
+	}
+	return rules
 }
 
 // renderCloudInit evaluates the instance's templatefile(...) call as

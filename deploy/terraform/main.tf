@@ -11,6 +11,23 @@ locals {
   # volume ID (without the dash) is the device's serial number, which
   # cloud-init uses to find the right disk.
   data_volume_serial = replace(aws_ebs_volume.data.id, "-", "")
+  # Every listener, with the networks allowed to reach it.
+  listeners = {
+    carbon_tcp   = { description = "carbon plaintext (TCP)", protocol = "tcp", port = 2003, cidrs = var.ingest_cidrs }
+    carbon_udp   = { description = "carbon plaintext (UDP)", protocol = "udp", port = 2003, cidrs = var.ingest_cidrs }
+    pickle       = { description = "carbon pickle", protocol = "tcp", port = 2004, cidrs = var.ingest_cidrs }
+    statsd_udp   = { description = "statsd (UDP)", protocol = "udp", port = 8125, cidrs = var.ingest_cidrs }
+    statsd_tcp   = { description = "statsd (TCP)", protocol = "tcp", port = 8125, cidrs = var.ingest_cidrs }
+    statsd_admin = { description = "statsd admin console", protocol = "tcp", port = 8126, cidrs = var.ingest_cidrs }
+    http         = { description = "Graphite API, /metrics, /healthz", protocol = "tcp", port = 8080, cidrs = var.query_cidrs }
+    ssh          = { description = "SSH", protocol = "tcp", port = 22, cidrs = var.ssh_cidrs }
+  }
+  # One entry per listener and network, keyed "listener cidr".
+  ingress_rules = merge([
+    for name, l in local.listeners : {
+      for cidr in l.cidrs : "${name} ${cidr}" => { description = l.description, protocol = l.protocol, port = l.port, cidr = cidr }
+    }
+  ]...)
 }
 
 data "aws_ami" "debian" {
@@ -50,84 +67,15 @@ resource "aws_security_group" "plumbago" {
   }
 }
 
-resource "aws_vpc_security_group_ingress_rule" "carbon_tcp" {
-  for_each          = toset(var.ingest_cidrs)
+# One ingress rule per listener and allowed network.
+resource "aws_vpc_security_group_ingress_rule" "listener" {
+  for_each          = local.ingress_rules
   security_group_id = aws_security_group.plumbago.id
-  description       = "carbon plaintext (TCP)"
-  ip_protocol       = "tcp"
-  from_port         = 2003
-  to_port           = 2003
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "carbon_udp" {
-  for_each          = toset(var.ingest_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "carbon plaintext (UDP)"
-  ip_protocol       = "udp"
-  from_port         = 2003
-  to_port           = 2003
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "pickle" {
-  for_each          = toset(var.ingest_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "carbon pickle"
-  ip_protocol       = "tcp"
-  from_port         = 2004
-  to_port           = 2004
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "statsd_udp" {
-  for_each          = toset(var.ingest_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "statsd (UDP)"
-  ip_protocol       = "udp"
-  from_port         = 8125
-  to_port           = 8125
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "statsd_tcp" {
-  for_each          = toset(var.ingest_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "statsd (TCP)"
-  ip_protocol       = "tcp"
-  from_port         = 8125
-  to_port           = 8125
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "statsd_admin" {
-  for_each          = toset(var.ingest_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "statsd admin console"
-  ip_protocol       = "tcp"
-  from_port         = 8126
-  to_port           = 8126
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "http" {
-  for_each          = toset(var.query_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "Graphite API, /metrics, /healthz"
-  ip_protocol       = "tcp"
-  from_port         = 8080
-  to_port           = 8080
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "ssh" {
-  for_each          = toset(var.ssh_cidrs)
-  security_group_id = aws_security_group.plumbago.id
-  description       = "SSH"
-  ip_protocol       = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_ipv4         = each.value
+  description       = each.value.description
+  ip_protocol       = each.value.protocol
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = each.value.cidr
 }
 
 resource "aws_vpc_security_group_egress_rule" "all" {
