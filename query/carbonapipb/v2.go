@@ -73,57 +73,36 @@ func AppendMultiFetchV2(b []byte, metrics []FetchResponseV2) []byte {
 
 func decodeGlobMatch(b []byte) (GlobMatch, error) {
 	var m GlobMatch
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return m, err
-		}
-		b = rest
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
-			if err := wrong(f, protowire.BytesType); err != nil {
-				return m, err
-			}
-			m.Path = string(f.buf)
+			m.Path, err = str(f)
 		case 2:
-			if err := wrong(f, protowire.VarintType); err != nil {
-				return m, err
-			}
-			m.IsLeaf = f.u != 0
+			m.IsLeaf, err = boolField(f)
 		}
-	}
-	return m, nil
+		return err
+	})
+	return m, err
 }
 
 // DecodeGlobResponse decodes a GlobResponse message (v2, or one entry of
 // a v3 MultiGlobResponse).
 func DecodeGlobResponse(b []byte) (*GlobResponse, error) {
 	g := &GlobResponse{}
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return nil, err
-		}
-		b = rest
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
-			if err := wrong(f, protowire.BytesType); err != nil {
-				return nil, err
-			}
-			g.Name = string(f.buf)
+			g.Name, err = str(f)
 		case 2:
-			if err := wrong(f, protowire.BytesType); err != nil {
-				return nil, err
+			g.Matches, err = message(g.Matches, f, decodeGlobMatch)
+			if err != nil && err != ErrTooMany {
+				err = fmt.Errorf("decoding glob match: %w", err)
 			}
-			if len(g.Matches) >= MaxItems {
-				return nil, ErrTooMany
-			}
-			m, err := decodeGlobMatch(f.buf)
-			if err != nil {
-				return nil, fmt.Errorf("decoding glob match: %w", err)
-			}
-			g.Matches = append(g.Matches, m)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -136,23 +115,14 @@ func DecodeMultiFetchV2(b []byte) ([]FetchResponseV2, error) {
 // decodeFetchV2 decodes one v2 FetchResponse message.
 func decodeFetchV2(buf []byte, _ int) (FetchResponseV2, error) {
 	var m FetchResponseV2
-	for p := buf; len(p) > 0; {
-		g, rest, err := next(p)
-		if err != nil {
-			return m, fmt.Errorf("decoding fetch response: %w", err)
-		}
-		p = rest
+	err := eachField(buf, func(g field) (err error) {
 		switch g.num {
 		case 1:
-			if err := wrong(g, protowire.BytesType); err != nil {
-				return m, err
-			}
-			m.Name = string(g.buf)
+			m.Name, err = str(g)
 		case 2, 3, 4:
-			if err := wrong(g, protowire.VarintType); err != nil {
-				return m, err
-			}
-			v := int32(g.u)
+			var u uint64
+			u, err = varint(g)
+			v := int32(u)
 			switch g.num {
 			case 2:
 				m.StartTime = v
@@ -162,14 +132,14 @@ func decodeFetchV2(buf []byte, _ int) (FetchResponseV2, error) {
 				m.StepTime = v
 			}
 		case 5:
-			if m.Values, err = doubles(m.Values, g); err != nil {
-				return m, err
-			}
+			m.Values, err = doubles(m.Values, g)
 		case 6:
-			if m.IsAbsent, err = bools(m.IsAbsent, g); err != nil {
-				return m, err
-			}
+			m.IsAbsent, err = bools(m.IsAbsent, g)
 		}
+		return err
+	})
+	if err != nil {
+		return m, fmt.Errorf("decoding fetch response: %w", err)
 	}
 	return m, nil
 }

@@ -66,10 +66,7 @@ func AppendMultiFetchRequest(b []byte, reqs []FetchRequest) []byte {
 			var fst int
 			b, fst = beginMsg(b, 6)
 			b = appendString(b, 1, ff.Name)
-			for _, a := range ff.Arguments {
-				b = protowire.AppendTag(b, 2, protowire.BytesType)
-				b = protowire.AppendString(b, a)
-			}
+			b = appendStrings(b, 2, ff.Arguments)
 			b = endMsg(b, fst)
 		}
 		b = appendVarint(b, 7, uint64(r.MaxDataPoints))
@@ -78,89 +75,42 @@ func AppendMultiFetchRequest(b []byte, reqs []FetchRequest) []byte {
 	return b
 }
 
-func str(f field) (string, error) {
-	if err := wrong(f, protowire.BytesType); err != nil {
-		return "", err
-	}
-	return string(f.buf), nil
-}
-
-func varint(f field) (uint64, error) {
-	if err := wrong(f, protowire.VarintType); err != nil {
-		return 0, err
-	}
-	return f.u, nil
-}
-
 func decodeFilteringFunction(b []byte) (FilteringFunction, error) {
 	var ff FilteringFunction
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return ff, err
-		}
-		b = rest
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
-			if ff.Name, err = str(f); err != nil {
-				return ff, err
-			}
+			ff.Name, err = str(f)
 		case 2:
-			s, err := str(f)
-			if err != nil {
-				return ff, err
-			}
-			if len(ff.Arguments) >= MaxItems {
-				return ff, ErrTooMany
-			}
-			ff.Arguments = append(ff.Arguments, s)
+			ff.Arguments, err = strs(ff.Arguments, f)
 		}
-	}
-	return ff, nil
+		return err
+	})
+	return ff, err
 }
 
 func decodeFetchRequest(b []byte) (FetchRequest, error) {
 	var r FetchRequest
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return r, err
-		}
-		b = rest
-		var u uint64
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
 			r.Name, err = str(f)
 		case 2:
-			u, err = varint(f)
-			r.StartTime = int64(u)
+			r.StartTime, err = int64Field(f)
 		case 3:
-			u, err = varint(f)
-			r.StopTime = int64(u)
+			r.StopTime, err = int64Field(f)
 		case 4:
-			u, err = varint(f)
-			r.HighPrecisionTimestamps = u != 0
+			r.HighPrecisionTimestamps, err = boolField(f)
 		case 5:
 			r.PathExpression, err = str(f)
 		case 6:
-			if err = wrong(f, protowire.BytesType); err != nil {
-				break
-			}
-			if len(r.FilterFunctions) >= MaxItems {
-				return r, ErrTooMany
-			}
-			var ff FilteringFunction
-			ff, err = decodeFilteringFunction(f.buf)
-			r.FilterFunctions = append(r.FilterFunctions, ff)
+			r.FilterFunctions, err = message(r.FilterFunctions, f, decodeFilteringFunction)
 		case 7:
-			u, err = varint(f)
-			r.MaxDataPoints = int64(u)
+			r.MaxDataPoints, err = int64Field(f)
 		}
-		if err != nil {
-			return r, err
-		}
-	}
-	return r, nil
+		return err
+	})
+	return r, err
 }
 
 // DecodeMultiFetchRequest decodes a v3 MultiFetchRequest message.
@@ -176,10 +126,7 @@ func DecodeMultiFetchRequest(b []byte) ([]FetchRequest, error) {
 
 // AppendMultiGlobRequest appends a v3 MultiGlobRequest message.
 func AppendMultiGlobRequest(b []byte, r *MultiGlobRequest) []byte {
-	for _, m := range r.Metrics {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendString(b, m)
-	}
+	b = appendStrings(b, 1, r.Metrics)
 	b = appendVarint(b, 2, uint64(r.StartTime))
 	b = appendVarint(b, 3, uint64(r.StopTime))
 	return appendBool(b, 4, r.HighPrecisionTimestamps)
@@ -188,35 +135,24 @@ func AppendMultiGlobRequest(b []byte, r *MultiGlobRequest) []byte {
 // DecodeMultiGlobRequest decodes a v3 MultiGlobRequest message.
 func DecodeMultiGlobRequest(b []byte) (*MultiGlobRequest, error) {
 	r := &MultiGlobRequest{}
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return nil, fmt.Errorf("decoding multi glob request: %w", err)
-		}
-		b = rest
-		var u uint64
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
-			var s string
-			if s, err = str(f); err == nil {
-				if len(r.Metrics) >= MaxItems {
-					return nil, ErrTooMany
-				}
-				r.Metrics = append(r.Metrics, s)
-			}
+			r.Metrics, err = strs(r.Metrics, f)
 		case 2:
-			u, err = varint(f)
-			r.StartTime = int64(u)
+			r.StartTime, err = int64Field(f)
 		case 3:
-			u, err = varint(f)
-			r.StopTime = int64(u)
+			r.StopTime, err = int64Field(f)
 		case 4:
-			u, err = varint(f)
-			r.HighPrecisionTimestamps = u != 0
+			r.HighPrecisionTimestamps, err = boolField(f)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("decoding multi glob request: %w", err)
-		}
+		return err
+	})
+	if err == ErrTooMany {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding multi glob request: %w", err)
 	}
 	return r, nil
 }
@@ -258,10 +194,7 @@ func AppendMultiFetchV3(b []byte, metrics []FetchResponseV3) []byte {
 		b = appendFloat32(b, 7, m.XFilesFactor)
 		b = appendBool(b, 8, m.HighPrecisionTimestamps)
 		b = appendPackedDoubles(b, 9, m.Values)
-		for _, a := range m.AppliedFunctions {
-			b = protowire.AppendTag(b, 10, protowire.BytesType)
-			b = protowire.AppendString(b, a)
-		}
+		b = appendStrings(b, 10, m.AppliedFunctions)
 		b = appendVarint(b, 11, uint64(m.RequestStartTime))
 		b = appendVarint(b, 12, uint64(m.RequestStopTime))
 		b = endMsg(b, st)
@@ -277,13 +210,7 @@ func DecodeMultiFetchV3(b []byte) ([]FetchResponseV3, error) {
 // decodeFetchV3 decodes one v3 FetchResponse message.
 func decodeFetchV3(buf []byte, _ int) (FetchResponseV3, error) {
 	var m FetchResponseV3
-	for p := buf; len(p) > 0; {
-		g, rest, err := next(p)
-		if err != nil {
-			return m, fmt.Errorf("decoding fetch response: %w", err)
-		}
-		p = rest
-		var u uint64
+	err := eachField(buf, func(g field) (err error) {
 		switch g.num {
 		case 1:
 			m.Name, err = str(g)
@@ -292,48 +219,37 @@ func decodeFetchV3(buf []byte, _ int) (FetchResponseV3, error) {
 		case 3:
 			m.ConsolidationFunc, err = str(g)
 		case 4:
-			u, err = varint(g)
-			m.StartTime = int64(u)
+			m.StartTime, err = int64Field(g)
 		case 5:
-			u, err = varint(g)
-			m.StopTime = int64(u)
+			m.StopTime, err = int64Field(g)
 		case 6:
-			u, err = varint(g)
-			m.StepTime = int64(u)
+			m.StepTime, err = int64Field(g)
 		case 7:
 			if err = wrong(g, protowire.Fixed32Type); err == nil {
 				m.XFilesFactor = math.Float32frombits(uint32(g.u))
 			}
 		case 8:
-			u, err = varint(g)
-			m.HighPrecisionTimestamps = u != 0
+			m.HighPrecisionTimestamps, err = boolField(g)
 		case 9:
 			m.Values, err = doubles(m.Values, g)
 		case 10:
-			var s string
-			if s, err = str(g); err == nil {
-				m.AppliedFunctions = append(m.AppliedFunctions, s)
-			}
+			m.AppliedFunctions, err = strs(m.AppliedFunctions, g)
 		case 11:
-			u, err = varint(g)
-			m.RequestStartTime = int64(u)
+			m.RequestStartTime, err = int64Field(g)
 		case 12:
-			u, err = varint(g)
-			m.RequestStopTime = int64(u)
+			m.RequestStopTime, err = int64Field(g)
 		}
-		if err != nil {
-			return m, fmt.Errorf("decoding fetch response: %w", err)
-		}
+		return err
+	})
+	if err != nil {
+		return m, fmt.Errorf("decoding fetch response: %w", err)
 	}
 	return m, nil
 }
 
 // AppendCapabilityResponse appends a v3 CapabilityResponse message.
 func AppendCapabilityResponse(b []byte, c *CapabilityResponse) []byte {
-	for _, p := range c.SupportedProtocols {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendString(b, p)
-	}
+	b = appendStrings(b, 1, c.SupportedProtocols)
 	b = appendString(b, 2, c.Name)
 	b = appendBool(b, 3, c.HighPrecisionTimestamps)
 	b = appendBool(b, 4, c.SupportFilteringFunctions)
@@ -344,38 +260,25 @@ func AppendCapabilityResponse(b []byte, c *CapabilityResponse) []byte {
 // DecodeCapabilityResponse decodes a v3 CapabilityResponse message.
 func DecodeCapabilityResponse(b []byte) (*CapabilityResponse, error) {
 	c := &CapabilityResponse{}
-	for len(b) > 0 {
-		f, rest, err := next(b)
-		if err != nil {
-			return nil, err
-		}
-		b = rest
-		var u uint64
+	err := eachField(b, func(f field) (err error) {
 		switch f.num {
 		case 1:
-			var s string
-			if s, err = str(f); err == nil {
-				c.SupportedProtocols = append(c.SupportedProtocols, s)
-			}
+			c.SupportedProtocols, err = strs(c.SupportedProtocols, f)
 		case 2:
 			c.Name, err = str(f)
-		case 3, 4, 5, 6:
-			u, err = varint(f)
-			v := u != 0
-			switch f.num {
-			case 3:
-				c.HighPrecisionTimestamps = v
-			case 4:
-				c.SupportFilteringFunctions = v
-			case 5:
-				c.LikeSplittedRequests = v
-			default:
-				c.SupportStreaming = v
-			}
+		case 3:
+			c.HighPrecisionTimestamps, err = boolField(f)
+		case 4:
+			c.SupportFilteringFunctions, err = boolField(f)
+		case 5:
+			c.LikeSplittedRequests, err = boolField(f)
+		case 6:
+			c.SupportStreaming, err = boolField(f)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -49,6 +49,15 @@ func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
 	return protowire.AppendVarint(b, v)
 }
 
+// appendStrings appends a repeated string field, empty strings included.
+func appendStrings(b []byte, num protowire.Number, ss []string) []byte {
+	for _, s := range ss {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		b = protowire.AppendString(b, s)
+	}
+	return b
+}
+
 func appendBool(b []byte, num protowire.Number, v bool) []byte {
 	if !v {
 		return b
@@ -111,6 +120,73 @@ func next(b []byte) (field, []byte, error) {
 		return field{}, nil, fmt.Errorf("reading field %d: %w", num, protowire.ParseError(n))
 	}
 	return f, b[n:], nil
+}
+
+func str(f field) (string, error) {
+	if err := wrong(f, protowire.BytesType); err != nil {
+		return "", err
+	}
+	return string(f.buf), nil
+}
+
+func varint(f field) (uint64, error) {
+	if err := wrong(f, protowire.VarintType); err != nil {
+		return 0, err
+	}
+	return f.u, nil
+}
+
+// int64Field decodes an int64 field (a varint, two's complement).
+func int64Field(f field) (int64, error) {
+	u, err := varint(f)
+	return int64(u), err
+}
+
+// boolField decodes a bool field.
+func boolField(f field) (bool, error) {
+	u, err := varint(f)
+	return u != 0, err
+}
+
+// strs appends one element of a repeated string field.
+func strs(dst []string, f field) ([]string, error) {
+	s, err := str(f)
+	if err != nil {
+		return dst, err
+	}
+	if len(dst) >= MaxItems {
+		return dst, ErrTooMany
+	}
+	return append(dst, s), nil
+}
+
+// eachField calls fn with each field of the message b in order, and stops
+// at the first error reading a field or from fn.
+func eachField(b []byte, fn func(f field) error) error {
+	for len(b) > 0 {
+		f, rest, err := next(b)
+		if err != nil {
+			return err
+		}
+		b = rest
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// message appends one element of a repeated embedded message field,
+// decoded with dec.
+func message[T any](dst []T, f field, dec func([]byte) (T, error)) ([]T, error) {
+	if err := wrong(f, protowire.BytesType); err != nil {
+		return dst, err
+	}
+	if len(dst) >= MaxItems {
+		return dst, ErrTooMany
+	}
+	v, err := dec(f.buf)
+	return append(dst, v), err
 }
 
 // wrong reports a field whose wire type does not match the schema.
