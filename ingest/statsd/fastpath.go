@@ -41,31 +41,55 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 	return v, typ, n
 }
 
-// applyFast aggregates one line that parseFast accepted; h is
-// hashName(key).
+// applyFast aggregates one line that parseFast accepted through the same
+// updates as the general path (rate 1); h is hashName(key).
 func (l *Loop) applyFast(s *Snapshot, key []byte, h, v uint64, typ byte) {
 	switch typ {
 	case 'c':
-		c := s.counters.getLimH(key, h, &s.live, l.maxKeys)
-		if c == nil {
-			s.dropped++
-			return
-		}
-		*c += float64(v)
+		l.addCounter(s, key, h, float64(v))
 	case 'g':
-		g := s.gauges.getLimH(key, h, &s.live, l.maxKeys)
-		if g == nil {
-			s.dropped++
-			return
-		}
-		g.abs, g.val, g.deltas = true, float64(v), g.deltas[:0]
+		l.addGauge(s, key, h, float64(v), false)
 	default: // 'm', 'h'
-		t := s.timers.getLimH(key, h, &s.live, l.maxKeys)
-		if t == nil {
-			s.dropped++
-			return
-		}
-		t.count++
-		l.addSample(s, t, float64(v))
+		l.addTimer(s, key, h, float64(v), 1)
+	}
+}
+
+// liveValue is the value under key (hash h) in one of the snapshot's
+// tables, made live; nil, counted in dropped, when the MaxKeys limit
+// refuses a new name.
+func liveValue[V any](s *Snapshot, t *table[V], key []byte, h uint64, maxKeys int) *V {
+	v := t.getLimH(key, h, &s.live, maxKeys)
+	if v == nil {
+		s.dropped++
+	}
+	return v
+}
+
+// addCounter adds v (already divided by the sample rate) to a counter.
+func (l *Loop) addCounter(s *Snapshot, key []byte, h uint64, v float64) {
+	if c := liveValue(s, &s.counters, key, h, l.maxKeys); c != nil {
+		*c += v
+	}
+}
+
+// addGauge sets a gauge to v, or applies v as a signed delta (etsy's rule).
+func (l *Loop) addGauge(s *Snapshot, key []byte, h uint64, v float64, delta bool) {
+	g := liveValue(s, &s.gauges, key, h, l.maxKeys)
+	switch {
+	case g == nil:
+	case !delta:
+		g.abs, g.val, g.deltas = true, v, g.deltas[:0]
+	case g.abs:
+		g.val = applyDelta(true, g.val, v)
+	default:
+		g.deltas = append(g.deltas, v)
+	}
+}
+
+// addTimer records one timer sample standing for count samples (1/rate).
+func (l *Loop) addTimer(s *Snapshot, key []byte, h uint64, v, count float64) {
+	if t := liveValue(s, &s.timers, key, h, l.maxKeys); t != nil {
+		t.count += count
+		l.addSample(s, t, v)
 	}
 }

@@ -207,6 +207,15 @@ func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 	// is the name itself, in place.
 	c, clean := -1, len(tags) == 0
 	i := 0
+	// Eight bytes a step while every byte is kept as it is (the usual
+	// name); the byte loop below goes on from the first step that is not.
+	for ; i+8 <= len(p); i += 8 {
+		q := p[i : i+8 : i+8]
+		if nameClass[q[0]]|nameClass[q[1]]|nameClass[q[2]]|nameClass[q[3]]|
+			nameClass[q[4]]|nameClass[q[5]]|nameClass[q[6]]|nameClass[q[7]] != classKeep {
+			break
+		}
+	}
 	for ; i < len(p); i++ {
 		if k := nameClass[p[i]]; k != classKeep {
 			if k == classColon {
@@ -239,9 +248,10 @@ func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 		}
 		return len(p)
 	}
+	h := hashName(key)
 	if !l.slowOnly {
 		if v, typ, n := parseFast(rest); n >= 0 {
-			l.applyFast(s, key, hashName(key), v, typ)
+			l.applyFast(s, key, h, v, typ)
 			return c + 1 + n
 		}
 	}
@@ -267,7 +277,7 @@ func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 				break scan
 			}
 		}
-		if !l.handleValue(s, key, rest[:end], bar1, bar2) {
+		if !l.handleValue(s, key, h, rest[:end], bar1, bar2) {
 			s.bad++
 		}
 		if nl || end == len(rest) {
@@ -279,8 +289,8 @@ func (l *Loop) handleLine(s *Snapshot, p, tags []byte) int {
 }
 
 // handleValue applies one value|type[|@rate] piece whose first two '|' are
-// at bar1 and bar2 (-1: none); false means a bad line.
-func (l *Loop) handleValue(s *Snapshot, key, piece []byte, bar1, bar2 int) bool {
+// at bar1 and bar2 (-1: none); h is hashName(key); false means a bad line.
+func (l *Loop) handleValue(s *Snapshot, key []byte, h uint64, piece []byte, bar1, bar2 int) bool {
 	if bar1 < 0 {
 		return false
 	}
@@ -306,36 +316,16 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte, bar1, bar2 int) bool 
 		if !ok || !(v >= 0) {
 			return false
 		}
-		t := s.timers.getLim(key, &s.live, l.maxKeys)
-		if t == nil {
-			s.dropped++
-			return true
-		}
-		t.count += 1 / rate
-		l.addSample(s, t, v)
+		l.addTimer(s, key, h, v, 1/rate)
 	case len(typ) == 1 && typ[0] == 'g':
 		v, ok := jsIsNumber(val)
 		if !ok {
 			return false
 		}
-		g := s.gauges.getLim(key, &s.live, l.maxKeys)
-		if g == nil {
-			s.dropped++
-			return true
-		}
-		if val[0] == '+' || val[0] == '-' {
-			if g.abs {
-				g.val = applyDelta(true, g.val, v)
-			} else {
-				g.deltas = append(g.deltas, v)
-			}
-		} else {
-			g.abs, g.val, g.deltas = true, v, g.deltas[:0]
-		}
+		l.addGauge(s, key, h, v, val[0] == '+' || val[0] == '-')
 	case len(typ) == 1 && typ[0] == 's':
-		m := s.sets.getLim(key, &s.live, l.maxKeys)
+		m := liveValue(s, &s.sets, key, h, l.maxKeys)
 		if m == nil {
-			s.dropped++
 			return true
 		}
 		if *m == nil {
@@ -352,12 +342,7 @@ func (l *Loop) handleValue(s *Snapshot, key, piece []byte, bar1, bar2 int) bool 
 		if !ok {
 			return false
 		}
-		c := s.counters.getLim(key, &s.live, l.maxKeys)
-		if c == nil {
-			s.dropped++
-			return true
-		}
-		*c += v * (1 / rate)
+		l.addCounter(s, key, h, v*(1/rate))
 	}
 	return true
 }
@@ -422,17 +407,19 @@ var allowed = func() (t [256]bool) {
 // nameClass sorts the bytes of a name for handleLine's scan: kept as they
 // are by the sanitiser, the ':' that ends the name, the '\n' that ends a
 // line without a value, or anything else.
+// The classes are bits so that handleLine can OR eight bytes' classes and
+// compare once with classKeep.
 const (
-	classOther = iota
-	classKeep
-	classColon
-	classNewline
+	classKeep    = 0
+	classOther   = 1
+	classColon   = 2
+	classNewline = 4
 )
 
 var nameClass = func() (t [256]uint8) {
 	for c := range t {
-		if allowed[c] {
-			t[c] = classKeep
+		if !allowed[c] {
+			t[c] = classOther
 		}
 	}
 	t[':'] = classColon

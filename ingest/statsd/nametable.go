@@ -2,6 +2,7 @@ package statsd
 
 import (
 	"slices"
+	"unsafe"
 )
 
 type entry[V any] struct {
@@ -31,6 +32,23 @@ type table[V any] struct {
 
 func nameHash(name string) uint64 { return hashName(sbytes(name)) }
 
+// eqName is a == b for lookup: the lengths first, then eight bytes at a
+// time (the last eight overlapping) inline, where a call to the runtime's
+// memequal cost more than comparing the few dozen bytes of a name.
+func eqName(a, b string) bool {
+	n := len(a)
+	if n != len(b) || n < 8 {
+		return n == len(b) && a == b
+	}
+	x, y := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	for i := 0; i < n-8; i += 8 {
+		if *(*uint64)(unsafe.Add(x, i)) != *(*uint64)(unsafe.Add(y, i)) {
+			return false
+		}
+	}
+	return *(*uint64)(unsafe.Add(x, n-8)) == *(*uint64)(unsafe.Add(y, n-8))
+}
+
 // lookup returns the entry number of name (or -1) and the slot where name
 // is, or where it goes if absent; h is nameHash(name). The table must have
 // slots.
@@ -43,7 +61,7 @@ func (t *table[V]) lookup(name string, h uint64) (int32, int) {
 			return -1, i
 		}
 		if s>>32 == tag {
-			if e := int32(uint32(s)) - 1; t.ents[e].name == name {
+			if e := int32(uint32(s)) - 1; eqName(t.ents[e].name, name) {
 				return e, i
 			}
 		}
@@ -112,14 +130,9 @@ func (t *table[V]) eachLive(fn func(e *entry[V])) {
 	}
 }
 
-// getLim returns the value stored under name, making the entry live (and
-// recording the order); it refuses (returns nil) to make a name live when *live
-// already counts max live names (max 0: no limit).
-func (t *table[V]) getLim(name []byte, live *int, max int) *V {
-	return t.getLimH(name, hashName(name), live, max)
-}
-
-// getLimH is getLim for a name whose hashName is h.
+// getLimH returns the value stored under name, whose hashName is h, making
+// the entry live (and recording the order); it refuses (returns nil) to make
+// a name live when *live already counts max live names (max 0: no limit).
 func (t *table[V]) getLimH(name []byte, h uint64, live *int, max int) *V {
 	if len(t.slots) > 0 {
 		if i, _ := t.lookup(bstr(name), h); i >= 0 {

@@ -3,11 +3,12 @@ package statsd
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
 // TestTableAgainstMap drives a table through the operations the loops and
-// the Flusher use (getLim, getS, del, recycle, compact, a burst that
+// the Flusher use (getLimH, getS, del, recycle, compact, a burst that
 // shrinks) beside a plain map and checks after each step that every name
 // maps to its own value and the index holds exactly the entries.
 func TestTableAgainstMap(t *testing.T) {
@@ -54,7 +55,7 @@ func TestTableAgainstMap(t *testing.T) {
 				*tb.getS(k) += 1
 				ref[k]++
 			default:
-				*tb.getLim([]byte(k), nil, 0) += 2
+				*tb.getLimH([]byte(k), hashName([]byte(k)), nil, 0) += 2
 				ref[k] += 2
 			}
 		}
@@ -81,5 +82,27 @@ func TestTableAgainstMap(t *testing.T) {
 	check("compact")
 	if len(tb.ents) != 1 {
 		t.Fatalf("compact kept %d entries, want 1", len(tb.ents))
+	}
+}
+
+// TestEqName: eqName (word-at-a-time, overlapping tail) agrees with == for
+// every length up to 40, a difference at every byte, and unequal lengths.
+func TestEqName(t *testing.T) {
+	buf := "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+	for n := 0; n <= 40; n++ {
+		a := buf[:n]
+		if !eqName(a, strings.Clone(a)) {
+			t.Fatalf("len %d: equal names differ", n)
+		}
+		if n > 0 && (eqName(a, a[:n-1]) || eqName(a[:n-1], a)) {
+			t.Fatalf("len %d: a prefix is equal", n)
+		}
+		for i := 0; i < n; i++ {
+			b := []byte(a)
+			b[i] ^= 0x80
+			if eqName(a, string(b)) {
+				t.Fatalf("len %d: byte %d is not compared", n, i)
+			}
+		}
 	}
 }

@@ -321,6 +321,32 @@ func FuzzFastValue(f *testing.F) {
 	})
 }
 
+// TestNameScanWords: handleLine reads a name eight bytes a step until a
+// byte the sanitiser changes, a ':' or a '\n'; each of those at every
+// position of names up to 40 bytes gives the key and counts of a byte-wise
+// scan (a '/' becomes '-', a space '_').
+func TestNameScanWords(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for pos := -1; pos < n; pos++ {
+			for _, bad := range []byte{'/', ' '} {
+				name := []byte(strings.Repeat("a", n))
+				want := strings.Repeat("a", n)
+				if pos >= 0 {
+					name[pos] = bad
+					want = want[:pos] + map[byte]string{'/': "-", ' ': "_"}[bad] + want[pos+1:]
+				}
+				cfg := DefaultConfig()
+				l := NewLoop(&cfg)
+				l.HandlePacket(append(append([]byte(nil), name...), ":3|c\n"+string(name)+"\n"+string(name)+":4|c"...))
+				got := dumpSnapshot(l.Swap())
+				if exp := fmt.Sprintf("metrics 3 bad 1\nc %q 7\n", want); got != exp {
+					t.Fatalf("name %q: got\n%s\nwant\n%s", name, got, exp)
+				}
+			}
+		}
+	}
+}
+
 func TestFastValue(t *testing.T) {
 	cfg := DefaultConfig()
 	l := NewLoop(&cfg)

@@ -6,7 +6,10 @@
 #           flushes: its user+system CPU from /proc over the run (flushes
 #           included) divided by the metrics it counted
 #           (plumbago_statsd_metrics_total, read after the next flush), and
-#           its peak RSS (VmHWM);
+#           its peak RSS (VmHWM), and the kernel's drops on the statsd
+#           port from /proc/net/udp (sent - counted should equal them: a
+#           metric lost elsewhere would show as a difference); a start that
+#           fails (a port another process took) is retried on other ports;
 #   floor   ingest/testdata/udpfloor: two SO_REUSEPORT sockets read by
 #           blocking recvmmsg, the datagrams counted and nothing else: the
 #           CPU per datagram any receiver on this kernel pays;
@@ -51,30 +54,52 @@ if [ "$mode" = floor ] || [ "$mode" = floor-paced ]; then
 	pid=
 	echo "$mode: sent $sent metrics, $(tail -1 "$work/floor.out")"
 else
-	hp=$base
-	"$bin" serve --data-dir "$work/data" --http-addr 127.0.0.1:$hp --carbon-addr "" --pickle-addr "" --carbonlink-addr "" \
-		--statsd-addr 127.0.0.1:$((hp + 1)) --statsd-admin-addr 127.0.0.1:$((hp + 2)) --statsd-flush-interval 10s \
-		--log-level warn --socket-recv-buffer "${RCVBUF:-33554432}" >"$work/serve.log" 2>&1 &
-	pid=$!
+	# A port another process took makes serve exit (or never answer):
+	# start again on other ports, up to five times.
+	for try in 1 2 3 4 5; do
+		hp=$((40000 + RANDOM % 5000))
+		"$bin" serve --data-dir "$work/data" --http-addr 127.0.0.1:$hp --carbon-addr "" --pickle-addr "" --carbonlink-addr "" \
+			--statsd-addr 127.0.0.1:$((hp + 1)) --statsd-admin-addr 127.0.0.1:$((hp + 2)) --statsd-flush-interval 10s \
+			--log-level warn --socket-recv-buffer "${RCVBUF:-33554432}" >"$work/serve.log" 2>&1 &
+		pid=$!
+		up=false
+		for _ in $(seq 150); do
+			kill -0 $pid 2>/dev/null || break
+			curl -s -o /dev/null http://127.0.0.1:$hp/healthz && up=true && break
+			sleep 0.2
+		done
+		$up && break
+		echo "server start $try failed on ports $hp-$((hp + 2)): $(tail -1 "$work/serve.log")"
+		kill $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		pid=
+		rm -rf "$work/data"
+		[ "$try" = 5 ] && exit 1
+	done
 	metrics() { curl -s http://127.0.0.1:$hp/metrics | awk '/^plumbago_statsd_metrics_total/ {print $2}'; }
-	for _ in $(seq 150); do curl -s -o /dev/null http://127.0.0.1:$hp/healthz && break; sleep 0.2; done
+	# the kernel's drops on the statsd port (the sum over its SO_REUSEPORT
+	# sockets in /proc/net/udp): datagrams that found a full socket buffer
+	drops() { awk -v p="$(printf ':%04X' $((hp + 1)))" 'substr($2, length($2) - 4) == p {n += $NF} END {print n + 0}' /proc/net/udp; }
 	# context switches of every thread: a blocked reader's wake-up is one
 	csw() { cat /proc/$pid/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
 	read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
 	c0=$(csw)
 	m0=$(metrics)
+	d0=$(drops)
 	load $((hp + 1))
 	sleep 11 # plumbago_statsd_metrics_total counts as of the last flush
 	m1=$(metrics)
 	read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
 	c1=$(csw)
+	d1=$(drops)
 	hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 	kill $pid
 	wait $pid || true
 	pid=
 	awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" -v n="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" \
-		-v sent="$sent" -v hwm="$hwm" -v secs="$secs" -v per="$per" -v csw=$((c1 - c0)) 'BEGIN {
+		-v sent="$sent" -v hwm="$hwm" -v secs="$secs" -v per="$per" -v csw=$((c1 - c0)) -v drops=$((d1 - d0)) 'BEGIN {
 		printf "server: sent %d, counted %d (%.2f%% lost, %.0f/s received), CPU %.2f s (user %.2f, system %.2f) = %.3f us per metric (system %.3f us per datagram), %d context switches (%.1f datagrams each), peak RSS %d MB\n",
-			sent, n, 100 * (sent - n) / sent, n / secs, (u + s) / t, u / t, s / t, 1e6 * (u + s) / t / n, 1e6 * s / t / (n / per), csw, n / per / csw, hwm / 1024 }'
+			sent, n, 100 * (sent - n) / sent, n / secs, (u + s) / t, u / t, s / t, 1e6 * (u + s) / t / n, 1e6 * s / t / (n / per), csw, n / per / csw, hwm / 1024
+		printf "kernel drops on the statsd port: %d datagrams = %d metrics; sent - counted = %d\n", drops, drops * per, sent - n }'
 fi
 echo "loader: user $lu s, system $ls s over ${secs} s"
