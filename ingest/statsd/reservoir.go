@@ -114,7 +114,10 @@ func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 }
 
 // grow doubles a sample slice's capacity without passing the cap, so a
-// capped timer never holds more than TimerSampleCap floats.
+// capped timer never holds more than TimerSampleCap floats. (make and copy,
+// not slices.Grow: growslice steps large slices up by about 1.25× until it
+// reaches the size asked for, so it allocates up to a fifth more than the
+// capacity kept.)
 func (l *Loop) grow(vals []float64) []float64 {
 	c := max(2*cap(vals), 8)
 	if l.sampleCap > 0 {
@@ -141,7 +144,7 @@ func mergeTimer(dst, src *timerVal) {
 		dst.est = true
 		dst.seen = int64(len(dst.vals))
 		dst.summarise()
-		dst.w = dst.w[:0]
+		dst.w = slices.Grow(dst.w[:0], len(dst.vals))
 		for range dst.vals {
 			dst.w = append(dst.w, 1)
 		}
@@ -172,6 +175,7 @@ func mergeTimer(dst, src *timerVal) {
 	dst.seen += src.samples()
 	weight := nb / float64(len(src.vals))
 	dst.vals = append(dst.vals, src.vals...)
+	dst.w = slices.Grow(dst.w, len(src.vals))
 	for range src.vals {
 		dst.w = append(dst.w, weight)
 	}
