@@ -28,7 +28,8 @@ type raster struct {
 	axisRects [][4]float64 // strokeAxisLine's rectangles
 	tileCov   image.Alpha
 	thin      thinStroke
-	textPath  path // fillText's outlines
+	textPath  path         // fillText's outlines
+	tmpl      rowTemplates // rows not written yet (rowtemplates.go)
 	// cleared: the picture has been cleared (or wholly painted over);
 	// opaque: an opaque fill covered it all, so every pixel stays opaque
 	// (compositing OVER an opaque pixel leaves it opaque)
@@ -36,8 +37,16 @@ type raster struct {
 }
 
 // clearOnce makes the reused picture transparent before its first
-// drawing, unless that drawing covers it all (the background).
+// drawing, unless that drawing covers it all (the background), and
+// writes the rows pending on a template: the picture is then whole.
 func (r *raster) clearOnce() {
+	r.ensureCleared()
+	r.writeRows(0, r.h)
+}
+
+// ensureCleared is clearOnce without writing the pending rows, for
+// drawing that writes the rows it touches (composite does).
+func (r *raster) ensureCleared() {
 	if !r.cleared {
 		clear(r.img.Pix)
 		r.cleared = true
@@ -63,6 +72,7 @@ func newRaster(w, h int) *raster {
 	}
 	r.img = &image.RGBA{Pix: r.pix[:n], Stride: w * 4, Rect: image.Rect(0, 0, w, h)}
 	r.cleared, r.opaque = false, false
+	r.tmpl.reset()
 	r.w, r.h = w, h
 	r.masks = r.masks[:0]
 	return r
@@ -76,6 +86,7 @@ func (r *raster) release() {
 	}
 	r.freeMasks = append(r.freeMasks, r.masks...)
 	r.masks = r.masks[:0]
+	r.tmpl.reset()
 	r.img = nil
 	select {
 	case rasters <- r:
@@ -110,7 +121,7 @@ func (r *raster) fill(p *path, c rgba, clip *clipState) {
 	if clip == nil && c.a == 1 && r.fillPixelRect(p, c) {
 		return
 	}
-	r.clearOnce()
+	r.ensureCleared() // composite writes the pending rows it touches
 	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	r.paint(c, clip, r.linesGen)
 }
@@ -123,12 +134,16 @@ func (r *raster) linesGen(add func([]float64)) {
 }
 
 func (r *raster) stroke(p *path, st *strokeStyle, c rgba, clip *clipState) {
-	r.clearOnce()
+	r.ensureCleared()
 	r.lines, r.flatBuf = p.flatten(0.1, r.lines[:0], r.flatBuf)
 	lines := r.lines
+	if len(st.dash) == 0 && r.strokeAxisLine(lines, st.width, c, clip) {
+		return // its rows written by composite or kept on templates
+	}
+	r.writeRowsUnder(lines, miterLimit*st.width/2+2)
 	if len(st.dash) > 0 {
 		lines = dashPolylines(lines, st.dash, st.dashOffset)
-	} else if r.strokeAxisLine(lines, st.width, c, clip) || thinStrokes && r.strokeThin(lines, st.width, c, clip) {
+	} else if thinStrokes && r.strokeThin(lines, st.width, c, clip) {
 		return
 	}
 	r.polys.reset()
@@ -395,6 +410,11 @@ func (r *raster) compositeRect(c rgba, q [4]float64, b bbox, clip *clipState) {
 		}
 		cov := r.covBuf[:bw]
 		rectCoverage(cov, bw, bbox{b.x0, band.y0, b.x1, band.y0 + 1}, q[0], q[1], q[2], q[3])
+		if clip == nil && band.y1-band.y0 > 1 {
+			if src, ok := newOverSource(c); !ok || r.compositeTemplates(&src, cov, band) {
+				continue
+			}
+		}
 		r.composite(c, cov, 0, band, clip)
 	}
 }
@@ -509,6 +529,7 @@ func (r *raster) coverage(gen func(add func([]float64))) (cov []uint8, b bbox, o
 // clip to the plot area then costs nothing but near its edges, and its
 // mask stays out of the cache.
 func (r *raster) composite(c rgba, cov []uint8, stride int, b bbox, clip *clipState) {
+	r.writeRows(b.y0, b.y1)
 	if clip == nil {
 		r.compositeBox(c, cov, stride, b, b, nil)
 		return
@@ -565,31 +586,41 @@ func (r *raster) compositeBox(c rgba, cov []uint8, stride int, b, sub bbox, mask
 	sw := sub.x1 - sub.x0
 	for y := sub.y0; y < sub.y1; y++ {
 		off := (y-b.y0)*stride + sub.x0 - b.x0
-		crow := cov[off : off+sw]
-		drow := r.img.Pix[y*r.img.Stride+sub.x0*4:]
 		var mrow []uint8
 		if mask != nil {
 			mrow = mask[y*r.w+sub.x0:]
 		}
-		for x := 0; x < len(crow); x++ {
-			cv := crow[x]
-			if cv == 0 {
-				// skip runs of no coverage eight pixels at a time
-				for x+8 < len(crow) && binary.LittleEndian.Uint64(crow[x+1:]) == 0 {
-					x += 8
-				}
+		overRow(&src, cov[off:off+sw], r.img.Pix[y*r.img.Stride+sub.x0*4:], mrow)
+	}
+}
+
+// overRow composites src over the pixels of drow through the coverage
+// crow (one byte a pixel) and the mask row mrow when not nil. A pixel
+// equal to the one before with the same coverage (flat colour under a
+// grid line) takes the result computed for it.
+func overRow(src *overSource, crow, drow, mrow []uint8) {
+	var lastD, lastK, lastOut uint32 // over(0, 0) is 0
+	for x := 0; x < len(crow); x++ {
+		cv := crow[x]
+		if cv == 0 {
+			// skip runs of no coverage eight pixels at a time
+			for x+8 < len(crow) && binary.LittleEndian.Uint64(crow[x+1:]) == 0 {
+				x += 8
+			}
+			continue
+		}
+		k := uint32(cv)
+		if mrow != nil {
+			if mrow[x] == 0 {
 				continue
 			}
-			k := uint32(cv)
-			if mrow != nil {
-				if mrow[x] == 0 {
-					continue
-				}
-				k = (k*uint32(mrow[x]) + 127) / 255
-			}
-			d := drow[x*4 : x*4+4 : x*4+4]
-			binary.LittleEndian.PutUint32(d, src.over(binary.LittleEndian.Uint32(d), k))
+			k = (k*uint32(mrow[x]) + 127) / 255
 		}
+		d := drow[x*4 : x*4+4 : x*4+4]
+		if dp := binary.LittleEndian.Uint32(d); dp != lastD || k != lastK {
+			lastD, lastK, lastOut = dp, k, src.over(dp, k)
+		}
+		binary.LittleEndian.PutUint32(d, lastOut)
 	}
 }
 
@@ -692,15 +723,19 @@ func (r *raster) fillPixelRect(p *path, c rgba) bool {
 	}
 	ix0, iy0 := int(max(x0, 0)), int(max(y0, 0))
 	ix1, iy1 := int(min(x1, float64(r.w))), int(min(y1, float64(r.h)))
-	if ix0 == 0 && iy0 == 0 && ix1 == r.w && iy1 == r.h {
-		r.cleared, r.opaque = true, true
-	} else {
-		r.clearOnce()
-	}
 	if ix0 >= ix1 || iy0 >= iy1 {
+		r.ensureCleared()
 		return true
 	}
 	px := uint32(math.Round(c.r*255)) | uint32(math.Round(c.g*255))<<8 | uint32(math.Round(c.b*255))<<16 | 255<<24
+	if ix0 == 0 && iy0 == 0 && ix1 == r.w && iy1 == r.h {
+		// the whole picture: its rows wait on one template row
+		r.cleared, r.opaque = true, true
+		r.fillTemplate(px)
+		return true
+	}
+	r.ensureCleared()
+	r.writeRows(iy0, iy1)
 	// the first row pixel by pixel, the others copied from it
 	first := r.img.Pix[iy0*r.img.Stride+ix0*4 : iy0*r.img.Stride+ix1*4]
 	for i := 0; i+4 <= len(first); i += 4 {

@@ -74,7 +74,7 @@ func (c *textCache) put(k textKey, v textCoverage) {
 // fillText fills the outlines of k's text in colour c through clip,
 // taking its coverage from textRasters or rasterising it there.
 func (r *raster) fillText(k textKey, c rgba, clip *clipState) {
-	r.clearOnce()
+	r.ensureCleared() // composite writes the pending rows it touches
 	k.w, k.h = r.w, r.h
 	cacheable := !math.IsNaN(k.x+k.y+k.angle) && !math.IsInf(k.x+k.y+k.angle, 0)
 	if cacheable {
