@@ -451,7 +451,14 @@ func rectCoverage(dst []uint8, stride int, b bbox, x0, y0, x1, y1 float64) {
 			continue
 		}
 		row = drow
+		// a pixel wholly inside in x overlaps by exactly 1: those
+		// between the first and the last take the same byte
+		inner := uint8(almost256 * min(oy, 1))
 		for x := range drow {
+			if px := float64(b.x0 + x); x > 0 && x < bw-1 && px >= x0 && px+1 <= x1 {
+				drow[x] = inner
+				continue
+			}
 			drow[x] = uint8(almost256 * min(overlap(float64(b.x0+x), x0, x1)*oy, 1))
 		}
 	}

@@ -26,12 +26,18 @@ type rowTemplates struct {
 	refs    []int32   // per template: the rows pending on it
 	n       int       // templates in use
 	pending int       // rows pending
+	// the last band compositeTemplates drew, while no row has changed
+	// since (the grid's vertical lines share theirs): its templates,
+	// each with all its rows in the band, and its written rows
+	bandOK           bool
+	bandY0, bandY1   int
+	bandTmpl, bandWr []int32
 }
 
 // reset forgets every pending row (the picture is about to be painted
 // over or released).
 func (t *rowTemplates) reset() {
-	t.n, t.pending = 0, 0
+	t.n, t.pending, t.bandOK = 0, 0, false
 }
 
 // newTemplate is a new template of w bytes, a copy of from (when not
@@ -90,6 +96,7 @@ func (r *raster) writeRows(y0, y1 int) {
 			t.refs[k]--
 			t.of[y] = -1
 			t.pending--
+			t.bandOK = false
 		}
 	}
 }
@@ -104,6 +111,17 @@ func (r *raster) compositeTemplates(src *overSource, cov []uint8, b bbox) bool {
 	if t.pending == 0 {
 		return false
 	}
+	stride := r.img.Stride
+	if t.bandOK && t.bandY0 == b.y0 && t.bandY1 == b.y1 {
+		for _, k := range t.bandTmpl {
+			overRow(src, cov, t.rows[k][b.x0*4:], nil)
+		}
+		for _, y := range t.bandWr {
+			overRow(src, cov, r.img.Pix[int(y)*stride+b.x0*4:], nil)
+		}
+		return true
+	}
+	t.bandOK = false
 	// the templates of the band's pending rows and how many each: those
 	// with all their rows in the band change in place, the others are
 	// copied to a new template for the band's rows
@@ -139,11 +157,12 @@ func (r *raster) compositeTemplates(src *overSource, cov []uint8, b bbox) bool {
 		}
 		overRow(src, cov, t.rows[to[i]][b.x0*4:], nil)
 	}
-	stride := r.img.Stride
+	t.bandTmpl, t.bandWr = append(t.bandTmpl[:0], to[:n]...), t.bandWr[:0]
 	for y := b.y0; y < b.y1; y++ {
 		k := t.of[y]
 		if k < 0 {
 			overRow(src, cov, r.img.Pix[y*stride+b.x0*4:], nil)
+			t.bandWr = append(t.bandWr, int32(y))
 			continue
 		}
 		i := 0
@@ -152,6 +171,7 @@ func (r *raster) compositeTemplates(src *overSource, cov []uint8, b bbox) bool {
 		}
 		t.of[y] = to[i]
 	}
+	t.bandOK, t.bandY0, t.bandY1 = true, b.y0, b.y1
 	return true
 }
 

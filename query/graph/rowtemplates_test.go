@@ -79,3 +79,42 @@ func TestRowTemplatesSamePixels(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBackgroundGrid: an 800×600 picture's background and a grid
+// like the 10-series graph's (15 horizontal and 38 vertical lines),
+// then the rows written (as before the first stroke), with the rows on
+// templates and with the background written first.
+func BenchmarkBackgroundGrid(b *testing.B) {
+	for _, bc := range []struct {
+		name       string
+		writeFirst bool
+	}{{"templates", false}, {"written", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r := newRaster(800, 600)
+				c := newCanvas(r)
+				c.setColor(rgba{0, 0, 0, 1})
+				c.rectangle(0, 0, 800, 600)
+				c.fill()
+				if bc.writeFirst {
+					r.clearOnce()
+				}
+				c.setColor(rgba{0.25, 0.25, 0.25, 1})
+				for k := 0; k < 15; k++ {
+					c.setLineWidth(0.3 + float64(k%2)*0.1)
+					c.moveTo(50, 15.3+float64(k)*36.6)
+					c.lineTo(790, 15.3+float64(k)*36.6)
+					c.stroke()
+				}
+				for k := 0; k < 38; k++ {
+					c.setLineWidth(0.25 + float64(k%6/5)*0.08)
+					c.moveTo(50+float64(k)*19.4, 560)
+					c.lineTo(50+float64(k)*19.4, 10)
+					c.stroke()
+				}
+				r.clearOnce()
+				r.release()
+			}
+		})
+	}
+}

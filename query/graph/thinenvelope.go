@@ -2,7 +2,9 @@ package graph
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"unsafe"
 )
 
 // The thin-stroke path's exact form. Where a stroke's polyline is made
@@ -244,9 +246,19 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 // sweepRows composites src over the pixel column from byte offset off
 // down (rows stride bytes apart) through the coverage of the area
 // differences d, the running sum going on from acc, and empties d; it
-// returns the sum. No clip: the rows lie inside its whole pixels.
+// returns the sum. No clip: the rows lie inside its whole pixels. The
+// column's last pixel is checked to lie in pix once; the pixels are
+// then addressed from pix's base without a check each.
 func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, src overSource) float64 {
+	if len(d) == 0 {
+		return acc
+	}
+	if off < 0 || stride < 4 || off+(len(d)-1)*stride+4 > len(pix) {
+		panic(fmt.Sprintf("sweepRows: column from %d, %d rows %d apart, outside %d bytes", off, len(d), stride, len(pix)))
+	}
+	base := unsafe.Pointer(unsafe.SliceData(pix))
 	opaque := src.a8 == 255
+	s := overSource{lanes: src.lanes, a8: src.a8} // kept in registers
 	for i := range d {
 		acc += d[i]
 		d[i] = 0
@@ -258,13 +270,12 @@ func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, src overS
 			kf = 255
 		}
 		k := uint32(kf)
-		o := off + i*stride
-		p := pix[o : o+4 : o+4]
+		p := (*[4]byte)(unsafe.Add(base, off+i*stride))
 		inv := 255 - k
 		if !opaque {
-			inv = 255 - (src.a8*k+127)/255
+			inv = 255 - (s.a8*k+127)/255
 		}
-		binary.LittleEndian.PutUint32(p, src.blend(binary.LittleEndian.Uint32(p), k, inv))
+		binary.LittleEndian.PutUint32(p[:], s.blend(binary.LittleEndian.Uint32(p[:]), k, inv))
 	}
 	return acc
 }
