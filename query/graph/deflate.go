@@ -5,12 +5,20 @@ import (
 	"math/bits"
 )
 
-// rleZlib is a zlib stream writer made for Sub-filtered picture rows:
-// one deflate block with the fixed Huffman codes whose only matches
-// repeat the previous byte (distance 1). The filtered rows of a graph
-// are long runs of zeros between short literal stretches, which this
-// encodes several times faster than compress/flate's fastest level, at a
-// somewhat larger size.
+// rleZlib is a zlib stream writer made for filtered picture rows: one
+// deflate block whose only matches repeat the previous byte (distance
+// 1). The filtered rows of a graph are long runs of zeros between short
+// literal stretches, which this encodes several times faster than
+// compress/flate's fastest level, at a somewhat larger size.
+//
+// The block has its own Huffman codes (dynamicCodes), fixed once for
+// every picture: every literal byte is 9 bits, so a pixel's three or
+// four literals are packed with constant shifts, and the end of block
+// and the 29 length symbols share the other half of the code space (5
+// or 6 bits; the fixed codes spend 7 or 8, and 5 more on the distance).
+// A graph's literal bytes are as often above 143 (9 bits in the fixed
+// codes) as below, so its picture is about as small as with the fixed
+// codes.
 type rleZlib struct {
 	// out is sized by room for the next row's worst case (every byte a
 	// 9-bit literal) with 8 bytes to spare, so that bits are stored 8
@@ -19,38 +27,41 @@ type rleZlib struct {
 	out   []byte
 	n     int
 	acc   uint64 // bits not yet written, LSB first
-	nbits uint   // < 8 between rows, at most 36 within one
+	nbits uint   // < 8 between rows, at most 7+21+36 within one
 	// the Adler-32 sums, reduced at the end of every row: a row is at
 	// most 8192×4+1 bytes, so they stay far below 2^64 within one
 	s1, s2 uint64
 }
 
-// Fixed Huffman codes, bit-reversed for the LSB-first stream, built
-// once by fixedHuffmanTables when the package's variables are
-// initialised.
+// The block's codes, bit-reversed for the LSB-first stream, built
+// once by dynamicCodes when the package's variables are initialised.
 //
-// litCode: a literal byte's code in the low 16 bits, its length above;
-// eobCode: end of block, same layout; matchCode: a run of length l
-// (3..258) at distance 1, the length symbol, its extra bits and the
-// 5-bit distance code 0, as one code of matchLen bits.
-var litCode, eobCode, matchCode, matchLen = fixedHuffmanTables()
+// litCode: a literal byte's code, litBits long; eobCode: end of block, same layout; matchCode: a run of length
+// l (3..258) at distance 1, the length symbol, its extra bits and the
+// 1-bit distance code 0, as one code of matchLen bits; blockHeader: the
+// block's header (BFINAL, BTYPE 10 and the code lengths), headerBits
+// long.
+var litCode, eobCode, matchCode, matchLen, blockHeader, headerBits = dynamicCodes()
+
+// litBits is every literal's code length.
+const litBits = 9
 
 // zeroRunCode[z][n] codes n (0..258) zero bytes as one piece: the code
 // in the low 32 bits, its length above. z is 1 when the byte before
 // is a zero, which a distance-1 match can repeat at once; z 0 starts
 // with a literal zero. Runs of fewer than 3 bytes (after the literal)
-// are literal zeros. At most 8 + 18 bits.
+// are literal zeros. At most 9 + 12 bits (no bits for n 0).
 var zeroRunCode = zeroRunTable()
 
 func zeroRunTable() (t [2][259]uint64) {
-	const zero = 0x0c // literal 0: 0x30 in 8 bits, reversed
+	zero := uint64(litCode[0])
 	for z := 0; z < 2; z++ {
 		for n := 1; n <= 258; n++ {
 			var code uint64
 			var nb uint
 			m := n
 			if z == 0 {
-				code, nb, m = zero, 8, n-1
+				code, nb, m = zero, litBits, n-1
 			}
 			if m >= 3 {
 				code |= uint64(matchCode[m]) << nb
@@ -58,7 +69,7 @@ func zeroRunTable() (t [2][259]uint64) {
 			} else {
 				for ; m > 0; m-- {
 					code |= zero << nb
-					nb += 8
+					nb += litBits
 				}
 			}
 			t[z][n] = code | uint64(nb)<<32
@@ -67,32 +78,66 @@ func zeroRunTable() (t [2][259]uint64) {
 	return t
 }
 
-// fixedCode is fixed-Huffman symbol s's code (RFC 1951 3.2.6),
-// bit-reversed, and its length.
-func fixedCode(s int) (uint32, uint) {
-	var code, n int
-	switch {
-	case s < 144:
-		code, n = 0x30+s, 8
-	case s < 256:
-		code, n = 0x190+s-144, 9
-	case s < 280:
-		code, n = s-256, 7
-	default:
-		code, n = 0xc0+s-280, 8
+// canonicalCodes gives each symbol of lengths its canonical Huffman
+// code (RFC 1951 3.2.2), bit-reversed for the LSB-first stream.
+func canonicalCodes(lengths []uint8) []uint32 {
+	var count [16]uint32
+	for _, l := range lengths {
+		count[l]++
 	}
-	return uint32(bits.Reverse16(uint16(code)) >> (16 - n)), uint(n)
+	count[0] = 0
+	var next [16]uint32
+	for l, code := 1, uint32(0); l < 16; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	codes := make([]uint32, len(lengths))
+	for s, l := range lengths {
+		if l > 0 {
+			codes[s] = uint32(bits.Reverse16(uint16(next[l])) >> (16 - l))
+			next[l]++
+		}
+	}
+	return codes
 }
 
-// fixedHuffmanTables builds the literal, end-of-block and
-// distance-1 match codes the encoder writes.
-func fixedHuffmanTables() (lit [256]uint32, eob uint32, match [259]uint32, matchBits [259]uint8) {
-	for s := 0; s < 256; s++ {
-		c, n := fixedCode(s)
-		lit[s] = c | uint32(n)<<16
+// bitWriter collects a few hundred bits, LSB first (the block header).
+type bitWriter struct {
+	b     []byte
+	nbits uint
+}
+
+func (w *bitWriter) put(v uint32, n uint) {
+	for i := uint(0); i < n; i++ {
+		if w.nbits%8 == 0 {
+			w.b = append(w.b, 0)
+		}
+		w.b[len(w.b)-1] |= byte(v>>i&1) << (w.nbits % 8)
+		w.nbits++
 	}
-	c, n := fixedCode(256)
-	eob = c | uint32(n)<<16
+}
+
+// dynamicCodes builds the block's codes and its header. Literal/length
+// code lengths: 9 for the 256 literals (half the code space), 5 for the
+// lengths 3 and 258 (symbols 257 and 285: single pixels and long runs),
+// 6 for the end of block and the other 27 length symbols (the other
+// half: 2/32 + 28/64). Distance codes: distances 1 and 2 of 1 bit each (a
+// complete code; only distance 1 is used). The code-length code uses
+// the symbols 1, 5, 6, 9 and 16 (repeat the previous length 3..6 times).
+func dynamicCodes() (lit [256]uint32, eob uint32, match [259]uint32, matchBits [259]uint8, header []byte, headerBits uint) {
+	var lengths [286]uint8
+	for s := range lengths {
+		lengths[s] = 6
+	}
+	for s := 0; s < 256; s++ {
+		lengths[s] = litBits
+	}
+	lengths[257], lengths[285] = 5, 5
+	codes := canonicalCodes(lengths[:])
+	for s := 0; s < 256; s++ {
+		lit[s] = codes[s]
+	}
+	eob = codes[256] | uint32(lengths[256])<<16
 	bases := []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
 	extras := []int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
 	for i, b := range bases {
@@ -104,14 +149,45 @@ func fixedHuffmanTables() (lit [256]uint32, eob uint32, match [259]uint32, match
 			end = 258 // 227..257
 		}
 		for l := b; l < end && l <= 258; l++ {
-			c, n := fixedCode(257 + i)
+			c, n := codes[257+i], uint(lengths[257+i])
 			c |= uint32(l-b) << n // extra bits
 			n += uint(extras[i])
-			// then distance code 0 in 5 bits: zeros
-			match[l], matchBits[l] = c, uint8(n+5)
+			// then distance code 0 in 1 bit: a zero
+			match[l], matchBits[l] = c, uint8(n+1)
 		}
 	}
-	return lit, eob, match, matchBits
+	// the code-length code: symbols 1, 5, 6, 9 and 16
+	var clLengths [19]uint8
+	clLengths[1], clLengths[5], clLengths[6], clLengths[9], clLengths[16] = 3, 3, 2, 2, 2
+	clCodes := canonicalCodes(clLengths[:])
+	w := &bitWriter{}
+	w.put(1, 1)               // BFINAL
+	w.put(2, 2)               // BTYPE 10: dynamic codes
+	w.put(uint32(286-257), 5) // HLIT
+	w.put(uint32(2-1), 5)     // HDIST
+	w.put(uint32(19-4), 4)    // HCLEN: all 19 code-length code lengths
+	for _, s := range []int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15} {
+		w.put(uint32(clLengths[s]), 3)
+	}
+	all := append(lengths[:], 1, 1) // then the two distance codes' lengths
+	for i := 0; i < len(all); {
+		l := all[i]
+		w.put(clCodes[l], uint(clLengths[l]))
+		i++
+		for i < len(all) && all[i] == l {
+			r := 0
+			for r < 6 && i+r < len(all) && all[i+r] == l {
+				r++
+			}
+			if r < 3 {
+				break
+			}
+			w.put(clCodes[16], uint(clLengths[16]))
+			w.put(uint32(r-3), 2)
+			i += r
+		}
+	}
+	return lit, eob, match, matchBits, append(w.b, 0), w.nbits // a whole byte more: reset reads the last partial one
 }
 
 // reset starts a zlib stream of at most raw bytes (filter bytes
@@ -124,7 +200,9 @@ func (z *rleZlib) reset(dst []byte, raw int) {
 	z.room(raw / 3)
 	z.out[z.n], z.out[z.n+1] = 0x78, 0x01
 	z.n += 2
-	z.acc, z.nbits = 1|1<<1, 3 // BFINAL, BTYPE 01: fixed codes
+	whole := int(headerBits / 8)
+	z.n += copy(z.out[z.n:], blockHeader[:whole])
+	z.acc, z.nbits = uint64(blockHeader[whole]), headerBits%8
 }
 
 // room makes out hold the next raw bytes' worst case (every byte a
@@ -132,7 +210,7 @@ func (z *rleZlib) reset(dst []byte, raw int) {
 // and 8 bytes to spare, so that bits are stored 8 bytes at a time
 // without a capacity check. It grows out to at least twice its size.
 func (z *rleZlib) room(raw int) {
-	need := z.n + (7+9*raw+7+7)/8 + 4 + 8
+	need := z.n + (7+9*raw+7+7)/8 + 4 + 8 + len(blockHeader)
 	if need <= len(z.out) {
 		return
 	}
@@ -155,8 +233,8 @@ func (z *rleZlib) row(src []byte, bpp int) {
 	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
 	s1, s2 := z.s1, z.s2
 	// the filter byte
-	acc |= uint64(litCode[1]&0xffff) << nbits
-	nbits += uint(litCode[1] >> 16)
+	acc |= uint64(litCode[1]) << nbits
+	nbits += litBits
 	s1++
 	s2 += s1
 	last := byte(1)         // the previous byte of the stream
@@ -201,10 +279,8 @@ func (z *rleZlib) row(src []byte, bpp int) {
 		}
 		d0, d1, d2 := c0-l0, c1-l1, c2-l2
 		l0, l1, l2 = c0, c1, c2
-		k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-		n0, n1 := k0>>16, k1>>16
-		code := uint64(k0&0xffff) | uint64(k1&0xffff)<<n0 | uint64(k2&0xffff)<<(n0+n1)
-		bits := uint(n0 + n1 + k2>>16)
+		code := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
+		bits := uint(3 * litBits)
 		last = d2
 		if bpp == 3 {
 			s2 += 3*s1 + 3*uint64(d0) + 2*uint64(d1) + uint64(d2)
@@ -214,9 +290,8 @@ func (z *rleZlib) row(src []byte, bpp int) {
 			l3 = c3
 			s2 += 4*s1 + 4*uint64(d0) + 3*uint64(d1) + 2*uint64(d2) + uint64(d3)
 			s1 += uint64(d0) + uint64(d1) + uint64(d2) + uint64(d3)
-			k3 := litCode[d3]
-			code |= uint64(k3&0xffff) << bits
-			bits += uint(k3 >> 16)
+			code |= uint64(litCode[d3]) << (3 * litBits)
+			bits += litBits
 			last = d3
 		}
 		acc |= code << nbits
@@ -296,95 +371,111 @@ func upBetter(row, above []byte) bool {
 
 // rowUp emits one row of an opaque picture (src and the row above as
 // premultiplied RGBA, all alpha 255) as RGB with the Up filter, masks
-// holding upMasks of the two rows: a run of pixels equal to the ones
-// above is three zero bytes each (coded by zeroRun), the others three
-// literal bytes each, their differences from the pixels above. The runs
-// and literal stretches are found in the masks by counting trailing
-// zeros: one branch per stretch instead of one per pixel. A graph's
-// literal stretches are short (three pixels on average in the benchmark
-// picture), so the whole row is coded here with the encoder's state in
-// local variables, the bits stored after every two pixels (fewer than 8
-// are then pending, at most 7+54 before the store).
-func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
-	acc, nbits, out, n, s1, s2 := z.acc, z.nbits, z.out, z.n, z.s1, z.s2
+// holding upMasks of the two rows and lits room for upPieces (upLitsLen):
+// a run of pixels equal to the ones above is three zero bytes each, the
+// others three literal bytes each, their differences from the pixels
+// above. upPieces first cuts the row into pieces (a run of at most 86
+// pixels, 258 bytes, then a literal pixel or none) and sums the row's
+// Adler-32; then each piece is written in one go, without a branch or
+// a call: zeroRunCode has one entry for each run, no bits for an empty
+// one. A graph's literal stretches are short (three pixels on average
+// in the benchmark picture) and of random lengths, so branching per
+// stretch costs mispredictions, and the two loops each keep their state
+// in registers. At most 7 bits are pending between pieces, 7+21+27
+// before the store.
+func (z *rleZlib) rowUp(src, above []byte, masks, lits []uint64) {
+	k, sum, wsum := upPieces(src, above, masks, lits)
+	// the Adler-32 sums over the row's 1+3w bytes: the filter byte 2,
+	// the literals' (upPieces), and zeros
+	rl := uint64(1 + 3*(len(src)/4))
+	z.s2 += rl*z.s1 + 2*rl + wsum
+	z.s1 += 2 + sum
+	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
 	// the filter byte
-	acc |= uint64(litCode[2]&0xffff) << (nbits & 63)
-	nbits += uint(litCode[2] >> 16)
+	acc |= uint64(litCode[2]) << (nbits & 63)
+	nbits += litBits
 	binary.LittleEndian.PutUint64(out[n:], acc) // fewer than 8 bits pending
 	n += int(nbits >> 3)
 	acc >>= nbits &^ 7 & 63
 	nbits &= 7
-	s1 += 2
-	s2 += s1
-	last := byte(2) // the previous byte of the stream
+	z1 := uint64(0) // 1 when the byte before the next run is 0
+	for _, e := range lits[:k] {
+		zc := zeroRunCode[z1&1][e>>32&511]
+		zn := uint(zc>>32) & 63
+		acc |= (zc&0xffffffff | (e&(1<<27-1))<<zn) << (nbits & 63)
+		nbits += zn + uint(e>>48)&63
+		binary.LittleEndian.PutUint64(out[n:], acc)
+		n += int(nbits >> 3)
+		acc >>= nbits &^ 7 & 63
+		nbits &= 7
+		z1 = e >> 27
+	}
+	z.endRow(acc, nbits, n, z.s1, z.s2)
+}
+
+// upLitsLen is the length of lits that upPieces needs for a row of w
+// pixels: a piece for each pixel, and runs of 86 pixels.
+func upLitsLen(w int) int { return w + w/86 + 2 }
+
+// A piece of an Up row (upPieces): the codes of its literal pixel in
+// bits 0..26, bit 27 set when the piece's last byte is 0, the run's
+// length in bytes (0..258) from bit 32, the literal's length in bits (27
+// or 0) from bit 48.
+const (
+	pieceZero    = 1 << 27
+	pieceLiteral = 3 * litBits << 48
+	pieceRun     = 258<<32 | pieceZero // 86 equal pixels
+)
+
+// upPieces cuts an Up row into pieces in lits and returns how many
+// there are: for each pixel that differs from the one above (masks' set
+// bits), the run of equal pixels before it (cut in runs of 86 pixels)
+// and its three literal codes; then the run to the row's end. It also
+// returns the literals' part of the row's Adler-32 sums: the sum of the
+// bytes, and the sum of each byte times its distance from the row's end
+// (the row being 1+3w bytes, the filter byte first: byte i adds
+// (1+3w-i) times itself to s2). Pixel x's bytes d0, d1, d2 are bytes
+// 1+3x.. of the row, so they add (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the
+// loop sums 3x·(d0+d1+d2) + d1 + 2·d2 and the end subtracts it from 3w
+// times the sum (fewer live values in the loop).
+func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64) {
 	w := len(src) / 4
 	src = src[:w*4]
 	above = above[:w*4]
-	run := 0 // pixels equal to the ones above, not yet coded
+	lits = lits[:upLitsLen(w)]
+	var t uint64
+	next := 0 // the first pixel not in a piece
 	for c, m := range masks {
-		x := c * 64
 		for m != 0 {
-			r := bits.TrailingZeros64(m)
-			l := bits.TrailingZeros64(^(m >> r)) // 64 when all 64 differ
-			m = m >> r >> l
-			x += r
-			run += r
-			if run > 0 {
-				s2 += uint64(3*run) * s1
-				acc, nbits, n = zeroRun(acc, nbits, out, n, 3*run, last)
-				run = 0
+			x := c*64 + bits.TrailingZeros64(m)
+			m &= m - 1
+			gap := x - next
+			next = x + 1
+			for gap > 86 {
+				lits[k] = pieceRun
+				k++
+				gap -= 86
 			}
-			var d uint32
-			e := x + l
-			// two pixels at a time: six codes of at most 9 bits, at
-			// most 7+54 bits pending before the store
-			for ; x+2 <= e; x += 2 {
-				p, q := binary.LittleEndian.Uint64(src[x*4:]), binary.LittleEndian.Uint64(above[x*4:])
-				// the byte-wise differences, all at once
-				dd := ((p | 0x8080808080808080) - (q &^ 0x8080808080808080)) ^ ((p ^ ^q) & 0x8080808080808080)
-				d0, d1, d2 := dd&0xff, dd>>8&0xff, dd>>16&0xff
-				d3, d4, d5 := dd>>32&0xff, dd>>40&0xff, dd>>48&0xff
-				k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-				k3, k4, k5 := litCode[d3], litCode[d4], litCode[d5]
-				n0, n1, n3, n4 := k0>>16, k1>>16, k3>>16, k4>>16
-				ca := uint64(k0&0xffff) | uint64(k1&0xffff)<<(n0&31) | uint64(k2&0xffff)<<((n0+n1)&31)
-				cb := uint64(k3&0xffff) | uint64(k4&0xffff)<<(n3&31) | uint64(k5&0xffff)<<((n3+n4)&31)
-				na := uint(n0 + n1 + k2>>16)
-				acc |= (ca | cb<<(na&63)) << (nbits & 63)
-				nbits += na + uint(n3+n4+k5>>16)
-				s2 += 6*s1 + 6*d0 + 5*d1 + 4*d2 + 3*d3 + 2*d4 + d5
-				s1 += d0 + d1 + d2 + d3 + d4 + d5
-				binary.LittleEndian.PutUint64(out[n:], acc)
-				n += int(nbits >> 3)
-				acc >>= nbits &^ 7 & 63
-				nbits &= 7
-				d = uint32(dd >> 32)
-			}
-			if x < e {
-				p, q := binary.LittleEndian.Uint32(src[x*4:]), binary.LittleEndian.Uint32(above[x*4:])
-				d = ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
-				d0, d1, d2 := uint64(byte(d)), uint64(byte(d>>8)), uint64(byte(d>>16))
-				k0, k1, k2 := litCode[d0], litCode[d1], litCode[d2]
-				n0, n1 := k0>>16, k1>>16
-				acc |= (uint64(k0&0xffff) | uint64(k1&0xffff)<<(n0&31) | uint64(k2&0xffff)<<((n0+n1)&31)) << (nbits & 63)
-				nbits += uint(n0 + n1 + k2>>16)
-				s2 += 3*s1 + 3*d0 + 2*d1 + d2
-				s1 += d0 + d1 + d2
-				binary.LittleEndian.PutUint64(out[n:], acc)
-				n += int(nbits >> 3)
-				acc >>= nbits &^ 7 & 63
-				nbits &= 7
-				x++
-			}
-			last = byte(d >> 16)
+			i := x * 4
+			_, _ = src[i+3], above[i+3] // one bounds check each, one load
+			p := uint32(src[i]) | uint32(src[i+1])<<8 | uint32(src[i+2])<<16 | uint32(src[i+3])<<24
+			q := uint32(above[i]) | uint32(above[i+1])<<8 | uint32(above[i+2])<<16 | uint32(above[i+3])<<24
+			// the byte-wise differences, all at once
+			d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
+			d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
+			ds := d0 + d1 + d2
+			sum += ds
+			t += uint64(3*x)*ds + d1 + 2*d2
+			lits[k] = uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits) |
+				(1-(d2+255)>>8)<<27 | uint64(3*gap)<<32 | pieceLiteral
+			k++
 		}
-		run += min(c*64+64, w) - x
 	}
-	if run > 0 {
-		s2 += uint64(3*run) * s1
-		acc, nbits, n = zeroRun(acc, nbits, out, n, 3*run, last)
+	for gap := w - next; gap > 0; gap -= 86 {
+		lits[k] = pieceZero | uint64(3*min(gap, 86))<<32
+		k++
 	}
-	z.endRow(acc, nbits, n, s1, s2)
+	return k, sum, uint64(3*w)*sum - t
 }
 
 // upMasks fills masks (one per 64 pixels) with diffMask of row
