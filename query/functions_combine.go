@@ -21,6 +21,17 @@ func combineFunctions() []Function {
 		{Name: "reduceNode", Type: TypeNode, Required: true},
 		{Name: "reduceMatchers", Type: TypeString, Required: true, Multiple: true},
 	}
+	asPercent := FuncMeta{
+		Description: "Each series as a percentage of a total: the sum of the list (no total), a number, one series, a list matched one-to-one by name, or groups matched by the given nodes.",
+		Params: []Param{
+			seriesListParam(),
+			{Name: "total", Type: TypeAny},
+			{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
+		},
+		Aggregator: true,
+	}
+	mapSeries := FuncMeta{Description: "Groups series by the given nodes (or tags) for reduceSeries; the groups are returned one after the other.",
+		Params: []Param{seriesListParam(), {Name: "mapNodes", Type: TypeNodeOrTag, Required: true, Multiple: true}}}
 	fns := []Function{
 		{"aggregate", fnAggregate, FuncMeta{
 			Description: "Aggregate series using the specified function.",
@@ -38,15 +49,7 @@ func combineFunctions() []Function {
 		{"applyByNode", fnApplyByNode, FuncMeta{Description: "For each distinct prefix of the series names up to nodeNum, evaluates templateFunction with % replaced by the prefix (optionally renaming the results with newName, % replaced likewise).",
 			Params: []Param{seriesListParam(), {Name: "nodeNum", Type: TypeNode, Required: true},
 				{Name: "templateFunction", Type: TypeString, Required: true}, {Name: "newName", Type: TypeString}}}},
-		{"asPercent", fnAsPercent, FuncMeta{
-			Description: "Each series as a percentage of a total: the sum of the list (no total), a number, one series, a list matched one-to-one by name, or groups matched by the given nodes.",
-			Params: []Param{
-				seriesListParam(),
-				{Name: "total", Type: TypeAny},
-				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
-			},
-			Aggregator: true,
-		}},
+		{"asPercent", fnAsPercent, asPercent},
 		{"countSeries", fnCountSeries, FuncMeta{
 			Description: "Draws a horizontal line with the number of input series at each point; with no input, a constant 0 line.",
 			Params:      []Param{{Name: "seriesLists", Type: TypeSeriesList, Multiple: true}},
@@ -91,19 +94,9 @@ func combineFunctions() []Function {
 				{Name: "tags", Type: TypeTag, Required: true, Multiple: true},
 			},
 		}},
-		{"map", fnMapSeries, FuncMeta{Description: "Short form of mapSeries.",
-			Params: []Param{seriesListParam(), {Name: "mapNodes", Type: TypeNodeOrTag, Required: true, Multiple: true}}}},
-		{"mapSeries", fnMapSeries, FuncMeta{Description: "Groups series by the given nodes (or tags) for reduceSeries; the groups are returned one after the other.",
-			Params: []Param{seriesListParam(), {Name: "mapNodes", Type: TypeNodeOrTag, Required: true, Multiple: true}}}},
-		{"pct", fnAsPercent, FuncMeta{
-			Description: "Short form of asPercent.",
-			Params: []Param{
-				seriesListParam(),
-				{Name: "total", Type: TypeAny},
-				{Name: "nodes", Type: TypeNodeOrTag, Multiple: true},
-			},
-			Aggregator: true,
-		}},
+		{"map", fnMapSeries, shortFormOf("mapSeries", mapSeries)},
+		{"mapSeries", fnMapSeries, mapSeries},
+		{"pct", fnAsPercent, shortFormOf("asPercent", asPercent)},
 		{"percentileOfSeries", fnPercentileOfSeries, FuncMeta{
 			Description: "At each point, the n-th percentile of the values of all series (interpolated between ranks with interpolate=true).",
 			Params: []Param{

@@ -113,4 +113,11 @@ func substr(list []*Series, start, stop int) []*Series {
 	return list
 }
 
+// shortFormOf is the metadata of an alias: the full function's, described
+// as its short form.
+func shortFormOf(full string, m FuncMeta) FuncMeta {
+	m.Description = "Short form of " + full + "."
+	return m
+}
+
 func seriesListParam() Param { return Param{Name: "seriesList", Type: TypeSeriesList, Required: true} }

@@ -152,16 +152,9 @@ func transformFunctions() []Function {
 
 func fnAdd(e *Env, a *Args) ([]*Series, error) {
 	c := a.Float(1, 0)
-	list := a.SeriesList(0)
-	for _, s := range list {
-		s.Tags.Set("add", a.Value(1).PyStr())
-		s.Name = "add(" + s.Name + "," + strconv.FormatInt(int64(c), 10) + ")"
-		s.PathExpression = s.Name
-		for i, v := range s.Values {
-			s.Values[i] = v + c
-		}
-	}
-	return list, nil
+	suffix := "," + strconv.FormatInt(int64(c), 10) + ")"
+	return mapInPlace(a.SeriesList(0), "add", a.Value(1).PyStr(), func(name string) string { return "add(" + name + suffix },
+		func(v float64) float64 { return v + c }), nil
 }
 
 func fnDelay(e *Env, a *Args) ([]*Series, error) {
@@ -430,20 +423,24 @@ func fnTimeStack(e *Env, a *Args) ([]*Series, error) {
 // the result name(series) and tagging it tag=tagVal.
 func unaryFunc(name, tag, tagVal string, f func(float64) float64) Func {
 	return func(e *Env, a *Args) ([]*Series, error) {
-		list := a.SeriesList(0)
-		for _, s := range list {
-			s.Tags.Set(tag, tagVal)
-			s.Name = name + "(" + s.Name + ")"
-			s.PathExpression = s.Name
-			for i, v := range s.Values {
-				if math.IsNaN(v) {
-					continue
-				}
+		return mapInPlace(a.SeriesList(0), tag, tagVal, func(s string) string { return name + "(" + s + ")" }, f), nil
+	}
+}
+
+// mapInPlace renames each series of list to name(its name), tags it
+// tag=tagVal and replaces each present value v by f(v), in place.
+func mapInPlace(list []*Series, tag, tagVal string, name func(string) string, f func(float64) float64) []*Series {
+	for _, s := range list {
+		s.Tags.Set(tag, tagVal)
+		s.Name = name(s.Name)
+		s.PathExpression = s.Name
+		for i, v := range s.Values {
+			if !math.IsNaN(v) {
 				s.Values[i] = f(v)
 			}
 		}
-		return list, nil
 	}
+	return list
 }
 
 // logit is log(v/(1-v)), missing outside 0 < v < 1.
@@ -460,52 +457,24 @@ func logit(v float64) float64 {
 
 func fnScale(e *Env, a *Args) ([]*Series, error) {
 	factor := a.Float(1, 0)
-	fs := a.Value(1).PyStr()
-	list := a.SeriesList(0)
-	for _, s := range list {
-		s.Tags.Set("scale", fs)
-		s.Name = "scale(" + s.Name + "," + FormatG(factor) + ")"
-		s.PathExpression = s.Name
-		for i, v := range s.Values {
-			s.Values[i] = safeMul2(v, factor)
-		}
-	}
-	return list, nil
+	suffix := "," + FormatG(factor) + ")"
+	return mapInPlace(a.SeriesList(0), "scale", a.Value(1).PyStr(), func(name string) string { return "scale(" + name + suffix },
+		func(v float64) float64 { return safeMul2(v, factor) }), nil
 }
 
 func fnAbsolute(e *Env, a *Args) ([]*Series, error) {
-	list := a.SeriesList(0)
-	for _, s := range list {
-		s.Tags.Set("absolute", "1")
-		s.Name = "absolute(" + s.Name + ")"
-		s.PathExpression = s.Name
-		for i, v := range s.Values {
-			s.Values[i] = math.Abs(v)
-		}
-	}
-	return list, nil
+	return mapInPlace(a.SeriesList(0), "absolute", "1", func(name string) string { return "absolute(" + name + ")" }, math.Abs), nil
 }
 
 func fnOffset(e *Env, a *Args) ([]*Series, error) {
 	factor := a.Float(1, 0)
-	fs := a.Value(1).PyStr()
-	list := a.SeriesList(0)
-	for _, s := range list {
-		s.Tags.Set("offset", fs)
-		s.Name = "offset(" + s.Name + "," + FormatG(factor) + ")"
-		s.PathExpression = s.Name
-		for i, v := range s.Values {
-			s.Values[i] = v + factor
-		}
-	}
-	return list, nil
+	suffix := "," + FormatG(factor) + ")"
+	return mapInPlace(a.SeriesList(0), "offset", a.Value(1).PyStr(), func(name string) string { return "offset(" + name + suffix },
+		func(v float64) float64 { return v + factor }), nil
 }
 
 func fnDerivative(e *Env, a *Args) ([]*Series, error) {
-	var out []*Series
-	for _, s := range a.SeriesList(0) {
-		vals := s.Consolidated()
-		nv := make([]float64, len(vals))
+	return derived(a.SeriesList(0), "derivative", func(_ *Series, nv, vals []float64) {
 		prev := math.NaN()
 		for i, v := range vals {
 			if math.IsNaN(prev) || math.IsNaN(v) {
@@ -515,10 +484,22 @@ func fnDerivative(e *Env, a *Args) ([]*Series, error) {
 			}
 			prev = v
 		}
-		s.Tags.Set("derivative", "1")
-		out = append(out, s.copyWith("derivative("+s.Name+")", nv))
+	}), nil
+}
+
+// derived returns, for each series of list, a new series name(its name)
+// tagged name=1 whose values fill computes from its consolidated values
+// (nv is as long as vals).
+func derived(list []*Series, name string, fill func(s *Series, nv, vals []float64)) []*Series {
+	var out []*Series
+	for _, s := range list {
+		vals := s.Consolidated()
+		nv := make([]float64, len(vals))
+		fill(s, nv, vals)
+		s.Tags.Set(name, "1")
+		out = append(out, s.copyWith(name+"("+s.Name+")", nv))
 	}
-	return out, nil
+	return out
 }
 
 // nonNegativeDelta is graphite-web's _nonNegativeDelta (NaN = None for
@@ -554,47 +535,34 @@ func nonNegativeDelta(val, prev, maxValue, minValue float64) (delta, newPrev flo
 
 func fnNonNegativeDerivative(e *Env, a *Args) ([]*Series, error) {
 	maxV, minV := a.Float(1, math.NaN()), a.Float(2, math.NaN())
-	var out []*Series
-	for _, s := range a.SeriesList(0) {
-		vals := s.Consolidated()
-		nv := make([]float64, len(vals))
-		prev := math.NaN()
-		for i, v := range vals {
-			nv[i], prev = nonNegativeDelta(v, prev, maxV, minV)
-		}
-		s.Tags.Set("nonNegativeDerivative", "1")
-		out = append(out, s.copyWith("nonNegativeDerivative("+s.Name+")", nv))
+	return derived(a.SeriesList(0), "nonNegativeDerivative", func(_ *Series, nv, vals []float64) {
+		nonNegativeDeltas(nv, vals, maxV, minV)
+	}), nil
+}
+
+// nonNegativeDeltas sets nv to the nonNegativeDelta of each value of vals
+// from the one before.
+func nonNegativeDeltas(nv, vals []float64, maxV, minV float64) {
+	prev := math.NaN()
+	for i, v := range vals {
+		nv[i], prev = nonNegativeDelta(v, prev, maxV, minV)
 	}
-	return out, nil
 }
 
 func fnPerSecond(e *Env, a *Args) ([]*Series, error) {
 	maxV, minV := a.Float(1, math.NaN()), a.Float(2, math.NaN())
-	var out []*Series
-	for _, s := range a.SeriesList(0) {
-		vals := s.Consolidated()
-		nv := make([]float64, len(vals))
-		prev := math.NaN()
-		for i, v := range vals {
-			var d float64
-			d, prev = nonNegativeDelta(v, prev, maxV, minV)
-			if math.IsNaN(d) {
-				nv[i] = math.NaN()
-			} else {
+	return derived(a.SeriesList(0), "perSecond", func(s *Series, nv, vals []float64) {
+		nonNegativeDeltas(nv, vals, maxV, minV)
+		for i, d := range nv {
+			if !math.IsNaN(d) {
 				nv[i] = pyRound(d/float64(s.Step), 6)
 			}
 		}
-		s.Tags.Set("perSecond", "1")
-		out = append(out, s.copyWith("perSecond("+s.Name+")", nv))
-	}
-	return out, nil
+	}), nil
 }
 
 func fnIntegral(e *Env, a *Args) ([]*Series, error) {
-	var out []*Series
-	for _, s := range a.SeriesList(0) {
-		vals := s.Consolidated()
-		nv := make([]float64, len(vals))
+	return derived(a.SeriesList(0), "integral", func(_ *Series, nv, vals []float64) {
 		cur := 0.0
 		for i, v := range vals {
 			if math.IsNaN(v) {
@@ -604,10 +572,7 @@ func fnIntegral(e *Env, a *Args) ([]*Series, error) {
 				nv[i] = cur
 			}
 		}
-		s.Tags.Set("integral", "1")
-		out = append(out, s.copyWith("integral("+s.Name+")", nv))
-	}
-	return out, nil
+	}), nil
 }
 
 func positiveInterval(s string) (int64, error) {
