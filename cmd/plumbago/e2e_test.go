@@ -105,6 +105,17 @@ func (p *proc) waitLog(s string) bool {
 	}
 }
 
+// waitFor polls ok until it holds (60 s), and fails with the child's
+// output otherwise.
+func (p *proc) waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s:\n%s", what, p.log)
+		}
+	}
+}
+
 // startPlumbago runs the binary with loopback ports and waits for /healthz.
 func startPlumbago(t *testing.T, bin string, extra ...string) *proc {
 	t.Helper()

@@ -165,6 +165,12 @@ func (p *limitedProc) checkServes(t *testing.T, prefix string) {
 	want := fmt.Sprintf(`[{"target": "%[1]s.tcp", "tags": {"name": "%[1]s.tcp"}, "datapoints": [[7.0, %[2]d]]}, `+
 		`{"target": "%[1]s.udp", "tags": {"name": "%[1]s.udp"}, "datapoints": [[8.0, %[2]d]]}]`, prefix, ts)
 	path := fmt.Sprintf("/render?noCache=1&target=%s.*&from=%d&until=%d&format=json", prefix, ts-1, ts+9)
+	p.waitRender(t, "render after recovery", path, want)
+}
+
+// waitRender polls path until its body is want (30 s).
+func (p *limitedProc) waitRender(t *testing.T, what, path, want string) {
+	t.Helper()
 	var got string
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		if _, body, err := p.get(path); err == nil {
@@ -173,7 +179,7 @@ func (p *limitedProc) checkServes(t *testing.T, prefix string) {
 			}
 		}
 	}
-	t.Fatalf("render after recovery:\n%s\nwant\n%s", got, want)
+	t.Fatalf("%s:\n%s\nwant\n%s", what, got, want)
 }
 
 const limitSchemas = "[all]\npattern = .*\nretentions = 10s:1h\n"
@@ -255,13 +261,7 @@ func TestHTTPFloodExhaustsDescriptors(t *testing.T) {
 		p.waitLog(t, "accepting connections again", "listener=http")
 		want := fmt.Sprintf(`[{"target": "during.udp", "tags": {"name": "during.udp"}, "datapoints": [[5.0, %d]]}]`, ts)
 		path := fmt.Sprintf("/render?noCache=1&target=during.udp&from=%d&until=%d&format=json", ts-1, ts+9)
-		var got string
-		for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && got != want; time.Sleep(50 * time.Millisecond) {
-			_, got, _ = p.get(path)
-		}
-		if got != want {
-			t.Fatalf("UDP point sent while HTTP was exhausted: render %s; want %s", got, want)
-		}
+		p.waitRender(t, "UDP point sent while HTTP was exhausted", path, want)
 		p.checkServes(t, "after")
 		if v := p.metric(t, `plumbago_accept_errors_total{listener="http",reason="emfile"}`); v < 1 {
 			t.Fatalf("http emfile accept errors = %v; want > 0", v)
@@ -318,13 +318,7 @@ func TestConnectionLimitsFromNoFile(t *testing.T) {
 		want := fmt.Sprintf(`[{"target": "held.first", "tags": {"name": "held.first"}, "datapoints": [[1.0, %[1]d]]}, `+
 			`{"target": "held.last", "tags": {"name": "held.last"}, "datapoints": [[2.0, %[1]d]]}]`, ts)
 		path := fmt.Sprintf("/render?noCache=1&target=held.*&from=%d&until=%d&format=json", ts-1, ts+9)
-		var got string
-		for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && got != want; time.Sleep(50 * time.Millisecond) {
-			_, got, _ = p.get(path)
-		}
-		if got != want {
-			t.Fatalf("points on connections held at the limit: %s; want %s", got, want)
-		}
+		p.waitRender(t, "points on connections held at the limit", path, want)
 		for _, c := range conns {
 			c.Close()
 		}

@@ -54,25 +54,15 @@ func TestSIGHUPReloadsUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s:\n%s", what, p.log)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 	send(0)
-	waitFor("the first half", func() bool { return p.metric(t, "plumbago_points_received_total") >= half })
+	p.waitFor(t, "the first half", func() bool { return p.metric(t, "plumbago_points_received_total") >= half })
 	write(rw, "[pre]\n^a\\. = c.\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the reload", func() bool { return strings.Contains(p.log.String(), "reloaded rewrite rules") })
+	p.waitFor(t, "the reload", func() bool { return strings.Contains(p.log.String(), "reloaded rewrite rules") })
 	send(half) // the same connection
-	waitFor("every point committed", func() bool { return p.metric(t, "plumbago_points_committed_total") >= 2*half })
+	p.waitFor(t, "every point committed", func() bool { return p.metric(t, "plumbago_points_committed_total") >= 2*half })
 	count := func(target string) int {
 		t.Helper()
 		body := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base-1, base+2*half))
@@ -100,8 +90,8 @@ func TestSIGHUPReloadsUnderLoad(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the failed reload", func() bool { return strings.Contains(p.log.String(), "keeping the old") })
+	p.waitFor(t, "the failed reload", func() bool { return strings.Contains(p.log.String(), "keeping the old") })
 	fmt.Fprintf(w, "a.y 1 %d\n", base+10)
 	w.Flush()
-	waitFor("a.y", func() bool { return strings.Contains(readAll(t, "http://"+p.http+"/metrics/find?query=c.*"), "c.y") })
+	p.waitFor(t, "a.y", func() bool { return strings.Contains(readAll(t, "http://"+p.http+"/metrics/find?query=c.*"), "c.y") })
 }

@@ -66,14 +66,6 @@ func TestSchemasReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s:\n%s", what, p.log)
-			}
-		}
-	}
 	committed := func() bool { return p.metric(t, "plumbago_points_committed_total") >= float64(sent) }
 	step := func(target string) int64 {
 		t.Helper()
@@ -88,31 +80,31 @@ func TestSchemasReload(t *testing.T) {
 	}
 
 	send("first.x")
-	waitFor("first.x committed", committed)
+	p.waitFor(t, "first.x committed", committed)
 	write(schemas, "[all]\npattern = .*\nretentions = 2s:3h\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the SIGHUP reload", func() bool { return strings.Contains(p.log.String(), "reloaded storage schemas and aggregation") })
+	p.waitFor(t, "the SIGHUP reload", func() bool { return strings.Contains(p.log.String(), "reloaded storage schemas and aggregation") })
 	send("first.x", "second.x") // the same connection: first.x exists, second.x is new
-	waitFor("second.x committed", committed)
+	p.waitFor(t, "second.x committed", committed)
 
 	// A change without SIGHUP is picked up within 10 s.
 	write(schemas, "[all]\npattern = .*\nretentions = 5s:3h\n")
-	waitFor("the file-change reload", func() bool { return strings.Contains(p.log.String(), "re-read changed storage schemas") })
+	p.waitFor(t, "the file-change reload", func() bool { return strings.Contains(p.log.String(), "re-read changed storage schemas") })
 	send("third.x")
-	waitFor("third.x committed", committed)
+	p.waitFor(t, "third.x committed", committed)
 
 	// A broken file keeps the schemas in force.
 	write(schemas, "[all]\npattern = .*\nretentions = banana\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the failed reload", func() bool {
+	p.waitFor(t, "the failed reload", func() bool {
 		return strings.Contains(p.log.String(), "reload failed; keeping the old storage schemas and aggregation")
 	})
 	send("fourth.x")
-	waitFor("fourth.x committed", committed)
+	p.waitFor(t, "fourth.x committed", committed)
 
 	for target, want := range map[string]int64{"first.x": 1, "second.x": 2, "third.x": 5, "fourth.x": 5} {
 		if got := step(target); got != want {
@@ -146,14 +138,6 @@ func TestAggregationRulesReload(t *testing.T) {
 	}
 	defer conn.Close()
 	w := bufio.NewWriter(conn)
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s:\n%s", what, p.log)
-			}
-		}
-	}
 	// Each phase sends 30 s of points, one a second per name, in three
 	// whole 10-second intervals just ended: each interval sums to 20.
 	type phase struct{ start int64 }
@@ -207,25 +191,25 @@ func TestAggregationRulesReload(t *testing.T) {
 		}
 	}
 	p1 := send("app.a.hits", "app.b.hits")
-	waitFor("agg.old from the first rules", aggregated("agg.old", p1))
+	p.waitFor(t, "agg.old from the first rules", aggregated("agg.old", p1))
 
 	writeFile(t, dir, "aggregation-rules.conf", "agg.new (10) = sum app.*.hits\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the reload", func() bool {
+	p.waitFor(t, "the reload", func() bool {
 		return strings.Contains(p.log.String(), "reloaded rewrite rules, white/blacklists and aggregation rules")
 	})
 	p2 := send("app.c.hits", "app.d.hits") // the same connection
-	waitFor("agg.new from the new rules", aggregated("agg.new", p2))
+	p.waitFor(t, "agg.new from the new rules", aggregated("agg.new", p2))
 
 	writeFile(t, dir, "aggregation-rules.conf", "agg.<bad (10) = sum app.*.hits\n")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the failed reload", func() bool { return strings.Contains(p.log.String(), "reload failed; keeping the old settings") })
+	p.waitFor(t, "the failed reload", func() bool { return strings.Contains(p.log.String(), "reload failed; keeping the old settings") })
 	p3 := send("app.e.hits", "app.f.hits")
-	waitFor("agg.new still in force", aggregated("agg.new", p2, p3))
+	p.waitFor(t, "agg.new still in force", aggregated("agg.new", p2, p3))
 
 	// No raw point lost; the old rules saw nothing after the reload.
 	for _, c := range []struct {
