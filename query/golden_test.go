@@ -22,6 +22,7 @@ import (
 
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/attime"
+	"github.com/plumbago/plumbago/query/oraclefixture"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -254,16 +255,14 @@ func fixtureStore(t *testing.T, fx fixture) *whisper.Store {
 	return st
 }
 
-// fixtureMetrics is the data the cases read (the same shapes as query/api's
-// oracle fixture): three 10 s series with gaps, a negative one, a sparse
-// one, a minutely one, an empty one and two hosts.
+// fixtureMetrics is the data the cases read: oraclefixture's series, as
+// python3-whisper writes them.
 func fixtureMetrics(now int64) []fixtureMetric {
 	var ms []fixtureMetric
-	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
-		m := fixtureMetric{Name: name, Step: step, XFF: 0.5, Agg: "average", First: now - now%step - (n-1)*step}
-		for j := int64(0); j < n; j++ {
-			i := n - 1 - j // i steps before now, as query/api's fixture counts
-			if v, ok := f(i); ok {
+	for _, f := range oraclefixture.Metrics() {
+		m := fixtureMetric{Name: f.Name, Step: f.Step, XFF: 0.5, Agg: "average", First: now - now%f.Step - (f.N-1)*f.Step}
+		for j := int64(0); j < f.N; j++ {
+			if v, ok := f.Value(f.N - 1 - j); ok {
 				if v == 0 {
 					v = 0 // -0 would reach python3-whisper as the JSON integer 0
 				}
@@ -274,17 +273,6 @@ func fixtureMetrics(now int64) []fixtureMetric {
 		}
 		ms = append(ms, m)
 	}
-	for k := int64(1); k <= 3; k++ {
-		mk(fmt.Sprintf("a.b.c%d", k), 10, 2160, func(i int64) (float64, bool) {
-			return float64((i*k)%17)*1.5 + float64(k) - 0.25, (i+k)%13 != 0
-		})
-	}
-	mk("a.b.neg", 10, 2160, func(i int64) (float64, bool) { return -float64(i%7) * 0.1, i%5 != 0 })
-	mk("a.b.sparse", 10, 2160, func(i int64) (float64, bool) { return float64(i), i%9 == 0 })
-	mk("a.x.minute", 60, 1440, func(i int64) (float64, bool) { return float64(i%60) / 3, i%11 != 0 })
-	mk("a.empty", 10, 2160, func(i int64) (float64, bool) { return 0, false })
-	mk("host-1.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 1e6 + float64(i)/7, true })
-	mk("host-2.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 0.1 * float64(i%3), true })
 	return ms
 }
 

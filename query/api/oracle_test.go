@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/internal/testenv"
+	"github.com/plumbago/plumbago/query/oraclefixture"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/whisper"
 )
@@ -78,27 +79,15 @@ func sharedFixture(t testing.TB) (*whisper.Store, string, int64) {
 func oracleFixture(dir string, now int64) (*whisper.Store, string) {
 	wdir := filepath.Join(dir, "whisper")
 	var ms []oracleMetric
-	mk := func(name string, step, n int64, f func(i int64) (float64, bool)) {
-		m := oracleMetric{Name: name, Retentions: [][2]int64{{step, n}}, XFF: 0.5, Agg: "average"}
-		for i := int64(0); i < n; i++ {
-			ts := now - now%step - i*step
-			if v, ok := f(i); ok {
-				m.Points = append(m.Points, [2]float64{float64(ts), v})
+	for _, f := range oraclefixture.Metrics() {
+		m := oracleMetric{Name: f.Name, Retentions: [][2]int64{{f.Step, f.N}}, XFF: 0.5, Agg: "average"}
+		for i := int64(0); i < f.N; i++ {
+			if v, ok := f.Value(i); ok {
+				m.Points = append(m.Points, [2]float64{float64(now - now%f.Step - i*f.Step), v})
 			}
 		}
 		ms = append(ms, m)
 	}
-	for k := int64(1); k <= 3; k++ {
-		mk(fmt.Sprintf("a.b.c%d", k), 10, 2160, func(i int64) (float64, bool) {
-			return float64((i*k)%17)*1.5 + float64(k) - 0.25, (i+k)%13 != 0
-		})
-	}
-	mk("a.b.neg", 10, 2160, func(i int64) (float64, bool) { return -float64(i%7) * 0.1, i%5 != 0 })
-	mk("a.b.sparse", 10, 2160, func(i int64) (float64, bool) { return float64(i), i%9 == 0 })
-	mk("a.x.minute", 60, 1440, func(i int64) (float64, bool) { return float64(i%60) / 3, i%11 != 0 })
-	mk("a.empty", 10, 2160, func(i int64) (float64, bool) { return 0, false })
-	mk("host-1.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 1e6 + float64(i)/7, true })
-	mk("host-2.cpu_0.user", 10, 2160, func(i int64) (float64, bool) { return 0.1 * float64(i%3), true })
 	req, _ := json.Marshal(map[string]any{"dir": wdir, "metrics": ms})
 	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/mkwhisper.py")
 	cmd.Stdin = bytes.NewReader(req)
