@@ -1,12 +1,8 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
 	"sort"
 	"testing"
 	"time"
@@ -61,18 +57,8 @@ func BenchmarkRenderGrafanaGraphiteWeb(b *testing.B) {
 		"now":           {fmt.Sprint(now)},
 	}
 	n := max(b.N, 50)
-	in, _ := json.Marshal(map[string]any{"repeat": n, "requests": []any{map[string]any{"path": "/render", "form": form}}})
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(in)
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatal(err)
-	}
 	var res struct{ Times []float64 }
-	if err := json.Unmarshal(out, &res); err != nil {
-		b.Fatal(err)
-	}
+	runPython(b, "testdata/oracle/oracle.py", map[string]any{"repeat": n, "requests": []any{map[string]any{"path": "/render", "form": form}}}, &res, "ORACLE_DIR="+dir)
 	sort.Float64s(res.Times)
 	sum := 0.0
 	for _, t := range res.Times {

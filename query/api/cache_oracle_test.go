@@ -1,10 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -24,24 +20,12 @@ func TestRenderCacheHeadersOracle(t *testing.T) {
 		"/render?target=constantLine(1)&from=1700000000&until=1700000100&now=1700000500&format=json&cacheTimeout=x",
 		"/render?target=constantLine(1)&from=1700000000&until=1700000100&now=1700000500&format=json&cacheTimeout=1.5",
 	}
-	in, _ := json.Marshal(map[string]any{"requests": reqs, "cache_duration": 60})
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/events_oracle.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+t.TempDir())
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("oracle: %v: %s", err, stderr.String())
-	}
 	var want []struct {
 		Status       int    `json:"status"`
 		Body         string `json:"body"`
 		CacheControl string `json:"cache_control"`
 	}
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatal(err)
-	}
+	runPython(t, "testdata/oracle/events_oracle.py", map[string]any{"requests": reqs, "cache_duration": 60}, &want, "ORACLE_DIR="+t.TempDir())
 	a := New(emptySource{}, Options{Now: func() time.Time { return time.Unix(1_700_000_600, 0) }})
 	for i, r := range reqs {
 		got := serve(a, "GET", r, "")

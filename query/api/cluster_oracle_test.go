@@ -1,13 +1,9 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -47,20 +43,9 @@ func TestClusterOracle(t *testing.T) {
 	}
 	for _, format := range []string{"pickle", "msgpack"} {
 		dir := t.TempDir()
-		in, _ := json.Marshal(map[string]any{"requests": paths})
-		cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
-		cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir, "ORACLE_CLUSTER="+ln.Addr().String(), "ORACLE_CLUSTER_FORMAT="+format)
-		cmd.Stdin = bytes.NewReader(in)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("oracle: %v: %s", err, stderr.String())
-		}
 		var want []oracleResponse
-		if err := json.Unmarshal(out, &want); err != nil {
-			t.Fatal(err)
-		}
+		runPython(t, "testdata/oracle/oracle.py", map[string]any{"requests": paths}, &want,
+			"ORACLE_DIR="+dir, "ORACLE_CLUSTER="+ln.Addr().String(), "ORACLE_CLUSTER_FORMAT="+format)
 		for i, p := range paths {
 			status, _, body := srv.get(t, p)
 			if status != want[i].Status || string(body) != want[i].Body {

@@ -1,10 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -80,20 +76,8 @@ var eventReqs = []eventReq{
 func TestEventsOracle(t *testing.T) {
 	needOracle(t)
 	dir := t.TempDir()
-	in, _ := json.Marshal(map[string]any{"requests": eventReqs})
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/events_oracle.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("oracle: %v: %s", err, stderr.String())
-	}
 	var want []oracleResponse
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatal(err)
-	}
+	runPython(t, "testdata/oracle/events_oracle.py", map[string]any{"requests": eventReqs}, &want, "ORACLE_DIR="+dir)
 	srv := startServer(t, emptySource{}, time.Now())
 	for i, r := range eventReqs {
 		var status int

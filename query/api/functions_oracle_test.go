@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -17,18 +15,8 @@ import (
 // Python 3.11). Descriptions are ours and not compared.
 func TestFunctionsOracle(t *testing.T) {
 	needOracle(t)
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/functions_meta.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+t.TempDir())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("functions_meta: %v: %s", err, stderr.String())
-	}
 	var want map[string]map[string]any
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatal(err)
-	}
+	runPython(t, "testdata/oracle/functions_meta.py", nil, &want, "ORACLE_DIR="+t.TempDir())
 	srv := startServer(t, newGenSource(), time.Unix(100000, 0))
 	_, _, body := srv.get(t, "/functions")
 	body = bytes.ReplaceAll(body, []byte("1e9999"), []byte(`"inf"`))

@@ -121,21 +121,34 @@ func runOracle(t testing.TB, dir string, reqs []string) []oracleResponse {
 // runOracleAny accepts GET paths (strings) and POSTs ({"path", "form"}).
 func runOracleAny(t testing.TB, dir string, reqs []any) []oracleResponse {
 	t.Helper()
-	in, _ := json.Marshal(map[string]any{"requests": reqs})
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/oracle.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(in)
+	var resp []oracleResponse
+	runPython(t, "testdata/oracle/oracle.py", map[string]any{"requests": reqs}, &resp, "ORACLE_DIR="+dir)
+	return resp
+}
+
+// runPython runs a Python oracle script with in as JSON on its stdin (nil:
+// none) and env added to its environment, and decodes its JSON output
+// into out.
+func runPython(t testing.TB, script string, in, out any, env ...string) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/python3", script)
+	cmd.Env = append(os.Environ(), env...)
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = bytes.NewReader(b)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	b, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("oracle: %v: %s", err, stderr.String())
+		t.Fatalf("%s: %v: %s", script, err, stderr.String())
 	}
-	var resp []oracleResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("oracle output: %v", err)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s output: %v", script, err)
 	}
-	return resp
 }
 
 // renderCase is one /render request compared with graphite-web.

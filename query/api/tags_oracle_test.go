@@ -1,12 +1,9 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,20 +56,8 @@ type tagOracleWhisper struct {
 
 func runTagOracle(t *testing.T, dir string, files []tagOracleWhisper, reqs []tagOracleReq) []oracleResponse {
 	t.Helper()
-	in, _ := json.Marshal(map[string]any{"whisper": files, "requests": reqs})
-	cmd := exec.Command("/usr/bin/python3", "testdata/tagoracle/tagoracle.py")
-	cmd.Env = append(os.Environ(), "TAGORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tag oracle: %v: %s", err, stderr.String())
-	}
 	var resp []oracleResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("tag oracle output: %v", err)
-	}
+	runPython(t, "testdata/tagoracle/tagoracle.py", map[string]any{"whisper": files, "requests": reqs}, &resp, "TAGORACLE_DIR="+dir)
 	if len(resp) != len(reqs) {
 		t.Fatalf("tag oracle answered %d of %d requests", len(resp), len(reqs))
 	}
