@@ -363,24 +363,32 @@ func testOracle(t *testing.T, open OpenFunc) {
 			name := "oracle.s" + fmt.Sprint(i) + "." + m
 			r := rand.New(rand.NewPCG(uint64(i), 99))
 			batches := oracleBatches(r, now, i%2 == 0)
-			for _, b := range batches {
-				if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: b}}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			sch, agg, err := rules.Match(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, now, batches, fetches)
-			for j, f := range fetches {
-				got, err := s.Fetch(name, f[0], f[1], now)
-				if err != nil {
-					t.Fatalf("fetch %v: %v", f, err)
-				}
-				CompareWithWhisper(t, f, got, want[j])
-			}
+			writeAndCompare(t, s, rules, name, now, batches, fetches)
 		})
+	}
+}
+
+// writeAndCompare writes batches to name, one batch a write, and compares
+// each of fetches with Python whisper given the same batches and the
+// schema and aggregation rules give name.
+func writeAndCompare(t *testing.T, s storage.Store, rules *schema.Rules, name string, now int64, batches [][]storage.Point, fetches [][2]int64) {
+	t.Helper()
+	for _, b := range batches {
+		if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: b}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, agg, err := rules.Match(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, now, batches, fetches)
+	for j, f := range fetches {
+		got, err := s.Fetch(name, f[0], f[1], now)
+		if err != nil {
+			t.Fatalf("fetch %v: %v", f, err)
+		}
+		CompareWithWhisper(t, f, got, want[j])
 	}
 }
 
@@ -424,23 +432,7 @@ func testOracleStream(t *testing.T, open OpenFunc) {
 					batches = append(batches, dedupTS(b))
 				}
 			}
-			for _, b := range batches {
-				if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: name, Points: b}}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			sch, agg, err := rules.Match(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := PythonWhisper(t, sch.Retentions, agg.Method, agg.XFilesFactor, now, batches, fetches)
-			for j, f := range fetches {
-				got, err := s.Fetch(name, f[0], f[1], now)
-				if err != nil {
-					t.Fatalf("fetch %v: %v", f, err)
-				}
-				CompareWithWhisper(t, f, got, want[j])
-			}
+			writeAndCompare(t, s, rules, name, now, batches, fetches)
 		})
 	}
 }
