@@ -1,6 +1,9 @@
 package auth
 
-import "crypto/md5"
+import (
+	"crypto/md5"
+	"hash"
+)
 
 // cryptAlphabet is the 64-character alphabet crypt(3) encodes with.
 const cryptAlphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -42,8 +45,23 @@ func md5Crypt(magic string, pw, salt []byte) []byte {
 			h.Write(pw[:1])
 		}
 	}
-	sum := h.Sum(nil)
-	for i := 0; i < 1000; i++ {
+	sum := cryptRounds(h, h.Sum(nil), pw, salt, 1000)
+	out := make([]byte, 0, len(magic)+len(salt)+1+22)
+	out = append(out, magic...)
+	out = append(out, salt...)
+	out = append(out, '$')
+	for _, g := range [5][3]int{{0, 6, 12}, {1, 7, 13}, {2, 8, 14}, {3, 9, 15}, {4, 10, 5}} {
+		out = appendB64(out, uint32(sum[g[0]])<<16|uint32(sum[g[1]])<<8|uint32(sum[g[2]]), 4)
+	}
+	return appendB64(out, uint32(sum[11]), 2)
+}
+
+// cryptRounds is the stretching loop md5-crypt introduced and sha-crypt
+// kept: each round hashes the previous digest with the password and salt
+// (sequences) in an order set by the round number. It returns the last
+// digest, written over sum.
+func cryptRounds(h hash.Hash, sum, pw, salt []byte, rounds int) []byte {
+	for i := range rounds {
 		h.Reset()
 		if i&1 != 0 {
 			h.Write(pw)
@@ -63,12 +81,5 @@ func md5Crypt(magic string, pw, salt []byte) []byte {
 		}
 		sum = h.Sum(sum[:0])
 	}
-	out := make([]byte, 0, len(magic)+len(salt)+1+22)
-	out = append(out, magic...)
-	out = append(out, salt...)
-	out = append(out, '$')
-	for _, g := range [5][3]int{{0, 6, 12}, {1, 7, 13}, {2, 8, 14}, {3, 9, 15}, {4, 10, 5}} {
-		out = appendB64(out, uint32(sum[g[0]])<<16|uint32(sum[g[1]])<<8|uint32(sum[g[2]]), 4)
-	}
-	return appendB64(out, uint32(sum[11]), 2)
+	return sum
 }

@@ -71,27 +71,7 @@ func shaCrypt(magic string, pw, salt []byte, rounds int, explicitRounds bool) []
 	}
 	sseq := repeatTo(h.Sum(nil), len(salt))
 
-	c := a
-	for i := range rounds {
-		h.Reset()
-		if i&1 != 0 {
-			h.Write(pseq)
-		} else {
-			h.Write(c)
-		}
-		if i%3 != 0 {
-			h.Write(sseq)
-		}
-		if i%7 != 0 {
-			h.Write(pseq)
-		}
-		if i&1 != 0 {
-			h.Write(c)
-		} else {
-			h.Write(pseq)
-		}
-		c = h.Sum(c[:0])
-	}
+	c := cryptRounds(h, a, pseq, sseq, rounds)
 
 	out := make([]byte, 0, 32+len(salt)+size*4/3+2)
 	out = append(out, magic...)
