@@ -353,14 +353,8 @@ func hexDigit(r rune) byte { return "0123456789abcdef"[r&15] }
 // and set from the URL query (from default the epoch, until default now),
 // jsonp from query or form.
 func (a *API) eventsGetData(ctx *fasthttp.RequestCtx) {
-	q, msg := a.eventQuery(ctx)
-	if msg != "" {
-		badRequest(ctx, msg)
-		return
-	}
-	found := a.events.Find(q)
-	if lim := a.ev.Limits().MaxEvents; len(found) > lim {
-		badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" events, the limit of events-max-results; narrow from/until or tags)")
+	found, ok := a.findEvents(ctx)
+	if !ok {
 		return
 	}
 	list := []any{}
@@ -388,6 +382,22 @@ func eventDict(e *events.Event) obj {
 		tags = append(tags, t)
 	}
 	return obj{{"when", e.Seconds()}, {"what", e.What}, {"data", e.Data}, {"tags", tags}, {"id", e.ID}}
+}
+
+// findEvents answers the events the request selects (eventQuery), or 400
+// when the query is invalid or selects more than the events limit.
+func (a *API) findEvents(ctx *fasthttp.RequestCtx) ([]events.Event, bool) {
+	q, msg := a.eventQuery(ctx)
+	if msg != "" {
+		badRequest(ctx, msg)
+		return nil, false
+	}
+	found := a.events.Find(q)
+	if lim := a.ev.Limits().MaxEvents; len(found) > lim {
+		badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" events, the limit of events-max-results; narrow from/until or tags)")
+		return nil, false
+	}
+	return found, true
 }
 
 func (a *API) eventQuery(ctx *fasthttp.RequestCtx) (events.Query, string) {
@@ -503,14 +513,8 @@ var djangoEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `
 // eventsHTML is graphite-web's events.html: when, what (linked to the
 // event's page) and tags of the selected events.
 func (a *API) eventsHTML(ctx *fasthttp.RequestCtx) {
-	q, msg := a.eventQuery(ctx)
-	if msg != "" {
-		badRequest(ctx, msg)
-		return
-	}
-	evs := a.events.Find(q)
-	if lim := a.ev.Limits().MaxEvents; len(evs) > lim {
-		badRequest(ctx, "Invalid parameters (more than "+strconv.Itoa(lim)+" events, the limit of events-max-results; narrow from/until or tags)")
+	evs, ok := a.findEvents(ctx)
+	if !ok {
 		return
 	}
 	var b strings.Builder
