@@ -63,17 +63,7 @@ func appendDygraph(b []byte, list []*query.Series) ([]byte, error) {
 		b = append(b, "000"...)
 		for i, s := range list {
 			b = append(b, ", "...)
-			v := cols[i][r]
-			switch {
-			case math.IsNaN(v):
-				b = append(b, "null"...)
-			case math.IsInf(v, 1):
-				b = append(b, "Infinity"...)
-			case math.IsInf(v, -1):
-				b = append(b, "-Infinity"...)
-			default:
-				b = appendPyNumber(b, v, s.IntValues)
-			}
+			b = appendChartValue(b, cols[i][r], s.IntValues)
 		}
 		b = append(b, ']')
 		ts += first.Step
@@ -132,17 +122,7 @@ func appendRickshaw(b []byte, list []*query.Series, pretty bool) []byte {
 			b = append(b, sep...)
 			b = nl(b, 4)
 			b = append(b, `"y": `...)
-			v := vals[j]
-			switch {
-			case math.IsNaN(v):
-				b = append(b, "null"...)
-			case math.IsInf(v, 1):
-				b = append(b, "Infinity"...)
-			case math.IsInf(v, -1):
-				b = append(b, "-Infinity"...)
-			default:
-				b = appendPyNumber(b, v, s.IntValues)
-			}
+			b = appendChartValue(b, vals[j], s.IntValues)
 			b = nl(b, 3)
 			b = append(b, '}')
 			ts += s.Step
@@ -185,4 +165,19 @@ func chartContentType(r *renderRequest) string {
 		return "text/javascript"
 	}
 	return "application/json"
+}
+
+// appendChartValue appends v as Python's json.dumps writes it in the
+// dygraph and rickshaw answers: null for a missing value, Infinity and
+// -Infinity, the number otherwise.
+func appendChartValue(b []byte, v float64, intValues bool) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, "null"...)
+	case math.IsInf(v, 1):
+		return append(b, "Infinity"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Infinity"...)
+	}
+	return appendPyNumber(b, v, intValues)
 }
