@@ -8,10 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,7 +20,7 @@ import (
 
 	"github.com/plumbago/plumbago/query"
 	"github.com/plumbago/plumbago/query/attime"
-	"github.com/plumbago/plumbago/query/oraclefixture"
+	"github.com/plumbago/plumbago/query/oracletest"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -159,10 +157,10 @@ func checkGolden(t *testing.T, ev *query.Evaluator, now int64, g goldenFile) {
 	if bytes.Equal(got, g.Body) {
 		return
 	}
-	if g.Approx > 0 && jsonCompare(got, g.Body, g.Approx) {
+	if g.Approx > 0 && oracletest.JSONEqual(got, g.Body, g.Approx) {
 		return
 	}
-	if jsonCompare(got, g.Body, 0) {
+	if oracletest.JSONEqual(got, g.Body, 0) {
 		t.Logf("%q: equal as JSON, bytes differ", g.Targets)
 		return
 	}
@@ -255,11 +253,11 @@ func fixtureStore(t *testing.T, fx fixture) *whisper.Store {
 	return st
 }
 
-// fixtureMetrics is the data the cases read: oraclefixture's series, as
+// fixtureMetrics is the data the cases read: oracletest's series, as
 // python3-whisper writes them.
 func fixtureMetrics(now int64) []fixtureMetric {
 	var ms []fixtureMetric
-	for _, f := range oraclefixture.Metrics() {
+	for _, f := range oracletest.Metrics() {
 		m := fixtureMetric{Name: f.Name, Step: f.Step, XFF: 0.5, Agg: "average", First: now - now%f.Step - (f.N-1)*f.Step}
 		for j := int64(0); j < f.N; j++ {
 			if v, ok := f.Value(f.N - 1 - j); ok {
@@ -322,7 +320,7 @@ func recordGolden(t *testing.T) {
 		pms = append(pms, pm)
 	}
 	in, _ := json.Marshal(map[string]any{"dir": filepath.Join(dir, "whisper"), "metrics": pms})
-	runPython(t, mkwhisperScript, dir, in)
+	oracletest.RunPython(t, mkwhisperScript, in, "ORACLE_DIR="+dir)
 
 	var reqs []string
 	files := make([]goldenFile, len(goldenCases))
@@ -337,7 +335,7 @@ func recordGolden(t *testing.T) {
 		Status int    `json:"status"`
 		Body   string `json:"body"`
 	}
-	if err := json.Unmarshal(runPython(t, oracleScript, dir, in), &resp); err != nil || len(resp) != len(reqs) {
+	if err := json.Unmarshal(oracletest.RunPython(t, oracleScript, in, "ORACLE_DIR="+dir), &resp); err != nil || len(resp) != len(reqs) {
 		t.Fatalf("oracle answered %d of %d requests: %v", len(resp), len(reqs), err)
 	}
 	if err := os.RemoveAll(goldenCaseDir); err != nil {
@@ -393,20 +391,6 @@ func firstLine(s string) string {
 	return s
 }
 
-func runPython(t *testing.T, script, dir string, stdin []byte) []byte {
-	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", script)
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v: %s", script, err, stderr.String())
-	}
-	return out
-}
-
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -439,47 +423,4 @@ func diffCtx(a, b []byte) string {
 		s = s[:400]
 	}
 	return fmt.Sprintf("@%d: %s", i, s)
-}
-
-// jsonCompare compares two JSON documents with numbers compared by value
-// (graphite-web's Python ints equal our floats) within a relative
-// tolerance.
-func jsonCompare(a, b []byte, tol float64) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	return valueCompare(x, y, tol)
-}
-
-func valueCompare(x, y any, tol float64) bool {
-	switch xv := x.(type) {
-	case float64:
-		yv, ok := y.(float64)
-		return ok && (xv == yv || math.Abs(xv-yv) <= tol*math.Max(math.Abs(xv), math.Abs(yv)))
-	case []any:
-		yv, ok := y.([]any)
-		if !ok || len(xv) != len(yv) {
-			return false
-		}
-		for i := range xv {
-			if !valueCompare(xv[i], yv[i], tol) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		yv, ok := y.(map[string]any)
-		if !ok || len(xv) != len(yv) {
-			return false
-		}
-		for k := range xv {
-			if !valueCompare(xv[k], yv[k], tol) {
-				return false
-			}
-		}
-		return true
-	default:
-		return x == y
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/internal/testenv"
-	"github.com/plumbago/plumbago/query/oraclefixture"
+	"github.com/plumbago/plumbago/query/oracletest"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/whisper"
 )
@@ -79,7 +78,7 @@ func sharedFixture(t testing.TB) (*whisper.Store, string, int64) {
 func oracleFixture(dir string, now int64) (*whisper.Store, string) {
 	wdir := filepath.Join(dir, "whisper")
 	var ms []oracleMetric
-	for _, f := range oraclefixture.Metrics() {
+	for _, f := range oracletest.Metrics() {
 		m := oracleMetric{Name: f.Name, Retentions: [][2]int64{{f.Step, f.N}}, XFF: 0.5, Agg: "average"}
 		for i := int64(0); i < f.N; i++ {
 			if v, ok := f.Value(i); ok {
@@ -131,21 +130,15 @@ func runOracleAny(t testing.TB, dir string, reqs []any) []oracleResponse {
 // into out.
 func runPython(t testing.TB, script string, in, out any, env ...string) {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", script)
-	cmd.Env = append(os.Environ(), env...)
+	var stdin []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd.Stdin = bytes.NewReader(b)
+		stdin = b
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v: %s", script, err, stderr.String())
-	}
+	b := oracletest.RunPython(t, script, stdin, env...)
 	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatalf("%s output: %v", script, err)
 	}
@@ -258,10 +251,10 @@ func TestRenderOracle(t *testing.T) {
 			t.Errorf("%s: content type %q, graphite-web %q", p, ct, w.ContentType)
 		}
 		if string(body) != w.Body {
-			if renderCases[i].approx > 0 && jsonApprox(string(body), w.Body, renderCases[i].approx) {
+			if renderCases[i].approx > 0 && oracletest.JSONEqual(body, []byte(w.Body), renderCases[i].approx) {
 				continue
 			}
-			if base(ct) == "application/json" && jsonEqual(string(body), w.Body) {
+			if base(ct) == "application/json" && oracletest.JSONEqual(body, []byte(w.Body), 0) {
 				t.Logf("%s: equal as JSON, bytes differ:\n ours %s\n want %s", p, trunc(diffCtx(string(body), w.Body)), trunc(diffCtx(w.Body, string(body))))
 				continue
 			}
@@ -289,58 +282,4 @@ func diffCtx(a, b string) string {
 		i++
 	}
 	return fmt.Sprintf("@%d: %s", i, a[max(0, i-80):])
-}
-
-// jsonEqual compares two JSON documents with numbers compared by value,
-// so graphite-web's Python ints (e.g. 3) equal our floats (3.0).
-func jsonEqual(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	return valueEqual(x, y)
-}
-
-// jsonApprox is jsonEqual with a relative tolerance on numbers.
-func jsonApprox(a, b string, tol float64) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	return valueCompare(x, y, tol)
-}
-
-func valueEqual(x, y any) bool { return valueCompare(x, y, 0) }
-
-func valueCompare(x, y any, tol float64) bool {
-	valueEqual := func(x, y any) bool { return valueCompare(x, y, tol) }
-	switch xv := x.(type) {
-	case float64:
-		yv, ok := y.(float64)
-		return ok && (xv == yv || math.Abs(xv-yv) <= tol*math.Max(math.Abs(xv), math.Abs(yv)))
-	case []any:
-		yv, ok := y.([]any)
-		if !ok || len(xv) != len(yv) {
-			return false
-		}
-		for i := range xv {
-			if !valueEqual(xv[i], yv[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		yv, ok := y.(map[string]any)
-		if !ok || len(xv) != len(yv) {
-			return false
-		}
-		for k := range xv {
-			if !valueEqual(xv[k], yv[k]) {
-				return false
-			}
-		}
-		return true
-	default:
-		return x == y
-	}
 }

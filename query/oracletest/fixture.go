@@ -1,4 +1,4 @@
-package oraclefixture
+package oracletest
 
 import "fmt"
 
