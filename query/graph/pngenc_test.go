@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"image"
 	"image/draw"
@@ -223,4 +224,32 @@ func FuzzEncodePNG(f *testing.F) {
 		}
 		encodeDecodes(t, r)
 	})
+}
+
+// TestDynamicCodes: the block header and every code the writer uses
+// (the 256 literals, the distance-1 match of each length 3..258 and the
+// end of block) decode with compress/flate to the bytes meant: a block
+// of every literal, then every match length repeating the last byte.
+func TestDynamicCodes(t *testing.T) {
+	w := &bitWriter{}
+	for i := uint(0); i < headerBits; i++ {
+		w.put(uint32(blockHeader[i/8]>>(i%8)), 1)
+	}
+	var want []byte
+	for s := 0; s < 256; s++ {
+		w.put(litCode[s], litBits)
+		want = append(want, byte(s))
+	}
+	for l := 3; l <= 258; l++ {
+		w.put(matchCode[l], uint(matchLen[l]))
+		want = append(want, bytes.Repeat([]byte{255}, l)...)
+	}
+	w.put(eobCode&0xffff, uint(eobCode>>16))
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(w.b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("decoded %d bytes, want %d", len(got), len(want))
+	}
 }
