@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Writes record.md (to stdout) and the PNG plots from the results directory
-# that scripts/bench-record.sh filled: the one summary table, then each
-# comparison's details, the exact commands and the load averages.
+# that scripts/bench-record.sh filled: the one summary table, the targets,
+# then each comparison's details, the exact commands and the load averages.
+# With --docs it writes a finished run into the docs instead (see docs_step).
 # usage: scripts/bench-record-report.sh RESULTS_DIR   (PLUMBAGO: the binary for the plots)
+#        scripts/bench-record-report.sh --docs RESULTS_DIR [REPO]
+#          RESULTS_DIR/record.md between the bench-record markers of
+#          REPO/docs/benchmarks.md (all of it) and REPO/docs/bench-statsd.md
+#          (its statsd rows and table), the plots copied to
+#          REPO/docs/plots/record-*.png; everything outside the markers is
+#          left as it is. REPO defaults to this checkout.
 set -euo pipefail
+if [ "${1:-}" = --docs ]; then
+	exec "$(dirname "$0")/bench-record-docs.sh" "${@:2}"
+fi
 D=${1:?usage: bench-record-report.sh RESULTS_DIR}
 cd "$D"
 PLUMBAGO=${PLUMBAGO:-plumbago}
@@ -54,6 +64,11 @@ echo "  (Plumbago asks --socket-recv-buffer 106496, which Linux doubles to exact
 echo "  in the statsd section). No sysctl was changed by the script."
 echo "- Flushes: statsd servers all flush every 10 s (etsy flushInterval 10000, collectd Interval 10, Plumbago"
 echo "  --statsd-flush-interval 10s); 10,000 keys, 60% counters, 20% timers, 15% gauges, 5% sets, 2 UDP sockets."
+echo "- Queries: the same points (app.hostH.cpuC.mM at 10 s) sent to both at once; response caches off on both"
+echo "  (Plumbago --render-cache -1, VictoriaMetrics -search.disableCache, -search.latencyOffset 0s); the requests"
+echo "  alternate between the servers query by query; the client is the load generator on the same cores."
+echo "- Graphs: graphite-web and Plumbago read the same whisper files, render cache off on both, in one test run."
+echo "- Where the loader may be the bound, its own CPU is given and the row says \"loader-bound\"."
 echo
 echo "## Summary"
 echo
@@ -73,12 +88,19 @@ for wl in W1-new W1-existing 1M-new; do
 		echo "| $wl server CPU per point sent (µs): whisper vs carbon-cache | $(cpu "$wl-plumbago-whisper") | $(cpu "$wl-carbon-cache") | $(ratio "$(cpu "$wl-plumbago-whisper")" "$(cpu "$wl-carbon-cache")") | |"
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-victoriametrics.json" ] &&
 		echo "| $wl peak RSS: pebble vs VictoriaMetrics | $(mib "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)") | $(mib "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | $(ratio "$(num "$wl-plumbago-pebble.json" .server_peak_rss_bytes)" "$(num "$wl-victoriametrics.json" .server_peak_rss_bytes)") | |"
-	cct=$(rate "$cc")
-	[ -n "$cc" ] || cct=$(e2etext "$wl-carbon-cache")
+	cct=$(rate "$cc") ccr=$cc ge=
+	if [ -z "$cc" ] && [ -f "$wl-carbon-cache.json" ]; then
+		# Not all committed when the loader stopped waiting: its rate was at most
+		# the points sent over the seconds waited, so Plumbago's ratio is at least
+		# its rate over that.
+		cct=$(e2etext "$wl-carbon-cache")
+		ccr=$(jq -r 'if (.timeline | length) > 0 and .timeline[-1].t > 0 then .points_sent / .timeline[-1].t else empty end' "$wl-carbon-cache.json")
+		[ -n "$ccr" ] && cct="$cct: at most $(rate "$ccr") ($(jq -r '.points_sent' "$wl-carbon-cache.json") points over the $(jq -r '.timeline[-1].t | floor' "$wl-carbon-cache.json") s waited)" ge="≥ "
+	fi
 	[ -f "$wl-plumbago-pebble.json" ] && [ -f "$wl-carbon-cache.json" ] &&
-		echo "| $wl ingest, end to end: pebble vs carbon-cache | $(rate "$pe") | $cct | **$(ratio "$pe" "$cc")** | $(load "$wl-carbon-cache") |"
+		echo "| $wl ingest, end to end: pebble vs carbon-cache | $(rate "$pe") | $cct | **$ge$(ratio "$pe" "$ccr")** | $(load "$wl-carbon-cache") |"
 	[ -f "$wl-plumbago-whisper.json" ] && [ -f "$wl-carbon-cache.json" ] &&
-		echo "| $wl ingest, end to end: whisper vs carbon-cache | $(rate "$pw") | $cct | **$(ratio "$pw" "$cc")** | $(load "$wl-plumbago-whisper") |"
+		echo "| $wl ingest, end to end: whisper vs carbon-cache | $(rate "$pw") | $cct | **$ge$(ratio "$pw" "$ccr")** | $(load "$wl-plumbago-whisper") |"
 done
 for wl in W1 1M; do
 	[ -f "$wl-plumbago-pebble.disk" ] && [ -f "$wl-victoriametrics.disk" ] || continue
@@ -116,7 +138,8 @@ statsd_rows() {
 			   (if .send_seconds > 0 then 100 * .loader_cpu_seconds / .send_seconds else 0 end),
 			   (if .send_seconds > 0 and $sent > 0 then 1e6 * .loader_cpu_seconds / $sent else 0 end),
 			   (($r | tonumber) == 0 or .send_rate < 0.97 * ($r | tonumber)),
-			   (if .send_seconds > 0 then ($sent - $lost) / .send_seconds else 0 end)] | @tsv' "$f"
+			   (if .send_seconds > 0 then ($sent - $lost) / .send_seconds else 0 end),
+			   (.server_peak_rss_bytes // 0)] | @tsv' "$f"
 	done | sort -t$'\t' -k2,2n -k1,1 -k3,3n
 }
 ROWS=$(statsd_rows)
@@ -149,6 +172,118 @@ if [ -n "$ROWS" ]; then
 			[ -n "$cpu" ] && echo "| statsd, $per per datagram: $srv server CPU per metric received (µs; each rung of its ladder, flushes included) | $cpu | | | |"
 		done
 	done
+fi
+
+# queries: per run, the p50 and 8-client ratios against VictoriaMetrics per request.
+QRUNS=
+for r in fresh settled; do [ -s "query/$r.json" ] && QRUNS="$QRUNS $r"; done
+qcount() { # run jq-condition-over-(p;v): "n of m"
+	jq -r "[group_by(.Query)[] | (map(select(.Server == \"Plumbago\"))[0]) as \$p | (map(select(.Server == \"VictoriaMetrics\"))[0]) as \$v | select(\$p != null and \$v != null) | ($2)] | \"\\(map(select(.)) | length) of \\(length)\"" "query/$1.json"
+}
+for r in $QRUNS; do
+	echo "| issue 18's query set, $r: requests with p50 ≤ ½ VictoriaMetrics' (sequential) | $(qcount "$r" '$p.SeqP50 <= 0.5 * $v.SeqP50') | | $(jq -r '[group_by(.Query)[] | (map(select(.Server == "Plumbago"))[0].SeqP50 / map(select(.Server == "VictoriaMetrics"))[0].SeqP50)] | "p50 ratios \(map(. * 100 | round / 100 | tostring + "×") | join(", "))"' "query/$r.json") | $(grep "^$r: load average before" query/machine.txt | awk '{print $5}') → $(grep "^$r: load average after" query/machine.txt | awk '{print $5}') |"
+	echo "| issue 18's query set, $r: requests with ≥ 2× VictoriaMetrics' req/s at 8 clients and p99 no worse | $(qcount "$r" '$p.ReqPerSec >= 2 * $v.ReqPerSec and $p.ConcP99 <= $v.ConcP99') | | $(jq -r '[group_by(.Query)[] | (map(select(.Server == "Plumbago"))[0].ReqPerSec / map(select(.Server == "VictoriaMetrics"))[0].ReqPerSec)] | "req/s ratios \(map(. * 100 | round / 100 | tostring + "×") | join(", "))"' "query/$r.json") | |"
+	echo "| issue 18's query set, $r: one series, 6 h, sequential p50 | $(jq -r '[.[] | select(.Server == "Plumbago" and (.Query | startswith("one series")))][0].SeqP50 | tostring + " ms"' "query/$r.json") | $(jq -r '[.[] | select(.Server == "VictoriaMetrics" and (.Query | startswith("one series")))][0].SeqP50 | tostring + " ms"' "query/$r.json") | | |"
+done
+# graphs: graphite-web's time per graph over Plumbago's (bigger is better).
+GRAPH_ROWS=
+[ -f graph.txt ] && GRAPH_ROWS=$(sed -n 's/.* \([^ ]*\): graphite-web \([0-9.]*\) ms wall, \([0-9.]*\) ms CPU; Plumbago \([0-9.]*\) ms wall, \([0-9.]*\) ms CPU .*: \([0-9.]*\)× faster in wall time, \([0-9.]*\)× in CPU time.*/\1\t\2\t\3\t\4\t\5\t\6\t\7/p' graph.txt)
+while IFS=$'\t' read -r g gw gc pw pc rw rc; do
+	[ -n "$g" ] || continue
+	echo "| graph $g (issue 13): time per graph, render cache off, wall / CPU; graphite-web ÷ Plumbago (bigger is better) | $pw / $pc ms | graphite-web $gw / $gc ms | **$rw× / $rc×** | $(load graph) |"
+done <<<"$GRAPH_ROWS"
+# start-up: seconds from exec (startup.sh's lines: run N: healthz X s (cpu C s), ...).
+startup_max() { # warm|cold check: the largest seconds over the runs, or "timeout"
+	awk -v part="$1" -v c="$2" '/^page cache / { p = ($3 == part ":") } p && /^run / {
+		if (index($0, c " timeout")) { t = 1 } else if (match($0, c " [0-9.]+ s")) { v = substr($0, RSTART + length(c) + 1, RLENGTH - length(c) - 3) + 0; if (v > m) m = v } }
+		END { if (t) print "timeout"; else if (m != "") printf "%.2f", m }' startup.txt
+}
+if [ -f startup.txt ] && grep -q '^run ' startup.txt; then
+	for part in warm cold; do
+		h=$(startup_max "$part" healthz) f=$(startup_max "$part" find) r1=$(startup_max "$part" render1) rg=$(startup_max "$part" renderglob)
+		[ -n "$h" ] && echo "| start-up, $(sed -n 's/^store: \([0-9]*\) series.*/\1/p' startup.txt) series, page cache $part: seconds from exec to /healthz; to a correct find; to both renders (the largest of the runs) | $h; $f; $r1 and $rg | | | $(load "startup-$part") |"
+	done
+fi
+# steps and runs that gave no figure, and why.
+for f in *.failed; do
+	[ -f "$f" ] || continue
+	echo "| ${f%.failed} | no figure: $(tr '\n|' ' /' <"$f") | | | |"
+done
+
+# --- against the targets ----------------------------------------------------------------------------
+# Each target of design.md and issues #13, #18, #19, read from the figures above.
+verdict() { # value op bound: met / not met / – (no figure)
+	awk -v x="$1" -v op="$2" -v b="$3" 'BEGIN { if (x == "" || x == "–") { print "no figure"; exit } x += 0
+		ok = (op == ">=") ? x >= b : x <= b; print (ok ? "**met**" : "**not met**") }'
+}
+both() { # verdict verdict: met only when both are
+	case "$1 $2" in *"no figure"*) echo "no figure" ;; *"not met"*) echo "**not met**" ;; *) echo "**met**" ;; esac
+}
+plain() { printf '%s' "$1" | tr -d '*×≥ '; } # a ratio cell as a number
+pe_vm() { ratio "$(e2e "$1-plumbago-pebble" || true)" "$(e2e "$1-victoriametrics" || true)"; }
+rss_vm() { ratio "$(num "$1-plumbago-pebble.json" .server_peak_rss_bytes)" "$(num "$1-victoriametrics.json" .server_peak_rss_bytes)"; }
+echo
+echo "## Against the targets"
+echo
+echo "Each performance target, and this run's figure for it (from the rows above)."
+echo
+echo "| target (where it is set) | this run | |"
+echo "|---|---|---|"
+a=$(pe_vm W1-new) b=$(pe_vm W1-existing)
+echo "| W1, pebble ≥ 3× VictoriaMetrics' points/s (design.md) | new series $a, existing $b | $(both "$(verdict "$(plain "$a")" ">=" 3)" "$(verdict "$(plain "$b")" ">=" 3)") |"
+a=$(rss_vm W1-new) b=$(rss_vm W1-existing)
+echo "| W1, pebble's peak RSS ≤ VictoriaMetrics' (design.md) | new series $a of VictoriaMetrics', existing $b | $(both "$(verdict "$(plain "$a")" "<=" 1)" "$(verdict "$(plain "$b")" "<=" 1)") |"
+a=$(pe_vm 1M-new) b=$(rss_vm 1M-new)
+echo "| 1 M series × 20 points, pebble ≥ 3× VictoriaMetrics, peak RSS ≤ VictoriaMetrics' (design.md) | $a the points/s, $b the peak RSS | $(both "$(verdict "$(plain "$a")" ">=" 3)" "$(verdict "$(plain "$b")" "<=" 1)") |"
+w=$(e2e W1-new-plumbago-whisper || true) c=$(e2e W1-new-carbon-cache || true) ge=
+if [ -z "$c" ] && [ -f W1-new-carbon-cache.json ]; then
+	c=$(jq -r 'if (.timeline | length) > 0 and .timeline[-1].t > 0 then .points_sent / .timeline[-1].t else empty end' W1-new-carbon-cache.json) ge="≥ "
+fi
+a=$(ratio "$w" "$c")
+v=$(verdict "$(plain "$a")" ">=" 8)
+[ -n "$ge" ] && [ "$v" = "**not met**" ] && v="not shown (a lower bound: carbon-cache had not committed every point when the loader stopped waiting)"
+echo "| W1, whisper ≥ 8× carbon-cache (design.md) | $ge$a | $v |"
+a= b=
+[ -f bytes-noisy-plumbago-pebble.json ] && a=$(awk -v x="$(num bytes-noisy-plumbago-pebble.json .disk_bytes_per_point)" 'BEGIN{printf "%.2f", x}')
+[ -f bytes-noisy-plumbago-pebble.disk ] && b=$(awk -v d="$(cat bytes-noisy-plumbago-pebble.disk)" -v p="$(num bytes-noisy-plumbago-pebble.json .points_sent)" 'BEGIN{printf "%.2f", d / p}')
+echo "| bytes per point on noisy two-decimal gauges ≤ 1.6, whole data directory (design.md, issue 19) | ${a:-–} settled, ${b:-–} at rest after a stop | $(verdict "$a" "<=" 1.6) |"
+for r in fresh settled; do
+	if [ -s "query/$r.json" ]; then
+		p=$(qcount "$r" '$p.SeqP50 <= 0.5 * $v.SeqP50') q=$(qcount "$r" '$p.ReqPerSec >= 2 * $v.ReqPerSec and $p.ConcP99 <= $v.ConcP99')
+		o=$(jq -r '[.[] | select(.Server == "Plumbago" and (.Query | startswith("one series")))][0].SeqP50 // empty' "query/$r.json")
+		v="**not met**"
+		[ "${p%% of*}" = "${p##*of }" ] && [ "${q%% of*}" = "${q##*of }" ] && [ "$(verdict "$o" "<=" 0.3)" = "**met**" ] && v="**met**"
+		echo "| render, $r data: p50 ≤ ½ VictoriaMetrics' on issue 18's six queries and the Grafana POST; ≥ 2× its req/s at 8 clients with p99 no worse; one series ≤ 0.3 ms (issue 18 item 1) | p50: $p requests; req/s and p99: $q; one series $o ms (p50 with the harness's client, which is part of it) | $v |"
+	else
+		echo "| render, $r data, issue 18 item 1 | no figure | no figure |"
+	fi
+done
+for per in 1 20; do
+	b=1.5
+	[ "$per" = 20 ] && b=0.1
+	# Plumbago's CPU per metric at its highest offered rate with < 1% loss (else its least-loss rung).
+	# Plumbago's CPU per metric at its highest rate with < 1% loss, else at its least-loss rung.
+	w=$(awk -F'\t' -v per="$per" '$1 == "plumbago" && $2 == per { if ($7 < 1 && $4 > br) { br = $4; bc = $10; bl = $7 } if (l == "" || $7 < l) { l = $7; lc = $10; lr = $4 } }
+		END { if (br != "") printf "%.3f\t%.0f/s, its highest rate with < 1%% loss (%.2f%%)", bc, br, bl; else if (lc != "") printf "%.3f\t%.0f/s, its least loss (%.2f%%; no rate under 1%%)", lc, lr, l }' <<<"${ROWS:-}")
+	x=${w%%$'\t'*}
+	echo "| statsd server CPU per metric ≤ $b µs at $per per datagram, flushes included (issue 18 item 2) | ${x:-–} µs${w:+ at ${w#*$'\t'}} (OS default receive buffer) | $(verdict "$x" "<=" "$b") |"
+done
+x=$(awk -F'\t' '$1 == "plumbago" && $15 > 0 { printf "%s%.0f MiB at %.0f/s (%s per datagram)", sep, $15 / 1048576, $4, $2; sep = "; " }' <<<"${ROWS:-}")
+echo "| statsd memory flat with rate (issue 18 item 2) | Plumbago's peak RSS: ${x:-–} | read the figures |"
+while IFS=$'\t' read -r g gw gc pw pc rw rc; do
+	[ -n "$g" ] || continue
+	echo "| graphs ≥ 20× graphite-web per graph, render cache off (issue 13): $g | $rw× wall, $rc× CPU | $(both "$(verdict "$rw" ">=" 20)" "$(verdict "$rc" ">=" 20)") |"
+done <<<"$GRAPH_ROWS"
+[ -n "$GRAPH_ROWS" ] || echo "| graphs ≥ 20× graphite-web per graph, render cache off (issue 13) | no figure$([ -f graph.failed ] && echo ": $(tr '\n|' ' /' <graph.failed)") | no figure |"
+if [ -f startup.txt ] && grep -q '^run ' startup.txt; then
+	for part in warm cold; do
+		h=$(startup_max "$part" healthz) f=$(startup_max "$part" find) r1=$(startup_max "$part" render1) rg=$(startup_max "$part" renderglob)
+		[ -n "$h" ] || continue
+		m=$(printf '%s\n' "$f" "$r1" "$rg" | sort -g | tail -1)
+		echo "| start-up, page cache $part: a $(sed -n 's/^store: \([0-9]*\) series.*/\1/p' startup.txt)-series store answers /healthz within 1 s and find and render within 3 s (issue 18 item 3; the target is for 2,000,000) | /healthz $h s; find and renders $m s | $(both "$(verdict "$h" "<=" 1)" "$(verdict "$m" "<=" 3)") |"
+	done
+else
+	echo "| start-up: a 2 M-series store answers /healthz within 1 s and find and render within 3 s (issue 18 item 3) | no figure$([ -f startup.failed ] && echo ": $(tr '\n|' ' /' <startup.failed)") | no figure |"
 fi
 
 for wl in W1-new W1-existing 1M-new; do
@@ -187,9 +322,9 @@ if [ -n "$ROWS" ]; then
 	echo "the flushes. Loader CPU is the loader's own user+system time over its sending time (of one core); the rate is"
 	echo "\"loader-bound\" where the loader sent less than offered (or the run was flat out, offered 0)."
 	echo
-	echo "| server | per datagram | offered/s | sent/s | lines sent | counted | loss | received/s | socket drops (lines) | softnet drops | server CPU µs/metric | loader CPU % | loader CPU µs/metric | loader-bound |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-	awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %d | %s | %.3f%% | %.0f | %d | %d | %.3f | %.0f | %.3f | %s |\n", $1, $2, ($3 == 0 ? "flat out" : $3), $4, $5, ($6 == "" ? "–" : $6), $7, $14, $8, $9, $10, $11, $12, ($13 == "true" ? "**yes**" : "no") }' <<<"$ROWS"
+	echo "| server | per datagram | offered/s | sent/s | lines sent | counted | loss | received/s | socket drops (lines) | softnet drops | server CPU µs/metric | server peak RSS | loader CPU % | loader CPU µs/metric | loader-bound |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %d | %s | %.3f%% | %.0f | %d | %d | %.3f | %.0f MiB | %.0f | %.3f | %s |\n", $1, $2, ($3 == 0 ? "flat out" : $3), $4, $5, ($6 == "" ? "–" : $6), $7, $14, $8, $9, $10, $15 / 1048576, $11, $12, ($13 == "true" ? "**yes**" : "no") }' <<<"$ROWS"
 fi
 
 if [ -f query.md ]; then
@@ -197,6 +332,32 @@ if [ -f query.md ]; then
 	echo "## Queries: issue 18's set against VictoriaMetrics"
 	echo
 	cat query.md
+fi
+
+if [ -n "$GRAPH_ROWS" ]; then
+	echo
+	echo "## Graphs against graphite-web"
+	echo
+	echo "\`GRAPH_BENCH=1 go test -run TestGraphSpeedVsGraphiteWeb ./query/graph\`: 100 whisper files of 1,000 one-minute points;"
+	echo "Debian's graphite-web renders through its Django view (render cache off, 10 renders after a warm-up) and Plumbago"
+	echo "through its /render handler in the same process run (testing.Benchmark), each timed by wall clock and by the"
+	echo "CPU time of its process. The test's lines:"
+	echo
+	echo '\`\`\`'
+	grep 'faster in wall time' graph.txt | sed 's/^ *//'
+	echo '\`\`\`'
+fi
+if [ -f startup.txt ] && grep -q '^run ' startup.txt; then
+	echo
+	echo "## Start-up"
+	echo
+	echo "\`storage/pebble/testdata/mkstore\` writes a pebble store (one point a series), then"
+	echo "\`storage/pebble/testdata/startup.sh\` starts \`plumbago serve\` on it and polls every 20 ms: seconds from exec"
+	echo "to each answer, with the server's CPU seconds then; cold = the store's files dropped from the page cache first."
+	echo
+	echo '\`\`\`'
+	cat startup.txt
+	echo '\`\`\`'
 fi
 
 echo
