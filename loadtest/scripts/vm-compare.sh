@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side ingest benchmark behind docs/bench-rounds.md ("Against
-# VictoriaMetrics", issue 19 item 2): W1 (100,000 series x 100 points) and
+# Side-by-side ingest benchmark behind docs/bench-rounds.md ("Ingest rate
+# and memory", issue 19 item 2): W1 (100,000 series x 100 points) and
 # 1,000,000 series x 20 points (10 M and 20 M points), carbon
 # plaintext over 4 TCP connections, back-filled, against VictoriaMetrics
 # (-graphiteListenAddr) and Plumbago with pebble, one after the other on
