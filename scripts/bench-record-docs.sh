@@ -26,10 +26,10 @@ for f in "$BENCH" "$STATSD"; do
 	awk -v b="$BEGIN_RE" -v e="$END_RE" '$0 ~ b { s = NR } $0 ~ e { t = NR } END { exit !(s < t) }' "$f" ||
 		die "$f: the end marker comes before the begin marker"
 done
-mode=$(sed -n 's/^- mode: //p' "$REC" | head -1)
+mode=$(sed -n 's/^- mode: //p;T;q' "$REC")
 [ "$mode" = quick ] && [ "$ALLOW_QUICK" = 0 ] && die "$D is a --quick run: its sizes are not the record (--allow-quick to write it anyway)"
-date=$(sed -n 's/^- date: //p' "$REC" | head -1)
-commit=$(sed -n 's/^- plumbago: //p' "$REC" | head -1)
+date=$(sed -n 's/^- date: //p;T;q' "$REC")
+commit=$(sed -n 's/^- plumbago: //p;T;q' "$REC")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
