@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Benchmark tree: app.hostNNNN.cpu.metricNN, 10,000 hosts x 100 metrics.
@@ -138,4 +139,42 @@ func BenchmarkMemory1M(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/name")
 		runtime.KeepAlive(x)
 	}
+}
+
+// BenchmarkMemoryFlat1M reports the heap held by an index of 1M names
+// under one parent, as loadtest's 1M x 20 run names them
+// (loadtest.m1.m0000000), and the CPU time per name inserted.
+func BenchmarkMemoryFlat1M(b *testing.B) {
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x := New()
+		buf := make([]byte, 0, 64)
+		start := time.Now()
+		for i := range 1_000_000 {
+			buf = append(buf[:0], "loadtest.m1.m"...)
+			buf = appendPadded(buf, i, 7)
+			x.AddBytes(buf)
+		}
+		elapsed := time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		n := x.Len()
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/name")
+		b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/name")
+		runtime.KeepAlive(x)
+	}
+}
+
+// appendPadded appends i in decimal, zero-padded to width digits.
+func appendPadded(b []byte, i, width int) []byte {
+	for d := width - 1; d >= 0; d-- {
+		p := 1
+		for range d {
+			p *= 10
+		}
+		b = append(b, byte('0'+i/p%10))
+	}
+	return b
 }

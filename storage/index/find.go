@@ -103,6 +103,7 @@ func compilePattern(pattern string) (segs []segMatcher, ok bool, err error) {
 
 // finder runs one pattern against the tree. The caller holds the read lock.
 type finder struct {
+	s          *nodeStore
 	segs       []segMatcher
 	leavesOnly bool
 	nodes      []storage.Node
@@ -132,7 +133,7 @@ func appendSeg(buf []byte, seg string) []byte {
 }
 
 func (f *finder) emit(n *node, path []byte) {
-	if f.leavesOnly && !n.isLeaf() {
+	if f.leavesOnly && !n.leaf {
 		return
 	}
 	if f.results++; f.limit > 0 && f.results > f.limit {
@@ -140,12 +141,12 @@ func (f *finder) emit(n *node, path []byte) {
 		return
 	}
 	if f.leavesOnly {
-		if n.isLeaf() {
+		if n.leaf {
 			f.names = append(f.names, f.str(path))
 		}
 		return
 	}
-	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.isLeaf(), Branch: n.branch()})
+	f.nodes = append(f.nodes, storage.Node{Path: f.str(path), Leaf: n.leaf, Branch: n.branch()})
 }
 
 // arenaChunk is the largest block result paths are copied into: one
@@ -191,8 +192,9 @@ func (f *finder) visit(n *node, i int, path []byte) {
 	if !n.branch() || (!m.all && len(m.lits) == 0 && len(m.globs) == 0) {
 		return
 	}
-	step := func(c *node) {
-		p := appendSeg(path, c.seg)
+	s := f.s
+	step := func(c *node, seg string) {
+		p := appendSeg(path, seg)
 		if last {
 			f.emit(c, p)
 		} else if c.branch() {
@@ -205,19 +207,20 @@ func (f *finder) visit(n *node, i int, path []byte) {
 				return
 			}
 			f.steps++
-			if c := n.child(l); c != nil {
-				step(c)
+			if c, ok := s.child(n, l); ok {
+				step(s.node(c), l)
 			}
 		}
 		return
 	}
-	for _, c := range n.kids.list {
+	for _, id := range s.kidsOf(n) {
 		if f.err != nil {
 			return
 		}
 		f.steps++
-		if m.matchName(c.seg) {
-			step(c)
+		c := s.node(id)
+		if seg := s.seg(c); m.matchName(seg) {
+			step(c, seg)
 		}
 	}
 }
@@ -237,13 +240,13 @@ func (f *finder) globstar(n *node, i int, path []byte) {
 		if !d.branch() {
 			return
 		}
-		for _, c := range d.kids.list {
+		for _, id := range f.s.kidsOf(d) {
 			if f.err != nil {
 				return
 			}
 			f.steps++
-			if c.branch() {
-				rec(c, appendSeg(path, c.seg))
+			if c := f.s.node(id); c.branch() {
+				rec(c, appendSeg(path, f.s.seg(c)))
 			}
 		}
 	}
@@ -255,12 +258,13 @@ func (f *finder) all(n *node, path []byte) {
 	if !n.branch() {
 		return
 	}
-	for _, c := range n.kids.list {
+	for _, id := range f.s.kidsOf(n) {
 		if f.err != nil {
 			return
 		}
 		f.steps++
-		p := appendSeg(path, c.seg)
+		c := f.s.node(id)
+		p := appendSeg(path, f.s.seg(c))
 		f.emit(c, p)
 		f.all(c, p)
 	}
@@ -271,7 +275,7 @@ func (x *Index) run(pattern string, leavesOnly bool, limit int) (*finder, error)
 	if err != nil || !ok {
 		return nil, err
 	}
-	f := &finder{segs: segs, leavesOnly: leavesOnly, limit: limit}
+	f := &finder{s: &x.store, segs: segs, leavesOnly: leavesOnly, limit: limit}
 	// With a single globstar every (node, segment) state is reached at most
 	// once; with several, the same state is reachable along many paths and
 	// is memoised (and bounded).
@@ -286,7 +290,7 @@ func (x *Index) run(pattern string, leavesOnly bool, limit int) (*finder, error)
 	}
 	buf := make([]byte, 0, len(pattern)+64)
 	l := x.mu.RLock(pattern)
-	f.visit(&x.root, 0, buf)
+	f.visit(&x.store.root, 0, buf)
 	x.mu.RUnlock(l)
 	if f.err != nil {
 		return nil, fmt.Errorf("matching pattern %.100q: %w", pattern, f.err)
@@ -326,7 +330,7 @@ func (x *Index) FindLimit(pattern string, limit int) ([]storage.Node, error) {
 		n := x.lookup(pattern)
 		var nd storage.Node
 		if n != nil {
-			nd = storage.Node{Path: pattern, Leaf: n.isLeaf(), Branch: n.branch()}
+			nd = storage.Node{Path: pattern, Leaf: n.leaf, Branch: n.branch()}
 		}
 		x.mu.RUnlock(l)
 		if n == nil {

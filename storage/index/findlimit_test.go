@@ -36,7 +36,7 @@ func TestFindLimitStopsTheWalk(t *testing.T) {
 		// finder on error): the same walk again, bounded and not.
 		walk := func(limit int) *finder {
 			segs, _, _ := compilePattern(c.pattern)
-			g := &finder{segs: segs, leavesOnly: c.leavesOnly, limit: limit}
+			g := &finder{s: &x.store, segs: segs, leavesOnly: c.leavesOnly, limit: limit}
 			stars := 0
 			for i := range segs {
 				if segs[i].globstar {
@@ -46,7 +46,7 @@ func TestFindLimitStopsTheWalk(t *testing.T) {
 			if stars > 1 {
 				g.visited = map[visitKey]struct{}{}
 			}
-			g.visit(&x.root, 0, nil)
+			g.visit(&x.store.root, 0, nil)
 			return g
 		}
 		bounded, all := walk(100), walk(0)

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"slices"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -26,50 +25,15 @@ const internSize = 1 << 15
 // present) take one shard of a sharded read lock, so readers never block
 // each other nor share a contended cache line; only inserting or deleting
 // takes the write lock (every shard).
+//
+// The tree holds no pointers per name (nodes.go): nodes live in slabs and
+// are named by a 32-bit id, child lists are lists of ids, and segments are
+// offsets into chunks of bytes, so the collector scans none of it.
 type Index struct {
-	mu     shardedRW
-	root   node
-	n      atomic.Int64
-	intern *[internSize]string // lossy intern table for segment strings (write lock)
-	slab   []node              // nodes are carved from slabs to cut allocations (write lock)
-	bytes  []byte              // segment bytes are carved from this chunk (write lock)
-	tags   *tagged.TagIndex    // tagged series names, outside the tree (tagged.go)
-}
-
-// node is one segment of the tree: 24 bytes. Whether it is a metric (leaf)
-// lives in kids, so the many childless leaves share one sentinel.
-type node struct {
-	seg  string
-	kids *children // nil: neither leaf nor branch; leafOnly: a childless leaf
-}
-
-type children struct {
-	list []*node // sorted by seg while big == nil; unordered once big is built
-	big  *bigTable
-	leaf bool // the node owning this is also a leaf
-}
-
-// leafOnly is the shared, never modified kids of every childless leaf.
-var leafOnly = &children{leaf: true}
-
-func (n *node) isLeaf() bool { return n.kids != nil && n.kids.leaf }
-
-// branch reports whether n has children.
-func (n *node) branch() bool { return n.kids != nil && len(n.kids.list) > 0 }
-
-func (n *node) setLeaf(v bool) {
-	switch {
-	case n.kids == nil:
-		if v {
-			n.kids = leafOnly
-		}
-	case n.kids == leafOnly:
-		if !v {
-			n.kids = nil
-		}
-	default:
-		n.kids.leaf = v
-	}
+	mu    shardedRW
+	n     atomic.Int64
+	store nodeStore        // nodes, child lists and segment bytes (write lock)
+	tags  *tagged.TagIndex // tagged series names, outside the tree (tagged.go)
 }
 
 // New returns an empty index.
@@ -93,7 +57,7 @@ func (x *Index) Add(name string) bool {
 	}
 	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	present := n != nil && n.isLeaf()
+	present := n != nil && n.leaf
 	x.mu.RUnlock(l)
 	if present {
 		return false
@@ -124,7 +88,7 @@ func (x *Index) Has(name string) bool {
 	}
 	l := x.mu.RLock(name)
 	n := x.lookup(name)
-	ok := n != nil && n.isLeaf()
+	ok := n != nil && n.leaf
 	x.mu.RUnlock(l)
 	return ok
 }
@@ -140,25 +104,29 @@ func (x *Index) Delete(name string) bool {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var stack [64]*node
+	s := &x.store
+	var stack [64]nodeID
 	path := stack[:0]
-	n := &x.root
+	id := rootID
 	for seg := range segments(name) {
-		path = append(path, n)
-		n = n.child(seg)
-		if n == nil {
+		path = append(path, id)
+		c, ok := s.child(s.node(id), seg)
+		if !ok {
 			return false
 		}
+		id = c
 	}
-	if !n.isLeaf() {
+	n := s.node(id)
+	if !n.leaf {
 		return false
 	}
-	n.setLeaf(false)
+	n.leaf = false
 	x.n.Add(-1)
-	for i := len(path) - 1; i >= 0 && n.kids == nil; i-- {
-		parent := path[i]
-		parent.removeChild(n)
-		n = parent
+	for i := len(path) - 1; i >= 0 && !n.leaf && n.kids == 0; i-- {
+		parent := s.node(path[i])
+		s.removeChild(parent, id)
+		s.freeNode(id)
+		id, n = path[i], parent
 	}
 	return true
 }
@@ -171,23 +139,21 @@ func (x *Index) Walk(fn func(name string) bool) {
 	l := x.mu.RLock("")
 	defer x.mu.RUnlock(l)
 	buf := make([]byte, 0, 256)
-	x.root.walk(buf, fn)
+	x.store.walk(&x.store.root, buf, fn)
 }
 
-func (n *node) walk(buf []byte, fn func(string) bool) bool {
-	if !n.branch() {
-		return true
-	}
-	for _, c := range n.kids.list {
+func (s *nodeStore) walk(n *node, buf []byte, fn func(string) bool) bool {
+	for _, id := range s.kidsOf(n) {
+		c := s.node(id)
 		b := buf
 		if len(b) > 0 {
 			b = append(b, '.')
 		}
-		b = append(b, c.seg...)
-		if c.isLeaf() && !fn(string(b)) {
+		b = append(b, s.seg(c)...)
+		if c.leaf && !fn(string(b)) {
 			return false
 		}
-		if !c.walk(b, fn) {
+		if !s.walk(c, b, fn) {
 			return false
 		}
 	}
@@ -224,15 +190,20 @@ func segments(name string) func(func(string) bool) {
 
 // lookup returns the node for a valid name, or nil. Caller holds a lock.
 func (x *Index) lookup(name string) *node {
-	n := &x.root
+	s := &x.store
+	n := &s.root
 	for {
 		i := strings.IndexByte(name, '.')
 		seg := name
 		if i >= 0 {
 			seg = name[:i]
 		}
-		n = n.child(seg)
-		if n == nil || i < 0 {
+		c, ok := s.child(n, seg)
+		if !ok {
+			return nil
+		}
+		n = s.node(c)
+		if i < 0 {
 			return n
 		}
 		name = name[i+1:]
@@ -241,139 +212,11 @@ func (x *Index) lookup(name string) *node {
 
 // insert adds a valid name. Caller holds the write lock.
 func (x *Index) insert(name string) bool {
-	if !x.insertUnder(&x.root, name, nil) {
+	if !x.store.insertUnder(rootID, name, nil) {
 		return false
 	}
 	x.n.Add(1)
 	return true
-}
-
-// newNode returns a node for seg carved from the current slab. A slab stays
-// alive while any of its nodes does; deletes are rare enough for that.
-func (x *Index) newNode(seg string) *node {
-	if len(x.slab) == 0 {
-		x.slab = make([]node, 1024)
-	}
-	c := &x.slab[0]
-	x.slab = x.slab[1:]
-	c.seg = x.internSeg(seg)
-	return c
-}
-
-// internSeg returns a private copy of seg, shared with earlier equal
-// segments when the lossy intern table still holds one. Keeping segments
-// out of the caller's string also avoids pinning whole names in memory.
-func (x *Index) internSeg(seg string) string {
-	if x.intern == nil {
-		x.intern = new([internSize]string)
-	}
-	slot := &x.intern[segHash(seg)&(internSize-1)]
-	if *slot == seg {
-		return *slot
-	}
-	s := x.copySeg(seg)
-	*slot = s
-	return s
-}
-
-// segChunk is the size of the chunks segment bytes are carved from.
-const segChunk = 16 << 10
-
-// copySeg copies seg into the current chunk of segment bytes: one
-// allocation per 16 KiB of new segments, not one per segment (the leaf of
-// every new series is one), and chunks the collector does not scan. A
-// chunk stays alive while any of its segments does; deletes are rare
-// enough for that, as for the node slabs. Caller holds the write lock.
-func (x *Index) copySeg(seg string) string {
-	if len(seg) == 0 {
-		return ""
-	}
-	if len(seg) > cap(x.bytes)-len(x.bytes) {
-		if len(seg) > segChunk/16 {
-			return strings.Clone(seg) // a long one alone: no chunk left mostly empty
-		}
-		x.bytes = make([]byte, 0, segChunk)
-	}
-	off := len(x.bytes)
-	x.bytes = append(x.bytes, seg...)
-	return unsafe.String(&x.bytes[off], len(seg))
-}
-
-func (n *node) child(seg string) *node {
-	k := n.kids
-	if k == nil {
-		return nil
-	}
-	if k.big != nil {
-		if i := k.big.find(k.list, seg); i >= 0 {
-			return k.list[i]
-		}
-		return nil
-	}
-	l := k.list
-	lo, hi := 0, len(l)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if l[mid].seg < seg {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(l) && l[lo].seg == seg {
-		return l[lo]
-	}
-	return nil
-}
-
-func (n *node) addChild(c *node) {
-	k := n.kids
-	if k == nil || k == leafOnly {
-		n.kids = &children{list: []*node{c}, leaf: k != nil}
-		return
-	}
-	if k.big != nil {
-		k.list = append(k.list, c)
-		k.big.add(k.list)
-		return
-	}
-	i, _ := slices.BinarySearchFunc(k.list, c.seg, func(a *node, s string) int { return strings.Compare(a.seg, s) })
-	k.list = slices.Insert(k.list, i, c)
-	if len(k.list) > bigThreshold {
-		k.big = newBigTable(k.list)
-	}
-}
-
-func (n *node) removeChild(c *node) {
-	k := n.kids
-	var i int
-	if k.big != nil {
-		i = k.big.find(k.list, c.seg)
-	} else {
-		i = slices.Index(k.list, c)
-	}
-	if i < 0 {
-		return
-	}
-	if k.big != nil {
-		k.big.remove(k.list, i)
-		last := len(k.list) - 1
-		k.list[i] = k.list[last]
-		k.list[last] = nil
-		k.list = k.list[:last]
-		if len(k.list) <= bigThreshold/2 {
-			k.big = nil
-			slices.SortFunc(k.list, func(a, b *node) int { return strings.Compare(a.seg, b.seg) })
-		}
-	} else {
-		k.list = slices.Delete(k.list, i, i+1)
-	}
-	if len(k.list) == 0 {
-		n.kids = nil
-		if k.leaf {
-			n.kids = leafOnly
-		}
-	}
 }
 
 // AddBatch adds every name of names as Add would and returns how many were
@@ -388,7 +231,7 @@ func (x *Index) AddBatch(names []string) int {
 	added := 0
 	var p prefixInserter
 	x.mu.Lock()
-	p.reset(x)
+	p.reset(&x.store)
 	prev := ""
 	for _, name := range names {
 		if IsTagged(name) || !validName(name) {
@@ -418,14 +261,14 @@ func (x *Index) AddBatch(names []string) int {
 // first bytes with the previous one starts below the last segment they
 // share whole.
 type prefixInserter struct {
-	x     *Index
-	stack []*node // the root, then the node of each segment of the previous name
+	s     *nodeStore
+	stack []nodeID // the root, then the node of each segment of the previous name
 }
 
 // reset starts again from the root (the tree may have changed).
-func (p *prefixInserter) reset(x *Index) {
-	p.x = x
-	p.stack = append(p.stack[:0], &x.root)
+func (p *prefixInserter) reset(s *nodeStore) {
+	p.s = s
+	p.stack = append(p.stack[:0], rootID)
 }
 
 // insert adds the valid name, whose first shared bytes equal the previous
@@ -442,27 +285,5 @@ func (p *prefixInserter) insert(name string, shared int) bool {
 		d, last = 0, -1
 	}
 	p.stack = p.stack[:d+1]
-	return p.x.insertUnder(p.stack[d], name[last+1:], &p.stack)
-}
-
-// insertUnder adds the relative name rest below n, appending the nodes it
-// passes to *stack (when stack is not nil), and reports whether the leaf
-// is new. Caller holds the write lock and counts the leaf.
-func (x *Index) insertUnder(n *node, rest string, stack *[]*node) bool {
-	for seg := range segments(rest) {
-		c := n.child(seg)
-		if c == nil {
-			c = x.newNode(seg)
-			n.addChild(c)
-		}
-		if stack != nil {
-			*stack = append(*stack, c)
-		}
-		n = c
-	}
-	if n.isLeaf() {
-		return false
-	}
-	n.setLeaf(true)
-	return true
+	return p.s.insertUnder(p.stack[d], name[last+1:], &p.stack)
 }

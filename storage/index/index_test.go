@@ -72,7 +72,7 @@ func TestAddHasLenDelete(t *testing.T) {
 	if !x.Delete("a.b.c") || !x.Delete("a.b.d") || x.Len() != 0 {
 		t.Fatal("Delete leaves")
 	}
-	if x.root.kids != nil {
+	if x.store.root.kids != 0 {
 		t.Fatal("empty branches not pruned")
 	}
 	if got, _ := x.Find("*"); len(got) != 0 {
@@ -233,7 +233,7 @@ func TestBigNode(t *testing.T) {
 	for i := range n {
 		x.Add(fmt.Sprintf("m.k%04d", i))
 	}
-	if x.root.kids.list[0].kids.big == nil {
+	if firstKids(x).big == nil {
 		t.Fatal("big node has no table")
 	}
 	got, _ := x.Find("m.k00[0-4]?")
@@ -248,7 +248,7 @@ func TestBigNode(t *testing.T) {
 			t.Fatalf("Delete %d", i)
 		}
 	}
-	if x.root.kids.list[0].kids.big != nil {
+	if firstKids(x).big != nil {
 		t.Fatal("shrunk node kept its table")
 	}
 	got, _ = x.Find("m.*")
@@ -370,10 +370,9 @@ func bigNodeChurn(t *testing.T, untagged bool) {
 	model := map[string]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for step := range 40000 {
-		if k := x.root.kids; untagged && k != nil && k.list[0].kids.big != nil && !k.list[0].kids.big.untagged {
-			big := k.list[0].kids
-			big.big.untagged = true
-			big.big.rebuild(big.list)
+		if k := firstKids(x); untagged && k != nil && k.big != nil && !k.big.untagged {
+			k.big.untagged = true
+			k.big.rebuild(&x.store, k.list)
 		}
 		name := fmt.Sprintf("flat.h%05d", rng.IntN(6000))
 		if rng.IntN(3) == 0 {
@@ -397,7 +396,7 @@ func bigNodeChurn(t *testing.T, untagged bool) {
 			t.Fatalf("Has(%s) = %v, want %v", name, !model[name], model[name])
 		}
 	}
-	if big := x.root.kids.list[0].kids.big; big == nil || big.untagged != untagged {
+	if big := firstKids(x).big; big == nil || big.untagged != untagged {
 		t.Fatalf("the node of 4000 children: table %v, want one with untagged=%v", big != nil, untagged)
 	}
 	got, err := x.Find("flat.*")
@@ -407,15 +406,16 @@ func bigNodeChurn(t *testing.T, untagged bool) {
 }
 
 // TestSegmentBytesChunks: names whose new segments fill several chunks of
-// segment bytes (and long segments copied alone) come back whole from Walk
-// and Has, after the chunks they were carved from moved on.
+// segment bytes (long segments included) come back whole from Walk
+// and Has, after the chunks they were carved from moved on (a long one
+// starts a new chunk).
 func TestSegmentBytesChunks(t *testing.T) {
 	x := New()
 	want := map[string]bool{}
 	for i := range 3000 {
 		name := fmt.Sprintf("chunks.h%d.%s", i%7, strings.Repeat(string(rune('a'+i%26)), 1+i%40)+strconv.Itoa(i))
 		if i%500 == 0 {
-			name += "." + strings.Repeat("L", 1500+i) // longer than a chunk's 1/16
+			name += "." + strings.Repeat("L", 1500+i) // a long segment
 		}
 		if !x.Add(name) {
 			t.Fatalf("Add(%.40s...) = false", name)
@@ -432,4 +432,19 @@ func TestSegmentBytesChunks(t *testing.T) {
 			t.Fatalf("%.60s... lost (walk %v)", name, got[name])
 		}
 	}
+}
+
+// firstKids is the child list of the root's first child (nil when there is
+// none).
+func firstKids(x *Index) *children {
+	s := &x.store
+	root := s.kidsOf(&s.root)
+	if len(root) == 0 {
+		return nil
+	}
+	c := s.node(root[0])
+	if c.kids == 0 {
+		return nil
+	}
+	return &s.kids[c.kids-1]
 }

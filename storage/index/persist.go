@@ -27,20 +27,18 @@ var errCorrupt = errors.New("corrupt index snapshot")
 
 // walkBytes calls fn with every leaf name in a buffer valid only during the
 // call. Caller holds a lock.
-func (n *node) walkBytes(buf []byte, fn func([]byte)) {
-	if !n.branch() {
-		return
-	}
-	for _, c := range n.kids.list {
+func (s *nodeStore) walkBytes(n *node, buf []byte, fn func([]byte)) {
+	for _, id := range s.kidsOf(n) {
+		c := s.node(id)
 		b := buf
 		if len(b) > 0 {
 			b = append(b, '.')
 		}
-		b = append(b, c.seg...)
-		if c.isLeaf() {
+		b = append(b, s.seg(c)...)
+		if c.leaf {
 			fn(b)
 		}
-		c.walkBytes(b, fn)
+		s.walkBytes(c, b, fn)
 	}
 }
 
@@ -53,7 +51,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	var prev []byte
 	var count uint64
 	l := x.mu.RLock("")
-	x.root.walkBytes(make([]byte, 0, 256), func(name []byte) {
+	x.store.walkBytes(&x.store.root, make([]byte, 0, 256), func(name []byte) {
 		shared := 0
 		for shared < len(prev) && shared < len(name) && prev[shared] == name[shared] {
 			shared++
@@ -110,7 +108,7 @@ func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 	i := 0
 	var p prefixInserter
 	x.mu.Lock()
-	p.reset(x)
+	p.reset(&x.store)
 	_, err = decodeSnapshot(recs, func(name []byte, shared int) {
 		i++
 		if i%batch == 0 {
@@ -118,7 +116,7 @@ func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 			// Delete, so restart from the root.
 			x.mu.Unlock()
 			x.mu.Lock()
-			p.reset(x)
+			p.reset(&x.store)
 			shared = 0
 		}
 		if p.insert(unsafe.String(&name[0], len(name)), shared) { // insert copies what it keeps
