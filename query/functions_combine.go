@@ -213,15 +213,7 @@ func fnGroupByNodes(e *Env, a *Args) ([]*Series, error) {
 // function (so "sum" and "avg" behave as sumSeries and averageSeries),
 // anything else goes through aggregate().
 func groupByNodes(e *Env, list []*Series, callback string, nodes []Value) ([]*Series, error) {
-	var keys []string
-	groups := map[string][]*Series{}
-	for _, s := range list {
-		k := aggKey(s, nodes)
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], s)
-	}
+	keys, groups := groupByAggKey(list, nodes)
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
 		res, err := callAggregator(e, callback, groups[k])
@@ -422,15 +414,7 @@ func fnAsPercent(e *Env, a *Args) ([]*Series, error) {
 // aggKey and matched per key.
 func asPercentNodes(e *Env, list []*Series, total Value, hasTotal bool, nodes []Value) ([]*Series, error) {
 	xff := e.XFilesFactor
-	var keys []string
-	meta := map[string][]*Series{}
-	for _, s := range list {
-		k := aggKey(s, nodes)
-		if _, ok := meta[k]; !ok {
-			keys = append(keys, k)
-		}
-		meta[k] = append(meta[k], s)
-	}
+	keys, meta := groupByAggKey(list, nodes)
 	totals := map[string]*Series{}
 	sumGroup := func(group []*Series) *Series {
 		if len(group) == 1 {
@@ -446,19 +430,11 @@ func asPercentNodes(e *Env, list []*Series, total Value, hasTotal bool, nodes []
 			totals[k] = sumGroup(meta[k])
 		}
 	case total.Kind == ValSeries:
-		groups := map[string][]*Series{}
-		var order []string
-		for _, s := range total.Series {
-			k := aggKey(s, nodes)
-			if _, ok := groups[k]; !ok {
-				order = append(order, k)
-				if _, seen := meta[k]; !seen {
-					keys = append(keys, k)
-				}
-			}
-			groups[k] = append(groups[k], s)
-		}
+		order, groups := groupByAggKey(total.Series, nodes)
 		for _, k := range order {
+			if _, seen := meta[k]; !seen {
+				keys = append(keys, k)
+			}
 			totals[k] = sumGroup(groups[k])
 		}
 	default:
@@ -701,16 +677,7 @@ func fnPowSeries(e *Env, a *Args) ([]*Series, error) {
 }
 
 func fnMapSeries(e *Env, a *Args) ([]*Series, error) {
-	nodes := a.Multi(1)
-	var keys []string
-	groups := map[string][]*Series{}
-	for _, s := range a.SeriesList(0) {
-		k := aggKey(s, nodes)
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], s)
-	}
+	keys, groups := groupByAggKey(a.SeriesList(0), a.Multi(1))
 	var out []*Series
 	for _, k := range keys {
 		out = append(out, groups[k]...)

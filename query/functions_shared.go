@@ -30,6 +30,19 @@ func aggKey(s *Series, nodes []Value) string {
 	return strings.Join(parts, ".")
 }
 
+// groupByAggKey groups list by aggKey, the keys in the order first seen.
+func groupByAggKey(list []*Series, nodes []Value) (keys []string, groups map[string][]*Series) {
+	groups = map[string][]*Series{}
+	for _, s := range list {
+		k := aggKey(s, nodes)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	return keys, groups
+}
+
 // nodeOrTag is graphite-web's getNodeOrTag().
 func nodeOrTag(s *Series, n Value, path string) string {
 	if n.Kind == ValNumber && n.IsInt {
