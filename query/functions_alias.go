@@ -1,5 +1,7 @@
 package query
 
+import "regexp"
+
 // aliasFunctions is graphite-web's "Alias" function group.
 func aliasFunctions() []Function {
 	fns := []Function{
@@ -63,11 +65,7 @@ func fnAliasByNode(e *Env, a *Args) ([]*Series, error) {
 }
 
 func fnAliasSub(e *Env, a *Args) ([]*Series, error) {
-	re, err := CompilePythonRegexp(a.String(1, ""))
-	if err != nil {
-		return nil, err
-	}
-	repl, err := PythonReplacement(a.String(2, ""), re)
+	re, repl, err := searchReplaceArgs(a)
 	if err != nil {
 		return nil, err
 	}
@@ -76,4 +74,19 @@ func fnAliasSub(e *Env, a *Args) ([]*Series, error) {
 		s.Name = re.ReplaceAllString(s.Name, repl)
 	}
 	return list, nil
+}
+
+// searchReplaceArgs are aliasSub's and aliasQuery's search (argument 1, a
+// Python regular expression) and replace (argument 2, with \1 or \g<1>
+// group references) arguments.
+func searchReplaceArgs(a *Args) (*regexp.Regexp, string, error) {
+	re, err := CompilePythonRegexp(a.String(1, ""))
+	if err != nil {
+		return nil, "", err
+	}
+	repl, err := PythonReplacement(a.String(2, ""), re)
+	if err != nil {
+		return nil, "", err
+	}
+	return re, repl, nil
 }

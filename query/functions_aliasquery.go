@@ -8,11 +8,7 @@ import (
 )
 
 func fnAliasQuery(e *Env, a *Args) ([]*Series, error) {
-	re, err := CompilePythonRegexp(a.String(1, ""))
-	if err != nil {
-		return nil, err
-	}
-	repl, err := PythonReplacement(a.String(2, ""), re)
+	re, repl, err := searchReplaceArgs(a)
 	if err != nil {
 		return nil, err
 	}
