@@ -84,11 +84,7 @@ func appendRickshaw(b []byte, list []*query.Series, pretty bool) []byte {
 		if !pretty {
 			return b
 		}
-		b = append(b, '\n')
-		for i := 0; i < level; i++ {
-			b = append(b, ' ', ' ')
-		}
-		return b
+		return indentLine(b, level)
 	}
 	sep := ", "
 	if pretty {

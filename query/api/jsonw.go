@@ -23,15 +23,34 @@ func appendJSON(b []byte, v any, pretty bool, level int) []byte {
 	return appendJSONOpts(b, v, pretty, false, level)
 }
 
+// indentLine starts a new line indented level steps of two spaces, as
+// json.dumps(indent=2) does.
+func indentLine(b []byte, level int) []byte {
+	b = append(b, '\n')
+	for i := 0; i < level; i++ {
+		b = append(b, ' ', ' ')
+	}
+	return b
+}
+
+// beforeElem writes what json.dumps puts before element i of a list or
+// an object at level: ", " between elements, or with pretty a comma (not
+// before the first) and a new line.
+func beforeElem(b []byte, i int, pretty bool, level int) []byte {
+	if i > 0 {
+		b = append(b, ',')
+		if !pretty {
+			b = append(b, ' ')
+		}
+	}
+	if pretty {
+		b = indentLine(b, level+1)
+	}
+	return b
+}
+
 // appendJSONOpts is appendJSON with sort_keys.
 func appendJSONOpts(b []byte, v any, pretty, sortKeys bool, level int) []byte {
-	nl := func(b []byte, l int) []byte {
-		b = append(b, '\n')
-		for i := 0; i < l; i++ {
-			b = append(b, ' ', ' ')
-		}
-		return b
-	}
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...)
@@ -68,19 +87,11 @@ func appendJSONOpts(b []byte, v any, pretty, sortKeys bool, level int) []byte {
 		}
 		b = append(b, '[')
 		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-				if !pretty {
-					b = append(b, ' ')
-				}
-			}
-			if pretty {
-				b = nl(b, level+1)
-			}
+			b = beforeElem(b, i, pretty, level)
 			b = appendJSONOpts(b, e, pretty, sortKeys, level+1)
 		}
 		if pretty {
-			b = nl(b, level)
+			b = indentLine(b, level)
 		}
 		return append(b, ']')
 	case obj:
@@ -93,21 +104,13 @@ func appendJSONOpts(b []byte, v any, pretty, sortKeys bool, level int) []byte {
 		}
 		b = append(b, '{')
 		for i, m := range x {
-			if i > 0 {
-				b = append(b, ',')
-				if !pretty {
-					b = append(b, ' ')
-				}
-			}
-			if pretty {
-				b = nl(b, level+1)
-			}
+			b = beforeElem(b, i, pretty, level)
 			b = query.AppendJSONString(b, m.k)
 			b = append(b, ": "...)
 			b = appendJSONOpts(b, m.v, pretty, sortKeys, level+1)
 		}
 		if pretty {
-			b = nl(b, level)
+			b = indentLine(b, level)
 		}
 		return append(b, '}')
 	}
