@@ -37,7 +37,13 @@ printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n
 {
 	echo "date: $(date -u +%FT%TZ)"
 	echo "plumbago: checkout $(cd "$ROOT" && git rev-parse --short HEAD)"
-	echo "victoria-metrics: $("$VM" -version 2>&1 | head -1)"
+	# A binary built with go install prints an empty -version: fall back to
+	# the module version recorded in it.
+	vmv=$("$VM" -version 2>&1 | head -1 || true)
+	if [ -z "$vmv" ]; then
+		vmv=$(go version -m "$VM" 2>/dev/null | awk '$1 == "mod" && $2 ~ /VictoriaMetrics$/ {print $2, $3; exit}')
+	fi
+	echo "victoria-metrics: ${vmv:-unknown} ($VM)"
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -174,7 +174,7 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 		w.batch = s.db.NewBatch()
 	}
 	w.gen++
-	ser := s.names[name]
+	ser := s.names.get(name)
 	if ser == nil {
 		sc, err := s.schemaFor(w.batch, f.retentions(), f.method, f.xff)
 		if err != nil {

@@ -76,7 +76,7 @@ func (s *Store) finishLoad(err error) {
 		s.loadErr = fmt.Errorf("loading the series names of pebble store %q: %w", s.opts.Dir, err)
 		s.opts.Logger.Error("pebble store: the series names failed to load; writes are refused", "err", err)
 	}
-	s.stats.series.Store(int64(len(s.names)))
+	s.stats.series.Store(int64(s.names.Len()))
 }
 
 // loadNames runs both steps of the load (see the top of this file). The
@@ -90,7 +90,8 @@ func (s *Store) loadNames(byID map[uint32]*seriesSchema) (err error) {
 			s.mu.Unlock()
 		}
 	}()
-	entries, err := s.readNames(byID)
+	nt := newNameTable()
+	entries, err := s.readNames(byID, nt)
 	if err != nil {
 		return err
 	}
@@ -99,12 +100,11 @@ func (s *Store) loadNames(byID map[uint32]*seriesSchema) (err error) {
 	s.mu.Unlock()
 	muHeld = false
 	close(s.indexed)
-	m, err := s.nameMap(entries)
-	if err != nil {
+	if err := s.nameMap(nt, entries); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.names, s.sorted = m, nil
+	s.names, s.sorted = nt, nil
 	s.mu.Unlock()
 	return nil
 }
@@ -125,20 +125,25 @@ func (s *Store) lookupSorted(name string) *series {
 	return s.sorted[i].ser
 }
 
-// nameMap builds the name map from the loaded entries.
-func (s *Store) nameMap(entries []nameEntry) (map[string]*series, error) {
-	m := make(map[string]*series, len(entries))
+// nameMap names the series of the loaded entries in nt, whose refs
+// readNames handed out in the entries' order.
+func (s *Store) nameMap(nt *nameTable, entries []nameEntry) error {
+	for len(nt.slots)*3 < len(entries)*4 {
+		nt.slots = make([]uint64, 2*len(nt.slots))
+	}
 	for i, e := range entries {
-		m[e.name] = e.ser
+		if err := nt.put(e.name, uint32(i)); err != nil {
+			return err
+		}
 		if i%(1<<16) == 0 {
 			select {
 			case <-s.closed:
-				return nil, errLoadStopped
+				return errLoadStopped
 			default:
 			}
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // closeLoad closes Loaded, then Indexed if the load did not (it failed or
@@ -217,7 +222,7 @@ func (s *Store) loadCatalogue() (map[uint32]*seriesSchema, error) {
 
 // readNames reads every name record, in key order, into sorted entries
 // and the index (step 1 of the load). The caller holds writeMu and mu.
-func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
+func (s *Store) readNames(byID map[uint32]*seriesSchema, nt *nameTable) ([]nameEntry, error) {
 	var entries []nameEntry
 	if v, closer, err := s.db.Get([]byte{prefixCount}); err == nil {
 		if n, k := binary.Uvarint(v); k > 0 {
@@ -243,9 +248,8 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 	defer wg.Wait()
 	defer close(chunks)
 	var (
-		text []byte   // slab the names' bytes are carved from
-		slab []series // slab the series are carved from
-		sent int      // entries handed to the index goroutine
+		text []byte // slab the names' bytes are carved from
+		sent int    // entries handed to the index goroutine
 	)
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
@@ -272,11 +276,10 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema) ([]nameEntry, error) {
 		copy(text, raw)
 		name := unsafe.String(&text[0], len(raw))
 		text = text[len(raw):]
-		if len(slab) == 0 {
-			slab = make([]series, 1024)
+		_, ser, err := nt.add() // ref len(entries)
+		if err != nil {
+			return nil, err
 		}
-		ser := &slab[0]
-		slab = slab[1:]
 		ser.id, ser.schema = uint32(id), sc
 		entries = append(entries, nameEntry{name, ser})
 		s.nextID = max(s.nextID, uint32(id)+1)

@@ -241,7 +241,7 @@ func TestLoadSortedLookups(t *testing.T) {
 	}
 	s.writeMu.Lock()
 	s.mu.Lock()
-	_, err = s.readNames(map[uint32]*seriesSchema{})
+	_, err = s.readNames(map[uint32]*seriesSchema{}, newNameTable())
 	s.mu.Unlock()
 	s.writeMu.Unlock()
 	if err == nil {
@@ -251,7 +251,7 @@ func TestLoadSortedLookups(t *testing.T) {
 	for _, sc := range s.schemas {
 		byID[sc.id] = sc
 	}
-	entries, err := s.readNames(byID)
+	entries, err := s.readNames(byID, newNameTable())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestLoadSortedLookups(t *testing.T) {
 	}
 	want := map[string]uint32{}
 	for _, n := range names {
-		want[n] = s.names[n].id
+		want[n] = s.names.get(n).id
 	}
 	s.mu.Lock()
 	s.sorted = entries

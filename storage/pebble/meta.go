@@ -70,6 +70,12 @@ type series struct {
 	written atomic.Uint64
 }
 
+// copyFrom makes s a copy of o (nametable.go's compaction).
+func (s *series) copyFrom(o *series) {
+	s.id, s.fresh, s.schema, s.gen, s.tails = o.id, o.fresh, o.schema, o.gen, o.tails
+	s.written.Store(o.written.Load())
+}
+
 // encodeSchema encodes a schema record: method:u8 xff:f32 n:uvarint then
 // n ring ids as uvarints.
 func encodeSchema(method schema.Method, xff float64, rings []uint16) []byte {

@@ -36,7 +36,7 @@ func TestWriteReportsFailedSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Overwrite series 500's block with bytes that do not decode.
-	ser := s.names["m.s0500"]
+	ser := s.names.get("m.s0500")
 	a := ser.schema.archives[0]
 	start := (now - 60) - (now-60)%(a.step*blockSlots)
 	key := makeDataKey(a.ring.id, uint32(start), ser.id)

@@ -51,10 +51,8 @@ func (s *Store) Names() []string {
 		}
 		return out
 	}
-	out := make([]string, 0, len(s.names))
-	for name := range s.names {
-		out = append(out, name)
-	}
+	out := make([]string, 0, s.names.Len())
+	s.names.each(func(name string, _ *series) { out = append(out, name) })
 	return out
 }
 
@@ -106,7 +104,8 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if s.names[name] != old {
+	oldRef, _ := s.names.ref(name)
+	if s.names.get(name) != old {
 		return fmt.Errorf("resizing %q: the series changed meanwhile", name)
 	}
 	w := &s.w
@@ -124,8 +123,11 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 		s.forgetStaged()
 		if uncommitted {
 			s.mu.Lock()
-			s.names[name] = old
+			perr := s.names.put(name, oldRef)
 			s.mu.Unlock()
+			if perr != nil {
+				return fmt.Errorf("resizing %q: %w (the old series is not back in memory: %v)", name, err, perr)
+			}
 			s.stats.series.Add(1)
 		}
 		return fmt.Errorf("resizing %q: %w", name, err)

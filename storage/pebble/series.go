@@ -115,7 +115,7 @@ func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, er
 				return nil, nil, err
 			}
 		}
-		ser := s.names[name]
+		ser := s.names.get(name)
 		if ser == nil {
 			continue
 		}
@@ -149,7 +149,7 @@ func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, er
 	s.noteWrite()
 	s.mu.Lock()
 	for _, name := range deleted {
-		delete(s.names, name)
+		s.names.remove(name)
 	}
 	s.mu.Unlock()
 	s.stats.series.Add(-int64(len(deleted)))
@@ -175,11 +175,11 @@ func (s *Store) RenameSeries(from, to string) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	ser := s.names[from]
+	ser := s.names.get(from)
 	if ser == nil {
 		return fmt.Errorf("renaming %q: %w", from, storage.ErrNotFound)
 	}
-	if s.names[to] != nil {
+	if s.names.get(to) != nil {
 		return fmt.Errorf("renaming %q to %q: %w", from, to, storage.ErrExists)
 	}
 	b := s.db.NewBatch()
@@ -198,9 +198,12 @@ func (s *Store) RenameSeries(from, to string) error {
 	}
 	s.noteWrite()
 	s.mu.Lock()
-	delete(s.names, from)
-	s.names[to] = ser
+	ref, _ := s.names.remove(from)
+	err := s.names.put(to, ref)
 	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("renaming %q to %q: committed, but the name is not kept in memory until a restart: %w", from, to, err)
+	}
 	s.index.Delete(from)
 	s.index.Add(to)
 	return nil

@@ -38,7 +38,7 @@ type Store struct {
 	// mu guards the maps below. Only Write/import (holding writeMu) mutate
 	// them, so the writer reads them without mu.
 	mu       sync.RWMutex
-	names    map[string]*series
+	names    *nameTable               // nametable.go
 	schemas  map[string]*seriesSchema // by encoded record
 	rings    map[[2]int64]*ring       // by (step, points)
 	ringList []*ring
@@ -240,7 +240,7 @@ func (noLock) Close() error { return nil }
 
 // resetMaps empties the in-memory catalogue before load.
 func (s *Store) resetMaps() {
-	s.names = make(map[string]*series)
+	s.names = newNameTable()
 	s.schemas = make(map[string]*seriesSchema)
 	s.rings = make(map[[2]int64]*ring)
 	s.ringList = nil
@@ -484,18 +484,26 @@ func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*se
 	if s.nextID == math.MaxUint32 {
 		return nil, errors.New("series id space exhausted")
 	}
-	ser := s.w.newSeries()
-	ser.id, ser.schema = s.nextID, sc
+	s.mu.Lock()
+	ref, ser, err := s.names.add()
+	if err == nil {
+		ser.id, ser.schema = s.nextID, sc
+		err = s.names.put(name, ref)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("adding series %q: %w", name, err)
+	}
 	v := binary.AppendUvarint(s.w.scratch[:0], uint64(ser.id))
 	v = binary.AppendUvarint(v, uint64(sc.id))
 	s.w.keyBuf = nameKey(s.w.keyBuf, name)
 	if err := b.Set(s.w.keyBuf, v, nil); err != nil {
+		s.mu.Lock()
+		s.names.remove(name)
+		s.mu.Unlock()
 		return nil, err
 	}
 	s.nextID++
-	s.mu.Lock()
-	s.names[name] = ser
-	s.mu.Unlock()
 	s.w.createdNames = append(s.w.createdNames, name)
 	s.stats.series.Add(1)
 	return ser, nil
@@ -503,7 +511,7 @@ func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*se
 
 // seriesForWrite returns name's series, creating it from the rules.
 func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
-	if ser := s.names[name]; ser != nil {
+	if ser := s.names.get(name); ser != nil {
 		return ser, nil
 	}
 	if len(name) == 0 || len(name) > index.MaxNameLen {
@@ -575,7 +583,7 @@ func (s *Store) forgetStaged() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, name := range w.createdNames {
-		delete(s.names, name)
+		s.names.remove(name)
 		s.stats.series.Add(-1)
 	}
 	for _, sc := range w.createdSchemas {
@@ -595,7 +603,7 @@ func (s *Store) lookup(name string) *series {
 	if s.sorted != nil {
 		ser = s.lookupSorted(name)
 	} else {
-		ser = s.names[name]
+		ser = s.names.get(name)
 	}
 	s.mu.RUnlock()
 	return ser

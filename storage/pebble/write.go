@@ -66,10 +66,6 @@ type writer struct {
 	flushed []*series
 	// memo skips resolving the schema of every new series (store.go).
 	memo schemaMemo
-	// slab is where new series structs are carved from: one allocation
-	// for seriesSlab of them, as load.go does at open. Series are dropped
-	// only by deletes, rare enough to let a slab live on for a few.
-	slab []series
 	// tailSlab is where series' tails are carved from (tail.go).
 	tailSlab []tail
 
@@ -81,19 +77,6 @@ type writer struct {
 }
 
 func (w *writer) init(s *Store) { w.s = s }
-
-// seriesSlab is the number of series structs the writer allocates at once.
-const seriesSlab = 256
-
-// newSeries returns a zero series carved from the writer's slab.
-func (w *writer) newSeries() *series {
-	if len(w.slab) == 0 {
-		w.slab = make([]series, seriesSlab)
-	}
-	ser := &w.slab[0]
-	w.slab = w.slab[1:]
-	return ser
-}
 
 // Write persists b as whisper's update_many would, series by series, in one
 // pebble batch committed without waiting for fsync (see SyncInterval).
@@ -121,6 +104,7 @@ func (s *Store) Write(b *storage.Batch) error {
 	if w.batch == nil {
 		w.batch = s.db.NewBatch()
 	}
+	s.compactNames()
 	w.gen++
 	w.failed = w.failed[:0]
 	w.staged = 0
@@ -227,7 +211,7 @@ func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
 		if len(sp.Points) == 0 {
 			continue
 		}
-		ser := s.names[sp.Name]
+		ser := s.names.get(sp.Name)
 		if ser == nil && i <= attempted {
 			continue // no schema: dropped and counted already
 		}

@@ -1,0 +1,272 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/maphash"
+	"unsafe"
+)
+
+// nameTable maps stored series names to their series without a pointer an
+// entry, so the garbage collector neither scans nor marks a million of
+// them (a map[string]*series holds two pointers an entry and ~56 bytes).
+//
+//   - slots is an open-addressing table (linear probing, deletion by
+//     backward shift) of one uint64 an entry: the high 32 bits of the name's
+//     hash above ref+1 (0 is an empty slot). A slot's home is its hash's
+//     low bits, so moving slots needs no rehash.
+//   - The names' bytes live in append-only arena chunks of arenaChunk
+//     bytes (a uvarint length, then the bytes); locs holds each ref's
+//     location in them (chunk<<arenaShift | offset).
+//   - The series live in chunks of refChunk, by ref. A ref is never handed
+//     out twice: a *series stays the series it was for whoever holds it
+//     (readers, the decoded-block cache). Removed names leave their series
+//     and bytes behind until compact rebuilds the table.
+//
+// Callers hold Store.mu to change it (the writer, under writeMu, reads it
+// without); every method other than get, at and each changes it.
+type nameTable struct {
+	seed  maphash.Seed
+	slots []uint64
+	n     int // names in slots
+
+	sers  [][]series
+	locs  [][]uint32
+	next  uint32 // refs handed out
+	arena [][]byte
+
+	liveBytes, usedBytes int // arena bytes of the names in slots, and in all
+}
+
+const (
+	refShift   = 10
+	refChunk   = 1 << refShift
+	arenaShift = 20
+	arenaChunk = 1 << arenaShift
+	// maxArenaChunks bounds the chunks a 32-bit location can name: 4 GiB
+	// of names.
+	maxArenaChunks = 1 << (32 - arenaShift)
+	minSlots       = 64
+)
+
+// errNamesFull is why a name cannot be added once the arena's 4 GiB of
+// locations or the 32-bit refs are used up.
+var errNamesFull = errors.New("series name table full (4 GiB of names or 2^32 series)")
+
+func newNameTable() *nameTable {
+	return &nameTable{seed: maphash.MakeSeed(), slots: make([]uint64, minSlots)}
+}
+
+// Len returns the number of names.
+func (t *nameTable) Len() int { return t.n }
+
+func (t *nameTable) hash(name string) uint32 { return uint32(maphash.String(t.seed, name) >> 32) }
+
+// at returns the series of ref.
+func (t *nameTable) at(ref uint32) *series { return &t.sers[ref>>refShift][ref&(refChunk-1)] }
+
+// name returns ref's name; its bytes are never written again.
+func (t *nameTable) name(ref uint32) string {
+	loc := t.locs[ref>>refShift][ref&(refChunk-1)]
+	c := t.arena[loc>>arenaShift][loc&(arenaChunk-1):]
+	n, k := binary.Uvarint(c)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&c[k], int(n))
+}
+
+// find returns the slot index of name, or -1.
+func (t *nameTable) find(name string) int {
+	h := t.hash(name)
+	mask := uint32(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return -1
+		}
+		if uint32(e>>32) == h && t.name(uint32(e)-1) == name {
+			return int(i)
+		}
+	}
+}
+
+// ref returns name's ref.
+func (t *nameTable) ref(name string) (uint32, bool) {
+	i := t.find(name)
+	if i < 0 {
+		return 0, false
+	}
+	return uint32(t.slots[i]) - 1, true
+}
+
+// get returns name's series, or nil.
+func (t *nameTable) get(name string) *series {
+	if r, ok := t.ref(name); ok {
+		return t.at(r)
+	}
+	return nil
+}
+
+// add hands out a new ref and its zero series, not yet named (put).
+func (t *nameTable) add() (uint32, *series, error) {
+	r := t.next
+	if r == ^uint32(0) {
+		return 0, nil, errNamesFull
+	}
+	if r&(refChunk-1) == 0 {
+		t.sers = append(t.sers, make([]series, refChunk))
+		t.locs = append(t.locs, make([]uint32, refChunk))
+	}
+	t.next++
+	return r, t.at(r), nil
+}
+
+// put names ref name, replacing the ref name had. ref must have no other
+// name (remove it first).
+func (t *nameTable) put(name string, ref uint32) error {
+	size := uvarintLen(uint64(len(name))) + len(name)
+	last := len(t.arena) - 1
+	if last < 0 || len(t.arena[last])+size > cap(t.arena[last]) {
+		if len(t.arena) == maxArenaChunks {
+			return errNamesFull
+		}
+		t.arena = append(t.arena, make([]byte, 0, max(arenaChunk, size)))
+		last++
+	}
+	c := t.arena[last]
+	loc := uint32(last)<<arenaShift | uint32(len(c))
+	c = binary.AppendUvarint(c, uint64(len(name)))
+	t.arena[last] = append(c, name...)
+	t.usedBytes += size
+	if i := t.find(name); i >= 0 {
+		t.liveBytes -= t.entryBytes(uint32(t.slots[i]) - 1)
+		t.slots[i] = t.slots[i]&^0xffffffff | uint64(ref+1)
+	} else {
+		if (t.n+1)*4 > len(t.slots)*3 {
+			t.grow()
+		}
+		t.insert(t.hash(name), ref)
+		t.n++
+	}
+	t.locs[ref>>refShift][ref&(refChunk-1)] = loc
+	t.liveBytes += size
+	return nil
+}
+
+func (t *nameTable) entryBytes(ref uint32) int {
+	n := len(t.name(ref))
+	return uvarintLen(uint64(n)) + n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// insert puts (h, ref) into the first empty slot from h's home.
+func (t *nameTable) insert(h, ref uint32) {
+	mask := uint32(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = uint64(h)<<32 | uint64(ref+1)
+}
+
+func (t *nameTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	for _, e := range old {
+		if e != 0 {
+			t.insert(uint32(e>>32), uint32(e)-1)
+		}
+	}
+}
+
+// remove drops name and returns the ref it had.
+func (t *nameTable) remove(name string) (uint32, bool) {
+	i := t.find(name)
+	if i < 0 {
+		return 0, false
+	}
+	ref := uint32(t.slots[i]) - 1
+	t.liveBytes -= t.entryBytes(ref)
+	t.n--
+	mask := len(t.slots) - 1
+	t.slots[i] = 0
+	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
+		home := int(uint32(t.slots[j]>>32)) & mask
+		// The entry at j may move to the hole at i unless its home lies
+		// cyclically in (i, j].
+		if (j-home)&mask >= (j-i)&mask {
+			t.slots[i], t.slots[j] = t.slots[j], 0
+			i = j
+		}
+	}
+	return ref, true
+}
+
+// each calls fn for every name and its series.
+func (t *nameTable) each(fn func(name string, ser *series)) {
+	for _, e := range t.slots {
+		if e != 0 {
+			r := uint32(e) - 1
+			fn(t.name(r), t.at(r))
+		}
+	}
+}
+
+// wasted reports whether removed names left more series and bytes behind
+// than the live ones take (and enough to be worth a rebuild).
+func (t *nameTable) wasted() bool {
+	dead := int(t.next) - t.n
+	return dead > 4096 && dead > t.n || t.usedBytes-t.liveBytes > 1<<20 && t.usedBytes-t.liveBytes > t.liveBytes
+}
+
+// compacted returns a table of the same names whose series are copies of
+// t's. Nothing may hold t's series for a write across the switch (a copy's
+// written count moves on without the original); readers' copies are only
+// no longer current in the decoded-block cache.
+func (t *nameTable) compacted() (*nameTable, error) {
+	nt := newNameTable()
+	for len(nt.slots)*3 < t.n*4 {
+		nt.slots = make([]uint64, 2*len(nt.slots))
+	}
+	var err error
+	t.each(func(name string, old *series) {
+		if err != nil {
+			return
+		}
+		r, ser, aerr := nt.add()
+		if aerr == nil {
+			aerr = nt.put(name, r)
+		}
+		if aerr != nil {
+			err = aerr
+			return
+		}
+		ser.copyFrom(old)
+	})
+	return nt, err
+}
+
+// compactNames rebuilds the name table once removed names left more
+// behind than the live ones take. Called by the writer between commits
+// (holding writeMu, no series staged).
+func (s *Store) compactNames() {
+	if !s.names.wasted() {
+		return
+	}
+	nt, err := s.names.compacted()
+	if err != nil {
+		s.opts.Logger.Error("pebble store: compacting the series name table", "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.names = nt
+	s.mu.Unlock()
+}

@@ -1,0 +1,289 @@
+package pebble
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkNameTable compares t with model (name -> series id) in every
+// direction: lookups, the count, each, and that no ref is named twice.
+func checkNameTable(t *testing.T, nt *nameTable, model map[string]uint32) {
+	t.Helper()
+	if nt.Len() != len(model) {
+		t.Fatalf("Len %d, want %d", nt.Len(), len(model))
+	}
+	for name, id := range model {
+		ser := nt.get(name)
+		if ser == nil || ser.id != id {
+			t.Fatalf("get(%q) = %v, want series %d", name, ser, id)
+		}
+	}
+	seen := map[string]bool{}
+	refs := map[*series]bool{}
+	nt.each(func(name string, ser *series) {
+		if seen[name] || refs[ser] {
+			t.Fatalf("each: %q or its series twice", name)
+		}
+		seen[name], refs[ser] = true, true
+		if id, ok := model[name]; !ok || id != ser.id {
+			t.Fatalf("each: %q -> %d, model has %d (%v)", name, ser.id, id, ok)
+		}
+	})
+	live := 0
+	for name := range model {
+		live += uvarintLen(uint64(len(name))) + len(name)
+	}
+	if nt.liveBytes != live {
+		t.Fatalf("liveBytes %d, want %d", nt.liveBytes, live)
+	}
+}
+
+// TestNameTableAgainstMap runs random adds, renames, re-points (as a
+// resize does) and removes against a map, through growth, backward-shift
+// deletions and compactions, with names of 1 to 300 bytes (two-byte
+// lengths) and a few colliding prefixes.
+func TestNameTableAgainstMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	nt := newNameTable()
+	model := map[string]uint32{}
+	var names []string
+	id := uint32(0)
+	newName := func() string {
+		return fmt.Sprintf("a.%d.%s", rng.IntN(50000), strings.Repeat("x", rng.IntN(300)))
+	}
+	for step := 0; step < 60000; step++ {
+		switch op := rng.IntN(10); {
+		case op < 6 || len(names) == 0: // add
+			name := newName()
+			if _, ok := model[name]; ok {
+				continue
+			}
+			ref, ser, err := nt.add()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ser.id = id
+			if err := nt.put(name, ref); err != nil {
+				t.Fatal(err)
+			}
+			model[name], id = id, id+1
+			names = append(names, name)
+		case op < 7: // rename
+			i := rng.IntN(len(names))
+			to := newName()
+			if _, ok := model[to]; ok {
+				continue
+			}
+			ref, ok := nt.remove(names[i])
+			if !ok {
+				t.Fatalf("remove(%q) found nothing", names[i])
+			}
+			if err := nt.put(to, ref); err != nil {
+				t.Fatal(err)
+			}
+			model[to] = model[names[i]]
+			delete(model, names[i])
+			names[i] = to
+		case op < 8: // a new series under a stored name
+			i := rng.IntN(len(names))
+			ref, ser, err := nt.add()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ser.id = id
+			if err := nt.put(names[i], ref); err != nil {
+				t.Fatal(err)
+			}
+			model[names[i]], id = id, id+1
+		default: // remove
+			i := rng.IntN(len(names))
+			if _, ok := nt.remove(names[i]); !ok {
+				t.Fatalf("remove(%q) found nothing", names[i])
+			}
+			delete(model, names[i])
+			names[i] = names[len(names)-1]
+			names = names[:len(names)-1]
+			if _, ok := nt.remove("never.stored"); ok {
+				t.Fatal("removed a name never stored")
+			}
+		}
+		if step%5000 == 4999 {
+			checkNameTable(t, nt, model)
+			if nt.wasted() {
+				c, err := nt.compacted()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.wasted() || int(c.next) != len(model) || c.usedBytes != c.liveBytes {
+					t.Fatalf("compacted table: next %d for %d names, used %d live %d", c.next, len(model), c.usedBytes, c.liveBytes)
+				}
+				nt = c
+				checkNameTable(t, nt, model)
+			}
+		}
+	}
+	checkNameTable(t, nt, model)
+	if nt.get("") != nil || nt.get("a") != nil {
+		t.Fatal("found a name never stored")
+	}
+}
+
+// TestNameTableCompactedKeepsSeries checks a compaction copies every field
+// of the series, and that the old table's series are left as they were.
+func TestNameTableCompactedKeepsSeries(t *testing.T) {
+	nt := newNameTable()
+	sc := &seriesSchema{id: 7, archives: make([]archive, 2)}
+	tails := make([]tail, 1)
+	for i := 0; i < 10000; i++ {
+		ref, ser, err := nt.add()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ser.id, ser.schema, ser.gen, ser.fresh = uint32(i), sc, uint64(i)*3, i%2 == 0
+		ser.setTails(tails)
+		ser.written.Store(uint64(i) + 5)
+		if err := nt.put(fmt.Sprintf("m.%05d", i), ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 10000; i++ {
+		if i%3 != 0 {
+			nt.remove(fmt.Sprintf("m.%05d", i))
+		}
+	}
+	if !nt.wasted() {
+		t.Fatalf("not wasted with %d names of %d refs", nt.Len(), nt.next)
+	}
+	old := nt.get("m.00003")
+	c, err := nt.compacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 3334 || c.next != 3334 {
+		t.Fatalf("compacted: %d names, %d refs, want 3334", c.Len(), c.next)
+	}
+	for i := 0; i < 10000; i++ {
+		ser := c.get(fmt.Sprintf("m.%05d", i))
+		if i%3 != 0 {
+			if ser != nil {
+				t.Fatalf("removed m.%05d is back", i)
+			}
+			continue
+		}
+		if ser == nil || ser.id != uint32(i) || ser.schema != sc || ser.gen != uint64(i)*3 || ser.fresh != (i%2 == 0) ||
+			&ser.tailList()[0] != &tails[0] || ser.written.Load() != uint64(i)+5 {
+			t.Fatalf("m.%05d after compaction: %+v", i, ser)
+		}
+	}
+	if c.get("m.00003") == old || old.id != 3 || old.written.Load() != 8 {
+		t.Fatalf("old series moved or changed: %+v", old)
+	}
+}
+
+// TestNameTableArenaChunks checks names fill arena chunks without
+// straddling them and a name larger than a chunk gets one of its own.
+func TestNameTableArenaChunks(t *testing.T) {
+	nt := newNameTable()
+	long := strings.Repeat("L", arenaChunk+10)
+	names := []string{strings.Repeat("a", arenaChunk-3), "bb", long, "c"}
+	for _, name := range names {
+		ref, _, err := nt.add()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nt.put(name, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// "aaa..." takes 3+len bytes: a full chunk; "bb" starts the second,
+	// the long name the third (its own), "c" the fourth.
+	if len(nt.arena) != 4 || len(nt.arena[0]) != arenaChunk || len(nt.arena[2]) != arenaChunk+10+3 {
+		t.Fatalf("arena chunks %d, lengths %d %d", len(nt.arena), len(nt.arena[0]), len(nt.arena[2]))
+	}
+	for r, name := range names {
+		if nt.name(uint32(r)) != name || nt.get(name) != nt.at(uint32(r)) {
+			t.Fatalf("ref %d: name of %d bytes, want %d", r, len(nt.name(uint32(r))), len(name))
+		}
+	}
+}
+
+// BenchmarkNameTable compares the table with the map[string]*series it
+// replaced at 1 M names shaped like the 1 M x 20 load test's: bytes an
+// entry (heap after building it, names' own strings excluded for the
+// map), lookup time, and the time of a forced GC with it live.
+func BenchmarkNameTable(b *testing.B) {
+	const n = 1 << 20
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("loadtest.m1.host%04d.cpu%03d", i/1000, i%1000)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	gcTime := func() time.Duration {
+		start := time.Now()
+		for range 5 {
+			runtime.GC()
+		}
+		return time.Since(start) / 5
+	}
+	order := slices.Clone(names)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	b.Run("map", func(b *testing.B) {
+		for range b.N {
+			h0 := heap()
+			m := make(map[string]*series)
+			slab := make([]series, n)
+			for i, name := range names {
+				m[name] = &slab[i]
+			}
+			h1 := heap()
+			gc := gcTime()
+			start := time.Now()
+			for _, name := range order {
+				if m[name] == nil {
+					b.Fatal("missing")
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/lookup")
+			b.ReportMetric(float64(h1-h0)/n, "B/entry")
+			b.ReportMetric(float64(gc.Microseconds()), "us/GC")
+			runtime.KeepAlive(m)
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		for range b.N {
+			h0 := heap()
+			nt := newNameTable()
+			for _, name := range names {
+				ref, _, err := nt.add()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := nt.put(name, ref); err != nil {
+					b.Fatal(err)
+				}
+			}
+			h1 := heap()
+			gc := gcTime()
+			start := time.Now()
+			for _, name := range order {
+				if nt.get(name) == nil {
+					b.Fatal("missing")
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/lookup")
+			b.ReportMetric(float64(h1-h0)/n, "B/entry")
+			b.ReportMetric(float64(gc.Microseconds()), "us/GC")
+			runtime.KeepAlive(nt)
+		}
+	})
+}
