@@ -41,7 +41,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if from > until {
 		return nil, fmt.Errorf("fetching %q from %d until %d: %w", name, from, until, ErrInvalidInterval)
 	}
-	sc := ser.schema
+	sc := s.schemaOf(ser)
 	out := &storage.Series{Name: name, Start: from, Step: sc.archives[0].step}
 	oldest := now - sc.maxRetention
 	if from > now || until < oldest {
@@ -187,7 +187,7 @@ func floorMod(a, b int64) int64 {
 func (s *Store) Step(name string, from, now int64) int64 {
 	var archives []archive
 	if ser := s.lookup(name); ser != nil {
-		archives = ser.schema.archives
+		archives = s.schemaOf(ser).archives
 	} else {
 		sch, _, err := s.opts.Rules.Match(name)
 		if err != nil || len(sch.Retentions) == 0 {

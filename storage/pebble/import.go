@@ -186,13 +186,13 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 			return 0, false, 0, size, err
 		}
 		created = true
-	} else if !sameArchives(ser.schema, f) {
+	} else if !sameArchives(s.schemaOf(ser), f) {
 		return 0, false, 0, size, ErrSchemaMismatch
 	}
 	// The writer's tails no longer describe the series.
-	ser.tails = nil
+	w.forgetTails(ser)
 	ser.gen = w.gen
-	w.ser = ser
+	w.ser, w.sc = ser, s.schemaOf(ser)
 	now := s.opts.Now()
 	for i := range f.archives {
 		minTs := now - f.archives[i].step*f.archives[i].points

@@ -214,6 +214,7 @@ func (s *Store) loadCatalogue() (map[uint32]*seriesSchema, error) {
 			s.noteKeep(sc)
 			byID[id] = sc
 			s.schemas[sc.key] = sc
+			s.addSchema(sc)
 			s.nextSch = max(s.nextSch, id+1)
 		}
 	}
@@ -280,7 +281,7 @@ func (s *Store) readNames(byID map[uint32]*seriesSchema, nt *nameTable) ([]nameE
 		if err != nil {
 			return nil, err
 		}
-		ser.id, ser.schema = uint32(id), sc
+		ser.id, ser.sch = uint32(id), sc.at
 		entries = append(entries, nameEntry{name, ser})
 		s.nextID = max(s.nextID, uint32(id)+1)
 		if len(entries)-sent == nameChunk {

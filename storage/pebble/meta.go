@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/plumbago/plumbago/storage/schema"
@@ -43,26 +44,48 @@ type seriesSchema struct {
 	xff          float64
 	maxRetention int64
 	key          string // encoded record, for deduplication
+	// at is the schema's index in Store.schemaTab.
+	at uint32
+}
+
+// schemaOf returns ser's schema.
+func (s *Store) schemaOf(ser *series) *seriesSchema { return (*s.schemaTab.Load())[ser.sch] }
+
+// addSchema gives sc the next index of Store.schemaTab. The table is
+// copied on each addition (schemas are few) so readers load it without a
+// lock; an index is never reused (a schema forgotten with a failed commit
+// keeps its slot). Callers hold writeMu.
+func (s *Store) addSchema(sc *seriesSchema) {
+	var tab []*seriesSchema
+	if p := s.schemaTab.Load(); p != nil {
+		tab = *p
+	}
+	tab = append(slices.Clip(tab), sc)
+	sc.at = uint32(len(tab) - 1)
+	s.schemaTab.Store(&tab)
 }
 
 // series is one stored metric.
 //
-// Its fields are ordered so that it takes 40 bytes (id and fresh share a
-// word, and the tails are one pointer): one of these lives for every
-// stored series.
+// It takes 32 bytes and holds no pointer (its schema and tails are 32-bit
+// indexes), so the chunks of the name table (nametable.go) that hold one
+// for every stored series are never scanned by the garbage collector.
 type series struct {
 	id uint32
+	// sch is the index of the series' schema in Store.schemaTab
+	// (Store.schemaOf).
+	sch uint32
+	// tails is 1 + the ref of the first of the writer's tails of this
+	// series, one per lower archive (tail.go, writer.tailList); 0 until the
+	// series is first written. A series' schema never changes, so their
+	// count is known.
+	tails uint32
 	// fresh tells the series was created in generation gen (so there is
 	// nothing to read back).
-	fresh  bool
-	schema *seriesSchema
+	fresh bool
 	// gen is the Write generation that last staged this series in the
 	// current pebble batch.
 	gen uint64
-	// tails points at the first of the writer's tails of this series, one
-	// per lower archive (tail.go, tailList); nil until the series is first
-	// written. A series' schema never changes, so its count is known.
-	tails *tail
 	// written counts the writer's commits that staged blocks of this
 	// series, bumped after each (writer.commit): the decoded-block cache
 	// answers a block without reading it only while the count is the one
@@ -72,7 +95,7 @@ type series struct {
 
 // copyFrom makes s a copy of o (nametable.go's compaction).
 func (s *series) copyFrom(o *series) {
-	s.id, s.fresh, s.schema, s.gen, s.tails = o.id, o.fresh, o.schema, o.gen, o.tails
+	s.id, s.sch, s.tails, s.fresh, s.gen = o.id, o.sch, o.tails, o.fresh, o.gen
 	s.written.Store(o.written.Load())
 }
 

@@ -266,6 +266,21 @@ func (s *Store) compactNames() {
 		s.opts.Logger.Error("pebble store: compacting the series name table", "err", err)
 		return
 	}
+	// The live series' tails move to new chunks; the removed ones' are
+	// left behind with the old chunks.
+	w := &s.w
+	old := w.tailChunks
+	w.tailChunks, w.tailUsed = nil, 0
+	nt.each(func(_ string, ser *series) {
+		if ser.tails == 0 {
+			return
+		}
+		sc := s.schemaOf(ser)
+		r := ser.tails - 1
+		from := old[r>>tailShift][r&(tailChunk-1):][:len(sc.archives)-1]
+		ser.tails = w.newTails(len(from))
+		copy(w.tailsOf(ser, sc), from)
+	})
 	s.mu.Lock()
 	s.names = nt
 	s.mu.Unlock()

@@ -37,13 +37,13 @@ func TestWriteReportsFailedSeries(t *testing.T) {
 	}
 	// Overwrite series 500's block with bytes that do not decode.
 	ser := s.names.get("m.s0500")
-	a := ser.schema.archives[0]
+	a := s.schemaOf(ser).archives[0]
 	start := (now - 60) - (now-60)%(a.step*blockSlots)
 	key := makeDataKey(a.ring.id, uint32(start), ser.id)
 	if err := s.db.Set(key[:], []byte{0xff, 0xff}, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
-	ser.tails = nil // as after a restart: the writer reads the blocks back
+	ser.tails = 0 // as after a restart: the writer reads the blocks back
 	for i := range b.Series {
 		b.Series[i].Points = []storage.Point{{Timestamp: now - 50, Value: 2}}
 	}

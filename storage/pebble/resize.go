@@ -32,7 +32,7 @@ func (s *Store) SeriesLayout(name string) (l Layout, ok bool) {
 	if ser == nil {
 		return Layout{}, false
 	}
-	sc := ser.schema
+	sc := s.schemaOf(ser)
 	for _, a := range sc.archives {
 		l.Archives = append(l.Archives, schema.Retention{SecondsPerPoint: a.step, Points: a.points})
 	}
@@ -77,7 +77,7 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 		return fmt.Errorf("resizing %q: %w", name, storage.ErrNotFound)
 	}
 	// Read everything first, as whisper-resize does.
-	order := slices.Clone(old.schema.archives)
+	order := slices.Clone(s.schemaOf(old).archives)
 	slices.SortStableFunc(order, func(a, b archive) int { return int(b.step - a.step) }) // coarsest first
 	var data [][]storage.Point
 	for _, a := range order {
@@ -134,7 +134,7 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 	}
 	// The old series' blocks (its name record is overwritten below).
 	clock := s.opts.Now()
-	for i, a := range old.schema.archives {
+	for i, a := range s.schemaOf(old).archives {
 		r := a.ring
 		lo, hi := blockSpan(r, clock, i == 0)
 		for bs := lo; bs <= hi; bs += r.step * blockSlots {

@@ -123,7 +123,7 @@ func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, er
 		if err := b.Delete(key, nil); err != nil {
 			return nil, nil, err
 		}
-		for i, a := range ser.schema.archives {
+		for i, a := range s.schemaOf(ser).archives {
 			r := a.ring
 			lo, hi := blockSpan(r, now, i == 0)
 			for bs := lo; bs <= hi; bs += r.step * blockSlots {
@@ -189,7 +189,7 @@ func (s *Store) RenameSeries(from, to string) error {
 	}
 	var v []byte
 	v = binary.AppendUvarint(v, uint64(ser.id))
-	v = binary.AppendUvarint(v, uint64(ser.schema.id))
+	v = binary.AppendUvarint(v, uint64(s.schemaOf(ser).id))
 	if err := b.Set(nameKey(nil, to), v, nil); err != nil {
 		return err
 	}
@@ -215,8 +215,9 @@ func (s *Store) SeriesRetentions(name string) ([]schema.Retention, error) {
 	if ser == nil {
 		return nil, fmt.Errorf("%q: %w", name, storage.ErrNotFound)
 	}
-	out := make([]schema.Retention, len(ser.schema.archives))
-	for i, a := range ser.schema.archives {
+	archives := s.schemaOf(ser).archives
+	out := make([]schema.Retention, len(archives))
+	for i, a := range archives {
 		out[i] = schema.Retention{SecondsPerPoint: a.step, Points: a.points}
 	}
 	return out, nil
@@ -236,7 +237,7 @@ func (s *Store) LastPoint(name string, now int64) (int64, bool, error) {
 	defer s.doneDB()
 	buf := slotPool.Get().(*slotBuf)
 	defer slotPool.Put(buf)
-	for _, a := range ser.schema.archives {
+	for _, a := range s.schemaOf(ser).archives {
 		span := a.step * blockSlots
 		oldest := now - a.retention
 		for bs := now - floorMod(now, span); bs+span > oldest && bs >= 0; bs -= span {

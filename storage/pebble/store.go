@@ -37,13 +37,16 @@ type Store struct {
 
 	// mu guards the maps below. Only Write/import (holding writeMu) mutate
 	// them, so the writer reads them without mu.
-	mu       sync.RWMutex
-	names    *nameTable               // nametable.go
-	schemas  map[string]*seriesSchema // by encoded record
-	rings    map[[2]int64]*ring       // by (step, points)
-	ringList []*ring
-	nextID   uint32
-	nextSch  uint32
+	mu      sync.RWMutex
+	names   *nameTable               // nametable.go
+	schemas map[string]*seriesSchema // by encoded record
+	// schemaTab holds every schema by its index (series.sch); loaded
+	// without mu (meta.go, addSchema).
+	schemaTab atomic.Pointer[[]*seriesSchema]
+	rings     map[[2]int64]*ring // by (step, points)
+	ringList  []*ring
+	nextID    uint32
+	nextSch   uint32
 
 	writeMu sync.Mutex
 	w       writer
@@ -462,6 +465,7 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 		s.rings[[2]int64{r.step, r.points}] = r
 	}
 	s.schemas[sc.key] = sc
+	s.addSchema(sc)
 	s.nextSch++
 	s.noteKeep(sc)
 	s.mu.Unlock()
@@ -487,7 +491,7 @@ func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*se
 	s.mu.Lock()
 	ref, ser, err := s.names.add()
 	if err == nil {
-		ser.id, ser.schema = s.nextID, sc
+		ser.id, ser.sch = s.nextID, sc.at
 		err = s.names.put(name, ref)
 	}
 	s.mu.Unlock()

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"math"
-	"unsafe"
 
 	"github.com/plumbago/plumbago/storage/schema"
 )
@@ -33,23 +32,36 @@ type tail struct {
 	n       int32
 }
 
-// tailList returns the series' tails (nil if it has none yet): archive h's
-// is tailList()[h].
-func (s *series) tailList() []tail {
-	if s.tails == nil {
+// tailsOf returns ser's tails (nil if it has none yet), one per lower
+// archive of its schema sc: archive h's is tailsOf(ser, sc)[h].
+func (w *writer) tailsOf(ser *series, sc *seriesSchema) []tail {
+	if ser.tails == 0 {
 		return nil
 	}
-	return unsafe.Slice(s.tails, len(s.schema.archives)-1)
+	r := ser.tails - 1
+	n := uint32(len(sc.archives) - 1)
+	c, off := w.tailChunks[r>>tailShift], r&(tailChunk-1)
+	return c[off : off+n : off+n]
 }
 
-// setTails makes ts, one tail per lower archive, the series' tails.
-func (s *series) setTails(ts []tail) {
-	if len(ts) != len(s.schema.archives)-1 {
-		panic("pebble: tails do not match the series' archives")
+// tailList returns the tails of the series being written (w.ser).
+func (w *writer) tailList() []tail { return w.tailsOf(w.ser, w.sc) }
+
+// ownTails returns w.ser's tails, carving zero ones for it first if it has
+// none (nil for a single-archive series).
+func (w *writer) ownTails() []tail {
+	if w.ser.tails == 0 {
+		w.ser.tails = w.newTails(len(w.sc.archives) - 1)
 	}
-	s.tails = nil
-	if len(ts) > 0 {
-		s.tails = &ts[0]
+	return w.tailList()
+}
+
+// forgetTails makes every tail of ser unknown, as if it had none: its next
+// write reads the stored blocks back.
+func (w *writer) forgetTails(ser *series) {
+	ts := w.tailsOf(ser, w.s.schemaOf(ser))
+	for i := range ts {
+		ts[i] = tail{n: tailNotOK}
 	}
 }
 
@@ -118,38 +130,50 @@ func (t *tail) value(m schema.Method, total int) float64 {
 	return all
 }
 
-// freshTails returns the tails of a series with nothing stored.
-func (w *writer) freshTails(n int) []tail {
-	ts := w.newTails(n)
+// freshTails makes w.ser's tails those of a series with nothing stored.
+func (w *writer) freshTails() {
+	ts := w.ownTails()
 	for i := range ts {
 		ts[i] = tail{curL: math.MinInt64, end: math.MaxInt64}
 	}
-	return ts
 }
 
-// tailSlab is the number of tails the writer allocates at once.
-const tailSlab = 1024
+// The writer's tails live in chunks of tailChunk; a series' tails are
+// consecutive in one chunk and named by a ref, chunk<<tailShift | offset
+// (a count above tailChunk/4 gets a chunk of its own). A series keeps its
+// tails for its life (a failed commit or an import makes them unknown in
+// place); compactNames carves the live series' anew.
+const (
+	tailShift = 10
+	tailChunk = 1 << tailShift
+)
 
-// newTails returns n zero tails carved from the writer's slab (one
-// allocation for many series, and no rounding up to a size class). A
-// slab lives while any series keeps tails from it; tails are replaced only
-// after a failed commit or an import.
-func (w *writer) newTails(n int) []tail {
-	if n > tailSlab/4 {
-		return make([]tail, n)
+// newTails carves n zero tails and returns 1 + their ref (0 for none).
+func (w *writer) newTails(n int) uint32 {
+	if n == 0 {
+		return 0
 	}
-	if len(w.tailSlab) < n {
-		w.tailSlab = make([]tail, tailSlab)
+	last := len(w.tailChunks) - 1
+	if n > tailChunk/4 || last < 0 || w.tailUsed+n > tailChunk {
+		size := tailChunk
+		if n > tailChunk/4 {
+			size = n
+		}
+		w.tailChunks = append(w.tailChunks, make([]tail, size))
+		last++
+		w.tailUsed = 0
 	}
-	ts := w.tailSlab[:n:n]
-	w.tailSlab = w.tailSlab[n:]
-	return ts
+	r := uint32(last)<<tailShift | uint32(w.tailUsed)
+	w.tailUsed += n
+	if n > tailChunk/4 {
+		w.tailUsed = tailChunk // nothing else goes into its chunk
+	}
+	return r + 1
 }
 
 // noteSet updates the tail of archive h for a slot written at t.
 func (w *writer) noteSet(h int, t int64, v float64) {
-	ser := w.ser
-	tails := ser.tailList()
+	tails := w.tailList()
 	if h >= len(tails) {
 		return
 	}
@@ -157,8 +181,8 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 	if !tl.ok() {
 		return
 	}
-	m := ser.schema.method
-	lstep := ser.schema.archives[h+1].step
+	m := w.sc.method
+	lstep := w.sc.archives[h+1].step
 	l := t - t%lstep
 	switch {
 	case l == tl.curL:
@@ -184,7 +208,7 @@ func (w *writer) noteSet(h int, t int64, v float64) {
 
 // dropTails forgets everything known about archive h's intervals.
 func (w *writer) dropTails(h int) {
-	w.ser.tailList()[h].n = tailNotOK
+	w.tailList()[h].n = tailNotOK
 	out := w.closed[:0]
 	for _, c := range w.closed {
 		if c.h != h {
@@ -196,7 +220,7 @@ func (w *writer) dropTails(h int) {
 
 // tailFor returns the tail describing interval l of archive h, if any.
 func (w *writer) tailFor(h int, l int64) *tail {
-	tails := w.ser.tailList()
+	tails := w.tailList()
 	if h >= len(tails) {
 		return nil
 	}

@@ -40,6 +40,7 @@ type writer struct {
 	batch  *pebble.Batch
 	gen    uint64
 	ser    *series
+	sc     *seriesSchema // ser's schema
 	blocks []*blockRef
 	free   []*blockRef
 	pts    []storage.Point
@@ -66,8 +67,10 @@ type writer struct {
 	flushed []*series
 	// memo skips resolving the schema of every new series (store.go).
 	memo schemaMemo
-	// tailSlab is where series' tails are carved from (tail.go).
-	tailSlab []tail
+	// tailChunks hold the series' tails (tail.go); tailUsed is how many
+	// of the last chunk's are carved.
+	tailChunks [][]tail
+	tailUsed   int
 
 	scratch [2 * 10]byte
 	countID uint32 // series count last staged under 'C'
@@ -216,7 +219,7 @@ func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
 			continue // no schema: dropped and counted already
 		}
 		if ser != nil {
-			ser.tails = nil
+			w.forgetTails(ser)
 		}
 		failed = append(failed, storage.SeriesError{Index: i, Name: sp.Name, Err: fmt.Errorf("committing: %w", err)})
 	}
@@ -264,12 +267,12 @@ func (w *writer) commit() error {
 // order), and every touched lower-archive interval is propagated as
 // whisper's __propagate does.
 func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error {
-	w.ser = ser
+	w.ser, w.sc = ser, w.s.schemaOf(ser)
 	w.err = nil
 	w.closed = w.closed[:0]
-	sc := ser.schema
+	sc := w.sc
 	if ser.fresh {
-		ser.setTails(w.freshTails(len(sc.archives) - 1))
+		w.freshTails()
 	}
 	// Stable sort by timestamp unless already sorted (the common case).
 	sorted := true
@@ -354,7 +357,7 @@ func (w *writer) writeSeries(ser *series, pts []storage.Point, now int64) error 
 
 // block returns the block of archive a holding aligned timestamp t.
 func (w *writer) block(a int, t int64) *blockRef {
-	span := w.ser.schema.archives[a].step * blockSlots
+	span := w.sc.archives[a].step * blockSlots
 	start := t - t%span
 	for _, b := range w.blocks {
 		if b.arch == a && b.start == start {
@@ -377,7 +380,7 @@ func (w *writer) block(a int, t int64) *blockRef {
 
 func (w *writer) set(a int, t int64, v float64) {
 	b := w.block(a, t)
-	b.dirty.set(int((t-b.start)/w.ser.schema.archives[a].step), v)
+	b.dirty.set(int((t-b.start)/w.sc.archives[a].step), v)
 	w.noteSet(a, t, v)
 }
 
@@ -390,7 +393,7 @@ func (w *writer) load(b *blockRef) {
 	if w.ser.fresh || w.err != nil {
 		return
 	}
-	r := w.ser.schema.archives[b.arch].ring
+	r := w.sc.archives[b.arch].ring
 	key := makeDataKey(r.id, uint32(b.start), w.ser.id)
 	v, closer, err := w.s.db.Get(key[:])
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -409,7 +412,7 @@ func (w *writer) load(b *blockRef) {
 // propagate aggregates archive h's slots in [l, l+step of lo) into archive
 // lo if known/total >= xFilesFactor, and reports whether it did.
 func (w *writer) propagate(h, lo int, l int64) bool {
-	sc := w.ser.schema
+	sc := w.sc
 	hstep, lstep := sc.archives[h].step, sc.archives[lo].step
 	total := int(lstep / hstep)
 	if tl := w.tailFor(h, l); tl != nil {
@@ -456,18 +459,17 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 	if w.err != nil {
 		return
 	}
-	if ser.tails == nil {
-		ts := w.newTails(len(ser.schema.archives) - 1)
+	if ser.tails == 0 {
+		ts := w.ownTails()
 		for i := range ts {
 			ts[i].n = tailNotOK // nothing known of the others yet
 		}
-		ser.setTails(ts)
 	}
-	tl := &ser.tailList()[h]
+	tl := &w.tailList()[h]
 	if tl.ok() && tl.curL > l {
 		return // a newer interval is already tracked
 	}
-	hstep := ser.schema.archives[h].step
+	hstep := w.sc.archives[h].step
 	// The store holds nothing of archive h from the interval's end to the
 	// first present slot after it in the same block (or the block's end).
 	end := b.start + hstep*blockSlots
@@ -484,7 +486,7 @@ func (w *writer) establishTail(h int, l, lstep int64, b *blockRef) {
 	nt := tail{curL: l, end: end}
 	for i, v := range w.known {
 		if nt.n > 0 {
-			nt.acc = fold(ser.schema.method, nt.acc, nt.n-1, nt.lastVal)
+			nt.acc = fold(w.sc.method, nt.acc, nt.n-1, nt.lastVal)
 		}
 		nt.n++
 		nt.lastOff, nt.lastVal = uint32(w.knownT[i]-l), v
@@ -499,7 +501,7 @@ func (w *writer) flushSeries() error {
 		if b.dirty.empty() {
 			continue
 		}
-		r := w.ser.schema.archives[b.arch].ring
+		r := w.sc.archives[b.arch].ring
 		key := makeDataKey(r.id, uint32(b.start), w.ser.id)
 		w.enc = b.dirty.appendEncode(w.enc[:0])
 		if err := w.batch.Merge(key[:], w.enc, nil); err != nil {
