@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/storage"
 )
 
 // checkNameTable compares t with model (name -> series id) in every
@@ -283,4 +285,82 @@ func BenchmarkNameTable(b *testing.B) {
 			runtime.KeepAlive(nt)
 		}
 	})
+}
+
+// TestStoreCompactsNameTable deletes most of a store's series so the next
+// Write rebuilds the name table, then checks the survivors: their points
+// (fine and propagated into the coarse archive through the tails that
+// moved), a new series, and the names after a reopen.
+func TestStoreCompactsNameTable(t *testing.T) {
+	now := int64(1_700_000_000)
+	now -= now % 60
+	s := openTest(t, w1Rules(t), func() int64 { return now })
+	name := func(i int) string { return fmt.Sprintf("c.m%05d", i) }
+	write := func(from, to int, ts int64, v func(i int) float64) {
+		t.Helper()
+		var b storage.Batch
+		for i := from; i < to; i++ {
+			b.Series = append(b.Series, storage.SeriesPoints{Name: name(i), Points: []storage.Point{{Timestamp: ts, Value: v(i)}}})
+		}
+		if err := s.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 10000, now-120, func(i int) float64 { return float64(i) })
+	var del []string
+	for i := 0; i < 10000; i++ {
+		if i%5 != 0 {
+			del = append(del, name(i))
+		}
+	}
+	if deleted, _, err := s.DeleteSeries(del); err != nil || len(deleted) != 8000 {
+		t.Fatalf("deleted %d: %v", len(deleted), err)
+	}
+	if !s.names.wasted() {
+		t.Fatalf("table not wasted: %d names, %d refs", s.names.Len(), s.names.next)
+	}
+	before := s.names
+	// Same minute as the first points: the tails must still hold them.
+	write(0, 10000, now-100, func(i int) float64 { return float64(i) + 20 })
+	if s.names == before || s.names.next != 10000-8000+8000 {
+		t.Fatalf("table not rebuilt (same %v), %d refs", s.names == before, s.names.next)
+	}
+	for i := 0; i < 10000; i += 5 {
+		sr, err := s.Fetch(name(i), now-130, now-90, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(ts int64) float64 { return sr.Values[(ts-sr.Start)/sr.Step] }
+		if sr.Step != 1 || at(now-120) != float64(i) || at(now-100) != float64(i)+20 {
+			t.Fatalf("%s: step %d, values %v %v", name(i), sr.Step, at(now-120), at(now-100))
+		}
+		// The coarse archive: the minute's average of both points.
+		sr, err = s.Fetch(name(i), now-86400+60, now, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := (now - 120 - sr.Start) / sr.Step
+		if sr.Step != 60 || sr.Values[slot] != float64(i)+10 {
+			t.Fatalf("%s: coarse step %d value %v, want %v", name(i), sr.Step, sr.Values[slot], float64(i)+10)
+		}
+	}
+	if s.names.Len() != 2000+8000 || s.names.get(name(1)) == nil || s.names.get(name(1)).id < 10000 {
+		t.Fatalf("%d names; re-created series %v", s.names.Len(), s.names.get(name(1)))
+	}
+	dir := s.opts.Dir
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Dir, opts.Rules, opts.Now = dir, w1Rules(t), func() int64 { return now }
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	names := s.Names()
+	slices.Sort(names)
+	if len(names) != 10000 || names[0] != name(0) || names[9999] != name(9999) {
+		t.Fatalf("after reopen: %d names, %q .. %q", len(names), names[0], names[len(names)-1])
+	}
 }
