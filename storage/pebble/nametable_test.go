@@ -12,6 +12,19 @@ import (
 	"github.com/plumbago/plumbago/storage"
 )
 
+// addName adds a series named name to nt and returns it.
+func addName(tb testing.TB, nt *nameTable, name string) *series {
+	tb.Helper()
+	ref, ser, err := nt.add()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := nt.put(name, ref); err != nil {
+		tb.Fatal(err)
+	}
+	return ser
+}
+
 // checkNameTable compares t with model (name -> series id) in every
 // direction: lookups, the count, each, and that no ref is named twice.
 func checkNameTable(t *testing.T, nt *nameTable, model map[string]uint32) {
@@ -65,14 +78,7 @@ func TestNameTableAgainstMap(t *testing.T) {
 			if _, ok := model[name]; ok {
 				continue
 			}
-			ref, ser, err := nt.add()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ser.id = id
-			if err := nt.put(name, ref); err != nil {
-				t.Fatal(err)
-			}
+			addName(t, nt, name).id = id
 			model[name], id = id, id+1
 			names = append(names, name)
 		case op < 7: // rename
@@ -191,13 +197,7 @@ func TestNameTableArenaChunks(t *testing.T) {
 	long := strings.Repeat("L", arenaChunk+10)
 	names := []string{strings.Repeat("a", arenaChunk-3), "bb", long, "c"}
 	for _, name := range names {
-		ref, _, err := nt.add()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := nt.put(name, ref); err != nil {
-			t.Fatal(err)
-		}
+		addName(t, nt, name)
 	}
 	// "aaa..." takes 3+len bytes: a full chunk; "bb" starts the second,
 	// the long name the third (its own), "c" the fourth.
@@ -263,13 +263,7 @@ func BenchmarkNameTable(b *testing.B) {
 			h0 := heap()
 			nt := newNameTable()
 			for _, name := range names {
-				ref, _, err := nt.add()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := nt.put(name, ref); err != nil {
-					b.Fatal(err)
-				}
+				addName(b, nt, name)
 			}
 			h1 := heap()
 			gc := gcTime()
