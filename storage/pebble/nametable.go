@@ -13,11 +13,13 @@ import (
 //
 //   - slots is an open-addressing table (linear probing, deletion by
 //     backward shift) of one uint64 an entry: the high 32 bits of the name's
-//     hash above ref+1 (0 is an empty slot). A slot's home is its hash's
-//     low bits, so moving slots needs no rehash.
-//   - The names' bytes live in append-only arena chunks of arenaChunk
-//     bytes (a uvarint length, then the bytes); locs holds each ref's
-//     location in them (chunk<<arenaShift | offset).
+//     hash above the location of its entry in the arena (0 is an empty
+//     slot: no entry is at location 0). A slot's home is its hash's low
+//     bits, so moving slots needs no rehash.
+//   - The entries live in append-only arena chunks of arenaChunk bytes: the
+//     series' ref (4 bytes), the name's length (uvarint), the name's bytes;
+//     a location is chunk<<arenaShift | offset. A lookup reads the slot,
+//     then the entry (ref and name in one place).
 //   - The series live in chunks of refChunk, by ref. A ref is never handed
 //     out twice: a *series stays the series it was for whoever holds it
 //     (readers, the decoded-block cache). Removed names leave their series
@@ -31,7 +33,6 @@ type nameTable struct {
 	n     int // names in slots
 
 	sers  [][]series
-	locs  [][]uint32
 	next  uint32 // refs handed out
 	arena [][]byte
 
@@ -65,15 +66,16 @@ func (t *nameTable) hash(name string) uint32 { return uint32(maphash.String(t.se
 // at returns the series of ref.
 func (t *nameTable) at(ref uint32) *series { return &t.sers[ref>>refShift][ref&(refChunk-1)] }
 
-// name returns ref's name; its bytes are never written again.
-func (t *nameTable) name(ref uint32) string {
-	loc := t.locs[ref>>refShift][ref&(refChunk-1)]
+// entry returns the ref and name of the arena entry at loc; the name's
+// bytes are never written again.
+func (t *nameTable) entry(loc uint32) (uint32, string) {
 	c := t.arena[loc>>arenaShift][loc&(arenaChunk-1):]
-	n, k := binary.Uvarint(c)
+	ref := binary.LittleEndian.Uint32(c)
+	n, k := binary.Uvarint(c[4:])
 	if n == 0 {
-		return ""
+		return ref, ""
 	}
-	return unsafe.String(&c[k], int(n))
+	return ref, unsafe.String(&c[4+k], int(n))
 }
 
 // find returns the slot index of name, or -1.
@@ -85,8 +87,10 @@ func (t *nameTable) find(name string) int {
 		if e == 0 {
 			return -1
 		}
-		if uint32(e>>32) == h && t.name(uint32(e)-1) == name {
-			return int(i)
+		if uint32(e>>32) == h {
+			if _, n := t.entry(uint32(e)); n == name {
+				return int(i)
+			}
 		}
 	}
 }
@@ -97,7 +101,8 @@ func (t *nameTable) ref(name string) (uint32, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	return uint32(t.slots[i]) - 1, true
+	r, _ := t.entry(uint32(t.slots[i]))
+	return r, true
 }
 
 // get returns name's series, or nil.
@@ -116,7 +121,6 @@ func (t *nameTable) add() (uint32, *series, error) {
 	}
 	if r&(refChunk-1) == 0 {
 		t.sers = append(t.sers, make([]series, refChunk))
-		t.locs = append(t.locs, make([]uint32, refChunk))
 	}
 	t.next++
 	return r, t.at(r), nil
@@ -125,39 +129,41 @@ func (t *nameTable) add() (uint32, *series, error) {
 // put names ref name, replacing the ref name had. ref must have no other
 // name (remove it first).
 func (t *nameTable) put(name string, ref uint32) error {
-	size := uvarintLen(uint64(len(name))) + len(name)
+	size := entrySize(name)
 	last := len(t.arena) - 1
 	if last < 0 || len(t.arena[last])+size > cap(t.arena[last]) {
 		if len(t.arena) == maxArenaChunks {
 			return errNamesFull
 		}
-		t.arena = append(t.arena, make([]byte, 0, max(arenaChunk, size)))
+		c := make([]byte, 0, max(arenaChunk, size))
+		if last < 0 {
+			c = append(c, 0) // no entry at location 0
+		}
+		t.arena = append(t.arena, c)
 		last++
 	}
 	c := t.arena[last]
 	loc := uint32(last)<<arenaShift | uint32(len(c))
+	c = binary.LittleEndian.AppendUint32(c, ref)
 	c = binary.AppendUvarint(c, uint64(len(name)))
 	t.arena[last] = append(c, name...)
 	t.usedBytes += size
 	if i := t.find(name); i >= 0 {
-		t.liveBytes -= t.entryBytes(uint32(t.slots[i]) - 1)
-		t.slots[i] = t.slots[i]&^0xffffffff | uint64(ref+1)
+		t.liveBytes -= size // the same name's older entry
+		t.slots[i] = t.slots[i]&^0xffffffff | uint64(loc)
 	} else {
 		if (t.n+1)*4 > len(t.slots)*3 {
 			t.grow()
 		}
-		t.insert(t.hash(name), ref)
+		t.insert(t.hash(name), loc)
 		t.n++
 	}
-	t.locs[ref>>refShift][ref&(refChunk-1)] = loc
 	t.liveBytes += size
 	return nil
 }
 
-func (t *nameTable) entryBytes(ref uint32) int {
-	n := len(t.name(ref))
-	return uvarintLen(uint64(n)) + n
-}
+// entrySize is the arena bytes of name's entry.
+func entrySize(name string) int { return 4 + uvarintLen(uint64(len(name))) + len(name) }
 
 func uvarintLen(x uint64) int {
 	n := 1
@@ -167,14 +173,14 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// insert puts (h, ref) into the first empty slot from h's home.
-func (t *nameTable) insert(h, ref uint32) {
+// insert puts (h, loc) into the first empty slot from h's home.
+func (t *nameTable) insert(h, loc uint32) {
 	mask := uint32(len(t.slots) - 1)
 	i := h & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = uint64(h)<<32 | uint64(ref+1)
+	t.slots[i] = uint64(h)<<32 | uint64(loc)
 }
 
 func (t *nameTable) grow() {
@@ -182,7 +188,7 @@ func (t *nameTable) grow() {
 	t.slots = make([]uint64, 2*len(old))
 	for _, e := range old {
 		if e != 0 {
-			t.insert(uint32(e>>32), uint32(e)-1)
+			t.insert(uint32(e>>32), uint32(e))
 		}
 	}
 }
@@ -193,8 +199,8 @@ func (t *nameTable) remove(name string) (uint32, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	ref := uint32(t.slots[i]) - 1
-	t.liveBytes -= t.entryBytes(ref)
+	ref, _ := t.entry(uint32(t.slots[i]))
+	t.liveBytes -= entrySize(name)
 	t.n--
 	mask := len(t.slots) - 1
 	t.slots[i] = 0
@@ -214,8 +220,8 @@ func (t *nameTable) remove(name string) (uint32, bool) {
 func (t *nameTable) each(fn func(name string, ser *series)) {
 	for _, e := range t.slots {
 		if e != 0 {
-			r := uint32(e) - 1
-			fn(t.name(r), t.at(r))
+			r, name := t.entry(uint32(e))
+			fn(name, t.at(r))
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -51,7 +50,7 @@ func checkNameTable(t *testing.T, nt *nameTable, model map[string]uint32) {
 	})
 	live := 0
 	for name := range model {
-		live += uvarintLen(uint64(len(name))) + len(name)
+		live += entrySize(name)
 	}
 	if nt.liveBytes != live {
 		t.Fatalf("liveBytes %d, want %d", nt.liveBytes, live)
@@ -195,18 +194,19 @@ func TestNameTableCompactedKeepsSeries(t *testing.T) {
 func TestNameTableArenaChunks(t *testing.T) {
 	nt := newNameTable()
 	long := strings.Repeat("L", arenaChunk+10)
-	names := []string{strings.Repeat("a", arenaChunk-3), "bb", long, "c"}
+	names := []string{strings.Repeat("a", arenaChunk-1-4-3), "bb", long, "c"}
 	for _, name := range names {
 		addName(t, nt, name)
 	}
-	// "aaa..." takes 3+len bytes: a full chunk; "bb" starts the second,
-	// the long name the third (its own), "c" the fourth.
-	if len(nt.arena) != 4 || len(nt.arena[0]) != arenaChunk || len(nt.arena[2]) != arenaChunk+10+3 {
+	// The first chunk's unused byte and "aaa..." (4+3+len bytes) fill
+	// it; "bb" starts the second, the long name the third (its own), "c"
+	// the fourth.
+	if len(nt.arena) != 4 || len(nt.arena[0]) != arenaChunk || len(nt.arena[2]) != arenaChunk+10+4+3 {
 		t.Fatalf("arena chunks %d, lengths %d %d", len(nt.arena), len(nt.arena[0]), len(nt.arena[2]))
 	}
 	for r, name := range names {
-		if nt.name(uint32(r)) != name || nt.get(name) != nt.at(uint32(r)) {
-			t.Fatalf("ref %d: name of %d bytes, want %d", r, len(nt.name(uint32(r))), len(name))
+		if ref, ok := nt.ref(name); !ok || ref != uint32(r) || nt.get(name) != nt.at(uint32(r)) {
+			t.Fatalf("name of %d bytes: ref %d %v, want %d", len(name), ref, ok, r)
 		}
 	}
 }
@@ -214,68 +214,56 @@ func TestNameTableArenaChunks(t *testing.T) {
 // BenchmarkNameTable compares the table with the map[string]*series it
 // replaced at 1 M names shaped like the 1 M x 20 load test's: bytes an
 // entry (heap after building it, names' own strings excluded for the
-// map), lookup time, and the time of a forced GC with it live.
+// map; the series structs included in both), CPU time a lookup in random
+// order, and the CPU time of a forced GC with it live.
 func BenchmarkNameTable(b *testing.B) {
 	const n = 1 << 20
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("loadtest.m1.m%06d", i) // the 1 M x 20 run's names
 	}
-	heap := func() uint64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
-	gcTime := func() time.Duration {
-		start := time.Now()
-		for range 5 {
-			runtime.GC()
-		}
-		return time.Since(start) / 5
-	}
 	order := slices.Clone(names)
 	rand.New(rand.NewPCG(3, 4)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	b.Run("map", func(b *testing.B) {
 		for range b.N {
-			h0 := heap()
+			h0 := heapAfterGC()
 			m := make(map[string]*series)
 			slab := make([]series, n)
 			for i, name := range names {
 				m[name] = &slab[i]
 			}
-			h1 := heap()
-			gc := gcTime()
-			start := time.Now()
+			h1 := heapAfterGC()
+			gc := gcCPU()
+			cpu := processCPU()
 			for _, name := range order {
 				if m[name] == nil {
 					b.Fatal("missing")
 				}
 			}
-			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/lookup")
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/n, "cpu-ns/lookup")
 			b.ReportMetric(float64(h1-h0)/n, "B/entry")
-			b.ReportMetric(float64(gc.Microseconds()), "us/GC")
+			b.ReportMetric(gc, "cpu-ms/GC")
 			runtime.KeepAlive(m)
 		}
 	})
 	b.Run("table", func(b *testing.B) {
 		for range b.N {
-			h0 := heap()
+			h0 := heapAfterGC()
 			nt := newNameTable()
 			for _, name := range names {
 				addName(b, nt, name)
 			}
-			h1 := heap()
-			gc := gcTime()
-			start := time.Now()
+			h1 := heapAfterGC()
+			gc := gcCPU()
+			cpu := processCPU()
 			for _, name := range order {
 				if nt.get(name) == nil {
 					b.Fatal("missing")
 				}
 			}
-			b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/lookup")
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/n, "cpu-ns/lookup")
 			b.ReportMetric(float64(h1-h0)/n, "B/entry")
-			b.ReportMetric(float64(gc.Microseconds()), "us/GC")
+			b.ReportMetric(gc, "cpu-ms/GC")
 			runtime.KeepAlive(nt)
 		}
 	})

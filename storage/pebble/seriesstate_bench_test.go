@@ -14,8 +14,9 @@ import (
 // and W1's schema (two archives: one tail a series), each written once:
 // Go heap after a collection, less the heap before the first write (the
 // batches, and so the names the write buffer would hold, are allocated
-// before), per series; and the wall time of a forced collection with that
-// state live (the GC's mark work over it). The index is not fed
+// before), per series; the process CPU time of the writes; and the CPU
+// time of a forced collection with that state live (the GC's mark work
+// over it and the batches). CPU time, not wall time: the box is shared. The index is not fed
 // (WritesIndexed), so its bytes are not counted.
 //
 //	go test -run XXX -bench BenchmarkSeriesState -benchtime 1x ./storage/pebble/
@@ -28,12 +29,6 @@ func BenchmarkSeriesState(b *testing.B) {
 		bt.Series = append(bt.Series, storage.SeriesPoints{
 			Name: fmt.Sprintf("loadtest.m1.m%06d", i), Points: []storage.Point{{Timestamp: now - 10, Value: float64(i % 100)}}})
 	}
-	heap := func() uint64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
 	for range b.N {
 		opts := DefaultOptions()
 		opts.Dir = b.TempDir()
@@ -44,25 +39,38 @@ func BenchmarkSeriesState(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h0 := heap()
-		start := time.Now()
+		h0 := heapAfterGC()
+		cpu := processCPU()
 		for i := range batches {
 			if err := s.Write(&batches[i]); err != nil {
 				b.Fatal(err)
 			}
 		}
-		write := time.Since(start)
-		h1 := heap()
-		start = time.Now()
-		for range 5 {
-			runtime.GC()
-		}
-		gc := time.Since(start) / 5
+		cpu = processCPU() - cpu
+		h1 := heapAfterGC()
 		b.ReportMetric(float64(h1-h0)/n, "B/series")
-		b.ReportMetric(float64(write.Nanoseconds())/n, "ns/series")
-		b.ReportMetric(float64(gc.Microseconds()), "us/GC")
+		b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/series")
+		b.ReportMetric(gcCPU(), "cpu-ms/GC")
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// heapAfterGC returns the Go heap in use after a collection.
+func heapAfterGC() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// gcCPU returns the process CPU time, in ms, of one forced collection
+// (the mean of 5).
+func gcCPU() float64 {
+	cpu := processCPU()
+	for range 5 {
+		runtime.GC()
+	}
+	return float64((processCPU()-cpu).Microseconds()) / 5000
 }
