@@ -72,5 +72,5 @@ func gcCPU() float64 {
 	for range 5 {
 		runtime.GC()
 	}
-	return float64((processCPU()-cpu).Microseconds()) / 5000
+	return float64((processCPU() - cpu).Microseconds()) / 5000
 }
