@@ -56,6 +56,28 @@ func (s *Store) Names() []string {
 	return out
 }
 
+// failResize drops what a failed ResizeSeries of name staged. Until its
+// first commit the old series (ref oldRef) is untouched on disk: it is put
+// back in memory. After one, the new series stands with the points
+// committed so far. Caller holds writeMu.
+func (s *Store) failResize(name string, oldRef uint32, err error) error {
+	w := &s.w
+	uncommitted := slices.Contains(w.createdNames, name)
+	w.batch.Reset()
+	w.written, w.dropped = 0, 0
+	s.forgetStaged()
+	if uncommitted {
+		s.mu.Lock()
+		perr := s.names.put(name, oldRef)
+		s.mu.Unlock()
+		if perr != nil {
+			return fmt.Errorf("resizing %q: %w (the old series is not back in memory: %v)", name, err, perr)
+		}
+		s.stats.series.Add(1)
+	}
+	return fmt.Errorf("resizing %q: %w", name, err)
+}
+
 // ResizeSeries re-shapes name to layout l at time now, with whisper-resize's
 // semantics (as storage/whisper.Resize): every old archive is fetched over
 // its whole retention, coarsest first, and its known points are written
@@ -113,25 +135,7 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 		w.batch = s.db.NewBatch()
 	}
 	w.gen++
-	fail := func(err error) error {
-		// Until the first commit the old series is untouched on disk:
-		// put it back in memory. After one, the new series stands with
-		// the points committed so far.
-		uncommitted := slices.Contains(w.createdNames, name)
-		w.batch.Reset()
-		w.written, w.dropped = 0, 0
-		s.forgetStaged()
-		if uncommitted {
-			s.mu.Lock()
-			perr := s.names.put(name, oldRef)
-			s.mu.Unlock()
-			if perr != nil {
-				return fmt.Errorf("resizing %q: %w (the old series is not back in memory: %v)", name, err, perr)
-			}
-			s.stats.series.Add(1)
-		}
-		return fmt.Errorf("resizing %q: %w", name, err)
-	}
+	fail := func(err error) error { return s.failResize(name, oldRef, err) }
 	// The old series' blocks (its name record is overwritten below).
 	clock := s.opts.Now()
 	for i, a := range s.schemaOf(old).archives {
