@@ -250,7 +250,10 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	burstSeries(t, p, series, perSeries, now-int64(perSeries)*10)
 	burst := time.Since(burstStart)
 	peak := s.end()
-	bound := steady*3/2 + 24<<20
+	// The return must meet the bound (1.5 × steady + 24 MiB) and
+	// give back at least half of what the burst added: with a small burst
+	// the bound alone sits above the peak and proves nothing.
+	bound := min(steady*3/2+24<<20, steady+(peak-steady)/2)
 	t.Logf("steady %.1f MiB with %d series (%s), burst of %d points committed in %v, peak %.1f MiB, bound for the return %.1f MiB",
 		float64(steady)/(1<<20), series, steadyParts, series*perSeries, burst.Round(100*time.Millisecond), float64(peak)/(1<<20), float64(bound)/(1<<20))
 	if got := p.metric(t, "plumbago_pebble_series"); got != series {
@@ -263,7 +266,7 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	deadline := start.Add(120 * time.Second)
 	for vmRSS(t, pid) > bound {
 		if time.Now().After(deadline) {
-			t.Fatalf("RSS %.1f MiB 120 s after the burst (%s; Go heap in use %.1f MiB, %v idle flushes); want back under %.1f MiB (1.5 × steady + 24 MiB)",
+			t.Fatalf("RSS %.1f MiB 120 s after the burst (%s; Go heap in use %.1f MiB, %v idle flushes); want back under %.1f MiB (1.5 × steady + 24 MiB, at most half the burst's rise over steady)",
 				float64(vmRSS(t, pid))/(1<<20), rssParts(t, pid), p.metric(t, "plumbago_go_heap_bytes")/(1<<20),
 				p.metric(t, "plumbago_pebble_idle_flushes_total"), float64(bound)/(1<<20))
 		}
