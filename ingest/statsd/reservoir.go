@@ -10,10 +10,13 @@ import (
 //
 // While every sample is kept (seen <= len(vals)) the timer is exact and the
 // flush computes etsy's values from vals. Once a loop's cap or budget is
-// reached, the loop keeps a uniform random sample of what it saw (Vitter's
-// algorithm R: sample i replaces a random slot with probability
-// len(vals)/i), and keeps count, sum, sum of squares, min, max, mean and the
-// sum of squared deviations (Welford) over every sample, so those stay exact.
+// reached, the loop keeps a uniform random sample of what it saw (Li's
+// algorithm L: the same distribution as Vitter's algorithm R, where sample i
+// replaces a random slot with probability len(vals)/i, but drawn as skips:
+// next is the number of the next sample to keep, so the samples between
+// cost no random draw), and keeps count, sum, sum of squares, min, max, mean
+// and the sum of squared deviations (Welford) over every sample, so those
+// stay exact.
 //
 // In the Flusher, est is set once a merged loop was not exact; w then holds
 // the weight of each of vals (the number of samples each retained one stands
@@ -24,6 +27,10 @@ type timerVal struct {
 	seen  int64   // samples seen; 0 when built from vals alone (the admin view)
 	est   bool
 	w     []float64
+	// Algorithm L's state once sampling: the next sample (by seen) that
+	// replaces a random slot, and W (the largest of len(vals) uniform keys).
+	next int64
+	lw   float64
 	// Exact aggregates over all seen samples, valid once summarised.
 	sum, sumSq, min, max, mean, m2 float64
 }
@@ -85,6 +92,11 @@ func (r *rng) below(n uint64) uint64 {
 	return hi
 }
 
+// unit returns a uniform float64 in (0, 1): never 0, so its log is finite.
+func (r *rng) unit() float64 {
+	return (float64(r.next()>>11) + 0.5) / (1 << 53)
+}
+
 // addSample records one timer sample on a loop's hot path.
 func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 	t.seen++
@@ -99,6 +111,8 @@ func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 			return
 		}
 		t.summarise() // the first sample not kept: aggregates start here
+		t.lw = 1
+		l.skip(t, n, t.seen-1) // samples 1..n fill the reservoir
 	}
 	t.sum += v
 	t.sumSq += v * v
@@ -107,10 +121,23 @@ func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 	d := v - t.mean
 	t.mean += d / float64(t.seen)
 	t.m2 += d * (v - t.mean)
-	if j := l.rng.below(uint64(t.seen)); j < uint64(n) {
-		t.vals[j] = v
+	if t.seen == t.next {
+		t.vals[l.rng.below(uint64(n))] = v
+		l.skip(t, n, t.seen)
 	}
 	s.sampleDrops++
+}
+
+// skip draws the next sample after sample number from that enters a
+// reservoir of k samples (Li 1994, algorithm L): W shrinks by a factor
+// u^(1/k), and the gap to the next kept sample is geometric with parameter W.
+func (l *Loop) skip(t *timerVal, k int, from int64) {
+	t.lw *= math.Exp(math.Log(l.rng.unit()) / float64(k))
+	g := math.Floor(math.Log(l.rng.unit()) / math.Log1p(-t.lw))
+	if !(g < 1<<62) { // W rounded to 0 (or NaN): never again this interval
+		g = 1 << 62
+	}
+	t.next = from + int64(g) + 1
 }
 
 // grow doubles a sample slice's capacity without passing the cap, so a

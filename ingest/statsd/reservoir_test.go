@@ -290,3 +290,42 @@ func TestTimerSamplesFlatWithRate(t *testing.T) {
 		t.Fatalf("at 4x the budget: %d samples kept in %d capacity; at 16x: %d in %d; want %d kept and equal capacity", r4, c4, r16, c16, budget)
 	}
 }
+
+// TestReservoirUniform: a loop capped at 10 samples sees the values 1..1000,
+// 4000 times with seeds 1..4000; every value should be kept with probability
+// 10/1000, so each block of 10 values holds 400 of the 40,000 kept samples
+// (standard deviation about 20) and each block of 100 holds 4000 (about 60).
+// The first and last blocks catch a skew toward the reservoir's first fill or
+// the stream's end. Deterministic: fixed seeds.
+func TestReservoirUniform(t *testing.T) {
+	const k, n, trials = 10, 1000, 4000
+	cfg := DefaultConfig()
+	cfg.TimerSampleCap = k
+	var small [n / 10]int
+	var large [10]int
+	for seed := uint64(1); seed <= trials; seed++ {
+		l := timerLoop(&cfg, seed)
+		s := l.cur
+		tv := &timerVal{}
+		for v := 1; v <= n; v++ {
+			l.addSample(s, tv, float64(v))
+		}
+		if len(tv.vals) != k || tv.seen != n {
+			t.Fatalf("seed %d: kept %d of %d, want %d of %d", seed, len(tv.vals), tv.seen, k, n)
+		}
+		for _, v := range tv.vals {
+			small[(int(v)-1)/10]++
+			large[(int(v)-1)/100]++
+		}
+	}
+	for _, b := range []int{0, 1, 50, n/10 - 2, n/10 - 1} {
+		if c := small[b]; c < 320 || c > 480 {
+			t.Errorf("values %d..%d kept %d times, want 400±80", 10*b+1, 10*b+10, c)
+		}
+	}
+	for b, c := range large {
+		if c < 3760 || c > 4240 {
+			t.Errorf("values %d..%d kept %d times, want 4000±240", 100*b+1, 100*b+100, c)
+		}
+	}
+}
