@@ -89,9 +89,33 @@ func (l *Loop) Swap() *Snapshot {
 	n := l.spare.Swap(nil)
 	if n == nil {
 		n = newSnapshot(l)
+		l.presize(n, s)
 	}
 	l.cur = n
 	return s
+}
+
+// presize gives a new snapshot's timers the sample capacity they used in
+// the interval just ended (s), so they do not regrow from 8 samples by
+// doubling (a recycled snapshot keeps its own). The total is bounded by the
+// loop's sample budget before it is allocated; each timer's share by
+// sampleCap already (len(vals) never passes it). Every timer's name is
+// carried, so its entry is not inserted again; the entries are left not
+// live, as recycle leaves them.
+func (l *Loop) presize(n, s *Snapshot) {
+	left := l.sampleBudget
+	s.timers.eachLive(func(e *entry[timerVal]) {
+		k := len(e.v.vals)
+		if l.sampleBudget > 0 {
+			k = min(k, left)
+			left -= k
+		}
+		v := n.timers.getS(e.name)
+		if k > 8 { // grow's first size
+			v.vals = make([]float64, 0, k)
+		}
+	})
+	n.timers.recycle(func(*timerVal) {})
 }
 
 // Clone returns a copy of the current interval's state without disturbing

@@ -329,3 +329,63 @@ func TestReservoirUniform(t *testing.T) {
 		}
 	}
 }
+
+// TestTimerCapacityCarried: a loop's second snapshot (new, as the Flusher has
+// not given the first back) starts each timer at the capacity it used in the
+// first interval and its name, so the same traffic again allocates only for
+// a timer that kept 8 samples or fewer (grow's first size). With a budget of 150 samples
+// the timers keep 100, 50 and 1 (each keeps at least one), and the carried
+// capacity stays within the budget: 100 + 50 + 0.
+func TestTimerCapacityCarried(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TimerSampleBudget = 150
+	l := timerLoop(&cfg, 1)
+	var pkts [][]byte
+	for _, name := range []string{"a", "b", "c"} {
+		for i := range 100 {
+			pkts = append(pkts, []byte(fmt.Sprintf("%s:%d|ms", name, i)))
+		}
+	}
+	send := func() {
+		for _, p := range pkts {
+			l.HandlePacket(p)
+		}
+	}
+	send()
+	first := l.Swap()
+	for name, want := range map[string]int{"a": 100, "b": 50, "c": 1} {
+		if n := len(mustTimer(t, first, name).vals); n != want {
+			t.Fatalf("%s kept %d in the first interval, want %d", name, n, want)
+		}
+	}
+	if n := l.cur.live; n != 0 {
+		t.Fatalf("new snapshot has %d live names, want 0", n)
+	}
+	if _, ok := l.cur.timers.find("a"); ok {
+		t.Fatal("carried timer a is live before any sample")
+	}
+	var caps [3]int
+	if a := testing.AllocsPerRun(1, func() {
+		send()
+		second := l.Swap()
+		for i, name := range []string{"a", "b", "c"} {
+			caps[i] = cap(mustTimer(t, second, name).vals)
+		}
+		second.recycle()
+		l.spare.Store(second)
+	}); a != 1 { // c's first 8 samples
+		t.Errorf("%v allocations for an interval in a new snapshot, want 1", a)
+	}
+	if want := [3]int{100, 50, 8}; caps != want {
+		t.Errorf("capacities of a, b, c %v, want %v", caps, want)
+	}
+}
+
+func mustTimer(t *testing.T, s *Snapshot, name string) *timerVal {
+	t.Helper()
+	v, ok := s.timers.find(name)
+	if !ok {
+		t.Fatalf("no timer %q", name)
+	}
+	return v
+}
