@@ -118,7 +118,7 @@ else
 		sleep $((flush + 1)) # plumbago_statsd_metrics_total counts as of the last flush
 		m1=$(metrics)
 		sample 1
-		window=$secs
+		window=$secs span=$secs
 	else
 		load $((hp + 1)) $((warmup + secs + 2 * flush)) &
 		lpid=$!
@@ -130,18 +130,23 @@ else
 		waitflush
 		sample 1
 		m1=$m
-		window=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+		window=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+		# the counted metrics are whole intervals; the CPU was read at the
+		# flushes as seen, a few tenths of a second late at either end:
+		# scale it to the intervals' length (the CPU rate is steady)
+		span=$(awk -v w="$window" -v f="$flush" 'BEGIN {k = int(w / f + 0.5); print (k < 1 ? 1 : k) * f}')
 		wait $lpid
 		sent=$(awk '/points sent/ {print $3}' "$work/load.out")
 		read -r lu ls <"$work/loader.time"
-		echo "measured window: ${window} s of steady state after a ${warmup} s warm-up (flush interval ${flush} s; the loader ran $((warmup + secs + 2 * flush)) s)"
+		echo "measured window: ${window} s between the flushes as seen, ${span} s of intervals, after a ${warmup} s warm-up (flush interval ${flush} s; the loader ran $((warmup + secs + 2 * flush)) s); CPU scaled by ${span}/${window}"
 	fi
 	hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 	kill $pid
 	wait $pid || true
 	pid=
-	awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$tck" -v n="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" \
-		-v sent="$sent" -v hwm="$hwm" -v secs="$window" -v per="$per" -v csw=$((c1 - c0)) -v drops=$((d1 - d0)) -v warm="$warmup" 'BEGIN {
+	awk -v u="$(awk -v x=$((u1 - u0)) -v a="$span" -v b="$window" 'BEGIN {print x * a / b}')" \
+		-v s="$(awk -v x=$((s1 - s0)) -v a="$span" -v b="$window" 'BEGIN {print x * a / b}')" -v t="$tck" -v n="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" \
+		-v sent="$sent" -v hwm="$hwm" -v secs="$span" -v per="$per" -v csw=$((c1 - c0)) -v drops=$((d1 - d0)) -v warm="$warmup" 'BEGIN {
 		# with a warm-up, sent covers the whole run: the window only has
 		# what was counted and the kernel drops (sent - counted matched
 		# them in every run without one)
