@@ -671,8 +671,13 @@ func (s *overSource) over(dp, k uint32) uint32 {
 // blend is over with the destination's weight inv given: 255 − k for
 // an opaque source, whose a·k/255 rounded is k itself.
 func (s *overSource) blend(dp, k, inv uint32) uint32 {
+	return blendLanes(s.lanes, dp, k, inv)
+}
+
+// blendLanes is blend of a source with the given lanes.
+func blendLanes(lanes uint64, dp, k, inv uint32) uint32 {
 	const low = 0x00ff00ff00ff00ff // each lane's low byte
-	v := s.lanes*uint64(k) + spreadLanes(dp)*uint64(inv) + 0x0080008000800080
+	v := lanes*uint64(k) + spreadLanes(dp)*uint64(inv) + 0x0080008000800080
 	v = (v + v>>8&low) >> 8 & low
 	return uint32(v) | uint32(v>>24)
 }

@@ -225,7 +225,7 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 				}
 			}
 			acc := r.sweepMasked(src, clip, &mask, px, ts.rmin, fa, 0)
-			acc = sweepRows(r.img.Pix, fa*r.img.Stride+px*4, r.img.Stride, d[fa:fb], acc, src)
+			acc = sweepRows(r.img.Pix, fa*r.img.Stride+px*4, r.img.Stride, d[fa:fb], acc, src.lanes, src.a8)
 			r.sweepMasked(src, clip, &mask, px, fb, last+1, acc)
 		}
 		// the next column with a piece in it
@@ -243,41 +243,50 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 	}
 }
 
-// sweepRows composites src over the pixel column from byte offset off
+// sweepRows composites the source over the pixel column from byte offset off
 // down (rows stride bytes apart) through the coverage of the area
 // differences d, the running sum going on from acc, and empties d; it
 // returns the sum. No clip: the rows lie inside its whole pixels. The
 // column's last pixel is checked to lie in pix once; the pixels are
-// then addressed from pix's base without a check each.
-func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, src overSource) float64 {
+// then addressed from pix's base without a check each. The source
+// comes as its lanes and alpha a8 (overSource's fields), not as the
+// struct: with the struct the compiler reloaded it from the stack on
+// every pixel; scalars stay in registers.
+func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, lanes uint64, a8 uint32) float64 {
 	if len(d) == 0 {
 		return acc
 	}
 	if off < 0 || stride < 4 || off+(len(d)-1)*stride+4 > len(pix) {
-		panic(fmt.Sprintf("sweepRows: column from %d, %d rows %d apart, outside %d bytes", off, len(d), stride, len(pix)))
+		sweepOutside(off, len(d), stride, len(pix))
 	}
-	base := unsafe.Pointer(unsafe.SliceData(pix))
-	opaque := src.a8 == 255
-	s := overSource{lanes: src.lanes, a8: src.a8} // kept in registers
+	p := unsafe.Pointer(unsafe.SliceData(pix))
 	for i := range d {
+		q := (*[4]byte)(unsafe.Add(p, off))
+		off += stride
 		acc += d[i]
 		d[i] = 0
 		kf := acc*255 + 0.5
-		if kf < 1 {
-			continue
+		if kf >= 1 {
+			if kf > 255 {
+				kf = 255
+			}
+			k := uint32(kf)
+			inv := 255 - k
+			if a8 != 255 {
+				inv = 255 - (a8*k+127)/255
+			}
+			binary.LittleEndian.PutUint32(q[:], blendLanes(lanes, binary.LittleEndian.Uint32(q[:]), k, inv))
 		}
-		if kf > 255 {
-			kf = 255
-		}
-		k := uint32(kf)
-		p := (*[4]byte)(unsafe.Add(base, off+i*stride))
-		inv := 255 - k
-		if !opaque {
-			inv = 255 - (s.a8*k+127)/255
-		}
-		binary.LittleEndian.PutUint32(p[:], s.blend(binary.LittleEndian.Uint32(p[:]), k, inv))
 	}
 	return acc
+}
+
+// sweepOutside panics for a column outside the picture (out of line:
+// its formatting made sweepRows keep its loop's values on the stack).
+//
+//go:noinline
+func sweepOutside(off, rows, stride, n int) {
+	panic(fmt.Sprintf("sweepRows: column from %d, %d rows %d apart, outside %d bytes", off, rows, stride, n))
 }
 
 // sweepMasked is sweepRows for the rows y0..y1-1 of column px through
