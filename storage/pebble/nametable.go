@@ -78,18 +78,19 @@ func (t *nameTable) entry(loc uint32) (uint32, string) {
 	return ref, unsafe.String(&c[4+k], int(n))
 }
 
-// find returns the slot index of name, or -1.
-func (t *nameTable) find(name string) int {
+// find returns the slot index of name and the ref its entry holds (read
+// with the name it compared), or -1.
+func (t *nameTable) find(name string) (int, uint32) {
 	h := t.hash(name)
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
 		if e == 0 {
-			return -1
+			return -1, 0
 		}
 		if uint32(e>>32) == h {
-			if _, n := t.entry(uint32(e)); n == name {
-				return int(i)
+			if r, n := t.entry(uint32(e)); n == name {
+				return int(i), r
 			}
 		}
 	}
@@ -97,12 +98,8 @@ func (t *nameTable) find(name string) int {
 
 // ref returns name's ref.
 func (t *nameTable) ref(name string) (uint32, bool) {
-	i := t.find(name)
-	if i < 0 {
-		return 0, false
-	}
-	r, _ := t.entry(uint32(t.slots[i]))
-	return r, true
+	i, r := t.find(name)
+	return r, i >= 0
 }
 
 // get returns name's series, or nil.
@@ -148,7 +145,7 @@ func (t *nameTable) put(name string, ref uint32) error {
 	c = binary.AppendUvarint(c, uint64(len(name)))
 	t.arena[last] = append(c, name...)
 	t.usedBytes += size
-	if i := t.find(name); i >= 0 {
+	if i, _ := t.find(name); i >= 0 {
 		t.liveBytes -= size // the same name's older entry
 		t.slots[i] = t.slots[i]&^0xffffffff | uint64(loc)
 	} else {
@@ -195,11 +192,10 @@ func (t *nameTable) grow() {
 
 // remove drops name and returns the ref it had.
 func (t *nameTable) remove(name string) (uint32, bool) {
-	i := t.find(name)
+	i, ref := t.find(name)
 	if i < 0 {
 		return 0, false
 	}
-	ref, _ := t.entry(uint32(t.slots[i]))
 	t.liveBytes -= entrySize(name)
 	t.n--
 	mask := len(t.slots) - 1
