@@ -42,15 +42,31 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 }
 
 // applyFast aggregates one line that parseFast accepted through the same
-// updates as the general path (rate 1); h is hashName(key).
+// updates as the general path (rate 1); h is hashName(key). A name already
+// live this interval is updated here (table.hit); a new or refused one takes
+// the general path's functions.
 func (l *Loop) applyFast(s *Snapshot, key []byte, h, v uint64, typ byte) {
+	f := float64(v)
 	switch typ {
 	case 'c':
-		l.addCounter(s, key, h, float64(v))
+		if c := s.counters.hit(key, h); c != nil {
+			*c += f
+			return
+		}
+		l.addCounter(s, key, h, f)
 	case 'g':
-		l.addGauge(s, key, h, float64(v), false)
+		if g := s.gauges.hit(key, h); g != nil {
+			g.set(f)
+			return
+		}
+		l.addGauge(s, key, h, f, false)
 	default: // 'm', 'h'
-		l.addTimer(s, key, h, float64(v), 1)
+		if t := s.timers.hit(key, h); t != nil {
+			t.count++
+			l.addSample(s, t, f)
+			return
+		}
+		l.addTimer(s, key, h, f, 1)
 	}
 }
 
@@ -78,13 +94,17 @@ func (l *Loop) addGauge(s *Snapshot, key []byte, h uint64, v float64, delta bool
 	switch {
 	case g == nil:
 	case !delta:
-		g.abs, g.val, g.deltas = true, v, g.deltas[:0]
+		g.set(v)
 	case g.abs:
 		g.val = applyDelta(true, g.val, v)
 	default:
 		g.deltas = append(g.deltas, v)
 	}
 }
+
+// set makes v the gauge's absolute value (the deltas before it no longer
+// count).
+func (g *gaugeVal) set(v float64) { g.abs, g.val, g.deltas = true, v, g.deltas[:0] }
 
 // addTimer records one timer sample standing for count samples (1/rate).
 func (l *Loop) addTimer(s *Snapshot, key []byte, h uint64, v, count float64) {

@@ -68,6 +68,32 @@ func (t *table[V]) lookup(name string, h uint64) (int32, int) {
 	}
 }
 
+// hit returns the value under name (hash h) when its entry is already
+// live this interval, else nil: the steady state's common case, answered
+// in one call (the fast path's lookups went through four calls before:
+// liveValue, getLimH, lookup). Anything else goes to getLimH.
+func (t *table[V]) hit(name []byte, h uint64) *V {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := len(t.slots) - 1
+	tag := h >> 32
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return nil
+		}
+		if s>>32 == tag {
+			if e := &t.ents[uint32(s)-1]; eqName(e.name, bstr(name)) {
+				if !e.live {
+					return nil
+				}
+				return &e.v
+			}
+		}
+	}
+}
+
 // index returns the entry number of name, or -1.
 func (t *table[V]) index(name string) int32 {
 	if len(t.slots) == 0 {
