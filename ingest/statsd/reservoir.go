@@ -10,29 +10,38 @@ import (
 //
 // While every sample is kept (seen <= len(vals)) the timer is exact and the
 // flush computes etsy's values from vals. Once a loop's cap or budget is
-// reached, the loop keeps a uniform random sample of what it saw (Li's
-// algorithm L: the same distribution as Vitter's algorithm R, where sample i
-// replaces a random slot with probability len(vals)/i, but drawn as skips:
-// next is the number of the next sample to keep, so the samples between
-// cost no random draw), and keeps count, sum, sum of squares, min, max, mean
-// and the sum of squared deviations (Welford) over every sample, so those
-// stay exact.
+// reached, the loop keeps a uniform random sample of what it saw: Vitter's
+// algorithm R (sample i replaces a random slot with probability
+// len(vals)/i, one draw a sample; next is 0) until it has seen reservoirR
+// times len(vals), then Li's algorithm L (the same distribution drawn as
+// skips: next is the number of the next sample to keep, so the samples
+// between cost no random draw), and keeps count, sum, sum of squares, min, max and
+// the sums of the deviations from a shift (the mean of the samples kept
+// before sampling began) and of their squares over every sample, so those
+// stay exact: the mean and the squared deviations follow from them
+// (moments) without a division per sample.
 //
 // In the Flusher, est is set once a merged loop was not exact; w then holds
 // the weight of each of vals (the number of samples each retained one stands
 // for: seen/len(vals) of the loop it came from).
+//
+// The fields a sample past the bounds updates come first, next to vals, so
+// with the entry's name and live flag they span 128 bytes (two cache lines
+// when aligned) rather than the whole entry.
 type timerVal struct {
 	vals  []float64
-	count float64 // Σ 1/rate
 	seen  int64   // samples seen; 0 when built from vals alone (the admin view)
-	est   bool
-	w     []float64
-	// Algorithm L's state once sampling: the next sample (by seen) that
-	// replaces a random slot, and W (the largest of len(vals) uniform keys).
+	count float64 // Σ 1/rate
+	// Algorithm L's next sample (by seen) that replaces a random slot; 0
+	// while algorithm R runs.
 	next int64
-	lw   float64
-	// Exact aggregates over all seen samples, valid once summarised.
-	sum, sumSq, min, max, mean, m2 float64
+	// Exact aggregates over all seen samples, valid once summarised:
+	// dev = Σ(v − shift), devSq = Σ(v − shift)².
+	sum, sumSq, min, max, shift, dev, devSq float64
+	// Algorithm L's W (the largest of len(vals) uniform keys).
+	lw  float64
+	est bool
+	w   []float64
 }
 
 // samples is the number of samples the timer stands for.
@@ -55,23 +64,44 @@ func shrink(s []float64) []float64 {
 	return s[:0]
 }
 
-// summarise computes the exact aggregates from vals (all samples so far).
+// summarise computes the exact aggregates from vals (all samples so far):
+// the mean and squared deviations by Welford's update, then kept as the
+// shift (the mean) and its squared deviations.
 func (t *timerVal) summarise() {
-	t.sum, t.sumSq, t.mean, t.m2 = 0, 0, 0, 0
+	t.sum, t.sumSq = 0, 0
 	if len(t.vals) == 0 {
 		t.min, t.max = 0, 0
+		t.setMoments(0, 0)
 		return
 	}
 	t.min, t.max = t.vals[0], t.vals[0]
+	var mean, m2 float64
 	for i, v := range t.vals {
 		t.sum += v
 		t.sumSq += v * v
 		t.min = min(t.min, v)
 		t.max = max(t.max, v)
-		d := v - t.mean
-		t.mean += d / float64(i+1)
-		t.m2 += d * (v - t.mean)
+		d := v - mean
+		mean += d / float64(i+1)
+		m2 += d * (v - mean)
 	}
+	t.setMoments(mean, m2)
+}
+
+// setMoments sets the mean and the sum of squared deviations of the samples
+// summarised so far.
+func (t *timerVal) setMoments(mean, m2 float64) { t.shift, t.dev, t.devSq = mean, 0, m2 }
+
+// moments returns the mean and the sum of squared deviations from it of
+// every sample seen (valid once summarised): from the deviations from the
+// shift, m2 = Σ(v−shift)² − (Σ(v−shift))²/n (the shifted-data formula:
+// little is lost to cancellation while the shift is near the mean).
+func (t *timerVal) moments() (mean, m2 float64) {
+	n := float64(t.samples())
+	if n == 0 {
+		return 0, 0
+	}
+	return t.shift + t.dev/n, t.devSq - t.dev*t.dev/n
 }
 
 // rng is a splitmix64 generator: one per loop, no locks, no allocation.
@@ -97,6 +127,35 @@ func (r *rng) unit() float64 {
 	return (float64(r.next()>>11) + 0.5) / (1 << 53)
 }
 
+// kthSmallest draws the k-th smallest of n independent uniform values in
+// (0, 1), a Beta(k, n−k+1) variate (as X/(X+Y) for X, Y gamma variates of
+// shapes k and n−k+1): algorithm L's W for a reservoir of k samples after n,
+// taken over from algorithm R (whose reservoir is a uniform sample whatever
+// the keys L would have drawn, and W is independent of which samples the
+// reservoir holds).
+func (r *rng) kthSmallest(k, n int64) float64 {
+	x := r.gamma(float64(k))
+	return x / (x + r.gamma(float64(n-k+1)))
+}
+
+// gamma draws a gamma variate of shape a ≥ 1 and scale 1 (Marsaglia and
+// Tsang 2000), its normal variates by Box and Muller.
+func (r *rng) gamma(a float64) float64 {
+	d := a - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := math.Sqrt(-2*math.Log(r.unit())) * math.Cos(2*math.Pi*r.unit())
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		if math.Log(r.unit()) < x*x/2+d-d*v+d*math.Log(v) {
+			return d * v
+		}
+	}
+}
+
 // addSample records one timer sample on a loop's hot path.
 func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 	t.seen++
@@ -111,28 +170,53 @@ func (l *Loop) addSample(s *Snapshot, t *timerVal, v float64) {
 			return
 		}
 		t.summarise() // the first sample not kept: aggregates start here
-		t.lw = 1
-		l.skip(t, n, t.seen-1) // samples 1..n fill the reservoir
+		t.next = 0    // algorithm R first
 	}
 	t.sum += v
 	t.sumSq += v * v
 	t.min = min(t.min, v)
 	t.max = max(t.max, v)
-	d := v - t.mean
-	t.mean += d / float64(t.seen)
-	t.m2 += d * (v - t.mean)
-	if t.seen == t.next {
+	d := v - t.shift
+	t.dev += d
+	t.devSq += d * d
+	switch {
+	case t.next == 0: // algorithm R: kept with probability n/seen, in a random slot
+		if j := l.rng.below(uint64(t.seen)); j < uint64(n) {
+			t.vals[j] = v
+		}
+		if t.seen >= reservoirR*int64(n) { // algorithm L from here
+			t.lw = l.rng.kthSmallest(int64(n), t.seen)
+			l.gap(t, t.seen)
+		}
+	case t.seen == t.next:
 		t.vals[l.rng.below(uint64(n))] = v
 		l.skip(t, n, t.seen)
 	}
 	s.sampleDrops++
 }
 
+// reservoirR is how many times the reservoir's size a timer's samples go
+// through algorithm R (one draw a sample) before algorithm L takes over.
+// A draw of L's costs about 25 times one of R's (two logarithms, an
+// exponential and log1p), and L draws about k/i times at sample i of a
+// reservoir of k: L is the cheaper from about i = 25k on. Before, L from
+// the first sample past the bound cost about 165 instructions a sample
+// over it in BenchmarkHandlePacket10kKeys/20PerPacketOverBudget, whose
+// timers see three times their reservoir, as the server's do at 1.5 M
+// metrics/s.
+const reservoirR = 32
+
 // skip draws the next sample after sample number from that enters a
 // reservoir of k samples (Li 1994, algorithm L): W shrinks by a factor
 // u^(1/k), and the gap to the next kept sample is geometric with parameter W.
 func (l *Loop) skip(t *timerVal, k int, from int64) {
 	t.lw *= math.Exp(math.Log(l.rng.unit()) / float64(k))
+	l.gap(t, from)
+}
+
+// gap draws the number of the next sample after from that enters the
+// reservoir: the gap is geometric with parameter W (t.lw).
+func (l *Loop) gap(t *timerVal, from int64) {
 	g := math.Floor(math.Log(l.rng.unit()) / math.Log1p(-t.lw))
 	if !(g < 1<<62) { // W rounded to 0 (or NaN): never again this interval
 		g = 1 << 62
@@ -180,9 +264,11 @@ func mergeTimer(dst, src *timerVal) {
 	if src.exact() {
 		c := *src
 		c.summarise()
-		sSum, sSumSq, sMin, sMax, sMean, sM2 = c.sum, c.sumSq, c.min, c.max, c.mean, c.m2
+		sMean, sM2 = c.moments()
+		sSum, sSumSq, sMin, sMax = c.sum, c.sumSq, c.min, c.max
 	} else {
-		sSum, sSumSq, sMin, sMax, sMean, sM2 = src.sum, src.sumSq, src.min, src.max, src.mean, src.m2
+		sMean, sM2 = src.moments()
+		sSum, sSumSq, sMin, sMax = src.sum, src.sumSq, src.min, src.max
 	}
 	na, nb := float64(dst.seen), float64(src.samples())
 	if nb == 0 {
@@ -194,9 +280,9 @@ func mergeTimer(dst, src *timerVal) {
 		dst.min, dst.max = min(dst.min, sMin), max(dst.max, sMax)
 	}
 	n := na + nb
-	delta := sMean - dst.mean
-	dst.mean += delta * nb / n
-	dst.m2 += sM2 + delta*delta*na*nb/n
+	dMean, dM2 := dst.moments()
+	delta := sMean - dMean
+	dst.setMoments(dMean+delta*nb/n, dM2+sM2+delta*delta*na*nb/n)
 	dst.sum += sSum
 	dst.sumSq += sSumSq
 	dst.seen += src.samples()
@@ -296,7 +382,8 @@ func (f *Flusher) emitEstimated(out func(ok bool, sub string, v float64), hist f
 	if math.Mod(n, 2) == 0 {
 		median = (w.at(mid-1) + median) / 2
 	}
-	out(f.tsub.std, "std", math.Sqrt(max(t.m2, 0)/n))
+	_, m2 := t.moments()
+	out(f.tsub.std, "std", math.Sqrt(max(m2, 0)/n))
 	out(f.tsub.upper, "upper", t.max)
 	out(f.tsub.lower, "lower", t.min)
 	out(f.tsub.count, "count", t.count)

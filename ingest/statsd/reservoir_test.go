@@ -389,3 +389,32 @@ func mustTimer(t *testing.T, s *Snapshot, name string) *timerVal {
 	}
 	return v
 }
+
+// TestKthSmallest checks algorithm L's W as taken over from algorithm R:
+// the k-th smallest of n uniforms is Beta(k, n−k+1), mean k/(n+1) and
+// variance k(n−k+1)/((n+1)²(n+2)). 20,000 draws with a fixed seed for each
+// (k, n); the mean's standard error is under 0.8 % of the mean for these.
+func TestKthSmallest(t *testing.T) {
+	for _, c := range []struct{ k, n int64 }{{1, 32}, {10, 320}, {256, 8192}, {16384, 524288}} {
+		r := rng{s: 42}
+		const draws = 20_000
+		var sum, sumSq float64
+		for range draws {
+			w := r.kthSmallest(c.k, c.n)
+			if !(w > 0 && w < 1) {
+				t.Fatalf("k=%d n=%d: W = %v, not in (0, 1)", c.k, c.n, w)
+			}
+			sum += w
+			sumSq += w * w
+		}
+		k, n := float64(c.k), float64(c.n)
+		mean, vr := sum/draws, sumSq/draws-(sum/draws)*(sum/draws)
+		wantMean, wantVar := k/(n+1), k*(n-k+1)/((n+1)*(n+1)*(n+2))
+		if math.Abs(mean-wantMean) > 4*math.Sqrt(wantVar/draws) {
+			t.Errorf("k=%d n=%d: mean %v, want %v", c.k, c.n, mean, wantMean)
+		}
+		if math.Abs(vr/wantVar-1) > 0.06 {
+			t.Errorf("k=%d n=%d: variance %v, want %v", c.k, c.n, vr, wantVar)
+		}
+	}
+}
