@@ -224,9 +224,15 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 					fa, fb = a, b
 				}
 			}
-			acc := r.sweepMasked(src, clip, &mask, px, ts.rmin, fa, 0)
+			// (most columns lie wholly inside: no call for the others)
+			acc := 0.0
+			if ts.rmin < fa {
+				acc = r.sweepMasked(src, clip, &mask, px, ts.rmin, fa, 0)
+			}
 			acc = sweepRows(r.img.Pix, fa*r.img.Stride+px*4, r.img.Stride, d[fa:fb], acc, src.lanes, src.a8)
-			r.sweepMasked(src, clip, &mask, px, fb, last+1, acc)
+			if fb <= last {
+				r.sweepMasked(src, clip, &mask, px, fb, last+1, acc)
+			}
 		}
 		// the next column with a piece in it
 		next := math.Inf(1)
@@ -260,23 +266,44 @@ func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, lanes uin
 		sweepOutside(off, len(d), stride, len(pix))
 	}
 	p := unsafe.Pointer(unsafe.SliceData(pix))
+	if a8 == 255 {
+		return sweepRowsOpaque(p, off, stride, d, acc, lanes)
+	}
 	for i := range d {
-		q := (*[4]byte)(unsafe.Add(p, off))
-		off += stride
 		acc += d[i]
 		d[i] = 0
-		kf := acc*255 + 0.5
-		if kf >= 1 {
-			if kf > 255 {
-				kf = 255
-			}
-			k := uint32(kf)
-			inv := 255 - k
-			if a8 != 255 {
-				inv = 255 - (a8*k+127)/255
-			}
+		if k := int64(acc*255 + 0.5); k > 0 {
+			k := uint32(min(k, 255))
+			q := (*[4]byte)(unsafe.Add(p, off))
+			inv := 255 - (a8*k+127)/255
 			binary.LittleEndian.PutUint32(q[:], blendLanes(lanes, binary.LittleEndian.Uint32(q[:]), k, inv))
 		}
+		off += stride
+	}
+	return acc
+}
+
+// sweepRowsOpaque is sweepRows' loop for an opaque source (the column
+// checked to lie in the picture from p): the inverse coverage is 255-k.
+//
+// Both loops take a pixel's coverage byte k as the running sum a in
+// 1/255, rounded, at most 255, drawn where it is 1 or more: they convert
+// first and compare integers. The float compares (a*255+0.5 >= 1, > 255)
+// each loaded their constant from memory and the clamp shuffled float
+// registers. The bytes are the same for every finite a: the conversion
+// truncates, so it is 1 or more exactly where the float is, and a float
+// above 255 truncates to 255 or more; a NaN converts to a negative
+// number and is not drawn, as before.
+func sweepRowsOpaque(p unsafe.Pointer, off, stride int, d []float64, acc float64, lanes uint64) float64 {
+	for i := range d {
+		acc += d[i]
+		d[i] = 0
+		if k := int64(acc*255 + 0.5); k > 0 {
+			k := uint32(min(k, 255))
+			q := (*[4]byte)(unsafe.Add(p, off))
+			binary.LittleEndian.PutUint32(q[:], blendLanes(lanes, binary.LittleEndian.Uint32(q[:]), k, 255-k))
+		}
+		off += stride
 	}
 	return acc
 }
@@ -315,13 +342,25 @@ func (r *raster) sweepMasked(src overSource, clip *clipState, mask *[]uint8, px,
 // index i on) within pixel column px, with sign +1 for the top chain and
 // -1 for the bottom one, and returns the index of the first piece that
 // reaches past the column.
+//
+// Each piece's part in the column, a straight piece of signed width w
+// from height ya to yb with dxdy its signed width per unit of height,
+// adds to ts.area the differences down the column of the area below it:
+// in each row j the area of the cell below the piece, less that in row
+// j-1. Rows above the picture fold into row 0; below it, they are
+// dropped, the column's running sum then going on to the picture's
+// last row. That is done here, in the loop: a call per piece kept the
+// rows touched and the area's slice in memory, and spilled the loop's
+// values around the call.
 func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
 	c0, c1 := float64(px), float64(px+1)
+	area, hf := ts.area, ts.hf
+	rmin, rmax := ts.rmin, ts.rmax
 	for ; i+pieceLen <= len(pieces); i += pieceLen {
 		p := pieces[i : i+pieceLen : i+pieceLen]
 		x0, x1 := p[0], p[2]
 		if x0 >= c1 {
-			return i
+			break
 		}
 		if x1 <= c0 {
 			continue
@@ -333,58 +372,57 @@ func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
 		if x1 > c1 {
 			xb, yb = c1, p[1]+(c1-x0)*p[4]
 		}
-		ts.deposit((xb-xa)*sign, ya, yb, p[5]*sign)
+		w, dxdy := (xb-xa)*sign, p[5]*sign
+		if ya > yb {
+			ya, yb = yb, ya
+		}
+		if !(ya >= 0 && yb <= hf) {
+			ts.rmin, ts.rmax = rmin, rmax
+			w, ya, yb = ts.depositOutside(w, ya, yb, dxdy)
+			rmin, rmax = ts.rmin, ts.rmax
+			if w == 0 {
+				if x1 > c1 {
+					break
+				}
+				continue
+			}
+		}
+		r0, r1 := int(ya), int(yb)
+		rmin, rmax = min(rmin, r0), max(rmax, r1+1)
+		d := area[r0 : r1+2 : r1+2]
+		n := r1 - r0
+		switch {
+		case n == 0 || yb-ya < 1e-12:
+			m := (ya+yb)/2 - float64(r0)
+			d[0] += w * (1 - m)
+			d[1] += w * m
+		default:
+			// the first row, from ya down to its bottom
+			f := float64(r0+1) - ya
+			a := f * dxdy
+			d[0] += a * f / 2
+			d[1] += a * (1 - f/2)
+			// the rows crossed whole: half in the row, half below
+			if n > 1 {
+				h := dxdy / 2
+				d[1] += h
+				for r := 2; r < n; r++ {
+					d[r] += dxdy
+				}
+				d[n] += h
+			}
+			// the last row, from its top down to yb
+			g := yb - float64(r1)
+			b := g * dxdy
+			d[n] += b * (1 - g/2)
+			d[n+1] += b * g / 2
+		}
 		if x1 > c1 {
-			return i
+			break
 		}
 	}
-	return len(pieces)
-}
-
-// deposit adds to ts.area the differences down the column of the area
-// below a straight piece of signed width w from height ya to yb, dxdy
-// its signed width per unit of height: in each
-// row j the area of the cell below the piece, less that in row j-1. Rows
-// above the picture fold into row 0; below it, they are dropped, the
-// column's running sum then going on to the picture's last row.
-func (ts *thinStroke) deposit(w, ya, yb, dxdy float64) {
-	if ya > yb {
-		ya, yb = yb, ya
-	}
-	if !(ya >= 0 && yb <= ts.hf) {
-		if w, ya, yb = ts.depositOutside(w, ya, yb, dxdy); w == 0 {
-			return
-		}
-	}
-	r0, r1 := int(ya), int(yb)
-	ts.rmin, ts.rmax = min(ts.rmin, r0), max(ts.rmax, r1+1)
-	d := ts.area[r0 : r1+2 : r1+2]
-	if r0 == r1 || yb-ya < 1e-12 {
-		m := (ya+yb)/2 - float64(r0)
-		d[0] += w * (1 - m)
-		d[1] += w * m
-		return
-	}
-	// the first row, from ya down to its bottom
-	f := float64(r0+1) - ya
-	a := f * dxdy
-	d[0] += a * f / 2
-	d[1] += a * (1 - f/2)
-	// the rows crossed whole: half in the row, half below
-	n := r1 - r0
-	if n > 1 {
-		h := dxdy / 2
-		d[1] += h
-		for r := 2; r < n; r++ {
-			d[r] += dxdy
-		}
-		d[n] += h
-	}
-	// the last row, from its top down to yb
-	g := yb - float64(r1)
-	b := g * dxdy
-	d[n] += b * (1 - g/2)
-	d[n+1] += b * g / 2
+	ts.rmin, ts.rmax = rmin, rmax
+	return i
 }
 
 // depositOutside deposits the parts of a piece (ya <= yb) above the
