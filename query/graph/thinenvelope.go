@@ -258,6 +258,15 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 // comes as its lanes and alpha a8 (overSource's fields), not as the
 // struct: with the struct the compiler reloaded it from the stack on
 // every pixel; scalars stay in registers.
+//
+// A pixel's coverage byte k is the running sum a in 1/255, rounded, at
+// most 255, drawn where it is 1 or more: the loop converts first and
+// compares integers. The float compares (a*255+0.5 >= 1, > 255) each
+// loaded their constant from memory and the clamp shuffled float
+// registers. The bytes are the same for every finite a: the conversion
+// truncates, so it is 1 or more exactly where the float is, and a float
+// above 255 truncates to 255 or more; a NaN converts to a negative
+// number and is not drawn, as before.
 func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, lanes uint64, a8 uint32) float64 {
 	if len(d) == 0 {
 		return acc
@@ -266,42 +275,17 @@ func sweepRows(pix []uint8, off, stride int, d []float64, acc float64, lanes uin
 		sweepOutside(off, len(d), stride, len(pix))
 	}
 	p := unsafe.Pointer(unsafe.SliceData(pix))
-	if a8 == 255 {
-		return sweepRowsOpaque(p, off, stride, d, acc, lanes)
-	}
 	for i := range d {
 		acc += d[i]
 		d[i] = 0
 		if k := int64(acc*255 + 0.5); k > 0 {
 			k := uint32(min(k, 255))
+			inv := 255 - k
+			if a8 != 255 {
+				inv = 255 - (a8*k+127)/255
+			}
 			q := (*[4]byte)(unsafe.Add(p, off))
-			inv := 255 - (a8*k+127)/255
 			binary.LittleEndian.PutUint32(q[:], blendLanes(lanes, binary.LittleEndian.Uint32(q[:]), k, inv))
-		}
-		off += stride
-	}
-	return acc
-}
-
-// sweepRowsOpaque is sweepRows' loop for an opaque source (the column
-// checked to lie in the picture from p): the inverse coverage is 255-k.
-//
-// Both loops take a pixel's coverage byte k as the running sum a in
-// 1/255, rounded, at most 255, drawn where it is 1 or more: they convert
-// first and compare integers. The float compares (a*255+0.5 >= 1, > 255)
-// each loaded their constant from memory and the clamp shuffled float
-// registers. The bytes are the same for every finite a: the conversion
-// truncates, so it is 1 or more exactly where the float is, and a float
-// above 255 truncates to 255 or more; a NaN converts to a negative
-// number and is not drawn, as before.
-func sweepRowsOpaque(p unsafe.Pointer, off, stride int, d []float64, acc float64, lanes uint64) float64 {
-	for i := range d {
-		acc += d[i]
-		d[i] = 0
-		if k := int64(acc*255 + 0.5); k > 0 {
-			k := uint32(min(k, 255))
-			q := (*[4]byte)(unsafe.Add(p, off))
-			binary.LittleEndian.PutUint32(q[:], blendLanes(lanes, binary.LittleEndian.Uint32(q[:]), k, 255-k))
 		}
 		off += stride
 	}
