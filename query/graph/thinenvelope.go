@@ -373,8 +373,14 @@ func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
 		}
 		r0, r1 := int(ya), int(yb)
 		rmin, rmax = min(rmin, r0), max(rmax, r1+1)
+		// the piece's rows and the one below (n+2 of them: ya <= yb, so
+		// never fewer than 2; the check lets the compiler drop the
+		// bounds checks below)
 		d := area[r0 : r1+2 : r1+2]
-		n := r1 - r0
+		n := len(d) - 2
+		if n < 0 {
+			continue
+		}
 		switch {
 		case n == 0 || yb-ya < 1e-12:
 			m := (ya+yb)/2 - float64(r0)
