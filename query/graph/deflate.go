@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // rleZlib is a zlib stream writer made for filtered picture rows: one
@@ -375,14 +376,13 @@ func upBetter(row, above []byte) bool {
 // a run of pixels equal to the ones above is three zero bytes each, the
 // others three literal bytes each, their differences from the pixels
 // above. upPieces first cuts the row into pieces (a run of at most 86
-// pixels, 258 bytes, then a literal pixel or none) and sums the row's
-// Adler-32; then each piece is written in one go, without a branch or
-// a call: zeroRunCode has one entry for each run, no bits for an empty
-// one. A graph's literal stretches are short (three pixels on average
-// in the benchmark picture) and of random lengths, so branching per
-// stretch costs mispredictions, and the two loops each keep their state
-// in registers. At most 7 bits are pending between pieces, 7+21+27
-// before the store.
+// pixels, 258 bytes, then a literal pixel or none), each already coded
+// with its length, and sums the row's Adler-32; then each piece is
+// written in one go, without a branch or a call. A graph's literal
+// stretches are short (three pixels on average in the benchmark
+// picture) and of random lengths, so branching per stretch costs
+// mispredictions, and the two loops each keep their state in registers.
+// At most 7 bits are pending between pieces, 7+48 before the store.
 func (z *rleZlib) rowUp(src, above []byte, masks, lits []uint64) {
 	k, sum, wsum := upPieces(src, above, masks, lits)
 	// the Adler-32 sums over the row's 1+3w bytes: the filter byte 2,
@@ -390,92 +390,124 @@ func (z *rleZlib) rowUp(src, above []byte, masks, lits []uint64) {
 	rl := uint64(1 + 3*(len(src)/4))
 	z.s2 += rl*z.s1 + 2*rl + wsum
 	z.s1 += 2 + sum
-	acc, nbits, out, n := z.acc, z.nbits, z.out, z.n
+	acc, nbits, n := z.acc, z.nbits, z.n
 	// the filter byte
 	acc |= uint64(litCode[2]) << (nbits & 63)
 	nbits += litBits
-	binary.LittleEndian.PutUint64(out[n:], acc) // fewer than 8 bits pending
-	n += int(nbits >> 3)
+	// room (before the row) leaves the row's worst case (9 bits a byte)
+	// and 8 bytes to spare after n: every store below is inside out
+	out := z.out[n : n+(9*len(src)+7)/8+8]
+	op := unsafe.Pointer(unsafe.SliceData(out))
+	binary.LittleEndian.PutUint64(out, acc) // fewer than 8 bits pending
+	o := uintptr(nbits >> 3)
 	acc >>= nbits &^ 7 & 63
 	nbits &= 7
-	z1 := uint64(0) // 1 when the byte before the next run is 0
 	for _, e := range lits[:k] {
-		zc := zeroRunCode[z1&1][e>>32&511]
-		zn := uint(zc>>32) & 63
-		acc |= (zc&0xffffffff | (e&(1<<27-1))<<zn) << (nbits & 63)
-		nbits += zn + uint(e>>48)&63
-		binary.LittleEndian.PutUint64(out[n:], acc)
-		n += int(nbits >> 3)
+		acc |= (e & pieceCodeMask) << (nbits & 63)
+		nbits += uint(e >> pieceLenShift)
+		*(*uint64)(unsafe.Add(op, o)) = acc // little-endian: the stream's next bytes
+		o += uintptr(nbits >> 3)
 		acc >>= nbits &^ 7 & 63
 		nbits &= 7
-		z1 = e >> 27
 	}
-	z.endRow(acc, nbits, n, z.s1, z.s2)
+	z.endRow(acc, nbits, n+int(o), z.s1, z.s2)
 }
 
 // upLitsLen is the length of lits that upPieces needs for a row of w
 // pixels: a piece for each pixel, and runs of 86 pixels.
 func upLitsLen(w int) int { return w + w/86 + 2 }
 
-// A piece of an Up row (upPieces): the codes of its literal pixel in
-// bits 0..26, bit 27 set when the piece's last byte is 0, the run's
-// length in bytes (0..258) from bit 32, the literal's length in bits (27
-// or 0) from bit 48.
+// A piece of an Up row (upPieces) is its code, at most 21+27 bits (a
+// run of zeros and a literal pixel) in the low bits, and the code's
+// length from bit pieceLenShift.
 const (
-	pieceZero    = 1 << 27
-	pieceLiteral = 3 * litBits << 48
-	pieceRun     = 258<<32 | pieceZero // 86 equal pixels
+	pieceLenShift = 56
+	pieceCodeMask = 1<<pieceLenShift - 1
+	pieceLiteral  = 3 * litBits << pieceLenShift // a literal pixel's length
 )
+
+// zeroRunPiece[zo+g] is the piece of a run of g (0..86) pixels equal
+// to the ones above, 3g zero bytes: zeroRunCode[z][3g] with its length
+// at pieceLenShift, zo being 87·z (z 1 when the byte before is 0), and
+// 2 to the power of that length, which places the literal pixel after
+// the run with a multiplication (a shift by a variable count must be in
+// CX on amd64, which costs the loop moves and spills).
+var zeroRunPiece = zeroRunPieces()
+
+type runPiece struct{ code, mul uint64 }
+
+func zeroRunPieces() (t [2 * 87]runPiece) {
+	for i := range t {
+		c := zeroRunCode[i/87][3*(i%87)]
+		t[i] = runPiece{c&0xffffffff | c>>32<<pieceLenShift, 1 << (c >> 32)}
+	}
+	return t
+}
 
 // upPieces cuts an Up row into pieces in lits and returns how many
 // there are: for each pixel that differs from the one above (masks' set
 // bits), the run of equal pixels before it (cut in runs of 86 pixels)
-// and its three literal codes; then the run to the row's end. It also
-// returns the literals' part of the row's Adler-32 sums: the sum of the
-// bytes, and the sum of each byte times its distance from the row's end
-// (the row being 1+3w bytes, the filter byte first: byte i adds
-// (1+3w-i) times itself to s2). Pixel x's bytes d0, d1, d2 are bytes
-// 1+3x.. of the row, so they add (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the
-// loop sums 3x·(d0+d1+d2) + d1 + 2·d2 and the end subtracts it from 3w
-// times the sum (fewer live values in the loop).
+// and its three literal codes, coded together; then the run to the
+// row's end. A run's code depends on whether the byte before it is 0
+// (zeroRunCode), so the loop carries that as an offset into
+// zeroRunPiece. It also returns the literals' part of the row's
+// Adler-32 sums: the sum of the bytes, and the sum of each byte times
+// its distance from the row's end (the row being 1+3w bytes, the filter
+// byte first: byte i adds (1+3w-i) times itself to s2). Pixel x's bytes
+// d0, d1, d2 are bytes 1+3x.. of the row, so they add
+// (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the loop sums 3x·(d0+d1+d2) + d1 +
+// 2·d2 and the end subtracts it from 3w times the sum. Both sums share
+// one register (fewer live values in the loop): the sum of the bytes
+// from bit 40 (at most 8192·765 < 2^23), the other below (at most
+// 8192·(3·8192·765+765) < 2^38).
+//
+// The pixels are read through pointers: masks' bits stand for pixels
+// of the row (diffMask sets none past its end), and both rows are
+// checked once to hold w pixels; lits holds upLitsLen(w) pieces, as
+// many as a row can need.
 func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64) {
 	w := len(src) / 4
-	src = src[:w*4]
-	above = above[:w*4]
-	lits = lits[:upLitsLen(w)]
-	var t uint64
-	next := 0 // the first pixel not in a piece
+	_, _ = src[:w*4], above[:w*4]
+	if w > MaxSide || len(masks) > (w+63)/64 || len(lits) < upLitsLen(w) {
+		panic("graph: upPieces: masks or pieces do not fit the row")
+	}
+	sp, ap := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above))
+	lp := unsafe.Pointer(unsafe.SliceData(lits))
+	st := uint64(0) // the two sums
+	zo := uint(0)   // 87 when the byte before the next piece is 0 (the filter byte 2 is not)
+	next := 0       // the first pixel not in a piece
 	for c, m := range masks {
 		for m != 0 {
 			x := c*64 + bits.TrailingZeros64(m)
 			m &= m - 1
-			gap := x - next
+			gap := uint(x - next)
 			next = x + 1
 			for gap > 86 {
-				lits[k] = pieceRun
+				*(*uint64)(unsafe.Add(lp, k*8)) = zeroRunPiece[min(zo, 87)+86].code
 				k++
 				gap -= 86
+				zo = 87
 			}
-			i := x * 4
-			_, _ = src[i+3], above[i+3] // one bounds check each, one load
-			p := uint32(src[i]) | uint32(src[i+1])<<8 | uint32(src[i+2])<<16 | uint32(src[i+3])<<24
-			q := uint32(above[i]) | uint32(above[i+1])<<8 | uint32(above[i+2])<<16 | uint32(above[i+3])<<24
+			p := *(*uint32)(unsafe.Add(sp, x*4)) // little-endian: R, G, B, A
+			q := *(*uint32)(unsafe.Add(ap, x*4))
 			// the byte-wise differences, all at once
 			d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
 			d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
-			ds := d0 + d1 + d2
-			sum += ds
-			t += uint64(3*x)*ds + d1 + 2*d2
-			lits[k] = uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits) |
-				(1-(d2+255)>>8)<<27 | uint64(3*gap)<<32 | pieceLiteral
+			st += (d0+d1+d2)*(uint64(3*x)+1<<40) + d1 + 2*d2
+			zc := &zeroRunPiece[min(zo+gap, 2*87-1)]
+			lit := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
+			*(*uint64)(unsafe.Add(lp, k*8)) = zc.code + lit*zc.mul + pieceLiteral
 			k++
+			zo = 87 &^ -uint((d2+255)>>8)
 		}
 	}
 	for gap := w - next; gap > 0; gap -= 86 {
-		lits[k] = pieceZero | uint64(3*min(gap, 86))<<32
+		lits[k] = zeroRunPiece[min(zo, 87)+uint(min(gap, 86))].code
 		k++
+		zo = 87
 	}
-	return k, sum, uint64(3*w)*sum - t
+	sum = st >> 40
+	return k, sum, uint64(3*w)*sum - st&(1<<40-1)
 }
 
 // upMasks fills masks (one per 64 pixels) with diffMask of row
@@ -493,18 +525,26 @@ func upMasks(row, above []byte, masks []uint64) int {
 // diffMask has bit i set when pixel i of src (at most 64 pixels)
 // differs from the one above, eight pixels at a time without branches:
 // in t = ((d & 0x7fffffff…) + 0x7fffffff…) | d, bits 31 and 63 are set
-// when the low and high 32 bits of d are not 0.
+// when the low and high 32 bits of d are not 0. Those bits of the four
+// words are shifted to bits 0, 2, 4, 6 (the low halves: pixels 0, 2, 4,
+// 6) and 32, 34, 36, 38 (pixels 1, 3, 5, 7), then folded together. The
+// pixels are loaded through a pointer, src and above checked once.
 func diffMask(src, above []byte) uint64 {
-	const lo31 = 0x7fffffff7fffffff
+	const lo31, hi = 0x7fffffff7fffffff, 0x8000000080000000
 	var m uint64
-	above = above[:len(src)]
+	n := len(src) &^ 3
+	if n > 256 {
+		panic("graph: diffMask: more than 64 pixels")
+	}
+	_ = above[:n]
+	sp, ap := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above))
 	i := 0
-	for ; i+32 <= len(src); i += 32 {
-		s, a := src[i:i+32], above[i:i+32]
-		d0 := binary.LittleEndian.Uint64(s) ^ binary.LittleEndian.Uint64(a)
-		d1 := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(a[8:])
-		d2 := binary.LittleEndian.Uint64(s[16:]) ^ binary.LittleEndian.Uint64(a[16:])
-		d3 := binary.LittleEndian.Uint64(s[24:]) ^ binary.LittleEndian.Uint64(a[24:])
+	for ; i+32 <= n; i += 32 {
+		s, a := unsafe.Add(sp, i), unsafe.Add(ap, i)
+		d0 := *(*uint64)(s) ^ *(*uint64)(a)
+		d1 := *(*uint64)(unsafe.Add(s, 8)) ^ *(*uint64)(unsafe.Add(a, 8))
+		d2 := *(*uint64)(unsafe.Add(s, 16)) ^ *(*uint64)(unsafe.Add(a, 16))
+		d3 := *(*uint64)(unsafe.Add(s, 24)) ^ *(*uint64)(unsafe.Add(a, 24))
 		if d0|d1|d2|d3 == 0 { // most of a graph's rows repeat the row above
 			continue
 		}
@@ -512,11 +552,11 @@ func diffMask(src, above []byte) uint64 {
 		t1 := (d1&lo31 + lo31) | d1
 		t2 := (d2&lo31 + lo31) | d2
 		t3 := (d3&lo31 + lo31) | d3
-		g := t0>>31&1 | t0>>62&2 | t1>>29&4 | t1>>60&8 | t2>>27&16 | t2>>58&32 | t3>>25&64 | t3>>56&128
-		m |= g << (i / 4)
+		g := (t0&hi)>>31 | (t1&hi)>>29 | (t2&hi)>>27 | (t3&hi)>>25
+		m |= (g | g>>31) & 0xff << (i / 4)
 	}
-	for ; i+4 <= len(src); i += 4 {
-		d := uint64(binary.LittleEndian.Uint32(src[i:]) ^ binary.LittleEndian.Uint32(above[i:]))
+	for ; i < n; i += 4 {
+		d := uint64(*(*uint32)(unsafe.Add(sp, i)) ^ *(*uint32)(unsafe.Add(ap, i)))
 		m |= (d + 0xffffffff) >> 32 << (i / 4)
 	}
 	return m

@@ -161,6 +161,108 @@ func TestEncodePNGUpFilter(t *testing.T) {
 	encodeDecodes(t, r)
 }
 
+// TestEncodePNGExactStream: the deflate block of an opaque picture is
+// exactly the one a plain coder of the same scheme writes from the
+// filtered rows (the filter byte and each pixel's three bytes a literal
+// each, a pixel of three zero bytes part of a run of zeros, coded by
+// zeroRunCode in runs of at most 258 bytes): the fast Up and Sub row
+// coders cut runs and choose codes as documented, which decoding alone
+// does not show (a longer coding of the same bytes decodes the same).
+// Pictures: the striped one of TestEncodePNGUpFilter (Up and Sub rows,
+// short runs; a long run after a zero byte) and the dense graph (rows of 800 pixels: runs longer than
+// 86 pixels, whole rows repeating the row above).
+func TestEncodePNGExactStream(t *testing.T) {
+	const w, h = 203, 40
+	striped := newRaster(w, h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := striped.img.Pix[(y*w+x)*4:]
+			p[0], p[1], p[2], p[3] = 250, 250, 250, 255
+			if x%9 < 2 {
+				p[0], p[1] = byte(100+x%9*20), 90
+			}
+			if y%5 == 3 {
+				p[0], p[1], p[2] = 30, 60, byte(x)
+			}
+			if y == 21 && (x == 4 || x == 150) { // the last byte differs by 0, then runs of 145 and 52 pixels
+				p[0], p[1] = 10, 20
+			}
+		}
+	}
+	f, err := os.ReadFile("testdata/bench-10x1000.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := png.Decode(bytes.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	graph := newRaster(dense.Bounds().Dx(), dense.Bounds().Dy())
+	draw.Draw(graph.img, graph.img.Rect, dense, image.Point{}, draw.Src)
+	for _, r := range []*raster{striped, graph} {
+		r.cleared, r.opaque = true, true
+		w := r.w
+		b, err := encodePNG(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idat := b[8+25+8 : len(b)-12-4] // zlib header, deflate, Adler-32
+		raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(idat[2:])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := idat[2:len(idat)-4], plainBlock(raw, 1+3*w)
+		if !bytes.Equal(got, want) {
+			n := 0
+			for n < min(len(got), len(want)) && got[n] == want[n] {
+				n++
+			}
+			t.Fatalf("%dx%d: the block is %d bytes, the plain coder's %d; they differ from byte %d", w, r.h, len(got), len(want), n)
+		}
+	}
+}
+
+// plainBlock codes raw, filtered rows of rowLen bytes (RGB), as
+// encodePNG's deflate block, one bit at a time.
+func plainBlock(raw []byte, rowLen int) []byte {
+	bw := &bitWriter{}
+	for i := uint(0); i < headerBits; i++ {
+		bw.put(uint32(blockHeader[i/8]>>(i%8)), 1)
+	}
+	for ; len(raw) >= rowLen; raw = raw[rowLen:] {
+		row := raw[:rowLen]
+		bw.put(litCode[row[0]], litBits) // the filter byte (1 or 2: not 0)
+		last, zeros := row[0], 0
+		run := func() {
+			for zeros > 0 {
+				n := min(zeros, 258)
+				z := 0
+				if last == 0 {
+					z = 1
+				}
+				c := zeroRunCode[z][n]
+				bw.put(uint32(c), uint(c>>32))
+				zeros -= n
+				last = 0
+			}
+		}
+		for px := row[1:]; len(px) >= 3; px = px[3:] {
+			if px[0]|px[1]|px[2] == 0 {
+				zeros += 3
+				continue
+			}
+			run()
+			for _, c := range px[:3] {
+				bw.put(litCode[c], litBits)
+			}
+			last = px[2]
+		}
+		run()
+	}
+	bw.put(eobCode&0xffff, uint(eobCode>>16))
+	return bw.b
+}
+
 // BenchmarkEncodePNG: the PNG writer alone on a dense 800×600 line graph
 // (testdata/bench-10x1000.png, drawn by BenchmarkGraph10x1000PNG's request).
 func BenchmarkEncodePNG(b *testing.B) {
