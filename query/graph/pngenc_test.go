@@ -146,6 +146,14 @@ func TestEncodePNGUpFilter(t *testing.T) {
 		}
 	}
 
+	r = denseGraph(t)
+	r.cleared, r.opaque = true, true
+	encodeDecodes(t, r)
+}
+
+// denseGraph is a raster holding testdata/bench-10x1000.png, a dense
+// 800×600 line graph.
+func denseGraph(t *testing.T) *raster {
 	f, err := os.ReadFile("testdata/bench-10x1000.png")
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +162,9 @@ func TestEncodePNGUpFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dw, dh := dense.Bounds().Dx(), dense.Bounds().Dy()
-	r = newRaster(dw, dh)
+	r := newRaster(dense.Bounds().Dx(), dense.Bounds().Dy())
 	draw.Draw(r.img, r.img.Rect, dense, image.Point{}, draw.Src)
-	r.cleared, r.opaque = true, true
-	encodeDecodes(t, r)
+	return r
 }
 
 // TestEncodePNGExactStream: the deflate block of an opaque picture is
@@ -189,17 +195,7 @@ func TestEncodePNGExactStream(t *testing.T) {
 			}
 		}
 	}
-	f, err := os.ReadFile("testdata/bench-10x1000.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dense, err := png.Decode(bytes.NewReader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	graph := newRaster(dense.Bounds().Dx(), dense.Bounds().Dy())
-	draw.Draw(graph.img, graph.img.Rect, dense, image.Point{}, draw.Src)
-	for _, r := range []*raster{striped, graph} {
+	for _, r := range []*raster{striped, denseGraph(t)} {
 		r.cleared, r.opaque = true, true
 		w := r.w
 		b, err := encodePNG(r, nil)
