@@ -394,9 +394,11 @@ func (z *rleZlib) rowUp(src, above []byte, masks, lits []uint64) {
 	// the filter byte
 	acc |= uint64(litCode[2]) << (nbits & 63)
 	nbits += litBits
-	// room (before the row) leaves the row's worst case (9 bits a byte)
-	// and 8 bytes to spare after n: every store below is inside out
-	out := z.out[n : n+(9*len(src)+7)/8+8]
+	// room (before the row) leaves the row's worst case (9 bits for each
+	// of its 1+3w bytes, after at most 7 pending) and 8 bytes to spare
+	// after n: every store below is inside out
+	w := len(src) / 4
+	out := z.out[n : n+(7+9*(1+3*w)+7)/8+8]
 	op := unsafe.Pointer(unsafe.SliceData(out))
 	binary.LittleEndian.PutUint64(out, acc) // fewer than 8 bits pending
 	o := uintptr(nbits >> 3)
