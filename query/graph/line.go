@@ -551,6 +551,23 @@ func (g *lineGraph) setupXAxis() {
 // yCoord is getYCoord; ok is false where the log scale has no place
 // for value.
 func (g *lineGraph) yCoord(value float64, side int) (float64, bool) {
+	ys := g.yScaleOf(side)
+	return ys.at(value)
+}
+
+// yScale maps values to y coordinates on one side's axis: getYCoord's
+// arithmetic with what does not depend on the value (the extent of the
+// axis' labels, the logarithms of its ends) worked out once, so that a
+// series' points cost a subtraction and a multiplication each, the
+// same operations in the same order (the same coordinates).
+type yScale struct {
+	ymax    float64 // the plot's bottom
+	k       float64 // pixels per value (or per unit of log)
+	lo      float64 // the value at the bottom (or its log)
+	logBase float64 // > 0 on a log scale
+}
+
+func (g *lineGraph) yScaleOf(side int) yScale {
 	vals, top, bottom := g.yLabelValues, g.yTop, g.yBottom
 	switch side {
 	case sideLeft:
@@ -566,16 +583,25 @@ func (g *lineGraph) yCoord(value float64, side int) (float64, bool) {
 		}
 	}
 	pixelRange := g.area.ymax - g.area.ymin
-	rel := value - lo
 	valueRange := hi - lo
-	if g.p.logBase > 0 {
+	if b := g.p.logBase; b > 0 {
+		lo = pyLog(lo, b)
+		valueRange = pyLog(hi, b) - lo
+	}
+	return yScale{ymax: g.area.ymax, k: pixelRange / valueRange, lo: lo, logBase: g.p.logBase}
+}
+
+// at is value's y coordinate; ok is false where the log scale has no
+// place for it.
+func (ys *yScale) at(value float64) (float64, bool) {
+	rel := value - ys.lo
+	if ys.logBase > 0 {
 		if value <= 0 {
 			return 0, false
 		}
-		rel = pyLog(value, g.p.logBase) - pyLog(lo, g.p.logBase)
-		valueRange = pyLog(hi, g.p.logBase) - pyLog(lo, g.p.logBase)
+		rel = pyLog(value, ys.logBase) - ys.lo
 	}
-	return g.area.ymax - pixelRange/valueRange*rel, true
+	return ys.ymax - ys.k*rel, true
 }
 
 const (
@@ -844,6 +870,8 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 	y := g.area.ymin
 	startX := x
 	side := g.seriesSide(s)
+	ys := g.yScaleOf(side)
+	mode := lineModeOf(g.lineMode)
 	nones := 0
 	for idx, v := range s.consolidated() {
 		if math.IsNaN(v) && g.p.DrawNullAsZero {
@@ -864,7 +892,7 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 			nones++
 			continue
 		}
-		yy, ok := g.yCoord(v, side)
+		yy, ok := ys.at(v)
 		if !ok {
 			// no place on a log scale: a gap
 			if nones == 0 {
@@ -885,8 +913,8 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 		if nones > 0 {
 			startX = x
 		}
-		switch g.lineMode {
-		case "staircase":
+		switch mode {
+		case modeStaircase:
 			if nones > 0 {
 				c.moveTo(x, y)
 			} else {
@@ -894,13 +922,13 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 			}
 			x += s.xStep
 			c.lineTo(x, y)
-		case "slope":
+		case modeSlope:
 			if nones > 0 {
 				c.moveTo(x, y)
 			}
 			c.lineTo(x, y)
 			x += s.xStep
-		case "connected":
+		case modeConnected:
 			if float64(nones) > g.p.ConnectedLimit || nones == idx {
 				c.moveTo(x, y)
 			}
@@ -923,6 +951,23 @@ func (g *lineGraph) drawSeries(s *gseries, width float64) {
 		c.stroke()
 	}
 	c.setLineWidth(width)
+}
+
+// The line modes, as drawSeries switches on them per point.
+const (
+	modeSlope = iota
+	modeStaircase
+	modeConnected
+)
+
+func lineModeOf(mode string) int {
+	switch mode {
+	case "staircase":
+		return modeStaircase
+	case "connected":
+		return modeConnected
+	}
+	return modeSlope
 }
 
 // fillAreaAndClip fills the area under the current path down to
