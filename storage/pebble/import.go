@@ -178,11 +178,11 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 	if ser == nil {
 		sc, err := s.schemaFor(w.batch, f.retentions(), f.method, f.xff)
 		if err != nil {
-			w.batch.Reset()
+			w.resetBatch()
 			return 0, false, 0, size, err
 		}
 		if ser, err = s.createSeries(w.batch, name, sc); err != nil {
-			w.batch.Reset()
+			w.resetBatch()
 			return 0, false, 0, size, err
 		}
 		created = true

@@ -63,7 +63,7 @@ func (s *Store) Names() []string {
 func (s *Store) failResize(name string, oldRef uint32, err error) error {
 	w := &s.w
 	uncommitted := slices.Contains(w.createdNames, name)
-	w.batch.Reset()
+	w.resetBatch()
 	w.written, w.dropped = 0, 0
 	s.forgetStaged()
 	if uncommitted {

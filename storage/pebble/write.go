@@ -52,7 +52,10 @@ type writer struct {
 	knownT []int64
 	closed []closedTail
 	keyBuf []byte
-	enc    []byte
+	// ops and opBuf are the merge operands staged for the next commit
+	// (batchorder.go).
+	ops   []stagedOp
+	opBuf []byte
 
 	// Since the last successful commit: the batch series it starts at, the
 	// names and schemas created, and the ring count before it (rings are
@@ -175,7 +178,7 @@ func (w *writer) writeSeriesChunks(ser *series, i int, pts []storage.Point, now 
 	for len(pts) > 0 {
 		chunk := pts[:min(len(pts), maxSeriesChunk)]
 		pts = pts[len(chunk):]
-		if ser.gen == w.gen || w.batch.Len() > maxBatchBytes {
+		if ser.gen == w.gen || w.batch.Len()+w.stagedBytes() > maxBatchBytes {
 			// The series is already staged (a name repeated in the batch,
 			// or the previous chunk): commit first so reading it back sees
 			// those points.
@@ -200,7 +203,7 @@ func (w *writer) writeSeriesChunks(ser *series, i int, pts []storage.Point, now 
 // write stages them again), and the tails of the lost series are reset so
 // their next write reads the stored blocks back.
 func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
-	w.batch.Reset()
+	w.resetBatch()
 	w.written, w.dropped = 0, 0
 	s := w.s
 	failed := w.failed[:0]
@@ -229,6 +232,9 @@ func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
 }
 
 func (w *writer) commit() error {
+	if err := w.applyStaged(); err != nil {
+		return fmt.Errorf("staging merges: %w", err)
+	}
 	if w.batch.Empty() {
 		return nil
 	}
@@ -502,11 +508,7 @@ func (w *writer) flushSeries() error {
 			continue
 		}
 		r := w.sc.archives[b.arch].ring
-		key := makeDataKey(r.id, uint32(b.start), w.ser.id)
-		w.enc = b.dirty.appendEncode(w.enc[:0])
-		if err := w.batch.Merge(key[:], w.enc, nil); err != nil {
-			return err
-		}
+		w.stageMerge(r.id, uint32(b.start), w.ser.id, &b.dirty)
 	}
 	return nil
 }
