@@ -1,12 +1,15 @@
 package pebble
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
-// Merge operands reach pebble's memtable in key order.
+// Merge operands and new series' name records reach pebble's memtable in
+// key order.
 //
 // A write stages one merge operand per block it touches, series by series:
 // for W1's schema a key of ring 0 and a key of ring 1 for each series, the
@@ -14,10 +17,11 @@ import (
 // memtable (a skiplist) inserts a batch's entries one after the other with
 // one cached search path: an entry right after the one before it reuses
 // most of that path, any other searches from the top, a cache miss per
-// level in a memtable of millions of entries. So the writer stages its
-// operands here and hands them to the batch sorted by key at commit (the
-// keys are distinct within a batch; equal keys keep their order, which a
-// merge needs).
+// level in a memtable of millions of entries. New series add a name record
+// each, in hash order, between their operands. So the writer stages both
+// here and hands them to the batch sorted by key at commit: the operands
+// ('D' keys) first, then the name records ('N'). (Operand keys are distinct
+// within a batch; equal ones would keep their order, which a merge needs.)
 
 // stagedOp is one staged merge operand: its data key as two integers that
 // sort as the key's bytes do, its arrival order, and its bytes in
@@ -42,12 +46,34 @@ func (w *writer) stageMerge(ring uint16, start, id uint32, dirty *slotBuf) {
 	})
 }
 
-// stagedBytes is what the staged operands will add to the batch, about.
-func (w *writer) stagedBytes() int { return len(w.opBuf) + len(w.ops)*(dataKeyLen+4) }
+// stagedName is one staged name record: its key ('N' and the name) and
+// then its value in writer.opBuf.
+type stagedName struct {
+	off  uint32
+	klen uint32
+	vlen uint32
+}
 
-// applyStaged hands the staged operands to the batch in key order.
+// stageName stages the name record of a new series: the key 'N' name, the
+// value uvarint series id, uvarint schema id (keys.go).
+func (w *writer) stageName(name string, id, schema uint32) {
+	off := len(w.opBuf)
+	w.opBuf = append(w.opBuf, prefixName)
+	w.opBuf = append(w.opBuf, name...)
+	klen := len(w.opBuf) - off
+	w.opBuf = binary.AppendUvarint(w.opBuf, uint64(id))
+	w.opBuf = binary.AppendUvarint(w.opBuf, uint64(schema))
+	w.names = append(w.names, stagedName{off: uint32(off), klen: uint32(klen), vlen: uint32(len(w.opBuf) - off - klen)})
+}
+
+// stagedBytes is what the staged entries will add to the batch, about.
+func (w *writer) stagedBytes() int {
+	return len(w.opBuf) + len(w.ops)*(dataKeyLen+4) + len(w.names)*4
+}
+
+// applyStaged hands the staged entries to the batch in key order.
 func (w *writer) applyStaged() error {
-	if len(w.ops) == 0 {
+	if len(w.ops) == 0 && len(w.names) == 0 {
 		return nil
 	}
 	ops := w.ops
@@ -65,6 +91,20 @@ func (w *writer) applyStaged() error {
 			return err
 		}
 	}
+	buf := w.opBuf
+	names := w.names
+	if len(names) > 1 {
+		slices.SortFunc(names, func(a, b stagedName) int {
+			return bytes.Compare(buf[a.off:a.off+a.klen], buf[b.off:b.off+b.klen])
+		})
+	}
+	for _, n := range names {
+		k := buf[n.off : n.off+n.klen]
+		if err := w.batch.Set(k, buf[n.off+n.klen:n.off+n.klen+n.vlen], nil); err != nil {
+			w.dropStaged()
+			return err
+		}
+	}
 	w.dropStaged()
 	return nil
 }
@@ -76,9 +116,18 @@ func cmpStaged(a, b stagedOp) int {
 	return cmp.Compare(a.lo, b.lo)
 }
 
-// dropStaged forgets the staged operands.
+// maxRetainedStage bounds the staging buffers kept between commits, as
+// pebble bounds a batch's (a large write's are let go).
+const maxRetainedStage = 1 << 20
+
+// dropStaged forgets the staged entries.
 func (w *writer) dropStaged() {
+	if cap(w.opBuf) > maxRetainedStage || cap(w.ops)*int(unsafe.Sizeof(stagedOp{})) > maxRetainedStage {
+		w.ops, w.names, w.opBuf = nil, nil, nil
+		return
+	}
 	w.ops = w.ops[:0]
+	w.names = w.names[:0]
 	w.opBuf = w.opBuf[:0]
 }
 

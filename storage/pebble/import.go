@@ -181,7 +181,7 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 			w.resetBatch()
 			return 0, false, 0, size, err
 		}
-		if ser, err = s.createSeries(w.batch, name, sc); err != nil {
+		if ser, err = s.createSeries(name, sc); err != nil {
 			w.resetBatch()
 			return 0, false, 0, size, err
 		}

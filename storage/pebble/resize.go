@@ -152,7 +152,7 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 	if err != nil {
 		return fail(err)
 	}
-	ser, err := s.createSeries(w.batch, name, sc)
+	ser, err := s.createSeries(name, sc)
 	if err != nil {
 		return fail(err)
 	}

@@ -473,10 +473,10 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 	return sc, nil
 }
 
-// createSeries stages a new series into b and adds its name to the index.
-// Caller holds writeMu.
-func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*series, error) {
-	ser, err := s.stageSeries(b, name, sc)
+// createSeries stages a new series for the writer's next commit and adds
+// its name to the index. Caller holds writeMu.
+func (s *Store) createSeries(name string, sc *seriesSchema) (*series, error) {
+	ser, err := s.stageSeries(name, sc)
 	if err == nil {
 		s.index.Add(name)
 	}
@@ -484,7 +484,7 @@ func (s *Store) createSeries(b *pebble.Batch, name string, sc *seriesSchema) (*s
 }
 
 // stageSeries is createSeries leaving the index alone.
-func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*series, error) {
+func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, error) {
 	if s.nextID == math.MaxUint32 {
 		return nil, errors.New("series id space exhausted")
 	}
@@ -498,15 +498,7 @@ func (s *Store) stageSeries(b *pebble.Batch, name string, sc *seriesSchema) (*se
 	if err != nil {
 		return nil, fmt.Errorf("adding series %q: %w", name, err)
 	}
-	v := binary.AppendUvarint(s.w.scratch[:0], uint64(ser.id))
-	v = binary.AppendUvarint(v, uint64(sc.id))
-	s.w.keyBuf = nameKey(s.w.keyBuf, name)
-	if err := b.Set(s.w.keyBuf, v, nil); err != nil {
-		s.mu.Lock()
-		s.names.remove(name)
-		s.mu.Unlock()
-		return nil, err
-	}
+	s.w.stageName(name, ser.id, sc.id)
 	s.nextID++
 	s.w.createdNames = append(s.w.createdNames, name)
 	s.stats.series.Add(1)
@@ -531,9 +523,9 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
 	}
 	var ser *series
 	if s.opts.WritesIndexed {
-		ser, err = s.stageSeries(b, name, sc) // the caller indexed name
+		ser, err = s.stageSeries(name, sc) // the caller indexed name
 	} else {
-		ser, err = s.createSeries(b, name, sc)
+		ser, err = s.createSeries(name, sc)
 	}
 	if err != nil {
 		return nil, err

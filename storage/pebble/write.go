@@ -51,10 +51,10 @@ type writer struct {
 	known  []float64
 	knownT []int64
 	closed []closedTail
-	keyBuf []byte
-	// ops and opBuf are the merge operands staged for the next commit
-	// (batchorder.go).
+	// ops, names and opBuf are the merge operands and the name records
+	// staged for the next commit (batchorder.go).
 	ops   []stagedOp
+	names []stagedName
 	opBuf []byte
 
 	// Since the last successful commit: the batch series it starts at, the
