@@ -1,0 +1,92 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// TestStagedBatchInKeyOrder stages merge operands and name records out of
+// order, as a write of series in the write buffer's order does, and checks
+// the batch they reach: every entry once, with its value, operands ('D')
+// before names ('N'), each in key order, and two operands of one key in
+// the order they were staged.
+func TestStagedBatchInKeyOrder(t *testing.T) {
+	s := openTest(t, w1Rules(t), nil)
+	defer s.Close()
+	w := &s.w
+	w.batch = s.db.NewBatch()
+	dirty := func(slot int, v float64) *slotBuf {
+		var b slotBuf
+		b.reset()
+		b.set(slot, v)
+		return &b
+	}
+	// (ring, start, id) in staging order; the last one repeats a key.
+	ops := [][3]uint32{{1, 3600, 7}, {0, 60, 7}, {0, 60, 2}, {1, 0, 9}, {0, 120, 2}, {0, 60, 2}}
+	for i, o := range ops {
+		w.stageMerge(uint16(o[0]), o[1], o[2], dirty(i, float64(i)))
+	}
+	for _, n := range []string{"b.c", "a.z", "b.a", "a"} {
+		w.stageName(n, uint32(len(n)), 3)
+	}
+	if err := w.applyStaged(); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.ops) != 0 || len(w.names) != 0 || len(w.opBuf) != 0 {
+		t.Fatalf("staged after apply: %d ops, %d names, %d bytes", len(w.ops), len(w.names), len(w.opBuf))
+	}
+	var got []string
+	r := w.batch.Reader()
+	for {
+		kind, k, v, ok, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		switch kind {
+		case pebble.InternalKeyKindMerge:
+			ring, start, id, ok := parseDataKey(k)
+			if !ok {
+				t.Fatalf("merge under %x", k)
+			}
+			var b slotBuf
+			b.reset()
+			if err := b.apply(v); err != nil {
+				t.Fatal(err)
+			}
+			slot := -1
+			for i := range blockSlots {
+				if b.has(i) {
+					slot = i
+				}
+			}
+			got = append(got, fmt.Sprintf("D %d %d %d slot %d = %g", ring, start, id, slot, b.vals[slot]))
+		case pebble.InternalKeyKindSet:
+			id, n := binary.Uvarint(v)
+			sch, _ := binary.Uvarint(v[n:])
+			got = append(got, fmt.Sprintf("%c %s -> %d %d", k[0], k[1:], id, sch))
+		default:
+			t.Fatalf("entry of kind %v", kind)
+		}
+	}
+	want := []string{
+		"D 0 60 2 slot 2 = 2",
+		"D 0 60 2 slot 5 = 5",
+		"D 0 60 7 slot 1 = 1",
+		"D 0 120 2 slot 4 = 4",
+		"D 1 0 9 slot 3 = 3",
+		"D 1 3600 7 slot 0 = 0",
+		"N a -> 1 3",
+		"N a.z -> 3 3",
+		"N b.a -> 3 3",
+		"N b.c -> 3 3",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("batch:\n%q\nwant\n%q", got, want)
+	}
+}
