@@ -20,9 +20,24 @@ import (
 // its own (see udpReader), not by gnet.
 const udpReadersSupported = true
 
-// udpReader serves one UDP socket: a goroutine on a locked OS thread blocks
-// in recvmmsg(2) with MSG_WAITFORONE, so one system call both waits for
-// traffic and returns all that is queued (up to udpSlots datagrams).
+// udpYieldEvery is how often a reader passes through the Go scheduler
+// (runtime.Gosched). A reader that only ever leaves Go code for system
+// calls never reaches the scheduler, so its P's scheduling tick stands
+// still, and after 10 ms the runtime's sysmon takes it for a goroutine
+// that will not yield: from then on, at each of its ticks, it asks for
+// a preemption (a SIGURG to the thread, which also ends a paced
+// nanosleep early) and retakes the P from the system call, and each
+// retake resets sysmon to polling every 20 µs (runtime.retake, Go 1.26). At 100 k single-metric datagrams/s that was a
+// quarter of the server's CPU samples (sysmon's usleep, the P hand-offs;
+// docs/bench-rounds.md, statsd, ninth round). A yield every 5 ms keeps
+// the tick moving for the price of one pass through the scheduler. The
+// reader is not locked to its OS thread either: a locked goroutine whose P
+// was retaken can only resume through a hand-off between two threads.
+const udpYieldEvery = 5 * time.Millisecond
+
+// udpReader serves one UDP socket: a goroutine blocks in recvmmsg(2) with
+// MSG_WAITFORONE, so one system call both waits for traffic and returns
+// all that is queued (up to udpSlots datagrams).
 // gnet's loop pays epoll_wait, recvfrom, a getsockopt and an allocation for
 // the first datagram of every wake-up, then the drain's recvmmsg; at 20
 // statsd metrics per datagram those were a quarter of the server's CPU.
@@ -123,12 +138,11 @@ func (s *Server) bindUDP(addr string) (int, error) {
 // or on a receive error it cannot retry (reported by Health).
 func (s *Server) readUDP(r *udpReader) {
 	defer s.readersDone.Done()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	shed := s.listeners[r.li].Shed && s.cfg.ShedUDP != nil
 	b := r.batch
 	start := time.Now()
 	slept := false
+	yielded := time.Duration(0)
 	for {
 		n, errno := b.wait(r.fd, slept)
 		slept = false
@@ -159,10 +173,15 @@ func (s *Server) readUDP(r *udpReader) {
 		r.loop.sink.Flush()
 		r.loop.mu.Unlock()
 		s.UDPBatched.Add(uint64(n))
-		if d := r.pace.Wait(int64(time.Since(start)), n, size); d > 0 {
+		now := time.Since(start)
+		if d := r.pace.Wait(int64(now), n, size); d > 0 {
 			udppace.Sleep(d)
 			s.UDPPaced.Add(1)
 			slept = true
+		}
+		if now-yielded >= udpYieldEvery {
+			runtime.Gosched() // see udpYieldEvery
+			yielded = now
 		}
 	}
 }
