@@ -72,8 +72,10 @@ func (sh *shard) writeOnce(force, final bool) {
 	}
 	sh.mu.Unlock()
 	clean := true // no series refused for want of space or writability
+	over := 0     // points of due[start] fillBatch decoded already
 	for start := 0; start < len(due); {
-		end, n := sh.fillBatch(due, start)
+		var end, n int
+		end, n, over = sh.fillBatch(due, start, over)
 		t0 := time.Now()
 		err := c.store.Write(&sh.batch)
 		c.lastWrite.Store(int64(time.Since(t0)))
@@ -120,17 +122,25 @@ const writeScratchPoints = 1 << 15
 // MaxWritePoints and writeScratchPoints (a series with more points goes
 // alone), and returns end and the number of points. The points are
 // decoded into the shard's scratch (sh.pts) under the read lock: ingest
-// appends to the same buffers meanwhile.
-func (sh *shard) fillBatch(due []*series, start int) (end, n int) {
+// appends to the same buffers meanwhile, after the flushing parts read
+// here. The series that did not fit (due[end]) stays decoded at the end
+// of the scratch: fillBatch returns its point count as over, and the next
+// call, given it back, moves those points to the front instead of
+// decoding them again.
+func (sh *shard) fillBatch(due []*series, start, over int) (end, n, next int) {
 	sh.batch.Reset()
-	pts := sh.pts[:0]
+	pts := sh.pts
+	copy(pts, pts[len(pts)-over:])
+	pts = pts[:over]
 	limit := min(sh.c.opts.MaxWritePoints, writeScratchPoints)
 	sh.mu.RLock()
 	for end = start; end < len(due); end++ {
 		s := due[end]
-		pts = decodePoints(pts, s.flushingPart())
+		if end > start || over == 0 {
+			pts = decodePoints(pts, s.flushingPart())
+		}
 		if n > 0 && len(pts) > limit {
-			pts = pts[:n] // for the next batch
+			next = len(pts) - n
 			break
 		}
 		// Points is set below, once pts stopped growing; its length
@@ -146,7 +156,7 @@ func (sh *shard) fillBatch(due []*series, start int) (end, n int) {
 		off += k
 	}
 	sh.pts = pts
-	return end, n
+	return end, n, next
 }
 
 func isWriteError(err error) bool {
