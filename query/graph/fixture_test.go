@@ -1,19 +1,18 @@
 package graph_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/plumbago/plumbago/internal/testenv"
 	"github.com/plumbago/plumbago/query/api"
+	"github.com/plumbago/plumbago/query/oracletest"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/index"
 	"github.com/plumbago/plumbago/storage/schema"
@@ -182,15 +181,7 @@ func haveGraphiteWeb(t testing.TB) bool {
 func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]response, [][2]float64) {
 	t.Helper()
 	in, _ := json.Marshal(map[string]any{"requests": uris, "repeat": repeat})
-	cmd := exec.Command("/usr/bin/python3", "testdata/oracle/graphs.py")
-	cmd.Env = append(os.Environ(), "ORACLE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("graphite-web oracle: %v: %s", err, stderr.String())
-	}
+	out := oracletest.RunPython(t, "testdata/oracle/graphs.py", in, "ORACLE_DIR="+dir)
 	if repeat > 0 {
 		var r struct {
 			Seconds []float64 `json:"seconds"`
@@ -210,6 +201,7 @@ func graphiteWeb(t testing.TB, dir string, uris []string, repeat int) ([]respons
 		t.Fatalf("oracle output: %v", err)
 	}
 	for i := range rs {
+		var err error
 		rs[i].Body, err = base64.StdEncoding.DecodeString(rs[i].BodyB64)
 		if err != nil {
 			t.Fatal(err)
