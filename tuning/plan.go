@@ -17,6 +17,17 @@ const (
 // points of a 24-byte entry plus a name of about 40 bytes.
 const QueueChunkBytes = 32 * KiB
 
+// maxDerivedMemTable caps the derived pebble memtable. Pebble starts at
+// 256 KiB and doubles each rotation up to the size set, and flushes only
+// once the memtables queued behind the current one add up to half that
+// size: with 256 MiB, the 1 M-series x 20-point burst (about 180 MB of
+// WAL) was never flushed before its end and held 250-480 MB of arenas
+// outside the Go heap at its peak. 128 MiB flushes at about 128 MB: that
+// peak was 747-759 MiB against 754-872 MiB with 256 MiB at the same server
+// CPU; 64 MiB gave 703 MiB at about 24 % more CPU (docs/bench-rounds.md,
+// "Peak memory at 1 M series: the memtables").
+const maxDerivedMemTable = 128 * MiB
+
 // Machine is what Derive sizes for: the CPUs and memory Plumbago may use (after
 // cgroup limits) and what the kernel lets sockets have.
 type Machine struct {
@@ -289,13 +300,13 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 	} else {
 		p.PebbleCacheBytes = roundDown(clamp64(mem/4, 8*MiB, 8*GiB), MiB)
 		p.why("pebble cache", o.PebbleCacheBytes > 0, "1/4 of memory in [8 MiB, 8 GiB] for recent blocks that renders re-read")
-		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, 256*MiB), MiB)
+		p.PebbleMemTableBytes = roundDown(clamp64(mem/32, 4*MiB, maxDerivedMemTable), MiB)
 		volume := ""
 		if o.VolumeBytes > 0 {
 			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
 			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
 		}
-		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 256 MiB]%s: larger memtables mean fewer, larger flushes (64 MiB cost about 40%% more server CPU at 1 M series, docs/benchmarks.md); memory only, its disk is the WAL below", volume)
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 128 MiB]%s: larger memtables mean fewer, larger flushes, but pebble flushes only once its queued memtables reach half the size, so a burst holds up to about two memtables of arena outside the Go heap (at 1 M series x 20 points 128 MiB peaked at 747-759 MiB against 754-872 MiB with 256 MiB at the same CPU; 64 MiB cost about 24%% more server CPU, docs/bench-rounds.md); memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes
