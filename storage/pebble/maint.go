@@ -60,7 +60,7 @@ func (s *Store) EnforceRetention() (int, error) {
 		if err := s.db.DeleteRange(ringBound(r.id, 0), ringBound(r.id, uint32(hi)), pebble.NoSync); err != nil {
 			return n, fmt.Errorf("deleting ring %d before %d: %w", r.id, cut, err)
 		}
-		s.noteWrite()
+		s.noteWrite(2 * len(ringBound(r.id, 0)))
 		r.cut = cut
 		n++
 	}

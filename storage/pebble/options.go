@@ -35,7 +35,7 @@ type Options struct {
 	// every Write. The default is 1s.
 	SyncInterval time.Duration
 	// WALPreallocateBytes is the largest chunk a write-ahead log file is
-	// preallocated by ahead of its writes (chunks start at 1 MiB and
+	// preallocated by ahead of its writes (chunks start at 64 KiB and
 	// double as the file grows). The default is 16 MiB; pebble alone
 	// would reserve 1.1× MemTableSize at a file's second write.
 	WALPreallocateBytes int64

@@ -146,7 +146,7 @@ func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, er
 	if err := b.Commit(pebble.Sync); err != nil {
 		return nil, nil, fmt.Errorf("deleting series: %w", err)
 	}
-	s.noteWrite()
+	s.noteWrite(b.Len())
 	s.mu.Lock()
 	for _, name := range deleted {
 		s.names.remove(name)
@@ -196,7 +196,7 @@ func (s *Store) RenameSeries(from, to string) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("renaming %q to %q: %w", from, to, err)
 	}
-	s.noteWrite()
+	s.noteWrite(b.Len())
 	s.mu.Lock()
 	ref, _ := s.names.remove(from)
 	err := s.names.put(to, ref)

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,6 +94,11 @@ func TestSettlesAfterBulkLoad(t *testing.T) {
 	}
 	t.Logf("settled: %d flushes (%d idle), %d compactions, read amplification %d, WAL %d obsolete files, %d B on disk",
 		st.Flushes, st.IdleFlushes, st.Compactions, st.ReadAmp, st.WALObsoleteFiles, st.WALDiskBytes)
+	// The flushed WAL files are deleted, not kept for recycling: the one
+	// live file is the only log on disk.
+	if logs, err := filepath.Glob(filepath.Join(opts.Dir, "*.log")); err != nil || len(logs) != 1 || st.WALObsoleteFiles != 0 {
+		t.Errorf("WAL files on disk %v (%v), %d obsolete; want the live one only", logs, err, st.WALObsoleteFiles)
+	}
 	if n := onIdle.Load(); n != st.IdleFlushes {
 		t.Errorf("OnIdleFlush called %d times for %d idle flushes", n, st.IdleFlushes)
 	}
@@ -115,6 +121,67 @@ func TestSettlesAfterBulkLoad(t *testing.T) {
 			if got.Values[p] != value(i, p) {
 				t.Fatalf("%s slot %d: %v, want %v", name(i), p, got.Values[p], value(i, p))
 			}
+		}
+	}
+}
+
+// TestIdleFlushUnderTrickle: after a burst the store keeps taking a few
+// points a second (a server's own metrics); the memtables must still be
+// flushed and the WAL released once the writes of the last IdleFlush are a
+// trickle beside what the memtables hold.
+func TestIdleFlushUnderTrickle(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Dir = t.TempDir()
+	opts.IdleFlush = 300 * time.Millisecond
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now().Unix()
+	now -= now % 60
+	var b storage.Batch
+	for i := 0; i < 2000; i++ { // the burst: 2,000 series x 100 points
+		pts := make([]storage.Point, 100)
+		for p := range pts {
+			pts[p] = storage.Point{Timestamp: now - 1000 + int64(p)*10, Value: float64(i*100+p) / 4}
+		}
+		b.Series = append(b.Series, storage.SeriesPoints{Name: fmt.Sprintf("burst.s%04d", i), Points: pts})
+	}
+	if err := s.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.WALLiveBytes == 0 || st.IdleFlushes != 0 {
+		t.Fatalf("after the burst: WAL %d B live, %d idle flushes; want data in the memtable and none", st.WALLiveBytes, st.IdleFlushes)
+	}
+	// The trickle: one point every 20 ms, never idle for IdleFlush.
+	deadline := time.Now().Add(time.Minute)
+	for k := 0; ; k++ {
+		b.Reset()
+		b.Series = append(b.Series, storage.SeriesPoints{Name: "carbon.self", Points: []storage.Point{{Timestamp: now, Value: float64(k)}}})
+		if err := s.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		st := s.Stats()
+		if st.IdleFlushes >= 1 && st.WALLiveBytes < 4096 {
+			t.Logf("flushed under the trickle after %d writes; WAL %d B live", k, st.WALLiveBytes)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no flush after a minute of trickle: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got, err := s.Fetch("burst.s1999", now-1010, now-10, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Start != now-1000 || got.Step != 10 || len(got.Values) != 100 {
+		t.Fatalf("burst.s1999 after the flush: start %d step %d, %d values; want %d, 10, 100", got.Start, got.Step, len(got.Values), now-1000)
+	}
+	for p, v := range got.Values {
+		if want := float64(199900+p) / 4; v != want {
+			t.Fatalf("burst.s1999 slot %d after the flush: %v, want %v", p, v, want)
 		}
 	}
 }

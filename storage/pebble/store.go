@@ -75,10 +75,11 @@ type Store struct {
 		idleFlushes                                           atomic.Int64
 	}
 
-	// writes counts commits that reached pebble's memtable (noteWrite);
-	// lastWrite is the monotonic time of the latest, for the idle flush
-	// and the sync loop (settle.go).
+	// writes counts commits that reached pebble's memtable (noteWrite),
+	// logged their bytes; lastWrite is the monotonic time of the latest,
+	// for the idle flush and the sync loop (settle.go).
 	writes    atomic.Uint64
+	logged    atomic.Uint64
 	lastWrite atomic.Int64
 
 	// dbMu is held shared by readers of db outside writeMu (Fetch, Stats,
@@ -363,6 +364,7 @@ func pebbleOptions(o Options) *pebble.Options {
 		L0StopWritesThreshold:      24,
 		Logger:                     quietLogger{o.Logger},
 		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
+		Cleaner:                    walDeleter{},
 	}
 	if o.fs != nil {
 		po.FS = o.fs

@@ -24,7 +24,7 @@ func (s *Store) RegisterTagged(name string) error {
 	if err := s.db.Set(tagRegKey(name), nil, pebble.Sync); err != nil {
 		return fmt.Errorf("registering tagged name %q: %w", name, err)
 	}
-	s.noteWrite()
+	s.noteWrite(len(tagRegKey(name)))
 	return nil
 }
 
@@ -42,7 +42,7 @@ func (s *Store) UnregisterTagged(name string) error {
 	if err := s.db.Delete(tagRegKey(name), pebble.Sync); err != nil {
 		return fmt.Errorf("unregistering tagged name %q: %w", name, err)
 	}
-	s.noteWrite()
+	s.noteWrite(len(tagRegKey(name)))
 	return nil
 }
 

@@ -1,8 +1,30 @@
 package pebble
 
 import (
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
+
+// walDeleter is the store's pebble.Cleaner: it deletes obsolete files like
+// pebble's DeleteCleaner (its Clean and String, the shallower of the two),
+// and carries pebble's ArchiveCleaner only for its marker (it "needs the
+// file contents"), the one switch pebble has that turns off WAL recycling.
+// Recycling keeps up to MemTableStopWritesThreshold+1 = 5 flushed WAL
+// files for reuse, which is disk the data no longer needs: after a 10,000
+// series back-fill they held 22 MB next to 35 MB of sstables, for good
+// (issue 19; docs/pebble.md, "Durability"). Deleted, a flushed WAL frees
+// its disk at once; the next one is created and preallocated by
+// walPreallocFS in chunks.
+type walDeleter struct {
+	pebble.DeleteCleaner
+	archiveMarker
+}
+
+// archiveMarker puts ArchiveCleaner's methods one level deeper than
+// DeleteCleaner's in walDeleter, so only its marker method is promoted.
+type archiveMarker struct{ pebble.ArchiveCleaner }
 
 // Pebble preallocates each write-ahead log file in blocks of 1.1× the
 // memtable size at its second write: with a 256 MiB memtable a store
@@ -19,20 +41,23 @@ type walPreallocFS struct {
 }
 
 // minPreallocChunk is the first chunk a written file reserves.
-const minPreallocChunk = 1 << 20
+const minPreallocChunk = 64 << 10
+
+// walFile reports whether name is a WAL file (NNNNNN.log).
+func walFile(name string) bool { return strings.HasSuffix(name, ".log") }
 
 func (fs walPreallocFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
 	f, err := fs.FS.Create(name, category)
-	if err != nil {
-		return nil, err
+	if err != nil || !walFile(name) {
+		return f, err
 	}
 	return &preallocFile{File: f, max: fs.max}, nil
 }
 
 func (fs walPreallocFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
 	f, err := fs.FS.ReuseForWrite(oldname, newname, category)
-	if err != nil {
-		return nil, err
+	if err != nil || !walFile(newname) {
+		return f, err
 	}
 	return &preallocFile{File: f, max: fs.max}, nil
 }

@@ -22,7 +22,7 @@ func allocated(t *testing.T, path string) int64 {
 
 // TestWALPreallocChunksGrow writes a real file through walPreallocFS and
 // checks what it reserves: nothing at the first write, then chunks from
-// 1 MiB doubling up to the maximum, ahead of the data.
+// 64 KiB doubling up to the maximum, ahead of the data.
 func TestWALPreallocChunksGrow(t *testing.T) {
 	fs := walPreallocFS{FS: vfs.Default, max: 4 << 20}
 	path := filepath.Join(t.TempDir(), "000001.log")
@@ -47,13 +47,13 @@ func TestWALPreallocChunksGrow(t *testing.T) {
 		t.Fatalf("after the first write: reserved %d; want 0", pf.reserved)
 	}
 	write(100)
-	if pf.reserved != 1<<20 {
-		t.Fatalf("after the second write: reserved %d; want 1 MiB", pf.reserved)
+	if pf.reserved != 64<<10 {
+		t.Fatalf("after the second write: reserved %d; want 64 KiB", pf.reserved)
 	}
 	for i := 0; i < 80; i++ { // 5 MiB more in 64 KiB writes
 		write(64 << 10)
 	}
-	// 1 MiB, then +1 (2), +2 (4), +4 (8): chunks double up to 4 MiB.
+	// 64 KiB, then doubling to 4 MiB (8 MiB reserved): chunks stop at 4 MiB.
 	if pf.reserved != 8<<20 {
 		t.Fatalf("after 5 MiB: reserved %d; want 8 MiB", pf.reserved)
 	}
@@ -67,7 +67,7 @@ func TestWALPreallocChunksGrow(t *testing.T) {
 
 // TestTwoPointsReserveLittleDisk opens a store with a 256 MiB memtable (a
 // large machine's), writes two points in two batches and checks the WAL
-// holds about 1 MiB of disk, where pebble alone preallocates 282 MiB.
+// holds about 64 KiB of disk, where pebble alone preallocates 282 MiB.
 func TestTwoPointsReserveLittleDisk(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Dir = t.TempDir()
@@ -93,7 +93,33 @@ func TestTwoPointsReserveLittleDisk(t *testing.T) {
 	for _, l := range logs {
 		total += allocated(t, l)
 	}
-	if total > 2<<20 {
-		t.Fatalf("WAL files hold %d bytes of disk for two points; want at most 2 MiB", total)
+	if total > 256<<10 {
+		t.Fatalf("WAL files hold %d bytes of disk for two points; want at most 256 KiB", total)
+	}
+}
+
+// TestSSTableNotPreallocated writes a file that is not a WAL through
+// walPreallocFS (an sstable is written once and closed): nothing is
+// reserved beyond what was written.
+func TestSSTableNotPreallocated(t *testing.T) {
+	fs := walPreallocFS{FS: vfs.Default, max: 16 << 20}
+	path := filepath.Join(t.TempDir(), "000007.sst")
+	f, err := fs.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 64; i++ { // 4 MiB in 64 KiB writes
+		if _, err := f.Write(make([]byte, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := allocated(t, path); got != 4<<20 {
+		t.Fatalf("a 4 MiB sstable holds %d bytes of disk; want 4 MiB", got)
 	}
 }

@@ -249,6 +249,7 @@ func (w *writer) commit() error {
 	if w.s.opts.SyncInterval <= 0 {
 		opts = pebble.Sync
 	}
+	logged := w.batch.Len()
 	err := w.batch.Commit(opts)
 	w.batch.Reset()
 	for _, ser := range w.flushed {
@@ -260,7 +261,7 @@ func (w *writer) commit() error {
 		w.countID = 0 // stage the count again with the next batch
 		return fmt.Errorf("committing batch: %w", err)
 	}
-	w.s.noteWrite()
+	w.s.noteWrite(logged)
 	w.createdNames = w.createdNames[:0]
 	w.createdSchemas = w.createdSchemas[:0]
 	w.ringMark = len(w.s.ringList)
