@@ -19,8 +19,16 @@ import (
 //	          bit 2    dense: every slot in [first, first+span) is present
 //	          bit 3    scaled (decimal.go): bits 0-1 are zero and values
 //	                   are integers over a divisor
-//	          bits 4-7 zero
+//	          bit 4    exceptions (only with bit 3): values follow the
+//	                   bitmap verbatim, see below
+//	          bits 5-7 zero
 //	bitmap  = ceil(span/8) bytes, bit i (MSB first) = slot first+i present
+//	[exceptions] = n:uvarint (1..values), then n times gap:uvarint and the
+//	         value's float64 bits (8 bytes, little-endian): value index
+//	         i = gap for the first, previous index + gap (gap >= 1) after;
+//	         the scaled values at those indexes are placeholders and the
+//	         exception values replace them (a rollup block whose edge
+//	         slots average fewer points than the rest, decimal.go)
 //	values  = one value per present slot, in slot order:
 //	  xor:   float64 bits of the first value (8 bytes, big-endian), then
 //	         Gorilla XOR coding of each next value against the previous
@@ -48,6 +56,8 @@ const (
 	encDoD   = 3
 
 	flagDense = 1 << 2
+	// flagExcept: a scaled block with exceptions after its bitmap.
+	flagExcept = 1 << 4
 
 	maxExactInt = 1 << 53
 )
@@ -113,6 +123,9 @@ func (s *slotBuf) apply(b []byte) error {
 	switch {
 	case h.scaled:
 		err = s.decodeScaled(&cur, h.values, h.count)
+		if err == nil && h.exc != nil {
+			s.applyExceptions(h)
+		}
 	case h.enc == encXOR:
 		err = s.applyXOR(&cur, h.values, h.count)
 	default:
@@ -139,6 +152,7 @@ type blockHeader struct {
 	span   int
 	bitmap []byte // nil for a dense block
 	count  int    // present slots (values to decode); 0 for an empty block
+	exc    []byte // the exceptions (checked), nil without
 	values []byte
 }
 
@@ -150,7 +164,7 @@ func parseBlockHeader(b []byte) (blockHeader, error) {
 		return h, fmt.Errorf("decoding block: %w: empty", errBadBlock)
 	}
 	hdr := b[0]
-	if hdr>>4 != 0 || (hdr&flagScaled != 0 && hdr&3 != 0) {
+	if hdr>>5 != 0 || (hdr&flagScaled != 0 && hdr&3 != 0) || (hdr&flagExcept != 0 && hdr&flagScaled == 0) {
 		return h, fmt.Errorf("decoding block: %w: header %#x", errBadBlock, hdr)
 	}
 	h.enc = hdr & 3
@@ -193,6 +207,14 @@ func parseBlockHeader(b []byte) (blockHeader, error) {
 		if h.count == 0 {
 			return h, fmt.Errorf("decoding block: %w: empty bitmap", errBadBlock)
 		}
+	}
+	if hdr&flagExcept != 0 {
+		n, err := checkExceptions(b[p:], h.count)
+		if err != nil {
+			return h, fmt.Errorf("decoding block: %w: %w", errBadBlock, err)
+		}
+		h.exc = b[p : p+n]
+		p += n
 	}
 	h.values = b[p:]
 	return h, nil
@@ -329,28 +351,50 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 		return dst
 	}
 	body := len(dst)
-	if div, corrected, ok := c.findScale(); ok {
+	div, corrected, ok := c.findScale()
+	if ok && !corrected {
 		enc, _ := c.bestIntCoder(true)
 		dst = c.appendScaled(dst, div, corrected, enc)
-		if !corrected {
-			dst[hdrPos] = hdr | flagScaled
-			return dst
-		}
+		dst[hdrPos] = hdr | flagScaled
+		return dst
+	}
+	if ok {
+		enc, _ := c.bestIntCoder(true)
+		dst = c.appendScaled(dst, div, corrected, enc)
 		// An average may still code smaller as XOR (few values, big
 		// corrections): keep the smaller.
 		n := len(dst)
 		dst = s.appendFloats(dst)
 		if len(dst)-n < n-body {
 			dst = append(dst[:body], dst[n:]...)
-			dst[hdrPos] = hdr | encXOR
-			return dst
+			hdr |= encXOR
+		} else {
+			dst = dst[:n]
+			hdr |= flagScaled
 		}
-		dst = dst[:n]
-		dst[hdrPos] = hdr | flagScaled
-		return dst
+	} else {
+		dst = s.appendFloats(dst)
+		hdr |= encXOR
 	}
-	dst = s.appendFloats(dst)
-	dst[hdrPos] = hdr | encXOR
+	// A rollup block whose edge slots average fewer points than the rest
+	// (a 5-point average needs div 3000 where the 6-point ones take 600):
+	// those few values verbatim, the rest at the smaller divisor, when
+	// that codes smaller.
+	if k >= minExceptionValues {
+		if ediv, ecorr, eok := c.findScaleExc(div); eok {
+			n := len(dst)
+			dst = c.appendExceptions(dst)
+			enc, _ := c.bestIntCoder(true)
+			dst = c.appendScaled(dst, ediv, ecorr, enc)
+			if len(dst)-n < n-body {
+				dst = append(dst[:body], dst[n:]...)
+				hdr = hdr&flagDense | flagScaled | flagExcept
+			} else {
+				dst = dst[:n]
+			}
+		}
+	}
+	dst[hdrPos] = hdr
 	return dst
 }
 

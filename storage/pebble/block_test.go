@@ -208,6 +208,27 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 		f.Add(enc)
 	}
+	// Averages of 6 with a 5-point average at each edge and a sparse gap:
+	// two exceptions (header bit 4).
+	edges := map[int]float64{}
+	for i := 0; i < 200; i += 1 + i%7/6 {
+		six := make([]float64, 6)
+		for j := range six {
+			level += 0.5 * r.NormFloat64()
+			six[j] = math.Round((level+2*r.NormFloat64())*100) / 100
+		}
+		switch i {
+		case 0, 199:
+			edges[i] = schema.Average.Aggregate(six[:5], 5)
+		default:
+			edges[i] = schema.Average.Aggregate(six, 6)
+		}
+	}
+	enc = blockOf(edges).appendEncode(nil)
+	if h, err := parseBlockHeader(enc); err != nil || h.exc == nil || h.bitmap == nil {
+		f.Fatalf("exceptions seed: header %#x, not a sparse block with exceptions (%v)", enc[0], err)
+	}
+	f.Add(enc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := new(slotBuf)
 		s.reset()

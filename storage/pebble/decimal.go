@@ -65,6 +65,7 @@ type codec struct {
 	vals  []float64
 	ints  []int64
 	corr  []int64
+	exc   []int // indexes of the values kept verbatim (findScaleExc)
 	zs    []uint64
 	tmp   []int64
 	huff  huffCode // corrections
@@ -162,6 +163,135 @@ func (c *codec) findScale() (div uint64, corrected, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// Exceptions (block header bit 4): a rollup block of averages whose edge
+// slots average fewer points than the others (the first and last minute
+// of a back-fill, the minute being filled) needs the least common multiple
+// of their divisors: 3,000 where 600 fits every 6-point average, 2.3 more
+// bits for each of its ~360 values. Up to maxExceptions values are then
+// stored verbatim instead and the rest scaled by the smaller divisor.
+const (
+	maxExceptions      = 4
+	minExceptionValues = 64 // blocks with fewer values are not tried
+)
+
+// findScaleExc finds the first rollup divisor (in findScale's order,
+// before limit; 0: any) at which every value but 1..maxExceptions of them
+// fits as scaled requires. It leaves their indexes in c.exc and the
+// integers and corrections of every value in c.ints and c.corr (an
+// exception's integer is its value rounded at div, or the previous one's
+// when that is out of range, and its correction 0: cheap placeholders the
+// decoder overwrites).
+func (c *codec) findScaleExc(limit uint64) (div uint64, corrected, ok bool) {
+	for d := 0; d <= maxRollupDigits; d++ {
+		for _, f := range scaleFactors {
+			div := f * uint64(pow10[d])
+			if div == limit {
+				return 0, false, false
+			}
+			if corrected, ok := c.scaledExc(float64(div)); ok {
+				return div, corrected, true
+			}
+		}
+	}
+	return 0, false, false
+}
+
+// scaledExc is scaled with corrections, where a value too far from every
+// fl(m/div) becomes an exception; it fails without any or with more than
+// maxExceptions.
+func (c *codec) scaledExc(div float64) (corrected, ok bool) {
+	c.ints, c.corr, c.exc = c.ints[:0], c.corr[:0], c.exc[:0]
+	big := 0
+	var prev int64
+	for i, v := range c.vals {
+		m := math.Round(v * div)
+		var d int64
+		in := m >= -maxExactInt && m <= maxExactInt
+		if in {
+			d = int64(math.Float64bits(v)) - int64(math.Float64bits(float64(int64(m))/div))
+		}
+		if !in || (m != 0 && (d < -maxCorrection || d > maxCorrection)) {
+			if len(c.exc) == maxExceptions {
+				return false, false
+			}
+			c.exc = append(c.exc, i)
+			if in {
+				prev = int64(m) // the value, rounded: near its neighbours
+			}
+			c.ints = append(c.ints, prev)
+			c.corr = append(c.corr, 0)
+			continue
+		}
+		if d < -smallCorrection || d > smallCorrection {
+			if big++; big > len(c.vals)/8 {
+				return false, false
+			}
+		}
+		if d != 0 {
+			corrected = true
+		}
+		prev = int64(m)
+		c.ints = append(c.ints, prev)
+		c.corr = append(c.corr, d)
+	}
+	return corrected, len(c.exc) > 0
+}
+
+// appendExceptions appends the exceptions of c.exc (block.go's format).
+func (c *codec) appendExceptions(dst []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(c.exc)))
+	prev := 0
+	for _, i := range c.exc {
+		dst = binary.AppendUvarint(dst, uint64(i-prev))
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(c.vals[i]))
+		prev = i
+	}
+	return dst
+}
+
+// checkExceptions checks the exceptions at the start of b for a block of
+// count values and returns their length.
+func checkExceptions(b []byte, count int) (int, error) {
+	n, p := binary.Uvarint(b)
+	if p <= 0 || n == 0 || n > uint64(count) {
+		return 0, errors.New("exceptions count")
+	}
+	idx := uint64(0)
+	for j := uint64(0); j < n; j++ {
+		gap, q := binary.Uvarint(b[p:])
+		if q <= 0 || (j > 0 && gap == 0) || gap >= uint64(count) || idx+gap >= uint64(count) {
+			return 0, errors.New("exception index")
+		}
+		idx += gap
+		p += q
+		if len(b)-p < 8 {
+			return 0, errors.New("exception value")
+		}
+		p += 8
+	}
+	return p, nil
+}
+
+// applyExceptions sets the exceptions (checked by parseBlockHeader) of the
+// block h over the placeholders decodeScaled set.
+func (s *slotBuf) applyExceptions(h blockHeader) {
+	cur := slotCursor{first: h.first, span: h.span, bitmap: h.bitmap}
+	b := h.exc
+	n, p := binary.Uvarint(b)
+	at, idx := 0, 0
+	for j := uint64(0); j < n; j++ {
+		gap, q := binary.Uvarint(b[p:])
+		p += q
+		idx += int(gap)
+		slot := -1
+		for ; at <= idx; at++ {
+			slot = cur.slot()
+		}
+		s.set(slot, math.Float64frombits(binary.LittleEndian.Uint64(b[p:])))
+		p += 8
+	}
 }
 
 // appendScaled appends a scaled block's values (after the header, slot

@@ -317,3 +317,105 @@ func TestPredictors(t *testing.T) {
 		t.Logf("%s: bits of the 1,023 codes and table (or template) by predictor %v", tc.name, cost)
 	}
 }
+
+// TestRollupEdgeExceptions: a 1-minute block of 360 averages of six
+// two-decimal values whose first and last minutes average 5 points (a
+// back-fill that starts and ends inside a minute) codes its two edge
+// values verbatim (header bit 4) and the rest at div 600, about as small
+// as the 358 full averages alone, and comes back bit for bit; otherwise
+// the edges would take div 3,000 (lcm of 600 and 500; a 4-point average
+// S/400 fits div 600 when S is even). Merged
+// with an operand that completes the last minute, it drops the exception.
+func TestRollupEdgeExceptions(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 1))
+	raw := make([]float64, 6*360)
+	level := 50.0
+	for i := range raw {
+		level += r.NormFloat64() * 0.5
+		raw[i] = math.Round((level+2*r.NormFloat64())*100) / 100
+	}
+	full := new(slotBuf)
+	full.reset()
+	edges := new(slotBuf)
+	edges.reset()
+	for i := 0; i < 360; i++ {
+		avg := schema.Average.Aggregate(raw[6*i:6*i+6], 6)
+		switch i {
+		case 0:
+			edges.set(100+i, schema.Average.Aggregate(raw[1:6], 5))
+		case 359:
+			edges.set(100+i, schema.Average.Aggregate(raw[6*i:6*i+5], 5))
+		default:
+			edges.set(100+i, avg)
+			full.set(100+i, avg)
+		}
+	}
+	fullEnc := full.appendEncode(nil)
+	enc := edges.appendEncode(nil)
+	sameSlots(t, "edges", edges, decodeAll(t, enc))
+	h, err := parseBlockHeader(enc)
+	if err != nil || enc[0] != flagScaled|flagDense|flagExcept {
+		t.Fatalf("header %#x, %v; want scaled, dense, exceptions", enc[0], err)
+	}
+	if n, _ := binaryUvarint(h.exc); n != 2 || len(h.exc) != 1+(1+8)+(2+8) { // gaps 0 and 359
+		t.Fatalf("exceptions %x: want 2, 20 bytes", h.exc)
+	}
+	if div, _ := binaryUvarint(h.values[1:]); div != 600 {
+		t.Errorf("divisor %d, want 600", div)
+	}
+	// Two values verbatim (8 bytes each, gaps and count 3 bytes) and two
+	// placeholders' codes: at most 24 bytes beyond the full averages.
+	t.Logf("358 full averages %d bytes; with the two edges %d bytes", len(fullEnc), len(enc))
+	if len(enc) > len(fullEnc)+24 {
+		t.Errorf("with the edges %d bytes, want at most %d + 24", len(enc), len(fullEnc))
+	}
+	// The last minute completed by a newer operand: one exception left.
+	op := new(slotBuf)
+	op.reset()
+	op.set(459, schema.Average.Aggregate(raw[6*359:6*360], 6))
+	var m slotBuf
+	m.reset()
+	for _, b := range [][]byte{enc, op.appendEncode(nil)} {
+		if err := m.apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := m.appendEncode(nil)
+	edges.set(459, op.vals[459])
+	sameSlots(t, "merged", edges, decodeAll(t, merged))
+	if h, err := parseBlockHeader(merged); err != nil || h.exc == nil {
+		t.Fatalf("merged header %#x, %v; want exceptions", merged[0], err)
+	} else if n, _ := binaryUvarint(h.exc); n != 1 {
+		t.Errorf("merged: %d exceptions, want 1", n)
+	}
+}
+
+// TestExceptionsRejected: malformed exceptions are refused, not misread.
+func TestExceptionsRejected(t *testing.T) {
+	s := new(slotBuf)
+	s.reset()
+	for i := 0; i < 100; i++ {
+		s.set(i, float64(1000+i*7%13)/600)
+	}
+	s.set(3, 1.0/7)
+	enc := s.appendEncode(nil)
+	h, err := parseBlockHeader(enc)
+	if err != nil || h.exc == nil {
+		t.Fatalf("header %#x, %v; want exceptions", enc[0], err)
+	}
+	sameSlots(t, "one exception", s, decodeAll(t, enc))
+	p := len(enc) - len(h.values) - len(h.exc) // where the exceptions start
+	for name, bad := range map[string][]byte{
+		"no scaled flag":  append([]byte{enc[0] &^ flagScaled}, enc[1:]...),
+		"count 0":         append(append(append([]byte{}, enc[:p]...), 0), enc[p+1:]...),
+		"count too large": append(append(append([]byte{}, enc[:p]...), 101), enc[p+1:]...),
+		"index too large": append(append(append([]byte{}, enc[:p+1]...), 100), enc[p+2:]...),
+		"value cut":       enc[:p+4],
+	} {
+		var got slotBuf
+		got.reset()
+		if err := got.apply(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
