@@ -20,16 +20,23 @@ func allocated(t *testing.T, path string) int64 {
 	return st.Blocks * 512
 }
 
+// createPrealloc creates name in a temporary directory through a
+// walPreallocFS with chunks up to max.
+func createPrealloc(t *testing.T, max int64, name string) (vfs.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	f, err := walPreallocFS{FS: vfs.Default, max: max}.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, path
+}
+
 // TestWALPreallocChunksGrow writes a real file through walPreallocFS and
 // checks what it reserves: nothing at the first write, then chunks from
 // 64 KiB doubling up to the maximum, ahead of the data.
 func TestWALPreallocChunksGrow(t *testing.T) {
-	fs := walPreallocFS{FS: vfs.Default, max: 4 << 20}
-	path := filepath.Join(t.TempDir(), "000001.log")
-	f, err := fs.Create(path, vfs.WriteCategoryUnspecified)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, path := createPrealloc(t, 4<<20, "000001.log")
 	defer f.Close()
 	pf := f.(*preallocFile)
 	write := func(n int) {
@@ -102,12 +109,7 @@ func TestTwoPointsReserveLittleDisk(t *testing.T) {
 // walPreallocFS (an sstable is written once and closed): nothing is
 // reserved beyond what was written.
 func TestSSTableNotPreallocated(t *testing.T) {
-	fs := walPreallocFS{FS: vfs.Default, max: 16 << 20}
-	path := filepath.Join(t.TempDir(), "000007.sst")
-	f, err := fs.Create(path, vfs.WriteCategoryUnspecified)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, path := createPrealloc(t, 16<<20, "000007.sst")
 	for i := 0; i < 64; i++ { // 4 MiB in 64 KiB writes
 		if _, err := f.Write(make([]byte, 64<<10)); err != nil {
 			t.Fatal(err)
