@@ -215,7 +215,11 @@ func (r *raster) sweepEnvelope(c rgba, clip *clipState) {
 		li = ts.column(lo, li, px, -1)
 		if ts.rmax >= 0 {
 			last := min(ts.rmax, r.h-1)
-			clear(d[last+1 : ts.rmax+1])
+			// rows below the picture (the sum reached its last row):
+			// mostly none, and clear's call cost more than the test
+			if ts.rmax > last {
+				clear(d[last+1 : ts.rmax+1])
+			}
 			// rows [fa, fb) lie inside the clip's whole pixels: those
 			// go the fast way, the others through the clip's mask
 			fa, fb := ts.rmin, ts.rmin
