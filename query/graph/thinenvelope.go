@@ -365,9 +365,28 @@ func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
 			ya, yb = yb, ya
 		}
 		if !(ya >= 0 && yb <= hf) {
-			ts.rmin, ts.rmax = rmin, rmax
-			w, ya, yb = ts.depositOutside(w, ya, yb, dxdy)
-			rmin, rmax = ts.rmin, ts.rmax
+			// a part above the picture goes into row 0, one below it
+			// is dropped, the running sum reaching the last row (here,
+			// not in a call: a call made the loop keep its values on
+			// the stack for every piece)
+			switch {
+			case yb <= 0:
+				area[0] += w
+				rmin, rmax, w = 0, max(rmax, 0), 0
+			case ya >= hf:
+				rmax, w = max(rmax, int(hf)), 0
+			default:
+				if ya < 0 {
+					wa := -ya * dxdy
+					area[0] += wa
+					rmin = 0
+					w, ya = w-wa, 0
+				}
+				if yb > hf {
+					rmax = max(rmax, int(hf))
+					w, yb = w-(yb-hf)*dxdy, hf
+				}
+			}
 			if w == 0 {
 				if x1 > c1 {
 					break
@@ -417,32 +436,4 @@ func (ts *thinStroke) column(pieces []float64, i, px int, sign float64) int {
 	}
 	ts.rmin, ts.rmax = rmin, rmax
 	return i
-}
-
-// depositOutside deposits the parts of a piece (ya <= yb) above the
-// picture into row 0 and drops those below it, and returns what is left
-// within it (w 0 when nothing).
-func (ts *thinStroke) depositOutside(w, ya, yb, dxdy float64) (float64, float64, float64) {
-	if yb <= 0 {
-		ts.area[0] += w
-		ts.rmin, ts.rmax = 0, max(ts.rmax, 0)
-		return 0, 0, 0
-	}
-	if yb > ts.hf {
-		// below the picture: the running sum reaches its last row
-		ts.rmax = max(ts.rmax, int(ts.hf))
-	}
-	if ya >= ts.hf {
-		return 0, 0, 0
-	}
-	if ya < 0 {
-		wa := -ya * dxdy
-		ts.area[0] += wa
-		ts.rmin = 0
-		w, ya = w-wa, 0
-	}
-	if yb > ts.hf {
-		w, yb = w-(yb-ts.hf)*dxdy, ts.hf
-	}
-	return w, ya, yb
 }
