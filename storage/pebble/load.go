@@ -100,6 +100,8 @@ func (s *Store) loadNames(byID map[uint32]*seriesSchema) (err error) {
 	s.mu.Unlock()
 	muHeld = false
 	close(s.indexed)
+	// Finds and reads answer: pebble may compact now (compactgate.go).
+	s.releaseCompactions()
 	if err := s.nameMap(nt, entries); err != nil {
 		return err
 	}
@@ -147,7 +149,8 @@ func (s *Store) nameMap(nt *nameTable, entries []nameEntry) error {
 }
 
 // closeLoad closes Loaded, then Indexed if the load did not (it failed or
-// was stopped before its second step).
+// was stopped before its second step), and lets pebble compact if the load
+// did not.
 func (s *Store) closeLoad() {
 	close(s.loaded)
 	select {
@@ -155,6 +158,7 @@ func (s *Store) closeLoad() {
 	default:
 		close(s.indexed)
 	}
+	s.releaseCompactions()
 }
 
 // loadCatalogue reads the version, rings and schemas, and returns the

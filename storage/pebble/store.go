@@ -59,6 +59,9 @@ type Store struct {
 	readOnly atomic.Bool           // opened read-only (volume full or read-only)
 	roReason atomic.Pointer[error] // why, while readOnly
 	stall    stall                 // holds pebble's writes the volume refuses (stallfs.go)
+	// gate holds the writable db's compactions until the names are
+	// indexed (compactgate.go); nil while read-only.
+	gate atomic.Pointer[compactionGate]
 
 	// loaded is closed once the names are loaded; loadErr is why that
 	// failed (set before loaded is closed). indexed is closed once the
@@ -190,8 +193,10 @@ func (s *Store) openDB() (*pebble.DB, error) {
 		s.opts.Logger.Warn("pebble store: opening read-only until the volume can take writes", "dir", dir, "reason", err)
 		return s.openReadOnly(err)
 	}
-	db, err := pebble.Open(dir, s.writableOptions())
+	po, gate := s.writableOptions()
+	db, err := pebble.Open(dir, po)
 	if err == nil {
+		s.gate.Store(gate)
 		return db, nil
 	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) {
@@ -252,13 +257,17 @@ func (s *Store) resetMaps() {
 	s.w.memo = schemaMemo{}
 }
 
-// writableOptions are pebble's options for a read-write open: its file
+// writableOptions are pebble's options for a read-write open, with its
+// compactions held until the gate is released (compactgate.go): its file
 // system holds the writes the volume refuses (stallfs.go).
-func (s *Store) writableOptions() *pebble.Options {
+func (s *Store) writableOptions() (*pebble.Options, *compactionGate) {
 	po := pebbleOptions(s.opts)
 	po.FS = stallFS{FS: po.FS, st: &s.stall}
-	return po
+	return po, holdCompactions(po)
 }
+
+// releaseCompactions lets the writable db compact (compactgate.go).
+func (s *Store) releaseCompactions() { s.gate.Load().release() }
 
 // writable reports why the store cannot take a write now, or nil.
 func (s *Store) writable() error {
@@ -321,7 +330,8 @@ func (s *Store) reopenWritable() error {
 	if err := s.db.Close(); err != nil {
 		s.opts.Logger.Warn("pebble store: closing the read-only store", "err", err)
 	}
-	db, err := pebble.Open(s.opts.Dir, s.writableOptions())
+	po, gate := s.writableOptions()
+	db, err := pebble.Open(s.opts.Dir, po)
 	if err != nil {
 		why := *s.roReason.Load()
 		ro, rerr := s.openReadOnly(why)
@@ -333,6 +343,9 @@ func (s *Store) reopenWritable() error {
 		return err
 	}
 	s.db = db
+	// The names were loaded before (this holds writeMu): nothing to wait for.
+	s.gate.Store(gate)
+	gate.release()
 	s.w.batch = nil
 	if err := s.checkVersion(); err != nil {
 		return err

@@ -1,0 +1,196 @@
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/plumbago/plumbago/storage"
+)
+
+const gateSeries = 2000
+
+func gateOptions(dir string) Options {
+	opts := DefaultOptions()
+	opts.Dir = dir
+	opts.Now = func() int64 { return testNow }
+	return opts
+}
+
+// writeGateSeries writes gateSeries series, one point each (series i has
+// the value i), and closes the store cleanly.
+func writeGateSeries(t *testing.T, dir string) {
+	t.Helper()
+	s, err := Open(gateOptions(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b storage.Batch
+	for i := range gateSeries {
+		b.Series = append(b.Series, storage.SeriesPoints{Name: fmt.Sprintf("gate.h%02d.m%03d", i/100, i%100),
+			Points: []storage.Point{{Timestamp: testNow - 60, Value: float64(i)}}})
+	}
+	if err := s.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// l0Store writes a store whose level 0 holds two overlapping sstables, the
+// state a clean stop leaves after writes (its last flush), with no
+// compaction run since: every key rewritten twice, a flush after each,
+// compactions off.
+func l0Store(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeGateSeries(t, dir)
+	po := pebbleOptions(gateOptions(dir))
+	po.DisableAutomaticCompactions = true
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		it, err := db.NewIter(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := db.NewBatch()
+		for it.First(); it.Valid(); it.Next() {
+			if err := b.Set(it.Key(), it.Value(), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := errors.Join(it.Close(), b.Commit(pebble.Sync), db.Flush()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := db.Metrics().Levels[0].TablesCount; n != 2 {
+		t.Fatalf("level 0 holds %d sstables, want 2", n)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func sstables(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.sst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m {
+		m[i] = filepath.Base(m[i])
+	}
+	return m
+}
+
+// A store with level 0 to compact opens without compacting (pebble.Open
+// waited for the compaction its scheduler started during the open) and
+// compacts once the gate is released.
+func TestOpenHoldsCompactions(t *testing.T) {
+	dir := l0Store(t)
+	before := sstables(t, dir)
+	po := pebbleOptions(gateOptions(dir))
+	gate := holdCompactions(po)
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// pebble's own scheduler grants within one grantEvery of the open.
+	time.Sleep(3 * grantEvery)
+	m := db.Metrics()
+	if m.Compact.Count != 0 || m.Compact.NumInProgress != 0 || m.Levels[0].TablesCount != 2 {
+		t.Fatalf("before release: %d compactions done, %d running, %d sstables in level 0; want 0, 0, 2",
+			m.Compact.Count, m.Compact.NumInProgress, m.Levels[0].TablesCount)
+	}
+	if after := sstables(t, dir); !slices.Equal(after, before) {
+		t.Fatalf("the open changed the sstables: %v, was %v", after, before)
+	}
+	gate.release()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m = db.Metrics()
+		if m.Compact.Count > 0 && m.Levels[0].TablesCount == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after release: %d compactions done, %d sstables in level 0; want > 0 and 0", m.Compact.Count, m.Levels[0].TablesCount)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// After a clean Close the WAL holds nothing: the next open replays nothing
+// into a new sstable (with compactions held, the sstables stay as they are).
+func TestCloseLeavesNothingToReplay(t *testing.T) {
+	dir := t.TempDir()
+	writeGateSeries(t, dir)
+	before := sstables(t, dir)
+	po := pebbleOptions(gateOptions(dir))
+	holdCompactions(po)
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := sstables(t, dir)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after, before) || len(before) == 0 {
+		t.Fatalf("sstables after the open %v, before %v: want the same, not none", after, before)
+	}
+}
+
+// A store opened with level 0 to compact serves every series, then
+// compacts level 0 in the background once the names are loaded.
+func TestStoreCompactsAfterLoad(t *testing.T) {
+	dir := l0Store(t)
+	opts := gateOptions(dir)
+	opts.LoadNamesInBackground = true
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-s.Loaded()
+	if err := s.LoadErr(); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1234, gateSeries - 1} {
+		name := fmt.Sprintf("gate.h%02d.m%03d", i/100, i%100)
+		got, err := s.Fetch(name, testNow-600, testNow, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals []float64
+		for _, v := range got.Values {
+			if !math.IsNaN(v) {
+				vals = append(vals, v)
+			}
+		}
+		if !slices.Equal(vals, []float64{float64(i)}) {
+			t.Fatalf("%s: values %v, want [%d]", name, vals, i)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := s.Stats()
+		if st.Compactions > 0 && st.L0Files == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after the load: %d compactions, %d sstables in level 0; want > 0 and 0", st.Compactions, st.L0Files)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
