@@ -3,41 +3,31 @@ package pebble
 import (
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/plumbago/plumbago/storage"
 )
 
 const gateSeries = 2000
 
-func gateOptions(dir string) Options {
-	opts := DefaultOptions()
-	opts.Dir = dir
-	opts.Now = func() int64 { return testNow }
-	return opts
-}
+func gateName(i int) string { return fmt.Sprintf("gate.h%02d.m%03d", i/100, i%100) }
 
 // writeGateSeries writes gateSeries series, one point each (series i has
 // the value i), and closes the store cleanly.
 func writeGateSeries(t *testing.T, dir string) {
 	t.Helper()
-	s, err := Open(gateOptions(dir))
+	s, err := Open(loadTestOptions(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b storage.Batch
-	for i := range gateSeries {
-		b.Series = append(b.Series, storage.SeriesPoints{Name: fmt.Sprintf("gate.h%02d.m%03d", i/100, i%100),
-			Points: []storage.Point{{Timestamp: testNow - 60, Value: float64(i)}}})
+	names := make([]string, gateSeries)
+	for i := range names {
+		names[i] = gateName(i)
 	}
-	if err := s.Write(&b); err != nil {
-		t.Fatal(err)
-	}
+	writeNames(t, s, names)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +41,7 @@ func l0Store(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeGateSeries(t, dir)
-	po := pebbleOptions(gateOptions(dir))
+	po := pebbleOptions(loadTestOptions(dir))
 	po.DisableAutomaticCompactions = true
 	db, err := pebble.Open(dir, po)
 	if err != nil {
@@ -99,7 +89,7 @@ func sstables(t *testing.T, dir string) []string {
 func TestOpenHoldsCompactions(t *testing.T) {
 	dir := l0Store(t)
 	before := sstables(t, dir)
-	po := pebbleOptions(gateOptions(dir))
+	po := pebbleOptions(loadTestOptions(dir))
 	gate := holdCompactions(po)
 	db, err := pebble.Open(dir, po)
 	if err != nil {
@@ -136,7 +126,7 @@ func TestCloseLeavesNothingToReplay(t *testing.T) {
 	dir := t.TempDir()
 	writeGateSeries(t, dir)
 	before := sstables(t, dir)
-	po := pebbleOptions(gateOptions(dir))
+	po := pebbleOptions(loadTestOptions(dir))
 	holdCompactions(po)
 	db, err := pebble.Open(dir, po)
 	if err != nil {
@@ -155,31 +145,20 @@ func TestCloseLeavesNothingToReplay(t *testing.T) {
 // compacts level 0 in the background once the names are loaded.
 func TestStoreCompactsAfterLoad(t *testing.T) {
 	dir := l0Store(t)
-	opts := gateOptions(dir)
+	opts := loadTestOptions(dir)
 	opts.LoadNamesInBackground = true
 	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	<-s.Loaded()
+	waitLoaded(t, s)
 	if err := s.LoadErr(); err != nil {
 		t.Fatal(err)
 	}
 	for _, i := range []int{0, 1234, gateSeries - 1} {
-		name := fmt.Sprintf("gate.h%02d.m%03d", i/100, i%100)
-		got, err := s.Fetch(name, testNow-600, testNow, testNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vals []float64
-		for _, v := range got.Values {
-			if !math.IsNaN(v) {
-				vals = append(vals, v)
-			}
-		}
-		if !slices.Equal(vals, []float64{float64(i)}) {
-			t.Fatalf("%s: values %v, want [%d]", name, vals, i)
+		if got := lastValue(t, s, gateName(i)); got != float64(i) {
+			t.Fatalf("%s = %v, want %d", gateName(i), got, i)
 		}
 	}
 	deadline := time.Now().Add(20 * time.Second)
