@@ -346,7 +346,7 @@ func explicitHuffBlock(tb testing.TB, vals map[int]float64, div uint64) []byte {
 		}
 		c.vals = append(c.vals, v)
 	}
-	if _, ok := c.scaled(float64(div), false); !ok {
+	if _, ok := c.scaled(float64(div), false, 0); !ok {
 		tb.Fatalf("values are not decimals at divisor %d", div)
 	}
 	dst := []byte{flagScaled | flagDense}

@@ -89,28 +89,48 @@ var codecPool = sync.Pool{New: func() any { return new(codec) }}
 // cancelled to float noise) and at most one value in 8 needs more than
 // smallCorrection: a wrong divisor spreads corrections over thousands of
 // ulps, the right one leaves float rounding noise.
-func (c *codec) scaled(div float64, withCorr bool) (corrected, ok bool) {
-	c.ints, c.corr = c.ints[:0], c.corr[:0]
+// Up to maxExc values too far from every fl(m/div) (out of range, or a
+// correction past maxCorrection) become exceptions instead: their indexes
+// in c.exc, and in c.ints and c.corr cheap placeholders the decoder
+// overwrites (the value rounded at div, or the previous one's integer when
+// that is out of range, and correction 0). With maxExc 0 there are none.
+func (c *codec) scaled(div float64, withCorr bool, maxExc int) (corrected, ok bool) {
+	c.ints, c.corr, c.exc = c.ints[:0], c.corr[:0], c.exc[:0]
 	big := 0
-	for _, v := range c.vals {
+	var prev int64
+	for i, v := range c.vals {
 		m := math.Round(v * div)
-		if !(m >= -maxExactInt && m <= maxExactInt) {
-			return false, false
+		in := m >= -maxExactInt && m <= maxExactInt
+		var d int64
+		if in {
+			p := float64(int64(m)) / div // as decoded: -0 comes back as 0
+			d = int64(math.Float64bits(v)) - int64(math.Float64bits(p))
 		}
-		p := float64(int64(m)) / div // as decoded: -0 comes back as 0
-		d := int64(math.Float64bits(v)) - int64(math.Float64bits(p))
+		if !in || (m != 0 && (d < -maxCorrection || d > maxCorrection)) {
+			if len(c.exc) == maxExc {
+				return false, false
+			}
+			c.exc = append(c.exc, i)
+			if in {
+				prev = int64(m) // the value, rounded: near its neighbours
+			}
+			c.ints = append(c.ints, prev)
+			c.corr = append(c.corr, 0)
+			continue
+		}
 		if d != 0 {
 			if !withCorr {
 				return false, false
 			}
 			if d < -smallCorrection || d > smallCorrection {
-				if big++; big > len(c.vals)/8 || (m != 0 && (d < -maxCorrection || d > maxCorrection)) {
+				if big++; big > len(c.vals)/8 {
 					return false, false
 				}
 			}
 			corrected = true
 		}
-		c.ints = append(c.ints, int64(m))
+		prev = int64(m)
+		c.ints = append(c.ints, prev)
 		c.corr = append(c.corr, d)
 	}
 	return corrected, true
@@ -150,14 +170,14 @@ func (c *codec) findScale() (div uint64, corrected, ok bool) {
 		if stable {
 			return uint64(pow10[k]), false, true
 		}
-		if _, ok := c.scaled(pow10[k], false); ok {
+		if _, ok := c.scaled(pow10[k], false, 0); ok {
 			return uint64(pow10[k]), false, true
 		}
 	}
 	for d := 0; d <= maxRollupDigits; d++ {
 		for _, f := range scaleFactors {
 			div := f * uint64(pow10[d])
-			if corrected, ok := c.scaled(float64(div), true); ok {
+			if corrected, ok := c.scaled(float64(div), true, 0); ok {
 				return div, corrected, true
 			}
 		}
@@ -178,11 +198,8 @@ const (
 
 // findScaleExc finds the first rollup divisor (in findScale's order,
 // before limit; 0: any) at which every value but 1..maxExceptions of them
-// fits as scaled requires. It leaves their indexes in c.exc and the
-// integers and corrections of every value in c.ints and c.corr (an
-// exception's integer is its value rounded at div, or the previous one's
-// when that is out of range, and its correction 0: cheap placeholders the
-// decoder overwrites).
+// fits as scaled requires, leaving c.exc, c.ints and c.corr as scaled
+// does.
 func (c *codec) findScaleExc(limit uint64) (div uint64, corrected, ok bool) {
 	for d := 0; d <= maxRollupDigits; d++ {
 		for _, f := range scaleFactors {
@@ -190,53 +207,12 @@ func (c *codec) findScaleExc(limit uint64) (div uint64, corrected, ok bool) {
 			if div == limit {
 				return 0, false, false
 			}
-			if corrected, ok := c.scaledExc(float64(div)); ok {
+			if corrected, ok := c.scaled(float64(div), true, maxExceptions); ok && len(c.exc) > 0 {
 				return div, corrected, true
 			}
 		}
 	}
 	return 0, false, false
-}
-
-// scaledExc is scaled with corrections, where a value too far from every
-// fl(m/div) becomes an exception; it fails without any or with more than
-// maxExceptions.
-func (c *codec) scaledExc(div float64) (corrected, ok bool) {
-	c.ints, c.corr, c.exc = c.ints[:0], c.corr[:0], c.exc[:0]
-	big := 0
-	var prev int64
-	for i, v := range c.vals {
-		m := math.Round(v * div)
-		var d int64
-		in := m >= -maxExactInt && m <= maxExactInt
-		if in {
-			d = int64(math.Float64bits(v)) - int64(math.Float64bits(float64(int64(m))/div))
-		}
-		if !in || (m != 0 && (d < -maxCorrection || d > maxCorrection)) {
-			if len(c.exc) == maxExceptions {
-				return false, false
-			}
-			c.exc = append(c.exc, i)
-			if in {
-				prev = int64(m) // the value, rounded: near its neighbours
-			}
-			c.ints = append(c.ints, prev)
-			c.corr = append(c.corr, 0)
-			continue
-		}
-		if d < -smallCorrection || d > smallCorrection {
-			if big++; big > len(c.vals)/8 {
-				return false, false
-			}
-		}
-		if d != 0 {
-			corrected = true
-		}
-		prev = int64(m)
-		c.ints = append(c.ints, prev)
-		c.corr = append(c.corr, d)
-	}
-	return corrected, len(c.exc) > 0
 }
 
 // appendExceptions appends the exceptions of c.exc (block.go's format).
