@@ -11,26 +11,16 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ["GRAPHITE_SETTINGS_MODULE"] = "oracle_settings"
-os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
-os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "log"), exist_ok=True)
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "../../../oracletest", "testdata")]
+import graphite_web
+
 os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "whisper"), exist_ok=True)
-
-import logging
-logging.disable(logging.CRITICAL)
-
-import django
-django.setup()
-from django.core.management import call_command
-call_command('migrate', run_syncdb=True, verbosity=0)
-from django.test import Client
-
+client = graphite_web.client("oracle_settings", os.environ["ORACLE_DIR"])
 req = json.load(sys.stdin)
 if "cache_duration" in req:
     from django.conf import settings
     settings.DEFAULT_CACHE_DURATION = req["cache_duration"]
-client = Client(raise_request_exception=False)
 out = []
 for r in req["requests"]:
     if isinstance(r, dict):

@@ -7,14 +7,10 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ["GRAPHITE_SETTINGS_MODULE"] = "oracle_settings"
-os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
-os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "log"), exist_ok=True)
-import logging
-logging.disable(logging.CRITICAL)
-import django
-django.setup()
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "../../../oracletest", "testdata")]
+import graphite_web
+graphite_web.setup("oracle_settings", os.environ["ORACLE_DIR"], migrate=False)
 from graphite.functions import SeriesFunctions
 
 out = {}

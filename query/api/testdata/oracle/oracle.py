@@ -8,28 +8,12 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ["GRAPHITE_SETTINGS_MODULE"] = "oracle_settings"
-os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
-os.makedirs(os.path.join(os.environ["ORACLE_DIR"], "log"), exist_ok=True)
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "../../../oracletest", "testdata")]
+import graphite_web
 
-import logging
-logging.disable(logging.CRITICAL)
-
-# Debian's graphite-web falls back to its bundled umsgpack, which still uses
-# collections.Hashable (removed in Python 3.10); restore the alias.
-import collections
-import collections.abc
-collections.Hashable = collections.abc.Hashable
-
-import django
-django.setup()
-from django.core.management import call_command
-call_command('migrate', run_syncdb=True, verbosity=0)
-from django.test import Client
-
+client = graphite_web.client("oracle_settings", os.environ["ORACLE_DIR"])
 req = json.load(sys.stdin)
-client = Client(raise_request_exception=False)
 out = []
 if req.get("repeat"):
     # Timing mode: run every request `repeat` times, report seconds each.

@@ -1,21 +1,11 @@
 # graphite-web settings for the oracle harness: everything lives in
-# ORACLE_DIR (a temp dir created by the Go test).
+# ORACLE_DIR (a temp dir created by the Go test); the shared part is
+# query/oracletest/testdata/graphite_web.py.
 import os
 
-_d = os.environ["ORACLE_DIR"]
-STORAGE_DIR = _d
-WHISPER_DIR = os.path.join(_d, "whisper") + "/"
-STANDARD_DIRS = [WHISPER_DIR]
-LOG_DIR = os.path.join(_d, "log")
-INDEX_FILE = os.path.join(_d, "index")
-CARBONLINK_HOSTS = []
-TIME_ZONE = "UTC"
-SECRET_KEY = "oracle"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(_d, "graphite.db")}}
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-DEFAULT_CACHE_DURATION = 0
-LOG_RENDERING_PERFORMANCE = False
-LOG_CACHE_PERFORMANCE = False
+import graphite_web
+
+globals().update(graphite_web.settings(os.environ["ORACLE_DIR"], "oracle"))
 ENFORCE_INPUT_VALIDATION = False
 
 # Cluster mode: no local data, everything read from a Plumbago node.

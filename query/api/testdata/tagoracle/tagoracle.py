@@ -12,14 +12,11 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ["GRAPHITE_SETTINGS_MODULE"] = "tagoracle_settings"
-os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "../../../oracletest", "testdata")]
+import graphite_web
 _d = os.environ["TAGORACLE_DIR"]
-os.makedirs(os.path.join(_d, "log"), exist_ok=True)
-
-import logging
-logging.disable(logging.CRITICAL)
+client = graphite_web.client("tagoracle_settings", _d)
 
 req = json.load(sys.stdin)
 
@@ -33,13 +30,6 @@ for m in req.get("whisper", []):
     whisper.create(path, [(m["step"], m["count"])], xFilesFactor=0.5, aggregationMethod="average")
     whisper.update_many(path, [tuple(p) for p in m["points"]])
 
-import django
-django.setup()
-from django.core.management import call_command
-call_command('migrate', run_syncdb=True, verbosity=0)
-from django.test import Client
-
-client = Client(raise_request_exception=False)
 out = []
 for r in req["requests"]:
     method = r.get("method", "GET")

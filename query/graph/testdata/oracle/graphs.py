@@ -12,25 +12,12 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ["GRAPHITE_SETTINGS_MODULE"] = "graph_oracle_settings"
-os.environ["DJANGO_SETTINGS_MODULE"] = "graphite.settings"
-d = os.environ["ORACLE_DIR"]
-os.makedirs(os.path.join(d, "log"), exist_ok=True)
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "../../../oracletest", "testdata")]
+import graphite_web
 
-import logging
-logging.disable(logging.CRITICAL)
-import collections
-import collections.abc
-collections.Hashable = collections.abc.Hashable
-import django
-django.setup()
-from django.core.management import call_command
-call_command('migrate', run_syncdb=True, verbosity=0)
-from django.test import Client
-
+client = graphite_web.client("graph_oracle_settings", os.environ["ORACLE_DIR"])
 req = json.load(sys.stdin)
-client = Client(raise_request_exception=False)
 if req.get("repeat"):
     secs, cpu = [], []
     for r in req["requests"]:
