@@ -2,7 +2,7 @@
 #   make run   runs plumbago on its embedded default (pebble, data under ./data)
 #   make test  installs the test oracles (Debian's Graphite, etsy statsd), runs every test,
 #              then fuzzes a rotating subset of the fuzz targets (scripts/fuzz-ci.sh)
-.PHONY: run test build lint fuzz bench
+.PHONY: run test build lint staticcheck fuzz bench
 
 run:
 	go run ./cmd/plumbago serve
@@ -25,16 +25,19 @@ STATICCHECK_VERSION := 2026.2.2
 STATICCHECK_MODULE := v0.8.2
 STATICCHECK := $(shell go env GOPATH)/bin/staticcheck
 
-lint:
+lint: staticcheck
 	gofmt -l . | (! grep .)
 	go vet ./...
-	@$(STATICCHECK) -version 2>/dev/null | grep -q '^staticcheck $(STATICCHECK_VERSION) ' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_MODULE)
 	$(STATICCHECK) ./...
 	go test -count=1 ./internal/layering/
 	cd deploy/check && gofmt -l . | (! grep .) && go vet ./... && $(STATICCHECK) ./...
 
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 1s ./...
+
+# Installs the pinned staticcheck unless it is there already.
+staticcheck:
+	@$(STATICCHECK) -version 2>/dev/null | grep -q '^staticcheck $(STATICCHECK_VERSION) ' || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_MODULE)
 
 # Every fuzz target for FUZZ_TIME (default 20s) each.
 fuzz:
