@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,36 @@ func (s *rssSampler) end() int64 {
 	close(s.stop)
 	<-s.done
 	return s.peak
+}
+
+// settledRSS is a server's steady RSS under light traffic: it calls light
+// every 300 ms and samples the RSS until the last 20 samples (6 s) lie
+// within 4 MiB of each other, and returns the largest of them. Right after
+// a burst the RSS is still falling while the server gives the burst's
+// memory back (internal/memrelease checks every few seconds, later on a
+// loaded machine): a maximum taken then is the burst's tail, not the steady
+// state, and it made a later burst's rise over "steady" look too small.
+// Fails when the RSS has not settled in 2 minutes.
+func settledRSS(t *testing.T, pid int, light func(i int)) int64 {
+	t.Helper()
+	const window, spread = 20, 4 << 20
+	var samples []int64
+	deadline := time.Now().Add(2 * time.Minute)
+	for i := 0; ; i++ {
+		light(i)
+		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
+		samples = append(samples, vmRSS(t, pid))
+		if len(samples) > window {
+			samples = samples[1:]
+		}
+		if lo, hi := slices.Min(samples), slices.Max(samples); len(samples) == window && hi-lo <= spread {
+			t.Logf("RSS settled after %d samples of light traffic: %.1f to %.1f MiB", i+1, float64(lo)/(1<<20), float64(hi)/(1<<20))
+			return hi
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("RSS not settled within 4 MiB over 6 s of light traffic in 2 minutes; last samples %v", samples)
+		}
+	}
 }
 
 // statsdTimerFlood sends perKey samples of each of keys timers over TCP
@@ -135,13 +166,9 @@ func testMemoryReturns(t *testing.T, bin, backend string) {
 	sendCarbon(t, p.carbon, lines...)
 	statsdTimerFlood(t, saddr, "steady", 2, 1000)
 	waitMetric(t, p, "plumbago_points_committed_total", 102)
-	// Steady: a few seconds of light traffic.
-	var steady int64
-	for i := 0; i < 10; i++ {
+	steady := settledRSS(t, pid, func(i int) {
 		sendCarbon(t, p.carbon, fmt.Sprintf("steady.s000 %d %d", i, time.Now().Unix()))
-		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
-		steady = max(steady, vmRSS(t, pid))
-	}
+	})
 	steadyParts := rssParts(t, pid)
 	s := sampleRSS(t, pid)
 	var wg sync.WaitGroup
@@ -217,10 +244,10 @@ func testMemoryReturns(t *testing.T, bin, backend string) {
 // within 1.5× of its steady state after an ingest burst"), pebble: the
 // binary under a 512 MiB memory budget. A first burst creates 200,000 new
 // series (one point each, 4 connections, as fast as the server takes
-// them); once committed, the steady state of a server holding them is
-// measured under light traffic. Then the burst: 40 more points for each of
-// the 200,000 series (8 M points; 4 M raised the RSS only 28 MiB once the
-// index lost its pointers). Once every point is committed the RSS
+// them); once committed and the RSS has settled (settledRSS), the steady
+// state of a server holding them is measured under light traffic. Then the
+// burst: 40 more points for each of the 200,000 series (8 M points). Once
+// every point is committed the RSS
 // must come back within 120 s to 1.5 × steady + 24 MiB; the burst must
 // have raised the RSS by 32 MiB or more over steady, or it proves nothing.
 func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
@@ -238,12 +265,9 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	created := time.Now()
 	burstSeries(t, p, series, 1, now-int64(perSeries+1)*10)
 	t.Logf("%d new series committed in %v; RSS %.1f MiB", series, time.Since(created).Round(100*time.Millisecond), float64(vmRSS(t, pid))/(1<<20))
-	var steady int64
-	for i := 0; i < 20; i++ {
+	steady := settledRSS(t, pid, func(i int) {
 		sendCarbon(t, p.carbon, fmt.Sprintf("burst.b000.s000000 %d %d", i, time.Now().Unix()))
-		time.Sleep(300 * time.Millisecond) // pacing the light traffic, not synchronisation
-		steady = max(steady, vmRSS(t, pid))
-	}
+	})
 	steadyParts := rssParts(t, pid)
 	s := sampleRSS(t, pid)
 	burstStart := time.Now()
