@@ -148,12 +148,59 @@ func (s *Series) Consolidated() []float64 {
 	if vpp <= 1 {
 		return s.Values
 	}
-	out := make([]float64, 0, (len(s.Values)+vpp-1)/vpp)
-	for i := 0; i < len(s.Values); i += vpp {
-		j := min(i+vpp, len(s.Values))
-		out = append(out, consolidateBucket(s.Values[i:j], vpp, s.ConsolidationFunc, s.XFilesFactor))
+	out := make([]float64, (len(s.Values)+vpp-1)/vpp)
+	switch s.ConsolidationFunc {
+	case "max", "min", "first", "last":
+		for k := range out {
+			i := k * vpp
+			out[k] = consolidateBucket(s.Values[i:min(i+vpp, len(s.Values))], vpp, s.ConsolidationFunc, s.XFilesFactor)
+		}
+	case "sum":
+		sumBuckets(out, s.Values, vpp, s.XFilesFactor, bucketSum)
+	case "avg_zero":
+		sumBuckets(out, s.Values, vpp, s.XFilesFactor, bucketAvgZero)
+	default: // average, avg
+		sumBuckets(out, s.Values, vpp, s.XFilesFactor, bucketAverage)
 	}
 	return out
+}
+
+// What sumBuckets makes of a bucket's sum.
+const (
+	bucketSum     = iota // the sum
+	bucketAvgZero        // divided by the bucket's length (nulls as 0)
+	bucketAverage        // divided by the non-null values' count
+)
+
+// sumBuckets is consolidateBucket for sum, avg_zero and average over
+// every bucket of vals into out (len(out) buckets of vpp, the last maybe
+// shorter): the same additions in the same order and the same
+// xFilesFactor test, without the first, last, min and max that those
+// functions do not read, nor a call and a switch on the function's name
+// per bucket. mode is one of bucketSum, bucketAvgZero, bucketAverage.
+func sumBuckets(out, vals []float64, vpp int, xff float64, mode int) {
+	for k := range out {
+		i := k * vpp
+		b := vals[i:min(i+vpp, len(vals))]
+		nonNull := 0
+		sum := 0.0
+		for _, v := range b {
+			if v == v { // not NaN
+				nonNull++
+				sum += v
+			}
+		}
+		switch {
+		case nonNull == 0 || float64(nonNull)/float64(vpp) < xff:
+			out[k] = math.NaN()
+		case mode == bucketSum:
+			out[k] = sum
+		case mode == bucketAvgZero:
+			out[k] = sum / float64(len(b))
+		default:
+			out[k] = sum / float64(nonNull)
+		}
+	}
 }
 
 // consolidateBucket applies a consolidation function to one bucket of
