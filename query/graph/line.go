@@ -382,11 +382,19 @@ func (g *lineGraph) consolidate() error {
 	return nil
 }
 
-// dataLimits is glyph.py's dataLimits over data.
+// dataLimits is glyph.py's dataLimits over data. The nulls are looked
+// for only where drawNullAsZero reads them; the extremes start at the
+// infinities, which any finite value passes (the first one found is
+// taken, as glyph.py's "is None" tests do), and a value is finite where
+// its magnitude is at most the largest float (one compare: false for
+// NaN and the infinities).
 func (g *lineGraph) dataLimits(data []*gseries) (float64, float64) {
 	drawNullAsZero, stacked := g.p.DrawNullAsZero, g.areaMode == "stacked"
 	missing := false
 	for _, s := range data {
+		if !drawNullAsZero {
+			break
+		}
 		for _, v := range s.values {
 			if math.IsNaN(v) {
 				missing = true
@@ -400,20 +408,22 @@ func (g *lineGraph) dataLimits(data []*gseries) (float64, float64) {
 			finite = append(finite, s)
 		}
 	}
-	yMin, haveMin := 0.0, false
-	yMax, haveMax := 0.0, false
+	yMin, yMax := math.Inf(1), math.Inf(-1)
 	for _, s := range finite {
 		for _, v := range s.consolidated() {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				continue
-			}
-			if !haveMin || v < yMin {
-				yMin, haveMin = v, true
-			}
-			if !stacked && (!haveMax || v > yMax) {
-				yMax, haveMax = v, true
+			if math.Abs(v) <= math.MaxFloat64 {
+				if v < yMin {
+					yMin = v
+				}
+				if v > yMax {
+					yMax = v
+				}
 			}
 		}
+	}
+	haveMin, haveMax := !math.IsInf(yMin, 1), !stacked && !math.IsInf(yMax, -1)
+	if !haveMax {
+		yMax = 0
 	}
 	if !haveMin {
 		return 0, 1

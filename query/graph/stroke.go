@@ -188,7 +188,13 @@ func joinOuterUnit(x1, y1, ax, ay, bx, by, hw float64) (kind int, p1x, p1y, tx, 
 	p2x, p2y = x1+n2x, y1+n2y
 	cosT := ax*bx + ay*by // cos of the turn
 	// miter length ratio 1/sin(theta/2) with theta the inner angle
-	sinHalf := math.Sqrt(math.Max(0, (1+cosT)/2)) // cos(turn/2) = sin(inner/2)
+	// cos(turn/2) = sin(inner/2); the half clamped at 0 as math.Max(0, h)
+	// does (-0 and below give +0, NaN stays NaN) without its call
+	h := (1 + cosT) / 2
+	if h <= 0 {
+		h = 0
+	}
+	sinHalf := math.Sqrt(h)
 	if sinHalf > 1.0/miterLimit {
 		// miter tip: intersection of the offset lines (n1 + n2 is at most
 		// 2·hw long: no overflow in the square)
