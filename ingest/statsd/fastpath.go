@@ -1,5 +1,10 @@
 package statsd
 
+import (
+	"math/bits"
+	"unsafe"
+)
+
 // The fast path for the commonest statsd lines: a clean name and a small
 // non-negative integer of one type without a sample rate ("name:<digits>|c",
 // "|g", "|ms" or "|h"). Such a line needs neither the general value scan nor
@@ -41,31 +46,131 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 	return v, typ, n
 }
 
-// applyFast aggregates one line that parseFast accepted through the same
-// updates as the general path (rate 1); h is hashName(key). A name already
-// live this interval is updated here (table.hit); a new or refused one takes
-// the general path's functions.
-func (l *Loop) applyFast(s *Snapshot, key []byte, h, v uint64, typ byte) {
+// hitLine is the steady state's whole line: a tagless line at the start of
+// p whose name, the bytes before its first ':', is a key already live this
+// interval and whose value parseFast accepts. It updates that key and
+// returns the line's length (as handleLine); -1 means anything else, left
+// to handleLine untouched.
+//
+// The name is found by a search for its ':' alone, without the sanitiser's
+// byte classes: a name equal to a key in the tables needs no sanitising,
+// because every key k is its own key as a tagless name (buildKey(k, nil)
+// is k): keys hold only bytes the sanitiser keeps, or ';' before tags that
+// sortTags has already sorted and filtered, and with the sanitiser off
+// buildKey changes nothing but the order of such tags.
+// FuzzFastValue compares it with the general path (slowOnly).
+func (l *Loop) hitLine(s *Snapshot, p []byte) int {
+	c := indexNameEnd(p)
+	if c <= 0 {
+		return -1
+	}
+	v, typ, n := parseFast(p[c+1:])
+	if n < 0 {
+		return -1
+	}
+	key := p[:c]
+	if !l.applyHit(s, key, hashName(key), v, typ) {
+		return -1
+	}
+	s.metrics++
+	return c + 1 + n
+}
+
+// Bytes of eight lanes for indexNameEnd's word search.
+const (
+	lanesOne   = 0x0101010101010101
+	lanesHigh  = 0x8080808080808080
+	lanes30    = 0x30 * lanesOne
+	lanesColon = ':' * lanesOne
+)
+
+// indexNameEnd is the index of the first byte of p that is ':', '\n',
+// '*' or 0x1a (the bytes b with b|0x30 == ':') when that byte is ':', else
+// -1 ('\n' ends a line without a value; the others are never in a key, so
+// such a name is not found in the tables either). It reads eight bytes a
+// word: those bytes are the zero bytes of x = w|lanes30^lanesColon, and
+// (x-lanesOne)&^x&lanesHigh marks the lowest zero byte of x exactly (a
+// borrow can mark bytes above it, never below).
+func indexNameEnd(p []byte) int {
+	n := len(p)
+	if n < 8 {
+		for i := range p {
+			if p[i]|0x30 == ':' {
+				return colonAt(p, i)
+			}
+		}
+		return -1
+	}
+	base := unsafe.Pointer(unsafe.SliceData(p))
+	i := 0
+	for ; i <= n-8; i += 8 {
+		x := *(*uint64)(unsafe.Add(base, i)) | lanes30 ^ lanesColon
+		if m := (x - lanesOne) &^ x & lanesHigh; m != 0 {
+			return colonAt(p, i+bits.TrailingZeros64(m)>>3)
+		}
+	}
+	if i == n {
+		return -1
+	}
+	// The last eight bytes, overlapping the word before: the bytes already
+	// read hold none of the four (no borrow from them), and are shifted out.
+	x := *(*uint64)(unsafe.Add(base, n-8)) | lanes30 ^ lanesColon
+	m := ((x - lanesOne) &^ x & lanesHigh) >> (8 * uint(i-(n-8)))
+	if m == 0 {
+		return -1
+	}
+	return colonAt(p, i+bits.TrailingZeros64(m)>>3)
+}
+
+// colonAt is i when p[i] is ':', else -1.
+func colonAt(p []byte, i int) int {
+	if p[i] != ':' {
+		return -1
+	}
+	return i
+}
+
+// applyHit applies one line that parseFast accepted (rate 1) to a key
+// already live this interval (table.hit); h is hashName(key). It reports
+// false, changing nothing, when the key is not live.
+func (l *Loop) applyHit(s *Snapshot, key []byte, h, v uint64, typ byte) bool {
 	f := float64(v)
 	switch typ {
 	case 'c':
 		if c := s.counters.hit(key, h); c != nil {
 			*c += f
-			return
+			return true
 		}
-		l.addCounter(s, key, h, f)
 	case 'g':
 		if g := s.gauges.hit(key, h); g != nil {
 			g.set(f)
-			return
+			return true
 		}
-		l.addGauge(s, key, h, f, false)
 	default: // 'm', 'h'
 		if t := s.timers.hit(key, h); t != nil {
 			t.count++
 			l.addSample(s, t, f)
-			return
+			return true
 		}
+	}
+	return false
+}
+
+// applyFast aggregates one line that parseFast accepted through the same
+// updates as the general path (rate 1); h is hashName(key). A name already
+// live this interval is updated by applyHit; a new or refused one takes
+// the general path's functions.
+func (l *Loop) applyFast(s *Snapshot, key []byte, h, v uint64, typ byte) {
+	if l.applyHit(s, key, h, v, typ) {
+		return
+	}
+	f := float64(v)
+	switch typ {
+	case 'c':
+		l.addCounter(s, key, h, f)
+	case 'g':
+		l.addGauge(s, key, h, f, false)
+	default: // 'm', 'h'
 		l.addTimer(s, key, h, f, 1)
 	}
 }

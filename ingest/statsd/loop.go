@@ -172,7 +172,13 @@ func (l *Loop) HandlePacket(p []byte) {
 	// found by the scans of its name and values.
 	if bytes.IndexByte(p, '#') < 0 {
 		for len(p) > 0 {
-			n := l.handleLine(s, p, nil)
+			n := -1
+			if !l.slowOnly {
+				n = l.hitLine(s, p)
+			}
+			if n < 0 {
+				n = l.handleLine(s, p, nil)
+			}
 			if n >= len(p) {
 				return
 			}

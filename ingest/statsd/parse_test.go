@@ -301,6 +301,11 @@ func FuzzFastValue(f *testing.F) {
 	for _, s := range []string{
 		"a:1|c\nb:22|ms\nc:333|g\nd:4|h\ne:5|s", "a:1|cx\nb:2|ms|@0.5\nc:3|g:4|c\nd:012|c", "a:999999999999999|c\nb:9999999999999999|c",
 		"a:1|m\nb:1|\nc:|c\nd:1|c\r\ne:1|c ", "t:1|c|#k:v\nt:2|g\n", "g:+1|g\ng:2|g\ng:-1|g",
+		// keys made from tags, then sent as tagless names (hitLine's
+		// search for ':' alone finds them in the tables)
+		"t:1|c|#k:v\nt;k=v:2|c\nt;k=v:3|c", "t:1|c|#z:1,a:2\nt;a=2;z=1:2|c\nt;z=1;a=2:4|c\n",
+		"t:1|c|#k:v:w\nt;k=v:w:2|c\nt/x:1|c\nt-x:2|c\nt x:3|c\nt_x:4|c\n", "a*b:1|c\nab:2|c\nab:3|c\x1aab:1|c",
+		"a:1|c|#k:;x\na;k=:2|c\na:3|c",
 	} {
 		f.Add([]byte(s))
 	}
@@ -308,17 +313,53 @@ func FuzzFastValue(f *testing.F) {
 		if len(p) > 1<<16 {
 			return
 		}
-		cfg := DefaultConfig()
-		cfg.MaxKeys = 8
-		fast, slow := NewLoop(&cfg), NewLoop(&cfg)
-		slow.slowOnly = true
-		fast.HandlePacket(p)
-		slow.HandlePacket(p)
-		sf, ss := fast.Swap(), slow.Swap()
-		if a, b := dumpSnapshot(sf), dumpSnapshot(ss); a != b || sf.dropped != ss.dropped {
-			t.Fatalf("%q\nfast:\n%s dropped %v\nslow:\n%s dropped %v", p, a, sf.dropped, b, ss.dropped)
+		for _, sanitize := range []bool{true, false} {
+			cfg := DefaultConfig()
+			cfg.MaxKeys = 8
+			cfg.KeyNameSanitize = sanitize
+			fast, slow := NewLoop(&cfg), NewLoop(&cfg)
+			slow.slowOnly = true
+			fast.HandlePacket(p)
+			slow.HandlePacket(p)
+			// twice: the second time the names are live (hitLine's case)
+			fast.HandlePacket(p)
+			slow.HandlePacket(p)
+			sf, ss := fast.Swap(), slow.Swap()
+			if a, b := dumpSnapshot(sf), dumpSnapshot(ss); a != b || sf.dropped != ss.dropped {
+				t.Fatalf("sanitize %v %q\nfast:\n%s dropped %v\nslow:\n%s dropped %v", sanitize, p, a, sf.dropped, b, ss.dropped)
+			}
 		}
 	})
+}
+
+// TestIndexNameEnd: the word search for a name's ':' gives the index of
+// the first byte that is ':', '\n', '*' or 0x1a when it is ':' (else -1),
+// at every position in slices of 0 to 40 bytes and from every start
+// offset (the overlapping last word included), as a byte-wise search.
+func TestIndexNameEnd(t *testing.T) {
+	buf := []byte(strings.Repeat("ab.c-d_9;=", 6))
+	for n := 0; n <= 40; n++ {
+		for off := 0; off < 8; off++ {
+			for pos := -1; pos < n; pos++ {
+				for _, end := range []byte{':', '\n', '*', 0x1a} {
+					p := slices.Clone(buf[off : off+n])
+					want := -1
+					if pos >= 0 {
+						p[pos] = end
+						if end == ':' {
+							want = pos
+						}
+						if pos+1 < n {
+							p[pos+1] = ':' // a later ':' never counts
+						}
+					}
+					if got := indexNameEnd(p); got != want {
+						t.Fatalf("indexNameEnd(%q) = %d, want %d", p, got, want)
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestNameScanWords: handleLine reads a name eight bytes a step until a
