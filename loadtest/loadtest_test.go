@@ -369,6 +369,34 @@ func TestMainErrors(t *testing.T) {
 	}
 }
 
+// TestRunPollsCommittedAtPoll: once sending is over the committed counter
+// is read every --poll, not every 100 ms. The counter here never reaches
+// what was sent (nothing counts it), so the run waits out the 2 s settle:
+// at 1 s polls that is the baseline read, one per progress tick while
+// sending, the read at the end of sending, two or three polls and the
+// final read; at 100 ms it would be twenty or more.
+func TestRunPollsCommittedAtPoll(t *testing.T) {
+	sink := newTestSink(t, CarbonTCP)
+	t0 := time.Now()
+	rep, err := Run(context.Background(), Config{Proto: CarbonTCP, Addr: sink.addr, Conns: 1, Points: 1,
+		Shape: Shape{Prefix: "poll", Metrics: 100}, Settle: 2 * time.Second, Poll: time.Second,
+		Committed: "prom:" + sink.http.URL + "/metrics#plumbago_points_committed_total_other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.PointsSent != 100 || rep.Committed != 0 || rep.AllCommitted {
+		t.Fatalf("sent %d committed %v all %v; want 100 sent, none counted", rep.PointsSent, rep.Committed, rep.AllCommitted)
+	}
+	if d := time.Since(t0); d < 2*time.Second {
+		t.Fatalf("the run took %v, less than its 2 s settle", d)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if sink.scrapes < 3 || sink.scrapes > 7 {
+		t.Fatalf("%d reads of /metrics over a 2 s settle at 1 s polls, want 3 to 7", sink.scrapes)
+	}
+}
+
 // TestRunRealtimeWithQueriesAndVisibility runs the query scenario's shape in
 // small: realtime rounds stamped with the wall clock, visibility probes and a
 // render query load against the sink's /render.

@@ -203,6 +203,7 @@ func bindRunFlags(fs *flag.FlagSet, cfg *Config, name string) *runFlags {
 	fs.DurationVar(&cfg.Wait, "wait", 10*time.Minute, "max wait for the committed count after the last byte")
 	fs.DurationVar(&cfg.Settle, "settle", 15*time.Second, "stop waiting when the committed count has not moved this long")
 	fs.DurationVar(&cfg.Interval, "interval", time.Second, "progress and timeline period")
+	fs.DurationVar(&cfg.Poll, "poll", 100*time.Millisecond, "read the committed counter this often once sending is over (each read of a prom: counter is a scrape the server's CPU pays for)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "target's process id: report its CPU time and RSS")
 	fs.StringVar(&cfg.ServerDataDir, "server-data-dir", "", "target's data directory: report disk bytes added per point")
 	fs.StringVar(&cfg.VerifyWhisperDir, "verify-whisper", "", "target's whisper root: at the end, count the points stored under the prefix")

@@ -59,6 +59,12 @@ type Config struct {
 	Wait     time.Duration // max wait for commits after the last byte
 	Settle   time.Duration // stop waiting when the count has not moved this long
 	Interval time.Duration // progress and timeline period
+	// Poll is how often the committed counter is read once sending is
+	// over (a render counter: at most once a second). Each read of a
+	// prom: counter is a scrape the server pays for, and it counts in
+	// the server's CPU: a statsd run whose count moves only at a flush
+	// gains nothing from reading it ten times a second.
+	Poll time.Duration
 
 	// ServerPID, when set, is the target's process: its CPU time and RSS
 	// are reported. ServerDataDir, when set, is its data directory: the
@@ -212,6 +218,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Interval <= 0 {
 		c.Interval = time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = 100 * time.Millisecond
 	}
 	if c.QueryFrom == "" {
 		c.QueryFrom = "-15min"
@@ -651,7 +660,7 @@ func (r *run) watch(ctx context.Context) {
 	}
 	tick := time.NewTicker(cfg.Interval)
 	defer tick.Stop()
-	poll := time.NewTicker(100 * time.Millisecond)
+	poll := time.NewTicker(cfg.Poll)
 	defer poll.Stop()
 	r.lastChange = time.Now()
 	r.sending = true
@@ -660,7 +669,7 @@ func (r *run) watch(ctx context.Context) {
 	_, isRender := r.committed.(*renderCounter)
 	pollEvery := 1
 	if isRender {
-		pollEvery = 10 // once a second
+		pollEvery = max(1, int(time.Second/cfg.Poll)) // about once a second
 	}
 	polls := 0
 	for {

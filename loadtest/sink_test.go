@@ -31,6 +31,7 @@ type testSink struct {
 	statsdTy map[string]int
 	values   map[string][][2]float64 // carbon name -> (value, ts) pairs, for /render
 	renders  int
+	scrapes  int // reads of /metrics
 }
 
 func newTestSink(t *testing.T, proto Protocol) *testSink {
@@ -61,6 +62,7 @@ func newTestSink(t *testing.T, proto Protocol) *testSink {
 			fmt.Fprint(w, ", [null, 1]]}]")
 			return
 		}
+		s.scrapes++
 		fmt.Fprintf(w, "# TYPE plumbago_points_committed_total counter\nplumbago_points_committed_total %d\n", s.points)
 		fmt.Fprintf(w, "plumbago_points_committed_total_other 99\nplumbago_points_dropped_total{reason=\"a\"} 0\n")
 	}))
