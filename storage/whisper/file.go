@@ -414,8 +414,11 @@ var errInvalidInterval = errors.New("invalid time interval: from is after until"
 
 // fetch is whisper's file_fetch (without archiveToSelect). ok is false where
 // Python returns None (range entirely in the future or beyond retention).
-// Values are appended to dst.
-func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte) (start, step int64, vals []float64, ok bool, _ []byte, err error) {
+// Values are appended to dst. With fresh, h was read just now (under the
+// same lock as this read), so its cached ring bases are current and the
+// archive's base is read from the file only where the header read did not
+// reach it: one pread fewer per series for the finest archive.
+func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte, fresh bool) (start, step int64, vals []float64, ok bool, _ []byte, err error) {
 	if from > until {
 		return 0, 0, dst, false, buf, fmt.Errorf("from %d until %d: %w", from, until, errInvalidInterval)
 	}
@@ -433,11 +436,17 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 	if fromI == untilI {
 		untilI += step
 	}
-	var p [4]byte
-	if err := preadFull(fd, p[:], a.offset); err != nil {
-		return 0, 0, dst, false, buf, err
+	base := int64(-1)
+	if fresh {
+		base = h.base[ai]
 	}
-	base := int64(binary.BigEndian.Uint32(p[:]))
+	if base < 0 {
+		var p [4]byte
+		if err := preadFull(fd, p[:], a.offset); err != nil {
+			return 0, 0, dst, false, buf, err
+		}
+		base = int64(binary.BigEndian.Uint32(p[:]))
+	}
 	if base == 0 {
 		n := (untilI - fromI) / step
 		dst = slices.Grow(dst, int(n))
@@ -465,15 +474,22 @@ func fetch(fd int, h *header, from, until, now int64, dst []float64, buf []byte)
 			return 0, 0, dst, false, buf, err
 		}
 	}
+	// the points into dst's new tail by index, the slots walked by
+	// reslicing: no append's capacity test nor a bounds check per field
+	l := len(dst)
+	dst = slices.Grow(dst, int(n/pointSize))[:l+int(n/pointSize)]
+	out, b := dst[l:], buf[:n]
 	iv := fromI
-	dst = slices.Grow(dst, int(n/pointSize))
-	for k := int64(0); k < n/pointSize; k++ {
-		q := buf[k*pointSize:]
-		if int64(binary.BigEndian.Uint32(q)) == iv {
-			dst = append(dst, math.Float64frombits(binary.BigEndian.Uint64(q[4:])))
-		} else {
-			dst = append(dst, math.NaN())
+	for k := range out {
+		if len(b) < pointSize {
+			break // never: b holds len(out) slots
 		}
+		v := math.NaN()
+		if int64(binary.BigEndian.Uint32(b)) == iv {
+			v = math.Float64frombits(binary.BigEndian.Uint64(b[4:pointSize]))
+		}
+		out[k] = v
+		b = b[pointSize:]
 		iv += step
 	}
 	return fromI, step, dst, true, buf, nil

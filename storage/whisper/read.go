@@ -63,7 +63,7 @@ func (f *File) Info() Info {
 // Fetch is whisper.fetch on this file (see Store.Fetch); ok is false where
 // Python returns None.
 func (f *File) Fetch(from, until, now int64) (s *storage.Series, ok bool, err error) {
-	start, step, vals, ok, buf, err := fetch(f.fd, &f.h, from, until, now, nil, f.buf)
+	start, step, vals, ok, buf, err := fetch(f.fd, &f.h, from, until, now, nil, f.buf, false)
 	f.buf = buf
 	if err != nil {
 		return nil, false, fmt.Errorf("fetching from %q: %w", f.path, err)

@@ -722,7 +722,7 @@ func (s *Store) Fetch(name string, from, until, now int64) (*storage.Series, err
 	if sc.u.rbuf, err = readHeader(fd, size, &sc.hdr, sc.u.rbuf); err != nil {
 		return nil, fmt.Errorf("fetching %q: reading header: %w", name, err)
 	}
-	start, step, vals, ok, buf, err := fetch(fd, &sc.hdr, from, until, now, nil, sc.u.rbuf)
+	start, step, vals, ok, buf, err := fetch(fd, &sc.hdr, from, until, now, nil, sc.u.rbuf, true)
 	sc.u.rbuf = buf
 	if err != nil {
 		return nil, fmt.Errorf("fetching %q: %w", name, err)
