@@ -39,15 +39,7 @@ func storedPoints(t *testing.T, p *proc, from, until int64) map[pointKey]float64
 		if strings.HasPrefix(n, "carbon.") {
 			continue
 		}
-		body := readAll(t, fmt.Sprintf("http://%s/render?format=json&noCache=1&from=%d&until=%d&target=%s", p.http, from, until, url.QueryEscape(n)))
-		var series []struct {
-			Target     string        `json:"target"`
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		if err := json.Unmarshal([]byte(body), &series); err != nil {
-			t.Fatalf("render %s: %v: %s", n, err, body)
-		}
-		for _, s := range series {
+		for _, s := range getSeries(t, fmt.Sprintf("http://%s/render?format=json&noCache=1&from=%d&until=%d&target=%s", p.http, from, until, url.QueryEscape(n))) {
 			for _, dp := range s.Datapoints {
 				if dp[0] != nil {
 					out[pointKey{Name: s.Target, TS: int64(*dp[1])}] = *dp[0]

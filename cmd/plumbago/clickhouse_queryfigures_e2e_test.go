@@ -185,12 +185,6 @@ func loadAverage() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// renderedSeries is one series of a JSON render answer.
-type renderedSeries struct {
-	Target     string        `json:"target"`
-	Datapoints [][2]*float64 `json:"datapoints"`
-}
-
 // renderSeries is server s's JSON answer to q, sorted by target.
 func renderSeries(t *testing.T, s loadtest.QueryServer, q loadtest.QueryCase) []renderedSeries {
 	t.Helper()

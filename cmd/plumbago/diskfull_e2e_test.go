@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -179,18 +178,5 @@ func waitMetric(t *testing.T, p *proc, name string, atLeast float64) {
 // over the last 10 minutes.
 func renderCount(t *testing.T, addr, target string) int {
 	t.Helper()
-	body := readAll(t, "http://"+addr+"/render?format=json&from=-10min&target="+target)
-	var out []struct {
-		Datapoints [][2]*float64 `json:"datapoints"`
-	}
-	if err := json.Unmarshal([]byte(body), &out); err != nil || len(out) != 1 {
-		t.Fatalf("render %s: %v: %s", target, err, body)
-	}
-	n := 0
-	for _, dp := range out[0].Datapoints {
-		if dp[0] != nil {
-			n++
-		}
-	}
-	return n
+	return valueCount(getOneSeries(t, "http://"+addr+"/render?format=json&from=-10min&target="+target))
 }

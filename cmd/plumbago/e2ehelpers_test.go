@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -94,6 +95,45 @@ func readAll(t *testing.T, url string) string {
 	t.Helper()
 	_, body := httpDo(t, "GET", url, "")
 	return body
+}
+
+// renderedSeries is one series of a JSON /render answer.
+type renderedSeries struct {
+	Target     string        `json:"target"`
+	Datapoints [][2]*float64 `json:"datapoints"`
+}
+
+// getSeries GETs a JSON /render url and returns its series; it fails the
+// test when the answer is not a JSON list of series.
+func getSeries(t *testing.T, url string) []renderedSeries {
+	t.Helper()
+	body := readAll(t, url)
+	var out []renderedSeries
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("render %s: %v: %.300s", url, err, body)
+	}
+	return out
+}
+
+// getOneSeries is getSeries for an answer that must hold one series.
+func getOneSeries(t *testing.T, url string) renderedSeries {
+	t.Helper()
+	out := getSeries(t, url)
+	if len(out) != 1 {
+		t.Fatalf("render %s: %d series; want 1: %+v", url, len(out), out)
+	}
+	return out[0]
+}
+
+// valueCount is how many of s's datapoints have a value (not null).
+func valueCount(s renderedSeries) int {
+	n := 0
+	for _, dp := range s.Datapoints {
+		if dp[0] != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // postAdmin posts form to an admin endpoint and returns the status and the

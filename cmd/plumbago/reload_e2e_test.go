@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -65,20 +64,7 @@ func TestSIGHUPReloadsUnderLoad(t *testing.T) {
 	p.waitFor(t, "every point committed", func() bool { return p.metric(t, "plumbago_points_committed_total") >= 2*half })
 	count := func(target string) int {
 		t.Helper()
-		body := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base-1, base+2*half))
-		var out []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out) != 1 {
-			t.Fatalf("render %s: %v %.200s", target, err, body)
-		}
-		n := 0
-		for _, dp := range out[0].Datapoints {
-			if dp[0] != nil {
-				n++
-			}
-		}
-		return n
+		return valueCount(getOneSeries(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base-1, base+2*half)))
 	}
 	if b, c := count("b.x"), count("c.x"); b != half || c != half {
 		t.Fatalf("b.x has %d points, c.x %d; want %d each (old rule before, new rule after)", b, c, half)

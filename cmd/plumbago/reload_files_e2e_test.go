@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -69,14 +68,11 @@ func TestSchemasReload(t *testing.T) {
 	committed := func() bool { return p.metric(t, "plumbago_points_committed_total") >= float64(sent) }
 	step := func(target string) int64 {
 		t.Helper()
-		body := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base, base+n))
-		var out []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
+		s := getOneSeries(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, base, base+n))
+		if len(s.Datapoints) < 2 {
+			t.Fatalf("render %s: %d datapoints; want 2 or more", target, len(s.Datapoints))
 		}
-		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out) != 1 || len(out[0].Datapoints) < 2 {
-			t.Fatalf("render %s: %v %.200s", target, err, body)
-		}
-		return int64(*out[0].Datapoints[1][1] - *out[0].Datapoints[0][1])
+		return int64(*s.Datapoints[1][1] - *s.Datapoints[0][1])
 	}
 
 	send("first.x")
@@ -157,15 +153,8 @@ func TestAggregationRulesReload(t *testing.T) {
 	}
 	points := func(target string, from, until int64) map[int64]float64 {
 		t.Helper()
-		body := readAll(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, from-1, until))
-		var out []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		if err := json.Unmarshal([]byte(body), &out); err != nil {
-			t.Fatalf("render %s: %v %.200s", target, err, body)
-		}
 		m := map[int64]float64{}
-		for _, s := range out {
+		for _, s := range getSeries(t, fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, from-1, until)) {
 			for _, dp := range s.Datapoints {
 				if dp[0] != nil {
 					m[int64(*dp[1])] = *dp[0]

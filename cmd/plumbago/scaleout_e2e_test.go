@@ -57,14 +57,9 @@ func startRelay(t *testing.T, hash string, replication int, members []string) st
 	return addr
 }
 
-type jsonSeries struct {
-	Target     string        `json:"target"`
-	Datapoints [][2]*float64 `json:"datapoints"`
-}
-
 func renderJSON(t *testing.T, body string) map[string][][2]*float64 {
 	t.Helper()
-	var list []jsonSeries
+	var list []renderedSeries
 	if err := json.Unmarshal([]byte(body), &list); err != nil {
 		t.Fatalf("render json %q: %v", body, err)
 	}

@@ -355,14 +355,8 @@ func testSeriesRename(t *testing.T, bin, py, fill, backend string) {
 		t.Fatalf("merge: %d %s", code, body)
 	}
 	for i, r := range ranges {
-		var got []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
-		raw := readAll(t, fmt.Sprintf("%s/render?noCache=1&target=m.dst&from=%d&until=%d&format=json", h, r[0], r[1]))
-		if err := json.Unmarshal([]byte(raw), &got); err != nil || len(got) != 1 {
-			t.Fatalf("render: %v %s", err, raw)
-		}
-		if g, w := fmtPoints(got[0].Datapoints), fmtPoints(want[i]); g != w {
+		got := getOneSeries(t, fmt.Sprintf("%s/render?noCache=1&target=m.dst&from=%d&until=%d&format=json", h, r[0], r[1]))
+		if g, w := fmtPoints(got.Datapoints), fmtPoints(want[i]); g != w {
 			t.Errorf("range %d: merged m.dst differs from whisper-fill's:\n%s\nwhisper-fill:\n%s", i, g, w)
 		}
 	}

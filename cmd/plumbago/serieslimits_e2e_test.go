@@ -324,9 +324,7 @@ func testSelfMetricsCountRefusedCreates(t *testing.T, bin string) {
 	sendCarbon(t, p.carbon, fmt.Sprintf("app.a 1 %d", now), fmt.Sprintf("app.b 1 %d", now), fmt.Sprintf("app.c 1 %d", now))
 	url := fmt.Sprintf("http://%s/render?noCache=1&target=sumSeries(carbon.agents.lim.droppedCreates)&from=-5min&format=json", p.http)
 	waitFor(t, "droppedCreates to sum to 2", func() bool {
-		var got []struct {
-			Datapoints [][2]*float64 `json:"datapoints"`
-		}
+		var got []renderedSeries
 		if err := json.Unmarshal([]byte(readAll(t, url)), &got); err != nil || len(got) != 1 {
 			return false
 		}

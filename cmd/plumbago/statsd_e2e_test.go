@@ -180,9 +180,7 @@ func renderSum(t *testing.T, p *proc, target string) (float64, bool) {
 	t.Helper()
 	now := time.Now().Unix()
 	url := fmt.Sprintf("http://%s/render?noCache=1&target=%s&from=%d&until=%d&format=json", p.http, target, now-60, now+5)
-	var series []struct {
-		Datapoints [][2]*float64 `json:"datapoints"`
-	}
+	var series []renderedSeries
 	if err := json.Unmarshal([]byte(readAll(t, url)), &series); err != nil || len(series) == 0 {
 		return 0, false
 	}
