@@ -15,24 +15,6 @@ import (
 	"github.com/plumbago/plumbago/internal/testenv"
 )
 
-// etsyExampleConfig is the exampleConfig.js shipped in etsy statsd's npm
-// package (ingest/statsd/testdata/install-etsy-statsd.sh caches it).
-func etsyExampleConfig(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("ETSY_STATSD_DIR")
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "plumbago", "etsy-statsd")
-	}
-	p := filepath.Join(dir, "node_modules", "statsd", "exampleConfig.js")
-	testenv.Files(t, "npm statsd: ingest/statsd/testdata/install-etsy-statsd.sh", p)
-	return p
-}
-
 // effective is everything serve takes from a config: the top-level keys
 // (not the classic files' paths), the [statsd] and [carbon] tables as
 // their loaders resolve them.
@@ -78,7 +60,7 @@ func TestMigrateEquivalent(t *testing.T) {
 			writeFile(t, dir, "whitelist.conf", "^app\\.\n")
 			statsdJS := writeFile(t, dir, "config.js", commentedStatsdConfig)
 			if js == "example" {
-				statsdJS = etsyExampleConfig(t)
+				statsdJS = testenv.EtsyStatsdFile(t, "exampleConfig.js")
 			}
 			yml := writeFile(t, dir, "graphite-api.yaml", "finders:\n  - graphite_api.finders.whisper.WhisperFinder\nwhisper:\n  directories:\n    - "+dir+"\ntime_zone: Europe/Berlin\nallowed_origins:\n  - a.example.com\n  - b.example.com:3000\n")
 			pw := writeFile(t, dir, "htpasswd", "u:{PLAIN}x\n")

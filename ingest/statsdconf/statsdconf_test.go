@@ -12,24 +12,6 @@ import (
 	"github.com/plumbago/plumbago/internal/testenv"
 )
 
-// etsyExample is exampleConfig.js from the etsy statsd npm package, where
-// ingest/statsd/testdata/install-etsy-statsd.sh caches it.
-func etsyExample(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("ETSY_STATSD_DIR")
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "plumbago", "etsy-statsd")
-	}
-	p := filepath.Join(dir, "node_modules", "statsd", "exampleConfig.js")
-	testenv.Files(t, "npm statsd: ingest/statsd/testdata/install-etsy-statsd.sh", p)
-	return p
-}
-
 // commented is a config.js as people write them: comments, expressions,
 // trailing commas, quoted and bare keys.
 const commented = `/* statsd for the app servers */
@@ -78,7 +60,7 @@ func TestSameAsNode(t *testing.T) {
 	if err := os.WriteFile(c, []byte(commented), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{etsyExample(t), c} {
+	for _, path := range []string{testenv.EtsyStatsdFile(t, "exampleConfig.js"), c} {
 		f, err := Load(path)
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -43,6 +44,27 @@ func Files(t testing.TB, install string, paths ...string) {
 			Missing(t, "%s missing (%s)", p, install)
 		}
 	}
+}
+
+// EtsyStatsdFile returns the path of name (e.g. "exampleConfig.js") in
+// etsy statsd's npm package where ingest/statsd/testdata/install-etsy-statsd.sh
+// installs it: $ETSY_STATSD_DIR, else plumbago/etsy-statsd in the user's
+// cache directory ($XDG_CACHE_HOME, else ~/.cache); it calls Missing when
+// the file is not there.
+func EtsyStatsdFile(t testing.TB, name string) string {
+	t.Helper()
+	const install = "npm statsd: ingest/statsd/testdata/install-etsy-statsd.sh"
+	dir := os.Getenv("ETSY_STATSD_DIR")
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			Missing(t, "etsy statsd: no cache directory (set ETSY_STATSD_DIR) (%s): %v", install, err)
+		}
+		dir = filepath.Join(cache, "plumbago", "etsy-statsd")
+	}
+	p := filepath.Join(dir, "node_modules", "statsd", name)
+	Files(t, install, p)
+	return p
 }
 
 // Python returns Debian's /usr/bin/python3 after checking that it imports

@@ -48,3 +48,27 @@ func TestFound(t *testing.T) {
 	}
 	Files(t, "test", tool, dir)
 }
+
+// TestEtsyStatsdFile finds a file of the package where the install script
+// puts it: under $ETSY_STATSD_DIR, else under $XDG_CACHE_HOME.
+func TestEtsyStatsdFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Join(dir, "etsy"), filepath.Join(dir, "cache", "plumbago", "etsy-statsd")} {
+		pkg := filepath.Join(d, "node_modules", "statsd")
+		if err := os.MkdirAll(pkg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pkg, "exampleConfig.js"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv("ETSY_STATSD_DIR", filepath.Join(dir, "etsy"))
+	if got, want := EtsyStatsdFile(t, "exampleConfig.js"), filepath.Join(dir, "etsy", "node_modules", "statsd", "exampleConfig.js"); got != want {
+		t.Errorf("with ETSY_STATSD_DIR: %q, want %q", got, want)
+	}
+	t.Setenv("ETSY_STATSD_DIR", "")
+	if got, want := EtsyStatsdFile(t, "exampleConfig.js"), filepath.Join(dir, "cache", "plumbago", "etsy-statsd", "node_modules", "statsd", "exampleConfig.js"); got != want {
+		t.Errorf("with XDG_CACHE_HOME: %q, want %q", got, want)
+	}
+}
