@@ -64,6 +64,7 @@ func TestRunAlignsToInterval(t *testing.T) {
 	var ts []int64
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	start := time.Now()
 	go func() {
 		r.Run(ctx, 200*time.Millisecond, func() Snapshot {
 			return Snapshot{Gauges: map[string]float64{"g": 1}}
@@ -74,12 +75,21 @@ func TestRunAlignsToInterval(t *testing.T) {
 		}, nil)
 		close(done)
 	}()
-	time.Sleep(700 * time.Millisecond)
+	// Three reports, however late a loaded machine runs the loop; the k-th
+	// comes at least (k-1) × 200 ms after the start, so there are no more
+	// than 1 + elapsed/200ms of them (a 100 ms interval gives 3 by 300 ms).
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(ts)
+	}
+	for count() < 3 && time.Since(start) < 10*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if len(ts) < 2 || len(ts) > 4 {
-		t.Errorf("%d reports in 700ms at 200ms", len(ts))
+	elapsed := time.Since(start)
+	if n, most := count(), 1+int(elapsed/(200*time.Millisecond)); n < 3 || n > most {
+		t.Errorf("%d reports in %v at 200ms; want 3 to %d", n, elapsed, most)
 	}
 }
