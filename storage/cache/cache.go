@@ -382,7 +382,7 @@ func New(store storage.Store, index Index, opts Options) (*Cache, error) {
 	for i := 0; i < opts.Shards; i++ {
 		sh := &shard{
 			c:        c,
-			series:   newSeriesMap(),
+			series:   newSeriesMap(c.seed),
 			notify:   make(chan struct{}, 1),
 			drained:  make(chan struct{}, 1),
 			flushNow: make(chan struct{}, 1),
@@ -544,13 +544,14 @@ func (c *Cache) NewProducer() *Producer {
 // AddPoint queues one point. name is copied. It blocks while the cache is
 // full.
 func (p *Producer) AddPoint(name []byte, ts int64, v float64) {
-	i := maphash.Bytes(p.c.seed, name) % uint64(len(p.cur))
+	h := maphash.Bytes(p.c.seed, name)
+	i := h % uint64(len(p.cur))
 	ch := p.cur[i]
 	if ch == nil {
 		ch = p.getChunk(int(i))
 		p.cur[i] = ch
 	}
-	ch.add(name, ts, v)
+	ch.add(h, name, ts, v)
 	p.pending++
 	if len(ch.entries) >= p.c.opts.ChunkPoints {
 		p.send(int(i))
@@ -696,15 +697,15 @@ func (sh *shard) ingest(ch *chunk) {
 	look := sh.look[:0]
 	for _, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
-		look = append(look, sh.series.get(unsafe.String(unsafe.SliceData(name), len(name))))
+		look = append(look, sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))))
 	}
 	for i, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
 		s := look[i]
 		if s == nil {
 			// New, or filed by a point before it in this chunk.
-			if s = sh.series.get(unsafe.String(unsafe.SliceData(name), len(name))); s == nil {
-				if s = sh.newSeries(name); s == nil {
+			if s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s == nil {
+				if s = sh.newSeries(e.h, name); s == nil {
 					continue // rejected, counted
 				}
 			}
@@ -781,12 +782,7 @@ func (sh *shard) bind(s *series) {
 // Caller holds sh.mu.
 func (sh *shard) unbindAll(gen uint32) {
 	sh.quotaGen = gen
-	for _, s := range sh.series.byHash {
-		s.unset(bound)
-	}
-	for _, s := range sh.series.more {
-		s.unset(bound)
-	}
+	sh.series.each(func(s *series) { s.unset(bound) })
 }
 
 // newSeries files a name the shard has not seen, asking the limits when
@@ -794,7 +790,7 @@ func (sh *shard) unbindAll(gen uint32) {
 // counted as dropped). A deferred series is kept, out of the index, on the
 // shard's deferred list; an admitted one joins sh.fresh, which ingest
 // indexes in one batch. Caller holds sh.mu.
-func (sh *shard) newSeries(name []byte) *series {
+func (sh *shard) newSeries(h uint64, name []byte) *series {
 	c := sh.c
 	var flags seriesFlags
 	if lim := c.opts.Limits; lim != nil && (c.index == nil || !c.index.Has(unsafe.String(unsafe.SliceData(name), len(name)))) {
@@ -813,7 +809,7 @@ func (sh *shard) newSeries(name []byte) *series {
 		}
 	}
 	s := &series{name: string(name), touched: sh.epoch, flags: flags}
-	sh.series.put(s)
+	sh.series.putHash(h, s)
 	if s.is(deferred) {
 		sh.deferred = append(sh.deferred, s)
 		c.deferredSer.Add(1)

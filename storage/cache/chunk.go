@@ -1,7 +1,10 @@
 package cache
 
-// entry is one point in a chunk; its name is names[off:off+n].
+// entry is one point in a chunk; its name is names[off:off+n], h the
+// name's hash under Cache.seed (the producer's, which picked the shard;
+// the shard's seriesMap looks the name up by it).
 type entry struct {
+	h      uint64
 	off, n uint32
 	ts     int64
 	v      float64
@@ -19,8 +22,8 @@ func (c *chunk) reset() {
 	c.entries = c.entries[:0]
 }
 
-func (c *chunk) add(name []byte, ts int64, v float64) {
+func (c *chunk) add(h uint64, name []byte, ts int64, v float64) {
 	off := len(c.names)
 	c.names = append(c.names, name...)
-	c.entries = append(c.entries, entry{off: uint32(off), n: uint32(len(name)), ts: ts, v: v})
+	c.entries = append(c.entries, entry{h: h, off: uint32(off), n: uint32(len(name)), ts: ts, v: v})
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"hash/maphash"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestIdleSeriesForgotten(t *testing.T) {
 // holding nothing; points pending or being written, a series waiting for
 // the store, for the creation rate or for a retry keep theirs.
 func TestSweepKeepsSeriesInUse(t *testing.T) {
-	sh := &shard{series: newSeriesMap(), epoch: 5}
+	sh := &shard{series: newSeriesMap(maphash.MakeSeed()), epoch: 5}
 	pending, flushing := &series{}, &series{}
 	pending.appendPoint(1, 1)
 	flushing.appendPoint(1, 1)

@@ -15,12 +15,7 @@ func sumHeld(c *Cache) int64 {
 	var n int64
 	for _, sh := range c.shards {
 		sh.mu.Lock()
-		for _, s := range sh.series.byHash {
-			n += held(s)
-		}
-		for _, s := range sh.series.more {
-			n += held(s)
-		}
+		sh.series.each(func(s *series) { n += held(s) })
 		sh.mu.Unlock()
 	}
 	return n
