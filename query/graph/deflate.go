@@ -428,20 +428,22 @@ const (
 	pieceLiteral  = 3 * litBits << pieceLenShift // a literal pixel's length
 )
 
-// zeroRunPiece[zo+g] is the piece of a run of g (0..86) pixels equal
-// to the ones above, 3g zero bytes: zeroRunCode[z][3g] with its length
-// at pieceLenShift, zo being 87·z (z 1 when the byte before is 0), and
-// 2 to the power of that length, which places the literal pixel after
-// the run with a multiplication (a shift by a variable count must be in
-// CX on amd64, which costs the loop moves and spills).
+// zeroRunPiece[2g+z] is the piece of a run of g (0..86) pixels equal
+// to the ones above, 3g zero bytes, then a literal pixel:
+// zeroRunCode[z][3g] with its length at pieceLenShift plus the
+// literal's 27 bits (pieceLiteral), z being 1 when the byte before is 0,
+// and 2 to the power of the run's length, which places the literal
+// pixel after the run with a multiplication (a shift by a variable
+// count must be in CX on amd64, which costs the loop moves and spills).
+// A run alone (no literal after it) is code − pieceLiteral.
 var zeroRunPiece = zeroRunPieces()
 
 type runPiece struct{ code, mul uint64 }
 
 func zeroRunPieces() (t [2 * 87]runPiece) {
 	for i := range t {
-		c := zeroRunCode[i/87][3*(i%87)]
-		t[i] = runPiece{c&0xffffffff | c>>32<<pieceLenShift, 1 << (c >> 32)}
+		c := zeroRunCode[i&1][3*(i>>1)]
+		t[i] = runPiece{c&0xffffffff | c>>32<<pieceLenShift + pieceLiteral, 1 << (c >> 32)}
 	}
 	return t
 }
@@ -451,44 +453,62 @@ func zeroRunPieces() (t [2 * 87]runPiece) {
 // bits), the run of equal pixels before it (cut in runs of 86 pixels)
 // and its three literal codes, coded together; then the run to the
 // row's end. A run's code depends on whether the byte before it is 0
-// (zeroRunCode), so the loop carries that as an offset into
-// zeroRunPiece. It also returns the literals' part of the row's
-// Adler-32 sums: the sum of the bytes, and the sum of each byte times
-// its distance from the row's end (the row being 1+3w bytes, the filter
-// byte first: byte i adds (1+3w-i) times itself to s2). Pixel x's bytes
-// d0, d1, d2 are bytes 1+3x.. of the row, so they add
-// (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the loop sums 3x·(d0+d1+d2) + d1 +
-// 2·d2 and the end subtracts it from 3w times the sum. Both sums share
-// one register (fewer live values in the loop): the sum of the bytes
-// from bit 40 (at most 8192·765 < 2^23), the other below (at most
-// 8192·(3·8192·765+765) < 2^38).
+// (zeroRunCode), so the loop carries the table index of a run ending
+// at pixel x as 2x − b: b is twice the first pixel not in a piece, less
+// 1 when the byte before it is 0 (one value for the two). It also
+// returns the literals' part of the row's Adler-32 sums: the sum of the
+// bytes, and the sum of each byte times its distance from the row's end
+// (the row being 1+3w bytes, the filter byte first: byte i adds
+// (1+3w-i) times itself to s2). Pixel x's bytes d0, d1, d2 are bytes
+// 1+3x.. of the row, so they add (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the
+// loop sums 3x·(d0+d1+d2) + d1 + 2·d2 and the end subtracts it from 3w
+// times the sum. Both sums share one register (fewer live values in the
+// loop): the sum of the bytes from bit 40 (at most 8192·765 < 2^23), the
+// other below (at most 8192·(3·8192·765+765) < 2^38).
 //
-// The pixels are read through pointers: masks' bits stand for pixels
-// of the row (diffMask sets none past its end), and both rows are
-// checked once to hold w pixels; lits holds upLitsLen(w) pieces, as
-// many as a row can need.
+// The pixels are read and the pieces written through pointers: masks'
+// bits stand for pixels of the row (diffMask sets none past its end),
+// both rows are checked once to hold w pixels, lits to hold
+// upLitsLen(w) pieces, as many as a row can need, and a run's table
+// index is at most 2·86+1.
 func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64) {
 	w := len(src) / 4
 	_, _ = src[:w*4], above[:w*4]
 	if w > MaxSide || len(masks) > (w+63)/64 || len(lits) < upLitsLen(w) {
 		panic("graph: upPieces: masks or pieces do not fit the row")
 	}
-	sp, ap := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above))
-	lp := unsafe.Pointer(unsafe.SliceData(lits))
+	lp0 := unsafe.Pointer(unsafe.SliceData(lits))
+	lp, st, b := upPiecesLoop(unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above)), lp0, masks)
+	k = int(uintptr(lp)-uintptr(lp0)) / 8
+	for i := 2*w - b; i > 1; i = (i - 2*86) | 1 {
+		lits[k] = zeroRunPiece[min(i, 2*86+i&1)].code - pieceLiteral
+		k++
+	}
+	sum = st >> 40
+	return k, sum, uint64(3*w)*sum - st&(1<<40-1)
+}
+
+// upPiecesLoop is upPieces' loop over the set bits of masks, pixels
+// read from sp and ap and pieces written from lp: it returns the end of
+// the pieces, the two sums and b. It is a function of its own (not
+// inlined) so that the loop's state is all it has live: inlined, the
+// values upPieces needs after the loop took registers and the loop
+// spilled.
+//
+//go:noinline
+func upPiecesLoop(sp, ap, lp unsafe.Pointer, masks []uint64) (unsafe.Pointer, uint64, int) {
+	tp := unsafe.Pointer(&zeroRunPiece)
 	st := uint64(0) // the two sums
-	zo := uint(0)   // 87 when the byte before the next piece is 0 (the filter byte 2 is not)
-	next := 0       // the first pixel not in a piece
+	b := 0          // 2·next − z (next 0; the filter byte 2 is not 0)
 	for c, m := range masks {
 		for m != 0 {
 			x := c*64 + bits.TrailingZeros64(m)
 			m &= m - 1
-			gap := uint(x - next)
-			next = x + 1
-			for gap > 86 {
-				*(*uint64)(unsafe.Add(lp, k*8)) = zeroRunPiece[min(zo, 87)+86].code
-				k++
-				gap -= 86
-				zo = 87
+			i := 2*x - b // 2·gap + z
+			for i > 2*86+1 {
+				*(*uint64)(lp) = zeroRunPiece[2*86+i&1].code - pieceLiteral
+				lp = unsafe.Add(lp, 8)
+				i = (i - 2*86) | 1
 			}
 			p := *(*uint32)(unsafe.Add(sp, x*4)) // little-endian: R, G, B, A
 			q := *(*uint32)(unsafe.Add(ap, x*4))
@@ -496,72 +516,63 @@ func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64)
 			d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
 			d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
 			st += (d0+d1+d2)*(uint64(3*x)+1<<40) + d1 + 2*d2
-			zc := &zeroRunPiece[min(zo+gap, 2*87-1)]
+			zc := (*runPiece)(unsafe.Add(tp, i*16))
 			lit := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
-			*(*uint64)(unsafe.Add(lp, k*8)) = zc.code + lit*zc.mul + pieceLiteral
-			k++
-			zo = 87 &^ -uint((d2+255)>>8)
+			*(*uint64)(lp) = zc.code + lit*zc.mul
+			lp = unsafe.Add(lp, 8)
+			b = 2*x + 2 - int((d2-1)>>63)
 		}
 	}
-	for gap := w - next; gap > 0; gap -= 86 {
-		lits[k] = zeroRunPiece[min(zo, 87)+uint(min(gap, 86))].code
-		k++
-		zo = 87
-	}
-	sum = st >> 40
-	return k, sum, uint64(3*w)*sum - st&(1<<40-1)
+	return lp, st, b
 }
 
-// upMasks fills masks (one per 64 pixels) with diffMask of row
-// against the row above and returns how many pixels differ.
+// upMasks fills masks (one per 64 pixels, masks holding at least
+// (w+63)/64) with a bit for each pixel of row whose colour differs from
+// the one above (its alpha is not looked at: the picture is opaque) and
+// returns how many differ. Eight pixels (four words) at a time, without
+// branches but one: in t = ((d & k) + k) & b, for d the XOR of a word of
+// the two rows, bits 24 and 56 are set when the low and high pixel's
+// RGB differ. Those bits of the four words are shifted to bits 0, 2, 4,
+// 6 (the low pixels 0, 2, 4, 6) and 32, 34, 36, 38 (pixels 1, 3, 5, 7),
+// then folded into one byte, which enters the mask word from the top
+// (constant shifts: a variable one must be in CX on amd64). Most of a
+// graph's groups of eight repeat the row above and only shift the mask.
+// The pixels are loaded through pointers, both rows checked once.
 func upMasks(row, above []byte, masks []uint64) int {
+	const k, b = 0x00ffffff00ffffff, 0x0100000001000000
+	w := len(row) / 4
+	_ = above[:w*4]
+	if len(masks) < (w+63)/64 {
+		panic("graph: upMasks: too few masks for the row")
+	}
+	sp, ap := unsafe.Pointer(unsafe.SliceData(row)), unsafe.Pointer(unsafe.SliceData(above))
 	n := 0
-	for c := range masks {
-		lo, hi := c*256, min(c*256+256, len(row))
-		masks[c] = diffMask(row[lo:hi], above[lo:hi])
-		n += bits.OnesCount64(masks[c])
+	for c := 0; c*64 < w; c++ {
+		var m uint64
+		px := min(64, w-c*64) // pixels in this word
+		for g := px / 8; g > 0; g-- {
+			d0 := *(*uint64)(sp) ^ *(*uint64)(ap)
+			d1 := *(*uint64)(unsafe.Add(sp, 8)) ^ *(*uint64)(unsafe.Add(ap, 8))
+			d2 := *(*uint64)(unsafe.Add(sp, 16)) ^ *(*uint64)(unsafe.Add(ap, 16))
+			d3 := *(*uint64)(unsafe.Add(sp, 24)) ^ *(*uint64)(unsafe.Add(ap, 24))
+			sp, ap = unsafe.Add(sp, 32), unsafe.Add(ap, 32)
+			m >>= 8
+			if d0|d1|d2|d3 == 0 {
+				continue
+			}
+			t := ((d0&k+k)&b)>>24 | ((d1&k+k)&b)>>22 | ((d2&k+k)&b)>>20 | ((d3&k+k)&b)>>18
+			m |= (t | t>>31) << 56
+		}
+		m >>= (64 - uint(px)&^7) & 63 // a last word of fewer than 64 pixels
+		for i := px &^ 7; i < px; i++ {
+			d := *(*uint32)(sp) ^ *(*uint32)(ap)
+			sp, ap = unsafe.Add(sp, 4), unsafe.Add(ap, 4)
+			m |= uint64((d&0xffffff+0xffffff)>>24) << uint(i)
+		}
+		masks[c] = m
+		n += bits.OnesCount64(m)
 	}
 	return n
-}
-
-// diffMask has bit i set when pixel i of src (at most 64 pixels)
-// differs from the one above, eight pixels at a time without branches:
-// in t = ((d & 0x7fffffff…) + 0x7fffffff…) | d, bits 31 and 63 are set
-// when the low and high 32 bits of d are not 0. Those bits of the four
-// words are shifted to bits 0, 2, 4, 6 (the low halves: pixels 0, 2, 4,
-// 6) and 32, 34, 36, 38 (pixels 1, 3, 5, 7), then folded together. The
-// pixels are loaded through a pointer, src and above checked once.
-func diffMask(src, above []byte) uint64 {
-	const lo31, hi = 0x7fffffff7fffffff, 0x8000000080000000
-	var m uint64
-	n := len(src) &^ 3
-	if n > 256 {
-		panic("graph: diffMask: more than 64 pixels")
-	}
-	_ = above[:n]
-	sp, ap := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above))
-	i := 0
-	for ; i+32 <= n; i += 32 {
-		s, a := unsafe.Add(sp, i), unsafe.Add(ap, i)
-		d0 := *(*uint64)(s) ^ *(*uint64)(a)
-		d1 := *(*uint64)(unsafe.Add(s, 8)) ^ *(*uint64)(unsafe.Add(a, 8))
-		d2 := *(*uint64)(unsafe.Add(s, 16)) ^ *(*uint64)(unsafe.Add(a, 16))
-		d3 := *(*uint64)(unsafe.Add(s, 24)) ^ *(*uint64)(unsafe.Add(a, 24))
-		if d0|d1|d2|d3 == 0 { // most of a graph's rows repeat the row above
-			continue
-		}
-		t0 := (d0&lo31 + lo31) | d0
-		t1 := (d1&lo31 + lo31) | d1
-		t2 := (d2&lo31 + lo31) | d2
-		t3 := (d3&lo31 + lo31) | d3
-		g := (t0&hi)>>31 | (t1&hi)>>29 | (t2&hi)>>27 | (t3&hi)>>25
-		m |= (g | g>>31) & 0xff << (i / 4)
-	}
-	for ; i < n; i += 4 {
-		d := uint64(*(*uint32)(unsafe.Add(sp, i)) ^ *(*uint32)(unsafe.Add(ap, i)))
-		m |= (d + 0xffffffff) >> 32 << (i / 4)
-	}
-	return m
 }
 
 // endRow stores the last whole bytes of a row's bits and the encoder's
