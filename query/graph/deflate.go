@@ -488,40 +488,58 @@ func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64)
 	return k, sum, uint64(3*w)*sum - st&(1<<40-1)
 }
 
-// upPiecesLoop is upPieces' loop over the set bits of masks, pixels
-// read from sp and ap and pieces written from lp: it returns the end of
-// the pieces, the two sums and b. It is a function of its own (not
-// inlined) so that the loop's state is all it has live: inlined, the
-// values upPieces needs after the loop took registers and the loop
-// spilled.
-//
-//go:noinline
+// upPiecesLoop is upPieces' loop over masks, pixels read from sp and
+// ap and pieces written from lp: it returns the end of the pieces, the
+// two sums and b. Each mask word is coded by upPiecesWord, a function of
+// its own (not inlined) so that the loop's state is all it has live: in
+// one loop over all the words, the words' index and slice and the
+// values needed after the loop took registers and the loop spilled the
+// pixels it had just loaded.
 func upPiecesLoop(sp, ap, lp unsafe.Pointer, masks []uint64) (unsafe.Pointer, uint64, int) {
-	tp := unsafe.Pointer(&zeroRunPiece)
 	st := uint64(0) // the two sums
 	b := 0          // 2·next − z (next 0; the filter byte 2 is not 0)
 	for c, m := range masks {
-		for m != 0 {
-			x := c*64 + bits.TrailingZeros64(m)
-			m &= m - 1
-			i := 2*x - b // 2·gap + z
-			for i > 2*86+1 {
-				*(*uint64)(lp) = zeroRunPiece[2*86+i&1].code - pieceLiteral
-				lp = unsafe.Add(lp, 8)
-				i = (i - 2*86) | 1
-			}
-			p := *(*uint32)(unsafe.Add(sp, x*4)) // little-endian: R, G, B, A
-			q := *(*uint32)(unsafe.Add(ap, x*4))
-			// the byte-wise differences, all at once
-			d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
-			d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
-			st += (d0+d1+d2)*(uint64(3*x)+1<<40) + d1 + 2*d2
-			zc := (*runPiece)(unsafe.Add(tp, i*16))
-			lit := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
-			*(*uint64)(lp) = zc.code + lit*zc.mul
-			lp = unsafe.Add(lp, 8)
-			b = 2*x + 2 - int((d2-1)>>63)
+		if m == 0 {
+			continue
 		}
+		// upPiecesWord counts pixels from the word's first, 64c: its b is
+		// 128c less and its weighted sum lacks 3·64c times the word's sum
+		// of bytes
+		u := st >> 40
+		var sw uint64
+		lp, sw, b = upPiecesWord(unsafe.Add(sp, c*256), unsafe.Add(ap, c*256), lp, m, st, b-128*c)
+		st = sw + uint64(192*c)*(sw>>40-u)
+		b += 128 * c
+	}
+	return lp, st, b
+}
+
+// upPiecesWord codes the pieces of the pixels of a mask word m (pixels
+// 0..63 from sp and ap; b and the weighted sum counted from the word's
+// first pixel), as upPiecesLoop describes.
+//
+//go:noinline
+func upPiecesWord(sp, ap, lp unsafe.Pointer, m, st uint64, b int) (unsafe.Pointer, uint64, int) {
+	for m != 0 {
+		x := bits.TrailingZeros64(m)
+		m &= m - 1
+		i := 2*x - b // 2·gap + z
+		for i > 2*86+1 {
+			*(*uint64)(lp) = zeroRunPiece[2*86+i&1].code - pieceLiteral
+			lp = unsafe.Add(lp, 8)
+			i = (i - 2*86) | 1
+		}
+		p := *(*uint32)(unsafe.Add(sp, x*4)) // little-endian: R, G, B, A
+		q := *(*uint32)(unsafe.Add(ap, x*4))
+		// the byte-wise differences, all at once
+		d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
+		d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
+		st += (d0+d1+d2)*(uint64(3*x)+1<<40) + d1 + 2*d2
+		zc := (*runPiece)(unsafe.Add(unsafe.Pointer(&zeroRunPiece), i*16))
+		lit := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
+		*(*uint64)(lp) = zc.code + lit*zc.mul
+		lp = unsafe.Add(lp, 8)
+		b = 2*x + 2 - int((d2-1)>>63)
 	}
 	return lp, st, b
 }
