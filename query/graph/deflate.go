@@ -372,161 +372,126 @@ func upBetter(row, above []byte) bool {
 
 // rowUp emits one row of an opaque picture (src and the row above as
 // premultiplied RGBA, all alpha 255) as RGB with the Up filter, masks
-// holding upMasks of the two rows and lits room for upPieces (upLitsLen):
-// a run of pixels equal to the ones above is three zero bytes each, the
-// others three literal bytes each, their differences from the pixels
-// above. upPieces first cuts the row into pieces (a run of at most 86
-// pixels, 258 bytes, then a literal pixel or none), each already coded
-// with its length, and sums the row's Adler-32; then each piece is
-// written in one go, without a branch or a call. A graph's literal
-// stretches are short (three pixels on average in the benchmark
-// picture) and of random lengths, so branching per stretch costs
-// mispredictions, and the two loops each keep their state in registers.
-// At most 7 bits are pending between pieces, 7+48 before the store.
-func (z *rleZlib) rowUp(src, above []byte, masks, lits []uint64) {
-	k, sum, wsum := upPieces(src, above, masks, lits)
-	// the Adler-32 sums over the row's 1+3w bytes: the filter byte 2,
-	// the literals' (upPieces), and zeros
-	rl := uint64(1 + 3*(len(src)/4))
-	z.s2 += rl*z.s1 + 2*rl + wsum
-	z.s1 += 2 + sum
+// holding upMasks of the two rows: a run of pixels equal to the ones
+// above is three zero bytes each, the others three literal bytes each,
+// their differences from the pixels above. Each pixel that differs
+// (masks' set bits) is written in one go with the run of equal pixels
+// before it (upWord), without a branch or a call; then the run to the
+// row's end. A graph's literal stretches are short (three pixels on
+// average in the benchmark picture) and of random lengths, so branching
+// per stretch would cost mispredictions. The row's Adler-32 sums are
+// summed along (upWord) and finished here.
+//
+// A run's code depends on whether the byte before it is 0
+// (zeroRunCode), so the loop carries the table index of a run ending at
+// pixel x as 2x − b: b is twice the first pixel not yet written, less 1
+// when the byte before it is 0 (one value for the two).
+//
+// The Adler-32 sums over the row's 1+3w bytes (the filter byte 2 first:
+// byte i adds (1+3w-i) times itself to s2): pixel x's bytes d0, d1, d2
+// are bytes 1+3x.., so they add (3w-3x)·(d0+d1+d2) − d1 − 2·d2. The loop
+// sums 3x·(d0+d1+d2) + d1 + 2·d2 and the end subtracts it from 3w times
+// the sum of the bytes. Both sums share one register (fewer live values
+// in the loop): the sum of the bytes from bit 40 (at most 8192·765 <
+// 2^23), the other below (at most 8192·(3·8192·765+765) < 2^38).
+//
+// The pixels are read and the bits written through pointers: masks' bits
+// stand for pixels of the row (upMasks sets none past its end), both rows
+// are checked once to hold w pixels, and room (before the row) leaves
+// the row's worst case (9 bits for each of its 1+3w bytes, after at most
+// 7 pending) and 8 bytes to spare. At most 7 bits are pending between
+// pieces, 7+48 before a store.
+func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
+	w := len(src) / 4
+	_, _ = src[:w*4], above[:w*4]
+	if w > MaxSide || len(masks) > (w+63)/64 {
+		panic("graph: rowUp: masks do not fit the row")
+	}
 	acc, nbits, n := z.acc, z.nbits, z.n
 	// the filter byte
 	acc |= uint64(litCode[2]) << (nbits & 63)
 	nbits += litBits
-	// room (before the row) leaves the row's worst case (9 bits for each
-	// of its 1+3w bytes, after at most 7 pending) and 8 bytes to spare
-	// after n: every store below is inside out
-	w := len(src) / 4
 	out := z.out[n : n+(7+9*(1+3*w)+7)/8+8]
-	op := unsafe.Pointer(unsafe.SliceData(out))
+	op0 := unsafe.Pointer(unsafe.SliceData(out))
 	binary.LittleEndian.PutUint64(out, acc) // fewer than 8 bits pending
-	o := uintptr(nbits >> 3)
+	op := unsafe.Add(op0, nbits>>3)
 	acc >>= nbits &^ 7 & 63
 	nbits &= 7
-	for _, e := range lits[:k] {
-		acc |= (e & pieceCodeMask) << (nbits & 63)
-		nbits += uint(e >> pieceLenShift)
-		*(*uint64)(unsafe.Add(op, o)) = acc // little-endian: the stream's next bytes
-		o += uintptr(nbits >> 3)
-		acc >>= nbits &^ 7 & 63
-		nbits &= 7
-	}
-	z.endRow(acc, nbits, n+int(o), z.s1, z.s2)
-}
-
-// upLitsLen is the length of lits that upPieces needs for a row of w
-// pixels: a piece for each pixel, and runs of 86 pixels.
-func upLitsLen(w int) int { return w + w/86 + 2 }
-
-// A piece of an Up row (upPieces) is its code, at most 21+27 bits (a
-// run of zeros and a literal pixel) in the low bits, and the code's
-// length from bit pieceLenShift.
-const (
-	pieceLenShift = 56
-	pieceCodeMask = 1<<pieceLenShift - 1
-	pieceLiteral  = 3 * litBits << pieceLenShift // a literal pixel's length
-)
-
-// zeroRunPiece[2g+z] is the piece of a run of g (0..86) pixels equal
-// to the ones above, 3g zero bytes, then a literal pixel:
-// zeroRunCode[z][3g] with its length at pieceLenShift plus the
-// literal's 27 bits (pieceLiteral), z being 1 when the byte before is 0,
-// and 2 to the power of the run's length, which places the literal
-// pixel after the run with a multiplication (a shift by a variable
-// count must be in CX on amd64, which costs the loop moves and spills).
-// A run alone (no literal after it) is code − pieceLiteral.
-var zeroRunPiece = zeroRunPieces()
-
-type runPiece struct{ code, mul uint64 }
-
-func zeroRunPieces() (t [2 * 87]runPiece) {
-	for i := range t {
-		c := zeroRunCode[i&1][3*(i>>1)]
-		t[i] = runPiece{c&0xffffffff | c>>32<<pieceLenShift + pieceLiteral, 1 << (c >> 32)}
-	}
-	return t
-}
-
-// upPieces cuts an Up row into pieces in lits and returns how many
-// there are: for each pixel that differs from the one above (masks' set
-// bits), the run of equal pixels before it (cut in runs of 86 pixels)
-// and its three literal codes, coded together; then the run to the
-// row's end. A run's code depends on whether the byte before it is 0
-// (zeroRunCode), so the loop carries the table index of a run ending
-// at pixel x as 2x − b: b is twice the first pixel not in a piece, less
-// 1 when the byte before it is 0 (one value for the two). It also
-// returns the literals' part of the row's Adler-32 sums: the sum of the
-// bytes, and the sum of each byte times its distance from the row's end
-// (the row being 1+3w bytes, the filter byte first: byte i adds
-// (1+3w-i) times itself to s2). Pixel x's bytes d0, d1, d2 are bytes
-// 1+3x.. of the row, so they add (3w-3x)·(d0+d1+d2) − d1 − 2·d2: the
-// loop sums 3x·(d0+d1+d2) + d1 + 2·d2 and the end subtracts it from 3w
-// times the sum. Both sums share one register (fewer live values in the
-// loop): the sum of the bytes from bit 40 (at most 8192·765 < 2^23), the
-// other below (at most 8192·(3·8192·765+765) < 2^38).
-//
-// The pixels are read and the pieces written through pointers: masks'
-// bits stand for pixels of the row (diffMask sets none past its end),
-// both rows are checked once to hold w pixels, lits to hold
-// upLitsLen(w) pieces, as many as a row can need, and a run's table
-// index is at most 2·86+1.
-func upPieces(src, above []byte, masks, lits []uint64) (k int, sum, wsum uint64) {
-	w := len(src) / 4
-	_, _ = src[:w*4], above[:w*4]
-	if w > MaxSide || len(masks) > (w+63)/64 || len(lits) < upLitsLen(w) {
-		panic("graph: upPieces: masks or pieces do not fit the row")
-	}
-	lp0 := unsafe.Pointer(unsafe.SliceData(lits))
-	lp, st, b := upPiecesLoop(unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above)), lp0, masks)
-	k = int(uintptr(lp)-uintptr(lp0)) / 8
-	for i := 2*w - b; i > 1; i = (i - 2*86) | 1 {
-		lits[k] = zeroRunPiece[min(i, 2*86+i&1)].code - pieceLiteral
-		k++
-	}
-	sum = st >> 40
-	return k, sum, uint64(3*w)*sum - st&(1<<40-1)
-}
-
-// upPiecesLoop is upPieces' loop over masks, pixels read from sp and
-// ap and pieces written from lp: it returns the end of the pieces, the
-// two sums and b. Each mask word is coded by upPiecesWord, a function of
-// its own (not inlined) so that the loop's state is all it has live: in
-// one loop over all the words, the words' index and slice and the
-// values needed after the loop took registers and the loop spilled the
-// pixels it had just loaded.
-func upPiecesLoop(sp, ap, lp unsafe.Pointer, masks []uint64) (unsafe.Pointer, uint64, int) {
+	sp, ap := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(above))
 	st := uint64(0) // the two sums
 	b := 0          // 2·next − z (next 0; the filter byte 2 is not 0)
 	for c, m := range masks {
 		if m == 0 {
 			continue
 		}
-		// upPiecesWord counts pixels from the word's first, 64c: its b is
+		// upWord counts pixels from the word's first, 64c: its b is
 		// 128c less and its weighted sum lacks 3·64c times the word's sum
 		// of bytes
 		u := st >> 40
 		var sw uint64
-		lp, sw, b = upPiecesWord(unsafe.Add(sp, c*256), unsafe.Add(ap, c*256), lp, m, st, b-128*c)
+		op, acc, nbits, sw, b = upWord(unsafe.Add(sp, c*256), unsafe.Add(ap, c*256), op, m, st, b-128*c, acc, nbits)
 		st = sw + uint64(192*c)*(sw>>40-u)
 		b += 128 * c
 	}
-	return lp, st, b
+	// the run to the row's end, in runs of 86 pixels
+	for i := 2*w - b; i > 1; i = (i - 2*86) | 1 {
+		e := &zeroRunPiece[min(i, 2*86+i&1)]
+		acc |= e.code << (nbits & 63)
+		nbits += uint(e.bits) - 3*litBits
+		*(*uint64)(op) = acc
+		op = unsafe.Add(op, nbits>>3)
+		acc >>= nbits &^ 7 & 63
+		nbits &= 7
+	}
+	sum := st >> 40
+	rl := uint64(1 + 3*w)
+	z.s2 += rl*z.s1 + 2*rl + uint64(3*w)*sum - st&(1<<40-1)
+	z.s1 += 2 + sum
+	z.endRow(acc, nbits, n+int(uintptr(op)-uintptr(op0)), z.s1, z.s2)
 }
 
-// upPiecesWord codes the pieces of the pixels of a mask word m (pixels
-// 0..63 from sp and ap; b and the weighted sum counted from the word's
-// first pixel), as upPiecesLoop describes.
+// zeroRunPiece[2g+z] codes a run of g (0..86) pixels equal to the ones
+// above, 3g zero bytes, and the literal pixel after it: the run's code
+// (zeroRunCode[z][3g], z being 1 when the byte before is 0), 2 to the
+// power of its length, which places the pixel's 27 bits after the run
+// with a multiplication (a shift by a variable count must be in CX on
+// amd64, which the writing of the bits holds), and the length of both.
+// A run alone is bits − 27 long.
+var zeroRunPiece = zeroRunPieces()
+
+type runPiece struct{ code, mul, bits, _ uint64 }
+
+func zeroRunPieces() (t [2 * 87]runPiece) {
+	for i := range t {
+		c := zeroRunCode[i&1][3*(i>>1)]
+		t[i] = runPiece{code: c & 0xffffffff, mul: 1 << (c >> 32), bits: c>>32 + 3*litBits}
+	}
+	return t
+}
+
+// upWord writes the pixels of a mask word m of an Up row (pixels 0..63
+// from sp and ap; b and the weighted sum counted from the word's first
+// pixel) after the bits acc (nbits of them) at op, as rowUp describes,
+// and returns the new op, acc, nbits, sums and b. It is a function of
+// its own (not inlined) so that the loop's state is all it has live: in
+// one loop over all the words, the words' index and slice and the
+// values needed after the loop took registers and the loop spilled the
+// pixels it had just loaded.
 //
 //go:noinline
-func upPiecesWord(sp, ap, lp unsafe.Pointer, m, st uint64, b int) (unsafe.Pointer, uint64, int) {
+func upWord(sp, ap, op unsafe.Pointer, m, st uint64, b int, acc uint64, nbits uint) (unsafe.Pointer, uint64, uint, uint64, int) {
 	for m != 0 {
 		x := bits.TrailingZeros64(m)
 		m &= m - 1
 		i := 2*x - b // 2·gap + z
 		for i > 2*86+1 {
-			*(*uint64)(lp) = zeroRunPiece[2*86+i&1].code - pieceLiteral
-			lp = unsafe.Add(lp, 8)
+			e := &zeroRunPiece[2*86+i&1]
+			acc |= e.code << (nbits & 63)
+			nbits += uint(e.bits) - 3*litBits
+			*(*uint64)(op) = acc
+			op = unsafe.Add(op, nbits>>3)
+			acc >>= nbits &^ 7 & 63
+			nbits &= 7
 			i = (i - 2*86) | 1
 		}
 		p := *(*uint32)(unsafe.Add(sp, x*4)) // little-endian: R, G, B, A
@@ -535,13 +500,17 @@ func upPiecesWord(sp, ap, lp unsafe.Pointer, m, st uint64, b int) (unsafe.Pointe
 		d := ((p | 0x80808080) - (q &^ 0x80808080)) ^ ((p ^ ^q) & 0x80808080)
 		d0, d1, d2 := uint64(d&0xff), uint64(d>>8&0xff), uint64(d>>16&0xff)
 		st += (d0+d1+d2)*(uint64(3*x)+1<<40) + d1 + 2*d2
-		zc := (*runPiece)(unsafe.Add(unsafe.Pointer(&zeroRunPiece), i*16))
+		e := (*runPiece)(unsafe.Add(unsafe.Pointer(&zeroRunPiece), i*32))
 		lit := uint64(litCode[d0]) | uint64(litCode[d1])<<litBits | uint64(litCode[d2])<<(2*litBits)
-		*(*uint64)(lp) = zc.code + lit*zc.mul
-		lp = unsafe.Add(lp, 8)
+		acc |= (e.code + lit*e.mul) << (nbits & 63)
+		nbits += uint(e.bits)
+		*(*uint64)(op) = acc // little-endian: the stream's next bytes
+		op = unsafe.Add(op, nbits>>3)
+		acc >>= nbits &^ 7 & 63
+		nbits &= 7
 		b = 2*x + 2 - int((d2-1)>>63)
 	}
-	return lp, st, b
+	return op, acc, nbits, st, b
 }
 
 // upMasks fills masks (one per 64 pixels, masks holding at least

@@ -8,8 +8,7 @@ import (
 // pngBuffers are the encoder's reusable buffers.
 type pngBuffers struct {
 	z     rleZlib
-	masks []uint64 // a row's diffMask, 64 pixels each
-	lits  []uint64 // an Up row's pieces (upPieces)
+	masks []uint64 // a row's upMasks, 64 pixels each
 }
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
@@ -59,10 +58,6 @@ func encodePNG(r *raster, dst []byte) ([]byte, error) {
 		pb.masks = make([]uint64, nm)
 	}
 	masks := pb.masks[:(w+63)/64]
-	if cap(pb.lits) < upLitsLen(w) {
-		pb.lits = make([]uint64, upLitsLen(w))
-	}
-	lits := pb.lits[:upLitsLen(w)]
 	for y := 0; y < h; y++ {
 		pb.z.room(rowLen)
 		row := img.Pix[y*img.Stride : y*img.Stride+w*4]
@@ -71,7 +66,7 @@ func encodePNG(r *raster, dst []byte) ([]byte, error) {
 			// above (a horizontal line) and upBetter prefers Sub
 			above := img.Pix[(y-1)*img.Stride : (y-1)*img.Stride+w*4]
 			if d := upMasks(row, above, masks); 2*d <= w || upBetter(row, above) {
-				pb.z.rowUp(row, above, masks, lits)
+				pb.z.rowUp(row, above, masks)
 				continue
 			}
 		}
