@@ -429,7 +429,7 @@ func (z *rleZlib) rowUp(src, above []byte, masks []uint64) {
 		// of bytes
 		u := st >> 40
 		var sw uint64
-		op, acc, nbits, sw, b = upWord(unsafe.Add(sp, c*256), unsafe.Add(ap, c*256), op, m, st, b-128*c, acc, nbits)
+		acc, op, nbits, sw, b = upWord(acc, unsafe.Add(sp, c*256), nbits, unsafe.Add(ap, c*256), op, m, st, b-128*c)
 		st = sw + uint64(192*c)*(sw>>40-u)
 		b += 128 * c
 	}
@@ -479,7 +479,7 @@ func zeroRunPieces() (t [2 * 87]runPiece) {
 // pixels it had just loaded.
 //
 //go:noinline
-func upWord(sp, ap, op unsafe.Pointer, m, st uint64, b int, acc uint64, nbits uint) (unsafe.Pointer, uint64, uint, uint64, int) {
+func upWord(acc uint64, sp unsafe.Pointer, nbits uint, ap, op unsafe.Pointer, m, st uint64, b int) (uint64, unsafe.Pointer, uint, uint64, int) {
 	for m != 0 {
 		x := bits.TrailingZeros64(m)
 		m &= m - 1
@@ -510,7 +510,7 @@ func upWord(sp, ap, op unsafe.Pointer, m, st uint64, b int, acc uint64, nbits ui
 		nbits &= 7
 		b = 2*x + 2 - int((d2-1)>>63)
 	}
-	return op, acc, nbits, st, b
+	return acc, op, nbits, st, b
 }
 
 // upMasks fills masks (one per 64 pixels, masks holding at least
