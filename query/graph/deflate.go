@@ -516,50 +516,61 @@ func upWord(acc uint64, sp unsafe.Pointer, nbits uint, ap, op unsafe.Pointer, m,
 // upMasks fills masks (one per 64 pixels, masks holding at least
 // (w+63)/64) with a bit for each pixel of row whose colour differs from
 // the one above (its alpha is not looked at: the picture is opaque) and
-// returns how many differ. Eight pixels (four words) at a time, without
-// branches but one: in t = ((d & k) + k) & b, for d the XOR of a word of
-// the two rows, bits 24 and 56 are set when the low and high pixel's
-// RGB differ. Those bits of the four words are shifted to bits 0, 2, 4,
-// 6 (the low pixels 0, 2, 4, 6) and 32, 34, 36, 38 (pixels 1, 3, 5, 7),
-// then folded into one byte, which enters the mask word from the top
-// (constant shifts: a variable one must be in CX on amd64). Most of a
-// graph's groups of eight repeat the row above and only shift the mask.
-// The pixels are loaded through pointers, both rows checked once.
+// returns how many differ. maskGroups writes a byte for each eight
+// pixels; the last few pixels of a row whose width is not a multiple of
+// 8 are looked at one by one.
 func upMasks(row, above []byte, masks []uint64) int {
-	const k, b = 0x00ffffff00ffffff, 0x0100000001000000
 	w := len(row) / 4
 	_ = above[:w*4]
-	if len(masks) < (w+63)/64 {
+	nm := (w + 63) / 64
+	if len(masks) < nm {
 		panic("graph: upMasks: too few masks for the row")
 	}
+	masks = masks[:nm]
+	masks[nm-1] = 0 // the bytes past the groups' stay 0
 	sp, ap := unsafe.Pointer(unsafe.SliceData(row)), unsafe.Pointer(unsafe.SliceData(above))
+	mp := unsafe.Pointer(unsafe.SliceData(masks))
+	// the constants as arguments: the compiler keeps them in registers
+	// rather than load them again in every group
+	maskGroups(sp, ap, mp, w/8, 0x00ffffff00ffffff, 0x0100000001000000)
+	for i := w &^ 7; i < w; i++ {
+		d := *(*uint32)(unsafe.Add(sp, i*4)) ^ *(*uint32)(unsafe.Add(ap, i*4))
+		masks[i/64] |= uint64((d&0xffffff+0xffffff)>>24) << (i % 64)
+	}
 	n := 0
-	for c := 0; c*64 < w; c++ {
-		var m uint64
-		px := min(64, w-c*64) // pixels in this word
-		for g := px / 8; g > 0; g-- {
-			d0 := *(*uint64)(sp) ^ *(*uint64)(ap)
-			d1 := *(*uint64)(unsafe.Add(sp, 8)) ^ *(*uint64)(unsafe.Add(ap, 8))
-			d2 := *(*uint64)(unsafe.Add(sp, 16)) ^ *(*uint64)(unsafe.Add(ap, 16))
-			d3 := *(*uint64)(unsafe.Add(sp, 24)) ^ *(*uint64)(unsafe.Add(ap, 24))
-			sp, ap = unsafe.Add(sp, 32), unsafe.Add(ap, 32)
-			m >>= 8
-			if d0|d1|d2|d3 == 0 {
-				continue
-			}
-			t := ((d0&k+k)&b)>>24 | ((d1&k+k)&b)>>22 | ((d2&k+k)&b)>>20 | ((d3&k+k)&b)>>18
-			m |= (t | t>>31) << 56
-		}
-		m >>= (64 - uint(px)&^7) & 63 // a last word of fewer than 64 pixels
-		for i := px &^ 7; i < px; i++ {
-			d := *(*uint32)(sp) ^ *(*uint32)(ap)
-			sp, ap = unsafe.Add(sp, 4), unsafe.Add(ap, 4)
-			m |= uint64((d&0xffffff+0xffffff)>>24) << uint(i)
-		}
-		masks[c] = m
+	for _, m := range masks {
 		n += bits.OnesCount64(m)
 	}
 	return n
+}
+
+// maskGroups writes at mp (the masks as little-endian bytes) a byte for
+// each of g groups of eight pixels from sp and ap, bit i set when pixel
+// i's colour differs, eight pixels (four words) at a time without
+// branches but one: in t = ((d & k) + k) & b (k 0x00ffffff00ffffff, b
+// 0x0100000001000000), for d the XOR of a word of
+// the two rows, bits 24 and 56 are set when the low and high pixel's RGB
+// differ. Those bits of the four words are shifted to bits 0, 2, 4, 6
+// (the low pixels 0, 2, 4, 6) and 32, 34, 36, 38 (pixels 1, 3, 5, 7),
+// then folded into one byte. Most of a graph's groups of eight repeat
+// the row above and write a 0. It is a function of its own (not
+// inlined) so that the loop's state is all it has live.
+//
+//go:noinline
+func maskGroups(sp, ap, mp unsafe.Pointer, g int, k, b uint64) {
+	for ; g > 0; g-- {
+		d0 := *(*uint64)(sp) ^ *(*uint64)(ap)
+		d1 := *(*uint64)(unsafe.Add(sp, 8)) ^ *(*uint64)(unsafe.Add(ap, 8))
+		d2 := *(*uint64)(unsafe.Add(sp, 16)) ^ *(*uint64)(unsafe.Add(ap, 16))
+		d3 := *(*uint64)(unsafe.Add(sp, 24)) ^ *(*uint64)(unsafe.Add(ap, 24))
+		sp, ap = unsafe.Add(sp, 32), unsafe.Add(ap, 32)
+		t := uint64(0)
+		if d0|d1|d2|d3 != 0 {
+			t = ((d0&k+k)&b)>>24 | ((d1&k+k)&b)>>22 | ((d2&k+k)&b)>>20 | ((d3&k+k)&b)>>18
+		}
+		*(*uint8)(mp) = uint8(t | t>>31)
+		mp = unsafe.Add(mp, 1)
+	}
 }
 
 // endRow stores the last whole bytes of a row's bits and the encoder's
