@@ -46,11 +46,12 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 	return v, typ, n
 }
 
-// hitLine is the steady state's whole line: a tagless line at the start of
-// p whose name, the bytes before its first ':', is a key already live this
-// interval and whose value parseFast accepts. It updates that key and
-// returns the line's length (as handleLine); -1 means anything else, left
-// to handleLine untouched.
+// hitLines is the steady state's run of lines: the tagless lines at the
+// start of p whose name, the bytes before the line's first ':', is a key
+// already live this interval and whose value parseFast accepts. It updates
+// those keys and returns the index of the '\n' that ends the last of them
+// (len(p) or more when they run to the end of p; -1 when the first line is
+// not one), so the caller goes on with handleLine from the line after it.
 //
 // The name is found by a search for its ':' alone, without the sanitiser's
 // byte classes: a name equal to a key in the tables needs no sanitising,
@@ -59,21 +60,28 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 // sortTags has already sorted and filtered, and with the sanitiser off
 // buildKey changes nothing but the order of such tags.
 // FuzzFastValue compares it with the general path (slowOnly).
-func (l *Loop) hitLine(s *Snapshot, p []byte) int {
-	c := indexNameEnd(p)
-	if c <= 0 {
-		return -1
+func (l *Loop) hitLines(s *Snapshot, p []byte) int {
+	at := 0 // the current line's start
+	for {
+		q := p[at:]
+		c := indexNameEnd(q)
+		if c <= 0 {
+			return at - 1
+		}
+		v, typ, n := parseFast(q[c+1:])
+		if n < 0 {
+			return at - 1
+		}
+		key := q[:c]
+		if !l.applyHit(s, key, hashName(key), v, typ) {
+			return at - 1
+		}
+		s.metrics++
+		at += c + 1 + n + 1
+		if at >= len(p) {
+			return at - 1
+		}
 	}
-	v, typ, n := parseFast(p[c+1:])
-	if n < 0 {
-		return -1
-	}
-	key := p[:c]
-	if !l.applyHit(s, key, hashName(key), v, typ) {
-		return -1
-	}
-	s.metrics++
-	return c + 1 + n
 }
 
 // Bytes of eight lanes for indexNameEnd's word search.

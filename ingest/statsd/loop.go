@@ -174,7 +174,7 @@ func (l *Loop) HandlePacket(p []byte) {
 		for len(p) > 0 {
 			n := -1
 			if !l.slowOnly {
-				n = l.hitLine(s, p)
+				n = l.hitLines(s, p)
 			}
 			if n < 0 {
 				n = l.handleLine(s, p, nil)
