@@ -301,11 +301,11 @@ func FuzzFastValue(f *testing.F) {
 	for _, s := range []string{
 		"a:1|c\nb:22|ms\nc:333|g\nd:4|h\ne:5|s", "a:1|cx\nb:2|ms|@0.5\nc:3|g:4|c\nd:012|c", "a:999999999999999|c\nb:9999999999999999|c",
 		"a:1|m\nb:1|\nc:|c\nd:1|c\r\ne:1|c ", "t:1|c|#k:v\nt:2|g\n", "g:+1|g\ng:2|g\ng:-1|g",
-		// keys made from tags, then sent as tagless names (hitLine's
+		// keys made from tags, then sent as tagless names (hitLines'
 		// search for ':' alone finds them in the tables)
 		"t:1|c|#k:v\nt;k=v:2|c\nt;k=v:3|c", "t:1|c|#z:1,a:2\nt;a=2;z=1:2|c\nt;z=1;a=2:4|c\n",
 		"t:1|c|#k:v:w\nt;k=v:w:2|c\nt/x:1|c\nt-x:2|c\nt x:3|c\nt_x:4|c\n", "a*b:1|c\nab:2|c\nab:3|c\x1aab:1|c",
-		"a:1|c|#k:;x\na;k=:2|c\na:3|c",
+		"a:1|c|#k:;x\na;k=:2|c\na:3|c", "a:1|c\na:2|c\nb/x:1|c\na:3|c\nb-x:2|c\nc:1|s\na:4|c\n\na:5|c",
 	} {
 		f.Add([]byte(s))
 	}
@@ -321,7 +321,7 @@ func FuzzFastValue(f *testing.F) {
 			slow.slowOnly = true
 			fast.HandlePacket(p)
 			slow.HandlePacket(p)
-			// twice: the second time the names are live (hitLine's case)
+			// twice: the second time the names are live (hitLines' case)
 			fast.HandlePacket(p)
 			slow.HandlePacket(p)
 			sf, ss := fast.Swap(), slow.Swap()
