@@ -178,6 +178,8 @@ const (
 // xFilesFactor test, without the first, last, min and max that those
 // functions do not read, nor a call and a switch on the function's name
 // per bucket. mode is one of bucketSum, bucketAvgZero, bucketAverage.
+// The ratio of non-null values is positive, so it is worked out only
+// for an xFilesFactor above 0 (graphite-web's default is 0).
 func sumBuckets(out, vals []float64, vpp int, xff float64, mode int) {
 	for k := range out {
 		i := k * vpp
@@ -191,7 +193,7 @@ func sumBuckets(out, vals []float64, vpp int, xff float64, mode int) {
 			}
 		}
 		switch {
-		case nonNull == 0 || float64(nonNull)/float64(vpp) < xff:
+		case nonNull == 0 || xff > 0 && float64(nonNull)/float64(vpp) < xff:
 			out[k] = math.NaN()
 		case mode == bucketSum:
 			out[k] = sum
