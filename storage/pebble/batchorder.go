@@ -36,6 +36,7 @@ type stagedOp struct {
 // stageMerge stages the merge operand of dirty under data key (ring,
 // start, id), encoding it in place.
 func (w *writer) stageMerge(ring uint16, start, id uint32, dirty *slotBuf) {
+	w.growStage()
 	off := len(w.opBuf)
 	w.opBuf = dirty.appendEncode(w.opBuf)
 	w.ops = append(w.ops, stagedOp{
@@ -57,6 +58,7 @@ type stagedName struct {
 // stageName stages the name record of a new series: the key 'N' name, the
 // value uvarint series id, uvarint schema id (keys.go).
 func (w *writer) stageName(name string, id, schema uint32) {
+	w.growStage()
 	off := len(w.opBuf)
 	w.opBuf = append(w.opBuf, prefixName)
 	w.opBuf = append(w.opBuf, name...)
@@ -120,8 +122,46 @@ func cmpStaged(a, b stagedOp) int {
 // pebble bounds a batch's (a large write's are let go).
 const maxRetainedStage = 1 << 20
 
-// dropStaged forgets the staged entries.
+// stageSizes is the lengths of the staging buffers at a commit.
+type stageSizes struct{ opBuf, ops, names int }
+
+// stageSlack is the room growStage keeps ahead in opBuf: more than one
+// block's operand or one name record takes.
+const stageSlack = 64 << 10
+
+// growStage grows the staging buffers of a large batch (past half of
+// maxRetainedStage staged), when about to fill, straight to what recent
+// commits staged. A burst commits batches of maxBatchBytes one after the
+// other, and dropStaged lets their buffers go: grown by doubling again,
+// each batch copied its operands about once more and allocated twice
+// their size (growslice under stageMerge and stageName: 5.5 % of the
+// server's CPU over a 1 M x 20 run). A small batch (every steady write)
+// grows nothing here.
+func (w *writer) growStage() {
+	if len(w.opBuf) < maxRetainedStage/2 {
+		return
+	}
+	h := &w.stageHint
+	if len(w.opBuf)+stageSlack > cap(w.opBuf) && h.opBuf > cap(w.opBuf) {
+		w.opBuf = slices.Grow(w.opBuf, h.opBuf-len(w.opBuf))
+	}
+	if len(w.ops) == cap(w.ops) && h.ops > cap(w.ops) {
+		w.ops = slices.Grow(w.ops, h.ops-len(w.ops))
+	}
+	if len(w.names) == cap(w.names) && h.names > cap(w.names) {
+		w.names = slices.Grow(w.names, h.names-len(w.names))
+	}
+}
+
+// dropStaged forgets the staged entries, noting how much they were: the
+// hint is the most recent commits staged, halved at each smaller one (a
+// burst's last, partial batch does not lose the next burst's size, and
+// the hint fades once batches are small).
 func (w *writer) dropStaged() {
+	h := &w.stageHint
+	h.opBuf = max(len(w.opBuf), h.opBuf/2)
+	h.ops = max(len(w.ops), h.ops/2)
+	h.names = max(len(w.names), h.names/2)
 	if cap(w.opBuf) > maxRetainedStage || cap(w.ops)*int(unsafe.Sizeof(stagedOp{})) > maxRetainedStage {
 		w.ops, w.names, w.opBuf = nil, nil, nil
 		return

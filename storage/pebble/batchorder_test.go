@@ -90,3 +90,34 @@ func TestStagedBatchInKeyOrder(t *testing.T) {
 		t.Fatalf("batch:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestGrowStage: a batch past half of maxRetainedStage grows its staging
+// buffers once to what the last commits staged, keeping what it holds; a
+// small batch does not; the hint halves at each smaller commit.
+func TestGrowStage(t *testing.T) {
+	w := &writer{stageHint: stageSizes{opBuf: 8 << 20, ops: 300_000, names: 1000}}
+	w.opBuf = make([]byte, 1000, 1000+stageSlack/2)
+	w.opBuf[999] = 7
+	w.growStage()
+	if cap(w.opBuf) != 1000+stageSlack/2 || w.ops != nil {
+		t.Fatalf("small batch: opBuf cap %d, ops cap %d; want %d, 0", cap(w.opBuf), cap(w.ops), 1000+stageSlack/2)
+	}
+	n := maxRetainedStage / 2
+	w.opBuf = make([]byte, n, n+stageSlack/2)
+	w.opBuf[n-1] = 9
+	w.ops = make([]stagedOp, 5)
+	w.ops[4].off = 42
+	w.growStage()
+	if cap(w.opBuf) < 8<<20 || len(w.opBuf) != n || w.opBuf[n-1] != 9 {
+		t.Fatalf("large batch: opBuf len %d cap %d last %d; want %d, >= %d, 9", len(w.opBuf), cap(w.opBuf), w.opBuf[n-1], n, 8<<20)
+	}
+	if cap(w.ops) < 300_000 || len(w.ops) != 5 || w.ops[4].off != 42 || cap(w.names) < 1000 {
+		t.Fatalf("large batch: ops len %d cap %d, names cap %d; want 5, >= 300000, >= 1000", len(w.ops), cap(w.ops), cap(w.names))
+	}
+	w.opBuf = w.opBuf[:2<<20]
+	w.ops, w.names = w.ops[:0], w.names[:0]
+	w.dropStaged()
+	if w.stageHint != (stageSizes{opBuf: 4 << 20, ops: 150_000, names: 500}) || w.opBuf != nil {
+		t.Fatalf("hint %+v after a 2 MiB commit (opBuf kept: %v); want {4 MiB 150000 500}, let go", w.stageHint, w.opBuf != nil)
+	}
+}

@@ -56,6 +56,8 @@ type writer struct {
 	ops   []stagedOp
 	names []stagedName
 	opBuf []byte
+	// stageHint is how much the last commit staged (batchorder.go).
+	stageHint stageSizes
 
 	// Since the last successful commit: the batch series it starts at, the
 	// names and schemas created, and the ring count before it (rings are
