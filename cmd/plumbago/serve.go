@@ -26,6 +26,7 @@ import (
 	"github.com/plumbago/plumbago/ingest/line"
 	"github.com/plumbago/plumbago/ingest/pipeline"
 	"github.com/plumbago/plumbago/ingest/selfmetrics"
+	"github.com/plumbago/plumbago/internal/gcpace"
 	"github.com/plumbago/plumbago/internal/memrelease"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/cache"
@@ -61,6 +62,7 @@ type server struct {
 	writer     writerHealth
 	limits     *seriesLimits
 	memory     *memrelease.Releaser // gives a spike's memory back (internal/memrelease)
+	pacer      *gcpace.Pacer        // caps the GC's headroom over a large live heap (internal/gcpace); nil with GOGC set
 	stopWatch  context.CancelFunc
 	ready      atomic.Bool // started; /readyz
 	loadFailed chan error  // the store's background name load failed (namesload.go)
@@ -295,6 +297,10 @@ func (s *server) tune() {
 	if os.Getenv("GOMEMLIMIT") == "" && s.plan.GoMemLimit > 0 {
 		debug.SetMemoryLimit(s.plan.GoMemLimit)
 	}
+	// A GOGC from the environment is the operator's own pacing: keep it.
+	if os.Getenv("GOGC") == "" {
+		s.pacer = gcpace.Start(gcpace.Config{})
+	}
 	for _, r := range s.plan.Reasons {
 		s.log.Debug("tuning", "choice", r)
 	}
@@ -527,6 +533,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.gauge("plumbago_go_heap_bytes", "Go heap in use.", float64(ms.HeapInuse))
+	p.gauge("plumbago_go_memory_limit_bytes", "Go's soft memory limit in force: the configured one, or below it what the GC pacer set after the last cycle (live heap + a quarter, at least 64 MiB, + the runtime's memory outside the heap).", float64(debug.SetMemoryLimit(-1)))
 	if s.memory != nil {
 		p.counter("plumbago_memory_releases_total", "Times memory was collected and returned to the OS: after a spike (no GC cycle for 5 s while the heap held over half again what the last cycle found live), or after pebble's idle flush once no request was answered for a 5 s check.", s.memory.Released())
 	}
@@ -538,6 +545,7 @@ func (s *server) writeMetrics(bw *bufio.Writer) {
 }
 
 func (s *server) closeStorage() {
+	s.stopPacer()
 	if s.stopWatch != nil {
 		s.stopWatch()
 	}
@@ -546,6 +554,13 @@ func (s *server) closeStorage() {
 	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("closing storage", "err", err)
+	}
+}
+
+// stopPacer puts the configured memory limit back.
+func (s *server) stopPacer() {
+	if s.pacer != nil {
+		s.pacer.Stop()
 	}
 }
 
@@ -573,6 +588,7 @@ func (s *server) shutdown() error {
 		}
 	}
 	s.stopWatch()
+	s.stopPacer()
 	if err := s.cache.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("draining write buffer: %w", err))
 	}
