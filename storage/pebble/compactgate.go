@@ -28,19 +28,30 @@ type compactionGate struct {
 	poke    chan struct{} // wakes the granter (buffered, 1)
 	stop    chan struct{} // closed by Unregister
 	stopped chan struct{} // closed when the granter has returned
+	ticks   atomic.Int64  // timer wake-ups of the granter (read by tests)
 	mu      struct {
 		sync.Mutex
 		running      int  // compactions granted and not Done
 		last         int  // what the DB allowed when last asked
 		granting     bool // a grant loop runs (granter or Done)
 		unregistered bool
-		cond         *sync.Cond // signalled when granting turns false
+		// waiting is set when TrySchedule refuses (the DB then holds its
+		// compaction as waiting and asks no more) and cleared when the DB
+		// reports nothing waiting; refusals counts the refusals, so that a
+		// refusal made while the DB was being asked is not cleared.
+		waiting  bool
+		refusals uint64
+		armed    bool       // the granter waits with its timer running
+		cond     *sync.Cond // signalled when granting turns false
 	}
 }
 
-// grantEvery is how often the granter looks for a compaction to start:
+// grantEvery is how often the granter looks for a compaction to start
+// while one waits (a refused TrySchedule) and the gate is released:
 // pebble's scheduler does not see flushes, which can raise what the DB
-// allows, other than through UpdateGetAllowedWithoutPermission.
+// allows, other than through UpdateGetAllowedWithoutPermission. With
+// nothing waiting the granter sleeps until woken (release, a refusal, a
+// rise in what the DB allows): an idle server's pebble costs no wake-ups.
 const grantEvery = 100 * time.Millisecond
 
 var _ pebble.CompactionScheduler = (*compactionGate)(nil)
@@ -108,6 +119,11 @@ func (g *compactionGate) TrySchedule() (bool, pebble.CompactionGrantHandle) {
 		g.mu.running++
 		return true, g
 	}
+	g.mu.refusals++
+	if !g.mu.waiting {
+		g.mu.waiting = true
+		g.wake() // the granter arms its timer
+	}
 	return false, nil
 }
 
@@ -151,11 +167,18 @@ func (g *compactionGate) grantAndUnlock() {
 		return
 	}
 	g.mu.granting = true
+	refusals := g.mu.refusals
 	g.mu.Unlock()
 	// The DB is asked for its waiting compaction only when one can be
 	// granted (it picks one then), and without mu: Schedule starts it.
+	none := false
 	for ; n > 0; n-- {
-		if waiting, _ := g.db.GetWaitingCompaction(); !waiting || !g.db.Schedule(g) {
+		waiting, _ := g.db.GetWaitingCompaction()
+		if !waiting {
+			none = true
+			break
+		}
+		if !g.db.Schedule(g) {
 			break
 		}
 		g.mu.Lock()
@@ -163,21 +186,37 @@ func (g *compactionGate) grantAndUnlock() {
 		g.mu.Unlock()
 	}
 	g.mu.Lock()
+	if none && g.mu.refusals == refusals {
+		g.mu.waiting = false
+	}
 	g.mu.granting = false
 	g.mu.cond.Broadcast()
 }
 
-// granter grants every grantEvery and when woken, until Unregister.
+// granter grants when woken and, while a compaction waits after release,
+// every grantEvery, until Unregister. With nothing waiting it arms no timer.
 func (g *compactionGate) granter() {
 	defer close(g.stopped)
-	t := time.NewTicker(grantEvery)
+	t := time.NewTimer(grantEvery)
+	t.Stop()
 	defer t.Stop()
 	for {
+		g.mu.Lock()
+		tick := g.mu.waiting && g.open.Load()
+		g.mu.armed = tick
+		g.mu.Unlock()
+		var tc <-chan time.Time
+		if tick {
+			t.Reset(grantEvery)
+			tc = t.C
+		}
 		select {
 		case <-g.stop:
 			return
-		case <-t.C:
+		case <-tc:
+			g.ticks.Add(1)
 		case <-g.poke:
+			t.Stop()
 		}
 		g.mu.Lock()
 		g.grantAndUnlock()

@@ -85,19 +85,31 @@ func sstables(t *testing.T, dir string) []string {
 	return m
 }
 
+// openGated opens the pebble DB in dir with its compactions held by the
+// returned gate; the DB closes with the test.
+func openGated(t *testing.T, dir string) (*pebble.DB, *compactionGate) {
+	t.Helper()
+	po := pebbleOptions(loadTestOptions(dir))
+	g := holdCompactions(po)
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db, g
+}
+
 // A store with level 0 to compact opens without compacting (pebble.Open
 // waited for the compaction its scheduler started during the open) and
 // compacts once the gate is released.
 func TestOpenHoldsCompactions(t *testing.T) {
 	dir, l0 := l0Store(t)
 	before := sstables(t, dir)
-	po := pebbleOptions(loadTestOptions(dir))
-	gate := holdCompactions(po)
-	db, err := pebble.Open(dir, po)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, gate := openGated(t, dir)
 	// pebble's own scheduler grants within one grantEvery of the open.
 	time.Sleep(3 * grantEvery)
 	m := db.Metrics()
@@ -144,7 +156,11 @@ func TestCloseLeavesNothingToReplay(t *testing.T) {
 }
 
 // A store opened with level 0 to compact serves every series, then
-// compacts level 0 in the background once the names are loaded.
+// compacts level 0 in the background once the names are loaded. Then,
+// with nothing waiting, the gate's granter sleeps: its timer fires no more
+// (an idle server's pebble has no 100 ms wake-up). The ticks are counted,
+// not timed, so load cannot fail the test; a granter ticking every
+// grantEvery for the DB's life (as before) never disarms and fails it.
 func TestStoreCompactsAfterLoad(t *testing.T) {
 	dir, _ := l0Store(t)
 	opts := loadTestOptions(dir)
@@ -163,15 +179,62 @@ func TestStoreCompactsAfterLoad(t *testing.T) {
 			t.Fatalf("%s = %v, want %d", gateName(i), got, i)
 		}
 	}
+	g := s.gate.Load()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := s.Stats()
-		if st.Compactions > 0 && st.L0Files == 0 {
+		waiting, armed := gateState(g)
+		if st.Compactions > 0 && st.L0Files == 0 && !waiting && !armed {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("20 s after the load: %d compactions, %d sstables in level 0; want > 0 and 0", st.Compactions, st.L0Files)
+			t.Fatalf("20 s after the load: %d compactions, %d sstables in level 0, waiting %t, timer armed %t; want > 0, 0, false, false",
+				st.Compactions, st.L0Files, waiting, armed)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	before := g.ticks.Load()
+	time.Sleep(5 * grantEvery)
+	if after := g.ticks.Load(); after != before {
+		t.Fatalf("the idle gate ticked %d times in %v, want 0", after-before, 5*grantEvery)
+	}
+}
+
+// gateState is whether g's DB has a compaction waiting and whether its
+// granter waits with its timer armed (a stale timer fires once more).
+func gateState(g *compactionGate) (waiting, armed bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.mu.waiting, g.mu.armed
+}
+
+// A refused TrySchedule arms the granter's timer once the gate is released;
+// the DB reporting nothing waiting disarms it.
+func TestGateTicksOnlyWhileWaiting(t *testing.T) {
+	_, g := openGated(t, t.TempDir())
+	if ok, _ := g.TrySchedule(); ok {
+		t.Fatal("TrySchedule granted before release")
+	}
+	if waiting, _ := gateState(g); !waiting {
+		t.Fatal("a refused TrySchedule left the gate not waiting")
+	}
+	g.release()
+	// The empty DB has no compaction waiting: the granter's next look
+	// (at release or its first tick) clears the flag and stops ticking.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if waiting, armed := gateState(g); !waiting && !armed {
+			break
+		}
+		if time.Now().After(deadline) {
+			waiting, armed := gateState(g)
+			t.Fatalf("20 s after release on an empty DB: waiting %t, timer armed %t; want false, false", waiting, armed)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := g.ticks.Load()
+	time.Sleep(5 * grantEvery)
+	if after := g.ticks.Load(); after != before {
+		t.Fatalf("the gate ticked %d times with nothing waiting, want 0", after-before)
 	}
 }
