@@ -10,9 +10,10 @@
 // cycle and sets the runtime's soft memory limit (debug.SetMemoryLimit) to
 // what the cycle found live, plus a headroom of a quarter of it (at least
 // Floor), plus the runtime's memory outside the heap (stacks, metadata),
-// never above the limit configured when it started. Below about 4 × Floor
-// of live heap GOGC's own goal is the lower one and nothing changes; above
-// it the heap's goal and resident size grow by a quarter of the live heap
-// instead of all of it, at the price of more frequent cycles (the runtime
-// caps the collector's share of CPU under a memory limit at half).
+// never above the limit configured when it started. Below Floor of live
+// heap GOGC's own goal (twice the live heap) is the lower one and nothing
+// changes; from Floor to 4 × Floor the headroom is Floor, and above that the
+// heap's goal and resident size grow by a quarter of the live heap instead
+// of all of it, at the price of more frequent cycles (the runtime caps the
+// collector's share of CPU under a memory limit at half).
 package gcpace
