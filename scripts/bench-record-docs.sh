@@ -50,7 +50,7 @@ awk -v title="### The record of ${date:-an unknown date} (${mode:-full} run, Plu
 	echo
 	echo "| comparison | Plumbago | peer | Plumbago ÷ peer | load average |"
 	echo "|---|---|---|---|---|"
-	grep '^| statsd' "$REC" | grep -v '^| statsd server CPU per metric ≤\|^| statsd memory flat' || true
+	grep '^| statsd' "$REC" | grep -v '^| statsd server CPU per metric ≤\|^| statsd memory flat\|^| statsd at [0-9]* per datagram: the kernel' || true
 	awk '/^## / { s = ($0 == "## statsd") ; if (s) { print ""; print "### Every run"; next } } s' "$REC"
 } >"$tmp/statsd.md"
 

@@ -268,6 +268,14 @@ for per in 1 20; do
 	x=${w%%$'\t'*}
 	echo "| statsd server CPU per metric ≤ $b µs at $per per datagram, flushes included (issue 18 item 2) | ${x:-–} µs${w:+ at ${w#*$'\t'}} (OS default receive buffer) | $(verdict "$x" "<=" "$b") |"
 done
+# The kernel's floor at the rates Plumbago ran (udpfloor, statsd_floor in bench-record.sh).
+FLOOR=$(for f in floor-statsd-*-r*.json; do
+	if [ "${f%.loader.json}" = "$f" ] && [ -f "$f" ]; then jq -r '[.per, .rate, .sent, .lines, .loss_percent, .us_per_datagram, .us_per_line, .reads] | @tsv' "$f"; fi
+done | sort -t$'\t' -k1,1n -k2,2n)
+for per in 1 20; do
+	x=$(awk -F'\t' -v per="$per" '$1 == per { printf "%s%.3f µs per line at %s/s (%.2f%% lost)", sep, $7, $2, $5; sep = "; " }' <<<"$FLOOR")
+	[ -n "$x" ] && echo "| statsd at $per per datagram: the kernel's floor at the same rates (a bare paced recvmmsg receiver on the same buffer, counting lines; not a target, the least any receiver pays here) | $x | context |"
+done
 x=$(awk -F'\t' '$1 == "plumbago" && $15 > 0 { printf "%s%.0f MiB at %.0f/s (%s per datagram)", sep, $15 / 1048576, $4, $2; sep = "; " }' <<<"${ROWS:-}")
 echo "| statsd memory flat with rate (issue 18 item 2) | Plumbago's peak RSS: ${x:-–} | read the figures |"
 while IFS=$'\t' read -r g gw gc pw pc rw rc; do
@@ -329,6 +337,21 @@ if [ -n "$ROWS" ]; then
 	echo "| server | per datagram | offered/s | sent/s | lines sent | counted | loss | received/s | socket drops (lines) | softnet drops | server CPU µs/metric | server peak RSS | loader CPU % | loader CPU µs/metric | loader-bound |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %d | %s | %.3f%% | %.0f | %d | %d | %.3f | %.0f MiB | %.0f | %.3f | %s |\n", $1, $2, ($3 == 0 ? "flat out" : $3), $4, $5, ($6 == "" ? "–" : $6), $7, $14, $8, $9, $10, $15 / 1048576, $11, $12, ($13 == "true" ? "**yes**" : "no") }' <<<"$ROWS"
+	if [ -n "$FLOOR" ]; then
+		echo
+		echo "The kernel's floor at each rate Plumbago ran: \`ingest/testdata/udpfloor --sockets 2 --pace --rcvbuf 106496\`"
+		echo "(two SO_REUSEPORT sockets on the same 212,992-byte buffer, each read by a blocking recvmmsg paced as Plumbago's"
+		echo "readers are, the lines counted and nothing else; no flushes, no parse) under the same loader command. Its"
+		echo "CPU per line is what any receiver on this kernel pays at that rate before it does any work; its loss is what"
+		echo "the buffer and the wake-ups lose by themselves. Plumbago's figure at the same rate is beside it."
+		echo
+		echo "| per datagram | offered/s | lines sent | lines received | loss | reads | µs per datagram | µs per line | Plumbago µs per metric at this rate | Plumbago's loss |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		while IFS=$'\t' read -r per r sent lines loss upd upl reads; do
+			pw=$(awk -F'\t' -v per="$per" -v r="$r" '$1 == "plumbago" && $2 == per && $3 == r { printf "%.3f\t%.3f%%", $10, $7 }' <<<"$ROWS")
+			printf '| %s | %s | %s | %s | %.3f%% | %s | %.3f | %.3f | %s | %s |\n' "$per" "$r" "$sent" "$lines" "$loss" "$reads" "$upd" "$upl" "${pw%%$'\t'*}" "${pw#*$'\t'}"
+		done <<<"$FLOOR"
+	fi
 fi
 
 if [ -f query.md ]; then

@@ -22,7 +22,10 @@
 #             the OS default UDP receive buffer, loss counted exactly (server
 #             counters and the sockets' own drop counts), server and loader
 #             CPU per metric; per server a short ladder that finds the highest
-#             offered rate with < 1% loss and the rate twice that.
+#             offered rate with < 1% loss and the rate twice that; then, at
+#             each rate Plumbago ran, the kernel's floor: udpfloor (a bare
+#             paced recvmmsg receiver on the same default buffer) under the
+#             same loader, its CPU per line and its loss.
 #   graph     issue 13's graph speed test against Debian's graphite-web, same
 #             whisper files (query/graph TestGraphSpeedVsGraphiteWeb).
 #   startup   issue 18 item 3: a 2,000,000-series pebble store (mkstore),
@@ -150,6 +153,7 @@ if want statsd; then
 				v=S${per}_$srv
 				step $((STATSD_SECS * 6 + 5)) statsd "$per" "$srv" "from-${!v}"
 			fi
+			[ "$srv" = plumbago ] && step $((STATSD_SECS * 3 + 10)) statsd-floor "$per"
 		done
 	done
 fi
@@ -620,6 +624,49 @@ statsd_ladder() {
 	done
 }
 
+# statsd_floor PER: the kernel's own cost at each rate Plumbago's ladder ran:
+# ingest/testdata/udpfloor (two SO_REUSEPORT sockets on the OS default buffer,
+# each read by a blocking recvmmsg paced as Plumbago's readers are, the lines
+# counted and nothing else) under the same loader. Not a peer: the least any
+# receiver on this kernel pays per datagram at that rate, and what it loses.
+statsd_floor() {
+	local per=$1 f r name port pid
+	[ -n "$STATSD_SERVER" ] && stop "$SPID"
+	STATSD_SERVER=
+	if [ ! -x "$WORK/udpfloor" ]; then
+		(cd "$ROOT" && go build -o "$WORK/udpfloor" ./ingest/testdata/udpfloor) >"$OUT/floor-build.txt" 2>&1 ||
+			{ fail "floor-statsd-$per" "udpfloor did not build" "$OUT/floor-build.txt"; return 1; }
+	fi
+	for f in "$OUT"/statsd-"$per"-plumbago-r*.json; do
+		[ -f "$f" ] || continue
+		r=${f##*-r}
+		r=${r%.json}
+		name=floor-statsd-$per-r$r
+		free_ports || return 1
+		port=$P_PL_STATSD
+		server udpfloor "$WORK/udpfloor" --addr "127.0.0.1:$port" --sockets 2 --pace --rcvbuf 106496
+		"$WORK/udpfloor" --addr "127.0.0.1:$port" --sockets 2 --pace --rcvbuf 106496 >"$OUT/$name.out" 2>&1 &
+		pid=$!
+		PIDS+=("$pid")
+		wait_udp "$port" "$pid" || { fail "$name" "udpfloor did not start" "$OUT/$name.out"; stop "$pid"; continue; }
+		log "  $name: $r metrics/s offered for ${STATSD_SECS} s to the bare receiver"
+		cmd "$name" "${LOADTEST[@]}" --scenario statsd-1 --per-datagram "$per" --addr "127.0.0.1:$port" --rate "$r" \
+			--duration "${STATSD_SECS}s" --quiet --json "$OUT/$name.loader.json" >"$OUT/$name.txt" 2>&1 ||
+			log "  $name: the loader failed: $(tail -1 "$OUT/$name.txt")"
+		sleep 0.5
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
+		# udpfloor's last line: datagrams D lines L reads R user U s system S s = X us per datagram, Y us per line
+		awk -v per="$per" -v r="$r" -v sent="$(jq -r '.points_sent // 0' "$OUT/$name.loader.json" 2>/dev/null || echo 0)" '
+			$1 == "datagrams" { d = $2; l = $4; n = $6; u = $8; s = $11 }
+			END { if (d == "" || sent == 0) exit 1
+				printf "{\"per\": %d, \"rate\": %d, \"sent\": %d, \"datagrams\": %d, \"lines\": %d, \"reads\": %d, \"user_seconds\": %s, \"system_seconds\": %s, \"us_per_datagram\": %.4f, \"us_per_line\": %.4f, \"loss_percent\": %.4f}\n",
+					per, r, sent, d, l, n, u, s, 1e6 * (u + s) / d, 1e6 * (u + s) / (l > 0 ? l : 1), 100 * (sent - l) / sent }' "$OUT/$name.out" >"$OUT/$name.json" ||
+			{ rm -f "$OUT/$name.json"; fail "$name" "udpfloor gave no count" "$OUT/$name.out"; continue; }
+		log "  $name: $(jq -r '"\(.us_per_line) us per line, \(.us_per_datagram) us per datagram, \(.loss_percent)% lost"' "$OUT/$name.json")"
+	done
+}
+
 # --- bytes per point and queries ----------------------------------------------------------------
 # bytes_noisy: issue 19's noisy two-decimal gauges (internal/realdata through
 # `plumbago loadtest --data gauges`), the same points into VictoriaMetrics and
@@ -744,6 +791,7 @@ run_step() { # section words...
 	bytes) bytes_noisy ;;
 	query) query_vs ;;
 	statsd) statsd_ladder "$@" ;;
+	statsd-floor) statsd_floor "$@" ;;
 	graph) graph_vs ;;
 	startup) startup_2m ;;
 	report)
