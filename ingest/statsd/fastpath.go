@@ -1,7 +1,7 @@
 package statsd
 
 import (
-	"math/bits"
+	"bytes"
 	"unsafe"
 )
 
@@ -48,94 +48,80 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 
 // hitLines is the steady state's run of lines: the tagless lines at the
 // start of p whose name, the bytes before the line's first ':', is a key
-// already live this interval and whose value parseFast accepts. It updates
+// already live this interval and whose value is one parseFast accepts
+// ("<1 to 15 digits>|<c, g, ms or h>", the line's end after it) or such
+// digits as a set's member ("|s"). It updates
 // those keys and returns the index of the '\n' that ends the last of them
 // (len(p) or more when they run to the end of p; -1 when the first line is
 // not one), so the caller goes on with handleLine from the line after it.
 //
-// The name is found by a search for its ':' alone, without the sanitiser's
-// byte classes: a name equal to a key in the tables needs no sanitising,
-// because every key k is its own key as a tagless name (buildKey(k, nil)
-// is k): keys hold only bytes the sanitiser keeps, or ';' before tags that
-// sortTags has already sorted and filtered, and with the sanitiser off
-// buildKey changes nothing but the order of such tags.
-// FuzzFastValue compares it with the general path (slowOnly).
+// The name is the bytes before the line's first ':', found by
+// bytes.IndexByte over the rest of p, without the sanitiser's byte classes
+// and without looking for the line's end: a name equal to a key in the
+// tables needs no sanitising, because every key k is its own key as a
+// tagless name (buildKey(k, nil) is k): keys hold only bytes the sanitiser
+// keeps, or ';' before tags that sortTags has already sorted and filtered,
+// and with the sanitiser off buildKey changes nothing but the order of such
+// tags. No key holds a '\n' (handleLine ends a name there, and tags are cut
+// from one line), so a "name" that runs past its line's end into the next
+// is never found, and that line goes to handleLine. The value is read in
+// place with parseFast's rules. FuzzFastValue compares it with the general
+// path (slowOnly).
 func (l *Loop) hitLines(s *Snapshot, p []byte) int {
+	n := len(p)
+	base := unsafe.Pointer(unsafe.SliceData(p))
 	at := 0 // the current line's start
+	hits := 0
+	defer func() { s.metrics += float64(hits) }()
 	for {
-		q := p[at:]
-		c := indexNameEnd(q)
+		c := bytes.IndexByte(p[at:], ':')
 		if c <= 0 {
 			return at - 1
 		}
-		v, typ, n := parseFast(q[c+1:])
-		if n < 0 {
-			return at - 1
-		}
-		key := q[:c]
-		if !l.applyHit(s, key, hashName(key), v, typ) {
-			return at - 1
-		}
-		s.metrics++
-		at += c + 1 + n + 1
-		if at >= len(p) {
-			return at - 1
-		}
-	}
-}
-
-// Bytes of eight lanes for indexNameEnd's word search.
-const (
-	lanesOne   = 0x0101010101010101
-	lanesHigh  = 0x8080808080808080
-	lanes30    = 0x30 * lanesOne
-	lanesColon = ':' * lanesOne
-)
-
-// indexNameEnd is the index of the first byte of p that is ':', '\n',
-// '*' or 0x1a (the bytes b with b|0x30 == ':') when that byte is ':', else
-// -1 ('\n' ends a line without a value; the others are never in a key, so
-// such a name is not found in the tables either). It reads eight bytes a
-// word: those bytes are the zero bytes of x = w|lanes30^lanesColon, and
-// (x-lanesOne)&^x&lanesHigh marks the lowest zero byte of x exactly (a
-// borrow can mark bytes above it, never below).
-func indexNameEnd(p []byte) int {
-	n := len(p)
-	if n < 8 {
-		for i := range p {
-			if p[i]|0x30 == ':' {
-				return colonAt(p, i)
+		c += at
+		h := hashName(p[at:c])
+		// The value: 1 to 15 digits, '|', c, g, h or ms, the line's end.
+		k := c + 1
+		lim := min(n, k+15)
+		var v uint64
+		for ; k < lim; k++ {
+			d := *(*byte)(unsafe.Add(base, k)) - '0'
+			if d > 9 {
+				break
 			}
+			v = v*10 + uint64(d)
 		}
-		return -1
-	}
-	base := unsafe.Pointer(unsafe.SliceData(p))
-	i := 0
-	for ; i <= n-8; i += 8 {
-		x := *(*uint64)(unsafe.Add(base, i)) | lanes30 ^ lanesColon
-		if m := (x - lanesOne) &^ x & lanesHigh; m != 0 {
-			return colonAt(p, i+bits.TrailingZeros64(m)>>3)
+		if k == c+1 || k+1 >= n || *(*byte)(unsafe.Add(base, k)) != '|' {
+			return at - 1
 		}
+		typ := *(*byte)(unsafe.Add(base, k+1))
+		e := k + 2 // the line's end
+		switch typ {
+		case 'c', 'g', 'h', 's':
+		case 'm':
+			if e >= n || *(*byte)(unsafe.Add(base, e)) != 's' {
+				return at - 1
+			}
+			e++
+		default:
+			return at - 1
+		}
+		if e < n && *(*byte)(unsafe.Add(base, e)) != '\n' {
+			return at - 1
+		}
+		if typ == 's' {
+			if !s.hitSet(p[at:c], h, p[c+1:k]) {
+				return at - 1
+			}
+		} else if !l.applyHit(s, p[at:c], h, v, typ) {
+			return at - 1
+		}
+		hits++
+		if e+1 >= n {
+			return e
+		}
+		at = e + 1
 	}
-	if i == n {
-		return -1
-	}
-	// The last eight bytes, overlapping the word before: the bytes already
-	// read hold none of the four (no borrow from them), and are shifted out.
-	x := *(*uint64)(unsafe.Add(base, n-8)) | lanes30 ^ lanesColon
-	m := ((x - lanesOne) &^ x & lanesHigh) >> (8 * uint(i-(n-8)))
-	if m == 0 {
-		return -1
-	}
-	return colonAt(p, i+bits.TrailingZeros64(m)>>3)
-}
-
-// colonAt is i when p[i] is ':', else -1.
-func colonAt(p []byte, i int) int {
-	if p[i] != ':' {
-		return -1
-	}
-	return i
 }
 
 // applyHit applies one line that parseFast accepted (rate 1) to a key
@@ -162,6 +148,20 @@ func (l *Loop) applyHit(s *Snapshot, key []byte, h, v uint64, typ byte) bool {
 		}
 	}
 	return false
+}
+
+// hitSet adds member to the set under key (hash h) when that set is
+// already live this interval, as handleValue does; it reports false,
+// changing nothing, when it is not.
+func (s *Snapshot) hitSet(key []byte, h uint64, member []byte) bool {
+	m := s.sets.hit(key, h)
+	if m == nil || *m == nil {
+		return false
+	}
+	if _, ok := (*m)[bstr(member)]; !ok {
+		(*m)[string(member)] = struct{}{}
+	}
+	return true
 }
 
 // applyFast aggregates one line that parseFast accepted through the same

@@ -1,21 +1,20 @@
 package statsd
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 )
 
-// The name tables' hash: a multiply-fold hash that reads a name eight
-// bytes at a time (the shape of wyhash: each 16 bytes folded in by one
-// 64×64→128-bit multiply, the last 16 read with overlapping loads), seeded
-// once per process with a random value so a sender cannot choose names that
-// collide without knowing it. The tables of a snapshot and of the Flusher
-// never exchange slots, only names, so one seed serves them all. It is
-// inlined into the loop's hot path in place of hash/maphash, whose call
-// through the runtime cost more than the hashing itself for names of a few
-// dozen bytes.
+// The name tables' hash: the name's bytes folded in eight at a time, each
+// word by one 64×64→128-bit multiply (hi ^ lo) of the running state xor the
+// word, then the last 0 to 7 bytes (zero-padded) with the length by one
+// more; the state starts from a value seeded once per process at random, so
+// a sender cannot choose names that collide without knowing it. The tables
+// of a snapshot and of the Flusher never exchange slots, only names, so one
+// seed serves them all. It is called from the loop's hot path in place of
+// hash/maphash, whose call through the runtime cost more than the hashing
+// itself for names of a few dozen bytes.
 const (
 	hashK0 = 0xa0761d6478bd642f
 	hashK1 = 0xe7037ed1a0b428db
@@ -32,30 +31,34 @@ func mix64(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashName hashes a name's bytes.
+// hashWord folds one whole eight-byte word of a name into the state h.
+func hashWord(h, w uint64) uint64 { return mix64(h^w, hashK1) }
+
+// hashTail ends a name's hash: tail is its last len%8 bytes (little-endian,
+// zero above them), n its length.
+func hashTail(h, tail uint64, n int) uint64 { return mix64(h^tail^hashK0, uint64(n)^hashK1) }
+
+// hashName hashes a name's bytes (loads through a pointer: the slice's
+// bounds checks cost more than the hashing).
 func hashName(b []byte) uint64 {
 	n := len(b)
+	base := unsafe.Pointer(unsafe.SliceData(b))
 	h := hashSeed
-	var a, c uint64
-	switch {
-	case n <= 16:
-		switch {
-		case n >= 8:
-			a, c = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
-		case n >= 4:
-			a, c = uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
-		case n > 0:
-			a = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
-		}
-	default:
-		p := b
-		for len(p) > 16 {
-			h = mix64(binary.LittleEndian.Uint64(p)^hashK1, binary.LittleEndian.Uint64(p[8:])^h)
-			p = p[16:]
-		}
-		a, c = binary.LittleEndian.Uint64(b[n-16:]), binary.LittleEndian.Uint64(b[n-8:])
+	i := 0
+	for ; i <= n-8; i += 8 {
+		h = hashWord(h, *(*uint64)(unsafe.Add(base, i)))
 	}
-	return mix64(hashK1^uint64(n), mix64(a^hashK1, c^h))
+	var tail uint64
+	if r := n - i; r > 0 {
+		if n >= 8 { // the last eight bytes, those already folded shifted out
+			tail = *(*uint64)(unsafe.Add(base, n-8)) >> (8 * uint(8-r))
+		} else {
+			for k := n - 1; k >= 0; k-- {
+				tail = tail<<8 | uint64(*(*byte)(unsafe.Add(base, k)))
+			}
+		}
+	}
+	return hashTail(h, tail, n)
 }
 
 // sbytes views s as bytes without copying; the bytes must not be written.

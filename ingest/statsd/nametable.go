@@ -24,7 +24,7 @@ type entry[V any] struct {
 // Entries are never removed from the index one at a time (del only clears
 // live); recycle, compact and shrink rebuild it when they drop entries.
 type table[V any] struct {
-	slots []uint64 // len is 0 or a power of two; at most 3/4 used
+	slots []uint64 // len is 0 or a power of two; at most half used
 	ents  []entry[V]
 	order []int32
 	peak  int // most names held since the index was last rebuilt
@@ -104,9 +104,9 @@ func (t *table[V]) index(name string) int32 {
 }
 
 // insert appends a live entry for name (absent from the table) whose hash
-// is h, growing the index first if it would pass 3/4 full.
+// is h, growing the index first if it would pass half full.
 func (t *table[V]) insert(name string, h uint64) *V {
-	if (len(t.ents)+1)*4 > len(t.slots)*3 {
+	if (len(t.ents)+1)*2 > len(t.slots) {
 		t.reindex(max(16, 2*len(t.slots)))
 	}
 	_, slot := t.lookup(name, h)
@@ -138,10 +138,10 @@ func (t *table[V]) reindex(n int) {
 	}
 }
 
-// slotsFor is the index size for n names: a power of two at most 3/4 full.
+// slotsFor is the index size for n names: a power of two at most half full.
 func slotsFor(n int) int {
 	s := 16
-	for n*4 > s*3 {
+	for n*2 > s {
 		s *= 2
 	}
 	return s

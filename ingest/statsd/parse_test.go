@@ -306,6 +306,10 @@ func FuzzFastValue(f *testing.F) {
 		"t:1|c|#k:v\nt;k=v:2|c\nt;k=v:3|c", "t:1|c|#z:1,a:2\nt;a=2;z=1:2|c\nt;z=1;a=2:4|c\n",
 		"t:1|c|#k:v:w\nt;k=v:w:2|c\nt/x:1|c\nt-x:2|c\nt x:3|c\nt_x:4|c\n", "a*b:1|c\nab:2|c\nab:3|c\x1aab:1|c",
 		"a:1|c|#k:;x\na;k=:2|c\na:3|c", "a:1|c\na:2|c\nb/x:1|c\na:3|c\nb-x:2|c\nc:1|s\na:4|c\n\na:5|c",
+		// a "name" running past its line's end to the next line's ':'
+		"a:1|c\nb:1|c\na\nb:2|c\nb\na:3|c\na", "x:1|g\nx:2|g\ny\n\nx:3|g\nx",
+		// sets: members as sent (leading zeros kept), 15 and 16 digits
+		"s:007|s\ns:7|s\ns:007|s\ns:123456789012345|s\ns:1234567890123456|s\ns:1|s|@0.5\ns:1 |s\ns:2|s ",
 	} {
 		f.Add([]byte(s))
 	}
@@ -330,36 +334,6 @@ func FuzzFastValue(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestIndexNameEnd: the word search for a name's ':' gives the index of
-// the first byte that is ':', '\n', '*' or 0x1a when it is ':' (else -1),
-// at every position in slices of 0 to 40 bytes and from every start
-// offset (the overlapping last word included), as a byte-wise search.
-func TestIndexNameEnd(t *testing.T) {
-	buf := []byte(strings.Repeat("ab.c-d_9;=", 6))
-	for n := 0; n <= 40; n++ {
-		for off := 0; off < 8; off++ {
-			for pos := -1; pos < n; pos++ {
-				for _, end := range []byte{':', '\n', '*', 0x1a} {
-					p := slices.Clone(buf[off : off+n])
-					want := -1
-					if pos >= 0 {
-						p[pos] = end
-						if end == ':' {
-							want = pos
-						}
-						if pos+1 < n {
-							p[pos+1] = ':' // a later ':' never counts
-						}
-					}
-					if got := indexNameEnd(p); got != want {
-						t.Fatalf("indexNameEnd(%q) = %d, want %d", p, got, want)
-					}
-				}
-			}
-		}
-	}
 }
 
 // TestNameScanWords: handleLine reads a name eight bytes a step until a
