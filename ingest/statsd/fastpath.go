@@ -68,31 +68,36 @@ func parseFast(rest []byte) (v uint64, typ byte, n int) {
 // place with parseFast's rules. FuzzFastValue compares it with the general
 // path (slowOnly).
 func (l *Loop) hitLines(s *Snapshot, p []byte) int {
+	end, hits := l.hitRun(s, p)
+	s.metrics += float64(hits)
+	return end
+}
+
+// hitRun is hitLines' loop; hits is the number of lines it applied.
+func (l *Loop) hitRun(s *Snapshot, p []byte) (end, hits int) {
 	n := len(p)
 	base := unsafe.Pointer(unsafe.SliceData(p))
 	at := 0 // the current line's start
-	hits := 0
-	defer func() { s.metrics += float64(hits) }()
-	for {
+	for ; ; hits++ {
 		c := bytes.IndexByte(p[at:], ':')
 		if c <= 0 {
-			return at - 1
+			return at - 1, hits
 		}
 		c += at
-		h := hashName(p[at:c])
-		// The value: 1 to 15 digits, '|', c, g, h or ms, the line's end.
+		key := p[at:c]
+		h := hashName(key)
+		// The value: 1 to 15 digits, '|', c, g, h, s or ms, the line's end.
 		k := c + 1
-		lim := min(n, k+15)
 		var v uint64
-		for ; k < lim; k++ {
+		for ; k < n; k++ {
 			d := *(*byte)(unsafe.Add(base, k)) - '0'
 			if d > 9 {
 				break
 			}
 			v = v*10 + uint64(d)
 		}
-		if k == c+1 || k+1 >= n || *(*byte)(unsafe.Add(base, k)) != '|' {
-			return at - 1
+		if d := k - c - 1; d == 0 || d > 15 || k+1 >= n || *(*byte)(unsafe.Add(base, k)) != '|' {
+			return at - 1, hits
 		}
 		typ := *(*byte)(unsafe.Add(base, k+1))
 		e := k + 2 // the line's end
@@ -100,25 +105,33 @@ func (l *Loop) hitLines(s *Snapshot, p []byte) int {
 		case 'c', 'g', 'h', 's':
 		case 'm':
 			if e >= n || *(*byte)(unsafe.Add(base, e)) != 's' {
-				return at - 1
+				return at - 1, hits
 			}
 			e++
 		default:
-			return at - 1
+			return at - 1, hits
 		}
 		if e < n && *(*byte)(unsafe.Add(base, e)) != '\n' {
-			return at - 1
+			return at - 1, hits
 		}
-		if typ == 's' {
-			if !s.hitSet(p[at:c], h, p[c+1:k]) {
-				return at - 1
+		switch typ {
+		case 'c': // the commonest, without applyHit's call
+			cv := s.counters.hit(key, h)
+			if cv == nil {
+				return at - 1, hits
 			}
-		} else if !l.applyHit(s, p[at:c], h, v, typ) {
-			return at - 1
+			*cv += float64(int64(v)) // v < 10^15: the signed conversion is one instruction
+		case 's':
+			if !s.hitSet(key, h, p[c+1:k]) {
+				return at - 1, hits
+			}
+		default:
+			if !l.applyHit(s, key, h, v, typ) {
+				return at - 1, hits
+			}
 		}
-		hits++
 		if e+1 >= n {
-			return e
+			return e, hits + 1
 		}
 		at = e + 1
 	}
@@ -128,7 +141,7 @@ func (l *Loop) hitLines(s *Snapshot, p []byte) int {
 // already live this interval (table.hit); h is hashName(key). It reports
 // false, changing nothing, when the key is not live.
 func (l *Loop) applyHit(s *Snapshot, key []byte, h, v uint64, typ byte) bool {
-	f := float64(v)
+	f := float64(int64(v)) // v < 10^15
 	switch typ {
 	case 'c':
 		if c := s.counters.hit(key, h); c != nil {
@@ -172,7 +185,7 @@ func (l *Loop) applyFast(s *Snapshot, key []byte, h, v uint64, typ byte) {
 	if l.applyHit(s, key, h, v, typ) {
 		return
 	}
-	f := float64(v)
+	f := float64(int64(v)) // v < 10^15
 	switch typ {
 	case 'c':
 		l.addCounter(s, key, h, f)
