@@ -692,16 +692,14 @@ func (sh *shard) ingest(ch *chunk) {
 	// The chunk's series are looked up first, all of them, then given their
 	// points: lookups that miss the CPU caches (a map of a million series)
 	// then overlap, where each one waited for the point before it to be
-	// appended (in a Go benchmark of a 250,000-series map on this box at
-	// load ~20, two passes took 0.5-0.85x the time of one).
-	look := sh.look[:0]
-	for _, e := range ch.entries {
-		name := ch.names[e.off : e.off+e.n]
-		look = append(look, sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))))
-	}
+	// appended. lookChunk goes further, a pass per miss of the lookup.
+	look := sh.series.lookChunk(ch, sh.look)
 	for i, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
 		s := look[i]
+		if s == probeLater {
+			s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name)))
+		}
 		if s == nil {
 			// New, or filed by a point before it in this chunk.
 			if s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s == nil {

@@ -3,6 +3,7 @@ package cache
 import (
 	"hash/maphash"
 	"math/bits"
+	"unsafe"
 )
 
 // seriesMap holds a shard's series by name in an open-addressing table
@@ -22,6 +23,9 @@ type seriesMap struct {
 	slots []seriesSlot // a power of two long, or empty
 	n     int          // series filed
 	shift uint         // 64 - log2(len(slots))
+	// touched keeps lookChunk's loads of the names' first bytes from
+	// being dropped as unused.
+	touched byte
 }
 
 type seriesSlot struct {
@@ -61,6 +65,60 @@ func (m *seriesMap) getHash(h uint64, name string) *series {
 			return sl.s
 		}
 	}
+}
+
+// probeLater marks, in lookChunk's result, an entry whose home slot
+// held another hash or whose candidate's name length differs: it is
+// looked up again by getHash.
+var probeLater = &series{}
+
+// lookChunk sets look[i] to the series filed under the name of ch's entry
+// i, nil when none is (or probeLater, see below), and returns look. A
+// lookup at a million series misses the CPU caches three times, one after
+// the other: the slot, the series (its name's header) and the name's
+// bytes. Done entry by entry the chunk waits for each chain in turn;
+// here each step is a pass over the whole chunk whose loads do not depend
+// on each other, so the core keeps many misses in flight. An entry whose
+// home slot holds another hash (a probe that continues; a quarter of the
+// slots at most are taken at the table's fullest) or whose candidate's
+// name has another length is left as probeLater for getHash.
+func (m *seriesMap) lookChunk(ch *chunk, look []*series) []*series {
+	look = look[:0]
+	if m.n == 0 {
+		for range ch.entries {
+			look = append(look, nil)
+		}
+		return look
+	}
+	// Pass 1: the home slots.
+	for _, e := range ch.entries {
+		sl := &m.slots[m.home(e.h)]
+		s := sl.s
+		if s != nil && sl.h != e.h {
+			s = probeLater
+		}
+		look = append(look, s)
+	}
+	// Pass 2: the candidates' name headers; pass 3 touches the names'
+	// first bytes, loads whose values are only summed.
+	var touch byte
+	for i, e := range ch.entries {
+		if s := look[i]; s != nil && s != probeLater {
+			if len(s.name) != int(e.n) {
+				look[i] = probeLater
+			} else if e.n > 0 {
+				touch += s.name[0]
+			}
+		}
+	}
+	m.touched = touch
+	// Pass 4: the names compared, now in the cache.
+	for i, e := range ch.entries {
+		if s := look[i]; s != nil && s != probeLater && s.name != unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n) {
+			look[i] = probeLater
+		}
+	}
+	return look
 }
 
 // put files s, whose name is not filed yet.

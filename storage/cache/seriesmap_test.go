@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // TestSeriesMapCollision: two names filed under the same 64-bit hash are
@@ -57,7 +60,8 @@ func (m *seriesMap) removeSlot(t *testing.T, s *series) {
 // names whose hashes crowd a few home slots (hash = name's number modulo
 // 64, times a constant: long probe chains that wrap around the table's
 // end) leaves m holding exactly what a Go map holds, each series found
-// under its name and every probe chain unbroken.
+// under its name and every probe chain unbroken; lookChunk over all the
+// names (hits, misses, and names sharing a hash and a length) agrees.
 func TestSeriesMapAgainstMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := newSeriesMap(maphash.MakeSeed())
@@ -67,14 +71,28 @@ func TestSeriesMapAgainstMap(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("host%d.cpu", i)
 	}
+	var look []*series
 	check := func(step int) {
 		t.Helper()
 		if m.len() != len(want) {
 			t.Fatalf("step %d: len %d, want %d", step, m.len(), len(want))
 		}
+		ch := &chunk{}
 		for i, name := range names {
 			if got := m.getHash(hashOf(i), name); got != want[name] {
 				t.Fatalf("step %d: getHash(%q) = %v, want %v", step, name, got, want[name])
+			}
+			ch.add(hashOf(i), []byte(name), 0, 0)
+		}
+		// lookChunk answers each name's series or nil, or leaves it to
+		// getHash (probeLater); never another name's series.
+		look = m.lookChunk(ch, look)
+		if len(look) != len(names) {
+			t.Fatalf("step %d: lookChunk gave %d series for %d entries", step, len(look), len(names))
+		}
+		for i, got := range look {
+			if got != probeLater && got != want[names[i]] {
+				t.Fatalf("step %d: lookChunk(%q) = %v, want %v", step, names[i], got, want[names[i]])
 			}
 		}
 	}
@@ -177,3 +195,84 @@ func BenchmarkSeriesMapGet(b *testing.B) {
 }
 
 func newSeriesMapForBench() seriesMap { return newSeriesMap(maphash.MakeSeed()) }
+
+// chunkBench files n series, in the order of their names as a burst of
+// new series does, and returns the map and chunks of 512 of the names
+// in that order (the order a loader cycling through its names sends
+// them in).
+func chunkBench(n int) (seriesMap, []*chunk) {
+	m := newSeriesMapForBench()
+	var chunks []*chunk
+	ch := &chunk{}
+	for i := range n {
+		name := "loadtest.m1.host" + strconv.Itoa(i%1000) + ".metric" + strconv.Itoa(i)
+		h := m.hash(name)
+		m.putHash(h, &series{name: strings.Clone(name)})
+		ch.add(h, []byte(name), 0, 0)
+		if len(ch.entries) == 512 {
+			chunks = append(chunks, ch)
+			ch = &chunk{}
+		}
+	}
+	return m, chunks
+}
+
+// BenchmarkSeriesMapLookChunk: lookChunk over 500,000 series (a shard's
+// half of the 1 M x 20 run), per point.
+func BenchmarkSeriesMapLookChunk(b *testing.B) {
+	m, chunks := chunkBench(500_000)
+	var look []*series
+	runtime.GC()
+	cpu0 := processCPU()
+	i := 0
+	for b.Loop() {
+		ch := chunks[i]
+		look = m.lookChunk(ch, look)
+		for j, s := range look {
+			if s == probeLater {
+				e := ch.entries[j]
+				s = m.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n))
+			}
+			if s == nil {
+				b.Fatal("not found")
+			}
+		}
+		if i++; i == len(chunks) {
+			i = 0
+		}
+	}
+	reportPerPoint(b, cpu0, 512)
+}
+
+// BenchmarkSeriesMapGetChunk is BenchmarkSeriesMapLookChunk with getHash
+// point by point (ingest before lookChunk).
+func BenchmarkSeriesMapGetChunk(b *testing.B) {
+	m, chunks := chunkBench(500_000)
+	var look []*series
+	runtime.GC()
+	cpu0 := processCPU()
+	i := 0
+	for b.Loop() {
+		ch := chunks[i]
+		look = look[:0]
+		for _, e := range ch.entries {
+			look = append(look, m.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n)))
+		}
+		if look[0] == nil {
+			b.Fatal("not found")
+		}
+		if i++; i == len(chunks) {
+			i = 0
+		}
+	}
+	reportPerPoint(b, cpu0, 512)
+}
+
+// reportPerPoint reports the wall and the process's CPU nanoseconds per
+// point of a benchmark whose op handles perOp points, the CPU counted from
+// cpu0 (processCPU before the loop).
+func reportPerPoint(b *testing.B, cpu0 time.Duration, perOp int) {
+	cpu := processCPU() - cpu0
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perOp), "ns/point")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*perOp), "cpu-ns/point")
+}
