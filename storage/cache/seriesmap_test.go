@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 )
 
@@ -217,62 +216,50 @@ func chunkBench(n int) (seriesMap, []*chunk) {
 	return m, chunks
 }
 
-// BenchmarkSeriesMapLookChunk: lookChunk over 500,000 series (a shard's
-// half of the 1 M x 20 run), per point.
+// BenchmarkSeriesMapLookChunk: a chunk's lookups at 500,000 series (a
+// shard's half of the 1 M x 20 run), by lookChunk's passes ("passes") and
+// by getHash point by point ("getHash", ingest before lookChunk); the
+// metric is wall nanoseconds per point.
 func BenchmarkSeriesMapLookChunk(b *testing.B) {
-	m, chunks := chunkBench(500_000)
-	var look []*series
-	runtime.GC()
-	cpu0 := processCPU()
-	i := 0
-	for b.Loop() {
-		ch := chunks[i]
-		look = m.lookChunk(ch, look)
-		for j, s := range look {
-			if s == probeLater {
-				e := ch.entries[j]
-				s = m.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n))
-			}
-			if s == nil {
-				b.Fatal("not found")
-			}
+	get := func(ch *chunk, s *series, j int, m *seriesMap) *series {
+		if s == probeLater {
+			e := ch.entries[j]
+			s = m.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n))
 		}
-		if i++; i == len(chunks) {
-			i = 0
-		}
+		return s
 	}
-	reportPerPoint(b, cpu0, 512)
+	b.Run("passes", func(b *testing.B) {
+		benchLookChunk(b, func(m *seriesMap, ch *chunk, look []*series) []*series {
+			look = m.lookChunk(ch, look)
+			for j, s := range look {
+				look[j] = get(ch, s, j, m)
+			}
+			return look
+		})
+	})
+	b.Run("getHash", func(b *testing.B) {
+		benchLookChunk(b, func(m *seriesMap, ch *chunk, look []*series) []*series {
+			look = look[:0]
+			for j := range ch.entries {
+				look = append(look, get(ch, probeLater, j, m))
+			}
+			return look
+		})
+	})
 }
 
-// BenchmarkSeriesMapGetChunk is BenchmarkSeriesMapLookChunk with getHash
-// point by point (ingest before lookChunk).
-func BenchmarkSeriesMapGetChunk(b *testing.B) {
+func benchLookChunk(b *testing.B, look func(*seriesMap, *chunk, []*series) []*series) {
 	m, chunks := chunkBench(500_000)
-	var look []*series
-	runtime.GC()
-	cpu0 := processCPU()
+	var got []*series
 	i := 0
 	for b.Loop() {
-		ch := chunks[i]
-		look = look[:0]
-		for _, e := range ch.entries {
-			look = append(look, m.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n)))
-		}
-		if look[0] == nil {
+		got = look(&m, chunks[i], got)
+		if slices.Contains(got, nil) {
 			b.Fatal("not found")
 		}
 		if i++; i == len(chunks) {
 			i = 0
 		}
 	}
-	reportPerPoint(b, cpu0, 512)
-}
-
-// reportPerPoint reports the wall and the process's CPU nanoseconds per
-// point of a benchmark whose op handles perOp points, the CPU counted from
-// cpu0 (processCPU before the loop).
-func reportPerPoint(b *testing.B, cpu0 time.Duration, perOp int) {
-	cpu := processCPU() - cpu0
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perOp), "ns/point")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*perOp), "cpu-ns/point")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*512), "ns/point")
 }
