@@ -336,6 +336,38 @@ func FuzzFastValue(f *testing.F) {
 	})
 }
 
+// TestHitLinesHits: a packet whose names are all live is applied by
+// hitLines alone (FuzzFastValue cannot tell: a line hitLines misses gives
+// the same result through handleLine): names of 1 to 40 bytes at the
+// packet's start or after a line of 6 to 13 bytes, in lines of every type
+// hitLines takes.
+func TestHitLinesHits(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for pre := 0; pre <= 8; pre++ {
+			name := strings.Repeat("abcdefghij", 4)[:n]
+			prefix := ""
+			if pre > 0 {
+				prefix = strings.Repeat("y", pre) + ":1|c\n"
+			}
+			p := []byte(prefix + name + ":3|c\n" + name + ":4|g\n" + name + ":5|ms\n" + name + ":6|s\n" + name + ":7|h")
+			cfg := DefaultConfig()
+			l := NewLoop(&cfg)
+			l.HandlePacket(p) // the names become live
+			s := l.cur
+			if end := l.hitLines(s, p); end < len(p) {
+				t.Fatalf("%q: hitLines stopped at %d of %d", p, end, len(p))
+			}
+			c, _ := s.counters.find(name)
+			g, _ := s.gauges.find(name)
+			tm, _ := s.timers.find(name)
+			set, _ := s.sets.find(name)
+			if c == nil || *c != 6 || g == nil || g.val != 4 || tm == nil || tm.count != 4 || set == nil || len(*set) != 1 || s.metrics != 10+2*float64(min(pre, 1)) {
+				t.Fatalf("%q: counter %v gauge %v timer %v set %v metrics %v", p, c, g, tm, set, s.metrics)
+			}
+		}
+	}
+}
+
 // TestNameScanWords: handleLine reads a name eight bytes a step until a
 // byte the sanitiser changes, a ':' or a '\n'; each of those at every
 // position of names up to 40 bytes gives the key and counts of a byte-wise
