@@ -3,7 +3,7 @@ package cache
 // The write buffer's memory bound. Options.MaxBufferedBytes bounds what the
 // buffer holds that writing gives back: for each series holding points not
 // yet written, the capacity of its point buffer (points.go, slack
-// included: a buffer grows by half its length), its struct, its name and
+// included: a buffer grows by a quarter of its length), its struct, its name and
 // its map slot. Past the bound a shard's consumer
 // stops taking chunks from the loops' queues, the loops block on a full
 // queue and stop reading their TCP connections, as carbon-cache's
