@@ -141,7 +141,10 @@ type Store interface {
 	// *WriteError lists the series that were not written (the others
 	// were); any other error means none of the batch is known to be
 	// written. Errors wrapping ErrNoSpace or ErrReadOnly mean the store
-	// takes no writes for now (see Unavailable).
+	// takes no writes for now (see Unavailable). Write may replace a
+	// series' Name in b with an equal string the store keeps anyway, which
+	// the caller may hold instead of its own (pebble hands back its name
+	// table's copy: the write buffer then keeps no name of its own).
 	Write(b *Batch) error
 	// Fetch returns name's values over (from, until] at time now, choosing
 	// the archive as whisper does (the finest one whose retention covers

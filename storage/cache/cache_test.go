@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -255,6 +256,62 @@ func TestCacheBatchForgetsWrittenSeries(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d series still referenced by the shard's batch after the cycle (%d writes)", stale, rec.writesDone())
+		}
+	}
+}
+
+// namer is a Store that hands back its own copy of every name it writes,
+// as storage.Store.Write allows (pebble hands back its name table's).
+type namer struct {
+	discard // Fetch, Find, Close
+	mu      sync.Mutex
+	names   map[string]string
+}
+
+func (n *namer) Write(b *storage.Batch) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range b.Series {
+		own, ok := n.names[b.Series[i].Name]
+		if !ok {
+			own = string([]byte(b.Series[i].Name))
+			n.names[own] = own
+		}
+		b.Series[i].Name = own
+	}
+	return nil
+}
+
+// TestSeriesAdoptsStoreName: after a write, the buffer's series holds the
+// name the store handed back, not its own copy, and still finds its
+// points by it.
+func TestSeriesAdoptsStoreName(t *testing.T) {
+	st := &namer{names: map[string]string{}}
+	c, err := New(st, nil, Options{Shards: 2, FlushInterval: time.Hour, IdleSeriesAfter: -1, Step: step10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := c.NewProducer()
+	names := []string{"adopt.a", "adopt.b", "adopt.c"}
+	for _, n := range names {
+		p.AddPoint([]byte(n), 1_700_000_000, 1)
+	}
+	p.Flush()
+	for c.Stats().Buffered < int64(len(names)) {
+		time.Sleep(time.Millisecond)
+	}
+	c.Sync()
+	for _, n := range names {
+		sh := c.shardOfString(n)
+		sh.mu.Lock()
+		s := sh.series.get(n)
+		sh.mu.Unlock()
+		if s == nil {
+			t.Fatalf("%s: not in the buffer after its write", n)
+		}
+		if unsafe.StringData(s.name) != unsafe.StringData(st.names[n]) {
+			t.Errorf("%s: the series keeps its own copy of the name, not the store's", n)
 		}
 	}
 }

@@ -78,19 +78,19 @@ func (t *nameTable) entry(loc uint32) (uint32, string) {
 	return ref, unsafe.String(&c[4+k], int(n))
 }
 
-// find returns the slot index of name and the ref its entry holds (read
-// with the name it compared), or -1.
-func (t *nameTable) find(name string) (int, uint32) {
+// find returns the slot index of name, the ref its entry holds and the
+// entry's name (read with the ref), or -1.
+func (t *nameTable) find(name string) (int, uint32, string) {
 	h := t.hash(name)
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
 		if e == 0 {
-			return -1, 0
+			return -1, 0, ""
 		}
 		if uint32(e>>32) == h {
 			if r, n := t.entry(uint32(e)); n == name {
-				return int(i), r
+				return int(i), r, n
 			}
 		}
 	}
@@ -98,16 +98,23 @@ func (t *nameTable) find(name string) (int, uint32) {
 
 // ref returns name's ref.
 func (t *nameTable) ref(name string) (uint32, bool) {
-	i, r := t.find(name)
+	i, r, _ := t.find(name)
 	return r, i >= 0
 }
 
 // get returns name's series, or nil.
 func (t *nameTable) get(name string) *series {
-	if r, ok := t.ref(name); ok {
-		return t.at(r)
+	ser, _ := t.getName(name)
+	return ser
+}
+
+// getName is get also returning the table's copy of name (a string over
+// its arena entry, whose bytes are never written again), or "".
+func (t *nameTable) getName(name string) (*series, string) {
+	if i, r, n := t.find(name); i >= 0 {
+		return t.at(r), n
 	}
-	return nil
+	return nil, ""
 }
 
 // add hands out a new ref and its zero series, not yet named (put).
@@ -126,11 +133,18 @@ func (t *nameTable) add() (uint32, *series, error) {
 // put names ref name, replacing the ref name had. ref must have no other
 // name (remove it first).
 func (t *nameTable) put(name string, ref uint32) error {
+	_, err := t.putName(name, ref)
+	return err
+}
+
+// putName is put returning the table's copy of name: a string over the
+// arena entry's bytes, which are never written again.
+func (t *nameTable) putName(name string, ref uint32) (string, error) {
 	size := entrySize(name)
 	last := len(t.arena) - 1
 	if last < 0 || len(t.arena[last])+size > cap(t.arena[last]) {
 		if len(t.arena) == maxArenaChunks {
-			return errNamesFull
+			return "", errNamesFull
 		}
 		c := make([]byte, 0, max(arenaChunk, size))
 		if last < 0 {
@@ -145,7 +159,7 @@ func (t *nameTable) put(name string, ref uint32) error {
 	c = binary.AppendUvarint(c, uint64(len(name)))
 	t.arena[last] = append(c, name...)
 	t.usedBytes += size
-	if i, _ := t.find(name); i >= 0 {
+	if i, _, _ := t.find(name); i >= 0 {
 		t.liveBytes -= size // the same name's older entry
 		t.slots[i] = t.slots[i]&^0xffffffff | uint64(loc)
 	} else {
@@ -156,7 +170,8 @@ func (t *nameTable) put(name string, ref uint32) error {
 		t.n++
 	}
 	t.liveBytes += size
-	return nil
+	_, stored := t.entry(loc)
+	return stored, nil
 }
 
 // entrySize is the arena bytes of name's entry.
@@ -192,7 +207,7 @@ func (t *nameTable) grow() {
 
 // remove drops name and returns the ref it had.
 func (t *nameTable) remove(name string) (uint32, bool) {
-	i, ref := t.find(name)
+	i, ref, _ := t.find(name)
 	if i < 0 {
 		return 0, false
 	}

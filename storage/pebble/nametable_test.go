@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 )
@@ -344,5 +345,44 @@ func TestStoreCompactsNameTable(t *testing.T) {
 	slices.Sort(names)
 	if len(names) != 10000 || names[0] != name(0) || names[9999] != name(9999) {
 		t.Fatalf("after reopen: %d names, %q .. %q", len(names), names[0], names[len(names)-1])
+	}
+}
+
+// TestWriteHandsBackTableName: Write replaces each series' Name in the
+// batch with the name table's copy (equal bytes, the table's memory), for
+// a series it creates and for one it already had, so the write buffer can
+// hold that copy instead of its own.
+func TestWriteHandsBackTableName(t *testing.T) {
+	s := openTest(t, w1Rules(t), func() int64 { return 1_700_000_100 })
+	defer s.Close()
+	inTable := func(name string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(name)))
+		for _, c := range s.names.arena {
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(c[:cap(c)])))
+			if p >= base && p+uintptr(len(name)) <= base+uintptr(cap(c)) {
+				return true
+			}
+		}
+		return false
+	}
+	var first string
+	for round := range 2 {
+		own := string([]byte("hand.back.name")) // a copy of the caller's own
+		b := &storage.Batch{Series: []storage.SeriesPoints{{Name: own, Points: []storage.Point{{Timestamp: 1_700_000_000 + int64(round), Value: 1}}}}}
+		if err := s.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		got := b.Series[0].Name
+		if got != "hand.back.name" {
+			t.Fatalf("round %d: name handed back %q", round, got)
+		}
+		if !inTable(got) || inTable(own) {
+			t.Fatalf("round %d: the name handed back is not the table's copy (in table: %v, caller's in table: %v)", round, inTable(got), inTable(own))
+		}
+		if round == 0 {
+			first = got
+		} else if unsafe.StringData(got) != unsafe.StringData(first) {
+			t.Fatalf("an existing series handed back another copy than the one its creation did")
+		}
 	}
 }

@@ -491,62 +491,64 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 // createSeries stages a new series for the writer's next commit and adds
 // its name to the index. Caller holds writeMu.
 func (s *Store) createSeries(name string, sc *seriesSchema) (*series, error) {
-	ser, err := s.stageSeries(name, sc)
+	ser, _, err := s.stageSeries(name, sc)
 	if err == nil {
 		s.index.Add(name)
 	}
 	return ser, err
 }
 
-// stageSeries is createSeries leaving the index alone.
-func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, error) {
+// stageSeries is createSeries leaving the index alone; it also returns
+// the name table's copy of name.
+func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, string, error) {
 	if s.nextID == math.MaxUint32 {
-		return nil, errors.New("series id space exhausted")
+		return nil, "", errors.New("series id space exhausted")
 	}
 	s.mu.Lock()
 	ref, ser, err := s.names.add()
+	stored := ""
 	if err == nil {
 		ser.id, ser.sch = s.nextID, sc.at
-		err = s.names.put(name, ref)
+		stored, err = s.names.putName(name, ref)
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("adding series %q: %w", name, err)
+		return nil, "", fmt.Errorf("adding series %q: %w", name, err)
 	}
 	s.w.stageName(name, ser.id, sc.id)
 	s.nextID++
 	s.w.createdNames = append(s.w.createdNames, name)
 	s.stats.series.Add(1)
-	return ser, nil
+	return ser, stored, nil
 }
 
-// seriesForWrite returns name's series, creating it from the rules.
-func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, error) {
-	if ser := s.names.get(name); ser != nil {
-		return ser, nil
+// seriesForWrite returns name's series, creating it from the rules, and
+// the name table's copy of name (Write hands it back to the caller: see
+// there).
+func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, string, error) {
+	if ser, stored := s.names.getName(name); ser != nil {
+		return ser, stored, nil
 	}
 	if len(name) == 0 || len(name) > index.MaxNameLen {
-		return nil, fmt.Errorf("invalid metric name of %d bytes", len(name))
+		return nil, "", fmt.Errorf("invalid metric name of %d bytes", len(name))
 	}
 	sch, agg, err := s.opts.Rules.Match(name)
 	if err != nil {
-		return nil, fmt.Errorf("matching schema for %q: %w", name, err)
+		return nil, "", fmt.Errorf("matching schema for %q: %w", name, err)
 	}
 	sc, err := s.schemaOfRule(b, name, sch, agg)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var ser *series
-	if s.opts.WritesIndexed {
-		ser, err = s.stageSeries(name, sc) // the caller indexed name
-	} else {
-		ser, err = s.createSeries(name, sc)
-	}
+	ser, stored, err := s.stageSeries(name, sc)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if !s.opts.WritesIndexed {
+		s.index.Add(name)
 	}
 	ser.fresh = true
-	return ser, nil
+	return ser, stored, nil
 }
 
 // schemaMemo is the schema the last new series' rules resolved to, keyed

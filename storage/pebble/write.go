@@ -94,7 +94,9 @@ func (w *writer) init(s *Store) { w.s = s }
 // storage.ErrNoSpace or storage.ErrReadOnly. pebble treats a failed write
 // to its log as fatal, so the reserve is what keeps a filling disk from
 // ever getting there. A series whose stored blocks cannot be read is listed
-// in a *storage.WriteError; the others are written.
+// in a *storage.WriteError; the others are written. Each series' Name in b
+// is replaced by the name table's copy (storage.Store.Write): the write
+// buffer keeps that one and drops its own, so a name is held once.
 func (s *Store) Write(b *storage.Batch) error {
 	if err := s.stall.err(); err != nil {
 		return err // not behind a Write held in pebble
@@ -122,7 +124,12 @@ func (s *Store) Write(b *storage.Batch) error {
 		if len(sp.Points) == 0 {
 			continue
 		}
-		ser, err := s.seriesForWrite(w.batch, sp.Name)
+		ser, stored, err := s.seriesForWrite(w.batch, sp.Name)
+		if stored != "" {
+			// The caller may keep this copy and drop its own: the write
+			// buffer's series then share the name table's bytes.
+			sp.Name = stored
+		}
 		if err != nil {
 			s.stats.droppedNoSchema.Add(int64(len(sp.Points)))
 			noSchema = append(noSchema, err)
