@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -19,21 +18,6 @@ import (
 // udpReadersSupported: on Linux every UDP listener is served by readers of
 // its own (see udpReader), not by gnet.
 const udpReadersSupported = true
-
-// udpYieldEvery is how often a reader passes through the Go scheduler
-// (runtime.Gosched). A reader that only ever leaves Go code for system
-// calls never reaches the scheduler, so its P's scheduling tick stands
-// still, and after 10 ms the runtime's sysmon takes it for a goroutine
-// that will not yield: from then on, at each of its ticks, it asks for
-// a preemption (a SIGURG to the thread, which also ends a paced
-// nanosleep early) and retakes the P from the system call, and each
-// retake resets sysmon to polling every 20 µs (runtime.retake, Go 1.26). At 100 k single-metric datagrams/s that was a
-// quarter of the server's CPU samples (sysmon's usleep, the P hand-offs;
-// docs/bench-rounds.md, statsd, ninth round). A yield every 5 ms keeps
-// the tick moving for the price of one pass through the scheduler. The
-// reader is not locked to its OS thread either: a locked goroutine whose P
-// was retaken can only resume through a hand-off between two threads.
-const udpYieldEvery = 5 * time.Millisecond
 
 // udpReader serves one UDP socket: a goroutine blocks in recvmmsg(2) with
 // MSG_WAITFORONE, so one system call both waits for traffic and returns
@@ -142,7 +126,7 @@ func (s *Server) readUDP(r *udpReader) {
 	b := r.batch
 	start := time.Now()
 	slept := false
-	yielded := time.Duration(0)
+	yield := newUDPYield()
 	for {
 		n, errno := b.wait(r.fd, slept)
 		slept = false
@@ -179,10 +163,7 @@ func (s *Server) readUDP(r *udpReader) {
 			s.UDPPaced.Add(1)
 			slept = true
 		}
-		if now-yielded >= udpYieldEvery {
-			runtime.Gosched() // see udpYieldEvery
-			yielded = now
-		}
+		yield.after(now) // see udpYieldEvery and udpYieldLate
 	}
 }
 
