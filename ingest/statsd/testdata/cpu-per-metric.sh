@@ -20,8 +20,9 @@
 # usage: ingest/statsd/testdata/cpu-per-metric.sh server|floor|floor-paced BINARY PER RATE SECS [MIX]
 #   e.g. ... server ./plumbago 1 300000 10; ... floor ./plumbago 20 3000000 10
 #   MIX is the loader's --mix (default c=60,ms=20,g=15,s=5).
-#   RCVBUF (environment) is the server's --socket-recv-buffer (default 32 MiB;
-#   106496 gives the OS default 212,992 that Linux doubles it to).
+#   RCVBUF (environment) is the server's --socket-recv-buffer and udpfloor's
+#   --rcvbuf in the floor modes (default 32 MiB; 106496 gives the OS default
+#   212,992 that Linux doubles it to).
 #   FLUSH (environment) is the server's --statsd-flush-interval in seconds
 #   (default 10). WARMUP (environment, server mode) is a warm-up in seconds
 #   (default FLUSH: one interval): the loader sends for WARMUP + SECS + two
@@ -54,7 +55,7 @@ if [ "$mode" = floor ] || [ "$mode" = floor-paced ]; then
 	pace=false
 	[ "$mode" = floor-paced ] && pace=true
 	# shellcheck disable=SC2086 # FLOORFLAGS is a list of flags
-	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 --pace=$pace ${FLOORFLAGS:-} >"$work/floor.out" 2>&1 &
+	"$work/udpfloor" --addr "127.0.0.1:$base" --sockets 2 --pace=$pace --rcvbuf "${RCVBUF:-33554432}" ${FLOORFLAGS:-} >"$work/floor.out" 2>&1 &
 	pid=$!
 	sleep 0.5
 	load $base
