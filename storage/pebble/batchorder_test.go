@@ -1,8 +1,10 @@
 package pebble
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -119,5 +121,63 @@ func TestGrowStage(t *testing.T) {
 	w.dropStaged()
 	if w.stageHint != (stageSizes{opBuf: 4 << 20, ops: 150_000, names: 500}) || w.opBuf != nil {
 		t.Fatalf("hint %+v after a 2 MiB commit (opBuf kept: %v); want {4 MiB 150000 500}, let go", w.stageHint, w.opBuf != nil)
+	}
+}
+
+// TestStagedOperandBytes stages blocks of random slots (ranges across
+// presence words, gaps, integers and fractions, one slot, a full block)
+// and checks that the batch gets each operand exactly as encoding the
+// block directly gives it, in staging order.
+func TestStagedOperandBytes(t *testing.T) {
+	s := openTest(t, w1Rules(t), nil)
+	defer s.Close()
+	w := &s.w
+	w.batch = s.db.NewBatch()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var want [][]byte
+	for i := range 200 {
+		var b slotBuf
+		b.reset()
+		lo := rng.IntN(blockSlots)
+		hi := min(blockSlots-1, lo+rng.IntN(300))
+		switch i {
+		case 0:
+			lo, hi = 0, blockSlots-1
+		case 1:
+			lo, hi = 63, 64
+		case 2:
+			lo, hi = 500, 500
+		}
+		for slot := lo; slot <= hi; slot++ {
+			if slot != lo && slot != hi && rng.IntN(4) == 0 {
+				continue // a gap
+			}
+			v := float64(rng.IntN(1000))
+			if i%2 == 1 {
+				v += float64(rng.IntN(100)) / 7
+			}
+			b.set(slot, v)
+		}
+		want = append(want, b.appendEncode(nil))
+		w.stageMerge(0, 0, uint32(i), &b) // ids in staging order: the batch's order
+	}
+	if err := w.applyStaged(); err != nil {
+		t.Fatal(err)
+	}
+	r := w.batch.Reader()
+	for i := 0; ; i++ {
+		kind, _, v, ok, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			if i != len(want) {
+				t.Fatalf("%d operands in the batch, want %d", i, len(want))
+			}
+			break
+		}
+		if kind != pebble.InternalKeyKindMerge || !bytes.Equal(v, want[i]) {
+			t.Fatalf("operand %d: kind %v, %x; want a merge of %x", i, kind, v, want[i])
+		}
 	}
 }

@@ -164,7 +164,7 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 	if err != nil {
 		return 0, false, 0, size, err
 	}
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return 0, false, 0, size, ErrClosed

@@ -38,7 +38,7 @@ func (s *Store) Reencode() (int, error) {
 // reencodeChunk rewrites up to reencodeChunk blocks from key from on and
 // returns the key to continue at (nil at the end).
 func (s *Store) reencodeChunk(from, end []byte) (int, []byte, error) {
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return 0, nil, ErrClosed

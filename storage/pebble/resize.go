@@ -118,7 +118,7 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 		}
 	}
 
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return ErrClosed

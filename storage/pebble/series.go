@@ -94,7 +94,7 @@ func (s *Store) CompactDeleted() (freed int64, err error) {
 // deleteRecords stages and commits the deletion of names; it returns, by
 // ring, the block-start range the tombstones cover.
 func (s *Store) deleteRecords(names []string) (map[uint16][2]int64, []string, error) {
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return nil, nil, ErrClosed
@@ -167,7 +167,7 @@ func (s *Store) RenameSeries(from, to string) error {
 	if len(to) == 0 || len(to) > index.MaxNameLen {
 		return fmt.Errorf("renaming to a name of %d bytes: invalid name", len(to))
 	}
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return ErrClosed

@@ -50,7 +50,13 @@ type Store struct {
 
 	writeMu sync.Mutex
 	w       writer
-	retMu   sync.Mutex // serialises EnforceRetention (ring.cut)
+	// commits is held shared by each Write's last commit, which runs
+	// after the Write let writeMu go (handoff.go); lockWriter takes it
+	// exclusively to wait them out.
+	commits sync.RWMutex
+	// handoffs recycles the state of those commits.
+	handoffs sync.Pool
+	retMu    sync.Mutex // serialises EnforceRetention (ring.cut)
 
 	compactMu sync.Mutex
 	toCompact map[uint16][2]int64 // ring -> block starts DeleteSeries left tombstones in (series.go)
@@ -320,7 +326,7 @@ func (s *Store) reopenLoop() {
 // reopenWritable swaps the read-only pebble for a read-write one. The
 // catalogue in memory stays valid: nothing was written meanwhile.
 func (s *Store) reopenWritable() error {
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
@@ -657,7 +663,7 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDB() error {
 	s.wg.Wait()
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()

@@ -13,7 +13,7 @@ import (
 
 // RegisterTagged records a registered tagged name (synced).
 func (s *Store) RegisterTagged(name string) error {
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return ErrClosed
@@ -31,7 +31,7 @@ func (s *Store) RegisterTagged(name string) error {
 // UnregisterTagged forgets a registered tagged name (no error if it was not
 // registered).
 func (s *Store) UnregisterTagged(name string) error {
-	s.writeMu.Lock()
+	s.lockWriter()
 	defer s.writeMu.Unlock()
 	if s.db == nil {
 		return ErrClosed

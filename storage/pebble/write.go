@@ -102,12 +102,46 @@ func (s *Store) Write(b *storage.Batch) error {
 		return err // not behind a Write held in pebble
 	}
 	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	h, staged, err := s.stageWrite(b)
+	if h == nil {
+		s.writeMu.Unlock()
+		return err
+	}
+	// err is nil or the series whose blocks could not be read; the rest
+	// is committed after writeMu is let go (handoff.go).
+	written, dropped := s.w.written, s.w.dropped
+	s.w.written, s.w.dropped = 0, 0
+	var failed []storage.SeriesError
+	if we := (*storage.WriteError)(nil); errors.As(err, &we) {
+		failed = we.Failed
+	}
+	s.commits.RLock()
+	s.writeMu.Unlock()
+	cerr := s.commitHandoff(h)
+	s.commits.RUnlock()
+	if cerr != nil {
+		err = s.failHandoff(h, b, staged, failed, cerr)
+		s.release(h)
+		return err
+	}
+	s.release(h)
+	s.stats.written.Add(written)
+	s.stats.droppedOld.Add(dropped)
+	s.stats.dropped.Add(dropped)
+	return err
+}
+
+// stageWrite stages b and commits all but its last batch (holding
+// writeMu). When that last batch may be committed after writeMu is let go
+// it returns it, with the index of b's first series in it, and w.written,
+// w.dropped and w.failed describe b; otherwise it commits it too and
+// returns Write's result.
+func (s *Store) stageWrite(b *storage.Batch) (*handoff, int, error) {
 	if s.db == nil {
-		return ErrClosed
+		return nil, 0, ErrClosed
 	}
 	if err := s.writable(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	w := &s.w
 	now := s.opts.Now()
@@ -139,7 +173,7 @@ func (s *Store) Write(b *storage.Batch) error {
 		if err := w.writeSeriesChunks(ser, i, sp.Points, now); err != nil {
 			w.written, w.dropped = written, dropped
 			if cerr := (*commitError)(nil); errors.As(err, &cerr) {
-				return w.failCommit(b, i, cerr.err)
+				return nil, 0, w.failCommit(b, i, cerr.err)
 			}
 			// The series' staged merges are in the batch; the failure came
 			// from reading its stored blocks, before anything of it was
@@ -147,13 +181,6 @@ func (s *Store) Write(b *storage.Batch) error {
 			w.failed = append(w.failed, storage.SeriesError{Index: i, Name: sp.Name, Err: fmt.Errorf("writing %q: %w", sp.Name, err)})
 		}
 	}
-	if err := w.commit(); err != nil {
-		return w.failCommit(b, len(b.Series)-1, err)
-	}
-	s.stats.written.Add(w.written)
-	s.stats.droppedOld.Add(w.dropped)
-	s.stats.dropped.Add(w.dropped)
-	w.written, w.dropped = 0, 0
 	if len(noSchema) > 0 {
 		// Unmatched names are not write failures: their points are dropped
 		// and counted (Stats.PointsDroppedNoSchema), as whisper does, so the
@@ -164,10 +191,27 @@ func (s *Store) Write(b *storage.Batch) error {
 			s.opts.Logger.Warn("dropped points of series that match no storage schema", "series", len(noSchema), "first", noSchema[0])
 		}
 	}
+	var werr error
 	if len(w.failed) > 0 {
-		return &storage.WriteError{Failed: slices.Clone(w.failed)}
+		werr = &storage.WriteError{Failed: slices.Clone(w.failed)}
 	}
-	return nil
+	if w.canHandOff() {
+		h, err := w.handOff()
+		if err != nil {
+			return nil, 0, w.failCommit(b, len(b.Series)-1, err)
+		}
+		if h != nil {
+			return h, w.staged, werr
+		}
+	}
+	if err := w.commit(); err != nil {
+		return nil, 0, w.failCommit(b, len(b.Series)-1, err)
+	}
+	s.stats.written.Add(w.written)
+	s.stats.droppedOld.Add(w.dropped)
+	s.stats.dropped.Add(w.dropped)
+	w.written, w.dropped = 0, 0
+	return nil, 0, werr
 }
 
 // commitError marks a failed pebble commit inside writeSeriesChunks.
@@ -240,19 +284,29 @@ func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
 	return &storage.WriteError{Failed: slices.Clone(w.failed)}
 }
 
-func (w *writer) commit() error {
+// stageCommit hands the staged entries to the batch, with the series
+// count when it changed.
+func (w *writer) stageCommit() error {
 	if err := w.applyStaged(); err != nil {
 		return fmt.Errorf("staging merges: %w", err)
 	}
-	if w.batch.Empty() {
+	if w.batch.Empty() || w.countID == w.s.nextID {
 		return nil
 	}
-	if w.countID != w.s.nextID {
-		// Persist the series count (a sizing hint for the next Open).
-		if err := w.batch.Set([]byte{prefixCount}, binary.AppendUvarint(w.scratch[:0], uint64(w.s.nextID)), nil); err != nil {
-			return err
-		}
-		w.countID = w.s.nextID
+	// Persist the series count (a sizing hint for the next Open).
+	if err := w.batch.Set([]byte{prefixCount}, binary.AppendUvarint(w.scratch[:0], uint64(w.s.nextID)), nil); err != nil {
+		return err
+	}
+	w.countID = w.s.nextID
+	return nil
+}
+
+func (w *writer) commit() error {
+	if err := w.stageCommit(); err != nil {
+		return err
+	}
+	if w.batch.Empty() {
+		return nil
 	}
 	opts := pebble.NoSync
 	if w.s.opts.SyncInterval <= 0 {
@@ -409,6 +463,11 @@ func (w *writer) load(b *blockRef) {
 	if w.ser.fresh || w.err != nil {
 		return
 	}
+	// A batch handed off before may hold this block's newest operands
+	// (handoff.go): read once it is committed.
+	w.s.commits.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting out the commits is the point
+	w.s.commits.Unlock()
 	r := w.sc.archives[b.arch].ring
 	key := makeDataKey(r.id, uint32(b.start), w.ser.id)
 	v, closer, err := w.s.db.Get(key[:])

@@ -1,0 +1,148 @@
+package pebble
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/plumbago/plumbago/storage"
+)
+
+// A Write's last commit runs after the Write let writeMu go.
+//
+// Staging a batch (reading the series' state, folding the tails, encoding
+// the merge operands, sorting them) needs the writer; committing it
+// (pebble's log record and the memtable inserts, about a third of a
+// Write's CPU on W1) needs only the batch. pebble's commit pipeline takes
+// concurrent batches: it writes their log records one after the other and
+// inserts them into the memtable in parallel. So Write stages under
+// writeMu, hands the batch off, and commits it after unlocking: the write
+// buffer's next shard stages its batch meanwhile, and after a burst, when
+// every shard has a backlog and ingest is done, both cores write.
+//
+// What the committed batch settles runs without the writer: the written
+// counts of its series (blockcache.go) and the store's counters. A Write
+// still returns only once its batch is committed, so what the write buffer
+// counts as committed is in pebble's log as before.
+//
+// Everything else that holds writeMu (deletes, renames, resizes, imports,
+// Close) takes lockWriter, which waits for the commits in flight, and a
+// Write that reads a stored block waits for them too (writer.load): a block
+// read sees every batch handed off before.
+//
+// A batch that created schemas or rings is committed under writeMu as
+// before (the writer drops them again if the commit fails, and later
+// batches may already use them). A handed-off batch's commit that fails
+// takes writeMu again and forgets what the batch staged: its new names
+// and the tails of its series (failHandoff). A series belongs to one of
+// the write buffer's shards, whose Writes follow each other, so no other
+// Write stages that series meanwhile.
+
+// handoff is a batch committed after Write unlocked writeMu.
+type handoff struct {
+	batch *pebble.Batch
+	// flushed are the batch's series (written counts bumped after the
+	// commit); names the series it created.
+	flushed []*series
+	names   []string
+	logged  int
+	sync    bool
+}
+
+// lockWriter takes writeMu once no handed-off commit is in flight. Callers
+// that change what a Write's commit assumes (deletes, renames, Close, a
+// reopen) use it instead of writeMu.Lock.
+func (s *Store) lockWriter() {
+	s.writeMu.Lock()
+	s.commits.Lock()
+	//lint:ignore SA2001 an empty critical section: waiting out the commits is the point
+	s.commits.Unlock()
+}
+
+// canHandOff reports whether the staged batch may commit after writeMu is
+// let go: it created no schema and no ring.
+func (w *writer) canHandOff() bool {
+	return len(w.createdSchemas) == 0 && w.ringMark == len(w.s.ringList)
+}
+
+// handOff stages what is left to the batch and takes it, with what its
+// commit settles, from the writer (nil: nothing to commit). Caller holds
+// writeMu.
+func (w *writer) handOff() (*handoff, error) {
+	if err := w.stageCommit(); err != nil {
+		return nil, err
+	}
+	if w.batch.Empty() {
+		return nil, nil
+	}
+	h, _ := w.s.handoffs.Get().(*handoff)
+	if h == nil {
+		h = new(handoff)
+	}
+	h.batch, w.batch = w.batch, nil
+	h.flushed, w.flushed = w.flushed, h.flushed[:0]
+	h.names, w.createdNames = w.createdNames, h.names[:0]
+	h.logged = h.batch.Len()
+	h.sync = w.s.opts.SyncInterval <= 0
+	return h, nil
+}
+
+// commitHandoff commits h; the caller holds commits shared, not writeMu.
+func (s *Store) commitHandoff(h *handoff) error {
+	opts := pebble.NoSync
+	if h.sync {
+		opts = pebble.Sync
+	}
+	err := h.batch.Commit(opts)
+	for _, ser := range h.flushed {
+		ser.written.Add(1)
+	}
+	if err != nil {
+		return fmt.Errorf("committing batch: %w", err)
+	}
+	s.noteWrite(h.logged)
+	return nil
+}
+
+// release returns h's batch to pebble and h to the pool.
+func (s *Store) release(h *handoff) {
+	_ = h.batch.Close() // the batch is committed or lost: nothing to report
+	h.batch = nil
+	clear(h.flushed)
+	h.flushed = h.flushed[:0]
+	clear(h.names)
+	h.names = h.names[:0]
+	s.handoffs.Put(h)
+}
+
+// failHandoff forgets what the lost batch h staged, as failCommit does for
+// a batch committed under writeMu, and returns the failures of b's series
+// from staged on.
+func (s *Store) failHandoff(h *handoff, b *storage.Batch, staged int, failed []storage.SeriesError, err error) error {
+	s.lockWriter()
+	defer s.writeMu.Unlock()
+	w := &s.w
+	w.countID = 0 // stage the series count again with the next batch
+	for _, ser := range h.flushed {
+		w.forgetTails(ser)
+	}
+	out := failed[:0]
+	for _, f := range failed {
+		if f.Index < staged {
+			out = append(out, f)
+		}
+	}
+	for i := staged; i < len(b.Series); i++ {
+		sp := &b.Series[i]
+		if len(sp.Points) == 0 || s.names.get(sp.Name) == nil {
+			continue // nothing, or no schema: dropped and counted already
+		}
+		out = append(out, storage.SeriesError{Index: i, Name: sp.Name, Err: fmt.Errorf("committing: %w", err)})
+	}
+	s.mu.Lock()
+	for _, name := range h.names {
+		s.names.remove(name)
+		s.stats.series.Add(-1)
+	}
+	s.mu.Unlock()
+	return &storage.WriteError{Failed: out}
+}
