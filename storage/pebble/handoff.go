@@ -74,11 +74,9 @@ func (w *writer) handOff() (*handoff, error) {
 	if w.batch.Empty() {
 		return nil, nil
 	}
-	h, _ := w.s.handoffs.Get().(*handoff)
-	if h == nil {
-		h = new(handoff)
-	}
-	h.batch, w.batch = w.batch, nil
+	h := w.s.takeHandoff()
+	// The writer takes the handoff's emptied batch (or none: a new one).
+	h.batch, w.batch = w.batch, h.batch
 	h.flushed, w.flushed = w.flushed, h.flushed[:0]
 	h.names, w.createdNames = w.createdNames, h.names[:0]
 	h.logged = h.batch.Len()
@@ -103,15 +101,51 @@ func (s *Store) commitHandoff(h *handoff) error {
 	return nil
 }
 
-// release returns h's batch to pebble and h to the pool.
+// maxFreeHandoffs bounds the handoffs kept for reuse (one per Write in
+// flight: the write buffer's shards, 2 x GOMAXPROCS by default).
+const maxFreeHandoffs = 16
+
+// takeHandoff returns a handoff from the free list, or a new one.
+func (s *Store) takeHandoff() *handoff {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	if n := len(s.freeHandoffs); n > 0 {
+		h := s.freeHandoffs[n-1]
+		s.freeHandoffs[n-1] = nil
+		s.freeHandoffs = s.freeHandoffs[:n-1]
+		return h
+	}
+	return new(handoff)
+}
+
+// release empties h, keeping its batch (reset, as the writer keeps its
+// own between commits: its buffer is not grown again from nothing at every
+// commit), and puts it on the free list.
 func (s *Store) release(h *handoff) {
-	_ = h.batch.Close() // the batch is committed or lost: nothing to report
-	h.batch = nil
+	h.batch.Reset()
 	clear(h.flushed)
 	h.flushed = h.flushed[:0]
 	clear(h.names)
 	h.names = h.names[:0]
-	s.handoffs.Put(h)
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	if len(s.freeHandoffs) < maxFreeHandoffs {
+		s.freeHandoffs = append(s.freeHandoffs, h)
+		return
+	}
+	_ = h.batch.Close() // committed or lost: nothing to report
+}
+
+// dropHandoffs lets the free handoffs' batches go: they belong to the db
+// being closed or swapped. Caller holds lockWriter.
+func (s *Store) dropHandoffs() {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	for _, h := range s.freeHandoffs {
+		_ = h.batch.Close() // empty: nothing to report
+	}
+	clear(s.freeHandoffs)
+	s.freeHandoffs = s.freeHandoffs[:0]
 }
 
 // failHandoff forgets what the lost batch h staged, as failCommit does for

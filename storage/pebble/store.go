@@ -54,9 +54,11 @@ type Store struct {
 	// after the Write let writeMu go (handoff.go); lockWriter takes it
 	// exclusively to wait them out.
 	commits sync.RWMutex
-	// handoffs recycles the state of those commits.
-	handoffs sync.Pool
-	retMu    sync.Mutex // serialises EnforceRetention (ring.cut)
+	// freeHandoffs keeps the state of those commits, with their batches,
+	// for reuse (handoff.go).
+	freeMu       sync.Mutex
+	freeHandoffs []*handoff
+	retMu        sync.Mutex // serialises EnforceRetention (ring.cut)
 
 	compactMu sync.Mutex
 	toCompact map[uint16][2]int64 // ring -> block starts DeleteSeries left tombstones in (series.go)
@@ -353,6 +355,7 @@ func (s *Store) reopenWritable() error {
 	s.gate.Store(gate)
 	gate.release()
 	s.w.batch = nil
+	s.dropHandoffs()
 	if err := s.checkVersion(); err != nil {
 		return err
 	}
@@ -670,6 +673,7 @@ func (s *Store) closeDB() error {
 	if s.db == nil {
 		return nil
 	}
+	s.dropHandoffs()
 	// Flushing the memtables makes the next Open fast (no WAL replay)
 	// and leaves everything in sstables. Not on a volume without room:
 	// the WAL already holds everything.
