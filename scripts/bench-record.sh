@@ -116,6 +116,13 @@ fi
 # loss-free rate on a quiet 2-core box with the OS default buffer; the ladder
 # doubles it while the loss stays under 1% and halves it while not.
 S1_etsy=${START_1_etsy:-20000} S1_collectd=${START_1_collectd:-50000} S1_plumbago=${START_1_plumbago:-200000}
+# STATSD_CONNS: the loader's UDP sockets (source ports), each sending its own
+# share of the keys, as many clients would: the kernel spreads flows over a
+# server's SO_REUSEPORT sockets by a hash of the source port, and with 2 both
+# landed on one of Plumbago's two sockets in 14 of 25 runs (docs/bench-rounds.md,
+# the readers' yield), which made each of its rungs a coin toss. One key stays
+# on one socket (gauge order). etsy and collectd read one socket either way.
+STATSD_CONNS=${STATSD_CONNS:-8}
 S20_etsy=${START_20_etsy:-100000} S20_collectd=${START_20_collectd:-500000} S20_plumbago=${START_20_plumbago:-2000000}
 
 # --- steps and their estimated seconds on a quiet 2-core box (full sizes) -------
@@ -307,6 +314,7 @@ fail() {
 {
 	echo "date: $(date -u +%FT%TZ)"
 	echo "mode: $MODE"
+	echo "statsd loader sockets: $STATSD_CONNS"
 	echo "plumbago: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD 2>/dev/null || echo ' (dirty)')"
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
@@ -576,7 +584,7 @@ statsd_run() { # per server rate
 	local d0 s0 d1 s1
 	d0=$(udp_drops "$port") s0=$(softnet_drops)
 	log "  $name: ${r/#0/flat out} metrics/s offered for ${STATSD_SECS} s"
-	cmd "$name" "${LOADTEST[@]}" --scenario statsd-1 --per-datagram "$per" --addr "127.0.0.1:$port" --rate "$r" \
+	cmd "$name" "${LOADTEST[@]}" --scenario statsd-1 --per-datagram "$per" --connections "$STATSD_CONNS" --addr "127.0.0.1:$port" --rate "$r" \
 		--duration "${STATSD_SECS}s" --server-pid "$SPID" "${counter[@]}" --quiet --json "$OUT/$name.json" >"$OUT/$name.txt" 2>&1 ||
 		log "  $name: the loader failed: $(tail -1 "$OUT/$name.txt")"
 	[ "$s" = collectd ] && sleep 12 # a flush between runs, as the others wait for theirs
@@ -650,7 +658,7 @@ statsd_floor() {
 		PIDS+=("$pid")
 		wait_udp "$port" "$pid" || { fail "$name" "udpfloor did not start" "$OUT/$name.out"; stop "$pid"; continue; }
 		log "  $name: $r metrics/s offered for ${STATSD_SECS} s to the bare receiver"
-		cmd "$name" "${LOADTEST[@]}" --scenario statsd-1 --per-datagram "$per" --addr "127.0.0.1:$port" --rate "$r" \
+		cmd "$name" "${LOADTEST[@]}" --scenario statsd-1 --per-datagram "$per" --connections "$STATSD_CONNS" --addr "127.0.0.1:$port" --rate "$r" \
 			--duration "${STATSD_SECS}s" --quiet --json "$OUT/$name.loader.json" >"$OUT/$name.txt" 2>&1 ||
 			log "  $name: the loader failed: $(tail -1 "$OUT/$name.txt")"
 		sleep 0.5
