@@ -22,26 +22,30 @@ func TestBenchRecordArgs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := `bench-record: mode quick, 9 steps, about 3 minutes on a quiet box
-  1/9 ingest W1 victoriametrics
-  2/9 ingest W1 plumbago-pebble
-  3/9 ingest 1M victoriametrics
-  4/9 ingest 1M plumbago-pebble
-  5/9 statsd 1 etsy from-20000
-  6/9 statsd 1 plumbago from-200000
-  7/9 statsd 20 etsy from-100000
-  8/9 statsd 20 plumbago from-2000000
-  9/9 report
+	want := `bench-record: mode quick, 11 steps, about 4 minutes on a quiet box
+  1/11 ingest W1 victoriametrics
+  2/11 ingest W1 plumbago-pebble
+  3/11 ingest 1M victoriametrics
+  4/11 ingest 1M plumbago-pebble
+  5/11 statsd 1 etsy from-20000
+  6/11 statsd 1 plumbago from-200000
+  7/11 statsd-floor 1
+  8/11 statsd 20 etsy from-100000
+  9/11 statsd 20 plumbago from-2000000
+  10/11 statsd-floor 20
+  11/11 report
 `
 	if out != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", out, want)
 	}
-	// The whole record: every comparison, then the graph and start-up steps,
-	// within 40 minutes by the script's own estimates.
+	// The whole record: every comparison (each statsd ladder of Plumbago's
+	// followed by the kernel's floor at its rates), then the graph and
+	// start-up steps, about 42 minutes by the script's own estimates.
 	out, err = run(nil, "--dry-run")
-	if err != nil || !strings.HasPrefix(out, "bench-record: mode full, 17 steps, about 40 minutes") ||
-		!strings.Contains(out, "  8/17 query vs-victoriametrics\n") || !strings.Contains(out, "  15/17 graph vs-graphite-web\n") ||
-		!strings.Contains(out, "  16/17 startup 2M-series\n") {
+	if err != nil || !strings.HasPrefix(out, "bench-record: mode full, 19 steps, about 42 minutes") ||
+		!strings.Contains(out, "  8/19 query vs-victoriametrics\n") || !strings.Contains(out, "  12/19 statsd-floor 1\n") ||
+		!strings.Contains(out, "  16/19 statsd-floor 20\n") || !strings.Contains(out, "  17/19 graph vs-graphite-web\n") ||
+		!strings.Contains(out, "  18/19 startup 2M-series\n") {
 		t.Fatalf("full plan: %v\n%s", err, out)
 	}
 	out, err = run(nil, "--dry-run", "--carbon-1m", "--only", "ingest")
