@@ -170,9 +170,7 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 		return 0, false, 0, size, ErrClosed
 	}
 	w := &s.w
-	if w.batch == nil {
-		w.batch = s.db.NewBatch()
-	}
+	w.needBatch()
 	w.gen++
 	ser := s.names.get(name)
 	if ser == nil {
