@@ -2,8 +2,9 @@ package ingest
 
 import (
 	"runtime"
-	"runtime/metrics"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/schedyield"
 )
 
 // udpYieldEvery is how often a reader passes through the Go scheduler
@@ -36,11 +37,11 @@ const udpYieldLate = 9 * time.Millisecond
 // runtime metric it reads to see whether anything waits for a P.
 type udpYield struct {
 	last     time.Duration // the reader's clock at the last yield
-	runnable []metrics.Sample
+	runnable schedyield.Sample
 }
 
 func newUDPYield() *udpYield {
-	return &udpYield{runnable: []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}}
+	return &udpYield{runnable: schedyield.NewSample()}
 }
 
 // after is called after each batch at now (the reader's monotonic clock):
@@ -49,19 +50,10 @@ func newUDPYield() *udpYield {
 // It reports whether it yielded.
 func (y *udpYield) after(now time.Duration) bool {
 	since := now - y.last
-	if since < udpYieldEvery || (since < udpYieldLate && othersRunnable(y.runnable)) {
+	if since < udpYieldEvery || (since < udpYieldLate && schedyield.OthersRunnable(y.runnable)) {
 		return false
 	}
 	runtime.Gosched()
 	y.last = now
 	return true
-}
-
-// othersRunnable says whether any goroutine is ready to run but has no P:
-// the runtime's approximate count over every run queue, taken under the
-// scheduler's lock (about 75 ns, no allocation; read at most once per
-// batch after udpYieldEvery). s is one caller's sample slice.
-func othersRunnable(s []metrics.Sample) bool {
-	metrics.Read(s)
-	return s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > 0
 }

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/plumbago/plumbago/internal/schedyield"
 )
 
 // On one P a goroutine just started waits in the run queue until the
@@ -19,7 +21,7 @@ func TestUDPYieldWaitsWhileOthersRunnable(t *testing.T) {
 	var ran atomic.Bool
 	done := make(chan struct{})
 	go func() { ran.Store(true); close(done) }()
-	if !othersRunnable(y.runnable) {
+	if !schedyield.OthersRunnable(y.runnable) {
 		t.Fatal("othersRunnable = false with a started goroutine waiting for the only P")
 	}
 	if y.after(udpYieldEvery) || y.after(udpYieldLate-time.Microsecond) {

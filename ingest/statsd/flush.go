@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plumbago/plumbago/ingest"
+	"github.com/plumbago/plumbago/internal/schedyield"
 )
 
 // Flusher merges the loops' snapshots at each flush, keeps the state that
@@ -60,6 +61,28 @@ type Flusher struct {
 	cum []float64
 	sq  []float64
 	ws  []wsample
+
+	// yield gives the P to waiting goroutines (the UDP readers) every
+	// schedyield.Every during a flush; work counts the items since the
+	// last check (yieldWork).
+	yield *schedyield.Yielder
+	work  int
+}
+
+// yieldWork is how many items (table entries, timer values) a flush
+// handles between two checks of its yield clock: a few tens of µs.
+const yieldWork = 256
+
+// step counts w items of flush work and, every yieldWork, lets the
+// readers have the P if they wait for one (internal/schedyield): a flush
+// of a large interval runs for tens of ms on one P, and sysmon preempts
+// it only after 10 ms.
+func (f *Flusher) step(w int) {
+	f.work += w
+	if f.work >= yieldWork {
+		f.work = 0
+		f.yield.Maybe()
+	}
 }
 
 type state struct {
@@ -96,6 +119,7 @@ func NewFlusher(cfg Config, startup time.Time) (*Flusher, error) {
 	f := &Flusher{
 		cfg:       cfg,
 		hist:      hist,
+		yield:     schedyield.New(),
 		intervalS: float64(cfg.FlushInterval) / float64(time.Millisecond) / 1000,
 		delC:      cfg.deleteOpt(cfg.DeleteCounters),
 		delT:      cfg.deleteOpt(cfg.DeleteTimers),
@@ -204,9 +228,16 @@ func (f *Flusher) merge(st *state, snaps []*Snapshot) {
 		*st.counters.getS(f.badName) += s.bad
 		*st.counters.getS(f.pktName) += s.packets
 		*st.counters.getS(f.metName) += s.metrics
-		s.counters.eachLive(func(e *entry[float64]) { *st.counters.getS(e.name) += e.v })
-		s.timers.eachLive(func(e *entry[timerVal]) { mergeTimer(st.timers.getS(e.name), &e.v) })
+		s.counters.eachLive(func(e *entry[float64]) {
+			*st.counters.getS(e.name) += e.v
+			f.step(1)
+		})
+		s.timers.eachLive(func(e *entry[timerVal]) {
+			mergeTimer(st.timers.getS(e.name), &e.v)
+			f.step(1 + len(e.v.vals))
+		})
 		s.gauges.eachLive(func(e *entry[gaugeVal]) {
+			f.step(1 + len(e.v.deltas))
 			g, exists := st.gauges.find(e.name)
 			if !exists {
 				g = st.gauges.getS(e.name)
@@ -224,6 +255,7 @@ func (f *Flusher) merge(st *state, snaps []*Snapshot) {
 			}
 		})
 		s.sets.eachLive(func(e *entry[map[string]struct{}]) {
+			f.step(1 + len(e.v))
 			m := st.sets.getS(e.name)
 			if *m == nil {
 				*m = make(map[string]struct{}, len(e.v))
@@ -242,6 +274,8 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	start := time.Now()
+	f.yield.Start()
+	f.work = 0
 	ts := jsRoundSeconds(now)
 	f.flushes++
 	f.merge(&f.st, snaps)
@@ -272,6 +306,27 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 	}
 
 	e := emitter{sink: sink, ts: ts, tsLen: len(strconv.AppendInt(f.num[:0], ts, 10))}
+	numStats := f.emitState(&e)
+	e.add(f.plain(f.numStats), float64(numStats))
+	processing := time.Since(start).Milliseconds()
+	e.add(f.plain(f.selfNS+".graphiteStats.calculationtime"), float64(processing))
+	e.add(f.plain(f.selfNS+".processing_time"), float64(processing))
+	e.add(f.plain(f.selfNS+".graphiteStats.last_exception"), float64(f.lastException))
+	e.add(f.plain(f.selfNS+".graphiteStats.last_flush"), float64(f.lastFlush))
+	e.add(f.plain(f.selfNS+".graphiteStats.flush_time"), float64(f.flushTime))
+	e.add(f.plain(f.selfNS+".graphiteStats.flush_length"), float64(f.flushLength))
+	f.flushTime = time.Since(start).Milliseconds() - processing
+	f.flushLength = int64(e.bytes)
+	f.lastFlush = jsRoundSeconds(time.Now())
+	f.num = e.num
+	f.retained = retained
+
+	f.clearInterval()
+}
+
+// emitState emits every live counter, timer, gauge and set of the
+// interval and returns how many it emitted (numStats).
+func (f *Flusher) emitState(e *emitter) int {
 	numStats := 0
 	st := &f.st
 	for i := range st.counters.ents {
@@ -279,6 +334,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		if !c.live {
 			continue
 		}
+		f.step(1)
 		name, tags := f.splitKey(c.name)
 		rate := c.v / f.intervalS
 		if f.cfg.Graphite.LegacyNamespace {
@@ -299,7 +355,8 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		if !t.live {
 			continue
 		}
-		f.emitTimer(&e, t.name, &t.v)
+		f.step(1 + len(t.v.vals))
+		f.emitTimer(e, t.name, &t.v)
 		numStats++
 	}
 	for i := range st.gauges.ents {
@@ -307,6 +364,7 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		if !g.live {
 			continue
 		}
+		f.step(1)
 		name, tags := f.splitKey(g.name)
 		e.add(f.build(f.gaugeNS, name, "", "", tags), g.v.v)
 		numStats++
@@ -316,25 +374,12 @@ func (f *Flusher) Flush(snaps []*Snapshot, now time.Time, sink ingest.Sink) {
 		if !s.live {
 			continue
 		}
+		f.step(1)
 		name, tags := f.splitKey(s.name)
 		e.add(f.build(f.setNS, name, "count", "", tags), float64(len(s.v)))
 		numStats++
 	}
-	e.add(f.plain(f.numStats), float64(numStats))
-	processing := time.Since(start).Milliseconds()
-	e.add(f.plain(f.selfNS+".graphiteStats.calculationtime"), float64(processing))
-	e.add(f.plain(f.selfNS+".processing_time"), float64(processing))
-	e.add(f.plain(f.selfNS+".graphiteStats.last_exception"), float64(f.lastException))
-	e.add(f.plain(f.selfNS+".graphiteStats.last_flush"), float64(f.lastFlush))
-	e.add(f.plain(f.selfNS+".graphiteStats.flush_time"), float64(f.flushTime))
-	e.add(f.plain(f.selfNS+".graphiteStats.flush_length"), float64(f.flushLength))
-	f.flushTime = time.Since(start).Milliseconds() - processing
-	f.flushLength = int64(e.bytes)
-	f.lastFlush = jsRoundSeconds(time.Now())
-	f.num = e.num
-	f.retained = retained
-
-	f.clearInterval()
+	return numStats
 }
 
 // clearInterval resets or deletes the interval state like etsy's
