@@ -14,7 +14,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/plumbago/plumbago/internal/schedyield"
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/limits"
 )
@@ -279,26 +278,21 @@ type lane struct {
 type shard struct {
 	c *Cache
 	// mu is read-locked by Buffered (renders), locked by writers.
-	mu      sync.RWMutex
-	writeMu sync.Mutex // held by writeOnce; Pause holds it to keep the shard from writing
-	// consYield and writeYield let the consume and write loops give their
-	// P to goroutines waiting for one (statsd's UDP readers) between
-	// chunks and between Writes (internal/schedyield). writeYield is
-	// guarded by writeMu.
-	consYield, writeYield schedyield.Yielder
-	series                seriesMap
-	dirty                 []*series
-	spare                 []*series
-	deferred              []*series // series waiting for the creation rate, oldest first
-	lanes                 atomic.Pointer[[]*lane]
-	notify                chan struct{} // producer → consumer: chunks are waiting
-	drained               chan struct{} // writer → consumer: room freed
-	flushNow              chan struct{} // consumer → writer: buffer is full, write now
-	stop                  chan struct{} // closed at Close: drain and exit
-	consDone              chan struct{} // closed when the consumer exited
-	syncReq               chan chan struct{}
-	batch                 storage.Batch
-	wal                   *wal // nil without WALDir
+	mu       sync.RWMutex
+	writeMu  sync.Mutex // held by writeOnce; Pause holds it to keep the shard from writing
+	series   seriesMap
+	dirty    []*series
+	spare    []*series
+	deferred []*series // series waiting for the creation rate, oldest first
+	lanes    atomic.Pointer[[]*lane]
+	notify   chan struct{} // producer → consumer: chunks are waiting
+	drained  chan struct{} // writer → consumer: room freed
+	flushNow chan struct{} // consumer → writer: buffer is full, write now
+	stop     chan struct{} // closed at Close: drain and exit
+	consDone chan struct{} // closed when the consumer exited
+	syncReq  chan chan struct{}
+	batch    storage.Batch
+	wal      *wal // nil without WALDir
 	// fresh collects the names ingest filed during one chunk, to be
 	// indexed together before the shard's lock is released; guarded by mu.
 	fresh []string
@@ -646,7 +640,6 @@ func (sh *shard) consume() {
 				sh.ingest(ch)
 				ln.free.push(ch)
 				did = true
-				sh.consYield.Maybe()
 			}
 		}
 		if did {
@@ -654,7 +647,6 @@ func (sh *shard) consume() {
 		}
 		select {
 		case <-sh.notify:
-			sh.consYield.Start() // it gave its P up while it waited
 		case <-sh.stop:
 			// Producers have stopped: drain what is left, then exit.
 			for {

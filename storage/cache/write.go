@@ -74,11 +74,7 @@ func (sh *shard) writeOnce(force, final bool) {
 	sh.mu.Unlock()
 	clean := true // no series refused for want of space or writability
 	over := 0     // points of due[start] fillBatch decoded already
-	sh.writeYield.Start()
 	for start := 0; start < len(due); {
-		if start > 0 {
-			sh.writeYield.Maybe() // between Writes, holding no shard lock
-		}
 		var end, n int
 		end, n, over = sh.fillBatch(due, start, over)
 		t0 := time.Now()
