@@ -7,14 +7,22 @@ import (
 	"time"
 )
 
+// waiter starts a goroutine that records it ran; on one P it waits in the
+// run queue until the caller gives the P up.
+func waiter() (ran *atomic.Bool, done <-chan struct{}) {
+	ran = new(atomic.Bool)
+	c := make(chan struct{})
+	go func() { ran.Store(true); close(c) }()
+	return ran, c
+}
+
 // On one P a goroutine just started waits in the run queue: before Every
 // Maybe keeps the P, from Every on it gives it to the waiting goroutine.
 func TestMaybeYieldsToAWaitingGoroutineAfterEvery(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
 	y := New()
-	var ran atomic.Bool
-	done := make(chan struct{})
-	go func() { ran.Store(true); close(done) }()
+	ran, done := waiter()
 	if !OthersRunnable(y.s) {
 		t.Fatal("OthersRunnable = false with a started goroutine waiting for the only P")
 	}
