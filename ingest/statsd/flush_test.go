@@ -9,15 +9,21 @@ import (
 	"time"
 )
 
-// TestNegativeZeroFlushesAsZero: etsy prints a -0 sample or gauge as 0 in
-// what it sends to carbon, so the stored value is 0, not -0.
-func TestNegativeZeroFlushesAsZero(t *testing.T) {
+// newFlusherLoop returns a Flusher and a Loop of the default config.
+func newFlusherLoop(t *testing.T) (*Flusher, *Loop) {
+	t.Helper()
 	cfg := DefaultConfig()
 	f, err := NewFlusher(cfg, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLoop(&cfg)
+	return f, NewLoop(&cfg)
+}
+
+// TestNegativeZeroFlushesAsZero: etsy prints a -0 sample or gauge as 0 in
+// what it sends to carbon, so the stored value is 0, not -0.
+func TestNegativeZeroFlushesAsZero(t *testing.T) {
+	f, l := newFlusherLoop(t)
 	l.HandlePacket([]byte("t:-0|ms\ng:-0|g\nh:0|g\nh:-0|g"))
 	got := flushOnce(t, f, t0.Add(10*time.Second), l.Swap())
 	for _, name := range []string{"stats.timers.t.upper", "stats.timers.t.lower", "stats.timers.t.mean", "stats.timers.t.median",
@@ -42,12 +48,7 @@ func TestNegativeZeroFlushesAsZero(t *testing.T) {
 // it (a UDP reader) before the flush ends: without the flush's yields
 // the goroutine would run only after it, or after sysmon's 10 ms.
 func TestFlushYieldsToWaitingGoroutine(t *testing.T) {
-	cfg := DefaultConfig()
-	f, err := NewFlusher(cfg, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewLoop(&cfg)
+	f, l := newFlusherLoop(t)
 	const counters = 10000
 	var pkt []byte
 	for i := 0; i < counters; i++ {
