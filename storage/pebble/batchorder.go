@@ -119,10 +119,8 @@ func cmpStaged(a, b stagedOp) int {
 }
 
 // maxRetainedStage bounds the staging buffers kept between commits, as
-// maxRetainedBatch bounds a batch's (a larger write's are let go). A Write
-// of 32,768 new series stages about 2.6 MB of operands and names and
-// 1.5 MB of ops: kept, the next such Write allocates none of them again.
-const maxRetainedStage = 4 << 20
+// pebble bounds a batch's (a large write's are let go).
+const maxRetainedStage = 1 << 20
 
 // stageSizes is the lengths of the staging buffers at a commit.
 type stageSizes struct{ opBuf, ops, names int }

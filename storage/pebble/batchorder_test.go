@@ -5,13 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"testing"
-	"time"
-	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/plumbago/plumbago/storage"
 )
 
 // TestStagedBatchInKeyOrder stages merge operands and name records out of
@@ -183,76 +179,5 @@ func TestStagedOperandBytes(t *testing.T) {
 		if kind != pebble.InternalKeyKindMerge || !bytes.Equal(v, want[i]) {
 			t.Fatalf("operand %d: kind %v, %x; want a merge of %x", i, kind, v, want[i])
 		}
-	}
-}
-
-// TestWriterKeepsLargeBatches writes four batches of 32,768 new series
-// (the write buffer's largest Write, about 2.6 MB of log each) and checks
-// that the writer keeps its staging buffers and its pebble batches between
-// Writes: from the fourth on, a Write stages and commits into the buffers
-// of the previous ones instead of growing new ones by doubling.
-func TestWriterKeepsLargeBatches(t *testing.T) {
-	now := time.Now().Unix()
-	s := openTest(t, w1Rules(t), func() int64 { return now })
-	defer s.Close()
-	write := func(n int) {
-		t.Helper()
-		var b storage.Batch
-		for j := range 1 << 15 {
-			id := n<<15 + j
-			b.Series = append(b.Series, storage.SeriesPoints{
-				Name:   "keep.host" + strconv.Itoa(id%1000) + ".metric" + strconv.Itoa(id),
-				Points: []storage.Point{{Timestamp: now - 1, Value: float64(id % 100)}}})
-		}
-		if err := s.Write(&b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// buffers returns the data of the writer's batch and of the free
-	// handoffs' batches.
-	buffers := func() map[*byte]int {
-		t.Helper()
-		m := map[*byte]int{}
-		bs := []*pebble.Batch{s.w.batch}
-		for _, h := range s.freeHandoffs {
-			bs = append(bs, h.batch)
-		}
-		for _, b := range bs {
-			if b == nil {
-				t.Fatal("a writer or free handoff batch is nil")
-			}
-			r := b.Repr()
-			m[unsafe.SliceData(r)] = cap(r)
-		}
-		return m
-	}
-	// The first Write creates the series' ring and commits under writeMu;
-	// the next ones hand their batch off, and the writer takes the free
-	// handoff's (or, the first time, a new one).
-	write(0)
-	write(1)
-	write(2)
-	before := buffers()
-	if len(before) != 2 {
-		t.Fatalf("%d distinct batch buffers after three Writes; want 2 (the writer's and one handoff's)", len(before))
-	}
-	for p, c := range before {
-		if c < 2<<20 {
-			t.Fatalf("batch buffer %p keeps %d bytes; want >= 2 MiB", p, c)
-		}
-	}
-	if cap(s.w.opBuf) <= 1<<20 || cap(s.w.ops) < 1<<16 {
-		t.Fatalf("staging kept opBuf cap %d, ops cap %d; want > 1 MiB, >= 65536", cap(s.w.opBuf), cap(s.w.ops))
-	}
-	op := unsafe.SliceData(s.w.opBuf)
-	write(3)
-	if after := buffers(); fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Fatalf("batch buffers after the fourth Write %v; want the same as before it %v", after, before)
-	}
-	if unsafe.SliceData(s.w.opBuf) != op {
-		t.Fatal("the fourth Write staged into a new opBuf")
-	}
-	if got := s.Stats().Series; got != 4<<15 {
-		t.Fatalf("store holds %d series; want %d", got, 4<<15)
 	}
 }

@@ -170,7 +170,9 @@ func (s *Store) importFile(path, name string) (points int64, created bool, stale
 		return 0, false, 0, size, ErrClosed
 	}
 	w := &s.w
-	w.needBatch()
+	if w.batch == nil {
+		w.batch = s.db.NewBatch()
+	}
 	w.gen++
 	ser := s.names.get(name)
 	if ser == nil {

@@ -131,7 +131,9 @@ func (s *Store) ResizeSeries(name string, l Layout, now int64) error {
 		return fmt.Errorf("resizing %q: the series changed meanwhile", name)
 	}
 	w := &s.w
-	w.needBatch()
+	if w.batch == nil {
+		w.batch = s.db.NewBatch()
+	}
 	w.gen++
 	fail := func(err error) error { return s.failResize(name, oldRef, err) }
 	// The old series' blocks (its name record is overwritten below).

@@ -16,16 +16,6 @@ import (
 // in several batches.
 const maxBatchBytes = 64 << 20
 
-// maxRetainedBatch is the largest buffer a writer's batch keeps when it is
-// reset (pebble's default is 1 MiB). A Write of the write buffer's 32,768
-// points to new series logs about 2.6 MB (80 bytes a series: its name
-// record and two merges): past 1 MiB pebble let the buffer go at each
-// commit and the next batch grew it again by doubling, about 8 MB
-// allocated and copied per Write, which at 1 M new series drove the
-// garbage collector. The writer's batch and the handoffs' (handoff.go) keep
-// up to this much each.
-const maxRetainedBatch = 4 << 20
-
 // maxSeriesChunk is the most points of one series written in one pass; a
 // pass holds a 16 KiB buffer per block it touches.
 const maxSeriesChunk = 1024
@@ -96,14 +86,6 @@ type writer struct {
 
 func (w *writer) init(s *Store) { w.s = s }
 
-// needBatch gives the writer a batch if it has none (a handoff took it),
-// keeping up to maxRetainedBatch when reset. Caller holds writeMu.
-func (w *writer) needBatch() {
-	if w.batch == nil {
-		w.batch = w.s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(maxRetainedBatch))
-	}
-}
-
 // Write persists b as whisper's update_many would, series by series, in one
 // pebble batch committed without waiting for fsync (see SyncInterval).
 // Before anything is staged it checks the volume: at or below the
@@ -163,7 +145,9 @@ func (s *Store) stageWrite(b *storage.Batch) (*handoff, int, error) {
 	}
 	w := &s.w
 	now := s.opts.Now()
-	w.needBatch()
+	if w.batch == nil {
+		w.batch = s.db.NewBatch()
+	}
 	s.compactNames()
 	w.gen++
 	w.failed = w.failed[:0]
