@@ -125,10 +125,16 @@ func (s *Store) Write(b *storage.Batch) error {
 		return err
 	}
 	s.release(h)
+	s.countCommitted(written, dropped)
+	return err
+}
+
+// countCommitted adds a committed Write's points to the store's counters:
+// written, and dropped as older than the archives keep.
+func (s *Store) countCommitted(written, dropped int64) {
 	s.stats.written.Add(written)
 	s.stats.droppedOld.Add(dropped)
 	s.stats.dropped.Add(dropped)
-	return err
 }
 
 // stageWrite stages b and commits all but its last batch (holding
@@ -207,9 +213,7 @@ func (s *Store) stageWrite(b *storage.Batch) (*handoff, int, error) {
 	if err := w.commit(); err != nil {
 		return nil, 0, w.failCommit(b, len(b.Series)-1, err)
 	}
-	s.stats.written.Add(w.written)
-	s.stats.droppedOld.Add(w.dropped)
-	s.stats.dropped.Add(w.dropped)
+	s.countCommitted(w.written, w.dropped)
 	w.written, w.dropped = 0, 0
 	return nil, 0, werr
 }
