@@ -298,10 +298,19 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func widthOf(v uint64) uint { return uint(64 - bits.LeadingZeros64(v)) }
 
+// appendEncodeFast appends a valid encoding of s's present slots to dst
+// without looking for the smallest one: integers frame-of-reference coded,
+// anything else XOR coded (exact for any float64). For a merge whose result
+// is decoded at once (the writer's read-back, merge.go).
+func (s *slotBuf) appendEncodeFast(dst []byte) []byte { return s.encode(dst, true) }
+
 // appendEncode appends the encoding of s's present slots to dst: integer
 // values with the smallest integer coder, decimals (and averages or sums
 // of decimals) scaled to integers, anything else XOR coded.
-func (s *slotBuf) appendEncode(dst []byte) []byte {
+func (s *slotBuf) appendEncode(dst []byte) []byte { return s.encode(dst, false) }
+
+// encode is appendEncode, or appendEncodeFast when fast.
+func (s *slotBuf) encode(dst []byte, fast bool) []byte {
 	if s.empty() {
 		return append(dst, encXOR, 0, 0)
 	}
@@ -339,7 +348,10 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 		for _, v := range c.vals {
 			c.ints = append(c.ints, int64(v))
 		}
-		enc, _ := c.bestIntCoder(false)
+		enc := byte(encFOR)
+		if !fast {
+			enc, _ = c.bestIntCoder(false)
+		}
 		if enc == encHuff || enc == templateCoder {
 			dst = c.appendScaled(dst, 1, false, enc)
 			hdr |= flagScaled
@@ -348,6 +360,11 @@ func (s *slotBuf) appendEncode(dst []byte) []byte {
 			hdr |= enc
 		}
 		dst[hdrPos] = hdr
+		return dst
+	}
+	if fast {
+		dst = s.appendFloats(dst)
+		dst[hdrPos] = hdr | encXOR
 		return dst
 	}
 	body := len(dst)

@@ -1,10 +1,17 @@
 package pebble
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/plumbago/plumbago/internal/realdata"
 )
@@ -122,17 +129,25 @@ func TestEncodeUnchanged(t *testing.T) {
 
 // BenchmarkMergeFinish merges the two operands of realistic blocks (what
 // a memtable flush pays per key after a bulk load, and a read of a block
-// still in a memtable). One op is one block.
+// still in a memtable). One op is one block. The -readback variants merge
+// the key the writer reads back (the fast coding, merge.go).
 func BenchmarkMergeFinish(b *testing.B) {
-	for _, set := range []string{"queryvs", "gauges", "collectd"} {
+	var readBack atomic.Uint64
+	key := makeDataKey(1, 0, 1)
+	readBack.Store(readBackHint(key[:]))
+	for _, set := range []string{"queryvs", "gauges", "collectd", "queryvs-readback", "gauges-readback", "collectd-readback"} {
+		bm, k := blockMerger, []byte(nil)
+		if base, ok := strings.CutSuffix(set, "-readback"); ok {
+			bm, k, set = newBlockMerger(&readBack), key[:], base
+		}
 		cases := mergeCorpus(set, 200)
-		b.Run(set, func(b *testing.B) {
+		b.Run(set+map[bool]string{true: "-readback"}[k != nil], func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
 				c := &cases[i%len(cases)]
 				i++
-				vm, _ := blockMerger.Merge(nil, c.old)
+				vm, _ := bm.Merge(k, c.old)
 				_ = vm.MergeNewer(c.new)
 				_, closer, err := vm.Finish(false)
 				if err != nil {
@@ -141,5 +156,101 @@ func BenchmarkMergeFinish(b *testing.B) {
 				closer.Close()
 			}
 		})
+	}
+}
+
+// mergeWith is mergeOperands through merger bm with key.
+func mergeWith(tb testing.TB, bm *pebble.Merger, key, old, new []byte) []byte {
+	vm, err := bm.Merge(key, old)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := vm.MergeNewer(new); err != nil {
+		tb.Fatal(err)
+	}
+	out, closer, err := vm.Finish(true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res := append([]byte(nil), out...)
+	closer.Close()
+	return res
+}
+
+// TestReadBackMerge: a merge of the key the writer reads back codes fast
+// (integers frame-of-reference, anything else XOR) and still holds every
+// slot bit for bit; a merge of any other key is byte for byte the smallest
+// coding, as before.
+func TestReadBackMerge(t *testing.T) {
+	var readBack atomic.Uint64
+	bm := newBlockMerger(&readBack)
+	key := makeDataKey(3, 1024, 77)
+	other := makeDataKey(3, 2048, 77)
+	readBack.Store(readBackHint(key[:]))
+	if readBackHint(other[:]) == readBackHint(key[:]) || readBackHint(key[:4]) != 0 {
+		t.Fatal("readBackHint: neighbouring keys share a hint, or a short key has one")
+	}
+	edge := new(slotBuf)
+	edge.reset()
+	for i, v := range []float64{math.Copysign(0, -1), math.Inf(1), math.NaN(), 1 << 60, -maxExactInt, 0.1} {
+		edge.set(5+100*i, v)
+	}
+	ints := new(slotBuf)
+	ints.reset()
+	for i, v := range []float64{-maxExactInt, maxExactInt, 0, 7} {
+		ints.set(900+2*i, v)
+	}
+	type tc struct {
+		name string
+		full *slotBuf
+	}
+	cases := []tc{{"edge", edge}, {"ints-sparse", ints}}
+	for _, b := range benchBlocks() {
+		cases = append(cases, tc{b.name, b.src})
+	}
+	for _, set := range []string{"queryvs", "gauges", "collectd"} {
+		for i, c := range mergeCorpus(set, 20) {
+			cases = append(cases, tc{fmt.Sprintf("%s-%d", set, i), c.full})
+		}
+	}
+	for _, c := range cases {
+		// Two operands: the slots below and from the middle of the range.
+		a, b := new(slotBuf), new(slotBuf)
+		a.reset()
+		b.reset()
+		allInt := true
+		mid := (c.full.lo + c.full.hi) / 2
+		for i := c.full.lo; i <= c.full.hi; i++ {
+			if !c.full.has(i) {
+				continue
+			}
+			v := c.full.vals[i]
+			if v != math.Trunc(v) || math.Abs(v) > maxExactInt || (v == 0 && math.Signbit(v)) {
+				allInt = false
+			}
+			if i < mid {
+				a.set(i, v)
+			} else {
+				b.set(i, v)
+			}
+		}
+		old, nw := a.appendEncode(nil), b.appendEncode(nil)
+		fast := mergeWith(t, bm, key[:], old, nw)
+		got := decodeAll(t, fast)
+		sameSlots(t, c.name, c.full, got)
+		want := byte(encXOR)
+		if allInt {
+			want = encFOR
+		}
+		if h := fast[0] &^ flagDense; h != want {
+			t.Errorf("%s: read-back merge header %#x, want coding %d", c.name, fast[0], want)
+		}
+		if got, want := mergeWith(t, bm, other[:], old, nw), mergeOperands(t, old, nw); !bytes.Equal(got, want) {
+			t.Errorf("%s: merge of another key coded %x, want the smallest coding %x", c.name, got, want)
+		}
+	}
+	readBack.Store(0)
+	if got, want := mergeWith(t, bm, key[:], benchBlocks()[1].src.appendEncode(nil), benchBlocks()[0].src.appendEncode(nil)), mergeOperands(t, benchBlocks()[1].src.appendEncode(nil), benchBlocks()[0].src.appendEncode(nil)); !bytes.Equal(got, want) {
+		t.Errorf("with no read-back the key's merge coded %x, want %x", got, want)
 	}
 }

@@ -50,6 +50,9 @@ type Store struct {
 
 	writeMu sync.Mutex
 	w       writer
+	// readBack holds readBackHint of the block the writer reads back
+	// (writer.load), 0 otherwise: its merge codes fast (merge.go).
+	readBack atomic.Uint64
 	// commits is held shared by each Write's last commit, which runs
 	// after the Write let writeMu go (handoff.go); lockWriter takes it
 	// exclusively to wait them out.
@@ -270,6 +273,7 @@ func (s *Store) resetMaps() {
 // system holds the writes the volume refuses (stallfs.go).
 func (s *Store) writableOptions() (*pebble.Options, *compactionGate) {
 	po := pebbleOptions(s.opts)
+	po.Merger = newBlockMerger(&s.readBack)
 	po.FS = stallFS{FS: po.FS, st: &s.stall}
 	return po, holdCompactions(po)
 }

@@ -474,7 +474,11 @@ func (w *writer) load(b *blockRef) {
 	w.s.commits.Unlock()
 	r := w.sc.archives[b.arch].ring
 	key := makeDataKey(r.id, uint32(b.start), w.ser.id)
+	// The merge of this key's operands codes fast (merge.go): its result
+	// is only decoded here.
+	w.s.readBack.Store(readBackHint(key[:]))
 	v, closer, err := w.s.db.Get(key[:])
+	w.s.readBack.Store(0)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return
 	}
