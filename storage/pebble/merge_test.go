@@ -72,20 +72,7 @@ func mergeCorpus(set string, n int) []mergeCase {
 // mergeOperands runs pebble's merge of old then new (Merge, MergeNewer,
 // Finish) and returns a copy of the result.
 func mergeOperands(tb testing.TB, old, new []byte) []byte {
-	vm, err := blockMerger.Merge(nil, old)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := vm.MergeNewer(new); err != nil {
-		tb.Fatal(err)
-	}
-	out, closer, err := vm.Finish(false)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res := append([]byte(nil), out...)
-	closer.Close()
-	return res
+	return mergeWith(tb, blockMerger, nil, old, new)
 }
 
 // TestEncodeUnchanged pins the encoder's exact output on the realistic
@@ -159,7 +146,8 @@ func BenchmarkMergeFinish(b *testing.B) {
 	}
 }
 
-// mergeWith is mergeOperands through merger bm with key.
+// mergeWith runs merger bm's merge of key's operands old then new (Merge,
+// MergeNewer, Finish) and returns a copy of the result.
 func mergeWith(tb testing.TB, bm *pebble.Merger, key, old, new []byte) []byte {
 	vm, err := bm.Merge(key, old)
 	if err != nil {
@@ -168,7 +156,7 @@ func mergeWith(tb testing.TB, bm *pebble.Merger, key, old, new []byte) []byte {
 	if err := vm.MergeNewer(new); err != nil {
 		tb.Fatal(err)
 	}
-	out, closer, err := vm.Finish(true)
+	out, closer, err := vm.Finish(false)
 	if err != nil {
 		tb.Fatal(err)
 	}
