@@ -1,6 +1,7 @@
 package line
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"strconv"
@@ -34,6 +35,17 @@ func isSpace(c byte) bool { return spaceTab[c] }
 // a timestamp of -1. The returned name aliases line.
 func Parse(line []byte, now int64) (name []byte, value float64, ts int64, err error) {
 	var fields [3][]byte
+	if !splitCommon(line, &fields) {
+		return parseGeneric(line, now)
+	}
+	// splitCommon's name holds no NUL.
+	return parseFields(&fields, now)
+}
+
+// parseGeneric is Parse for any line: fields split as Python's str.split()
+// splits them.
+func parseGeneric(line []byte, now int64) (name []byte, value float64, ts int64, err error) {
+	var fields [3][]byte
 	n := 0
 	i := 0
 	for {
@@ -56,14 +68,76 @@ func Parse(line []byte, now int64) (name []byte, value float64, ts int64, err er
 	if n != 3 {
 		return nil, 0, 0, ErrFields
 	}
+	if len(fields[0]) <= MaxNameLen {
+		for _, c := range fields[0] {
+			if c == 0 {
+				return nil, 0, 0, ErrName
+			}
+		}
+	}
+	return parseFields(&fields, now)
+}
+
+// splitCommon splits the common shape of a line, "name value timestamp"
+// with one ' ' between the fields, no NUL in the name and nothing but
+// whitespace after the timestamp, into fields, as str.split() would. It
+// reports false for anything else (parseGeneric's case).
+func splitCommon(line []byte, fields *[3][]byte) bool {
+	// The name: eight bytes at a time while none of them is <= 0x20 (every
+	// separator and NUL is), then byte by byte.
+	i := 0
+	for i+8 <= len(line) {
+		x := binary.LittleEndian.Uint64(line[i:])
+		if (x-0x2121212121212121)&^x&0x8080808080808080 != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(line) && !nameStop[line[i]] {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ' ' {
+		return false
+	}
+	fields[0] = line[:i]
+	j := i + 1
+	for j < len(line) && !isSpace(line[j]) {
+		j++
+	}
+	if j == i+1 || j == len(line) || line[j] != ' ' {
+		return false
+	}
+	fields[1] = line[i+1 : j]
+	k := j + 1
+	for k < len(line) && !isSpace(line[k]) {
+		k++
+	}
+	if k == j+1 {
+		return false
+	}
+	fields[2] = line[j+1 : k]
+	for ; k < len(line); k++ {
+		if !isSpace(line[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameStop marks the bytes that end splitCommon's name: the separators
+// and NUL.
+var nameStop = func() (t [256]bool) {
+	t = spaceTab
+	t[0] = true
+	return t
+}()
+
+// parseFields checks and converts the three fields of a line whose name
+// holds no NUL.
+func parseFields(fields *[3][]byte, now int64) (name []byte, value float64, ts int64, err error) {
 	name = fields[0]
 	if len(name) > MaxNameLen {
 		return nil, 0, 0, ErrNameTooLong
-	}
-	for _, c := range name {
-		if c == 0 {
-			return nil, 0, 0, ErrName
-		}
 	}
 	value, ok := parseFloat(fields[1])
 	if !ok {

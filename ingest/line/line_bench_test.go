@@ -35,3 +35,23 @@ func BenchmarkParseFloatValue(b *testing.B) {
 		sinkTS += ts
 	}
 }
+
+// BenchmarkParseW1 parses the lines of the record's W1 load (loadtest
+// --scenario W1: "loadtest.w1.<metric> <0-99> <unix time>").
+func BenchmarkParseW1(b *testing.B) {
+	var lines [][]byte
+	for i := 0; i < 1000; i++ {
+		lines = append(lines, []byte("loadtest.w1.m"+strconv.Itoa(100000+i*97)+" "+strconv.Itoa(i%100)+" "+strconv.Itoa(1765152000+i)))
+	}
+	b.SetBytes(int64(len(lines[0])))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_, _, ts, err := Parse(lines[i%len(lines)], 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sinkTS += ts
+		i++
+	}
+}

@@ -1,6 +1,7 @@
 package line
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -83,11 +84,18 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"a.b.c 1 1700000000\n", "a 1.5e3 -1", "a inf 10", "a nan 10", " a\tb c ", "a 1 2 3",
 		"x;t=v 1 2", "\x00 1 2", "a -1e400 1e400", "a 0x1p3 5",
+		"loadtest.w1.m0000042 42 1765152000\n", "abcdefgh\x00ijk 1 2", "abcdefghijklmnop\x1f 1 2",
+		"abcdefgh\x01ijklmnop 1 2\r\n", "a  1 2", "a 1  2", "a 1 2 ", "a 1 2 x", " a 1 2",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		name, v, ts, err := Parse(in, 12345)
+		// The common shape's split must give what str.split() gives.
+		gname, gv, gts, gerr := parseGeneric(in, 12345)
+		if err != gerr || !bytes.Equal(name, gname) || math.Float64bits(v) != math.Float64bits(gv) || ts != gts {
+			t.Fatalf("Parse(%q) = %q %v %d %v; the generic split gives %q %v %d %v", in, name, v, ts, err, gname, gv, gts, gerr)
+		}
 		if err != nil {
 			return
 		}
