@@ -22,11 +22,14 @@ const QueueChunkBytes = 32 * KiB
 // once the memtables queued behind the current one add up to half that
 // size: with 256 MiB, the 1 M-series x 20-point burst (about 180 MB of
 // WAL) was never flushed before its end and held 250-480 MB of arenas
-// outside the Go heap at its peak. 128 MiB flushes at about 128 MB: that
-// peak was 747-759 MiB against 754-872 MiB with 256 MiB at the same server
-// CPU; 64 MiB gave 703 MiB at about 24 % more CPU (docs/bench-rounds.md,
-// "Peak memory at 1 M series: the memtables").
-const maxDerivedMemTable = 128 * MiB
+// outside the Go heap at its peak. 128 MiB flushed at about 128 MB and
+// held one or two 128 MiB arenas (peaks 705-760 MiB); 64 MiB holds one or
+// two of 64 MiB: that peak was 606-620 MiB against 734-741 MiB with 128 MiB,
+// old and new alternated on the same box, at the same server CPU within
+// the box's noise (docs/bench-rounds.md, "Peak memory at 1 M series: 64 MiB
+// memtables"). W1 (100,000 series x 100 points) writes about 30 MB of WAL
+// and flushes with neither.
+const maxDerivedMemTable = 64 * MiB
 
 // Machine is what Derive sizes for: the CPUs and memory Plumbago may use (after
 // cgroup limits) and what the kernel lets sockets have.
@@ -306,7 +309,7 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
 			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
 		}
-		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 128 MiB]%s: larger memtables mean fewer, larger flushes, but pebble flushes only once its queued memtables reach half the size, so a burst holds up to about two memtables of arena outside the Go heap (at 1 M series x 20 points 128 MiB peaked at 747-759 MiB against 754-872 MiB with 256 MiB at the same CPU; 64 MiB cost about 24%% more server CPU, docs/bench-rounds.md); memory only, its disk is the WAL below", volume)
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 64 MiB]%s: larger memtables mean fewer, larger flushes, but pebble flushes only once its queued memtables reach half the size, so a burst holds up to about two memtables of arena outside the Go heap (at 1 M series x 20 points 64 MiB peaked at 606-620 MiB against 734-741 MiB with 128 MiB at the same server CPU, docs/bench-rounds.md); memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes
