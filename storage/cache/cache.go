@@ -1035,10 +1035,12 @@ func (c *Cache) Stats() Stats {
 	n := 0
 	var evicted uint64
 	for _, sh := range c.shards {
-		sh.mu.Lock()
+		// The read lock: a scrape of /metrics neither waits for nor
+		// holds off the writer's batch fill (also read-locked).
+		sh.mu.RLock()
 		n += sh.series.len()
 		evicted += sh.evicted
-		sh.mu.Unlock()
+		sh.mu.RUnlock()
 	}
 	return Stats{
 		Received:       c.received.Load(),
