@@ -24,11 +24,11 @@ const QueueChunkBytes = 32 * KiB
 // WAL) was never flushed before its end and held 250-480 MB of arenas
 // outside the Go heap at its peak. 128 MiB flushed at about 128 MB and
 // held one or two 128 MiB arenas (peaks 705-760 MiB); 64 MiB holds one or
-// two of 64 MiB: that peak was 606-620 MiB against 734-741 MiB with 128 MiB,
-// old and new alternated on the same box, at the same server CPU within
-// the box's noise (docs/bench-rounds.md, "Peak memory at 1 M series: 64 MiB
-// memtables"). W1 (100,000 series x 100 points) writes about 30 MB of WAL
-// and flushes with neither.
+// two of 64 MiB: that peak was 604-628 MiB against 728-743 MiB with 128 MiB,
+// old and new alternated on the same box, for about 4 % more server CPU
+// (twice the compactions; docs/bench-rounds.md, "Session 14 (m1m)"). W1's
+// second pass (100,000 existing series x 100 points, about 30 MB of WAL)
+// flushes with neither.
 const maxDerivedMemTable = 64 * MiB
 
 // Machine is what Derive sizes for: the CPUs and memory Plumbago may use (after
@@ -309,7 +309,7 @@ func (p *Plan) deriveStorage(mem int64, whisper bool, o Overrides) {
 			p.PebbleMemTableBytes = min(p.PebbleMemTableBytes, max(4*MiB, roundDown(o.VolumeBytes/64, MiB)))
 			volume = fmt.Sprintf(", at most 1/64 of the %s data volume", FormatBytes(o.VolumeBytes))
 		}
-		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 64 MiB]%s: larger memtables mean fewer, larger flushes, but pebble flushes only once its queued memtables reach half the size, so a burst holds up to about two memtables of arena outside the Go heap (at 1 M series x 20 points 64 MiB peaked at 606-620 MiB against 734-741 MiB with 128 MiB at the same server CPU, docs/bench-rounds.md); memory only, its disk is the WAL below", volume)
+		p.why("pebble memtable", o.PebbleMemTableBytes > 0, "1/32 of memory in [4 MiB, 64 MiB]%s: larger memtables mean fewer, larger flushes, but pebble flushes only once its queued memtables reach half the size, so a burst holds up to about two memtables of arena outside the Go heap (at 1 M series x 20 points 64 MiB peaked at 604-628 MiB against 728-743 MiB with 128 MiB for about 4%% more server CPU, docs/bench-rounds.md); memory only, its disk is the WAL below", volume)
 	}
 	if o.PebbleCacheBytes > 0 {
 		p.PebbleCacheBytes = o.PebbleCacheBytes
