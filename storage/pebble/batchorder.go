@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"unsafe"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // Merge operands and new series' name records reach pebble's memtable in
@@ -73,12 +75,33 @@ func (w *writer) stagedBytes() int {
 	return len(w.opBuf) + len(w.ops)*(dataKeyLen+4) + len(w.names)*4
 }
 
+// stageBufs is what a writer staged for its next commit: the merge
+// operands and the name records, their bytes in opBuf. A Write's last
+// batch takes them along when it is handed off (handoff.go), and they are
+// handed to the batch after writeMu is let go.
+type stageBufs struct {
+	ops   []stagedOp
+	names []stagedName
+	opBuf []byte
+}
+
+// empty reports whether nothing is staged.
+func (st *stageBufs) empty() bool { return len(st.ops) == 0 && len(st.names) == 0 }
+
 // applyStaged hands the staged entries to the batch in key order.
 func (w *writer) applyStaged() error {
-	if len(w.ops) == 0 && len(w.names) == 0 {
+	err := w.stageBufs.apply(w.batch)
+	w.dropStaged()
+	return err
+}
+
+// apply hands the staged entries to b in key order (sorting them in
+// place); the caller empties st after.
+func (st *stageBufs) apply(b *pebble.Batch) error {
+	if st.empty() {
 		return nil
 	}
-	ops := w.ops
+	ops := st.ops
 	if !slices.IsSortedFunc(ops, cmpStaged) {
 		slices.SortFunc(ops, cmpStaged)
 	}
@@ -88,13 +111,12 @@ func (w *writer) applyStaged() error {
 		binary.BigEndian.PutUint16(key[1:], uint16(op.hi>>32))
 		binary.BigEndian.PutUint32(key[3:], uint32(op.hi))
 		binary.BigEndian.PutUint32(key[7:], uint32(op.lo>>32))
-		if err := w.batch.Merge(key[:], w.opBuf[op.off:op.off+op.n], nil); err != nil {
-			w.dropStaged()
+		if err := b.Merge(key[:], st.opBuf[op.off:op.off+op.n], nil); err != nil {
 			return err
 		}
 	}
-	buf := w.opBuf
-	names := w.names
+	buf := st.opBuf
+	names := st.names
 	if len(names) > 1 {
 		slices.SortFunc(names, func(a, b stagedName) int {
 			return bytes.Compare(buf[a.off:a.off+a.klen], buf[b.off:b.off+b.klen])
@@ -102,12 +124,10 @@ func (w *writer) applyStaged() error {
 	}
 	for _, n := range names {
 		k := buf[n.off : n.off+n.klen]
-		if err := w.batch.Set(k, buf[n.off+n.klen:n.off+n.klen+n.vlen], nil); err != nil {
-			w.dropStaged()
+		if err := b.Set(k, buf[n.off+n.klen:n.off+n.klen+n.vlen], nil); err != nil {
 			return err
 		}
 	}
-	w.dropStaged()
 	return nil
 }
 
@@ -153,22 +173,32 @@ func (w *writer) growStage() {
 	}
 }
 
-// dropStaged forgets the staged entries, noting how much they were: the
-// hint is the most recent commits staged, halved at each smaller one (a
-// burst's last, partial batch does not lose the next burst's size, and
-// the hint fades once batches are small).
+// dropStaged forgets the staged entries, noting how much they were.
 func (w *writer) dropStaged() {
+	w.noteStaged(&w.stageBufs)
+	w.stageBufs.reset()
+}
+
+// noteStaged notes how much st (the writer's staging, or what a handoff
+// took of it) holds: the hint is the most recent commits staged, halved at
+// each smaller one (a burst's last, partial batch does not lose the next
+// burst's size, and the hint fades once batches are small).
+func (w *writer) noteStaged(st *stageBufs) {
 	h := &w.stageHint
-	h.opBuf = max(len(w.opBuf), h.opBuf/2)
-	h.ops = max(len(w.ops), h.ops/2)
-	h.names = max(len(w.names), h.names/2)
-	if cap(w.opBuf) > maxRetainedStage || cap(w.ops)*int(unsafe.Sizeof(stagedOp{})) > maxRetainedStage {
-		w.ops, w.names, w.opBuf = nil, nil, nil
+	h.opBuf = max(len(st.opBuf), h.opBuf/2)
+	h.ops = max(len(st.ops), h.ops/2)
+	h.names = max(len(st.names), h.names/2)
+}
+
+// reset empties st, letting its buffers go past maxRetainedStage.
+func (st *stageBufs) reset() {
+	if cap(st.opBuf) > maxRetainedStage || cap(st.ops)*int(unsafe.Sizeof(stagedOp{})) > maxRetainedStage {
+		st.ops, st.names, st.opBuf = nil, nil, nil
 		return
 	}
-	w.ops = w.ops[:0]
-	w.names = w.names[:0]
-	w.opBuf = w.opBuf[:0]
+	st.ops = st.ops[:0]
+	st.names = st.names[:0]
+	st.opBuf = st.opBuf[:0]
 }
 
 // resetBatch drops everything staged for the next commit.

@@ -95,3 +95,90 @@ func TestHandoffConcurrentWrites(t *testing.T) {
 		t.Errorf("points written %d, want %d", got, want)
 	}
 }
+
+// TestHandoffStagesAfterWriterLock stages a Write of new series as Write
+// does under writeMu and checks that the sorted operands and name records
+// are not yet in the batch but go with the handoff (so the next Write's
+// staging overlaps them), then commits the handoff without writeMu and
+// checks the values, the counts, and that the names are stored (reopen).
+func TestHandoffStagesAfterWriterLock(t *testing.T) {
+	s := openTest(t, w1Rules(t), func() int64 { return testNow })
+	dir := s.opts.Dir
+	// The first series creates the schema and its rings: that batch
+	// commits under writeMu.
+	if err := s.Write(&storage.Batch{Series: []storage.SeriesPoints{{Name: "first", Points: []storage.Point{{Timestamp: testNow - 10, Value: 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	var b storage.Batch
+	for j := range n {
+		b.Series = append(b.Series, storage.SeriesPoints{
+			Name:   fmt.Sprintf("late.s%d", n-j), // out of key order
+			Points: []storage.Point{{Timestamp: testNow - 10, Value: float64(j) + 0.25}},
+		})
+	}
+	s.writeMu.Lock()
+	h, staged, err := s.stageWrite(&b)
+	if err != nil || h == nil || staged != 0 {
+		s.writeMu.Unlock()
+		t.Fatalf("stageWrite: handoff %v, staged %d, %v", h != nil, staged, err)
+	}
+	if got := len(h.stage.names); got != n {
+		t.Errorf("handoff carries %d name records, want %d", got, n)
+	}
+	if got := len(h.stage.ops); got != 2*n {
+		t.Errorf("handoff carries %d operands, want %d", got, 2*n)
+	}
+	if !s.w.stageBufs.empty() || len(h.flushed) != n {
+		t.Errorf("writer still stages %d ops, %d names; handoff flushes %d series", len(s.w.ops), len(s.w.names), len(h.flushed))
+	}
+	if h.batch.Count() != 1 { // the series count only
+		t.Errorf("batch holds %d entries before the commit, want 1", h.batch.Count())
+	}
+	written := s.w.written
+	s.w.written, s.w.dropped = 0, 0
+	s.writeMu.Unlock()
+	s.commits.RLock()
+	err = s.commitHandoff(h)
+	s.commits.RUnlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.batch.Count(); got != 1+3*n {
+		t.Errorf("committed batch of %d entries, want %d", got, 1+3*n)
+	}
+	s.release(h)
+	s.countCommitted(written, 0)
+	check := func(s *Store) {
+		t.Helper()
+		for j := range n {
+			name := fmt.Sprintf("late.s%d", n-j)
+			got, err := s.Fetch(name, testNow-60, testNow, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := int64(testNow - 10)
+			if v := got.Values[(ts-got.Start)/got.Step]; v != float64(j)+0.25 {
+				t.Fatalf("%s at %d: %v, want %v", name, ts, v, float64(j)+0.25)
+			}
+		}
+	}
+	check(s)
+	if got := s.Stats().PointsWritten; got != n+1 {
+		t.Errorf("points written %d, want %d", got, n+1)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := s.opts
+	opts.Dir = dir
+	s2, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	check(s2)
+	if got := s2.Stats().Series; got != n+1 {
+		t.Errorf("reopened store has %d series, want %d", got, n+1)
+	}
+}

@@ -81,7 +81,11 @@ func (t *nameTable) entry(loc uint32) (uint32, string) {
 // find returns the slot index of name, the ref its entry holds and the
 // entry's name (read with the ref), or -1.
 func (t *nameTable) find(name string) (int, uint32, string) {
-	h := t.hash(name)
+	return t.findHash(name, t.hash(name))
+}
+
+// findHash is find with name's hash (hash) given.
+func (t *nameTable) findHash(name string, h uint32) (int, uint32, string) {
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
@@ -111,7 +115,12 @@ func (t *nameTable) get(name string) *series {
 // getName is get also returning the table's copy of name (a string over
 // its arena entry, whose bytes are never written again), or "".
 func (t *nameTable) getName(name string) (*series, string) {
-	if i, r, n := t.find(name); i >= 0 {
+	return t.getNameHash(name, t.hash(name))
+}
+
+// getNameHash is getName with name's hash (hash) given.
+func (t *nameTable) getNameHash(name string, h uint32) (*series, string) {
+	if i, r, n := t.findHash(name, h); i >= 0 {
 		return t.at(r), n
 	}
 	return nil, ""
@@ -140,11 +149,45 @@ func (t *nameTable) put(name string, ref uint32) error {
 // putName is put returning the table's copy of name: a string over the
 // arena entry's bytes, which are never written again.
 func (t *nameTable) putName(name string, ref uint32) (string, error) {
+	h := t.hash(name)
+	i, _, _ := t.findHash(name, h)
+	if i < 0 {
+		return t.putNewName(name, ref, h)
+	}
+	loc, err := t.appendEntry(name, ref)
+	if err != nil {
+		return "", err
+	}
+	t.liveBytes -= entrySize(name) // the same name's older entry
+	t.slots[i] = t.slots[i]&^0xffffffff | uint64(loc)
+	_, stored := t.entry(loc)
+	return stored, nil
+}
+
+// putNewName is putName for a name not in the table, whose hash (hash) the
+// caller has: a new series' name is looked up once, not three times.
+func (t *nameTable) putNewName(name string, ref uint32, h uint32) (string, error) {
+	loc, err := t.appendEntry(name, ref)
+	if err != nil {
+		return "", err
+	}
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow()
+	}
+	t.insert(h, loc)
+	t.n++
+	_, stored := t.entry(loc)
+	return stored, nil
+}
+
+// appendEntry appends the entry of ref and name to the arena and returns
+// its location.
+func (t *nameTable) appendEntry(name string, ref uint32) (uint32, error) {
 	size := entrySize(name)
 	last := len(t.arena) - 1
 	if last < 0 || len(t.arena[last])+size > cap(t.arena[last]) {
 		if len(t.arena) == maxArenaChunks {
-			return "", errNamesFull
+			return 0, errNamesFull
 		}
 		c := make([]byte, 0, max(arenaChunk, size))
 		if last < 0 {
@@ -159,19 +202,8 @@ func (t *nameTable) putName(name string, ref uint32) (string, error) {
 	c = binary.AppendUvarint(c, uint64(len(name)))
 	t.arena[last] = append(c, name...)
 	t.usedBytes += size
-	if i, _, _ := t.find(name); i >= 0 {
-		t.liveBytes -= size // the same name's older entry
-		t.slots[i] = t.slots[i]&^0xffffffff | uint64(loc)
-	} else {
-		if (t.n+1)*4 > len(t.slots)*3 {
-			t.grow()
-		}
-		t.insert(t.hash(name), loc)
-		t.n++
-	}
 	t.liveBytes += size
-	_, stored := t.entry(loc)
-	return stored, nil
+	return loc, nil
 }
 
 // entrySize is the arena bytes of name's entry.

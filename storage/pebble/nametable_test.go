@@ -78,7 +78,19 @@ func TestNameTableAgainstMap(t *testing.T) {
 			if _, ok := model[name]; ok {
 				continue
 			}
-			addName(t, nt, name).id = id
+			if step%2 == 0 {
+				addName(t, nt, name).id = id
+			} else { // as a Write's new series: the hash of its lookup, no second one
+				ref, ser, err := nt.add()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ser.id = id
+				stored, err := nt.putNewName(name, ref, nt.hash(name))
+				if err != nil || stored != name {
+					t.Fatalf("putNewName(%q) = %q, %v", name, stored, err)
+				}
+			}
 			model[name], id = id, id+1
 			names = append(names, name)
 		case op < 7: // rename

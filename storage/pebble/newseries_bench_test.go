@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +17,7 @@ import (
 // caller (Options.WritesIndexed).
 func BenchmarkWriteNewSeries(b *testing.B) {
 	const perWrite = 1 << 15
-	now := time.Now().Unix()
-	opts := DefaultOptions()
-	opts.Dir = b.TempDir()
-	opts.Rules = w1Rules(b)
-	opts.Now = func() int64 { return now }
-	opts.WritesIndexed = true // as serve runs it: the write buffer indexes
-	s, err := Open(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	batches := make([]storage.Batch, b.N)
-	for n := range batches {
-		for j := 0; j < perWrite; j++ {
-			id := n*perWrite + j
-			batches[n].Series = append(batches[n].Series, storage.SeriesPoints{
-				Name:   "loadtest.w1.host" + strconv.Itoa(id%1000) + ".metric" + strconv.Itoa(id),
-				Points: []storage.Point{{Timestamp: now - 1, Value: float64(id % 100)}}})
-		}
-	}
+	s, batches, _ := newSeriesBench(b, b.N, perWrite)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
@@ -46,4 +28,67 @@ func BenchmarkWriteNewSeries(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perWrite), "ns/series")
 	b.ReportMetric(float64(s.logged.Load())/float64(b.N*perWrite), "logged-B/series")
+}
+
+// newSeriesBench opens a store as serve runs it (W1's rules, the index
+// left to the caller) and makes n batches of perWrite series never seen,
+// one point each.
+func newSeriesBench(b *testing.B, n, perWrite int) (*Store, []storage.Batch, int64) {
+	b.Helper()
+	now := time.Now().Unix()
+	opts := DefaultOptions()
+	opts.Dir = b.TempDir()
+	opts.Rules = w1Rules(b)
+	opts.Now = func() int64 { return now }
+	opts.WritesIndexed = true // as serve runs it: the write buffer indexes
+	s, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	batches := make([]storage.Batch, n)
+	for n := range batches {
+		for j := 0; j < perWrite; j++ {
+			id := n*perWrite + j
+			batches[n].Series = append(batches[n].Series, storage.SeriesPoints{
+				Name:   "loadtest.w1.host" + strconv.Itoa(id%1000) + ".metric" + strconv.Itoa(id),
+				Points: []storage.Point{{Timestamp: now - 1, Value: float64(id % 100)}}})
+		}
+	}
+	return s, batches, now
+}
+
+// BenchmarkWriteNewSeries2 is BenchmarkWriteNewSeries with two writers at
+// once, as serve's two write-buffer shards write on two cores: each op is
+// two Writes of 32,768 new series, one from each writer, started together
+// (-benchtime=16x reaches 1 M series). ns/series is the wall time per new
+// series of both.
+func BenchmarkWriteNewSeries2(b *testing.B) {
+	const perWrite = 1 << 15
+	s, batches, _ := newSeriesBench(b, 2*b.N, perWrite)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := g; n < len(batches); n += 2 {
+				if err := s.Write(&batches[n]); err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N*perWrite), "ns/series")
+	b.ReportMetric(float64(s.logged.Load())/float64(2*b.N*perWrite), "logged-B/series")
 }

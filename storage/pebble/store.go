@@ -504,16 +504,17 @@ func (s *Store) schemaFor(b *pebble.Batch, rets []schema.Retention, method schem
 // createSeries stages a new series for the writer's next commit and adds
 // its name to the index. Caller holds writeMu.
 func (s *Store) createSeries(name string, sc *seriesSchema) (*series, error) {
-	ser, _, err := s.stageSeries(name, sc)
+	ser, _, err := s.stageSeries(name, sc, s.names.putName)
 	if err == nil {
 		s.index.Add(name)
 	}
 	return ser, err
 }
 
-// stageSeries is createSeries leaving the index alone; it also returns
-// the name table's copy of name.
-func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, string, error) {
+// stageSeries is createSeries leaving the index alone, naming the series
+// with put (the name table's putName, or putNewName for a name known not
+// to be there); it also returns the name table's copy of name.
+func (s *Store) stageSeries(name string, sc *seriesSchema, put func(string, uint32) (string, error)) (*series, string, error) {
 	if s.nextID == math.MaxUint32 {
 		return nil, "", errors.New("series id space exhausted")
 	}
@@ -522,7 +523,7 @@ func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, string, err
 	stored := ""
 	if err == nil {
 		ser.id, ser.sch = s.nextID, sc.at
-		stored, err = s.names.putName(name, ref)
+		stored, err = put(name, ref)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -539,7 +540,8 @@ func (s *Store) stageSeries(name string, sc *seriesSchema) (*series, string, err
 // the name table's copy of name (Write hands it back to the caller: see
 // there).
 func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, string, error) {
-	if ser, stored := s.names.getName(name); ser != nil {
+	h := s.names.hash(name)
+	if ser, stored := s.names.getNameHash(name, h); ser != nil {
 		return ser, stored, nil
 	}
 	if len(name) == 0 || len(name) > index.MaxNameLen {
@@ -553,7 +555,10 @@ func (s *Store) seriesForWrite(b *pebble.Batch, name string) (*series, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	ser, stored, err := s.stageSeries(name, sc)
+	names := s.names
+	ser, stored, err := s.stageSeries(name, sc, func(name string, ref uint32) (string, error) {
+		return names.putNewName(name, ref, h)
+	})
 	if err != nil {
 		return nil, "", err
 	}

@@ -51,11 +51,9 @@ type writer struct {
 	known  []float64
 	knownT []int64
 	closed []closedTail
-	// ops, names and opBuf are the merge operands and the name records
-	// staged for the next commit (batchorder.go).
-	ops   []stagedOp
-	names []stagedName
-	opBuf []byte
+	// stageBufs holds the merge operands and the name records staged for
+	// the next commit (batchorder.go).
+	stageBufs
 	// stageHint is how much the last commit staged (batchorder.go).
 	stageHint stageSizes
 
@@ -291,10 +289,19 @@ func (w *writer) failCommit(b *storage.Batch, attempted int, err error) error {
 // stageCommit hands the staged entries to the batch, with the series
 // count when it changed.
 func (w *writer) stageCommit() error {
+	if err := w.stageCount(); err != nil {
+		return err
+	}
 	if err := w.applyStaged(); err != nil {
 		return fmt.Errorf("staging merges: %w", err)
 	}
-	if w.batch.Empty() || w.countID == w.s.nextID {
+	return nil
+}
+
+// stageCount sets the series count in the batch when it changed and
+// something is to be committed.
+func (w *writer) stageCount() error {
+	if w.batch.Empty() && w.stageBufs.empty() || w.countID == w.s.nextID {
 		return nil
 	}
 	// Persist the series count (a sizing hint for the next Open).
