@@ -121,6 +121,9 @@ func (s *Store) commitHandoff(h *handoff) error {
 // flight: the write buffer's shards, 2 x GOMAXPROCS by default).
 const maxFreeHandoffs = 16
 
+// keptStages is how many free handoffs keep their staging buffers.
+const keptStages = 2
+
 // takeHandoff returns a handoff from the free list, or a new one.
 func (s *Store) takeHandoff() *handoff {
 	s.freeMu.Lock()
@@ -146,6 +149,12 @@ func (s *Store) release(h *handoff) {
 	h.names = h.names[:0]
 	s.freeMu.Lock()
 	defer s.freeMu.Unlock()
+	if len(s.freeHandoffs) >= keptStages {
+		// Staging buffers (up to maxRetainedStage each) are kept for the
+		// Writes serve's two shards have in flight, not for every free
+		// handoff.
+		h.stage = stageBufs{}
+	}
 	if len(s.freeHandoffs) < maxFreeHandoffs {
 		s.freeHandoffs = append(s.freeHandoffs, h)
 		return
