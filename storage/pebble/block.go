@@ -344,22 +344,9 @@ func (s *slotBuf) encode(dst []byte, fast bool) []byte {
 		dst = s.appendBitmap(dst)
 	}
 	if allInt {
-		c.ints = c.ints[:0]
-		for _, v := range c.vals {
-			c.ints = append(c.ints, int64(v))
-		}
-		enc := byte(encFOR)
-		if !fast {
-			enc, _ = c.bestIntCoder(false)
-		}
-		if enc == encHuff || enc == templateCoder {
-			dst = c.appendScaled(dst, 1, false, enc)
-			hdr |= flagScaled
-		} else {
-			dst = c.appendInts(dst, enc)
-			hdr |= enc
-		}
-		dst[hdrPos] = hdr
+		var bits byte
+		dst, bits = c.appendIntValues(dst, fast)
+		dst[hdrPos] = hdr | bits
 		return dst
 	}
 	if fast {
@@ -413,6 +400,24 @@ func (s *slotBuf) encode(dst []byte, fast bool) []byte {
 	}
 	dst[hdrPos] = hdr
 	return dst
+}
+
+// appendIntValues appends c.vals, all integers, with the smallest integer
+// coder (frame-of-reference when fast) and returns the header bits that
+// name the coding.
+func (c *codec) appendIntValues(dst []byte, fast bool) ([]byte, byte) {
+	c.ints = c.ints[:0]
+	for _, v := range c.vals {
+		c.ints = append(c.ints, int64(v))
+	}
+	enc := byte(encFOR)
+	if !fast {
+		enc, _ = c.bestIntCoder(false)
+	}
+	if enc == encHuff || enc == templateCoder {
+		return c.appendScaled(dst, 1, false, enc), flagScaled
+	}
+	return c.appendInts(dst, enc), enc
 }
 
 // appendBitmap appends the presence bitmap of slots lo..hi (a set bit per
