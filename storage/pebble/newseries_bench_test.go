@@ -13,11 +13,12 @@ import (
 // each op is one Write of 32,768 series never seen (the write buffer's
 // writeScratchPoints), one point each, into a store that grows by that
 // much per op (-benchtime=31x reaches 1 M series). It reports the wall
-// time per new series and the batch bytes (pebble's log) per new series. As in serve, the store leaves the index to its
-// caller (Options.WritesIndexed).
+// time per new series and the batch bytes (pebble's log) per new series.
+// As in serve, the store leaves the index to its caller
+// (Options.WritesIndexed).
 func BenchmarkWriteNewSeries(b *testing.B) {
 	const perWrite = 1 << 15
-	s, batches, _ := newSeriesBench(b, b.N, perWrite)
+	s, batches := newSeriesBench(b, b.N, perWrite)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
@@ -33,7 +34,7 @@ func BenchmarkWriteNewSeries(b *testing.B) {
 // newSeriesBench opens a store as serve runs it (W1's rules, the index
 // left to the caller) and makes n batches of perWrite series never seen,
 // one point each.
-func newSeriesBench(b *testing.B, n, perWrite int) (*Store, []storage.Batch, int64) {
+func newSeriesBench(b *testing.B, n, perWrite int) (*Store, []storage.Batch) {
 	b.Helper()
 	now := time.Now().Unix()
 	opts := DefaultOptions()
@@ -55,7 +56,7 @@ func newSeriesBench(b *testing.B, n, perWrite int) (*Store, []storage.Batch, int
 				Points: []storage.Point{{Timestamp: now - 1, Value: float64(id % 100)}}})
 		}
 	}
-	return s, batches, now
+	return s, batches
 }
 
 // BenchmarkWriteNewSeries2 is BenchmarkWriteNewSeries with two writers at
@@ -65,7 +66,7 @@ func newSeriesBench(b *testing.B, n, perWrite int) (*Store, []storage.Batch, int
 // series of both.
 func BenchmarkWriteNewSeries2(b *testing.B) {
 	const perWrite = 1 << 15
-	s, batches, _ := newSeriesBench(b, 2*b.N, perWrite)
+	s, batches := newSeriesBench(b, 2*b.N, perWrite)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var wg sync.WaitGroup
