@@ -88,6 +88,7 @@ fi
 echo "fuzz-ci: $n targets; rotation $rot: fuzzing $count for $fuzztime each"
 failed=()
 flaked=()
+retried=()
 skipped=0
 # corpus lists the files of a fuzz target's corpus directory (empty when none).
 corpus() {
@@ -114,6 +115,9 @@ for t in "${picked[@]}"; do
 		log=$(mktemp)
 		if (cd "$root/$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./${rel:-.}") 2>&1 | tee "$log"; then
 			rm -f "$log"
+			if [ "$tries" -gt 1 ]; then
+				retried+=("$t")
+			fi
 			break
 		fi
 		after=$(corpus "$dir/testdata/fuzz/$name")
@@ -147,4 +151,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
 	git status --porcelain --untracked-files=all -- '*testdata/fuzz/*' >&2 || true
 	exit 1
 fi
-echo "fuzz-ci: ok ($((count - skipped)) of $count targets fuzzed in ${SECONDS}s; ${#flaked[@]} toolchain flakes${flaked:+: ${flaked[*]}})"
+echo "fuzz-ci: ok ($((count - skipped)) of $count targets fuzzed in ${SECONDS}s; ${#flaked[@]} toolchain flakes${flaked:+: ${flaked[*]}}; ${#retried[@]} passed on a rerun after the toolchain's deadline race${retried:+: ${retried[*]}})"
