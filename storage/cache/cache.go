@@ -218,6 +218,11 @@ type series struct {
 	// point (evict.go; compared modulo 2^16).
 	touched uint16
 	flags   seriesFlags
+	// lastUse is the bytes its buffer held at the last write cycle
+	// (header and points, in units of useUnit, at most 255): a buffer let
+	// go after a cycle is reallocated at that size, not grown again from
+	// firstBufBytes (points.go).
+	lastUse uint8
 }
 
 // seriesRare is what a series needs only after a failed write or when a

@@ -163,3 +163,38 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSeriesCycles drives the point buffers of 10,000 series through
+// write cycles as W1's second pass does (100,000 series × 100 points in
+// about 2.5 one-second cycles): each cycle every series takes 30 points,
+// step by step across the series, then the cycle starts (startFlush), 10
+// more points arrive while it writes, and the written points are dropped.
+// It measures appendPoint and dropFlushing alone, with their buffer
+// growth; one op is one cycle (400,000 points).
+func BenchmarkSeriesCycles(b *testing.B) {
+	const nSeries, before, during = 10_000, 30, 10
+	ss := make([]series, nSeries)
+	ts := int64(1_700_000_000)
+	add := func(k int) {
+		for range k {
+			for i := range ss {
+				ss[i].appendPoint(ts, float64((i+int(ts))%100))
+			}
+			ts++
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		add(before)
+		for i := range ss {
+			ss[i].startFlush()
+		}
+		add(during)
+		for i := range ss {
+			ss[i].dropFlushing()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nSeries*(before+during)), "ns/point")
+}

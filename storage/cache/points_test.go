@@ -134,3 +134,59 @@ func FuzzPointBuffer(f *testing.F) {
 		runBufOps(t, ops, data)
 	})
 }
+
+// TestBufferSizedByLastCycle: a series' buffer let go after a write cycle
+// comes back at the size that cycle needed, so the next cycle's points fit
+// without a copy; a burst's buffer is kept through a cycle that holds
+// points arriving meanwhile and shrunk at the first small cycle.
+func TestBufferSizedByLastCycle(t *testing.T) {
+	const ts0 = 1_700_000_000
+	s := &series{}
+	// 40 points of value 1, a second apart: the run's first point takes
+	// 8 bytes (tag, 5-byte timestamp, 2 value bytes), the others 2.
+	cycle := func(from, n int) {
+		for i := 0; i < n; i++ {
+			s.appendPoint(int64(ts0+from+i), 1)
+		}
+	}
+	cycle(0, 40)
+	if len(s.buf) != bufHeader+8+39*2 {
+		t.Fatalf("40 points take %d bytes; want %d", len(s.buf), bufHeader+8+39*2)
+	}
+	s.startFlush()
+	s.dropFlushing()
+	if s.buf != nil || s.lastUse != 7 { // 102 bytes: 7 units of 16
+		t.Fatalf("after the cycle: buf cap %d, lastUse %d; want nil, 7", cap(s.buf), s.lastUse)
+	}
+	s.appendPoint(ts0+40, 1)
+	// 112 bytes and a quarter: 140, the 144-byte size class.
+	if cap(s.buf) != 144 {
+		t.Fatalf("the next cycle's buffer has cap %d; want 144", cap(s.buf))
+	}
+	first := &s.buf[0]
+	cycle(41, 39)
+	if &s.buf[0] != first {
+		t.Fatalf("the buffer was reallocated within the cycle (cap %d, len %d)", cap(s.buf), len(s.buf))
+	}
+
+	// A burst: 1,000 points, two more arrive while they are written.
+	s = &series{}
+	cycle(0, 1000)
+	s.startFlush()
+	cycle(1000, 2)
+	burst := cap(s.buf)
+	s.dropFlushing()
+	if cap(s.buf) != burst || s.lastUse != 127 { // 2,032 bytes
+		t.Fatalf("after the burst's cycle: cap %d, lastUse %d; want %d (kept), 127", cap(s.buf), s.lastUse, burst)
+	}
+	checkBuf(t, s, nil, []storage.Point{{Timestamp: ts0 + 1000, Value: 1}, {Timestamp: ts0 + 1001, Value: 1}})
+	// The next cycle holds the two points; one arrives meanwhile.
+	s.startFlush()
+	cycle(1002, 1)
+	s.dropFlushing()
+	// 34 bytes (3 units) held; 48 and a quarter: the 64-byte class.
+	if cap(s.buf) != 64 || s.lastUse != 3 {
+		t.Fatalf("after a small cycle: cap %d, lastUse %d; want 64, 3", cap(s.buf), s.lastUse)
+	}
+	checkBuf(t, s, nil, []storage.Point{{Timestamp: ts0 + 1002, Value: 1}})
+}
