@@ -287,3 +287,91 @@ func (p *prefixInserter) insert(name string, shared int) bool {
 	p.stack = p.stack[:d+1]
 	return p.s.insertUnder(p.stack[d], name[last+1:], &p.stack)
 }
+
+// AddNew adds the names of names that file accepts, looking each up once:
+// for name i it calls file(i, known), known when the name is already a
+// leaf (or a tagged name the tag index holds), and adds a name that was
+// not known when file returns true (what file returns for a known name is
+// ignored). It returns how many names were added. Names Add ignores
+// (invalid) are offered as not known and never added. Names are taken in
+// their order, under one hold of the write lock: file runs under it, so
+// it must not call the index, and a name file refused is not a leaf when
+// a later duplicate of it is offered. This is the write buffer's filing
+// of the names a chunk of points brought in: known or new (asking the
+// series limits, which may refuse or defer it) in one walk of the tree,
+// where Has and then AddBatch took two.
+func (x *Index) AddNew(names []string, file func(i int, known bool) bool) int {
+	added := 0
+	s := &x.store
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, name := range names {
+		if IsTagged(name) {
+			known := x.hasTagged(name)
+			if file(i, known) && !known && x.addTagged(name) {
+				added++
+			}
+			continue
+		}
+		if !validName(name) {
+			file(i, false)
+			continue
+		}
+		id, rest := s.deepest(name)
+		known := rest == "" && s.node(id).leaf
+		if !file(i, known) || known {
+			continue
+		}
+		if rest == "" {
+			s.node(id).leaf = true
+		} else if !s.insertMissing(id, rest) {
+			continue
+		}
+		added++
+		x.n.Add(1)
+	}
+	return added
+}
+
+// deepest follows the valid name from the root as far as its nodes exist:
+// it returns the last node found and the part of name below it ("" when
+// every segment has its node). Caller holds a lock.
+func (s *nodeStore) deepest(name string) (nodeID, string) {
+	id := rootID
+	n := &s.root
+	for {
+		i := strings.IndexByte(name, '.')
+		seg := name
+		if i >= 0 {
+			seg = name[:i]
+		}
+		c, ok := s.child(n, seg)
+		if !ok {
+			return id, name
+		}
+		id, n = c, s.node(c)
+		if i < 0 {
+			return id, ""
+		}
+		name = name[i+1:]
+	}
+}
+
+// insertMissing adds the relative name rest below the node id names, none
+// of whose segments has its node yet (deepest stopped at id): each is
+// created without looking it up. It reports false, inserting nothing,
+// when the segment bytes are full. Caller holds the write lock and counts
+// the leaf.
+func (s *nodeStore) insertMissing(id nodeID, rest string) bool {
+	if !s.room(len(rest)) {
+		return false
+	}
+	n := s.node(id)
+	for seg := range segments(rest) {
+		c := s.newNode(seg)
+		s.addChild(n, c)
+		n = s.node(c)
+	}
+	n.leaf = true
+	return true
+}
