@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,12 +25,12 @@ import (
 // written.
 type Index interface {
 	Add(name string) bool
-	// AddBatch adds names as Add would, under one hold of its write lock
-	// (the names a chunk of points brought in for the first time).
-	AddBatch(names []string) int
-	// Has reports whether name is known (stored or buffered); name is
-	// not retained.
-	Has(name string) bool
+	// AddNew offers each name (the names of a chunk's points the shard
+	// does not hold) to file, saying whether the index knows it (stored or
+	// buffered), and adds the unknown ones file accepts: one lookup a
+	// name, under one hold of the index's write lock (storage/index).
+	// names are not retained.
+	AddNew(names []string, file func(i int, known bool) bool) int
 	Find(pattern string) ([]storage.Node, error)
 	// FindLimit is Find stopping past limit nodes (limit > 0) with an
 	// error wrapping storage.ErrTooManyResults.
@@ -298,11 +299,11 @@ type shard struct {
 	consDone chan struct{} // closed when the consumer exited
 	syncReq  chan chan struct{}
 	batch    storage.Batch
-	wal      *wal // nil without WALDir
-	// fresh collects the names ingest filed during one chunk, to be
-	// indexed together before the shard's lock is released; guarded by mu.
-	fresh []string
-	look  []*series // ingest's scratch: the series of a chunk's points
+	wal      *wal      // nil without WALDir
+	look     []*series // ingest's scratch: the series of a chunk's points
+	// filing is ingest's scratch for the series a chunk brings in
+	// (newseries.go); guarded by mu.
+	filing filing
 	// quotaGen is the limits generation the series' bound flags refer
 	// to; guarded by mu.
 	quotaGen uint32
@@ -709,6 +710,9 @@ func (sh *shard) ingest(ch *chunk) {
 	// then overlap, where each one waited for the point before it to be
 	// appended. lookChunk goes further, a pass per miss of the lookup.
 	look := sh.series.lookChunk(ch, sh.look)
+	if c.index != nil {
+		sh.fileNew(ch, look) // every look entry is now a series or dropped
+	}
 	for i, e := range ch.entries {
 		name := ch.names[e.off : e.off+e.n]
 		s := look[i]
@@ -718,10 +722,11 @@ func (sh *shard) ingest(ch *chunk) {
 		if s == nil {
 			// New, or filed by a point before it in this chunk.
 			if s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s == nil {
-				if s = sh.newSeries(e.h, name); s == nil {
-					continue // rejected, counted
-				}
+				s = sh.newSeries(e.h, unsafe.String(unsafe.SliceData(name), len(name)), false)
 			}
+		}
+		if s == nil || s == dropped {
+			continue // rejected, counted
 		}
 		if lim != nil {
 			if !s.is(bound) {
@@ -762,13 +767,6 @@ func (sh *shard) ingest(ch *chunk) {
 	}
 	clear(look) // holds no series past the chunk (evict.go frees them)
 	sh.look = look[:0]
-	if len(sh.fresh) > 0 {
-		// Indexed before the lock is released: find sees a name before
-		// a write cycle can take its points.
-		c.index.AddBatch(sh.fresh)
-		clear(sh.fresh)
-		sh.fresh = sh.fresh[:0]
-	}
 	sh.mu.Unlock()
 	sh.addHeld(grown)
 	if deferGrown != 0 {
@@ -798,36 +796,34 @@ func (sh *shard) unbindAll(gen uint32) {
 	sh.series.each(func(s *series) { s.unset(bound) })
 }
 
-// newSeries files a name the shard has not seen, asking the limits when
-// the index does not hold it either: nil when it is rejected (its point is
-// counted as dropped). A deferred series is kept, out of the index, on the
-// shard's deferred list; an admitted one joins sh.fresh, which ingest
-// indexes in one batch. Caller holds sh.mu.
-func (sh *shard) newSeries(h uint64, name []byte) *series {
+// newSeries files name (a view: copied when kept), which the shard has not
+// seen, asking the limits unless the index knows it: nil when it is
+// rejected (its point is counted as dropped). A deferred series is kept on
+// the shard's deferred list and out of the index; the caller indexes an
+// admitted one (fileNew). Caller holds sh.mu.
+func (sh *shard) newSeries(h uint64, name string, known bool) *series {
 	c := sh.c
 	var flags seriesFlags
-	if lim := c.opts.Limits; lim != nil && (c.index == nil || !c.index.Has(unsafe.String(unsafe.SliceData(name), len(name)))) {
-		v, why := lim.AdmitNew(unsafe.String(unsafe.SliceData(name), len(name)), false)
+	if lim := c.opts.Limits; lim != nil && !known {
+		v, why := lim.AdmitNew(name, false)
 		switch v {
 		case limits.Reject:
 			lim.PointsDropped(why, 1)
 			return nil
 		case limits.Defer:
 			if c.deferredPts.Load() >= int64(c.opts.MaxDeferredPoints) {
-				lim.DeferredFull(string(name))
+				lim.DeferredFull(strings.Clone(name))
 				return nil
 			}
 			flags = deferred
 			lim.CountDeferred()
 		}
 	}
-	s := &series{name: string(name), touched: sh.epoch, flags: flags}
+	s := &series{name: strings.Clone(name), touched: sh.epoch, flags: flags}
 	sh.series.putHash(h, s)
 	if s.is(deferred) {
 		sh.deferred = append(sh.deferred, s)
 		c.deferredSer.Add(1)
-	} else if c.index != nil {
-		sh.fresh = append(sh.fresh, s.name)
 	}
 	return s
 }

@@ -198,3 +198,33 @@ func BenchmarkSeriesCycles(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nSeries*(before+during)), "ns/point")
 }
+
+// BenchmarkNewSeries measures filing new series as the server does (an
+// index and a series cap, no quota rules): one op is one point of a name
+// the buffer and the index have not seen, flat names under one parent as
+// in loadtest's 1 M series run, until every point reached the store.
+func BenchmarkNewSeries(b *testing.B) {
+	names := make([][]byte, b.N)
+	for i := range names {
+		names[i] = []byte("loadtest.m1.m" + strconv.Itoa(10_000_000 + i)[1:])
+	}
+	d := &discard{}
+	idx := index.New()
+	lim := limits.New(limits.Config{MaxSeries: int64(b.N) + 1, Walk: idx.Walk})
+	c, err := New(d, idx, Options{Shards: 2, FlushInterval: 50 * time.Millisecond, Step: func(string, int64, int64) int64 { return 1 }, Limits: lim})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := c.NewProducer()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range names {
+		p.AddPoint(names[i], 1700000000, float64(i&63))
+	}
+	p.Flush()
+	c.Close()
+	b.StopTimer()
+	if got := d.n.Load(); got != int64(b.N) || idx.Len() != b.N {
+		b.Fatalf("store got %d points, index %d names; want %d", got, idx.Len(), b.N)
+	}
+}
