@@ -15,5 +15,9 @@
 // changes; from Floor to 4 × Floor the headroom is Floor, and above that the
 // heap's goal and resident size grow by a quarter of the live heap instead
 // of all of it, at the price of more frequent cycles (the runtime caps the
-// collector's share of CPU under a memory limit at half).
+// collector's share of CPU under a memory limit at half). While the heap
+// grows from Floor to 3 × GrowthFloor (a burst of new series) the headroom
+// is GrowthFloor instead: the cycles of that climb are what a larger
+// heap's quarter would pace them to, not Floor's many small ones, and the
+// goal stays below what the heap at 410 MiB live reaches anyway.
 package gcpace

@@ -11,8 +11,9 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultFraction = 0.25
-	DefaultFloor    = 64 << 20
+	DefaultFraction    = 0.25
+	DefaultFloor       = 64 << 20
+	DefaultGrowthFloor = 128 << 20
 )
 
 // Config tunes a Pacer; zero fields take the defaults.
@@ -21,6 +22,16 @@ type Config struct {
 	Fraction float64
 	// Floor is the least headroom in bytes.
 	Floor uint64
+	// GrowthFloor is the least headroom in bytes after a cycle that
+	// found the heap growing (Growing: a burst of new series) while the
+	// live heap is from Floor to 3 × GrowthFloor. With the defaults, half
+	// as many cycles while the heap grows through that range, each as
+	// costly; the heap's goal there stays at most 4 × GrowthFloor
+	// (512 MiB), what a quarter gives from about 410 MiB live, so a
+	// process growing past that peaks no higher. A heap that settles or
+	// shrinks is paced by Floor again: what an idle process keeps is
+	// unchanged.
+	GrowthFloor uint64
 	// Cap is the highest limit the Pacer sets: the memory limit the
 	// operator configured. 0 takes the limit in force at Start.
 	Cap int64
@@ -46,12 +57,23 @@ func (h Heap) NonHeap() uint64 {
 	return h.Total - in
 }
 
-// Limit is the memory limit for h: the live heap, its headroom, and the
-// memory outside the heap, at most c.Cap (when above 0).
-func (c Config) Limit(h Heap) int64 {
+// Growing reports whether a cycle that found live bytes live after one
+// that found prev shows the heap growing: by at least a sixteenth of
+// Floor (4 MiB by default), more than the noise of a settled heap.
+func (c Config) Growing(prev, live uint64) bool {
+	return live >= prev+c.Floor/16
+}
+
+// Limit is the memory limit for h: the live heap, its headroom (at least
+// GrowthFloor while growing and below 3 × GrowthFloor), and the memory
+// outside the heap, at most c.Cap (when above 0).
+func (c Config) Limit(h Heap, growing bool) int64 {
 	room := uint64(float64(h.Live) * c.Fraction)
 	if room < c.Floor {
 		room = c.Floor
+	}
+	if growing && h.Live >= c.Floor && h.Live < 3*c.GrowthFloor && room < c.GrowthFloor {
+		room = c.GrowthFloor
 	}
 	l := h.Live + room + h.NonHeap()
 	if l > math.MaxInt64 {
@@ -90,6 +112,9 @@ func Start(cfg Config) *Pacer {
 	}
 	if cfg.Floor == 0 {
 		cfg.Floor = DefaultFloor
+	}
+	if cfg.GrowthFloor == 0 {
+		cfg.GrowthFloor = DefaultGrowthFloor
 	}
 	if cfg.Cap <= 0 {
 		cfg.Cap = debug.SetMemoryLimit(-1)
@@ -133,7 +158,7 @@ func (p *Pacer) afterCycle() {
 		Unused:   p.samples[4].Value.Uint64(),
 		Free:     p.samples[5].Value.Uint64(),
 	}
-	l := p.cfg.Limit(h)
+	l := p.cfg.Limit(h, p.cycles.Load() > 0 && p.cfg.Growing(p.last.Live, h.Live))
 	debug.SetMemoryLimit(l)
 	p.last = h
 	p.limit.Store(l)
