@@ -190,24 +190,11 @@ func segments(name string) func(func(string) bool) {
 
 // lookup returns the node for a valid name, or nil. Caller holds a lock.
 func (x *Index) lookup(name string) *node {
-	s := &x.store
-	n := &s.root
-	for {
-		i := strings.IndexByte(name, '.')
-		seg := name
-		if i >= 0 {
-			seg = name[:i]
-		}
-		c, ok := s.child(n, seg)
-		if !ok {
-			return nil
-		}
-		n = s.node(c)
-		if i < 0 {
-			return n
-		}
-		name = name[i+1:]
+	id, rest := x.store.deepest(name)
+	if rest != "" {
+		return nil
 	}
+	return x.store.node(id)
 }
 
 // insert adds a valid name. Caller holds the write lock.
