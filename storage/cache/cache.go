@@ -713,17 +713,13 @@ func (sh *shard) ingest(ch *chunk) {
 	if c.index != nil {
 		sh.fileNew(ch, look) // every look entry is now a series or dropped
 	}
-	for i, e := range ch.entries {
-		name := ch.names[e.off : e.off+e.n]
+	for i := range ch.entries {
+		// By pointer: copying each 40-byte entry took a tenth of
+		// ingest's instructions.
+		e := &ch.entries[i]
 		s := look[i]
-		if s == probeLater {
-			s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name)))
-		}
-		if s == nil {
-			// New, or filed by a point before it in this chunk.
-			if s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s == nil {
-				s = sh.newSeries(e.h, unsafe.String(unsafe.SliceData(name), len(name)), false)
-			}
+		if s == probeLater || s == nil {
+			s = sh.notFound(ch, e)
 		}
 		if s == nil || s == dropped {
 			continue // rejected, counted
@@ -774,6 +770,19 @@ func (sh *shard) ingest(ch *chunk) {
 	}
 	c.buffered.Add(int64(buffered))
 	c.ingested.Add(uint64(len(ch.entries)))
+}
+
+// notFound returns the series of entry e of ch that lookChunk did not
+// find (probeLater: its probe stopped short; nil: new, or filed by a
+// point before it in this chunk), filing a new one; nil or dropped when
+// that is rejected (counted). Only here is the entry's name sliced. Caller holds
+// sh.mu.
+func (sh *shard) notFound(ch *chunk, e *entry) *series {
+	name := ch.names[e.off : e.off+e.n]
+	if s := sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s != nil {
+		return s
+	}
+	return sh.newSeries(e.h, unsafe.String(unsafe.SliceData(name), len(name)), false)
 }
 
 // bind asks the limits for s's throughput quotas under the shard's

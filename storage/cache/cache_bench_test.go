@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"hash/maphash"
 	"runtime"
 	"strconv"
 	"strings"
@@ -227,4 +228,69 @@ func BenchmarkNewSeries(b *testing.B) {
 	if got := d.n.Load(); got != int64(b.N) || idx.Len() != b.N {
 		b.Fatalf("store got %d points, index %d names; want %d", got, idx.Len(), b.N)
 	}
+}
+
+// BenchmarkShardIngest hands one shard 512-point chunks of W1's second
+// pass (100,000 known series, step after step across them) and writes
+// every 40 steps, as the shard's writer does about once a second at W1's
+// rate; the clock runs only while ingest files the points (lookChunk,
+// appendPoint). One op is one point.
+func BenchmarkShardIngest(b *testing.B) {
+	const nSeries, chunkPoints, cycle = 100_000, 512, 40
+	d := &discard{}
+	c, err := New(d, nil, Options{Shards: 1, FlushInterval: time.Hour, IdleSeriesAfter: -1, Step: func(string, int64, int64) int64 { return 1 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	sh := c.shards[0]
+	names := make([][]byte, nSeries)
+	hashes := make([]uint64, nSeries)
+	for i := range names {
+		names[i] = []byte("loadtest.w1.m" + strconv.Itoa(100000+i))
+		hashes[i] = maphash.Bytes(c.seed, names[i])
+	}
+	ch := &chunk{}
+	ts := int64(1_700_000_000)
+	step := func() { // one point of every series, in chunks
+		for i := 0; i < nSeries; i += chunkPoints {
+			ch.reset()
+			for j := i; j < min(i+chunkPoints, nSeries); j++ {
+				ch.add(hashes[j], names[j], ts, float64((j+int(ts))%100))
+			}
+			sh.ingest(ch)
+		}
+		ts++
+	}
+	for range cycle { // the first pass: the series exist, written once
+		step()
+	}
+	sh.writeOnce(true, false)
+	// The thread's CPU time, not the wall clock: on a shared machine the
+	// wall measures the load.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var cpu time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n += nSeries {
+		t0 := threadCPU()
+		step()
+		cpu += threadCPU() - t0
+		if ts%cycle == 0 {
+			b.StopTimer()
+			sh.writeOnce(true, false)
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/point")
+}
+
+// threadCPU is the CPU time (user and system) the calling thread used so
+// far.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

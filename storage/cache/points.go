@@ -75,14 +75,20 @@ func (s *series) appendPoint(ts int64, v float64) {
 		s.buf = s.buf[:bufHeader]
 		s.split = bufHeader
 	}
-	var tmp [maxPointBytes]byte
 	prevTS := int64(binary.LittleEndian.Uint64(s.buf[0:]))
 	prevBits := binary.LittleEndian.Uint64(s.buf[8:])
-	n := encodePoint(tmp[:], int(s.split) == len(s.buf), prevTS, prevBits, ts, v)
-	if cap(s.buf)-len(s.buf) < n {
-		s.buf = growBuf(s.buf, len(s.buf)+n+growth(len(s.buf)))
+	start := int(s.split) == len(s.buf)
+	if l := len(s.buf); cap(s.buf)-l >= maxPointBytes {
+		// Room for any point: encoded in place.
+		s.buf = s.buf[:l+encodePoint(s.buf[l:l+maxPointBytes], start, prevTS, prevBits, ts, v)]
+	} else {
+		var tmp [maxPointBytes]byte
+		n := encodePoint(tmp[:], start, prevTS, prevBits, ts, v)
+		if cap(s.buf)-l < n {
+			s.buf = growBuf(s.buf, l+n+growth(l))
+		}
+		s.buf = append(s.buf, tmp[:n]...)
 	}
-	s.buf = append(s.buf, tmp[:n]...)
 	binary.LittleEndian.PutUint64(s.buf[0:], uint64(ts))
 	binary.LittleEndian.PutUint64(s.buf[8:], math.Float64bits(v))
 }
