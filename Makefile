@@ -8,7 +8,7 @@ run:
 	go run ./cmd/plumbago serve
 
 build:
-	CGO_ENABLED=0 go build -trimpath -o plumbago ./cmd/plumbago
+	./scripts/build-plumbago.sh plumbago
 
 # deploy/check is a Go module of its own (its hcl, go-cty and yaml.v3 stay
 # out of the product's go.mod); its tests run here too.

@@ -222,7 +222,7 @@ need_apt jq jq
 if [ -z "${PLUMBAGO:-}" ]; then
 	log "building plumbago from $ROOT"
 	PLUMBAGO=$WORK/plumbago
-	(cd "$ROOT" && go build -o "$PLUMBAGO" ./cmd/plumbago)
+	"$ROOT/scripts/build-plumbago.sh" "$PLUMBAGO"
 fi
 LOADTEST=("$PLUMBAGO" loadtest)
 VM_VERSION=v1.151.0

@@ -268,7 +268,7 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	steady := settledRSS(t, pid, func(i int) {
 		sendCarbon(t, p.carbon, fmt.Sprintf("burst.b000.s000000 %d %d", i, time.Now().Unix()))
 	})
-	steadyParts := rssParts(t, pid)
+	steadyParts := memParts(t, p)
 	s := sampleRSS(t, pid)
 	burstStart := time.Now()
 	burstSeries(t, p, series, perSeries, now-int64(perSeries)*10)
@@ -290,15 +290,23 @@ func TestMemoryReturnsAfterSeriesBurst(t *testing.T) {
 	deadline := start.Add(120 * time.Second)
 	for vmRSS(t, pid) > bound {
 		if time.Now().After(deadline) {
-			t.Fatalf("RSS %.1f MiB 120 s after the burst (%s; Go heap in use %.1f MiB, %v idle flushes); want back under %.1f MiB (1.5 × steady + 24 MiB, at most half the burst's rise over steady)",
-				float64(vmRSS(t, pid))/(1<<20), rssParts(t, pid), p.metric(t, "plumbago_go_heap_bytes")/(1<<20),
-				p.metric(t, "plumbago_pebble_idle_flushes_total"), float64(bound)/(1<<20))
+			t.Fatalf("RSS %.1f MiB 120 s after the burst (%s; %v idle flushes); want back under %.1f MiB (1.5 × steady + 24 MiB, at most half the burst's rise over steady)",
+				float64(vmRSS(t, pid))/(1<<20), memParts(t, p), p.metric(t, "plumbago_pebble_idle_flushes_total"), float64(bound)/(1<<20))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("RSS back to %.1f MiB (%s) %v after the burst; Go heap in use %.1f MiB", float64(vmRSS(t, pid))/(1<<20),
-		rssParts(t, pid), time.Since(start).Round(100*time.Millisecond), p.metric(t, "plumbago_go_heap_bytes")/(1<<20))
+	t.Logf("RSS back to %.1f MiB (%s) %v after the burst", float64(vmRSS(t, pid))/(1<<20), memParts(t, p),
+		time.Since(start).Round(100*time.Millisecond))
 	p.stop(t)
+}
+
+// memParts is where a pebble server's memory is, for logs: the RSS's
+// anonymous and file-backed parts, the Go heap in use, pebble's memtables
+// and its block cache.
+func memParts(t *testing.T, p *proc) string {
+	return fmt.Sprintf("%s; Go heap in use %.1f MiB, memtables %.1f MiB, block cache %.1f MiB", rssParts(t, p.cmd.Process.Pid),
+		p.metric(t, "plumbago_go_heap_bytes")/(1<<20), p.metric(t, "plumbago_pebble_memtable_bytes")/(1<<20),
+		p.metric(t, "plumbago_pebble_block_cache_bytes")/(1<<20))
 }
 
 // burstSeries sends perSeries points (at 10 s steps from start) to each of

@@ -35,7 +35,7 @@ RUNS=${RUNS:-"fresh settled"}
 
 if [ -z "${PLUMBAGO:-}" ]; then
 	PLUMBAGO=$WORK/plumbago
-	(cd "$ROOT" && go build -o "$PLUMBAGO" ./cmd/plumbago)
+	"$ROOT/scripts/build-plumbago.sh" "$PLUMBAGO"
 fi
 if [ -z "${VM:-}" ]; then
 	if [ -x /work/tools/victoria-metrics ]; then

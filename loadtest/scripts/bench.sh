@@ -35,7 +35,7 @@ skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ -z "${PLUMBAGO:-}" ]; then
 	PLUMBAGO=$WORK/plumbago
-	(cd "$ROOT" && go build -o "$PLUMBAGO" ./cmd/plumbago)
+	"$ROOT/scripts/build-plumbago.sh" "$PLUMBAGO"
 fi
 LOADTEST=${LOADTEST:-"$PLUMBAGO loadtest"}
 

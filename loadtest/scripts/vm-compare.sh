@@ -30,7 +30,7 @@ SERVERS=${SERVERS:-"vm plumbago"}
 EXTRA=${EXTRA:-}
 if [ -z "${PLUMBAGO:-}" ]; then
 	PLUMBAGO=$WORK/plumbago
-	(cd "$ROOT" && go build -o "$PLUMBAGO" ./cmd/plumbago)
+	"$ROOT/scripts/build-plumbago.sh" "$PLUMBAGO"
 fi
 printf '[w1]\npattern = .*\nretentions = 1s:15m,1m:1d\n' >"$WORK/schemas.conf"
 printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n' >"$WORK/aggregation.conf"
