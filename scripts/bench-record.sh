@@ -48,7 +48,8 @@
 #   --budget MIN the startup section runs only if its estimate ends within MIN
 #                minutes of the start (default 40 full, 20 quick)
 #   --dry-run    print the steps and exit
-# env: PLUMBAGO (binary; default built from this checkout), VICTORIA_METRICS
+# env: PLUMBAGO (binary; default built from this checkout as it ships, by
+#      scripts/build-plumbago.sh: CGO_ENABLED=0 -trimpath), VICTORIA_METRICS
 #      (binary; default the cache below, else /work/tools/victoria-metrics if
 #      it is v1.151.0, else built with go install), ETSY_STATSD_DIR,
 #      BENCH_PORT_BASE (default 26100; a taken port moves the servers to the
@@ -316,6 +317,7 @@ fail() {
 	echo "mode: $MODE"
 	echo "statsd loader sockets: $STATSD_CONNS"
 	echo "plumbago: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD 2>/dev/null || echo ' (dirty)')"
+	echo "plumbago build: $("$ROOT/scripts/build-plumbago.sh" --settings "$PLUMBAGO" 2>/dev/null || echo unknown)"
 	echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 	echo "kernel: $(uname -r)"

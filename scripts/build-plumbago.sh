@@ -12,7 +12,16 @@
 # internal/memrelease (docs/operations.md, "Memory").
 #
 # usage: scripts/build-plumbago.sh OUTPUT [go build flags...]
+#        scripts/build-plumbago.sh --settings BINARY   prints a binary's cgo and
+#          -trimpath settings (go version -m): "-trimpath=true CGO_ENABLED=0" as
+#          shipped; the benchmark scripts write it beside their figures
 set -euo pipefail
+if [ "${1:-}" = --settings ]; then
+	settings=$(go version -m "${2:?usage: build-plumbago.sh --settings BINARY}" |
+		awk '$1 == "build" && ($2 ~ /^CGO_ENABLED=/ || $2 ~ /^-trimpath=/) {printf "%s%s", sep, $2; sep = " "}')
+	echo "$settings"
+	exit
+fi
 out=${1:?usage: build-plumbago.sh OUTPUT [go build flags...]}
 shift
 case $out in /*) ;; *) out=$PWD/$out ;; esac

@@ -9,7 +9,8 @@
 # RSS (VmHWM) and its RSS after IDLE seconds without load.
 #
 # usage: loadtest/scripts/vm-compare.sh OUTDIR
-#   env: PLUMBAGO  plumbago binary (default: built from this checkout)
+#   env: PLUMBAGO  plumbago binary (default: built from this checkout as it ships,
+#                  scripts/build-plumbago.sh: CGO_ENABLED=0 -trimpath)
 #        VM        victoria-metrics binary (default /work/tools/victoria-metrics)
 #        RUNS      workloads (default "w1 1mx20")
 #        IDLE      seconds to wait after the load before the idle RSS (default 90:
@@ -37,6 +38,7 @@ printf '[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n
 {
 	echo "date: $(date -u +%FT%TZ)"
 	echo "plumbago: checkout $(cd "$ROOT" && git rev-parse --short HEAD)"
+	echo "plumbago build: $("$ROOT/scripts/build-plumbago.sh" --settings "$PLUMBAGO" 2>/dev/null || echo unknown) ($PLUMBAGO)"
 	# A binary built with go install prints an empty -version: fall back to
 	# the module version recorded in it.
 	vmv=$("$VM" -version 2>&1 | head -1 || true)
