@@ -29,14 +29,7 @@ type compactionGate struct {
 	stop    chan struct{} // closed by Unregister
 	stopped chan struct{} // closed when the granter has returned
 	ticks   atomic.Int64  // timer wake-ups of the granter (read by tests)
-	// busy, when set (before release), reports that writes are coming in
-	// (see burstFlushes); flushes counts pebble's flushes since the last
-	// grant, heldSince is the monotonic time (monoStart) of the first
-	// refusal made for a burst since the last grant, or 0.
-	busy      func() bool
-	flushes   atomic.Int64
-	heldSince atomic.Int64
-	mu        struct {
+	mu      struct {
 		sync.Mutex
 		running      int  // compactions granted and not Done
 		last         int  // what the DB allowed when last asked
@@ -63,61 +56,12 @@ const grantEvery = 100 * time.Millisecond
 
 var _ pebble.CompactionScheduler = (*compactionGate)(nil)
 
-// While writes come in, compactions wait for burstFlushes flushes since
-// the last one was granted, or for burstHold. L0CompactionThreshold 2
-// (pebbleOptions) makes each flush worth a compaction into Lbase, which
-// settles an idle store; during a burst of new series every flush spans
-// the whole key space (names arrive in no order), so each of those
-// compactions rewrote all of Lbase: in the 1 M series x 20 points run,
-// 16 compactions read 181 MB of Lbase to write 111 MB for a 26 MB store.
-// Held for three flushes, the same run reads and writes about half as
-// much (docs/pebble.md, "Compactions during a burst"). Once writes stop
-// (busy false: nothing written for burstQuiet) the gate grants as before,
-// so the store still settles when idle; burstHold bounds the wait for a
-// store written without pause at a rate that seldom flushes.
-const (
-	burstFlushes = 3
-	burstQuiet   = time.Second
-	burstHold    = 10 * time.Second
-)
-
 // holdCompactions makes po's compactions wait for the returned gate's release.
 func holdCompactions(po *pebble.Options) *compactionGate {
 	g := &compactionGate{poke: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	g.mu.cond = sync.NewCond(&g.mu.Mutex)
 	po.Experimental.CompactionScheduler = g
-	el := pebble.EventListener{FlushEnd: func(info pebble.FlushInfo) {
-		if info.Err == nil && len(info.Output) > 0 {
-			g.flushes.Add(1)
-		}
-	}}
-	if po.EventListener != nil {
-		el = pebble.TeeEventListener(*po.EventListener, el)
-	}
-	po.EventListener = &el
 	return g
-}
-
-// holding reports whether a compaction waits for the burst (see
-// burstFlushes). Called with mu held.
-func (g *compactionGate) holding() bool {
-	if g.busy == nil || g.flushes.Load() >= burstFlushes || !g.busy() {
-		return false
-	}
-	now := int64(time.Since(monoStart))
-	since := g.heldSince.Load()
-	if since == 0 {
-		g.heldSince.Store(now)
-		return true
-	}
-	return now-since < int64(burstHold)
-}
-
-// granted starts a new burst count. Called with mu held.
-func (g *compactionGate) granted() {
-	g.mu.running++
-	g.flushes.Store(0)
-	g.heldSince.Store(0)
 }
 
 // release lets compactions run from now on and wakes the granter. Calls
@@ -171,8 +115,8 @@ func (g *compactionGate) TrySchedule() (bool, pebble.CompactionGrantHandle) {
 		return false, nil
 	}
 	g.mu.last = g.allowed()
-	if g.mu.last > g.mu.running && !g.holding() {
-		g.granted()
+	if g.mu.last > g.mu.running {
+		g.mu.running++
 		return true, g
 	}
 	g.mu.refusals++
@@ -219,7 +163,7 @@ func (g *compactionGate) grantAndUnlock() {
 	}
 	g.mu.last = g.allowed()
 	n := g.mu.last - g.mu.running
-	if n <= 0 || g.holding() {
+	if n <= 0 {
 		return
 	}
 	g.mu.granting = true
@@ -238,7 +182,7 @@ func (g *compactionGate) grantAndUnlock() {
 			break
 		}
 		g.mu.Lock()
-		g.granted()
+		g.mu.running++
 		g.mu.Unlock()
 	}
 	g.mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,103 +236,5 @@ func TestGateTicksOnlyWhileWaiting(t *testing.T) {
 	time.Sleep(5 * grantEvery)
 	if after := g.ticks.Load(); after != before {
 		t.Fatalf("the gate ticked %d times with nothing waiting, want 0", after-before)
-	}
-}
-
-// rewriteAndFlush sets every one of n keys (the whole key space, as a
-// burst of new series' names covers it) and flushes: one level-0 sublevel
-// over all of Lbase.
-func rewriteAndFlush(t *testing.T, db *pebble.DB, n, round int) {
-	t.Helper()
-	b := db.NewBatch()
-	for i := range n {
-		if err := b.Set(fmt.Appendf(nil, "N.burst.%05d", i), fmt.Appendf(nil, "r%d", round), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := errors.Join(b.Commit(pebble.NoSync), db.Flush()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitCompacted waits until db has done want compactions with level 0
-// empty and nothing running.
-func waitCompacted(t *testing.T, db *pebble.DB, want int64, what string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		m := db.Metrics()
-		if m.Compact.Count == want && m.Levels[0].TablesCount == 0 && m.Compact.NumInProgress == 0 {
-			return
-		}
-		if time.Now().After(deadline) || m.Compact.Count > want {
-			t.Fatalf("%s: %d compactions done, %d running, %d sstables in level 0; want %d, 0, 0",
-				what, m.Compact.Count, m.Compact.NumInProgress, m.Levels[0].TablesCount, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// heldFor asserts that db, while the gate refuses, compacts nothing: the
-// granter ticks (it asked the gate twice) and level 0 keeps its sublevels.
-func heldFor(t *testing.T, db *pebble.DB, g *compactionGate, compactions int64, sublevels int, what string) {
-	t.Helper()
-	before := g.ticks.Load()
-	deadline := time.Now().Add(20 * time.Second)
-	for g.ticks.Load() < before+2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: the granter did not tick twice in 20 s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	m := db.Metrics()
-	if m.Compact.Count != compactions || m.Levels[0].Sublevels != int32(sublevels) {
-		t.Fatalf("%s: %d compactions done, %d sublevels in level 0; want %d and %d",
-			what, m.Compact.Count, m.Levels[0].Sublevels, compactions, sublevels)
-	}
-}
-
-// While writes come in (busy), the gate holds compactions until
-// burstFlushes flushes, then grants one compaction of all of them; once
-// writes stop, a single flush is compacted as before; and a hold lasts no
-// longer than burstHold.
-func TestGateHoldsCompactionsDuringBurst(t *testing.T) {
-	var busy atomic.Bool
-	busy.Store(true)
-	po := pebbleOptions(loadTestOptions(t.TempDir()))
-	g := holdCompactions(po)
-	g.busy = busy.Load
-	db, err := pebble.Open(t.TempDir(), po)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	g.release()
-	const keys = 3000
-	for f := 1; f < burstFlushes; f++ {
-		rewriteAndFlush(t, db, keys, f)
-		heldFor(t, db, g, 0, f, fmt.Sprintf("busy, after %d flushes", f))
-	}
-	rewriteAndFlush(t, db, keys, burstFlushes)
-	waitCompacted(t, db, 1, fmt.Sprintf("busy, after %d flushes", burstFlushes))
-
-	rewriteAndFlush(t, db, keys, burstFlushes+1)
-	heldFor(t, db, g, 1, 1, "busy, one flush after the compaction")
-	busy.Store(false)
-	waitCompacted(t, db, 2, "writes stopped")
-
-	busy.Store(true)
-	rewriteAndFlush(t, db, keys, burstFlushes+2)
-	heldFor(t, db, g, 2, 1, "busy again, one flush")
-	g.heldSince.Store(int64(time.Since(monoStart) - burstHold)) // held since burstHold ago
-	waitCompacted(t, db, 3, "held for burstHold")
-
-	v, closer, err := db.Get([]byte("N.burst.02999"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
-	if want := fmt.Sprintf("r%d", burstFlushes+2); string(v) != want {
-		t.Fatalf("N.burst.02999 = %q, want %q", v, want)
 	}
 }

@@ -15,13 +15,6 @@ func (s *Store) noteWrite(n int) {
 	s.lastWrite.Store(int64(time.Since(monoStart)))
 }
 
-// writing reports whether a commit reached pebble within the last
-// burstQuiet (the compaction gate holds compactions for a burst meanwhile:
-// compactgate.go).
-func (s *Store) writing() bool {
-	return time.Since(monoStart)-time.Duration(s.lastWrite.Load()) < burstQuiet
-}
-
 // trickleRatio: the memtables are flushed while writes go on when the log
 // data they hold is at least this many times what the last IdleFlush
 // wrote (see idleFlushLoop).

@@ -275,9 +275,7 @@ func (s *Store) writableOptions() (*pebble.Options, *compactionGate) {
 	po := pebbleOptions(s.opts)
 	po.Merger = newBlockMerger(&s.readBack)
 	po.FS = stallFS{FS: po.FS, st: &s.stall}
-	gate := holdCompactions(po)
-	gate.busy = s.writing
-	return po, gate
+	return po, holdCompactions(po)
 }
 
 // releaseCompactions lets the writable db compact (compactgate.go).
@@ -383,9 +381,7 @@ func pebbleOptions(o Options) *pebble.Options {
 		// (pebble's default, 4, waits for two): otherwise the file an idle
 		// flush leaves, or a run of flushes that do not overlap, stays in
 		// level 0, and pebble's compaction debt (which counts level 0 and
-		// Lbase whenever level 0 holds a file) never reaches zero. While
-		// writes come in, the compaction gate holds compactions for a few
-		// flushes instead (burstFlushes, compactgate.go).
+		// Lbase whenever level 0 holds a file) never reaches zero.
 		L0CompactionThreshold: 2,
 		// Non-overlapping level-0 files also score by count, files /
 		// threshold: with pebble's default, 500, 499 of them score below 1
