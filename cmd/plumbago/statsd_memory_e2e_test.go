@@ -15,20 +15,27 @@ import (
 // vmRSS reads a process's resident set size from /proc/PID/status.
 func vmRSS(t *testing.T, pid int) int64 {
 	t.Helper()
+	return procStatusBytes(t, pid, "VmRSS")
+}
+
+// procStatusBytes reads one of /proc/PID/status's kB fields (VmRSS,
+// RssAnon, ...) in bytes.
+func procStatusBytes(t *testing.T, pid int, field string) int64 {
+	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				t.Fatalf("VmRSS %q: %v", rest, err)
+				t.Fatalf("%s %q: %v", field, rest, err)
 			}
 			return kb << 10
 		}
 	}
-	t.Fatal("no VmRSS in /proc status")
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
 }
 
