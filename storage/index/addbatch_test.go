@@ -130,6 +130,7 @@ func FuzzAddNew(f *testing.F) {
 		"a.b.c\na.b.d\na.bc\na\na.b\na.b.c.d",
 		"x.y\nx.y\nx.yz.w\nx\n.x\ny.\np..q\nt;k=v\nt;k=v",
 		"a.b.c.d.e\na.b\na.b.c\nb.b.c\na.b",
+		"app.h1.cpu\napp.h1.mem\napp.h2.cpu\napp.h1x.cpu\napp\napp.h1.cpu.x\napp.h1.cpu.y\napp.h1",
 	} {
 		f.Add(s, uint64(0xffff))
 		f.Add(s, uint64(0x5555))

@@ -290,6 +290,9 @@ func (p *prefixInserter) insert(name string, shared int) bool {
 func (x *Index) AddNew(names []string, file func(i int, known bool) bool) int {
 	added := 0
 	s := &x.store
+	var idBuf [8]nodeID
+	var offBuf [8]int
+	w := pathWalker{s: s, ids: append(idBuf[:0], rootID), offs: append(offBuf[:0], 0)}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, name := range names {
@@ -304,7 +307,7 @@ func (x *Index) AddNew(names []string, file func(i int, known bool) bool) int {
 			file(i, false)
 			continue
 		}
-		id, rest := s.deepest(name)
+		id, rest := w.deepest(name)
 		known := rest == "" && s.node(id).leaf
 		if !file(i, known) || known {
 			continue
@@ -323,25 +326,59 @@ func (x *Index) AddNew(names []string, file func(i int, known bool) bool) int {
 // deepest follows the valid name from the root as far as its nodes exist:
 // it returns the last node found and the part of name below it ("" when
 // every segment has its node). Caller holds a lock.
-func (s *nodeStore) deepest(name string) (nodeID, string) {
-	id := rootID
-	n := &s.root
+func (s *nodeStore) deepest(name string) (nodeID, string) { return s.deepestFrom(rootID, name, 0, nil) }
+
+// deepestFrom is deepest for the part of name from byte off, which starts
+// a segment below the node id names. With w, it appends the node of each
+// segment it finds followed by a dot, and where the next one starts.
+func (s *nodeStore) deepestFrom(id nodeID, name string, off int, w *pathWalker) (nodeID, string) {
+	n := s.node(id)
 	for {
-		i := strings.IndexByte(name, '.')
-		seg := name
+		rest := name[off:]
+		i := strings.IndexByte(rest, '.')
+		seg := rest
 		if i >= 0 {
-			seg = name[:i]
+			seg = rest[:i]
 		}
 		c, ok := s.child(n, seg)
 		if !ok {
-			return id, name
+			return id, rest
 		}
 		id, n = c, s.node(c)
 		if i < 0 {
 			return id, ""
 		}
-		name = name[i+1:]
+		off += i + 1
+		if w != nil {
+			w.ids = append(w.ids, id)
+			w.offs = append(w.offs, off)
+		}
 	}
+}
+
+// pathWalker is deepest over a run of names under the write lock, each
+// starting below the whole segments it shares with the one before (the
+// new names of a chunk of points mostly share their first segments):
+// ids[k] is the node of the previous name's first k segments (ids[0] the
+// root) as far as they exist, offs[k] where its segment k+1 starts.
+type pathWalker struct {
+	s    *nodeStore
+	prev string
+	ids  []nodeID
+	offs []int
+}
+
+func (w *pathWalker) deepest(name string) (nodeID, string) {
+	shared := 0
+	for shared < len(w.prev) && shared < len(name) && w.prev[shared] == name[shared] {
+		shared++
+	}
+	k := len(w.offs) - 1
+	for k > 0 && w.offs[k] > shared {
+		k--
+	}
+	w.ids, w.offs, w.prev = w.ids[:k+1], w.offs[:k+1], name
+	return w.s.deepestFrom(w.ids[k], name, w.offs[k], w)
 }
 
 // insertMissing adds the relative name rest below the node id names, none
