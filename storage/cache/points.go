@@ -220,7 +220,7 @@ func (s *series) unflush() {
 // dropFlushing forgets the points being written (written or dropped): the
 // pending ones move to the front of buf. A buffer left empty is let go
 // when over idleKeepBytes, and one whose pending points fill less than
-// half of it and than the cycle just written needed (reuseBytes, and a
+// half of it and less than the cycle just written needed (reuseBytes, and a
 // quarter for the size classes) is copied into a fitting one, no smaller
 // than reuseBytes: a burst's buffer is not pinned for good (the cycle
 // after a burst holds few points, and its drop shrinks the buffer), and a
