@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/plumbago/plumbago/storage"
 	"github.com/plumbago/plumbago/storage/limits"
@@ -778,11 +777,11 @@ func (sh *shard) ingest(ch *chunk) {
 // that is rejected (counted). Only here is the entry's name sliced. Caller holds
 // sh.mu.
 func (sh *shard) notFound(ch *chunk, e *entry) *series {
-	name := ch.names[e.off : e.off+e.n]
-	if s := sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(name), len(name))); s != nil {
+	name := ch.name(e)
+	if s := sh.series.getHash(e.h, name); s != nil {
 		return s
 	}
-	return sh.newSeries(e.h, unsafe.String(unsafe.SliceData(name), len(name)), false)
+	return sh.newSeries(e.h, name, false)
 }
 
 // bind asks the limits for s's throughput quotas under the shard's

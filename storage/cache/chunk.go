@@ -1,5 +1,7 @@
 package cache
 
+import "unsafe"
+
 // entry is one point in a chunk; its name is names[off:off+n], h the
 // name's hash under Cache.seed (the producer's, which picked the shard;
 // the shard's seriesMap looks the name up by it).
@@ -15,6 +17,12 @@ type entry struct {
 type chunk struct {
 	names   []byte
 	entries []entry
+}
+
+// name is e's name: a view of the chunk's bytes, valid until the chunk is
+// reset (copy it to keep it).
+func (c *chunk) name(e *entry) string {
+	return unsafe.String(unsafe.SliceData(c.names[e.off:]), e.n)
 }
 
 func (c *chunk) reset() {

@@ -1,7 +1,5 @@
 package cache
 
-import "unsafe"
-
 // dropped marks, in ingest's look, a point whose new series the limits
 // refused (fileNew): the point is dropped, and was counted.
 var dropped = &series{}
@@ -28,16 +26,20 @@ type filing struct {
 func (sh *shard) fileNew(ch *chunk, look []*series) {
 	f := &sh.filing
 	f.at, f.names = f.at[:0], f.names[:0]
-	for i, e := range ch.entries {
-		s := look[i]
+	for i, s := range look {
+		if s != nil && s != probeLater {
+			continue // found by lookChunk: the entry is not read
+		}
+		e := &ch.entries[i]
 		if s == probeLater {
-			s = sh.series.getHash(e.h, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n))
-			look[i] = s
+			if s = sh.series.getHash(e.h, ch.name(e)); s != nil {
+				look[i] = s
+				continue
+			}
+			look[i] = nil
 		}
-		if s == nil {
-			f.at = append(f.at, int32(i))
-			f.names = append(f.names, unsafe.String(unsafe.SliceData(ch.names[e.off:]), e.n))
-		}
+		f.at = append(f.at, int32(i))
+		f.names = append(f.names, ch.name(e))
 	}
 	if len(f.at) == 0 {
 		return

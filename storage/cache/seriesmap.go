@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
-	"unsafe"
 )
 
 // seriesMap holds a shard's series by name in an open-addressing table
@@ -118,11 +117,9 @@ func (m *seriesMap) lookChunk(ch *chunk, look []*series) []*series {
 	m.touched = touch
 	// Pass 4: the names compared, now in the cache (pass 2 made the
 	// lengths equal).
-	names := ch.names
 	for i, s := range look {
 		if s != nil && s != probeLater {
-			e := &entries[i]
-			if s.name != unsafe.String(unsafe.SliceData(names[e.off:]), e.n) {
+			if s.name != ch.name(&entries[i]) {
 				look[i] = probeLater
 			}
 		}
